@@ -15,7 +15,7 @@ export const kmsKeyRotation: Rule = ({ inventory }) =>
     // Asymmetric and HMAC keys cannot rotate: say how to excuse them instead of a fix that fails at apply.
     const hint =
       typeof spec === "string" && spec !== "SYMMETRIC_DEFAULT"
-        ? `; a ${spec} key cannot rotate: excuse it with allowBaselineException(key, "kms-key-rotation", reason)`
+        ? `; keys with customer_master_key_spec ${spec} cannot rotate: excuse it with allowBaselineException(key, "kms-key-rotation", reason)`
         : "";
     return [violation("kms-key-rotation", key, `enable_key_rotation must be true (it is ${describe(rotation)})${hint}`)];
   });
