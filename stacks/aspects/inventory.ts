@@ -120,8 +120,13 @@ export function literalBool(value: unknown): boolean | undefined {
 /** Renders a value for a message: `not set`, `false`, `"optional"`, `the expression ${var.x}`. */
 export function describe(value: unknown): string {
   if (value === undefined || value === null) return "not set";
-  if (isExpression(value)) return `the expression ${value}, which cannot be checked at synth`;
-  return JSON.stringify(value);
+  if (isExpression(value)) return `the expression ${abbreviate(String(value))}, which cannot be checked at synth`;
+  return abbreviate(JSON.stringify(value));
+}
+
+/** Long expressions (for-expressions, whole policies) shortened so a message stays one readable line. */
+export function abbreviate(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
 /**

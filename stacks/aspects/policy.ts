@@ -1,4 +1,4 @@
-import { Inventory, blocks, isRecord, strings } from "./inventory";
+import { Inventory, abbreviate, blocks, isRecord, strings } from "./inventory";
 
 /**
  * IAM policy statements in one shape, whether they came from a JSON policy string or from the
@@ -123,8 +123,4 @@ export function fromDocument(raw: Record<string, unknown>): Statement {
 /** `statement 2 (sid "Admin")`, or `statement 2` without a sid: how messages point into a policy. */
 export function statementLabel(statement: Statement, index: number): string {
   return statement.sid ? `statement ${index} (sid "${statement.sid}")` : `statement ${index}`;
-}
-
-function abbreviate(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -1,4 +1,4 @@
-import { Element, blocks, isExpression, strings } from "../inventory";
+import { Element, blocks, describe, isExpression, strings } from "../inventory";
 import { Violation } from "../types";
 import { Rule, violation } from "./rule";
 
@@ -8,16 +8,7 @@ import { Rule, violation } from "./rule";
  * `aws_security_group_rule` of type ingress, and `aws_vpc_security_group_ingress_rule`.
  */
 export const sgOpenIngress: Rule = ({ inventory }) => [
-  ...["aws_security_group", "aws_default_security_group"].flatMap((type) =>
-    inventory.resources(type).flatMap((group) =>
-      blocks(group.config.ingress).flatMap((rule, i) =>
-        openSources(group, `ingress[${i}] (${ports(rule.protocol, rule.from_port, rule.to_port)})`, [
-          ...strings(rule.cidr_blocks),
-          ...strings(rule.ipv6_cidr_blocks),
-        ]),
-      ),
-    ),
-  ),
+  ...["aws_security_group", "aws_default_security_group"].flatMap((type) => inventory.resources(type).flatMap(inlineIngress)),
   ...inventory
     .resources("aws_security_group_rule")
     .filter((rule) => rule.config.type === "ingress")
@@ -36,6 +27,18 @@ export const sgOpenIngress: Rule = ({ inventory }) => [
       ]),
     ),
 ];
+
+function inlineIngress(group: Element): Violation[] {
+  const ingress = group.config.ingress;
+  // A for-expression (TerraformIterator.dynamic on this attribute) only Terraform can expand.
+  if (isExpression(ingress)) return [violation("sg-open-ingress", group, `ingress is ${describe(ingress)}`)];
+  return blocks(ingress).flatMap((rule, i) =>
+    openSources(group, `ingress[${i}] (${ports(rule.protocol, rule.from_port, rule.to_port)})`, [
+      ...strings(rule.cidr_blocks),
+      ...strings(rule.ipv6_cidr_blocks),
+    ]),
+  );
+}
 
 function openSources(element: Element, what: string, cidrs: string[]): Violation[] {
   return cidrs.flatMap((cidr) => {
