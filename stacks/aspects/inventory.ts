@@ -53,7 +53,15 @@ export class Inventory {
       const config = fragment[kind]?.[type]?.[logicalId];
       // A resource that was moved (`moveTo`) synthesizes no block of its own: nothing to check.
       if (!isRecord(config)) continue;
-      const { ["//"]: _metadata, ...attributes } = config;
+      const { ["//"]: _metadata, dynamic, ...attributes } = config;
+      // A dynamic block (TerraformIterator.dynamic) is checked through its content template, as one
+      // more instance of the block: literal settings in it are judged like any other, and values
+      // taken from the iterator are expressions, which the rules report as not checkable.
+      if (isRecord(dynamic)) {
+        for (const [name, generator] of Object.entries(dynamic)) {
+          if (isRecord(generator) && isRecord(generator.content)) attributes[name] = [...blocks(attributes[name]), generator.content];
+        }
+      }
       elements.push({
         construct,
         kind,

@@ -6,7 +6,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { TerraformStack } from "cdktf";
+import { TerraformIterator, TerraformStack, TerraformVariable } from "cdktf";
 import { newStack, violationsOf } from "../helpers";
 
 /** One of each thing that can carry a public IP, all asking for one. */
@@ -71,6 +71,19 @@ describe("no public IPs", () => {
     expect(violationsOf(stack, "nat")).toEqual([]);
     expect(violationsOf(stack, "endpoints")).toEqual([
       { rule: "no-public-ip", path: "test/nat-eip", message: 'an Elastic IP is a public IP; egress mode "endpoints" allows no public IPs' },
+    ]);
+  });
+
+  it("checks the content of a dynamic block as one more instance of the block", () => {
+    const stack = newStack();
+    const subnets = new TerraformVariable(stack, "subnets", { type: "list(string)" });
+    const subnet = TerraformIterator.fromList(subnets.listValue);
+    new LaunchTemplate(stack, "lt", {
+      metadataOptions: { httpTokens: "required" },
+      networkInterfaces: subnet.dynamic({ subnet_id: subnet.value, associate_public_ip_address: "true" }),
+    });
+    expect(violationsOf(stack, "nat")).toEqual([
+      { rule: "no-public-ip", path: "test/lt", message: 'network_interfaces[0].associate_public_ip_address is true; egress mode "nat" allows no public IPs' },
     ]);
   });
 });
