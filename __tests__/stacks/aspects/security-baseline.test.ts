@@ -82,6 +82,15 @@ describe("SecurityBaseline aspect", () => {
     }
   });
 
+  it("sees escape-hatch overrides on a resource, as Terraform will", () => {
+    const stack = newStack();
+    const key = new KmsKey(stack, "key", { enableKeyRotation: true });
+    key.addOverride("enable_key_rotation", false);
+    expect(checkBaseline(stack, { egress: "endpoints" })).toEqual([
+      { rule: "kms-key-rotation", path: "test/key", message: "enable_key_rotation must be true (it is false)" },
+    ]);
+  });
+
   it("judges each stack by its own egress mode", () => {
     const app = Testing.app();
     const publicStack = stackIn(app, "public");

@@ -2,7 +2,7 @@ import { Element, Inventory, block, blocks, describe, isExpression, literalBool,
 import { isSseS3Allowed } from "../exceptions";
 import { Statement, readPolicy } from "../policy";
 import { Rule, violation } from "./rule";
-import { Violation } from "../types";
+import { RuleId, Violation } from "../types";
 
 /**
  * Rule 1: every `aws_s3_bucket` has its companion resources (the provider v4+ split of the bucket
@@ -95,7 +95,7 @@ function abortMultipart(bucket: Element, configurations: Element[]): Violation[]
   });
 }
 
-function missing(rule: "s3-public-access-block" | "s3-encryption" | "s3-versioning" | "s3-tls-only" | "s3-abort-multipart", bucket: Element, type: string): Violation {
+function missing(rule: RuleId, bucket: Element, type: string): Violation {
   return violation(rule, bucket, `no ${type} references this bucket`);
 }
 
