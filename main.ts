@@ -1,11 +1,13 @@
 /**
  * The cdktf app: reads the config (BACKUP_ACTIONS_CONFIG, default config/default.json),
  * composes the stacks and synthesizes them. Invalid config exits non-zero before any
- * stack exists, so nothing is written to cdktf.out.
+ * stack exists, and a security-baseline violation exits non-zero before synthesis, so
+ * in both cases nothing is written to cdktf.out.
  */
 import { App } from "cdktf";
 import { ConfigError, loadConfig } from "./config/load";
-import { composeStacks } from "./stacks/app";
+import { BaselineViolationError } from "./stacks/aspects/security-baseline";
+import { checkStacks, composeStacks } from "./stacks/app";
 
 function main(): void {
   let config;
@@ -19,7 +21,16 @@ function main(): void {
     throw err;
   }
   const app = new App();
-  composeStacks(app, config);
+  const stacks = composeStacks(app, config);
+  try {
+    checkStacks(stacks);
+  } catch (err) {
+    if (err instanceof BaselineViolationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   app.synth();
 }
 

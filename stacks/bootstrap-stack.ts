@@ -14,6 +14,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { S3BackendConfig } from "../config/schema";
+import { allowSseS3 } from "./aspects/security-baseline";
 import { awsProvider } from "./provider";
 
 export interface BootstrapStackProps {
@@ -39,6 +40,7 @@ export class BootstrapStack extends TerraformStack {
       lifecycle: { preventDestroy: true },
     });
     this.stateBucket = bucket;
+    allowSseS3(bucket, "Terraform state bucket: read by deploying principals across accounts, created before any pipeline KMS key");
 
     new S3BucketOwnershipControls(this, "state-ownership", {
       bucket: bucket.id,

@@ -1,3 +1,8 @@
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseConfig } from "../../config/load";
+import { checkStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 describe("composeStacks", () => {
@@ -55,5 +60,25 @@ describe("composeStacks", () => {
       assume_role: [{ role_arn: "arn:aws:iam::222222222222:role/deploy", session_name: "backup-actions-terraform" }],
       default_tags: [{ tags: { project: "backup-actions" } }],
     });
+  });
+});
+
+describe("security baseline on every composed stack", () => {
+  const root = path.resolve(__dirname, "..", "..");
+  const files = ["config/default.json", ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`)];
+
+  it.each(files)("passes for every stack of %s", (file) => {
+    const config = parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8")));
+    expect(() => checkStacks(compose(config))).not.toThrow();
+  });
+
+  it.each(["endpoints", "nat", "public"])("passes in %s egress mode", (egress) => {
+    expect(() => checkStacks(compose(testConfig({ network: { vpcCidr: "10.1.0.0/16", egress } })))).not.toThrow();
+  });
+
+  it("names the construct and the rule when a stack breaks the baseline", () => {
+    const stacks = compose(testConfig());
+    new KmsKey(stacks.networks[0]!, "unrotated", { description: "no rotation" });
+    expect(() => checkStacks(stacks)).toThrow(/network-111111111111-us-east-1\/unrotated: kms-key-rotation: /);
   });
 });
