@@ -10,7 +10,7 @@ import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
 
-export const ebs = ebsExportDefinition({
+const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
   placements: [
     { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a" },
     { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-b" },
@@ -20,7 +20,8 @@ export const ebs = ebsExportDefinition({
   pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
   securityTag: "backup-actions:managed",
   compressionLevel: 3,
-});
+};
+const ebs = ebsExportDefinition(ebsProps);
 
 const dispatcher = (enabled: boolean) =>
   dispatcherDefinition({
@@ -117,7 +118,7 @@ describe("ebs export definition", () => {
   });
 
   it("refuses an empty placement list", () => {
-    expect(() => ebsExportDefinition({ ...({} as never), placements: [] })).toThrow("ebsExportDefinition: placements must not be empty");
+    expect(() => ebsExportDefinition({ ...ebsProps, placements: [] })).toThrow("ebsExportDefinition: placements must not be empty");
   });
 });
 
