@@ -46,8 +46,7 @@ export function bundleLambda(name: string): LambdaBundle {
     format: "cjs",
     minify: true,
     sourcemap: true,
-    // Keep the original names in the map only; error names are string literals (core/errors.ts).
-    keepNames: false,
+    // Identifiers are minified; error names survive because they are string literals (core/errors.ts).
     legalComments: "none",
     external: ["@aws-sdk/*"],
     write: false,
