@@ -43,7 +43,7 @@ export class SdkClients {
     const pkgName = `@aws-sdk/client-${PACKAGE_NAME[service] ?? service}`;
     let pkg: Record<string, unknown>;
     try {
-      pkg = (await import(pkgName)) as Record<string, unknown>;
+      pkg = require(pkgName) as Record<string, unknown>;
     } catch {
       throw new StatesError("States.Runtime", `aws-sdk:${service} needs the package ${pkgName}, which is not installed`);
     }
@@ -64,7 +64,9 @@ export class SdkClients {
   private client(service: string, pkg: Record<string, unknown>): SdkClient {
     const existing = this.clients.get(service);
     if (existing) return existing;
-    const name = Object.keys(pkg).find((k) => /Client$/.test(k) && !/ServiceClient$/.test(k) && typeof pkg[k] === "function");
+    // Packages also export smithy's bare `__Client`; pick the service client, e.g. EC2Client for ec2.
+    const candidates = Object.keys(pkg).filter((k) => /^[A-Z][A-Za-z0-9]*Client$/.test(k) && typeof pkg[k] === "function");
+    const name = candidates.find((k) => k.toLowerCase() === `${service}client`) ?? candidates[0];
     if (!name) throw new StatesError("States.Runtime", `No client class in @aws-sdk/client-${service}`);
     // Path-style S3 when an endpoint override is set: moto and other emulators serve buckets by path.
     const config = service === "s3" && (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) ? { forcePathStyle: true } : {};
