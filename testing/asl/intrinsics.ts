@@ -7,7 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readPath } from "./paths";
 import { Json, StatesError } from "./types";
 
-type Arg = { kind: "literal"; value: Json } | { kind: "path"; path: string } | { kind: "call"; name: string; args: Arg[] };
+type Arg = { kind: "literal"; value: Json; template?: string } | { kind: "path"; path: string } | { kind: "call"; name: string; args: Arg[] };
 
 const fail = (message: string): never => {
   throw new StatesError("States.IntrinsicFailure", message);
@@ -81,16 +81,21 @@ class Parser {
 
   private parseString(): Arg {
     let out = "";
+    // States.Format needs to tell `{}` from an escaped `\{\}`: keep brace and backslash escapes in `template`.
+    let template = "";
     this.pos++; // opening quote
     for (; this.pos < this.text.length; this.pos++) {
       const c = this.text[this.pos];
       if (c === "\\") {
-        out += this.text[++this.pos];
+        const escaped = this.text[++this.pos];
+        out += escaped;
+        template += escaped === "{" || escaped === "}" || escaped === "\\" ? `\\${escaped}` : escaped;
       } else if (c === "'") {
         this.pos++;
-        return { kind: "literal", value: out };
+        return { kind: "literal", value: out, template };
       } else {
         out += c;
+        template += c;
       }
     }
     return fail(`Unterminated string in ${this.text}`);
@@ -112,7 +117,10 @@ function evalArg(arg: Arg, input: Json, context: Json): Json {
   if (arg.kind === "literal") return arg.value;
   if (arg.kind === "path") return arg.path.startsWith("$$") ? readPath(arg.path, input, context) : readPath(arg.path, input);
   const fn = FUNCTIONS[arg.name] ?? fail(`Unknown intrinsic function ${arg.name}`);
-  return fn(arg.args.map((a) => evalArg(a, input, context)));
+  const values = arg.args.map((a) => evalArg(a, input, context));
+  const first = arg.args[0];
+  if (arg.name === "States.Format" && first?.kind === "literal" && first.template !== undefined) values[0] = first.template;
+  return fn(values);
 }
 
 const str = (v: Json, fn: string): string => (typeof v === "string" ? v : fail(`${fn}: expected a string, got ${JSON.stringify(v)}`));
@@ -128,9 +136,9 @@ const HASHES: Record<string, string> = { MD5: "md5", "SHA-1": "sha1", "SHA-256":
 const FUNCTIONS: Record<string, (args: Json[]) => Json> = {
   "States.Format": ([template, ...values]) => {
     let n = 0;
-    // `{}` placeholders are filled in order; escaped braces were already unescaped by the string parser,
-    // which matches AWS only for templates without literal braces (documented limit).
-    const out = str(template, "States.Format").replace(/\{\}/g, () => {
+    // The template arrives with `\{` / `\}` still escaped (see parseString): only bare `{}` are placeholders.
+    const out = str(template, "States.Format").replace(/\\([{}\\])|\{\}/g, (_match, escaped: string | undefined) => {
+      if (escaped) return escaped;
       if (n >= values.length) fail("States.Format: more placeholders than arguments");
       const v = values[n++];
       return typeof v === "string" ? v : JSON.stringify(v);

@@ -59,7 +59,10 @@ export async function runInMoto(definition: AslDefinition, input: Json, options:
           };
         }
         if (Date.now() > deadline) {
-          throw new Error(`Execution ${executionArn} still ${execution.status} after ${options.timeoutMs ?? 60_000} ms`);
+          throw new Error(
+            `Execution ${executionArn} still ${execution.status} after ${options.timeoutMs ?? 60_000} ms. ` +
+              "Is moto running with the config stepfunctions.execute_state_machine=true? Without it executions never leave RUNNING.",
+          );
         }
         await sleep(options.pollIntervalMs ?? 100);
       }

@@ -9,6 +9,8 @@ describe("intrinsic functions", () => {
     ["States.Format('{} has {} items', $.name, $.n)", "vol has 3 items"],
     ["States.Format('name: {}', $$.Execution.Name)", "name: e1"],
     ["States.Format('it\\'s {}', $.obj)", 'it\'s {"k":"v"}'],
+    ["States.Format('\\{\\} is literal, {} is not', $.name)", "{} is literal, vol is not"],
+    ["States.Format('a\\\\{}', $.name)", "a\\vol"],
     ["States.StringToJson($.json)", { a: 1 }],
     ["States.JsonToString($.obj)", '{"k":"v"}'],
     ["States.Array($.name, 1, true, null)", ["vol", 1, true, null]],
