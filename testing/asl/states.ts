@@ -216,7 +216,12 @@ async function runTask(name: string, state: AslState, raw: Json, env: ExecutionE
       taskToken,
       now: () => taskClock.now(),
       sleep: (seconds) => taskClock.advanceSeconds(seconds),
-      submitted: (output) => void env.recorder.add({ clock: taskClock, lastEventId: thread.lastEventId }, "TaskSubmitted", { ...ids, output: JSON.stringify(output) }),
+      submitted: (output) => {
+        // Stamped with the task's own clock, chained into this thread's events.
+        const taskThread: Thread = { clock: taskClock, lastEventId: thread.lastEventId };
+        env.recorder.add(taskThread, "TaskSubmitted", { ...ids, output: JSON.stringify(output) });
+        thread.lastEventId = taskThread.lastEventId;
+      },
       startExecution: (definition, input, childName) => env.runChild(definition, input, childName, taskClock),
       clients: env.clients,
       resolver: env.resolver,

@@ -52,6 +52,7 @@ describe("batch:submitJob.sync → in-process job runner", () => {
     expect(result.output).toEqual({ status: "SUCCEEDED", exit: 0 });
     expect(result.history.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]);
     expect(result.history[5].timestamp.getTime() - T0).toBe(600_000);
+    expect(result.history[5].previousEventId).toBe(result.history[4].id);
   });
 
   test("a failing job is States.TaskFailed with the job description (StatusReason) as Cause", async () => {
