@@ -1,8 +1,8 @@
 /**
  * Moto mode: the definition runs in moto's own Step Functions interpreter (moto must run with
  * `stepfunctions.execute_state_machine=true`), reached through the real `@aws-sdk/client-sfn` and the
- * SDK's standard endpoint variables. Each run creates a fresh state machine, so it does not depend on
- * moto's fix for a second execution of one machine; the machine is deleted afterwards.
+ * SDK's standard endpoint variables. Each run creates a fresh state machine (deleted afterwards) and
+ * runs alone (see `queue`), so it does not depend on moto's fix for a second execution.
  * Waits and retry intervals really elapse in moto: keep them to a few seconds in such tests.
  */
 import {
@@ -27,7 +27,19 @@ export interface MotoOptions {
   readonly executionName?: string;
 }
 
-export async function runInMoto(definition: AslDefinition, input: Json, options: MotoOptions = {}): Promise<ExecutionResult> {
+// moto 5.2.1 deep-copies the state machine on StartExecution, and the machine references the whole
+// backend: while any other execution is running the copy fails (HTTP 500, "cannot pickle RLock") —
+// the same bug as a second execution of one machine. The moto launcher patches it; without the patch,
+// executions from this process at least never overlap.
+let queue: Promise<unknown> = Promise.resolve();
+
+export function runInMoto(definition: AslDefinition, input: Json, options: MotoOptions = {}): Promise<ExecutionResult> {
+  const run = queue.then(() => runOne(definition, input, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runOne(definition: AslDefinition, input: Json, options: MotoOptions): Promise<ExecutionResult> {
   if (!process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_SFN) {
     throw new Error("runInMoto needs AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SFN) pointing at a moto server");
   }

@@ -4,7 +4,7 @@
  * path where the volume is missing and on the path where it exists.
  */
 import { CreateVolumeCommand, DeleteVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AslDefinition, executeStateMachine, ExecutionResult, HistoryEvent, TaskResolver } from "../../../testing/asl";
+import { AslDefinition, executeStateMachine, ExecutionResult, HistoryEvent, runInMoto, TaskResolver } from "../../../testing/asl";
 import { describeWithMoto } from "./moto-prerequisite";
 
 const definition: AslDefinition = {
@@ -142,11 +142,10 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     let found: ExecutionResult;
 
     beforeAll(async () => {
-      // Each run creates its own state machine; run both paths concurrently to halve the real waiting.
-      [missing, found] = await Promise.all([
-        executeStateMachine(definition, { volumeId: "vol-0123456789abcdef0" }, { mode: "moto" }),
-        executeStateMachine(definition, { volumeId }, { mode: "moto" }),
-      ]);
+      // Each run creates its own state machine and runs alone (moto 5.2.1 cannot start an execution
+      // while another one runs, unless the launcher's patch is in place).
+      missing = await executeStateMachine(definition, { volumeId: "vol-0123456789abcdef0" }, { mode: "moto" });
+      found = await executeStateMachine(definition, { volumeId }, { mode: "moto" });
     }, 60_000);
 
     test("missing volume: the same history as local mode", () => {
@@ -164,6 +163,15 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     test("existing volume: the same history and output as local mode", () => {
       expect(summarise(found.history, false)).toEqual(withoutTime(foundPath));
       expect(found.output).toEqual({ volume: volumeId, state: "available" });
+    });
+
+    test("concurrent runInMoto calls run one after the other (moto 5.2.1 fails StartExecution while another execution runs)", async () => {
+      const tiny: AslDefinition = { StartAt: "Pause", States: { Pause: { Type: "Wait", Seconds: 1, Next: "Echo" }, Echo: { Type: "Pass", Parameters: { "name.$": "$$.Execution.Name" }, End: true } } };
+
+      const [first, second] = await Promise.all([runInMoto(tiny, {}, { executionName: "first" }), runInMoto(tiny, {}, { executionName: "second" })]);
+
+      expect([first.output, second.output]).toEqual([{ name: "first" }, { name: "second" }]);
+      expect(second.history[0].timestamp.getTime()).toBeGreaterThanOrEqual(first.history.at(-1)?.timestamp.getTime() ?? Infinity);
     });
   });
 });
