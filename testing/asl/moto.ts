@@ -28,9 +28,9 @@ export interface MotoOptions {
 }
 
 // moto 5.2.1 deep-copies the state machine on StartExecution, and the machine references the whole
-// backend: while any other execution is running the copy fails (HTTP 500, "cannot pickle RLock") —
-// the same bug as a second execution of one machine. The moto launcher patches it; without the patch,
-// executions from this process at least never overlap.
+// backend: while any other machine holds an execution the copy fails (HTTP 500, "cannot pickle RLock")
+// — the same bug as a second execution of one machine. The moto launcher patches it; without the patch,
+// runs from this process never overlap and each deletes its machine, so they do not trip over it.
 let queue: Promise<unknown> = Promise.resolve();
 
 export function runInMoto(definition: AslDefinition, input: Json, options: MotoOptions = {}): Promise<ExecutionResult> {

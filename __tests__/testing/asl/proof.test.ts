@@ -142,8 +142,7 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     let found: ExecutionResult;
 
     beforeAll(async () => {
-      // Each run creates its own state machine and runs alone (moto 5.2.1 cannot start an execution
-      // while another one runs, unless the launcher's patch is in place).
+      // Each run creates its own state machine, runs alone and deletes it (see testing/asl/moto.ts).
       missing = await executeStateMachine(definition, { volumeId: "vol-0123456789abcdef0" }, { mode: "moto" });
       found = await executeStateMachine(definition, { volumeId }, { mode: "moto" });
     }, 60_000);
@@ -165,7 +164,7 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
       expect(found.output).toEqual({ volume: volumeId, state: "available" });
     });
 
-    test("concurrent runInMoto calls run one after the other (moto 5.2.1 fails StartExecution while another execution runs)", async () => {
+    test("concurrent runInMoto calls run one after the other (unpatched moto 5.2.1 fails StartExecution while another machine holds an execution)", async () => {
       const tiny: AslDefinition = { StartAt: "Pause", States: { Pause: { Type: "Wait", Seconds: 1, Next: "Echo" }, Echo: { Type: "Pass", Parameters: { "name.$": "$$.Execution.Name" }, End: true } } };
 
       const [first, second] = await Promise.all([runInMoto(tiny, {}, { executionName: "first" }), runInMoto(tiny, {}, { executionName: "second" })]);
