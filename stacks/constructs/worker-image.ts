@@ -89,13 +89,14 @@ export class WorkerImage extends Construct {
     if (!existsSync(dockerfile)) {
       // Synthesis still works (a plan can be reviewed without the worker sources); the
       // build refuses at apply, before any job definition names an image that was never pushed.
-      Annotations.of(this).addWarning(`${dockerfile} does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.`);
+      const shown = path.relative(process.cwd(), dockerfile) || dockerfile; // no machine-specific path in the plan
+      Annotations.of(this).addWarning(`${shown} does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.`);
       const tag = "missing-dockerfile";
       this.imageUri = `${repository.repositoryUrl}:${tag}`;
       this.build = new DataResource(this, "build", {
         triggersReplace: { tag },
         provisioners: [
-          { type: "local-exec", interpreter: ["bash", "-c"], command: `echo ${JSON.stringify(`worker image: ${dockerfile} did not exist at synth; add it or set worker.imageUri`)} >&2; exit 1` },
+          { type: "local-exec", interpreter: ["bash", "-c"], command: `echo ${JSON.stringify(`worker image: ${shown} did not exist at synth; add it or set worker.imageUri`)} >&2; exit 1` },
         ],
       });
       return;
