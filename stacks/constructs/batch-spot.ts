@@ -100,7 +100,6 @@ export class BatchSpot extends Construct {
           deleteOnTermination: "true",
         },
       ],
-      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: `${props.name}-batch-worker` } })),
     });
 
     const computeResources = (i: number, type: "SPOT" | "EC2", allocationStrategy: string) => ({

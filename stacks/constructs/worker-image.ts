@@ -189,12 +189,13 @@ export function ecrRepositoryArnOf(imageUri: string): string | undefined {
  * tags are immutable, so an image already pushed under this tag is left alone.
  * `--platform linux/amd64`: the compute environments launch x86_64 families only.
  */
-const BUILD_AND_PUSH = `set -euo pipefail
+export const BUILD_AND_PUSH = `set -euo pipefail
 for tool in docker aws; do
   command -v "$tool" >/dev/null || { echo "worker image: '$tool' is needed to build and push $REPOSITORY_URL:$TAG (or set worker.imageUri to a prebuilt image)" >&2; exit 1; }
 done
 if [ -n "$ASSUME_ROLE_ARN" ]; then
-  read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN < <(aws sts assume-role --role-arn "$ASSUME_ROLE_ARN" --role-session-name backup-actions-worker-image --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
+  creds="$(aws sts assume-role --role-arn "$ASSUME_ROLE_ARN" --role-session-name backup-actions-worker-image --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)"
+  read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$creds"
   export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 fi
 if aws ecr describe-images --region "$REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
