@@ -58,10 +58,13 @@ describe("worker image build script", () => {
   it("logs in, builds for linux/amd64 and pushes the content-hash tag", () => {
     const { status, calls } = run();
     expect(status).toBe(0);
-    expect(calls).toEqual([
-      "aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]",
+    expect(calls[0]).toBe("aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]");
+    // The two sides of `aws ecr get-login-password | docker login` start together: either may log first.
+    expect(calls.slice(1, 3).sort()).toEqual([
       "aws ecr get-login-password --region us-east-1 [key=]",
       "docker login --username AWS --password-stdin 111111111111.dkr.ecr.us-east-1.amazonaws.com [key=]",
+    ]);
+    expect(calls.slice(3)).toEqual([
       "docker stdin secret-password",
       `docker build --platform linux/amd64 --tag ${REPO}:src-abc assets/context/ABC [key=]`,
       `docker push ${REPO}:src-abc [key=]`,
