@@ -125,6 +125,8 @@ const KNOWN_KEYS = [
   "lifecycleRules", "glacier", "deepArchive", "expiration", "stateBackend", "type", "region", "keyPrefix",
   "organization", "workspacePrefix", "hostname", "vpcCidr", "azCount", "endpointAzCount", "egress", "vpcId",
   "subnetIds", "routeTableIds", "exports", "ebs", "rds", "aurora", "dynamodb", "compressionLevel",
+  "worker", "vcpus", "memoryMiB", "maxVcpus", "timeoutHours", "spotRetries", "instanceFamilies", "onDemandFallback",
+  "imageUri", "volume", "throughputMiBps", "iops", "initializationRateMiBps",
 ];
 
 function closestKnownKey(key: string): string | undefined {

@@ -96,6 +96,46 @@ export function networkProblems(raw: unknown): ConfigProblem[] {
   return problems;
 }
 
+/** gp3 delivers at most 0.25 MiB/s of throughput per provisioned IOPS. */
+export const GP3_MIBPS_PER_IOPS = 0.25;
+
+/** Graviton (arm64) families: a digit, then `g` (c7g, m7gd, c6gn, r8g, is4gen, t4g). */
+const GRAVITON = /^[a-z]+\d+g[a-z]*(-flex)?(\.|$)/;
+
+const isWhole = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+
+export function workerProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.worker)) return [];
+  const worker = raw.worker;
+  const problems: ConfigProblem[] = [];
+  const vcpus = isWhole(worker.vcpus) ? worker.vcpus : 4;
+  if (isWhole(worker.maxVcpus) && worker.maxVcpus < vcpus) {
+    problems.push({ path: "worker.maxVcpus", message: `must be at least worker.vcpus (${vcpus}), or no job ever fits` });
+  }
+  if (isObject(worker.volume)) {
+    const iops = isWhole(worker.volume.iops) ? worker.volume.iops : 6000;
+    const throughput = worker.volume.throughputMiBps;
+    if (isWhole(throughput) && throughput > iops * GP3_MIBPS_PER_IOPS) {
+      problems.push({
+        path: "worker.volume.throughputMiBps",
+        message: `must be at most iops / 4 (${iops * GP3_MIBPS_PER_IOPS}): gp3 gives 0.25 MiB/s per provisioned IOPS`,
+      });
+    }
+  }
+  // The image built here is single-architecture (x86_64); only a prebuilt image can be multi-arch.
+  if (Array.isArray(worker.instanceFamilies) && worker.imageUri === undefined) {
+    worker.instanceFamilies.forEach((family, i) => {
+      if (typeof family === "string" && GRAVITON.test(family)) {
+        problems.push({
+          path: `worker.instanceFamilies[${i}]`,
+          message: `${family} is Graviton (arm64), but the image built from batch-worker/ is x86_64 only; remove it or set worker.imageUri to a multi-arch image`,
+        });
+      }
+    });
+  }
+  return problems;
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
-  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw)];
+  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw), ...workerProblems(raw)];
 }

@@ -129,6 +129,63 @@ export type S3BackendConfig = z.output<typeof s3Backend>;
 export type CloudBackendConfig = z.output<typeof cloudBackend>;
 export type StateBackendConfig = S3BackendConfig | CloudBackendConfig;
 
+/**
+ * x86_64 families only: the worker image is built from `batch-worker/` by `docker build`
+ * on the deploying machine, which makes a single-architecture (normally amd64) image.
+ * Graviton families (c7g, m7g, ...) need a multi-arch image: set `worker.imageUri` to one.
+ * Compute (c), general (m) and memory (r) families of the last two Intel and AMD
+ * generations give Spot many capacity pools per AZ, which is what keeps reclaims rare.
+ */
+export const DEFAULT_INSTANCE_FAMILIES = ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"] as const;
+
+/** An EC2 family (`c6i`, `m7i-flex`) or a type (`c6i.2xlarge`). */
+const INSTANCE_FAMILY = /^[a-z][a-z0-9]*\d[a-z0-9]*(-flex)?(\.[a-z0-9]+)?$/;
+/** `[registry[:port]/]repository[:tag | @sha256:digest]` with a tag or a digest (never an implicit `latest`). */
+const IMAGE_URI = /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._\/-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+
+const wholeInRange = (min: number, max: number, unit = "") => {
+  const range = `must be from ${min} to ${max}${unit}`;
+  return z.number().int({ error: "must be a whole number" }).min(min, { error: range }).max(max, { error: range });
+};
+
+const workerVolume = z.strictObject({
+  /** gp3 throughput of the volume restored from the snapshot. */
+  throughputMiBps: wholeInRange(125, 1000, " MiB/s").default(500),
+  /** gp3 IOPS of that volume. */
+  iops: wholeInRange(3000, 16000).default(6000),
+  /** EBS Provisioned Rate for Volume Initialization; unset = default (lazy) hydration. */
+  initializationRateMiBps: wholeInRange(100, 300, " MiB/s").optional(),
+});
+
+const worker = z.strictObject({
+  /** vCPUs of one EBS export job (tar + multi-threaded zstd + upload). */
+  vcpus: wholeInRange(1, 192).default(4),
+  /** Memory of one job, in MiB. Leave headroom: the ECS agent reserves some of each instance. */
+  memoryMiB: wholeInRange(1024, 786432, " MiB").default(8192),
+  /** Upper bound of each per-AZ Spot compute environment (the minimum is always 0). */
+  maxVcpus: wholeInRange(1, 10000).default(64),
+  /** Batch attempt timeout of one job. */
+  timeoutHours: wholeInRange(1, 168, " hours").default(24),
+  /** Attempts Batch makes when Spot reclaims the host (`Host EC2*`); any other failure is final. */
+  spotRetries: wholeInRange(1, 10).default(3),
+  /** Families (or types) Batch may launch; see DEFAULT_INSTANCE_FAMILIES. */
+  instanceFamilies: z
+    .array(z.string().regex(INSTANCE_FAMILY, { error: "must be an EC2 instance family or type like c6i or c6i.2xlarge" }))
+    .min(1, { error: "must list at least one instance family" })
+    .refine((f) => new Set(f).size === f.length, { error: "must not repeat a family" })
+    .default([...DEFAULT_INSTANCE_FAMILIES]),
+  /** Adds an on-demand compute environment after Spot in each job queue. */
+  onDemandFallback: z.boolean({ error: "must be true or false" }).default(false),
+  /** A prebuilt worker image; unset = built from `batch-worker/` and pushed to the pipeline's ECR repository at deploy time. */
+  imageUri: z
+    .string()
+    .regex(IMAGE_URI, { error: "must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0" })
+    .optional(),
+  volume: workerVolume.default({ throughputMiBps: 500, iops: 6000 }),
+});
+
+export type WorkerConfig = z.output<typeof worker>;
+
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
   name: z.string().regex(NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" }).default("backup-actions"),
@@ -175,6 +232,17 @@ export const configSchema = z.strictObject({
       compressionLevel: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be from 1 to 19" }).max(19, { error: "must be from 1 to 19" }).default(3),
     })
     .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
+  /** The EBS export worker: Batch on Spot, its image and the volume it reads. */
+  worker: worker.default({
+    vcpus: 4,
+    memoryMiB: 8192,
+    maxVcpus: 64,
+    timeoutHours: 24,
+    spotRetries: 3,
+    instanceFamilies: [...DEFAULT_INSTANCE_FAMILIES],
+    onDemandFallback: false,
+    volume: { throughputMiBps: 500, iops: 6000 },
+  }),
 });
 
 export type Config = z.output<typeof configSchema>;

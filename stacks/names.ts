@@ -17,3 +17,6 @@ export function dispatcherStateMachineName(name: string): string {
 export function stateMachineArn(accountId: string, region: string, stateMachineName: string): string {
   return `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachineName}`;
 }
+
+// The archive bucket's name lives with the S3 layout; the worker's role is scoped to it.
+export { archiveBucketName } from "../core/s3-layout";

@@ -10,8 +10,12 @@ import { intakeConfigOf } from "../core/intake-config";
 import { archiveBucketName } from "../core/s3-layout";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
+import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
+import { LedgerTable } from "./constructs/ledger-table";
 import { PipelineKey } from "./constructs/pipeline-key";
+import { WorkerImage } from "./constructs/worker-image";
+import { WorkerJobDefinition } from "./constructs/worker-job-definition";
 import { dispatcherStateMachineName, stateMachineArn } from "./names";
 import { NETWORK_OUTPUTS } from "./network-stack";
 import { awsProvider } from "./provider";
@@ -45,6 +49,10 @@ export class PipelineStack extends TerraformStack {
   public readonly archive: ArchiveBucket;
   /** KMS key of the pipeline: config.kmsKeyArn, or the key this stack creates. */
   public readonly kmsKeyArn: string;
+  public readonly ledger: LedgerTable;
+  public readonly workerImage: WorkerImage;
+  public readonly workerJob: WorkerJobDefinition;
+  public readonly batch: BatchSpot;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -91,5 +99,55 @@ export class PipelineStack extends TerraformStack {
     });
     new TerraformOutput(this, "intake_queue_url", { value: intake.queue.url, description: "Queue of AWS Backup events waiting for the starter." });
     new TerraformOutput(this, "intake_dlq_url", { value: intake.deadLetterQueue.url, description: "Events that could not be delivered or started; inspect and redrive." });
+
+    // ── EBS worker: image, job definition, Batch on Spot per AZ; the ledger ──────────
+    // The AZ count and egress mode come from config, not remote state: they change the
+    // synthesized shape (how many queues, whether instances get public IPs).
+    const net = account?.network ?? config.network;
+    const { worker } = config;
+    const archiveBucketArn = `arn:aws:s3:::${archiveBucketName(config.name, props.accountId, props.region)}`;
+    this.ledger = new LedgerTable(this, "ledger", { tableName: `${config.name}-ledger`, kmsKeyArn: this.kmsKeyArn });
+    this.workerImage = new WorkerImage(this, "worker-image", {
+      repositoryName: `${config.name}-worker`,
+      region: props.region,
+      imageUri: worker.imageUri,
+      assumeRoleArn: props.assumeRoleArn,
+      kmsKeyArn: this.kmsKeyArn,
+    });
+    this.workerJob = new WorkerJobDefinition(this, "worker-job", {
+      name: config.name,
+      accountId: props.accountId,
+      region: props.region,
+      imageUri: this.workerImage.imageUri,
+      imageRepositoryArn: this.workerImage.repositoryArn,
+      dependsOn: this.workerImage.build ? [this.workerImage.build] : [],
+      vcpus: worker.vcpus,
+      memoryMiB: worker.memoryMiB,
+      timeoutHours: worker.timeoutHours,
+      spotRetries: worker.spotRetries,
+      compressionLevel: config.exports.compressionLevel,
+      archiveBucketArn,
+      archiveKmsKeyArn: this.kmsKeyArn,
+      logKmsKeyArn: this.kmsKeyArn,
+      securityTag: config.securityTag,
+    });
+    this.batch = new BatchSpot(this, "batch", {
+      name: config.name,
+      accountId: props.accountId,
+      region: props.region,
+      azCount: placementCount,
+      subnetIds: this.network.subnetIds,
+      subnetAzs: this.network.subnetAzs,
+      securityGroupId: this.network.workerSecurityGroupId,
+      publicIp: net.egress === "public",
+      instanceFamilies: worker.instanceFamilies,
+      maxVcpus: worker.maxVcpus,
+      onDemandFallback: worker.onDemandFallback,
+      logGroupArns: [this.workerJob.logGroup.arn],
+    });
+    new TerraformOutput(this, "worker_job_queue_arns", { value: this.batch.jobQueueArns, description: "EBS worker job queues, one per AZ." });
+    new TerraformOutput(this, "worker_job_queue_azs", { value: this.batch.jobQueueAzs, description: "AZ of each queue in worker_job_queue_arns: create the volume there." });
+    new TerraformOutput(this, "worker_job_definition_arn", { value: this.workerJob.jobDefinitionArn, description: "EBS worker job definition." });
+    new TerraformOutput(this, "ledger_table_name", { value: this.ledger.tableName, description: "Ledger of exports (backup-actions ledger reads it)." });
   }
 }

@@ -33,6 +33,31 @@ describe("config defaults", () => {
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
     expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
     expect(config.lifecycleRules).toEqual({});
+    expect(config.worker).toEqual({
+      vcpus: 4,
+      memoryMiB: 8192,
+      maxVcpus: 64,
+      timeoutHours: 24,
+      spotRetries: 3,
+      instanceFamilies: ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"],
+      onDemandFallback: false,
+      volume: { throughputMiBps: 500, iops: 6000 },
+    });
+  });
+
+  it("fills the worker's defaults around the keys that are given", () => {
+    const config = parseConfig({ ...valid(), worker: { vcpus: 8, volume: { initializationRateMiBps: 300 } } });
+    expect(config.worker.vcpus).toBe(8);
+    expect(config.worker.memoryMiB).toBe(8192);
+    expect(config.worker.volume).toEqual({ throughputMiBps: 500, iops: 6000, initializationRateMiBps: 300 });
+  });
+
+  it("accepts Graviton families with a prebuilt (multi-arch) image", () => {
+    const config = parseConfig({
+      ...valid(),
+      worker: { instanceFamilies: ["c7g", "c7i"], imageUri: "public.ecr.aws/acme/worker@sha256:" + "a".repeat(64) },
+    });
+    expect(config.worker.instanceFamilies).toEqual(["c7g", "c7i"]);
   });
 
   it("loads the embedded default config", () => {
@@ -114,6 +139,32 @@ describe("config rules (one test per rule, exact message)", () => {
     ],
     ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
     ["compressionLevel is 1–19", (c) => (c.exports = { compressionLevel: 22 }), "exports.compressionLevel: must be from 1 to 19"],
+    ["worker.vcpus is whole", (c) => (c.worker = { vcpus: 1.5 }), "worker.vcpus: must be a whole number"],
+    ["worker.vcpus is 1–192", (c) => (c.worker = { vcpus: 0 }), "worker.vcpus: must be from 1 to 192"],
+    ["worker.memoryMiB is 1024–786432", (c) => (c.worker = { memoryMiB: 512 }), "worker.memoryMiB: must be from 1024 to 786432 MiB"],
+    ["worker.maxVcpus is 1–10000", (c) => (c.worker = { maxVcpus: 20000 }), "worker.maxVcpus: must be from 1 to 10000"],
+    ["worker.maxVcpus fits one job", (c) => (c.worker = { vcpus: 16, maxVcpus: 8 }), "worker.maxVcpus: must be at least worker.vcpus (16), or no job ever fits"],
+    ["worker.timeoutHours is 1–168", (c) => (c.worker = { timeoutHours: 200 }), "worker.timeoutHours: must be from 1 to 168 hours"],
+    ["worker.spotRetries is 1–10", (c) => (c.worker = { spotRetries: 11 }), "worker.spotRetries: must be from 1 to 10"],
+    ["worker.instanceFamilies is not empty", (c) => (c.worker = { instanceFamilies: [] }), "worker.instanceFamilies: must list at least one instance family"],
+    ["worker.instanceFamilies are families or types", (c) => (c.worker = { instanceFamilies: ["C6I"] }), "worker.instanceFamilies[0]: must be an EC2 instance family or type like c6i or c6i.2xlarge"],
+    ["worker.instanceFamilies do not repeat", (c) => (c.worker = { instanceFamilies: ["c6i", "c6i"] }), "worker.instanceFamilies: must not repeat a family"],
+    [
+      "worker.instanceFamilies are x86_64 when the image is built here",
+      (c) => (c.worker = { instanceFamilies: ["c7i", "m7g.2xlarge"] }),
+      "worker.instanceFamilies[1]: m7g.2xlarge is Graviton (arm64), but the image built from batch-worker/ is x86_64 only; remove it or set worker.imageUri to a multi-arch image",
+    ],
+    ["worker.onDemandFallback is a boolean", (c) => (c.worker = { onDemandFallback: "no" }), "worker.onDemandFallback: must be true or false"],
+    ["worker.imageUri has a tag or digest", (c) => (c.worker = { imageUri: "acme/worker" }), "worker.imageUri: must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0"],
+    ["worker.volume.throughputMiBps is 125–1000", (c) => (c.worker = { volume: { throughputMiBps: 2000 } }), "worker.volume.throughputMiBps: must be from 125 to 1000 MiB/s"],
+    ["worker.volume.iops is 3000–16000", (c) => (c.worker = { volume: { iops: 100 } }), "worker.volume.iops: must be from 3000 to 16000"],
+    ["worker.volume.initializationRateMiBps is 100–300", (c) => (c.worker = { volume: { initializationRateMiBps: 50 } }), "worker.volume.initializationRateMiBps: must be from 100 to 300 MiB/s"],
+    [
+      "worker.volume throughput ≤ iops / 4",
+      (c) => (c.worker = { volume: { throughputMiBps: 1000, iops: 3000 } }),
+      "worker.volume.throughputMiBps: must be at most iops / 4 (750): gp3 gives 0.25 MiB/s per provisioned IOPS",
+    ],
+    ["unknown worker key, with a hint", (c) => (c.worker = { vcpu: 4 }), 'worker.vcpu: unknown key (did you mean "vcpus"?)'],
     ["name is a short slug", (c) => (c.name = "Backup_Actions"), "name: must be 2-20 lowercase letters, digits or '-', starting with a letter"],
   ];
 

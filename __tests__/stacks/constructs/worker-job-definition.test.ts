@@ -1,0 +1,200 @@
+import { Testing, TerraformStack } from "cdktf";
+import { WorkerJobDefinition, WorkerJobDefinitionProps } from "../../../stacks/constructs/worker-job-definition";
+import { statementsOf, statementWithSid } from "../../helpers/policy";
+import { compose, synth, testConfig } from "../../helpers/synth";
+
+const ARCHIVE = "arn:aws:s3:::ba-archive-111111111111-us-east-1";
+const REPO = "arn:aws:ecr:us-east-1:111111111111:repository/ba-worker";
+
+function jobOf(props: Partial<WorkerJobDefinitionProps> = {}) {
+  const stack = new TerraformStack(Testing.app(), "test");
+  new WorkerJobDefinition(stack, "worker-job", {
+    name: "ba",
+    accountId: "111111111111",
+    region: "us-east-1",
+    imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc",
+    imageRepositoryArn: REPO,
+    vcpus: 4,
+    memoryMiB: 8192,
+    timeoutHours: 24,
+    spotRetries: 3,
+    compressionLevel: 3,
+    archiveBucketArn: ARCHIVE,
+    ...props,
+  });
+  const out = synth(stack);
+  const definition = out.only("aws_batch_job_definition");
+  return { out, definition, container: JSON.parse(definition.container_properties) };
+}
+
+describe("WorkerJobDefinition", () => {
+  const { out, definition, container } = jobOf();
+
+  it("retries a Spot reclaim (Host EC2*) up to spotRetries attempts and exits on anything else", () => {
+    expect(definition.retry_strategy).toEqual({
+      attempts: 3,
+      evaluate_on_exit: [
+        { on_status_reason: "Host EC2*", action: "RETRY" },
+        { on_reason: "*", action: "EXIT" },
+      ],
+    });
+    expect(() => jobOf({ spotRetries: 11 })).toThrow("WorkerJobDefinition test/worker-job: spotRetries must be from 1 to 10, Batch's range of attempts (got 11)");
+  });
+
+  it("times an attempt out after timeoutHours", () => {
+    expect(definition.timeout).toEqual({ attempt_duration_seconds: 86400 });
+    expect(jobOf({ timeoutHours: 2 }).definition.timeout).toEqual({ attempt_duration_seconds: 7200 });
+  });
+
+  it("is an EC2 container job: privileged with the host's /dev, vCPU and memory from config", () => {
+    expect(definition.type).toBe("container");
+    expect(definition.platform_capabilities).toEqual(["EC2"]);
+    expect(definition.propagate_tags).toBe(true);
+    expect(container.privileged).toBe(true);
+    expect(container.volumes).toEqual([{ name: "host-dev", host: { sourcePath: "/dev" } }]);
+    expect(container.mountPoints).toEqual([{ sourceVolume: "host-dev", containerPath: "/dev", readOnly: false }]);
+    expect(container.resourceRequirements).toEqual([
+      { type: "VCPU", value: "4" },
+      { type: "MEMORY", value: "8192" },
+    ]);
+  });
+
+  it("runs the worker entrypoint with the volume and target as Batch parameters", () => {
+    expect(container.image).toBe("111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc");
+    expect(container.command).toEqual(["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"]);
+    expect(definition.parameters).toEqual({ volumeId: "", targetUrl: "" });
+    expect(container.environment).toEqual([
+      { name: "COMPRESSION_LEVEL", value: "3" },
+      { name: "UPLOAD_CONCURRENCY", value: "4" },
+      { name: "AWS_REGION", value: "us-east-1" },
+    ]);
+  });
+
+  it("logs with awslogs to a KMS-encrypted log group with retention", () => {
+    const group = out.only("aws_cloudwatch_log_group");
+    expect(group.name).toBe("/ba/batch-worker");
+    expect(group.retention_in_days).toBe(90);
+    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.worker-job_log-key_\w+\.arn\}$/);
+    expect(out.only("aws_kms_key").enable_key_rotation).toBe(true);
+    expect(container.logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: { "awslogs-group": "/ba/batch-worker", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ebs" },
+    });
+    const logsUse = statementWithSid(statementsOf(out, "log-key-policy"), "LogsEncryptsThisLogGroup");
+    expect(logsUse.condition).toEqual([
+      { test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: ["arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker"] },
+    ]);
+  });
+
+  it("uses a given log key instead of making one", () => {
+    const key = "arn:aws:kms:us-east-1:111111111111:key/0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a";
+    const { out: withKey } = jobOf({ logKmsKeyArn: key, logRetentionDays: 365 });
+    expect(withKey.only("aws_cloudwatch_log_group")).toMatchObject({ kms_key_id: key, retention_in_days: 365 });
+    expect(withKey.resources("aws_kms_key")).toEqual({});
+  });
+
+  it("execution role: pulls from the worker repository only and writes its log group", () => {
+    expect(statementsOf(out, "execution-role-policy")).toEqual([
+      { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+      { sid: "PullWorkerImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [REPO] },
+      { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.worker-job_log-group_\w+\.arn\}:log-stream:\*$/)] },
+    ]);
+    expect(container.executionRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_execution-role_\w+\.arn\}$/);
+  });
+
+  it("execution role: no ECR permissions for a public image", () => {
+    const { out: publicImage } = jobOf({ imageUri: "public.ecr.aws/acme/worker:1", imageRepositoryArn: undefined });
+    expect(statementsOf(publicImage, "execution-role-policy").map((s: any) => s.sid)).toEqual(["WriteLogs"]);
+  });
+
+  it("job role: volumes, the archive prefix, metrics in its namespace — exact actions, resources and conditions", () => {
+    expect(statementsOf(out, "job-role-policy")).toEqual([
+      { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+      { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:instance/*"] },
+      { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"] },
+      {
+        sid: "WriteArchive",
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+        resources: [`${ARCHIVE}/ebs/*`],
+      },
+      { sid: "FindOwnPartialUploads", actions: ["s3:ListBucketMultipartUploads"], resources: [ARCHIVE] },
+      {
+        sid: "PublishProgress",
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: ["BackupActions/Worker"] }],
+      },
+    ]);
+    expect(container.jobRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_job-role_\w+\.arn\}$/);
+  });
+
+  it("job role: attach and detach only volumes carrying the securityTag, when configured", () => {
+    const { out: tagged } = jobOf({ securityTag: "backup-actions:managed" });
+    expect(statementWithSid(statementsOf(tagged, "job-role-policy"), "AttachPipelineVolumes")).toEqual({
+      sid: "AttachPipelineVolumes",
+      actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
+      resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"],
+      condition: [{ test: "Null", variable: "aws:ResourceTag/backup-actions:managed", values: ["false"] }],
+    });
+  });
+
+  it("job role: encrypts through S3 with the archive key when there is one", () => {
+    const key = "arn:aws:kms:us-east-1:111111111111:key/0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a";
+    expect(statementWithSid(statementsOf(jobOf({ archiveKmsKeyArn: key }).out, "job-role-policy"), "EncryptArchive")).toEqual({
+      sid: "EncryptArchive",
+      actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+      resources: [key],
+      condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["s3.us-east-1.amazonaws.com"] }],
+    });
+  });
+
+  it("roles are assumed by ECS tasks of this account only", () => {
+    for (const id of ["job-role-assume", "execution-role-assume"]) {
+      expect(statementsOf(out, id)).toEqual([
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }],
+        },
+      ]);
+    }
+  });
+});
+
+describe("WorkerJobDefinition in the pipeline stack", () => {
+  it("takes its settings from config and depends on the image build", () => {
+    const config = testConfig({
+      securityTag: "ba:managed",
+      exports: { compressionLevel: 9 },
+      worker: { vcpus: 8, memoryMiB: 16384, timeoutHours: 12, spotRetries: 5 },
+    });
+    const out = synth(compose(config).pipelines[0]!);
+    const definition = out.only("aws_batch_job_definition");
+    const container = JSON.parse(definition.container_properties);
+    expect(definition.name).toBe("backup-actions-ebs-worker");
+    expect(definition.retry_strategy.attempts).toBe(5);
+    expect(definition.timeout).toEqual({ attempt_duration_seconds: 43200 });
+    expect(container.resourceRequirements).toEqual([
+      { type: "VCPU", value: "8" },
+      { type: "MEMORY", value: "16384" },
+    ]);
+    expect(container.environment).toContainEqual({ name: "COMPRESSION_LEVEL", value: "9" });
+    expect(container.image).toMatch(/^\$\{aws_ecr_repository\.worker-image_this_\w+\.repository_url\}:/);
+    expect(definition.depends_on).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_log_group\./), expect.stringMatching(/^terraform_data\.worker-image_build_/)]),
+    );
+    const job = statementsOf(out, "job-role-policy");
+    expect(statementWithSid(job, "WriteArchive").resources).toEqual(["arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/ebs/*"]);
+    expect(statementWithSid(job, "AttachPipelineVolumes").condition).toEqual([{ test: "Null", variable: "aws:ResourceTag/ba:managed", values: ["false"] }]);
+  });
+
+  it("runs a configured prebuilt image and builds nothing", () => {
+    const imageUri = "222222222222.dkr.ecr.us-east-1.amazonaws.com/worker:2.0.0";
+    const out = synth(compose(testConfig({ worker: { imageUri } })).pipelines[0]!);
+    expect(JSON.parse(out.only("aws_batch_job_definition").container_properties).image).toBe(imageUri);
+    expect(out.resources("terraform_data")).toEqual({});
+    expect(statementWithSid(statementsOf(out, "execution-role-policy"), "PullWorkerImage").resources).toEqual([
+      "arn:aws:ecr:us-east-1:222222222222:repository/worker",
+    ]);
+  });
+});

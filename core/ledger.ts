@@ -1,0 +1,42 @@
+/**
+ * The ledger: one DynamoDB item per recovery point, written by the dispatcher state
+ * machine and read by `backup-actions ledger`. The table's key schema and its index
+ * (stacks/constructs/ledger-table.ts) are built from the names below, so the
+ * infrastructure, the state machines and the CLI cannot drift apart.
+ */
+
+export const LEDGER_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"] as const;
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+
+/** Partition key (type S): the recovery point ARN, unique per export. */
+export const LEDGER_PARTITION_KEY = "recoveryPointArn";
+
+/**
+ * Index for "recent exports": partition `status`, sort `startedAt` (ISO 8601 strings sort
+ * chronologically). Query it per status with `ScanIndexForward: false` and a `Limit`.
+ */
+export const LEDGER_RECENT_INDEX = { name: "by-status-started", partitionKey: "status", sortKey: "startedAt" } as const;
+
+/** One item of the ledger table. Optional attributes are absent until they are known. */
+export interface LedgerRecord {
+  /** ARN of the recovery point: `arn:aws:ec2:…:snapshot/…`, `arn:aws:rds:…`, `arn:aws:backup:…:recovery-point:…`. */
+  readonly recoveryPointArn: string;
+  /** PENDING (recorded, not started) → RUNNING → SUCCEEDED | FAILED; SKIPPED when the event was not exported. */
+  readonly status: LedgerStatus;
+  /** Which child workflow exports it. */
+  readonly workflow: "ebs" | "rds" | "aurora" | "dynamodb";
+  /** ISO 8601 UTC time the dispatcher started, e.g. `2026-11-26T05:12:04.123Z`. */
+  readonly startedAt: string;
+  /** ISO 8601 UTC time the export reached a final status. */
+  readonly finishedAt?: string;
+  /** Archive location: `s3://<bucket>/<resource-type>/<account>/<region>/<resource-id>/<yyyy>/<mm>/<dd>/<recovery-point-id>/`. */
+  readonly s3Prefix?: string;
+  /** Compressed bytes written to the archive (sum over the manifest's objects). */
+  readonly bytes?: number;
+  /** SHA-256 (hex) of `manifest.json`, which itself lists each object's SHA-256. */
+  readonly sha256?: string;
+  /** Why the export FAILED or was SKIPPED (error name and message). */
+  readonly failureReason?: string;
+  /** ARN of the dispatcher execution that wrote this record. */
+  readonly executionArn?: string;
+}

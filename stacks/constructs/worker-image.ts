@@ -1,0 +1,206 @@
+/**
+ * The EBS worker's container image: an ECR repository (scan on push, immutable tags,
+ * KMS, lifecycle policy) and the image built from `batch-worker/` at deploy time — or,
+ * when `imageUri` is given, that prebuilt image and nothing else.
+ *
+ * Why `terraform_data` + `local-exec` and not the kreuzwerker/docker provider: that
+ * provider is one more binary to mirror, pin and trust, and it is not in the offline
+ * provider mirror, so `terraform validate` could not run offline. `terraform_data` is
+ * built into Terraform. The tag is a SHA-256 of the build context computed at synth,
+ * so the image (and the job definition that names it) changes exactly when the worker
+ * source changes, and a plan shows that change as a new tag. See docs/adr/0003.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { Annotations, AssetType, DataResource, Fn, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+
+/** Where the worker's Dockerfile and sources live (a sibling engineer's `batch-worker/`). */
+export const DEFAULT_WORKER_CONTEXT = path.resolve(__dirname, "..", "..", "batch-worker");
+
+/** Never part of the build context's hash: dependencies and outputs are rebuilt by the Dockerfile. */
+const HASH_EXCLUDES = new Set(["node_modules", ".git", "dist", "cdktf.out", "coverage", ".work"]);
+
+export interface WorkerImageProps {
+  /** ECR repository name, e.g. `<name>-worker`. */
+  readonly repositoryName: string;
+  /** Region of the repository (for `aws ecr get-login-password`). */
+  readonly region: string;
+  /**
+   * A prebuilt image (tag or digest). When set, no repository is created and nothing is built.
+   * @default none: build from `contextDir`
+   */
+  readonly imageUri?: string;
+  /** Build context holding a `Dockerfile`. @default DEFAULT_WORKER_CONTEXT (`<repo>/batch-worker`) */
+  readonly contextDir?: string;
+  /** Role the build assumes to push (the account's deploy role). @default the deployer's own credentials */
+  readonly assumeRoleArn?: string;
+  /** KMS key of the repository. @default the AWS managed `aws/ecr` key */
+  readonly kmsKeyArn?: string;
+  /** Images kept in the repository, newest first. @default 10 */
+  readonly keepImages?: number;
+  /** Days after which untagged images (interrupted pushes) expire. @default 3 */
+  readonly untaggedExpiryDays?: number;
+}
+
+export class WorkerImage extends Construct {
+  /** The image the job definition runs: `<repository url>:<tag>` or the prebuilt `imageUri`. */
+  public readonly imageUri: string;
+  /** The repository; undefined with a prebuilt image. */
+  public readonly repository?: EcrRepository;
+  /** ARN of the repository the execution role pulls from; undefined for a non-ECR prebuilt image. */
+  public readonly repositoryArn?: string;
+  /** The deploy-time build; the job definition must depend on it so it never names an unpushed tag. */
+  public readonly build?: DataResource;
+
+  constructor(scope: Construct, id: string, props: WorkerImageProps) {
+    super(scope, id);
+    const contextDir = props.contextDir ?? DEFAULT_WORKER_CONTEXT;
+    const keepImages = props.keepImages ?? 10;
+    const untaggedExpiryDays = props.untaggedExpiryDays ?? 3;
+    if (!Number.isInteger(keepImages) || keepImages < 1) throw new Error(`WorkerImage ${this.node.path}: keepImages must be a positive whole number (got ${keepImages})`);
+    if (!Number.isInteger(untaggedExpiryDays) || untaggedExpiryDays < 1) {
+      throw new Error(`WorkerImage ${this.node.path}: untaggedExpiryDays must be a positive whole number (got ${untaggedExpiryDays})`);
+    }
+
+    if (props.imageUri) {
+      this.imageUri = props.imageUri;
+      this.repositoryArn = ecrRepositoryArnOf(props.imageUri);
+      return;
+    }
+
+    const repository = new EcrRepository(this, "this", {
+      name: props.repositoryName,
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: "KMS", kmsKey: props.kmsKeyArn }],
+    });
+    new EcrLifecyclePolicy(this, "lifecycle", {
+      repository: repository.name,
+      policy: JSON.stringify(lifecyclePolicy(keepImages, untaggedExpiryDays)),
+    });
+    this.repository = repository;
+    this.repositoryArn = repository.arn;
+
+    const dockerfile = path.join(contextDir, "Dockerfile");
+    if (!existsSync(dockerfile)) {
+      // Synthesis still works (a plan can be reviewed without the worker sources); the
+      // build refuses at apply, before any job definition names an image that was never pushed.
+      const shown = path.relative(process.cwd(), dockerfile) || dockerfile; // no machine-specific path in the plan
+      Annotations.of(this).addWarning(`${shown} does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.`);
+      const tag = "missing-dockerfile";
+      this.imageUri = `${repository.repositoryUrl}:${tag}`;
+      this.build = new DataResource(this, "build", {
+        triggersReplace: { tag },
+        provisioners: [
+          { type: "local-exec", interpreter: ["bash", "-c"], command: `echo ${JSON.stringify(`worker image: ${shown} did not exist at synth; add it or set worker.imageUri`)} >&2; exit 1` },
+        ],
+      });
+      return;
+    }
+
+    const hash = contentHash(contextDir);
+    const tag = `src-${hash.slice(0, 32)}`;
+    // The context is copied into the synthesized stack (cdktf.out/stacks/<stack>/assets/...),
+    // so the build works from the stack directory wherever it was synthesized.
+    const context = new TerraformAsset(this, "context", { path: contextDir, type: AssetType.DIRECTORY, assetHash: hash });
+    this.imageUri = `${repository.repositoryUrl}:${tag}`;
+    this.build = new DataResource(this, "build", {
+      triggersReplace: { repository: repository.repositoryUrl, tag },
+      provisioners: [
+        {
+          type: "local-exec",
+          interpreter: ["bash", "-c"],
+          command: BUILD_AND_PUSH,
+          environment: {
+            REPOSITORY_URL: repository.repositoryUrl,
+            REPOSITORY_NAME: repository.name,
+            // `<account>.dkr.ecr.<region>.amazonaws.com`: the registry docker logs in to.
+            REGISTRY: Fn.element(Fn.split("/", repository.repositoryUrl), 0),
+            TAG: tag,
+            REGION: props.region,
+            CONTEXT: context.path,
+            ASSUME_ROLE_ARN: props.assumeRoleArn ?? "",
+          },
+        },
+      ],
+    });
+  }
+}
+
+/** Expire untagged images after a few days; keep the newest `keep` images of any tag. */
+export function lifecyclePolicy(keep: number, untaggedDays: number) {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Expire untagged images ${untaggedDays} days after push`,
+        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
+        action: { type: "expire" },
+      },
+      {
+        // A tagStatus "any" rule must have the highest rulePriority number.
+        rulePriority: 2,
+        description: `Keep the newest ${keep} images`,
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
+        action: { type: "expire" },
+      },
+    ],
+  };
+}
+
+/**
+ * SHA-256 over every file's relative path, mode and content, in sorted order, so a
+ * rename, a chmod +x or an edit changes it and nothing else does.
+ */
+export function contentHash(dir: string): string {
+  const hash = createHash("sha256");
+  const walk = (rel: string) => {
+    const abs = path.join(dir, rel);
+    for (const name of readdirSync(abs).sort()) {
+      if (HASH_EXCLUDES.has(name)) continue;
+      const child = rel === "" ? name : `${rel}/${name}`;
+      const stat = statSync(path.join(dir, child));
+      if (stat.isDirectory()) {
+        walk(child);
+      } else if (stat.isFile()) {
+        hash.update(`${child}\0${(stat.mode & 0o111) !== 0 ? "x" : "-"}\0${stat.size}\0`);
+        hash.update(readFileSync(path.join(dir, child)));
+      }
+    }
+  };
+  walk("");
+  return hash.digest("hex");
+}
+
+/** `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo[:tag|@digest]` → its repository ARN. */
+export function ecrRepositoryArnOf(imageUri: string): string | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/.exec(imageUri);
+  if (!m) return undefined;
+  const partition = m[3] ? "aws-cn" : "aws";
+  return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[4]}`;
+}
+
+/**
+ * Runs where `terraform apply` runs; needs `docker` and the AWS CLI there. Idempotent:
+ * tags are immutable, so an image already pushed under this tag is left alone.
+ * `--platform linux/amd64`: the compute environments launch x86_64 families only.
+ */
+export const BUILD_AND_PUSH = `set -euo pipefail
+for tool in docker aws; do
+  command -v "$tool" >/dev/null || { echo "worker image: '$tool' is needed to build and push $REPOSITORY_URL:$TAG (or set worker.imageUri to a prebuilt image)" >&2; exit 1; }
+done
+if [ -n "$ASSUME_ROLE_ARN" ]; then
+  creds="$(aws sts assume-role --role-arn "$ASSUME_ROLE_ARN" --role-session-name backup-actions-worker-image --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)"
+  read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$creds"
+  export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+fi
+if aws ecr describe-images --region "$REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
+  echo "worker image $REPOSITORY_URL:$TAG already pushed"; exit 0
+fi
+aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
+docker build --platform linux/amd64 --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
+docker push "$REPOSITORY_URL:$TAG"`;

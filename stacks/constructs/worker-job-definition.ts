@@ -1,0 +1,255 @@
+/**
+ * The Batch job definition of the EBS worker, its roles and its encrypted log group.
+ *
+ * Contract with the worker (`batch-worker/`, entrypoint `/app/batch-entrypoint.js`):
+ * the EBS state machine submits a job with the parameters in WORKER_JOB_PARAMETERS; they
+ * reach the worker as command-line flags. Settings that are the same for every job are
+ * environment variables (WORKER_ENVIRONMENT).
+ */
+import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+
+/** Batch job parameters (`submitJob` `Parameters`), substituted into the command as `Ref::<name>`. */
+export const WORKER_JOB_PARAMETERS = {
+  /** The restored volume to export, `vol-…`, in the AZ of the queue the job runs in. */
+  volumeId: "id of the restored EBS volume (vol-...)",
+  /** Where the archive goes: `s3://<archive bucket>/<prefix>/` (DESIGN.md's S3 layout), ending in `/`. */
+  targetUrl: "archive location, s3://<bucket>/<prefix>/",
+} as const;
+
+/** `["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"]` */
+export const WORKER_COMMAND = ["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"];
+
+/**
+ * Environment of every job. `VOLUME_ID` and `TARGET_URL` are not set here (a job
+ * definition cannot substitute parameters into the environment); a submitter may set
+ * them through `ContainerOverrides.Environment` instead of the parameters.
+ */
+export const WORKER_ENVIRONMENT = {
+  /** zstd level, 1-19 (config `exports.compressionLevel`). */
+  compressionLevel: "COMPRESSION_LEVEL",
+  /** Parts of the S3 multipart upload in flight at once. */
+  uploadConcurrency: "UPLOAD_CONCURRENCY",
+} as const;
+
+/** Batch's reason when Spot takes the host back: `Host EC2 (instance i-…) terminated.` */
+export const SPOT_RECLAIM_STATUS_REASON = "Host EC2*";
+
+export interface WorkerJobDefinitionProps {
+  /** Prefix of every name, e.g. `backup-actions`. */
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The worker image (`<repository url>:<tag>` or a prebuilt URI). */
+  readonly imageUri: string;
+  /** ECR repository the execution role may pull from. @default none (a public image) */
+  readonly imageRepositoryArn?: string;
+  /** Resources to create before the job definition (the image build). @default none */
+  readonly dependsOn?: ITerraformDependable[];
+  readonly vcpus: number;
+  readonly memoryMiB: number;
+  /** Batch attempt timeout, hours. */
+  readonly timeoutHours: number;
+  /** Attempts when Spot reclaims the host (1-10); any other failure ends the job. */
+  readonly spotRetries: number;
+  /** zstd level passed as COMPRESSION_LEVEL. */
+  readonly compressionLevel: number;
+  /** Passed as UPLOAD_CONCURRENCY. @default 4 */
+  readonly uploadConcurrency?: number;
+  /** ARN of the archive bucket (built by the archive construct). */
+  readonly archiveBucketArn: string;
+  /** Key prefix the worker writes under. @default "ebs/" */
+  readonly archiveKeyPrefix?: string;
+  /** KMS key of the archive bucket (SSE-KMS): the worker encrypts with it. @default none (no KMS permissions) */
+  readonly archiveKmsKeyArn?: string;
+  /** Tag key that volumes must carry for the worker to attach and detach them. @default none (any volume) */
+  readonly securityTag?: string;
+  /** CloudWatch namespace the worker publishes progress to (batch-worker/src/progress.ts). @default "BackupActions/Worker" */
+  readonly metricsNamespace?: string;
+  /** Days the job logs are kept. @default 90 */
+  readonly logRetentionDays?: number;
+  /** KMS key of the log group; its policy must let CloudWatch Logs use it. @default a key made for this log group */
+  readonly logKmsKeyArn?: string;
+}
+
+export class WorkerJobDefinition extends Construct {
+  public readonly jobDefinition: BatchJobDefinition;
+  /** ARN with revision; the state machine submits to it. */
+  public readonly jobDefinitionArn: string;
+  public readonly jobRole: IamRole;
+  public readonly executionRole: IamRole;
+  public readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkerJobDefinitionProps) {
+    super(scope, id);
+    const uploadConcurrency = props.uploadConcurrency ?? 4;
+    const archiveKeyPrefix = props.archiveKeyPrefix ?? "ebs/";
+    const metricsNamespace = props.metricsNamespace ?? "BackupActions/Worker";
+    const logRetentionDays = props.logRetentionDays ?? 90;
+    if (!Number.isInteger(props.spotRetries) || props.spotRetries < 1 || props.spotRetries > 10) {
+      throw new Error(`WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`);
+    }
+    if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
+
+    const logGroupName = `/${props.name}/batch-worker`;
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: logGroupName,
+      retentionInDays: logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn ?? this.logKey(props, logGroupName).arn,
+    });
+
+    this.executionRole = this.role("execution-role", `${props.name}-worker-execution-${props.region}`, "Batch pulls the worker image and ships its logs", props, [
+      ...(props.imageRepositoryArn
+        ? [
+            { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }, // no resource-level permissions
+            { sid: "PullWorkerImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [props.imageRepositoryArn] },
+          ]
+        : []),
+      { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:log-stream:*`] },
+    ]);
+
+    this.jobRole = this.role("job-role", `${props.name}-worker-job-${props.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
+      ...this.volumeStatements(props),
+      {
+        // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
+        // earlier partial work on a retry (a delete marker: the bucket is versioned).
+        sid: "WriteArchive",
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+        resources: [`${props.archiveBucketArn}/${archiveKeyPrefix}*`],
+      },
+      {
+        // A retried job finds and replaces its own earlier partial uploads.
+        sid: "FindOwnPartialUploads",
+        actions: ["s3:ListBucketMultipartUploads"],
+        resources: [props.archiveBucketArn],
+      },
+      ...(props.archiveKmsKeyArn
+        ? [
+            {
+              // Multipart uploads to SSE-KMS need Decrypt too (S3 decrypts parts to assemble them).
+              sid: "EncryptArchive",
+              actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+              resources: [props.archiveKmsKeyArn],
+              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.region}.amazonaws.com`] }],
+            },
+          ]
+        : []),
+      {
+        sid: "PublishProgress",
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"], // PutMetricData has no resources; the namespace condition scopes it
+        condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: [metricsNamespace] }],
+      },
+    ]);
+
+    this.jobDefinition = new BatchJobDefinition(this, "this", {
+      name: `${props.name}-ebs-worker`,
+      type: "container",
+      platformCapabilities: ["EC2"],
+      propagateTags: true,
+      // Documents the parameters; a submission without them fails in the worker's argument check.
+      parameters: Object.fromEntries(Object.keys(WORKER_JOB_PARAMETERS).map((k) => [k, ""])),
+      timeout: { attemptDurationSeconds: props.timeoutHours * 3600 },
+      retryStrategy: {
+        attempts: props.spotRetries,
+        evaluateOnExit: [
+          { onStatusReason: SPOT_RECLAIM_STATUS_REASON, action: "RETRY" },
+          { onReason: "*", action: "EXIT" },
+        ],
+      },
+      containerProperties: JSON.stringify({
+        image: props.imageUri,
+        command: WORKER_COMMAND,
+        jobRoleArn: this.jobRole.arn,
+        executionRoleArn: this.executionRole.arn,
+        resourceRequirements: [
+          { type: "VCPU", value: String(props.vcpus) },
+          { type: "MEMORY", value: String(props.memoryMiB) },
+        ],
+        // Block devices: the worker attaches the volume, reads partitions, activates LVM, mounts.
+        privileged: true,
+        // The host's /dev, so a volume attached after the container started shows up in it
+        // (a privileged container's own /dev is a copy taken at start).
+        volumes: [{ name: "host-dev", host: { sourcePath: "/dev" } }],
+        mountPoints: [{ sourceVolume: "host-dev", containerPath: "/dev", readOnly: false }],
+        environment: [
+          { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
+          { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
+          { name: "AWS_REGION", value: props.region },
+        ],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": logGroupName, "awslogs-region": props.region, "awslogs-stream-prefix": "ebs" },
+        },
+      }),
+      dependsOn: [this.logGroup, ...(props.dependsOn ?? [])],
+    });
+    this.jobDefinitionArn = this.jobDefinition.arn;
+  }
+
+  /**
+   * Attach and detach need permission on the instance and on the volume; the volume side
+   * carries the security-tag condition, so the worker can only touch the pipeline's volumes.
+   */
+  private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
+    const ec2 = `arn:aws:ec2:${props.region}:${props.accountId}`;
+    const tagged = props.securityTag
+      ? [{ test: "Null", variable: `aws:ResourceTag/${props.securityTag}`, values: ["false"] }]
+      : undefined;
+    return [
+      { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] }, // Describe* has no resource-level permissions
+      { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:instance/*`] },
+      { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:volume/*`], condition: tagged },
+    ];
+  }
+
+  private role(id: string, name: string, description: string, props: WorkerJobDefinitionProps, statements: DataAwsIamPolicyDocumentStatement[]): IamRole {
+    const assume = new DataAwsIamPolicyDocument(this, `${id}-assume`, {
+      statement: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+        },
+      ],
+    });
+    const role = new IamRole(this, id, { name, description, assumeRolePolicy: assume.json });
+    const policy = new DataAwsIamPolicyDocument(this, `${id}-policy`, { statement: statements });
+    new IamRolePolicy(this, `${id}-inline`, { role: role.id, name: "least-privilege", policy: policy.json });
+    return role;
+  }
+
+  /** A key for this log group only, like the flow logs' (FlowLogs): account administers, Logs encrypts. */
+  private logKey(props: WorkerJobDefinitionProps, logGroupName: string): KmsKey {
+    const logGroupArn = `arn:aws:logs:${props.region}:${props.accountId}:log-group:${logGroupName}`;
+    const policy = new DataAwsIamPolicyDocument(this, "log-key-policy", {
+      statement: [
+        {
+          sid: "AccountAdministers",
+          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
+          actions: ["kms:*"],
+          resources: ["*"],
+        },
+        {
+          sid: "LogsEncryptsThisLogGroup",
+          principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
+          actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+          resources: ["*"],
+          condition: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: [logGroupArn] }],
+        },
+      ],
+    });
+    return new KmsKey(this, "log-key", {
+      description: `${props.name} Batch worker logs`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: policy.json,
+    });
+  }
+}
