@@ -1,0 +1,10 @@
+/** What global setup started, kept on globalThis for global teardown (jest shares globalThis between the two). */
+import type { BackupFake } from "../backup-fake/server";
+import type { RunningLauncher } from "./process-control";
+
+export const BENCH_STATE_KEY = "__backupActionsBench";
+
+export interface BenchState {
+  moto?: RunningLauncher;
+  backupFake?: BackupFake;
+}
