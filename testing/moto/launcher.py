@@ -157,8 +157,10 @@ def main(argv: list[str]) -> int:
     configure_moto()
     try:
         server = start_server(args.host, args.port)
-    except OSError as error:
-        sys.stderr.write(f"moto-launcher: cannot listen on {args.host}:{args.port}: {error}\n")
+    except (OSError, SystemExit) as error:
+        # werkzeug reports "address in use" by printing and calling sys.exit(1).
+        reason = error if isinstance(error, OSError) else "address already in use or not available"
+        sys.stderr.write(f"moto-launcher: cannot listen on {args.host}:{args.port}: {reason}\n")
         return 3
 
     write_pid_file(args.pid_file)
