@@ -11,8 +11,10 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   ListStateMachinesCommand,
+  ListStateMachineVersionsCommand,
   SFNClient,
   StartExecutionCommand,
+  UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
 } from "@aws-sdk/client-sfn";
 import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
@@ -104,6 +106,28 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     expect(result.result).toBe("FAIL");
     expect(result.diagnostics?.[0]).toMatchObject({ severity: "ERROR", code: "SCHEMA_VALIDATION_FAILED" });
     expect(result.diagnostics?.[0]?.message).toContain("Teleport");
+  });
+
+  test("ListStateMachineVersions lists published versions newest first (ListStateMachineVersions patch)", async () => {
+    // GIVEN a machine published at creation and again on update
+    const { stateMachineArn, stateMachineVersionArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN, publish: true }),
+    );
+    const updated = await sfn.send(
+      new UpdateStateMachineCommand({ stateMachineArn, definition: PASS_DEFINITION.replace("hello", "again"), publish: true }),
+    );
+    // WHEN its versions are listed (the Terraform AWS provider does this for every aws_sfn_state_machine)
+    const { stateMachineVersions } = await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }));
+    // THEN both versions come back, newest first
+    expect(stateMachineVersions?.map((v) => v.stateMachineVersionArn)).toEqual([updated.stateMachineVersionArn, stateMachineVersionArn]);
+    expect(stateMachineVersions?.[0]?.creationDate).toBeInstanceOf(Date);
+  });
+
+  test("ListStateMachineVersions of a machine never published is empty", async () => {
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-no-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
+    expect((await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }))).stateMachineVersions).toEqual([]);
   });
 
   test("moto runs Batch and Lambda without Docker", async () => {

@@ -191,10 +191,52 @@ def patch_unnamed_start_execution() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 4. ListStateMachineVersions
+#
+# What: the action is missing from moto's Step Functions responses; moto
+#   answers HTTP 500 (NotImplementedError).
+# Why: the Terraform AWS provider 5.100.0 reads the versions of every
+#   aws_sfn_state_machine after creating it and retries the 500 until its
+#   timeout, so `terraform apply` of any stack with a state machine hangs.
+# Upstream: not implemented in moto 5.2.x at the time of writing.
+# Fix: list the versions moto already keeps on the model (published with
+#   `publish=true`), newest first, with the real response shape and
+#   nextToken/maxResults paging.
+# --------------------------------------------------------------------------
+def _list_state_machine_versions(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    state_machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+    versions = sorted(state_machine.versions.values(), key=lambda v: v.version, reverse=True)
+    max_results = int(self._get_param("maxResults") or 100) or 100
+    token = self._get_param("nextToken")
+    start = int(token) if token and str(token).isdigit() else 0
+    page = versions[start : start + max_results]
+    response: dict[str, Any] = {
+        "stateMachineVersions": [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page
+        ]
+    }
+    if start + max_results < len(versions):
+        response["nextToken"] = str(start + max_results)
+    return ActionResult(response)
+
+
+def patch_list_state_machine_versions() -> bool:
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if hasattr(StepFunctionResponse, "list_state_machine_versions"):
+        return False
+    StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    return True
+
+
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
     ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
     ("stepfunctions unnamed StartExecution", patch_unnamed_start_execution),
+    ("stepfunctions ListStateMachineVersions", patch_list_state_machine_versions),
 ]
 
 
