@@ -1,12 +1,9 @@
 /**
- * describeWithPrereqs: a describe block that needs things this machine may
- * not have (moto, root, loop devices...). `missing` names what is absent.
- * - nothing missing: an ordinary describe;
- * - missing under CI=true: a failing test naming each prerequisite (CI must
- *   never pass by skipping);
- * - missing elsewhere: skipped, with a console message naming them.
+ * Integration tests that need things from the machine (root, loop devices, servers) declare them here.
+ * Outside CI a missing prerequisite skips the block with a message naming it; under CI=true it is a failure,
+ * because a CI run that silently skipped the integration tier would prove nothing.
  */
-export function describeWithPrereqs(name: string, missing: string[], fn: () => void): void {
+export function describeWithPrereqs(name: string, missing: readonly string[], fn: () => void): void {
   if (missing.length === 0) {
     describe(name, fn);
     return;
@@ -14,12 +11,12 @@ export function describeWithPrereqs(name: string, missing: string[], fn: () => v
   const list = missing.join("; ");
   if (process.env.CI === "true") {
     describe(name, () => {
-      test("prerequisites are present (CI=true)", () => {
-        throw new Error(`missing prerequisite(s) for "${name}": ${list}`);
+      it("has its prerequisites", () => {
+        throw new Error(`missing prerequisites under CI=true: ${list}`);
       });
     });
     return;
   }
-  console.warn(`skipping "${name}": missing prerequisite(s): ${list}`);
+  console.warn(`Skipping "${name}": missing prerequisites: ${list}`);
   describe.skip(name, fn);
 }

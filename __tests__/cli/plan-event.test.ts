@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { planEventCommand } from "../../cli/commands/plan-event";
+import { fixturePath } from "../helpers/events";
+
+function run(argv: string[], env: NodeJS.ProcessEnv) {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env };
+  return planEventCommand(argv, io).then((code) => ({ code, stdout, stderr }));
+}
+
+describe("backup-actions plan-event FILE", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "plan-event-"));
+  const configFile = path.join(dir, "config.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
+      backupVaults: ["Default"],
+      tags: { project: "backup-actions" },
+      stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1" },
+    }),
+  );
+  const env = { BACKUP_ACTIONS_CONFIG: configFile };
+
+  it("prints one JSON object with exactly the five keys for an export, exit 0", async () => {
+    const { code, stdout, stderr } = await run([fixturePath("backup-job-ebs.json")], env);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout.endsWith("\n")).toBe(true);
+    expect(stdout.trim().split("\n")).toHaveLength(1);
+    const plan = JSON.parse(stdout);
+    expect(Object.keys(plan)).toEqual(["action", "workflow", "executionName", "recoveryPointArn", "reason"]);
+    expect(plan).toEqual({
+      action: "export",
+      workflow: "ebs",
+      executionName: "ebs-snap-0726fe70935586180-767f49bf4c6c0e793d30ada7c40fc117",
+      recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
+      reason: 'EBS recovery point snap-0726fe70935586180 in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
+    });
+  });
+
+  it("answers a copy job and a failed job (skip with its reason), exit 0", async () => {
+    const { code, stdout } = await run([fixturePath("copy-job-ebs.json")], { BACKUP_ACTIONS_CONFIG: configFile });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      action: "export",
+      workflow: "ebs",
+      executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
+      recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
+      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change',
+    });
+    const failed = await run([fixturePath("doc-backup-job-failed.json")], env);
+    expect(failed.code).toBe(0);
+    expect(JSON.parse(failed.stdout)).toEqual({ action: "skip", workflow: null, executionName: null, recoveryPointArn: null, reason: 'state is "FAILED", not "COMPLETED"' });
+  });
+
+  it("uses config/default.json when BACKUP_ACTIONS_CONFIG is unset (vault Default, account 111111111111, us-east-1)", async () => {
+    const { code, stdout } = await run([fixturePath("backup-job-dynamodb.json")], {});
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ action: "export", workflow: "dynamodb" });
+  });
+
+  it("a file that is not JSON: clear message on stderr, exit 1, nothing on stdout", async () => {
+    const file = fixturePath("garbage.json");
+    const { code, stdout, stderr } = await run([file], env);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(new RegExp(`^plan-event: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON: `));
+  });
+
+  it("a missing file: exit 1 naming the file", async () => {
+    const { code, stdout, stderr } = await run([path.join(dir, "nope.json")], env);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(`plan-event: cannot read ${path.join(dir, "nope.json")}: ENOENT\n`);
+  });
+
+  it("an invalid config: exit 1 naming the bad key", async () => {
+    const bad = path.join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ accounts: [{ id: "1", regions: ["us-east-1"] }], tags: { a: "b" }, stateBackend: { type: "cloud", organization: "o", workspacePrefix: "w" } }));
+    const { code, stdout, stderr } = await run([fixturePath("backup-job-ebs.json")], { BACKUP_ACTIONS_CONFIG: bad });
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("accounts[0].id: must be 12 digits");
+  });
+
+  it("wrong usage: exit 2 with the usage", async () => {
+    for (const argv of [[], ["a.json", "b.json"], ["--verbose"]]) {
+      const { code, stderr } = await run(argv, env);
+      expect(code).toBe(2);
+      expect(stderr).toContain("usage: backup-actions plan-event FILE");
+    }
+    const help = await run(["--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("usage: backup-actions plan-event FILE");
+  });
+});

@@ -1,0 +1,159 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { ConfigError, configPath, DEFAULT_CONFIG_PATH, formatPath, loadConfig, parseConfig } from "../../config/load";
+
+/** A valid config to break one key at a time. */
+function valid(): Record<string, any> {
+  return {
+    accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
+    tags: { project: "backup-actions" },
+    stateBackend: { type: "s3", bucket: "my-state-bucket", region: "us-east-1", keyPrefix: "ba" },
+  };
+}
+
+function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
+  const config = valid();
+  mutate(config);
+  try {
+    parseConfig(config);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("config defaults", () => {
+  it("fills every optional key of a minimal config", () => {
+    const config = parseConfig(valid());
+    expect(config.name).toBe("backup-actions");
+    expect(config.backupVaults).toEqual(["Default"]);
+    expect(config.deleteRecoveryPoint).toEqual({ enabled: false, requiredTag: "backup-actions:delete" });
+    expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
+    expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
+    expect(config.lifecycleRules).toEqual({});
+  });
+
+  it("loads the embedded default config", () => {
+    const config = loadConfig(DEFAULT_CONFIG_PATH);
+    expect(config.accounts).toEqual([{ id: "111111111111", regions: ["us-east-1"] }]);
+    expect(config.stateBackend.type).toBe("s3");
+  });
+
+  it("takes the path from BACKUP_ACTIONS_CONFIG, relative to the working directory", () => {
+    expect(configPath({ BACKUP_ACTIONS_CONFIG: "x/y.json" })).toBe(path.resolve("x/y.json"));
+    expect(configPath({})).toBe(DEFAULT_CONFIG_PATH);
+  });
+
+  it("accepts an existing VPC and a Terraform Cloud backend", () => {
+    const config = parseConfig({
+      ...valid(),
+      stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba" },
+      network: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] },
+    });
+    expect(config.stateBackend).toEqual({ type: "cloud", organization: "acme", workspacePrefix: "ba" });
+    expect(config.network).toMatchObject({ vpcId: "vpc-0123456789abcdef0", egress: "endpoints", endpointAzCount: 1 });
+  });
+});
+
+describe("config rules (one test per rule, exact message)", () => {
+  const rules: Array<[string, (c: Record<string, any>) => void, string]> = [
+    ["account id is 12 digits", (c) => (c.accounts[0].id = "12345"), "accounts[0].id: must be 12 digits"],
+    ["account id is a string", (c) => (c.accounts[0].id = 111111111111), "accounts[0].id: must be 12 digits (as a string)"],
+    ["accounts is not empty", (c) => (c.accounts = []), "accounts: must list at least one account"],
+    ["accounts is required", (c) => delete c.accounts, "accounts: is required"],
+    ["regions is not empty", (c) => (c.accounts[0].regions = []), "accounts[0].regions: must list at least one region"],
+    ["regions are region names", (c) => (c.accounts[0].regions = ["us-east"]), "accounts[0].regions[0]: must be an AWS region name like us-east-1"],
+    ["regions do not repeat", (c) => (c.accounts[0].regions = ["us-east-1", "us-east-1"]), "accounts[0].regions: must not repeat a region"],
+    ["assumeRoleArn is a role ARN", (c) => (c.accounts[0].assumeRoleArn = "role/x"), "accounts[0].assumeRoleArn: must be an IAM role ARN"],
+    ["assumeRoleArn is in its account", (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::222222222222:role/deploy"), "accounts[0].assumeRoleArn: must be a role in account 111111111111 (it is in 222222222222)"],
+    ["account ids do not repeat", (c) => c.accounts.push({ id: "111111111111", regions: ["eu-west-1"] }), "accounts[1].id: repeats accounts[0].id (111111111111); list its regions once"],
+    ["backupVaults is not empty", (c) => (c.backupVaults = []), "backupVaults: must list at least one vault"],
+    ["backupVaults are vault names", (c) => (c.backupVaults = ["my vault"]), "backupVaults[0]: must be a backup vault name (2-50 letters, digits, '-' or '_')"],
+    ["deleteRecoveryPoint.enabled is a real boolean", (c) => (c.deleteRecoveryPoint = { enabled: "false" }), 'deleteRecoveryPoint.enabled: must be true or false (a JSON boolean, not a string like "false")'],
+    ["deleteRecoveryPoint.enabled is required", (c) => (c.deleteRecoveryPoint = { requiredTag: "x" }), "deleteRecoveryPoint.enabled: is required"],
+    ["deleteRecoveryPoint.requiredTag is a tag key", (c) => (c.deleteRecoveryPoint = { enabled: true, requiredTag: "" }), "deleteRecoveryPoint.requiredTag: must be a tag key (1-128 characters)"],
+    ["unknown top-level key, with a hint", (c) => (c.backupVault = ["x"]), 'backupVault: unknown key (did you mean "backupVaults"?)'],
+    ["unknown nested key", (c) => (c.deleteRecoveryPoint = { enabled: true, enable: true }), 'deleteRecoveryPoint.enable: unknown key (did you mean "enabled"?)'],
+    ["unknown key without a near match", (c) => (c.colour = "blue"), "colour: unknown key"],
+    ["notificationEmail is an address", (c) => (c.notificationEmail = "ops"), "notificationEmail: must be an email address"],
+    ["kmsKeyArn is a key ARN", (c) => (c.kmsKeyArn = "alias/x"), "kmsKeyArn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"],
+    ["tags are required", (c) => delete c.tags, "tags: is required"],
+    ["tags are not empty", (c) => (c.tags = {}), "tags: must have at least one tag"],
+    ["tag values are strings", (c) => (c.tags = { a: 1 }), "tags.a: must be a string (got number 1)"],
+    ["accessLogs.bucket is a bucket name", (c) => (c.accessLogs = { bucket: "Logs!" }), "accessLogs.bucket: must be a valid S3 bucket name"],
+    ["securityTag is a tag key", (c) => (c.securityTag = "x".repeat(129)), "securityTag: must be a tag key (1-128 characters)"],
+    ["lifecycle days are whole", (c) => (c.lifecycleRules = { glacier: 1.5 }), "lifecycleRules.glacier: must be a whole number of days"],
+    ["lifecycle days are positive", (c) => (c.lifecycleRules = { expiration: 0 }), "lifecycleRules.expiration: must be a positive number of days"],
+    ["deepArchive ≥ glacier + 90", (c) => (c.lifecycleRules = { glacier: 100, deepArchive: 150 }), "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)"],
+    ["expiration ≥ deepArchive + 180", (c) => (c.lifecycleRules = { deepArchive: 100, expiration: 279 }), "lifecycleRules.expiration: must be at least 180 days after deepArchive (100)"],
+    ["expiration ≥ glacier + 90 without deepArchive", (c) => (c.lifecycleRules = { glacier: 30, expiration: 119 }), "lifecycleRules.expiration: must be at least 90 days after glacier (30)"],
+    ["stateBackend is required", (c) => delete c.stateBackend, 'stateBackend: must be "s3" or "cloud"'],
+    ["stateBackend.type is s3 or cloud", (c) => (c.stateBackend = { type: "gcs" }), 'stateBackend.type: must be "s3" or "cloud"'],
+    ["stateBackend.bucket is a bucket name", (c) => (c.stateBackend.bucket = "UPPER"), "stateBackend.bucket: must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"],
+    ["stateBackend.keyPrefix has no slashes at the ends", (c) => (c.stateBackend.keyPrefix = "/ba/"), "stateBackend.keyPrefix: must be an S3 key prefix without leading or trailing '/'"],
+    ["cloud backend needs an organization", (c) => (c.stateBackend = { type: "cloud", workspacePrefix: "ba" }), "stateBackend.organization: is required"],
+    ["cloud workspacePrefix is a name", (c) => (c.stateBackend = { type: "cloud", organization: "acme", workspacePrefix: "b a" }), "stateBackend.workspacePrefix: must be letters, digits, '-' or '_' (at most 60)"],
+    ["vpcCidr is a /16–/24 block", (c) => (c.network = { vpcCidr: "10.0.0.0/8" }), "network.vpcCidr: must be an IPv4 CIDR block with a prefix from /16 to /24 (e.g. 10.42.0.0/16)"],
+    ["azCount is 1–6", (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 0 }), "network.azCount: must be at least 1"],
+    ["endpointAzCount ≤ azCount", (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 1, endpointAzCount: 2 }), "network.endpointAzCount: must be at most azCount (1)"],
+    ["egress is a known mode", (c) => (c.network = { vpcCidr: "10.0.0.0/16", egress: "internet" }), 'network.egress: must be one of "endpoints", "nat", "public"'],
+    ["vpcId is a VPC id", (c) => (c.network = { vpcId: "my-vpc", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.vpcId: must be a VPC id like vpc-0123456789abcdef0"],
+    ["an existing VPC needs subnets", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: [], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.subnetIds: must list at least one subnet"],
+    ["an existing VPC needs route tables", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: [] }), "network.routeTableIds: must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)"],
+    ["vpcCidr and vpcId do not mix", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", vpcCidr: "10.0.0.0/16", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.vpcCidr: not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)"],
+    ["a known key in the wrong place", (c) => (c.exports = { bucket: "x" }), "exports.bucket: not allowed here"],
+    [
+      "a top-level vpcId serves one account and region",
+      (c) => {
+        c.accounts[0].regions = ["us-east-1", "eu-west-1"];
+        c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] };
+      },
+      "network.vpcId: an existing VPC belongs to one account and region, but 2 use it (accounts[0] us-east-1, accounts[0] eu-west-1); set accounts[i].network instead",
+    ],
+    ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
+    ["compressionLevel is 1–19", (c) => (c.exports = { compressionLevel: 22 }), "exports.compressionLevel: must be from 1 to 19"],
+    ["name is a short slug", (c) => (c.name = "Backup_Actions"), "name: must be 2-20 lowercase letters, digits or '-', starting with a letter"],
+  ];
+
+  it.each(rules)("%s", (_rule, mutate, expected) => {
+    expect(problemsOf(mutate)).toContain(expected);
+  });
+
+  it("reports every problem of a file at once, each with its key path", () => {
+    const problems = problemsOf((c) => {
+      c.accounts[0].id = "1";
+      c.lifecycleRules = { glacier: 100, deepArchive: 120 };
+      c.exprots = {};
+    });
+    expect(problems).toEqual([
+      "accounts[0].id: must be 12 digits",
+      'exprots: unknown key (did you mean "exports"?)',
+      "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)",
+    ]);
+  });
+});
+
+describe("config files", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "ba-config-"));
+
+  it("names the file and the JSON error when it is not JSON", () => {
+    const file = path.join(dir, "broken.json");
+    writeFileSync(file, "{ accounts: ");
+    expect(() => loadConfig(file)).toThrow(new RegExp(`^Invalid configuration in ${file}:\\n  \\(root\\): not valid JSON: `));
+  });
+
+  it("names a missing file", () => {
+    expect(() => loadConfig(path.join(dir, "nope.json"))).toThrow(/\(root\): cannot read the file \(ENOENT\)/);
+  });
+
+  it("rejects a JSON value that is not an object", () => {
+    expect(() => parseConfig([1], "x.json")).toThrow("Invalid configuration in x.json:\n  (root): must be a JSON object");
+  });
+
+  it("formats key paths the way users write them", () => {
+    expect(formatPath(["accounts", 0, "regions", 2])).toBe("accounts[0].regions[2]");
+    expect(formatPath([])).toBe("");
+  });
+});

@@ -1,0 +1,50 @@
+import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { describeWithPrereqs } from "../../testing/prereq";
+import { runJanitor } from "../../lambdas/janitor/logic";
+
+const TAG = { key: "backup-actions:pipeline", value: "janitor-test" };
+const missing = process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"];
+
+describeWithPrereqs("janitor against moto's EC2", missing, () => {
+  const ec2 = new EC2Client({ region: "us-east-1" });
+  const logs: Array<Record<string, unknown>> = [];
+  const deps = (now: Date) => ({ ec2, now: () => now, log: (r: Record<string, unknown>) => logs.push(r) });
+  const create = async (tags: Array<{ Key: string; Value: string }>) =>
+    (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3", TagSpecifications: [{ ResourceType: "volume", Tags: tags }] }))).VolumeId!;
+  const exists = async (id: string) =>
+    ((await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: [id] }] }))).Volumes ?? []).length === 1;
+
+  let leakedA: string, leakedB: string, foreign: string, otherPipeline: string;
+  beforeAll(async () => {
+    leakedA = await create([{ Key: TAG.key, Value: TAG.value }, { Key: "backup-actions:recovery-point", Value: "arn:aws:ec2:us-east-1::snapshot/snap-1" }]);
+    leakedB = await create([{ Key: TAG.key, Value: TAG.value }]);
+    foreign = await create([{ Key: "team", Value: "db" }]);
+    otherPipeline = await create([{ Key: TAG.key, Value: "another-install" }]);
+  });
+
+  it("keeps tagged volumes that may still belong to a running export", async () => {
+    const report = await runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 30 });
+    expect(report.deleted).toEqual([]);
+    expect(report.kept.map((k) => k.reason)).toEqual(["younger than 30 h", "younger than 30 h"]);
+    expect(await exists(leakedA)).toBe(true);
+  });
+
+  it("deletes this pipeline's unattached volumes once they outlived the longest export, and nothing else", async () => {
+    logs.length = 0;
+    const report = await runJanitor(deps(new Date(Date.now() + 48 * 3600_000)), { pipelineTag: TAG, maxAgeHours: 30 });
+    expect(report.deleted.sort()).toEqual([leakedA, leakedB].sort());
+    expect(report.failed).toEqual([]);
+    expect(await exists(leakedA)).toBe(false);
+    expect(await exists(leakedB)).toBe(false);
+    expect(await exists(foreign)).toBe(true);
+    expect(await exists(otherPipeline)).toBe(true);
+    expect(logs.find((l) => l.volumeId === leakedA)).toMatchObject({ message: "deleted leaked volume", recoveryPoint: "arn:aws:ec2:us-east-1::snapshot/snap-1" });
+    const metric = logs.at(-1)!;
+    expect(metric).toMatchObject({ LeakedVolumesDeleted: 2, LeakedVolumesFailed: 0 });
+    expect((metric._aws as any).CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(["LeakedVolumesDeleted", "LeakedVolumesFailed"]);
+  });
+
+  it("refuses a non-positive age", async () => {
+    await expect(runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 0 })).rejects.toThrow("maxAgeHours must be positive (got 0)");
+  });
+});

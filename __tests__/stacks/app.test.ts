@@ -1,0 +1,84 @@
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseConfig } from "../../config/load";
+import { checkStacks } from "../../stacks/app";
+import { compose, synth, testConfig } from "../helpers/synth";
+
+describe("composeStacks", () => {
+  it("makes bootstrap, then one network and one pipeline stack per account and region", () => {
+    const stacks = compose(
+      testConfig({
+        accounts: [
+          { id: "111111111111", regions: ["us-east-1", "eu-west-1"] },
+          { id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" },
+        ],
+      }),
+    );
+    expect(stacks.all.map((s) => s.node.id)).toEqual([
+      "bootstrap",
+      "network-111111111111-us-east-1",
+      "network-111111111111-eu-west-1",
+      "network-222222222222-us-west-2",
+      "pipeline-111111111111-us-east-1",
+      "pipeline-111111111111-eu-west-1",
+      "pipeline-222222222222-us-west-2",
+    ]);
+  });
+
+  it("gives each non-bootstrap stack its own S3 state key with the S3-native lockfile", () => {
+    const { networks, pipelines } = compose(testConfig());
+    expect(synth(networks[0]!).tf.terraform.backend.s3).toEqual({
+      bucket: "state-bucket-111",
+      key: "ba/network-111111111111-us-east-1.tfstate",
+      region: "us-east-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
+    expect(synth(pipelines[0]!).tf.terraform.backend.s3.key).toBe("ba/pipeline-111111111111-us-east-1.tfstate");
+  });
+
+  it("uses a Terraform Cloud workspace per stack, and no bootstrap stack, with the cloud backend", () => {
+    const stacks = compose(testConfig({ stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba", hostname: "tfe.example.com" } }));
+    expect(stacks.bootstrap).toBeUndefined();
+    const tf = synth(stacks.pipelines[0]!).tf;
+    expect(tf.terraform.cloud).toEqual({ hostname: "tfe.example.com", organization: "acme", workspaces: { name: "ba-pipeline-111111111111-us-east-1" } });
+    expect(tf.data.terraform_remote_state.network).toMatchObject({
+      backend: "remote",
+      config: { organization: "acme", hostname: "tfe.example.com", workspaces: { name: "ba-network-111111111111-us-east-1" } },
+    });
+  });
+
+  it("configures each account's provider: region, allowed account, assumed role, default tags", () => {
+    const stacks = compose(
+      testConfig({ accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }] }),
+    );
+    const provider = synth(stacks.networks[0]!).tf.provider.aws[0];
+    expect(provider).toEqual({
+      region: "us-west-2",
+      allowed_account_ids: ["222222222222"],
+      assume_role: [{ role_arn: "arn:aws:iam::222222222222:role/deploy", session_name: "backup-actions-terraform" }],
+      default_tags: [{ tags: { project: "backup-actions" } }],
+    });
+  });
+});
+
+describe("security baseline on every composed stack", () => {
+  const root = path.resolve(__dirname, "..", "..");
+  const files = ["config/default.json", ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`)];
+
+  it.each(files)("passes for every stack of %s", (file) => {
+    const config = parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8")));
+    expect(() => checkStacks(compose(config))).not.toThrow();
+  });
+
+  it.each(["endpoints", "nat", "public"])("passes in %s egress mode", (egress) => {
+    expect(() => checkStacks(compose(testConfig({ network: { vpcCidr: "10.1.0.0/16", egress } })))).not.toThrow();
+  });
+
+  it("names the construct and the rule when a stack breaks the baseline", () => {
+    const stacks = compose(testConfig());
+    new KmsKey(stacks.networks[0]!, "unrotated", { description: "no rotation" });
+    expect(() => checkStacks(stacks)).toThrow(/network-111111111111-us-east-1\/unrotated: kms-key-rotation: /);
+  });
+});

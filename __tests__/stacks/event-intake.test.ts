@@ -1,0 +1,228 @@
+import { Testing, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { intakeConfigOf } from "../../core/intake-config";
+import { EventIntake, intakeResourceTypes } from "../../stacks/constructs/event-intake";
+import { compose, synth, testConfig } from "../helpers/synth";
+
+/** The logical id of the one entry whose id starts with `prefix`. */
+function idOf(block: Record<string, unknown> | undefined, prefix: string): string {
+  const ids = Object.keys(block ?? {}).filter((k) => k.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one id starting with ${prefix}, found ${ids.join(", ") || "none"}`);
+  return ids[0]!;
+}
+
+describe("event intake in the pipeline stack", () => {
+  const config = testConfig({ backupVaults: ["Default", "archive"] });
+  const out = synth(compose(config).pipelines[0]!);
+  const sqs = out.resources("aws_sqs_queue");
+  const queueId = idOf(sqs, "event-intake_queue_");
+  const dlqId = idOf(sqs, "event-intake_dlq_");
+  const rules = out.resources("aws_cloudwatch_event_rule");
+  const backupRuleId = idOf(rules, "event-intake_backup-job-rule_");
+  const copyRuleId = idOf(rules, "event-intake_copy-job-rule_");
+  const docs = out.tf.data.aws_iam_policy_document;
+  const keyArn = `\${aws_kms_key.${idOf(out.resources("aws_kms_key"), "pipeline-key_")}.arn}`;
+
+  it("matches COMPLETED backup jobs of the watched vaults and switched-on types (exact pattern)", () => {
+    expect(JSON.parse(rules[backupRuleId].event_pattern)).toEqual({
+      source: ["aws.backup"],
+      "detail-type": ["Backup Job State Change"],
+      detail: { state: ["COMPLETED"], backupVaultName: ["Default", "archive"], resourceType: ["EBS", "RDS", "Aurora", "DynamoDB"] },
+    });
+    expect(rules[backupRuleId].name).toBe("backup-actions-backup-job-completed");
+  });
+
+  it("matches COMPLETED copy jobs by the DESTINATION vault ARN's suffix (exact pattern)", () => {
+    expect(JSON.parse(rules[copyRuleId].event_pattern)).toEqual({
+      source: ["aws.backup"],
+      "detail-type": ["Copy Job State Change"],
+      detail: {
+        state: ["COMPLETED"],
+        destinationBackupVaultArn: [{ suffix: ":backup-vault:Default" }, { suffix: ":backup-vault:archive" }],
+        resourceType: ["EBS", "RDS", "Aurora", "DynamoDB"],
+      },
+    });
+  });
+
+  it("sends both rules to the queue, with the DLQ for undeliverable events", () => {
+    const targets = Object.values<any>(out.resources("aws_cloudwatch_event_target"));
+    expect(targets.map((t) => t.rule).sort()).toEqual([`\${aws_cloudwatch_event_rule.${backupRuleId}.name}`, `\${aws_cloudwatch_event_rule.${copyRuleId}.name}`].sort());
+    for (const target of targets) {
+      expect(target).toEqual({
+        rule: target.rule,
+        target_id: "intake-queue",
+        arn: `\${aws_sqs_queue.${queueId}.arn}`,
+        dead_letter_config: { arn: `\${aws_sqs_queue.${dlqId}.arn}` },
+        retry_policy: { maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 },
+      });
+    }
+  });
+
+  it("encrypts the queue with the pipeline key, visibility 6x the starter timeout, redrive to the DLQ after 5 receives", () => {
+    const { redrive_policy, ...queue } = sqs[queueId];
+    expect(queue).toEqual({
+      name: "backup-actions-intake",
+      kms_master_key_id: keyArn,
+      kms_data_key_reuse_period_seconds: 300,
+      message_retention_seconds: 4 * 86400,
+      visibility_timeout_seconds: 180,
+    });
+    expect(out.only("aws_lambda_function").timeout).toBe(30);
+    expect(JSON.parse(redrive_policy)).toEqual({ deadLetterTargetArn: `\${aws_sqs_queue.${dlqId}.arn}`, maxReceiveCount: 5 });
+  });
+
+  it("keeps the DLQ 14 days, encrypted, and lets only the intake queue redrive into it", () => {
+    expect(sqs[dlqId]).toEqual({
+      name: "backup-actions-intake-dlq",
+      kms_master_key_id: keyArn,
+      kms_data_key_reuse_period_seconds: 300,
+      message_retention_seconds: 14 * 86400,
+    });
+    const allow = out.only("aws_sqs_queue_redrive_allow_policy");
+    expect(allow.queue_url).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
+    expect(JSON.parse(allow.redrive_allow_policy)).toEqual({ redrivePermission: "byQueue", sourceQueueArns: [`\${aws_sqs_queue.${queueId}.arn}`] });
+  });
+
+  it("queue policies: events.amazonaws.com may send only from the two intake rules (aws:SourceArn); TLS only", () => {
+    const policies = out.resources("aws_sqs_queue_policy");
+    for (const [queue, prefix] of [[queueId, "event-intake_queue-policy"], [dlqId, "event-intake_dlq-policy"]] as const) {
+      const policy = policies[idOf(policies, `${prefix}_`)];
+      expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queue}.url}`);
+      const doc = docs[idOf(docs, `${prefix}-document_`)];
+      expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${idOf(docs, `${prefix}-document_`)}.json}`);
+      expect(doc.statement).toEqual([
+        {
+          sid: "EventBridgeFromTheIntakeRulesOnly",
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [`\${aws_sqs_queue.${queue}.arn}`],
+          condition: [
+            {
+              test: "ArnEquals",
+              variable: "aws:SourceArn",
+              values: [`\${aws_cloudwatch_event_rule.${backupRuleId}.arn}`, `\${aws_cloudwatch_event_rule.${copyRuleId}.arn}`],
+            },
+          ],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sqs:*"],
+          resources: [`\${aws_sqs_queue.${queue}.arn}`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]);
+    }
+  });
+
+  it("feeds the starter in batches of 10 with ReportBatchItemFailures, bounded concurrency, after its permissions exist", () => {
+    const mapping = out.only("aws_lambda_event_source_mapping");
+    const fnId = idOf(out.resources("aws_lambda_function"), "event-intake_starter_function_");
+    const policyId = idOf(out.resources("aws_iam_role_policy"), "event-intake_starter_role-policy_");
+    expect(mapping).toEqual({
+      event_source_arn: `\${aws_sqs_queue.${queueId}.arn}`,
+      function_name: `\${aws_lambda_function.${fnId}.arn}`,
+      batch_size: 10,
+      function_response_types: ["ReportBatchItemFailures"],
+      scaling_config: { maximum_concurrency: 5 },
+      depends_on: [`aws_iam_role_policy.${policyId}`],
+    });
+  });
+
+  it("the starter: Node.js 20 arm64, its code hash, the dispatcher ARN and the intake config in its environment", () => {
+    const fn = out.only("aws_lambda_function");
+    expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs20.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
+    expect(fn.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(fn.environment.variables.DISPATCHER_STATE_MACHINE_ARN).toBe("arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher");
+    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_INTAKE_CONFIG)).toEqual({
+      accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
+      backupVaults: ["Default", "archive"],
+      exports: { ebs: true, rds: true, aurora: true, dynamodb: true },
+    });
+    expect(out.only("aws_cloudwatch_log_group")).toEqual({ name: "/aws/lambda/backup-actions-starter", retention_in_days: 365, kms_key_id: keyArn });
+  });
+
+  it("the starter's IAM statements: exactly its queue, the key, StartExecution on exactly the dispatcher", () => {
+    const policy = docs[idOf(docs, "event-intake_starter_policy_")];
+    const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "event-intake_starter_log-group_");
+    expect(policy.statement).toEqual([
+      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`] },
+      { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
+      { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [`\${aws_sqs_queue.${queueId}.arn}`] },
+      { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [keyArn] },
+      { sid: "StartDispatcher", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"] },
+    ]);
+  });
+
+  it("exposes the queue and DLQ URLs as outputs", () => {
+    expect(out.tf.output.intake_queue_url.value).toBe(`\${aws_sqs_queue.${queueId}.url}`);
+    expect(out.tf.output.intake_dlq_url.value).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
+  });
+});
+
+describe("pipeline KMS key", () => {
+  it("is created with rotation when the config names none; its policy lets in the account, this pipeline's log groups and EventBridge only", () => {
+    const out = synth(compose(testConfig()).pipelines[0]!);
+    expect(out.only("aws_kms_key")).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(out.only("aws_kms_alias").name).toBe("alias/backup-actions-pipeline");
+    const docs = out.tf.data.aws_iam_policy_document;
+    expect(docs[idOf(docs, "pipeline-key_policy_")].statement).toEqual([
+      { sid: "AccountAdministersAndDelegatesToIam", principals: [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:root"] }], actions: ["kms:*"], resources: ["*"] },
+      {
+        sid: "LogsEncryptsThisPipelinesLogGroups",
+        principals: [{ type: "Service", identifiers: ["logs.us-east-1.amazonaws.com"] }],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        condition: [
+          {
+            test: "ArnLike",
+            variable: "kms:EncryptionContext:aws:logs:arn",
+            values: [
+              "arn:aws:logs:us-east-1:111111111111:log-group:/aws/lambda/backup-actions-*",
+              "arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/*",
+              "arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/states/backup-actions-*",
+            ],
+          },
+        ],
+      },
+      { sid: "EventBridgeSendsToEncryptedQueues", principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }], actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: ["*"] },
+    ]);
+  });
+
+  it("is not created when config.kmsKeyArn is set; queues and logs use that key", () => {
+    const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012";
+    const out = synth(compose(testConfig({ kmsKeyArn })).pipelines[0]!);
+    expect(out.resources("aws_kms_key")).toEqual({});
+    for (const queue of Object.values<any>(out.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toBe(kmsKeyArn);
+    expect(out.only("aws_cloudwatch_log_group").kms_key_id).toBe(kmsKeyArn);
+  });
+});
+
+describe("switched-off types", () => {
+  it("leave the rules' resourceType list; RDS stays while Aurora is on (Aurora clusters can be reported as RDS)", () => {
+    expect(intakeResourceTypes({ ebs: true, rds: false, aurora: true, dynamodb: false })).toEqual(["EBS", "RDS", "Aurora"]);
+    expect(intakeResourceTypes({ ebs: false, rds: true, aurora: false, dynamodb: true })).toEqual(["RDS", "DynamoDB"]);
+    const out = synth(compose(testConfig({ exports: { ebs: false, aurora: false } })).pipelines[0]!);
+    for (const rule of Object.values<any>(out.resources("aws_cloudwatch_event_rule"))) {
+      expect(JSON.parse(rule.event_pattern).detail.resourceType).toEqual(["RDS", "DynamoDB"]);
+    }
+  });
+
+  it("all off: the intake refuses to build, with the reason", () => {
+    const stack = new TerraformStack(Testing.app(), "t");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    const config = intakeConfigOf(testConfig({ exports: { ebs: false, rds: false, aurora: false, dynamodb: false } }));
+    expect(
+      () =>
+        new EventIntake(stack, "intake", {
+          name: "ba",
+          accountId: "111111111111",
+          region: "us-east-1",
+          config,
+          kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
+          dispatcherStateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
+        }),
+    ).toThrow("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
+  });
+});

@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Testing, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { bundleLambda } from "../../stacks/constructs/lambda-bundle";
+import { LambdaFunction } from "../../stacks/constructs/lambda-function";
+import { synth } from "../helpers/synth";
+
+const KEY = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000";
+
+function stackWith(extra: Partial<ConstructorParameters<typeof LambdaFunction>[2]> = {}) {
+  const stack = new TerraformStack(Testing.app(), "test");
+  new AwsProvider(stack, "aws", { region: "us-east-1" });
+  const fn = new LambdaFunction(stack, "fn", {
+    entry: "starter",
+    functionName: "ba-starter",
+    description: "test function",
+    accountId: "111111111111",
+    region: "us-east-1",
+    kmsKeyArn: KEY,
+    statements: [{ sid: "StartOne", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"] }],
+    environment: { A: "1" },
+    ...extra,
+  });
+  return { out: synth(stack), fn };
+}
+
+/** The logical id of the one resource (or data source) whose id starts with `prefix`. */
+function idOf(block: Record<string, unknown> | undefined, prefix: string): string {
+  const ids = Object.keys(block ?? {}).filter((k) => k.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one id starting with ${prefix}, found ${ids.join(", ") || "none"}`);
+  return ids[0]!;
+}
+
+describe("LambdaFunction", () => {
+  const { out, fn } = stackWith();
+  const lambda = out.only("aws_lambda_function");
+  const role = idOf(out.resources("aws_iam_role"), "fn_role_");
+  const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "fn_log-group_");
+  const docs = out.tf.data.aws_iam_policy_document;
+
+  it("runs Node.js 20 on arm64 from the bundled asset, traced, with its code hash from the asset", () => {
+    expect(lambda).toMatchObject({
+      function_name: "ba-starter",
+      runtime: "nodejs20.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      memory_size: 256,
+      timeout: 30,
+      tracing_config: { mode: "Active" },
+      source_code_hash: fn.asset.assetHash,
+      filename: fn.asset.path,
+    });
+    expect(lambda.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(lambda.filename).toMatch(new RegExp(`^assets/fn_code_[0-9A-F]+/${fn.asset.assetHash}/archive\\.zip$`));
+    expect(lambda.role).toBe(`\${aws_iam_role.${role}.arn}`);
+    expect(lambda.environment.variables).toEqual({
+      A: "1",
+      NODE_OPTIONS: "--enable-source-maps",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+      POWERTOOLS_SERVICE_NAME: "ba-starter",
+    });
+    expect(lambda.vpc_config).toBeUndefined();
+    expect(lambda.reserved_concurrent_executions).toBeUndefined();
+  });
+
+  it("writes to its own KMS-encrypted log group with retention, created before the function", () => {
+    expect(out.only("aws_cloudwatch_log_group")).toEqual({ name: "/aws/lambda/ba-starter", retention_in_days: 365, kms_key_id: KEY });
+    expect(lambda.depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup}`]);
+    expect(lambda.logging_config).toEqual({ log_format: "JSON", log_group: `\${aws_cloudwatch_log_group.${logGroup}.name}` });
+  });
+
+  it("has a role only Lambda assumes, with exactly its logs, traces and the given statements", () => {
+    expect(docs[idOf(docs, "fn_assume_")].statement).toEqual([
+      { actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }] },
+    ]);
+    const policy = idOf(docs, "fn_policy_");
+    expect(docs[policy].statement).toEqual([
+      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`] },
+      { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
+      { sid: "StartOne", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"] },
+    ]);
+    expect(out.only("aws_iam_role_policy")).toMatchObject({ role: `\${aws_iam_role.${role}.id}`, policy: `\${data.aws_iam_policy_document.${policy}.json}` });
+    expect(out.json).not.toMatch(/arn:aws:iam::aws:policy/); // no managed policies
+  });
+
+  it("takes memory, timeout, VPC and reserved concurrency from props (and may manage its ENIs only then)", () => {
+    const { out: vpcOut } = stackWith({
+      memorySize: 512,
+      timeout: 60,
+      reservedConcurrency: 3,
+      logRetentionDays: 30,
+      vpc: { subnetIds: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0123456789abcdef0"] },
+    });
+    expect(vpcOut.only("aws_lambda_function")).toMatchObject({
+      memory_size: 512,
+      timeout: 60,
+      reserved_concurrent_executions: 3,
+      vpc_config: { subnet_ids: ["subnet-0123456789abcdef0"], security_group_ids: ["sg-0123456789abcdef0"] },
+    });
+    expect(vpcOut.only("aws_cloudwatch_log_group").retention_in_days).toBe(30);
+    const statements = Object.values<any>(vpcOut.tf.data.aws_iam_policy_document).find((d) => d.statement.length === 4).statement;
+    expect(statements[2]).toEqual({
+      sid: "ManageVpcNetworkInterfaces",
+      actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      resources: ["*"],
+    });
+  });
+
+  it("refuses an environment over Lambda's 4 KB and a function without permissions", () => {
+    expect(() => stackWith({ environment: { BIG: "x".repeat(4096) } })).toThrow(/ba-starter: its environment is \d+ bytes; Lambda allows 4096 in total/);
+    expect(() => stackWith({ statements: [] })).toThrow("ba-starter: a function needs at least one permission statement");
+  });
+});
+
+describe("bundleLambda", () => {
+  it("bundles handler.ts into .gen/lambdas/<name> (minified, source map, AWS SDK left out) with a content hash", () => {
+    const bundle = bundleLambda("starter");
+    expect(path.relative(path.join(__dirname, "..", ".."), bundle.dir)).toBe(path.join(".gen", "lambdas", "starter"));
+    const js = readFileSync(path.join(bundle.dir, "index.js"), "utf8");
+    expect(existsSync(path.join(bundle.dir, "index.js.map"))).toBe(true);
+    expect(js).toMatch(/require\("@aws-sdk\/client-sfn"\)/); // external, from the runtime
+    expect(js.length / js.split("\n").length).toBeGreaterThan(1000); // minified: long lines
+    expect(js).toContain("ExecutionAlreadyExists");
+    expect(bundleLambda("starter").hash).toBe(bundle.hash);
+  });
+
+  it("names a missing entry clearly", () => {
+    expect(() => bundleLambda("no-such-lambda")).toThrow('Lambda "no-such-lambda": lambdas/no-such-lambda/handler.ts does not exist');
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Static properties of the state machine definitions: valid ASL, every transition
+ * resolves, every AWS call retries throttling with backoff and jitter, every state
+ * after the volume exists can reach the cleanup, and loops are bounded.
+ */
+import { checkTransitions, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
+import { dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
+import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
+
+const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
+  placements: [
+    { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a" },
+    { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-b" },
+  ],
+  jobDefinitionArn: "arn:aws:batch:us-east-1:111111111111:job-definition/worker",
+  volume: { throughputMiBps: 500, iops: 6000, initializationRateMiBps: 300 },
+  pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
+  securityTag: "backup-actions:managed",
+  compressionLevel: 3,
+};
+const ebs = ebsExportDefinition(ebsProps);
+
+const dispatcher = (enabled: boolean) =>
+  dispatcherDefinition({
+    ledgerTableName: "ledger",
+    children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
+    verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
+    notificationTopicArn: "arn:aws:sns:us-east-1:111111111111:notify",
+    deleteRecoveryPoint: { enabled, requiredTag: "backup-actions:delete" },
+    childTimeoutSeconds: 86400,
+  });
+
+const definitions: Array<[string, StateMachineDefinition]> = [
+  ["ebs export", ebs],
+  ["dispatcher with auto-delete", dispatcher(true)],
+  ["dispatcher without auto-delete", dispatcher(false)],
+];
+
+const tasks = (d: StateMachineDefinition) => Object.entries(d.States).filter((e): e is [string, TaskState] => e[1].Type === "Task");
+
+describe.each(definitions)("%s definition", (_name, definition) => {
+  it("is valid ASL", () => {
+    const result = aslValidator(structuredClone(definition));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it("has no dangling or unreachable state", () => {
+    expect(checkTransitions(definition)).toEqual([]);
+  });
+
+  it("retries throttling with exponential backoff and full jitter on every Task", () => {
+    for (const [name, task] of tasks(definition)) {
+      const retry = task.Retry ?? [];
+      expect({ name, hasThrottlingRetry: retry.some((r) => r.ErrorEquals.some((e) => /Throttl|TooManyRequests|RequestLimitExceeded|AWSBatchException/.test(e))) }).toEqual({ name, hasThrottlingRetry: true });
+      for (const r of retry) {
+        expect(r.MaxAttempts).toBeLessThanOrEqual(8);
+        if (r.ErrorEquals.some((e) => /Throttl/.test(e))) expect([r.BackoffRate, r.JitterStrategy]).toEqual([2, "FULL"]);
+      }
+    }
+  });
+
+  it("catches every failure of every Task", () => {
+    for (const [name, task] of tasks(definition)) {
+      expect({ name, catchesAll: (task.Catch ?? []).some((c) => c.ErrorEquals.includes("States.ALL")) }).toEqual({ name, catchesAll: true });
+    }
+  });
+});
+
+describe("ebs export definition", () => {
+  it("creates a tagged, idempotent gp3 volume in the AZ of the chosen queue", () => {
+    const create = ebs.States.CreateVolume as TaskState;
+    expect(create.Parameters).toEqual({
+      "SnapshotId.$": "$.snapshotId",
+      "AvailabilityZone.$": "$.placement.availabilityZone",
+      VolumeType: "gp3",
+      Throughput: 500,
+      Iops: 6000,
+      VolumeInitializationRate: 300,
+      "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
+      TagSpecifications: [
+        {
+          ResourceType: "volume",
+          Tags: [
+            { Key: "backup-actions:pipeline", Value: "backup-actions" },
+            { Key: "backup-actions:recovery-point", "Value.$": "$.recoveryPointArn" },
+            { Key: "backup-actions:managed", Value: "true" },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("routes every failure after CreateVolume to the cleanup, and the cleanup to DeleteVolume", () => {
+    const afterCreate = ["DescribeVolume", "RunWorker"];
+    for (const name of afterCreate) {
+      const task = ebs.States[name] as TaskState;
+      expect(task.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanupDescribe" }]);
+    }
+    expect((ebs.States.RunWorker as TaskState).Next).toBe("CleanupDescribe");
+    expect(ebs.States.VolumeReady).toMatchObject({ Default: "VolumeNotAvailable" });
+    expect(ebs.States.VolumeNotAvailable).toMatchObject({ Next: "CleanupDescribe" });
+  });
+
+  it("runs the worker with submitJob.sync and no Step Functions retry on job failure", () => {
+    const run = ebs.States.RunWorker as TaskState;
+    expect(run.Resource).toBe("arn:aws:states:::batch:submitJob.sync");
+    expect(run.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain("States.TaskFailed");
+    expect(run.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain("States.ALL");
+  });
+
+  it("bounds both polling loops", () => {
+    expect(JSON.stringify(ebs.States.VolumeReady)).toContain('"NumericLessThan":90');
+    expect(JSON.stringify(ebs.States.IsAttached)).toContain('"NumericLessThan":30');
+  });
+
+  it("refuses an empty placement list", () => {
+    expect(() => ebsExportDefinition({ ...ebsProps, placements: [] })).toThrow("ebsExportDefinition: placements must not be empty");
+  });
+});
+
+describe("dispatcher definition", () => {
+  it("has no deletion states when auto-delete is off", () => {
+    const json = JSON.stringify(dispatcher(false));
+    expect(json).not.toContain("deleteRecoveryPoint");
+    expect(json).not.toContain("listTags");
+  });
+
+  it("deletes only when the required tag is \"true\", and only after RecordSucceeded", () => {
+    const d = dispatcher(true);
+    expect(d.States.DeleteRequested).toEqual({
+      Type: "Choice",
+      Choices: [
+        {
+          And: [
+            { Variable: "$.recoveryPoint.tags['backup-actions:delete']", IsPresent: true },
+            { Variable: "$.recoveryPoint.tags['backup-actions:delete']", StringEquals: "true" },
+          ],
+          Next: "DeleteRecoveryPoint",
+        },
+      ],
+      Default: "NotifySucceeded",
+    });
+    // The only way into the deletion branch is through a passed verification.
+    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"ReadRecoveryPointTags"')).map(([n]) => n);
+    expect(into).toEqual(["RecordSucceeded"]);
+    expect(d.States.Verified).toEqual({
+      Type: "Choice",
+      Choices: [{ Variable: "$.verify.verified", BooleanEquals: true, Next: "RecordSucceeded" }],
+      Default: "VerificationFailed",
+    });
+  });
+
+  it("times a child out and sets an execution timeout above it", () => {
+    const d = dispatcher(false);
+    expect((d.States["Export-ebs"] as TaskState).TimeoutSeconds).toBe(86400);
+    expect(d.TimeoutSeconds).toBe(86400 + 3600);
+  });
+
+  it("refuses a required tag that cannot be addressed in JSONPath", () => {
+    expect(() =>
+      dispatcherDefinition({
+        ledgerTableName: "l",
+        children: {},
+        verifyFunctionArn: "v",
+        notificationTopicArn: "n",
+        deleteRecoveryPoint: { enabled: true, requiredTag: "it's" },
+        childTimeoutSeconds: 1,
+      }),
+    ).toThrow(`dispatcherDefinition: requiredTag "it's" cannot be used in a JSONPath`);
+  });
+});

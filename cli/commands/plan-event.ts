@@ -1,0 +1,72 @@
+/**
+ * `backup-actions plan-event FILE`: what the pipeline would do with an AWS Backup event.
+ * Prints one JSON object {"action","workflow","executionName","recoveryPointArn","reason"}
+ * on stdout and exits 0 whether the answer is export or skip. A missing file, a file
+ * that is not JSON or an invalid config exit 1 with the problem on stderr; wrong usage
+ * exits 2. Config: BACKUP_ACTIONS_CONFIG (default config/default.json).
+ */
+import { readFile } from "node:fs/promises";
+import { ConfigError, configPath, loadConfig } from "../../config/load";
+import { classifyEvent, Plan } from "../../core/events";
+
+export interface CommandIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const PLAN_EVENT_USAGE = "usage: backup-actions plan-event FILE\n  FILE  an EventBridge event (JSON), e.g. a Backup Job State Change\n";
+
+/** `argv` holds the arguments after `plan-event`. Resolves to the exit code. */
+export async function planEventCommand(argv: string[], io: CommandIo): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--help" || argv[0] === "-h")) {
+    io.stdout.write(PLAN_EVENT_USAGE);
+    return 0;
+  }
+  if (argv.length !== 1 || argv[0]!.startsWith("-")) {
+    io.stderr.write(`plan-event: expected one FILE argument, got ${argv.length === 0 ? "none" : argv.map((a) => JSON.stringify(a)).join(" ")}\n${PLAN_EVENT_USAGE}`);
+    return 2;
+  }
+  const file = argv[0]!;
+
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    io.stderr.write(`plan-event: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 1;
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch (err) {
+    io.stderr.write(`plan-event: ${file} is not valid JSON: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  let config;
+  try {
+    config = loadConfig(configPath(io.env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`plan-event: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+
+  const plan = classifyEvent(event, config);
+  io.stdout.write(`${JSON.stringify(printable(plan))}\n`);
+  return 0;
+}
+
+/** Exactly the five documented keys, in order, whatever else a Plan may carry later. */
+function printable(plan: Plan): Plan {
+  return {
+    action: plan.action,
+    workflow: plan.workflow,
+    executionName: plan.executionName,
+    recoveryPointArn: plan.recoveryPointArn,
+    reason: plan.reason,
+  };
+}

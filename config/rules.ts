@@ -1,0 +1,101 @@
+/**
+ * Rules that relate two or more keys. They run on the raw input next to the schema
+ * (not as a zod refinement, which zod skips once any other key is wrong), so one run
+ * reports every problem in the file.
+ */
+import { ConfigProblem, isObject } from "./schema";
+
+/** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
+export const GLACIER_MINIMUM_DAYS = 90;
+export const DEEP_ARCHIVE_MINIMUM_DAYS = 180;
+
+const isDays = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0;
+
+export function lifecycleProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.lifecycleRules)) return [];
+  const { glacier, deepArchive, expiration } = raw.lifecycleRules;
+  const problems: ConfigProblem[] = [];
+  if (isDays(glacier) && isDays(deepArchive) && deepArchive < glacier + GLACIER_MINIMUM_DAYS) {
+    problems.push({
+      path: "lifecycleRules.deepArchive",
+      message: `must be at least ${GLACIER_MINIMUM_DAYS} days after glacier (${glacier})`,
+    });
+  }
+  if (isDays(expiration)) {
+    if (isDays(deepArchive) && expiration < deepArchive + DEEP_ARCHIVE_MINIMUM_DAYS) {
+      problems.push({
+        path: "lifecycleRules.expiration",
+        message: `must be at least ${DEEP_ARCHIVE_MINIMUM_DAYS} days after deepArchive (${deepArchive})`,
+      });
+    } else if (!isDays(deepArchive) && isDays(glacier) && expiration < glacier + GLACIER_MINIMUM_DAYS) {
+      problems.push({
+        path: "lifecycleRules.expiration",
+        message: `must be at least ${GLACIER_MINIMUM_DAYS} days after glacier (${glacier})`,
+      });
+    }
+  }
+  return problems;
+}
+
+export function accountProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !Array.isArray(raw.accounts)) return [];
+  const problems: ConfigProblem[] = [];
+  const firstIndexOf = new Map<string, number>();
+  raw.accounts.forEach((account, i) => {
+    if (!isObject(account) || typeof account.id !== "string" || !/^\d{12}$/.test(account.id)) return;
+    const earlier = firstIndexOf.get(account.id);
+    if (earlier !== undefined) {
+      problems.push({ path: `accounts[${i}].id`, message: `repeats accounts[${earlier}].id (${account.id}); list its regions once` });
+    } else {
+      firstIndexOf.set(account.id, i);
+    }
+    const role = account.assumeRoleArn;
+    if (typeof role === "string" && /^\d{12}$/.test(account.id)) {
+      const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(role)?.[1];
+      if (roleAccount && roleAccount !== account.id) {
+        problems.push({ path: `accounts[${i}].assumeRoleArn`, message: `must be a role in account ${account.id} (it is in ${roleAccount})` });
+      }
+    }
+  });
+  return problems;
+}
+
+export function networkProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw)) return [];
+  const problems: ConfigProblem[] = [];
+  const check = (net: unknown, path: string) => {
+    if (!isObject(net)) return;
+    const endpointAz = net.endpointAzCount;
+    if (typeof endpointAz !== "number") return;
+    if ("vpcId" in net) {
+      if (Array.isArray(net.subnetIds) && net.subnetIds.length > 0 && endpointAz > net.subnetIds.length) {
+        problems.push({ path: `${path}.endpointAzCount`, message: `must be at most the number of subnetIds (${net.subnetIds.length})` });
+      }
+    } else {
+      const azCount = typeof net.azCount === "number" ? net.azCount : 2;
+      if (endpointAz > azCount) problems.push({ path: `${path}.endpointAzCount`, message: `must be at most azCount (${azCount})` });
+    }
+  };
+  check(raw.network, "network");
+  const accounts = Array.isArray(raw.accounts) ? raw.accounts : [];
+  accounts.forEach((a, i) => isObject(a) && check(a.network, `accounts[${i}].network`));
+
+  // An existing VPC lives in one account and region: a top-level vpcId can only serve
+  // every stack when there is exactly one (account, region) that does not override it.
+  if (isObject(raw.network) && "vpcId" in raw.network) {
+    const users = accounts.flatMap((a, i) =>
+      isObject(a) && !isObject(a.network) && Array.isArray(a.regions) ? a.regions.map((r) => `accounts[${i}] ${String(r)}`) : [],
+    );
+    if (users.length > 1) {
+      problems.push({
+        path: "network.vpcId",
+        message: `an existing VPC belongs to one account and region, but ${users.length} use it (${users.join(", ")}); set accounts[i].network instead`,
+      });
+    }
+  }
+  return problems;
+}
+
+export function crossKeyProblems(raw: unknown): ConfigProblem[] {
+  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw)];
+}

@@ -1,0 +1,193 @@
+/**
+ * The one configuration schema. Everything else in the repo receives the typed,
+ * already-validated `Config` (or a slice of it) and never reads JSON itself.
+ *
+ * Every object is strict: an unknown key is an error, so a typo such as
+ * `deleteRecoveryPoint.enable` cannot silently leave auto-delete off (or on).
+ */
+import { z } from "zod";
+
+export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
+export type EgressMode = (typeof EGRESS_MODES)[number];
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
+const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const NAME = /^[a-z][a-z0-9-]{1,19}$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+const positiveDays = z.number().int({ error: "must be a whole number of days" }).positive({ error: "must be a positive number of days" });
+
+const cidr = z.string().refine(
+  (value) => {
+    const m = CIDR.exec(value);
+    if (!m) return false;
+    const octets = m.slice(1, 5).map(Number);
+    const prefix = Number(m[5]);
+    return octets.every((o) => o <= 255) && prefix >= 16 && prefix <= 24;
+  },
+  { error: "must be an IPv4 CIDR block with a prefix from /16 to /24 (e.g. 10.42.0.0/16)" },
+);
+
+const egress = z.enum(EGRESS_MODES, { error: `must be one of ${EGRESS_MODES.map((m) => `"${m}"`).join(", ")}` });
+
+const newVpc = z.strictObject({
+  /** CIDR of the VPC the network stack creates. */
+  vpcCidr: cidr,
+  /** Availability zones that get a private subnet (and a Batch compute environment). */
+  azCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(2),
+  /** Availability zones that get interface endpoint network interfaces; one is cheapest. */
+  endpointAzCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(1),
+  egress: egress.default("endpoints"),
+});
+
+const existingVpc = z.strictObject({
+  /** An existing VPC; the network stack adds endpoints and security groups to it. */
+  vpcId: z.string().regex(VPC_ID, { error: "must be a VPC id like vpc-0123456789abcdef0" }),
+  /** Private subnets of that VPC, one per availability zone the workers may use. */
+  subnetIds: z
+    .array(z.string().regex(SUBNET_ID, { error: "must be a subnet id like subnet-0123456789abcdef0" }))
+    .min(1, { error: "must list at least one subnet" }),
+  /** Route tables of those subnets, for the S3 and DynamoDB gateway endpoints. */
+  routeTableIds: z
+    .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { error: "must be a route table id like rtb-0123456789abcdef0" }))
+    .min(1, { error: "must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)" }),
+  endpointAzCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(1),
+  egress: egress.default("endpoints"),
+});
+
+/**
+ * A network is either a new VPC (`vpcCidr`) or an existing one (`vpcId`). The union
+ * is decided by which key is present so the error names the right keys.
+ */
+const network = z.custom<unknown>().transform((value, ctx) => {
+  const schema = isObject(value) && "vpcId" in value ? existingVpc : newVpc;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+    return z.NEVER;
+  }
+  return result.data as NetworkConfig;
+});
+
+export type NewVpcConfig = z.output<typeof newVpc>;
+export type ExistingVpcConfig = z.output<typeof existingVpc>;
+export type NetworkConfig = NewVpcConfig | ExistingVpcConfig;
+
+const account = z.strictObject({
+  id: z.string({ error: "must be 12 digits (as a string)" }).regex(ACCOUNT_ID, { error: "must be 12 digits" }),
+  regions: z
+    .array(z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }))
+    .min(1, { error: "must list at least one region" })
+    .refine((r) => new Set(r).size === r.length, { error: "must not repeat a region" }),
+  /** Role Terraform assumes in this account (deploying from a central account). */
+  assumeRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN" }).optional(),
+  /** Overrides the top-level `network` for this account (e.g. its own existing VPC). */
+  network: network.optional(),
+});
+
+const s3Backend = z.strictObject({
+  type: z.literal("s3"),
+  bucket: z.string().regex(BUCKET_NAME, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" }),
+  region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
+  keyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.*'()\-]+(\/[A-Za-z0-9!_.*'()\-]+)*$/, { error: "must be an S3 key prefix without leading or trailing '/'" })
+    .default("backup-actions"),
+});
+
+const cloudBackend = z.strictObject({
+  type: z.literal("cloud"),
+  organization: z.string().min(1, { error: "must not be empty" }),
+  workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, { error: "must be letters, digits, '-' or '_' (at most 60)" }),
+  hostname: z.string().regex(/^[a-z0-9.-]+$/, { error: "must be a host name like app.terraform.io" }).optional(),
+});
+
+const stateBackend = z.custom<unknown>().transform((value, ctx) => {
+  const type = isObject(value) ? value.type : undefined;
+  const schema = type === "s3" ? s3Backend : type === "cloud" ? cloudBackend : undefined;
+  if (!schema) {
+    ctx.addIssue({ code: "custom", path: isObject(value) ? ["type"] : [], message: 'must be "s3" or "cloud"' });
+    return z.NEVER;
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+    return z.NEVER;
+  }
+  return result.data as StateBackendConfig;
+});
+
+export type S3BackendConfig = z.output<typeof s3Backend>;
+export type CloudBackendConfig = z.output<typeof cloudBackend>;
+export type StateBackendConfig = S3BackendConfig | CloudBackendConfig;
+
+export const configSchema = z.strictObject({
+  /** Short name used in resource names; lets two installations share an account. */
+  name: z.string().regex(NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" }).default("backup-actions"),
+  accounts: z.array(account).min(1, { error: "must list at least one account" }),
+  backupVaults: z
+    .array(z.string().regex(VAULT_NAME, { error: "must be a backup vault name (2-50 letters, digits, '-' or '_')" }))
+    .min(1, { error: "must list at least one vault" })
+    .default(["Default"]),
+  deleteRecoveryPoint: z
+    .strictObject({
+      enabled: z.boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' }),
+      requiredTag: z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }).default("backup-actions:delete"),
+    })
+    .default({ enabled: false, requiredTag: "backup-actions:delete" }),
+  notificationEmail: z.string().regex(EMAIL, { error: "must be an email address" }).optional(),
+  kmsKeyArn: z.string().regex(KMS_KEY_ARN, { error: "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)" }).optional(),
+  tags: z
+    .record(z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }), z.string().max(256, { error: "must be at most 256 characters" }))
+    .refine((t) => Object.keys(t).length > 0, { error: "must have at least one tag" })
+    .refine((t) => Object.keys(t).length <= 40, { error: "must have at most 40 tags (AWS allows 50 and the pipeline adds its own)" }),
+  accessLogs: z
+    .strictObject({
+      bucket: z.string().regex(BUCKET_NAME, { error: "must be a valid S3 bucket name" }),
+      prefix: z.string().max(200, { error: "must be at most 200 characters" }).default(""),
+    })
+    .optional(),
+  securityTag: z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }).optional(),
+  lifecycleRules: z
+    .strictObject({
+      glacier: positiveDays.optional(),
+      deepArchive: positiveDays.optional(),
+      expiration: positiveDays.optional(),
+    })
+    .default({}),
+  stateBackend,
+  network: network.default({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" }),
+  exports: z
+    .strictObject({
+      ebs: z.boolean({ error: "must be true or false" }).default(true),
+      rds: z.boolean({ error: "must be true or false" }).default(true),
+      aurora: z.boolean({ error: "must be true or false" }).default(true),
+      dynamodb: z.boolean({ error: "must be true or false" }).default(true),
+      /** zstd level of the EBS worker: 1 (fastest) to 19; 3 is zstd's default. */
+      compressionLevel: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be from 1 to 19" }).max(19, { error: "must be from 1 to 19" }).default(3),
+    })
+    .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type AccountConfig = Config["accounts"][number];
+export type LifecycleRules = Config["lifecycleRules"];
+export type ExportsConfig = Config["exports"];
+
+/** A config problem: `path` is the key path as users write it, e.g. `accounts[0].id`. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

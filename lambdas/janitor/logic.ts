@@ -1,0 +1,84 @@
+/**
+ * The janitor: deletes restored volumes that the pipeline leaked — volumes carrying the
+ * pipeline tag that are not attached and are older than the longest allowed export
+ * plus a margin. A volume younger than that may still belong to a running export and
+ * is never touched. Reports what it deleted (log lines and an embedded-metric-format
+ * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric).
+ */
+import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
+
+export interface JanitorDeps {
+  readonly ec2: EC2Client;
+  readonly now: () => Date;
+  /** Writes one JSON log line. */
+  readonly log: (record: Record<string, unknown>) => void;
+}
+
+export interface JanitorOptions {
+  /** Tag key and value every volume the pipeline restores carries. */
+  readonly pipelineTag: { readonly key: string; readonly value: string };
+  /** A volume is leaked once it is older than this (longest export + margin). */
+  readonly maxAgeHours: number;
+  /** Metric namespace for the EMF record. @default "BackupActions" */
+  readonly namespace?: string;
+}
+
+export interface JanitorReport {
+  readonly deleted: string[];
+  readonly kept: Array<{ volumeId: string; reason: string }>;
+  readonly failed: Array<{ volumeId: string; error: string }>;
+}
+
+export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promise<JanitorReport> {
+  if (!(opts.maxAgeHours > 0)) throw new Error(`maxAgeHours must be positive (got ${opts.maxAgeHours})`);
+  const cutoff = deps.now().getTime() - opts.maxAgeHours * 3600_000;
+  const report: JanitorReport = { deleted: [], kept: [], failed: [] };
+
+  for await (const volume of taggedVolumes(deps.ec2, opts.pipelineTag)) {
+    const volumeId = volume.VolumeId!;
+    const created = volume.CreateTime?.getTime() ?? Number.POSITIVE_INFINITY;
+    const attached = (volume.Attachments ?? []).some((a) => a.State !== "detached");
+    if (attached || volume.State === "in-use") {
+      report.kept.push({ volumeId, reason: "attached" });
+    } else if (created > cutoff) {
+      report.kept.push({ volumeId, reason: `younger than ${opts.maxAgeHours} h` });
+    } else if (volume.State !== "available" && volume.State !== "error") {
+      report.kept.push({ volumeId, reason: `state ${volume.State}` });
+    } else {
+      try {
+        await deps.ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
+        report.deleted.push(volumeId);
+        deps.log({ level: "INFO", message: "deleted leaked volume", volumeId, createTime: volume.CreateTime?.toISOString(), recoveryPoint: tagValue(volume, "backup-actions:recovery-point") });
+      } catch (err) {
+        report.failed.push({ volumeId, error: (err as Error).name });
+        deps.log({ level: "ERROR", message: "could not delete leaked volume", volumeId, error: (err as Error).message });
+      }
+    }
+  }
+
+  deps.log({
+    _aws: {
+      Timestamp: deps.now().getTime(),
+      CloudWatchMetrics: [{ Namespace: opts.namespace ?? "BackupActions", Dimensions: [[]], Metrics: [{ Name: "LeakedVolumesDeleted", Unit: "Count" }, { Name: "LeakedVolumesFailed", Unit: "Count" }] }],
+    },
+    LeakedVolumesDeleted: report.deleted.length,
+    LeakedVolumesFailed: report.failed.length,
+    message: "janitor run finished",
+    deleted: report.deleted,
+    kept: report.kept.length,
+  });
+  return report;
+}
+
+async function* taggedVolumes(ec2: EC2Client, tag: { key: string; value: string }): AsyncGenerator<Volume> {
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${tag.key}`, Values: [tag.value] }], MaxResults: 200, NextToken }));
+    yield* page.Volumes ?? [];
+    NextToken = page.NextToken;
+  } while (NextToken);
+}
+
+function tagValue(volume: Volume, key: string): string | undefined {
+  return volume.Tags?.find((t) => t.Key === key)?.Value;
+}

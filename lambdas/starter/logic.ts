@@ -1,0 +1,86 @@
+/**
+ * The starter: one SQS batch of AWS Backup events → one dispatcher execution per
+ * recovery point to export.
+ *
+ * Per record:
+ * - body not JSON, or the event is not for us (skip) → logged with the reason and
+ *   dropped: retrying would never change the answer, so it is not a batch failure;
+ * - export → StartExecution named after the recovery point ARN; `ExecutionAlreadyExists`
+ *   means a duplicate delivery of something already started: success;
+ * - any other error (throttling, 5xx, access denied) → the record's messageId goes into
+ *   `batchItemFailures`, SQS redelivers it, and after the queue's maxReceiveCount it
+ *   lands in the DLQ. The other records of the batch are not retried.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { analyzeEvent } from "../../core/events";
+import { executionInputOf } from "../../core/execution-input";
+import type { IntakeConfig } from "../../core/intake-config";
+import { shortIdOf } from "../../core/execution-name";
+import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs";
+
+export interface StarterDeps {
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly config: IntakeConfig;
+  readonly logger: Logger;
+}
+
+export type RecordOutcome = "started" | "already-started" | "skipped" | "failed";
+
+export async function startBatch(event: SqsEvent, deps: StarterDeps): Promise<SqsBatchResponse> {
+  const batchItemFailures: SqsBatchResponse["batchItemFailures"] = [];
+  // One record at a time: the logger's per-record keys (appendKeys) stay correct, and
+  // ten StartExecution calls take well under the function's timeout.
+  for (const record of event.Records) {
+    const outcome = await startRecord(record, deps);
+    if (outcome === "failed") batchItemFailures.push({ itemIdentifier: record.messageId });
+  }
+  return { batchItemFailures };
+}
+
+export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise<RecordOutcome> {
+  const { logger } = deps;
+  // Every line of this record carries the recovery point id ("unknown" until it is read).
+  logger.appendKeys({ messageId: record.messageId, recoveryPointId: "unknown", receiveCount: record.attributes?.ApproximateReceiveCount });
+  try {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch (err) {
+      logger.warn("dropped: the message body is not JSON", { reason: (err as Error).message, bodyStart: record.body.slice(0, 200) });
+      return "skipped";
+    }
+
+    const classification = analyzeEvent(body, deps.config);
+    const { plan } = classification;
+    if (plan.recoveryPointArn) logger.appendKeys({ recoveryPointId: shortIdOf(plan.recoveryPointArn), recoveryPointArn: plan.recoveryPointArn });
+    if (plan.action === "skip") {
+      logger.info("skipped", { reason: plan.reason, eventId: classification.event?.eventId ?? null });
+      return "skipped";
+    }
+
+    const input = executionInputOf(classification);
+    logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName });
+    try {
+      const out = await deps.sfn.send(
+        new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: plan.executionName!, input: JSON.stringify(input) }),
+      );
+      logger.info("started the dispatcher", { workflow: plan.workflow, executionArn: out.executionArn });
+      return "started";
+    } catch (err) {
+      if (errorName(err) === "ExecutionAlreadyExists") {
+        logger.info("already started: duplicate delivery", { workflow: plan.workflow });
+        return "already-started";
+      }
+      logger.error("StartExecution failed; the message will be retried", { error: errorName(err), message: (err as Error)?.message });
+      return "failed";
+    }
+  } finally {
+    logger.resetKeys();
+  }
+}
+
+function errorName(err: unknown): string {
+  return typeof err === "object" && err !== null && "name" in err ? String((err as { name: unknown }).name) : String(err);
+}

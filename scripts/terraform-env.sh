@@ -1,0 +1,28 @@
+# Sourced by the scripts that run terraform: a CLI config of the project's own.
+# When a filesystem mirror of the providers exists (TF_PROVIDER_MIRROR, default: the
+# image's /opt/tf-plugins) terraform installs from it and never asks the registry;
+# otherwise it uses the registry as usual. A shared plugin cache keeps repeated
+# `terraform init` runs from copying the 600 MB AWS provider again.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${BACKUP_ACTIONS_WORK:-$ROOT/.work}"
+MIRROR="${TF_PROVIDER_MIRROR:-/opt/tf-plugins}"
+mkdir -p "$WORK/plugin-cache"
+export TF_CLI_CONFIG_FILE="$WORK/terraformrc"
+if [ -d "$MIRROR" ]; then
+  cat > "$TF_CLI_CONFIG_FILE" <<RC
+plugin_cache_dir = "$WORK/plugin-cache"
+provider_installation {
+  filesystem_mirror {
+    path    = "$MIRROR"
+    include = ["registry.terraform.io/*/*"]
+  }
+}
+RC
+else
+  cat > "$TF_CLI_CONFIG_FILE" <<RC
+plugin_cache_dir = "$WORK/plugin-cache"
+RC
+fi
+export TF_IN_AUTOMATION=1
+export TF_INPUT=0
+export CHECKPOINT_DISABLE=1

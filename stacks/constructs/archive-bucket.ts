@@ -1,0 +1,58 @@
+/**
+ * The archive bucket: where every export lands. A SecureBucket (SSE-KMS with a bucket
+ * key, versioning, public access blocked, TLS-only, incomplete multipart uploads
+ * aborted after 7 days) plus the configured storage-class lifecycle and optional
+ * server access logs.
+ */
+import { S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { Construct } from "constructs";
+import type { LifecycleRules } from "../../config/schema";
+import { SecureBucket } from "./secure-bucket";
+
+export interface ArchiveBucketProps {
+  /** Globally unique bucket name. */
+  readonly bucketName: string;
+  /** KMS key that encrypts every archive object. */
+  readonly kmsKeyArn: string;
+  /** Storage-class transitions and expiration, in days. @default {} (stays in S3 Standard, kept forever) */
+  readonly lifecycle?: LifecycleRules;
+  /** Server access logs. @default none */
+  readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
+  /** Days a replaced or deleted object version is kept. @default 30 */
+  readonly noncurrentVersionDays?: number;
+}
+
+/** Lifecycle rules for the archive from the config's days (validated there). */
+export function archiveLifecycleRules(lifecycle: LifecycleRules): S3BucketLifecycleConfigurationRule[] {
+  const transitions = [
+    ...(lifecycle.glacier ? [{ days: lifecycle.glacier, storageClass: "GLACIER" }] : []),
+    ...(lifecycle.deepArchive ? [{ days: lifecycle.deepArchive, storageClass: "DEEP_ARCHIVE" }] : []),
+  ];
+  if (transitions.length === 0 && !lifecycle.expiration) return [];
+  return [
+    {
+      id: "archive-storage-classes",
+      status: "Enabled",
+      filter: [{}],
+      ...(transitions.length > 0 ? { transition: transitions } : {}),
+      ...(lifecycle.expiration ? { expiration: [{ days: lifecycle.expiration }] } : {}),
+    },
+  ];
+}
+
+export class ArchiveBucket extends Construct {
+  public readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: ArchiveBucketProps) {
+    super(scope, id);
+    const secure = new SecureBucket(this, "this", {
+      bucketName: props.bucketName,
+      kmsKeyArn: props.kmsKeyArn,
+      noncurrentVersionExpirationDays: props.noncurrentVersionDays ?? 30,
+      lifecycleRules: archiveLifecycleRules(props.lifecycle ?? {}),
+      accessLogs: props.accessLogs,
+    });
+    this.bucket = secure.bucket;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The pipeline's KMS key, created when the config names none (`kmsKeyArn`). Rotation on.
+ * Its policy lets in exactly:
+ * - the account (so IAM policies decide for the pipeline's own roles: the starter's
+ *   kms:Decrypt on the queue, the workers' S3 encryption);
+ * - CloudWatch Logs of this region, only for this pipeline's log groups
+ *   (`/aws/lambda/<name>-*`, `/<name>/*`, `/aws/vendedlogs/states/<name>-*`);
+ * - EventBridge, to put events into the encrypted intake queue and its DLQ (SQS asks
+ *   KMS on the sender's behalf for GenerateDataKey; Decrypt is needed for the same call).
+ */
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Construct } from "constructs";
+
+export interface PipelineKeyProps {
+  /** config.name: the alias, and the prefix of the log groups the key may encrypt. */
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** @default 30 */
+  readonly deletionWindowInDays?: number;
+}
+
+/** Log group ARN patterns of one pipeline; other constructs name their log groups to fit. */
+export function pipelineLogGroupArns(name: string, accountId: string, region: string): string[] {
+  const prefix = `arn:aws:logs:${region}:${accountId}:log-group:`;
+  return [`${prefix}/aws/lambda/${name}-*`, `${prefix}/${name}/*`, `${prefix}/aws/vendedlogs/states/${name}-*`];
+}
+
+export class PipelineKey extends Construct {
+  public readonly key: KmsKey;
+  public readonly arn: string;
+
+  constructor(scope: Construct, id: string, props: PipelineKeyProps) {
+    super(scope, id);
+    const deletionWindowInDays = props.deletionWindowInDays ?? 30;
+
+    const policy = new DataAwsIamPolicyDocument(this, "policy", {
+      statement: [
+        {
+          sid: "AccountAdministersAndDelegatesToIam",
+          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
+          actions: ["kms:*"],
+          resources: ["*"],
+        },
+        {
+          sid: "LogsEncryptsThisPipelinesLogGroups",
+          principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
+          actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+          resources: ["*"],
+          condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: pipelineLogGroupArns(props.name, props.accountId, props.region) }],
+        },
+        {
+          sid: "EventBridgeSendsToEncryptedQueues",
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: ["*"],
+        },
+      ],
+    });
+    this.key = new KmsKey(this, "key", {
+      description: `${props.name} pipeline: queues, log groups, archive`,
+      enableKeyRotation: true,
+      deletionWindowInDays,
+      policy: policy.json,
+    });
+    new KmsAlias(this, "alias", { name: `alias/${props.name}-pipeline`, targetKeyId: this.key.keyId });
+    this.arn = this.key.arn;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * EBS child state machine: restore the snapshot as a gp3 volume in the AZ of a Batch
+ * job queue, wait (bounded) until it is available, run the worker as a Batch job
+ * (`submitJob.sync`), and delete the volume on every path — success, worker failure,
+ * timeout, or any error after the volume exists (detaching it first when needed).
+ *
+ * Input:  { recoveryPointArn, archiveUrl, placementIndex }
+ * Output: { volumeId, jobId, archiveUrl }
+ */
+import { StateMachineDefinition, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+
+export interface Placement {
+  /** AZ of the job queue's compute environment; the volume must be created there. */
+  readonly availabilityZone: string;
+  readonly jobQueueArn: string;
+}
+
+export interface EbsExportProps {
+  /** One per AZ; the starter picks `placementIndex` from the recovery point's hash. */
+  readonly placements: readonly Placement[];
+  readonly jobDefinitionArn: string;
+  readonly volume: {
+    /** gp3 throughput, MiB/s. */
+    readonly throughputMiBps: number;
+    readonly iops: number;
+    /** Snapshot initialization rate, MiB/s (faster first read of each block). @default none */
+    readonly initializationRateMiBps?: number;
+  };
+  /** Tags on the restored volume: the pipeline tag (janitor), the recovery point, the security tag. */
+  readonly pipelineTag: { readonly key: string; readonly value: string };
+  /** @default none */
+  readonly securityTag?: string;
+  readonly compressionLevel: number;
+  /** Polls of the volume's state before giving up. @default 90 */
+  readonly maxVolumePolls?: number;
+  /** Seconds between polls. @default 10 */
+  readonly pollSeconds?: number;
+  /** Polls while waiting for a detach during cleanup. @default 30 */
+  readonly maxCleanupPolls?: number;
+}
+
+const EC2_RETRY = throttlingRetry("Ec2", ["Ec2.InternalError", "Ec2.Unavailable"]);
+
+export function ebsExportDefinition(props: EbsExportProps): StateMachineDefinition {
+  if (props.placements.length === 0) throw new Error("ebsExportDefinition: placements must not be empty");
+  const maxVolumePolls = props.maxVolumePolls ?? 90;
+  const pollSeconds = props.pollSeconds ?? 10;
+  const maxCleanupPolls = props.maxCleanupPolls ?? 30;
+
+  const volumeTags = [
+    { Key: props.pipelineTag.key, Value: props.pipelineTag.value },
+    { Key: "backup-actions:recovery-point", "Value.$": "$.recoveryPointArn" },
+    ...(props.securityTag ? [{ Key: props.securityTag, Value: "true" }] : []),
+  ];
+
+  return {
+    Comment: "Export one EBS snapshot: restore a gp3 volume, run the worker on Batch Spot, always delete the volume",
+    StartAt: "Placements",
+    States: {
+      Placements: {
+        Type: "Pass",
+        Result: props.placements.map((p) => ({ availabilityZone: p.availabilityZone, jobQueueArn: p.jobQueueArn })),
+        ResultPath: "$.placements",
+        Next: "Prepare",
+      },
+      Prepare: {
+        Type: "Pass",
+        Comment: "snapshot id from arn:aws:ec2:<region>::snapshot/<id>; placement chosen by the starter",
+        Parameters: {
+          "recoveryPointArn.$": "$.recoveryPointArn",
+          "archiveUrl.$": "$.archiveUrl",
+          "snapshotId.$": "States.ArrayGetItem(States.StringSplit($.recoveryPointArn, '/'), 1)",
+          "placement.$": "States.ArrayGetItem($.placements, $.placementIndex)",
+          polls: { count: 0 },
+          cleanupPolls: { count: 0 },
+        },
+        Next: "CreateVolume",
+      },
+      CreateVolume: {
+        Type: "Task",
+        Resource: "arn:aws:states:::aws-sdk:ec2:createVolume",
+        Parameters: {
+          "SnapshotId.$": "$.snapshotId",
+          "AvailabilityZone.$": "$.placement.availabilityZone",
+          VolumeType: "gp3",
+          Throughput: props.volume.throughputMiBps,
+          Iops: props.volume.iops,
+          ...(props.volume.initializationRateMiBps ? { VolumeInitializationRate: props.volume.initializationRateMiBps } : {}),
+          // Idempotent: a retried CreateVolume returns the same volume, never a second one.
+          "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
+          TagSpecifications: [{ ResourceType: "volume", Tags: volumeTags }],
+        },
+        ResultSelector: { "volumeId.$": "$.VolumeId" },
+        ResultPath: "$.volume",
+        Retry: [EC2_RETRY],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
+        Next: "WaitForVolume",
+      },
+      WaitForVolume: { Type: "Wait", Seconds: pollSeconds, Next: "DescribeVolume" },
+      DescribeVolume: {
+        Type: "Task",
+        Resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
+        Parameters: { "VolumeIds.$": "States.Array($.volume.volumeId)" },
+        ResultSelector: { "state.$": "$.Volumes[0].State" },
+        ResultPath: "$.volumeState",
+        Retry: [EC2_RETRY, { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanupDescribe" }],
+        Next: "VolumeReady",
+      },
+      VolumeReady: {
+        Type: "Choice",
+        Choices: [
+          { Variable: "$.volumeState.state", StringEquals: "available", Next: "RunWorker" },
+          {
+            And: [
+              { Variable: "$.volumeState.state", StringEquals: "creating" },
+              { Variable: "$.polls.count", NumericLessThan: maxVolumePolls },
+            ],
+            Next: "CountPoll",
+          },
+        ],
+        Default: "VolumeNotAvailable",
+      },
+      CountPoll: {
+        Type: "Pass",
+        Parameters: { "count.$": "States.MathAdd($.polls.count, 1)" },
+        ResultPath: "$.polls",
+        Next: "WaitForVolume",
+      },
+      VolumeNotAvailable: {
+        Type: "Pass",
+        Parameters: {
+          Error: "VolumeNotAvailable",
+          "Cause.$": `States.Format('volume {} is {} after ${maxVolumePolls} polls', $.volume.volumeId, $.volumeState.state)`,
+        },
+        ResultPath: "$.error",
+        Next: "CleanupDescribe",
+      },
+      RunWorker: {
+        Type: "Task",
+        Comment: "Spot reclaims are retried by the job definition's retry strategy (Host EC2*), nothing else is",
+        Resource: "arn:aws:states:::batch:submitJob.sync",
+        Parameters: {
+          "JobName.$": "States.Format('ebs-export-{}', $.volume.volumeId)",
+          "JobQueue.$": "$.placement.jobQueueArn",
+          JobDefinition: props.jobDefinitionArn,
+          Parameters: {
+            "volumeId.$": "$.volume.volumeId",
+            "targetUrl.$": "$.archiveUrl",
+            compressionLevel: String(props.compressionLevel),
+          },
+          Tags: { [props.pipelineTag.key]: props.pipelineTag.value },
+        },
+        ResultSelector: { "jobId.$": "$.JobId", "status.$": "$.Status" },
+        ResultPath: "$.job",
+        Retry: [{ ...TRANSIENT_TASK_RETRY, ErrorEquals: ["Batch.AWSBatchException", "Batch.TooManyRequestsException"] }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanupDescribe" }],
+        Next: "CleanupDescribe",
+      },
+      // ── cleanup: reached on success and on every failure once the volume exists ──
+      CleanupDescribe: {
+        Type: "Task",
+        Resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
+        Parameters: { "VolumeIds.$": "States.Array($.volume.volumeId)" },
+        ResultSelector: { "state.$": "$.Volumes[0].State", "attachments.$": "$.Volumes[0].Attachments" },
+        ResultPath: "$.cleanup",
+        Retry: [EC2_RETRY],
+        Catch: [
+          { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "DeleteVolume" },
+        ],
+        Next: "IsAttached",
+      },
+      IsAttached: {
+        Type: "Choice",
+        Choices: [
+          {
+            And: [
+              { Variable: "$.cleanup.attachments[0]", IsPresent: true },
+              { Variable: "$.cleanupPolls.count", NumericLessThan: maxCleanupPolls },
+            ],
+            Next: "DetachVolume",
+          },
+        ],
+        Default: "DeleteVolume",
+      },
+      DetachVolume: {
+        Type: "Task",
+        Comment: "Only when the worker could not detach (killed, instance reclaimed)",
+        Resource: "arn:aws:states:::aws-sdk:ec2:detachVolume",
+        Parameters: { "VolumeId.$": "$.volume.volumeId", Force: true },
+        ResultPath: null,
+        Retry: [EC2_RETRY],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "CountCleanupPoll" }],
+        Next: "CountCleanupPoll",
+      },
+      CountCleanupPoll: {
+        Type: "Pass",
+        Parameters: { "count.$": "States.MathAdd($.cleanupPolls.count, 1)" },
+        ResultPath: "$.cleanupPolls",
+        Next: "WaitForDetach",
+      },
+      WaitForDetach: { Type: "Wait", Seconds: pollSeconds, Next: "CleanupDescribe" },
+      DeleteVolume: {
+        Type: "Task",
+        Resource: "arn:aws:states:::aws-sdk:ec2:deleteVolume",
+        Parameters: { "VolumeId.$": "$.volume.volumeId" },
+        ResultPath: null,
+        Retry: [EC2_RETRY, { ErrorEquals: ["Ec2.VolumeInUse"], IntervalSeconds: 15, MaxAttempts: 8, BackoffRate: 1.5, MaxDelaySeconds: 120 }],
+        Catch: [
+          { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
+          // Left for the janitor (it deletes tagged, unattached volumes); the outcome of the export still stands.
+          { ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
+        ],
+        Next: "AfterCleanup",
+      },
+      AfterCleanup: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.error", IsPresent: true, Next: "ExportFailed" }],
+        Default: "ExportSucceeded",
+      },
+      ExportSucceeded: {
+        Type: "Pass",
+        Parameters: { "volumeId.$": "$.volume.volumeId", "jobId.$": "$.job.jobId", "archiveUrl.$": "$.archiveUrl" },
+        End: true,
+      },
+      ExportFailed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
+    },
+  };
+}
