@@ -1,10 +1,9 @@
 /** What global setup started, kept on globalThis for global teardown (jest shares globalThis between the two). */
-import type { BackupFake } from "../backup-fake/server";
-import type { RunningLauncher } from "./process-control";
+import type { RunningServer } from "./process-control";
 
 export const BENCH_STATE_KEY = "__backupActionsBench";
 
 export interface BenchState {
-  moto?: RunningLauncher;
-  backupFake?: BackupFake;
+  moto?: RunningServer;
+  backupFake?: RunningServer;
 }

@@ -180,4 +180,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Executions still running inside moto (a Wait of an hour, a callback task)
+    # live in threads; none of them may keep a stopped launcher alive.
+    os._exit(exit_code)

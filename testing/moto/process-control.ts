@@ -99,54 +99,70 @@ export async function clearStaleLauncher(port: number): Promise<void> {
   }
 }
 
-export interface RunningLauncher {
+export interface RunningServer {
   readonly child: ChildProcess;
-  readonly port: number;
   readonly logFile: string;
+  /** The server's "ready" line, e.g. `moto-launcher ready port=5055 ...`. */
+  readonly readyLine: string;
 }
 
 /**
- * Spawns the launcher with a stdin pipe that only this process holds: if this
- * process dies in any way the pipe closes and the launcher exits.
+ * Spawns a server process with a stdin pipe that only this process holds: if
+ * this process dies in any way the pipe closes and the server exits. Resolves
+ * once the server prints a line matching `ready` on stdout.
  */
-export async function startLauncher(python: string, port: number): Promise<RunningLauncher> {
-  const logFile = logFilePath(port);
+export async function startServerProcess(
+  name: string,
+  command: string,
+  args: string[],
+  ready: RegExp,
+  logFile: string,
+): Promise<RunningServer> {
   const log = createWriteStream(logFile, { flags: "w" });
-  const child = spawn(python, [LAUNCHER_PATH, "--port", String(port), "--pid-file", pidFilePath(port)], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
   child.stderr!.pipe(log);
   let stdout = "";
-  const ready = await new Promise<boolean>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
+  const readyLine = await new Promise<string | undefined>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), START_TIMEOUT_MS);
     child.once("error", (error) => {
       clearTimeout(timer);
-      reject(error);
+      reject(new Error(`${name}: cannot run ${command}: ${error.message}`));
     });
     child.once("exit", () => {
       clearTimeout(timer);
-      resolve(false);
+      resolve(undefined);
     });
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout += chunk.toString("utf8");
-      if (/^moto-launcher ready /m.test(stdout)) {
+      const line = stdout.split("\n").find((l) => ready.test(l));
+      if (line !== undefined) {
         clearTimeout(timer);
-        resolve(true);
+        resolve(line);
       }
     });
   });
-  if (!ready) {
-    await stopLauncher({ child, port, logFile });
+  if (readyLine === undefined) {
+    await stopServerProcess({ child, logFile, readyLine: "" });
     const tail = existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n") : "";
-    throw new Error(`moto launcher did not become ready on port ${port} (exit code ${child.exitCode}); log ${logFile}:\n${tail}`);
+    throw new Error(`${name} did not become ready (exit code ${child.exitCode}); log ${logFile}:\n${tail}`);
   }
-  // Keep draining stdout so the launcher never blocks on a full pipe.
+  // Keep draining stdout so the server never blocks on a full pipe.
   child.stdout!.resume();
-  return { child, port, logFile };
+  return { child, logFile, readyLine };
 }
 
-/** Closes stdin (the launcher's exit signal), then SIGTERM, then SIGKILL. */
-export async function stopLauncher(launcher: RunningLauncher): Promise<void> {
+export function startLauncher(python: string, port: number): Promise<RunningServer> {
+  return startServerProcess(
+    `moto launcher on port ${port}`,
+    python,
+    [LAUNCHER_PATH, "--port", String(port), "--pid-file", pidFilePath(port)],
+    /^moto-launcher ready /,
+    logFilePath(port),
+  );
+}
+
+/** Closes stdin (the server's exit signal), then SIGTERM, then SIGKILL. */
+export async function stopServerProcess(launcher: RunningServer): Promise<void> {
   const { child } = launcher;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
