@@ -19,6 +19,8 @@ import {
   paginateListRecoveryPointsByBackupVault,
   paginateListTags,
 } from "@aws-sdk/client-backup";
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { injectFaults, resetBackupFake, seedRecoveryPoints, seedVaults, storedRecoveryPoints, type RecoveryPointSeed } from "../../testing/backup-fake/control";
 import { backupFakeMissing } from "../../testing/moto/availability";
 import { awsClientConfig } from "../../testing/moto/client-config";
@@ -333,4 +335,28 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
       await expect(seedRecoveryPoints([{ BackupVaultName: VAULT } as RecoveryPointSeed])).rejects.toThrow(/RecoveryPointArn is required/);
     });
   });
+});
+
+describe("AWS Backup fake process", () => {
+  test("prints its URL when ready and exits when its stdin closes (it dies with jest)", async () => {
+    const main = path.join(__dirname, "..", "..", "testing", "backup-fake", "main.ts");
+    const child = spawn(process.execPath, [require.resolve("tsx/cli"), main, "--port", "0"], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const match = /backup-fake ready url=(\S+)/.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once("exit", (code) => reject(new Error(`backup fake exited with ${code} before ready`)));
+      });
+      expect((await fetch(`${url}/_fake/recovery-points`)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.stdin!.end();
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  }, 60_000);
 });
