@@ -77,6 +77,17 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     ]);
   });
 
+  test("a machine's first execution succeeds while another machine holds executions (same deepcopy bug)", async () => {
+    // moto 5.2.1's copy also reached the whole backend through StateMachine.backend, so any
+    // execution anywhere made every later StartExecution fail.
+    const one = await sfn.send(new CreateStateMachineCommand({ name: "bench-one", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
+    const two = await sfn.send(new CreateStateMachineCommand({ name: "bench-other", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
+    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: one.stateMachineArn, input: "{}" }));
+    const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: two.stateMachineArn, input: "{}" }));
+    const results = await Promise.all([first, second].map((e) => waitForExecution(sfn, e.executionArn!)));
+    expect(results.map((r) => r.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+  });
+
   test("executions started without a name get distinct generated names (unnamed StartExecution patch)", async () => {
     const { stateMachineArn } = await sfn.send(
       new CreateStateMachineCommand({ name: "bench-unnamed", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),

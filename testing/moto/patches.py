@@ -47,7 +47,9 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 #   running execution. The model holds `backend` (the whole region backend) and
 #   `executions` (live Execution objects owning threads, locks and events).
 #   The first execution works because `executions` is still empty; from the
-#   second one on, deepcopy reaches a thread lock and raises
+#   second one on -- or as soon as any other machine of the region has an
+#   execution, since `backend` leads to every machine -- deepcopy reaches a
+#   thread lock and raises
 #   "TypeError: cannot pickle '_thread.lock' object" -> HTTP 500 on
 #   StartExecution.
 # Why: every pipeline test starts the same state machine more than once.
