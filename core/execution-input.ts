@@ -9,16 +9,35 @@
  * before ExecutionAlreadyExists comes into play.
  */
 import type { Classification, EventFacts, Plan, RecoveryPointFacts } from "./events";
+import { ArchiveLocation, archiveLocation, placementIndexOf } from "./s3-layout";
 
 export interface ExecutionInput {
   readonly plan: Plan;
   readonly recoveryPoint: RecoveryPointFacts;
   readonly event: EventFacts;
+  /** Where the export goes. */
+  readonly archive: ArchiveLocation;
+  /** Which AZ / job queue of the pipeline the export runs in. */
+  readonly placementIndex: number;
+}
+
+export interface Destination {
+  readonly archiveBucket: string;
+  /** Number of placements (AZs with a job queue) of the pipeline. */
+  readonly placementCount: number;
 }
 
 /** The input for an export; throws when the classification is not one. */
-export function executionInputOf(classification: Classification): ExecutionInput {
+export function executionInputOf(classification: Classification, destination: Destination): ExecutionInput {
   const { plan, recoveryPoint, event } = classification;
   if (plan.action !== "export" || !recoveryPoint || !event) throw new Error(`not an export: ${plan.reason}`);
-  return { plan, recoveryPoint, event };
+  // The event's time is the same in every delivery of it (the receive time is not).
+  const time = event.time ?? new Date(0).toISOString();
+  return {
+    plan,
+    recoveryPoint,
+    event,
+    archive: archiveLocation(destination.archiveBucket, recoveryPoint, time),
+    placementIndex: placementIndexOf(recoveryPoint.arn, destination.placementCount),
+  };
 }

@@ -5,8 +5,10 @@
  */
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import type { Config } from "../config/schema";
+import type { Config, NetworkConfig } from "../config/schema";
 import { intakeConfigOf } from "../core/intake-config";
+import { archiveBucketName } from "../core/s3-layout";
+import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
 import { EventIntake } from "./constructs/event-intake";
 import { PipelineKey } from "./constructs/pipeline-key";
@@ -33,8 +35,14 @@ export interface NetworkRef {
   readonly egressMode: string;
 }
 
+/** AZs with a subnet — one Batch placement (compute environment + queue) each. */
+export function placementCountOf(network: NetworkConfig): number {
+  return "vpcId" in network ? network.subnetIds.length : network.azCount;
+}
+
 export class PipelineStack extends TerraformStack {
   public readonly network: NetworkRef;
+  public readonly archive: ArchiveBucket;
   /** KMS key of the pipeline: config.kmsKeyArn, or the key this stack creates. */
   public readonly kmsKeyArn: string;
 
@@ -57,6 +65,17 @@ export class PipelineStack extends TerraformStack {
 
     this.kmsKeyArn = config.kmsKeyArn ?? new PipelineKey(this, "pipeline-key", { name: config.name, accountId: props.accountId, region: props.region }).arn;
 
+    const account = config.accounts.find((a) => a.id === props.accountId);
+    const placementCount = placementCountOf(account?.network ?? config.network);
+
+    this.archive = new ArchiveBucket(this, "archive", {
+      bucketName: archiveBucketName(config.name, props.accountId, props.region),
+      kmsKeyArn: this.kmsKeyArn,
+      lifecycle: config.lifecycleRules,
+      accessLogs: config.accessLogs,
+    });
+    new TerraformOutput(this, "archive_bucket_name", { value: this.archive.bucket.bucket, description: "Bucket the exports are written to." });
+
     // ── Event intake (issue 5): Backup events → rules → queue → starter → dispatcher ──
     // The dispatcher's ARN is built from its name, so the starter's IAM grant is exact
     // before (and independent of) the state machine resource.
@@ -67,6 +86,8 @@ export class PipelineStack extends TerraformStack {
       config: intakeConfigOf(config),
       kmsKeyArn: this.kmsKeyArn,
       dispatcherStateMachineArn: stateMachineArn(props.accountId, props.region, dispatcherStateMachineName(config.name)),
+      archiveBucketName: archiveBucketName(config.name, props.accountId, props.region),
+      placementCount,
     });
     new TerraformOutput(this, "intake_queue_url", { value: intake.queue.url, description: "Queue of AWS Backup events waiting for the starter." });
     new TerraformOutput(this, "intake_dlq_url", { value: intake.deadLetterQueue.url, description: "Events that could not be delivered or started; inspect and redrive." });

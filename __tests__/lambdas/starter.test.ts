@@ -7,6 +7,7 @@ import type { SqsEvent } from "../../lambdas/starter/sqs";
 import { describeWithEmulator } from "../helpers/aws-endpoint";
 import { eventsConfig, loadEvent } from "../helpers/events";
 
+const DESTINATION = { archiveBucket: "backup-actions-archive-111111111111-us-east-1", placementCount: 2 };
 const config = intakeConfigOf(eventsConfig());
 
 function batch(bodies: string[]): SqsEvent {
@@ -65,7 +66,7 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     const logs = captureLogs();
     const results = [];
     try {
-      const deps: StarterDeps = { sfn, stateMachineArn, config, logger: logger() };
+      const deps: StarterDeps = { sfn, stateMachineArn, config, destination: DESTINATION, logger: logger() };
       results.push(await startBatch(batch(Array(10).fill(body)), deps));
       results.push(await startBatch(batch([body]), deps));
       results.push(await startBatch(batch([reemitted]), deps));
@@ -91,7 +92,7 @@ describeWithEmulator("starter against moto's Step Functions", () => {
   });
 
   it("starts the dispatcher with the plan and the recovery point facts as input", async () => {
-    const deps: StarterDeps = { sfn, stateMachineArn, config, logger: logger() };
+    const deps: StarterDeps = { sfn, stateMachineArn, config, destination: DESTINATION, logger: logger() };
     const logs = captureLogs();
     try {
       await startBatch(batch([JSON.stringify(loadEvent("copy-job-ebs.json"))]), deps);
@@ -111,7 +112,7 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     try {
       result = await startBatch(
         batch([JSON.stringify(loadEvent("doc-backup-job-failed.json")), "{ not json", JSON.stringify(loadEvent("backup-job-ec2.json"))]),
-        { sfn, stateMachineArn, config, logger: logger() },
+        { sfn, stateMachineArn, config, destination: DESTINATION, logger: logger() },
       );
     } finally {
       logs.restore();
@@ -152,7 +153,7 @@ describe("starter: real errors fail only their own record", () => {
     try {
       result = await startBatch(
         batch([JSON.stringify(loadEvent("backup-job-ebs.json")), JSON.stringify(rds), "garbage", JSON.stringify(loadEvent("backup-job-dynamodb.json"))]),
-        { sfn: client, stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:d", config, logger: logger() },
+        { sfn: client, stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:d", config, destination: DESTINATION, logger: logger() },
       );
     } finally {
       logs.restore();
@@ -176,6 +177,7 @@ describe("starter: real errors fail only their own record", () => {
         sfn: client,
         stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:d",
         config,
+        destination: DESTINATION,
         logger: logger(),
       });
     } finally {
@@ -192,6 +194,7 @@ describe("starter: real errors fail only their own record", () => {
         sfn: client,
         stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher",
         config,
+        destination: DESTINATION,
         logger: logger(),
       });
     } finally {
@@ -201,6 +204,12 @@ describe("starter: real errors fail only their own record", () => {
     expect(call.stateMachineArn).toBe("arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher");
     expect(call.name).toBe("aurora-job-4ece7121-d60e-00c2-5c3b-49960142d03b-d246b6c8c96bbb0ee5d6f7433bd40f29");
     expect(JSON.parse(call.input!)).toEqual({
+      archive: {
+        bucket: "backup-actions-archive-111111111111-us-east-1",
+        prefix: "aurora/111111111111/us-east-1/ledger/2026/11/20/awsbackup_job-4ece7121-d60e-00c2-5c3b-49960142d03b/",
+        url: "s3://backup-actions-archive-111111111111-us-east-1/aurora/111111111111/us-east-1/ledger/2026/11/20/awsbackup_job-4ece7121-d60e-00c2-5c3b-49960142d03b/",
+      },
+      placementIndex: expect.any(Number),
       plan: {
         action: "export",
         workflow: "aurora",

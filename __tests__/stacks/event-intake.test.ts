@@ -135,6 +135,8 @@ describe("event intake in the pipeline stack", () => {
     expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs20.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
     expect(fn.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(fn.environment.variables.DISPATCHER_STATE_MACHINE_ARN).toBe("arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher");
+    expect(fn.environment.variables.ARCHIVE_BUCKET).toBe("backup-actions-archive-111111111111-us-east-1");
+    expect(fn.environment.variables.PLACEMENT_COUNT).toBe("2");
     expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_INTAKE_CONFIG)).toEqual({
       accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
       backupVaults: ["Default", "archive"],
@@ -220,6 +222,8 @@ describe("switched-off types", () => {
           accountId: "111111111111",
           region: "us-east-1",
           config,
+          archiveBucketName: "ba-archive-111111111111-us-east-1",
+          placementCount: 2,
           kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
           dispatcherStateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
         }),

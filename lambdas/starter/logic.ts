@@ -14,7 +14,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { analyzeEvent } from "../../core/events";
-import { executionInputOf } from "../../core/execution-input";
+import { Destination, executionInputOf } from "../../core/execution-input";
 import type { IntakeConfig } from "../../core/intake-config";
 import { shortIdOf } from "../../core/execution-name";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs";
@@ -23,6 +23,8 @@ export interface StarterDeps {
   readonly sfn: SFNClient;
   readonly stateMachineArn: string;
   readonly config: IntakeConfig;
+  /** This pipeline's archive bucket and number of placements. */
+  readonly destination: Destination;
   readonly logger: Logger;
 }
 
@@ -60,7 +62,7 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
       return "skipped";
     }
 
-    const input = executionInputOf(classification);
+    const input = executionInputOf(classification, deps.destination);
     logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName });
     try {
       const out = await deps.sfn.send(

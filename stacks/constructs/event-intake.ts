@@ -40,6 +40,10 @@ export interface EventIntakeProps {
   readonly kmsKeyArn: string;
   /** The starter may start exactly this state machine. */
   readonly dispatcherStateMachineArn: string;
+  /** This pipeline's archive bucket (the starter puts each export's location in the input). */
+  readonly archiveBucketName: string;
+  /** Number of AZ placements (job queues) the EBS workflow can use. */
+  readonly placementCount: number;
   /** Seconds. @default 30 */
   readonly starterTimeout?: number;
   /** @default 256 */
@@ -158,6 +162,8 @@ export class EventIntake extends Construct {
       environment: {
         [DISPATCHER_ARN_ENV]: props.dispatcherStateMachineArn,
         [INTAKE_CONFIG_ENV]: JSON.stringify(props.config),
+        ARCHIVE_BUCKET: props.archiveBucketName,
+        PLACEMENT_COUNT: String(props.placementCount),
       },
       statements: [
         { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [this.queue.arn] },

@@ -9,7 +9,8 @@
  * only ever deleted after a passed verification. Types without an exporter in this
  * version are recorded SKIPPED and notified.
  *
- * Input: { recoveryPointArn, workflow, backupVaultName, resourceArn, archiveUrl, placementIndex }
+ * Input: the starter's execution input (core/execution-input.ts):
+ *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
 import { StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 
@@ -135,9 +136,22 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
 
   return {
     Comment: "backup-actions dispatcher: ledger, export, verify, optional delete, notify",
-    StartAt: "RecordRunning",
+    StartAt: "ReadInput",
     TimeoutSeconds: props.childTimeoutSeconds + 3600,
     States: {
+      ReadInput: {
+        Type: "Pass",
+        Comment: "The starter's input (core/execution-input.ts), flattened to what the states use",
+        Parameters: {
+          "recoveryPointArn.$": "$.recoveryPoint.arn",
+          "workflow.$": "$.plan.workflow",
+          "backupVaultName.$": "$.recoveryPoint.vault",
+          "resourceArn.$": "States.Format('{}', $.recoveryPoint.resourceArn)",
+          "archiveUrl.$": "$.archive.url",
+          "placementIndex.$": "$.placementIndex",
+        },
+        Next: "RecordRunning",
+      },
       RecordRunning: {
         Type: "Task",
         Resource: "arn:aws:states:::dynamodb:putItem",

@@ -7,7 +7,7 @@
  * Input:  { recoveryPointArn, archiveUrl, placementIndex }
  * Output: { volumeId, jobId, archiveUrl }
  */
-import { StateMachineDefinition, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+import { Retrier, StateMachineDefinition, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface Placement {
   /** AZ of the job queue's compute environment; the volume must be created there. */
@@ -39,7 +39,20 @@ export interface EbsExportProps {
   readonly maxCleanupPolls?: number;
 }
 
-const EC2_RETRY = throttlingRetry("Ec2", ["Ec2.InternalError", "Ec2.Unavailable"]);
+/**
+ * Step Functions reports every EC2 error of an aws-sdk integration as `Ec2.Ec2Exception`
+ * (the EC2 code — RequestLimitExceeded, VolumeInUse, InvalidVolume.NotFound — is only in
+ * the Cause), so throttling cannot be told apart from other EC2 errors: retry them all a
+ * bounded number of times with backoff and full jitter, then let the Catch decide.
+ */
+const EC2_RETRY: Retrier = {
+  ErrorEquals: ["Ec2.Ec2Exception", "Ec2.SdkClientException"],
+  IntervalSeconds: 2,
+  MaxAttempts: 5,
+  BackoffRate: 2,
+  MaxDelaySeconds: 60,
+  JitterStrategy: "FULL",
+};
 
 export function ebsExportDefinition(props: EbsExportProps): StateMachineDefinition {
   if (props.placements.length === 0) throw new Error("ebsExportDefinition: placements must not be empty");
@@ -103,7 +116,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
         Parameters: { "VolumeIds.$": "States.Array($.volume.volumeId)" },
         ResultSelector: { "state.$": "$.Volumes[0].State" },
         ResultPath: "$.volumeState",
-        Retry: [EC2_RETRY, { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], IntervalSeconds: 5, MaxAttempts: 3, BackoffRate: 2 }],
+        Retry: [EC2_RETRY],
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanupDescribe" }],
         Next: "VolumeReady",
       },
@@ -165,10 +178,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
         ResultSelector: { "state.$": "$.Volumes[0].State", "attachments.$": "$.Volumes[0].Attachments" },
         ResultPath: "$.cleanup",
         Retry: [EC2_RETRY],
-        Catch: [
-          { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
-          { ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "DeleteVolume" },
-        ],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "DeleteVolume" }],
         Next: "IsAttached",
       },
       IsAttached: {
@@ -206,12 +216,10 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
         Resource: "arn:aws:states:::aws-sdk:ec2:deleteVolume",
         Parameters: { "VolumeId.$": "$.volume.volumeId" },
         ResultPath: null,
-        Retry: [EC2_RETRY, { ErrorEquals: ["Ec2.VolumeInUse"], IntervalSeconds: 15, MaxAttempts: 8, BackoffRate: 1.5, MaxDelaySeconds: 120 }],
-        Catch: [
-          { ErrorEquals: ["Ec2.InvalidVolume.NotFound"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
-          // Left for the janitor (it deletes tagged, unattached volumes); the outcome of the export still stands.
-          { ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "AfterCleanup" },
-        ],
+        // VolumeInUse (a detach still settling) is an Ec2.Ec2Exception too: longer, bounded retries.
+        Retry: [{ ...EC2_RETRY, IntervalSeconds: 10, MaxAttempts: 8, BackoffRate: 1.5, MaxDelaySeconds: 120 }],
+        // Left for the janitor (it deletes tagged, unattached volumes); the outcome of the export still stands.
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.cleanupError", Next: "AfterCleanup" }],
         Next: "AfterCleanup",
       },
       AfterCleanup: {

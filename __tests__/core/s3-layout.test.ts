@@ -1,0 +1,53 @@
+import type { RecoveryPointFacts } from "../../core/events";
+import { archiveBucketName, archiveLocation, keySegment, placementIndexOf, resourceIdOf } from "../../core/s3-layout";
+
+const rp: RecoveryPointFacts = {
+  arn: "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
+  id: "snap-0726fe70935586180",
+  kind: "ebs-snapshot",
+  workflow: "ebs",
+  account: "111111111111",
+  region: "us-east-1",
+  vault: "Default",
+  resourceType: "EBS",
+  resourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-0a1b2c3d4e5f60718",
+  sizeBytes: 8589934592,
+};
+
+describe("S3 layout", () => {
+  it("puts an export under <workflow>/<account>/<region>/<resource>/<yyyy>/<mm>/<dd>/<recovery point>/", () => {
+    expect(archiveLocation("acme-archive", rp, "2026-03-05T23:59:59Z")).toEqual({
+      bucket: "acme-archive",
+      prefix: "ebs/111111111111/us-east-1/vol-0a1b2c3d4e5f60718/2026/03/05/snap-0726fe70935586180/",
+      url: "s3://acme-archive/ebs/111111111111/us-east-1/vol-0a1b2c3d4e5f60718/2026/03/05/snap-0726fe70935586180/",
+    });
+  });
+
+  it("uses the UTC date of the event", () => {
+    expect(archiveLocation("b", rp, "2026-12-31T23:30:00-02:00").prefix).toContain("/2027/01/01/");
+  });
+
+  it("refuses a time it cannot read", () => {
+    expect(() => archiveLocation("b", rp, "yesterday")).toThrow('archiveLocation: not a time: "yesterday"');
+  });
+
+  it("takes the resource id from the ARN's last segment, safely", () => {
+    expect(resourceIdOf("arn:aws:dynamodb:us-east-1:111111111111:table/Orders")).toBe("Orders");
+    expect(resourceIdOf("arn:aws:rds:us-east-1:111111111111:db:prod-db")).toBe("prod-db");
+    expect(resourceIdOf(null)).toBe("unknown");
+    expect(keySegment("a b/../c")).toBe("a_b_.._c");
+    expect(keySegment("..")).toBe("_");
+  });
+
+  it("names the archive bucket per pipeline", () => {
+    expect(archiveBucketName("backup-actions", "111111111111", "eu-west-1")).toBe("backup-actions-archive-111111111111-eu-west-1");
+  });
+
+  it("picks a stable placement that spreads recovery points over the AZs", () => {
+    expect(placementIndexOf(rp.arn, 3)).toBe(placementIndexOf(rp.arn, 3));
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) counts[placementIndexOf(`arn:aws:ec2:us-east-1::snapshot/snap-${i}`, 3)]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(850);
+    expect(() => placementIndexOf(rp.arn, 0)).toThrow("placementIndexOf: count must be a positive integer (got 0)");
+  });
+});
