@@ -7,6 +7,14 @@ module.exports = {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
   moduleFileExtensions: ["ts", "js", "json"],
-  setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts"],
   testTimeout: 60000,
+  // One moto server and one AWS Backup fake for the run (testing/README-moto.md).
+  globalSetup: "<rootDir>/testing/moto/global-setup.ts",
+  globalTeardown: "<rootDir>/testing/moto/global-teardown.ts",
+  // reset.ts wipes moto and the Backup fake before each test file.
+  setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/moto/reset.ts"],
+  // Both servers hold one shared state that each file resets: two files
+  // running at once would wipe each other's resources. (The machines have two
+  // cores, where jest's default is one worker anyway.)
+  maxWorkers: 1,
 };

@@ -43,7 +43,10 @@ describeWithEmulator("starter against moto's Step Functions", () => {
       new CreateStateMachineCommand({
         name: `starter-test-${process.pid}-${Date.now()}`,
         roleArn: "arn:aws:iam::123456789012:role/starter-test",
-        definition: JSON.stringify({ StartAt: "Done", States: { Done: { Type: "Pass", End: true } } }),
+        // The bench's moto executes state machines (stepfunctions.execute_state_machine=true): a Wait
+        // keeps executions RUNNING, the state in which StartExecution with the same name and input is
+        // idempotent (a closed execution answers ExecutionAlreadyExists, as on AWS).
+        definition: JSON.stringify({ StartAt: "Hold", States: { Hold: { Type: "Wait", Seconds: 3600, End: true } } }),
       }),
     );
     stateMachineArn = out.stateMachineArn!;

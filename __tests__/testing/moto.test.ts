@@ -1,0 +1,258 @@
+/**
+ * The bench's moto server: the launcher's patches for moto 5.2.1, the config
+ * it sets, and the launcher's process lifetime.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  ListStateMachinesCommand,
+  ListStateMachineVersionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  UpdateStateMachineCommand,
+  ValidateStateMachineDefinitionCommand,
+} from "@aws-sdk/client-sfn";
+import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
+import { LAUNCHER_PATH } from "../../testing/moto/bench-env";
+import { awsClientConfig } from "../../testing/moto/client-config";
+import { clearStaleLauncher, findPythonWithMoto, isAlive, portInUse } from "../../testing/moto/process-control";
+import { describeWithPrereqs } from "../../testing/prereq";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/bench-sfn";
+const PASS_DEFINITION = JSON.stringify({
+  StartAt: "Hello",
+  States: { Hello: { Type: "Pass", Result: { greeting: "hello" }, ResultPath: "$.out", End: true } },
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForExecution(sfn: SFNClient, executionArn: string): Promise<{ status?: string; output?: string }> {
+  for (let i = 0; i < 100; i++) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (execution.status !== "RUNNING") return execution;
+    await sleep(100);
+  }
+  throw new Error(`execution ${executionArn} still RUNNING after 10 s`);
+}
+
+describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
+  const sfn = new SFNClient(awsClientConfig());
+  afterAll(() => sfn.destroy());
+
+  test("the SDK reaches moto through AWS_ENDPOINT_URL alone (no endpoint in the client config)", async () => {
+    const client = new SFNClient(awsClientConfig());
+    const seen: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { hostname?: string; port?: number };
+        seen.push(`${request.hostname}:${request.port}`);
+        return next(args);
+      },
+      { step: "finalizeRequest" },
+    );
+    await client.send(new ListStateMachinesCommand({}));
+    client.destroy();
+    expect(seen).toEqual([`127.0.0.1:${process.env.MOTO_PORT}`]);
+  });
+
+  test("two executions of one state machine both succeed (StateMachine __deepcopy__ patch)", async () => {
+    // GIVEN a state machine with one Pass state
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-two-runs", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
+    // WHEN it is started twice (moto 5.2.1 answered the second StartExecution with HTTP 500)
+    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "first", input: '{"n":1}' }));
+    const second = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "second", input: '{"n":2}' }));
+    // THEN both run the Pass state to the end (execute_state_machine=true evaluates it)
+    const results = await Promise.all([first, second].map((e) => waitForExecution(sfn, e.executionArn!)));
+    expect(results.map((r) => r.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expect(results.map((r) => JSON.parse(r.output!))).toEqual([
+      { n: 1, out: { greeting: "hello" } },
+      { n: 2, out: { greeting: "hello" } },
+    ]);
+  });
+
+  test("a machine's first execution succeeds while another machine holds executions (same deepcopy bug)", async () => {
+    // moto 5.2.1's copy also reached the whole backend through StateMachine.backend, so any
+    // execution anywhere made every later StartExecution fail.
+    const one = await sfn.send(new CreateStateMachineCommand({ name: "bench-one", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
+    const two = await sfn.send(new CreateStateMachineCommand({ name: "bench-other", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
+    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: one.stateMachineArn, input: "{}" }));
+    const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: two.stateMachineArn, input: "{}" }));
+    const results = await Promise.all([first, second].map((e) => waitForExecution(sfn, e.executionArn!)));
+    expect(results.map((r) => r.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+  });
+
+  test("executions started without a name get distinct generated names (unnamed StartExecution patch)", async () => {
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-unnamed", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
+    const a = await sfn.send(new StartExecutionCommand({ stateMachineArn }));
+    const b = await sfn.send(new StartExecutionCommand({ stateMachineArn }));
+    expect(a.executionArn).not.toBe(b.executionArn);
+    expect(a.executionArn).toMatch(/:execution:bench-unnamed:[0-9a-f-]{36}$/);
+    expect((await waitForExecution(sfn, b.executionArn!)).status).toBe("SUCCEEDED");
+  });
+
+  test("ValidateStateMachineDefinition answers OK for a valid definition", async () => {
+    const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: PASS_DEFINITION, type: "STANDARD" }));
+    expect(result.result).toBe("OK");
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  test("ValidateStateMachineDefinition reports a JSON syntax error as INVALID_JSON_DESCRIPTION", async () => {
+    const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: '{"StartAt": "A",' }));
+    expect(result.result).toBe("FAIL");
+    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: "ERROR", code: "INVALID_JSON_DESCRIPTION" })]);
+  });
+
+  test("ValidateStateMachineDefinition reports an unknown state type as SCHEMA_VALIDATION_FAILED", async () => {
+    const definition = JSON.stringify({ StartAt: "A", States: { A: { Type: "Teleport", End: true } } });
+    const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition }));
+    expect(result.result).toBe("FAIL");
+    expect(result.diagnostics?.[0]).toMatchObject({ severity: "ERROR", code: "SCHEMA_VALIDATION_FAILED" });
+    expect(result.diagnostics?.[0]?.message).toContain("Teleport");
+  });
+
+  test("ListStateMachineVersions lists published versions newest first (ListStateMachineVersions patch)", async () => {
+    // GIVEN a machine published at creation and again on update
+    const { stateMachineArn, stateMachineVersionArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN, publish: true }),
+    );
+    const updated = await sfn.send(
+      new UpdateStateMachineCommand({ stateMachineArn, definition: PASS_DEFINITION.replace("hello", "again"), publish: true }),
+    );
+    // WHEN its versions are listed (the Terraform AWS provider does this for every aws_sfn_state_machine)
+    const { stateMachineVersions } = await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }));
+    // THEN both versions come back, newest first
+    expect(stateMachineVersions?.map((v) => v.stateMachineVersionArn)).toEqual([updated.stateMachineVersionArn, stateMachineVersionArn]);
+    expect(stateMachineVersions?.[0]?.creationDate).toBeInstanceOf(Date);
+  });
+
+  test("ListStateMachineVersions of a machine never published is empty", async () => {
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-no-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
+    expect((await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }))).stateMachineVersions).toEqual([]);
+  });
+
+  test("moto runs Batch and Lambda without Docker", async () => {
+    const response = await fetch(`${motoEndpoint()}/moto-api/config`);
+    expect(await response.json()).toMatchObject({ batch: { use_docker: false }, lambda: { use_docker: false } });
+  });
+
+  test("a second bench on the same port is refused with a clear message, and the running launcher is left alone", async () => {
+    const port = Number(process.env.MOTO_PORT);
+    // The launcher's parent is this jest run, which is alive: not stale.
+    await expect(clearStaleLauncher(port)).rejects.toThrow(/another running test run.*set MOTO_PORT/);
+    expect(await portInUse(port)).toBe(true);
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null | "timeout"> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+function waitForReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("moto-launcher ready")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`launcher exited with ${code} before ready`)));
+  });
+}
+
+const python = findPythonWithMoto();
+describeWithPrereqs("moto launcher process lifetime", "missing" in python ? [python.missing] : [], () => {
+  const pythonPath = "missing" in python ? "" : python.python;
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    // Never leave a launcher behind, whatever the test outcome.
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+
+  function launch(port: number, pidFile: string, ...extra: string[]): ChildProcess {
+    const child = spawn(pythonPath, [LAUNCHER_PATH, "--port", String(port), "--pid-file", pidFile, ...extra], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    children.push(child);
+    child.stderr!.resume();
+    return child;
+  }
+
+  test("exits cleanly when its stdin closes, removing its pid file; a second launcher on a used port exits 3", async () => {
+    const port = await freePort();
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), "moto-launcher-")), "moto.pid");
+    const launcher = launch(port, pidFile);
+    await waitForReady(launcher);
+    expect(existsSync(pidFile)).toBe(true);
+
+    const intruder = launch(port, `${pidFile}.2`);
+    let intruderErr = "";
+    intruder.stderr!.on("data", (c: Buffer) => (intruderErr += c.toString()));
+    expect(await exitOf(intruder, 60_000)).toBe(3);
+    expect(intruderErr).toContain(`cannot listen on 127.0.0.1:${port}`);
+
+    // WHEN the parent's end of the stdin pipe closes (what happens when jest dies)
+    launcher.stdin!.end();
+    // THEN the launcher stops by itself and frees the port
+    expect(await exitOf(launcher, 15_000)).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+    expect(await portInUse(port)).toBe(false);
+  }, 120_000);
+
+  test("exits cleanly on SIGTERM", async () => {
+    const port = await freePort();
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), "moto-launcher-")), "moto.pid");
+    const launcher = launch(port, pidFile);
+    await waitForReady(launcher);
+    launcher.kill("SIGTERM");
+    expect(await exitOf(launcher, 15_000)).toBe(0);
+    expect(existsSync(pidFile)).toBe(false);
+  }, 120_000);
+
+  test("a launcher orphaned by a crashed run is stopped by the next run's setup", async () => {
+    // GIVEN a launcher whose parent shell has exited (only possible with --ignore-stdin)
+    const port = await freePort();
+    const shell = spawnSync(
+      "sh",
+      ["-c", `"${pythonPath}" "${LAUNCHER_PATH}" --ignore-stdin --port ${port} --pid-file "$PIDFILE" </dev/null >/dev/null 2>&1 &`],
+      { env: { ...process.env, PIDFILE: path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`) } },
+    );
+    expect(shell.status).toBe(0);
+    for (let i = 0; i < 600 && !(await portInUse(port)); i++) await sleep(100);
+    expect(await portInUse(port)).toBe(true);
+    const { readFileSync } = await import("node:fs");
+    const orphan = Number(readFileSync(path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`), "utf8").split("\n")[0]);
+    // WHEN setup finds it on its port
+    await clearStaleLauncher(port);
+    // THEN it is gone and the port is free
+    expect(isAlive(orphan)).toBe(false);
+    expect(await portInUse(port)).toBe(false);
+  }, 120_000);
+});

@@ -1,0 +1,248 @@
+"""Patches for gaps in moto 5.2.1 that the bench depends on.
+
+moto 5.2.1 is installed system-wide on the build machines and PyPI is not
+reachable, so it cannot be upgraded. Each patch below says what it fixes, why
+the bench needs it, and in which upstream version (if any) the gap is closed,
+so it can be deleted once the machines move on. Every patch is covered by
+__tests__/testing/moto.test.ts.
+
+Patches are applied in-process, before the server starts, and never touch the
+installed moto files.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable
+
+import moto
+
+# The patches were written against these internals. A different minor version
+# may have moved them, so refuse to start instead of misbehaving silently.
+SUPPORTED_PREFIX = "5.2."
+
+
+def check_version() -> None:
+    if not moto.__version__.startswith(SUPPORTED_PREFIX):
+        raise SystemExit(
+            f"moto {moto.__version__} is installed; the bench launcher supports "
+            f"moto {SUPPORTED_PREFIX}x (see testing/README-moto.md)"
+        )
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in version.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+# --------------------------------------------------------------------------
+# 1. StateMachine.__deepcopy__
+#
+# What: StepFunctionsParserBackend.start_execution() deep-copies the
+#   StateMachine model so that a later UpdateStateMachine does not change a
+#   running execution. The model holds `backend` (the whole region backend) and
+#   `executions` (live Execution objects owning threads, locks and events).
+#   The first execution works because `executions` is still empty; from the
+#   second one on -- or as soon as any other machine of the region has an
+#   execution, since `backend` leads to every machine -- deepcopy reaches a
+#   thread lock and raises
+#   "TypeError: cannot pickle '_thread.lock' object" -> HTTP 500 on
+#   StartExecution.
+# Why: every pipeline test starts the same state machine more than once.
+# Upstream: fixed in moto 5.2.3 (StateMachine got its own __deepcopy__).
+# Fix: copy the definition-level data deeply, share the backend, and give the
+#   clone a shallow copy of the containers of live objects (executions,
+#   versions, aliases): the execution only reads them.
+# --------------------------------------------------------------------------
+_SHARED_ATTRIBUTES = frozenset({"backend"})
+_SHALLOW_ATTRIBUTES = frozenset({"executions", "versions", "aliases", "latest_version"})
+
+
+def _state_machine_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    cls = self.__class__
+    clone = cls.__new__(cls)
+    memo[id(self)] = clone
+    for key, value in self.__dict__.items():
+        if key in _SHARED_ATTRIBUTES:
+            setattr(clone, key, value)
+        elif key in _SHALLOW_ATTRIBUTES:
+            setattr(clone, key, copy.copy(value))
+        else:
+            setattr(clone, key, copy.deepcopy(value, memo))
+    return clone
+
+
+def patch_state_machine_deepcopy() -> bool:
+    if _version_tuple(moto.__version__) >= (5, 2, 3):
+        return False
+    from moto.stepfunctions.models import StateMachine
+
+    if "__deepcopy__" in StateMachine.__dict__:
+        return False
+    StateMachine.__deepcopy__ = _state_machine_deepcopy  # type: ignore[attr-defined]
+    return True
+
+
+# --------------------------------------------------------------------------
+# 2. ValidateStateMachineDefinition
+#
+# What: the action is missing from moto's Step Functions responses, so moto
+#   answers it with an error.
+# Why: the Terraform AWS provider (>= 5.5x, so also 5.100.0) calls it before
+#   CreateStateMachine/UpdateStateMachine for every aws_sfn_state_machine, so
+#   no stack with a state machine could be applied to moto.
+# Upstream: not implemented in moto 5.2.x at the time of writing.
+# Fix: answer with the real API's shape
+#   {"result": "OK"|"FAIL", "diagnostics": [...], "truncated": false}.
+#   Syntax errors give INVALID_JSON_DESCRIPTION, definitions moto's own ASL
+#   parser (the one that executes machines) rejects give
+#   SCHEMA_VALIDATION_FAILED -- the codes the real service uses.
+# --------------------------------------------------------------------------
+def _diagnostic(code: str, message: str, location: str | None = None) -> dict[str, Any]:
+    diagnostic: dict[str, Any] = {"severity": "ERROR", "code": code, "message": message}
+    if location is not None:
+        diagnostic["location"] = location
+    return diagnostic
+
+
+def validate_definition(definition: Any) -> list[dict[str, Any]]:
+    """Diagnostics for one definition; [] means valid."""
+    if not isinstance(definition, str) or definition == "":
+        return [_diagnostic("SCHEMA_VALIDATION_FAILED", "Definition is required")]
+    try:
+        document = json.loads(definition)
+    except ValueError as error:
+        return [_diagnostic("INVALID_JSON_DESCRIPTION", f"Invalid JSON: {error}")]
+    if not isinstance(document, dict):
+        return [_diagnostic("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/")]
+    missing = [key for key in ("StartAt", "States") if key not in document]
+    if missing:
+        return [
+            _diagnostic(
+                "SCHEMA_VALIDATION_FAILED",
+                f"These fields are required: [{', '.join(missing)}]",
+                "/",
+            )
+        ]
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as error:  # the parser raises many types; all mean invalid
+        return [_diagnostic("SCHEMA_VALIDATION_FAILED", f"{type(error).__name__}: {error}")]
+    return []
+
+
+def _validate_state_machine_definition(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    diagnostics = validate_definition(self._get_param("definition"))
+    return ActionResult(
+        {
+            "result": "FAIL" if diagnostics else "OK",
+            "diagnostics": diagnostics,
+            "truncated": False,
+        }
+    )
+
+
+def patch_validate_state_machine_definition() -> bool:
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if hasattr(StepFunctionResponse, "validate_state_machine_definition"):
+        return False
+    StepFunctionResponse.validate_state_machine_definition = (  # type: ignore[attr-defined]
+        _validate_state_machine_definition
+    )
+    return True
+
+
+# --------------------------------------------------------------------------
+# 3. StartExecution without a name (executing backend)
+#
+# What: with stepfunctions.execute_state_machine=true, moto's executing
+#   backend uses the missing name as-is: the execution is called "None", and
+#   a second unnamed StartExecution fails with ExecutionAlreadyExists. The real
+#   service (and moto's non-executing backend) generates a UUID name.
+# Why: tests and tools start executions without a name, like the console does.
+# Upstream: still present in moto 5.2.1's stepfunctions/parser/models.py.
+# Fix: generate the UUID name and validate given names like the
+#   non-executing backend does, then delegate.
+# --------------------------------------------------------------------------
+def patch_unnamed_start_execution() -> bool:
+    from moto.moto_api._internal import mock_random
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_bench_patched", False):
+        return False
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if name:
+            self._validate_name(name)
+        else:
+            name = str(mock_random.uuid4())
+        return original(self, state_machine_arn, name, *args, **kwargs)
+
+    start_execution._bench_patched = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    return True
+
+
+# --------------------------------------------------------------------------
+# 4. ListStateMachineVersions
+#
+# What: the action is missing from moto's Step Functions responses; moto
+#   answers HTTP 500 (NotImplementedError).
+# Why: the Terraform AWS provider 5.100.0 reads the versions of every
+#   aws_sfn_state_machine after creating it and retries the 500 until its
+#   timeout, so `terraform apply` of any stack with a state machine hangs.
+# Upstream: not implemented in moto 5.2.x at the time of writing.
+# Fix: list the versions moto already keeps on the model (published with
+#   `publish=true`), newest first, with the real response shape and
+#   nextToken/maxResults paging.
+# --------------------------------------------------------------------------
+def _list_state_machine_versions(self: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    state_machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+    versions = sorted(state_machine.versions.values(), key=lambda v: v.version, reverse=True)
+    max_results = int(self._get_param("maxResults") or 100) or 100
+    token = self._get_param("nextToken")
+    start = int(token) if token and str(token).isdigit() else 0
+    page = versions[start : start + max_results]
+    response: dict[str, Any] = {
+        "stateMachineVersions": [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page
+        ]
+    }
+    if start + max_results < len(versions):
+        response["nextToken"] = str(start + max_results)
+    return ActionResult(response)
+
+
+def patch_list_state_machine_versions() -> bool:
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if hasattr(StepFunctionResponse, "list_state_machine_versions"):
+        return False
+    StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    return True
+
+
+PATCHES: list[tuple[str, Callable[[], bool]]] = [
+    ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
+    ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
+    ("stepfunctions unnamed StartExecution", patch_unnamed_start_execution),
+    ("stepfunctions ListStateMachineVersions", patch_list_state_machine_versions),
+]
+
+
+def apply_all() -> list[str]:
+    """Apply every patch that is still needed; returns the names applied."""
+    check_version()
+    return [name for name, patch in PATCHES if patch()]
