@@ -17,6 +17,15 @@ import {
   UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
 } from "@aws-sdk/client-sfn";
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcCommand,
+  DescribeManagedPrefixListsCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
 import { LAUNCHER_PATH } from "../../testing/moto/bench-env";
 import { awsClientConfig } from "../../testing/moto/client-config";
@@ -139,6 +148,18 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
       new CreateStateMachineCommand({ name: "bench-no-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
     );
     expect((await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }))).stateMachineVersions).toEqual([]);
+  });
+
+  test("security group rules keep the description of a group or prefix-list reference (rule description patch)", async () => {
+    const ec2 = new EC2Client(awsClientConfig());
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
+    const a = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-a", Description: "a", VpcId: vpc }))).GroupId!;
+    const b = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-b", Description: "b", VpcId: vpc }))).GroupId!;
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: a, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: b, Description: "from b" }] }] }));
+    const prefixList = (await ec2.send(new DescribeManagedPrefixListsCommand({}))).PrefixLists![0]!.PrefixListId!;
+    await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: a, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: prefixList, Description: "to the prefix list" }] }] }));
+    const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [a] }] }))).SecurityGroupRules!;
+    expect(rules.filter((r) => r.ReferencedGroupInfo || r.PrefixListId).map((r) => r.Description).sort()).toEqual(["from b", "to the prefix list"]);
   });
 
   test("moto runs Batch and Lambda without Docker", async () => {

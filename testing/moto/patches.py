@@ -234,11 +234,52 @@ def patch_list_state_machine_versions() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 5. Security group rule descriptions
+#
+# What: SecurityGroupRule.description only reads the description of a CIDR
+#   range. A rule that references a security group (UserIdGroupPairs) or a
+#   prefix list (PrefixListIds) keeps its description in that dict instead, so
+#   DescribeSecurityGroupRules returns no Description for it.
+# Why: the network stack's aws_vpc_security_group_{ingress,egress}_rule
+#   resources reference the worker/endpoint security groups and the gateway
+#   endpoints' prefix lists, each with a description; the second `terraform
+#   plan` after apply then shows a change on every one of them.
+# Upstream: moto 5.2.1 behaviour; not fixed at the time of writing.
+# Fix: read the description from whichever of ip range, source group or
+#   prefix list the rule was made from.
+# --------------------------------------------------------------------------
+def patch_security_group_rule_description() -> bool:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    if getattr(SecurityGroupRule, "_bench_description_patched", False):
+        return False
+    original_init = SecurityGroupRule.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+        self._bench_prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: Any) -> Any:
+        return (
+            (self.ip_range or {}).get("Description")
+            or (self.source_group or {}).get("Description")
+            or getattr(self, "_bench_prefix_list_description", None)
+        )
+
+    SecurityGroupRule.__init__ = __init__  # type: ignore[method-assign]
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment]
+    SecurityGroupRule._bench_description_patched = True  # type: ignore[attr-defined]
+    return True
+
+
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
     ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
     ("stepfunctions unnamed StartExecution", patch_unnamed_start_execution),
     ("stepfunctions ListStateMachineVersions", patch_list_state_machine_versions),
+    ("ec2 security group rule descriptions", patch_security_group_rule_description),
 ]
 
 
