@@ -149,7 +149,7 @@ export async function createDiskFixture(name: FixtureName, opts: { dir?: string;
   if (!FIXTURE_NAMES.includes(name)) throw new Error(`local stand-in fixtures cover ${FIXTURE_NAMES.join(", ")}, not ${name}`);
   const dir = await fs.mkdtemp(path.join(opts.dir ?? os.tmpdir(), `worker-fixture-${name}-`));
   const imagePath = path.join(dir, "disk.img");
-  const sizeBytes = (opts.sizeMiB ?? (name === "zero" ? 16 : name === "random" ? 32 : 64)) * MiB;
+  const sizeBytes = (opts.sizeMiB ?? (name === "zero" ? 16 : name === "random" ? 24 : 64)) * MiB;
   await fs.writeFile(imagePath, "");
   await fs.truncate(imagePath, sizeBytes);
   let volumes: FixtureVolume[] = [];
@@ -160,11 +160,13 @@ export async function createDiskFixture(name: FixtureName, opts: { dir?: string;
     volumes = [{ name: "disk", fsType: null, offsetBytes: 0, sizeBytes, tree: null, rawSha256: await fileRangeSha(imagePath, 0, sizeBytes), capabilities: POSIX }];
   } else if (name === "random") {
     partitionTable = "gpt";
-    sh("sfdisk", ["-q", imagePath], "label: gpt\nstart=2048, size=40960, type=L\n");
+    // one partition filling the disk (1 MiB for the table in front, 1 MiB for the backup GPT behind)
+    const size = sizeBytes - 2 * MiB;
+    sh("sfdisk", ["-q", imagePath], `label: gpt\nstart=2048, size=${size / 512}, type=L\n`);
     const fh = await fs.open(imagePath, "r+");
-    await fh.write(randomBytes(20 * MiB), 0, 20 * MiB, MiB);
+    for (let off = 0; off < size; off += 4 * MiB) await fh.write(randomBytes(Math.min(4 * MiB, size - off)), 0, Math.min(4 * MiB, size - off), MiB + off);
     await fh.close();
-    volumes = [{ name: "p1", fsType: null, offsetBytes: MiB, sizeBytes: 20 * MiB, tree: null, rawSha256: await fileRangeSha(imagePath, MiB, 20 * MiB), capabilities: POSIX }];
+    volumes = [{ name: "p1", fsType: null, offsetBytes: MiB, sizeBytes: size, tree: null, rawSha256: await fileRangeSha(imagePath, MiB, size), capabilities: POSIX }];
   } else {
     // MBR: p1 ext4 24 MiB, p2 swap 8 MiB, p3 extended holding the logical p5 ext4
     partitionTable = "dos";
