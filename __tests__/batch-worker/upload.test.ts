@@ -8,12 +8,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { MIB } from "../../batch-worker/src/part-size";
-import { makeS3Client, MultipartWriter, ObjectStore, S3Store } from "../../batch-worker/src/store";
+import { FileStore, makeS3Client, MultipartWriter, ObjectStore, PartBody, S3Store } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
 import { chunks, describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 
 const sha256 = (b: Buffer, enc: "hex" | "base64" = "hex") => createHash("sha256").update(b).digest(enc);
+const bytesOf = (body: PartBody) => (Buffer.isBuffer(body) ? body : readFileSync(body.path));
 
 /** Wraps a store to observe (and optionally fail) part uploads. */
 function instrument(store: ObjectStore, failPart?: number) {
@@ -27,9 +31,9 @@ function instrument(store: ObjectStore, failPart?: number) {
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         try {
           await new Promise((r) => setTimeout(r, 20)); // let parts overlap
-          if (n === failPart) throw new Error(`injected failure of part ${n}`);
+          if (n === failPart) throw new Error(`injected failure of part ${n}`); // on every attempt
           await w.uploadPart(n, body, sha, offset);
-          stats.parts.push({ n, bytes: body.length, sha, actualSha: sha256(body, "base64") });
+          stats.parts.push({ n, bytes: body.length, sha, actualSha: sha256(bytesOf(body), "base64") });
         } finally {
           stats.inFlight--;
         }
@@ -65,7 +69,7 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     }
     const r = await uploadStream(source(), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 });
 
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), parts: 6 });
+    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), parts: 6, spooled: false });
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(stats.maxInFlight).toBe(2);
     // memory: never more than (concurrency + 1) parts read ahead of what was uploaded (+ one chunk)
@@ -75,6 +79,24 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "ok/x.bin" }));
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
     expect(await incompleteUploads(bucket, client)).toEqual([]);
+  });
+
+  it("spools parts to files when they would not fit the memory budget, and removes the files", async () => {
+    const data = randomBytes(20 * MIB);
+    const spoolDir = mkdtempSync(path.join(os.tmpdir(), "spool-test-"));
+    const { wrapped, stats } = instrument(new S3Store(client, bucket, "spool/"));
+    const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
+    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), parts: 4, spooled: true });
+    for (const p of stats.parts) expect(p.sha).toBe(p.actualSha);
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "spool/x.bin" }));
+    expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
+    expect(readdirSync(spoolDir)).toEqual([]);
+
+    // the file sink takes spooled parts too
+    const dir = mkdtempSync(path.join(os.tmpdir(), "filestore-test-"));
+    await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
+    expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
+    expect(readdirSync(dir)).toEqual(["x.bin"]);
   });
 
   it("a failing part aborts the multipart upload and leaves no object", async () => {

@@ -16,10 +16,16 @@ import {
 } from "@aws-sdk/client-s3";
 import { Target } from "./s3url";
 
+/** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
+export type PartBody = Buffer | { path: string; length: number };
+
 /** One multipart upload in progress. Parts may be uploaded concurrently and out of order. */
 export interface MultipartWriter {
-  /** `offset` is where the part starts in the object (all parts but the last have the same size). */
-  uploadPart(partNumber: number, body: Buffer, sha256Base64: string, offset: number): Promise<void>;
+  /**
+   * `offset` is where the part starts in the object (all parts but the last have the same size).
+   * May be called again for the same part after a failure (a retry).
+   */
+  uploadPart(partNumber: number, body: PartBody, sha256Base64: string, offset: number): Promise<void>;
   complete(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -84,7 +90,7 @@ export class S3Store implements ObjectStore {
             Key,
             UploadId,
             PartNumber,
-            Body: body,
+            Body: Buffer.isBuffer(body) ? body : createReadStream(body.path),
             ContentLength: body.length,
             ChecksumAlgorithm: "SHA256",
             ChecksumSHA256: sha256Base64,
@@ -95,7 +101,8 @@ export class S3Store implements ObjectStore {
         if (r.ChecksumSHA256 && r.ChecksumSHA256 !== sha256Base64) {
           throw new Error(`part ${PartNumber} of ${Key}: S3 reports checksum ${r.ChecksumSHA256}, sent ${sha256Base64}`);
         }
-        parts.push({ PartNumber, ETag: r.ETag, ChecksumSHA256: sha256Base64 });
+        // a retried part replaces its earlier entry
+        parts.splice(0, parts.length, ...parts.filter((p) => p.PartNumber !== PartNumber), { PartNumber, ETag: r.ETag, ChecksumSHA256: sha256Base64 });
       },
       async complete() {
         parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
@@ -183,8 +190,16 @@ export class FileStore implements ObjectStore {
     };
     return {
       async uploadPart(_n, body, _sha, offset) {
-        let done = 0;
-        while (done < body.length) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
+        if (Buffer.isBuffer(body)) {
+          for (let done = 0; done < body.length; ) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
+          return;
+        }
+        let pos = offset;
+        for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
+          const b = c as Buffer;
+          for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
+          pos += b.length;
+        }
       },
       async complete() {
         await fh.sync();
