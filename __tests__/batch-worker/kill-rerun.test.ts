@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from "@aws-sdk/client-s3";
 import { ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { makeS3Client } from "../../batch-worker/src/store";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
@@ -61,6 +62,25 @@ describeWithPrereqs("an export killed mid-upload, then run again", [...motoMissi
       const verify = await cli(["verify", url]).done;
       expect(verify.stderr).toMatch(/verify p1 \(img, p1\.img\.zst\): OK/);
       expect(verify.code).toBe(0);
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
+  it("SIGTERM mid-upload cleans up (no mount left) and exits 143", async () => {
+    const client = makeS3Client();
+    const bucket = await newBucket(client);
+    const fx = await createDiskFixture("random", { sizeMiB: 64 });
+    try {
+      const run = cli(["export-volume", "--device", fx.device, "--to", `s3://${bucket}/ebs/term/`, "--concurrency", "1"]);
+      let exited = false;
+      void run.done.then(() => (exited = true));
+      await firstPartUploaded(client, bucket, () => exited);
+      run.child.kill("SIGTERM");
+      const r = await run.done;
+      expect(r.stderr).toMatch(/received SIGTERM: cleaning up/);
+      expect(r.code).toBe(143);
+      expect(readFileSync("/proc/self/mounts", "utf8")).not.toMatch(/backup-actions-mnt-/);
     } finally {
       await fx.cleanup();
     }

@@ -7,7 +7,7 @@ import { log } from "./log";
 import { itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem } from "./manifest";
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
-import { rawToStore, StreamOptions, tarToStore } from "./pipeline";
+import { rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
 import { emfWanted, Progress } from "./progress";
 import { ObjectStore } from "./store";
 import { toolVersions } from "./tools";
@@ -80,6 +80,8 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
         }
       } else plan.push({ v, used: v.action === "raw" ? v.sizeBytes : 0 });
     }
+    // runs first on cleanup (reverse order): on a signal, tar and zstd must let go of the mounts
+    cleanup.add("stop tar/zstd", stopPipelines);
     progress.setTotal(plan.reduce((a, p) => a + p.used, 0));
     progress.start();
 

@@ -132,11 +132,11 @@ export function deviceMapperAvailable(): Promise<boolean> {
 }
 
 /** LVM configuration that looks only at `pv` and never at udev or a devices file. */
-export function lvmConfig(pv: string): string {
+export function lvmConfig(pv: string, readOnlyVg?: string): string {
   const re = pv.replace(/[|\\^$.*+?()[\]{}]/g, "\\$&");
   return (
     `devices { obtain_device_list_from_udev=0 use_devicesfile=0 filter=["a|^${re}$|","r|.*|"] global_filter=["a|^${re}$|","r|.*|"] } ` +
-    `activation { udev_sync=0 udev_rules=0 }`
+    `activation { udev_sync=0 udev_rules=0${readOnlyVg ? ` read_only_volume_list=["${readOnlyVg}"]` : ""} }`
   );
 }
 
@@ -207,7 +207,7 @@ export async function lvmVolumes(
       volumes.push({ ...base, devicePath: dev, offsetBytes: pvOffset + start, action: "fs" });
     } else if (dmAvailable) {
       if (!activated) {
-        await runOk("vgchange", ["--config", `${cfg} activation { read_only_volume_list=["${me.vg_name}"] }`, "-ay", me.vg_name], { env: LVM_ENV });
+        await runOk("vgchange", ["--config", lvmConfig(pv, me.vg_name), "-ay", me.vg_name], { env: LVM_ENV });
         cleanup.add(`vgchange -an ${me.vg_name}`, () => runOk("vgchange", ["--config", cfg, "-an", me.vg_name], { env: LVM_ENV }));
         activated = true;
       }

@@ -26,6 +26,30 @@ export interface StreamResult {
 
 const STDERR_KEEP = 16 * 1024;
 
+/** tar/zstd processes running now, so a signal handler can stop them before unmounting. */
+const active = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  active.add(child);
+  child.on("close", () => active.delete(child));
+  return child;
+}
+
+/** Kills every running pipeline process (SIGKILL) and waits until they are gone. */
+export async function stopPipelines(): Promise<void> {
+  const running = [...active];
+  await Promise.all(
+    running.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once("close", () => resolve());
+          c.kill("SIGKILL");
+        }),
+    ),
+  );
+}
+
 /** Resolves when the process exits 0; rejects with its stderr tail on a non-zero exit or a signal. */
 export function exitOf(
   child: ChildProcess,
@@ -132,8 +156,8 @@ export function tarCreateArgs(dir: string, oneFileSystem: boolean): string[] {
 export async function tarToStore(dir: string, fsType: string, o: StreamOptions): Promise<StreamResult> {
   // btrfs subvolumes have their own st_dev: --one-file-system would silently leave them out.
   // The mount is ours and private, so nothing foreign is mounted below it anyway.
-  const tar = spawn("tar", tarCreateArgs(dir, fsType !== "btrfs"), { stdio: ["ignore", "pipe", "pipe"] });
-  const zstd = spawn("zstd", zstdArgs(o.compressionLevel), { stdio: [tar.stdout!, "pipe", "pipe"] });
+  const tar = track(spawn("tar", tarCreateArgs(dir, fsType !== "btrfs"), { stdio: ["ignore", "pipe", "pipe"] }));
+  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel), { stdio: [tar.stdout!, "pipe", "pipe"] }));
   // zstd holds its own copy of the pipe; ours must close or tar would never see EPIPE if zstd died
   tar.stdout!.destroy();
   let files = 0;
@@ -154,7 +178,7 @@ const RAW_CHUNK = 4 * 1024 * 1024;
  * space costs little CPU (measured in bench/worker-throughput.ts).
  */
 export async function rawToStore(device: string, size: number, o: StreamOptions): Promise<StreamResult> {
-  const zstd = spawn("zstd", zstdArgs(o.compressionLevel), { stdio: ["pipe", "pipe", "pipe"] });
+  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel), { stdio: ["pipe", "pipe", "pipe"] }));
   let read = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { log } from "./log";
 import { ManifestItem } from "./manifest";
 import { checkAgainstManifest, readBack, spawnConsumer } from "./readback";
+import { SparseFileWriter } from "./sparse-writer";
 import { ObjectStore } from "./store";
 import { readManifest } from "./verify";
 
@@ -82,8 +83,9 @@ export async function restoreExport(o: RestoreOptions): Promise<RestoredItem[]> 
       r = await readBack(o.store, it, spawnConsumer("tar", [...TAR_EXTRACT_ARGS, "-C", target]), onBytes);
     } else {
       target = o.device ?? path.join(o.to, `${it.name}.img`);
-      // r+ on a device: never truncate or create; w for a file
-      r = await readBack(o.store, it, { writable: createWriteStream(target, { flags: o.device ? "r+" : "w" }) }, onBytes);
+      // a device is written in full (r+: never truncated or created); a file keeps zero runs as holes
+      const writable = o.device ? createWriteStream(target, { flags: "r+" }) : new SparseFileWriter(target);
+      r = await readBack(o.store, it, { writable }, onBytes);
     }
     const problems = checkAgainstManifest(it, r);
     if (problems.length) throw new Error(`restore of ${it.name} into ${target} FAILED (its contents cannot be trusted): ${problems.join("; ")}`);
