@@ -25,7 +25,7 @@ export interface MultipartWriter {
    * `offset` is where the part starts in the object (all parts but the last have the same size).
    * May be called again for the same part after a failure (a retry).
    */
-  uploadPart(partNumber: number, body: PartBody, sha256Base64: string, offset: number): Promise<void>;
+  uploadPart(partNumber: number, body: PartBody, sha256Base64: string /* "" when !checksPartSha256 */, offset: number): Promise<void>;
   complete(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -36,6 +36,8 @@ export interface MultipartWriter {
  */
 export interface ObjectStore {
   readonly url: string;
+  /** Whether the store checks a per-part SHA-256 (S3 does); when false the uploader skips computing it. */
+  readonly checksPartSha256: boolean;
   createMultipart(key: string): Promise<MultipartWriter>;
   put(key: string, body: Buffer | string): Promise<void>;
   /** The object's bytes as a stream; rejects when it does not exist. */
@@ -66,6 +68,7 @@ export function makeS3Client(): S3Client {
 
 export class S3Store implements ObjectStore {
   readonly url: string;
+  readonly checksPartSha256 = true;
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
@@ -166,6 +169,8 @@ const PARTIAL = ".partial";
  */
 export class FileStore implements ObjectStore {
   readonly url: string;
+  // the whole object's SHA-256 (computed by the uploader, rechecked by verify) covers local files
+  readonly checksPartSha256 = false;
   constructor(readonly dir: string) {
     this.url = `file://${dir}/`;
   }
