@@ -30,10 +30,6 @@ export function motoMissing(): string[] {
   return process.env.AWS_ENDPOINT_URL ? [] : ["moto S3 endpoint (AWS_ENDPOINT_URL is not set; the jest globalSetup starts moto)"];
 }
 
-export function rootMissing(): string[] {
-  return process.getuid?.() === 0 ? [] : ["root privileges (loop devices, mount)"];
-}
-
 export async function newBucket(client: S3Client = makeS3Client()): Promise<string> {
   const bucket = `worker-test-${randomBytes(6).toString("hex")}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
