@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { MIB } from "../../batch-worker/src/part-size";
@@ -97,6 +97,8 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
     expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
     expect(readdirSync(dir)).toEqual(["x.bin"]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   it("a failing part aborts the multipart upload and leaves no object", async () => {
