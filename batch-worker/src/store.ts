@@ -1,0 +1,262 @@
+import { createReadStream, promises as fs } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CompletedPart,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { Target } from "./s3url";
+
+/** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
+export type PartBody = Buffer | { path: string; length: number };
+
+/** One multipart upload in progress. Parts may be uploaded concurrently and out of order. */
+export interface MultipartWriter {
+  /**
+   * `offset` is where the part starts in the object (all parts but the last have the same size).
+   * May be called again for the same part after a failure (a retry).
+   */
+  uploadPart(partNumber: number, body: PartBody, sha256Base64: string /* "" when !checksPartSha256 */, offset: number): Promise<void>;
+  complete(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Where exports are written and read back: S3 (bucket + prefix) or a local directory. Keys are
+ * relative to the prefix / directory. Both behave the same for the worker, verify and restore.
+ */
+export interface ObjectStore {
+  readonly url: string;
+  /** Whether the store checks a per-part SHA-256 (S3 does); when false the uploader skips computing it. */
+  readonly checksPartSha256: boolean;
+  createMultipart(key: string): Promise<MultipartWriter>;
+  put(key: string, body: Buffer | string): Promise<void>;
+  /** The object's bytes as a stream; rejects when it does not exist. */
+  get(key: string): Promise<Readable>;
+  /** Object size in bytes, or undefined when it does not exist. */
+  size(key: string): Promise<number | undefined>;
+  delete(key: string): Promise<void>;
+  /** Aborts every incomplete multipart upload under the prefix (earlier, interrupted runs). Returns how many. */
+  abortStaleUploads(): Promise<number>;
+}
+
+function endpointOverridden(): boolean {
+  return Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+}
+
+/**
+ * The SDK reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 itself. Emulators (moto) need path-style
+ * addressing, and we send our own per-part SHA-256, so the SDK's default CRC32 on every request is
+ * turned off (it would also force streaming uploads into aws-chunked encoding).
+ */
+export function makeS3Client(): S3Client {
+  return new S3Client({
+    forcePathStyle: endpointOverridden(),
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+export class S3Store implements ObjectStore {
+  readonly url: string;
+  readonly checksPartSha256 = true;
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+    readonly prefix: string,
+  ) {
+    this.url = `s3://${bucket}/${prefix}`;
+  }
+
+  async createMultipart(key: string): Promise<MultipartWriter> {
+    const Key = this.prefix + key;
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256", ContentType: "application/zstd" }),
+    );
+    if (!UploadId) throw new Error(`CreateMultipartUpload for ${Key} returned no UploadId`);
+    const parts: CompletedPart[] = [];
+    const { client, bucket } = this;
+    return {
+      async uploadPart(PartNumber, body, sha256Base64) {
+        const r = await client.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key,
+            UploadId,
+            PartNumber,
+            Body: Buffer.isBuffer(body) ? body : createReadStream(body.path),
+            ContentLength: body.length,
+            ChecksumAlgorithm: "SHA256",
+            ChecksumSHA256: sha256Base64,
+          }),
+        );
+        // S3 verifies ChecksumSHA256 against the bytes it received and rejects the part on mismatch;
+        // an answer carrying a different checksum would mean a broken emulator or proxy.
+        if (r.ChecksumSHA256 && r.ChecksumSHA256 !== sha256Base64) {
+          throw new Error(`part ${PartNumber} of ${Key}: S3 reports checksum ${r.ChecksumSHA256}, sent ${sha256Base64}`);
+        }
+        // a retried part replaces its earlier entry
+        parts.splice(0, parts.length, ...parts.filter((p) => p.PartNumber !== PartNumber), { PartNumber, ETag: r.ETag, ChecksumSHA256: sha256Base64 });
+      },
+      async complete() {
+        parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      },
+      async abort() {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+      },
+    };
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body }));
+  }
+
+  async get(key: string): Promise<Readable> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    return r.Body as Readable;
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return r.ContentLength;
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.name === "NotFound" || err.$metadata?.httpStatusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+  }
+
+  async abortStaleUploads(): Promise<number> {
+    let n = 0;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (;;) {
+      const r = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }),
+      );
+      for (const u of r.Uploads ?? []) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+        n++;
+      }
+      if (!r.IsTruncated) return n;
+      KeyMarker = r.NextKeyMarker;
+      UploadIdMarker = r.NextUploadIdMarker;
+    }
+  }
+}
+
+const PARTIAL = ".partial";
+
+/**
+ * A local directory with the same semantics: a multipart upload is a `<key>.partial` file written
+ * at part offsets and renamed into place on completion, so a crashed run never leaves a file that
+ * looks complete.
+ */
+export class FileStore implements ObjectStore {
+  readonly url: string;
+  // the whole object's SHA-256 (computed by the uploader, rechecked by verify) covers local files
+  readonly checksPartSha256 = false;
+  constructor(readonly dir: string) {
+    this.url = `file://${dir}/`;
+  }
+
+  private file(key: string): string {
+    const p = path.resolve(this.dir, key);
+    if (!p.startsWith(path.resolve(this.dir) + path.sep)) throw new Error(`key escapes the target directory: ${key}`);
+    return p;
+  }
+
+  async createMultipart(key: string): Promise<MultipartWriter> {
+    const final = this.file(key);
+    const partial = final + PARTIAL;
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    const fh = await fs.open(partial, "w");
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await fh.close();
+      }
+    };
+    return {
+      async uploadPart(_n, body, _sha, offset) {
+        if (Buffer.isBuffer(body)) {
+          for (let done = 0; done < body.length; ) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
+          return;
+        }
+        let pos = offset;
+        for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
+          const b = c as Buffer;
+          for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
+          pos += b.length;
+        }
+      },
+      async complete() {
+        await fh.sync();
+        await close();
+        await fs.rename(partial, final);
+      },
+      async abort() {
+        await close();
+        await fs.rm(partial, { force: true });
+      },
+    };
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    const final = this.file(key);
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    // write-then-rename: a reader never sees a half-written manifest
+    await fs.writeFile(final + PARTIAL, body);
+    await fs.rename(final + PARTIAL, final);
+  }
+
+  async get(key: string): Promise<Readable> {
+    const f = this.file(key);
+    await fs.access(f);
+    return createReadStream(f, { highWaterMark: 4 * 1024 * 1024 });
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await fs.stat(this.file(key))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.file(key), { force: true });
+  }
+
+  async abortStaleUploads(): Promise<number> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    const stale = names.filter((n) => n.endsWith(PARTIAL));
+    for (const n of stale) await fs.rm(path.join(this.dir, n), { force: true });
+    return stale.length;
+  }
+}
+
+export function openStore(target: Target): ObjectStore {
+  return target.kind === "s3" ? new S3Store(makeS3Client(), target.bucket, target.prefix) : new FileStore(target.dir);
+}

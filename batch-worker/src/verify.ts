@@ -1,0 +1,73 @@
+import { Writable } from "node:stream";
+import { log } from "./log";
+import { Manifest, MANIFEST_NAME, parseManifest } from "./manifest";
+import { checkAgainstManifest, readBack, spawnConsumer } from "./readback";
+import { ObjectStore } from "./store";
+
+export interface ItemVerdict {
+  name: string;
+  kind: string;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  url: string;
+  items: ItemVerdict[];
+  problems: string[];
+}
+
+export async function readManifest(store: ObjectStore): Promise<Manifest> {
+  let text: string;
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of await store.get(MANIFEST_NAME)) chunks.push(c as Buffer);
+    text = Buffer.concat(chunks).toString("utf8");
+  } catch (e) {
+    throw new Error(`no readable ${MANIFEST_NAME} at ${store.url}: the export is incomplete or absent (${(e as Error).message})`);
+  }
+  return parseManifest(text);
+}
+
+/**
+ * Re-reads every object of an export: size (HEAD, then counted), SHA-256 of the whole object,
+ * and that it decompresses (img) or decompresses and lists as a tar archive with the recorded
+ * number of members (tar). ok only if all of that holds for every item.
+ */
+export async function verifyExport(store: ObjectStore): Promise<VerifyReport> {
+  const manifest = await readManifest(store);
+  const items: ItemVerdict[] = [];
+  for (const it of manifest.items) {
+    if (it.kind === "skipped") {
+      items.push({ name: it.name, kind: it.kind, ok: true, problems: [] });
+      continue;
+    }
+    const problems: string[] = [];
+    const size = await store.size(it.key!);
+    if (size === undefined) problems.push(`object ${it.key} is missing`);
+    else if (size !== it.compressedBytes) problems.push(`object ${it.key} has ${size} bytes, manifest says ${it.compressedBytes}`);
+    if (size !== undefined) {
+      let members = 0;
+      let consumer;
+      if (it.kind === "tar") {
+        consumer = spawnConsumer("tar", ["--list", "--file=-"]);
+        consumer.process.stdout!.on("data", (b: Buffer) => {
+          for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) members++;
+        });
+      } else {
+        consumer = { writable: new Writable({ write: (_c, _e, cb) => cb() }) };
+      }
+      const r = await readBack(store, it, consumer);
+      problems.push(...checkAgainstManifest(it, r));
+      // "./" is listed too but not counted in the manifest
+      if (it.kind === "tar" && problems.length === 0 && it.files !== undefined && members - 1 !== it.files) {
+        problems.push(`archive lists ${members - 1} members, manifest says ${it.files}`);
+      }
+    }
+    const v = { name: it.name, kind: it.kind, ok: problems.length === 0, problems };
+    log.info(`verify ${it.name} (${it.kind}, ${it.key}): ${v.ok ? "OK" : "FAILED: " + problems.join("; ")}`);
+    items.push(v);
+  }
+  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [] };
+}

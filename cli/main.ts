@@ -1,0 +1,42 @@
+import { UsageError } from "./args";
+import { workerCommands } from "./worker-commands";
+
+/** One subcommand: `run` returns the exit code (0 ok, 1 failed, 2 usage). */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`). */
+export const commands: Record<string, Command> = {
+  ...workerCommands,
+};
+
+export function usage(): string {
+  const lines = Object.values(commands).map((c) => `  ${c.usage}\n      ${c.summary}`);
+  return `usage: backup-actions <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`backup-actions: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`backup-actions ${name}: ${e.message}\nusage: backup-actions ${cmd.usage}\n`);
+      return 2;
+    }
+    process.stderr.write(`backup-actions ${name}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
