@@ -12,6 +12,10 @@ import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
+import { ExportWorkflows } from "./constructs/export-workflows";
+import { Janitor } from "./constructs/janitor";
+import { LambdaFunction } from "./constructs/lambda-function";
+import { Notifications } from "./constructs/notifications";
 import { LedgerTable } from "./constructs/ledger-table";
 import { PipelineKey } from "./constructs/pipeline-key";
 import { WorkerImage } from "./constructs/worker-image";
@@ -39,6 +43,9 @@ export interface NetworkRef {
   readonly egressMode: string;
 }
 
+/** Tag on every volume the pipeline restores (value: the config's name); the janitor keys on it. */
+export const PIPELINE_TAG_KEY = "backup-actions:pipeline";
+
 /** AZs with a subnet — one Batch placement (compute environment + queue) each. */
 export function placementCountOf(network: NetworkConfig): number {
   return "vpcId" in network ? network.subnetIds.length : network.azCount;
@@ -53,6 +60,8 @@ export class PipelineStack extends TerraformStack {
   public readonly workerImage: WorkerImage;
   public readonly workerJob: WorkerJobDefinition;
   public readonly batch: BatchSpot;
+  public readonly notifications: Notifications;
+  public readonly workflows: ExportWorkflows;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -149,5 +158,68 @@ export class PipelineStack extends TerraformStack {
     new TerraformOutput(this, "worker_job_queue_azs", { value: this.batch.jobQueueAzs, description: "AZ of each queue in worker_job_queue_arns: create the volume there." });
     new TerraformOutput(this, "worker_job_definition_arn", { value: this.workerJob.jobDefinitionArn, description: "EBS worker job definition." });
     new TerraformOutput(this, "ledger_table_name", { value: this.ledger.tableName, description: "Ledger of exports (backup-actions ledger reads it)." });
+
+    // ── Orchestration: verify, notify, the EBS child and the dispatcher, the janitor ──
+    const dispatcherName = dispatcherStateMachineName(config.name);
+    const dispatcherArn = stateMachineArn(props.accountId, props.region, dispatcherName);
+    const pipelineTag = { key: PIPELINE_TAG_KEY, value: config.name };
+    // Every Spot attempt may run to the job timeout; one more hour for restore and cleanup.
+    const childTimeoutSeconds = (worker.timeoutHours * worker.spotRetries + 1) * 3600;
+
+    this.notifications = new Notifications(this, "notifications", {
+      name: config.name,
+      accountId: props.accountId,
+      kmsKeyArn: this.kmsKeyArn,
+      email: config.notificationEmail,
+      dispatcherStateMachineArn: dispatcherArn,
+    });
+    const verify = new LambdaFunction(this, "verify", {
+      entry: "verify",
+      functionName: `${config.name}-verify`,
+      description: "Checks an export: manifest present, every object with the manifest's size and checksum",
+      accountId: props.accountId,
+      region: props.region,
+      kmsKeyArn: this.kmsKeyArn,
+      timeout: 300,
+      statements: [
+        { sid: "ReadArchive", actions: ["s3:GetObject", "s3:GetObjectAttributes"], resources: [`${this.archive.bucket.arn}/*`] },
+        { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] },
+      ],
+    });
+    this.workflows = new ExportWorkflows(this, "workflows", {
+      name: config.name,
+      accountId: props.accountId,
+      region: props.region,
+      kmsKeyArn: this.kmsKeyArn,
+      dispatcherName,
+      ebs: config.exports.ebs,
+      placements: Array.from({ length: placementCount }, (_, i) => ({
+        availabilityZone: this.batch.jobQueueAzs[i]!,
+        jobQueueArn: this.batch.jobQueueArns[i]!,
+      })),
+      jobDefinitionArn: this.workerJob.jobDefinitionArn,
+      volume: worker.volume,
+      compressionLevel: config.exports.compressionLevel,
+      pipelineTag,
+      securityTag: config.securityTag,
+      ledgerTableArn: this.ledger.tableArn,
+      ledgerTableName: this.ledger.tableName,
+      verifyFunctionArn: verify.function.arn,
+      notificationTopicArn: this.notifications.topic.arn,
+      deleteRecoveryPoint: config.deleteRecoveryPoint,
+      childTimeoutSeconds,
+    });
+    new Janitor(this, "janitor", {
+      name: config.name,
+      accountId: props.accountId,
+      region: props.region,
+      kmsKeyArn: this.kmsKeyArn,
+      pipelineTag,
+      securityTag: config.securityTag,
+      // A volume can live as long as the longest export; six hours of margin.
+      maxAgeHours: childTimeoutSeconds / 3600 + 6,
+    });
+    new TerraformOutput(this, "dispatcher_state_machine_arn", { value: this.workflows.dispatcher.stateMachine.arn, description: "Dispatcher state machine (one execution per recovery point)." });
+    new TerraformOutput(this, "notification_topic_arn", { value: this.notifications.topic.arn, description: "Export outcomes (SUCCEEDED, SKIPPED, FAILED) and abnormal dispatcher ends." });
   }
 }

@@ -8,7 +8,7 @@ import { S3Store, makeS3Client } from "../../batch-worker/src/store";
 import { verifyExport } from "../../batch-worker/src/verify";
 import { describeWithPrereqs, motoMissing, newBucket } from "./helpers";
 // At merge: import from "../../testing/fixtures/disks".
-import { createDiskFixture, diskPrerequisites } from "./local-disks";
+import { createDiskFixture, diskPrerequisites } from "../../testing/fixtures/disks";
 
 /** A fake IMDSv2: answers only with the session token it handed out. */
 async function fakeImds(instanceId: string, az: string): Promise<{ url: string; close: () => void }> {

@@ -10,7 +10,7 @@ import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { verifyExport } from "../../batch-worker/src/verify";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 // At merge: import from "../../testing/fixtures/disks" (same contract, all seven layouts).
-import { createDiskFixture, diskPrerequisites, DiskFixture, FIXTURE_NAMES, FixtureVolume, hashTree } from "./local-disks";
+import { createDiskFixture, diskPrerequisites, DiskFixture, FIXTURE_NAMES, FixtureVolume, hashTree } from "../../testing/fixtures/disks";
 
 async function sha256Range(file: string, start: number, size: number): Promise<string> {
   const h = createHash("sha256");

@@ -2,28 +2,7 @@ import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from "@aws
 import { randomBytes } from "node:crypto";
 import { makeS3Client } from "../../batch-worker/src/store";
 
-/**
- * Local copy of the shared jest helper `describeWithPrereqs` (testing/prereq.ts, same signature):
- * under CI=true a missing prerequisite fails; otherwise the block is skipped with a message naming it.
- * At merge this import switches to testing/prereq.
- */
-export function describeWithPrereqs(name: string, missing: string[], fn: () => void): void {
-  if (missing.length === 0) {
-    describe(name, fn);
-    return;
-  }
-  const list = missing.join("; ");
-  if (process.env.CI === "true") {
-    describe(name, () => {
-      test("prerequisites are present (CI=true)", () => {
-        throw new Error(`missing prerequisite(s) for "${name}": ${list}`);
-      });
-    });
-    return;
-  }
-  console.warn(`skipping "${name}": missing prerequisite(s): ${list}`);
-  describe.skip(name, fn);
-}
+export { describeWithPrereqs } from "../../testing/prereq";
 
 /** The moto server comes from the jest globalSetup (or a developer's own moto_server). */
 export function motoMissing(): string[] {

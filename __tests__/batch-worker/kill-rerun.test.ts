@@ -5,7 +5,7 @@ import path from "node:path";
 import { makeS3Client } from "../../batch-worker/src/store";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 // At merge: import from "../../testing/fixtures/disks".
-import { createDiskFixture, diskPrerequisites } from "./local-disks";
+import { createDiskFixture, diskPrerequisites } from "../../testing/fixtures/disks";
 
 const BIN = path.join(__dirname, "../../cli/bin.js");
 

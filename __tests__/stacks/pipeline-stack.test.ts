@@ -12,3 +12,71 @@ describe("pipeline stack", () => {
     expect(out.tf.output.network_vpc_id.value).toBe("${data.terraform_remote_state.network.outputs.vpc_id}");
   });
 });
+
+describe("pipeline stack orchestration", () => {
+  const byPrefix = (o: ReturnType<typeof synth>, type: string, prefix: string) =>
+    Object.entries<any>(o.resources(type)).filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
+  const deleting = synth(compose(testConfig({ deleteRecoveryPoint: { enabled: true, requiredTag: "archive-me" }, securityTag: "ba:managed", notificationEmail: "ops@example.com" })).pipelines[0]!);
+  const keeping = synth(compose(testConfig()).pipelines[0]!);
+  const machines = (o: ReturnType<typeof synth>) => Object.values<any>(o.resources("aws_sfn_state_machine"));
+  const definitionOf = (o: ReturnType<typeof synth>, name: string) => JSON.parse(machines(o).find((m) => m.name === name).definition);
+  const policyOf = (o: ReturnType<typeof synth>, prefix: string) =>
+    Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
+
+  it("deploys the dispatcher under the name the starter may start, and the EBS child", () => {
+    expect(machines(keeping).map((m) => m.name).sort()).toEqual(["backup-actions-dispatcher", "backup-actions-ebs-export"]);
+    expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(/aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/);
+  });
+
+  it("places each EBS export in the AZ of its job queue, as the Batch lanes say", () => {
+    const placements = definitionOf(keeping, "backup-actions-ebs-export").States.Placements.Result;
+    expect(placements).toEqual([
+      { availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 0)}", jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-0_.+\.arn\}$/) },
+      { availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 1)}", jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-1_.+\.arn\}$/) },
+    ]);
+  });
+
+  it("lets the dispatcher delete recovery points only when auto-delete is on", () => {
+    const actions = (o: ReturnType<typeof synth>) => policyOf(o, "workflows_dispatcher_policy_").flatMap((st) => st.actions);
+    expect(actions(keeping)).not.toContain("backup:DeleteRecoveryPoint");
+    expect(actions(deleting)).toContain("backup:DeleteRecoveryPoint");
+    const del = policyOf(deleting, "workflows_dispatcher_policy_").find((st) => st.sid === "DeleteVerifiedRecoveryPoints");
+    expect(del.resources).toEqual([
+      "arn:aws:ec2:us-east-1::snapshot/*",
+      "arn:aws:rds:us-east-1:111111111111:snapshot:awsbackup:*",
+      "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:*",
+      "arn:aws:dynamodb:us-east-1:111111111111:table/*/backup/*",
+      "arn:aws:backup:us-east-1:111111111111:recovery-point:*",
+    ]);
+    expect(JSON.stringify(definitionOf(deleting, "backup-actions-dispatcher").States.DeleteRequested)).toContain("$.recoveryPoint.tags['archive-me']");
+  });
+
+  it("scopes the EBS child's detach and delete to volumes carrying the pipeline and security tags", () => {
+    const cleanup = policyOf(deleting, "workflows_ebs_policy_").find((st) => st.sid === "CleanUpOwnVolumes");
+    expect(cleanup).toMatchObject({
+      actions: ["ec2:DetachVolume", "ec2:DeleteVolume"],
+      resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"],
+      condition: [
+        { test: "StringEquals", variable: "aws:ResourceTag/backup-actions:pipeline", values: ["backup-actions"] },
+        { test: "StringEquals", variable: "aws:ResourceTag/ba:managed", values: ["true"] },
+      ],
+    });
+    const grant = policyOf(deleting, "workflows_ebs_policy_").find((st) => st.sid === "EncryptedSnapshots");
+    expect(grant.condition).toContainEqual({ test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] });
+  });
+
+  it("notifies by email when configured, on an encrypted topic, with a backstop for timed-out dispatchers", () => {
+    expect(Object.values<any>(deleting.resources("aws_sns_topic"))[0].kms_master_key_id).toMatch(/aws_kms_key\.pipeline-key/);
+    expect(Object.values<any>(deleting.resources("aws_sns_topic_subscription"))).toEqual([expect.objectContaining({ protocol: "email", endpoint: "ops@example.com" })]);
+    expect(keeping.resources("aws_sns_topic_subscription")).toEqual({});
+    const backstop = byPrefix(keeping, "aws_cloudwatch_event_rule", "notifications_")[0];
+    expect(JSON.parse(backstop.event_pattern).detail.status).toEqual(["TIMED_OUT", "ABORTED"]);
+  });
+
+  it("runs the janitor every 6 hours with an age above the longest export", () => {
+    const janitor = byPrefix(keeping, "aws_lambda_function", "janitor_")[0];
+    // 24 h job timeout x 3 Spot attempts + 1 h, plus 6 h of margin.
+    expect(janitor.environment.variables).toMatchObject({ PIPELINE_TAG_KEY: "backup-actions:pipeline", PIPELINE_TAG_VALUE: "backup-actions", MAX_AGE_HOURS: "79" });
+    expect(byPrefix(keeping, "aws_cloudwatch_event_rule", "janitor_")[0].schedule_expression).toBe("rate(6 hours)");
+  });
+});

@@ -11,15 +11,38 @@
  * source changes, and a plan shows that change as a new tag. See docs/adr/0003.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Annotations, AssetType, DataResource, Fn, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 
-/** Where the worker's Dockerfile and sources live (a sibling engineer's `batch-worker/`). */
-export const DEFAULT_WORKER_CONTEXT = path.resolve(__dirname, "..", "..", "batch-worker");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * What `batch-worker/Dockerfile` needs from the repository (it is written for the
+ * repository root as build context): the lockfile and package.json for `npm ci`, the
+ * bundler script, and the worker's sources.
+ */
+export const WORKER_CONTEXT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "scripts/build-worker.mjs", "batch-worker/Dockerfile", "batch-worker/src"];
+
+/**
+ * Copies just those files into `.gen/worker-context/` (gitignored), with the Dockerfile
+ * also at its root, so the build context is small (no node_modules) and `docker build
+ * <context>` works as is. Rewritten at every synth: the content hash sees every change.
+ */
+export function stageWorkerContext(repoRoot: string = REPO_ROOT, outDir: string = path.join(repoRoot, ".gen", "worker-context")): string {
+  rmSync(outDir, { recursive: true, force: true });
+  for (const rel of WORKER_CONTEXT_FILES) {
+    const from = path.join(repoRoot, rel);
+    if (!existsSync(from)) continue; // a missing Dockerfile is reported below, at the construct
+    cpSync(from, path.join(outDir, rel), { recursive: true });
+  }
+  const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
+  if (existsSync(dockerfile)) cpSync(dockerfile, path.join(outDir, "Dockerfile"));
+  return outDir;
+}
 
 /** Never part of the build context's hash: dependencies and outputs are rebuilt by the Dockerfile. */
 const HASH_EXCLUDES = new Set(["node_modules", ".git", "dist", "cdktf.out", "coverage", ".work"]);
@@ -34,7 +57,7 @@ export interface WorkerImageProps {
    * @default none: build from `contextDir`
    */
   readonly imageUri?: string;
-  /** Build context holding a `Dockerfile`. @default DEFAULT_WORKER_CONTEXT (`<repo>/batch-worker`) */
+  /** Build context holding a `Dockerfile`. @default the staged context (`stageWorkerContext()`) */
   readonly contextDir?: string;
   /** Role the build assumes to push (the account's deploy role). @default the deployer's own credentials */
   readonly assumeRoleArn?: string;
@@ -58,7 +81,7 @@ export class WorkerImage extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerImageProps) {
     super(scope, id);
-    const contextDir = props.contextDir ?? DEFAULT_WORKER_CONTEXT;
+    const contextDir = props.contextDir ?? (props.imageUri ? "" : stageWorkerContext());
     const keepImages = props.keepImages ?? 10;
     const untaggedExpiryDays = props.untaggedExpiryDays ?? 3;
     if (!Number.isInteger(keepImages) || keepImages < 1) throw new Error(`WorkerImage ${this.node.path}: keepImages must be a positive whole number (got ${keepImages})`);

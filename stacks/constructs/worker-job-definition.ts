@@ -1,7 +1,7 @@
 /**
  * The Batch job definition of the EBS worker, its roles and its encrypted log group.
  *
- * Contract with the worker (`batch-worker/`, entrypoint `/app/batch-entrypoint.js`):
+ * Contract with the worker (`batch-worker/`, ENTRYPOINT `node /app/worker.js`):
  * the EBS state machine submits a job with the parameters in WORKER_JOB_PARAMETERS; they
  * reach the worker as command-line flags. Settings that are the same for every job are
  * environment variables (WORKER_ENVIRONMENT).
@@ -21,10 +21,15 @@ export const WORKER_JOB_PARAMETERS = {
   volumeId: "id of the restored EBS volume (vol-...)",
   /** Where the archive goes: `s3://<archive bucket>/<prefix>/` (DESIGN.md's S3 layout), ending in `/`. */
   targetUrl: "archive location, s3://<bucket>/<prefix>/",
+  /** zstd level 1-19; the job definition's default is the config's `exports.compressionLevel`. */
+  compressionLevel: "zstd level",
 } as const;
 
-/** `["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"]` */
-export const WORKER_COMMAND = ["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"];
+/**
+ * Arguments to the image's ENTRYPOINT (`node /app/worker.js`, batch-worker/Dockerfile):
+ * Batch's `command` replaces the image's CMD, never its ENTRYPOINT.
+ */
+export const WORKER_COMMAND = ["--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl", "--compression-level", "Ref::compressionLevel"];
 
 /**
  * Environment of every job. `VOLUME_ID` and `TARGET_URL` are not set here (a job
@@ -33,9 +38,9 @@ export const WORKER_COMMAND = ["node", "/app/batch-entrypoint.js", "--volume-id"
  */
 export const WORKER_ENVIRONMENT = {
   /** zstd level, 1-19 (config `exports.compressionLevel`). */
-  compressionLevel: "COMPRESSION_LEVEL",
+  compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
   /** Parts of the S3 multipart upload in flight at once. */
-  uploadConcurrency: "UPLOAD_CONCURRENCY",
+  uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
 } as const;
 
 /** Batch's reason when Spot takes the host back: `Host EC2 (instance i-…) terminated.` */
@@ -58,9 +63,9 @@ export interface WorkerJobDefinitionProps {
   readonly timeoutHours: number;
   /** Attempts when Spot reclaims the host (1-10); any other failure ends the job. */
   readonly spotRetries: number;
-  /** zstd level passed as COMPRESSION_LEVEL. */
+  /** zstd level: the default of the compressionLevel parameter and BACKUP_ACTIONS_COMPRESSION_LEVEL. */
   readonly compressionLevel: number;
-  /** Passed as UPLOAD_CONCURRENCY. @default 4 */
+  /** Passed as BACKUP_ACTIONS_CONCURRENCY. @default 4 */
   readonly uploadConcurrency?: number;
   /** ARN of the archive bucket (built by the archive construct). */
   readonly archiveBucketArn: string;
@@ -154,7 +159,7 @@ export class WorkerJobDefinition extends Construct {
       platformCapabilities: ["EC2"],
       propagateTags: true,
       // Documents the parameters; a submission without them fails in the worker's argument check.
-      parameters: Object.fromEntries(Object.keys(WORKER_JOB_PARAMETERS).map((k) => [k, ""])),
+      parameters: { volumeId: "", targetUrl: "", compressionLevel: String(props.compressionLevel) },
       timeout: { attemptDurationSeconds: props.timeoutHours * 3600 },
       retryStrategy: {
         attempts: props.spotRetries,

@@ -61,11 +61,12 @@ describe("WorkerJobDefinition", () => {
 
   it("runs the worker entrypoint with the volume and target as Batch parameters", () => {
     expect(container.image).toBe("111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc");
-    expect(container.command).toEqual(["node", "/app/batch-entrypoint.js", "--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl"]);
-    expect(definition.parameters).toEqual({ volumeId: "", targetUrl: "" });
+    // Arguments to the image ENTRYPOINT (node /app/worker.js).
+    expect(container.command).toEqual(["--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl", "--compression-level", "Ref::compressionLevel"]);
+    expect(definition.parameters).toEqual({ volumeId: "", targetUrl: "", compressionLevel: "3" });
     expect(container.environment).toEqual([
-      { name: "COMPRESSION_LEVEL", value: "3" },
-      { name: "UPLOAD_CONCURRENCY", value: "4" },
+      { name: "BACKUP_ACTIONS_COMPRESSION_LEVEL", value: "3" },
+      { name: "BACKUP_ACTIONS_CONCURRENCY", value: "4" },
       { name: "AWS_REGION", value: "us-east-1" },
     ]);
   });
@@ -178,7 +179,7 @@ describe("WorkerJobDefinition in the pipeline stack", () => {
       { type: "VCPU", value: "8" },
       { type: "MEMORY", value: "16384" },
     ]);
-    expect(container.environment).toContainEqual({ name: "COMPRESSION_LEVEL", value: "9" });
+    expect(container.environment).toContainEqual({ name: "BACKUP_ACTIONS_COMPRESSION_LEVEL", value: "9" });
     expect(container.image).toMatch(/^\$\{aws_ecr_repository\.worker-image_this_\w+\.repository_url\}:/);
     expect(definition.depends_on).toEqual(
       expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_log_group\./), expect.stringMatching(/^terraform_data\.worker-image_build_/)]),

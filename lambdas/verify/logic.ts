@@ -1,0 +1,91 @@
+/**
+ * Verifies an export in the archive before the dispatcher records it as done (and,
+ * when asked, deletes the recovery point). Cheap and exact, so it fits a Lambda for
+ * archives of any size:
+ *
+ * - `manifest.json` exists and parses (the worker writes it last: no manifest means
+ *   the export is incomplete);
+ * - every exported item's object exists with exactly the manifest's compressed size;
+ * - when the worker recorded S3's own checksum of an object (the composite of the
+ *   SHA-256 S3 verified for every part on upload), S3 still reports the same one.
+ *
+ * The full re-read (every byte hashed, every tar listed) is `backup-actions verify`.
+ * Never throws for a bad archive: it answers `verified: false` with the reason, which
+ * the dispatcher records as the failure.
+ */
+import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { MANIFEST_NAME, parseManifest } from "../../batch-worker/src/manifest";
+
+export interface VerifyRequest {
+  readonly archiveUrl: string;
+}
+
+export interface VerifyResult {
+  readonly verified: boolean;
+  /** Compressed bytes of all objects. */
+  readonly bytes: number;
+  /** SHA-256 of the manifest: it names every object's SHA-256, so it fingerprints the archive. */
+  readonly sha256: string;
+  readonly reason: string;
+  readonly objects: number;
+}
+
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/.exec(url);
+  if (!m) throw new Error(`not an s3://bucket/prefix/ URL: ${JSON.stringify(url)}`);
+  const prefix = m[2]!;
+  return { bucket: m[1]!, prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/` };
+}
+
+export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({ verified: false, bytes, sha256, reason, objects });
+  let location: { bucket: string; prefix: string };
+  try {
+    location = parseS3Url(request.archiveUrl);
+  } catch (err) {
+    return failed((err as Error).message);
+  }
+  const { bucket, prefix } = location;
+
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${MANIFEST_NAME}` }));
+    text = await out.Body!.transformToString("utf8");
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === "NoSuchKey" || name === "NotFound") return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
+    throw err; // access denied, throttling: a real error, retried by the state machine
+  }
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  let manifest;
+  try {
+    manifest = parseManifest(text);
+  } catch (err) {
+    return failed(`${MANIFEST_NAME} is not valid: ${(err as Error).message}`, 0, sha256);
+  }
+
+  const items = manifest.items.filter((i) => i.kind !== "skipped");
+  if (items.length === 0) return failed("the manifest lists no exported item", 0, sha256);
+  let bytes = 0;
+  for (const item of items) {
+    const key = `${prefix}${item.key}`;
+    let head;
+    try {
+      head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === "NotFound" || name === "NoSuchKey") return failed(`${item.name}: object ${item.key} is missing`, bytes, sha256);
+      throw err;
+    }
+    if (head.ContentLength !== item.compressedBytes) {
+      return failed(`${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`, bytes, sha256);
+    }
+    const recorded = (item as { s3ChecksumSHA256?: string }).s3ChecksumSHA256;
+    if (recorded && head.ChecksumSHA256 && head.ChecksumSHA256 !== recorded) {
+      return failed(`${item.name}: S3 checksum ${head.ChecksumSHA256} differs from the recorded ${recorded}`, bytes, sha256);
+    }
+    bytes += item.compressedBytes ?? 0;
+  }
+  return { verified: true, bytes, sha256, reason: `${items.length} objects present with the manifest's sizes`, objects: items.length };
+}

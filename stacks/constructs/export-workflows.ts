@@ -1,0 +1,168 @@
+/**
+ * The state machines of a pipeline: the EBS child and the dispatcher, each with a role
+ * that allows exactly what its Tasks call.
+ */
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { Construct } from "constructs";
+import { dispatcherDefinition } from "../workflows/dispatcher";
+import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
+import { StateMachine } from "./state-machine";
+
+export interface ExportWorkflowsProps {
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly kmsKeyArn: string;
+  /** Name of the dispatcher (the starter's grant is built from it). */
+  readonly dispatcherName: string;
+  readonly placements: readonly Placement[];
+  readonly jobDefinitionArn: string;
+  readonly volume: { readonly throughputMiBps: number; readonly iops: number; readonly initializationRateMiBps?: number };
+  readonly compressionLevel: number;
+  readonly pipelineTag: { readonly key: string; readonly value: string };
+  /** @default none */
+  readonly securityTag?: string;
+  readonly ledgerTableArn: string;
+  readonly ledgerTableName: string;
+  readonly verifyFunctionArn: string;
+  readonly notificationTopicArn: string;
+  readonly deleteRecoveryPoint: { readonly enabled: boolean; readonly requiredTag: string };
+  /** Longest an EBS export may take, all Spot attempts included. */
+  readonly childTimeoutSeconds: number;
+  /** Whether the EBS workflow is deployed (exports.ebs). */
+  readonly ebs: boolean;
+}
+
+export class ExportWorkflows extends Construct {
+  public readonly dispatcher: StateMachine;
+  public readonly ebs?: StateMachine;
+
+  constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
+    super(scope, id);
+    const { region, accountId } = props;
+    const volumeArn = `arn:aws:ec2:${region}:${accountId}:volume/*`;
+    const onOwnVolumes = [
+      { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
+      ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
+    ];
+
+    if (props.ebs) {
+      const ebsName = `${props.name}-ebs-export`;
+      const statements: DataAwsIamPolicyDocumentStatement[] = [
+        {
+          sid: "RestoreSnapshotAsTaggedVolume",
+          actions: ["ec2:CreateVolume"],
+          resources: [volumeArn],
+          condition: [{ test: "StringEquals", variable: `aws:RequestTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] }],
+        },
+        { sid: "FromAnySnapshotOfTheRegion", actions: ["ec2:CreateVolume"], resources: [`arn:aws:ec2:${region}::snapshot/*`] },
+        {
+          sid: "TagOnlyAtCreation",
+          actions: ["ec2:CreateTags"],
+          resources: [volumeArn],
+          condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateVolume"] }],
+        },
+        // DescribeVolumes supports no resource-level permission.
+        { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+        { sid: "CleanUpOwnVolumes", actions: ["ec2:DetachVolume", "ec2:DeleteVolume"], resources: [volumeArn], condition: onOwnVolumes },
+        { sid: "DetachFromAnyInstance", actions: ["ec2:DetachVolume"], resources: [`arn:aws:ec2:${region}:${accountId}:instance/*`] },
+        {
+          sid: "EncryptedSnapshots",
+          // The snapshot's key is whatever AWS Backup used: only through EC2, only for AWS resources.
+          actions: ["kms:CreateGrant"],
+          resources: [`arn:aws:kms:${region}:${accountId}:key/*`],
+          condition: [
+            { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
+            { test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] },
+          ],
+        },
+        {
+          sid: "EncryptedSnapshotsUse",
+          actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+          resources: [`arn:aws:kms:${region}:${accountId}:key/*`],
+          condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
+        },
+        {
+          sid: "RunWorker",
+          actions: ["batch:SubmitJob"],
+          resources: [
+            `arn:aws:batch:${region}:${accountId}:job-queue/${props.name}-*`,
+            `arn:aws:batch:${region}:${accountId}:job-definition/${props.name}-*`,
+          ],
+        },
+        { sid: "FollowWorker", actions: ["batch:DescribeJobs", "batch:TerminateJob"], resources: ["*"] },
+        {
+          sid: "SyncIntegrationRule",
+          actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+          resources: [`arn:aws:events:${region}:${accountId}:rule/StepFunctionsGetEventsForBatchJobsRule`],
+        },
+      ];
+      this.ebs = new StateMachine(this, "ebs", {
+        name: ebsName,
+        accountId,
+        region,
+        kmsKeyArn: props.kmsKeyArn,
+        statements,
+        definition: ebsExportDefinition({
+          placements: props.placements,
+          jobDefinitionArn: props.jobDefinitionArn,
+          volume: props.volume,
+          pipelineTag: props.pipelineTag,
+          securityTag: props.securityTag,
+          compressionLevel: props.compressionLevel,
+        }),
+      });
+    }
+
+    const children = this.ebs ? { ebs: this.ebs.arn } : {};
+    const recoveryPointArns = [
+      `arn:aws:ec2:${region}::snapshot/*`,
+      `arn:aws:rds:${region}:${accountId}:snapshot:awsbackup:*`,
+      `arn:aws:rds:${region}:${accountId}:cluster-snapshot:awsbackup:*`,
+      `arn:aws:dynamodb:${region}:${accountId}:table/*/backup/*`,
+      `arn:aws:backup:${region}:${accountId}:recovery-point:*`,
+    ];
+    const statements: DataAwsIamPolicyDocumentStatement[] = [
+      { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
+      { sid: "LedgerAndTopicKey", actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], resources: [props.kmsKeyArn] },
+      { sid: "Verify", actions: ["lambda:InvokeFunction"], resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`] },
+      { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
+      ...(this.ebs
+        ? [
+            { sid: "RunChildren", actions: ["states:StartExecution"], resources: [this.ebs.arn] },
+            {
+              sid: "FollowChildren",
+              actions: ["states:DescribeExecution", "states:StopExecution"],
+              resources: [`arn:aws:states:${region}:${accountId}:execution:${props.name}-ebs-export:*`],
+            },
+            {
+              sid: "SyncIntegrationRule",
+              actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+              resources: [`arn:aws:events:${region}:${accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`],
+            },
+          ]
+        : []),
+      ...(props.deleteRecoveryPoint.enabled
+        ? [
+            { sid: "ReadRecoveryPointTags", actions: ["backup:ListTags"], resources: recoveryPointArns },
+            { sid: "DeleteVerifiedRecoveryPoints", actions: ["backup:DeleteRecoveryPoint"], resources: recoveryPointArns },
+          ]
+        : []),
+    ];
+    this.dispatcher = new StateMachine(this, "dispatcher", {
+      name: props.dispatcherName,
+      accountId,
+      region,
+      kmsKeyArn: props.kmsKeyArn,
+      statements,
+      definition: dispatcherDefinition({
+        ledgerTableName: props.ledgerTableName,
+        children,
+        verifyFunctionArn: props.verifyFunctionArn,
+        notificationTopicArn: props.notificationTopicArn,
+        deleteRecoveryPoint: props.deleteRecoveryPoint,
+        childTimeoutSeconds: props.childTimeoutSeconds,
+      }),
+    });
+  }
+}

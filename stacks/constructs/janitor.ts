@@ -1,0 +1,71 @@
+/**
+ * The janitor, on a schedule: deletes restored volumes this pipeline leaked (tagged,
+ * unattached, older than the longest export plus a margin). See lambdas/janitor.
+ */
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { Construct } from "constructs";
+import { LambdaFunction } from "./lambda-function";
+
+export interface JanitorProps {
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly kmsKeyArn: string;
+  readonly pipelineTag: { readonly key: string; readonly value: string };
+  /** Condition key the delete permission also requires, when configured. @default none */
+  readonly securityTag?: string;
+  /** A tagged volume older than this is leaked. */
+  readonly maxAgeHours: number;
+  /** @default "rate(6 hours)" */
+  readonly schedule?: string;
+}
+
+export class Janitor extends Construct {
+  public readonly lambda: LambdaFunction;
+
+  constructor(scope: Construct, id: string, props: JanitorProps) {
+    super(scope, id);
+    if (!(props.maxAgeHours > 0)) throw new Error(`Janitor: maxAgeHours must be positive (got ${props.maxAgeHours})`);
+    const schedule = props.schedule ?? "rate(6 hours)";
+    const tagConditions = [
+      { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
+      ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
+    ];
+
+    this.lambda = new LambdaFunction(this, "function", {
+      entry: "janitor",
+      functionName: `${props.name}-janitor`,
+      description: "Deletes restored volumes the pipeline leaked",
+      accountId: props.accountId,
+      region: props.region,
+      kmsKeyArn: props.kmsKeyArn,
+      timeout: 300,
+      environment: {
+        PIPELINE_TAG_KEY: props.pipelineTag.key,
+        PIPELINE_TAG_VALUE: props.pipelineTag.value,
+        MAX_AGE_HOURS: String(props.maxAgeHours),
+      },
+      statements: [
+        // DescribeVolumes supports no resource-level permission.
+        { sid: "FindVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+        {
+          sid: "DeleteOnlyThisPipelinesVolumes",
+          actions: ["ec2:DeleteVolume"],
+          resources: [`arn:aws:ec2:${props.region}:${props.accountId}:volume/*`],
+          condition: tagConditions,
+        },
+      ],
+    });
+
+    const rule = new CloudwatchEventRule(this, "schedule", { name: `${props.name}-janitor`, scheduleExpression: schedule });
+    new CloudwatchEventTarget(this, "target", { rule: rule.name, arn: this.lambda.function.arn });
+    new LambdaPermission(this, "invoke", {
+      action: "lambda:InvokeFunction",
+      functionName: this.lambda.function.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn,
+    });
+  }
+}

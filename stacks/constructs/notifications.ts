@@ -1,0 +1,81 @@
+/**
+ * Notifications: one KMS-encrypted SNS topic for export outcomes (the dispatcher
+ * publishes SUCCEEDED / SKIPPED / FAILED), an optional email subscription, and a
+ * backstop rule that reports dispatcher executions that end without reaching their own
+ * notification (TIMED_OUT, ABORTED, or FAILED before the first state).
+ */
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { Construct } from "constructs";
+
+export interface NotificationsProps {
+  readonly name: string;
+  readonly accountId: string;
+  /** Encrypts the topic; EventBridge must be allowed to use it (the pipeline key is). */
+  readonly kmsKeyArn: string;
+  /** Subscribed by email (the address must confirm). @default none */
+  readonly email?: string;
+  /** Dispatcher whose abnormal ends are reported by the backstop rule. */
+  readonly dispatcherStateMachineArn: string;
+}
+
+export class Notifications extends Construct {
+  public readonly topic: SnsTopic;
+
+  constructor(scope: Construct, id: string, props: NotificationsProps) {
+    super(scope, id);
+    this.topic = new SnsTopic(this, "topic", { name: `${props.name}-notifications`, kmsMasterKeyId: props.kmsKeyArn });
+    if (props.email) {
+      new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.email });
+    }
+
+    const backstop = new CloudwatchEventRule(this, "dispatcher-ended-abnormally", {
+      name: `${props.name}-dispatcher-ended-abnormally`,
+      description: "Dispatcher executions that timed out or were aborted: no notification of their own",
+      eventPattern: JSON.stringify({
+        source: ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        detail: { status: ["TIMED_OUT", "ABORTED"], stateMachineArn: [props.dispatcherStateMachineArn] },
+      }),
+    });
+    new CloudwatchEventTarget(this, "backstop-target", {
+      rule: backstop.name,
+      arn: this.topic.arn,
+      inputTransformer: {
+        inputPaths: { status: "$.detail.status", execution: "$.detail.executionArn", input: "$.detail.input" },
+        inputTemplate: '{"status": <status>, "execution": <execution>, "input": <input>}',
+      },
+    });
+
+    const policy = new DataAwsIamPolicyDocument(this, "topic-policy", {
+      statement: [
+        {
+          sid: "OwnerManages",
+          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
+          actions: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+          resources: [this.topic.arn],
+        },
+        {
+          sid: "BackstopRulePublishes",
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [backstop.arn] }],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    new SnsTopicPolicy(this, "policy", { arn: this.topic.arn, policy: policy.json });
+  }
+}
