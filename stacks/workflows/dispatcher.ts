@@ -111,13 +111,15 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       }
     : {};
 
-  const notify = (status: string, next: string, subject: string): State => ({
-    Type: "Task",
-    Resource: "arn:aws:states:::sns:publish",
-    Parameters: {
-      TopicArn: props.notificationTopicArn,
-      Subject: subject,
-      Message: {
+  /**
+   * A notification: a Pass that builds the message, then sns:publish of it as a JSON
+   * string (SNS takes a string Message). A lost notification must not turn a good export
+   * into a failed one, nor hide a failure: a failed publish goes on to `next`.
+   */
+  const notify = (name: string, status: string, next: string, subject: string): Record<string, State> => ({
+    [name]: {
+      Type: "Pass",
+      Parameters: {
         status,
         "recoveryPointArn.$": "$.recoveryPointArn",
         "workflow.$": "$.workflow",
@@ -125,13 +127,23 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         "execution.$": "$$.Execution.Id",
         "details.$": "$",
       },
-      MessageAttributes: { status: { DataType: "String", StringValue: status } },
+      ResultPath: "$.notification",
+      Next: `${name}Publish`,
     },
-    ResultPath: null,
-    Retry: [TRANSIENT_TASK_RETRY],
-    // A lost notification must not turn a good export into a failed one (or hide a failure).
-    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: next }],
-    Next: next,
+    [`${name}Publish`]: {
+      Type: "Task",
+      Resource: "arn:aws:states:::sns:publish",
+      Parameters: {
+        TopicArn: props.notificationTopicArn,
+        Subject: subject,
+        "Message.$": "States.JsonToString($.notification)",
+        MessageAttributes: { status: { DataType: "String", StringValue: status } },
+      },
+      ResultPath: null,
+      Retry: [TRANSIENT_TASK_RETRY],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: next }],
+      Next: next,
+    },
   });
 
   return {
@@ -221,7 +233,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Next: props.deleteRecoveryPoint.enabled ? "ReadRecoveryPointTags" : "NotifySucceeded",
       },
       ...deletionStates,
-      NotifySucceeded: notify("SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
+      ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
       Succeeded: { Type: "Succeed" },
       RecordSkipped: {
         Type: "Task",
@@ -242,7 +254,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" }],
         Next: "NotifySkipped",
       },
-      NotifySkipped: notify("SKIPPED", "Succeeded", "backup-actions: export skipped"),
+      ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped"),
       RecordFailed: {
         Type: "Task",
         Resource: "arn:aws:states:::dynamodb:updateItem",
@@ -262,7 +274,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: "NotifyFailed" }],
         Next: "NotifyFailed",
       },
-      NotifyFailed: notify("FAILED", "Failed", "backup-actions: export FAILED"),
+      ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED"),
       Failed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
     },
   };

@@ -1,0 +1,179 @@
+/**
+ * Runs the dispatcher and EBS state machines exactly as the pipeline stack synthesizes
+ * them, against moto (EC2, DynamoDB, S3, SNS, SQS) and the AWS Backup fake. Terraform
+ * interpolations in the definitions (`${aws_dynamodb_table.ledger….name}`) are replaced
+ * by the names of resources this bench creates, as `terraform apply` would; an
+ * interpolation it does not know fails the test instead of passing through.
+ */
+import { CreateSnapshotCommand, CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { Manifest } from "../../batch-worker/src/manifest";
+import { analyzeEvent } from "../../core/events";
+import { executionInputOf, ExecutionInput } from "../../core/execution-input";
+import { archiveBucketName } from "../../core/s3-layout";
+import { verifyArchive } from "../../lambdas/verify/logic";
+import type { AslDefinition, BatchJob } from "../../testing/asl";
+import { TaskResolver } from "../../testing/asl";
+import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
+import { compose, synth, testConfig } from "./synth";
+
+export const REGION = "us-east-1";
+export const ACCOUNT = "111111111111";
+
+export interface Bench {
+  readonly dispatcher: AslDefinition;
+  readonly ebs: AslDefinition;
+  readonly ebsArn: string;
+  readonly verifyArn: string;
+  readonly retryStrategy: SynthesizedRetryStrategy;
+  readonly ledgerTable: string;
+  readonly archiveBucket: string;
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  readonly config: ReturnType<typeof testConfig>;
+  readonly clients: { ec2: EC2Client; ddb: DynamoDBClient; s3: S3Client; sqs: SQSClient };
+}
+
+/** Synthesizes the pipeline stack of `overrides` and creates what its definitions name. */
+export async function createBench(overrides: Record<string, unknown> = {}): Promise<Bench> {
+  const config = testConfig({ securityTag: "backup-actions:managed", ...overrides });
+  const tf = synth(compose(config).pipelines[0]!).tf;
+  const suffix = randomBytes(3).toString("hex");
+  const ec2 = new EC2Client({ region: REGION });
+  const ddb = new DynamoDBClient({ region: REGION });
+  const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+  const sns = new SNSClient({ region: REGION });
+  const sqs = new SQSClient({ region: REGION });
+
+  const ledgerTable = `ledger-${suffix}`;
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: ledgerTable,
+      KeySchema: [{ AttributeName: "recoveryPointArn", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "recoveryPointArn", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  const archiveBucket = archiveBucketName(config.name, ACCOUNT, REGION);
+  await s3.send(new CreateBucketCommand({ Bucket: archiveBucket })).catch((e) => {
+    if (e.name !== "BucketAlreadyOwnedByYou") throw e;
+  });
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: `notify-${suffix}` }))).TopicArn!;
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `notify-${suffix}` }))).QueueUrl!;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "true" } }));
+
+  const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
+  const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
+  const values: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
+    [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
+    [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
+    [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
+    [/^aws_batch_job_queue\.batch_queue-(\d+)_\w+\.arn$/, (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${config.name}-queue-${m[1]}`],
+    [/^element\(data\.terraform_remote_state\.network\.outputs\.subnet_availability_zones, (\d+)\)$/, (m) => `${REGION}${"abcdef"[Number(m[1])]}`],
+  ];
+  const resolve = (definition: string): AslDefinition =>
+    JSON.parse(
+      definition.replace(/\$\{([^}]+)\}/g, (_all, expr: string) => {
+        for (const [re, value] of values) {
+          const m = re.exec(expr);
+          if (m) return value(m);
+        }
+        throw new Error(`pipeline bench: no value for the interpolation \${${expr}} in a state machine definition`);
+      }),
+    );
+  const machines = Object.values<any>(tf.resource.aws_sfn_state_machine);
+  const definitionOf = (name: string) => resolve(machines.find((m) => m.name === name).definition);
+  const jobDefinition = Object.values<any>(tf.resource.aws_batch_job_definition)[0];
+
+  return {
+    dispatcher: definitionOf(`${config.name}-dispatcher`),
+    ebs: definitionOf(`${config.name}-ebs-export`),
+    ebsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${config.name}-ebs-export`,
+    verifyArn,
+    retryStrategy: jobDefinition.retry_strategy,
+    ledgerTable,
+    archiveBucket,
+    topicArn,
+    queueUrl,
+    config,
+    clients: { ec2, ddb, s3, sqs },
+  };
+}
+
+/** A real snapshot in moto and the AWS Backup event that reports it, as the starter sees it. */
+export async function recoveryPoint(bench: Bench) {
+  const { ec2 } = bench.clients;
+  const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }));
+  const snapshot = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
+  const arn = `arn:aws:ec2:${REGION}::snapshot/${snapshot.SnapshotId}`;
+  const event = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "events", "backup-job-ebs.json"), "utf8"));
+  event.resources = [arn];
+  event.detail.resourceArn = `arn:aws:ec2:${REGION}:${ACCOUNT}:volume/${volume.VolumeId}`;
+  const input: ExecutionInput = executionInputOf(analyzeEvent(event, bench.config), { archiveBucket: bench.archiveBucket, placementCount: 2 });
+  return { arn, event, input, sourceVolumeId: volume.VolumeId! };
+}
+
+/** What the worker leaves in the archive: the object, then the manifest (last). */
+export async function writeArchive(s3: S3Client, targetUrl: string): Promise<void> {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(targetUrl)!;
+  const [bucket, prefix] = [m[1]!, m[2]!];
+  const data = randomBytes(4096);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}disk.tar.zst`, Body: data }));
+  const manifest: Manifest = {
+    version: 1,
+    tool: "backup-actions",
+    device: { path: "/dev/nvme1n1", sizeBytes: 1 << 30 },
+    partitionTable: { type: null, partitions: [] },
+    items: [
+      {
+        name: "disk",
+        kind: "tar",
+        key: "disk.tar.zst",
+        source: { path: "/dev/nvme1n1", fsType: "ext4", offsetBytes: 0, sizeBytes: 1 << 30 },
+        compressedBytes: data.length,
+        uncompressedBytes: 10240,
+        sha256: createHash("sha256").update(data).digest("hex"),
+      },
+    ],
+    compression: { tool: "zstd", level: 3 },
+    tools: {},
+    startedAt: new Date().toISOString(),
+    finishedAt: new Date().toISOString(),
+    seconds: 1,
+    bytesPerSecond: 10240,
+    totals: { uncompressedBytes: 10240, compressedBytes: data.length },
+  };
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest) }));
+}
+
+/** The resolver every run uses: the child machine, the verify Lambda's real logic, a worker. */
+export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unknown> | unknown): TaskResolver {
+  return new TaskResolver()
+    .stateMachine(bench.ebsArn, bench.ebs)
+    .lambda(bench.verifyArn, (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }))
+    .batchJob("*", worker as never);
+}
+
+export async function ledgerItem(bench: Bench, recoveryPointArn: string) {
+  const out = await bench.clients.ddb.send(new GetItemCommand({ TableName: bench.ledgerTable, Key: { recoveryPointArn: { S: recoveryPointArn } } }));
+  return Object.fromEntries(Object.entries(out.Item ?? {}).map(([k, v]) => [k, v.S ?? v.N ?? v.BOOL]));
+}
+
+export async function notifications(bench: Bench): Promise<Array<{ status: string; recoveryPointArn: string }>> {
+  const out = await bench.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: bench.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  return (out.Messages ?? []).map((m) => JSON.parse(m.Body!));
+}
+
+/** Volumes the pipeline restored that still exist (must be none after every run). */
+export async function leftoverVolumes(bench: Bench): Promise<string[]> {
+  const out = await bench.clients.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: [bench.config.name] }] }));
+  return (out.Volumes ?? []).map((v) => v.VolumeId!);
+}

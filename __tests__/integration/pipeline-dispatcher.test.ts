@@ -1,0 +1,157 @@
+/**
+ * The dispatcher and EBS state machines as the pipeline stack synthesizes them, executed
+ * with real logic: moto's EC2, DynamoDB (ledger), S3 (archive), SNS→SQS (notifications),
+ * the AWS Backup fake, the verify Lambda's own code, and a Batch job run under the job
+ * definition's synthesized retry strategy. After each run, moto's state is checked:
+ * no restored volume left, archive objects, ledger record, notification, recovery point.
+ */
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { seedRecoveryPoints, storedRecoveryPoints } from "../../testing/backup-fake/control";
+import { executeStateMachine } from "../../testing/asl";
+import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
+import { describeWithPrereqs } from "../../testing/prereq";
+import { Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, resolverFor, writeArchive } from "../helpers/pipeline-bench";
+
+const missing = [
+  ...(process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"]),
+  ...(process.env.AWS_ENDPOINT_URL_BACKUP ? [] : ["AWS Backup fake (AWS_ENDPOINT_URL_BACKUP unset: run through jest's globalSetup)"]),
+];
+
+async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {
+  await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED", Tags: tags }]);
+}
+const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
+const archiveKeys = async (bench: Bench, prefix: string) =>
+  ((await bench.clients.s3.send(new ListObjectsV2Command({ Bucket: bench.archiveBucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+
+describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missing, () => {
+  let bench: Bench;
+  beforeAll(async () => {
+    bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+  });
+
+  it("exports, verifies, records, deletes the tagged recovery point and notifies success", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    expect(await archiveKeys(bench, rp.input.archive.prefix)).toEqual(["disk.tar.zst", "manifest.json"]);
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({
+      status: "SUCCEEDED",
+      workflow: "ebs",
+      archiveUrl: rp.input.archive.url,
+      bytes: "4096",
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      recoveryPointDeleted: true,
+    });
+    expect(await stillStored(rp.arn)).toBe(false);
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn })]);
+  });
+
+  it("keeps the recovery point when its tag is missing", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { team: "db" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBeUndefined();
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    await notifications(bench);
+  });
+
+  it("on a failed worker: deletes the volume, keeps the recovery point, records FAILED and notifies the failure", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, () => {
+        throw new AttemptFailure("Essential container in task exited", "manifest not written", 1);
+      }),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("FAILED");
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "FAILED", failureReason: expect.stringMatching(/^States\.TaskFailed: /) });
+    expect(await archiveKeys(bench, rp.input.archive.prefix)).toEqual([]);
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "FAILED", recoveryPointArn: rp.arn })]);
+    // Not a Spot reclaim: the job definition exits after the first attempt.
+    expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(1);
+  });
+
+  it("retries a Spot reclaim under the job definition's retry strategy, then succeeds", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const attempts: number[] = [];
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, async (n, job) => {
+        attempts.push(n);
+        if (n < 3) throw new AttemptFailure("Host EC2 (instance i-0123456789abcdef0) terminated.");
+        await writeArchive(bench.clients.s3, job.parameters.targetUrl!);
+      }),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(bench.retryStrategy.attempts).toBe(3);
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    await notifications(bench);
+  });
+
+  it("retries throttled ledger writes and a throttled CreateVolume, then succeeds", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
+      .injectFault({ resource: "arn:aws:states:::dynamodb:putItem", calls: [1, 2], error: "DynamoDB.ThrottlingException" })
+      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:createVolume", calls: [1], error: "Ec2.Ec2Exception", cause: "RequestLimitExceeded" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "RecordRunning")).toHaveLength(3);
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    await notifications(bench);
+  });
+
+  it("fails verification when the worker wrote no manifest: FAILED, recovery point kept", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, () => undefined));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("VerificationFailed");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect((await ledgerItem(bench, rp.arn)).failureReason).toMatch(/^VerificationFailed: manifest\.json is missing/);
+    await notifications(bench);
+  });
+
+  it("records a type without an exporter in this version as SKIPPED", async () => {
+    const rp = await recoveryPoint(bench);
+    const input = { ...rp.input, plan: { ...rp.input.plan, workflow: "dynamodb" as const } };
+    const result = await executeStateMachine(bench.dispatcher, input as never, { tasks: resolverFor(bench, () => ({})), executionName: "skip-dynamodb" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "SKIPPED", failureReason: "no exporter for workflow dynamodb is deployed" });
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SKIPPED" })]);
+  });
+});
+
+describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missing, () => {
+  it("never deletes the recovery point, even when it carries the tag", async () => {
+    const bench = await createBench();
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    expect(await leftoverVolumes(bench)).toEqual([]);
+  });
+});
