@@ -1,4 +1,6 @@
 import { UsageError } from "./args";
+import { planEventCommand, PLAN_EVENT_USAGE } from "./commands/plan-event";
+import { ledgerCommand } from "./ledger-command";
 import { workerCommands } from "./worker-commands";
 
 /** One subcommand: `run` returns the exit code (0 ok, 1 failed, 2 usage). */
@@ -11,6 +13,12 @@ export interface Command {
 /** The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`). */
 export const commands: Record<string, Command> = {
   ...workerCommands,
+  "plan-event": {
+    summary: "what the pipeline would do with an AWS Backup event: one JSON object on stdout",
+    usage: PLAN_EVENT_USAGE.split("\n")[0]!.replace(/^usage: backup-actions /, ""),
+    run: (args) => planEventCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
+  },
+  ledger: ledgerCommand,
 };
 
 export function usage(): string {

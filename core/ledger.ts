@@ -30,7 +30,7 @@ export interface LedgerRecord {
   /** ISO 8601 UTC time the export reached a final status. */
   readonly finishedAt?: string;
   /** Archive location: `s3://<bucket>/<resource-type>/<account>/<region>/<resource-id>/<yyyy>/<mm>/<dd>/<recovery-point-id>/`. */
-  readonly s3Prefix?: string;
+  readonly archiveUrl?: string;
   /** Compressed bytes written to the archive (sum over the manifest's objects). */
   readonly bytes?: number;
   /** SHA-256 (hex) of `manifest.json`, which itself lists each object's SHA-256. */
