@@ -12,7 +12,7 @@
  * Input: the starter's execution input (core/execution-input.ts):
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
-import { StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+import { Catcher, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface DispatcherProps {
   readonly ledgerTableName: string;
@@ -110,6 +110,23 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         },
       }
     : {};
+
+  /** Ledger update to a final status with its reason (an intrinsic over the state's input). */
+  const recordOutcome = (status: "SKIPPED" | "FAILED", reason: string, next: string, onError: Catcher): State => ({
+    Type: "Task",
+    Resource: "arn:aws:states:::dynamodb:updateItem",
+    Parameters: {
+      TableName: props.ledgerTableName,
+      Key: ledgerKey,
+      UpdateExpression: "SET #status = :status, finishedAt = :now, failureReason = :reason",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": { S: status }, ":now": { "S.$": "$$.State.EnteredTime" }, ":reason": { "S.$": reason } },
+    },
+    ResultPath: null,
+    Retry: [TRANSIENT_TASK_RETRY],
+    Catch: [onError],
+    Next: next,
+  });
 
   /**
    * A notification: a Pass that builds the message, then sns:publish of it as a JSON
@@ -235,45 +252,9 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       ...deletionStates,
       ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
       Succeeded: { Type: "Succeed" },
-      RecordSkipped: {
-        Type: "Task",
-        Resource: "arn:aws:states:::dynamodb:updateItem",
-        Parameters: {
-          TableName: props.ledgerTableName,
-          Key: ledgerKey,
-          UpdateExpression: "SET #status = :status, finishedAt = :now, failureReason = :reason",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: {
-            ":status": { S: "SKIPPED" },
-            ":now": { "S.$": "$$.State.EnteredTime" },
-            ":reason": { "S.$": "States.Format('no exporter for workflow {} is deployed', $.workflow)" },
-          },
-        },
-        ResultPath: null,
-        Retry: [TRANSIENT_TASK_RETRY],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" }],
-        Next: "NotifySkipped",
-      },
+      RecordSkipped: recordOutcome("SKIPPED", "States.Format('no exporter for workflow {} is deployed', $.workflow)", "NotifySkipped", { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" }),
       ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped"),
-      RecordFailed: {
-        Type: "Task",
-        Resource: "arn:aws:states:::dynamodb:updateItem",
-        Parameters: {
-          TableName: props.ledgerTableName,
-          Key: ledgerKey,
-          UpdateExpression: "SET #status = :status, finishedAt = :now, failureReason = :reason",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: {
-            ":status": { S: "FAILED" },
-            ":now": { "S.$": "$$.State.EnteredTime" },
-            ":reason": { "S.$": "States.Format('{}: {}', $.error.Error, $.error.Cause)" },
-          },
-        },
-        ResultPath: null,
-        Retry: [TRANSIENT_TASK_RETRY],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: "NotifyFailed" }],
-        Next: "NotifyFailed",
-      },
+      RecordFailed: recordOutcome("FAILED", "States.Format('{}: {}', $.error.Error, $.error.Cause)", "NotifyFailed", { ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: "NotifyFailed" }),
       ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED"),
       Failed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
     },

@@ -1,0 +1,209 @@
+/**
+ * Deployability on this machine: every stack of the default config, in each egress
+ * mode, goes through `terraform init`, `plan`, `apply` against the moto server, then a
+ * second `plan` that must show no changes, then `destroy`. Real terraform, real AWS
+ * provider (from the offline mirror), the synthesized JSON unedited (an override file
+ * redirects endpoints and backends).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describeWithPrereqs } from "../../testing/prereq";
+import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
+
+/**
+ * Resources moto cannot create, each with the reason. They are switched off with
+ * `count = 0` in the override file (never by editing the synthesized JSON).
+ */
+const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pipeline"; reason: string }> = {
+  "aws_sqs_queue_redrive_allow_policy.event-intake_dlq-redrive-allow_*": {
+    stack: "pipeline",
+    reason: "moto 5.2.1 rejects the RedriveAllowPolicy queue attribute (InvalidAttributeName), so the provider waits for it until its timeout",
+  },
+};
+
+/**
+ * Attributes moto 5.2.1 does not round-trip, so the second plan of the pipeline shows an
+ * in-place update of these resources (never a replacement, never anything else). Each
+ * address pattern with the reason; the network and bootstrap stacks must have none.
+ */
+const MOTO_DRIFT: Record<string, string> = {
+  "aws_lambda_function.*": "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
+  "aws_sqs_queue.event-intake_queue_*": "moto returns RedrivePolicy re-serialized with maxReceiveCount as a string",
+  "aws_sqs_queue_policy.event-intake_queue-policy_*": "its policy document is re-read because the queue above shows a change",
+  "aws_iam_role_policy.event-intake_starter_role-policy_*": "its policy document is re-read because the queue above shows a change",
+};
+const matches = (pattern: string, address: string) => new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(address);
+
+/**
+ * What the test changes to apply here, each with the reason. Only through the
+ * config (what a user could set too) or the override file.
+ */
+const ADJUSTMENTS = {
+  workerImage: "config worker.imageUri: there is no Docker engine to build the image at apply time (ADR 0004)",
+  batchServiceRole: "aws_batch_compute_environment.service_role: moto 5.2.1 requires an existing role; AWS uses Batch's service-linked role when it is unset",
+  batchSecurityGroups: "aws_batch_compute_environment.compute_resources.security_group_ids: moto 5.2.1 crashes without them; ours sit on the launch template (AWS rejects both)",
+  ledgerDeletionProtection: "aws_dynamodb_table.deletion_protection_enabled=false: the test must destroy what it applied",
+  stateBucketPreventDestroy: "aws_s3_bucket.state lifecycle.prevent_destroy=false: the test must destroy what it applied",
+} as const;
+const PREBUILT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-actions-worker:test";
+
+function missingPrereqs(): string[] {
+  const missing: string[] = [];
+  if (!process.env.MOTO_PORT) missing.push("moto server (MOTO_PORT unset: run through jest's globalSetup)");
+  if (spawnSync("terraform", ["version"], { encoding: "utf8" }).status !== 0) missing.push("terraform on PATH");
+  return missing;
+}
+
+const work = mkdtempSync(path.join(tmpdir(), "ba-apply-"));
+const motoUrl = () => `http://127.0.0.1:${process.env.MOTO_PORT}`;
+
+function synthesize(egress: string): string {
+  const defaults = JSON.parse(readFileSync(path.join(REPO_ROOT, "config", "default.json"), "utf8"));
+  const config = { ...defaults, network: { ...defaults.network, egress }, worker: { ...defaults.worker, imageUri: PREBUILT_IMAGE } };
+  const file = path.join(work, `config-${egress}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const outdir = path.join(work, `synth-${egress}`);
+  const r = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["main.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, BACKUP_ACTIONS_CONFIG: file, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`synth failed for ${egress}: ${r.stderr}`);
+  return outdir;
+}
+
+/** The override entries for ADJUSTMENTS, built from the synthesized pipeline JSON. */
+function pipelineAdjustments(synthDir: string, stack: string): Record<string, Record<string, unknown>> {
+  const tf = JSON.parse(readFileSync(path.join(synthDir, "stacks", stack, "cdk.tf.json"), "utf8"));
+  const resources: Record<string, Record<string, unknown>> = {};
+  for (const [name, ce] of Object.entries<any>(tf.resource.aws_batch_compute_environment ?? {})) {
+    // Nested blocks are replaced whole by an override: repeat compute_resources with the groups added.
+    const { ["//"]: _meta, ...computeResources } = ce.compute_resources;
+    (resources.aws_batch_compute_environment ??= {})[name] = {
+      // moto checks that the role exists: any role of the stack will do.
+      service_role: `\${aws_iam_role.${Object.keys(tf.resource.aws_iam_role).find((k) => k.startsWith("batch_instance-role_"))}.arn}`,
+      compute_resources: { ...computeResources, security_group_ids: ["${data.terraform_remote_state.network.outputs.worker_security_group_id}"] },
+    };
+  }
+  for (const name of Object.keys(tf.resource.aws_dynamodb_table ?? {})) (resources.aws_dynamodb_table ??= {})[name] = { deletion_protection_enabled: false };
+  return resources;
+}
+
+function skippedResources(stack: "bootstrap" | "network" | "pipeline", synthDir: string, stackName: string) {
+  const tf = JSON.parse(readFileSync(path.join(synthDir, "stacks", stackName, "cdk.tf.json"), "utf8"));
+  const resources: Record<string, Record<string, unknown>> = {};
+  for (const [address, entry] of Object.entries(MOTO_CANNOT_CREATE)) {
+    if (entry.stack !== stack) continue;
+    const [type] = address.split(".") as [string, string];
+    for (const name of Object.keys(tf.resource?.[type] ?? {})) {
+      if (matches(address, `${type}.${name}`)) (resources[type] ??= {})[name] = { count: 0 };
+    }
+  }
+  return resources;
+}
+
+async function expectOk(dir: string, args: string[], env: NodeJS.ProcessEnv) {
+  const r = await terraform(dir, [...args, "-no-color"], env);
+  if (r.code !== 0) throw new Error(`terraform ${args.join(" ")} failed in ${path.basename(dir)}:\n${r.stderr}\n${r.stdout.slice(-4000)}`);
+  return r;
+}
+
+/**
+ * init → plan → apply → plan again. The second plan must be empty, except for in-place
+ * updates of the resources listed in MOTO_DRIFT (when `drift` allows them).
+ */
+async function applyAndReplan(dir: string, env: NodeJS.ProcessEnv, drift: Record<string, string> = {}) {
+  await expectOk(dir, ["init", "-input=false"], env);
+  await expectOk(dir, ["plan", "-input=false", "-out=tfplan"], env);
+  await expectOk(dir, ["apply", "-input=false", "-auto-approve", "tfplan"], env);
+  const replan = await terraform(dir, ["plan", "-input=false", "-detailed-exitcode", "-no-color", "-out=replan"], env);
+  // -detailed-exitcode: 0 = no changes, 2 = changes, 1 = error.
+  if (replan.code === 0) {
+    expect(replan.stdout).toMatch(/No changes\. Your infrastructure matches the configuration\./);
+    return;
+  }
+  if (replan.code !== 2) throw new Error(`second plan of ${path.basename(dir)} failed:\n${replan.stderr}`);
+  const shown = JSON.parse((await expectOk(dir, ["show", "-json", "replan"], env)).stdout);
+  const changes = (shown.resource_changes ?? [])
+    .filter((c: any) => c.mode === "managed" && !(c.change.actions.length === 1 && ["no-op", "read"].includes(c.change.actions[0])))
+    .map((c: any) => ({ address: c.address as string, actions: c.change.actions as string[] }));
+  const unexplained = changes.filter((c: { address: string; actions: string[] }) => !(c.actions.join() === "update" && Object.keys(drift).some((p) => matches(p, c.address))));
+  if (unexplained.length > 0) throw new Error(`second plan of ${path.basename(dir)} is not empty:\n${JSON.stringify(unexplained, null, 2)}\n${replan.stdout}`);
+}
+
+describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () => {
+  jest.setTimeout(15 * 60_000);
+  let env: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    env = terraformEnv(work);
+  });
+
+  it("lists every resource it cannot apply, and every adjustment, with a reason", () => {
+    for (const entry of Object.values(MOTO_CANNOT_CREATE)) expect(entry.reason.length).toBeGreaterThan(10);
+    for (const reason of Object.values(ADJUSTMENTS)) expect(reason).toMatch(/: .{10,}/);
+    for (const reason of Object.values(MOTO_DRIFT)) expect(reason.length).toBeGreaterThan(10);
+  });
+
+  describe("bootstrap", () => {
+    let dir: string;
+    it("applies and re-plans with no changes", async () => {
+      const synthDir = synthesize("endpoints");
+      dir = prepareStack(synthDir, "bootstrap", work, motoOverride({
+        motoUrl: motoUrl(),
+        // The state bucket is protected from destroy; the test must be able to destroy it.
+        resources: { ...skippedResources("bootstrap", synthDir, "bootstrap"), aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } } },
+      }));
+      // The backend of bootstrap is already local: the override only relocates it.
+      await applyAndReplan(dir, env);
+      expect(stateAddresses(dir)).toEqual(expect.arrayContaining(["aws_s3_bucket.state", "aws_s3_bucket_policy.state-policy"]));
+    });
+    it("destroys", async () => {
+      await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
+      expect(stateAddresses(dir)).toEqual([]);
+    });
+  });
+
+  describe.each(["endpoints", "nat", "public"])("%s egress mode", (egress) => {
+    const network = `network-111111111111-us-east-1`;
+    const pipeline = `pipeline-111111111111-us-east-1`;
+    let networkDir: string;
+    let pipelineDir: string;
+
+    it("applies the network stack and re-plans with no changes", async () => {
+      const synthDir = synthesize(egress);
+      const modeDir = path.join(work, egress);
+      networkDir = prepareStack(synthDir, network, modeDir, motoOverride({ motoUrl: motoUrl(), resources: skippedResources("network", synthDir, network) }));
+      pipelineDir = prepareStack(synthDir, pipeline, modeDir, motoOverride({
+        motoUrl: motoUrl(),
+        remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
+        resources: { ...skippedResources("pipeline", synthDir, pipeline), ...pipelineAdjustments(synthDir, pipeline) },
+      }));
+      await applyAndReplan(networkDir, env);
+      const addresses = stateAddresses(networkDir);
+      expect(addresses).toContain("aws_vpc.vpc");
+      if (egress === "nat") expect(addresses).toContain("aws_nat_gateway.nat");
+      if (egress === "endpoints") expect(addresses.filter((a) => a.startsWith("aws_vpc_endpoint.interface-endpoints"))).toHaveLength(9);
+    });
+
+    it("applies the pipeline stack against the network's state and re-plans with no changes but moto's listed drift", async () => {
+      await applyAndReplan(pipelineDir, env, MOTO_DRIFT);
+      const outputs = JSON.parse((await expectOk(pipelineDir, ["output", "-json"], env)).stdout);
+      expect(outputs.network_vpc_id.value).toMatch(/^vpc-/);
+      expect(outputs.archive_bucket_name.value).toBe("backup-actions-archive-111111111111-us-east-1");
+      expect(outputs.worker_job_queue_arns.value).toHaveLength(2);
+      const addresses = stateAddresses(pipelineDir);
+      for (const type of ["aws_batch_compute_environment", "aws_batch_job_queue", "aws_batch_job_definition", "aws_lambda_function", "aws_sqs_queue", "aws_dynamodb_table", "aws_cloudwatch_event_rule", "aws_launch_template"]) {
+        expect(addresses.some((a) => a.startsWith(`${type}.`))).toBe(true);
+      }
+    });
+
+    it("destroys the pipeline, then the network", async () => {
+      await expectOk(pipelineDir, ["destroy", "-input=false", "-auto-approve"], env);
+      await expectOk(networkDir, ["destroy", "-input=false", "-auto-approve"], env);
+      expect(stateAddresses(pipelineDir)).toEqual([]);
+      expect(stateAddresses(networkDir)).toEqual([]);
+    });
+  });
+});
