@@ -31,8 +31,8 @@ const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pip
 const MOTO_DRIFT: Record<string, string> = {
   "aws_lambda_function.*": "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
   "aws_sqs_queue.event-intake_queue_*": "moto returns RedrivePolicy re-serialized with maxReceiveCount as a string",
-  "aws_sqs_queue_policy.event-intake_queue-policy_*": "its policy document is re-read because the queue above shows a change",
-  "aws_iam_role_policy.event-intake_starter_role-policy_*": "its policy document is re-read because the queue above shows a change",
+  "aws_sqs_queue_policy.event-intake_queue-policy_*": "its policy document is re-read at apply because the queue above shows a change",
+  "aws_iam_role_policy.*": "policy documents that name a function or queue above are re-read at apply, because those show a change",
 };
 const matches = (pattern: string, address: string) => new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(address);
 

@@ -126,7 +126,6 @@ export const TRANSIENT_TASK_RETRY: Retrier = {
     "SNS.InternalErrorException",
     "Batch.AWSBatchException",
     "Batch.TooManyRequestsException",
-    "States.Http.StatusCode.429",
   ],
   IntervalSeconds: 2,
   MaxAttempts: 6,
