@@ -30,6 +30,8 @@ const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pip
  */
 const MOTO_DRIFT: Record<string, string> = {
   "aws_lambda_function.*": "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
+  "aws_launch_template.*": "moto returns the template's own tags as a tag specification of its data, so the provider plans to drop it (a new version)",
+  "aws_batch_compute_environment.*": "follows the new launch template version planned above",
   "aws_sqs_queue.event-intake_queue_*": "moto returns RedrivePolicy re-serialized with maxReceiveCount as a string",
   "aws_sqs_queue_policy.event-intake_queue-policy_*": "its policy document is re-read at apply because the queue above shows a change",
   "aws_iam_role_policy.*": "policy documents that name a function or queue above are re-read at apply, because those show a change",
