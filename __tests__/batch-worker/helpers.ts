@@ -3,11 +3,7 @@ import { randomBytes } from "node:crypto";
 import { makeS3Client } from "../../batch-worker/src/store";
 
 export { describeWithPrereqs } from "../../testing/prereq";
-
-/** The moto server comes from the jest globalSetup (or a developer's own moto_server). */
-export function motoMissing(): string[] {
-  return process.env.AWS_ENDPOINT_URL ? [] : ["moto S3 endpoint (AWS_ENDPOINT_URL is not set; the jest globalSetup starts moto)"];
-}
+export { motoMissing } from "../../testing/moto/availability";
 
 export async function newBucket(client: S3Client = makeS3Client()): Promise<string> {
   const bucket = `worker-test-${randomBytes(6).toString("hex")}`;

@@ -4,10 +4,11 @@ import * as path from "node:path";
 import { LEDGER_RECENT_INDEX } from "../../core/ledger";
 import { formatLedger, recentExports } from "../../core/ledger-query";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { motoMissing } from "../../testing/moto/availability";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
-const missing = process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"];
+const missing = motoMissing();
 
 describeWithPrereqs("backup-actions ledger against moto's DynamoDB", missing, () => {
   const ddb = new DynamoDBClient({ region: "us-east-1" });

@@ -11,10 +11,11 @@ import { executeStateMachine } from "../../testing/asl";
 import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, resolverFor, writeArchive } from "../helpers/pipeline-bench";
+import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 
 const missing = [
-  ...(process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"]),
-  ...(process.env.AWS_ENDPOINT_URL_BACKUP ? [] : ["AWS Backup fake (AWS_ENDPOINT_URL_BACKUP unset: run through jest's globalSetup)"]),
+  ...motoMissing(),
+  ...backupFakeMissing(),
 ];
 
 async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {

@@ -15,12 +15,13 @@ import { withRetryStrategy, AttemptFailure } from "../../testing/batch-retry";
 import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { Bench, createBench, ledgerItem, leftoverVolumes, recoveryPoint, resolverFor } from "../helpers/pipeline-bench";
+import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const missing = [
   ...diskPrerequisites().missing,
-  ...(process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"]),
-  ...(process.env.AWS_ENDPOINT_URL_BACKUP ? [] : ["AWS Backup fake (AWS_ENDPOINT_URL_BACKUP unset)"]),
+  ...motoMissing(),
+  ...backupFakeMissing(),
 ];
 
 function cli(args: string[]): Promise<{ code: number; stderr: string }> {

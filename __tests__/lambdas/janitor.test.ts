@@ -1,9 +1,10 @@
 import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { runJanitor } from "../../lambdas/janitor/logic";
+import { motoMissing } from "../../testing/moto/availability";
 
 const TAG = { key: "backup-actions:pipeline", value: "janitor-test" };
-const missing = process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"];
+const missing = motoMissing();
 
 describeWithPrereqs("janitor against moto's EC2", missing, () => {
   const ec2 = new EC2Client({ region: "us-east-1" });

@@ -3,8 +3,9 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Manifest } from "../../batch-worker/src/manifest";
 import { parseS3Url, verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { motoMissing } from "../../testing/moto/availability";
 
-const missing = process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"];
+const missing = motoMissing();
 
 describe("parseS3Url", () => {
   it("splits bucket and prefix and ends the prefix with a slash", () => {

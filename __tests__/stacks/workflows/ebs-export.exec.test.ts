@@ -7,6 +7,7 @@ import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, Descri
 import { AslDefinition, executeStateMachine, TaskResolver } from "../../../testing/asl";
 import { describeWithPrereqs } from "../../../testing/prereq";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
+import { motoMissing } from "../../../testing/moto/availability";
 
 const PIPELINE_TAG = { key: "backup-actions:pipeline", value: "ebs-exec-test" };
 const JOB_DEFINITION = "arn:aws:batch:us-east-1:123456789012:job-definition/ba-worker:1";
@@ -23,7 +24,7 @@ const definition = ebsExportDefinition({
   compressionLevel: 3,
 }) as unknown as AslDefinition;
 
-const missing = process.env.AWS_ENDPOINT_URL ? [] : ["moto server (AWS_ENDPOINT_URL unset: run through jest's globalSetup)"];
+const missing = motoMissing();
 
 describeWithPrereqs("EBS export state machine, executed against moto", missing, () => {
   const ec2 = new EC2Client({ region: "us-east-1" });

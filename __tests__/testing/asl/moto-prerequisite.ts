@@ -3,20 +3,11 @@
  * launcher exports them). Outside CI a missing AWS_ENDPOINT_URL skips those tests with a message naming it;
  * under CI=true it is a failing test.
  */
+import { describeWithPrereqs } from "../../../testing/prereq";
+
 export const motoEndpoint = process.env.AWS_ENDPOINT_URL;
 
 export function describeWithMoto(name: string, body: () => void): void {
-  if (motoEndpoint) {
-    describe(name, body);
-    return;
-  }
   const why = "AWS_ENDPOINT_URL is not set: these tests need a moto server (start it through the moto launcher's jest globalSetup)";
-  if (process.env.CI === "true") {
-    test(`${name}: prerequisite`, () => {
-      throw new Error(why);
-    });
-  } else {
-    console.warn(`SKIPPED "${name}": ${why}`);
-    describe.skip(name, body);
-  }
+  describeWithPrereqs(name, motoEndpoint ? [] : [why], body);
 }
