@@ -17,5 +17,4 @@ module.exports = {
   // running at once would wipe each other's resources. (The machines have two
   // cores, where jest's default is one worker anyway.)
   maxWorkers: 1,
-  testSequencer: "<rootDir>/testing/sequencer.js",
 };

@@ -155,6 +155,9 @@ def main(argv: list[str]) -> int:
 
     applied = patches.apply_all()
     configure_moto()
+    # moto's Step Functions interpreter calls aws-sdk integrations through boto3 at
+    # http://localhost:{MOTO_PORT} (default 5000), not at the server it runs in: export our port.
+    os.environ["MOTO_PORT"] = str(args.port)
     try:
         server = start_server(args.host, args.port)
     except (OSError, SystemExit) as error:
