@@ -18,6 +18,7 @@ import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
 import { LedgerTable } from "./constructs/ledger-table";
 import { PipelineKey } from "./constructs/pipeline-key";
+import { S3EndpointPolicy } from "./constructs/s3-endpoint-policy";
 import { WorkerImage } from "./constructs/worker-image";
 import { WorkerJobDefinition } from "./constructs/worker-job-definition";
 import { dispatcherStateMachineName, stateMachineArn } from "./names";
@@ -92,6 +93,12 @@ export class PipelineStack extends TerraformStack {
       accessLogs: config.accessLogs,
     });
     new TerraformOutput(this, "archive_bucket_name", { value: this.archive.bucket.bucket, description: "Bucket the exports are written to." });
+    // The network stack's S3 gateway endpoint lets through only this archive and ECR's layers.
+    new S3EndpointPolicy(this, "s3-endpoint-policy", {
+      vpcEndpointId: this.network.s3EndpointId,
+      region: props.region,
+      archiveBucketArn: this.archive.bucket.arn,
+    });
 
     // ── Event intake (issue 5): Backup events → rules → queue → starter → dispatcher ──
     // The dispatcher's ARN is built from its name, so the starter's IAM grant is exact

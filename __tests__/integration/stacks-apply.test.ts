@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
 
@@ -198,6 +199,21 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
       const addresses = stateAddresses(pipelineDir);
       for (const type of ["aws_batch_compute_environment", "aws_batch_job_queue", "aws_batch_job_definition", "aws_lambda_function", "aws_sqs_queue", "aws_dynamodb_table", "aws_cloudwatch_event_rule", "aws_launch_template"]) {
         expect(addresses.some((a) => a.startsWith(`${type}.`))).toBe(true);
+      }
+
+      // The network's S3 gateway endpoint now carries the pipeline's narrow policy.
+      const networkOutputs = JSON.parse((await expectOk(networkDir, ["output", "-json"], env)).stdout);
+      const ec2 = new EC2Client({ endpoint: motoUrl() });
+      try {
+        const { VpcEndpoints } = await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [networkOutputs.s3_endpoint_id.value] }));
+        const policy = JSON.parse(VpcEndpoints?.[0]?.PolicyDocument ?? "{}");
+        expect(policy.Statement.flatMap((st: { Resource: string | string[] }) => [st.Resource].flat()).sort()).toEqual([
+          "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1",
+          "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/*",
+          "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+        ]);
+      } finally {
+        ec2.destroy();
       }
     });
 

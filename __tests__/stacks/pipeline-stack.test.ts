@@ -11,6 +11,30 @@ describe("pipeline stack", () => {
     expect(out.json).not.toMatch(/aws_vpc\./);
     expect(out.tf.output.network_vpc_id.value).toBe("${data.terraform_remote_state.network.outputs.vpc_id}");
   });
+
+  it("narrows the network's S3 gateway endpoint to the archive bucket (the worker's actions) and ECR's layer bucket", () => {
+    const [policy] = Object.values<any>(out.resources("aws_vpc_endpoint_policy"));
+    expect(policy.vpc_endpoint_id).toBe("${data.terraform_remote_state.network.outputs.s3_endpoint_id}");
+    const [documentId] = Object.keys(out.tf.data.aws_iam_policy_document).filter((k) => k.startsWith("s3-endpoint-policy_document_"));
+    expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${documentId}.json}`);
+    const statements = out.tf.data.aws_iam_policy_document[documentId!].statement as any[];
+    const [archiveId] = Object.keys(out.resources("aws_s3_bucket")).filter((k) => k.startsWith("archive_"));
+    const archive = `\${aws_s3_bucket.${archiveId}.arn}`;
+    expect(statements.map((st) => [st.sid, st.effect ?? "Allow", st.actions, st.resources.map((r: string) => r.replace(archive, "ARCHIVE"))])).toEqual([
+      ["ArchiveObjects", "Allow", ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"], ["ARCHIVE/*"]],
+      ["ArchiveBucket", "Allow", ["s3:ListBucketMultipartUploads"], ["ARCHIVE"]],
+      ["EcrImageLayers", "Allow", ["s3:GetObject"], ["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]],
+    ]);
+    expect(statements.every((st) => st.resources.every((r: string) => r.startsWith(archive) || r.includes("starport-layer-bucket")))).toBe(true);
+    expect(statements.map((st) => st.principals)).toEqual(Array(3).fill([{ type: "*", identifiers: ["*"] }]));
+  });
+
+  it("gives the worker's role the same archive actions the endpoint lets through", () => {
+    const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) => k.startsWith("worker-job_job-role"));
+    const statements = workerJobRole.flatMap(([, v]) => v.statement as any[]);
+    expect(statements.find((st) => st.sid === "WriteArchive")?.actions).toEqual(["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"]);
+    expect(statements.find((st) => st.sid === "FindOwnPartialUploads")?.actions).toEqual(["s3:ListBucketMultipartUploads"]);
+  });
 });
 
 describe("pipeline stack orchestration", () => {

@@ -83,6 +83,15 @@ export interface WorkerJobDefinitionProps {
   readonly logKmsKeyArn?: string;
 }
 
+/**
+ * What the worker does with the archive bucket: its role grants these, and the S3 gateway
+ * endpoint's policy (S3EndpointPolicy) lets exactly these through, so the two cannot drift.
+ */
+export const WORKER_ARCHIVE_ACTIONS = {
+  objects: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+  bucket: ["s3:ListBucketMultipartUploads"],
+} as const;
+
 export class WorkerJobDefinition extends Construct {
   public readonly jobDefinition: BatchJobDefinition;
   /** ARN with revision; the state machine submits to it. */
@@ -125,13 +134,13 @@ export class WorkerJobDefinition extends Construct {
         // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
         // earlier partial work on a retry (a delete marker: the bucket is versioned).
         sid: "WriteArchive",
-        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+        actions: [...WORKER_ARCHIVE_ACTIONS.objects],
         resources: [`${props.archiveBucketArn}/${archiveKeyPrefix}*`],
       },
       {
         // A retried job finds and replaces its own earlier partial uploads.
         sid: "FindOwnPartialUploads",
-        actions: ["s3:ListBucketMultipartUploads"],
+        actions: [...WORKER_ARCHIVE_ACTIONS.bucket],
         resources: [props.archiveBucketArn],
       },
       ...(props.archiveKmsKeyArn
