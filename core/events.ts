@@ -203,7 +203,9 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
       recoveryPointArn: foundArn,
       reason:
         `${resourceType} recovery point ${arn.id} in vault "${vault}" (${account}/${region}) from a ${detailType}` +
-        (region === at.region ? "" : `; the event reached ${at.region}, the ${region} pipeline exports it`),
+        // From the event only (not from who received it), so every delivery of it, in
+        // either region, gives the same execution input.
+        (region === delivered.region ? "" : `; AWS Backup sent the event to ${delivered.region}, the ${region} pipeline exports it`),
     },
     recoveryPoint: {
       arn: foundArn,

@@ -63,7 +63,7 @@ describe("backup-actions plan-event FILE", () => {
       workflow: "ebs",
       executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
-      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; the event reached us-west-2, the us-east-1 pipeline exports it',
+      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
     });
     // Only us-east-1 deployed: the event arrives in us-west-2, where nothing receives it.
     const eastOnly = await run([fixturePath("copy-job-ebs.json")], env);
