@@ -13,6 +13,16 @@
  *   `detail.destinationBackupVaultArn`, which also gives the destination account and
  *   region; `detail.backupSizeInBytes` is a number. Before COMPLETED,
  *   `destinationRecoveryPointArn` is `{}`.
+ *
+ * Where the event arrives is not where a copy is (docs/adr/0006-copy-jobs-across-regions-and-accounts.md):
+ * AWS Backup sends a copy job's events to the default event bus of the account and region
+ * that run the copy job, the SOURCE. So the classifier also takes the pipeline that
+ * received the event (`receiver`, by default the event's own `account` and `region`):
+ * - a copy into another region of the receiver's account that the config deploys is an
+ *   export of THAT region's pipeline (the starter starts that region's dispatcher);
+ * - a copy into another account is skipped: the receiving pipeline does not start exports
+ *   in other accounts, and the destination account's pipelines never see the event;
+ * - a copy delivered in a region without a pipeline reaches no pipeline at all.
  */
 import type { IntakeConfig } from "./intake-config";
 import { executionName } from "./execution-name";
@@ -60,6 +70,12 @@ export interface EventFacts {
   readonly jobId: string | null;
 }
 
+/** The pipeline an event reached: its account and region. */
+export interface Receiver {
+  readonly account: string;
+  readonly region: string;
+}
+
 export interface Classification {
   readonly plan: Plan;
   readonly recoveryPoint: RecoveryPointFacts | null;
@@ -74,11 +90,16 @@ const COMPATIBLE_KINDS: Readonly<Record<Workflow, readonly RecoveryPointKind[]>>
   dynamodb: ["dynamodb-backup", "backup-recovery-point"],
 };
 
-export function classifyEvent(event: unknown, config: IntakeConfig): Plan {
-  return analyzeEvent(event, config).plan;
+/**
+ * `receiver`: the pipeline that got the event (the starter passes its own account and
+ * region). Without it, the event's `account` and `region`: the event bus AWS delivered it
+ * to, which is where a pipeline receives it without any forwarding.
+ */
+export function classifyEvent(event: unknown, config: IntakeConfig, receiver?: Receiver): Plan {
+  return analyzeEvent(event, config, receiver).plan;
 }
 
-export function analyzeEvent(event: unknown, config: IntakeConfig): Classification {
+export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Receiver): Classification {
   // Reads as the checks run: each returns a skip with the first reason that applies.
   let foundArn: string | null = null;
   const skip = (reason: string, facts: EventFacts | null = null): Classification => ({
@@ -108,6 +129,10 @@ export function analyzeEvent(event: unknown, config: IntakeConfig): Classificati
   foundArn = typeof arnValue === "string" && arnValue !== "" ? arnValue : null;
 
   if (detail.state !== "COMPLETED") return skip(`state is ${describe(detail.state)}, not "COMPLETED"`, facts);
+  if (typeof event.account !== "string") return skip(`account is ${describe(event.account)}, not a string`, facts);
+  if (typeof event.region !== "string") return skip(`region is ${describe(event.region)}, not a string`, facts);
+  const delivered: Receiver = { account: event.account, region: event.region };
+  const at = receiver ?? delivered;
 
   // Where the recovery point lives: the event's account and region for a backup job;
   // the destination vault's for a copy job (a copy may cross regions or accounts).
@@ -119,12 +144,10 @@ export function analyzeEvent(event: unknown, config: IntakeConfig): Classificati
     if (!vaultArn) return skip(`detail.destinationBackupVaultArn is ${describe(detail.destinationBackupVaultArn)}, not a backup vault ARN`, facts);
     ({ account, region, name: vault } = vaultArn);
   } else {
-    if (typeof event.account !== "string") return skip(`account is ${describe(event.account)}, not a string`, facts);
-    if (typeof event.region !== "string") return skip(`region is ${describe(event.region)}, not a string`, facts);
     if (typeof detail.backupVaultName !== "string" || detail.backupVaultName === "") {
       return skip(`detail.backupVaultName is ${describe(detail.backupVaultName)}, not a vault name`, facts);
     }
-    ({ account, region } = event as { account: string; region: string });
+    ({ account, region } = delivered);
     vault = detail.backupVaultName;
   }
 
@@ -132,6 +155,23 @@ export function analyzeEvent(event: unknown, config: IntakeConfig): Classificati
   if (!deployed) return skip(`account ${account} is not deployed by the config (accounts: ${config.accounts.map((a) => a.id).join(", ")})`, facts);
   if (!deployed.regions.includes(region)) {
     return skip(`region ${region} is not deployed for account ${account} (regions: ${deployed.regions.join(", ")})`, facts);
+  }
+  // A pipeline starts exports in its own account only (ADR 0006).
+  if (account !== at.account) {
+    return skip(
+      isCopy
+        ? `the copy is in account ${account} but its event reached account ${at.account}: AWS Backup sends a copy job's events to the account that runs the copy job, ` +
+            `and a pipeline exports only its own account's recovery points, so no pipeline exports this copy unless the event is forwarded to an event bus of account ${account}`
+        : `the recovery point is in account ${account} but its event reached account ${at.account}: a pipeline exports only its own account's recovery points (account ${account}'s pipeline receives this event on its own bus)`,
+      facts,
+    );
+  }
+  if (!deployed.regions.includes(at.region)) {
+    return skip(
+      `the event reached ${at.account}/${at.region}, where the config deploys no pipeline (regions: ${deployed.regions.join(", ")}), so nothing receives it` +
+        (isCopy ? `: AWS Backup sends a copy job's events to the source region; deploy a pipeline there or forward the event to the event bus of ${region}` : ""),
+      facts,
+    );
   }
   if (!config.backupVaults.includes(vault)) return skip(`vault "${vault}" is not watched (backupVaults: ${config.backupVaults.join(", ")})`, facts);
 
@@ -161,7 +201,11 @@ export function analyzeEvent(event: unknown, config: IntakeConfig): Classificati
       workflow,
       executionName: name,
       recoveryPointArn: foundArn,
-      reason: `${resourceType} recovery point ${arn.id} in vault "${vault}" (${account}/${region}) from a ${detailType}`,
+      reason:
+        `${resourceType} recovery point ${arn.id} in vault "${vault}" (${account}/${region}) from a ${detailType}` +
+        // From the event only (not from who received it), so every delivery of it, in
+        // either region, gives the same execution input.
+        (region === delivered.region ? "" : `; AWS Backup sent the event to ${delivered.region}, the ${region} pipeline exports it`),
     },
     recoveryPoint: {
       arn: foundArn,

@@ -6,6 +6,7 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { Config, NetworkConfig } from "../config/schema";
+import type { Dispatcher, DispatcherRoutes } from "../core/dispatcher-routes";
 import { intakeConfigOf } from "../core/intake-config";
 import { archiveBucketName } from "../core/s3-layout";
 import { ArchiveBucket } from "./constructs/archive-bucket";
@@ -52,6 +53,25 @@ export function placementCountOf(network: NetworkConfig): number {
   return "vpcId" in network ? network.subnetIds.length : network.azCount;
 }
 
+/**
+ * The dispatchers the starter of `accountId`/`region` may start: one per region the config
+ * deploys for that account (ADR 0006), named as each region's pipeline stack names its own.
+ */
+export function dispatcherRoutesOf(config: Config, accountId: string, region: string): DispatcherRoutes {
+  const account = config.accounts.find((a) => a.id === accountId);
+  if (!account || !account.regions.includes(region)) throw new Error(`dispatcher routes: ${accountId}/${region} is not deployed by the config`);
+  const placementCount = placementCountOf(account.network ?? config.network);
+  const dispatchers: Record<string, Dispatcher> = {};
+  for (const r of account.regions) {
+    dispatchers[r] = {
+      stateMachineArn: stateMachineArn(accountId, r, dispatcherStateMachineName(config.name)),
+      archiveBucket: archiveBucketName(config.name, accountId, r),
+      placementCount,
+    };
+  }
+  return { account: accountId, region, dispatchers };
+}
+
 export class PipelineStack extends TerraformStack {
   public readonly network: NetworkRef;
   public readonly archive: ArchiveBucket;
@@ -84,7 +104,9 @@ export class PipelineStack extends TerraformStack {
     this.kmsKeyArn = config.kmsKeyArn ?? new PipelineKey(this, "pipeline-key", { name: config.name, accountId: props.accountId, region: props.region }).arn;
 
     const account = config.accounts.find((a) => a.id === props.accountId);
-    const placementCount = placementCountOf(account?.network ?? config.network);
+    // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
+    const dispatchers = dispatcherRoutesOf(config, props.accountId, props.region);
+    const placementCount = dispatchers.dispatchers[props.region]!.placementCount;
 
     this.archive = new ArchiveBucket(this, "archive", {
       bucketName: archiveBucketName(config.name, props.accountId, props.region),
@@ -101,17 +123,15 @@ export class PipelineStack extends TerraformStack {
     });
 
     // ── Event intake (issue 5): Backup events → rules → queue → starter → dispatcher ──
-    // The dispatcher's ARN is built from its name, so the starter's IAM grant is exact
-    // before (and independent of) the state machine resource.
+    // The dispatchers' ARNs are built from their names, so the starter's IAM grant is exact
+    // before (and independent of) the state machine resources, here and in other regions.
     const intake = new EventIntake(this, "event-intake", {
       name: config.name,
       accountId: props.accountId,
       region: props.region,
       config: intakeConfigOf(config),
       kmsKeyArn: this.kmsKeyArn,
-      dispatcherStateMachineArn: stateMachineArn(props.accountId, props.region, dispatcherStateMachineName(config.name)),
-      archiveBucketName: archiveBucketName(config.name, props.accountId, props.region),
-      placementCount,
+      dispatchers,
     });
     new TerraformOutput(this, "intake_queue_url", { value: intake.queue.url, description: "Queue of AWS Backup events waiting for the starter." });
     new TerraformOutput(this, "intake_dlq_url", { value: intake.deadLetterQueue.url, description: "Events that could not be delivered or started; inspect and redrive." });

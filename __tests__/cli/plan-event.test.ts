@@ -43,15 +43,32 @@ describe("backup-actions plan-event FILE", () => {
   });
 
   it("answers a copy job and a failed job (skip with its reason), exit 0", async () => {
-    const { code, stdout } = await run([fixturePath("copy-job-ebs.json")], { BACKUP_ACTIONS_CONFIG: configFile });
+    // copy-job-ebs.json arrives in us-west-2 (the source region) and copies into us-east-1.
+    const bothRegions = path.join(dir, "both-regions.json");
+    writeFileSync(
+      bothRegions,
+      JSON.stringify({
+        accounts: [{ id: "111111111111", regions: ["us-west-2", "us-east-1"] }],
+        backupVaults: ["Default"],
+        tags: { project: "backup-actions" },
+        stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1" },
+      }),
+    );
+    const { code, stdout } = await run([fixturePath("copy-job-ebs.json")], { BACKUP_ACTIONS_CONFIG: bothRegions });
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({
+    const plan = JSON.parse(stdout);
+    expect(Object.keys(plan)).toEqual(["action", "workflow", "executionName", "recoveryPointArn", "reason"]);
+    expect(plan).toEqual({
       action: "export",
       workflow: "ebs",
       executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
-      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change',
+      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
     });
+    // Only us-east-1 deployed: the event arrives in us-west-2, where nothing receives it.
+    const eastOnly = await run([fixturePath("copy-job-ebs.json")], env);
+    expect(JSON.parse(eastOnly.stdout)).toMatchObject({ action: "skip", recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123" });
+    expect(JSON.parse(eastOnly.stdout).reason).toMatch(/^the event reached 111111111111\/us-west-2, where the config deploys no pipeline \(regions: us-east-1\)/);
     const failed = await run([fixturePath("doc-backup-job-failed.json")], env);
     expect(failed.code).toBe(0);
     expect(JSON.parse(failed.stdout)).toEqual({ action: "skip", workflow: null, executionName: null, recoveryPointArn: null, reason: 'state is "FAILED", not "COMPLETED"' });

@@ -83,7 +83,7 @@ describe("classifyEvent: exports, one per resource type", () => {
       workflow: "ebs",
       executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
-      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change',
+      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
     });
   });
 
@@ -117,6 +117,87 @@ describe("classifyEvent: exports, one per resource type", () => {
     const before = JSON.stringify(event);
     expect(classifyEvent(event, config)).toEqual(classifyEvent(loadEvent("copy-job-ebs.json"), config));
     expect(JSON.stringify(event)).toBe(before);
+  });
+});
+
+describe("classifyEvent: copy jobs across regions and accounts (ADR 0006)", () => {
+  // copy-job-ebs.json: delivered in 111111111111/us-west-2 (the source), copied into Default in us-east-1.
+  const copy = () => loadEvent("copy-job-ebs.json");
+  const copyArn = "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123";
+  const copyName = "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe";
+  const base = 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change';
+
+  it("a copy within one region: exported where it arrived", () => {
+    const event = copy();
+    event.region = "us-east-1";
+    event.detail.sourceBackupVaultArn = "arn:aws:backup:us-east-1:111111111111:backup-vault:primary";
+    expect(classifyEvent(event, config)).toEqual({ action: "export", workflow: "ebs", executionName: copyName, recoveryPointArn: copyArn, reason: base });
+  });
+
+  it("a copy into another deployed region of the same account: that region's pipeline exports it, under the same execution name", () => {
+    const analysis = analyzeEvent(copy(), config);
+    expect(analysis.plan).toEqual({
+      action: "export",
+      workflow: "ebs",
+      executionName: copyName,
+      recoveryPointArn: copyArn,
+      reason: `${base}; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it`,
+    });
+    expect(analysis.recoveryPoint).toMatchObject({ account: "111111111111", region: "us-east-1", vault: "Default" });
+    // The starter in us-west-2 passes itself as the receiver: the same answer.
+    expect(analyzeEvent(copy(), config, { account: "111111111111", region: "us-west-2" })).toEqual(analysis);
+  });
+
+  it("the same copy event forwarded to the destination region's pipeline: the same plan (so the same execution input)", () => {
+    expect(analyzeEvent(copy(), config, { account: "111111111111", region: "us-east-1" })).toEqual(analyzeEvent(copy(), config));
+  });
+
+  it("a copy delivered in a region without a pipeline: nothing receives it", () => {
+    const eastOnly = eventsConfig({ accounts: [{ id: "111111111111", regions: ["us-east-1"] }] });
+    expect(classifyEvent(copy(), eastOnly)).toEqual(
+      skip(
+        "the event reached 111111111111/us-west-2, where the config deploys no pipeline (regions: us-east-1), so nothing receives it: " +
+          "AWS Backup sends a copy job's events to the source region; deploy a pipeline there or forward the event to the event bus of us-east-1",
+        copyArn,
+      ),
+    );
+  });
+
+  it("a copy into another account (both deployed): skipped where it arrives, because the destination account never sees the event", () => {
+    const twoAccounts = eventsConfig({ accounts: [{ id: "111111111111", regions: ["us-west-2"] }, { id: "222222222222", regions: ["us-east-1"] }] });
+    const event = copy();
+    event.detail.destinationBackupVaultArn = "arn:aws:backup:us-east-1:222222222222:backup-vault:Default";
+    expect(classifyEvent(event, twoAccounts)).toEqual(
+      skip(
+        "the copy is in account 222222222222 but its event reached account 111111111111: AWS Backup sends a copy job's events to the account that runs the copy job, " +
+          "and a pipeline exports only its own account's recovery points, so no pipeline exports this copy unless the event is forwarded to an event bus of account 222222222222",
+        copyArn,
+      ),
+    );
+    // Forwarded to the destination account's event bus, its pipeline exports it.
+    expect(classifyEvent(event, twoAccounts, { account: "222222222222", region: "us-east-1" })).toMatchObject({ action: "export", executionName: copyName, reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (222222222222/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it' });
+  });
+
+  it("a copy into an account the config does not deploy", () => {
+    const event = copy();
+    event.detail.destinationBackupVaultArn = "arn:aws:backup:us-east-1:333333333333:backup-vault:Default";
+    expect(classifyEvent(event, config)).toEqual(skip("account 333333333333 is not deployed by the config (accounts: 111111111111)", copyArn));
+  });
+
+  it("a backup job event that reached another account's pipeline (forwarded): skipped, its own account's pipeline exports it", () => {
+    const twoAccounts = eventsConfig({ accounts: [{ id: "111111111111", regions: ["us-east-1"] }, { id: "222222222222", regions: ["us-east-1"] }] });
+    expect(classifyEvent(loadEvent("backup-job-ebs.json"), twoAccounts, { account: "222222222222", region: "us-east-1" })).toEqual(
+      skip(
+        "the recovery point is in account 111111111111 but its event reached account 222222222222: a pipeline exports only its own account's recovery points (account 111111111111's pipeline receives this event on its own bus)",
+        "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
+      ),
+    );
+  });
+
+  it("a copy event without its envelope account", () => {
+    const event = copy();
+    delete event.account;
+    expect(classifyEvent(event, config)).toEqual(skip("account is missing, not a string", copyArn));
   });
 });
 

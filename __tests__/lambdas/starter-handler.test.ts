@@ -8,9 +8,13 @@ const INTAKE = JSON.stringify({
   backupVaults: ["Default"],
   exports: { ebs: true, rds: true, aurora: true, dynamodb: true },
 });
-const ARN = "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher";
-
-const DEST_ENV = { ARCHIVE_BUCKET: "backup-actions-archive-111111111111-us-east-1", PLACEMENT_COUNT: "2" };
+const DISPATCHERS = JSON.stringify({
+  account: "111111111111",
+  region: "us-east-1",
+  dispatchers: {
+    "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher", archiveBucket: "backup-actions-archive-111111111111-us-east-1", placementCount: 2 },
+  },
+});
 
 function loadHandler(env: Record<string, string | undefined>) {
   const saved = { ...process.env };
@@ -28,22 +32,28 @@ function loadHandler(env: Record<string, string | undefined>) {
 }
 
 describe("starter handler (cold start)", () => {
-  it("refuses to start without the dispatcher ARN", () => {
-    expect(() => loadHandler({ DISPATCHER_STATE_MACHINE_ARN: undefined, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, ...DEST_ENV })).toThrow("DISPATCHER_STATE_MACHINE_ARN is not set");
+  it("refuses to start without its dispatcher routes", () => {
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: undefined, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow("BACKUP_ACTIONS_DISPATCHERS is not set");
   });
 
-  it("refuses to start without its archive bucket or with a bad placement count", () => {
-    expect(() => loadHandler({ DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, ...DEST_ENV, ARCHIVE_BUCKET: undefined })).toThrow("ARCHIVE_BUCKET is not set");
-    expect(() => loadHandler({ DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, ...DEST_ENV, PLACEMENT_COUNT: "0" })).toThrow("PLACEMENT_COUNT must be a positive integer");
+  it("refuses routes that do not match the intake config (a bad placement count, another region)", () => {
+    const routes = JSON.parse(DISPATCHERS);
+    routes.dispatchers["us-east-1"].placementCount = 0;
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: JSON.stringify(routes), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
+      /^BACKUP_ACTIONS_DISPATCHERS is invalid: dispatchers\.us-east-1\.placementCount: /,
+    );
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS.replaceAll("us-east-1", "us-west-2"), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
+      "BACKUP_ACTIONS_DISPATCHERS is invalid: dispatchers cover us-west-2, the config deploys us-east-1",
+    );
   });
 
   it("refuses a bad intake config, naming the problem", () => {
-    expect(() => loadHandler({ DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: undefined, ...DEST_ENV })).toThrow("BACKUP_ACTIONS_INTAKE_CONFIG is not set");
-    expect(() => loadHandler({ DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: "{}", ...DEST_ENV })).toThrow(/BACKUP_ACTIONS_INTAKE_CONFIG is invalid: accounts: /);
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: undefined })).toThrow("BACKUP_ACTIONS_INTAKE_CONFIG is not set");
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: "{}" })).toThrow(/BACKUP_ACTIONS_INTAKE_CONFIG is invalid: accounts: /);
   });
 
   it("handles a batch of events it skips without calling AWS", async () => {
-    const { handler } = loadHandler({ DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, ...DEST_ENV });
+    const { handler } = loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE });
     const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
       const result = await handler({ Records: [{ messageId: "m1", body: JSON.stringify(loadEvent("doc-backup-job-failed.json")) }] });
@@ -63,7 +73,7 @@ describe("the bundled starter (what Lambda runs)", () => {
         .then((r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"));
     `;
     const run = spawnSync(process.execPath, ["-e", script, JSON.stringify(loadEvent("doc-copy-job-running.json"))], {
-      env: { ...process.env, DISPATCHER_STATE_MACHINE_ARN: ARN, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, ...DEST_ENV, AWS_REGION: "us-east-1" },
+      env: { ...process.env, BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, AWS_REGION: "us-east-1" },
       encoding: "utf8",
     });
     expect(run.status).toBe(0);

@@ -2,7 +2,14 @@ import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { intakeConfigOf } from "../../core/intake-config";
 import { EventIntake, intakeResourceTypes } from "../../stacks/constructs/event-intake";
+import { checkStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
+
+const ROUTES = {
+  account: "111111111111",
+  region: "us-east-1",
+  dispatchers: { "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-east-1", placementCount: 2 } },
+};
 
 /** The logical id of the one entry whose id starts with `prefix`. */
 /** The starter function (the pipeline stack has other Lambdas too). */
@@ -135,13 +142,24 @@ describe("event intake in the pipeline stack", () => {
     });
   });
 
-  it("the starter: Node.js 20 arm64, its code hash, the dispatcher ARN and the intake config in its environment", () => {
+  it("the starter: Node.js 20 arm64, its code hash, the dispatcher routes and the intake config in its environment", () => {
     const fn = starterOf(out);
     expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs20.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
     expect(fn.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(fn.environment.variables.DISPATCHER_STATE_MACHINE_ARN).toBe("arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher");
-    expect(fn.environment.variables.ARCHIVE_BUCKET).toBe("backup-actions-archive-111111111111-us-east-1");
-    expect(fn.environment.variables.PLACEMENT_COUNT).toBe("2");
+    expect(Object.keys(fn.environment.variables).sort()).toEqual(
+      ["BACKUP_ACTIONS_DISPATCHERS", "BACKUP_ACTIONS_INTAKE_CONFIG", "NODE_OPTIONS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"],
+    );
+    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({
+      account: "111111111111",
+      region: "us-east-1",
+      dispatchers: {
+        "us-east-1": {
+          stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher",
+          archiveBucket: "backup-actions-archive-111111111111-us-east-1",
+          placementCount: 2,
+        },
+      },
+    });
     expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_INTAKE_CONFIG)).toEqual({
       accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
       backupVaults: ["Default", "archive"],
@@ -150,7 +168,7 @@ describe("event intake in the pipeline stack", () => {
     expect(out.resources("aws_cloudwatch_log_group")[Object.keys(out.resources("aws_cloudwatch_log_group")).find((k) => k.includes("starter"))!]).toEqual({ name: "/aws/lambda/backup-actions-starter", retention_in_days: 365, kms_key_id: keyArn });
   });
 
-  it("the starter's IAM statements: exactly its queue, the key, StartExecution on exactly the dispatcher", () => {
+  it("the starter's IAM statements: exactly its queue, the key, StartExecution on exactly the dispatcher (one region deployed)", () => {
     const policy = docs[idOf(docs, "event-intake_starter_policy_")];
     const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "event-intake_starter_log-group_");
     expect(policy.statement).toEqual([
@@ -158,13 +176,72 @@ describe("event intake in the pipeline stack", () => {
       { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
       { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [`\${aws_sqs_queue.${queueId}.arn}`] },
       { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [keyArn] },
-      { sid: "StartDispatcher", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"] },
+      { sid: "StartDispatchers", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"] },
     ]);
   });
 
   it("exposes the queue and DLQ URLs as outputs", () => {
     expect(out.tf.output.intake_queue_url.value).toBe(`\${aws_sqs_queue.${queueId}.url}`);
     expect(out.tf.output.intake_dlq_url.value).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
+  });
+});
+
+describe("event intake of an account deployed in several regions (copy jobs, ADR 0006)", () => {
+  // Account 111111111111 in three regions, a second account in one: each starter may start
+  // the dispatchers of its own account's regions, and nothing else.
+  const config = testConfig({
+    name: "ba",
+    accounts: [
+      { id: "111111111111", regions: ["us-west-2", "us-east-1", "eu-west-1"] },
+      { id: "222222222222", regions: ["us-east-1"], network: { vpcCidr: "10.43.0.0/16", azCount: 3 } },
+    ],
+  });
+  const stacks = compose(config);
+  const pipelineOf = (name: string) => synth(stacks.pipelines.find((p) => p.node.id === name)!);
+  const west = pipelineOf("pipeline-111111111111-us-west-2");
+  const statementOf = (o: ReturnType<typeof synth>) => {
+    const docs = o.tf.data.aws_iam_policy_document;
+    return docs[idOf(docs, "event-intake_starter_policy_")].statement.find((st: any) => st.sid === "StartDispatchers");
+  };
+
+  it("the starter in us-west-2 may start exactly the dispatchers of us-west-2, us-east-1 and eu-west-1 of its account", () => {
+    expect(statementOf(west)).toEqual({
+      sid: "StartDispatchers",
+      actions: ["states:StartExecution"],
+      resources: [
+        "arn:aws:states:us-west-2:111111111111:stateMachine:ba-dispatcher",
+        "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
+        "arn:aws:states:eu-west-1:111111111111:stateMachine:ba-dispatcher",
+      ],
+    });
+    // The ARNs are the names the pipelines of those regions give their dispatchers.
+    const east = pipelineOf("pipeline-111111111111-us-east-1");
+    expect(Object.values<any>(east.resources("aws_sfn_state_machine")).map((m) => m.name)).toContain("ba-dispatcher");
+    expect(statementOf(east).resources).toEqual(statementOf(west).resources);
+  });
+
+  it("its environment carries its own account and region and, per region, the dispatcher, archive bucket and placement count", () => {
+    expect(JSON.parse(starterOf(west).environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({
+      account: "111111111111",
+      region: "us-west-2",
+      dispatchers: {
+        "us-west-2": { stateMachineArn: "arn:aws:states:us-west-2:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-west-2", placementCount: 2 },
+        "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-east-1", placementCount: 2 },
+        "eu-west-1": { stateMachineArn: "arn:aws:states:eu-west-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-eu-west-1", placementCount: 2 },
+      },
+    });
+  });
+
+  it("another account's starter gets only its own account's dispatcher, with that account's placement count", () => {
+    const other = pipelineOf("pipeline-222222222222-us-east-1");
+    expect(statementOf(other).resources).toEqual(["arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher"]);
+    expect(JSON.parse(starterOf(other).environment.variables.BACKUP_ACTIONS_DISPATCHERS).dispatchers).toEqual({
+      "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-222222222222-us-east-1", placementCount: 3 },
+    });
+  });
+
+  it("every stack passes the security baseline", () => {
+    expect(() => checkStacks(stacks)).not.toThrow();
   });
 });
 
@@ -227,11 +304,25 @@ describe("switched-off types", () => {
           accountId: "111111111111",
           region: "us-east-1",
           config,
-          archiveBucketName: "ba-archive-111111111111-us-east-1",
-          placementCount: 2,
           kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
-          dispatcherStateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
+          dispatchers: ROUTES,
         }),
     ).toThrow("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
+  });
+
+  it("routes for another pipeline: the intake refuses to build", () => {
+    const stack = new TerraformStack(Testing.app(), "t");
+    new AwsProvider(stack, "aws", { region: "us-west-2" });
+    expect(
+      () =>
+        new EventIntake(stack, "intake", {
+          name: "ba",
+          accountId: "111111111111",
+          region: "us-west-2",
+          config: intakeConfigOf(testConfig()),
+          kmsKeyArn: "arn:aws:kms:us-west-2:111111111111:key/12345678-1234-1234-1234-123456789012",
+          dispatchers: ROUTES,
+        }),
+    ).toThrow("event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2");
   });
 });

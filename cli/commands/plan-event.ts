@@ -4,6 +4,9 @@
  * on stdout and exits 0 whether the answer is export or skip. A missing file, a file
  * that is not JSON or an invalid config exit 1 with the problem on stderr; wrong usage
  * exits 2. Config: BACKUP_ACTIONS_CONFIG (default config/default.json).
+ *
+ * The answer is that of the pipeline the event reaches without forwarding: the one in the
+ * event's own `account` and `region` (for a copy job, the source's; ADR 0006).
  */
 import { readFile } from "node:fs/promises";
 import { ConfigError, configPath, loadConfig } from "../../config/load";

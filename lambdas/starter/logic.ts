@@ -5,26 +5,30 @@
  * Per record:
  * - body not JSON, or the event is not for us (skip) → logged with the reason and
  *   dropped: retrying would never change the answer, so it is not a batch failure;
- * - export → StartExecution named after the recovery point ARN; `ExecutionAlreadyExists`
- *   means a duplicate delivery of something already started: success;
+ * - export → StartExecution named after the recovery point ARN, on the dispatcher of the
+ *   region where the recovery point is: this region's, or for a copy job into another
+ *   region of the account (whose event arrives here, in the source region), that
+ *   region's (ADR 0006); `ExecutionAlreadyExists` means a duplicate delivery of something
+ *   already started, in either region: success;
  * - any other error (throttling, 5xx, access denied) → the record's messageId goes into
  *   `batchItemFailures`, SQS redelivers it, and after the queue's maxReceiveCount it
  *   lands in the DLQ. The other records of the batch are not retried.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { DispatcherRoutes } from "../../core/dispatcher-routes";
 import { analyzeEvent } from "../../core/events";
-import { Destination, executionInputOf } from "../../core/execution-input";
+import { executionInputOf } from "../../core/execution-input";
 import type { IntakeConfig } from "../../core/intake-config";
 import { shortIdOf } from "../../core/execution-name";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs";
 
 export interface StarterDeps {
-  readonly sfn: SFNClient;
-  readonly stateMachineArn: string;
+  /** A Step Functions client for a region (the handler builds one per region, once). */
+  readonly sfnFor: (region: string) => SFNClient;
+  /** This starter's account and region, and the dispatcher of each region of the account. */
+  readonly routes: DispatcherRoutes;
   readonly config: IntakeConfig;
-  /** This pipeline's archive bucket and number of placements. */
-  readonly destination: Destination;
   readonly logger: Logger;
 }
 
@@ -54,7 +58,8 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
       return "skipped";
     }
 
-    const classification = analyzeEvent(body, deps.config);
+    const { routes } = deps;
+    const classification = analyzeEvent(body, deps.config, { account: routes.account, region: routes.region });
     const { plan } = classification;
     if (plan.recoveryPointArn) logger.appendKeys({ recoveryPointId: shortIdOf(plan.recoveryPointArn), recoveryPointArn: plan.recoveryPointArn });
     if (plan.action === "skip") {
@@ -62,11 +67,19 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
       return "skipped";
     }
 
-    const input = executionInputOf(classification, deps.destination);
-    logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName });
+    // The classifier exports only recovery points of this account in a deployed region,
+    // and the routes cover exactly those regions (checked at cold start).
+    const region = classification.recoveryPoint!.region;
+    const dispatcher = routes.dispatchers[region];
+    if (!dispatcher) {
+      logger.error("no dispatcher for the recovery point's region; the message will be retried", { region, regions: Object.keys(routes.dispatchers) });
+      return "failed";
+    }
+    const input = executionInputOf(classification, { archiveBucket: dispatcher.archiveBucket, placementCount: dispatcher.placementCount });
+    logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName, region });
     try {
-      const out = await deps.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: plan.executionName!, input: JSON.stringify(input) }),
+      const out = await deps.sfnFor(region).send(
+        new StartExecutionCommand({ stateMachineArn: dispatcher.stateMachineArn, name: plan.executionName!, input: JSON.stringify(input) }),
       );
       logger.info("started the dispatcher", { workflow: plan.workflow, executionArn: out.executionArn });
       return "started";

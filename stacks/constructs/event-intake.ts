@@ -1,6 +1,7 @@
 /**
  * Event intake: AWS Backup events → EventBridge rules → encrypted SQS queue (with a DLQ)
- * → the starter Lambda, which starts the dispatcher state machine.
+ * → the starter Lambda, which starts the dispatcher state machine: this region's, or for a
+ * copy job into another region of the account, that region's (ADR 0006).
  *
  * Two rules, one per detail-type, because the vault is in a different place in each:
  * - `Backup Job State Change`: `detail.backupVaultName` is one of the watched vaults;
@@ -23,11 +24,9 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { Construct } from "constructs";
 import { BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE, EVENT_SOURCE } from "../../core/events";
+import { DISPATCHERS_ENV, DispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, IntakeConfig } from "../../core/intake-config";
 import { LambdaFunction } from "./lambda-function";
-
-/** The starter's environment variable for the dispatcher (lambdas/starter/handler.ts reads it). */
-export const DISPATCHER_ARN_ENV = "DISPATCHER_STATE_MACHINE_ARN";
 
 export interface EventIntakeProps {
   /** config.name: prefix of every resource name. */
@@ -38,12 +37,12 @@ export interface EventIntakeProps {
   readonly config: IntakeConfig;
   /** Encrypts the queues and the starter's log group. */
   readonly kmsKeyArn: string;
-  /** The starter may start exactly this state machine. */
-  readonly dispatcherStateMachineArn: string;
-  /** This pipeline's archive bucket (the starter puts each export's location in the input). */
-  readonly archiveBucketName: string;
-  /** Number of AZ placements (job queues) the EBS workflow can use. */
-  readonly placementCount: number;
+  /**
+   * The dispatchers the starter may start, exactly these: this region's and those of the
+   * account's other deployed regions (a copy job's event arrives in its source region),
+   * each with its archive bucket and placement count (the execution input names them).
+   */
+  readonly dispatchers: DispatcherRoutes;
   /** Seconds. @default 30 */
   readonly starterTimeout?: number;
   /** @default 256 */
@@ -114,6 +113,11 @@ export class EventIntake extends Construct {
       throw new Error("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
     }
     if (maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`event intake: maxConcurrency must be from 2 to 1000 (got ${maxConcurrency})`);
+    const { dispatchers } = props;
+    if (dispatchers.account !== props.accountId || dispatchers.region !== props.region || !(props.region in dispatchers.dispatchers)) {
+      throw new Error(`event intake: the dispatcher routes are for ${dispatchers.account}/${dispatchers.region}, not this pipeline's ${props.accountId}/${props.region}`);
+    }
+    const dispatcherArns = Object.values(dispatchers.dispatchers).map((d) => d.stateMachineArn);
 
     // ── build ──
     this.deadLetterQueue = new SqsQueue(this, "dlq", {
@@ -160,15 +164,13 @@ export class EventIntake extends Construct {
       memorySize: starterMemorySize,
       logRetentionDays: props.logRetentionDays,
       environment: {
-        [DISPATCHER_ARN_ENV]: props.dispatcherStateMachineArn,
         [INTAKE_CONFIG_ENV]: JSON.stringify(props.config),
-        ARCHIVE_BUCKET: props.archiveBucketName,
-        PLACEMENT_COUNT: String(props.placementCount),
+        [DISPATCHERS_ENV]: JSON.stringify(dispatchers),
       },
       statements: [
         { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [this.queue.arn] },
         { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [props.kmsKeyArn] },
-        { sid: "StartDispatcher", actions: ["states:StartExecution"], resources: [props.dispatcherStateMachineArn] },
+        { sid: "StartDispatchers", actions: ["states:StartExecution"], resources: dispatcherArns },
       ],
     });
 
