@@ -19,7 +19,7 @@ import { withRetryStrategy } from "../../testing/batch-retry";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { intakeConfigOf } from "../../core/intake-config";
-import { Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, REGION, resolverFor, writeArchive } from "../helpers/pipeline-bench";
+import { ACCOUNT, Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, REGION, resolverFor, writeArchive } from "../helpers/pipeline-bench";
 
 const batchOf = (bodies: string[], from: number): SqsEvent => ({
   Records: bodies.map((body, i) => ({ messageId: `msg-${from + i}`, body, attributes: { ApproximateReceiveCount: "1" } })),
@@ -71,10 +71,10 @@ describeWithPrereqs("the same event delivered 10 times, through the starter and 
       { step: "initialize", name: "runDispatcher" },
     );
     const deps: StarterDeps = {
-      sfn,
-      stateMachineArn,
+      sfnFor: () => sfn,
+      // The routes the pipeline stack writes, with the ARN of the machine moto holds.
+      routes: { account: ACCOUNT, region: REGION, dispatchers: { [REGION]: { stateMachineArn, archiveBucket: bench.archiveBucket, placementCount: 2 } } },
       config: intakeConfigOf(bench.config),
-      destination: { archiveBucket: bench.archiveBucket, placementCount: 2 },
       logger: new Logger({ serviceName: "duplicates-test", logLevel: "CRITICAL" }),
     };
     const body = JSON.stringify(rp.event);
