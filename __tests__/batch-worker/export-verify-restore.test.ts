@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
@@ -77,6 +77,12 @@ describeWithPrereqs("export-volume -> verify -> restore on every disk fixture (m
       expect(manifest.items.map((i) => i.name).sort()).toEqual(fx.volumes.map((v) => v.name).sort());
       expect(manifest.tools.tar).toMatch(/GNU tar/);
       expect(await incompleteUploads(bucket, client)).toEqual([]);
+      // every object's recorded checksum is the one S3 (moto) reports for it
+      for (const it of manifest.items.filter((i) => i.kind !== "skipped")) {
+        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `ebs/${name}/${it.key}`, ChecksumMode: "ENABLED" }));
+        expect({ item: it.name, checksum: it.s3ChecksumSHA256 }).toEqual({ item: it.name, checksum: head.ChecksumSHA256 });
+        expect(it.s3ChecksumSHA256).toMatch(new RegExp(`^[A-Za-z0-9+/]{43}=-${it.parts}$`));
+      }
 
       const report = await verifyExport(store);
       expect(report.items.filter((i) => !i.ok)).toEqual([]);
