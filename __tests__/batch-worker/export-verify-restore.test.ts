@@ -18,6 +18,13 @@ async function sha256Range(file: string, start: number, size: number): Promise<s
   return h.digest("hex");
 }
 
+/** S3's composite checksum of `data` cut into parts of `partSize`, computed here from the bytes alone. */
+function composite(data: Buffer, partSize: number): string {
+  const digests: Buffer[] = [];
+  for (let off = 0; off < data.length; off += partSize) digests.push(createHash("sha256").update(data.subarray(off, off + partSize)).digest());
+  return `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-${digests.length}`;
+}
+
 async function sha256File(file: string): Promise<string> {
   return sha256Range(file, 0, (await fs.stat(file)).size);
 }
@@ -112,6 +119,8 @@ describeWithPrereqs("export-volume -> verify -> restore on every disk fixture (m
       const bad = report.items.find((i) => i.name === item.name)!;
       expect(bad.ok).toBe(false);
       expect(bad.problems.join("\n")).toMatch(/SHA-256 [0-9a-f]{64}, manifest says/);
+      // the S3 checksum recomputed from the bytes read (parts of the recorded size) differs too
+      expect(bad.problems).toContainEqual(`S3 checksum ${composite(body, item.partSize!)} (parts of ${item.partSize} bytes), manifest says ${item.s3ChecksumSHA256}`);
       await expect(restoreExport({ store, to: path.join(work, "corrupt") })).rejects.toThrow(/FAILED/);
     } finally {
       await fx.cleanup();
