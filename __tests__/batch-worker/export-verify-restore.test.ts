@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
@@ -16,6 +16,13 @@ async function sha256Range(file: string, start: number, size: number): Promise<s
   const h = createHash("sha256");
   if (size > 0) for await (const c of createReadStream(file, { start, end: start + size - 1 })) h.update(c as Buffer);
   return h.digest("hex");
+}
+
+/** S3's composite checksum of `data` cut into parts of `partSize`, computed here from the bytes alone. */
+function composite(data: Buffer, partSize: number): string {
+  const digests: Buffer[] = [];
+  for (let off = 0; off < data.length; off += partSize) digests.push(createHash("sha256").update(data.subarray(off, off + partSize)).digest());
+  return `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-${digests.length}`;
 }
 
 async function sha256File(file: string): Promise<string> {
@@ -77,6 +84,12 @@ describeWithPrereqs("export-volume -> verify -> restore on every disk fixture (m
       expect(manifest.items.map((i) => i.name).sort()).toEqual(fx.volumes.map((v) => v.name).sort());
       expect(manifest.tools.tar).toMatch(/GNU tar/);
       expect(await incompleteUploads(bucket, client)).toEqual([]);
+      // every object's recorded checksum is the one S3 (moto) reports for it
+      for (const it of manifest.items.filter((i) => i.kind !== "skipped")) {
+        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `ebs/${name}/${it.key}`, ChecksumMode: "ENABLED" }));
+        expect({ item: it.name, checksum: it.s3ChecksumSHA256 }).toEqual({ item: it.name, checksum: head.ChecksumSHA256 });
+        expect(it.s3ChecksumSHA256).toMatch(new RegExp(`^[A-Za-z0-9+/]{43}=-${it.parts}$`));
+      }
 
       const report = await verifyExport(store);
       expect(report.items.filter((i) => !i.ok)).toEqual([]);
@@ -106,6 +119,8 @@ describeWithPrereqs("export-volume -> verify -> restore on every disk fixture (m
       const bad = report.items.find((i) => i.name === item.name)!;
       expect(bad.ok).toBe(false);
       expect(bad.problems.join("\n")).toMatch(/SHA-256 [0-9a-f]{64}, manifest says/);
+      // the S3 checksum recomputed from the bytes read (parts of the recorded size) differs too
+      expect(bad.problems).toContainEqual(`S3 checksum ${composite(body, item.partSize!)} (parts of ${item.partSize} bytes), manifest says ${item.s3ChecksumSHA256}`);
       await expect(restoreExport({ store, to: path.join(work, "corrupt") })).rejects.toThrow(/FAILED/);
     } finally {
       await fx.cleanup();

@@ -1,5 +1,6 @@
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -18,6 +19,13 @@ import { chunks, describeWithPrereqs, incompleteUploads, motoMissing, newBucket 
 
 const sha256 = (b: Buffer, enc: "hex" | "base64" = "hex") => createHash("sha256").update(b).digest(enc);
 const bytesOf = (body: PartBody) => (Buffer.isBuffer(body) ? body : readFileSync(body.path));
+
+/** S3's composite checksum of `data` cut into parts of `partSize`, computed here from the bytes alone. */
+function composite(data: Buffer, partSize: number): string {
+  const digests: Buffer[] = [];
+  for (let off = 0; off < data.length; off += partSize) digests.push(createHash("sha256").update(data.subarray(off, off + partSize)).digest());
+  return `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-${digests.length}`;
+}
 
 /** Wraps a store to observe (and optionally fail) part uploads. */
 function instrument(store: ObjectStore, failPart?: number) {
@@ -69,15 +77,18 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     }
     const r = await uploadStream(source(), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 });
 
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), parts: 6, spooled: false });
+    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 8 * MIB), parts: 6, spooled: false });
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(stats.maxInFlight).toBe(2);
     // memory: never more than (concurrency + 1) parts read ahead of what was uploaded (+ one chunk)
     expect(maxAhead).toBeLessThanOrEqual(3 * 8 * MIB + 1 * MIB);
     for (const p of stats.parts) expect(p.sha).toBe(p.actualSha);
     expect(stats.parts.map((p) => p.bytes).sort((a, b) => a - b)).toEqual([5, 8, 8, 8, 8, 8].map((m) => m * MIB));
-    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "ok/x.bin" }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "ok/x.bin", ChecksumMode: "ENABLED" }));
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
+    // the checksum the manifest records is the one S3 (here moto) computed from the parts it stored
+    expect(got.ChecksumSHA256).toBe(r.s3ChecksumSHA256);
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "ok/x.bin", ChecksumMode: "ENABLED" }))).ChecksumSHA256).toBe(r.s3ChecksumSHA256);
     expect(await incompleteUploads(bucket, client)).toEqual([]);
   });
 
@@ -86,16 +97,17 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     const spoolDir = mkdtempSync(path.join(os.tmpdir(), "spool-test-"));
     const { wrapped, stats } = instrument(new S3Store(client, bucket, "spool/"));
     const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), parts: 4, spooled: true });
+    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 6 * MIB), parts: 4, spooled: true });
     for (const p of stats.parts) expect(p.sha).toBe(p.actualSha);
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "spool/x.bin" }));
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
     expect(readdirSync(spoolDir)).toEqual([]);
 
-    // the file sink takes spooled parts too
+    // the file sink takes spooled parts too, and records the same composite checksum as S3
     const dir = mkdtempSync(path.join(os.tmpdir(), "filestore-test-"));
-    await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
+    const f = await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
     expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
+    expect(f.s3ChecksumSHA256).toBe(r.s3ChecksumSHA256);
     expect(readdirSync(dir)).toEqual(["x.bin"]);
     rmSync(dir, { recursive: true, force: true });
     rmSync(spoolDir, { recursive: true, force: true });
@@ -139,9 +151,41 @@ describe("uploadStream with S3 rejecting a part checksum (fault injection)", () 
     await expect(
       uploadStream(chunks(data, MIB), new S3Store(client, "b", "p/"), "k", { partSize: 8 * MIB, concurrency: 2 }),
     ).rejects.toMatchObject({ name: "BadDigest" });
-    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({ ChecksumAlgorithm: "SHA256", Key: "p/k" });
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({ ChecksumAlgorithm: "SHA256", ChecksumType: "COMPOSITE", Key: "p/k" });
     expect(s3.commandCalls(UploadPartCommand)[0].args[0].input).toMatchObject({ ChecksumAlgorithm: "SHA256", ChecksumSHA256: sha256(data, "base64") });
     expect(s3.commandCalls(AbortMultipartUploadCommand)[0].args[0].input).toEqual({ Bucket: "b", Key: "p/k", UploadId: "u1" });
+    s3.restore();
+  });
+});
+
+describe("CompleteMultipartUpload's checksum (fault injection)", () => {
+  // moto 5.2 answers CompleteMultipartUpload without a checksum; real S3 answers the composite of
+  // the parts it stored. A mock is the only way to make it disagree with what was sent.
+  const data = randomBytes(20 * MIB);
+  const upload = (answer: string) => {
+    const s3 = mockClient(S3Client);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "u1" });
+    s3.on(UploadPartCommand).callsFake((input: { ChecksumSHA256?: string; PartNumber?: number }) => ({ ETag: `"e${input.PartNumber}"`, ChecksumSHA256: input.ChecksumSHA256 }));
+    s3.on(CompleteMultipartUploadCommand).resolves({ ChecksumSHA256: answer, ChecksumType: "COMPOSITE" });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const run = uploadStream(chunks(data, MIB), new S3Store(new S3Client({ region: "us-east-1" }), "b", "p/"), "k", { partSize: 8 * MIB, concurrency: 2 });
+    return { s3, run };
+  };
+
+  it("an answer that matches the parts sent is recorded", async () => {
+    const { s3, run } = upload(composite(data, 8 * MIB));
+    await expect(run).resolves.toMatchObject({ s3ChecksumSHA256: composite(data, 8 * MIB), parts: 3 });
+    // the parts were completed in order with the checksums they were sent with
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.MultipartUpload!.Parts!.map((p) => p.ChecksumSHA256)).toEqual(
+      [0, 1, 2].map((i) => sha256(data.subarray(i * 8 * MIB, (i + 1) * 8 * MIB), "base64")),
+    );
+    s3.restore();
+  });
+
+  it("an answer with another checksum fails the upload, naming both", async () => {
+    const other = composite(randomBytes(20 * MIB), 8 * MIB);
+    const { s3, run } = upload(other);
+    await expect(run).rejects.toThrow(`p/k: CompleteMultipartUpload reports checksum ${other}, the 3 part(s) sent make ${composite(data, 8 * MIB)}`);
     s3.restore();
   });
 });

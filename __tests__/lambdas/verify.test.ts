@@ -1,6 +1,10 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash, randomBytes } from "node:crypto";
-import type { Manifest } from "../../batch-worker/src/manifest";
+import { Readable } from "node:stream";
+import type { Manifest, ManifestItem } from "../../batch-worker/src/manifest";
+import { MIB } from "../../batch-worker/src/part-size";
+import { makeS3Client, S3Store } from "../../batch-worker/src/store";
+import { uploadStream } from "../../batch-worker/src/upload";
 import { parseS3Url, verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
@@ -81,5 +85,78 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   it("fails a missing object and a manifest that does not parse", async () => {
     expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/lost/` })).reason).toBe("p1: object p1.tar.zst is missing");
     expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/bad/` })).reason).toMatch(/^manifest.json is not valid: /);
+  });
+
+  describe("S3 checksums recorded by the worker", () => {
+    // Archives written as the worker writes them: the worker's uploader (multipart, SHA-256 per part)
+    // and the composite checksum it records. moto reports composites on HeadObject as S3 does
+    // (the launcher's HeadObject patch, testing/moto/patches.py).
+    const worker = makeS3Client();
+    const partSize = 8 * MIB;
+    const original = randomBytes(12 * MIB); // two parts
+    const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+    const upload = (prefix: string, body: Buffer) =>
+      uploadStream(Readable.from([body]), new S3Store(worker, bucket, prefix), "p1.tar.zst", { partSize, concurrency: 2 });
+    async function archive(prefix: string): Promise<ManifestItem> {
+      const r = await upload(prefix, original);
+      const it = { ...item("p1", r.bytes), sha256: r.sha256, s3ChecksumSHA256: r.s3ChecksumSHA256, partSize, parts: r.parts };
+      await put(`${prefix}manifest.json`, manifest([it]));
+      return it;
+    }
+
+    it("passes an archive whose objects have the recorded checksums", async () => {
+      const it = await archive("good/");
+      expect(it.s3ChecksumSHA256).toMatch(/^[A-Za-z0-9+/]{43}=-2$/);
+      await expect(verifyArchive(s3, { archiveUrl: `s3://${bucket}/good/` })).resolves.toMatchObject({
+        verified: true,
+        bytes: original.length,
+        reason: "1 objects present with the manifest's sizes and S3 checksums",
+      });
+    });
+
+    it("fails an object rewritten with other bytes of the same length (a multipart upload like the worker's)", async () => {
+      const it = await archive("rewritten/");
+      const other = Buffer.from(original);
+      other[original.length - 1] ^= 0x01; // in the last part
+      const now = await upload("rewritten/", other);
+      expect(now.bytes).toBe(original.length);
+      expect(now.sha256).not.toBe(sha256(original));
+      const r = await verifyArchive(s3, { archiveUrl: `s3://${bucket}/rewritten/` });
+      expect(r).toMatchObject({
+        verified: false,
+        reason: `p1: object p1.tar.zst has S3 checksum ${now.s3ChecksumSHA256}, the manifest records ${it.s3ChecksumSHA256}: the object was rewritten after the export`,
+      });
+    });
+
+    it("fails an object rewritten by one PutObject with a SHA-256 checksum (the same length)", async () => {
+      const it = await archive("put-sha/");
+      const other = randomBytes(original.length);
+      await worker.send(new PutObjectCommand({ Bucket: bucket, Key: "put-sha/p1.tar.zst", Body: other, ChecksumAlgorithm: "SHA256" }));
+      const plain = createHash("sha256").update(other).digest("base64");
+      expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/put-sha/` })).reason).toBe(
+        `p1: object p1.tar.zst has S3 checksum ${plain}, the manifest records ${it.s3ChecksumSHA256}: the object was rewritten after the export`,
+      );
+    });
+
+    it("fails an object replaced by one uploaded without a checksum: S3 reports none", async () => {
+      const it = await archive("no-checksum/");
+      // makeS3Client sends checksums only when an operation requires them: this PutObject has none
+      await worker.send(new PutObjectCommand({ Bucket: bucket, Key: "no-checksum/p1.tar.zst", Body: randomBytes(original.length) }));
+      expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/no-checksum/` })).reason).toBe(
+        `p1: S3 reports no SHA-256 checksum for object p1.tar.zst, the manifest records ${it.s3ChecksumSHA256}: ` +
+          "the object was replaced after the export by one uploaded without it " +
+          "(or this role may not use kms:Decrypt on the archive key, which S3 requires to return checksums)",
+      );
+    });
+
+    it("checks only the items that record a checksum when a manifest mixes both", async () => {
+      const it = await archive("mixed/");
+      await put("mixed/p2.tar.zst", data);
+      await put("mixed/manifest.json", manifest([it, { ...item("p2"), key: "p2.tar.zst" }]));
+      await expect(verifyArchive(s3, { archiveUrl: `s3://${bucket}/mixed/` })).resolves.toMatchObject({
+        verified: true,
+        reason: "2 objects present with the manifest's sizes; 1 with the manifest's S3 checksum",
+      });
+    });
   });
 });

@@ -26,6 +26,17 @@ import {
   DescribeSecurityGroupRulesCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { createHash, randomBytes } from "node:crypto";
 import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
 import { LAUNCHER_PATH } from "../../testing/moto/bench-env";
 import { awsClientConfig } from "../../testing/moto/client-config";
@@ -160,6 +171,39 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: a, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: prefixList, Description: "to the prefix list" }] }] }));
     const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [a] }] }))).SecurityGroupRules!;
     expect(rules.filter((r) => r.ReferencedGroupInfo || r.PrefixListId).map((r) => r.Description).sort()).toEqual(["from b", "to the prefix list"]);
+  });
+
+  test("HeadObject reports a multipart object's composite checksum as S3 does: <base64>-<parts>, COMPOSITE (HeadObject checksum patch)", async () => {
+    // GIVEN an object completed from two parts uploaded with SHA-256 checksums
+    const s3 = new S3Client({ ...awsClientConfig(), requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+    const Bucket = `head-checksum-${randomBytes(4).toString("hex")}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+    const digests = parts.map((p) => createHash("sha256").update(p).digest());
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "mp", ChecksumAlgorithm: "SHA256" }));
+    const completed = [];
+    for (const [i, Body] of parts.entries()) {
+      const r = await s3.send(new UploadPartCommand({ Bucket, Key: "mp", UploadId, PartNumber: i + 1, Body, ChecksumSHA256: digests[i]!.toString("base64") }));
+      completed.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumSHA256: digests[i]!.toString("base64") });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: "mp", UploadId, MultipartUpload: { Parts: completed } }));
+    const composite = `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-2`;
+
+    // WHEN it is read with checksum mode on
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "mp", ChecksumMode: "ENABLED" }));
+    const get = await s3.send(new GetObjectCommand({ Bucket, Key: "mp", ChecksumMode: "ENABLED" }));
+    await get.Body!.transformToByteArray();
+
+    // THEN HeadObject answers what moto's own (unpatched) GetObject answers, which is S3's form
+    expect(get).toMatchObject({ ChecksumSHA256: composite, ChecksumType: "COMPOSITE" });
+    expect(head).toMatchObject({ ChecksumSHA256: composite, ChecksumType: "COMPOSITE" });
+    // and leaves alone what it did right: no checksum unless asked, a single PUT's plain SHA-256
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "mp" }))).ChecksumSHA256).toBeUndefined();
+    const body = randomBytes(100);
+    await s3.send(new PutObjectCommand({ Bucket, Key: "put", Body: body, ChecksumAlgorithm: "SHA256" }));
+    const plain = await s3.send(new HeadObjectCommand({ Bucket, Key: "put", ChecksumMode: "ENABLED" }));
+    expect(plain.ChecksumSHA256).toBe(createHash("sha256").update(body).digest("base64"));
+    s3.destroy();
   });
 
   test("moto runs Batch and Lambda without Docker", async () => {

@@ -156,6 +156,7 @@ async function exportOne(p: Planned, base: StreamOptions, progress: Progress, cl
     uncompressedBytes: r.uncompressedBytes,
     compressedBytes: r.compressedBytes,
     sha256: r.sha256,
+    s3ChecksumSHA256: r.s3ChecksumSHA256,
     files: r.files,
     partSize: base.partSize,
     parts: r.parts,

@@ -20,6 +20,7 @@ export interface StreamResult {
   uncompressedBytes: number;
   compressedBytes: number;
   sha256: string;
+  s3ChecksumSHA256: string;
   parts: number;
   files?: number;
 }
@@ -109,7 +110,7 @@ async function compressAndUpload(
   zstd: ChildProcess,
   extra: Promise<void>[],
   o: StreamOptions,
-): Promise<{ bytes: number; sha256: string; parts: number; stderr: Map<string, string> }> {
+): Promise<{ bytes: number; sha256: string; s3ChecksumSHA256: string; parts: number; stderr: Map<string, string> }> {
   const all = [...stages, { child: zstd, name: "zstd" }];
   const exits = all.map((s) => ({ ...s, ...exitOf(s.child, s.name, "claimLine" in s ? s.claimLine : undefined) }));
   const killAll = () => {
@@ -167,7 +168,14 @@ export async function tarToStore(dir: string, fsType: string, o: StreamOptions):
   const m = /Total bytes written: (\d+)/.exec(r.stderr.get("tar") ?? "");
   if (!m) throw new Error(`tar did not report its total (stderr: ${r.stderr.get("tar")})`);
   // tar lists "./" itself as a member: it is the root of the item, not a file in it
-  return { uncompressedBytes: Number(m[1]), compressedBytes: r.bytes, sha256: r.sha256, parts: r.parts, files: Math.max(files - 1, 0) };
+  return {
+    uncompressedBytes: Number(m[1]),
+    compressedBytes: r.bytes,
+    sha256: r.sha256,
+    s3ChecksumSHA256: r.s3ChecksumSHA256,
+    parts: r.parts,
+    files: Math.max(files - 1, 0),
+  };
 }
 
 const RAW_CHUNK = 4 * 1024 * 1024;
@@ -194,5 +202,5 @@ export async function rawToStore(device: string, size: number, o: StreamOptions)
     if (read !== size) throw new Error(`short read on ${device}: ${read} of ${size} bytes`);
   });
   const r = await compressAndUpload([], zstd, [readDone], o);
-  return { uncompressedBytes: read, compressedBytes: r.bytes, sha256: r.sha256, parts: r.parts };
+  return { uncompressedBytes: read, compressedBytes: r.bytes, sha256: r.sha256, s3ChecksumSHA256: r.s3ChecksumSHA256, parts: r.parts };
 }

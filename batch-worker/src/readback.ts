@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { CompositeSha256, parseS3Sha256 } from "./checksum";
 import { ManifestItem } from "./manifest";
 import { exitOf } from "./pipeline";
 import { ObjectStore } from "./store";
@@ -9,6 +10,12 @@ import { ObjectStore } from "./store";
 export interface ReadbackResult {
   compressedBytes: number;
   sha256: string;
+  /**
+   * The object's S3 checksum recomputed from the bytes read, in the form the manifest records it
+   * (composite from parts of the item's `partSize`, or plain base64); undefined when the manifest
+   * records none, or a composite without `partSize` (it cannot be recomputed then).
+   */
+  s3ChecksumSHA256?: string;
   decompressedBytes: number;
   /** Errors of the stages (download, zstd, consumer), in the order they happened. */
   errors: string[];
@@ -36,6 +43,7 @@ export async function readBack(
   onCompressedBytes?: (n: number) => void,
 ): Promise<ReadbackResult> {
   const hash = createHash("sha256");
+  const composite = recomputable(item) ? new CompositeSha256(item.partSize!) : undefined;
   let compressed = 0;
   let decompressed = 0;
   const errors: string[] = [];
@@ -55,6 +63,7 @@ export async function readBack(
         body,
         counter((c) => {
           hash.update(c);
+          composite?.update(c);
           compressed += c.length;
           onCompressedBytes?.(c.length);
         }),
@@ -77,7 +86,24 @@ export async function readBack(
     ),
   );
   await Promise.all(settled);
-  return { compressedBytes: compressed, sha256: hash.digest("hex"), decompressedBytes: decompressed, errors };
+  const digest = hash.digest();
+  let s3ChecksumSHA256: string | undefined;
+  if (composite) s3ChecksumSHA256 = composite.digest();
+  else if (item.s3ChecksumSHA256 !== undefined && !isComposite(item)) s3ChecksumSHA256 = digest.toString("base64");
+  return { compressedBytes: compressed, sha256: digest.toString("hex"), s3ChecksumSHA256, decompressedBytes: decompressed, errors };
+}
+
+function isComposite(item: ManifestItem): boolean {
+  try {
+    return parseS3Sha256(item.s3ChecksumSHA256).parts !== undefined;
+  } catch {
+    return false; // parseManifest has rejected it already; compared (and reported) as it is
+  }
+}
+
+/** A composite checksum is recomputed per part: only with the part size the object was uploaded with. */
+function recomputable(item: ManifestItem): boolean {
+  return isComposite(item) && Number.isSafeInteger(item.partSize) && item.partSize! > 0;
 }
 
 /** Compares a read-back with the manifest; returns the problems found (empty = all holds). */
@@ -85,6 +111,14 @@ export function checkAgainstManifest(item: ManifestItem, r: ReadbackResult): str
   const problems = [...r.errors];
   if (r.compressedBytes !== item.compressedBytes) problems.push(`size ${r.compressedBytes} bytes, manifest says ${item.compressedBytes}`);
   if (r.sha256 !== item.sha256) problems.push(`SHA-256 ${r.sha256}, manifest says ${item.sha256}`);
+  if (item.s3ChecksumSHA256 !== undefined) {
+    if (r.s3ChecksumSHA256 === undefined) problems.push(`S3 checksum ${item.s3ChecksumSHA256} cannot be recomputed: the manifest records no partSize`);
+    else if (r.s3ChecksumSHA256 !== item.s3ChecksumSHA256) {
+      // base64 has no "-": only a composite names its part count
+      const how = r.s3ChecksumSHA256.includes("-") ? ` (parts of ${item.partSize} bytes)` : "";
+      problems.push(`S3 checksum ${r.s3ChecksumSHA256}${how}, manifest says ${item.s3ChecksumSHA256}`);
+    }
+  }
   if (r.errors.length === 0 && item.uncompressedBytes !== undefined && r.decompressedBytes !== item.uncompressedBytes) {
     problems.push(`decompresses to ${r.decompressedBytes} bytes, manifest says ${item.uncompressedBytes}`);
   }

@@ -14,19 +14,26 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { compositeSha256 } from "./checksum";
 import { Target } from "./s3url";
 
 /** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
 export type PartBody = Buffer | { path: string; length: number };
 
+/** What a completed multipart upload left. */
+export interface CompletedObject {
+  /** S3's composite SHA-256 of the object (`<base64>-<parts>`), computed from the parts sent. */
+  s3ChecksumSHA256: string;
+}
+
 /** One multipart upload in progress. Parts may be uploaded concurrently and out of order. */
 export interface MultipartWriter {
   /**
    * `offset` is where the part starts in the object (all parts but the last have the same size).
-   * May be called again for the same part after a failure (a retry).
+   * `sha256Base64` is the part's SHA-256. May be called again for the same part after a failure (a retry).
    */
-  uploadPart(partNumber: number, body: PartBody, sha256Base64: string /* "" when !checksPartSha256 */, offset: number): Promise<void>;
-  complete(): Promise<void>;
+  uploadPart(partNumber: number, body: PartBody, sha256Base64: string, offset: number): Promise<void>;
+  complete(): Promise<CompletedObject>;
   abort(): Promise<void>;
 }
 
@@ -36,8 +43,6 @@ export interface MultipartWriter {
  */
 export interface ObjectStore {
   readonly url: string;
-  /** Whether the store checks a per-part SHA-256 (S3 does); when false the uploader skips computing it. */
-  readonly checksPartSha256: boolean;
   createMultipart(key: string): Promise<MultipartWriter>;
   put(key: string, body: Buffer | string): Promise<void>;
   /** The object's bytes as a stream; rejects when it does not exist. */
@@ -68,7 +73,6 @@ export function makeS3Client(): S3Client {
 
 export class S3Store implements ObjectStore {
   readonly url: string;
-  readonly checksPartSha256 = true;
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
@@ -80,7 +84,8 @@ export class S3Store implements ObjectStore {
   async createMultipart(key: string): Promise<MultipartWriter> {
     const Key = this.prefix + key;
     const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256", ContentType: "application/zstd" }),
+      // SHA-256 has only the COMPOSITE type for multipart uploads; named so the recorded form is explicit
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256", ChecksumType: "COMPOSITE", ContentType: "application/zstd" }),
     );
     if (!UploadId) throw new Error(`CreateMultipartUpload for ${Key} returned no UploadId`);
     const parts: CompletedPart[] = [];
@@ -109,7 +114,16 @@ export class S3Store implements ObjectStore {
       },
       async complete() {
         parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-        await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+        const s3ChecksumSHA256 = compositeSha256(parts.map((p) => p.ChecksumSHA256!));
+        const r = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+        // S3 answers with the composite it computed from the parts it stored (moto 5.2 answers none).
+        // Another value means the object is not what was sent: fail the export, never record it.
+        if (r.ChecksumSHA256 && r.ChecksumSHA256 !== s3ChecksumSHA256) {
+          throw new Error(
+            `${Key}: CompleteMultipartUpload reports checksum ${r.ChecksumSHA256}, the ${parts.length} part(s) sent make ${s3ChecksumSHA256}`,
+          );
+        }
+        return { s3ChecksumSHA256 };
       },
       async abort() {
         await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
@@ -169,8 +183,6 @@ const PARTIAL = ".partial";
  */
 export class FileStore implements ObjectStore {
   readonly url: string;
-  // the whole object's SHA-256 (computed by the uploader, rechecked by verify) covers local files
-  readonly checksPartSha256 = false;
   constructor(readonly dir: string) {
     this.url = `file://${dir}/`;
   }
@@ -186,6 +198,8 @@ export class FileStore implements ObjectStore {
     const partial = final + PARTIAL;
     await fs.mkdir(path.dirname(final), { recursive: true });
     const fh = await fs.open(partial, "w");
+    // the manifest records S3's composite checksum for file:// exports too (same parts, same value)
+    const partSha = new Map<number, string>();
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -194,22 +208,25 @@ export class FileStore implements ObjectStore {
       }
     };
     return {
-      async uploadPart(_n, body, _sha, offset) {
+      async uploadPart(n, body, sha, offset) {
         if (Buffer.isBuffer(body)) {
           for (let done = 0; done < body.length; ) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
-          return;
+        } else {
+          let pos = offset;
+          for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
+            const b = c as Buffer;
+            for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
+            pos += b.length;
+          }
         }
-        let pos = offset;
-        for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
-          const b = c as Buffer;
-          for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
-          pos += b.length;
-        }
+        partSha.set(n, sha);
       },
       async complete() {
+        const s3ChecksumSHA256 = compositeSha256([...partSha].sort(([a], [b]) => a - b).map(([, sha]) => sha));
         await fh.sync();
         await close();
         await fs.rename(partial, final);
+        return { s3ChecksumSHA256 };
       },
       async abort() {
         await close();

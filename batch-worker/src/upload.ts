@@ -30,7 +30,10 @@ export interface UploadOptions {
 
 export interface UploadResult {
   bytes: number;
+  /** Hex SHA-256 of the whole stream. */
   sha256: string;
+  /** S3's composite SHA-256 of the object, as the store computed it from the parts (see manifest.ts). */
+  s3ChecksumSHA256: string;
   parts: number;
   spooled: boolean;
 }
@@ -47,9 +50,9 @@ interface PartBuffer {
 }
 
 /** Part buffers are reused: allocating a fresh multi-MiB buffer per part costs page faults and GC time. */
-function memoryPart(pool: Buffer[], size: number, withSha: boolean): PartBuffer {
+function memoryPart(pool: Buffer[], size: number): PartBuffer {
   const buf = pool.pop() ?? Buffer.allocUnsafe(size);
-  const hash: Hash | undefined = withSha ? createHash("sha256") : undefined;
+  const hash: Hash = createHash("sha256");
   let fill = 0;
   return {
     get length() {
@@ -57,13 +60,13 @@ function memoryPart(pool: Buffer[], size: number, withSha: boolean): PartBuffer 
     },
     async append(c) {
       c.copy(buf, fill);
-      hash?.update(c);
+      hash.update(c);
       fill += c.length;
     },
     async finish() {
       return {
         body: buf.subarray(0, fill),
-        sha256: hash?.digest("base64") ?? "",
+        sha256: hash.digest("base64"),
         release: async () => {
           pool.push(buf);
         },
@@ -103,8 +106,8 @@ async function spoolPart(dir: string, n: number): Promise<PartBuffer> {
 /**
  * Streams `source` into a multipart upload. Reading stops while `concurrency` parts are in flight
  * (back-pressure reaches zstd and tar through the pipes), so memory stays bounded whatever the
- * size. Each part carries its SHA-256 for S3 to check; the SHA-256 of the whole stream is computed
- * on the way. On any failure the upload is aborted and the error rethrown.
+ * size. Each part carries its SHA-256 for S3 to check (and the store combines them into S3's
+ * composite checksum); the SHA-256 of the whole stream is computed on the way. On any failure the upload is aborted and the error rethrown.
  */
 export async function uploadStream(
   source: AsyncIterable<Buffer>,
@@ -119,7 +122,7 @@ export async function uploadStream(
     ? await fs.mkdtemp(path.join(opts.spoolDir ?? process.env.BACKUP_ACTIONS_SPOOL_DIR ?? os.tmpdir(), "backup-actions-spool-"))
     : undefined;
   const pool: Buffer[] = [];
-  const newPart = (n: number) => (spoolDir ? spoolPart(spoolDir, n) : Promise.resolve(memoryPart(pool, partSize, store.checksPartSha256)));
+  const newPart = (n: number) => (spoolDir ? spoolPart(spoolDir, n) : Promise.resolve(memoryPart(pool, partSize)));
   const writer = await store.createMultipart(key);
   const whole = createHash("sha256");
   const inFlight = new Set<Promise<void>>();
@@ -196,8 +199,8 @@ export async function uploadStream(
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     await opts.beforeComplete?.();
-    await writer.complete();
-    return { bytes: total, sha256: whole.digest("hex"), parts: partNumber, spooled: spool };
+    const { s3ChecksumSHA256 } = await writer.complete();
+    return { bytes: total, sha256: whole.digest("hex"), s3ChecksumSHA256, parts: partNumber, spooled: spool };
   } catch (e) {
     await current?.discard();
     await Promise.allSettled(inFlight);

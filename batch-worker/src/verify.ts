@@ -32,7 +32,8 @@ export async function readManifest(store: ObjectStore): Promise<Manifest> {
 
 /**
  * Re-reads every object of an export: size (HEAD, then counted), SHA-256 of the whole object,
- * and that it decompresses (img) or decompresses and lists as a tar archive with the recorded
+ * S3's checksum recorded in the manifest (recomputed per part of the recorded part size, in the
+ * same pass), and that it decompresses (img) or decompresses and lists as a tar archive with the recorded
  * number of members (tar). ok only if all of that holds for every item.
  */
 export async function verifyExport(store: ObjectStore): Promise<VerifyReport> {

@@ -6,8 +6,12 @@
  * - `manifest.json` exists and parses (the worker writes it last: no manifest means
  *   the export is incomplete);
  * - every exported item's object exists with exactly the manifest's compressed size;
- * - when the worker recorded S3's own checksum of an object (the composite of the
- *   SHA-256 S3 verified for every part on upload), S3 still reports the same one.
+ * - when the manifest records S3's checksum of an object (`s3ChecksumSHA256`: the
+ *   composite of the SHA-256 S3 verified for every part on upload), HeadObject with
+ *   ChecksumMode ENABLED reports exactly that value. S3 keeps the checksum an object
+ *   was uploaded with and always reports it in this mode, so a different value means
+ *   other bytes, and none at all means the object was replaced by one uploaded without
+ *   a SHA-256 checksum: both fail. (Manifests from before the field: sizes only.)
  *
  * The full re-read (every byte hashed, every tar listed) is `backup-actions verify`.
  * Never throws for a bad archive: it answers `verified: false` with the reason, which
@@ -68,6 +72,7 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
   const items = manifest.items.filter((i) => i.kind !== "skipped");
   if (items.length === 0) return failed("the manifest lists no exported item", 0, sha256);
   let bytes = 0;
+  let checksummed = 0;
   for (const item of items) {
     const key = `${prefix}${item.key}`;
     let head;
@@ -81,11 +86,29 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
     if (head.ContentLength !== item.compressedBytes) {
       return failed(`${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`, bytes, sha256);
     }
-    const recorded = (item as { s3ChecksumSHA256?: string }).s3ChecksumSHA256;
-    if (recorded && head.ChecksumSHA256 && head.ChecksumSHA256 !== recorded) {
-      return failed(`${item.name}: S3 checksum ${head.ChecksumSHA256} differs from the recorded ${recorded}`, bytes, sha256);
+    const recorded = item.s3ChecksumSHA256;
+    if (recorded !== undefined) {
+      if (!head.ChecksumSHA256) {
+        return failed(
+          `${item.name}: S3 reports no SHA-256 checksum for object ${item.key}, the manifest records ${recorded}: ` +
+            "the object was replaced after the export by one uploaded without it " +
+            "(or this role may not use kms:Decrypt on the archive key, which S3 requires to return checksums)",
+          bytes,
+          sha256,
+        );
+      }
+      if (head.ChecksumSHA256 !== recorded) {
+        return failed(
+          `${item.name}: object ${item.key} has S3 checksum ${head.ChecksumSHA256}, the manifest records ${recorded}: the object was rewritten after the export`,
+          bytes,
+          sha256,
+        );
+      }
+      checksummed++;
     }
     bytes += item.compressedBytes ?? 0;
   }
-  return { verified: true, bytes, sha256, reason: `${items.length} objects present with the manifest's sizes`, objects: items.length };
+  const checked =
+    checksummed === items.length ? " and S3 checksums" : checksummed > 0 ? `; ${checksummed} with the manifest's S3 checksum` : "";
+  return { verified: true, bytes, sha256, reason: `${items.length} objects present with the manifest's sizes${checked}`, objects: items.length };
 }

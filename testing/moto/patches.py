@@ -274,12 +274,56 @@ def patch_security_group_rule_description() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 6. HeadObject's composite checksum
+#
+# What: for an object completed from a multipart upload with a COMPOSITE
+#   checksum (ChecksumAlgorithm SHA256), HeadObject with x-amz-checksum-mode
+#   ENABLED answers the bare base64 value, without the "-<parts>" suffix and
+#   without x-amz-checksum-type. Real S3 answers "<base64>-<parts>" and
+#   COMPOSITE on HeadObject as on GetObject, and so does moto 5.2.1's own
+#   GetObject (S3Response._key_response_get builds qualified_checksum); only
+#   its head_object was left out.
+# Why: the verify Lambda compares HeadObject's ChecksumSHA256 with the
+#   composite the worker records in the manifest; unpatched, every archive the
+#   worker writes to moto would fail verification.
+# Upstream: getmoto/moto#8762, fixed by getmoto/moto#9849 (after 5.2.1).
+# Fix: after head_object, qualify the header the way moto's GetObject does.
+#   A no-op where the value already carries a suffix (a fixed moto), for
+#   FULL_OBJECT checksums, and for partNumber requests.
+# --------------------------------------------------------------------------
+def patch_head_object_composite_checksum() -> bool:
+    from moto.s3.responses import S3Response
+
+    original = S3Response.head_object
+    if getattr(original, "_bench_patched", False):
+        return False
+
+    def head_object(self: Any, bucket_name: str, query: dict[str, Any], key_name: str, headers: dict[str, Any]) -> Any:
+        status, response_headers, body = original(self, bucket_name, query, key_name, headers)
+        if status != 200 or headers.get("x-amz-checksum-mode") != "ENABLED" or query.get("partNumber"):
+            return status, response_headers, body
+        key = self.backend.head_object(bucket_name, key_name, version_id=query.get("versionId", [None])[0])
+        if key is None or not key.checksum_algorithm or key.checksum_type != "COMPOSITE":
+            return status, response_headers, body
+        header = f"x-amz-checksum-{key.checksum_algorithm.lower()}"
+        if response_headers.get(header) == key.checksum_value:
+            response_headers[header] = f"{key.checksum_value}-{key.checksum_parts}"
+            response_headers["x-amz-checksum-type"] = key.checksum_type
+        return status, response_headers, body
+
+    head_object._bench_patched = True  # type: ignore[attr-defined]
+    S3Response.head_object = head_object  # type: ignore[method-assign]
+    return True
+
+
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
     ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
     ("stepfunctions unnamed StartExecution", patch_unnamed_start_execution),
     ("stepfunctions ListStateMachineVersions", patch_list_state_machine_versions),
     ("ec2 security group rule descriptions", patch_security_group_rule_description),
+    ("s3 HeadObject composite checksum", patch_head_object_composite_checksum),
 ]
 
 
