@@ -1,6 +1,7 @@
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { intakeConfigOf } from "../../core/intake-config";
+import { logsKeyPolicyStatements } from "../../stacks/constructs/encrypted-log-group";
 import { EventIntake, intakeResourceTypes } from "../../stacks/constructs/event-intake";
 import { checkStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
@@ -252,24 +253,16 @@ describe("pipeline KMS key", () => {
     expect(out.only("aws_kms_alias").name).toBe("alias/backup-actions-pipeline");
     const docs = out.tf.data.aws_iam_policy_document;
     expect(docs[idOf(docs, "pipeline-key_policy_")].statement).toEqual([
-      { sid: "AccountAdministersAndDelegatesToIam", principals: [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:root"] }], actions: ["kms:*"], resources: ["*"] },
-      {
-        sid: "LogsEncryptsThisPipelinesLogGroups",
-        principals: [{ type: "Service", identifiers: ["logs.us-east-1.amazonaws.com"] }],
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-        resources: ["*"],
-        condition: [
-          {
-            test: "ArnLike",
-            variable: "kms:EncryptionContext:aws:logs:arn",
-            values: [
-              "arn:aws:logs:us-east-1:111111111111:log-group:/aws/lambda/backup-actions-*",
-              "arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/*",
-              "arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/states/backup-actions-*",
-            ],
-          },
+      // The statements of every key that encrypts log groups (asserted one by one in EncryptedLogGroup's test).
+      ...logsKeyPolicyStatements({
+        accountId: "111111111111",
+        region: "us-east-1",
+        logGroupArns: [
+          "arn:aws:logs:us-east-1:111111111111:log-group:/aws/lambda/backup-actions-*",
+          "arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/*",
+          "arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/states/backup-actions-*",
         ],
-      },
+      }),
       { sid: "EventBridgeSendsToEncryptedQueues", principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }], actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: ["*"] },
     ]);
   });

@@ -1,5 +1,7 @@
+import { logsKeyPolicyStatements } from "../../stacks/constructs/encrypted-log-group";
 import { INTERFACE_ENDPOINTS } from "../../stacks/constructs/interface-endpoints";
 import { NETWORK_OUTPUTS } from "../../stacks/network-stack";
+import { statementsOf } from "../helpers/policy";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 const networkOf = (network: Record<string, unknown>) => synth(compose(testConfig({ network })).networks[0]!);
@@ -80,10 +82,33 @@ describe("network stack, endpoints mode (default)", () => {
     expect(sg.egress).toBeUndefined();
   });
 
-  it("sends flow logs to a KMS-encrypted log group with retention", () => {
-    expect(out.only("aws_flow_log")).toMatchObject({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs", vpc_id: "${aws_vpc.vpc.id}" });
-    expect(out.only("aws_cloudwatch_log_group")).toMatchObject({ retention_in_days: 365, kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\.flow-logs_key_[0-9A-F]{8}\.arn\}$/) });
-    expect(out.only("aws_kms_key").enable_key_rotation).toBe(true);
+  it("sends flow logs to a log group with retention, encrypted with its own key (EncryptedLogGroup)", () => {
+    expect(out.only("aws_flow_log")).toMatchObject({
+      traffic_type: "ALL",
+      log_destination_type: "cloud-watch-logs",
+      vpc_id: "${aws_vpc.vpc.id}",
+      log_destination: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.flow-logs_log-group_this_[0-9A-F]{8}\.arn\}$/),
+    });
+    expect(out.only("aws_cloudwatch_log_group")).toMatchObject({
+      name: "/backup-actions/vpc-flow-logs",
+      retention_in_days: 365,
+      kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\.flow-logs_log-group_key_[0-9A-F]{8}\.arn\}$/),
+    });
+    expect(out.only("aws_kms_key")).toMatchObject({ description: "backup-actions VPC flow logs", enable_key_rotation: true, deletion_window_in_days: 30 });
+    // The key policy is EncryptedLogGroup's, for this log group (asserted statement by statement in its test).
+    expect(statementsOf(out, "flow-logs_log-group_key-policy")).toEqual(
+      logsKeyPolicyStatements({ accountId: "111111111111", region: "us-east-1", logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/vpc-flow-logs"] }),
+    );
+  });
+
+  it("moves the flow log group and its key from their addresses before EncryptedLogGroup, keeping them in state", () => {
+    expect(out.tf.moved).toEqual(
+      expect.arrayContaining([
+        { from: "aws_cloudwatch_log_group.flow-logs_log-group_BD9661F8", to: expect.stringMatching(/^aws_cloudwatch_log_group\.flow-logs_log-group_this_[0-9A-F]{8}$/) },
+        { from: "aws_kms_key.flow-logs_key_F20156EF", to: expect.stringMatching(/^aws_kms_key\.flow-logs_log-group_key_[0-9A-F]{8}$/) },
+      ]),
+    );
+    expect(out.tf.moved).toHaveLength(2);
   });
 
   it("names every output <resource>_<attr> and describes it", () => {

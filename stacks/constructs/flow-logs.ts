@@ -1,11 +1,12 @@
-/** VPC flow logs into a KMS-encrypted log group with retention. */
+/** VPC flow logs into a log group with retention, encrypted with a key of its own. */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { movedFrom } from "../moved";
+import { EncryptedLogGroup } from "./encrypted-log-group";
 
 export interface FlowLogsProps {
   readonly vpcId: string;
@@ -20,43 +21,25 @@ export interface FlowLogsProps {
 
 export class FlowLogs extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
-  public readonly key: KmsKey;
 
   constructor(scope: Construct, id: string, props: FlowLogsProps) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 365;
     const trafficType = props.trafficType ?? "ALL";
     const logGroupName = `/${props.name}/vpc-flow-logs`;
-    const logGroupArn = `arn:aws:logs:${props.region}:${props.accountId}:log-group:${logGroupName}`;
 
-    const keyPolicy = new DataAwsIamPolicyDocument(this, "key-policy", {
-      statement: [
-        {
-          sid: "AccountAdministers",
-          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
-          actions: ["kms:*"],
-          resources: ["*"],
-        },
-        {
-          sid: "LogsEncryptsThisLogGroup",
-          principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
-          actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          resources: ["*"],
-          condition: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: [logGroupArn] }],
-        },
-      ],
-    });
-    this.key = new KmsKey(this, "key", {
-      description: `${props.name} VPC flow logs`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: keyPolicy.json,
-    });
-    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+    const group = new EncryptedLogGroup(this, "log-group", {
       name: logGroupName,
+      accountId: props.accountId,
+      region: props.region,
+      keyDescription: `${props.name} VPC flow logs`,
       retentionInDays: retentionDays,
-      kmsKeyId: this.key.arn,
     });
+    this.logGroup = group.logGroup;
+    // Before EncryptedLogGroup made them, the log group and its key were this construct's
+    // own "log-group" and "key": move them in state, keeping the logs and the key.
+    movedFrom(group.logGroup, this, "log-group");
+    if (group.key) movedFrom(group.key, this, "key");
 
     const assume = new DataAwsIamPolicyDocument(this, "assume", {
       statement: [

@@ -2,9 +2,10 @@
  * The pipeline's KMS key, created when the config names none (`kmsKeyArn`). Rotation on.
  * Its policy lets in exactly:
  * - the account (so IAM policies decide for the pipeline's own roles: the starter's
- *   kms:Decrypt on the queue, the workers' S3 encryption);
- * - CloudWatch Logs of this region, only for this pipeline's log groups
- *   (`/aws/lambda/<name>-*`, `/<name>/*`, `/aws/vendedlogs/states/<name>-*`);
+ *   kms:Decrypt on the queue, the workers' S3 encryption) and CloudWatch Logs of this
+ *   region, only for this pipeline's log groups (`/aws/lambda/<name>-*`, `/<name>/*`,
+ *   `/aws/vendedlogs/states/<name>-*`): the statements of every key that
+ *   encrypts log groups (logsKeyPolicyStatements);
  * - EventBridge, to put events into the encrypted intake queue and its DLQ (SQS asks
  *   KMS on the sender's behalf for GenerateDataKey; Decrypt is needed for the same call).
  */
@@ -12,6 +13,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { logsKeyPolicyStatements } from "./encrypted-log-group";
 
 export interface PipelineKeyProps {
   /** config.name: the alias, and the prefix of the log groups the key may encrypt. */
@@ -38,19 +40,7 @@ export class PipelineKey extends Construct {
 
     const policy = new DataAwsIamPolicyDocument(this, "policy", {
       statement: [
-        {
-          sid: "AccountAdministersAndDelegatesToIam",
-          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
-          actions: ["kms:*"],
-          resources: ["*"],
-        },
-        {
-          sid: "LogsEncryptsThisPipelinesLogGroups",
-          principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
-          actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          resources: ["*"],
-          condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: pipelineLogGroupArns(props.name, props.accountId, props.region) }],
-        },
+        ...logsKeyPolicyStatements({ accountId: props.accountId, region: props.region, logGroupArns: pipelineLogGroupArns(props.name, props.accountId, props.region) }),
         {
           sid: "EventBridgeSendsToEncryptedQueues",
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],

@@ -11,9 +11,10 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { movedFrom } from "../moved";
+import { EncryptedLogGroup } from "./encrypted-log-group";
 
 /** Batch job parameters (`submitJob` `Parameters`), substituted into the command as `Ref::<name>`. */
 export const WORKER_JOB_PARAMETERS = {
@@ -79,7 +80,7 @@ export interface WorkerJobDefinitionProps {
   readonly metricsNamespace?: string;
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
-  /** KMS key of the log group; its policy must let CloudWatch Logs use it. @default a key made for this log group */
+  /** KMS key of the log group; its policy must let CloudWatch Logs use it (logsKeyPolicyStatements). @default a key made for this log group (EncryptedLogGroup) */
   readonly logKmsKeyArn?: string;
 }
 
@@ -112,11 +113,19 @@ export class WorkerJobDefinition extends Construct {
     if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
 
     const logGroupName = `/${props.name}/batch-worker`;
-    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+    const logs = new EncryptedLogGroup(this, "log-group", {
       name: logGroupName,
+      kmsKeyArn: props.logKmsKeyArn,
+      accountId: props.accountId,
+      region: props.region,
+      keyDescription: `${props.name} Batch worker logs`,
       retentionInDays: logRetentionDays,
-      kmsKeyId: props.logKmsKeyArn ?? this.logKey(props, logGroupName).arn,
     });
+    this.logGroup = logs.logGroup;
+    // Before EncryptedLogGroup made them, the log group and its key were this construct's
+    // own "log-group" and "log-key": move them in state, keeping the logs and the key.
+    movedFrom(logs.logGroup, this, "log-group");
+    if (logs.key) movedFrom(logs.key, this, "log-key");
 
     this.executionRole = this.role("execution-role", `${props.name}-worker-execution-${props.region}`, "Batch pulls the worker image and ships its logs", props, [
       ...(props.imageRepositoryArn
@@ -237,33 +246,5 @@ export class WorkerJobDefinition extends Construct {
     const policy = new DataAwsIamPolicyDocument(this, `${id}-policy`, { statement: statements });
     new IamRolePolicy(this, `${id}-inline`, { role: role.id, name: "least-privilege", policy: policy.json });
     return role;
-  }
-
-  /** A key for this log group only, like the flow logs' (FlowLogs): account administers, Logs encrypts. */
-  private logKey(props: WorkerJobDefinitionProps, logGroupName: string): KmsKey {
-    const logGroupArn = `arn:aws:logs:${props.region}:${props.accountId}:log-group:${logGroupName}`;
-    const policy = new DataAwsIamPolicyDocument(this, "log-key-policy", {
-      statement: [
-        {
-          sid: "AccountAdministers",
-          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
-          actions: ["kms:*"],
-          resources: ["*"],
-        },
-        {
-          sid: "LogsEncryptsThisLogGroup",
-          principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
-          actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          resources: ["*"],
-          condition: [{ test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: [logGroupArn] }],
-        },
-      ],
-    });
-    return new KmsKey(this, "log-key", {
-      description: `${props.name} Batch worker logs`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policy.json,
-    });
   }
 }

@@ -1,5 +1,6 @@
 import { Testing, TerraformStack } from "cdktf";
 import { WorkerJobDefinition, WorkerJobDefinitionProps } from "../../../stacks/constructs/worker-job-definition";
+import { logsKeyPolicyStatements } from "../../../stacks/constructs/encrypted-log-group";
 import { statementsOf, statementWithSid } from "../../helpers/policy";
 import { compose, synth, testConfig } from "../../helpers/synth";
 
@@ -71,20 +72,30 @@ describe("WorkerJobDefinition", () => {
     ]);
   });
 
-  it("logs with awslogs to a KMS-encrypted log group with retention", () => {
+  it("logs with awslogs to a log group with retention, encrypted with its own key (EncryptedLogGroup)", () => {
     const group = out.only("aws_cloudwatch_log_group");
     expect(group.name).toBe("/ba/batch-worker");
     expect(group.retention_in_days).toBe(90);
-    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.worker-job_log-key_\w+\.arn\}$/);
-    expect(out.only("aws_kms_key").enable_key_rotation).toBe(true);
+    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.worker-job_log-group_key_\w+\.arn\}$/);
+    expect(out.only("aws_kms_key")).toMatchObject({ description: "ba Batch worker logs", enable_key_rotation: true, deletion_window_in_days: 30 });
     expect(container.logConfiguration).toEqual({
       logDriver: "awslogs",
       options: { "awslogs-group": "/ba/batch-worker", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ebs" },
     });
-    const logsUse = statementWithSid(statementsOf(out, "log-key-policy"), "LogsEncryptsThisLogGroup");
-    expect(logsUse.condition).toEqual([
-      { test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: ["arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker"] },
-    ]);
+    // The key policy is EncryptedLogGroup's, for this log group (asserted statement by statement in its test).
+    expect(statementsOf(out, "worker-job_log-group_key-policy")).toEqual(
+      logsKeyPolicyStatements({ accountId: "111111111111", region: "us-east-1", logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker"] }),
+    );
+  });
+
+  it("moves the log group and its key from their addresses before EncryptedLogGroup, keeping them in state", () => {
+    expect(out.tf.moved).toEqual(
+      expect.arrayContaining([
+        { from: "aws_cloudwatch_log_group.worker-job_log-group_2A6FCB94", to: expect.stringMatching(/^aws_cloudwatch_log_group\.worker-job_log-group_this_[0-9A-F]{8}$/) },
+        { from: "aws_kms_key.worker-job_log-key_6E93CAB6", to: expect.stringMatching(/^aws_kms_key\.worker-job_log-group_key_[0-9A-F]{8}$/) },
+      ]),
+    );
+    expect(out.tf.moved).toHaveLength(2);
   });
 
   it("uses a given log key instead of making one", () => {
@@ -92,6 +103,7 @@ describe("WorkerJobDefinition", () => {
     const { out: withKey } = jobOf({ logKmsKeyArn: key, logRetentionDays: 365 });
     expect(withKey.only("aws_cloudwatch_log_group")).toMatchObject({ kms_key_id: key, retention_in_days: 365 });
     expect(withKey.resources("aws_kms_key")).toEqual({});
+    expect(withKey.tf.moved).toEqual([expect.objectContaining({ from: "aws_cloudwatch_log_group.worker-job_log-group_2A6FCB94" })]);
   });
 
   it("execution role: pulls from the worker repository only and writes its log group", () => {
