@@ -9,6 +9,7 @@
  * (states:StartExecution on exactly these ARNs). The starter only reads them.
  */
 import { z } from "zod";
+import { parseEnvJson } from "./env-json";
 import { RuntimeConfigError } from "./errors";
 import type { IntakeConfig } from "./intake-config";
 
@@ -52,19 +53,7 @@ const routesSchema = z.strictObject({
  * the messages in the queue).
  */
 export function parseDispatcherRoutes(json: string | undefined, config: IntakeConfig, source = DISPATCHERS_ENV): DispatcherRoutes {
-  if (json === undefined || json.trim() === "") throw new RuntimeConfigError(`${source} is not set`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (err) {
-    throw new RuntimeConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
-  }
-  const result = routesSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new RuntimeConfigError(`${source} is invalid: ${problems.join("; ")}`);
-  }
-  const routes = result.data;
+  const routes = parseEnvJson(json, routesSchema, source);
   const problems: string[] = [];
   const account = config.accounts.find((a) => a.id === routes.account);
   if (!account) {

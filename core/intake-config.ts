@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../config/schema";
-import { RuntimeConfigError } from "./errors";
+import { parseEnvJson } from "./env-json";
 
 export const INTAKE_CONFIG_ENV = "BACKUP_ACTIONS_INTAKE_CONFIG";
 
@@ -33,17 +33,5 @@ const intakeSchema = z.strictObject({
 
 /** Parses the JSON the pipeline stack wrote into the environment; throws naming every problem. */
 export function parseIntakeConfig(json: string | undefined, source = INTAKE_CONFIG_ENV): IntakeConfig {
-  if (json === undefined || json.trim() === "") throw new RuntimeConfigError(`${source} is not set`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (err) {
-    throw new RuntimeConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
-  }
-  const result = intakeSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new RuntimeConfigError(`${source} is invalid: ${problems.join("; ")}`);
-  }
-  return result.data;
+  return parseEnvJson(json, intakeSchema, source);
 }

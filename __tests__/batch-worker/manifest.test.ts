@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Manifest, ManifestItem, parseManifest } from "../../batch-worker/src/manifest";
+import { ManifestItem, parseManifest } from "../../batch-worker/src/manifest";
+import { manifestOf } from "../helpers/manifest";
 
 const sha = createHash("sha256").update("p1").digest("base64");
 
@@ -15,21 +16,7 @@ function manifestWith(extra: Partial<ManifestItem>): string {
     parts: 1,
     ...extra,
   };
-  const m: Manifest = {
-    version: 1,
-    tool: "backup-actions",
-    device: { path: "/dev/nvme1n1", sizeBytes: 1 << 30 },
-    partitionTable: { type: null, partitions: [] },
-    items: [item],
-    compression: { tool: "zstd", level: 3 },
-    tools: {},
-    startedAt: "2026-11-26T00:00:00Z",
-    finishedAt: "2026-11-26T00:01:00Z",
-    seconds: 60,
-    bytesPerSecond: 1,
-    totals: { uncompressedBytes: 0, compressedBytes: 100 },
-  };
-  return JSON.stringify(m);
+  return JSON.stringify(manifestOf([item], { totals: { uncompressedBytes: 0, compressedBytes: 100 } }));
 }
 
 describe("parseManifest and s3ChecksumSHA256", () => {

@@ -9,7 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { compositeSha256 } from "../../batch-worker/src/checksum";
-import { Manifest, MANIFEST_NAME, ManifestItem } from "../../batch-worker/src/manifest";
+import { MANIFEST_NAME, ManifestItem } from "../../batch-worker/src/manifest";
+import { manifestOf } from "../helpers/manifest";
 import { FileStore } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
 import { verifyExport } from "../../batch-worker/src/verify";
@@ -45,20 +46,10 @@ describeWithPrereqs("verify recomputes the recorded S3 checksum", zstdMissing, (
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function verifyWith(changes: Partial<ManifestItem>) {
-    const m: Manifest = {
-      version: 1,
-      tool: "backup-actions",
+    const m = manifestOf([{ ...item, ...changes }], {
       device: { path: "/dev/loop9", sizeBytes: raw.length },
-      partitionTable: { type: null, partitions: [] },
-      items: [{ ...item, ...changes }],
-      compression: { tool: "zstd", level: 3 },
-      tools: {},
-      startedAt: "2026-11-26T00:00:00Z",
-      finishedAt: "2026-11-26T00:01:00Z",
-      seconds: 60,
-      bytesPerSecond: 1,
       totals: { uncompressedBytes: raw.length, compressedBytes: compressed.length },
-    };
+    });
     await store.put(MANIFEST_NAME, JSON.stringify(m));
     return verifyExport(store);
   }

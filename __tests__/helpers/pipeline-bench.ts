@@ -13,7 +13,6 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Manifest } from "../../batch-worker/src/manifest";
 import { analyzeEvent } from "../../core/events";
 import { executionInputOf, ExecutionInput } from "../../core/execution-input";
 import { archiveBucketName } from "../../core/s3-layout";
@@ -21,6 +20,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
+import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
 
 export const REGION = "us-east-1";
@@ -127,12 +127,9 @@ export async function writeArchive(s3: S3Client, targetUrl: string): Promise<voi
   const [bucket, prefix] = [m[1]!, m[2]!];
   const data = randomBytes(4096);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}disk.tar.zst`, Body: data }));
-  const manifest: Manifest = {
-    version: 1,
-    tool: "backup-actions",
-    device: { path: "/dev/nvme1n1", sizeBytes: 1 << 30 },
-    partitionTable: { type: null, partitions: [] },
-    items: [
+  const now = new Date().toISOString();
+  const manifest = manifestOf(
+    [
       {
         name: "disk",
         kind: "tar",
@@ -143,14 +140,9 @@ export async function writeArchive(s3: S3Client, targetUrl: string): Promise<voi
         sha256: createHash("sha256").update(data).digest("hex"),
       },
     ],
-    compression: { tool: "zstd", level: 3 },
-    tools: {},
-    startedAt: new Date().toISOString(),
-    finishedAt: new Date().toISOString(),
-    seconds: 1,
-    bytesPerSecond: 10240,
-    totals: { uncompressedBytes: 10240, compressedBytes: data.length },
-  };
+    { startedAt: now, finishedAt: now, seconds: 1, bytesPerSecond: 10240 },
+  );
+
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest) }));
 }
 

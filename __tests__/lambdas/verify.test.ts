@@ -8,6 +8,7 @@ import { uploadStream } from "../../batch-worker/src/upload";
 import { parseS3Url, verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
+import { manifestOf } from "../helpers/manifest";
 
 const missing = motoMissing();
 
@@ -24,21 +25,7 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   const data = randomBytes(100_000);
 
   function manifest(items: Manifest["items"]): string {
-    const m: Manifest = {
-      version: 1,
-      tool: "backup-actions",
-      device: { path: "/dev/nvme1n1", sizeBytes: 1 << 30 },
-      partitionTable: { type: null, partitions: [] },
-      items,
-      compression: { tool: "zstd", level: 3 },
-      tools: { tar: "1.34", zstd: "1.5.4" },
-      startedAt: "2026-11-26T00:00:00Z",
-      finishedAt: "2026-11-26T00:01:00Z",
-      seconds: 60,
-      bytesPerSecond: 1,
-      totals: { uncompressedBytes: 200_000, compressedBytes: data.length },
-    };
-    return JSON.stringify(m);
+    return JSON.stringify(manifestOf(items, { tools: { tar: "1.34", zstd: "1.5.4" }, totals: { uncompressedBytes: 200_000, compressedBytes: data.length } }));
   }
   const item = (name: string, bytes = data.length) => ({
     name,
