@@ -46,7 +46,7 @@ function instrument(store: ObjectStore, failPart?: number) {
           stats.inFlight--;
         }
       },
-      complete: () => w.complete(),
+      complete: (checksum) => w.complete(checksum),
       abort: () => w.abort(),
     };
     return iw;

@@ -14,17 +14,10 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { compositeSha256 } from "./checksum";
 import { Target } from "./s3url";
 
 /** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
 export type PartBody = Buffer | { path: string; length: number };
-
-/** What a completed multipart upload left. */
-export interface CompletedObject {
-  /** S3's composite SHA-256 of the object (`<base64>-<parts>`), computed from the parts sent. */
-  s3ChecksumSHA256: string;
-}
 
 /** One multipart upload in progress. Parts may be uploaded concurrently and out of order. */
 export interface MultipartWriter {
@@ -33,7 +26,11 @@ export interface MultipartWriter {
    * `sha256Base64` is the part's SHA-256. May be called again for the same part after a failure (a retry).
    */
   uploadPart(partNumber: number, body: PartBody, sha256Base64: string, offset: number): Promise<void>;
-  complete(): Promise<CompletedObject>;
+  /**
+   * `s3ChecksumSHA256` is S3's composite SHA-256 of the parts sent (`<base64>-<parts>`, see
+   * manifest.ts); a store that is told another checksum on completion fails.
+   */
+  complete(s3ChecksumSHA256: string): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -112,9 +109,8 @@ export class S3Store implements ObjectStore {
         // a retried part replaces its earlier entry
         parts.splice(0, parts.length, ...parts.filter((p) => p.PartNumber !== PartNumber), { PartNumber, ETag: r.ETag, ChecksumSHA256: sha256Base64 });
       },
-      async complete() {
+      async complete(s3ChecksumSHA256) {
         parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-        const s3ChecksumSHA256 = compositeSha256(parts.map((p) => p.ChecksumSHA256!));
         const r = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
         // S3 answers with the composite it computed from the parts it stored (moto 5.2 answers none).
         // Another value means the object is not what was sent: fail the export, never record it.
@@ -123,7 +119,6 @@ export class S3Store implements ObjectStore {
             `${Key}: CompleteMultipartUpload reports checksum ${r.ChecksumSHA256}, the ${parts.length} part(s) sent make ${s3ChecksumSHA256}`,
           );
         }
-        return { s3ChecksumSHA256 };
       },
       async abort() {
         await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
@@ -198,8 +193,6 @@ export class FileStore implements ObjectStore {
     const partial = final + PARTIAL;
     await fs.mkdir(path.dirname(final), { recursive: true });
     const fh = await fs.open(partial, "w");
-    // the manifest records S3's composite checksum for file:// exports too (same parts, same value)
-    const partSha = new Map<number, string>();
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -208,25 +201,22 @@ export class FileStore implements ObjectStore {
       }
     };
     return {
-      async uploadPart(n, body, sha, offset) {
+      async uploadPart(_n, body, _sha, offset) {
         if (Buffer.isBuffer(body)) {
           for (let done = 0; done < body.length; ) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
-        } else {
-          let pos = offset;
-          for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
-            const b = c as Buffer;
-            for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
-            pos += b.length;
-          }
+          return;
         }
-        partSha.set(n, sha);
+        let pos = offset;
+        for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
+          const b = c as Buffer;
+          for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
+          pos += b.length;
+        }
       },
       async complete() {
-        const s3ChecksumSHA256 = compositeSha256([...partSha].sort(([a], [b]) => a - b).map(([, sha]) => sha));
         await fh.sync();
         await close();
         await fs.rename(partial, final);
-        return { s3ChecksumSHA256 };
       },
       async abort() {
         await close();

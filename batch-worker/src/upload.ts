@@ -2,6 +2,7 @@ import { createHash, Hash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { compositeSha256 } from "./checksum";
 import { MAX_PARTS, MIB } from "./part-size";
 import { ObjectStore, PartBody } from "./store";
 
@@ -32,7 +33,7 @@ export interface UploadResult {
   bytes: number;
   /** Hex SHA-256 of the whole stream. */
   sha256: string;
-  /** S3's composite SHA-256 of the object, as the store computed it from the parts (see manifest.ts). */
+  /** S3's composite SHA-256 of the object, computed from the SHA-256 of each part sent (see manifest.ts). */
   s3ChecksumSHA256: string;
   parts: number;
   spooled: boolean;
@@ -106,8 +107,8 @@ async function spoolPart(dir: string, n: number): Promise<PartBuffer> {
 /**
  * Streams `source` into a multipart upload. Reading stops while `concurrency` parts are in flight
  * (back-pressure reaches zstd and tar through the pipes), so memory stays bounded whatever the
- * size. Each part carries its SHA-256 for S3 to check (and the store combines them into S3's
- * composite checksum); the SHA-256 of the whole stream is computed on the way. On any failure the upload is aborted and the error rethrown.
+ * size. Each part carries its SHA-256 for S3 to check, and they make S3's composite checksum of the
+ * object, which the store checks on completion; the SHA-256 of the whole stream is computed on the way. On any failure the upload is aborted and the error rethrown.
  */
 export async function uploadStream(
   source: AsyncIterable<Buffer>,
@@ -128,6 +129,8 @@ export async function uploadStream(
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let partNumber = 0;
+  /** Base64 SHA-256 of each part, by part number - 1: S3's composite checksum is made of them. */
+  const partSha256: string[] = [];
   let total = 0;
   let current: PartBuffer | undefined;
 
@@ -137,6 +140,7 @@ export async function uploadStream(
     const n = partNumber;
     const offset = (n - 1) * partSize;
     const { body, sha256, release } = await part.finish();
+    partSha256[n - 1] = sha256;
     const send = async () => {
       // our own retry: a spooled part is re-read from its file on each attempt
       for (let attempt = 1; ; attempt++) {
@@ -199,7 +203,8 @@ export async function uploadStream(
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     await opts.beforeComplete?.();
-    const { s3ChecksumSHA256 } = await writer.complete();
+    const s3ChecksumSHA256 = compositeSha256(partSha256);
+    await writer.complete(s3ChecksumSHA256);
     return { bytes: total, sha256: whole.digest("hex"), s3ChecksumSHA256, parts: partNumber, spooled: spool };
   } catch (e) {
     await current?.discard();
