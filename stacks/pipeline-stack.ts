@@ -106,10 +106,12 @@ export class PipelineStack extends TerraformStack {
     const account = config.accounts.find((a) => a.id === props.accountId);
     // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
     const dispatchers = dispatcherRoutesOf(config, props.accountId, props.region);
-    const placementCount = dispatchers.dispatchers[props.region]!.placementCount;
+    // This region's own entry: its dispatcher ARN, archive bucket name and placement count.
+    const own = dispatchers.dispatchers[props.region]!;
+    const placementCount = own.placementCount;
 
     this.archive = new ArchiveBucket(this, "archive", {
-      bucketName: archiveBucketName(config.name, props.accountId, props.region),
+      bucketName: own.archiveBucket,
       kmsKeyArn: this.kmsKeyArn,
       lifecycle: config.lifecycleRules,
       accessLogs: config.accessLogs,
@@ -141,7 +143,7 @@ export class PipelineStack extends TerraformStack {
     // synthesized shape (how many queues, whether instances get public IPs).
     const net = account?.network ?? config.network;
     const { worker } = config;
-    const archiveBucketArn = `arn:aws:s3:::${archiveBucketName(config.name, props.accountId, props.region)}`;
+    const archiveBucketArn = `arn:aws:s3:::${own.archiveBucket}`;
     this.ledger = new LedgerTable(this, "ledger", { tableName: `${config.name}-ledger`, kmsKeyArn: this.kmsKeyArn });
     this.workerImage = new WorkerImage(this, "worker-image", {
       repositoryName: `${config.name}-worker`,
@@ -188,7 +190,7 @@ export class PipelineStack extends TerraformStack {
 
     // ── Orchestration: verify, notify, the EBS child and the dispatcher, the janitor ──
     const dispatcherName = dispatcherStateMachineName(config.name);
-    const dispatcherArn = stateMachineArn(props.accountId, props.region, dispatcherName);
+    const dispatcherArn = own.stateMachineArn;
     const pipelineTag = { key: PIPELINE_TAG_KEY, value: config.name };
     // Every Spot attempt may run to the job timeout; one more hour for restore and cleanup.
     const childTimeoutSeconds = (worker.timeoutHours * worker.spotRetries + 1) * 3600;
