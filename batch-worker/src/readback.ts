@@ -50,7 +50,7 @@ export async function readBack(
   const zstd = spawn("zstd", ["-d", "-c", "-q"], { stdio: ["pipe", "pipe", "pipe"] });
   const procs: ChildProcess[] = [zstd];
   const stages: Promise<unknown>[] = [exitOf(zstd, "zstd -d").done];
-  const sinkStream = "process" in consumer ? consumer.process.stdin! : consumer.writable;
+  const sinkStream = "process" in consumer ? stdinOf(consumer.process) : consumer.writable;
   if ("process" in consumer) {
     procs.push(consumer.process);
     stages.push(exitOf(consumer.process, consumer.name).done);
@@ -123,6 +123,45 @@ export function checkAgainstManifest(item: ManifestItem, r: ReadbackResult): str
     problems.push(`decompresses to ${r.decompressedBytes} bytes, manifest says ${item.uncompressedBytes}`);
   }
   return problems;
+}
+
+/**
+ * A writable into a consumer process's stdin that lets the consumer leave first. tar stops reading
+ * at its end-of-archive records and exits, which can happen before zstd's output has ended; Node then
+ * destroys the child's stdin and a plain pipeline fails with "Premature close" although nothing is
+ * wrong. Bytes that arrive after the consumer has gone are dropped here (they are still counted and
+ * hashed upstream, so a byte count that disagrees with the manifest is still reported); whether the
+ * consumer was content is judged by its exit status alone.
+ */
+function stdinOf(child: ChildProcess): Writable {
+  const stdin = child.stdin!;
+  let gone = false;
+  // EPIPE or a destroyed stdin: the consumer closed its end; its exit status says whether that was fine
+  stdin.on("error", () => (gone = true));
+  stdin.on("close", () => (gone = true));
+  const whenSettled = (events: string[], cb: () => void) => {
+    const done = () => {
+      for (const e of events) stdin.off(e, done);
+      cb();
+    };
+    for (const e of events) stdin.on(e, done);
+  };
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (gone || stdin.destroyed) return cb();
+      if (stdin.write(chunk)) return cb();
+      whenSettled(["drain", "close"], () => cb());
+    },
+    final(cb) {
+      if (gone || stdin.destroyed) return cb();
+      whenSettled(["finish", "close"], () => cb());
+      stdin.end();
+    },
+    destroy(err, cb) {
+      if (!stdin.destroyed) stdin.destroy();
+      cb(err);
+    },
+  });
 }
 
 export function spawnConsumer(cmd: string, args: string[]): { process: ChildProcess; name: string } {
