@@ -3,6 +3,7 @@
  * (not as a zod refinement, which zod skips once any other key is wrong), so one run
  * reports every problem in the file.
  */
+import { partitionOf } from "../core/partition";
 import { ConfigProblem, isObject } from "./schema";
 
 /** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
@@ -49,11 +50,20 @@ export function accountProblems(raw: unknown): ConfigProblem[] {
     } else {
       firstIndexOf.set(account.id, i);
     }
+    // An account lives in one partition (GovCloud and China accounts are accounts of their own).
+    const regions = Array.isArray(account.regions) ? account.regions.filter((r): r is string => typeof r === "string") : [];
+    const partitions = [...new Set(regions.map(partitionOf))];
+    if (partitions.length > 1) {
+      const first = (p: string) => `${regions.find((r) => partitionOf(r) === p)} (${p})`;
+      problems.push({ path: `accounts[${i}].regions`, message: `must all be in one partition, but ${partitions.map(first).join(" and ")} are not` });
+    }
     const role = account.assumeRoleArn;
     if (typeof role === "string" && /^\d{12}$/.test(account.id)) {
-      const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(role)?.[1];
+      const [, rolePartition, roleAccount] = /^arn:(aws[a-z-]*):iam::(\d{12}):role\//.exec(role) ?? [];
       if (roleAccount && roleAccount !== account.id) {
         problems.push({ path: `accounts[${i}].assumeRoleArn`, message: `must be a role in account ${account.id} (it is in ${roleAccount})` });
+      } else if (rolePartition && partitions.length === 1 && rolePartition !== partitions[0]) {
+        problems.push({ path: `accounts[${i}].assumeRoleArn`, message: `must be a role in ${partitions[0]}, the partition of the account's regions (it is in ${rolePartition})` });
       }
     }
   });

@@ -69,6 +69,7 @@ export class NetworkStack extends TerraformStack {
       "vpcId" in net ? this.existingVpc(net) : this.newVpc(props, net);
 
     // Gateway endpoints are free and keep S3/DynamoDB traffic off NAT and the internet.
+    // Named com.amazonaws.<region>.* in China too (only some interface endpoints differ there).
     const gateway = (key: string, service: string) =>
       new VpcEndpoint(this, `${key}-endpoint`, {
         vpcId,

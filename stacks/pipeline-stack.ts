@@ -8,6 +8,7 @@ import { Construct } from "constructs";
 import type { Config, NetworkConfig } from "../config/schema";
 import type { Dispatcher, DispatcherRoutes } from "../core/dispatcher-routes";
 import { intakeConfigOf } from "../core/intake-config";
+import { partitionOf } from "../core/partition";
 import { archiveBucketName } from "../core/s3-layout";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
@@ -143,7 +144,7 @@ export class PipelineStack extends TerraformStack {
     // synthesized shape (how many queues, whether instances get public IPs).
     const net = account?.network ?? config.network;
     const { worker } = config;
-    const archiveBucketArn = `arn:aws:s3:::${own.archiveBucket}`;
+    const archiveBucketArn = `arn:${partitionOf(props.region)}:s3:::${own.archiveBucket}`;
     this.ledger = new LedgerTable(this, "ledger", { tableName: `${config.name}-ledger`, kmsKeyArn: this.kmsKeyArn });
     this.workerImage = new WorkerImage(this, "worker-image", {
       repositoryName: `${config.name}-worker`,
@@ -198,6 +199,7 @@ export class PipelineStack extends TerraformStack {
     this.notifications = new Notifications(this, "notifications", {
       name: config.name,
       accountId: props.accountId,
+      region: props.region,
       kmsKeyArn: this.kmsKeyArn,
       email: config.notificationEmail,
       dispatcherStateMachineArn: dispatcherArn,

@@ -71,6 +71,11 @@ describe("config defaults", () => {
     expect(configPath({})).toBe(DEFAULT_CONFIG_PATH);
   });
 
+  it("accepts an account in GovCloud with a deploy role of its partition", () => {
+    const config = parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-gov-west-1", "us-gov-east-1"], assumeRoleArn: "arn:aws-us-gov:iam::111111111111:role/deploy" }] });
+    expect(config.accounts[0]!.regions).toEqual(["us-gov-west-1", "us-gov-east-1"]);
+  });
+
   it("accepts an existing VPC and a Terraform Cloud backend", () => {
     const config = parseConfig({
       ...valid(),
@@ -93,6 +98,8 @@ describe("config rules (one test per rule, exact message)", () => {
     ["regions do not repeat", (c) => (c.accounts[0].regions = ["us-east-1", "us-east-1"]), "accounts[0].regions: must not repeat a region"],
     ["assumeRoleArn is a role ARN", (c) => (c.accounts[0].assumeRoleArn = "role/x"), "accounts[0].assumeRoleArn: must be an IAM role ARN"],
     ["assumeRoleArn is in its account", (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::222222222222:role/deploy"), "accounts[0].assumeRoleArn: must be a role in account 111111111111 (it is in 222222222222)"],
+    ["an account's regions are in one partition", (c) => (c.accounts[0].regions = ["us-east-1", "eu-west-1", "us-gov-west-1"]), "accounts[0].regions: must all be in one partition, but us-east-1 (aws) and us-gov-west-1 (aws-us-gov) are not"],
+    ["assumeRoleArn is in the partition of the account's regions", (c) => (c.accounts[0] = { id: "111111111111", regions: ["cn-north-1"], assumeRoleArn: "arn:aws:iam::111111111111:role/deploy" }), "accounts[0].assumeRoleArn: must be a role in aws-cn, the partition of the account's regions (it is in aws)"],
     ["account ids do not repeat", (c) => c.accounts.push({ id: "111111111111", regions: ["eu-west-1"] }), "accounts[1].id: repeats accounts[0].id (111111111111); list its regions once"],
     ["backupVaults is not empty", (c) => (c.backupVaults = []), "backupVaults: must list at least one vault"],
     ["backupVaults are vault names", (c) => (c.backupVaults = ["my vault"]), "backupVaults[0]: must be a backup vault name (2-50 letters, digits, '-' or '_')"],

@@ -174,3 +174,36 @@ describe("network stack, existing VPC", () => {
     ]);
   });
 });
+
+describe("network stack, China (aws-cn)", () => {
+  const out = synth(
+    compose(
+      testConfig({
+        accounts: [{ id: "111111111111", regions: ["cn-north-1"] }],
+        stateBackend: { type: "s3", bucket: "state-bucket-111", region: "cn-north-1", keyPrefix: "ba" },
+      }),
+    ).networks[0]!,
+  );
+  const endpoints = Object.values(out.resources("aws_vpc_endpoint")) as any[];
+  const serviceNames = (type: string) => endpoints.filter((e) => e.vpc_endpoint_type === type).map((e) => e.service_name).sort();
+
+  it("names EC2, ECR and STS interface endpoints cn.com.amazonaws.<region>.*, the others com.amazonaws.<region>.*", () => {
+    expect(serviceNames("Interface")).toEqual(
+      [
+        "cn.com.amazonaws.cn-north-1.ec2",
+        "cn.com.amazonaws.cn-north-1.ecr.api",
+        "cn.com.amazonaws.cn-north-1.ecr.dkr",
+        "cn.com.amazonaws.cn-north-1.sts",
+        "com.amazonaws.cn-north-1.ecs",
+        "com.amazonaws.cn-north-1.ecs-agent",
+        "com.amazonaws.cn-north-1.ecs-telemetry",
+        "com.amazonaws.cn-north-1.logs",
+        "com.amazonaws.cn-north-1.ssm",
+      ].sort(),
+    );
+  });
+
+  it("keeps the gateway endpoints com.amazonaws.<region>.s3 and .dynamodb", () => {
+    expect(serviceNames("Gateway")).toEqual(["com.amazonaws.cn-north-1.dynamodb", "com.amazonaws.cn-north-1.s3"]);
+  });
+});

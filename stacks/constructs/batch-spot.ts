@@ -18,6 +18,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 
 export interface BatchSpotProps {
   /** Prefix of every name (compute environments, queues, roles), e.g. `backup-actions`. */
@@ -159,7 +160,7 @@ export class BatchSpot extends Construct {
    * pulls and job logs use the job's execution role; nothing else runs on these hosts.
    */
   private instanceRoleFor(props: BatchSpotProps, logGroupArns: readonly string[]): IamRole {
-    const ecs = `arn:aws:ecs:${props.region}:${props.accountId}`;
+    const ecs = `arn:${partitionOf(props.region)}:ecs:${props.region}:${props.accountId}`;
     const clusters = `${props.name}-*_Batch_*`;
     const assume = new DataAwsIamPolicyDocument(this, "instance-assume", {
       statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],

@@ -7,6 +7,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy); anything else fails at apply. */
 export const LOG_RETENTION_DAYS = [
@@ -17,7 +18,7 @@ export interface LogsKeyPolicyProps {
   readonly accountId: string;
   /** Region of the log groups: the principal is CloudWatch Logs of this region. */
   readonly region: string;
-  /** ARNs of the log groups the key may encrypt (`arn:aws:logs:<region>:<account>:log-group:<name>`); `*` matches any characters. */
+  /** ARNs of the log groups the key may encrypt (`arn:<partition>:logs:<region>:<account>:log-group:<name>`); `*` matches any characters. */
   readonly logGroupArns: readonly string[];
 }
 
@@ -31,7 +32,7 @@ export function logsKeyPolicyStatements(props: LogsKeyPolicyProps): DataAwsIamPo
   return [
     {
       sid: "AccountAdministersAndDelegatesToIam",
-      principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
+      principals: [{ type: "AWS", identifiers: [`arn:${partitionOf(props.region)}:iam::${props.accountId}:root`] }],
       actions: ["kms:*"],
       resources: ["*"],
     },
@@ -92,7 +93,7 @@ export class EncryptedLogGroup extends Construct {
       const accountId = props.accountId!;
       const region = props.region!;
       const policy = new DataAwsIamPolicyDocument(this, "key-policy", {
-        statement: logsKeyPolicyStatements({ accountId, region, logGroupArns: [`arn:aws:logs:${region}:${accountId}:log-group:${props.name}`] }),
+        statement: logsKeyPolicyStatements({ accountId, region, logGroupArns: [`arn:${partitionOf(region)}:logs:${region}:${accountId}:log-group:${props.name}`] }),
       });
       this.key = new KmsKey(this, "key", {
         description: keyDescription,

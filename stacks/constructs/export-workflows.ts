@@ -4,6 +4,7 @@
  */
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 import { dispatcherDefinition } from "../workflows/dispatcher";
 import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
 import { StateMachine } from "./state-machine";
@@ -40,7 +41,8 @@ export class ExportWorkflows extends Construct {
   constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
     super(scope, id);
     const { region, accountId } = props;
-    const volumeArn = `arn:aws:ec2:${region}:${accountId}:volume/*`;
+    const partition = partitionOf(region);
+    const volumeArn = `arn:${partition}:ec2:${region}:${accountId}:volume/*`;
     const onOwnVolumes = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
       ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
@@ -55,7 +57,7 @@ export class ExportWorkflows extends Construct {
           resources: [volumeArn],
           condition: [{ test: "StringEquals", variable: `aws:RequestTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] }],
         },
-        { sid: "FromAnySnapshotOfTheRegion", actions: ["ec2:CreateVolume"], resources: [`arn:aws:ec2:${region}::snapshot/*`] },
+        { sid: "FromAnySnapshotOfTheRegion", actions: ["ec2:CreateVolume"], resources: [`arn:${partition}:ec2:${region}::snapshot/*`] },
         {
           sid: "TagOnlyAtCreation",
           actions: ["ec2:CreateTags"],
@@ -65,12 +67,12 @@ export class ExportWorkflows extends Construct {
         // DescribeVolumes supports no resource-level permission.
         { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
         { sid: "CleanUpOwnVolumes", actions: ["ec2:DetachVolume", "ec2:DeleteVolume"], resources: [volumeArn], condition: onOwnVolumes },
-        { sid: "DetachFromAnyInstance", actions: ["ec2:DetachVolume"], resources: [`arn:aws:ec2:${region}:${accountId}:instance/*`] },
+        { sid: "DetachFromAnyInstance", actions: ["ec2:DetachVolume"], resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`] },
         {
           sid: "EncryptedSnapshots",
           // The snapshot's key is whatever AWS Backup used: only through EC2, only for AWS resources.
           actions: ["kms:CreateGrant"],
-          resources: [`arn:aws:kms:${region}:${accountId}:key/*`],
+          resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
           condition: [
             { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
             { test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] },
@@ -79,22 +81,22 @@ export class ExportWorkflows extends Construct {
         {
           sid: "EncryptedSnapshotsUse",
           actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
-          resources: [`arn:aws:kms:${region}:${accountId}:key/*`],
+          resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
         },
         {
           sid: "RunWorker",
           actions: ["batch:SubmitJob"],
           resources: [
-            `arn:aws:batch:${region}:${accountId}:job-queue/${props.name}-*`,
-            `arn:aws:batch:${region}:${accountId}:job-definition/${props.name}-*`,
+            `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.name}-*`,
+            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.name}-*`,
           ],
         },
         { sid: "FollowWorker", actions: ["batch:DescribeJobs", "batch:TerminateJob"], resources: ["*"] },
         {
           sid: "SyncIntegrationRule",
           actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-          resources: [`arn:aws:events:${region}:${accountId}:rule/StepFunctionsGetEventsForBatchJobsRule`],
+          resources: [`arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForBatchJobsRule`],
         },
       ];
       this.ebs = new StateMachine(this, "ebs", {
@@ -104,6 +106,7 @@ export class ExportWorkflows extends Construct {
         kmsKeyArn: props.kmsKeyArn,
         statements,
         definition: ebsExportDefinition({
+          partition,
           placements: props.placements,
           jobDefinitionArn: props.jobDefinitionArn,
           volume: props.volume,
@@ -116,11 +119,11 @@ export class ExportWorkflows extends Construct {
 
     const children = this.ebs ? { ebs: this.ebs.arn } : {};
     const recoveryPointArns = [
-      `arn:aws:ec2:${region}::snapshot/*`,
-      `arn:aws:rds:${region}:${accountId}:snapshot:awsbackup:*`,
-      `arn:aws:rds:${region}:${accountId}:cluster-snapshot:awsbackup:*`,
-      `arn:aws:dynamodb:${region}:${accountId}:table/*/backup/*`,
-      `arn:aws:backup:${region}:${accountId}:recovery-point:*`,
+      `arn:${partition}:ec2:${region}::snapshot/*`,
+      `arn:${partition}:rds:${region}:${accountId}:snapshot:awsbackup:*`,
+      `arn:${partition}:rds:${region}:${accountId}:cluster-snapshot:awsbackup:*`,
+      `arn:${partition}:dynamodb:${region}:${accountId}:table/*/backup/*`,
+      `arn:${partition}:backup:${region}:${accountId}:recovery-point:*`,
     ];
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
@@ -133,12 +136,12 @@ export class ExportWorkflows extends Construct {
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],
-              resources: [`arn:aws:states:${region}:${accountId}:execution:${props.name}-ebs-export:*`],
+              resources: [`arn:${partition}:states:${region}:${accountId}:execution:${props.name}-ebs-export:*`],
             },
             {
               sid: "SyncIntegrationRule",
               actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-              resources: [`arn:aws:events:${region}:${accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`],
+              resources: [`arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`],
             },
           ]
         : []),
@@ -156,6 +159,7 @@ export class ExportWorkflows extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       statements,
       definition: dispatcherDefinition({
+        partition,
         ledgerTableName: props.ledgerTableName,
         children,
         verifyFunctionArn: props.verifyFunctionArn,

@@ -6,6 +6,7 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 import { LambdaFunction } from "./lambda-function";
 
 export interface JanitorProps {
@@ -53,7 +54,7 @@ export class Janitor extends Construct {
         {
           sid: "DeleteOnlyThisPipelinesVolumes",
           actions: ["ec2:DeleteVolume"],
-          resources: [`arn:aws:ec2:${props.region}:${props.accountId}:volume/*`],
+          resources: [`arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}:volume/*`],
           condition: tagConditions,
         },
       ],

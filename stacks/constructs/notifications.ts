@@ -11,10 +11,13 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 
 export interface NotificationsProps {
   readonly name: string;
   readonly accountId: string;
+  /** Region of the topic; its partition names the account in the topic policy. */
+  readonly region: string;
   /** Encrypts the topic; EventBridge must be allowed to use it (the pipeline key is). */
   readonly kmsKeyArn: string;
   /** Subscribed by email (the address must confirm). @default none */
@@ -55,7 +58,7 @@ export class Notifications extends Construct {
       statement: [
         {
           sid: "OwnerManages",
-          principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }],
+          principals: [{ type: "AWS", identifiers: [`arn:${partitionOf(props.region)}:iam::${props.accountId}:root`] }],
           actions: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"],
           resources: [this.topic.arn],
         },

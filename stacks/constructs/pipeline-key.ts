@@ -13,6 +13,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 import { logsKeyPolicyStatements } from "./encrypted-log-group";
 
 export interface PipelineKeyProps {
@@ -26,7 +27,7 @@ export interface PipelineKeyProps {
 
 /** Log group ARN patterns of one pipeline; other constructs name their log groups to fit. */
 export function pipelineLogGroupArns(name: string, accountId: string, region: string): string[] {
-  const prefix = `arn:aws:logs:${region}:${accountId}:log-group:`;
+  const prefix = `arn:${partitionOf(region)}:logs:${region}:${accountId}:log-group:`;
   return [`${prefix}/aws/lambda/${name}-*`, `${prefix}/${name}/*`, `${prefix}/aws/vendedlogs/states/${name}-*`];
 }
 

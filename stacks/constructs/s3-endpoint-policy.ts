@@ -13,6 +13,7 @@
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 import { WORKER_ARCHIVE_ACTIONS } from "./worker-job-definition";
 
 export interface S3EndpointPolicyProps {
@@ -23,7 +24,7 @@ export interface S3EndpointPolicyProps {
 
 /** ECR keeps image layers in this AWS-owned bucket (Amazon ECR User Guide, "Amazon ECR interface VPC endpoints"). */
 export function ecrLayerBucketArn(region: string): string {
-  return `arn:aws:s3:::prod-${region}-starport-layer-bucket`;
+  return `arn:${partitionOf(region)}:s3:::prod-${region}-starport-layer-bucket`;
 }
 
 export class S3EndpointPolicy extends Construct {

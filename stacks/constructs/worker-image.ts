@@ -17,6 +17,7 @@ import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Annotations, AssetType, DataResource, Fn, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -199,12 +200,11 @@ export function contentHash(dir: string): string {
   return hash.digest("hex");
 }
 
-/** `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo[:tag|@digest]` → its repository ARN. */
+/** `123456789012.dkr.ecr.us-east-1.amazonaws.com/repo[:tag|@digest]` → its repository ARN, in the partition of the registry's region. */
 export function ecrRepositoryArnOf(imageUri: string): string | undefined {
   const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([^:@]+)/.exec(imageUri);
   if (!m) return undefined;
-  const partition = m[3] ? "aws-cn" : "aws";
-  return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[4]}`;
+  return `arn:${partitionOf(m[2]!)}:ecr:${m[2]}:${m[1]}:repository/${m[4]}`;
 }
 
 /**

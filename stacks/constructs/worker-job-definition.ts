@@ -13,6 +13,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { partitionOf } from "../../core/partition";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
@@ -221,7 +222,7 @@ export class WorkerJobDefinition extends Construct {
    * carries the security-tag condition, so the worker can only touch the pipeline's volumes.
    */
   private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
-    const ec2 = `arn:aws:ec2:${props.region}:${props.accountId}`;
+    const ec2 = `arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}`;
     const tagged = props.securityTag
       ? [{ test: "Null", variable: `aws:ResourceTag/${props.securityTag}`, values: ["false"] }]
       : undefined;

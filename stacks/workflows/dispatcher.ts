@@ -12,9 +12,12 @@
  * Input: the starter's execution input (core/execution-input.ts):
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
+import type { Partition } from "../../core/partition";
 import { Catcher, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface DispatcherProps {
+  /** Partition of the state machine's region: the Task integrations are `arn:<partition>:states:::…`. */
+  readonly partition: Partition;
   readonly ledgerTableName: string;
   /** Child state machine per workflow; a workflow without one is recorded SKIPPED. */
   readonly children: Readonly<Partial<Record<"ebs" | "rds" | "aurora" | "dynamodb", string>>>;
@@ -31,12 +34,13 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
   if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u.test(props.deleteRecoveryPoint.requiredTag) || props.deleteRecoveryPoint.requiredTag.includes("'")) {
     throw new Error(`dispatcherDefinition: requiredTag ${JSON.stringify(props.deleteRecoveryPoint.requiredTag)} cannot be used in a JSONPath`);
   }
+  const states = `arn:${props.partition}:states:::`;
   const ledgerKey = { recoveryPointArn: { "S.$": "$.recoveryPointArn" } };
   const children = Object.entries(props.children).filter((e): e is [string, string] => typeof e[1] === "string");
 
   const runChild = (arn: string): State => ({
     Type: "Task",
-    Resource: "arn:aws:states:::states:startExecution.sync:2",
+    Resource: `${states}states:startExecution.sync:2`,
     Parameters: {
       StateMachineArn: arn,
       "Name.$": "$$.Execution.Name",
@@ -60,7 +64,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
     ? {
         ReadRecoveryPointTags: {
           Type: "Task",
-          Resource: "arn:aws:states:::aws-sdk:backup:listTags",
+          Resource: `${states}aws-sdk:backup:listTags`,
           Parameters: { "ResourceArn.$": "$.recoveryPointArn" },
           ResultSelector: { "tags.$": "$.Tags" },
           ResultPath: "$.recoveryPoint",
@@ -83,7 +87,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         },
         DeleteRecoveryPoint: {
           Type: "Task",
-          Resource: "arn:aws:states:::aws-sdk:backup:deleteRecoveryPoint",
+          Resource: `${states}aws-sdk:backup:deleteRecoveryPoint`,
           Parameters: { "BackupVaultName.$": "$.backupVaultName", "RecoveryPointArn.$": "$.recoveryPointArn" },
           ResultPath: null,
           Retry: [
@@ -96,7 +100,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         },
         RecordDeleted: {
           Type: "Task",
-          Resource: "arn:aws:states:::dynamodb:updateItem",
+          Resource: `${states}dynamodb:updateItem`,
           Parameters: {
             TableName: props.ledgerTableName,
             Key: ledgerKey,
@@ -114,7 +118,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
   /** Ledger update to a final status with its reason (an intrinsic over the state's input). */
   const recordOutcome = (status: "SKIPPED" | "FAILED", reason: string, next: string, onError: Catcher): State => ({
     Type: "Task",
-    Resource: "arn:aws:states:::dynamodb:updateItem",
+    Resource: `${states}dynamodb:updateItem`,
     Parameters: {
       TableName: props.ledgerTableName,
       Key: ledgerKey,
@@ -149,7 +153,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
     },
     [`${name}Publish`]: {
       Type: "Task",
-      Resource: "arn:aws:states:::sns:publish",
+      Resource: `${states}sns:publish`,
       Parameters: {
         TopicArn: props.notificationTopicArn,
         Subject: subject,
@@ -183,7 +187,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       },
       RecordRunning: {
         Type: "Task",
-        Resource: "arn:aws:states:::dynamodb:putItem",
+        Resource: `${states}dynamodb:putItem`,
         Parameters: {
           TableName: props.ledgerTableName,
           Item: {
@@ -210,7 +214,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       ...Object.fromEntries(children.map(([workflow, arn]) => [`Export-${workflow}`, runChild(arn)])),
       VerifyArchive: {
         Type: "Task",
-        Resource: "arn:aws:states:::lambda:invoke",
+        Resource: `${states}lambda:invoke`,
         Parameters: { FunctionName: props.verifyFunctionArn, Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } },
         ResultSelector: { "verified.$": "$.Payload.verified", "bytes.$": "$.Payload.bytes", "sha256.$": "$.Payload.sha256", "reason.$": "$.Payload.reason" },
         ResultPath: "$.verify",
@@ -231,7 +235,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       },
       RecordSucceeded: {
         Type: "Task",
-        Resource: "arn:aws:states:::dynamodb:updateItem",
+        Resource: `${states}dynamodb:updateItem`,
         Parameters: {
           TableName: props.ledgerTableName,
           Key: ledgerKey,

@@ -7,6 +7,7 @@
  * Input:  { recoveryPointArn, archiveUrl, placementIndex }
  * Output: { volumeId, jobId, archiveUrl }
  */
+import type { Partition } from "../../core/partition";
 import { Retrier, StateMachineDefinition, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface Placement {
@@ -16,6 +17,8 @@ export interface Placement {
 }
 
 export interface EbsExportProps {
+  /** Partition of the state machine's region: the Task integrations are `arn:<partition>:states:::…`. */
+  readonly partition: Partition;
   /** One per AZ; the starter picks `placementIndex` from the recovery point's hash. */
   readonly placements: readonly Placement[];
   readonly jobDefinitionArn: string;
@@ -59,6 +62,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
   const maxVolumePolls = props.maxVolumePolls ?? 90;
   const pollSeconds = props.pollSeconds ?? 10;
   const maxCleanupPolls = props.maxCleanupPolls ?? 30;
+  const states = `arn:${props.partition}:states:::`;
 
   const volumeTags = [
     { Key: props.pipelineTag.key, Value: props.pipelineTag.value },
@@ -78,7 +82,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       },
       Prepare: {
         Type: "Pass",
-        Comment: "snapshot id from arn:aws:ec2:<region>::snapshot/<id>; placement chosen by the starter",
+        Comment: `snapshot id from arn:${props.partition}:ec2:<region>::snapshot/<id>; placement chosen by the starter`,
         Parameters: {
           "recoveryPointArn.$": "$.recoveryPointArn",
           "archiveUrl.$": "$.archiveUrl",
@@ -91,7 +95,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       },
       CreateVolume: {
         Type: "Task",
-        Resource: "arn:aws:states:::aws-sdk:ec2:createVolume",
+        Resource: `${states}aws-sdk:ec2:createVolume`,
         Parameters: {
           "SnapshotId.$": "$.snapshotId",
           "AvailabilityZone.$": "$.placement.availabilityZone",
@@ -112,7 +116,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       WaitForVolume: { Type: "Wait", Seconds: pollSeconds, Next: "DescribeVolume" },
       DescribeVolume: {
         Type: "Task",
-        Resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
+        Resource: `${states}aws-sdk:ec2:describeVolumes`,
         Parameters: { "VolumeIds.$": "States.Array($.volume.volumeId)" },
         ResultSelector: { "state.$": "$.Volumes[0].State" },
         ResultPath: "$.volumeState",
@@ -152,7 +156,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       RunWorker: {
         Type: "Task",
         Comment: "Spot reclaims are retried by the job definition's retry strategy (Host EC2*), nothing else is",
-        Resource: "arn:aws:states:::batch:submitJob.sync",
+        Resource: `${states}batch:submitJob.sync`,
         Parameters: {
           "JobName.$": "States.Format('ebs-export-{}', $.volume.volumeId)",
           "JobQueue.$": "$.placement.jobQueueArn",
@@ -173,7 +177,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       // ── cleanup: reached on success and on every failure once the volume exists ──
       CleanupDescribe: {
         Type: "Task",
-        Resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
+        Resource: `${states}aws-sdk:ec2:describeVolumes`,
         Parameters: { "VolumeIds.$": "States.Array($.volume.volumeId)" },
         ResultSelector: { "state.$": "$.Volumes[0].State", "attachments.$": "$.Volumes[0].Attachments" },
         ResultPath: "$.cleanup",
@@ -197,7 +201,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       DetachVolume: {
         Type: "Task",
         Comment: "Only when the worker could not detach (killed, instance reclaimed)",
-        Resource: "arn:aws:states:::aws-sdk:ec2:detachVolume",
+        Resource: `${states}aws-sdk:ec2:detachVolume`,
         Parameters: { "VolumeId.$": "$.volume.volumeId", Force: true },
         ResultPath: null,
         Retry: [EC2_RETRY],
@@ -213,7 +217,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
       WaitForDetach: { Type: "Wait", Seconds: pollSeconds, Next: "CleanupDescribe" },
       DeleteVolume: {
         Type: "Task",
-        Resource: "arn:aws:states:::aws-sdk:ec2:deleteVolume",
+        Resource: `${states}aws-sdk:ec2:deleteVolume`,
         Parameters: { "VolumeId.$": "$.volume.volumeId" },
         ResultPath: null,
         // VolumeInUse (a detach still settling) is an Ec2.Ec2Exception too: longer, bounded retries.

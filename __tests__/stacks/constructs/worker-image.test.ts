@@ -139,6 +139,7 @@ describe("WorkerImage with a prebuilt image", () => {
   it("knows the repository ARN of ECR images only", () => {
     expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-east-1.amazonaws.com/w@sha256:" + "a".repeat(64))).toBe("arn:aws:ecr:us-east-1:123456789012:repository/w");
     expect(ecrRepositoryArnOf("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/w:1")).toBe("arn:aws-cn:ecr:cn-north-1:123456789012:repository/w");
+    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/w:1")).toBe("arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/w");
     expect(ecrRepositoryArnOf("public.ecr.aws/acme/worker:1")).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
 
 const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
+  partition: "aws",
   placements: [
     { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a" },
     { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-b" },
@@ -25,6 +26,7 @@ const ebs = ebsExportDefinition(ebsProps);
 
 const dispatcher = (enabled: boolean) =>
   dispatcherDefinition({
+    partition: "aws",
     ledgerTableName: "ledger",
     children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
     verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
@@ -163,6 +165,7 @@ describe("dispatcher definition", () => {
   it("refuses a required tag that cannot be addressed in JSONPath", () => {
     expect(() =>
       dispatcherDefinition({
+        partition: "aws",
         ledgerTableName: "l",
         children: {},
         verifyFunctionArn: "v",

@@ -13,6 +13,7 @@ const PIPELINE_TAG = { key: "backup-actions:pipeline", value: "ebs-exec-test" };
 const JOB_DEFINITION = "arn:aws:batch:us-east-1:123456789012:job-definition/ba-worker:1";
 // The typed definition is plain JSON: the executor takes it as synthesized.
 const definition = ebsExportDefinition({
+  partition: "aws",
   placements: [
     { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
     { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-b" },
