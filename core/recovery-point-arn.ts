@@ -8,7 +8,12 @@
  *   Aurora    arn:aws:rds:<region>:<account>:cluster-snapshot:awsbackup:job-<id>
  *   DynamoDB  arn:aws:dynamodb:<region>:<account>:table/<table>/backup/<id>
  *   generic   arn:aws:backup:<region>:<account>:recovery-point:<id>
+ *
+ * `aws` stands for the partition of the region (arn:aws-us-gov:…, arn:aws-cn:…); an ARN whose
+ * partition is not its region's is none of these formats.
  */
+import { partitionOf, PARTITIONS } from "./partition";
+
 export type RecoveryPointKind = "ebs-snapshot" | "rds-snapshot" | "rds-cluster-snapshot" | "dynamodb-backup" | "backup-recovery-point";
 
 export interface RecoveryPointArn {
@@ -22,7 +27,8 @@ export interface RecoveryPointArn {
   readonly id: string;
 }
 
-const PARTITION = "(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b)";
+// longest first, so that "aws" does not claim the start of "aws-cn"
+const PARTITION = `(${[...PARTITIONS].sort((a, b) => b.length - a.length).join("|")})`;
 const REGION = "([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d)";
 const ACCOUNT = "(\\d{12})";
 
@@ -52,6 +58,7 @@ export function parseRecoveryPointArn(arn: string): RecoveryPointArn | undefined
     const m = format.pattern.exec(arn);
     if (!m) continue;
     const [, partition, region, third, fourth] = m;
+    if (partitionOf(region!) !== partition) return undefined;
     return format.hasAccount
       ? { arn, kind: format.kind, partition: partition!, region: region!, account: third!, id: fourth! }
       : { arn, kind: format.kind, partition: partition!, region: region!, account: null, id: third! };
