@@ -146,6 +146,35 @@ export function workerProblems(raw: unknown): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * A KMS key lives in one account and region, and S3, SQS, DynamoDB and CloudWatch Logs use only
+ * keys of their own region. A single-Region kmsKeyArn can therefore serve one pipeline; a
+ * multi-Region key (`mrk-…`) serves every region of its account through its replicas.
+ */
+export function keyProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || typeof raw.kmsKeyArn !== "string" || !Array.isArray(raw.accounts)) return [];
+  const key = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key\/(mrk-)?/.exec(raw.kmsKeyArn);
+  if (!key) return []; // the schema reports it
+  const [, partition, region, account, multiRegion] = key;
+  if (partitionOf(region!) !== partition) {
+    return [{ path: "kmsKeyArn", message: `names partition ${partition}, but its region ${region} is in ${partitionOf(region!)}` }];
+  }
+  const pipelines = raw.accounts.flatMap((a) =>
+    isObject(a) && typeof a.id === "string" && Array.isArray(a.regions) ? a.regions.map((r) => ({ account: a.id as string, region: String(r) })) : [],
+  );
+  const unserved = pipelines.filter((p) => p.account !== account || (!multiRegion && p.region !== region)).map((p) => `${p.account}/${p.region}`);
+  if (unserved.length === 0) return [];
+  const shown = unserved.length > 3 ? `${unserved.slice(0, 3).join(", ")} and ${unserved.length - 3} more` : unserved.join(", ");
+  return [
+    {
+      path: "kmsKeyArn",
+      message: multiRegion
+        ? `a multi-Region key serves the regions of its own account (${account}), but the config also deploys ${shown}; leave kmsKeyArn unset so each pipeline creates its own key`
+        : `a KMS key serves only its own account and region (${account}/${region}), but the config also deploys ${shown}; leave kmsKeyArn unset so each pipeline creates its own key, or use a multi-Region key (key/mrk-…) replicated to each region`,
+    },
+  ];
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
-  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw), ...workerProblems(raw)];
+  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw), ...workerProblems(raw), ...keyProblems(raw)];
 }

@@ -102,7 +102,9 @@ export class PipelineStack extends TerraformStack {
 
     new TerraformOutput(this, "network_vpc_id", { value: this.network.vpcId, description: "VPC this pipeline runs in (from the network stack)." });
 
-    this.kmsKeyArn = config.kmsKeyArn ?? new PipelineKey(this, "pipeline-key", { name: config.name, accountId: props.accountId, region: props.region }).arn;
+    this.kmsKeyArn = config.kmsKeyArn
+      ? keyArnInRegion(config.kmsKeyArn, props.region)
+      : new PipelineKey(this, "pipeline-key", { name: config.name, accountId: props.accountId, region: props.region }).arn;
 
     const account = config.accounts.find((a) => a.id === props.accountId);
     // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
@@ -253,4 +255,13 @@ export class PipelineStack extends TerraformStack {
     new TerraformOutput(this, "dispatcher_state_machine_arn", { value: this.workflows.dispatcher.stateMachine.arn, description: "Dispatcher state machine (one execution per recovery point)." });
     new TerraformOutput(this, "notification_topic_arn", { value: this.notifications.topic.arn, description: "Export outcomes (SUCCEEDED, SKIPPED, FAILED) and abnormal dispatcher ends." });
   }
+}
+
+/**
+ * The configured key as this region sees it: a multi-Region key (`key/mrk-…`) by its replica here
+ * (same key id, this region); a single-Region key as it is (the config allows one only when it is in
+ * the one region deployed, see keyProblems in config/rules.ts).
+ */
+export function keyArnInRegion(keyArn: string, region: string): string {
+  return /:key\/mrk-/.test(keyArn) ? keyArn.replace(/^(arn:[^:]+:kms:)[^:]+:/, `$1${region}:`) : keyArn;
 }

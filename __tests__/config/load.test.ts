@@ -76,6 +76,12 @@ describe("config defaults", () => {
     expect(config.accounts[0]!.regions).toEqual(["us-gov-west-1", "us-gov-east-1"]);
   });
 
+  it("accepts a single-Region kmsKeyArn for the one pipeline, and a multi-Region key for every region of its account", () => {
+    expect(parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-east-1"] }], kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" }).kmsKeyArn).toBe("arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012");
+    const mrk = parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }], kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef" });
+    expect(mrk.kmsKeyArn).toBe("arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef");
+  });
+
   it("accepts an existing VPC and a Terraform Cloud backend", () => {
     const config = parseConfig({
       ...valid(),
@@ -111,6 +117,22 @@ describe("config rules (one test per rule, exact message)", () => {
     ["unknown key without a near match", (c) => (c.colour = "blue"), "colour: unknown key"],
     ["notificationEmail is an address", (c) => (c.notificationEmail = "ops"), "notificationEmail: must be an email address"],
     ["kmsKeyArn is a key ARN", (c) => (c.kmsKeyArn = "alias/x"), "kmsKeyArn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"],
+    [
+      "a single-Region kmsKeyArn serves only the one pipeline of its account and region",
+      (c) => ((c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012"), (c.accounts = [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }, { id: "222222222222", regions: ["us-east-1"] }])),
+      "kmsKeyArn: a KMS key serves only its own account and region (111111111111/us-east-1), but the config also deploys 111111111111/eu-west-1, 222222222222/us-east-1; leave kmsKeyArn unset so each pipeline creates its own key, or use a multi-Region key (key/mrk-…) replicated to each region",
+    ],
+    [
+      "a single-Region kmsKeyArn is in the region deployed",
+      (c) => (c.kmsKeyArn = "arn:aws:kms:us-west-2:111111111111:key/12345678-1234-1234-1234-123456789012"),
+      "kmsKeyArn: a KMS key serves only its own account and region (111111111111/us-west-2), but the config also deploys 111111111111/us-east-1; leave kmsKeyArn unset so each pipeline creates its own key, or use a multi-Region key (key/mrk-…) replicated to each region",
+    ],
+    [
+      "a multi-Region kmsKeyArn serves one account",
+      (c) => ((c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"), c.accounts.push({ id: "222222222222", regions: ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"] })),
+      "kmsKeyArn: a multi-Region key serves the regions of its own account (111111111111), but the config also deploys 222222222222/us-east-1, 222222222222/eu-west-1, 222222222222/eu-central-1 and 1 more; leave kmsKeyArn unset so each pipeline creates its own key",
+    ],
+    ["kmsKeyArn is in the partition of its region", (c) => (c.kmsKeyArn = "arn:aws:kms:us-gov-west-1:111111111111:key/12345678-1234-1234-1234-123456789012"), "kmsKeyArn: names partition aws, but its region us-gov-west-1 is in aws-us-gov"],
     ["tags are required", (c) => delete c.tags, "tags: is required"],
     ["tags are not empty", (c) => (c.tags = {}), "tags: must have at least one tag"],
     ["tag values are strings", (c) => (c.tags = { a: 1 }), "tags.a: must be a string (got number 1)"],

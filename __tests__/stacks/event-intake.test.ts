@@ -274,6 +274,16 @@ describe("pipeline KMS key", () => {
     for (const queue of Object.values<any>(out.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toBe(kmsKeyArn);
     for (const group of Object.values<any>(out.resources("aws_cloudwatch_log_group"))) expect(group.kms_key_id).toBe(kmsKeyArn);
   });
+
+  it("a multi-Region kmsKeyArn: each region's pipeline uses the key's replica in that region", () => {
+    const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef";
+    const pipelines = compose(testConfig({ kmsKeyArn, accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }] })).pipelines;
+    expect(pipelines.map((p) => p.kmsKeyArn)).toEqual([kmsKeyArn, "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"]);
+    const out = synth(pipelines[1]!);
+    expect(out.resources("aws_kms_key")).toEqual({});
+    for (const queue of Object.values<any>(out.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toBe(pipelines[1]!.kmsKeyArn);
+    expect(out.json).not.toContain("arn:aws:kms:us-east-1:");
+  });
 });
 
 describe("switched-off types", () => {
