@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   S3Client,
@@ -166,8 +167,9 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
     const s3 = mockClient(S3Client);
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "u1" });
     s3.on(UploadPartCommand).callsFake((input: { ChecksumSHA256?: string; PartNumber?: number }) => ({ ETag: `"e${input.PartNumber}"`, ChecksumSHA256: input.ChecksumSHA256 }));
-    s3.on(CompleteMultipartUploadCommand).resolves({ ChecksumSHA256: answer, ChecksumType: "COMPOSITE" });
+    s3.on(CompleteMultipartUploadCommand).resolves({ ChecksumSHA256: answer, ChecksumType: "COMPOSITE", VersionId: "v2" });
     s3.on(AbortMultipartUploadCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
     const run = uploadStream(chunks(data, MIB), new S3Store(new S3Client({ region: "us-east-1" }), "b", "p/"), "k", { partSize: 8 * MIB, concurrency: 2 });
     return { s3, run };
   };
@@ -179,13 +181,24 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
     expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.MultipartUpload!.Parts!.map((p) => p.ChecksumSHA256)).toEqual(
       [0, 1, 2].map((i) => sha256(data.subarray(i * 8 * MIB, (i + 1) * 8 * MIB), "base64")),
     );
+    expect(s3.commandCalls(DeleteObjectCommand)).toEqual([]);
     s3.restore();
   });
 
   it("an answer with another checksum fails the upload, naming both", async () => {
     const other = composite(randomBytes(20 * MIB), 8 * MIB);
     const { s3, run } = upload(other);
-    await expect(run).rejects.toThrow(`p/k: CompleteMultipartUpload reports checksum ${other}, the 3 part(s) sent make ${composite(data, 8 * MIB)}`);
+    await expect(run).rejects.toThrow(`p/k: CompleteMultipartUpload reports checksum ${other}, the 3 part(s) sent make ${composite(data, 8 * MIB)}; the object (version v2) was deleted`);
+    // exactly the version just written: an earlier version of the key stays current, no delete marker
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: "b", Key: "p/k", VersionId: "v2" }]);
+    s3.restore();
+  });
+
+  it("an answer with another checksum whose object cannot be deleted says so", async () => {
+    const other = composite(randomBytes(20 * MIB), 8 * MIB);
+    const { s3, run } = upload(other);
+    s3.on(DeleteObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+    await expect(run).rejects.toThrow(/; the object \(version v2\) could not be deleted and is not what was sent: Access Denied$/);
     s3.restore();
   });
 });

@@ -113,11 +113,18 @@ export class S3Store implements ObjectStore {
         parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
         const r = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
         // S3 answers with the composite it computed from the parts it stored (moto 5.2 answers none).
-        // Another value means the object is not what was sent: fail the export, never record it.
+        // Another value means the object is not what was sent: fail the export, never record it, and
+        // delete exactly the version just written (in a versioned bucket an earlier export's version of
+        // the key becomes current again; no delete marker hides it).
         if (r.ChecksumSHA256 && r.ChecksumSHA256 !== s3ChecksumSHA256) {
-          throw new Error(
-            `${Key}: CompleteMultipartUpload reports checksum ${r.ChecksumSHA256}, the ${parts.length} part(s) sent make ${s3ChecksumSHA256}`,
-          );
+          const what = `${Key}: CompleteMultipartUpload reports checksum ${r.ChecksumSHA256}, the ${parts.length} part(s) sent make ${s3ChecksumSHA256}`;
+          const version = r.VersionId ? ` (version ${r.VersionId})` : "";
+          try {
+            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key, VersionId: r.VersionId }));
+          } catch (e) {
+            throw new Error(`${what}; the object${version} could not be deleted and is not what was sent: ${(e as Error).message}`);
+          }
+          throw new Error(`${what}; the object${version} was deleted`);
         }
       },
       async abort() {
