@@ -4,16 +4,37 @@
  * bucket and number of placements). A copy job's event arrives in the SOURCE region, so
  * the starter there starts the DESTINATION region's dispatcher (ADR 0006).
  *
- * The pipeline stack writes these routes into the starter's environment, built from the
- * naming convention of stacks/names.ts; the same list is the starter's IAM grant
- * (states:StartExecution on exactly these ARNs). The starter only reads them.
+ * The pipeline stack writes the routes into the starter's environment in a compact form:
+ * the starter's account and region, the config's name and each region's placement count,
+ *
+ *   {"account":"111111111111","region":"us-west-2","name":"backup-actions","placements":{"us-west-2":2,"us-east-1":2}}
+ *
+ * A region's dispatcher ARN and archive bucket follow from the naming convention
+ * (core/state-machines.ts, core/s3-layout.ts) and are derived here, not written: written
+ * out (~200 bytes a region) they overflowed Lambda's 4 KB of environment for an account
+ * deployed to more than ~17 regions. The stack grants the starter states:StartExecution on
+ * exactly the ARNs `expandDispatcherRoutes` derives from the form it writes. The starter
+ * only reads them.
  */
 import { z } from "zod";
 import { parseEnvJson } from "./env-json";
 import { RuntimeConfigError } from "./errors";
 import type { IntakeConfig } from "./intake-config";
+import { archiveBucketName } from "./s3-layout";
+import { dispatcherStateMachineName, stateMachineArn } from "./state-machines";
 
 export const DISPATCHERS_ENV = "BACKUP_ACTIONS_DISPATCHERS";
+
+/** The routes as the pipeline stack writes them: only what the naming convention cannot derive. */
+export interface DispatcherRoutesEnv {
+  /** The starter's own account and region. */
+  readonly account: string;
+  readonly region: string;
+  /** config.name: the dispatchers and archive buckets are named after it. */
+  readonly name: string;
+  /** Placements (AZs with a job queue) of each region of `account` that the config deploys, own region included. */
+  readonly placements: Readonly<Record<string, number>>;
+}
 
 export interface Dispatcher {
   readonly stateMachineArn: string;
@@ -31,26 +52,32 @@ export interface DispatcherRoutes {
   readonly dispatchers: Readonly<Record<string, Dispatcher>>;
 }
 
-const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:([a-z0-9-]+):(\d{12}):stateMachine:[A-Za-z0-9_-]{1,80}$/;
-
 const routesSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, { error: "must be 12 digits" }),
   region: z.string().min(1),
-  dispatchers: z.record(
-    z.string().min(1),
-    z.strictObject({
-      stateMachineArn: z.string().regex(STATE_MACHINE_ARN, { error: "must be a state machine ARN" }),
-      archiveBucket: z.string().min(3),
-      placementCount: z.number().int().min(1),
-    }),
-  ),
+  // config/schema.ts's rule for `name`: what it allows makes valid state machine and bucket names.
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, { error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)" }),
+  placements: z.record(z.string().min(1), z.number().int().min(1)),
 });
+
+/** Each region's dispatcher ARN and archive bucket, named as that region's pipeline stack names them. */
+export function expandDispatcherRoutes(routes: DispatcherRoutesEnv): DispatcherRoutes {
+  const dispatchers: Record<string, Dispatcher> = {};
+  for (const [region, placementCount] of Object.entries(routes.placements)) {
+    dispatchers[region] = {
+      stateMachineArn: stateMachineArn(routes.account, region, dispatcherStateMachineName(routes.name)),
+      archiveBucket: archiveBucketName(routes.name, routes.account, region),
+      placementCount,
+    };
+  }
+  return { account: routes.account, region: routes.region, dispatchers };
+}
 
 /**
  * Parses the JSON the pipeline stack wrote and checks it against the intake config: the
- * routes must cover exactly the deployed regions of the starter's account, each ARN in
- * its own region and account. Throws naming every problem (a cold start that fails keeps
- * the messages in the queue).
+ * placements must cover exactly the deployed regions of the starter's account, its own
+ * region included. Throws naming every problem (a cold start that fails keeps the
+ * messages in the queue).
  */
 export function parseDispatcherRoutes(json: string | undefined, config: IntakeConfig, source = DISPATCHERS_ENV): DispatcherRoutes {
   const routes = parseEnvJson(json, routesSchema, source);
@@ -60,14 +87,10 @@ export function parseDispatcherRoutes(json: string | undefined, config: IntakeCo
     problems.push(`account ${routes.account} is not in the intake config`);
   } else {
     const want = [...account.regions].sort();
-    const have = Object.keys(routes.dispatchers).sort();
-    if (want.join(",") !== have.join(",")) problems.push(`dispatchers cover ${have.join(", ") || "no region"}, the config deploys ${want.join(", ")}`);
+    const have = Object.keys(routes.placements).sort();
+    if (want.join(",") !== have.join(",")) problems.push(`placements cover ${have.join(", ") || "no region"}, the config deploys ${want.join(", ")}`);
   }
-  if (!(routes.region in routes.dispatchers)) problems.push(`no dispatcher for its own region ${routes.region}`);
-  for (const [region, d] of Object.entries(routes.dispatchers)) {
-    const [, arnRegion, arnAccount] = STATE_MACHINE_ARN.exec(d.stateMachineArn)!;
-    if (arnRegion !== region || arnAccount !== routes.account) problems.push(`dispatchers.${region}: ${d.stateMachineArn} is not in ${routes.account}/${region}`);
-  }
+  if (!Object.hasOwn(routes.placements, routes.region)) problems.push(`placements have no entry for its own region ${routes.region}`);
   if (problems.length > 0) throw new RuntimeConfigError(`${source} is invalid: ${problems.join("; ")}`);
-  return routes;
+  return expandDispatcherRoutes(routes);
 }

@@ -6,10 +6,9 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { Config, NetworkConfig } from "../config/schema";
-import type { Dispatcher, DispatcherRoutes } from "../core/dispatcher-routes";
+import { DispatcherRoutes, DispatcherRoutesEnv, expandDispatcherRoutes } from "../core/dispatcher-routes";
 import { intakeConfigOf } from "../core/intake-config";
 import { partitionOf } from "../core/partition";
-import { archiveBucketName } from "../core/s3-layout";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
@@ -23,7 +22,7 @@ import { PipelineKey } from "./constructs/pipeline-key";
 import { S3EndpointPolicy } from "./constructs/s3-endpoint-policy";
 import { WorkerImage } from "./constructs/worker-image";
 import { WorkerJobDefinition } from "./constructs/worker-job-definition";
-import { dispatcherStateMachineName, stateMachineArn } from "./names";
+import { dispatcherStateMachineName } from "./names";
 import { NETWORK_OUTPUTS } from "./network-stack";
 import { awsProvider } from "./provider";
 
@@ -55,22 +54,24 @@ export function placementCountOf(network: NetworkConfig): number {
 }
 
 /**
- * The dispatchers the starter of `accountId`/`region` may start: one per region the config
- * deploys for that account (ADR 0006), named as each region's pipeline stack names its own.
+ * The routes the starter of `accountId`/`region` gets in its environment: the placement
+ * count of each region the config deploys for that account (ADR 0006). The dispatchers'
+ * ARNs and archive buckets follow from `config.name` (core/dispatcher-routes.ts).
  */
-export function dispatcherRoutesOf(config: Config, accountId: string, region: string): DispatcherRoutes {
+export function dispatcherRoutesEnvOf(config: Config, accountId: string, region: string): DispatcherRoutesEnv {
   const account = config.accounts.find((a) => a.id === accountId);
   if (!account || !account.regions.includes(region)) throw new Error(`dispatcher routes: ${accountId}/${region} is not deployed by the config`);
   const placementCount = placementCountOf(account.network ?? config.network);
-  const dispatchers: Record<string, Dispatcher> = {};
-  for (const r of account.regions) {
-    dispatchers[r] = {
-      stateMachineArn: stateMachineArn(accountId, r, dispatcherStateMachineName(config.name)),
-      archiveBucket: archiveBucketName(config.name, accountId, r),
-      placementCount,
-    };
-  }
-  return { account: accountId, region, dispatchers };
+  return { account: accountId, region, name: config.name, placements: Object.fromEntries(account.regions.map((r) => [r, placementCount])) };
+}
+
+/**
+ * The dispatchers the starter of `accountId`/`region` may start, as it reads them: one per
+ * region the config deploys for that account, named as each region's pipeline stack names its
+ * own. (The starter's logic tests take their routes from here.)
+ */
+export function dispatcherRoutesOf(config: Config, accountId: string, region: string): DispatcherRoutes {
+  return expandDispatcherRoutes(dispatcherRoutesEnvOf(config, accountId, region));
 }
 
 export class PipelineStack extends TerraformStack {
@@ -108,9 +109,9 @@ export class PipelineStack extends TerraformStack {
 
     const account = config.accounts.find((a) => a.id === props.accountId);
     // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
-    const dispatchers = dispatcherRoutesOf(config, props.accountId, props.region);
+    const routes = dispatcherRoutesEnvOf(config, props.accountId, props.region);
     // This region's own entry: its dispatcher ARN, archive bucket name and placement count.
-    const own = dispatchers.dispatchers[props.region]!;
+    const own = expandDispatcherRoutes(routes).dispatchers[props.region]!;
     const placementCount = own.placementCount;
 
     this.archive = new ArchiveBucket(this, "archive", {
@@ -136,7 +137,7 @@ export class PipelineStack extends TerraformStack {
       region: props.region,
       config: intakeConfigOf(config),
       kmsKeyArn: this.kmsKeyArn,
-      dispatchers,
+      routes,
     });
     new TerraformOutput(this, "intake_queue_url", { value: intake.queue.url, description: "Queue of AWS Backup events waiting for the starter." });
     new TerraformOutput(this, "intake_dlq_url", { value: intake.deadLetterQueue.url, description: "Events that could not be delivered or started; inspect and redrive." });

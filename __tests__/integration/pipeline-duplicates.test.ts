@@ -72,7 +72,7 @@ describeWithPrereqs("the same event delivered 10 times, through the starter and 
     );
     const deps: StarterDeps = {
       sfnFor: () => sfn,
-      // The routes the pipeline stack writes, with the ARN of the machine moto holds.
+      // The routes as the starter reads them, with the ARN of the machine moto holds.
       routes: { account: ACCOUNT, region: REGION, dispatchers: { [REGION]: { stateMachineArn, archiveBucket: bench.archiveBucket, placementCount: 2 } } },
       config: intakeConfigOf(bench.config),
       logger: new Logger({ serviceName: "duplicates-test", logLevel: "CRITICAL" }),

@@ -8,13 +8,7 @@ const INTAKE = JSON.stringify({
   backupVaults: ["Default"],
   exports: { ebs: true, rds: true, aurora: true, dynamodb: true },
 });
-const DISPATCHERS = JSON.stringify({
-  account: "111111111111",
-  region: "us-east-1",
-  dispatchers: {
-    "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher", archiveBucket: "backup-actions-archive-111111111111-us-east-1", placementCount: 2 },
-  },
-});
+const DISPATCHERS = JSON.stringify({ account: "111111111111", region: "us-east-1", name: "backup-actions", placements: { "us-east-1": 2 } });
 
 function loadHandler(env: Record<string, string | undefined>) {
   const saved = { ...process.env };
@@ -38,12 +32,12 @@ describe("starter handler (cold start)", () => {
 
   it("refuses routes that do not match the intake config (a bad placement count, another region)", () => {
     const routes = JSON.parse(DISPATCHERS);
-    routes.dispatchers["us-east-1"].placementCount = 0;
+    routes.placements["us-east-1"] = 0;
     expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: JSON.stringify(routes), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
-      /^BACKUP_ACTIONS_DISPATCHERS is invalid: dispatchers\.us-east-1\.placementCount: /,
+      /^BACKUP_ACTIONS_DISPATCHERS is invalid: placements\.us-east-1: /,
     );
     expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS.replaceAll("us-east-1", "us-west-2"), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
-      "BACKUP_ACTIONS_DISPATCHERS is invalid: dispatchers cover us-west-2, the config deploys us-east-1",
+      "BACKUP_ACTIONS_DISPATCHERS is invalid: placements cover us-west-2, the config deploys us-east-1",
     );
   });
 

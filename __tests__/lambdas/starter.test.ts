@@ -18,7 +18,7 @@ import { describeWithEmulator } from "../helpers/aws-endpoint";
 import { eventsConfig, loadEvent } from "../helpers/events";
 
 const config = intakeConfigOf(eventsConfig());
-/** The routes the pipeline stack of 111111111111/us-east-1 writes for eventsConfig() (us-east-1 and us-west-2). */
+/** The routes the starter of 111111111111/us-east-1 reads for eventsConfig() (us-east-1 and us-west-2). */
 const ROUTES: DispatcherRoutes = dispatcherRoutesOf(eventsConfig(), "111111111111", "us-east-1");
 const EAST_DISPATCHER = "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher";
 
@@ -48,7 +48,7 @@ const logger = () => new Logger({ serviceName: "starter-test", logLevel: "INFO" 
 
 describeWithEmulator("starter against moto's Step Functions", () => {
   // moto's account; the fixtures' account 111111111111 is rewritten to it, so the routes the
-  // pipeline stack synthesizes (stacks/names.ts) name the state machines moto really has.
+  // starter derives (core/state-machines.ts) name the state machines moto really has.
   const ACCOUNT = "123456789012";
   const NAME = `st${process.pid % 100000}`;
   const motoConfig = eventsConfig({ name: NAME, accounts: [{ id: ACCOUNT, regions: ["us-east-1", "us-west-2"] }] });

@@ -1,16 +1,13 @@
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { intakeConfigOf } from "../../core/intake-config";
+import { parseDispatcherRoutes } from "../../core/dispatcher-routes";
+import { intakeConfigOf, parseIntakeConfig } from "../../core/intake-config";
 import { logsKeyPolicyStatements } from "../../stacks/constructs/encrypted-log-group";
 import { EventIntake, intakeResourceTypes } from "../../stacks/constructs/event-intake";
 import { checkStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
 
-const ROUTES = {
-  account: "111111111111",
-  region: "us-east-1",
-  dispatchers: { "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-east-1", placementCount: 2 } },
-};
+const ROUTES = { account: "111111111111", region: "us-east-1", name: "ba", placements: { "us-east-1": 2 } };
 
 /** The logical id of the one entry whose id starts with `prefix`. */
 /** The starter function (the pipeline stack has other Lambdas too). */
@@ -150,17 +147,7 @@ describe("event intake in the pipeline stack", () => {
     expect(Object.keys(fn.environment.variables).sort()).toEqual(
       ["BACKUP_ACTIONS_DISPATCHERS", "BACKUP_ACTIONS_INTAKE_CONFIG", "NODE_OPTIONS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"],
     );
-    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({
-      account: "111111111111",
-      region: "us-east-1",
-      dispatchers: {
-        "us-east-1": {
-          stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher",
-          archiveBucket: "backup-actions-archive-111111111111-us-east-1",
-          placementCount: 2,
-        },
-      },
-    });
+    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({ account: "111111111111", region: "us-east-1", name: "backup-actions", placements: { "us-east-1": 2 } });
     expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_INTAKE_CONFIG)).toEqual({
       accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
       backupVaults: ["Default", "archive"],
@@ -221,8 +208,18 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
     expect(statementOf(east).resources).toEqual(statementOf(west).resources);
   });
 
-  it("its environment carries its own account and region and, per region, the dispatcher, archive bucket and placement count", () => {
+  it("its environment carries its own account and region, the config's name and each region's placement count", () => {
     expect(JSON.parse(starterOf(west).environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({
+      account: "111111111111",
+      region: "us-west-2",
+      name: "ba",
+      placements: { "us-west-2": 2, "us-east-1": 2, "eu-west-1": 2 },
+    });
+  });
+
+  it("which the starter reads as the dispatcher, archive bucket and placement count of each region", () => {
+    const env = starterOf(west).environment.variables;
+    expect(parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG))).toEqual({
       account: "111111111111",
       region: "us-west-2",
       dispatchers: {
@@ -236,7 +233,9 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
   it("another account's starter gets only its own account's dispatcher, with that account's placement count", () => {
     const other = pipelineOf("pipeline-222222222222-us-east-1");
     expect(statementOf(other).resources).toEqual(["arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher"]);
-    expect(JSON.parse(starterOf(other).environment.variables.BACKUP_ACTIONS_DISPATCHERS).dispatchers).toEqual({
+    const env = starterOf(other).environment.variables;
+    expect(JSON.parse(env.BACKUP_ACTIONS_DISPATCHERS).placements).toEqual({ "us-east-1": 3 });
+    expect(parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG)).dispatchers).toEqual({
       "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-222222222222-us-east-1", placementCount: 3 },
     });
   });
@@ -308,7 +307,7 @@ describe("switched-off types", () => {
           region: "us-east-1",
           config,
           kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
-          dispatchers: ROUTES,
+          routes: ROUTES,
         }),
     ).toThrow("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
   });
@@ -324,8 +323,24 @@ describe("switched-off types", () => {
           region: "us-west-2",
           config: intakeConfigOf(testConfig()),
           kmsKeyArn: "arn:aws:kms:us-west-2:111111111111:key/12345678-1234-1234-1234-123456789012",
-          dispatchers: ROUTES,
+          routes: ROUTES,
         }),
     ).toThrow("event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2");
+  });
+
+  it("routes of another installation (config.name): the intake refuses to build", () => {
+    const stack = new TerraformStack(Testing.app(), "t");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    expect(
+      () =>
+        new EventIntake(stack, "intake", {
+          name: "other",
+          accountId: "111111111111",
+          region: "us-east-1",
+          config: intakeConfigOf(testConfig()),
+          kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
+          routes: ROUTES,
+        }),
+    ).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
   });
 });

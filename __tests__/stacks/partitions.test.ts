@@ -2,6 +2,8 @@
  * Stacks of an account deployed outside the commercial partition: every ARN they build
  * names the partition of their region (core/partition.ts), none the commercial `arn:aws:`.
  */
+import { parseDispatcherRoutes } from "../../core/dispatcher-routes";
+import { parseIntakeConfig } from "../../core/intake-config";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 /** `arn:aws:` and what follows it; `arn:aws-us-gov:` and `arn:aws-cn:` do not match. */
@@ -67,8 +69,9 @@ describe.each([
 
   it("routes the starter to the dispatcher of each region of the account, in the partition", () => {
     const starter = Object.entries<any>(pipeline.resources("aws_lambda_function")).find(([id]) => id.startsWith("event-intake_starter_"))![1];
-    const routes = JSON.parse(starter.environment.variables.BACKUP_ACTIONS_DISPATCHERS);
-    expect(Object.fromEntries(Object.entries<any>(routes.dispatchers).map(([r, d]) => [r, d.stateMachineArn]))).toEqual(
+    const env = starter.environment.variables;
+    const routes = parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG));
+    expect(Object.fromEntries(Object.entries(routes.dispatchers).map(([r, d]) => [r, d.stateMachineArn]))).toEqual(
       Object.fromEntries(regions.map((r) => [r, `arn:${partition}:states:${r}:111111111111:stateMachine:backup-actions-dispatcher`])),
     );
   });

@@ -1,10 +1,10 @@
 /**
  * Lambda entry point of the starter (SQS event source with ReportBatchItemFailures).
  * Environment: BACKUP_ACTIONS_INTAKE_CONFIG (the classification slice of the config) and
- * BACKUP_ACTIONS_DISPATCHERS (its own account and region, and the dispatcher, archive
- * bucket and placement count of each region of the account), both written by the
- * pipeline stack. A missing or bad setting fails the cold start, so messages stay in the
- * queue instead of being dropped.
+ * BACKUP_ACTIONS_DISPATCHERS (its own account and region, the config's name and the
+ * placement count of each region of the account, from which each region's dispatcher and
+ * archive bucket are derived), both written by the pipeline stack. A missing or bad
+ * setting fails the cold start, so messages stay in the queue instead of being dropped.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SFNClient } from "@aws-sdk/client-sfn";

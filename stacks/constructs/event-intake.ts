@@ -24,7 +24,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { Construct } from "constructs";
 import { BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE, EVENT_SOURCE } from "../../core/events";
-import { DISPATCHERS_ENV, DispatcherRoutes } from "../../core/dispatcher-routes";
+import { DISPATCHERS_ENV, DispatcherRoutesEnv, expandDispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, IntakeConfig } from "../../core/intake-config";
 import { LambdaFunction } from "./lambda-function";
 
@@ -40,9 +40,10 @@ export interface EventIntakeProps {
   /**
    * The dispatchers the starter may start, exactly these: this region's and those of the
    * account's other deployed regions (a copy job's event arrives in its source region),
-   * each with its archive bucket and placement count (the execution input names them).
+   * each with its placement count (the execution input names it). Written into the
+   * starter's environment as they are; the dispatcher ARNs follow from them.
    */
-  readonly dispatchers: DispatcherRoutes;
+  readonly routes: DispatcherRoutesEnv;
   /** Seconds. @default 30 */
   readonly starterTimeout?: number;
   /** @default 256 */
@@ -113,11 +114,13 @@ export class EventIntake extends Construct {
       throw new Error("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
     }
     if (maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`event intake: maxConcurrency must be from 2 to 1000 (got ${maxConcurrency})`);
-    const { dispatchers } = props;
-    if (dispatchers.account !== props.accountId || dispatchers.region !== props.region || !(props.region in dispatchers.dispatchers)) {
-      throw new Error(`event intake: the dispatcher routes are for ${dispatchers.account}/${dispatchers.region}, not this pipeline's ${props.accountId}/${props.region}`);
+    const { routes } = props;
+    if (routes.account !== props.accountId || routes.region !== props.region || !Object.hasOwn(routes.placements, props.region)) {
+      throw new Error(`event intake: the dispatcher routes are for ${routes.account}/${routes.region}, not this pipeline's ${props.accountId}/${props.region}`);
     }
-    const dispatcherArns = Object.values(dispatchers.dispatchers).map((d) => d.stateMachineArn);
+    if (routes.name !== props.name) throw new Error(`event intake: the dispatcher routes name the dispatchers of ${routes.name}, not this pipeline's ${props.name}`);
+    // The ARNs the starter derives from its routes (the same function), so grant and routes are one list.
+    const dispatcherArns = Object.values(expandDispatcherRoutes(routes).dispatchers).map((d) => d.stateMachineArn);
 
     // ── build ──
     this.deadLetterQueue = new SqsQueue(this, "dlq", {
@@ -165,7 +168,7 @@ export class EventIntake extends Construct {
       logRetentionDays: props.logRetentionDays,
       environment: {
         [INTAKE_CONFIG_ENV]: JSON.stringify(props.config),
-        [DISPATCHERS_ENV]: JSON.stringify(dispatchers),
+        [DISPATCHERS_ENV]: JSON.stringify(routes),
       },
       statements: [
         { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [this.queue.arn] },
