@@ -6,6 +6,7 @@
  * `deleteRecoveryPoint.enable` cannot silently leave auto-delete off (or on).
  */
 import { z } from "zod";
+import { PIPELINE_NAME } from "../core/state-machines";
 
 export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
 export type EgressMode = (typeof EGRESS_MODES)[number];
@@ -18,7 +19,6 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/([0-9a-f-]{36}|m
 const VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-const NAME = /^[a-z][a-z0-9-]{1,19}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -189,7 +189,7 @@ export type WorkerConfig = z.output<typeof worker>;
 
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
-  name: z.string().regex(NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" }).default("backup-actions"),
+  name: z.string().regex(PIPELINE_NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" }).default("backup-actions"),
   accounts: z.array(account).min(1, { error: "must list at least one account" }),
   backupVaults: z
     .array(z.string().regex(VAULT_NAME, { error: "must be a backup vault name (2-50 letters, digits, '-' or '_')" }))

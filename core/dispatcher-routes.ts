@@ -21,7 +21,7 @@ import { parseEnvJson } from "./env-json";
 import { RuntimeConfigError } from "./errors";
 import type { IntakeConfig } from "./intake-config";
 import { archiveBucketName } from "./s3-layout";
-import { dispatcherStateMachineName, stateMachineArn } from "./state-machines";
+import { dispatcherStateMachineName, PIPELINE_NAME, stateMachineArn } from "./state-machines";
 
 export const DISPATCHERS_ENV = "BACKUP_ACTIONS_DISPATCHERS";
 
@@ -55,8 +55,7 @@ export interface DispatcherRoutes {
 const routesSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, { error: "must be 12 digits" }),
   region: z.string().min(1),
-  // config/schema.ts's rule for `name`: what it allows makes valid state machine and bucket names.
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,19}$/, { error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)" }),
+  name: z.string().regex(PIPELINE_NAME, { error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)" }),
   placements: z.record(z.string().min(1), z.number().int().min(1)),
 });
 

@@ -6,6 +6,12 @@
  */
 import { partitionOf } from "./partition";
 
+/**
+ * config.name: the prefix of every resource name of a pipeline. 2-20 characters keep the longest
+ * derived names (state machines, the archive bucket) within their limits.
+ */
+export const PIPELINE_NAME = /^[a-z][a-z0-9-]{1,19}$/;
+
 /** The dispatcher state machine of a pipeline (the starter's target). */
 export function dispatcherStateMachineName(name: string): string {
   return `${name}-dispatcher`;

@@ -8,7 +8,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import { stateMachineArn } from "../../core/state-machines";
 import type { StateMachineDefinition } from "../workflows/asl";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
@@ -35,7 +35,7 @@ export class StateMachine extends Construct {
   constructor(scope: Construct, id: string, props: StateMachineProps) {
     super(scope, id);
     if (props.statements.length === 0) throw new Error(`StateMachine ${props.name}: statements must not be empty`);
-    this.arn = `arn:${partitionOf(props.region)}:states:${props.region}:${props.accountId}:stateMachine:${props.name}`;
+    this.arn = stateMachineArn(props.accountId, props.region, props.name);
 
     // The /aws/vendedlogs/ prefix keeps CloudWatch Logs resource policies small.
     const logs = new EncryptedLogGroup(this, "logs", {
