@@ -295,52 +295,33 @@ describe("switched-off types", () => {
     }
   });
 
-  it("all off: the intake refuses to build, with the reason", () => {
+  /** Builds an EventIntake for `region` (ROUTES are for ba in 111111111111/us-east-1), changed by `props`. */
+  const intakeIn = (region: string, props: Partial<ConstructorParameters<typeof EventIntake>[2]> = {}) => () => {
     const stack = new TerraformStack(Testing.app(), "t");
-    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    new AwsProvider(stack, "aws", { region });
+    new EventIntake(stack, "intake", {
+      name: "ba",
+      accountId: "111111111111",
+      region,
+      config: intakeConfigOf(testConfig()),
+      kmsKeyArn: `arn:aws:kms:${region}:111111111111:key/12345678-1234-1234-1234-123456789012`,
+      routes: ROUTES,
+      ...props,
+    });
+  };
+
+  it("all off: the intake refuses to build, with the reason", () => {
     const config = intakeConfigOf(testConfig({ exports: { ebs: false, rds: false, aurora: false, dynamodb: false } }));
-    expect(
-      () =>
-        new EventIntake(stack, "intake", {
-          name: "ba",
-          accountId: "111111111111",
-          region: "us-east-1",
-          config,
-          kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
-          routes: ROUTES,
-        }),
-    ).toThrow("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
+    expect(intakeIn("us-east-1", { config })).toThrow(
+      "event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in",
+    );
   });
 
   it("routes for another pipeline: the intake refuses to build", () => {
-    const stack = new TerraformStack(Testing.app(), "t");
-    new AwsProvider(stack, "aws", { region: "us-west-2" });
-    expect(
-      () =>
-        new EventIntake(stack, "intake", {
-          name: "ba",
-          accountId: "111111111111",
-          region: "us-west-2",
-          config: intakeConfigOf(testConfig()),
-          kmsKeyArn: "arn:aws:kms:us-west-2:111111111111:key/12345678-1234-1234-1234-123456789012",
-          routes: ROUTES,
-        }),
-    ).toThrow("event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2");
+    expect(intakeIn("us-west-2")).toThrow("event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2");
   });
 
   it("routes of another installation (config.name): the intake refuses to build", () => {
-    const stack = new TerraformStack(Testing.app(), "t");
-    new AwsProvider(stack, "aws", { region: "us-east-1" });
-    expect(
-      () =>
-        new EventIntake(stack, "intake", {
-          name: "other",
-          accountId: "111111111111",
-          region: "us-east-1",
-          config: intakeConfigOf(testConfig()),
-          kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
-          routes: ROUTES,
-        }),
-    ).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
+    expect(intakeIn("us-east-1", { name: "other" })).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
   });
 });
