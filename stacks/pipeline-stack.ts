@@ -216,7 +216,8 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: this.kmsKeyArn,
       timeout: 300,
       statements: [
-        { sid: "ReadArchive", actions: ["s3:GetObject", "s3:GetObjectAttributes"], resources: [`${this.archive.bucket.arn}/*`] },
+        // HeadObject (sizes, checksums) and GetObject (the manifest) both need s3:GetObject, and nothing more
+        { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [`${this.archive.bucket.arn}/*`] },
         { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] },
       ],
     });

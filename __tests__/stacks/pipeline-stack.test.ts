@@ -47,6 +47,14 @@ describe("pipeline stack orchestration", () => {
   const policyOf = (o: ReturnType<typeof synth>, prefix: string) =>
     Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
 
+  it("lets the verify Lambda read the archive's objects and decrypt them, nothing else (besides its own logs and traces)", () => {
+    const own = ["WriteOwnLogs", "WriteTraces"];
+    expect(policyOf(keeping, "verify_policy_").filter((st) => !own.includes(st.sid))).toEqual([
+      { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}\/\*$/)] },
+      { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [expect.stringMatching(/^\$\{aws_kms_key\.pipeline-key_.+\.arn\}$/)] },
+    ]);
+  });
+
   it("deploys the dispatcher under the name the starter may start, and the EBS child", () => {
     expect(machines(keeping).map((m) => m.name).sort()).toEqual(["backup-actions-dispatcher", "backup-actions-ebs-export"]);
     expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(/aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/);
