@@ -41,3 +41,14 @@ export function synth(stack: TerraformStack): Synthesized {
     },
   };
 }
+
+/**
+ * The `moved` blocks that keep a log group and its key in state once they live in the construct's
+ * EncryptedLogGroup `<scope>_log-group`: from their old addresses (`from`) to the new ones.
+ */
+export function movedIntoEncryptedLogGroup(scope: string, from: { logGroup: string; key: string }) {
+  return [
+    { from: `aws_cloudwatch_log_group.${from.logGroup}`, to: expect.stringMatching(new RegExp(`^aws_cloudwatch_log_group\\.${scope}_log-group_this_[0-9A-F]{8}$`)) },
+    { from: `aws_kms_key.${from.key}`, to: expect.stringMatching(new RegExp(`^aws_kms_key\\.${scope}_log-group_key_[0-9A-F]{8}$`)) },
+  ];
+}
