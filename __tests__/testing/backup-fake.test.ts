@@ -21,14 +21,23 @@ import {
 } from "@aws-sdk/client-backup";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { injectFaults, resetBackupFake, seedRecoveryPoints, seedVaults, storedRecoveryPoints, type RecoveryPointSeed } from "../../testing/backup-fake/control";
+import {
+  injectFaults,
+  resetBackupFake,
+  seedRecoveryPoints,
+  seedVaults,
+  setDeletionOutcomes,
+  storedRecoveryPoints,
+  type RecoveryPointSeed,
+} from "../../testing/backup-fake/control";
 import { backupFakeMissing } from "../../testing/moto/availability";
 import { awsClientConfig } from "../../testing/moto/client-config";
 import { describeWithPrereqs } from "../../testing/prereq";
 
 const ACCOUNT = "123456789012";
 const VAULT = "bench-vault";
-const snapshotArn = (id: string): string => `arn:aws:ec2:us-east-1:${ACCOUNT}:snapshot/snap-${id}`;
+// An EBS recovery point is an EC2 snapshot: its ARN has no account.
+const snapshotArn = (id: string): string => `arn:aws:ec2:us-east-1::snapshot/snap-${id}`;
 const volumeArn = (id: string): string => `arn:aws:ec2:us-east-1:${ACCOUNT}:volume/vol-${id}`;
 
 function ebsPoint(id: string, creationIso: string, extra: Partial<RecoveryPointSeed> = {}): RecoveryPointSeed {
@@ -230,11 +239,19 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 
   describe("ListTags", () => {
     const tags = { a: "1", b: "2", c: "3", "backup-actions:export": "true" };
+    const efsPointArn = (id: string): string => `arn:aws:backup:us-east-1:${ACCOUNT}:recovery-point:${id}`;
+    const efsPoint = (id: string, extra: Partial<RecoveryPointSeed> = {}): RecoveryPointSeed => ({
+      RecoveryPointArn: efsPointArn(id),
+      BackupVaultName: VAULT,
+      ResourceArn: `arn:aws:elasticfilesystem:us-east-1:${ACCOUNT}:file-system/fs-${id}`,
+      ResourceType: "EFS",
+      ...extra,
+    });
 
-    test("returns the tags of a recovery point, paged", async () => {
-      await seedRecoveryPoints([ebsPoint("t1", "2026-02-01T00:00:00Z", { Tags: tags })]);
+    test("returns the tags of a recovery point under full AWS Backup management, paged", async () => {
+      await seedRecoveryPoints([efsPoint("t1", { Tags: tags })]);
       const pages: Array<Record<string, string>> = [];
-      for await (const page of paginateListTags({ client: backup, pageSize: 3 }, { ResourceArn: snapshotArn("t1") })) {
+      for await (const page of paginateListTags({ client: backup, pageSize: 3 }, { ResourceArn: efsPointArn("t1") })) {
         pages.push(page.Tags!);
       }
       expect(pages).toHaveLength(2);
@@ -248,12 +265,32 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     });
 
     test("a recovery point without tags has an empty map", async () => {
-      await seedRecoveryPoints([ebsPoint("t2", "2026-02-01T00:00:00Z")]);
-      expect((await backup.send(new ListTagsCommand({ ResourceArn: snapshotArn("t2") }))).Tags).toEqual({});
+      await seedRecoveryPoints([efsPoint("t2")]);
+      expect((await backup.send(new ListTagsCommand({ ResourceArn: efsPointArn("t2") }))).Tags).toEqual({});
     });
 
-    test("unknown resource: ResourceNotFoundException", async () => {
-      const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: snapshotArn("nothing") })));
+    // The API reference: ListTags works only for resource types with full AWS Backup management,
+    // whose recovery point ARNs begin arn:aws:backup; other ARNs "may return one of the exceptions
+    // listed" (InvalidParameterValueException, 400, is the one for a bad parameter value).
+    test.each([
+      ["EBS snapshot", "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0", "EBS"],
+      ["EC2 AMI", "arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0", "EC2"],
+      ["RDS snapshot", `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:awsbackup:job-1a2b`, "RDS"],
+      ["Aurora cluster snapshot", `arn:aws:rds:us-east-1:${ACCOUNT}:cluster-snapshot:awsbackup:job-3c4d`, "Aurora"],
+      ["classic DynamoDB backup", `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/orders/backup/01700000000000-abcdef12`, "DynamoDB"],
+      ["GovCloud EBS snapshot", "arn:aws-us-gov:ec2:us-gov-west-1::snapshot/snap-0123456789abcdef0", "EBS"],
+    ])("%s: InvalidParameterValueException (400) naming the ARN, even when the fake knows it", async (_kind, arn, type) => {
+      await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: VAULT, ResourceArn: `${arn}-source`, ResourceType: type, Tags: tags }]);
+      const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: arn })));
+      expect(error).toBeInstanceOf(InvalidParameterValueException);
+      expect(error.$metadata.httpStatusCode).toBe(400);
+      expect(error.message).toContain(arn);
+      expect(error.message).toContain("not managed fully by AWS Backup");
+      expect((error as InvalidParameterValueException).Context).toBe(arn);
+    });
+
+    test("unknown recovery point under full management: ResourceNotFoundException", async () => {
+      const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: efsPointArn("nothing") })));
       expect(error).toBeInstanceOf(ResourceNotFoundException);
     });
 
@@ -264,26 +301,70 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     });
   });
 
-  describe("DeleteRecoveryPoint", () => {
-    test("deletes a completed recovery point and its tags", async () => {
+  describe("DeleteRecoveryPoint (asynchronous, as in AWS)", () => {
+    const describe1 = (id: string) => backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn(id) }));
+
+    test("answers 200, goes DELETING, then is gone with its tags", async () => {
       await seedRecoveryPoints([ebsPoint("d1", "2026-02-01T00:00:00Z", { Tags: { k: "v" } }), ebsPoint("d2", "2026-02-02T00:00:00Z")]);
       const result = await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d1") }));
       expect(result.$metadata.httpStatusCode).toBe(200);
+      // Not gone on the 200: it is being deleted.
+      expect((await storedRecoveryPoints()).map((p) => [p.RecoveryPointArn, p.Status])).toEqual([
+        [snapshotArn("d1"), "DELETING"],
+        [snapshotArn("d2"), "COMPLETED"],
+      ]);
+      expect((await describe1("d1")).Status).toBe("DELETING");
+      expect(await rejection(describe1("d1"))).toBeInstanceOf(ResourceNotFoundException);
       expect((await storedRecoveryPoints()).map((p) => p.RecoveryPointArn)).toEqual([snapshotArn("d2")]);
-      expect(await rejection(backup.send(new ListTagsCommand({ ResourceArn: snapshotArn("d1") })))).toBeInstanceOf(ResourceNotFoundException);
+    });
+
+    test("ends EXPIRED, with a StatusMessage, when the control API says it cannot be deleted", async () => {
+      await seedRecoveryPoints([ebsPoint("x1", "2026-02-01T00:00:00Z"), ebsPoint("x2", "2026-02-01T00:00:00Z")]);
+      await setDeletionOutcomes([
+        { RecoveryPointArn: snapshotArn("x1"), Outcome: "EXPIRED", DescribesWhileDeleting: 2, StatusMessage: "Insufficient privileges to delete snapshot" },
+      ]);
+      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x1") }));
+      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x2") }));
+      expect((await describe1("x1")).Status).toBe("DELETING");
+      expect((await describe1("x1")).Status).toBe("DELETING");
+      const expired = await describe1("x1");
+      expect([expired.Status, expired.StatusMessage]).toEqual(["EXPIRED", "Insufficient privileges to delete snapshot"]);
+      expect((await describe1("x1")).Status).toBe("EXPIRED");
+      // Another recovery point keeps the default outcome.
+      expect((await describe1("x2")).Status).toBe("DELETING");
+      expect(await rejection(describe1("x2"))).toBeInstanceOf(ResourceNotFoundException);
+    });
+
+    test("a default outcome applies to every recovery point; DescribesWhileDeleting 0 settles on the first look", async () => {
+      await seedRecoveryPoints([ebsPoint("x3", "2026-02-01T00:00:00Z")]);
+      await setDeletionOutcomes([{ Outcome: "EXPIRED", DescribesWhileDeleting: 0 }]);
+      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x3") }));
+      const expired = await describe1("x3");
+      expect(expired.Status).toBe("EXPIRED");
+      expect(expired.StatusMessage).toContain(snapshotArn("x3"));
+    });
+
+    test("a bad outcome is refused by the control API with the field named", async () => {
+      await expect(setDeletionOutcomes([{ Outcome: "GONE" as never }])).rejects.toThrow(/Outcome must be DELETED or EXPIRED/);
+      await expect(setDeletionOutcomes([{ Outcome: "DELETED", DescribesWhileDeleting: -1 }])).rejects.toThrow(/DescribesWhileDeleting/);
     });
 
     test("an EXPIRED recovery point can be deleted", async () => {
       await seedRecoveryPoints([ebsPoint("d3", "2026-02-01T00:00:00Z", { Status: "EXPIRED" })]);
       await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d3") }));
+      expect((await describe1("d3")).Status).toBe("DELETING");
+      expect(await rejection(describe1("d3"))).toBeInstanceOf(ResourceNotFoundException);
       expect(await storedRecoveryPoints()).toEqual([]);
     });
 
-    test("a second delete of the same recovery point: ResourceNotFoundException", async () => {
+    test("a second delete while DELETING: InvalidResourceStateException; once gone: ResourceNotFoundException", async () => {
       await seedRecoveryPoints([ebsPoint("d4", "2026-02-01T00:00:00Z")]);
       await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") }));
-      const error = await rejection(backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") })));
-      expect(error).toBeInstanceOf(ResourceNotFoundException);
+      const again = () => rejection(backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") })));
+      expect(await again()).toBeInstanceOf(InvalidResourceStateException);
+      await describe1("d4");
+      await rejection(describe1("d4"));
+      expect(await again()).toBeInstanceOf(ResourceNotFoundException);
     });
 
     test.each(["CREATING", "DELETING"])("a recovery point in %s: InvalidResourceStateException, nothing deleted", async (status) => {
@@ -312,9 +393,9 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
       expect(error).toBeInstanceOf(ServiceUnavailableException);
       expect(error.$metadata.httpStatusCode).toBe(500);
       expect(error.$metadata.attempts).toBe(2);
-      // THEN once the faults are used up the call succeeds
+      // THEN once the faults are used up the call is accepted
       await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d7") }));
-      expect(await storedRecoveryPoints()).toEqual([]);
+      expect((await storedRecoveryPoints()).map((p) => p.Status)).toEqual(["DELETING"]);
     });
   });
 

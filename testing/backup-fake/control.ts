@@ -3,9 +3,9 @@
  * fault injection, inspection). The fake's URL comes from
  * AWS_ENDPOINT_URL_BACKUP, set by jest global setup.
  */
-import type { RecoveryPoint, RecoveryPointSeed, VaultSeed } from "./store";
+import type { DeletionOutcome, RecoveryPoint, RecoveryPointSeed, VaultSeed } from "./store";
 
-export type { RecoveryPoint, RecoveryPointSeed, VaultSeed };
+export type { DeletionOutcome, RecoveryPoint, RecoveryPointSeed, VaultSeed };
 
 export interface FaultSeed {
   /** Operation name, e.g. "DeleteRecoveryPoint". */
@@ -47,6 +47,14 @@ export async function seedVaults(vaults: VaultSeed[]): Promise<void> {
 
 export async function injectFaults(faults: FaultSeed[]): Promise<void> {
   await call("POST", "faults", { Faults: faults });
+}
+
+/**
+ * How accepted deletions end (default for all: DELETED after one DescribeRecoveryPoint that still
+ * answers DELETING). One without RecoveryPointArn applies to every recovery point without its own.
+ */
+export async function setDeletionOutcomes(outcomes: DeletionOutcome[]): Promise<void> {
+  await call("POST", "deletion-outcomes", { DeletionOutcomes: outcomes });
 }
 
 /** Everything the fake holds, e.g. to assert that a recovery point was (not) deleted. */

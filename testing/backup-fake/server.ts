@@ -14,6 +14,7 @@
  *   POST /_fake/recovery-points           {"RecoveryPoints": [RecoveryPointSeed...]}
  *   GET  /_fake/recovery-points           {"RecoveryPoints": [...]} everything stored, for assertions
  *   POST /_fake/faults                    {"Faults": [{operation, code, message, status?, arn?, count?}]}
+ *   POST /_fake/deletion-outcomes         {"DeletionOutcomes": [{RecoveryPointArn?, Outcome, DescribesWhileDeleting?, StatusMessage?}]}
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -176,6 +177,9 @@ function control(store: BackupStore, req: Request): Reply {
       };
     case "GET recovery-points":
       return { status: 200, body: { RecoveryPoints: store.allRecoveryPoints() } };
+    case "POST deletion-outcomes":
+      seed(() => listOf(parseJson(req.body), "DeletionOutcomes").forEach((o) => store.setDeletionOutcome(o as never)));
+      return { status: 200, body: {} };
     case "POST faults":
       seed(() => listOf(parseJson(req.body), "Faults").forEach((f) => store.addFault(f as never)));
       return { status: 200, body: {} };
@@ -198,7 +202,7 @@ export function route(store: BackupStore, req: Request): Reply {
     const pointArn = arnParam(arn, "RecoveryPointArn");
     if (req.method === "GET") {
       store.takeFault("DescribeRecoveryPoint", pointArn);
-      return { status: 200, body: pick(store.recoveryPoint(vault, pointArn), DESCRIBE_FIELDS) };
+      return { status: 200, body: pick(store.describeRecoveryPoint(vault, pointArn), DESCRIBE_FIELDS) };
     }
     if (req.method === "DELETE") {
       store.takeFault("DeleteRecoveryPoint", pointArn);

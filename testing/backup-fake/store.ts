@@ -76,6 +76,31 @@ export interface Vault {
   MinRetentionDays?: number;
 }
 
+/**
+ * How an accepted DeleteRecoveryPoint ends. AWS answers 200 and the recovery point goes to
+ * DELETING; it then disappears (DescribeRecoveryPoint: ResourceNotFoundException) or, when AWS
+ * Backup cannot carry the deletion out (e.g. it lacks permission on the resource), ends EXPIRED.
+ * The fake counts DescribeRecoveryPoint calls instead of time, so executions on a virtual clock
+ * see the same sequence every run.
+ */
+export interface DeletionOutcome {
+  /** Only this recovery point; omitted: every recovery point without an outcome of its own. */
+  RecoveryPointArn?: string;
+  Outcome: "DELETED" | "EXPIRED";
+  /** DescribeRecoveryPoint calls that still answer DELETING before the outcome shows. @default 1 */
+  DescribesWhileDeleting?: number;
+  /** StatusMessage of an EXPIRED recovery point. */
+  StatusMessage?: string;
+}
+
+interface PendingDeletion {
+  outcome: DeletionOutcome;
+  remaining: number;
+}
+
+/** ARNs of resources under full AWS Backup management: recovery points, vaults and plans of `backup:` itself. */
+export const FULLY_MANAGED_ARN = /^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:(recovery-point|backup-vault|backup-plan):.+$/;
+
 export interface Fault {
   operation: string;
   code: string;
@@ -131,12 +156,27 @@ export class BackupStore {
   private readonly points = new Map<string, RecoveryPoint>();
   private readonly tags = new Map<string, Record<string, string>>();
   private faults: Fault[] = [];
+  private readonly outcomes = new Map<string, DeletionOutcome>();
+  private readonly pending = new Map<string, PendingDeletion>();
 
   reset(): void {
     this.vaults.clear();
     this.points.clear();
     this.tags.clear();
     this.faults = [];
+    this.outcomes.clear();
+    this.pending.clear();
+  }
+
+  setDeletionOutcome(seed: DeletionOutcome): void {
+    if (seed.Outcome !== "DELETED" && seed.Outcome !== "EXPIRED") {
+      throw new Error(`deletion outcome: Outcome must be DELETED or EXPIRED, got ${JSON.stringify(seed.Outcome)}`);
+    }
+    const describes = seed.DescribesWhileDeleting ?? 1;
+    if (!Number.isInteger(describes) || describes < 0) {
+      throw new Error(`deletion outcome: DescribesWhileDeleting must be an integer >= 0, got ${JSON.stringify(describes)}`);
+    }
+    this.outcomes.set(seed.RecoveryPointArn ?? "*", { ...seed, DescribesWhileDeleting: describes });
   }
 
   addVault(seed: VaultSeed): Vault {
@@ -247,16 +287,55 @@ export class BackupStore {
         arn,
       );
     }
-    this.points.delete(arn);
-    this.tags.delete(arn);
+    // Accepted: AWS answers 200 and works on it asynchronously.
+    const outcome = this.outcomes.get(arn) ?? this.outcomes.get("*") ?? { Outcome: "DELETED" };
+    point.Status = "DELETING";
+    delete point.StatusMessage;
+    this.pending.set(arn, { outcome, remaining: outcome.DescribesWhileDeleting ?? 1 });
+  }
+
+  /**
+   * What DescribeRecoveryPoint sees: a recovery point being deleted answers DELETING for
+   * `DescribesWhileDeleting` calls, then is gone (ResourceNotFoundException) or EXPIRED.
+   */
+  describeRecoveryPoint(vaultName: string, arn: string): RecoveryPoint {
+    const deletion = this.pending.get(arn);
+    if (deletion && this.points.get(arn)?.BackupVaultName === vaultName) {
+      if (deletion.remaining > 0) {
+        deletion.remaining -= 1;
+      } else {
+        this.pending.delete(arn);
+        if (deletion.outcome.Outcome === "DELETED") {
+          this.points.delete(arn);
+          this.tags.delete(arn);
+        } else {
+          const point = this.points.get(arn)!;
+          point.Status = "EXPIRED";
+          point.StatusMessage =
+            deletion.outcome.StatusMessage ?? `AWS Backup could not delete recovery point ${arn}: access denied on the resource`;
+        }
+      }
+    }
+    return this.recoveryPoint(vaultName, arn);
   }
 
   allRecoveryPoints(): RecoveryPoint[] {
     return [...this.points.values()];
   }
 
-  /** Tags of a recovery point or vault ARN the fake knows. */
+  /**
+   * Tags of a recovery point or vault ARN the fake knows. Like AWS, only for resources under full
+   * AWS Backup management (ARN `arn:<partition>:backup:…`): an EBS snapshot, RDS snapshot or classic
+   * DynamoDB backup keeps its tags on the resource itself, read with that service's own API.
+   */
   tagsOf(resourceArn: string): Record<string, string> {
+    if (!FULLY_MANAGED_ARN.test(resourceArn)) {
+      throw invalidParameter(
+        `Resource ${resourceArn} is not managed fully by AWS Backup: ListTags accepts only ARNs that begin ` +
+          "arn:<partition>:backup: (recovery points with full AWS Backup management, backup vaults, backup plans)",
+        resourceArn,
+      );
+    }
     const known =
       this.points.has(resourceArn) || [...this.vaults.values()].some((v) => v.BackupVaultArn === resourceArn);
     if (!known) throw notFound(`Resource ${resourceArn} does not exist`, resourceArn);
