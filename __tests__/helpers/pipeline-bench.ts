@@ -5,7 +5,7 @@
  * by the names of resources this bench creates, as `terraform apply` would; an
  * interpolation it does not know fails the test instead of passing through.
  */
-import { CreateSnapshotCommand, CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
@@ -119,6 +119,16 @@ export async function recoveryPoint(bench: Bench) {
   event.detail.resourceArn = `arn:aws:ec2:${REGION}:${ACCOUNT}:volume/${volume.VolumeId}`;
   const input: ExecutionInput = executionInputOf(analyzeEvent(event, bench.config), { archiveBucket: bench.archiveBucket, placementCount: 2 });
   return { arn, event, input, sourceVolumeId: volume.VolumeId! };
+}
+
+/**
+ * Tags the EC2 snapshot that an EBS recovery point is: in AWS its tags live there (backup:ListTags
+ * refuses the snapshot's ARN), so that is where the dispatcher reads the deletion tag.
+ */
+export async function tagSnapshot(bench: Bench, recoveryPointArn: string, tags: Record<string, string>): Promise<void> {
+  const snapshotId = recoveryPointArn.split("/")[1]!;
+  const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  if (list.length > 0) await bench.clients.ec2.send(new CreateTagsCommand({ Resources: [snapshotId], Tags: list }));
 }
 
 /** What the worker leaves in the archive: the object, then the manifest (last). */

@@ -6,11 +6,21 @@
  * no restored volume left, archive objects, ledger record, notification, recovery point.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { seedRecoveryPoints, storedRecoveryPoints } from "../../testing/backup-fake/control";
+import { seedRecoveryPoints, seedVaults, setDeletionOutcomes, storedRecoveryPoints } from "../../testing/backup-fake/control";
 import { executeStateMachine } from "../../testing/asl";
 import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
 import { describeWithPrereqs } from "../../testing/prereq";
-import { Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, resolverFor, writeArchive } from "../helpers/pipeline-bench";
+import {
+  Bench,
+  createBench,
+  ledgerItem,
+  leftoverVolumes,
+  notifications,
+  recoveryPoint,
+  resolverFor,
+  tagSnapshot,
+  writeArchive,
+} from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 
 const missing = [
@@ -18,8 +28,14 @@ const missing = [
   ...backupFakeMissing(),
 ];
 
+/**
+ * An EBS recovery point: the record in the Backup fake, and its tags on the EC2 snapshot in moto,
+ * where AWS keeps them (the fake, like AWS, refuses backup:ListTags for a snapshot's ARN).
+ */
+let currentBench: Bench;
 async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {
-  await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED", Tags: tags }]);
+  await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED" }]);
+  await tagSnapshot(currentBench, arn, tags);
 }
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
@@ -29,7 +45,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   let bench: Bench;
   beforeAll(async () => {
     bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+    currentBench = bench;
   });
+  const exportWith = async (tags: Record<string, string>) => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, tags);
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    return { rp, tasks, result };
+  };
 
   it("exports, verifies, records, deletes the tagged recovery point and notifies success", async () => {
     const rp = await recoveryPoint(bench);
@@ -51,6 +75,87 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     });
     expect(await stillStored(rp.arn)).toBe(false);
     expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn })]);
+    // The tag was read from the snapshot with EC2's own API, never with backup:ListTags.
+    const read = tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag");
+    expect(read.map((c) => c.resource)).toEqual(["arn:aws:states:::aws-sdk:ec2:describeTags"]);
+    expect(tasks.calls.some((c) => c.resource.endsWith("backup:listTags"))).toBe(false);
+    // The 200 of DeleteRecoveryPoint was not taken for the deletion: DELETING was seen, then gone.
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(2);
+  });
+
+  it("deletes nothing when the recovery point in AWS Backup carries the tag but the snapshot does not", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Tags: { "backup-actions:delete": "true" } }]);
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBeUndefined();
+    await notifications(bench);
+  });
+
+  // Consent is the exact value "true": deleting cannot be undone, so nothing else counts.
+  it.each([["false"], ["TRUE"], ["True"], ["true "], [" true"], ["yes"], [""]])(
+    "keeps the recovery point when its tag is %j, and records why",
+    async (value) => {
+      const { rp, result } = await exportWith({ "backup-actions:delete": value });
+      expect(result.status).toBe("SUCCEEDED");
+      expect(await stillStored(rp.arn)).toBe(true);
+      const item = await ledgerItem(bench, rp.arn);
+      expect(item.recoveryPointDeleted).toBeUndefined();
+      expect(item.recoveryPointNotDeletedReason).toBe('kept: the recovery point\'s tag backup-actions:delete is not the exact value "true"');
+      expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
+    },
+  );
+
+  it("records a recovery point that ends EXPIRED as not deleted, with AWS Backup's reason, and notifies it", async () => {
+    const rp = await recoveryPoint(bench);
+    await setDeletionOutcomes([{ RecoveryPointArn: rp.arn, Outcome: "EXPIRED", DescribesWhileDeleting: 2, StatusMessage: "Insufficient privileges to delete the snapshot" }]);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+
+    expect(result.status).toBe("SUCCEEDED");
+    const item = await ledgerItem(bench, rp.arn);
+    expect(item.status).toBe("SUCCEEDED");
+    expect(item.recoveryPointDeleted).toBeUndefined();
+    expect(item.recoveryPointNotDeletedReason).toBe(
+      "DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED: Insufficient privileges to delete the snapshot",
+    );
+    expect((await storedRecoveryPoints()).find((p) => p.RecoveryPointArn === rp.arn)?.Status).toBe("EXPIRED");
+    const [message] = await notifications(bench);
+    expect(message).toMatchObject({ status: "SUCCEEDED", recoveryPointArn: rp.arn });
+    expect((message as any).details.notDeleted.reason).toContain("ended EXPIRED");
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(3);
+  });
+
+  it("gives up after the last poll when the recovery point stays DELETING, and records that", async () => {
+    const rp = await recoveryPoint(bench);
+    await setDeletionOutcomes([{ RecoveryPointArn: rp.arn, Outcome: "DELETED", DescribesWhileDeleting: 1000 }]);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+
+    expect(result.status).toBe("SUCCEEDED");
+    const item = await ledgerItem(bench, rp.arn);
+    expect(item.recoveryPointDeleted).toBeUndefined();
+    expect(item.recoveryPointNotDeletedReason).toBe("recovery point still DELETING after 41 checks 30 s apart");
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(41);
+    expect((await notifications(bench))[0]).toMatchObject({ status: "SUCCEEDED" });
+  });
+
+  it("records a refused DeleteRecoveryPoint (vault lock) as not deleted with the service's error", async () => {
+    const rp = await recoveryPoint(bench);
+    // GIVEN the vault is locked with a minimum retention the recovery point has not reached
+    await seedVaults([{ BackupVaultName: "Default", MinRetentionDays: 3650 }]);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toMatch(/^Backup\.InvalidRequestException: .*minimum retention of 3650 days/);
+    await notifications(bench);
+    await seedVaults([{ BackupVaultName: "Default", MinRetentionDays: 0 }]); // unlock for the tests after this one
   });
 
   it("keeps the recovery point when its tag is missing", async () => {
@@ -145,6 +250,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
 describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missing, () => {
   it("never deletes the recovery point, even when it carries the tag", async () => {
     const bench = await createBench();
+    currentBench = bench;
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
     const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));

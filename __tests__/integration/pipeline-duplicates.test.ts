@@ -19,7 +19,7 @@ import { withRetryStrategy } from "../../testing/batch-retry";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { intakeConfigOf } from "../../core/intake-config";
-import { ACCOUNT, Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, REGION, resolverFor, writeArchive } from "../helpers/pipeline-bench";
+import { ACCOUNT, Bench, createBench, ledgerItem, leftoverVolumes, notifications, recoveryPoint, REGION, resolverFor, tagSnapshot, writeArchive } from "../helpers/pipeline-bench";
 
 const batchOf = (bodies: string[], from: number): SqsEvent => ({
   Records: bodies.map((body, i) => ({ messageId: `msg-${from + i}`, body, attributes: { ApproximateReceiveCount: "1" } })),
@@ -46,7 +46,9 @@ describeWithPrereqs("the same event delivered 10 times, through the starter and 
 
   it("starts one execution, runs the worker once, writes one archive, one ledger record and one notification", async () => {
     const rp = await recoveryPoint(bench);
-    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED", Tags: { "backup-actions:delete": "true" } }]);
+    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED" }]);
+    // The deletion tag of an EBS recovery point lives on its EC2 snapshot, as in AWS.
+    await tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" });
     let workerRuns = 0;
     const tasks = resolverFor(
       bench,

@@ -14,7 +14,7 @@ import { seedRecoveryPoints, storedRecoveryPoints } from "../../testing/backup-f
 import { withRetryStrategy, AttemptFailure } from "../../testing/batch-retry";
 import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
 import { describeWithPrereqs } from "../../testing/prereq";
-import { Bench, createBench, ledgerItem, leftoverVolumes, recoveryPoint, resolverFor } from "../helpers/pipeline-bench";
+import { Bench, createBench, ledgerItem, leftoverVolumes, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -53,7 +53,9 @@ describeWithPrereqs("pipeline end to end with the real worker on a loop device",
 
   it("exports, verifies, records and deletes; the restored tree matches the disk file by file", async () => {
     const rp = await recoveryPoint(bench);
-    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED", Tags: { "backup-actions:delete": "true" } }]);
+    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED" }]);
+    // The deletion tag of an EBS recovery point lives on its EC2 snapshot, as in AWS.
+    await tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" });
     const worker = withRetryStrategy(bench.retryStrategy, async (_n, job) => {
       // The real worker, as the container runs it; the loop device stands in for the attached volume.
       const run = await cli(["export-volume", "--device", fixture.device, "--to", job.parameters.targetUrl!, "--compression-level", job.parameters.compressionLevel!]);

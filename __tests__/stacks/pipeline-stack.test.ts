@@ -80,7 +80,29 @@ describe("pipeline stack orchestration", () => {
       "arn:aws:dynamodb:us-east-1:111111111111:table/*/backup/*",
       "arn:aws:backup:us-east-1:111111111111:recovery-point:*",
     ]);
-    expect(JSON.stringify(definitionOf(deleting, "backup-actions-dispatcher").States.DeleteRequested)).toContain("$.recoveryPoint.tags['archive-me']");
+    expect(JSON.stringify(definitionOf(deleting, "backup-actions-dispatcher").States.DeletionConsented)).toContain("$.deletionTag.tags['archive-me']");
+    // Each tag is read with the API of the resource that holds it, each grant scoped to that resource.
+    const grant = (sid: string) => policyOf(deleting, "workflows_dispatcher_policy_").find((st) => st.sid === sid);
+    expect(grant("ReadSnapshotTags")).toMatchObject({ actions: ["ec2:DescribeTags"], resources: ["*"] });
+    expect(grant("ReadDbSnapshotTags")).toMatchObject({
+      actions: ["rds:ListTagsForResource"],
+      resources: [
+        "arn:aws:rds:us-east-1:111111111111:snapshot:awsbackup:*",
+        "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:*",
+      ],
+    });
+    expect(grant("ReadDynamoDbBackupTags")).toMatchObject({
+      actions: ["dynamodb:ListTagsOfResource"],
+      resources: ["arn:aws:dynamodb:us-east-1:111111111111:table/*/backup/*"],
+    });
+    expect(grant("ReadRecoveryPointTags")).toMatchObject({
+      actions: ["backup:ListTags"],
+      resources: ["arn:aws:backup:us-east-1:111111111111:recovery-point:*"],
+    });
+    expect(del.actions).toEqual(["backup:DeleteRecoveryPoint", "backup:DescribeRecoveryPoint"]);
+    for (const sid of ["ReadSnapshotTags", "ReadDbSnapshotTags", "ReadDynamoDbBackupTags", "ReadRecoveryPointTags"]) {
+      expect(policyOf(keeping, "workflows_dispatcher_policy_").find((st) => st.sid === sid)).toBeUndefined();
+    }
   });
 
   it("scopes the EBS child's detach and delete to volumes carrying the pipeline and security tags", () => {

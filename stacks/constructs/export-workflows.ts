@@ -118,13 +118,17 @@ export class ExportWorkflows extends Construct {
     }
 
     const children = this.ebs ? { ebs: this.ebs.arn } : {};
-    const recoveryPointArns = [
-      `arn:${partition}:ec2:${region}::snapshot/*`,
-      `arn:${partition}:rds:${region}:${accountId}:snapshot:awsbackup:*`,
-      `arn:${partition}:rds:${region}:${accountId}:cluster-snapshot:awsbackup:*`,
-      `arn:${partition}:dynamodb:${region}:${accountId}:table/*/backup/*`,
-      `arn:${partition}:backup:${region}:${accountId}:recovery-point:*`,
-    ];
+    /** Recovery point ARNs by the resource that holds them (an EBS one is an EC2 snapshot, …). */
+    const recoveryPoint = {
+      ebs: `arn:${partition}:ec2:${region}::snapshot/*`,
+      dbSnapshots: [
+        `arn:${partition}:rds:${region}:${accountId}:snapshot:awsbackup:*`,
+        `arn:${partition}:rds:${region}:${accountId}:cluster-snapshot:awsbackup:*`,
+      ],
+      dynamoDbBackup: `arn:${partition}:dynamodb:${region}:${accountId}:table/*/backup/*`,
+      backup: `arn:${partition}:backup:${region}:${accountId}:recovery-point:*`,
+    };
+    const recoveryPointArns = [recoveryPoint.ebs, ...recoveryPoint.dbSnapshots, recoveryPoint.dynamoDbBackup, recoveryPoint.backup];
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
       { sid: "LedgerAndTopicKey", actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], resources: [props.kmsKeyArn] },
@@ -147,8 +151,17 @@ export class ExportWorkflows extends Construct {
         : []),
       ...(props.deleteRecoveryPoint.enabled
         ? [
-            { sid: "ReadRecoveryPointTags", actions: ["backup:ListTags"], resources: recoveryPointArns },
-            { sid: "DeleteVerifiedRecoveryPoints", actions: ["backup:DeleteRecoveryPoint"], resources: recoveryPointArns },
+            // The deletion tag, read where it lives (stacks/workflows/dispatcher.ts).
+            // ec2:DescribeTags has no resource-level permissions: "*" is the only resource it takes.
+            { sid: "ReadSnapshotTags", actions: ["ec2:DescribeTags"], resources: ["*"] },
+            { sid: "ReadDbSnapshotTags", actions: ["rds:ListTagsForResource"], resources: recoveryPoint.dbSnapshots },
+            { sid: "ReadDynamoDbBackupTags", actions: ["dynamodb:ListTagsOfResource"], resources: [recoveryPoint.dynamoDbBackup] },
+            { sid: "ReadRecoveryPointTags", actions: ["backup:ListTags"], resources: [recoveryPoint.backup] },
+            {
+              sid: "DeleteVerifiedRecoveryPoints",
+              actions: ["backup:DeleteRecoveryPoint", "backup:DescribeRecoveryPoint"],
+              resources: recoveryPointArns,
+            },
           ]
         : []),
     ];

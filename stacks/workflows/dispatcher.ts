@@ -3,7 +3,19 @@
  * hash of the recovery point ARN, so duplicates are rejected by Step Functions):
  *
  *   ledger RUNNING → child for the type → verify the archive → ledger SUCCEEDED
- *   → [auto-delete on AND tag `requiredTag` = "true"] DeleteRecoveryPoint → notify
+ *   → [auto-delete on AND tag `requiredTag` = "true"] DeleteRecoveryPoint → confirm → notify
+ *
+ * The deletion tag is read with the API of the resource that holds it: an EBS recovery point
+ * is an EC2 snapshot (ec2:DescribeTags), RDS and Aurora ones are DB (cluster) snapshots
+ * (rds:ListTagsForResource), a DynamoDB backup without advanced features is a DynamoDB backup
+ * (dynamodb:ListTagsOfResource); only `arn:<partition>:backup:` recovery points (full AWS
+ * Backup management) answer backup:ListTags. Consent is the exact, case-sensitive value
+ * `"true"`: "True", "TRUE", " true" or "false" keep the recovery point (a deletion cannot be
+ * undone, so only the one documented spelling counts). DeleteRecoveryPoint is asynchronous:
+ * its 200 only starts the deletion, so the ledger records `recoveryPointDeleted` once
+ * DescribeRecoveryPoint answers ResourceNotFoundException, polled a bounded number of times;
+ * a recovery point that ends EXPIRED, is still there after the last poll, or whose tag or
+ * deletion failed is recorded with `recoveryPointNotDeletedReason` and notified.
  *
  * Any failure: ledger FAILED with the reason → notify → fail. The recovery point is
  * only ever deleted after a passed verification. Types without an exporter in this
@@ -26,6 +38,33 @@ export interface DispatcherProps {
   readonly deleteRecoveryPoint: { readonly enabled: boolean; readonly requiredTag: string };
   /** Longest a child may run before it counts as timed out. */
   readonly childTimeoutSeconds: number;
+  /** Seconds between DescribeRecoveryPoint checks after DeleteRecoveryPoint. @default 30 */
+  readonly deletionPollSeconds?: number;
+  /** DescribeRecoveryPoint checks before the deletion counts as not confirmed. @default 40 */
+  readonly maxDeletionPolls?: number;
+}
+
+const DEFAULT_DELETION_POLL_SECONDS = 30;
+const DEFAULT_MAX_DELETION_POLLS = 40;
+
+/** DeleteRecoveryPoint while AWS Backup still works on the recovery point (e.g. a copy job reads it). */
+const DELETE_BUSY_RETRY = {
+  ErrorEquals: ["Backup.InvalidResourceStateException"],
+  IntervalSeconds: 300,
+  MaxAttempts: 6,
+  BackoffRate: 1.5,
+  MaxDelaySeconds: 900,
+  JitterStrategy: "FULL",
+} as const;
+
+/** Longest the deletion branch can take: every busy retry at its longest, then every poll. */
+export function deletionBudgetSeconds(props: Pick<DispatcherProps, "deletionPollSeconds" | "maxDeletionPolls">): number {
+  let retries = 0;
+  for (let n = 0; n < DELETE_BUSY_RETRY.MaxAttempts; n++) {
+    retries += Math.min(DELETE_BUSY_RETRY.IntervalSeconds * DELETE_BUSY_RETRY.BackoffRate ** n, DELETE_BUSY_RETRY.MaxDelaySeconds);
+  }
+  const polls = (props.maxDeletionPolls ?? DEFAULT_MAX_DELETION_POLLS) + 1;
+  return Math.ceil(retries + polls * (props.deletionPollSeconds ?? DEFAULT_DELETION_POLL_SECONDS));
 }
 
 const CATCH_ALL_TO_FAILURE = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailed" }] as const;
@@ -60,60 +99,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
     Next: "VerifyArchive",
   });
 
-  const deletionStates: Record<string, State> = props.deleteRecoveryPoint.enabled
-    ? {
-        ReadRecoveryPointTags: {
-          Type: "Task",
-          Resource: `${states}aws-sdk:backup:listTags`,
-          Parameters: { "ResourceArn.$": "$.recoveryPointArn" },
-          ResultSelector: { "tags.$": "$.Tags" },
-          ResultPath: "$.recoveryPoint",
-          Retry: [throttlingRetry("Backup")],
-          Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.deletion", Next: "NotifySucceeded" }],
-          Next: "DeleteRequested",
-        },
-        DeleteRequested: {
-          Type: "Choice",
-          Choices: [
-            {
-              And: [
-                { Variable: `$.recoveryPoint.tags['${props.deleteRecoveryPoint.requiredTag}']`, IsPresent: true },
-                { Variable: `$.recoveryPoint.tags['${props.deleteRecoveryPoint.requiredTag}']`, StringEquals: "true" },
-              ],
-              Next: "DeleteRecoveryPoint",
-            },
-          ],
-          Default: "NotifySucceeded",
-        },
-        DeleteRecoveryPoint: {
-          Type: "Task",
-          Resource: `${states}aws-sdk:backup:deleteRecoveryPoint`,
-          Parameters: { "BackupVaultName.$": "$.backupVaultName", "RecoveryPointArn.$": "$.recoveryPointArn" },
-          ResultPath: null,
-          Retry: [
-            throttlingRetry("Backup"),
-            // e.g. a copy job still reading it: wait and try again, a few times.
-            { ErrorEquals: ["Backup.InvalidResourceStateException"], IntervalSeconds: 300, MaxAttempts: 6, BackoffRate: 1.5 },
-          ],
-          Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.deletion", Next: "NotifySucceeded" }],
-          Next: "RecordDeleted",
-        },
-        RecordDeleted: {
-          Type: "Task",
-          Resource: `${states}dynamodb:updateItem`,
-          Parameters: {
-            TableName: props.ledgerTableName,
-            Key: ledgerKey,
-            UpdateExpression: "SET recoveryPointDeleted = :true, deletedAt = :now",
-            ExpressionAttributeValues: { ":true": { BOOL: true }, ":now": { "S.$": "$$.State.EnteredTime" } },
-          },
-          ResultPath: null,
-          Retry: [TRANSIENT_TASK_RETRY],
-          Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.deletion", Next: "NotifySucceeded" }],
-          Next: "NotifySucceeded",
-        },
-      }
-    : {};
+  const deletionStates: Record<string, State> = props.deleteRecoveryPoint.enabled ? deletion(props, states, ledgerKey) : {};
 
   /** Ledger update to a final status with its reason (an intrinsic over the state's input). */
   const recordOutcome = (status: "SKIPPED" | "FAILED", reason: string, next: string, onError: Catcher): State => ({
@@ -137,7 +123,13 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
    * string (SNS takes a string Message). A lost notification must not turn a good export
    * into a failed one, nor hide a failure: a failed publish goes on to `next`.
    */
-  const notify = (name: string, status: string, next: string, subject: string): Record<string, State> => ({
+  const notify = (
+    name: string,
+    status: string,
+    next: string,
+    subject: string,
+    attributes: Record<string, string> = {},
+  ): Record<string, State> => ({
     [name]: {
       Type: "Pass",
       Parameters: {
@@ -158,7 +150,10 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         TopicArn: props.notificationTopicArn,
         Subject: subject,
         "Message.$": "States.JsonToString($.notification)",
-        MessageAttributes: { status: { DataType: "String", StringValue: status } },
+        MessageAttributes: {
+          status: { DataType: "String", StringValue: status },
+          ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+        },
       },
       ResultPath: null,
       Retry: [TRANSIENT_TASK_RETRY],
@@ -170,7 +165,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
   return {
     Comment: "backup-actions dispatcher: ledger, export, verify, optional delete, notify",
     StartAt: "ReadInput",
-    TimeoutSeconds: props.childTimeoutSeconds + 3600,
+    TimeoutSeconds: props.childTimeoutSeconds + 3600 + (props.deleteRecoveryPoint.enabled ? deletionBudgetSeconds(props) : 0),
     States: {
       ReadInput: {
         Type: "Pass",
@@ -251,10 +246,15 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         ResultPath: null,
         Retry: [TRANSIENT_TASK_RETRY],
         Catch: [...CATCH_ALL_TO_FAILURE],
-        Next: props.deleteRecoveryPoint.enabled ? "ReadRecoveryPointTags" : "NotifySucceeded",
+        Next: props.deleteRecoveryPoint.enabled ? "DeletionTagSource" : "NotifySucceeded",
       },
       ...deletionStates,
       ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
+      ...(props.deleteRecoveryPoint.enabled
+        ? notify("NotifyNotDeleted", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded, recovery point NOT deleted", {
+            deletion: "NOT_DELETED",
+          })
+        : {}),
       Succeeded: { Type: "Succeed" },
       RecordSkipped: recordOutcome("SKIPPED", "States.Format('no exporter for workflow {} is deployed', $.workflow)", "NotifySkipped", { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" }),
       ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped"),
@@ -262,5 +262,179 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED"),
       Failed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
     },
+  };
+}
+
+/**
+ * Auto-delete: read the tag where it lives, delete on exact consent, confirm the deletion.
+ * Entered at `DeletionTagSource` after the ledger says SUCCEEDED; leaves to NotifySucceeded
+ * (deleted, or kept for want of consent) or NotifyNotDeleted (it should have gone and did not).
+ */
+function deletion(props: DispatcherProps, states: string, ledgerKey: Record<string, unknown>): Record<string, State> {
+  const tag = props.deleteRecoveryPoint.requiredTag;
+  const pollSeconds = props.deletionPollSeconds ?? DEFAULT_DELETION_POLL_SECONDS;
+  const maxPolls = props.maxDeletionPolls ?? DEFAULT_MAX_DELETION_POLLS;
+  const toNotDeleted = (next = "DeletionFailed"): Catcher => ({ ErrorEquals: ["States.ALL"], ResultPath: "$.deletionError", Next: next });
+  /** Tags as a list of {Key, Value}: the value of our key, as a list of zero or one values. */
+  const valuesOf = (list: string): Record<string, string> => ({ "values.$": `${list}[?(@.Key == '${tag}')].Value` });
+  const readTag = (resource: string, parameters: Record<string, unknown>, selector: Record<string, string>, retry: string): State => ({
+    Type: "Task",
+    Resource: `${states}aws-sdk:${resource}`,
+    Parameters: parameters,
+    ResultSelector: selector,
+    ResultPath: "$.deletionTag",
+    Retry: [throttlingRetry(retry)],
+    Catch: [toNotDeleted()],
+    Next: "DeletionConsented",
+  });
+  const notDeleted = (reason: string): State => ({
+    Type: "Pass",
+    Parameters: { "reason.$": reason },
+    ResultPath: "$.notDeleted",
+    Next: "RecordNotDeleted",
+  });
+  const ledgerUpdate = (expression: string, values: Record<string, unknown>, next: string, onError = "NotifyNotDeleted"): State => ({
+    Type: "Task",
+    Resource: `${states}dynamodb:updateItem`,
+    Parameters: { TableName: props.ledgerTableName, Key: ledgerKey, UpdateExpression: expression, ExpressionAttributeValues: values },
+    ResultPath: null,
+    Retry: [TRANSIENT_TASK_RETRY],
+    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: onError }],
+    Next: next,
+  });
+  const isTrue = (variable: string) => ({
+    And: [
+      { Variable: variable, IsPresent: true },
+      { Variable: variable, IsString: true },
+      { Variable: variable, StringEquals: "true" },
+    ],
+  });
+
+  return {
+    DeletionTagSource: {
+      Type: "Choice",
+      Comment: "The tag lives on the resource the recovery point is; only backup: ARNs answer backup:ListTags",
+      Choices: [
+        { Variable: "$.recoveryPointArn", StringMatches: "arn:*:ec2:*::snapshot/snap-*", Next: "ReadSnapshotTag" },
+        {
+          Or: [
+            { Variable: "$.recoveryPointArn", StringMatches: "arn:*:rds:*:*:snapshot:*" },
+            { Variable: "$.recoveryPointArn", StringMatches: "arn:*:rds:*:*:cluster-snapshot:*" },
+          ],
+          Next: "ReadDbSnapshotTag",
+        },
+        { Variable: "$.recoveryPointArn", StringMatches: "arn:*:dynamodb:*:*:table/*/backup/*", Next: "ReadDynamoDbBackupTag" },
+        { Variable: "$.recoveryPointArn", StringMatches: "arn:*:backup:*:*:recovery-point:*", Next: "ReadBackupRecoveryPointTag" },
+      ],
+      Default: "NoTagSource",
+    },
+    NoTagSource: notDeleted("States.Format('no API reads the tags of recovery point {}', $.recoveryPointArn)"),
+    ReadSnapshotTag: readTag(
+      "ec2:describeTags",
+      {
+        Filters: [
+          { Name: "resource-id", "Values.$": "States.Array(States.ArrayGetItem(States.StringSplit($.recoveryPointArn, '/'), 1))" },
+          { Name: "key", Values: [tag] },
+        ],
+      },
+      valuesOf("$.Tags"),
+      "Ec2",
+    ),
+    ReadDbSnapshotTag: readTag("rds:listTagsForResource", { "ResourceName.$": "$.recoveryPointArn" }, valuesOf("$.TagList"), "Rds"),
+    ReadDynamoDbBackupTag: readTag(
+      "dynamodb:listTagsOfResource",
+      { "ResourceArn.$": "$.recoveryPointArn" },
+      valuesOf("$.Tags"),
+      "DynamoDb",
+    ),
+    ReadBackupRecoveryPointTag: readTag("backup:listTags", { "ResourceArn.$": "$.recoveryPointArn" }, { "tags.$": "$.Tags" }, "Backup"),
+    DeletionConsented: {
+      Type: "Choice",
+      Comment: `Consent is the exact value "true" of tag ${tag}, nothing else`,
+      Choices: [
+        { Or: [isTrue("$.deletionTag.values[0]"), isTrue(`$.deletionTag.tags['${tag}']`)], Next: "DeleteRecoveryPoint" },
+      ],
+      Default: "RecordKept",
+    },
+    RecordKept: ledgerUpdate(
+      "SET recoveryPointNotDeletedReason = :reason",
+      { ":reason": { S: `kept: the recovery point's tag ${tag} is not the exact value "true"` } },
+      "NotifySucceeded",
+      "NotifySucceeded",
+    ),
+    DeleteRecoveryPoint: {
+      Type: "Task",
+      Resource: `${states}aws-sdk:backup:deleteRecoveryPoint`,
+      Parameters: { "BackupVaultName.$": "$.backupVaultName", "RecoveryPointArn.$": "$.recoveryPointArn" },
+      ResultPath: null,
+      Retry: [throttlingRetry("Backup"), DELETE_BUSY_RETRY],
+      Catch: [toNotDeleted()],
+      Next: "StartDeletionPolls",
+    },
+    StartDeletionPolls: { Type: "Pass", Result: { count: 0 }, ResultPath: "$.deletionPolls", Next: "WaitForDeletion" },
+    WaitForDeletion: { Type: "Wait", Seconds: pollSeconds, Next: "DescribeDeletion" },
+    DescribeDeletion: {
+      Type: "Task",
+      Comment: "DeleteRecoveryPoint is asynchronous: gone (ResourceNotFoundException) is the only proof",
+      Resource: `${states}aws-sdk:backup:describeRecoveryPoint`,
+      Parameters: { "BackupVaultName.$": "$.backupVaultName", "RecoveryPointArn.$": "$.recoveryPointArn" },
+      ResultSelector: { "status.$": "$.Status", "point.$": "$" },
+      ResultPath: "$.deletionCheck",
+      Retry: [throttlingRetry("Backup")],
+      Catch: [
+        { ErrorEquals: ["Backup.ResourceNotFoundException"], ResultPath: "$.deletionCheck", Next: "RecordDeleted" },
+        toNotDeleted(),
+      ],
+      Next: "DeletionProgress",
+    },
+    DeletionProgress: {
+      Type: "Choice",
+      Choices: [
+        { Variable: "$.deletionCheck.status", StringEquals: "EXPIRED", Next: "DeletionExpired" },
+        {
+          And: [
+            { Or: [
+              { Variable: "$.deletionCheck.status", StringEquals: "DELETING" },
+              // Just after the 200 the old status can still show.
+              { Variable: "$.deletionCheck.status", StringEquals: "COMPLETED" },
+            ] },
+            { Variable: "$.deletionPolls.count", NumericLessThan: maxPolls },
+          ],
+          Next: "CountDeletionPoll",
+        },
+      ],
+      Default: "DeletionNotConfirmed",
+    },
+    CountDeletionPoll: {
+      Type: "Pass",
+      Parameters: { "count.$": "States.MathAdd($.deletionPolls.count, 1)" },
+      ResultPath: "$.deletionPolls",
+      Next: "WaitForDeletion",
+    },
+    DeletionExpired: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.deletionCheck.point.StatusMessage", IsPresent: true, Next: "ExpiredWithMessage" }],
+      Default: "ExpiredWithoutMessage",
+    },
+    ExpiredWithMessage: notDeleted(
+      "States.Format('DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED: {}', $.deletionCheck.point.StatusMessage)",
+    ),
+    ExpiredWithoutMessage: notDeleted("States.Format('DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED')"),
+    DeletionNotConfirmed: notDeleted(
+      `States.Format('recovery point still {} after ${maxPolls + 1} checks ${pollSeconds} s apart', $.deletionCheck.status)`,
+    ),
+    DeletionFailed: notDeleted("States.Format('{}: {}', $.deletionError.Error, $.deletionError.Cause)"),
+    RecordNotDeleted: ledgerUpdate(
+      "SET recoveryPointNotDeletedReason = :reason",
+      { ":reason": { "S.$": "$.notDeleted.reason" } },
+      "NotifyNotDeleted",
+    ),
+    // The recovery point is gone either way: a failed ledger write is in the notification's details.
+    RecordDeleted: ledgerUpdate(
+      "SET recoveryPointDeleted = :true, deletedAt = :now",
+      { ":true": { BOOL: true }, ":now": { "S.$": "$$.State.EnteredTime" } },
+      "NotifySucceeded",
+      "NotifySucceeded",
+    ),
   };
 }

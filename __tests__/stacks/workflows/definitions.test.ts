@@ -133,21 +133,20 @@ describe("dispatcher definition", () => {
 
   it("deletes only when the required tag is \"true\", and only after RecordSucceeded", () => {
     const d = dispatcher(true);
-    expect(d.States.DeleteRequested).toEqual({
-      Type: "Choice",
-      Choices: [
-        {
-          And: [
-            { Variable: "$.recoveryPoint.tags['backup-actions:delete']", IsPresent: true },
-            { Variable: "$.recoveryPoint.tags['backup-actions:delete']", StringEquals: "true" },
-          ],
-          Next: "DeleteRecoveryPoint",
-        },
+    const consent = (v: string) => ({
+      And: [
+        { Variable: v, IsPresent: true },
+        { Variable: v, IsString: true },
+        { Variable: v, StringEquals: "true" },
       ],
-      Default: "NotifySucceeded",
+    });
+    expect(d.States.DeletionConsented).toMatchObject({
+      Type: "Choice",
+      Choices: [{ Or: [consent("$.deletionTag.values[0]"), consent("$.deletionTag.tags['backup-actions:delete']")], Next: "DeleteRecoveryPoint" }],
+      Default: "RecordKept",
     });
     // The only way into the deletion branch is through a passed verification.
-    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"ReadRecoveryPointTags"')).map(([n]) => n);
+    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"DeletionTagSource"')).map(([n]) => n);
     expect(into).toEqual(["RecordSucceeded"]);
     expect(d.States.Verified).toEqual({
       Type: "Choice",
