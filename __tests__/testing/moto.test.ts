@@ -21,7 +21,9 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateVolumeCommand,
   CreateVpcCommand,
+  DeleteVolumeCommand,
   DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
   EC2Client,
@@ -204,6 +206,21 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     const plain = await s3.send(new HeadObjectCommand({ Bucket, Key: "put", ChecksumMode: "ENABLED" }));
     expect(plain.ChecksumSHA256).toBe(createHash("sha256").update(body).digest("base64"));
     s3.destroy();
+  });
+
+  test("CreateVolume honours its ClientToken: a repeat returns the same volume, another request under it is refused", async () => {
+    const ec2 = new EC2Client(awsClientConfig());
+    const request = { AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3" as const, ClientToken: `token-${Date.now()}` };
+    const first = await ec2.send(new CreateVolumeCommand(request));
+    const again = await ec2.send(new CreateVolumeCommand(request));
+    expect(again.VolumeId).toBe(first.VolumeId);
+    await expect(ec2.send(new CreateVolumeCommand({ ...request, Size: 2 }))).rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
+    // Without a token every call is a new volume, as in EC2.
+    const { ClientToken: _none, ...untokened } = request;
+    const [a, b] = [await ec2.send(new CreateVolumeCommand(untokened)), await ec2.send(new CreateVolumeCommand(untokened))];
+    expect(a.VolumeId).not.toBe(b.VolumeId);
+    for (const id of [first.VolumeId, a.VolumeId, b.VolumeId]) await ec2.send(new DeleteVolumeCommand({ VolumeId: id! }));
+    ec2.destroy();
   });
 
   test("moto runs Batch and Lambda without Docker", async () => {

@@ -317,6 +317,58 @@ def patch_head_object_composite_checksum() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 7. CreateVolume's ClientToken
+#
+# What: moto 5.2.1 ignores CreateVolume's ClientToken, so every call makes a
+#   new volume. In EC2 the token makes the call idempotent: a retry with the
+#   same token returns the volume the first call created (a different request
+#   under the same token is IdempotentParameterMismatch).
+# Why: the EBS child retries a throttled CreateVolume; only the token keeps a
+#   retry whose first attempt EC2 had already carried out from leaking a second
+#   volume. Without this patch moto cannot tell a definition with the token
+#   from one without it (__tests__/stacks/workflows/ebs-export.exec.test.ts).
+# Upstream: not implemented as of 5.2.x.
+# Fix: remember token -> (volume id, request) per account and region, on the
+#   region's backend (so /moto-api/reset forgets them); answer a repeated token
+#   with that volume while it exists. Simplification: once the volume is gone,
+#   a repeated token creates a new one (EC2 keeps tokens for a while).
+# --------------------------------------------------------------------------
+_IDEMPOTENT_VOLUME_FIELDS = ("Size", "AvailabilityZone", "SnapshotId", "VolumeType", "Iops", "Throughput", "Encrypted", "KmsKeyId")
+
+
+def patch_create_volume_client_token() -> bool:
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+
+    original = ElasticBlockStore.create_volume
+    if getattr(original, "_bench_patched", False):
+        return False
+
+    def create_volume(self: Any) -> Any:
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        request = tuple(str(self._get_param(field)) for field in _IDEMPOTENT_VOLUME_FIELDS)
+        tokens = self.ec2_backend.__dict__.setdefault("_bench_volume_tokens", {})
+        known = tokens.get(token)
+        if known is not None and known[0] in self.ec2_backend.volumes:
+            if known[1] != request:
+                raise EC2ClientError(
+                    "IdempotentParameterMismatch",
+                    f"The client token {token} was used with a different CreateVolume request.",
+                )
+            return ActionResult(self.ec2_backend.volumes[known[0]])
+        result = original(self)
+        tokens[token] = (result.result.id, request)
+        return result
+
+    create_volume._bench_patched = True  # type: ignore[attr-defined]
+    ElasticBlockStore.create_volume = create_volume  # type: ignore[method-assign]
+    return True
+
+
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
     ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
@@ -324,6 +376,7 @@ PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions ListStateMachineVersions", patch_list_state_machine_versions),
     ("ec2 security group rule descriptions", patch_security_group_rule_description),
     ("s3 HeadObject composite checksum", patch_head_object_composite_checksum),
+    ("ec2 CreateVolume ClientToken", patch_create_volume_client_token),
 ]
 
 

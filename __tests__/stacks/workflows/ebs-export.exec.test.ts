@@ -4,7 +4,7 @@
  * place of `submitJob.sync`. After every run: no volume of the pipeline is left.
  */
 import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AslDefinition, executeStateMachine, TaskResolver } from "../../../testing/asl";
+import { AslDefinition, executeStateMachine, TaskCall, TaskResolver } from "../../../testing/asl";
 import { describeWithPrereqs } from "../../../testing/prereq";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 import { motoMissing } from "../../../testing/moto/availability";
@@ -39,6 +39,10 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
 
   const pipelineVolumes = async () =>
     (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${PIPELINE_TAG.key}`, Values: [PIPELINE_TAG.value] }] }))).Volumes ?? [];
+  // A test that leaks a volume fails on its own assertion; the next one starts clean.
+  afterEach(async () => {
+    for (const v of await pipelineVolumes()) await ec2.send(new DeleteVolumeCommand({ VolumeId: v.VolumeId! }));
+  });
   const input = (placementIndex = 1) => ({ recoveryPointArn, archiveUrl: "s3://archive/ebs/x/", placementIndex });
 
   it("restores a tagged gp3 volume in the queue's AZ, runs the worker on it, then deletes it", async () => {
@@ -91,6 +95,69 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
     const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-throttled" });
     expect(result.status).toBe("SUCCEEDED");
     expect(tasks.calls.filter((c) => c.stateName === "CreateVolume").map((c) => Boolean(c.fault))).toEqual([true, true, false]);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  // ── every Catch reaches the cleanup: each test fails if a Catch skips it (a volume is left) ──
+
+  /** describeVolumes through moto, except that the named state's calls fail as EC2 fails them. */
+  const describeFailingIn = (failing: string) => async (call: TaskCall) => {
+    if (call.stateName === failing) {
+      throw Object.assign(new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"), { name: "Ec2.Ec2Exception" });
+    }
+    const out = await ec2.send(new DescribeVolumesCommand(call.parameters as never));
+    return JSON.parse(JSON.stringify({ Volumes: out.Volumes })) as never;
+  };
+
+  it("(a) a DescribeVolume that keeps failing still reaches the cleanup: the volume is deleted, the export fails", async () => {
+    let workerRan = false;
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", describeFailingIn("DescribeVolume"))
+      .batchJob(JOB_DEFINITION, () => {
+        workerRan = true;
+        return {};
+      });
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-describe-fails" });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("Ec2.Ec2Exception");
+    expect(workerRan).toBe(false);
+    // One call and five retries, then the Catch; the cleanup deleted what CreateVolume made.
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeVolume")).toHaveLength(6);
+    expect(tasks.calls.filter((c) => c.stateName === "DeleteVolume")).toHaveLength(1);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("(b) a cleanup whose own DescribeVolumes fails still deletes the volume", async () => {
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", describeFailingIn("CleanupDescribe"))
+      .batchJob(JOB_DEFINITION, () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-cleanup-describe-fails" });
+    // The export itself succeeded: a failed look before the delete does not change that.
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "CleanupDescribe")).toHaveLength(6);
+    expect(tasks.calls.filter((c) => c.stateName === "DeleteVolume")).toHaveLength(1);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("(c) a CreateVolume that EC2 carried out but answered with a throttle is retried under its ClientToken: one volume", async () => {
+    // GIVEN EC2 creates the volume on the first call and the answer is lost to a throttle (moto sees
+    // both calls; the launcher's patch makes moto honour ClientToken as EC2 does)
+    const created: string[] = [];
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:createVolume", async (call) => {
+        const out = await call.clients.call("ec2", "createVolume", call.parameters);
+        created.push(String(out.VolumeId));
+        if (created.length === 1) {
+          throw Object.assign(new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"), { name: "Ec2.Ec2Exception" });
+        }
+        return JSON.parse(JSON.stringify({ ...out, $metadata: undefined })) as never;
+      })
+      .batchJob(JOB_DEFINITION, () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-create-applied-throttled" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(created).toHaveLength(2);
+    // THEN both calls named the same volume, and it is gone: nothing leaked
+    expect(new Set(created).size).toBe(1);
     expect(await pipelineVolumes()).toEqual([]);
   });
 
