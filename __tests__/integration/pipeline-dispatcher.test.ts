@@ -190,6 +190,32 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(1);
   });
 
+  // The synthesized job definition's retry strategy, run with Batch's semantics (testing/batch-retry.ts):
+  // anything but a Spot reclaim ends the job on its first attempt. Fails if the strategy retries every failure.
+  it.each([
+    ["a non-zero exit", new AttemptFailure("Essential container in task exited", "", 1)],
+    ["an exit with a container reason", new AttemptFailure("Essential container in task exited", "manifest not written", 3)],
+    ["the OOM killer", new AttemptFailure("Essential container in task exited", "OutOfMemoryError: Container killed due to memory usage", 137)],
+    ["an image that cannot be pulled", new AttemptFailure("Task failed to start", "CannotPullContainerError: pull image manifest has been retried 1 time(s)")],
+  ])("runs the worker exactly once on %s: Batch does not retry it", async (_what, failure) => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const attempts: number[] = [];
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (n) => {
+        attempts.push(n);
+        throw failure;
+      }),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("FAILED");
+    expect(attempts).toEqual([1]);
+    expect(bench.retryStrategy.attempts).toBeGreaterThan(1); // retries exist, for Spot reclaims only
+    expect(await leftoverVolumes(bench)).toEqual([]);
+    await notifications(bench);
+  });
+
   it("retries a Spot reclaim under the job definition's retry strategy, then succeeds", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, {});
