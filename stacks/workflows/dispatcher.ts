@@ -25,7 +25,8 @@
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
 import type { Partition } from "../../core/partition";
-import { Catcher, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+import { Catcher, Retrier, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+import { EC2_RETRY } from "./ebs-export";
 
 export interface DispatcherProps {
   /** Partition of the state machine's region: the Task integrations are `arn:<partition>:states:::…`. */
@@ -277,13 +278,13 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
   const toNotDeleted = (next = "DeletionFailed"): Catcher => ({ ErrorEquals: ["States.ALL"], ResultPath: "$.deletionError", Next: next });
   /** Tags as a list of {Key, Value}: the value of our key, as a list of zero or one values. */
   const valuesOf = (list: string): Record<string, string> => ({ "values.$": `${list}[?(@.Key == '${tag}')].Value` });
-  const readTag = (resource: string, parameters: Record<string, unknown>, selector: Record<string, string>, retry: string): State => ({
+  const readTag = (resource: string, parameters: Record<string, unknown>, selector: Record<string, string>, retry: Retrier): State => ({
     Type: "Task",
     Resource: `${states}aws-sdk:${resource}`,
     Parameters: parameters,
     ResultSelector: selector,
     ResultPath: "$.deletionTag",
-    Retry: [throttlingRetry(retry)],
+    Retry: [retry],
     Catch: [toNotDeleted()],
     Next: "DeletionConsented",
   });
@@ -338,16 +339,17 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
         ],
       },
       valuesOf("$.Tags"),
-      "Ec2",
+      // Every EC2 error of an aws-sdk integration is Ec2.Ec2Exception (throttling included).
+      EC2_RETRY,
     ),
-    ReadDbSnapshotTag: readTag("rds:listTagsForResource", { "ResourceName.$": "$.recoveryPointArn" }, valuesOf("$.TagList"), "Rds"),
+    ReadDbSnapshotTag: readTag("rds:listTagsForResource", { "ResourceName.$": "$.recoveryPointArn" }, valuesOf("$.TagList"), throttlingRetry("Rds")),
     ReadDynamoDbBackupTag: readTag(
       "dynamodb:listTagsOfResource",
       { "ResourceArn.$": "$.recoveryPointArn" },
       valuesOf("$.Tags"),
-      "DynamoDb",
+      throttlingRetry("DynamoDb", ["DynamoDb.LimitExceededException"]),
     ),
-    ReadBackupRecoveryPointTag: readTag("backup:listTags", { "ResourceArn.$": "$.recoveryPointArn" }, { "tags.$": "$.Tags" }, "Backup"),
+    ReadBackupRecoveryPointTag: readTag("backup:listTags", { "ResourceArn.$": "$.recoveryPointArn" }, { "tags.$": "$.Tags" }, throttlingRetry("Backup")),
     DeletionConsented: {
       Type: "Choice",
       Comment: `Consent is the exact value "true" of tag ${tag}, nothing else`,

@@ -48,7 +48,7 @@ export interface EbsExportProps {
  * the Cause), so throttling cannot be told apart from other EC2 errors: retry them all a
  * bounded number of times with backoff and full jitter, then let the Catch decide.
  */
-const EC2_RETRY: Retrier = {
+export const EC2_RETRY: Retrier = {
   ErrorEquals: ["Ec2.Ec2Exception", "Ec2.SdkClientException"],
   IntervalSeconds: 2,
   MaxAttempts: 5,
