@@ -4,7 +4,7 @@
  * after the volume exists can reach the cleanup, and loops are bounded.
  */
 import { checkTransitions, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
-import { dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
+import { deletionBudgetSeconds, dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -153,6 +153,32 @@ describe("dispatcher definition", () => {
       Choices: [{ Variable: "$.verify.verified", BooleanEquals: true, Next: "RecordSucceeded" }],
       Default: "VerificationFailed",
     });
+  });
+
+  it("confirms a deletion with a bounded DescribeRecoveryPoint loop, and leaves the execution time for it", () => {
+    const d = dispatcher(true);
+    expect(d.States.DeleteRecoveryPoint).toMatchObject({ Next: "StartDeletionPolls" });
+    expect((d.States.DescribeDeletion as TaskState).Catch![0]).toEqual({
+      ErrorEquals: ["Backup.ResourceNotFoundException"],
+      ResultPath: "$.deletionCheck",
+      Next: "RecordDeleted",
+    });
+    expect(JSON.stringify(d.States.DeletionProgress)).toContain('"NumericLessThan":40');
+    // Only a DescribeRecoveryPoint that finds it gone leads to RecordDeleted.
+    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"RecordDeleted"')).map(([n]) => n);
+    expect(into).toEqual(["DescribeDeletion"]);
+    expect(d.TimeoutSeconds).toBe(86400 + 3600 + deletionBudgetSeconds({}));
+    // six busy retries (300 s × 1.5ⁿ, at most 900 s) and 41 checks 30 s apart
+    expect(deletionBudgetSeconds({})).toBe(300 + 450 + 675 + 900 + 900 + 900 + 41 * 30);
+  });
+
+  it("routes each kind of recovery point ARN to the API that holds its tags", () => {
+    const choices = (dispatcher(true).States.DeletionTagSource as { Choices: unknown[] }).Choices;
+    expect(JSON.stringify(choices)).toContain('"StringMatches":"arn:*:ec2:*::snapshot/snap-*","Next":"ReadSnapshotTag"');
+    expect((dispatcher(true).States.ReadSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:ec2:describeTags");
+    expect((dispatcher(true).States.ReadDbSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:rds:listTagsForResource");
+    expect((dispatcher(true).States.ReadDynamoDbBackupTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:dynamodb:listTagsOfResource");
+    expect((dispatcher(true).States.ReadBackupRecoveryPointTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:backup:listTags");
   });
 
   it("times a child out and sets an execution timeout above it", () => {
