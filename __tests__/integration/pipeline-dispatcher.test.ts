@@ -144,6 +144,34 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect((await notifications(bench))[0]).toMatchObject({ status: "SUCCEEDED" });
   });
 
+  it("retries a throttled tag read and a throttled DescribeRecoveryPoint, then records the deletion", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
+      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:describeTags", calls: [1, 2], error: "Ec2.Ec2Exception", cause: "RequestLimitExceeded" })
+      .injectFault({ resource: "arn:aws:states:::aws-sdk:backup:describeRecoveryPoint", calls: [1], error: "Backup.ThrottlingException" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag")).toHaveLength(3);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBe(true);
+    expect(await stillStored(rp.arn)).toBe(false);
+    await notifications(bench);
+  });
+
+  it("keeps the recovery point, with the error as reason, when its tag cannot be read", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
+      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:describeTags", error: "Ec2.Ec2Exception", cause: "UnauthorizedOperation" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toBe("Ec2.Ec2Exception: UnauthorizedOperation");
+    expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
+    expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
+    await notifications(bench);
+  });
+
   it("records a refused DeleteRecoveryPoint (vault lock) as not deleted with the service's error", async () => {
     const rp = await recoveryPoint(bench);
     // GIVEN the vault is locked with a minimum retention the recovery point has not reached
