@@ -208,6 +208,26 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     s3.destroy();
   });
 
+  test("PutObject and UploadPart refuse a SHA-256 that is not the body's (BadDigest), as S3 does", async () => {
+    const s3 = new S3Client({ ...awsClientConfig(), forcePathStyle: true });
+    const Bucket = `checksums-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    const body = randomBytes(1000);
+    const right = createHash("sha256").update(body).digest("base64");
+    const wrong = createHash("sha256").update("something else").digest("base64");
+    await expect(s3.send(new PutObjectCommand({ Bucket, Key: "bad", Body: body, ChecksumSHA256: wrong }))).rejects.toMatchObject({ name: "BadDigest" });
+    await s3.send(new PutObjectCommand({ Bucket, Key: "good", Body: body, ChecksumSHA256: right }));
+    // The SDK's own checksum (sent as an aws-chunked trailer) is checked and accepted.
+    await s3.send(new PutObjectCommand({ Bucket, Key: "sdk", Body: body, ChecksumAlgorithm: "SHA256" }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: "default", Body: body }));
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "mp", ChecksumAlgorithm: "SHA256" }));
+    const part = { Bucket, Key: "mp", UploadId: upload.UploadId, PartNumber: 1, Body: body };
+    await expect(s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: wrong }))).rejects.toMatchObject({ name: "BadDigest" });
+    const ok = await s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: right }));
+    expect(ok.ETag).toEqual(expect.any(String));
+    s3.destroy();
+  });
+
   test("CreateVolume honours its ClientToken: a repeat returns the same volume, another request under it is refused", async () => {
     const ec2 = new EC2Client(awsClientConfig());
     const request = { AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3" as const, ClientToken: `token-${Date.now()}` };
