@@ -3,7 +3,7 @@
  * resolves, every AWS call retries throttling with backoff and jitter, every state
  * after the volume exists can reach the cleanup, and loops are bounded.
  */
-import { checkTransitions, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
+import { checkTransitions, ChoiceState, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
 import { deletionBudgetSeconds, dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 
@@ -173,7 +173,7 @@ describe("dispatcher definition", () => {
   });
 
   it("routes each kind of recovery point ARN to the API that holds its tags", () => {
-    const choices = (dispatcher(true).States.DeletionTagSource as { Choices: unknown[] }).Choices;
+    const choices = (dispatcher(true).States.DeletionTagSource as ChoiceState).Choices;
     expect(JSON.stringify(choices)).toContain('"StringMatches":"arn:*:ec2:*::snapshot/snap-*","Next":"ReadSnapshotTag"');
     expect((dispatcher(true).States.ReadSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:ec2:describeTags");
     expect((dispatcher(true).States.ReadDbSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:rds:listTagsForResource");
