@@ -146,8 +146,8 @@ describeWithPrereqs("IAM proof: every AWS request of the product, judged against
 
     it("a request whose operation has no action-map entry fails, naming the entry to add", () => {
       const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
-      const unknown: RecordedRequest = { ...records[0]!, kind: "sdk", service: "ec2", operation: "DescribeTags", input: {} };
-      expect(() => iamRequestsOf(unknown, model.facts)).toThrow('no entry in testing/iam/action-map.ts SDK_OPERATIONS for "ec2:DescribeTags"');
+      const unknown: RecordedRequest = { ...records[0]!, kind: "sdk", service: "ec2", operation: "ModifyVolume", input: {} };
+      expect(() => iamRequestsOf(unknown, model.facts)).toThrow('no entry in testing/iam/action-map.ts SDK_OPERATIONS for "ec2:ModifyVolume"');
     });
   });
 });

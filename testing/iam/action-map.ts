@@ -200,6 +200,20 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
 
   "ec2:DescribeVolumes": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeVolumes", "*")] },
   "ec2:DescribeInstances": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeInstances", "*")] },
+  // The deletion-tag reads of each resource's own API (issue 8, item 3), ready for the dispatcher's new Tasks.
+  "ec2:DescribeTags": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeTags", "*")] },
+  "rds:ListTagsForResource": {
+    source: "SAR-rds (snapshot, cluster-snapshot, …)",
+    requests: (r, f) => [req("rds:ListTagsForResource", inDeploymentAccount(str(r, "ResourceName"), f))],
+  },
+  "dynamodb:ListTagsOfResource": {
+    source: "SAR-dynamodb (table*, stream*), BACKUP-ARN",
+    requests: (r, f) => {
+      const arn = inDeploymentAccount(str(r, "ResourceArn"), f);
+      const backup = /:table\/[^/]+\/backup\//.test(arn);
+      return [req("dynamodb:ListTagsOfResource", arn, {}, backup ? "the SAR types table and stream ARNs only; a classic backup's ARN is table/<t>/backup/<id>" : undefined)];
+    },
+  },
   "ec2:CreateVolume": {
     source: "SAR-ec2 (volume*, snapshot), EC2-TAG (TagSpecifications → ec2:CreateTags with ec2:CreateAction)",
     requests: (r, f) => {
