@@ -64,6 +64,36 @@ const callers = new AsyncLocalStorage<Caller>();
 const inMemory: RecordedRequest[] = [];
 
 /**
+ * A child process the tests spawn (e.g. the worker's CLI standing in for the Batch job) records as
+ * one caller for its whole life: `subprocessEnv(caller)` passes it, `testing/iam/preload.ts` reads it.
+ */
+export const CALLER_ENV = "BACKUP_ACTIONS_IAM_CALLER";
+let processCaller: Caller | undefined;
+
+/** Environment for a child process whose AWS requests are `caller`'s (NODE_OPTIONS loads the preload). */
+export function subprocessEnv(caller: Caller, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const preload = path.join(__dirname, "preload.ts");
+  const { key, account, region } = caller.deployment;
+  return {
+    ...env,
+    [CALLER_ENV]: JSON.stringify({ role: caller.role, deployment: { key, account, region } }),
+    NODE_OPTIONS: `${env.NODE_OPTIONS ?? ""} --require tsx/cjs --require ${preload}`.trim(),
+  };
+}
+
+/** Called by the preload in a child process: its requests are recorded as the caller its parent named. */
+export function adoptProcessCaller(env: NodeJS.ProcessEnv = process.env): void {
+  const raw = env[CALLER_ENV];
+  if (!raw) return;
+  const parsed = JSON.parse(raw) as { role: RoleKey; deployment: { key: string; account: string; region: string } };
+  processCaller = { role: parsed.role, deployment: { ...parsed.deployment, tf: undefined } };
+}
+
+function activeCaller(): Caller | undefined {
+  return callers.getStore() ?? processCaller;
+}
+
+/**
  * Runs `fn` as `caller`: every request made from it (and what it awaits) is recorded for that role.
  * Without a caller, `fn` runs outside any (a handler whose role is not known records nothing rather
  * than being taken for the role that invoked it).
@@ -73,7 +103,7 @@ export function runAs<T>(caller: Caller | undefined, fn: () => T): T {
 }
 
 export function currentCaller(): Caller | undefined {
-  return callers.getStore();
+  return activeCaller();
 }
 
 /** This test file's records so far (a copy). */
@@ -138,7 +168,7 @@ function sanitize(input: unknown): Record<string, unknown> {
 
 /** Records one in-process Step Functions integration call (testing/asl/integrations.ts). */
 export function recordIntegration(resource: string, parameters: unknown, outcome = "ok", region = process.env.AWS_REGION ?? "us-east-1"): void {
-  const caller = callers.getStore();
+  const caller = activeCaller();
   if (!caller) return;
   store({
     role: caller.role,
@@ -193,7 +223,7 @@ const KEPT_OUTPUT = ["VersionId", "UploadId", "VolumeId", "ExecutionArn"];
 
 function recordingMiddleware(client: HookableClient) {
   return (next: Next, context: Context) => async (args: { input: Record<string, unknown> }) => {
-    const caller = callers.getStore();
+    const caller = activeCaller();
     if (!caller) return next(args);
     const service = (context.clientName ?? "").replace(/Client$/, "").toLowerCase();
     const operation = (context.commandName ?? "").replace(/Command$/, "");
