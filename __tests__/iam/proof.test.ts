@@ -144,6 +144,14 @@ describeWithPrereqs("IAM proof: every AWS request of the product, judged against
       expect(describeDenial(denied[0]!)).toMatch(/may not .+ on .+: (Implicitly|Explicitly)Denied/);
     });
 
+    it("a trust policy that admits one more service is caught", async () => {
+      const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
+      const id = Object.keys(tf.data.aws_iam_policy_document).find((k) => /^event-intake_starter_assume_/.test(k))!;
+      tf.data.aws_iam_policy_document[id].statement[0].principals[0].identifiers.push("scheduler.amazonaws.com");
+      const trusted = await trustedPrincipals(buildModel(tf, ACCOUNT, REGION));
+      expect(trusted.starter).toEqual(["lambda.amazonaws.com", "scheduler.amazonaws.com"]);
+    });
+
     it("a request whose operation has no action-map entry fails, naming the entry to add", () => {
       const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
       const unknown: RecordedRequest = { ...records[0]!, kind: "sdk", service: "ec2", operation: "ModifyVolume", input: {} };
