@@ -12,7 +12,8 @@ module.exports = {
   globalSetup: "<rootDir>/testing/moto/global-setup.ts",
   globalTeardown: "<rootDir>/testing/moto/global-teardown.ts",
   // reset.ts wipes moto and the Backup fake before each test file.
-  setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/moto/reset.ts"],
+  // testing/iam/setup.ts: the IAM proof's recorder on every product SDK client (testing/README.md).
+  setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/moto/reset.ts", "<rootDir>/testing/iam/setup.ts"],
   // Both servers hold one shared state that each file resets: two files
   // running at once would wipe each other's resources. (The machines have two
   // cores, where jest's default is one worker anyway.)

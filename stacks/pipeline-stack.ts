@@ -216,8 +216,11 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: this.kmsKeyArn,
       timeout: 300,
       statements: [
-        // HeadObject (sizes, checksums) and GetObject (the manifest) both need s3:GetObject, and nothing more
+        // HeadObject (sizes, checksums) and GetObject (the manifest) both need s3:GetObject
         { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [`${this.archive.bucket.arn}/*`] },
+        // Without s3:ListBucket S3 answers a missing key with 403, not 404: the verify Lambda would throw
+        // (retried, then failed as an error) instead of reporting the missing manifest or object.
+        { sid: "MissingIsNotFound", actions: ["s3:ListBucket"], resources: [this.archive.bucket.arn] },
         { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] },
       ],
     });

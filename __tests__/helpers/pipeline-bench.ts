@@ -20,6 +20,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
+import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
 
@@ -38,6 +39,9 @@ export interface Bench {
   readonly queueUrl: string;
   readonly config: ReturnType<typeof testConfig>;
   readonly clients: { ec2: EC2Client; ddb: DynamoDBClient; s3: S3Client; sqs: SQSClient };
+  /** The synthesized stack, for the IAM proof: requests made as one of its roles are judged by its policies. */
+  readonly deployment: Deployment;
+  as(role: RoleKey): Caller;
 }
 
 /** Synthesizes the pipeline stack of `overrides` and creates what its definitions name. */
@@ -45,13 +49,17 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   const config = testConfig({ securityTag: "backup-actions:managed", ...overrides });
   const tf = synth(compose(config).pipelines[0]!).tf;
   const suffix = randomBytes(3).toString("hex");
-  const ec2 = new EC2Client({ region: REGION });
+  const deployment = deploymentOf(tf, ACCOUNT, REGION);
+  // Recorded only inside a role's context (testing/iam): the worker stand-ins and the verify Lambda use these.
+  const ec2 = recording(new EC2Client({ region: REGION }));
   const ddb = new DynamoDBClient({ region: REGION });
-  const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+  const s3 = recording(new S3Client({ region: REGION, forcePathStyle: true }));
   const sns = new SNSClient({ region: REGION });
   const sqs = new SQSClient({ region: REGION });
 
-  const ledgerTable = `ledger-${suffix}`;
+  // The names the stack gives them, so the IAM proof judges requests on the resources the policies name.
+  const ledgerTable = only(tf, "aws_dynamodb_table").name as string;
+  const topicName = only(tf, "aws_sns_topic").name as string;
   await ddb.send(
     new CreateTableCommand({
       TableName: ledgerTable,
@@ -59,12 +67,14 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
       AttributeDefinitions: [{ AttributeName: "recoveryPointArn", AttributeType: "S" }],
       BillingMode: "PAY_PER_REQUEST",
     }),
-  );
+  ).catch((e) => {
+    if (e.name !== "ResourceInUseException") throw e; // a second bench in the same file
+  });
   const archiveBucket = archiveBucketName(config.name, ACCOUNT, REGION);
   await s3.send(new CreateBucketCommand({ Bucket: archiveBucket })).catch((e) => {
     if (e.name !== "BucketAlreadyOwnedByYou") throw e;
   });
-  const topicArn = (await sns.send(new CreateTopicCommand({ Name: `notify-${suffix}` }))).TopicArn!;
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn!;
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `notify-${suffix}` }))).QueueUrl!;
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
   await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "true" } }));
@@ -76,7 +86,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
     [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
-    [/^aws_batch_job_queue\.batch_queue-(\d+)_\w+\.arn$/, (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${config.name}-queue-${m[1]}`],
+    [/^aws_batch_job_queue\.(batch_queue-\d+_\w+)\.arn$/, (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${tf.resource.aws_batch_job_queue[m[1]!].name}`],
     [/^element\(data\.terraform_remote_state\.network\.outputs\.subnet_availability_zones, (\d+)\)$/, (m) => `${REGION}${"abcdef"[Number(m[1])]}`],
   ];
   const resolve = (definition: string): AslDefinition =>
@@ -105,7 +115,15 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     queueUrl,
     config,
     clients: { ec2, ddb, s3, sqs },
+    deployment,
+    as: (role) => ({ role, deployment }),
   };
+}
+
+function only(tf: any, type: string): any {
+  const all = Object.values<any>(tf.resource[type] ?? {});
+  if (all.length !== 1) throw new Error(`pipeline bench: expected one ${type}, found ${all.length}`);
+  return all[0];
 }
 
 /** A real snapshot in moto and the AWS Backup event that reports it, as the starter sees it. */
@@ -158,10 +176,12 @@ export async function writeArchive(s3: S3Client, targetUrl: string): Promise<voi
 
 /** The resolver every run uses: the child machine, the verify Lambda's real logic, a worker. */
 export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unknown> | unknown): TaskResolver {
+  // Each part runs as the role it has in AWS, so the IAM proof judges what it calls (testing/iam).
   return new TaskResolver()
-    .stateMachine(bench.ebsArn, bench.ebs)
-    .lambda(bench.verifyArn, (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }))
-    .batchJob("*", worker as never);
+    .runsAs(bench.as("dispatcher"))
+    .stateMachine(bench.ebsArn, bench.ebs, bench.as("ebs-export"))
+    .lambda(bench.verifyArn, (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }), bench.as("verify"))
+    .batchJob("*", worker as never, bench.as("worker-job"));
 }
 
 export async function ledgerItem(bench: Bench, recoveryPointArn: string) {

@@ -16,6 +16,7 @@ import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture
 import { describeWithPrereqs } from "../../testing/prereq";
 import { Bench, createBench, ledgerItem, leftoverVolumes, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
+import { subprocessEnv } from "../../testing/iam/recorder";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const missing = [
@@ -24,9 +25,9 @@ const missing = [
   ...backupFakeMissing(),
 ];
 
-function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "cli", "bin.js"), ...args], { env: process.env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [path.join(ROOT, "cli", "bin.js"), ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
@@ -58,7 +59,9 @@ describeWithPrereqs("pipeline end to end with the real worker on a loop device",
     await tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" });
     const worker = withRetryStrategy(bench.retryStrategy, async (_n, job) => {
       // The real worker, as the container runs it; the loop device stands in for the attached volume.
-      const run = await cli(["export-volume", "--device", fixture.device, "--to", job.parameters.targetUrl!, "--compression-level", job.parameters.compressionLevel!]);
+      // Its AWS requests are the job role's (recorded for the IAM proof, testing/README.md).
+      const args = ["export-volume", "--device", fixture.device, "--to", job.parameters.targetUrl!, "--compression-level", job.parameters.compressionLevel!];
+      const run = await cli(args, subprocessEnv(bench.as("worker-job")));
       if (run.code !== 0) throw new AttemptFailure("Essential container in task exited", run.stderr.slice(-500), run.code);
     });
 

@@ -21,7 +21,7 @@ describe("pipeline stack", () => {
     const [archiveId] = Object.keys(out.resources("aws_s3_bucket")).filter((k) => k.startsWith("archive_"));
     const archive = `\${aws_s3_bucket.${archiveId}.arn}`;
     expect(statements.map((st) => [st.sid, st.effect ?? "Allow", st.actions, st.resources.map((r: string) => r.replace(archive, "ARCHIVE"))])).toEqual([
-      ["ArchiveObjects", "Allow", ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"], ["ARCHIVE/*"]],
+      ["ArchiveObjects", "Allow", ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], ["ARCHIVE/*"]],
       ["ArchiveBucket", "Allow", ["s3:ListBucketMultipartUploads"], ["ARCHIVE"]],
       ["EcrImageLayers", "Allow", ["s3:GetObject"], ["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]],
     ]);
@@ -32,7 +32,7 @@ describe("pipeline stack", () => {
   it("gives the worker's role the same archive actions the endpoint lets through", () => {
     const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) => k.startsWith("worker-job_job-role"));
     const statements = workerJobRole.flatMap(([, v]) => v.statement as any[]);
-    expect(statements.find((st) => st.sid === "WriteArchive")?.actions).toEqual(["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"]);
+    expect(statements.find((st) => st.sid === "WriteArchive")?.actions).toEqual(["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]);
     expect(statements.find((st) => st.sid === "FindOwnPartialUploads")?.actions).toEqual(["s3:ListBucketMultipartUploads"]);
   });
 });
@@ -48,9 +48,11 @@ describe("pipeline stack orchestration", () => {
     Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
 
   it("lets the verify Lambda read the archive's objects and decrypt them, nothing else (besides its own logs and traces)", () => {
+    // s3:ListBucket on the bucket alone: S3 answers a missing key with 404 only to a caller that may list.
     const own = ["WriteOwnLogs", "WriteTraces"];
     expect(policyOf(keeping, "verify_policy_").filter((st) => !own.includes(st.sid))).toEqual([
       { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}\/\*$/)] },
+      { sid: "MissingIsNotFound", actions: ["s3:ListBucket"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}$/)] },
       { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [expect.stringMatching(/^\$\{aws_kms_key\.pipeline-key_.+\.arn\}$/)] },
     ]);
   });

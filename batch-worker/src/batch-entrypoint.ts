@@ -1,5 +1,6 @@
 import { AttachVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
 import { parseArgs } from "node:util";
+import { instrumented } from "../../core/aws-client-hook";
 import { Cleanup } from "./cleanup";
 import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, ExportOptions } from "./export-volume";
 import { instanceIdentity, InstanceIdentity } from "./imds";
@@ -66,7 +67,7 @@ export interface EntrypointDeps {
 }
 
 export const defaultDeps = (): EntrypointDeps => ({
-  ec2: new EC2Client({}),
+  ec2: instrumented(new EC2Client({})),
   identity: () => instanceIdentity(),
   findDevice: (volumeId, timeoutMs) => waitForNvmeDevice(volumeId, { timeoutMs }),
   runExport: exportVolume,

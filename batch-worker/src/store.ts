@@ -14,6 +14,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { instrumented } from "../../core/aws-client-hook";
 import { Target } from "./s3url";
 
 /** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
@@ -61,11 +62,13 @@ function endpointOverridden(): boolean {
  * turned off (it would also force streaming uploads into aws-chunked encoding).
  */
 export function makeS3Client(): S3Client {
-  return new S3Client({
-    forcePathStyle: endpointOverridden(),
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  return instrumented(
+    new S3Client({
+      forcePathStyle: endpointOverridden(),
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    }),
+  );
 }
 
 export class S3Store implements ObjectStore {

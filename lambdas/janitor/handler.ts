@@ -1,8 +1,9 @@
 /** Scheduled janitor: thin adapter over `runJanitor`. Configuration from the environment. */
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { instrumented } from "../../core/aws-client-hook";
 import { runJanitor } from "./logic";
 
-const ec2 = new EC2Client({});
+const ec2 = instrumented(new EC2Client({}));
 
 export async function handler(): Promise<{ deleted: string[]; failed: number }> {
   const report = await runJanitor(

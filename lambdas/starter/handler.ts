@@ -8,6 +8,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { instrumented } from "../../core/aws-client-hook";
 import { DISPATCHERS_ENV, parseDispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, parseIntakeConfig } from "../../core/intake-config";
 import { startBatch } from "./logic";
@@ -21,7 +22,7 @@ const routes = parseDispatcherRoutes(process.env[DISPATCHERS_ENV], config);
 const clients = new Map<string, SFNClient>();
 const sfnFor = (region: string): SFNClient => {
   let client = clients.get(region);
-  if (!client) clients.set(region, (client = new SFNClient({ region })));
+  if (!client) clients.set(region, (client = instrumented(new SFNClient({ region }))));
   return client;
 };
 

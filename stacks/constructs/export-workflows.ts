@@ -87,9 +87,12 @@ export class ExportWorkflows extends Construct {
         {
           sid: "RunWorker",
           actions: ["batch:SubmitJob"],
+          // The Service Authorization Reference lists the job itself (job/<id>, not known before it
+          // exists) as a required resource of SubmitJob, besides the queue and the definition.
           resources: [
             `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.name}-*`,
             `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.name}-*`,
+            `arn:${partition}:batch:${region}:${accountId}:job/*`,
           ],
         },
         { sid: "FollowWorker", actions: ["batch:DescribeJobs", "batch:TerminateJob"], resources: ["*"] },

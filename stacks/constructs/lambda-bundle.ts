@@ -24,6 +24,8 @@ export interface LambdaBundle {
   readonly hash: string;
   /** Handler setting for the function. */
   readonly handler: "index.handler";
+  /** Every source file esbuild put into the bundle (repository-relative; esbuild's metafile). */
+  readonly inputs: readonly string[];
 }
 
 const cache = new Map<string, LambdaBundle>();
@@ -50,6 +52,7 @@ export function bundleLambda(name: string): LambdaBundle {
     legalComments: "none",
     external: ["@aws-sdk/*"],
     write: false,
+    metafile: true, // what went in: __tests__/iam/agpl.test.ts refuses AGPL-licensed packages
     logLevel: "silent",
   });
   if (result.errors.length > 0) {
@@ -74,7 +77,8 @@ export function bundleLambda(name: string): LambdaBundle {
     if (!wanted.has(entryName)) rmSync(path.join(dir, entryName), { force: true, recursive: true });
   }
 
-  const bundle: LambdaBundle = { dir, hash: hash.digest("hex"), handler: "index.handler" };
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).sort();
+  const bundle: LambdaBundle = { dir, hash: hash.digest("hex"), handler: "index.handler", inputs };
   cache.set(name, bundle);
   return bundle;
 }

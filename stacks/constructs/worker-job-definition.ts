@@ -77,8 +77,6 @@ export interface WorkerJobDefinitionProps {
   readonly archiveKmsKeyArn?: string;
   /** Tag key that volumes must carry for the worker to attach and detach them. @default none (any volume) */
   readonly securityTag?: string;
-  /** CloudWatch namespace the worker publishes progress to (batch-worker/src/progress.ts). @default "BackupActions/Worker" */
-  readonly metricsNamespace?: string;
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
   /** KMS key of the log group; its policy must let CloudWatch Logs use it (logsKeyPolicyStatements). @default a key made for this log group (EncryptedLogGroup) */
@@ -90,7 +88,10 @@ export interface WorkerJobDefinitionProps {
  * endpoint's policy (S3EndpointPolicy) lets exactly these through, so the two cannot drift.
  */
 export const WORKER_ARCHIVE_ACTIONS = {
-  objects: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+  // s3:DeleteObjectVersion: an upload whose completed checksum is not what was sent is deleted by the
+  // version just written (store.ts), so an earlier export's version becomes current again. It can
+  // delete any version under the prefix; the archive bucket's Object Lock retention is what bounds it.
+  objects: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
   bucket: ["s3:ListBucketMultipartUploads"],
 } as const;
 
@@ -106,7 +107,6 @@ export class WorkerJobDefinition extends Construct {
     super(scope, id);
     const uploadConcurrency = props.uploadConcurrency ?? 4;
     const archiveKeyPrefix = props.archiveKeyPrefix ?? "ebs/";
-    const metricsNamespace = props.metricsNamespace ?? "BackupActions/Worker";
     const logRetentionDays = props.logRetentionDays ?? 90;
     if (!Number.isInteger(props.spotRetries) || props.spotRetries < 1 || props.spotRetries > 10) {
       throw new Error(`WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`);
@@ -164,12 +164,8 @@ export class WorkerJobDefinition extends Construct {
             },
           ]
         : []),
-      {
-        sid: "PublishProgress",
-        actions: ["cloudwatch:PutMetricData"],
-        resources: ["*"], // PutMetricData has no resources; the namespace condition scopes it
-        condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: [metricsNamespace] }],
-      },
+      // No cloudwatch:PutMetricData: progress metrics leave as EMF log lines (BACKUP_ACTIONS_EMF=1 in the
+      // image), which CloudWatch Logs turns into metrics; the worker never calls the metrics API.
     ]);
 
     this.jobDefinition = new BatchJobDefinition(this, "this", {
@@ -228,6 +224,8 @@ export class WorkerJobDefinition extends Construct {
       : undefined;
     return [
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] }, // Describe* has no resource-level permissions
+      // The device names already used on its own instance, before AttachVolume picks a free one (batch-entrypoint.ts).
+      { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
       { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:instance/*`] },
       { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:volume/*`], condition: tagged },
     ];

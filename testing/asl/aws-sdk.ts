@@ -6,6 +6,7 @@
  * Parameters are passed as written: Step Functions' PascalCase names are the SDK v3 member names for
  * every service we use (EC2, RDS, DynamoDB, S3, SSM, SQS, SNS, Batch, Lambda, SFN, Backup, STS).
  */
+import { instrumented, type HookableClient } from "../../core/aws-client-hook";
 import { Json, StatesError } from "./types";
 
 /** Step Functions' error prefix for `aws-sdk:<service>` (its Java SDK v2 client name); default: the name capitalised. */
@@ -70,7 +71,9 @@ export class SdkClients {
     if (!name) throw new StatesError("States.Runtime", `No client class in @aws-sdk/client-${service}`);
     // Path-style S3 when an endpoint override is set: moto and other emulators serve buckets by path.
     const config = service === "s3" && (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) ? { forcePathStyle: true } : {};
-    const client = new (pkg[name] as ClientCtor)(config);
+    // Through the same hook as the product's clients: the IAM proof records what the Task sends
+    // as the role of the execution that runs it (testing/iam/recorder.ts).
+    const client = instrumented(new (pkg[name] as ClientCtor)(config) as SdkClient & HookableClient);
     this.clients.set(service, client);
     return client;
   }

@@ -3,6 +3,7 @@
  * returns for each integration, so ResultSelector/OutputPath written for AWS work unchanged.
  */
 import { randomUUID } from "node:crypto";
+import { recordIntegration, runAs } from "../iam/recorder";
 import { optimizedErrorToStatesError, sdkErrorToStatesError, toTaskOutput } from "./aws-sdk";
 import type { BatchJob, TaskCall, TaskHandler } from "./resolver";
 import { ExecutionResult, Json, StatesError } from "./types";
@@ -39,6 +40,7 @@ async function runLambda(call: TaskCall, functionName: string, payload: Json): P
   if (!handler) {
     throw new StatesError("States.Runtime", `No in-process handler for Lambda function '${name}': register it with tasks.lambda('${name}', handler)`);
   }
+  recordIntegration(call.resource, call.resource.startsWith("arn:aws:states:::") ? call.parameters : { FunctionName: functionName });
   const requestId = randomUUID();
   const context = {
     functionName: name,
@@ -48,7 +50,8 @@ async function runLambda(call: TaskCall, functionName: string, payload: Json): P
     getRemainingTimeInMillis: () => 900_000,
   };
   try {
-    return await handler(payload, context);
+    // The function runs as its own role (its calls are recorded as that role's, testing/iam).
+    return await runAs(call.resolver.callers.lambdas.get(name), () => handler(payload, context));
   } catch (e) {
     // Lambda reports a function error as errorType = the error's name; Step Functions uses it as Error.
     const err = e instanceof Error ? e : new Error(String(e));
@@ -84,6 +87,7 @@ const batchSubmitJob: TaskHandler = async (call) => {
   if (!runner) {
     throw new StatesError("States.Runtime", `No in-process job runner for job definition '${jobDefinition}': register one with tasks.batchJob('${jobDefinition}', runner)`);
   }
+  recordIntegration(call.resource, call.parameters);
   const jobId = randomUUID();
   const jobName = String(request.JobName ?? "job");
   const submitted = { JobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, JobId: jobId, JobName: jobName };
@@ -106,7 +110,8 @@ const batchSubmitJob: TaskHandler = async (call) => {
   });
   let extra: Params;
   try {
-    extra = ((await runner(job)) ?? {}) as Params;
+    const caller = call.resolver.callers.batch.find((c) => c.jobDefinition.test(jobDefinition))?.caller;
+    extra = ((await runAs(caller, () => runner(job))) ?? {}) as Params;
   } catch (e) {
     if (e instanceof Error && /^(Batch|States)\./.test(e.name)) throw StatesError.from(e);
     // A job that fails is reported as States.TaskFailed with the DescribeJobs entry as Cause, as in AWS.
@@ -123,16 +128,18 @@ const startExecution: TaskHandler = async (call) => {
   if (!definition) {
     throw new StatesError("States.Runtime", `No definition registered for state machine '${arn}': register it with tasks.stateMachine(arn, definition)`);
   }
+  recordIntegration(call.resource, params);
+  const childCaller = call.resolver.callers.stateMachines.get(arn);
   const input = (typeof params.Input === "string" ? JSON.parse(params.Input) : params.Input ?? {}) as Json;
   const name = typeof params.Name === "string" ? params.Name : randomUUID();
   const executionArn = `${arn.replace(":stateMachine:", ":execution:")}:${name}`;
   const start = { ExecutionArn: executionArn, StartDate: call.now().getTime() };
   if (!call.resource.includes(".sync")) {
-    void call.startExecution(definition, input, name);
+    void runAs(childCaller, () => call.startExecution(definition, input, name));
     return start;
   }
   call.submitted(start);
-  const child: ExecutionResult = await call.startExecution(definition, input, name);
+  const child: ExecutionResult = await runAs(childCaller, () => call.startExecution(definition, input, name));
   const v2 = call.resource.endsWith(".sync:2");
   const description: Params = {
     ...start,

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { SdkClients } from "./aws-sdk";
 import { VirtualClock } from "./clock";
 import { AWS_HISTORY_LIMIT, HistoryRecorder, Thread } from "./history";
+import { runAs, type Caller } from "../iam/recorder";
 import { TaskResolver } from "./resolver";
 import { ExecutionEnv, ExecutionTimeout, runStates, Scope } from "./states";
 import { AslDefinition, ExecutionResult, Json, StatesError } from "./types";
@@ -24,6 +25,8 @@ export interface LocalOptions {
   readonly maxHistoryEvents?: number;
   /** @default process.env.AWS_REGION ?? "us-east-1" */
   readonly region?: string;
+  /** The state machine's role, for the IAM proof (testing/iam). @default `tasks.caller`: unset, nothing recorded */
+  readonly caller?: Caller;
 }
 
 const ACCOUNT = "123456789012";
@@ -31,7 +34,7 @@ const ACCOUNT = "123456789012";
 export async function runLocal(definition: AslDefinition, input: Json, options: LocalOptions = {}): Promise<ExecutionResult> {
   const clients = new SdkClients();
   try {
-    return await runExecution(definition, input, options, clients);
+    return await runAs(options.caller ?? options.tasks?.caller, () => runExecution(definition, input, options, clients));
   } finally {
     clients.destroy();
   }

