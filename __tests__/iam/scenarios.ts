@@ -16,7 +16,7 @@ import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
-import { Bench, REGION, recoveryPoint, resolverFor } from "../helpers/pipeline-bench";
+import { Bench, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
 
 /** Environment variables a synthesized Lambda function gets. */
 export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
@@ -71,8 +71,10 @@ async function staleUpload(targetUrl: string): Promise<void> {
 export async function pipelineRun(bench: Bench, fixture: DiskFixture): Promise<string> {
   const rp = await recoveryPoint(bench);
   await seedRecoveryPoints([
-    { RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED", Tags: { "backup-actions:delete": "true" } },
+    { RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED" },
   ]);
+  // An EBS recovery point is an EC2 snapshot: its deletion tag lives on the snapshot (set-up, not recorded).
+  await runAs(undefined, () => tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" }));
   const verify = loadHandler<typeof import("../../lambdas/verify/handler")>("../../lambdas/verify/handler", lambdaEnvironment(bench, `${bench.config.name}-verify`));
   const worker = async (job: BatchJob) => {
     const host = await runAs(undefined, () => hostFor(job.parameters.volumeId!));

@@ -53,6 +53,20 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "no request needs it (SNS needs GenerateDataKey and Decrypt; DynamoDB uses the table key through its own grant, which the proof " +
         "does not model): kept until an AWS account confirms it can go",
     },
+    ReadDbSnapshotTags: {
+      actions: ["rds:ListTagsForResource"],
+      reason:
+        "auto-delete of RDS and Aurora snapshots: executed in dispatcher-tag-sources.test.ts on a hand-built dispatcher (no exporter " +
+        "for those types ships yet, so the synthesized dispatcher records them SKIPPED and never reaches the deletion branch)",
+    },
+    ReadDynamoDbBackupTags: {
+      actions: ["dynamodb:ListTagsOfResource"],
+      reason: "auto-delete of classic DynamoDB backups: executed in dispatcher-tag-sources.test.ts only, for the reason above",
+    },
+    ReadRecoveryPointTags: {
+      actions: ["backup:ListTags"],
+      reason: "auto-delete of recovery points under full AWS Backup management: dispatcher-tag-sources.test.ts only, as above",
+    },
     FollowChildren: {
       actions: ["states:StopExecution"],
       reason: "Step Functions stops the EBS child when the dispatcher's .sync:2 Task is cancelled or times out; no test stops a run",
