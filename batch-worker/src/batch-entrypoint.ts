@@ -6,7 +6,7 @@ import { instanceIdentity, InstanceIdentity } from "./imds";
 import { log } from "./log";
 import { Manifest } from "./manifest";
 import { waitForNvmeDevice } from "./nvme";
-import { parseTarget } from "./s3url";
+import { parseTarget } from "../../core/s3-url";
 import { openStore } from "./store";
 
 /** Job parameters: command-line flags (Batch `Ref::` parameters) or environment variables. See batch-worker/README.md. */

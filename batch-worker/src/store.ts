@@ -14,7 +14,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Target } from "./s3url";
+import { Target } from "../../core/s3-url";
 
 /** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
 export type PartBody = Buffer | { path: string; length: number };

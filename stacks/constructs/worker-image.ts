@@ -8,7 +8,7 @@
  * provider mirror, so `terraform validate` could not run offline. `terraform_data` is
  * built into Terraform. The tag is a SHA-256 of the build context computed at synth,
  * so the image (and the job definition that names it) changes exactly when the worker
- * source changes, and a plan shows that change as a new tag. See docs/adr/0003.
+ * source changes, and a plan shows that change as a new tag. See docs/adr/0004.
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -24,9 +24,9 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /**
  * What `batch-worker/Dockerfile` needs from the repository (it is written for the
  * repository root as build context): the lockfile and package.json for `npm ci`, the
- * bundler script, and the worker's sources.
+ * bundler script, the worker's sources and the contracts it shares with the rest (core/).
  */
-export const WORKER_CONTEXT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "scripts/build-worker.mjs", "batch-worker/Dockerfile", "batch-worker/src"];
+export const WORKER_CONTEXT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "scripts/build-worker.mjs", "batch-worker/Dockerfile", "batch-worker/src", "core"];
 
 /**
  * Copies just those files into `.gen/worker-context/` (gitignored), with the Dockerfile
