@@ -13,6 +13,7 @@
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
 import type { Partition } from "../../core/partition";
+import type { Workflow } from "../../core/workflows";
 import { Catcher, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface DispatcherProps {
@@ -20,7 +21,7 @@ export interface DispatcherProps {
   readonly partition: Partition;
   readonly ledgerTableName: string;
   /** Child state machine per workflow; a workflow without one is recorded SKIPPED. */
-  readonly children: Readonly<Partial<Record<"ebs" | "rds" | "aurora" | "dynamodb", string>>>;
+  readonly children: Readonly<Partial<Record<Workflow, string>>>;
   readonly verifyFunctionArn: string;
   readonly notificationTopicArn: string;
   readonly deleteRecoveryPoint: { readonly enabled: boolean; readonly requiredTag: string };
