@@ -9,6 +9,7 @@ import type { Config, NetworkConfig } from "../config/schema";
 import { DispatcherRoutes, DispatcherRoutesEnv, expandDispatcherRoutes } from "../core/dispatcher-routes";
 import { intakeConfigOf } from "../core/intake-config";
 import { partitionOf } from "../core/partition";
+import { PIPELINE_TAG_KEY } from "../core/tags";
 import { ArchiveBucket } from "./constructs/archive-bucket";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
@@ -45,8 +46,8 @@ export interface NetworkRef {
   readonly egressMode: string;
 }
 
-/** Tag on every volume the pipeline restores (value: the config's name); the janitor keys on it. */
-export const PIPELINE_TAG_KEY = "backup-actions:pipeline";
+// Tag on every volume the pipeline restores (value: the config's name); the janitor keys on it.
+export { PIPELINE_TAG_KEY } from "../core/tags";
 
 /** AZs with a subnet — one Batch placement (compute environment + queue) each. */
 export function placementCountOf(network: NetworkConfig): number {

@@ -6,6 +6,7 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
+import { janitorEnvironment } from "../../core/janitor-contract";
 import { partitionOf } from "../../core/partition";
 import { LambdaFunction } from "./lambda-function";
 
@@ -43,11 +44,7 @@ export class Janitor extends Construct {
       region: props.region,
       kmsKeyArn: props.kmsKeyArn,
       timeout: 300,
-      environment: {
-        PIPELINE_TAG_KEY: props.pipelineTag.key,
-        PIPELINE_TAG_VALUE: props.pipelineTag.value,
-        MAX_AGE_HOURS: String(props.maxAgeHours),
-      },
+      environment: janitorEnvironment({ pipelineTag: props.pipelineTag, maxAgeHours: props.maxAgeHours }),
       statements: [
         // DescribeVolumes supports no resource-level permission.
         { sid: "FindVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },

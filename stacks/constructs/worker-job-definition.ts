@@ -4,7 +4,7 @@
  * Contract with the worker (`batch-worker/`, ENTRYPOINT `node /app/worker.js`):
  * the EBS state machine submits a job with the parameters in WORKER_JOB_PARAMETERS; they
  * reach the worker as command-line flags. Settings that are the same for every job are
- * environment variables (WORKER_ENVIRONMENT).
+ * environment variables (WORKER_ENVIRONMENT). Both live in core/worker-job.ts.
  */
 import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -14,36 +14,12 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
+import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
-/** Batch job parameters (`submitJob` `Parameters`), substituted into the command as `Ref::<name>`. */
-export const WORKER_JOB_PARAMETERS = {
-  /** The restored volume to export, `vol-…`, in the AZ of the queue the job runs in. */
-  volumeId: "id of the restored EBS volume (vol-...)",
-  /** Where the archive goes: `s3://<archive bucket>/<prefix>/` (DESIGN.md's S3 layout), ending in `/`. */
-  targetUrl: "archive location, s3://<bucket>/<prefix>/",
-  /** zstd level 1-19; the job definition's default is the config's `exports.compressionLevel`. */
-  compressionLevel: "zstd level",
-} as const;
-
-/**
- * Arguments to the image's ENTRYPOINT (`node /app/worker.js`, batch-worker/Dockerfile):
- * Batch's `command` replaces the image's CMD, never its ENTRYPOINT.
- */
-export const WORKER_COMMAND = ["--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl", "--compression-level", "Ref::compressionLevel"];
-
-/**
- * Environment of every job. `VOLUME_ID` and `TARGET_URL` are not set here (a job
- * definition cannot substitute parameters into the environment); a submitter may set
- * them through `ContainerOverrides.Environment` instead of the parameters.
- */
-export const WORKER_ENVIRONMENT = {
-  /** zstd level, 1-19 (config `exports.compressionLevel`). */
-  compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
-  /** Parts of the S3 multipart upload in flight at once. */
-  uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
-} as const;
+// The contract with the worker (names of parameters, flags and variables) lives in core.
+export { WORKER_COMMAND, WORKER_ENVIRONMENT, WORKER_JOB_PARAMETERS } from "../../core/worker-job";
 
 /** Batch's reason when Spot takes the host back: `Host EC2 (instance i-…) terminated.` */
 export const SPOT_RECLAIM_STATUS_REASON = "Host EC2*";

@@ -13,6 +13,7 @@
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
 import type { Partition } from "../../core/partition";
+import type { JsonPathFieldsOf, VerifyRequest, VerifyResult } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
 import { Catcher, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 
@@ -216,8 +217,16 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       VerifyArchive: {
         Type: "Task",
         Resource: `${states}lambda:invoke`,
-        Parameters: { FunctionName: props.verifyFunctionArn, Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } },
-        ResultSelector: { "verified.$": "$.Payload.verified", "bytes.$": "$.Payload.bytes", "sha256.$": "$.Payload.sha256", "reason.$": "$.Payload.reason" },
+        Parameters: {
+          FunctionName: props.verifyFunctionArn,
+          Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } satisfies JsonPathFieldsOf<VerifyRequest>,
+        },
+        ResultSelector: {
+          "verified.$": "$.Payload.verified",
+          "bytes.$": "$.Payload.bytes",
+          "sha256.$": "$.Payload.sha256",
+          "reason.$": "$.Payload.reason",
+        } satisfies JsonPathFieldsOf<VerifyResult>,
         ResultPath: "$.verify",
         Retry: [TRANSIENT_TASK_RETRY],
         Catch: [...CATCH_ALL_TO_FAILURE],
