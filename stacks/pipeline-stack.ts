@@ -22,6 +22,7 @@ import { WorkerImage } from "./constructs/worker-image";
 import { WorkerJobDefinition } from "./constructs/worker-job-definition";
 import { NETWORK_OUTPUTS } from "./network-stack";
 import { awsProvider } from "./provider";
+import type { PipelineContext } from "./constructs/context";
 
 export interface PipelineStackProps {
   /** This account and region, resolved from the config (config/deployment.ts). */
@@ -76,6 +77,9 @@ export class PipelineStack extends TerraformStack {
 
     this.kmsKeyArn = d.kmsKeyArn ?? new PipelineKey(this, "pipeline-key", { name: d.name, accountId: d.accountId, region: d.region }).arn;
 
+    // What every construct of this pipeline shares: its name, account, region, partition and key.
+    const context: PipelineContext = { name: d.name, accountId: d.accountId, region: d.region, partition: d.partition, kmsKeyArn: this.kmsKeyArn };
+
     // This region's own dispatcher: its ARN, archive bucket name and placement count.
     const own = d.dispatcher;
     const placementCount = d.placementCount;
@@ -98,11 +102,8 @@ export class PipelineStack extends TerraformStack {
     // The dispatchers' ARNs are built from their names, so the starter's IAM grant is exact
     // before (and independent of) the state machine resources, here and in other regions.
     const intake = new EventIntake(this, "event-intake", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
+      context,
       config: d.intake,
-      kmsKeyArn: this.kmsKeyArn,
       // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
       routes: d.routes,
     });
@@ -123,9 +124,7 @@ export class PipelineStack extends TerraformStack {
       kmsKeyArn: this.kmsKeyArn,
     });
     this.workerJob = new WorkerJobDefinition(this, "worker-job", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
+      context,
       imageUri: this.workerImage.imageUri,
       imageRepositoryArn: this.workerImage.repositoryArn,
       dependsOn: this.workerImage.build ? [this.workerImage.build] : [],
@@ -140,9 +139,7 @@ export class PipelineStack extends TerraformStack {
       securityTag: settings.securityTag,
     });
     this.batch = new BatchSpot(this, "batch", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
+      context,
       azCount: placementCount,
       subnetIds: this.network.subnetIds,
       subnetAzs: this.network.subnetAzs,
@@ -166,10 +163,7 @@ export class PipelineStack extends TerraformStack {
     const childTimeoutSeconds = (worker.timeoutHours * worker.spotRetries + 1) * 3600;
 
     this.notifications = new Notifications(this, "notifications", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
-      kmsKeyArn: this.kmsKeyArn,
+      context,
       email: settings.notificationEmail,
       dispatcherStateMachineArn: dispatcherArn,
     });
@@ -188,10 +182,7 @@ export class PipelineStack extends TerraformStack {
       ],
     });
     this.workflows = new ExportWorkflows(this, "workflows", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
-      kmsKeyArn: this.kmsKeyArn,
+      context,
       dispatcherName,
       ebs: settings.exports.ebs,
       placements: Array.from({ length: placementCount }, (_, i) => ({
@@ -211,10 +202,7 @@ export class PipelineStack extends TerraformStack {
       childTimeoutSeconds,
     });
     new Janitor(this, "janitor", {
-      name: d.name,
-      accountId: d.accountId,
-      region: d.region,
-      kmsKeyArn: this.kmsKeyArn,
+      context,
       pipelineTag,
       securityTag: settings.securityTag,
       // A volume can live as long as the longest export; six hours of margin.

@@ -13,7 +13,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
 import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
@@ -25,10 +25,8 @@ export { WORKER_COMMAND, WORKER_ENVIRONMENT, WORKER_JOB_PARAMETERS } from "../..
 export const SPOT_RECLAIM_STATUS_REASON = "Host EC2*";
 
 export interface WorkerJobDefinitionProps {
-  /** Prefix of every name, e.g. `backup-actions`. */
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** The worker image (`<repository url>:<tag>` or a prebuilt URI). */
   readonly imageUri: string;
   /** ECR repository the execution role may pull from. @default none (a public image) */
@@ -89,13 +87,13 @@ export class WorkerJobDefinition extends Construct {
     }
     if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
 
-    const logGroupName = `/${props.name}/batch-worker`;
+    const logGroupName = `/${props.context.name}/batch-worker`;
     const logs = new EncryptedLogGroup(this, "log-group", {
       name: logGroupName,
       kmsKeyArn: props.logKmsKeyArn,
-      accountId: props.accountId,
-      region: props.region,
-      keyDescription: `${props.name} Batch worker logs`,
+      accountId: props.context.accountId,
+      region: props.context.region,
+      keyDescription: `${props.context.name} Batch worker logs`,
       retentionInDays: logRetentionDays,
     });
     this.logGroup = logs.logGroup;
@@ -104,7 +102,7 @@ export class WorkerJobDefinition extends Construct {
     movedFrom(logs.logGroup, this, "log-group");
     if (logs.key) movedFrom(logs.key, this, "log-key");
 
-    this.executionRole = this.role("execution-role", `${props.name}-worker-execution-${props.region}`, "Batch pulls the worker image and ships its logs", props, [
+    this.executionRole = this.role("execution-role", `${props.context.name}-worker-execution-${props.context.region}`, "Batch pulls the worker image and ships its logs", props, [
       ...(props.imageRepositoryArn
         ? [
             { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }, // no resource-level permissions
@@ -114,7 +112,7 @@ export class WorkerJobDefinition extends Construct {
       { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:log-stream:*`] },
     ]);
 
-    this.jobRole = this.role("job-role", `${props.name}-worker-job-${props.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
+    this.jobRole = this.role("job-role", `${props.context.name}-worker-job-${props.context.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
       ...this.volumeStatements(props),
       {
         // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
@@ -136,7 +134,7 @@ export class WorkerJobDefinition extends Construct {
               sid: "EncryptArchive",
               actions: ["kms:GenerateDataKey", "kms:Decrypt"],
               resources: [props.archiveKmsKeyArn],
-              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.region}.amazonaws.com`] }],
+              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.context.region}.amazonaws.com`] }],
             },
           ]
         : []),
@@ -149,7 +147,7 @@ export class WorkerJobDefinition extends Construct {
     ]);
 
     this.jobDefinition = new BatchJobDefinition(this, "this", {
-      name: `${props.name}-ebs-worker`,
+      name: `${props.context.name}-ebs-worker`,
       type: "container",
       platformCapabilities: ["EC2"],
       propagateTags: true,
@@ -181,11 +179,11 @@ export class WorkerJobDefinition extends Construct {
         environment: [
           { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
           { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
-          { name: "AWS_REGION", value: props.region },
+          { name: "AWS_REGION", value: props.context.region },
         ],
         logConfiguration: {
           logDriver: "awslogs",
-          options: { "awslogs-group": logGroupName, "awslogs-region": props.region, "awslogs-stream-prefix": "ebs" },
+          options: { "awslogs-group": logGroupName, "awslogs-region": props.context.region, "awslogs-stream-prefix": "ebs" },
         },
       }),
       dependsOn: [this.logGroup, ...(props.dependsOn ?? [])],
@@ -198,7 +196,7 @@ export class WorkerJobDefinition extends Construct {
    * carries the security-tag condition, so the worker can only touch the pipeline's volumes.
    */
   private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
-    const ec2 = `arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}`;
+    const ec2 = `arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}`;
     const tagged = props.securityTag
       ? [{ test: "Null", variable: `aws:ResourceTag/${props.securityTag}`, values: ["false"] }]
       : undefined;
@@ -215,7 +213,7 @@ export class WorkerJobDefinition extends Construct {
         {
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.context.accountId] }],
         },
       ],
     });
