@@ -32,6 +32,7 @@ export function composeStacks(app: App, config: Config): ComposedStacks {
   const networks: NetworkStack[] = [];
   const pipelines: PipelineStack[] = [];
   for (const region of deployment.regions) {
+    // The record carries every NetworkStack prop (name, account, region, role, network, tags).
     const network = new NetworkStack(app, region.stackNames.network, region);
     attachBackend(network, region.backend, region.stackNames.network);
     egressOf.set(network, region.egress);
