@@ -1,10 +1,5 @@
-import { Cleanup } from "../batch-worker/src/cleanup";
-import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume } from "../batch-worker/src/export-volume";
-import { log } from "../batch-worker/src/log";
-import { restoreExport } from "../batch-worker/src/restore";
-import { parseTarget, TargetUrlError } from "../batch-worker/src/s3url";
-import { openStore } from "../batch-worker/src/store";
-import { verifyExport } from "../batch-worker/src/verify";
+import { Cleanup, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, log, openStore, restoreExport, verifyExport } from "../batch-worker/src";
+import { parseTarget, TargetUrlError } from "../core/s3-url";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
 

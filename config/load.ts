@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { core } from "zod";
 import { Config, ConfigProblem, configSchema, isObject } from "./schema";
+import { WORKFLOWS } from "../core/workflows";
 import { crossKeyProblems } from "./rules";
 
 export const CONFIG_ENV = "BACKUP_ACTIONS_CONFIG";
@@ -124,7 +125,7 @@ const KNOWN_KEYS = [
   "requiredTag", "notificationEmail", "kmsKeyArn", "tags", "accessLogs", "bucket", "prefix", "securityTag",
   "lifecycleRules", "glacier", "deepArchive", "expiration", "stateBackend", "type", "region", "keyPrefix",
   "organization", "workspacePrefix", "hostname", "vpcCidr", "azCount", "endpointAzCount", "egress", "vpcId",
-  "subnetIds", "routeTableIds", "exports", "ebs", "rds", "aurora", "dynamodb", "compressionLevel",
+  "subnetIds", "routeTableIds", "exports", ...WORKFLOWS, "compressionLevel",
   "worker", "vcpus", "memoryMiB", "maxVcpus", "timeoutHours", "spotRetries", "instanceFamilies", "onDemandFallback",
   "imageUri", "volume", "throughputMiBps", "iops", "initializationRateMiBps",
 ];

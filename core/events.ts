@@ -27,6 +27,7 @@
 import type { IntakeConfig } from "./intake-config";
 import { executionName } from "./execution-name";
 import { parseBackupVaultArn, parseRecoveryPointArn, RecoveryPointKind } from "./recovery-point-arn";
+import { SUPPORTED_RESOURCE_TYPES, Workflow } from "./workflows";
 
 export const EVENT_SOURCE = "aws.backup";
 export const BACKUP_JOB_STATE_CHANGE = "Backup Job State Change";
@@ -34,11 +35,8 @@ export const COPY_JOB_STATE_CHANGE = "Copy Job State Change";
 export const DETAIL_TYPES = [BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE] as const;
 export type DetailType = (typeof DETAIL_TYPES)[number];
 
-export const WORKFLOWS = ["ebs", "rds", "aurora", "dynamodb"] as const;
-export type Workflow = (typeof WORKFLOWS)[number];
-
-/** `detail.resourceType` values the pipeline exports, and the workflow each starts. */
-export const SUPPORTED_RESOURCE_TYPES: Readonly<Record<string, Workflow>> = { EBS: "ebs", RDS: "rds", Aurora: "aurora", DynamoDB: "dynamodb" };
+export { SUPPORTED_RESOURCE_TYPES, WORKFLOWS } from "./workflows";
+export type { Workflow } from "./workflows";
 
 /** What `plan-event` prints: exactly these five keys. */
 export interface Plan {

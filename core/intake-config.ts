@@ -1,34 +1,35 @@
 /**
- * The part of the config that event classification reads. The full `Config` is
- * assignable to it, so the CLI passes the loaded config as is; the starter Lambda gets
+ * The part of the config that event classification reads. core defines the slice and
+ * config/ satisfies it: the full `Config` is assignable to it, so the CLI passes the loaded
+ * config as is (core imports nothing of config/); the starter Lambda gets
  * only this slice as JSON in an environment variable (Lambda allows 4 KB of
  * environment in total, and the function needs nothing else: no backend, no network).
  */
 import { z } from "zod";
-import type { Config } from "../config/schema";
 import { parseEnvJson } from "./env-json";
+import { WORKFLOWS, WorkflowSwitches } from "./workflows";
 
 export const INTAKE_CONFIG_ENV = "BACKUP_ACTIONS_INTAKE_CONFIG";
 
 export interface IntakeConfig {
   readonly accounts: ReadonlyArray<{ readonly id: string; readonly regions: readonly string[] }>;
   readonly backupVaults: readonly string[];
-  readonly exports: { readonly ebs: boolean; readonly rds: boolean; readonly aurora: boolean; readonly dynamodb: boolean };
+  readonly exports: WorkflowSwitches;
 }
 
-/** The slice of a validated config the starter needs, in a stable key order. */
-export function intakeConfigOf(config: Config): IntakeConfig {
+/** The slice of a validated config (or anything that has it) the starter needs, in a stable key order, nothing else. */
+export function intakeConfigOf(config: IntakeConfig): IntakeConfig {
   return {
     accounts: config.accounts.map((a) => ({ id: a.id, regions: [...a.regions] })),
     backupVaults: [...config.backupVaults],
-    exports: { ebs: config.exports.ebs, rds: config.exports.rds, aurora: config.exports.aurora, dynamodb: config.exports.dynamodb },
+    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w]])) as Record<keyof WorkflowSwitches, boolean>,
   };
 }
 
 const intakeSchema = z.strictObject({
   accounts: z.array(z.strictObject({ id: z.string().regex(/^\d{12}$/), regions: z.array(z.string().min(1)).min(1) })).min(1),
   backupVaults: z.array(z.string().min(1)).min(1),
-  exports: z.strictObject({ ebs: z.boolean(), rds: z.boolean(), aurora: z.boolean(), dynamodb: z.boolean() }),
+  exports: z.strictObject(Object.fromEntries(WORKFLOWS.map((w) => [w, z.boolean()])) as Record<keyof WorkflowSwitches, z.ZodBoolean>),
 });
 
 /** Parses the JSON the pipeline stack wrote into the environment; throws naming every problem. */

@@ -4,6 +4,7 @@
  * (stacks/constructs/ledger-table.ts) are built from the names below, so the
  * infrastructure, the state machines and the CLI cannot drift apart.
  */
+import type { Workflow } from "./workflows";
 
 export const LEDGER_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
@@ -24,7 +25,7 @@ export interface LedgerRecord {
   /** PENDING (recorded, not started) → RUNNING → SUCCEEDED | FAILED; SKIPPED when the event was not exported. */
   readonly status: LedgerStatus;
   /** Which child workflow exports it. */
-  readonly workflow: "ebs" | "rds" | "aurora" | "dynamodb";
+  readonly workflow: Workflow;
   /** ISO 8601 UTC time the dispatcher started, e.g. `2026-11-26T05:12:04.123Z`. */
   readonly startedAt: string;
   /** ISO 8601 UTC time the export reached a final status. */

@@ -1,5 +1,5 @@
 /**
- * Where an export lands in the archive bucket (DESIGN.md, "S3 layout"):
+ * Where an export lands in the archive bucket (README, "How one recovery point is exported": archive layout):
  *
  *   <workflow>/<account>/<region>/<resource-id>/<yyyy>/<mm>/<dd>/<recovery-point-id>/
  *

@@ -3,12 +3,11 @@
  * account and region one `network-*` and one `pipeline-*` stack, each with its backend.
  */
 import { App, Aspects, TerraformStack } from "cdktf";
-import type { EgressMode } from "../config/schema";
+import { resolveDeployment } from "../config/deployment";
+import type { Config, EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
-import type { Config } from "../config/schema";
 import { attachBackend } from "./backends";
 import { BootstrapStack } from "./bootstrap-stack";
-import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "./names";
 import { NetworkStack } from "./network-stack";
 import { PipelineStack } from "./pipeline-stack";
 
@@ -22,42 +21,27 @@ export interface ComposedStacks {
 }
 
 export function composeStacks(app: App, config: Config): ComposedStacks {
-  const bootstrap =
-    config.stateBackend.type === "s3"
-      ? new BootstrapStack(app, BOOTSTRAP_STACK, { stateBackend: config.stateBackend, tags: config.tags })
-      : undefined; // Terraform Cloud keeps state itself: nothing to bootstrap.
+  // Everything a stack needs to know about its account and region, worked out once.
+  const deployment = resolveDeployment(config);
+  const bootstrap = deployment.bootstrap
+    ? new BootstrapStack(app, deployment.bootstrap.stackName, { stateBackend: deployment.bootstrap.stateBackend, tags: deployment.bootstrap.tags })
+    : undefined; // Terraform Cloud keeps state itself: nothing to bootstrap.
 
   const egressOf = new Map<TerraformStack, EgressMode>();
-  if (bootstrap) egressOf.set(bootstrap, config.network.egress);
+  if (bootstrap) egressOf.set(bootstrap, deployment.bootstrap!.egress);
   const networks: NetworkStack[] = [];
   const pipelines: PipelineStack[] = [];
-  for (const account of config.accounts) {
-    for (const region of account.regions) {
-      const networkName = networkStackName(account.id, region);
-      const network = new NetworkStack(app, networkName, {
-        name: config.name,
-        accountId: account.id,
-        region,
-        assumeRoleArn: account.assumeRoleArn,
-        network: account.network ?? config.network,
-        tags: config.tags,
-      });
-      attachBackend(network, config.stateBackend, networkName);
-      egressOf.set(network, (account.network ?? config.network).egress);
-      networks.push(network);
+  for (const region of deployment.regions) {
+    // The record carries every NetworkStack prop (name, account, region, role, network, tags).
+    const network = new NetworkStack(app, region.stackNames.network, region);
+    attachBackend(network, region.backend, region.stackNames.network);
+    egressOf.set(network, region.egress);
+    networks.push(network);
 
-      const pipelineName = pipelineStackName(account.id, region);
-      const pipeline = new PipelineStack(app, pipelineName, {
-        config,
-        accountId: account.id,
-        region,
-        assumeRoleArn: account.assumeRoleArn,
-        networkStackName: networkName,
-      });
-      attachBackend(pipeline, config.stateBackend, pipelineName);
-      egressOf.set(pipeline, (account.network ?? config.network).egress);
-      pipelines.push(pipeline);
-    }
+    const pipeline = new PipelineStack(app, region.stackNames.pipeline, { deployment: region });
+    attachBackend(pipeline, region.backend, region.stackNames.pipeline);
+    egressOf.set(pipeline, region.egress);
+    pipelines.push(pipeline);
   }
   const all: TerraformStack[] = [...(bootstrap ? [bootstrap] : []), ...networks, ...pipelines];
   // Every stack carries the baseline Aspect (cdktf only runs aspects added to stacks).

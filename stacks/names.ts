@@ -1,13 +1,5 @@
-/** Stack names are part of the contract: state keys, workspace names and cdktf.out paths use them. */
-export const BOOTSTRAP_STACK = "bootstrap";
-
-export function networkStackName(accountId: string, region: string): string {
-  return `network-${accountId}-${region}`;
-}
-
-export function pipelineStackName(accountId: string, region: string): string {
-  return `pipeline-${accountId}-${region}`;
-}
+// Stack names live in core (config/deployment.ts resolves them into each region's record).
+export { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
 
 // State machine names live in core: the starter derives its dispatchers' ARNs with them.
 export { dispatcherStateMachineName, stateMachineArn } from "../core/state-machines";

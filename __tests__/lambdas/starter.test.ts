@@ -13,7 +13,7 @@ import { intakeConfigOf } from "../../core/intake-config";
 import { startBatch, StarterDeps } from "../../lambdas/starter/logic";
 import type { SqsEvent } from "../../lambdas/starter/sqs";
 import { dispatcherStateMachineName } from "../../stacks/names";
-import { dispatcherRoutesOf } from "../../stacks/pipeline-stack";
+import { dispatcherRoutesOf } from "../../config/deployment";
 import { describeWithEmulator } from "../helpers/aws-endpoint";
 import { eventsConfig, loadEvent } from "../helpers/events";
 

@@ -5,19 +5,12 @@ import type { Manifest, ManifestItem } from "../../batch-worker/src/manifest";
 import { MIB } from "../../batch-worker/src/part-size";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
-import { parseS3Url, verifyArchive } from "../../lambdas/verify/logic";
+import { verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
 import { manifestOf } from "../helpers/manifest";
 
 const missing = motoMissing();
-
-describe("parseS3Url", () => {
-  it("splits bucket and prefix and ends the prefix with a slash", () => {
-    expect(parseS3Url("s3://archive-b/ebs/1/x")).toEqual({ bucket: "archive-b", prefix: "ebs/1/x/" });
-    expect(() => parseS3Url("file:///tmp/x/")).toThrow('not an s3://bucket/prefix/ URL: "file:///tmp/x/"');
-  });
-});
 
 describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   const s3 = new S3Client({ region: "us-east-1", forcePathStyle: true });

@@ -296,15 +296,12 @@ describe("switched-off types", () => {
   });
 
   /** Builds an EventIntake for `region` (ROUTES are for ba in 111111111111/us-east-1), changed by `props`. */
-  const intakeIn = (region: string, props: Partial<ConstructorParameters<typeof EventIntake>[2]> = {}) => () => {
+  const intakeIn = (region: string, props: Partial<ConstructorParameters<typeof EventIntake>[2]> = {}, name = "ba") => () => {
     const stack = new TerraformStack(Testing.app(), "t");
     new AwsProvider(stack, "aws", { region });
     new EventIntake(stack, "intake", {
-      name: "ba",
-      accountId: "111111111111",
-      region,
+      context: { name, accountId: "111111111111", region, partition: "aws", kmsKeyArn: `arn:aws:kms:${region}:111111111111:key/12345678-1234-1234-1234-123456789012` },
       config: intakeConfigOf(testConfig()),
-      kmsKeyArn: `arn:aws:kms:${region}:111111111111:key/12345678-1234-1234-1234-123456789012`,
       routes: ROUTES,
       ...props,
     });
@@ -322,6 +319,6 @@ describe("switched-off types", () => {
   });
 
   it("routes of another installation (config.name): the intake refuses to build", () => {
-    expect(intakeIn("us-east-1", { name: "other" })).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
+    expect(intakeIn("us-east-1", {}, "other")).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
   });
 });

@@ -1,5 +1,4 @@
 import { AttachVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
-import { parseArgs } from "node:util";
 import { instrumented } from "../../core/aws-client-hook";
 import { Cleanup } from "./cleanup";
 import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, ExportOptions } from "./export-volume";
@@ -7,54 +6,16 @@ import { instanceIdentity, InstanceIdentity } from "./imds";
 import { log } from "./log";
 import { Manifest } from "./manifest";
 import { waitForNvmeDevice } from "./nvme";
-import { parseTarget } from "./s3url";
+import { parseTarget } from "../../core/s3-url";
 import { openStore } from "./store";
+import { JobParams, parseJobParams } from "../../core/worker-job";
 
-/** Job parameters: command-line flags (Batch `Ref::` parameters) or environment variables. See batch-worker/README.md. */
-export interface JobParams {
-  volumeId: string;
-  target: string;
-  snapshotId?: string;
-  compressionLevel: number;
-  concurrency: number;
-  attachTimeoutSeconds: number;
-}
+export { JobParamsError } from "../../core/worker-job";
+export type { JobParams } from "../../core/worker-job";
 
-export class JobParamsError extends Error {
-  override readonly name = "JobParamsError";
-}
-
+/** The job as Batch passes it (core/worker-job.ts is the contract with the job definition). */
 export function jobParams(argv: string[], env: NodeJS.ProcessEnv = process.env): JobParams {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      "volume-id": { type: "string" },
-      to: { type: "string" },
-      "snapshot-id": { type: "string" },
-      "compression-level": { type: "string" },
-      concurrency: { type: "string" },
-    },
-  });
-  const volumeId = values["volume-id"] ?? env.BACKUP_ACTIONS_VOLUME_ID;
-  const target = values.to ?? env.BACKUP_ACTIONS_TARGET;
-  if (!volumeId || !/^vol-[0-9a-f]{8,17}$/.test(volumeId)) throw new JobParamsError(`a volume id (--volume-id or BACKUP_ACTIONS_VOLUME_ID) is required, got "${volumeId ?? ""}"`);
-  if (!target) throw new JobParamsError("a target (--to or BACKUP_ACTIONS_TARGET, s3://BUCKET/PREFIX/) is required");
-  parseTarget(target);
-  const int = (v: string | undefined, name: string, def: number, min: number, max: number) => {
-    if (v === undefined || v === "") return def;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new JobParamsError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
-  return {
-    volumeId,
-    target,
-    snapshotId: values["snapshot-id"] ?? env.BACKUP_ACTIONS_SNAPSHOT_ID,
-    compressionLevel: int(values["compression-level"] ?? env.BACKUP_ACTIONS_COMPRESSION_LEVEL, "compression level", DEFAULT_COMPRESSION_LEVEL, 1, 19),
-    concurrency: int(values.concurrency ?? env.BACKUP_ACTIONS_CONCURRENCY, "concurrency", DEFAULT_CONCURRENCY, 1, 64),
-    attachTimeoutSeconds: int(env.BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS, "BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS", 600, 10, 7200),
-  };
+  return parseJobParams(argv, env, { compressionLevel: DEFAULT_COMPRESSION_LEVEL, concurrency: DEFAULT_CONCURRENCY });
 }
 
 export interface EntrypointDeps {

@@ -1,17 +1,7 @@
 import { spawn, SpawnOptions } from "node:child_process";
+import { CommandError } from "../../core/errors";
 
-/** A system tool exited non-zero or could not be started. The message carries its stderr. */
-export class CommandError extends Error {
-  override readonly name = "CommandError";
-  constructor(
-    readonly command: string,
-    readonly code: number | null,
-    readonly signal: NodeJS.Signals | null,
-    readonly stderr: string,
-  ) {
-    super(`${command} failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${stderr.trim().slice(-2000)}`);
-  }
-}
+export { CommandError };
 
 export interface RunResult {
   stdout: string;

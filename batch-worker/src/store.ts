@@ -15,7 +15,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { instrumented } from "../../core/aws-client-hook";
-import { Target } from "./s3url";
+import { Target } from "../../core/s3-url";
 
 /** A part's bytes: in memory, or spooled to a file (large parts, see upload.ts). */
 export type PartBody = Buffer | { path: string; length: number };

@@ -6,6 +6,7 @@
  * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric).
  */
 import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
+import { RECOVERY_POINT_TAG_KEY } from "../../core/tags";
 
 export interface JanitorDeps {
   readonly ec2: EC2Client;
@@ -48,7 +49,7 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
       try {
         await deps.ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
         report.deleted.push(volumeId);
-        deps.log({ level: "INFO", message: "deleted leaked volume", volumeId, createTime: volume.CreateTime?.toISOString(), recoveryPoint: tagValue(volume, "backup-actions:recovery-point") });
+        deps.log({ level: "INFO", message: "deleted leaked volume", volumeId, createTime: volume.CreateTime?.toISOString(), recoveryPoint: tagValue(volume, RECOVERY_POINT_TAG_KEY) });
       } catch (err) {
         report.failed.push({ volumeId, error: (err as Error).name });
         deps.log({ level: "ERROR", message: "could not delete leaked volume", volumeId, error: (err as Error).message });

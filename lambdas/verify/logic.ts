@@ -20,31 +20,15 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { MANIFEST_NAME, parseManifest } from "../../batch-worker/src/manifest";
+import { parseS3Url, S3Location } from "../../core/s3-url";
+import type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
-export interface VerifyRequest {
-  readonly archiveUrl: string;
-}
-
-export interface VerifyResult {
-  readonly verified: boolean;
-  /** Compressed bytes of all objects. */
-  readonly bytes: number;
-  /** SHA-256 of the manifest: it names every object's SHA-256, so it fingerprints the archive. */
-  readonly sha256: string;
-  readonly reason: string;
-  readonly objects: number;
-}
-
-export function parseS3Url(url: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/.exec(url);
-  if (!m) throw new Error(`not an s3://bucket/prefix/ URL: ${JSON.stringify(url)}`);
-  const prefix = m[2]!;
-  return { bucket: m[1]!, prefix: prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/` };
-}
+// The payload contract with the dispatcher lives in core.
+export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
 export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({ verified: false, bytes, sha256, reason, objects });
-  let location: { bucket: string; prefix: string };
+  let location: S3Location;
   try {
     location = parseS3Url(request.archiveUrl);
   } catch (err) {

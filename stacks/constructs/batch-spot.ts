@@ -18,13 +18,11 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
 
 export interface BatchSpotProps {
-  /** Prefix of every name (compute environments, queues, roles), e.g. `backup-actions`. */
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** How many AZ lanes: the network's `azCount`, or the number of its existing `subnetIds`. */
   readonly azCount: number;
   /** Subnets, one per AZ (from remote state; read with `element(list, i)`). */
@@ -77,10 +75,10 @@ export class BatchSpot extends Construct {
     if (!Number.isInteger(props.maxVcpus) || props.maxVcpus < 1) throw new Error(`BatchSpot ${this.node.path}: maxVcpus must be a positive whole number (got ${props.maxVcpus})`);
 
     this.instanceRole = this.instanceRoleFor(props, logGroupArns);
-    const profile = new IamInstanceProfile(this, "instance-profile", { name: `${props.name}-batch-instance-${props.region}`, role: this.instanceRole.name });
+    const profile = new IamInstanceProfile(this, "instance-profile", { name: `${props.context.name}-batch-instance-${props.context.region}`, role: this.instanceRole.name });
 
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
-      name: `${props.name}-batch-worker`,
+      name: `${props.context.name}-batch-worker`,
       description: "Batch hosts of the backup-actions EBS worker: IMDSv2 only, encrypted root volume",
       metadataOptions: { ...WORKER_METADATA_OPTIONS },
       blockDeviceMappings: [
@@ -113,7 +111,7 @@ export class BatchSpot extends Construct {
       instanceRole: profile.arn,
       launchTemplate: { launchTemplateId: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
       ec2Configuration: [{ imageType: "ECS_AL2023" }],
-      tags: { Name: `${props.name}-batch-worker` },
+      tags: { Name: `${props.context.name}-batch-worker` },
     });
     // Names change when settings that force replacement change: name prefixes and
     // create-before-destroy let the new environment join the queue before the old one goes.
@@ -133,17 +131,17 @@ export class BatchSpot extends Construct {
     this.jobQueues = [];
     for (let i = 0; i < props.azCount; i++) {
       // SPOT_PRICE_CAPACITY_OPTIMIZED: pools least likely to be reclaimed, then cheapest.
-      const spot = environment(`spot-${i}`, `${props.name}-spot-${i}-`, computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"));
+      const spot = environment(`spot-${i}`, `${props.context.name}-spot-${i}-`, computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"));
       this.spotEnvironments.push(spot);
       const order = [{ order: 1, computeEnvironment: spot.arn }];
       if (onDemandFallback) {
-        const onDemand = environment(`on-demand-${i}`, `${props.name}-ondemand-${i}-`, computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE"));
+        const onDemand = environment(`on-demand-${i}`, `${props.context.name}-ondemand-${i}-`, computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE"));
         this.onDemandEnvironments.push(onDemand);
         order.push({ order: 2, computeEnvironment: onDemand.arn });
       }
       this.jobQueues.push(
         new BatchJobQueue(this, `queue-${i}`, {
-          name: `${props.name}-worker-${i}`,
+          name: `${props.context.name}-worker-${i}`,
           state: "ENABLED",
           priority: 1,
           computeEnvironmentOrder: order,
@@ -160,13 +158,13 @@ export class BatchSpot extends Construct {
    * pulls and job logs use the job's execution role; nothing else runs on these hosts.
    */
   private instanceRoleFor(props: BatchSpotProps, logGroupArns: readonly string[]): IamRole {
-    const ecs = `arn:${partitionOf(props.region)}:ecs:${props.region}:${props.accountId}`;
-    const clusters = `${props.name}-*_Batch_*`;
+    const ecs = `arn:${props.context.partition}:ecs:${props.context.region}:${props.context.accountId}`;
+    const clusters = `${props.context.name}-*_Batch_*`;
     const assume = new DataAwsIamPolicyDocument(this, "instance-assume", {
       statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
     });
     const role = new IamRole(this, "instance-role", {
-      name: `${props.name}-batch-instance-${props.region}`,
+      name: `${props.context.name}-batch-instance-${props.context.region}`,
       description: "ECS agent on the Batch hosts of the backup-actions EBS worker",
       assumeRolePolicy: assume.json,
     });

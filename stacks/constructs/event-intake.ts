@@ -23,20 +23,17 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { Construct } from "constructs";
+import type { PipelineContext } from "./context";
 import { BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE, EVENT_SOURCE } from "../../core/events";
 import { DISPATCHERS_ENV, DispatcherRoutesEnv, expandDispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, IntakeConfig } from "../../core/intake-config";
 import { LambdaFunction } from "./lambda-function";
 
 export interface EventIntakeProps {
-  /** config.name: prefix of every resource name. */
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** Accounts, regions, watched vaults and switched-on types (also handed to the starter). */
   readonly config: IntakeConfig;
-  /** Encrypts the queues and the starter's log group. */
-  readonly kmsKeyArn: string;
   /**
    * The dispatchers the starter may start, exactly these: this region's and those of the
    * account's other deployed regions (a copy job's event arrives in its source region),
@@ -115,23 +112,23 @@ export class EventIntake extends Construct {
     }
     if (maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`event intake: maxConcurrency must be from 2 to 1000 (got ${maxConcurrency})`);
     const { routes } = props;
-    if (routes.account !== props.accountId || routes.region !== props.region || !Object.hasOwn(routes.placements, props.region)) {
-      throw new Error(`event intake: the dispatcher routes are for ${routes.account}/${routes.region}, not this pipeline's ${props.accountId}/${props.region}`);
+    if (routes.account !== props.context.accountId || routes.region !== props.context.region || !Object.hasOwn(routes.placements, props.context.region)) {
+      throw new Error(`event intake: the dispatcher routes are for ${routes.account}/${routes.region}, not this pipeline's ${props.context.accountId}/${props.context.region}`);
     }
-    if (routes.name !== props.name) throw new Error(`event intake: the dispatcher routes name the dispatchers of ${routes.name}, not this pipeline's ${props.name}`);
+    if (routes.name !== props.context.name) throw new Error(`event intake: the dispatcher routes name the dispatchers of ${routes.name}, not this pipeline's ${props.context.name}`);
     // The ARNs the starter derives from its routes (the same function), so grant and routes are one list.
     const dispatcherArns = Object.values(expandDispatcherRoutes(routes).dispatchers).map((d) => d.stateMachineArn);
 
     // ── build ──
     this.deadLetterQueue = new SqsQueue(this, "dlq", {
-      name: `${props.name}-intake-dlq`,
-      kmsMasterKeyId: props.kmsKeyArn,
+      name: `${props.context.name}-intake-dlq`,
+      kmsMasterKeyId: props.context.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: dlqRetentionDays * DAY,
     });
     this.queue = new SqsQueue(this, "queue", {
-      name: `${props.name}-intake`,
-      kmsMasterKeyId: props.kmsKeyArn,
+      name: `${props.context.name}-intake`,
+      kmsMasterKeyId: props.context.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: queueRetentionDays * DAY,
       // AWS's guidance for Lambda event sources: at least six times the function timeout,
@@ -145,12 +142,12 @@ export class EventIntake extends Construct {
     });
 
     const backupRule = new CloudwatchEventRule(this, "backup-job-rule", {
-      name: `${props.name}-backup-job-completed`,
+      name: `${props.context.name}-backup-job-completed`,
       description: "AWS Backup jobs COMPLETED in a watched vault, for a resource type that is exported",
       eventPattern: JSON.stringify(backupJobPattern(props.config)),
     });
     const copyRule = new CloudwatchEventRule(this, "copy-job-rule", {
-      name: `${props.name}-copy-job-completed`,
+      name: `${props.context.name}-copy-job-completed`,
       description: "AWS Backup copy jobs COMPLETED into a watched vault, for a resource type that is exported",
       eventPattern: JSON.stringify(copyJobPattern(props.config)),
     });
@@ -158,11 +155,11 @@ export class EventIntake extends Construct {
 
     this.starter = new LambdaFunction(this, "starter", {
       entry: "starter",
-      functionName: `${props.name}-starter`,
+      functionName: `${props.context.name}-starter`,
       description: "Classifies AWS Backup events and starts the dispatcher for each recovery point to export",
-      accountId: props.accountId,
-      region: props.region,
-      kmsKeyArn: props.kmsKeyArn,
+      accountId: props.context.accountId,
+      region: props.context.region,
+      kmsKeyArn: props.context.kmsKeyArn,
       timeout: starterTimeout,
       memorySize: starterMemorySize,
       logRetentionDays: props.logRetentionDays,
@@ -172,7 +169,7 @@ export class EventIntake extends Construct {
       },
       statements: [
         { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [this.queue.arn] },
-        { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [props.kmsKeyArn] },
+        { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [props.context.kmsKeyArn] },
         { sid: "StartDispatchers", actions: ["states:StartExecution"], resources: dispatcherArns },
       ],
     });

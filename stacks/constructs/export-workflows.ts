@@ -4,16 +4,14 @@
  */
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
 import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
 import { StateMachine } from "./state-machine";
 
 export interface ExportWorkflowsProps {
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly kmsKeyArn: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** Name of the dispatcher (the starter's grant is built from it). */
   readonly dispatcherName: string;
   readonly placements: readonly Placement[];
@@ -40,8 +38,7 @@ export class ExportWorkflows extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
     super(scope, id);
-    const { region, accountId } = props;
-    const partition = partitionOf(region);
+    const { region, accountId, partition } = props.context;
     const volumeArn = `arn:${partition}:ec2:${region}:${accountId}:volume/*`;
     const onOwnVolumes = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
@@ -49,7 +46,7 @@ export class ExportWorkflows extends Construct {
     ];
 
     if (props.ebs) {
-      const ebsName = `${props.name}-ebs-export`;
+      const ebsName = `${props.context.name}-ebs-export`;
       const statements: DataAwsIamPolicyDocumentStatement[] = [
         {
           sid: "RestoreSnapshotAsTaggedVolume",
@@ -90,8 +87,8 @@ export class ExportWorkflows extends Construct {
           // The Service Authorization Reference lists the job itself (job/<id>, not known before it
           // exists) as a required resource of SubmitJob, besides the queue and the definition.
           resources: [
-            `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.name}-*`,
-            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.name}-*`,
+            `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.context.name}-*`,
+            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.context.name}-*`,
             `arn:${partition}:batch:${region}:${accountId}:job/*`,
           ],
         },
@@ -106,7 +103,7 @@ export class ExportWorkflows extends Construct {
         name: ebsName,
         accountId,
         region,
-        kmsKeyArn: props.kmsKeyArn,
+        kmsKeyArn: props.context.kmsKeyArn,
         statements,
         definition: ebsExportDefinition({
           partition,
@@ -134,7 +131,7 @@ export class ExportWorkflows extends Construct {
     const recoveryPointArns = [recoveryPoint.ebs, ...recoveryPoint.dbSnapshots, recoveryPoint.dynamoDbBackup, recoveryPoint.backup];
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
-      { sid: "LedgerAndTopicKey", actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], resources: [props.kmsKeyArn] },
+      { sid: "LedgerAndTopicKey", actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], resources: [props.context.kmsKeyArn] },
       { sid: "Verify", actions: ["lambda:InvokeFunction"], resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`] },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
       ...(this.ebs
@@ -143,7 +140,7 @@ export class ExportWorkflows extends Construct {
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],
-              resources: [`arn:${partition}:states:${region}:${accountId}:execution:${props.name}-ebs-export:*`],
+              resources: [`arn:${partition}:states:${region}:${accountId}:execution:${props.context.name}-ebs-export:*`],
             },
             {
               sid: "SyncIntegrationRule",
@@ -172,7 +169,7 @@ export class ExportWorkflows extends Construct {
       name: props.dispatcherName,
       accountId,
       region,
-      kmsKeyArn: props.kmsKeyArn,
+      kmsKeyArn: props.context.kmsKeyArn,
       statements,
       definition: dispatcherDefinition({
         partition,

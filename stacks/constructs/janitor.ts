@@ -6,14 +6,13 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
+import { janitorEnvironment } from "../../core/janitor-contract";
 import { LambdaFunction } from "./lambda-function";
 
 export interface JanitorProps {
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
-  readonly kmsKeyArn: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** Condition key the delete permission also requires, when configured. @default none */
   readonly securityTag?: string;
@@ -37,30 +36,26 @@ export class Janitor extends Construct {
 
     this.lambda = new LambdaFunction(this, "function", {
       entry: "janitor",
-      functionName: `${props.name}-janitor`,
+      functionName: `${props.context.name}-janitor`,
       description: "Deletes restored volumes the pipeline leaked",
-      accountId: props.accountId,
-      region: props.region,
-      kmsKeyArn: props.kmsKeyArn,
+      accountId: props.context.accountId,
+      region: props.context.region,
+      kmsKeyArn: props.context.kmsKeyArn,
       timeout: 300,
-      environment: {
-        PIPELINE_TAG_KEY: props.pipelineTag.key,
-        PIPELINE_TAG_VALUE: props.pipelineTag.value,
-        MAX_AGE_HOURS: String(props.maxAgeHours),
-      },
+      environment: janitorEnvironment({ pipelineTag: props.pipelineTag, maxAgeHours: props.maxAgeHours }),
       statements: [
         // DescribeVolumes supports no resource-level permission.
         { sid: "FindVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
         {
           sid: "DeleteOnlyThisPipelinesVolumes",
           actions: ["ec2:DeleteVolume"],
-          resources: [`arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}:volume/*`],
+          resources: [`arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}:volume/*`],
           condition: tagConditions,
         },
       ],
     });
 
-    const rule = new CloudwatchEventRule(this, "schedule", { name: `${props.name}-janitor`, scheduleExpression: schedule });
+    const rule = new CloudwatchEventRule(this, "schedule", { name: `${props.context.name}-janitor`, scheduleExpression: schedule });
     new CloudwatchEventTarget(this, "target", { rule: rule.name, arn: this.lambda.function.arn });
     new LambdaPermission(this, "invoke", {
       action: "lambda:InvokeFunction",

@@ -11,15 +11,11 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
 
 export interface NotificationsProps {
-  readonly name: string;
-  readonly accountId: string;
-  /** Region of the topic; its partition names the account in the topic policy. */
-  readonly region: string;
-  /** Encrypts the topic; EventBridge must be allowed to use it (the pipeline key is). */
-  readonly kmsKeyArn: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** Subscribed by email (the address must confirm). @default none */
   readonly email?: string;
   /** Dispatcher whose abnormal ends are reported by the backstop rule. */
@@ -31,13 +27,13 @@ export class Notifications extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
-    this.topic = new SnsTopic(this, "topic", { name: `${props.name}-notifications`, kmsMasterKeyId: props.kmsKeyArn });
+    this.topic = new SnsTopic(this, "topic", { name: `${props.context.name}-notifications`, kmsMasterKeyId: props.context.kmsKeyArn });
     if (props.email) {
       new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.email });
     }
 
     const backstop = new CloudwatchEventRule(this, "dispatcher-ended-abnormally", {
-      name: `${props.name}-dispatcher-ended-abnormally`,
+      name: `${props.context.name}-dispatcher-ended-abnormally`,
       description: "Dispatcher executions that timed out or were aborted: no notification of their own",
       eventPattern: JSON.stringify({
         source: ["aws.states"],
@@ -58,7 +54,7 @@ export class Notifications extends Construct {
       statement: [
         {
           sid: "OwnerManages",
-          principals: [{ type: "AWS", identifiers: [`arn:${partitionOf(props.region)}:iam::${props.accountId}:root`] }],
+          principals: [{ type: "AWS", identifiers: [`arn:${props.context.partition}:iam::${props.context.accountId}:root`] }],
           actions: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"],
           resources: [this.topic.arn],
         },

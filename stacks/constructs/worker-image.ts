@@ -8,7 +8,7 @@
  * provider mirror, so `terraform validate` could not run offline. `terraform_data` is
  * built into Terraform. The tag is a SHA-256 of the build context computed at synth,
  * so the image (and the job definition that names it) changes exactly when the worker
- * source changes, and a plan shows that change as a new tag. See docs/adr/0003.
+ * source changes, and a plan shows that change as a new tag. See docs/adr/0004.
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";

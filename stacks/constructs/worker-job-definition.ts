@@ -4,7 +4,7 @@
  * Contract with the worker (`batch-worker/`, ENTRYPOINT `node /app/worker.js`):
  * the EBS state machine submits a job with the parameters in WORKER_JOB_PARAMETERS; they
  * reach the worker as command-line flags. Settings that are the same for every job are
- * environment variables (WORKER_ENVIRONMENT).
+ * environment variables (WORKER_ENVIRONMENT). Both live in core/worker-job.ts.
  */
 import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -13,46 +13,20 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { partitionOf } from "../../core/partition";
+import type { PipelineContext } from "./context";
+import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
-/** Batch job parameters (`submitJob` `Parameters`), substituted into the command as `Ref::<name>`. */
-export const WORKER_JOB_PARAMETERS = {
-  /** The restored volume to export, `vol-…`, in the AZ of the queue the job runs in. */
-  volumeId: "id of the restored EBS volume (vol-...)",
-  /** Where the archive goes: `s3://<archive bucket>/<prefix>/` (DESIGN.md's S3 layout), ending in `/`. */
-  targetUrl: "archive location, s3://<bucket>/<prefix>/",
-  /** zstd level 1-19; the job definition's default is the config's `exports.compressionLevel`. */
-  compressionLevel: "zstd level",
-} as const;
-
-/**
- * Arguments to the image's ENTRYPOINT (`node /app/worker.js`, batch-worker/Dockerfile):
- * Batch's `command` replaces the image's CMD, never its ENTRYPOINT.
- */
-export const WORKER_COMMAND = ["--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl", "--compression-level", "Ref::compressionLevel"];
-
-/**
- * Environment of every job. `VOLUME_ID` and `TARGET_URL` are not set here (a job
- * definition cannot substitute parameters into the environment); a submitter may set
- * them through `ContainerOverrides.Environment` instead of the parameters.
- */
-export const WORKER_ENVIRONMENT = {
-  /** zstd level, 1-19 (config `exports.compressionLevel`). */
-  compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
-  /** Parts of the S3 multipart upload in flight at once. */
-  uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
-} as const;
+// The contract with the worker (names of parameters, flags and variables) lives in core.
+export { WORKER_COMMAND, WORKER_ENVIRONMENT, WORKER_JOB_PARAMETERS } from "../../core/worker-job";
 
 /** Batch's reason when Spot takes the host back: `Host EC2 (instance i-…) terminated.` */
 export const SPOT_RECLAIM_STATUS_REASON = "Host EC2*";
 
 export interface WorkerJobDefinitionProps {
-  /** Prefix of every name, e.g. `backup-actions`. */
-  readonly name: string;
-  readonly accountId: string;
-  readonly region: string;
+  /** Name, account, region, partition and key of the pipeline. */
+  readonly context: PipelineContext;
   /** The worker image (`<repository url>:<tag>` or a prebuilt URI). */
   readonly imageUri: string;
   /** ECR repository the execution role may pull from. @default none (a public image) */
@@ -113,13 +87,13 @@ export class WorkerJobDefinition extends Construct {
     }
     if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
 
-    const logGroupName = `/${props.name}/batch-worker`;
+    const logGroupName = `/${props.context.name}/batch-worker`;
     const logs = new EncryptedLogGroup(this, "log-group", {
       name: logGroupName,
       kmsKeyArn: props.logKmsKeyArn,
-      accountId: props.accountId,
-      region: props.region,
-      keyDescription: `${props.name} Batch worker logs`,
+      accountId: props.context.accountId,
+      region: props.context.region,
+      keyDescription: `${props.context.name} Batch worker logs`,
       retentionInDays: logRetentionDays,
     });
     this.logGroup = logs.logGroup;
@@ -128,7 +102,7 @@ export class WorkerJobDefinition extends Construct {
     movedFrom(logs.logGroup, this, "log-group");
     if (logs.key) movedFrom(logs.key, this, "log-key");
 
-    this.executionRole = this.role("execution-role", `${props.name}-worker-execution-${props.region}`, "Batch pulls the worker image and ships its logs", props, [
+    this.executionRole = this.role("execution-role", `${props.context.name}-worker-execution-${props.context.region}`, "Batch pulls the worker image and ships its logs", props, [
       ...(props.imageRepositoryArn
         ? [
             { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }, // no resource-level permissions
@@ -138,7 +112,7 @@ export class WorkerJobDefinition extends Construct {
       { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:log-stream:*`] },
     ]);
 
-    this.jobRole = this.role("job-role", `${props.name}-worker-job-${props.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
+    this.jobRole = this.role("job-role", `${props.context.name}-worker-job-${props.context.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
       ...this.volumeStatements(props),
       {
         // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
@@ -160,7 +134,7 @@ export class WorkerJobDefinition extends Construct {
               sid: "EncryptArchive",
               actions: ["kms:GenerateDataKey", "kms:Decrypt"],
               resources: [props.archiveKmsKeyArn],
-              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.region}.amazonaws.com`] }],
+              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.context.region}.amazonaws.com`] }],
             },
           ]
         : []),
@@ -169,7 +143,7 @@ export class WorkerJobDefinition extends Construct {
     ]);
 
     this.jobDefinition = new BatchJobDefinition(this, "this", {
-      name: `${props.name}-ebs-worker`,
+      name: `${props.context.name}-ebs-worker`,
       type: "container",
       platformCapabilities: ["EC2"],
       propagateTags: true,
@@ -201,11 +175,11 @@ export class WorkerJobDefinition extends Construct {
         environment: [
           { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
           { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
-          { name: "AWS_REGION", value: props.region },
+          { name: "AWS_REGION", value: props.context.region },
         ],
         logConfiguration: {
           logDriver: "awslogs",
-          options: { "awslogs-group": logGroupName, "awslogs-region": props.region, "awslogs-stream-prefix": "ebs" },
+          options: { "awslogs-group": logGroupName, "awslogs-region": props.context.region, "awslogs-stream-prefix": "ebs" },
         },
       }),
       dependsOn: [this.logGroup, ...(props.dependsOn ?? [])],
@@ -218,7 +192,7 @@ export class WorkerJobDefinition extends Construct {
    * carries the security-tag condition, so the worker can only touch the pipeline's volumes.
    */
   private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
-    const ec2 = `arn:${partitionOf(props.region)}:ec2:${props.region}:${props.accountId}`;
+    const ec2 = `arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}`;
     const tagged = props.securityTag
       ? [{ test: "Null", variable: `aws:ResourceTag/${props.securityTag}`, values: ["false"] }]
       : undefined;
@@ -237,7 +211,7 @@ export class WorkerJobDefinition extends Construct {
         {
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.context.accountId] }],
         },
       ],
     });

@@ -1,7 +1,8 @@
 /**
  * Amazon States Language (JSONPath flavour) as TypeScript types, so state machines are
- * typed objects rather than string templates. Only what our machines use is modelled;
- * the definitions are also checked by asl-validator in the tests.
+ * typed objects rather than string templates. The one model of ASL in the repository: the
+ * definitions here and the interpreter that executes them in tests (testing/asl/) use these
+ * types. The definitions are also checked by asl-validator in the tests.
  */
 
 export interface Retrier {
@@ -39,6 +40,7 @@ export interface TaskState extends Common, Transition {
   readonly Retry?: readonly Retrier[];
   readonly Catch?: readonly Catcher[];
   readonly TimeoutSeconds?: number;
+  readonly TimeoutSecondsPath?: string;
   readonly HeartbeatSeconds?: number;
 }
 
@@ -53,13 +55,22 @@ export interface WaitState extends Common, Transition {
   readonly Type: "Wait";
   readonly Seconds?: number;
   readonly SecondsPath?: string;
+  readonly Timestamp?: string;
+  readonly TimestampPath?: string;
 }
 
-export type ChoiceRule =
-  | ({ readonly Variable: string; readonly Next?: string } & Record<string, unknown>)
-  | { readonly And: readonly ChoiceRule[]; readonly Next?: string }
-  | { readonly Or: readonly ChoiceRule[]; readonly Next?: string }
-  | { readonly Not: ChoiceRule; readonly Next?: string };
+/**
+ * A Choice rule: a comparison on `Variable` (`StringEquals`, `IsPresent`, `NumericLessThanPath`,
+ * …: the operator is the key) or a boolean combination (`And`, `Or`, `Not`).
+ */
+export interface ChoiceRule {
+  readonly Next?: string;
+  readonly Variable?: string;
+  readonly And?: readonly ChoiceRule[];
+  readonly Or?: readonly ChoiceRule[];
+  readonly Not?: ChoiceRule;
+  readonly [operator: string]: unknown;
+}
 
 export interface ChoiceState extends Common {
   readonly Type: "Choice";
@@ -80,10 +91,37 @@ export interface FailState {
   readonly CausePath?: string;
 }
 
-export type State = TaskState | PassState | WaitState | ChoiceState | SucceedState | FailState;
+export interface ParallelState extends Common, Transition {
+  readonly Type: "Parallel";
+  readonly Branches: readonly StateMachineDefinition[];
+  readonly Parameters?: Record<string, unknown>;
+  readonly ResultSelector?: Record<string, unknown>;
+  readonly ResultPath?: string | null;
+  readonly Retry?: readonly Retrier[];
+  readonly Catch?: readonly Catcher[];
+}
+
+export interface MapState extends Common, Transition {
+  readonly Type: "Map";
+  readonly ItemsPath?: string;
+  /** The current form; `Iterator` and `Parameters` are the older names AWS still accepts. */
+  readonly ItemProcessor?: StateMachineDefinition;
+  readonly Iterator?: StateMachineDefinition;
+  readonly ItemSelector?: Record<string, unknown>;
+  readonly Parameters?: Record<string, unknown>;
+  readonly MaxConcurrency?: number;
+  readonly ResultSelector?: Record<string, unknown>;
+  readonly ResultPath?: string | null;
+  readonly Retry?: readonly Retrier[];
+  readonly Catch?: readonly Catcher[];
+}
+
+export type State = TaskState | PassState | WaitState | ChoiceState | SucceedState | FailState | ParallelState | MapState;
 
 export interface StateMachineDefinition {
   readonly Comment?: string;
+  /** Our machines are JSONPath (docs/adr/0003); the interpreter refuses JSONata. */
+  readonly QueryLanguage?: "JSONPath" | "JSONata";
   readonly StartAt: string;
   readonly TimeoutSeconds?: number;
   readonly States: Readonly<Record<string, State>>;
@@ -145,7 +183,7 @@ export function checkTransitions(def: StateMachineDefinition): string[] {
       for (const c of s.Choices) if (c.Next) out.push(c.Next);
       if (s.Default) out.push(s.Default);
     }
-    if (s.Type === "Task") for (const c of s.Catch ?? []) out.push(c.Next);
+    if (s.Type === "Task" || s.Type === "Parallel" || s.Type === "Map") for (const c of s.Catch ?? []) out.push(c.Next);
     return out;
   };
   if (!names.has(def.StartAt)) problems.push(`StartAt: no state named ${def.StartAt}`);

@@ -25,6 +25,8 @@
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
 import type { Partition } from "../../core/partition";
+import type { JsonPathFieldsOf, VerifyRequest, VerifyResult } from "../../core/verify-contract";
+import type { Workflow } from "../../core/workflows";
 import { Catcher, Retrier, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
 import { EC2_RETRY } from "./ebs-export";
 
@@ -33,7 +35,7 @@ export interface DispatcherProps {
   readonly partition: Partition;
   readonly ledgerTableName: string;
   /** Child state machine per workflow; a workflow without one is recorded SKIPPED. */
-  readonly children: Readonly<Partial<Record<"ebs" | "rds" | "aurora" | "dynamodb", string>>>;
+  readonly children: Readonly<Partial<Record<Workflow, string>>>;
   readonly verifyFunctionArn: string;
   readonly notificationTopicArn: string;
   readonly deleteRecoveryPoint: { readonly enabled: boolean; readonly requiredTag: string };
@@ -211,8 +213,16 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       VerifyArchive: {
         Type: "Task",
         Resource: `${states}lambda:invoke`,
-        Parameters: { FunctionName: props.verifyFunctionArn, Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } },
-        ResultSelector: { "verified.$": "$.Payload.verified", "bytes.$": "$.Payload.bytes", "sha256.$": "$.Payload.sha256", "reason.$": "$.Payload.reason" },
+        Parameters: {
+          FunctionName: props.verifyFunctionArn,
+          Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } satisfies JsonPathFieldsOf<VerifyRequest>,
+        },
+        ResultSelector: {
+          "verified.$": "$.Payload.verified",
+          "bytes.$": "$.Payload.bytes",
+          "sha256.$": "$.Payload.sha256",
+          "reason.$": "$.Payload.reason",
+        } satisfies JsonPathFieldsOf<VerifyResult>,
         ResultPath: "$.verify",
         Retry: [TRANSIENT_TASK_RETRY],
         Catch: [...CATCH_ALL_TO_FAILURE],

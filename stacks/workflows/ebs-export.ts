@@ -8,6 +8,8 @@
  * Output: { volumeId, jobId, archiveUrl }
  */
 import type { Partition } from "../../core/partition";
+import { RECOVERY_POINT_TAG_KEY } from "../../core/tags";
+import type { WorkerJobParametersAsl } from "../../core/worker-job";
 import { Retrier, StateMachineDefinition, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface Placement {
@@ -66,7 +68,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
 
   const volumeTags = [
     { Key: props.pipelineTag.key, Value: props.pipelineTag.value },
-    { Key: "backup-actions:recovery-point", "Value.$": "$.recoveryPointArn" },
+    { Key: RECOVERY_POINT_TAG_KEY, "Value.$": "$.recoveryPointArn" },
     ...(props.securityTag ? [{ Key: props.securityTag, Value: "true" }] : []),
   ];
 
@@ -165,7 +167,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
             "volumeId.$": "$.volume.volumeId",
             "targetUrl.$": "$.archiveUrl",
             compressionLevel: String(props.compressionLevel),
-          },
+          } satisfies WorkerJobParametersAsl,
           Tags: { [props.pipelineTag.key]: props.pipelineTag.value },
         },
         ResultSelector: { "jobId.$": "$.JobId", "status.$": "$.Status" },

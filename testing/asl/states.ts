@@ -14,6 +14,7 @@ import { applyPayloadTemplate } from "./payload";
 import { TaskResolver } from "./resolver";
 import { findCatcher, RetryTracker } from "./retry";
 import { AslDefinition, AslState, ExecutionResult, Json, runtimeError, StatesError, UNCATCHABLE_ERRORS } from "./types";
+import type { FailState, MapState, ParallelState, TaskState, WaitState } from "./types";
 import { VirtualClock } from "./clock";
 
 /** Everything shared by all threads of one execution. */
@@ -76,12 +77,12 @@ async function runState(name: string, state: AslState, raw: Json, env: Execution
 }
 
 function executeState(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Step> | Step {
-  const next = state.End ? undefined : state.Next;
+  const next = nextOf(state);
   const context = stateContext(env, name, thread, 0);
   switch (state.Type) {
     case "Pass": {
       const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-      const result = state.Result !== undefined ? state.Result : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, effective, context) : effective;
+      const result = state.Result !== undefined ? (state.Result as Json) : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
       return { output: applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, result), "OutputPath"), next };
     }
     case "Choice": {
@@ -111,7 +112,12 @@ function executeState(name: string, state: AslState, raw: Json, env: ExecutionEn
   }
 }
 
-function waitState(state: AslState, input: Json, clock: VirtualClock): void {
+/** Where a state goes next; undefined at the end (Choice decides itself, Succeed and Fail end). */
+function nextOf(state: AslState): string | undefined {
+  return "End" in state && state.End ? undefined : "Next" in state ? state.Next : undefined;
+}
+
+function waitState(state: WaitState, input: Json, clock: VirtualClock): void {
   if (state.Seconds !== undefined) return clock.advanceSeconds(state.Seconds);
   if (state.SecondsPath !== undefined) {
     const seconds = readPath(state.SecondsPath, input, undefined, "SecondsPath");
@@ -125,7 +131,7 @@ function waitState(state: AslState, input: Json, clock: VirtualClock): void {
   clock.advanceTo(Date.parse(timestamp));
 }
 
-function failState(state: AslState, input: Json): StatesError {
+function failState(state: FailState, input: Json): StatesError {
   const read = (literal: string | undefined, path: string | undefined, field: string): string | undefined => {
     if (literal !== undefined) return literal;
     if (path === undefined) return undefined;
@@ -142,7 +148,7 @@ function failState(state: AslState, input: Json): StatesError {
  * to its Next; otherwise the error propagates.
  */
 async function withRetryAndCatch(
-  state: AslState,
+  state: TaskState | ParallelState | MapState,
   raw: Json,
   env: ExecutionEnv,
   thread: Thread,
@@ -152,7 +158,7 @@ async function withRetryAndCatch(
   for (;;) {
     try {
       const output = await attempt(tracker.retryCount);
-      return { output, next: state.End ? undefined : state.Next };
+      return { output, next: nextOf(state) };
     } catch (thrown) {
       if (thrown instanceof Cancelled || thrown instanceof ExecutionTimeout) throw thrown;
       const error = StatesError.from(thrown);
@@ -177,7 +183,7 @@ export function splitResource(resource: string): { resourceType: string; resourc
   return { resourceType: resource.includes(":lambda:") ? "lambda" : "unknown", resource };
 }
 
-function timeoutSeconds(state: AslState, input: Json): number | undefined {
+function timeoutSeconds(state: TaskState, input: Json): number | undefined {
   if (state.TimeoutSeconds !== undefined) return state.TimeoutSeconds;
   if (state.TimeoutSecondsPath !== undefined) {
     const v = readPath(state.TimeoutSecondsPath, input, undefined, "TimeoutSecondsPath");
@@ -187,12 +193,12 @@ function timeoutSeconds(state: AslState, input: Json): number | undefined {
   return undefined;
 }
 
-async function runTask(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, retryCount: number): Promise<Json> {
+async function runTask(name: string, state: TaskState, raw: Json, env: ExecutionEnv, thread: Thread, retryCount: number): Promise<Json> {
   const resourceArn = state.Resource ?? "";
   const taskToken = resourceArn.endsWith(".waitForTaskToken") ? randomUUID() : undefined;
   const context = stateContext(env, name, thread, retryCount, taskToken ? { Task: { Token: taskToken } } : {});
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-  const parameters = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, effective, context) : effective;
+  const parameters = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
   const timeout = timeoutSeconds(state, effective);
   const ids = splitResource(resourceArn);
   env.recorder.add(thread, "TaskScheduled", {
@@ -243,7 +249,7 @@ async function runTask(name: string, state: AslState, raw: Json, env: ExecutionE
   }
   thread.clock.advanceTo(taskClock.nowMillis());
   env.recorder.add(thread, "TaskSucceeded", { ...ids, output: JSON.stringify(result), outputDetails: { truncated: false } });
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, result, context) : result;
+  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, result, context) : result;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }
 
@@ -290,10 +296,10 @@ async function runChildren(
   return results;
 }
 
-async function runParallel(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
+async function runParallel(name: string, state: ParallelState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
   const context = stateContext(env, name, thread, 0);
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-  const input = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, effective, context) : effective;
+  const input = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
   const branches = state.Branches ?? [];
   env.recorder.add(thread, "ParallelStateStarted");
   let results: Json[];
@@ -307,11 +313,11 @@ async function runParallel(name: string, state: AslState, raw: Json, env: Execut
     throw e;
   }
   env.recorder.add(thread, "ParallelStateSucceeded");
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, results, context) : results;
+  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }
 
-async function runMap(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
+async function runMap(name: string, state: MapState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
   const items = readPath(state.ItemsPath ?? "$", effective, undefined, "ItemsPath");
   if (!Array.isArray(items)) throw runtimeError(`ItemsPath '${state.ItemsPath ?? "$"}' must point to an array, got ${JSON.stringify(items)}`);
@@ -329,7 +335,7 @@ async function runMap(name: string, state: AslState, raw: Json, env: ExecutionEn
       async (index, child, childScope) => {
         env.recorder.add(child, "MapIterationStarted", { name, index });
         const itemContext = stateContext(env, name, child, 0, { Map: { Item: { Index: index, Value: items[index] } } });
-        const itemInput = selector !== undefined ? applyPayloadTemplate(selector, effective, itemContext) : items[index];
+        const itemInput = selector !== undefined ? applyPayloadTemplate(selector as Json, effective, itemContext) : items[index];
         const out = await runStates(processor, itemInput, env, child, childScope);
         env.recorder.add(child, "MapIterationSucceeded", { name, index });
         return out;
@@ -342,6 +348,6 @@ async function runMap(name: string, state: AslState, raw: Json, env: ExecutionEn
   }
   env.recorder.add(thread, "MapStateSucceeded");
   const context = stateContext(env, name, thread, 0);
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, results, context) : results;
+  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }

@@ -1,80 +1,20 @@
 /**
- * Shapes shared by the interpreter: the ASL definition (JSONPath flavour, loosely typed on purpose —
- * the definitions come from `stacks/workflows/` as plain objects and are validated by asl-validator
- * before we run them), the execution result and the error type that carries an ASL error name.
+ * Shapes shared by the interpreter: the ASL definition (the types of stacks/workflows/asl.ts; the
+ * definitions are validated by asl-validator before they run), the execution result and the error
+ * type that carries an ASL error name.
  */
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** One state of a definition. Only the fields the interpreter reads are listed. */
-export interface AslState {
-  readonly Type: "Pass" | "Task" | "Choice" | "Wait" | "Succeed" | "Fail" | "Parallel" | "Map";
-  readonly Comment?: string;
-  readonly Next?: string;
-  readonly End?: boolean;
-  readonly InputPath?: string | null;
-  readonly OutputPath?: string | null;
-  readonly ResultPath?: string | null;
-  readonly Parameters?: Json;
-  readonly ResultSelector?: Json;
-  readonly Result?: Json;
-  readonly Resource?: string;
-  readonly TimeoutSeconds?: number;
-  readonly TimeoutSecondsPath?: string;
-  readonly HeartbeatSeconds?: number;
-  readonly Retry?: readonly Retrier[];
-  readonly Catch?: readonly Catcher[];
-  readonly Choices?: readonly ChoiceRule[];
-  readonly Default?: string;
-  readonly Seconds?: number;
-  readonly SecondsPath?: string;
-  readonly Timestamp?: string;
-  readonly TimestampPath?: string;
-  readonly Error?: string;
-  readonly ErrorPath?: string;
-  readonly Cause?: string;
-  readonly CausePath?: string;
-  readonly Branches?: readonly AslDefinition[];
-  readonly ItemsPath?: string;
-  readonly ItemSelector?: Json;
-  readonly MaxConcurrency?: number;
-  readonly Iterator?: AslDefinition;
-  readonly ItemProcessor?: AslDefinition;
-  readonly QueryLanguage?: string;
-}
+// The ASL model is the one the definitions are written in (stacks/workflows/asl.ts).
+import type { State, StateMachineDefinition } from "../../stacks/workflows/asl";
+export type { Catcher, ChoiceRule, Retrier } from "../../stacks/workflows/asl";
+export type { ChoiceState, FailState, MapState, ParallelState, PassState, SucceedState, TaskState, WaitState } from "../../stacks/workflows/asl";
 
-export interface AslDefinition {
-  readonly Comment?: string;
-  readonly StartAt: string;
-  readonly States: Readonly<Record<string, AslState>>;
-  readonly TimeoutSeconds?: number;
-  readonly QueryLanguage?: string;
-}
-
-export interface Retrier {
-  readonly ErrorEquals: readonly string[];
-  readonly IntervalSeconds?: number;
-  readonly MaxAttempts?: number;
-  readonly BackoffRate?: number;
-  readonly MaxDelaySeconds?: number;
-  readonly JitterStrategy?: "FULL" | "NONE";
-}
-
-export interface Catcher {
-  readonly ErrorEquals: readonly string[];
-  readonly Next: string;
-  readonly ResultPath?: string | null;
-}
-
-/** A Choice rule: either a comparison on `Variable` or a boolean combination. */
-export interface ChoiceRule {
-  readonly Next?: string;
-  readonly Variable?: string;
-  readonly And?: readonly ChoiceRule[];
-  readonly Or?: readonly ChoiceRule[];
-  readonly Not?: ChoiceRule;
-  readonly [operator: string]: unknown;
-}
+/** A definition as the interpreter runs it. */
+export type AslDefinition = StateMachineDefinition;
+/** One state of a definition. */
+export type AslState = State;
 
 /** The subset of Step Functions' HistoryEvent the helper produces (and reads back from moto). */
 export interface HistoryEvent {

@@ -192,9 +192,7 @@ describe("BatchSpot with on-demand fallback", () => {
 
 describe("BatchSpot props", () => {
   const base: BatchSpotProps = {
-    name: "ba",
-    accountId: "111111111111",
-    region: "us-east-1",
+    context: { name: "ba", accountId: "111111111111", region: "us-east-1", partition: "aws", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" },
     azCount: 1,
     subnetIds: [SUBNETS],
     subnetAzs: [SUBNETS],

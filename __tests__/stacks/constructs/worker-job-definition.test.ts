@@ -10,9 +10,7 @@ const REPO = "arn:aws:ecr:us-east-1:111111111111:repository/ba-worker";
 function jobOf(props: Partial<WorkerJobDefinitionProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "test");
   new WorkerJobDefinition(stack, "worker-job", {
-    name: "ba",
-    accountId: "111111111111",
-    region: "us-east-1",
+    context: { name: "ba", accountId: "111111111111", region: "us-east-1", partition: "aws", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" },
     imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc",
     imageRepositoryArn: REPO,
     vcpus: 4,

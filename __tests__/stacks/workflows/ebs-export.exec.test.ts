@@ -4,7 +4,7 @@
  * place of `submitJob.sync`. After every run: no volume of the pipeline is left.
  */
 import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AslDefinition, executeStateMachine, TaskCall, TaskResolver } from "../../../testing/asl";
+import { executeStateMachine, TaskCall, TaskResolver } from "../../../testing/asl";
 import { describeWithPrereqs } from "../../../testing/prereq";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 import { motoMissing } from "../../../testing/moto/availability";
@@ -23,7 +23,7 @@ const definition = ebsExportDefinition({
   pipelineTag: PIPELINE_TAG,
   securityTag: "backup-actions:managed",
   compressionLevel: 3,
-}) as unknown as AslDefinition;
+});
 
 const missing = motoMissing();
 

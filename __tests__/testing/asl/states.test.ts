@@ -1,4 +1,5 @@
 import { AslDefinition, executeStateMachine, HistoryEvent, InvalidDefinitionError, TaskResolver } from "../../../testing/asl";
+import type { MapState, ParallelState } from "../../../stacks/workflows/asl";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const types = (events: HistoryEvent[]) => events.map((e) => e.type);
@@ -230,7 +231,7 @@ describe("Map", () => {
   });
 
   test("a failing iteration fails the Map with its error and stops the remaining items", async () => {
-    const serial: AslDefinition = { ...definition, States: { Each: { ...definition.States.Each, MaxConcurrency: 1 } } };
+    const serial: AslDefinition = { ...definition, States: { Each: { ...(definition.States.Each as MapState), MaxConcurrency: 1 } } };
     const tasks = new TaskResolver().lambda("export", (event) => {
       if ((event as { index: number }).index === 1) throw Object.assign(new Error("disk unreadable"), { name: "ExportFailed" });
       return "ok";
@@ -286,11 +287,12 @@ describe("Parallel", () => {
   });
 
   test("a failing branch fails the Parallel state, whose Catch handles it", async () => {
+    const both = definition.States.Both as ParallelState;
     const failing: AslDefinition = {
       ...definition,
       States: {
         ...definition.States,
-        Both: { ...definition.States.Both, Branches: [definition.States.Both.Branches![0], { StartAt: "F", States: { F: { Type: "Fail", Error: "BranchBroke" } } }] },
+        Both: { ...both, Branches: [both.Branches[0]!, { StartAt: "F", States: { F: { Type: "Fail", Error: "BranchBroke" } } }] },
       },
     };
 
@@ -326,13 +328,13 @@ describe("limits and validation", () => {
   });
 
   test("an invalid definition is rejected with asl-validator's findings before anything runs", async () => {
-    const broken = { StartAt: "A", States: { A: { Type: "Pass", Next: "Nowhere" } } } as unknown as AslDefinition;
+    const broken: AslDefinition = { StartAt: "A", States: { A: { Type: "Pass", Next: "Nowhere" } } };
     await expect(executeStateMachine(broken, {})).rejects.toThrow(InvalidDefinitionError);
     await expect(executeStateMachine(broken, {})).rejects.toThrow("MISSING_TRANSITION_TARGET: Missing 'StartAt'|'Next'|'Default' target: Nowhere");
   });
 
   test("JSONata definitions are refused with the reason", async () => {
-    const jsonata = { QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", End: true } } } as AslDefinition;
+    const jsonata: AslDefinition = { QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", End: true } } };
     await expect(executeStateMachine(jsonata, {})).rejects.toThrow("JSONata states are not supported");
   });
 });

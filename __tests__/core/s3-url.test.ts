@@ -1,4 +1,4 @@
-import { parseTarget, TargetUrlError } from "../../batch-worker/src/s3url";
+import { formatTarget, parseS3Url, parseTarget, TargetUrlError } from "../../core/s3-url";
 
 describe("parseTarget", () => {
   it("parses s3 URLs and normalises the prefix to end in /", () => {
@@ -15,5 +15,23 @@ describe("parseTarget", () => {
     expect(() => parseTarget("/tmp/out")).toThrow(new TargetUrlError("unsupported target /tmp/out: expected s3://BUCKET/PREFIX/ or file:///DIR/"));
     expect(() => parseTarget("s3://Bad_Bucket/x/")).toThrow(/invalid S3 bucket name/);
     expect(() => parseTarget("s3://bucket//x/")).toThrow(/must not start with/);
+  });
+});
+
+describe("parseS3Url", () => {
+  it("splits bucket and prefix and ends the prefix with a slash", () => {
+    expect(parseS3Url("s3://archive-b/ebs/1/x")).toEqual({ bucket: "archive-b", prefix: "ebs/1/x/" });
+    expect(parseS3Url("s3://archive-b/")).toEqual({ bucket: "archive-b", prefix: "" });
+  });
+
+  it("refuses anything but an S3 URL, naming it", () => {
+    expect(() => parseS3Url("file:///tmp/x/")).toThrow(new TargetUrlError('not an s3://bucket/prefix/ URL: "file:///tmp/x/"'));
+    expect(() => parseS3Url("s3://Bad_Bucket/x/")).toThrow(/invalid S3 bucket name in s3:\/\/Bad_Bucket\/x\//);
+  });
+});
+
+describe("formatTarget", () => {
+  it("writes back what parseTarget read", () => {
+    for (const url of ["s3://my-archive/ebs/123/", "s3://my-archive/", "file:///var/tmp/out/"]) expect(formatTarget(parseTarget(url))).toBe(url);
   });
 });

@@ -1,0 +1,12 @@
+/**
+ * The worker's public module: what the `backup-actions` CLI (cli/worker-commands.ts) may use.
+ * Everything else under batch-worker/src is internal to the worker; the layering test
+ * (.dependency-cruiser.js) lets the CLI import this file only.
+ */
+export { Cleanup } from "./cleanup";
+export { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume } from "./export-volume";
+export type { ExportOptions } from "./export-volume";
+export { log } from "./log";
+export { restoreExport } from "./restore";
+export { openStore } from "./store";
+export { verifyExport } from "./verify";

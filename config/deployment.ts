@@ -1,0 +1,136 @@
+/**
+ * The resolved deployment: a validated config worked out once into one record per account and
+ * region, which stacks/app.ts hands to that region's network and pipeline stacks. Pure (no
+ * cdktf): what a stack needs to know about where it is and what it talks to is decided here,
+ * and no stack derives it again.
+ */
+import { DispatcherRoutes, DispatcherRoutesEnv, expandDispatcherRoutes, type Dispatcher } from "../core/dispatcher-routes";
+import { intakeConfigOf, type IntakeConfig } from "../core/intake-config";
+import { partitionOf, type Partition } from "../core/partition";
+import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
+import { dispatcherStateMachineName } from "../core/state-machines";
+import type { Config, EgressMode, NetworkConfig, S3BackendConfig, StateBackendConfig } from "./schema";
+
+/** The settings of a pipeline that are the same in every region (slices of the config). */
+export type PipelineSettings = Pick<
+  Config,
+  "worker" | "exports" | "lifecycleRules" | "accessLogs" | "securityTag" | "notificationEmail" | "deleteRecoveryPoint"
+>;
+
+/** One account and region: what its network and pipeline stacks are built from. */
+export interface RegionDeployment {
+  /** config.name: prefix of every resource name. */
+  readonly name: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly partition: Partition;
+  /** Role Terraform assumes in the account (accounts[].assumeRoleArn). @default the deployer's own credentials */
+  readonly assumeRoleArn?: string;
+  /** accounts[].network, else the top-level network. */
+  readonly network: NetworkConfig;
+  readonly egress: EgressMode;
+  /** AZs with a subnet: one Batch placement (compute environment + job queue) each. */
+  readonly placementCount: number;
+  /** config.kmsKeyArn as this region sees it (keyArnInRegion). @default none: the pipeline creates its own key */
+  readonly kmsKeyArn?: string;
+  /** What the starter of this region gets in its environment (core/dispatcher-routes.ts). */
+  readonly routes: DispatcherRoutesEnv;
+  /** This region's own dispatcher: its state machine name and ARN, archive bucket and placement count. */
+  readonly dispatcher: Dispatcher & { readonly stateMachineName: string };
+  /** The slice of the config the starter classifies events with. */
+  readonly intake: IntakeConfig;
+  readonly stackNames: { readonly network: string; readonly pipeline: string };
+  readonly backend: StateBackendConfig;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly settings: PipelineSettings;
+}
+
+export interface Deployment {
+  /** Only with an S3 state backend (Terraform Cloud keeps state itself). */
+  readonly bootstrap?: {
+    readonly stackName: string;
+    readonly stateBackend: S3BackendConfig;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly egress: EgressMode;
+  };
+  /** In config order: accounts, then each account's regions. */
+  readonly regions: readonly RegionDeployment[];
+}
+
+export function resolveDeployment(config: Config): Deployment {
+  const bootstrap =
+    config.stateBackend.type === "s3"
+      ? { stackName: BOOTSTRAP_STACK, stateBackend: config.stateBackend, tags: config.tags, egress: config.network.egress }
+      : undefined;
+  const intake = intakeConfigOf(config);
+  const settings: PipelineSettings = {
+    worker: config.worker,
+    exports: config.exports,
+    lifecycleRules: config.lifecycleRules,
+    accessLogs: config.accessLogs,
+    securityTag: config.securityTag,
+    notificationEmail: config.notificationEmail,
+    deleteRecoveryPoint: config.deleteRecoveryPoint,
+  };
+  const regions = config.accounts.flatMap((account) =>
+    account.regions.map((region): RegionDeployment => {
+      const network = account.network ?? config.network;
+      const routes = dispatcherRoutesEnvOf(config, account.id, region);
+      const stateMachineName = dispatcherStateMachineName(config.name);
+      return {
+        name: config.name,
+        accountId: account.id,
+        region,
+        partition: partitionOf(region),
+        assumeRoleArn: account.assumeRoleArn,
+        network,
+        egress: network.egress,
+        placementCount: placementCountOf(network),
+        kmsKeyArn: config.kmsKeyArn ? keyArnInRegion(config.kmsKeyArn, region) : undefined,
+        routes,
+        dispatcher: { ...expandDispatcherRoutes(routes).dispatchers[region]!, stateMachineName },
+        intake,
+        stackNames: { network: networkStackName(account.id, region), pipeline: pipelineStackName(account.id, region) },
+        backend: config.stateBackend,
+        tags: config.tags,
+        settings,
+      };
+    }),
+  );
+  return { bootstrap, regions };
+}
+
+/** AZs with a subnet — one Batch placement (compute environment + queue) each. */
+export function placementCountOf(network: NetworkConfig): number {
+  return "vpcId" in network ? network.subnetIds.length : network.azCount;
+}
+
+/**
+ * The routes the starter of `accountId`/`region` gets in its environment: the placement
+ * count of each region the config deploys for that account (ADR 0006). The dispatchers'
+ * ARNs and archive buckets follow from `config.name` (core/dispatcher-routes.ts).
+ */
+export function dispatcherRoutesEnvOf(config: Config, accountId: string, region: string): DispatcherRoutesEnv {
+  const account = config.accounts.find((a) => a.id === accountId);
+  if (!account || !account.regions.includes(region)) throw new Error(`dispatcher routes: ${accountId}/${region} is not deployed by the config`);
+  const placementCount = placementCountOf(account.network ?? config.network);
+  return { account: accountId, region, name: config.name, placements: Object.fromEntries(account.regions.map((r) => [r, placementCount])) };
+}
+
+/**
+ * The dispatchers the starter of `accountId`/`region` may start, as it reads them: one per
+ * region the config deploys for that account, named as each region's pipeline stack names its
+ * own. (The starter's logic tests take their routes from here.)
+ */
+export function dispatcherRoutesOf(config: Config, accountId: string, region: string): DispatcherRoutes {
+  return expandDispatcherRoutes(dispatcherRoutesEnvOf(config, accountId, region));
+}
+
+/**
+ * The configured key as this region sees it: a multi-Region key (`key/mrk-…`) by its replica here
+ * (same key id, this region); a single-Region key as it is (the config allows one only when it is in
+ * the one region deployed, see keyProblems in config/rules.ts).
+ */
+export function keyArnInRegion(keyArn: string, region: string): string {
+  return /:key\/mrk-/.test(keyArn) ? keyArn.replace(/^(arn:[^:]+:kms:)[^:]+:/, `$1${region}:`) : keyArn;
+}

@@ -1,0 +1,10 @@
+/** Stack names are part of the contract: state keys, workspace names and cdktf.out paths use them. */
+export const BOOTSTRAP_STACK = "bootstrap";
+
+export function networkStackName(accountId: string, region: string): string {
+  return `network-${accountId}-${region}`;
+}
+
+export function pipelineStackName(accountId: string, region: string): string {
+  return `pipeline-${accountId}-${region}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * The contract between the Batch job definition of the EBS worker
+ * (stacks/constructs/worker-job-definition.ts), the EBS state machine that submits the job
+ * (stacks/workflows/ebs-export.ts) and the worker that reads it
+ * (batch-worker/src/batch-entrypoint.ts): parameter names, command-line flags, environment
+ * variable names, and the one parser. Both sides import these names, so they cannot drift.
+ *
+ * The state machine submits a job with the parameters below (`SubmitJob` `Parameters`); the
+ * job definition substitutes them into the command as `Ref::<name>`, so they reach the worker
+ * as flags. Settings that are the same for every job are environment variables.
+ */
+import { parseArgs } from "node:util";
+import { BackupActionsError } from "./errors";
+import { parseTarget } from "./s3-url";
+
+/** Batch job parameters (`submitJob` `Parameters`), substituted into the command as `Ref::<name>`. */
+export const WORKER_JOB_PARAMETERS = {
+  /** The restored volume to export, `vol-…`, in the AZ of the queue the job runs in. */
+  volumeId: "id of the restored EBS volume (vol-...)",
+  /** Where the archive goes: `s3://<archive bucket>/<prefix>/` (the README's archive layout), ending in `/`. */
+  targetUrl: "archive location, s3://<bucket>/<prefix>/",
+  /** zstd level 1-19; the job definition's default is the config's `exports.compressionLevel`. */
+  compressionLevel: "zstd level",
+} as const;
+export type WorkerJobParameter = keyof typeof WORKER_JOB_PARAMETERS;
+
+/** `Parameters` of a SubmitJob Task: each job parameter, literal or as a JSONPath (`<name>.$`). */
+export type WorkerJobParametersAsl = { readonly [K in WorkerJobParameter]?: string } & {
+  readonly [K in WorkerJobParameter as `${K}.$`]?: string;
+};
+
+/** The worker's command-line flags. */
+export const WORKER_FLAGS = {
+  volumeId: "volume-id",
+  target: "to",
+  snapshotId: "snapshot-id",
+  compressionLevel: "compression-level",
+  concurrency: "concurrency",
+} as const;
+
+/**
+ * Arguments to the image's ENTRYPOINT (`node /app/worker.js`, batch-worker/Dockerfile):
+ * Batch's `command` replaces the image's CMD, never its ENTRYPOINT.
+ */
+export const WORKER_COMMAND = [
+  `--${WORKER_FLAGS.volumeId}`,
+  "Ref::volumeId",
+  `--${WORKER_FLAGS.target}`,
+  "Ref::targetUrl",
+  `--${WORKER_FLAGS.compressionLevel}`,
+  "Ref::compressionLevel",
+] satisfies readonly (string | `Ref::${WorkerJobParameter}`)[];
+
+/**
+ * Environment of every job. `VOLUME_ID` and `TARGET` are not set by the job definition (it
+ * cannot substitute parameters into the environment); a submitter may set them through
+ * `ContainerOverrides.Environment` instead of the parameters.
+ */
+export const WORKER_ENVIRONMENT = {
+  /** zstd level, 1-19 (config `exports.compressionLevel`). */
+  compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
+  /** Parts of the S3 multipart upload in flight at once. */
+  uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
+  volumeId: "BACKUP_ACTIONS_VOLUME_ID",
+  target: "BACKUP_ACTIONS_TARGET",
+  snapshotId: "BACKUP_ACTIONS_SNAPSHOT_ID",
+  /** Seconds to wait for the volume to attach (and detach). */
+  attachTimeoutSeconds: "BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS",
+} as const;
+
+/** Job parameters: command-line flags (Batch `Ref::` parameters) or environment variables. See batch-worker/README.md. */
+export interface JobParams {
+  volumeId: string;
+  target: string;
+  snapshotId?: string;
+  compressionLevel: number;
+  concurrency: number;
+  attachTimeoutSeconds: number;
+}
+
+export class JobParamsError extends BackupActionsError {
+  override readonly name: string = "JobParamsError";
+}
+
+/** What the worker uses when neither a flag nor the environment says. */
+export interface JobDefaults {
+  readonly compressionLevel: number;
+  readonly concurrency: number;
+}
+
+/** Reads the job from flags, else the environment; throws JobParamsError naming the bad flag or variable. */
+export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults: JobDefaults): JobParams {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      [WORKER_FLAGS.volumeId]: { type: "string" },
+      [WORKER_FLAGS.target]: { type: "string" },
+      [WORKER_FLAGS.snapshotId]: { type: "string" },
+      [WORKER_FLAGS.compressionLevel]: { type: "string" },
+      [WORKER_FLAGS.concurrency]: { type: "string" },
+    },
+  });
+  const flag = (name: string) => (values as Record<string, string | undefined>)[name];
+  const E = WORKER_ENVIRONMENT;
+  const volumeId = flag(WORKER_FLAGS.volumeId) ?? env[E.volumeId];
+  const target = flag(WORKER_FLAGS.target) ?? env[E.target];
+  if (!volumeId || !/^vol-[0-9a-f]{8,17}$/.test(volumeId)) {
+    throw new JobParamsError(`a volume id (--${WORKER_FLAGS.volumeId} or ${E.volumeId}) is required, got "${volumeId ?? ""}"`);
+  }
+  if (!target) throw new JobParamsError(`a target (--${WORKER_FLAGS.target} or ${E.target}, s3://BUCKET/PREFIX/) is required`);
+  parseTarget(target);
+  const int = (v: string | undefined, name: string, def: number, min: number, max: number) => {
+    if (v === undefined || v === "") return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new JobParamsError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+  const level = flag(WORKER_FLAGS.compressionLevel) ?? env[E.compressionLevel];
+  return {
+    volumeId,
+    target,
+    snapshotId: flag(WORKER_FLAGS.snapshotId) ?? env[E.snapshotId],
+    compressionLevel: int(level, "compression level", defaults.compressionLevel, 1, 19),
+    concurrency: int(flag(WORKER_FLAGS.concurrency) ?? env[E.uploadConcurrency], "concurrency", defaults.concurrency, 1, 64),
+    attachTimeoutSeconds: int(env[E.attachTimeoutSeconds], E.attachTimeoutSeconds, 600, 10, 7200),
+  };
+}
