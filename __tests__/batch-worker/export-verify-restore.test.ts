@@ -4,7 +4,7 @@ import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { exportVolume } from "../../batch-worker/src/export-volume";
-import { Manifest } from "../../batch-worker/src/manifest";
+import { Manifest } from "../../core/manifest";
 import { restoreExport } from "../../batch-worker/src/restore";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { verifyExport } from "../../batch-worker/src/verify";
