@@ -25,7 +25,7 @@ describe("source device: mountinfo and device numbers", () => {
   it("decodes major and minor as the kernel encodes them", () => {
     expect(majorMinor(0x0703n)).toBe("7:3");
     expect(majorMinor((259n << 8n) | 5n)).toBe("259:5");
-    expect(majorMinor((259n << 8n) | (0x123n << 12n) | 0x45n)).toBe(`259:${0x12345}`);
+    expect(majorMinor((259n << 8n) | (0x12300n << 12n) | 0x45n)).toBe(`259:${0x12345}`); // glibc makedev(259, 0x12345)
   });
 });
 
