@@ -266,8 +266,10 @@ export function gapsBetween(parts: readonly { name: string; startBytes: number; 
   let before: string | undefined;
   for (const p of sorted) {
     if (p.startBytes > end) gaps.push({ offsetBytes: end, sizeBytes: p.startBytes - end, where: before ? `between ${before} and ${p.name}` : `before ${p.name}` });
-    end = Math.max(end, p.startBytes + p.sizeBytes);
-    before = p.name;
+    if (p.startBytes + p.sizeBytes > end) {
+      end = p.startBytes + p.sizeBytes;
+      before = p.name;
+    }
   }
   if (end < size) gaps.push({ offsetBytes: end, sizeBytes: size - end, where: before ? `after ${before}` : "the whole device" });
   return gaps;
