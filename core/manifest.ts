@@ -106,7 +106,12 @@ export interface PartitionEntry {
 }
 
 export interface LvmReport {
-  vgs: { name: string; uuid?: string; extentSize: number; lvs: { name: string; sizeBytes: number; segType: string }[] }[];
+  vgs: {
+    name: string;
+    uuid?: string;
+    extentSize: number;
+    lvs: { name: string; sizeBytes: number; segType: string }[];
+  }[];
 }
 
 export interface Manifest {
@@ -145,10 +150,7 @@ export function isExportKey(key: string): boolean {
 /** A manifest that cannot be trusted; `issues` name the item or range and the field of each problem. */
 export class ManifestError extends BackupActionsError {
   override readonly name: string = "ManifestError";
-  constructor(
-    readonly file: string,
-    readonly issues: readonly string[],
-  ) {
+  constructor(readonly file: string, readonly issues: readonly string[]) {
     super(`invalid manifest ${file}: ${issues.join("; ")}`);
   }
 }
@@ -159,7 +161,10 @@ const text = z.string().min(1);
 const sourceSchema = z.strictObject({
   path: text,
   partition: z.int().min(1).optional(),
-  lv: z.string().regex(/^[^/\0]+\/[^/\0]+$/, { error: 'not "vg/lv"' }).optional(),
+  lv: z
+    .string()
+    .regex(/^[^/\0]+\/[^/\0]+$/, { error: 'not "vg/lv"' })
+    .optional(),
   fsType: z.string().nullable(),
   uuid: z.string().optional(),
   label: z.string().optional(),
@@ -180,7 +185,10 @@ const itemSchema = z.strictObject({
   reason: text.optional(),
   uncompressedBytes: bytes.optional(),
   compressedBytes: bytes.optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: (i) => `${JSON.stringify(i.input)} is not a hex SHA-256` }).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, { error: (i) => `${JSON.stringify(i.input)} is not a hex SHA-256` })
+    .optional(),
   s3ChecksumSHA256: z.unknown().optional(),
   files: bytes.optional(),
   partSize: z.int().min(1).optional(),
@@ -214,14 +222,19 @@ const lvmSchema = z.strictObject({
       uuid: z.string().optional(),
       extentSize: bytes,
       lvs: z.array(z.strictObject({ name: text, sizeBytes: bytes, segType: z.string() })),
-    }),
+    })
   ),
 });
 
 const manifestSchema = z.strictObject({
   version: z.union([z.literal(1), z.literal(2)]),
   tool: z.literal("backup-actions"),
-  device: z.strictObject({ path: text, sizeBytes: bytes, volumeId: z.string().optional(), snapshotId: z.string().optional() }),
+  device: z.strictObject({
+    path: text,
+    sizeBytes: bytes,
+    volumeId: z.string().optional(),
+    snapshotId: z.string().optional(),
+  }),
   partitionTable: z.strictObject({
     type: z.enum(["gpt", "dos"]).nullable(),
     id: z.string().optional(),
@@ -272,10 +285,16 @@ export function checkManifest(value: unknown, file: string, opts: ParseOptions =
   const readable = opts.acceptVersion1 ? [1, 2] : [2];
   if (!readable.includes(v.version as number)) {
     const note = v.version === 1 ? " (version 1 has no byte ranges to account for the device)" : "";
-    throw new ManifestError(file, [`version: ${describe(v.version)} is not one this reader accepts (${readable.join(", ")})${note}`]);
+    throw new ManifestError(file, [
+      `version: ${describe(v.version)} is not one this reader accepts (${readable.join(", ")})${note}`,
+    ]);
   }
   const parsed = manifestSchema.safeParse(value, { reportInput: true });
-  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map((i) => formatIssue(i, v.items)));
+  if (!parsed.success)
+    throw new ManifestError(
+      file,
+      parsed.error.issues.map((i) => formatIssue(i, v.items))
+    );
   const m = parsed.data as Manifest;
   // the ranges name items: checked once the items themselves hold (unique names above all)
   const issues = itemIssues(m);
@@ -315,7 +334,7 @@ function formatIssue(issue: z.core.$ZodIssue, items: unknown): string {
     case "too_small":
     case "too_big":
       problem = `${describe(input)} is ${issue.code === "too_small" ? "below" : "above"} ${String(
-        (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum,
+        (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum
       )}`;
       break;
     default:
@@ -326,7 +345,16 @@ function formatIssue(issue: z.core.$ZodIssue, items: unknown): string {
 }
 
 /** Fields that only an exported (tar or img) item has. */
-const OBJECT_FIELDS = ["key", "uncompressedBytes", "compressedBytes", "sha256", "s3ChecksumSHA256", "files", "partSize", "parts"] as const;
+const OBJECT_FIELDS = [
+  "key",
+  "uncompressedBytes",
+  "compressedBytes",
+  "sha256",
+  "s3ChecksumSHA256",
+  "files",
+  "partSize",
+  "parts",
+] as const;
 
 function itemIssues(m: Manifest): string[] {
   const issues: string[] = [];
@@ -338,9 +366,13 @@ function itemIssues(m: Manifest): string[] {
     else firstIndex.set(it.name, i);
 
     const s = it.source;
-    if (s.offsetBytes === -1 && s.lv === undefined) at("source.offsetBytes", "-1 is for an LV read through device-mapper only");
+    if (s.offsetBytes === -1 && s.lv === undefined)
+      at("source.offsetBytes", "-1 is for an LV read through device-mapper only");
     if (s.offsetBytes >= 0 && s.offsetBytes + s.sizeBytes > m.device.sizeBytes) {
-      at("source", `bytes ${s.offsetBytes}..${s.offsetBytes + s.sizeBytes} reach past the device's ${m.device.sizeBytes} bytes`);
+      at(
+        "source",
+        `bytes ${s.offsetBytes}..${s.offsetBytes + s.sizeBytes} reach past the device's ${m.device.sizeBytes} bytes`
+      );
     }
 
     if (it.kind === "skipped") {
@@ -350,13 +382,18 @@ function itemIssues(m: Manifest): string[] {
     }
     const want = itemKey(it.name, it.kind);
     if (it.key === undefined) at("key", "missing");
-    else if (it.key !== want) at("key", `${describe(it.key)} is not ${JSON.stringify(want)}, the key of a ${it.kind} item of that name`);
-    for (const f of ["compressedBytes", "uncompressedBytes", "sha256"] as const) if (it[f] === undefined) at(f, "missing");
+    else if (it.key !== want)
+      at("key", `${describe(it.key)} is not ${JSON.stringify(want)}, the key of a ${it.kind} item of that name`);
+    for (const f of ["compressedBytes", "uncompressedBytes", "sha256"] as const)
+      if (it[f] === undefined) at(f, "missing");
     if (it.files !== undefined && it.kind !== "tar") at("files", "only a tar item has members");
     if (it.parts !== undefined && it.partSize !== undefined && it.compressedBytes !== undefined) {
       const parts = Math.max(1, Math.ceil(it.compressedBytes / it.partSize));
       if (parts !== it.parts) {
-        at("parts", `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`);
+        at(
+          "parts",
+          `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`
+        );
       }
     }
     if (it.s3ChecksumSHA256 !== undefined) {
@@ -388,7 +425,8 @@ function rangeIssues(m: Manifest): string[] {
   const ranges = m.ranges as z.infer<typeof rangeSchema>[];
   let end = 0;
   ranges.forEach((r, i) => {
-    const at = (problem: string) => issues.push(`range ${i} (bytes ${r.offsetBytes}..${r.offsetBytes + r.sizeBytes}): ${problem}`);
+    const at = (problem: string) =>
+      issues.push(`range ${i} (bytes ${r.offsetBytes}..${r.offsetBytes + r.sizeBytes}): ${problem}`);
     if (r.offsetBytes > end) at(`offsetBytes: bytes ${end}..${r.offsetBytes} before it are in no range`);
     if (r.offsetBytes < end) at(`offsetBytes: overlaps the range before it, which ends at byte ${end}`);
     end = Math.max(end, r.offsetBytes + r.sizeBytes);
@@ -420,15 +458,20 @@ function rangeIssues(m: Manifest): string[] {
     issues.push(
       end < m.device.sizeBytes
         ? `ranges: bytes ${end}..${m.device.sizeBytes} of the device are in no range`
-        : `ranges: reach byte ${end}, past the device's ${m.device.sizeBytes} bytes`,
+        : `ranges: reach byte ${end}, past the device's ${m.device.sizeBytes} bytes`
     );
   }
-  const pvRanges = ranges.filter((r) => r.item !== undefined && m.items[byName.get(r.item) ?? -1]?.source.fsType === "lvm2-pv");
+  const pvRanges = ranges.filter(
+    (r) => r.item !== undefined && m.items[byName.get(r.item) ?? -1]?.source.fsType === "lvm2-pv"
+  );
   m.items.forEach((it, i) => {
     const s = it.source;
     if (s.lv !== undefined) {
-      const inPv = pvRanges.some((r) => s.offsetBytes >= r.offsetBytes && s.offsetBytes + s.sizeBytes <= r.offsetBytes + r.sizeBytes);
-      if (s.offsetBytes >= 0 && !inPv) issues.push(`${itemLabel(i, m.items)}: source: an LV outside every LVM PV range of the device`);
+      const inPv = pvRanges.some(
+        (r) => s.offsetBytes >= r.offsetBytes && s.offsetBytes + s.sizeBytes <= r.offsetBytes + r.sizeBytes
+      );
+      if (s.offsetBytes >= 0 && !inPv)
+        issues.push(`${itemLabel(i, m.items)}: source: an LV outside every LVM PV range of the device`);
       return;
     }
     const found = rangesOf.get(it.name) ?? [];

@@ -18,7 +18,13 @@ describe("source device: mountinfo and device numbers", () => {
   it("parses /proc/self/mountinfo lines, decoding escaped paths", () => {
     const line = "36 35 259:3 / /mnt/with\\040space rw,noatime shared:1 - ext4 /dev/loop3p1 rw,errors=remount-ro";
     expect(parseMountInfo(`${line}\n`)).toEqual([
-      { majorMinor: "259:3", mountPoint: "/mnt/with space", options: ["rw", "noatime"], fsType: "ext4", source: "/dev/loop3p1" },
+      {
+        majorMinor: "259:3",
+        mountPoint: "/mnt/with space",
+        options: ["rw", "noatime"],
+        fsType: "ext4",
+        source: "/dev/loop3p1",
+      },
     ]);
   });
 
@@ -46,7 +52,9 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
 
   it("a device that does not exist", async () => {
     const store = await targetWithManifest("missing");
-    await expect(exportVolume({ device: "/dev/does-not-exist", store })).rejects.toThrow("--device /dev/does-not-exist: no such device");
+    await expect(exportVolume({ device: "/dev/does-not-exist", store })).rejects.toThrow(
+      "--device /dev/does-not-exist: no such device"
+    );
     await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
   });
 
@@ -72,13 +80,17 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       await mount(fx.device, mnt, "ext4", "rw");
       const store = await targetWithManifest("rw-disk");
       await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
-        `--device ${fx.device}: ${fx.device} is mounted read-write at ${mnt} (ext4); an archive of a live filesystem is not a consistent copy`,
+        `--device ${fx.device}: ${fx.device} is mounted read-write at ${mnt} (ext4); an archive of a live filesystem is not a consistent copy`
       );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
       // read-only, the same device exports
       await unmount(mnt);
       await mount(fx.device, mnt, "ext4", "ro,noload");
-      const m = await exportVolume({ device: fx.device, store: new FileStore(path.join(work, "ro-disk")), concurrency: 1 });
+      const m = await exportVolume({
+        device: fx.device,
+        store: new FileStore(path.join(work, "ro-disk")),
+        concurrency: 1,
+      });
       expect(m.items.map((i) => [i.name, i.kind])).toEqual([["disk", "tar"]]);
     });
 
@@ -88,7 +100,9 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       mnt = await fx.makeMountpoint("rw");
       await mount(p1, mnt, "ntfs-3g", "rw");
       const store = await targetWithManifest("rw-part");
-      await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(`--device ${fx.device}: ${p1} is mounted read-write at ${mnt} (fuseblk)`);
+      await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
+        `--device ${fx.device}: ${p1} is mounted read-write at ${mnt} (fuseblk)`
+      );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
     });
   });
@@ -103,34 +117,44 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
   });
 });
 
-describeWithPrereqs("export-volume and other exports in the same bucket (moto S3)", [...motoMissing(), ...diskPrerequisites().missing], () => {
-  let client: S3Client;
-  let bucket: string;
-  beforeAll(async () => {
-    client = makeS3Client();
-    bucket = await newBucket(client);
-  });
+describeWithPrereqs(
+  "export-volume and other exports in the same bucket (moto S3)",
+  [...motoMissing(), ...diskPrerequisites().missing],
+  () => {
+    let client: S3Client;
+    let bucket: string;
+    beforeAll(async () => {
+      client = makeS3Client();
+      bucket = await newBucket(client);
+    });
 
-  it("refuses the bucket's root as a target, touching nothing", async () => {
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: MANIFEST_NAME, Body: "{}" }));
-    await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "p1.tar.zst" }));
-    await expect(exportVolume({ device: "/dev/whatever", store: new S3Store(client, bucket, "") })).rejects.toThrow(
-      `--to s3://${bucket}/: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`,
-    );
-    expect(await incompleteUploads(bucket, client)).toEqual(["p1.tar.zst"]);
-  });
+    it("refuses the bucket's root as a target, touching nothing", async () => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: MANIFEST_NAME, Body: "{}" }));
+      await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "p1.tar.zst" }));
+      await expect(exportVolume({ device: "/dev/whatever", store: new S3Store(client, bucket, "") })).rejects.toThrow(
+        `--to s3://${bucket}/: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`
+      );
+      expect(await incompleteUploads(bucket, client)).toEqual(["p1.tar.zst"]);
+    });
 
-  it("aborts only its own earlier multipart uploads: item keys directly under its prefix", async () => {
-    const keys = ["ebs/a/p1.tar.zst", "ebs/a/nested/p1.tar.zst", "ebs/ab/p1.tar.zst", "ebs/a/notes.bin", "ebs/b/disk.img.zst"];
-    for (const Key of keys) await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
-    const fx = await createDiskFixture("zero");
-    try {
-      await exportVolume({ device: fx.device, store: new S3Store(client, bucket, "ebs/a/"), concurrency: 1 });
-    } finally {
-      await fx.cleanup();
-    }
-    expect((await incompleteUploads(bucket, client)).sort()).toEqual(
-      ["p1.tar.zst", "ebs/a/nested/p1.tar.zst", "ebs/ab/p1.tar.zst", "ebs/a/notes.bin", "ebs/b/disk.img.zst"].sort(),
-    );
-  });
-});
+    it("aborts only its own earlier multipart uploads: item keys directly under its prefix", async () => {
+      const keys = [
+        "ebs/a/p1.tar.zst",
+        "ebs/a/nested/p1.tar.zst",
+        "ebs/ab/p1.tar.zst",
+        "ebs/a/notes.bin",
+        "ebs/b/disk.img.zst",
+      ];
+      for (const Key of keys) await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+      const fx = await createDiskFixture("zero");
+      try {
+        await exportVolume({ device: fx.device, store: new S3Store(client, bucket, "ebs/a/"), concurrency: 1 });
+      } finally {
+        await fx.cleanup();
+      }
+      expect((await incompleteUploads(bucket, client)).sort()).toEqual(
+        ["p1.tar.zst", "ebs/a/nested/p1.tar.zst", "ebs/ab/p1.tar.zst", "ebs/a/notes.bin", "ebs/b/disk.img.zst"].sort()
+      );
+    });
+  }
+);

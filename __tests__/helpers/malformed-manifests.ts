@@ -27,12 +27,22 @@ export function tarItem(extra: Partial<ManifestItem> = {}): ManifestItem {
 }
 
 export function swapItem(extra: Partial<ManifestItem> = {}): ManifestItem {
-  return { name: "p2", kind: "skipped", reason: "swap space", source: { path: "/dev/nvme1n1p2", fsType: "swap", offsetBytes: GiB, sizeBytes: GiB }, ...extra };
+  return {
+    name: "p2",
+    kind: "skipped",
+    reason: "swap space",
+    source: { path: "/dev/nvme1n1p2", fsType: "swap", offsetBytes: GiB, sizeBytes: GiB },
+    ...extra,
+  };
 }
 
 /** A valid manifest of p1 and p2 on a 2 GiB device; `change` edits its JSON form. */
 export function validManifest(change: (m: Record<string, unknown> & Manifest) => void = () => undefined): string {
-  const m = manifestOf([tarItem(), swapItem()], { device: { path: "/dev/nvme1n1", sizeBytes: 2 * GiB } }) as Record<string, unknown> & Manifest;
+  const m = manifestOf([tarItem(), swapItem()], { device: { path: "/dev/nvme1n1", sizeBytes: 2 * GiB } }) as Record<
+    string,
+    unknown
+  > &
+    Manifest;
   change(m);
   return JSON.stringify(m);
 }
@@ -57,8 +67,16 @@ export const MALFORMED: MalformedCase[] = [
     json: validManifest((m) => delete item(m, 0).name),
     issue: "item 0 (no name): name: missing",
   },
-  { title: "null items", json: validManifest((m) => ((m as Record<string, unknown>).items = null)), issue: "items: expected array, got null" },
-  { title: "a null item", json: validManifest((m) => ((m.items as unknown[])[1] = null)), issue: "item 1 (no name): expected object, got null" },
+  {
+    title: "null items",
+    json: validManifest((m) => ((m as Record<string, unknown>).items = null)),
+    issue: "items: expected array, got null",
+  },
+  {
+    title: "a null item",
+    json: validManifest((m) => ((m.items as unknown[])[1] = null)),
+    issue: "item 1 (no name): expected object, got null",
+  },
   ...["../../etc", "..", ".", "a/b", "-rf", "nul\u0000byte", "", "x".repeat(129), ".hidden", "sp ace"].map((name) => ({
     title: `name ${JSON.stringify(name)}`,
     json: validManifest((m) => (item(m, 0).name = name)),
@@ -140,13 +158,16 @@ export const MALFORMED: MalformedCase[] = [
   },
   {
     title: "an item in no range",
-    json: validManifest((m) => (m.ranges![1] = { offsetBytes: GiB, sizeBytes: GiB, use: "unallocated", reason: "zero" })),
+    json: validManifest(
+      (m) => (m.ranges![1] = { offsetBytes: GiB, sizeBytes: GiB, use: "unallocated", reason: "zero" })
+    ),
     issue: 'item 1 ("p2"): source: its bytes are in no range of the device',
   },
   {
     title: "a range naming no item",
     json: validManifest((m) => (m.ranges![0] = { offsetBytes: 0, sizeBytes: GiB, use: "item", item: "p9" })),
-    issue: 'range 0 (bytes 0..1073741824): item: no item is named "p9"; item 0 ("p1"): source: its bytes are in no range of the device',
+    issue:
+      'range 0 (bytes 0..1073741824): item: no item is named "p9"; item 0 ("p1"): source: its bytes are in no range of the device',
   },
   {
     title: "version 2 without ranges",

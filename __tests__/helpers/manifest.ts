@@ -8,14 +8,18 @@ import { MANIFEST_VERSION, type DeviceRange, type Manifest, type ManifestItem } 
 export function rangesOf(items: readonly ManifestItem[], deviceBytes: number): DeviceRange[] {
   const ranges: DeviceRange[] = [];
   let end = 0;
-  const placed = items.filter((i) => i.source.lv === undefined).sort((a, b) => a.source.offsetBytes - b.source.offsetBytes);
+  const placed = items
+    .filter((i) => i.source.lv === undefined)
+    .sort((a, b) => a.source.offsetBytes - b.source.offsetBytes);
   for (const it of placed) {
     const { offsetBytes, sizeBytes } = it.source;
-    if (offsetBytes > end) ranges.push({ offsetBytes: end, sizeBytes: offsetBytes - end, use: "unallocated", reason: "test: all zero" });
+    if (offsetBytes > end)
+      ranges.push({ offsetBytes: end, sizeBytes: offsetBytes - end, use: "unallocated", reason: "test: all zero" });
     if (sizeBytes > 0) ranges.push({ offsetBytes, sizeBytes, use: "item", item: it.name });
     end = offsetBytes + sizeBytes;
   }
-  if (end < deviceBytes) ranges.push({ offsetBytes: end, sizeBytes: deviceBytes - end, use: "unallocated", reason: "test: all zero" });
+  if (end < deviceBytes)
+    ranges.push({ offsetBytes: end, sizeBytes: deviceBytes - end, use: "unallocated", reason: "test: all zero" });
   return ranges;
 }
 

@@ -4,7 +4,9 @@ import path from "node:path";
 import { Cleanup } from "./cleanup";
 import { inspectDisk, Volume } from "./inspect";
 import { log } from "./log";
-import { checkManifest, isExportKey, itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem } from "../../core/manifest";
+import {
+  checkManifest, isExportKey, itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem,
+} from "../../core/manifest";
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
 import { rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
@@ -55,7 +57,9 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
   const { store } = o;
 
   if (/^s3:\/\/[^/]+\/*$/.test(store.url)) {
-    throw new Error(`--to ${store.url}: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`);
+    throw new Error(
+      `--to ${store.url}: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`,
+    );
   }
   await checkSourceDevice(o.device);
   await store.delete(MANIFEST_NAME);
@@ -97,7 +101,8 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     for (const p of plan) items.push(await exportOne(p, { store, key: "", compressionLevel: level, partSize, concurrency }, progress, cleanup));
     progress.report();
     if (!items.some((i) => i.kind !== "skipped")) {
-      throw new Error(`${o.device}: nothing to archive (${items.map((i) => `${i.name}: ${i.reason}`).join("; ") || "no volume"})`);
+      const why = items.map((i) => `${i.name}: ${i.reason}`).join("; ") || "no volume";
+      throw new Error(`${o.device}: nothing to archive (${why})`);
     }
 
     const finished = new Date();

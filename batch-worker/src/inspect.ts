@@ -259,23 +259,36 @@ export async function allZero(dev: string, offset: number, size: number): Promis
 }
 
 /** The spans of [0, size) that no partition covers, each named by its neighbours. */
-export function gapsBetween(parts: readonly { name: string; startBytes: number; sizeBytes: number }[], size: number): { offsetBytes: number; sizeBytes: number; where: string }[] {
+export interface Gap {
+  offsetBytes: number;
+  sizeBytes: number;
+  /** "before p1", "between p1 and p2", "after p2", "the whole device". */
+  where: string;
+}
+
+export function gapsBetween(parts: readonly { name: string; startBytes: number; sizeBytes: number }[], size: number): Gap[] {
   const sorted = [...parts].sort((a, b) => a.startBytes - b.startBytes);
-  const gaps: { offsetBytes: number; sizeBytes: number; where: string }[] = [];
+  const gaps: Gap[] = [];
   let end = 0;
   let before: string | undefined;
   for (const p of sorted) {
-    if (p.startBytes > end) gaps.push({ offsetBytes: end, sizeBytes: p.startBytes - end, where: before ? `between ${before} and ${p.name}` : `before ${p.name}` });
+    if (p.startBytes > end) {
+      const where = before ? `between ${before} and ${p.name}` : `before ${p.name}`;
+      gaps.push({ offsetBytes: end, sizeBytes: p.startBytes - end, where });
+    }
     if (p.startBytes + p.sizeBytes > end) {
       end = p.startBytes + p.sizeBytes;
       before = p.name;
     }
   }
-  if (end < size) gaps.push({ offsetBytes: end, sizeBytes: size - end, where: before ? `after ${before}` : "the whole device" });
+  if (end < size) {
+    gaps.push({ offsetBytes: end, sizeBytes: size - end, where: before ? `after ${before}` : "the whole device" });
+  }
   return gaps;
 }
 
-export const GAP_REASON = "bytes outside every partition that are not all zero (partition table, boot loader or data): kept as an image";
+export const GAP_REASON =
+  "bytes outside every partition that are not all zero (partition table, boot loader or data): kept as an image";
 
 /**
  * Reads the disk's layout: partition table (GPT, MBR incl. logical partitions, or none), every
@@ -304,7 +317,9 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
           `${table.partitions.length} partition(s): refusing to guess which of them holds the data`,
       );
     }
-    if (table.type !== null) log.info(`${device}: the empty ${table.type} partition table is the boot sector of a whole-device ${whole.type}`);
+    if (table.type !== null) {
+      log.info(`${device}: the empty ${table.type} partition table is the boot sector of a whole-device ${whole.type}`);
+    }
     table = { type: null, partitions: [] };
   }
 
@@ -320,12 +335,14 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
     }
     for (const g of gapsBetween(parts, sizeBytes)) {
       if (await allZero(device, g.offsetBytes, g.sizeBytes)) {
-        ranges.push({ offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, use: "unallocated", reason: `${g.where}: outside every partition, all zero` });
+        const reason = `${g.where}: outside every partition, all zero`;
+        ranges.push({ offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, use: "unallocated", reason });
         continue;
       }
       const name = `gap-${g.offsetBytes}`;
       const node = await attachRange(device, g.offsetBytes, g.sizeBytes, cleanup);
-      volumes.push({ name, devicePath: node, offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, fsType: null, action: "raw", reason: `${g.where}: ${GAP_REASON}` });
+      const reason = `${g.where}: ${GAP_REASON}`;
+      volumes.push({ name, devicePath: node, offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, fsType: null, action: "raw", reason });
     }
   }
 
@@ -347,7 +364,10 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
       }
     }
   }
-  for (const v of volumes) if (v.lv === undefined) ranges.push({ offsetBytes: v.offsetBytes, sizeBytes: v.sizeBytes, use: "item", item: v.name });
+  // LVs lie inside their PV's range
+  for (const v of volumes) {
+    if (v.lv === undefined) ranges.push({ offsetBytes: v.offsetBytes, sizeBytes: v.sizeBytes, use: "item", item: v.name });
+  }
   ranges.sort((a, b) => a.offsetBytes - b.offsetBytes);
   volumes.sort((a, b) => (a.name.startsWith("gap-") ? 1 : 0) - (b.name.startsWith("gap-") ? 1 : 0));
   log.info(

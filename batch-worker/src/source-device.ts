@@ -22,7 +22,13 @@ async function family(sysDir: string, seen = new Set<string>()): Promise<Set<str
   for (const e of entries) {
     const sub = path.join(real, e);
     // a partition is a sub-directory with a "partition" file
-    if (await fs.stat(path.join(sub, "partition")).then(() => true, () => false)) await family(sub, seen);
+    if (
+      await fs.stat(path.join(sub, "partition")).then(
+        () => true,
+        () => false
+      )
+    )
+      await family(sub, seen);
   }
   for (const h of await fs.readdir(path.join(real, "holders")).catch(() => [] as string[])) {
     await family(path.join(real, "holders", h), seen);
@@ -47,7 +53,13 @@ export function parseMountInfo(text: string): Mount[] {
     const f = line.split(" ");
     const sep = f.indexOf("-", 6);
     if (sep < 0) continue;
-    out.push({ majorMinor: f[2]!, mountPoint: unescape(f[4]!), options: f[5]!.split(","), fsType: f[sep + 1]!, source: unescape(f[sep + 2]!) });
+    out.push({
+      majorMinor: f[2]!,
+      mountPoint: unescape(f[4]!),
+      options: f[5]!.split(","),
+      fsType: f[sep + 1]!,
+      source: unescape(f[sep + 2]!),
+    });
   }
   return out;
 }
@@ -89,7 +101,7 @@ export async function checkSourceDevice(device: string, mountInfo?: string): Pro
     if (ours && m.options.includes("rw")) {
       throw new SourceDeviceError(
         `--device ${device}: ${m.source} is mounted read-write at ${m.mountPoint} (${m.fsType}); ` +
-          "an archive of a live filesystem is not a consistent copy: unmount it (or export a volume made from a snapshot)",
+          "an archive of a live filesystem is not a consistent copy: unmount it (or export a volume made from a snapshot)"
       );
     }
   }

@@ -24,9 +24,12 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /**
  * What `batch-worker/Dockerfile` needs from the repository (it is written for the
  * repository root as build context): the lockfile and package.json for `npm ci`, the
- * bundler script, and the worker's sources.
+ * bundler script, the worker's sources and core/ (the contracts it imports: the manifest).
  */
-export const WORKER_CONTEXT_FILES = ["package.json", "package-lock.json", "tsconfig.json", "scripts/build-worker.mjs", "batch-worker/Dockerfile", "batch-worker/src"];
+export const WORKER_CONTEXT_FILES = [
+  "package.json", "package-lock.json", "tsconfig.json", "scripts/build-worker.mjs", "batch-worker/Dockerfile",
+  "batch-worker/src", "core",
+];
 
 /**
  * Copies just those files into `.gen/worker-context/` (gitignored), with the Dockerfile

@@ -26,7 +26,9 @@ describe("the worker image's build context", () => {
     expect(ours).toContain("core/manifest.ts");
     const within = (f: string, dirs: readonly string[]) => dirs.some((d) => f === d || f.startsWith(`${d}/`));
     expect(ours.filter((f) => !within(f, WORKER_CONTEXT_FILES))).toEqual([]);
-    const copied = [...readFileSync(path.join(root, "batch-worker/Dockerfile"), "utf8").matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]!);
+    const copied = [
+      ...readFileSync(path.join(root, "batch-worker/Dockerfile"), "utf8").matchAll(/^COPY (?!--from)(\S+) /gm),
+    ].map((m) => m[1]!);
     expect(ours.filter((f) => !within(f, copied))).toEqual([]);
   });
 });
