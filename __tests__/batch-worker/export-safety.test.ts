@@ -3,6 +3,7 @@
  * cleans up only its own earlier uploads (issue 9, item 4).
  */
 import { CreateMultipartUploadCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -105,6 +106,44 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
     });
+  });
+
+  it("a filesystem mounted read-write in another mount namespace (the host, another container)", async () => {
+    // GIVEN ext4 mounted read-write where this process's mountinfo does not show it
+    const fx = await createDiskFixture("ext4");
+    const mnt = await fx.makeMountpoint("elsewhere");
+    const holder = spawn(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        `mount -t ext4 -o rw ${fx.device} ${mnt} && echo mounted && exec sleep 120`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] }
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on("data", (b: Buffer) => b.toString().includes("mounted") && resolve());
+        holder.on("exit", (code) => reject(new Error(`unshare exited ${code} before mounting`)));
+      });
+      const here = await fs.readFile("/proc/self/mountinfo", "utf8");
+      expect(here).not.toContain(mnt);
+      const store = await targetWithManifest("elsewhere");
+      // WHEN exported THEN refused, the earlier export's manifest untouched
+      await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
+        `--device ${fx.device} is in use (an exclusive open fails: EBUSY) but mounted nowhere in this mount namespace`
+      );
+      await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
+    } finally {
+      const gone = new Promise((r) => holder.once("close", r));
+      holder.kill("SIGKILL"); // the namespace, and its mount, go with its last process
+      await gone;
+      await fx.cleanup();
+    }
   });
 
   it("checkSourceDevice passes a device nothing has mounted", async () => {

@@ -1,4 +1,4 @@
-import { promises as fs, realpathSync } from "node:fs";
+import { constants as fsConstants, promises as fs, realpathSync } from "node:fs";
 import path from "node:path";
 
 /** Why the device given to export-volume cannot be exported (checked before the target is touched). */
@@ -76,7 +76,9 @@ function realOr(p: string): string {
  * Checks the device an export reads: it exists, is a block device, and neither it, its partitions
  * nor a device stacked on them (an active LV) is mounted read-write: a live filesystem changes
  * while it is read, and its archive would not be a consistent copy (a file could read as empty).
- * A read-only mount is fine (the worker mounts read-only too).
+ * A read-only mount is fine (the worker mounts read-only too). A device that the kernel reports
+ * busy (EBUSY on an exclusive open) with no mount here to explain it is refused too: mountinfo
+ * shows only this mount namespace, and a worker in a container does not see the host's mounts.
  */
 export async function checkSourceDevice(device: string, mountInfo?: string): Promise<void> {
   let st;
@@ -95,14 +97,32 @@ export async function checkSourceDevice(device: string, mountInfo?: string): Pro
     if (dev.trim()) numbers.add(dev.trim());
     nodes.add(`/dev/${path.basename(d)}`);
   }
+  // the kernel's answer for every mount namespace: a mounted filesystem (or swap, an active LV) holds
+  // the device and its disk exclusively, so an exclusive open fails with EBUSY
+  const busy = await fs.open(device, fsConstants.O_RDONLY | fsConstants.O_EXCL).then(
+    (fh) => fh.close().then(() => false),
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === "EBUSY") return true;
+      throw new SourceDeviceError(`--device ${device}: cannot open it: ${e.message}`);
+    }
+  );
   const mounts = parseMountInfo(mountInfo ?? (await fs.readFile("/proc/self/mountinfo", "utf8")));
+  let mountedHere = false;
   for (const m of mounts) {
     const ours = numbers.has(m.majorMinor) || (m.source.startsWith("/dev/") && nodes.has(realOr(m.source)));
+    if (ours) mountedHere = true;
     if (ours && m.options.includes("rw")) {
       throw new SourceDeviceError(
         `--device ${device}: ${m.source} is mounted read-write at ${m.mountPoint} (${m.fsType}); ` +
           "an archive of a live filesystem is not a consistent copy: unmount it (or export a volume made from a snapshot)"
       );
     }
+  }
+  if (busy && !mountedHere) {
+    throw new SourceDeviceError(
+      `--device ${device} is in use (an exclusive open fails: EBUSY) but mounted nowhere in this mount namespace: ` +
+        "a filesystem mounted elsewhere (the host, another container), swap or an active LV holds it; " +
+        "an archive of a live device is not a consistent copy"
+    );
   }
 }
