@@ -45,8 +45,6 @@ module.exports = {
         pathNot: [
           "^core/",
           "^lambdas/$1/",
-          // The manifest format: the archive-manifest branch moves it to core/manifest.ts.
-          "^batch-worker/src/manifest\\.ts$",
         ],
       },
     },

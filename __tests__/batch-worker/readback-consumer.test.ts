@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { MANIFEST_NAME, ManifestItem } from "../../batch-worker/src/manifest";
+import { MANIFEST_NAME, ManifestItem } from "../../core/manifest";
 import { restoreExport } from "../../batch-worker/src/restore";
 import { FileStore } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { compositeSha256 } from "../../batch-worker/src/checksum";
-import { MANIFEST_NAME, ManifestItem } from "../../batch-worker/src/manifest";
+import { compositeSha256 } from "../../core/s3-checksum";
+import { MANIFEST_NAME, ManifestItem } from "../../core/manifest";
 import { manifestOf } from "../helpers/manifest";
 import { FileStore } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
@@ -70,11 +70,20 @@ describeWithPrereqs("verify recomputes the recorded S3 checksum", zstdMissing, (
   });
 
   it("fails when the recorded part size is not the one the object was uploaded with", async () => {
-    const report = await verifyWith({ partSize: partSize / 2, parts: item.parts });
-    const halves = Math.ceil(compressed.length / (partSize / 2));
+    // a part size that gives the same number of parts passes the manifest's checks: only the bytes tell
+    const other = [partSize + 1, partSize - 1].find((p) => Math.ceil(compressed.length / p) === item.parts)!;
+    const report = await verifyWith({ partSize: other });
     expect(report.items[0]!.problems).toEqual([
-      expect.stringMatching(new RegExp(`^S3 checksum \\S+-${halves} \\(parts of ${partSize / 2} bytes\\), manifest says ${escape(item.s3ChecksumSHA256!)}$`)),
+      expect.stringMatching(new RegExp(`^S3 checksum \\S+-${item.parts} \\(parts of ${other} bytes\\), manifest says ${escape(item.s3ChecksumSHA256!)}$`)),
     ]);
+  });
+
+  it("refuses a part size that does not give the recorded number of parts before reading the object", async () => {
+    const halves = Math.ceil(compressed.length / (partSize / 2));
+    await expect(verifyWith({ partSize: partSize / 2 })).rejects.toThrow(
+      `invalid manifest ${store.url}manifest.json: item 0 ("p1"): parts: ${item.parts}, but ${compressed.length} compressed bytes ` +
+        `in parts of ${partSize / 2} bytes are ${halves} part(s)`,
+    );
   });
 
   it("reports a composite it cannot recompute without the part size", async () => {

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import type { Manifest, ManifestItem } from "../../batch-worker/src/manifest";
+import type { Manifest, ManifestItem } from "../../core/manifest";
 import { MIB } from "../../batch-worker/src/part-size";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
@@ -9,6 +9,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
 import { manifestOf } from "../helpers/manifest";
+import { MALFORMED, validManifest } from "../helpers/malformed-manifests";
 
 const missing = motoMissing();
 
@@ -18,12 +19,13 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   const data = randomBytes(100_000);
 
   function manifest(items: Manifest["items"]): string {
-    return JSON.stringify(manifestOf(items, { tools: { tar: "1.34", zstd: "1.5.4" }, totals: { uncompressedBytes: 200_000, compressedBytes: data.length } }));
+    return JSON.stringify(manifestOf(items, { tools: { tar: "1.34", zstd: "1.5.4" } }));
   }
+  // pN lies in the N-th GiB of the device
   const item = (name: string, bytes = data.length) => ({
     name,
     kind: "tar" as const,
-    source: { path: "/dev/nvme1n1p1", fsType: "ext4", offsetBytes: 0, sizeBytes: 1 << 30 },
+    source: { path: `/dev/nvme1n1${name}`, fsType: "ext4", offsetBytes: (Number(name.slice(1)) - 1) * (1 << 30), sizeBytes: 1 << 30 },
     key: `${name}.tar.zst`,
     compressedBytes: bytes,
     uncompressedBytes: 200_000,
@@ -34,7 +36,7 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await put("ok/p1.tar.zst", data);
-    await put("ok/manifest.json", manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 0, sizeBytes: 1 } }]));
+    await put("ok/manifest.json", manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 } }]));
     await put("short/p1.tar.zst", data.subarray(1));
     await put("short/manifest.json", manifest([item("p1")]));
     await put("lost/manifest.json", manifest([item("p1")]));
@@ -42,7 +44,7 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   });
 
   it("passes an archive whose objects all have the manifest's sizes", async () => {
-    const text = manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 0, sizeBytes: 1 } }]);
+    const text = manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 } }]);
     await expect(verifyArchive(s3, { archiveUrl: `s3://${bucket}/ok/` })).resolves.toEqual({
       verified: true,
       bytes: data.length,
@@ -64,7 +66,36 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
 
   it("fails a missing object and a manifest that does not parse", async () => {
     expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/lost/` })).reason).toBe("p1: object p1.tar.zst is missing");
-    expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/bad/` })).reason).toMatch(/^manifest.json is not valid: /);
+    expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/bad/` })).reason).toMatch(
+      new RegExp(`^invalid manifest s3://${bucket}/bad/manifest\\.json: not JSON \\(`),
+    );
+  });
+
+  describe("refuses a malformed manifest before it looks at any object, naming the file, the item and the field", () => {
+    it.each(MALFORMED.map((c, i) => [c.title, c, i] as const))("%s", async (_t, c, i) => {
+      const prefix = `malformed/${i}/`;
+      await put(`${prefix}p1.tar.zst`, data);
+      await put(`${prefix}manifest.json`, c.json);
+      await expect(verifyArchive(s3, { archiveUrl: `s3://${bucket}/${prefix}` })).resolves.toEqual({
+        verified: false,
+        bytes: 0,
+        sha256: createHash("sha256").update(c.json).digest("hex"),
+        reason: `invalid manifest s3://${bucket}/${prefix}manifest.json: ${c.issue}`,
+        objects: 0,
+      });
+    });
+
+    it("a version 1 manifest: the pipeline's worker writes version 2, the only one that accounts for the device", async () => {
+      const v1 = validManifest((m) => {
+        (m as { version: number }).version = 1;
+        delete m.ranges;
+      });
+      await put("v1/manifest.json", v1);
+      expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/v1/` })).reason).toBe(
+        `invalid manifest s3://${bucket}/v1/manifest.json: version: 1 is not one this reader accepts (2) ` +
+          "(version 1 has no byte ranges to account for the device)",
+      );
+    });
   });
 
   describe("S3 checksums recorded by the worker", () => {

@@ -4,7 +4,7 @@ import { Cleanup } from "./cleanup";
 import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, ExportOptions } from "./export-volume";
 import { instanceIdentity, InstanceIdentity } from "./imds";
 import { log } from "./log";
-import { Manifest } from "./manifest";
+import { Manifest } from "../../core/manifest";
 import { waitForNvmeDevice } from "./nvme";
 import { parseTarget } from "../../core/s3-url";
 import { openStore } from "./store";

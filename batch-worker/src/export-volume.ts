@@ -4,11 +4,14 @@ import path from "node:path";
 import { Cleanup } from "./cleanup";
 import { inspectDisk, Volume } from "./inspect";
 import { log } from "./log";
-import { itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem } from "./manifest";
+import {
+  checkManifest, isExportKey, itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem,
+} from "../../core/manifest";
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
 import { rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
 import { emfWanted, Progress } from "./progress";
+import { checkSourceDevice } from "./source-device";
 import { ObjectStore } from "./store";
 import { toolVersions } from "./tools";
 
@@ -39,9 +42,12 @@ interface Planned {
 
 /**
  * Exports every filesystem of `device` (tar.zst), every unmountable volume (img.zst), records
- * what is skipped, and writes manifest.json last. Restartable: the old manifest is deleted first
- * (a re-run is never mistaken for complete while it runs) and stale multipart uploads under the
- * prefix are aborted; objects are overwritten.
+ * what is skipped, and writes manifest.json last; the manifest accounts for every byte of the
+ * device (`ranges`). The device is checked before the target is touched (exists, is a block
+ * device, nothing on it mounted read-write), and a target without a prefix (the bucket's root,
+ * which other exports share) is refused. Restartable: the old manifest is deleted first (a re-run
+ * is never mistaken for complete while it runs) and this export's own stale multipart uploads
+ * (keys directly under the prefix that an export writes) are aborted; objects are overwritten.
  */
 export async function exportVolume(o: ExportOptions): Promise<Manifest> {
   const started = new Date();
@@ -50,8 +56,14 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
   const cleanup = o.cleanup ?? new Cleanup();
   const { store } = o;
 
+  if (/^s3:\/\/[^/]+\/*$/.test(store.url)) {
+    throw new Error(
+      `--to ${store.url}: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`,
+    );
+  }
+  await checkSourceDevice(o.device);
   await store.delete(MANIFEST_NAME);
-  const stale = await store.abortStaleUploads();
+  const stale = await store.abortStaleUploads(isExportKey);
   if (stale) log.info(`aborted ${stale} incomplete multipart upload(s) of an earlier run under ${store.url}`);
 
   const mountRoot = await mkdtemp(path.join(os.tmpdir(), "backup-actions-mnt-"));
@@ -88,6 +100,10 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     const items: ManifestItem[] = [];
     for (const p of plan) items.push(await exportOne(p, { store, key: "", compressionLevel: level, partSize, concurrency }, progress, cleanup));
     progress.report();
+    if (!items.some((i) => i.kind !== "skipped")) {
+      const why = items.map((i) => `${i.name}: ${i.reason}`).join("; ") || "no volume";
+      throw new Error(`${o.device}: nothing to archive (${why})`);
+    }
 
     const finished = new Date();
     const seconds = (finished.getTime() - started.getTime()) / 1000;
@@ -99,6 +115,7 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
       partitionTable: layout.table,
       lvm: layout.lvm,
       items,
+      ranges: layout.ranges,
       compression: { tool: "zstd", level },
       tools: await toolVersions(),
       startedAt: started.toISOString(),
@@ -107,6 +124,8 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
       bytesPerSecond: Math.round(uncompressed / Math.max(seconds, 0.001)),
       totals: { uncompressedBytes: uncompressed, compressedBytes: items.reduce((a, i) => a + (i.compressedBytes ?? 0), 0) },
     };
+    // the reader's checks, before anything says the export is complete
+    checkManifest(manifest, `${store.url}${MANIFEST_NAME}`);
     // last: its presence is what says the export is complete
     await store.put(MANIFEST_NAME, JSON.stringify(manifest, null, 2) + "\n");
     log.info(`export complete: ${items.length} item(s), ${uncompressed} bytes in ${seconds.toFixed(1)} s -> ${store.url}${MANIFEST_NAME}`);

@@ -1,7 +1,7 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, promises as fs, statSync } from "node:fs";
 import { run, runOk } from "./exec";
 import { Cleanup } from "./cleanup";
-import { PartitionEntry } from "./manifest";
+import { DeviceRange, LvmReport, PartitionEntry } from "../../core/manifest";
 import { log } from "./log";
 
 /** One thing on the disk that may become a manifest item. */
@@ -24,9 +24,7 @@ export interface Volume {
   reason?: string;
 }
 
-export interface LvmReport {
-  vgs: { name: string; uuid?: string; extentSize: number; lvs: { name: string; sizeBytes: number; segType: string }[] }[];
-}
+export type { LvmReport };
 
 export interface DiskLayout {
   device: string;
@@ -34,6 +32,8 @@ export interface DiskLayout {
   table: { type: "gpt" | "dos" | null; id?: string; partitions: PartitionEntry[] };
   volumes: Volume[];
   lvm?: LvmReport;
+  /** Every byte of the device, once: in a volume's range (LVs lie inside their PV's) or zero and unallocated. */
+  ranges: DeviceRange[];
 }
 
 export const GPT_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
@@ -238,32 +238,116 @@ export function classify(v: { partType?: string }, pr: Probe): Pick<Volume, "act
   return { action: "fs", fsType: t };
 }
 
+/** True when `size` bytes of `dev` from `offset` are all zero (read in 1 MiB chunks). */
+export async function allZero(dev: string, offset: number, size: number): Promise<boolean> {
+  const chunk = 1 << 20;
+  const zero = Buffer.alloc(chunk);
+  const buf = Buffer.alloc(chunk);
+  const fh = await fs.open(dev, "r");
+  try {
+    for (let done = 0; done < size; ) {
+      const want = Math.min(chunk, size - done);
+      const { bytesRead } = await fh.read(buf, 0, want, offset + done);
+      if (bytesRead === 0) throw new Error(`${dev}: read ${offset + done} bytes, expected ${offset + size}`);
+      if (!buf.subarray(0, bytesRead).equals(zero.subarray(0, bytesRead))) return false;
+      done += bytesRead;
+    }
+    return true;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The spans of [0, size) that no partition covers, each named by its neighbours. */
+export interface Gap {
+  offsetBytes: number;
+  sizeBytes: number;
+  /** "before p1", "between p1 and p2", "after p2", "the whole device". */
+  where: string;
+}
+
+export function gapsBetween(parts: readonly { name: string; startBytes: number; sizeBytes: number }[], size: number): Gap[] {
+  const sorted = [...parts].sort((a, b) => a.startBytes - b.startBytes);
+  const gaps: Gap[] = [];
+  let end = 0;
+  let before: string | undefined;
+  for (const p of sorted) {
+    if (p.startBytes > end) {
+      const where = before ? `between ${before} and ${p.name}` : `before ${p.name}`;
+      gaps.push({ offsetBytes: end, sizeBytes: p.startBytes - end, where });
+    }
+    if (p.startBytes + p.sizeBytes > end) {
+      end = p.startBytes + p.sizeBytes;
+      before = p.name;
+    }
+  }
+  if (end < size) {
+    gaps.push({ offsetBytes: end, sizeBytes: size - end, where: before ? `after ${before}` : "the whole device" });
+  }
+  return gaps;
+}
+
+export const GAP_REASON =
+  "bytes outside every partition that are not all zero (partition table, boot loader or data): kept as an image";
+
 /**
  * Reads the disk's layout: partition table (GPT, MBR incl. logical partitions, or none), every
  * partition's filesystem, and the LVs of every LVM PV. Loop devices created on the way are
  * registered in `cleanup`.
+ *
+ * Every byte is accounted for. The whole device is probed first (blkid -p looks for superblocks,
+ * not only a partition table): a filesystem made on the whole disk is found even when its boot
+ * sector reads as an empty MBR (NTFS, FAT). Bytes outside every partition are read: all zero, they
+ * are an `unallocated` range; otherwise a `gap-<offset>` volume exported as an image (the partition
+ * table itself, a boot loader in the post-MBR gap, data a table no longer describes).
  */
 export async function inspectDisk(device: string, cleanup: Cleanup): Promise<DiskLayout> {
   const sizeBytes = await deviceSize(device);
-  const table = await readPartitionTable(device);
+  let table = await readPartitionTable(device);
+  const whole = await probe(device);
   const volumes: Volume[] = [];
+  const ranges: DeviceRange[] = [];
   let lvm: LvmReport | undefined;
   let dm: boolean | undefined;
+
+  if (whole.type) {
+    if (table.partitions.length > 0) {
+      throw new Error(
+        `${device}: blkid finds ${whole.type} on the whole device and sfdisk a ${table.type} partition table with ` +
+          `${table.partitions.length} partition(s): refusing to guess which of them holds the data`,
+      );
+    }
+    if (table.type !== null) {
+      log.info(`${device}: the empty ${table.type} partition table is the boot sector of a whole-device ${whole.type}`);
+    }
+    table = { type: null, partitions: [] };
+  }
 
   const candidates: Omit<Volume, "action" | "fsType">[] = [];
   if (table.type === null) {
     candidates.push({ name: "disk", devicePath: device, offsetBytes: 0, sizeBytes });
   } else {
-    for (const p of table.partitions) {
-      // the extended partition is only a container for the logical ones, which sfdisk lists too
-      if (table.type === "dos" && DOS_EXTENDED.has(p.type)) continue;
+    // the extended partition is only a container for the logical ones, which sfdisk lists too
+    const parts = table.partitions.filter((p) => !(table.type === "dos" && DOS_EXTENDED.has(p.type)));
+    for (const p of parts) {
       const node = isBlockDevice(p.node) ? p.node : await attachRange(device, p.startBytes, p.sizeBytes, cleanup);
       candidates.push({ name: p.name, devicePath: node, offsetBytes: p.startBytes, sizeBytes: p.sizeBytes, partition: p.number, partType: p.type });
+    }
+    for (const g of gapsBetween(parts, sizeBytes)) {
+      if (await allZero(device, g.offsetBytes, g.sizeBytes)) {
+        const reason = `${g.where}: outside every partition, all zero`;
+        ranges.push({ offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, use: "unallocated", reason });
+        continue;
+      }
+      const name = `gap-${g.offsetBytes}`;
+      const node = await attachRange(device, g.offsetBytes, g.sizeBytes, cleanup);
+      const reason = `${g.where}: ${GAP_REASON}`;
+      volumes.push({ name, devicePath: node, offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, fsType: null, action: "raw", reason });
     }
   }
 
   for (const c of candidates) {
-    const pr = await probe(c.devicePath);
+    const pr = c.devicePath === device ? whole : await probe(c.devicePath);
     const cls = classify(c, pr);
     volumes.push({ ...c, ...cls, uuid: pr.uuid, label: pr.label });
     if (pr.type === "LVM2_member") {
@@ -280,9 +364,15 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
       }
     }
   }
+  // LVs lie inside their PV's range
+  for (const v of volumes) {
+    if (v.lv === undefined) ranges.push({ offsetBytes: v.offsetBytes, sizeBytes: v.sizeBytes, use: "item", item: v.name });
+  }
+  ranges.sort((a, b) => a.offsetBytes - b.offsetBytes);
+  volumes.sort((a, b) => (a.name.startsWith("gap-") ? 1 : 0) - (b.name.startsWith("gap-") ? 1 : 0));
   log.info(
     `${device}: ${sizeBytes} bytes, partition table ${table.type ?? "none"}; ` +
       volumes.map((v) => `${v.name}=${v.fsType ?? "raw"}/${v.action}`).join(" "),
   );
-  return { device, sizeBytes, table, volumes, lvm };
+  return { device, sizeBytes, table, volumes, lvm, ranges };
 }

@@ -2,7 +2,9 @@
  * S3 multipart limits: at most 10,000 parts, each 5 MiB..5 GiB (the last may be smaller).
  * 10,000 x 5 GiB = 48.8 TiB is therefore the largest object a multipart upload can produce.
  */
-export const MAX_PARTS = 10_000;
+import { MAX_PARTS } from "../../core/s3-checksum";
+
+export { MAX_PARTS };
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
 export const TIB = 1024 * GIB;

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createReadStream, readFileSync } from "node:fs";
-import { Transform } from "node:stream";
+import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CommandError } from "./exec";
 import { ObjectStore } from "./store";
@@ -125,8 +125,11 @@ async function compressAndUpload(
       first ??= x;
       killAll();
     });
+  // Listen to zstd's output now: Node discards a child's stdout that nobody reads when the child
+  // exits (flushStdio), and a small item's zstd can exit before uploadStream's first await returns.
+  const out = zstd.stdout!.pipe(new PassThrough());
   try {
-    const up = await uploadStream(zstd.stdout!, o.store, o.key, {
+    const up = await uploadStream(out, o.store, o.key, {
       partSize: o.partSize,
       concurrency: o.concurrency,
       beforeComplete: async () => {

@@ -2,8 +2,8 @@ import { ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CompositeSha256, parseS3Sha256 } from "./checksum";
-import { ManifestItem } from "./manifest";
+import { CompositeSha256, parseS3Sha256 } from "../../core/s3-checksum";
+import { ManifestItem } from "../../core/manifest";
 import { exitOf } from "./pipeline";
 import { ObjectStore } from "./store";
 

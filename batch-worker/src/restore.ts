@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fs, statSync } from "node:fs";
 import path from "node:path";
 import { log } from "./log";
-import { ManifestItem } from "./manifest";
+import { ManifestItem } from "../../core/manifest";
 import { checkAgainstManifest, readBack, spawnConsumer } from "./readback";
 import { SparseFileWriter } from "./sparse-writer";
 import { ObjectStore } from "./store";

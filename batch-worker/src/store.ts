@@ -48,8 +48,11 @@ export interface ObjectStore {
   /** Object size in bytes, or undefined when it does not exist. */
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
-  /** Aborts every incomplete multipart upload under the prefix (earlier, interrupted runs). Returns how many. */
-  abortStaleUploads(): Promise<number>;
+  /**
+   * Aborts the incomplete multipart uploads (earlier, interrupted runs) whose key, relative to the
+   * prefix, `owned` accepts; uploads of anyone else under the prefix are left alone. Returns how many.
+   */
+  abortStaleUploads(owned: (key: string) => boolean): Promise<number>;
 }
 
 function endpointOverridden(): boolean {
@@ -160,7 +163,7 @@ export class S3Store implements ObjectStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
   }
 
-  async abortStaleUploads(): Promise<number> {
+  async abortStaleUploads(owned: (key: string) => boolean): Promise<number> {
     let n = 0;
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
@@ -169,6 +172,7 @@ export class S3Store implements ObjectStore {
         new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, KeyMarker, UploadIdMarker }),
       );
       for (const u of r.Uploads ?? []) {
+        if (!u.Key?.startsWith(this.prefix) || !owned(u.Key.slice(this.prefix.length))) continue;
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
         n++;
       }
@@ -261,14 +265,14 @@ export class FileStore implements ObjectStore {
     await fs.rm(this.file(key), { force: true });
   }
 
-  async abortStaleUploads(): Promise<number> {
+  async abortStaleUploads(owned: (key: string) => boolean): Promise<number> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
     } catch {
       return 0;
     }
-    const stale = names.filter((n) => n.endsWith(PARTIAL));
+    const stale = names.filter((n) => n.endsWith(PARTIAL) && owned(n.slice(0, -PARTIAL.length)));
     for (const n of stale) await fs.rm(path.join(this.dir, n), { force: true });
     return stale.length;
   }

@@ -2,7 +2,7 @@ import { createHash, Hash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { compositeSha256 } from "./checksum";
+import { compositeSha256 } from "../../core/s3-checksum";
 import { MAX_PARTS, MIB } from "./part-size";
 import { ObjectStore, PartBody } from "./store";
 

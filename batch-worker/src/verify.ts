@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { log } from "./log";
-import { Manifest, MANIFEST_NAME, parseManifest } from "./manifest";
+import { Manifest, MANIFEST_NAME, parseManifest } from "../../core/manifest";
 import { checkAgainstManifest, readBack, spawnConsumer } from "./readback";
 import { ObjectStore } from "./store";
 
@@ -16,6 +16,8 @@ export interface VerifyReport {
   url: string;
   items: ItemVerdict[];
   problems: string[];
+  /** What this verification could not check (a version 1 manifest has no byte ranges). */
+  notes: string[];
 }
 
 export async function readManifest(store: ObjectStore): Promise<Manifest> {
@@ -27,7 +29,13 @@ export async function readManifest(store: ObjectStore): Promise<Manifest> {
   } catch (e) {
     throw new Error(`no readable ${MANIFEST_NAME} at ${store.url}: the export is incomplete or absent (${(e as Error).message})`);
   }
-  return parseManifest(text);
+  // version 1 (no byte ranges) stays readable so that older archives verify and restore
+  return parseManifest(text, `${store.url}${MANIFEST_NAME}`, { acceptVersion1: true });
+}
+
+/** The note for a manifest whose byte accounting cannot be checked. */
+export function version1Note(url: string): string {
+  return `${url}${MANIFEST_NAME} is version 1: it records no byte ranges, so that every byte of the device is in the archive is not checked`;
 }
 
 /**
@@ -38,6 +46,8 @@ export async function readManifest(store: ObjectStore): Promise<Manifest> {
  */
 export async function verifyExport(store: ObjectStore): Promise<VerifyReport> {
   const manifest = await readManifest(store);
+  const notes = manifest.version === 1 ? [version1Note(store.url)] : [];
+  for (const n of notes) log.warn(n);
   const items: ItemVerdict[] = [];
   for (const it of manifest.items) {
     if (it.kind === "skipped") {
@@ -70,5 +80,5 @@ export async function verifyExport(store: ObjectStore): Promise<VerifyReport> {
     log.info(`verify ${it.name} (${it.kind}, ${it.key}): ${v.ok ? "OK" : "FAILED: " + problems.join("; ")}`);
     items.push(v);
   }
-  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [] };
+  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [], notes };
 }

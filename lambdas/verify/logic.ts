@@ -3,8 +3,10 @@
  * when asked, deletes the recovery point). Cheap and exact, so it fits a Lambda for
  * archives of any size:
  *
- * - `manifest.json` exists and parses (the worker writes it last: no manifest means
- *   the export is incomplete);
+ * - `manifest.json` exists and passes core/manifest.ts's checks (the worker writes it
+ *   last: no manifest means the export is incomplete): version 2, safe and unique item
+ *   names, every key the one its item's name and kind produce, sizes that add up, and
+ *   byte ranges that cover the device exactly, so an export cannot leave data out unseen;
  * - every exported item's object exists with exactly the manifest's compressed size;
  * - when the manifest records S3's checksum of an object (`s3ChecksumSHA256`: the
  *   composite of the SHA-256 S3 verified for every part on upload), HeadObject with
@@ -19,7 +21,7 @@
  */
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { MANIFEST_NAME, parseManifest } from "../../batch-worker/src/manifest";
+import { MANIFEST_NAME, ManifestError, parseManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
@@ -48,9 +50,11 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
   const sha256 = createHash("sha256").update(text).digest("hex");
   let manifest;
   try {
-    manifest = parseManifest(text);
+    // version 2 only: the pipeline's worker writes it, and only it accounts for every byte of the device
+    manifest = parseManifest(text, `s3://${bucket}/${prefix}${MANIFEST_NAME}`);
   } catch (err) {
-    return failed(`${MANIFEST_NAME} is not valid: ${(err as Error).message}`, 0, sha256);
+    if (!(err instanceof ManifestError)) throw err;
+    return failed(err.message, 0, sha256);
   }
 
   const items = manifest.items.filter((i) => i.kind !== "skipped");

@@ -9,7 +9,8 @@
  *   part size, so it is not the SHA-256 of the object.
  */
 import { createHash, Hash } from "node:crypto";
-import { MAX_PARTS } from "./part-size";
+/** S3 multipart limit: at most 10,000 parts per object. */
+export const MAX_PARTS = 10_000;
 
 /** A base64 SHA-256 (32 bytes: 43 characters and one `=`), optionally followed by `-<parts>`. */
 const S3_SHA256 = /^[A-Za-z0-9+/]{43}=(?:-([0-9]{1,5}))?$/;

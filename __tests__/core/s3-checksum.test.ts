@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { compositeSha256, CompositeSha256, parseS3Sha256 } from "../../batch-worker/src/checksum";
+import { compositeSha256, CompositeSha256, parseS3Sha256 } from "../../core/s3-checksum";
 
 const b64 = (b: Buffer) => createHash("sha256").update(b).digest("base64");
 
