@@ -1,3 +1,4 @@
+import { createWriteStream } from "node:fs";
 import { log } from "./log";
 import { ManifestItem } from "./manifest";
 import { checkAgainstManifest, readBack, ReadbackResult, spawnConsumer } from "./readback";
@@ -185,7 +186,8 @@ async function restoreToDevice(o: RestoreOptions, it: ManifestItem): Promise<Res
   try {
     checkFits(dev, it);
     // written in full (zeros too: the device's old contents must go); never truncated or created
-    const writable = dev.handle.createWriteStream({ autoClose: false, start: 0 });
+    // by descriptor number: a FileHandle's own stream would keep the handle's close() waiting
+    const writable = createWriteStream("", { fd: dev.handle.fd, autoClose: false, start: 0 });
     const r = await readBack(o.store, it, { writable }, progressPrinter(it, o.tty ?? false));
     const problems = checkAgainstManifest(it, r);
     if (problems.length === 0) await dev.handle.sync().catch((e: Error) => problems.push(`flushing ${dev.path}: ${e.message}`));
