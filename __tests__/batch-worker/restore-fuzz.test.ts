@@ -9,7 +9,7 @@
  * through it, device nodes); lies about sizes and checksums (oversize, truncation, swapped
  * bytes); targets absent, empty, or already holding symlinks to outside (with and without --force).
  *
- * Bounded and reproducible: FUZZ_RUNS runs (default 60), seed FUZZ_SEED, fixed under CI=true and
+ * Bounded and reproducible: FUZZ_RUNS runs (default 100), seed FUZZ_SEED, fixed under CI=true and
  * printed either way; a failure prints fast-check's seed and path for replay.
  */
 import { spawnSync } from "node:child_process";
@@ -30,7 +30,7 @@ const missing = [
 ];
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : process.env.CI === "true" ? 20261202 : Date.now() % 2 ** 31;
-const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 
 /** Paths in the generated archives that point at the sentinel tree; `@` is replaced by the run's root. */
 const MEMBER_NAMES = ["./", "x", "p1", "p1/y", "d", "d/f", "../x", "../../sentinel/file", "@/sentinel/file", "@/sentinel/dir/new", "/etc-evil/x", "a/../../b", "sub/../../../x", "."];

@@ -12,6 +12,7 @@
  */
 import { constants, promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { Writable } from "node:stream";
 import { runOk } from "./exec";
 import { RestoreRefusedError } from "./restore-target";
 
@@ -78,5 +79,31 @@ export async function condemn(d: OpenDevice, bytesWritten: number): Promise<stri
     );
   } catch (e) {
     return `${bytesWritten} bytes were written to ${d.path} before the failure: ITS CONTENTS ARE NOT TRUSTWORTHY (zeroing its start failed too: ${(e as Error).message})`;
+  }
+}
+
+/**
+ * Writes the image from offset 0 through the exclusive descriptor (zeros too: the device's old
+ * contents must go). A plain Writable: the descriptor stays open whatever happens to the stream,
+ * so the claim on the device holds until the restore has said what state it left.
+ */
+export class DeviceWriter extends Writable {
+  /** Bytes written to the device so far. */
+  written = 0;
+
+  constructor(private readonly d: OpenDevice) {
+    super({ highWaterMark: 4 * 1024 * 1024 });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    const step = async () => {
+      for (let done = 0; done < chunk.length; ) {
+        const { bytesWritten } = await this.d.handle.write(chunk, done, chunk.length - done, this.written);
+        if (bytesWritten === 0) throw new Error(`${this.d.path}: no space at offset ${this.written}`);
+        done += bytesWritten;
+        this.written += bytesWritten;
+      }
+    };
+    step().then(() => cb(), cb);
   }
 }

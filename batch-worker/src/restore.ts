@@ -1,8 +1,7 @@
-import { createWriteStream } from "node:fs";
 import { log } from "./log";
 import { ManifestItem } from "./manifest";
 import { checkAgainstManifest, readBack, ReadbackResult, spawnConsumer } from "./readback";
-import { checkFits, condemn, OpenDevice, openDeviceExclusive } from "./restore-device";
+import { checkFits, condemn, DeviceWriter, OpenDevice, openDeviceExclusive } from "./restore-device";
 import {
   checkItemNames,
   EXCLUSIVE_CREATE,
@@ -185,14 +184,12 @@ async function restoreToDevice(o: RestoreOptions, it: ManifestItem): Promise<Res
   const dev: OpenDevice = await openDeviceExclusive(o.device!);
   try {
     checkFits(dev, it);
-    // written in full (zeros too: the device's old contents must go); never truncated or created
-    // by descriptor number: a FileHandle's own stream would keep the handle's close() waiting
-    const writable = createWriteStream("", { fd: dev.handle.fd, autoClose: false, start: 0 });
+    const writable = new DeviceWriter(dev);
     const r = await readBack(o.store, it, { writable }, progressPrinter(it, o.tty ?? false));
     const problems = checkAgainstManifest(it, r);
     if (problems.length === 0) await dev.handle.sync().catch((e: Error) => problems.push(`flushing ${dev.path}: ${e.message}`));
     if (problems.length) {
-      const state = await condemn(dev, Math.min(r.decompressedBytes, it.uncompressedBytes!));
+      const state = await condemn(dev, writable.written);
       throw new Error(`restore of ${it.name} onto ${dev.path} FAILED: ${problems.join("; ")}. ${state}`);
     }
     log.info(`restored ${it.name} (img) -> ${dev.path}: ${r.decompressedBytes} bytes, SHA-256 verified`);
