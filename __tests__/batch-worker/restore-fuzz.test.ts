@@ -125,7 +125,10 @@ describeWithPrereqs("restore fuzzer: hostile manifests and tar streams never rea
           await writeExport(store, crafted);
           await fs.rm(scratch, { recursive: true });
 
-          if (s.target !== "absent") await fs.mkdir(target);
+          if (s.target !== "absent") {
+            await fs.mkdir(target);
+            await fs.chmod(target, 0o755); // whatever the umask: only root may write it
+          }
           if (s.target.startsWith("symlinks")) {
             for (const e of ["p1", "a.img", "d"]) await fs.symlink(path.join(sentinel, "dir"), path.join(target, e));
           }

@@ -190,6 +190,16 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       expect((await fs.stat(target)).mode & 0o7777).toBe(0o711); // its own mode again
     });
 
+    it("an existing target others can write (like /tmp) is refused, even with --force, and keeps its mode", async () => {
+      await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "x" }) }]);
+      await fs.mkdir(target);
+      await fs.chmod(target, 0o1777);
+      await snap();
+      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(`--to ${target} is writable by other users (mode 1777)`);
+      expect((await fs.stat(target)).mode & 0o7777).toBe(0o1777);
+      expect(await entries(target)).toEqual([]);
+    });
+
     it("a target that is a symlink is refused, even with --force", async () => {
       await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "x" }) }]);
       await fs.symlink(path.join(sentinel, "dir"), target);

@@ -5,7 +5,8 @@
  *
  * - every item name is one safe path component (SAFE_ITEM_NAME), and no two items share an entry;
  * - the target is new or empty (`force`: may hold other entries, which are never replaced or
- *   followed); it is not a symbolic link, and it stays mode 0700 until the restore ends;
+ *   followed); it is not a symbolic link nor writable by group or others, and it stays mode 0700
+ *   until the restore ends;
  * - each item first reserves its entry (tar: `mkdir` of `<item>/`, img: an `O_EXCL|O_NOFOLLOW` create
  *   of `<item>.img`), so an existing entry, a symlink included, is refused, never followed;
  * - its bytes go to a fresh staging entry (`.restore-<entry>-XXXXXX`, a name no item can have) and
@@ -82,6 +83,10 @@ export async function prepareTarget(dir: string, force: boolean): Promise<Prepar
   }
   if (st.isSymbolicLink()) throw new RestoreRefusedError(`--to ${dir} is a symbolic link: restore never follows one; give the real directory`);
   if (!st.isDirectory()) throw new RestoreRefusedError(`--to ${dir} exists and is not a directory`);
+  if (st.mode & 0o022) {
+    // others could rename restore's entries and put links in their place between its steps
+    throw new RestoreRefusedError(`--to ${dir} is writable by other users (mode ${(st.mode & 0o7777).toString(8)}): restore into a directory only its owner can write`);
+  }
   const entries = await fs.readdir(abs);
   if (entries.length > 0 && !force) {
     const shown = entries.slice(0, 5).join(", ") + (entries.length > 5 ? ", …" : "");
