@@ -7,7 +7,8 @@
  * crafted trees (symlinks and hard links, fifos) and from a ustar writer for what GNU tar will not
  * write (`..` and absolute member names, links to outside, duplicates, a symlink then a member
  * through it, device nodes); lies about sizes and checksums (oversize, truncation, swapped
- * bytes); targets absent, empty, or already holding symlinks to outside (with and without --force).
+ * bytes); item fields of the wrong shape in manifest.json; targets absent, empty, or already
+ * holding symlinks to outside (with and without --force).
  *
  * Bounded and reproducible: FUZZ_RUNS runs (default 100), seed FUZZ_SEED, fixed under CI=true and
  * printed either way; a failure prints fast-check's seed and path for replay.
@@ -67,9 +68,23 @@ const item = fc.record({
   lie: fc.oneof({ arbitrary: fc.constant<Lie>("none"), weight: 6 }, fc.constantFrom<Lie>("oversize", "truncate", "sha", "undersize")),
 });
 
+/** A field of one item rewritten in manifest.json to a value of the wrong shape or a hostile one. */
+const mangle = fc.oneof(
+  { arbitrary: fc.constant(null), weight: 3 },
+  {
+    arbitrary: fc.record({
+      index: fc.nat(2),
+      field: fc.constantFrom("name", "kind", "key", "uncompressedBytes", "compressedBytes"),
+      value: fc.constantFrom<unknown>(null, -1, 1e300, 2.5, "7", "dir", "skipped", "../../sentinel/file", "", [], {}),
+    }),
+    weight: 1,
+  },
+);
+
 const scenario = fc.record({
   items: fc.array(item, { minLength: 1, maxLength: 3 }),
   target: fc.constantFrom("absent", "empty", "symlinks", "symlinks-force"),
+  mangle,
 });
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -123,6 +138,13 @@ describeWithPrereqs("restore fuzzer: hostile manifests and tar streams never rea
             crafted.push(c);
           }
           await writeExport(store, crafted);
+          if (s.mangle) {
+            const file = path.join(root, "export", "manifest.json");
+            const m = JSON.parse(await fs.readFile(file, "utf8"));
+            const target = m.items[s.mangle.index % m.items.length];
+            target[s.mangle.field] = s.mangle.value;
+            await fs.writeFile(file, JSON.stringify(m));
+          }
           await fs.rm(scratch, { recursive: true });
 
           if (s.target !== "absent") {
@@ -153,7 +175,7 @@ describeWithPrereqs("restore fuzzer: hostile manifests and tar streams never rea
             expect(await entries(target)).toEqual(expected); // no staging or partial item left
           }
           for (const e of existing) expect(await fs.readlink(path.join(target, e))).toBe(path.join(sentinel, "dir"));
-          if (!failed) expect(restored.length).toBe(s.items.length);
+          if (!failed && !s.mangle) expect(restored.length).toBe(s.items.length);
           if (!failed) outcomes.restored++;
           else if (/FAILED/.test(failed.message)) outcomes.itemFailed++;
           else outcomes.refused++;
