@@ -116,16 +116,23 @@ export const workerCommands: Record<string, Command> = {
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
       const store = target(positionals[0], "the export URL");
-      await restoreExport({
-        store,
-        to: values.to,
-        force: values.force,
-        items: values.item,
-        device: values.device,
-        checkManifest: trustOf(store.url, values),
-        tty: Boolean(process.stderr.isTTY),
-      });
-      return 0;
+      const cleanup = new Cleanup();
+      const off = cleanupOnSignals(cleanup);
+      try {
+        await restoreExport({
+          store,
+          to: values.to,
+          force: values.force,
+          items: values.item,
+          device: values.device,
+          checkManifest: trustOf(store.url, values),
+          tty: Boolean(process.stderr.isTTY),
+          cleanup,
+        });
+        return 0;
+      } finally {
+        off();
+      }
     },
   },
 };

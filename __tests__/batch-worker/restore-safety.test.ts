@@ -10,7 +10,8 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
+import { Cleanup } from "../../batch-worker/src/cleanup";
 import { readBack } from "../../batch-worker/src/readback";
 import { restoreExport } from "../../batch-worker/src/restore";
 import { SAFE_ITEM_NAME } from "../../batch-worker/src/restore-target";
@@ -265,6 +266,32 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await snap();
       await expect(restoreExport({ store, to: target })).rejects.toThrow("stopped: decompressed output exceeds the 10240 bytes the manifest records");
       expect(await entries(target)).toEqual([]);
+      await outsideUnchanged();
+    });
+
+    it("an interrupted restore (the CLI's signal cleanup) kills tar, removes the unfinished item and the target it created", async () => {
+      await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "x".repeat(100_000) }) }]);
+      const realGet = store.get.bind(store);
+      const stalled = new PassThrough();
+      store.get = async (key) => {
+        if (key === "manifest.json") return realGet(key);
+        const chunks: Buffer[] = [];
+        for await (const c of await realGet(key)) chunks.push(c as Buffer);
+        stalled.write(Buffer.concat(chunks).subarray(0, 64)); // then nothing more: a download that hangs
+        return stalled;
+      };
+      await snap();
+      const cleanup = new Cleanup();
+      const restoring = restoreExport({ store, to: target, cleanup });
+      for (let i = 0; i < 200 && !(await entries(target)).some((e) => e.startsWith(".restore-p1-")); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await entries(target)).toEqual([expect.stringMatching(/^\.restore-p1-/), "p1"]); // staging, reservation
+
+      await cleanup.runAll(); // what SIGTERM / SIGINT run
+      const afterCleanup = await entries(target);
+      stalled.destroy(new Error("interrupted")); // ends the restore whatever the cleanup did
+      await expect(restoring).rejects.toThrow(/restore of p1 FAILED/);
+      expect(afterCleanup).toEqual([]);
+      await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
 

@@ -98,11 +98,13 @@ export async function prepareTarget(dir: string, force: boolean): Promise<Prepar
 
 /** Gives the target its final mode; removes it when restore created it and nothing is in it. */
 export async function finishTarget(t: PreparedTarget): Promise<void> {
-  if (t.created && (await fs.readdir(t.dir)).length === 0) {
-    await fs.rmdir(t.dir);
-    return;
-  }
-  await fs.chmod(t.dir, t.finalMode);
+  const left = await fs.readdir(t.dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return undefined; // finished already (a signal's cleanup ran first)
+    throw e;
+  });
+  if (left === undefined) return;
+  if (t.created && left.length === 0) await fs.rmdir(t.dir);
+  else await fs.chmod(t.dir, t.finalMode);
 }
 
 /** `O_CREAT|O_EXCL|O_NOFOLLOW`: a new file or nothing; an existing name, a symlink included, fails with EEXIST. */

@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { Cleanup } from "./cleanup";
 import { log } from "./log";
 import { ManifestItem } from "./manifest";
 import { checkAgainstManifest, readBack, ReadbackResult, spawnConsumer } from "./readback";
@@ -36,6 +38,11 @@ export interface RestoreOptions {
   checkManifest?: ManifestCheck;
   /** Progress bar on a TTY, plain lines otherwise. */
   tty?: boolean;
+  /**
+   * Undo steps for a signal (the CLI runs them on SIGTERM/SIGINT): the item being written is
+   * removed (its tar killed first), or the device is said to be untrustworthy and its start zeroed.
+   */
+  cleanup?: Cleanup;
 }
 
 /** A restore that failed after restoring some items (they passed every check and stay). */
@@ -139,6 +146,11 @@ export async function restoreExport(o: RestoreOptions): Promise<RestoredItem[]> 
   if (o.to === undefined) throw new RestoreRefusedError("restore needs a target directory (--to) or --device");
   await checkObjectSizes(o.store, items);
   const target = await prepareTarget(o.to, o.force ?? false);
+  let finished = false;
+  // runs last on a signal: after the unfinished item is removed
+  o.cleanup?.add(`finish ${target.dir}`, async () => {
+    if (!finished) await finishTarget(target);
+  });
   const out: RestoredItem[] = [];
   try {
     for (const it of items) {
@@ -150,6 +162,7 @@ export async function restoreExport(o: RestoreOptions): Promise<RestoredItem[]> 
       }
     }
   } finally {
+    finished = true;
     await finishTarget(target);
   }
   return out;
@@ -159,6 +172,7 @@ async function restoreItem(o: RestoreOptions, target: PreparedTarget, it: Manife
   const kind = it.kind as RestoreKind;
   const slot = await ItemSlot.open(target, it.name, kind);
   let r: ReadbackResult;
+  let settled = false;
   try {
     const onBytes = progressPrinter(it, o.tty ?? false);
     const consumer =
@@ -166,6 +180,15 @@ async function restoreItem(o: RestoreOptions, target: PreparedTarget, it: Manife
         ? spawnConsumer("tar", [...TAR_EXTRACT_ARGS, "-C", slot.staging])
         : // a file keeps zero runs as holes; created new (never through a link), readable by root only
           { writable: new SparseFileWriter(slot.staging, EXCLUSIVE_CREATE, 0o600) };
+    o.cleanup?.add(`remove the unfinished ${slot.final}`, async () => {
+      if (settled) return;
+      if ("process" in consumer && consumer.process.exitCode === null && consumer.process.signalCode === null) {
+        const exited = once(consumer.process, "exit");
+        consumer.process.kill("SIGKILL");
+        await exited;
+      }
+      await slot.discard();
+    });
     r = await readBack(o.store, it, consumer, onBytes);
     const problems = checkAgainstManifest(it, r);
     if (problems.length) {
@@ -175,6 +198,8 @@ async function restoreItem(o: RestoreOptions, target: PreparedTarget, it: Manife
   } catch (e) {
     await slot.discard();
     throw e;
+  } finally {
+    settled = true;
   }
   log.info(`restored ${it.name} (${it.kind}) -> ${slot.final}: ${r.decompressedBytes} bytes, SHA-256 verified`);
   return { name: it.name, kind, path: slot.final, bytes: r.decompressedBytes };
@@ -185,6 +210,10 @@ async function restoreToDevice(o: RestoreOptions, it: ManifestItem): Promise<Res
   try {
     checkFits(dev, it);
     const writable = new DeviceWriter(dev);
+    let settled = false;
+    o.cleanup?.add(`report ${dev.path} as untrustworthy`, async () => {
+      if (!settled) log.error(`restore of ${it.name} onto ${dev.path} INTERRUPTED: ${await condemn(dev, writable.written)}`);
+    });
     const r = await readBack(o.store, it, { writable }, progressPrinter(it, o.tty ?? false));
     const problems = checkAgainstManifest(it, r);
     if (problems.length === 0) await dev.handle.sync().catch((e: Error) => problems.push(`flushing ${dev.path}: ${e.message}`));
@@ -192,6 +221,7 @@ async function restoreToDevice(o: RestoreOptions, it: ManifestItem): Promise<Res
       const state = await condemn(dev, writable.written);
       throw new Error(`restore of ${it.name} onto ${dev.path} FAILED: ${problems.join("; ")}. ${state}`);
     }
+    settled = true;
     log.info(`restored ${it.name} (img) -> ${dev.path}: ${r.decompressedBytes} bytes, SHA-256 verified`);
     return { name: it.name, kind: "img", path: dev.path, bytes: r.decompressedBytes };
   } finally {
