@@ -1,7 +1,29 @@
 import { Cleanup, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, log, openStore, restoreExport, verifyExport } from "../batch-worker/src";
 import { parseTarget, TargetUrlError } from "../core/s3-url";
+import { loadConfig } from "../config/load";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
+import { manifestCheck } from "./manifest-trust";
+
+/** Options of verify and restore that compare the manifest with what the pipeline recorded. */
+const TRUST_OPTIONS = {
+  "expect-manifest-sha256": { type: "string" },
+  "ledger-table": { type: "string" },
+  "recovery-point-arn": { type: "string" },
+} as const;
+const TRUST_USAGE = "[--expect-manifest-sha256 HEX] [--ledger-table NAME [--recovery-point-arn ARN]]";
+
+function trustOf(url: string, v: { "expect-manifest-sha256"?: string; "ledger-table"?: string; "recovery-point-arn"?: string }) {
+  // the pipeline's own table when the operator points the CLI at its config (as `ledger` does)
+  const table = v["ledger-table"] ?? (process.env.BACKUP_ACTIONS_CONFIG ? `${loadConfig().name}-ledger` : undefined);
+  return manifestCheck({
+    url,
+    expectSha256: v["expect-manifest-sha256"],
+    ledgerTable: table,
+    recoveryPointArn: v["recovery-point-arn"],
+    warn: (line) => process.stderr.write(`${line}\n`),
+  });
+}
 
 function target(url: string | undefined, what: string) {
   if (!url) throw new UsageError(`${what} is required`);
@@ -60,33 +82,52 @@ export const workerCommands: Record<string, Command> = {
   },
   verify: {
     summary: "re-read every object of an export and check sizes, SHA-256 and archives",
-    usage: "verify s3://BUCKET/PREFIX/|file:///DIR/",
+    usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ ${TRUST_USAGE}`,
     async run(args) {
-      const { positionals } = parse(args, {}, { min: 1, max: 1 });
-      const report = await verifyExport(target(positionals[0], "the export URL"));
+      const { values, positionals } = parse(args, { ...TRUST_OPTIONS }, { min: 1, max: 1 });
+      const store = target(positionals[0], "the export URL");
+      const report = await verifyExport(store, trustOf(store.url, values));
       process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       if (!report.ok) process.stderr.write(`verify: FAILED (${report.items.filter((i) => !i.ok).map((i) => i.name).join(", ")})\n`);
       return report.ok ? 0 : 1;
     },
   },
   restore: {
-    summary: "restore items: tar -> DIR/<item>/, img -> DIR/<item>.img or --device",
-    usage: "restore s3://BUCKET/PREFIX/|file:///DIR/ --to DIR [--item NAME]... [--device DEV]",
+    summary: "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device",
+    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV) [--item NAME]... ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(
         args,
-        { to: { type: "string" }, item: { type: "string", multiple: true }, device: { type: "string" } },
+        {
+          to: { type: "string" },
+          force: { type: "boolean" },
+          item: { type: "string", multiple: true },
+          device: { type: "string" },
+          ...TRUST_OPTIONS,
+        },
         { min: 1, max: 1 },
       );
-      if (!values.to) throw new UsageError("--to DIR is required");
-      await restoreExport({
-        store: target(positionals[0], "the export URL"),
-        to: values.to,
-        items: values.item,
-        device: values.device,
-        tty: Boolean(process.stderr.isTTY),
-      });
-      return 0;
+      if (!values.to && !values.device) throw new UsageError("--to DIR or --device DEV is required");
+      if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
+      if (values.force && !values.to) throw new UsageError("--force applies to --to only");
+      const store = target(positionals[0], "the export URL");
+      const cleanup = new Cleanup();
+      const off = cleanupOnSignals(cleanup);
+      try {
+        await restoreExport({
+          store,
+          to: values.to,
+          force: values.force,
+          items: values.item,
+          device: values.device,
+          checkManifest: trustOf(store.url, values),
+          tty: Boolean(process.stderr.isTTY),
+          cleanup,
+        });
+        return 0;
+      } finally {
+        off();
+      }
     },
   },
 };

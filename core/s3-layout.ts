@@ -8,6 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import type { RecoveryPointFacts } from "./events";
+import { partitionOf } from "./partition";
+import { parseRecoveryPointArn } from "./recovery-point-arn";
 
 export interface ArchiveLocation {
   readonly bucket: string;
@@ -52,4 +54,25 @@ export function archiveLocation(bucket: string, rp: RecoveryPointFacts, time: st
 export function placementIndexOf(recoveryPointArn: string, count: number): number {
   if (!Number.isInteger(count) || count < 1) throw new Error(`placementIndexOf: count must be a positive integer (got ${count})`);
   return createHash("sha256").update(recoveryPointArn).digest().readUInt32BE(0) % count;
+}
+
+const EBS_PREFIX = /^ebs\/(\d{12})\/([a-z0-9-]+)\/[^/]+\/\d{4}\/\d{2}\/\d{2}\/([^/]+)\/$/;
+
+/**
+ * The recovery point ARN an EBS archive prefix was written for, read back from the prefix (the
+ * inverse of archiveLocation for the ebs workflow): `arn:<partition>:ec2:<region>::snapshot/snap-…`,
+ * or for a recovery point that only AWS Backup knows `arn:<partition>:backup:<region>:<account>:recovery-point:<id>`.
+ * Undefined for any other prefix, and for an id that keySegment may have changed (then the ARN must be given).
+ */
+export function ebsRecoveryPointArnOf(prefix: string): string | undefined {
+  const m = EBS_PREFIX.exec(prefix);
+  if (!m) return undefined;
+  const [, account, region, id] = m as unknown as [string, string, string, string];
+  const partition = partitionOf(region);
+  const arn = /^snap-[0-9a-f]{8,17}$/.test(id)
+    ? `arn:${partition}:ec2:${region}::snapshot/${id}`
+    : /^[A-Za-z0-9-]+$/.test(id)
+      ? `arn:${partition}:backup:${region}:${account}:recovery-point:${id}`
+      : undefined;
+  return arn !== undefined && parseRecoveryPointArn(arn) ? arn : undefined;
 }

@@ -72,9 +72,11 @@ describeWithPrereqs("pipeline end to end with the real worker on a loop device",
     expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "SUCCEEDED", recoveryPointDeleted: true });
     expect((await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === rp.arn)).toBe(false);
 
-    const verify = await cli(["verify", rp.input.archive.url]);
+    // the manifest is the one the pipeline recorded: its SHA-256 is compared with the ledger's
+    const verify = await cli(["verify", rp.input.archive.url, "--ledger-table", bench.ledgerTable]);
+    expect(verify.stderr).toContain(`manifest.json matches the SHA-256 ledger ${bench.ledgerTable}`);
     expect(verify.code).toBe(0);
-    const restore = await cli(["restore", rp.input.archive.url, "--to", work]);
+    const restore = await cli(["restore", rp.input.archive.url, "--to", work, "--ledger-table", bench.ledgerTable]);
     expect(restore.code).toBe(0);
     const volume = fixture.volumes[0]!;
     expect(await hashTree(path.join(work, volume.name), volume.capabilities)).toEqual(volume.tree);

@@ -10,3 +10,4 @@ export { log } from "./log";
 export { restoreExport } from "./restore";
 export { openStore } from "./store";
 export { verifyExport } from "./verify";
+export type { ManifestCheck } from "./verify";

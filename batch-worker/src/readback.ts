@@ -21,20 +21,34 @@ export interface ReadbackResult {
   errors: string[];
 }
 
-function counter(onChunk: (c: Buffer) => void): Transform {
+/** Passes chunks on after `onChunk` saw them; an Error it returns stops the stream (nothing of that chunk passes). */
+function counter(onChunk: (c: Buffer) => Error | void): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      onChunk(chunk);
-      cb(null, chunk);
+      const stop = onChunk(chunk);
+      if (stop) cb(stop);
+      else cb(null, chunk);
     },
   });
+}
+
+/**
+ * Bytes beyond what the manifest records are never passed on: a decompression bomb (or an object
+ * longer than recorded) stops at the recorded size, before the consumer (tar, an image file, a
+ * device) receives one byte more. The item then fails with this message.
+ */
+function beyond(what: string, limit: number | undefined, count: number): Error | void {
+  if (limit !== undefined && count > limit) {
+    return new Error(`stopped: ${what} exceeds the ${limit} bytes the manifest records`);
+  }
 }
 
 /**
  * Streams an item's object through SHA-256 and `zstd -d` into a consumer: a process reading stdin
  * (tar -t, tar -x) or a writable (image file, block device). Nothing is buffered beyond the pipes.
  * Never throws for data problems: every stage's error is collected so verify can report all of them,
- * and a failing stage stops the others.
+ * and a failing stage stops the others. Reading stops as soon as the object outgrows the recorded
+ * `compressedBytes`, and decompression as soon as its output outgrows `uncompressedBytes`.
  */
 export async function readBack(
   store: ObjectStore,
@@ -62,14 +76,21 @@ export async function readBack(
       pipeline(
         body,
         counter((c) => {
+          const stop = beyond("the object", item.compressedBytes, compressed + c.length);
+          if (stop) return stop;
           hash.update(c);
           composite?.update(c);
           compressed += c.length;
           onCompressedBytes?.(c.length);
+          return undefined;
         }),
         zstd.stdin!,
       ),
-      pipeline(zstd.stdout!, counter((c) => (decompressed += c.length)), sinkStream),
+      pipeline(
+        zstd.stdout!,
+        counter((c) => beyond("decompressed output", item.uncompressedBytes, (decompressed += c.length))),
+        sinkStream,
+      ),
     );
   } catch (e) {
     errors.push(`read ${item.key}: ${(e as Error).message}`);

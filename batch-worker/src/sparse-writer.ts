@@ -20,12 +20,17 @@ export class SparseFileWriter extends Writable {
   private fd = -1;
   private pos = 0;
 
-  constructor(private readonly path: string) {
+  /** `flags`/`mode` as for fs.open (restore passes O_CREAT|O_EXCL|O_NOFOLLOW and 0600). */
+  constructor(
+    private readonly path: string,
+    private readonly flags: string | number = "w",
+    private readonly mode: number = 0o666,
+  ) {
     super({ highWaterMark: 4 * 1024 * 1024 });
   }
 
   override _construct(cb: (e?: Error | null) => void): void {
-    open(this.path, "w", (e, fd) => {
+    open(this.path, this.flags, this.mode, (e, fd) => {
       this.fd = fd;
       cb(e);
     });

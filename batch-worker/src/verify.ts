@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { log } from "./log";
 import { Manifest, MANIFEST_NAME, parseManifest } from "../../core/manifest";
@@ -20,17 +21,25 @@ export interface VerifyReport {
   notes: string[];
 }
 
-export async function readManifest(store: ObjectStore): Promise<Manifest> {
-  let text: string;
+/**
+ * Called with the hex SHA-256 of manifest.json's bytes before the manifest is parsed or any object
+ * is read; throws to refuse the manifest (tamper evidence: the CLI compares with the ledger or
+ * --expect-manifest-sha256).
+ */
+export type ManifestCheck = (sha256: string) => Promise<void>;
+
+export async function readManifest(store: ObjectStore, check?: ManifestCheck): Promise<Manifest> {
+  let bytes: Buffer;
   try {
     const chunks: Buffer[] = [];
     for await (const c of await store.get(MANIFEST_NAME)) chunks.push(c as Buffer);
-    text = Buffer.concat(chunks).toString("utf8");
+    bytes = Buffer.concat(chunks);
   } catch (e) {
     throw new Error(`no readable ${MANIFEST_NAME} at ${store.url}: the export is incomplete or absent (${(e as Error).message})`);
   }
+  if (check) await check(createHash("sha256").update(bytes).digest("hex"));
   // version 1 (no byte ranges) stays readable so that older archives verify and restore
-  return parseManifest(text, `${store.url}${MANIFEST_NAME}`, { acceptVersion1: true });
+  return parseManifest(bytes.toString("utf8"), `${store.url}${MANIFEST_NAME}`, { acceptVersion1: true });
 }
 
 /** The note for a manifest whose byte accounting cannot be checked. */
@@ -44,8 +53,8 @@ export function version1Note(url: string): string {
  * same pass), and that it decompresses (img) or decompresses and lists as a tar archive with the recorded
  * number of members (tar). ok only if all of that holds for every item.
  */
-export async function verifyExport(store: ObjectStore): Promise<VerifyReport> {
-  const manifest = await readManifest(store);
+export async function verifyExport(store: ObjectStore, check?: ManifestCheck): Promise<VerifyReport> {
+  const manifest = await readManifest(store, check);
   const notes = manifest.version === 1 ? [version1Note(store.url)] : [];
   for (const n of notes) log.warn(n);
   const items: ItemVerdict[] = [];
