@@ -5,9 +5,11 @@
 import { App, Aspects, TerraformStack } from "cdktf";
 import type { EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
+import { stateBucketAccountId } from "../config/schema";
 import type { Config } from "../config/schema";
 import { attachBackend } from "./backends";
 import { BootstrapStack } from "./bootstrap-stack";
+import { LAMBDA_RUNTIME, runtimeDeadlineWarning } from "./lambda-runtimes";
 import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "./names";
 import { NetworkStack } from "./network-stack";
 import { PipelineStack } from "./pipeline-stack";
@@ -21,10 +23,25 @@ export interface ComposedStacks {
   readonly all: TerraformStack[];
 }
 
-export function composeStacks(app: App, config: Config): ComposedStacks {
+export interface ComposeOptions {
+  /** Today, for the runtime deadline warning. @default new Date() */
+  readonly now?: Date;
+  /** Where warnings go (one line each, not errors). @default process.stderr */
+  readonly warn?: (line: string) => void;
+}
+
+export function composeStacks(app: App, config: Config, options: ComposeOptions = {}): ComposedStacks {
+  // Pipeline stacks hold Lambda functions: say so while there is time to move to a newer runtime.
+  const warning = runtimeDeadlineWarning(LAMBDA_RUNTIME, options.now ?? new Date());
+  if (warning) (options.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(warning);
+
   const bootstrap =
     config.stateBackend.type === "s3"
-      ? new BootstrapStack(app, BOOTSTRAP_STACK, { stateBackend: config.stateBackend, tags: config.tags })
+      ? new BootstrapStack(app, BOOTSTRAP_STACK, {
+          stateBackend: config.stateBackend,
+          accountId: stateBucketAccountId(config),
+          tags: config.tags,
+        })
       : undefined; // Terraform Cloud keeps state itself: nothing to bootstrap.
 
   const egressOf = new Map<TerraformStack, EgressMode>();
