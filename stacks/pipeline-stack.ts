@@ -118,6 +118,8 @@ export class PipelineStack extends TerraformStack {
       bucketName: own.archiveBucket,
       kmsKeyArn: this.kmsKeyArn,
       lifecycle: config.lifecycleRules,
+      noncurrentVersionDays: config.archive.noncurrentVersionRetentionDays,
+      objectLock: config.archive.objectLock,
       accessLogs: config.accessLogs,
     });
     new TerraformOutput(this, "archive_bucket_name", { value: this.archive.bucket.bucket, description: "Bucket the exports are written to." });
