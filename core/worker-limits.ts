@@ -20,8 +20,8 @@ export function partSizeMiBFor(volumeGiB: number): number {
 }
 
 /**
- * The uploader holds one part being filled and `concurrency` parts in flight; it needs at least
- * two (fill one while the other uploads) to keep the pipe moving.
+ * The uploader holds at most `concurrency` parts (it fills one only while a slot is free); it needs
+ * at least two (fill one while the other uploads) to keep the pipe moving.
  */
 export const MIN_PART_BUFFERS = 2;
 

@@ -14,6 +14,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
+import { partBufferBudgetMiB } from "../../core/worker-limits";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
@@ -41,8 +42,12 @@ export const WORKER_COMMAND = ["--volume-id", "Ref::volumeId", "--to", "Ref::tar
 export const WORKER_ENVIRONMENT = {
   /** zstd level, 1-19 (config `exports.compressionLevel`). */
   compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
-  /** Parts of the S3 multipart upload in flight at once. */
+  /** Parts of the S3 multipart upload in flight at once (fewer when big parts exceed the part memory). */
   uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
+  /** The job's vCPUs: zstd's threads (Batch gives CPU shares, not a quota the worker could read). */
+  vcpus: "BACKUP_ACTIONS_VCPUS",
+  /** MiB of the job's memory for upload part buffers (core/worker-limits.ts partBufferBudgetMiB). */
+  partMemoryMiB: "BACKUP_ACTIONS_PART_MEMORY_MIB",
 } as const;
 
 /** Batch's reason when Spot takes the host back: `Host EC2 (instance i-…) terminated.` */
@@ -110,6 +115,10 @@ export class WorkerJobDefinition extends Construct {
     const logRetentionDays = props.logRetentionDays ?? 90;
     if (!Number.isInteger(props.spotRetries) || props.spotRetries < 1 || props.spotRetries > 10) {
       throw new Error(`WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`);
+    }
+    const partMemoryMiB = partBufferBudgetMiB(props.memoryMiB, props.vcpus);
+    if (partMemoryMiB < 16) {
+      throw new Error(`WorkerJobDefinition ${this.node.path}: memoryMiB ${props.memoryMiB} leaves ${partMemoryMiB} MiB for upload parts after the worker's reserve; give the job more memory`);
     }
     if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
 
@@ -205,6 +214,8 @@ export class WorkerJobDefinition extends Construct {
         environment: [
           { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
           { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
+          { name: WORKER_ENVIRONMENT.vcpus, value: String(props.vcpus) },
+          { name: WORKER_ENVIRONMENT.partMemoryMiB, value: String(partMemoryMiB) },
           { name: "AWS_REGION", value: props.region },
         ],
         logConfiguration: {
