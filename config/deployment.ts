@@ -9,12 +9,12 @@ import { intakeConfigOf, type IntakeConfig } from "../core/intake-config";
 import { partitionOf, type Partition } from "../core/partition";
 import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
 import { dispatcherStateMachineName } from "../core/state-machines";
-import type { Config, EgressMode, NetworkConfig, S3BackendConfig, StateBackendConfig } from "./schema";
+import { stateBucketAccountId, type Config, type EgressMode, type NetworkConfig, type S3BackendConfig, type StateBackendConfig } from "./schema";
 
 /** The settings of a pipeline that are the same in every region (slices of the config). */
 export type PipelineSettings = Pick<
   Config,
-  "worker" | "exports" | "lifecycleRules" | "accessLogs" | "securityTag" | "notificationEmail" | "deleteRecoveryPoint"
+  "worker" | "exports" | "lifecycleRules" | "accessLogs" | "archive" | "securityTag" | "notificationEmail" | "deleteRecoveryPoint"
 >;
 
 /** One account and region: what its network and pipeline stacks are built from. */
@@ -50,6 +50,8 @@ export interface Deployment {
   readonly bootstrap?: {
     readonly stackName: string;
     readonly stateBackend: S3BackendConfig;
+    /** The state bucket's account: the bootstrap provider's `allowed_account_ids`. */
+    readonly accountId: string;
     readonly tags: Readonly<Record<string, string>>;
     readonly egress: EgressMode;
   };
@@ -60,13 +62,20 @@ export interface Deployment {
 export function resolveDeployment(config: Config): Deployment {
   const bootstrap =
     config.stateBackend.type === "s3"
-      ? { stackName: BOOTSTRAP_STACK, stateBackend: config.stateBackend, tags: config.tags, egress: config.network.egress }
+      ? {
+          stackName: BOOTSTRAP_STACK,
+          stateBackend: config.stateBackend,
+          accountId: stateBucketAccountId(config),
+          tags: config.tags,
+          egress: config.network.egress,
+        }
       : undefined;
   const intake = intakeConfigOf(config);
   const settings: PipelineSettings = {
     worker: config.worker,
     exports: config.exports,
     lifecycleRules: config.lifecycleRules,
+    archive: config.archive,
     accessLogs: config.accessLogs,
     securityTag: config.securityTag,
     notificationEmail: config.notificationEmail,

@@ -4,7 +4,16 @@
  * reports every problem in the file.
  */
 import { partitionOf } from "../core/partition";
-import { ConfigProblem, isObject } from "./schema";
+import {
+  MIN_PART_BUFFERS,
+  partSizeMiBFor,
+  readHours,
+  readRateMiBps,
+  requiredTimeoutHours,
+  WORKER_BASE_RESERVE_MIB,
+  WORKER_RESERVE_PER_VCPU_MIB,
+} from "../core/worker-limits";
+import { ConfigProblem, DEFAULT_MAX_VOLUME_GIB, isObject } from "./schema";
 
 /** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
 export const GLACIER_MINIMUM_DAYS = 90;
@@ -132,6 +141,7 @@ export function workerProblems(raw: unknown): ConfigProblem[] {
       });
     }
   }
+  problems.push(...volumeLimitProblems(worker, vcpus));
   // The image built here is single-architecture (x86_64); only a prebuilt image can be multi-arch.
   if (Array.isArray(worker.instanceFamilies) && worker.imageUri === undefined) {
     worker.instanceFamilies.forEach((family, i) => {
@@ -144,6 +154,68 @@ export function workerProblems(raw: unknown): ConfigProblem[] {
     });
   }
   return problems;
+}
+
+/**
+ * What the largest volume to support (`worker.maxVolumeGiB`) asks of the job: an attempt timeout
+ * long enough to read it at the configured rate, and memory for two of its parts (the worker keeps
+ * parts in memory only, never on the instance's disk; core/worker-limits.ts).
+ */
+function volumeLimitProblems(worker: Record<string, unknown>, vcpus: number): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const maxVolumeGiB = isWhole(worker.maxVolumeGiB) && worker.maxVolumeGiB > 0 ? worker.maxVolumeGiB : DEFAULT_MAX_VOLUME_GIB;
+  const volume = isObject(worker.volume) ? worker.volume : {};
+  const throughput = isWhole(volume.throughputMiBps) && volume.throughputMiBps > 0 ? volume.throughputMiBps : 500;
+  const initialization = isWhole(volume.initializationRateMiBps) && volume.initializationRateMiBps > 0 ? volume.initializationRateMiBps : undefined;
+  const rate = readRateMiBps({ throughputMiBps: throughput, initializationRateMiBps: initialization });
+  const timeoutHours = isWhole(worker.timeoutHours) ? worker.timeoutHours : 24;
+  const required = requiredTimeoutHours(maxVolumeGiB, rate);
+  // Values out of their range are the schema's to report.
+  if (timeoutHours >= 1 && timeoutHours < required) {
+    const source = initialization !== undefined && initialization < throughput ? "worker.volume.initializationRateMiBps" : "worker.volume.throughputMiBps";
+    problems.push({
+      path: "worker.timeoutHours",
+      message:
+        `must be at least ${required} hours: reading worker.maxVolumeGiB (${maxVolumeGiB} GiB) at ${rate} MiB/s (${source}) ` +
+        `takes ${readHours(maxVolumeGiB, rate).toFixed(1)} hours, plus 25 % and 1 hour of margin; ` +
+        "raise timeoutHours (at most 168), raise the rate, or lower maxVolumeGiB",
+    });
+  }
+  const memoryMiB = isWhole(worker.memoryMiB) ? worker.memoryMiB : 8192;
+  if (memoryMiB >= 1024) {
+    const partMiB = partSizeMiBFor(maxVolumeGiB);
+    const reserve = WORKER_BASE_RESERVE_MIB + WORKER_RESERVE_PER_VCPU_MIB * vcpus;
+    const needed = reserve + MIN_PART_BUFFERS * partMiB;
+    if (memoryMiB < needed) {
+      problems.push({
+        path: "worker.memoryMiB",
+        message:
+          `must be at least ${needed} MiB: two part buffers of ${partMiB} MiB (the part size for worker.maxVolumeGiB, ${maxVolumeGiB} GiB) ` +
+          `plus ${reserve} MiB for the worker, tar and zstd (${WORKER_BASE_RESERVE_MIB} + ${WORKER_RESERVE_PER_VCPU_MIB} per vCPU); ` +
+          "raise memoryMiB or lower maxVolumeGiB",
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * A version under Object Lock cannot expire before its retention ends, so a shorter noncurrent
+ * retention would only say something S3 will not do.
+ */
+export function archiveProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.archive) || !isObject(raw.archive.objectLock)) return [];
+  const retentionDays = raw.archive.objectLock.retentionDays;
+  if (!isWhole(retentionDays) || retentionDays < 1) return [];
+  const noncurrent = raw.archive.noncurrentVersionRetentionDays;
+  const days = isWhole(noncurrent) ? noncurrent : 365;
+  if (days >= retentionDays) return [];
+  return [
+    {
+      path: "archive.noncurrentVersionRetentionDays",
+      message: `must be at least archive.objectLock.retentionDays (${retentionDays}): S3 keeps a locked version until its retention ends whatever the lifecycle says`,
+    },
+  ];
 }
 
 /**
@@ -175,6 +247,31 @@ export function keyProblems(raw: unknown): ConfigProblem[] {
   ];
 }
 
+/**
+ * The bootstrap stack pins the state bucket's account. Without `stateBackend.accountId` that is
+ * the first account deployed with the caller's own credentials; when every account is reached
+ * through assumeRoleArn, the credentials' own account is not in the config and must be named.
+ */
+export function stateBackendProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.stateBackend) || raw.stateBackend.type !== "s3" || raw.stateBackend.accountId !== undefined) return [];
+  const accounts = Array.isArray(raw.accounts) ? raw.accounts.filter(isObject) : [];
+  if (accounts.length === 0 || accounts.some((a) => a.assumeRoleArn === undefined)) return [];
+  return [
+    {
+      path: "stateBackend.accountId",
+      message: "is required when every account sets assumeRoleArn: the state bucket lives in the account of the credentials that run terraform, which the config does not name otherwise",
+    },
+  ];
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
-  return [...lifecycleProblems(raw), ...accountProblems(raw), ...networkProblems(raw), ...workerProblems(raw), ...keyProblems(raw)];
+  return [
+    ...lifecycleProblems(raw),
+    ...accountProblems(raw),
+    ...networkProblems(raw),
+    ...workerProblems(raw),
+    ...keyProblems(raw),
+    ...stateBackendProblems(raw),
+    ...archiveProblems(raw),
+  ];
 }

@@ -102,6 +102,11 @@ const s3Backend = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9!_.*'()\-]+(\/[A-Za-z0-9!_.*'()\-]+)*$/, { error: "must be an S3 key prefix without leading or trailing '/'" })
     .default("backup-actions"),
+  /**
+   * Account that holds the state bucket (the bootstrap stack pins it with allowed_account_ids).
+   * Unset: the first account without assumeRoleArn, whose stacks run with the same credentials.
+   */
+  accountId: z.string({ error: "must be 12 digits (as a string)" }).regex(ACCOUNT_ID, { error: "must be 12 digits" }).optional(),
 });
 
 const cloudBackend = z.strictObject({
@@ -127,6 +132,18 @@ const stateBackend = z.custom<unknown>().transform((value, ctx) => {
 });
 
 export type S3BackendConfig = z.output<typeof s3Backend>;
+
+/**
+ * The account of the S3 state bucket: `stateBackend.accountId`, else the first account that
+ * Terraform reaches with the deploying credentials themselves (no assumeRoleArn): the bootstrap
+ * stack runs with those credentials too. rules.ts refuses a config where neither exists.
+ */
+export function stateBucketAccountId(config: { stateBackend: StateBackendConfig; accounts: readonly { id: string; assumeRoleArn?: string }[] }): string {
+  const explicit = config.stateBackend.type === "s3" ? config.stateBackend.accountId : undefined;
+  const own = explicit ?? config.accounts.find((a) => a.assumeRoleArn === undefined)?.id;
+  if (!own) throw new Error("stateBackend.accountId is required when every account sets assumeRoleArn");
+  return own;
+}
 export type CloudBackendConfig = z.output<typeof cloudBackend>;
 export type StateBackendConfig = S3BackendConfig | CloudBackendConfig;
 
@@ -158,6 +175,11 @@ const workerVolume = z.strictObject({
   initializationRateMiBps: wholeInRange(100, 300, " MiB/s").optional(),
 });
 
+/** Default of `worker.maxVolumeGiB`: 16 TiB, the largest gp2/io1/st1/sc1 volume and the size most fleets stay under. */
+export const DEFAULT_MAX_VOLUME_GIB = 16384;
+/** gp3 and io2 Block Express volumes grow to 64 TiB. */
+export const LARGEST_EBS_VOLUME_GIB = 65536;
+
 const worker = z.strictObject({
   /** vCPUs of one EBS export job (tar + multi-threaded zstd + upload). */
   vcpus: wholeInRange(1, 192).default(4),
@@ -165,8 +187,10 @@ const worker = z.strictObject({
   memoryMiB: wholeInRange(1024, 786432, " MiB").default(8192),
   /** Upper bound of each per-AZ Spot compute environment (the minimum is always 0). */
   maxVcpus: wholeInRange(1, 10000).default(64),
-  /** Batch attempt timeout of one job. */
+  /** Batch attempt timeout of one job; rules.ts checks it against maxVolumeGiB at the volume's read rate. */
   timeoutHours: wholeInRange(1, 168, " hours").default(24),
+  /** The largest volume (GiB) an export must finish within one attempt; sizes the timeout and part buffers. */
+  maxVolumeGiB: wholeInRange(1, LARGEST_EBS_VOLUME_GIB, " GiB").default(DEFAULT_MAX_VOLUME_GIB),
   /** Attempts Batch makes when Spot reclaims the host (`Host EC2*`); any other failure is final. */
   spotRetries: wholeInRange(1, 10).default(3),
   /** Families (or types) Batch may launch; see DEFAULT_INSTANCE_FAMILIES. */
@@ -186,6 +210,28 @@ const worker = z.strictObject({
 });
 
 export type WorkerConfig = z.output<typeof worker>;
+
+export const OBJECT_LOCK_MODES = ["GOVERNANCE", "COMPLIANCE"] as const;
+/** Default of `archive.noncurrentVersionRetentionDays`: a year outlives any plausible incident response. */
+export const DEFAULT_NONCURRENT_VERSION_DAYS = 365;
+
+const archive = z.strictObject({
+  /**
+   * S3 Object Lock on the archive bucket with a default retention: every object version the
+   * pipeline writes can be neither deleted nor overwritten (GOVERNANCE: except by a principal with
+   * s3:BypassGovernanceRetention; COMPLIANCE: by nobody, root included) for `retentionDays`.
+   */
+  objectLock: z
+    .strictObject({
+      mode: z.enum(OBJECT_LOCK_MODES, { error: 'must be "GOVERNANCE" or "COMPLIANCE"' }),
+      retentionDays: wholeInRange(1, 36500, " days"),
+    })
+    .optional(),
+  /** Days a replaced or deleted object version is kept before it expires. */
+  noncurrentVersionRetentionDays: positiveDays.default(DEFAULT_NONCURRENT_VERSION_DAYS),
+});
+
+export type ArchiveConfig = z.output<typeof archive>;
 
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
@@ -221,6 +267,8 @@ export const configSchema = z.strictObject({
       expiration: positiveDays.optional(),
     })
     .default({}),
+  /** The archive bucket's protection of what it holds. */
+  archive: archive.default({ noncurrentVersionRetentionDays: DEFAULT_NONCURRENT_VERSION_DAYS }),
   stateBackend,
   network: network.default({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" }),
   exports: z
@@ -239,6 +287,7 @@ export const configSchema = z.strictObject({
     memoryMiB: 8192,
     maxVcpus: 64,
     timeoutHours: 24,
+    maxVolumeGiB: DEFAULT_MAX_VOLUME_GIB,
     spotRetries: 3,
     instanceFamilies: [...DEFAULT_INSTANCE_FAMILIES],
     onDemandFallback: false,

@@ -59,8 +59,12 @@ export const WORKER_COMMAND = [
 export const WORKER_ENVIRONMENT = {
   /** zstd level, 1-19 (config `exports.compressionLevel`). */
   compressionLevel: "BACKUP_ACTIONS_COMPRESSION_LEVEL",
-  /** Parts of the S3 multipart upload in flight at once. */
+  /** Parts of the S3 multipart upload in flight at once (fewer when big parts exceed the part memory). */
   uploadConcurrency: "BACKUP_ACTIONS_CONCURRENCY",
+  /** The job's vCPUs: zstd's threads (Batch gives CPU shares, not a quota the worker could read). */
+  vcpus: "BACKUP_ACTIONS_VCPUS",
+  /** MiB of the job's memory for upload part buffers (core/worker-limits.ts partBufferBudgetMiB). */
+  partMemoryMiB: "BACKUP_ACTIONS_PART_MEMORY_MIB",
   volumeId: "BACKUP_ACTIONS_VOLUME_ID",
   target: "BACKUP_ACTIONS_TARGET",
   snapshotId: "BACKUP_ACTIONS_SNAPSHOT_ID",

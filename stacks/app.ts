@@ -8,6 +8,7 @@ import type { Config, EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
 import { attachBackend } from "./backends";
 import { BootstrapStack } from "./bootstrap-stack";
+import { LAMBDA_RUNTIME, runtimeDeadlineWarning } from "./lambda-runtimes";
 import { NetworkStack } from "./network-stack";
 import { PipelineStack } from "./pipeline-stack";
 
@@ -20,11 +21,27 @@ export interface ComposedStacks {
   readonly all: TerraformStack[];
 }
 
-export function composeStacks(app: App, config: Config): ComposedStacks {
+export interface ComposeOptions {
+  /** Today, for the runtime deadline warning. @default new Date() */
+  readonly now?: Date;
+  /** Where warnings go (one line each, not errors). @default process.stderr */
+  readonly warn?: (line: string) => void;
+}
+
+export function composeStacks(app: App, config: Config, options: ComposeOptions = {}): ComposedStacks {
+  // Pipeline stacks hold Lambda functions: say so while there is time to move to a newer runtime.
+  const warning = runtimeDeadlineWarning(LAMBDA_RUNTIME, options.now ?? new Date());
+  if (warning) (options.warn ?? ((line: string) => process.stderr.write(`${line}
+`)))(warning);
+
   // Everything a stack needs to know about its account and region, worked out once.
   const deployment = resolveDeployment(config);
   const bootstrap = deployment.bootstrap
-    ? new BootstrapStack(app, deployment.bootstrap.stackName, { stateBackend: deployment.bootstrap.stateBackend, tags: deployment.bootstrap.tags })
+    ? new BootstrapStack(app, deployment.bootstrap.stackName, {
+        stateBackend: deployment.bootstrap.stateBackend,
+        accountId: deployment.bootstrap.accountId,
+        tags: deployment.bootstrap.tags,
+      })
     : undefined; // Terraform Cloud keeps state itself: nothing to bootstrap.
 
   const egressOf = new Map<TerraformStack, EgressMode>();

@@ -19,6 +19,8 @@ import { awsProvider } from "./provider";
 
 export interface BootstrapStackProps {
   readonly stateBackend: S3BackendConfig;
+  /** Account of the state bucket; Terraform refuses credentials of any other (allowed_account_ids). */
+  readonly accountId: string;
   readonly tags: Record<string, string>;
   /** Days a superseded state version is kept. @default 90 */
   readonly noncurrentVersionDays?: number;
@@ -33,7 +35,7 @@ export class BootstrapStack extends TerraformStack {
 
     // Relative to cdktf.out/stacks/bootstrap: the state file sits in the project root.
     new LocalBackend(this, { path: "../../../terraform.bootstrap.tfstate" });
-    awsProvider(this, { region: props.stateBackend.region, tags: props.tags });
+    awsProvider(this, { region: props.stateBackend.region, accountId: props.accountId, tags: props.tags });
 
     const bucket = new S3Bucket(this, "state", {
       bucket: props.stateBackend.bucket,

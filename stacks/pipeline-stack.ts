@@ -88,6 +88,8 @@ export class PipelineStack extends TerraformStack {
       bucketName: own.archiveBucket,
       kmsKeyArn: this.kmsKeyArn,
       lifecycle: settings.lifecycleRules,
+      noncurrentVersionDays: settings.archive.noncurrentVersionRetentionDays,
+      objectLock: settings.archive.objectLock,
       accessLogs: settings.accessLogs,
     });
     new TerraformOutput(this, "archive_bucket_name", { value: this.archive.bucket.bucket, description: "Bucket the exports are written to." });

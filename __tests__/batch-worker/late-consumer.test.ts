@@ -34,6 +34,7 @@ describe("the worker reads zstd's output however late its upload starts", () => 
       store,
       key: "gap-0.img.zst",
       compressionLevel: 3,
+      zstdThreads: 1,
       partSize: 8 << 20,
       concurrency: 1,
     });

@@ -78,7 +78,7 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     }
     const r = await uploadStream(source(), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 });
 
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 8 * MIB), parts: 6, spooled: false });
+    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 8 * MIB), parts: 6, concurrency: 2, partBuffers: 2 });
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(stats.maxInFlight).toBe(2);
     // memory: never more than (concurrency + 1) parts read ahead of what was uploaded (+ one chunk)
@@ -93,25 +93,24 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     expect(await incompleteUploads(bucket, client)).toEqual([]);
   });
 
-  it("spools parts to files when they would not fit the memory budget, and removes the files", async () => {
+  it("cuts the concurrency to what the memory budget holds, and S3 and the file sink record the same checksum", async () => {
     const data = randomBytes(20 * MIB);
-    const spoolDir = mkdtempSync(path.join(os.tmpdir(), "spool-test-"));
-    const { wrapped, stats } = instrument(new S3Store(client, bucket, "spool/"));
-    const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 6 * MIB), parts: 4, spooled: true });
+    const { wrapped, stats } = instrument(new S3Store(client, bucket, "budget/"));
+    // 14 MiB hold two 6 MiB parts (not the four asked for)
+    const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", { partSize: 6 * MIB, concurrency: 4, memoryBudget: 14 * MIB });
+    expect(r).toMatchObject({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 6 * MIB), parts: 4, concurrency: 2 });
+    expect(r.partBuffers).toBeLessThanOrEqual(2);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     for (const p of stats.parts) expect(p.sha).toBe(p.actualSha);
-    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "spool/x.bin" }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "budget/x.bin" }));
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
-    expect(readdirSync(spoolDir)).toEqual([]);
 
-    // the file sink takes spooled parts too, and records the same composite checksum as S3
     const dir = mkdtempSync(path.join(os.tmpdir(), "filestore-test-"));
-    const f = await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 2, memoryBudget: 8 * MIB, spoolDir });
+    const f = await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 4, memoryBudget: 14 * MIB });
     expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
     expect(f.s3ChecksumSHA256).toBe(r.s3ChecksumSHA256);
     expect(readdirSync(dir)).toEqual(["x.bin"]);
     rmSync(dir, { recursive: true, force: true });
-    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   it("a failing part aborts the multipart upload and leaves no object", async () => {

@@ -33,11 +33,14 @@ describe("config defaults", () => {
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
     expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
     expect(config.lifecycleRules).toEqual({});
+    expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
+    expect(config.stateBackend).toEqual({ type: "s3", bucket: "my-state-bucket", region: "us-east-1", keyPrefix: "ba" });
     expect(config.worker).toEqual({
       vcpus: 4,
       memoryMiB: 8192,
       maxVcpus: 64,
       timeoutHours: 24,
+      maxVolumeGiB: 16384,
       spotRetries: 3,
       instanceFamilies: ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"],
       onDemandFallback: false,
@@ -72,7 +75,11 @@ describe("config defaults", () => {
   });
 
   it("accepts an account in GovCloud with a deploy role of its partition", () => {
-    const config = parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-gov-west-1", "us-gov-east-1"], assumeRoleArn: "arn:aws-us-gov:iam::111111111111:role/deploy" }] });
+    const config = parseConfig({
+      ...valid(),
+      accounts: [{ id: "111111111111", regions: ["us-gov-west-1", "us-gov-east-1"], assumeRoleArn: "arn:aws-us-gov:iam::111111111111:role/deploy" }],
+      stateBackend: { ...valid().stateBackend, accountId: "999999999999" },
+    });
     expect(config.accounts[0]!.regions).toEqual(["us-gov-west-1", "us-gov-east-1"]);
   });
 
@@ -192,6 +199,38 @@ describe("config rules (one test per rule, exact message)", () => {
       "worker.volume throughput ≤ iops / 4",
       (c) => (c.worker = { volume: { throughputMiBps: 1000, iops: 3000 } }),
       "worker.volume.throughputMiBps: must be at most iops / 4 (750): gp3 gives 0.25 MiB/s per provisioned IOPS",
+    ],
+    ["worker.maxVolumeGiB is 1–65536", (c) => (c.worker = { maxVolumeGiB: 100000 }), "worker.maxVolumeGiB: must be from 1 to 65536 GiB"],
+    [
+      "worker.timeoutHours reads worker.maxVolumeGiB at the throughput, with margin",
+      (c) => (c.worker = { volume: { throughputMiBps: 125 } }),
+      "worker.timeoutHours: must be at least 48 hours: reading worker.maxVolumeGiB (16384 GiB) at 125 MiB/s (worker.volume.throughputMiBps) takes 37.3 hours, plus 25 % and 1 hour of margin; raise timeoutHours (at most 168), raise the rate, or lower maxVolumeGiB",
+    ],
+    [
+      "worker.timeoutHours reads worker.maxVolumeGiB at a lower initialization rate",
+      (c) => (c.worker = { timeoutHours: 48, volume: { initializationRateMiBps: 100 } }),
+      "worker.timeoutHours: must be at least 60 hours: reading worker.maxVolumeGiB (16384 GiB) at 100 MiB/s (worker.volume.initializationRateMiBps) takes 46.6 hours, plus 25 % and 1 hour of margin; raise timeoutHours (at most 168), raise the rate, or lower maxVolumeGiB",
+    ],
+    [
+      "worker.memoryMiB holds two parts of worker.maxVolumeGiB",
+      (c) => (c.worker = { maxVolumeGiB: 65536, timeoutHours: 60 }),
+      "worker.memoryMiB: must be at least 11776 MiB: two part buffers of 5120 MiB (the part size for worker.maxVolumeGiB, 65536 GiB) plus 1536 MiB for the worker, tar and zstd (1024 + 128 per vCPU); raise memoryMiB or lower maxVolumeGiB",
+    ],
+    ["stateBackend.accountId is an account id", (c) => (c.stateBackend.accountId = "12345"), "stateBackend.accountId: must be 12 digits"],
+    [
+      "stateBackend.accountId is needed when every account is reached through a role",
+      (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::111111111111:role/deploy"),
+      "stateBackend.accountId: is required when every account sets assumeRoleArn: the state bucket lives in the account of the credentials that run terraform, which the config does not name otherwise",
+    ],
+    ["archive.objectLock.mode is GOVERNANCE or COMPLIANCE", (c) => (c.archive = { objectLock: { mode: "LEGAL", retentionDays: 30 } }), 'archive.objectLock.mode: must be "GOVERNANCE" or "COMPLIANCE"'],
+    ["archive.objectLock.retentionDays is 1–36500", (c) => (c.archive = { objectLock: { mode: "COMPLIANCE", retentionDays: 0 } }), "archive.objectLock.retentionDays: must be from 1 to 36500 days"],
+    ["archive.objectLock needs retentionDays", (c) => (c.archive = { objectLock: { mode: "GOVERNANCE" } }), "archive.objectLock.retentionDays: is required"],
+    ["archive.noncurrentVersionRetentionDays is whole", (c) => (c.archive = { noncurrentVersionRetentionDays: 1.5 }), "archive.noncurrentVersionRetentionDays: must be a whole number of days"],
+    ["archive.noncurrentVersionRetentionDays is positive", (c) => (c.archive = { noncurrentVersionRetentionDays: 0 }), "archive.noncurrentVersionRetentionDays: must be a positive number of days"],
+    [
+      "archive.noncurrentVersionRetentionDays outlives the Object Lock retention",
+      (c) => (c.archive = { objectLock: { mode: "GOVERNANCE", retentionDays: 400 } }),
+      "archive.noncurrentVersionRetentionDays: must be at least archive.objectLock.retentionDays (400): S3 keeps a locked version until its retention ends whatever the lifecycle says",
     ],
     ["unknown worker key, with a hint", (c) => (c.worker = { vcpu: 4 }), 'worker.vcpu: unknown key (did you mean "vcpus"?)'],
     ["name is a short slug", (c) => (c.name = "Backup_Actions"), "name: must be 2-20 lowercase letters, digits or '-', starting with a letter"],

@@ -2,7 +2,7 @@
 import { App, Testing, TerraformStack } from "cdktf";
 import { parseConfig } from "../../config/load";
 import type { Config } from "../../config/schema";
-import { composeStacks } from "../../stacks/app";
+import { ComposeOptions, composeStacks } from "../../stacks/app";
 
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return parseConfig({
@@ -13,9 +13,9 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
   });
 }
 
-export function compose(config: Config) {
+export function compose(config: Config, options?: ComposeOptions) {
   const app: App = Testing.app();
-  return composeStacks(app, config);
+  return composeStacks(app, config, options);
 }
 
 export interface Synthesized {

@@ -51,7 +51,10 @@ describe("composeStacks", () => {
 
   it("configures each account's provider: region, allowed account, assumed role, default tags", () => {
     const stacks = compose(
-      testConfig({ accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }] }),
+      testConfig({
+        accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }],
+        stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1", accountId: "111111111111" },
+      }),
     );
     const provider = synth(stacks.networks[0]!).tf.provider.aws[0];
     expect(provider).toEqual({
@@ -60,6 +63,51 @@ describe("composeStacks", () => {
       assume_role: [{ role_arn: "arn:aws:iam::222222222222:role/deploy", session_name: "backup-actions-terraform" }],
       default_tags: [{ tags: { project: "backup-actions" } }],
     });
+  });
+});
+
+describe("every stack pins its account (README: allowed_account_ids)", () => {
+  const root = path.resolve(__dirname, "..", "..");
+  const files = ["config/default.json", ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`)];
+
+  it.each(files)("every stack of %s has exactly one allowed account", (file) => {
+    const stacks = compose(parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8"))));
+    for (const stack of stacks.all) {
+      const providers = synth(stack).tf.provider.aws;
+      expect({ stack: stack.node.id, allowed: providers.map((p: any) => p.allowed_account_ids) }).toEqual({
+        stack: stack.node.id,
+        allowed: providers.map(() => [expect.stringMatching(/^\d{12}$/)]),
+      });
+    }
+  });
+});
+
+describe("the synthesis warning about the Lambda runtime", () => {
+  it("is printed, naming the date, within 90 days of the runtime's creation block", () => {
+    const lines: string[] = [];
+    compose(testConfig(), { now: new Date("2027-03-15T00:00:00Z"), warn: (l) => lines.push(l) });
+    expect(lines).toEqual([
+      "warning: Lambda runtime nodejs22.x: from 2027-06-01 (in 78 days) Lambda refuses to create functions on it (new pipeline stacks fail to apply), and from 2027-07-01 to update them; move to a newer runtime (ADR 0002: @cdktf/provider-aws 21.x, AWS provider 6.x, accepts nodejs24.x)",
+    ]);
+  });
+
+  it("is not printed earlier", () => {
+    const lines: string[] = [];
+    compose(testConfig(), { now: new Date("2027-03-02T23:59:59Z"), warn: (l) => lines.push(l) });
+    expect(lines).toEqual([]);
+  });
+
+  it("goes to stderr by default, and synthesis goes on", () => {
+    const write = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const stacks = compose(testConfig(), { now: new Date("2027-06-15T00:00:00Z") });
+      expect(stacks.pipelines).toHaveLength(1);
+      expect(write).toHaveBeenCalledWith(
+        "warning: Lambda runtime nodejs22.x: since 2027-06-01 Lambda refuses to create functions on it (new pipeline stacks fail to apply), and from 2027-07-01 to update them; move to a newer runtime (ADR 0002: @cdktf/provider-aws 21.x, AWS provider 6.x, accepts nodejs24.x)\n",
+      );
+    } finally {
+      write.mockRestore();
+    }
   });
 });
 

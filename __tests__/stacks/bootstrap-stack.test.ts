@@ -43,4 +43,25 @@ describe("bootstrap stack", () => {
       abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
     });
   });
+
+  it("pins the state bucket's account: the first account deployed with the caller's own credentials", () => {
+    expect(out.tf.provider.aws).toEqual([expect.objectContaining({ region: "us-east-1", allowed_account_ids: ["111111111111"] })]);
+    const twoAccounts = testConfig({
+      accounts: [
+        { id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" },
+        { id: "333333333333", regions: ["us-west-2"] },
+      ],
+    });
+    expect(synth(compose(twoAccounts).bootstrap!).tf.provider.aws[0].allowed_account_ids).toEqual(["333333333333"]);
+  });
+
+  it("pins stateBackend.accountId when it is set, and assumes no role", () => {
+    const config = testConfig({
+      accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }],
+      stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1", accountId: "999999999999" },
+    });
+    const provider = synth(compose(config).bootstrap!).tf.provider.aws[0];
+    expect(provider.allowed_account_ids).toEqual(["999999999999"]);
+    expect(provider.assume_role).toBeUndefined();
+  });
 });

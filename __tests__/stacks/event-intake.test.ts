@@ -140,9 +140,9 @@ describe("event intake in the pipeline stack", () => {
     });
   });
 
-  it("the starter: Node.js 20 arm64, its code hash, the dispatcher routes and the intake config in its environment", () => {
+  it("the starter: Node.js 22 arm64, its code hash, the dispatcher routes and the intake config in its environment", () => {
     const fn = starterOf(out);
-    expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs20.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
+    expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs22.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
     expect(fn.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(fn.environment.variables).sort()).toEqual(
       ["BACKUP_ACTIONS_DISPATCHERS", "BACKUP_ACTIONS_INTAKE_CONFIG", "NODE_OPTIONS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"],

@@ -39,10 +39,10 @@ describe("LambdaFunction", () => {
   const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "fn_log-group_");
   const docs = out.tf.data.aws_iam_policy_document;
 
-  it("runs Node.js 20 on arm64 from the bundled asset, traced, with its code hash from the asset", () => {
+  it("runs Node.js 22 on arm64 from the bundled asset, traced, with its code hash from the asset", () => {
     expect(lambda).toMatchObject({
       function_name: "ba-starter",
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       architectures: ["arm64"],
       handler: "index.handler",
       memory_size: 256,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Cleanup } from "./cleanup";
+import { jobCpus } from "./cpus";
 import { inspectDisk, Volume } from "./inspect";
 import { log } from "./log";
 import {
@@ -14,6 +15,7 @@ import { emfWanted, Progress } from "./progress";
 import { checkSourceDevice } from "./source-device";
 import { ObjectStore } from "./store";
 import { toolVersions } from "./tools";
+import { defaultMemoryBudget, partConcurrency } from "./upload";
 
 export interface ExportOptions {
   device: string;
@@ -22,6 +24,10 @@ export interface ExportOptions {
   concurrency?: number;
   /** Override the part size (tests); default from the device size. */
   partSize?: number;
+  /** Bytes of part buffers; default upload.ts defaultMemoryBudget() ($BACKUP_ACTIONS_PART_MEMORY_MIB). */
+  memoryBudget?: number;
+  /** zstd threads; default the job's CPUs (cpus.ts). */
+  zstdThreads?: number;
   progressIntervalMs?: number;
   /** Recorded in the manifest and used as the metric dimension. */
   volumeId?: string;
@@ -79,6 +85,11 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     if (!fitsWorstCase(layout.sizeBytes, partSize)) {
       log.warn(`device of ${layout.sizeBytes} bytes: incompressible data could exceed 10,000 parts of ${partSize} bytes`);
     }
+    // Parts stay in memory: fewer in flight when they are big, refused before any upload when two do not fit.
+    const memoryBudget = o.memoryBudget ?? defaultMemoryBudget();
+    const uploads = partConcurrency(partSize, concurrency, memoryBudget);
+    const cpus = o.zstdThreads === undefined ? jobCpus() : { cpus: o.zstdThreads, source: "option" };
+    log.info(`parts of ${partSize} bytes, ${uploads} in flight; zstd -T${cpus.cpus} (${cpus.source})`);
 
     // mount everything first: the used space of all filesystems is the total for percent and ETA
     const plan: Planned[] = [];
@@ -98,7 +109,7 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     progress.start();
 
     const items: ManifestItem[] = [];
-    for (const p of plan) items.push(await exportOne(p, { store, key: "", compressionLevel: level, partSize, concurrency }, progress, cleanup));
+    for (const p of plan) items.push(await exportOne(p, { store, key: "", compressionLevel: level, partSize, concurrency: uploads, zstdThreads: cpus.cpus, memoryBudget }, progress, cleanup));
     progress.report();
     if (!items.some((i) => i.kind !== "skipped")) {
       const why = items.map((i) => `${i.name}: ${i.reason}`).join("; ") || "no volume";

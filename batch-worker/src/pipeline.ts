@@ -12,6 +12,10 @@ export interface StreamOptions {
   compressionLevel: number;
   partSize: number;
   concurrency: number;
+  /** zstd worker threads (`-T`): the job's CPUs (cpus.ts), never `-T0`'s count of the host's cores. */
+  zstdThreads: number;
+  /** Bytes of part buffers the upload may hold. @default upload.ts defaultMemoryBudget() */
+  memoryBudget?: number;
   /** Receives a function that returns the bytes read so far by the running item. */
   onStart?: (sample: () => number) => void;
 }
@@ -80,9 +84,10 @@ export function exitOf(
   return { done, stderr: () => err };
 }
 
-export function zstdArgs(level: number): string[] {
+export function zstdArgs(level: number, threads: number): string[] {
   if (!Number.isInteger(level) || level < 1 || level > 19) throw new RangeError(`compression level must be 1..19, got ${level}`);
-  return ["-T0", `-${level}`, "-c", "-q"];
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`zstd threads must be a whole number >= 1, got ${threads}`);
+  return [`-T${threads}`, `-${level}`, "-c", "-q"];
 }
 
 /** Bytes a process has read so far (/proc/PID/io rchar); 0 when not readable. */
@@ -132,6 +137,7 @@ async function compressAndUpload(
     const up = await uploadStream(out, o.store, o.key, {
       partSize: o.partSize,
       concurrency: o.concurrency,
+      memoryBudget: o.memoryBudget,
       beforeComplete: async () => {
         await Promise.all(waits);
       },
@@ -156,12 +162,12 @@ export function tarCreateArgs(dir: string, oneFileSystem: boolean): string[] {
   ];
 }
 
-/** Archives a mounted filesystem: tar | zstd -T0 | multipart upload. */
+/** Archives a mounted filesystem: tar | zstd -T<job CPUs> | multipart upload. */
 export async function tarToStore(dir: string, fsType: string, o: StreamOptions): Promise<StreamResult> {
   // btrfs subvolumes have their own st_dev: --one-file-system would silently leave them out.
   // The mount is ours and private, so nothing foreign is mounted below it anyway.
   const tar = track(spawn("tar", tarCreateArgs(dir, fsType !== "btrfs"), { stdio: ["ignore", "pipe", "pipe"] }));
-  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel), { stdio: [tar.stdout!, "pipe", "pipe"] }));
+  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: [tar.stdout!, "pipe", "pipe"] }));
   // zstd holds its own copy of the pipe; ours must close or tar would never see EPIPE if zstd died
   tar.stdout!.destroy();
   let files = 0;
@@ -184,12 +190,12 @@ export async function tarToStore(dir: string, fsType: string, o: StreamOptions):
 const RAW_CHUNK = 4 * 1024 * 1024;
 
 /**
- * Images `size` bytes of a block device: reader | zstd -T0 | multipart upload. Large sequential
+ * Images `size` bytes of a block device: reader | zstd -T<job CPUs> | multipart upload. Large sequential
  * reads keep the device busy; zstd compresses zero-filled regions at several GB/s, so unused
  * space costs little CPU (measured in bench/worker-throughput.ts).
  */
 export async function rawToStore(device: string, size: number, o: StreamOptions): Promise<StreamResult> {
-  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel), { stdio: ["pipe", "pipe", "pipe"] }));
+  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: ["pipe", "pipe", "pipe"] }));
   let read = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {

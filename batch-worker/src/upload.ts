@@ -1,24 +1,25 @@
 import { createHash, Hash } from "node:crypto";
-import { promises as fs } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { compositeSha256 } from "../../core/s3-checksum";
+import { WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { MAX_PARTS, MIB } from "./part-size";
 import { ObjectStore, PartBody } from "./store";
 
 export interface UploadOptions {
   partSize: number;
-  /** Parts uploaded at once. At most (concurrency + 1) parts are held (in memory or spooled). */
+  /**
+   * Parts held at once, at most: a part is filled only while fewer than `concurrency` are in
+   * flight, so this many buffers exist at most. Fewer when the memory budget cannot hold them.
+   * Parts live in memory only, never on disk.
+   */
   concurrency: number;
   /**
-   * Largest amount of part data kept in memory. When (concurrency + 1) x partSize exceeds it (the part
-   * size grows with the device: ~1.7 GiB for 16 TiB), parts are spooled to files in `spoolDir`
-   * instead, so the worker's memory stays bounded whatever the volume size.
-   * @default 256 MiB
+   * Bytes of part buffers the upload may hold. Parts grow with the device (10,000 parts: ~1.7 GiB
+   * for 16 TiB, 5 GiB from ~48 TiB), so the concurrency is cut to what fits, and an upload that
+   * cannot hold two parts (one filling, one in flight) is refused before it starts.
+   * @default $BACKUP_ACTIONS_PART_MEMORY_MIB (set by the job definition), else a quarter of the machine's memory
    */
   memoryBudget?: number;
-  /** @default $BACKUP_ACTIONS_SPOOL_DIR or the OS temp directory */
-  spoolDir?: string;
   /**
    * Called after the last part was uploaded and before the upload is completed. The pipeline uses it
    * to wait for every producing process and throw if any failed, so a stream that merely ended
@@ -26,7 +27,7 @@ export interface UploadOptions {
    */
   beforeComplete?: () => Promise<void>;
   /** Observes each finished part (tests use it). */
-  onPart?: (e: { partNumber: number; bytes: number; spooled: boolean }) => void;
+  onPart?: (e: { partNumber: number; bytes: number }) => void;
 }
 
 export interface UploadResult {
@@ -36,70 +37,80 @@ export interface UploadResult {
   /** S3's composite SHA-256 of the object, computed from the SHA-256 of each part sent (see manifest.ts). */
   s3ChecksumSHA256: string;
   parts: number;
-  spooled: boolean;
+  /** The concurrency after the memory budget. */
+  concurrency: number;
+  /** Part buffers allocated: at most `concurrency`. */
+  partBuffers: number;
 }
 
-export const DEFAULT_MEMORY_BUDGET = 256 * MIB;
+/** Environment variable with the part-buffer budget in MiB (the job definition sets it from worker.memoryMiB). */
+export const PART_MEMORY_ENV = WORKER_ENVIRONMENT.partMemoryMiB;
 const PART_ATTEMPTS = 3;
 
-/** One part being filled: in memory, or in a spool file. Hashes as it fills. */
+export class PartBudgetError extends Error {
+  override readonly name = "PartBudgetError";
+}
+
+/** The part-buffer budget: $BACKUP_ACTIONS_PART_MEMORY_MIB, else a quarter of the machine's memory. */
+export function defaultMemoryBudget(env: NodeJS.ProcessEnv = process.env, totalMemory = os.totalmem()): number {
+  const v = env[PART_MEMORY_ENV];
+  if (v === undefined || v === "") return Math.floor(totalMemory / 4);
+  const mib = Number(v);
+  if (!Number.isInteger(mib) || mib < 1) throw new PartBudgetError(`${PART_MEMORY_ENV} must be a positive whole number of MiB, got "${v}"`);
+  return mib * MIB;
+}
+
+/**
+ * How many parts may be held with `memoryBudget` bytes of buffers: `concurrency`, or fewer so that
+ * they fit. Throws when not even two fit: one filling while one uploads is what keeps zstd moving.
+ */
+export function partConcurrency(partSize: number, concurrency: number, memoryBudget: number): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError("concurrency must be >= 1");
+  const buffers = Math.floor(memoryBudget / partSize);
+  if (buffers < 2) {
+    const mib = (n: number) => `${Math.round(n / MIB)} MiB`;
+    throw new PartBudgetError(
+      `parts of ${mib(partSize)} need two buffers (${mib(2 * partSize)}: one filling, one uploading), ` +
+        `but the part-buffer budget is ${mib(memoryBudget)} (${PART_MEMORY_ENV}); ` +
+        "give the job more memory (worker.memoryMiB) or export smaller volumes (worker.maxVolumeGiB)",
+    );
+  }
+  return Math.min(concurrency, buffers);
+}
+
+/** One part being filled, in memory. Hashes as it fills. */
 interface PartBuffer {
   readonly length: number;
-  append(chunk: Buffer): Promise<void>;
-  finish(): Promise<{ body: PartBody; sha256: string; release: () => Promise<void> }>;
-  discard(): Promise<void>;
+  append(chunk: Buffer): void;
+  finish(): { body: PartBody; sha256: string; release: () => void };
+  discard(): void;
 }
 
 /** Part buffers are reused: allocating a fresh multi-MiB buffer per part costs page faults and GC time. */
-function memoryPart(pool: Buffer[], size: number): PartBuffer {
-  const buf = pool.pop() ?? Buffer.allocUnsafe(size);
+function memoryPart(pool: Buffer[], allocate: () => Buffer): PartBuffer {
+  const buf = pool.pop() ?? allocate();
   const hash: Hash = createHash("sha256");
   let fill = 0;
   return {
     get length() {
       return fill;
     },
-    async append(c) {
+    append(c) {
       c.copy(buf, fill);
       hash.update(c);
       fill += c.length;
     },
-    async finish() {
+    finish() {
       return {
         body: buf.subarray(0, fill),
         sha256: hash.digest("base64"),
-        release: async () => {
+        release: () => {
           pool.push(buf);
         },
       };
     },
-    async discard() {
+    discard() {
       pool.push(buf);
-    },
-  };
-}
-
-async function spoolPart(dir: string, n: number): Promise<PartBuffer> {
-  const file = path.join(dir, `part-${n}`);
-  const fh = await fs.open(file, "w");
-  const hash = createHash("sha256");
-  let fill = 0;
-  return {
-    get length() {
-      return fill;
-    },
-    async append(c) {
-      hash.update(c);
-      for (let done = 0; done < c.length; ) done += (await fh.write(c, done, c.length - done)).bytesWritten;
-      fill += c.length;
-    },
-    async finish() {
-      await fh.close();
-      return { body: { path: file, length: fill }, sha256: hash.digest("base64"), release: () => fs.rm(file, { force: true }) };
-    },
-    async discard() {
-      await fh.close().catch(() => undefined);
-      await fs.rm(file, { force: true });
     },
   };
 }
@@ -116,14 +127,16 @@ export async function uploadStream(
   key: string,
   opts: UploadOptions,
 ): Promise<UploadResult> {
-  const { partSize, concurrency } = opts;
-  if (concurrency < 1) throw new RangeError("concurrency must be >= 1");
-  const spool = partSize * (concurrency + 1) > (opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
-  const spoolDir = spool
-    ? await fs.mkdtemp(path.join(opts.spoolDir ?? process.env.BACKUP_ACTIONS_SPOOL_DIR ?? os.tmpdir(), "backup-actions-spool-"))
-    : undefined;
+  const { partSize } = opts;
+  // Refused before the multipart upload exists: nothing to abort.
+  const concurrency = partConcurrency(partSize, opts.concurrency, opts.memoryBudget ?? defaultMemoryBudget());
   const pool: Buffer[] = [];
-  const newPart = (n: number) => (spoolDir ? spoolPart(spoolDir, n) : Promise.resolve(memoryPart(pool, partSize)));
+  let partBuffers = 0;
+  const allocate = () => {
+    partBuffers++;
+    return Buffer.allocUnsafe(partSize);
+  };
+  const newPart = () => memoryPart(pool, allocate);
   const writer = await store.createMultipart(key);
   const whole = createHash("sha256");
   const inFlight = new Set<Promise<void>>();
@@ -139,10 +152,10 @@ export async function uploadStream(
     if (partNumber > MAX_PARTS) throw new Error(`${key}: stream exceeds ${MAX_PARTS} parts of ${partSize} bytes`);
     const n = partNumber;
     const offset = (n - 1) * partSize;
-    const { body, sha256, release } = await part.finish();
+    const { body, sha256, release } = part.finish();
     partSha256[n - 1] = sha256;
     const send = async () => {
-      // our own retry: a spooled part is re-read from its file on each attempt
+      // our own retry: the part stays in its buffer until it was sent
       for (let attempt = 1; ; attempt++) {
         try {
           return await writer.uploadPart(n, body, sha256, offset);
@@ -153,7 +166,7 @@ export async function uploadStream(
       }
     };
     const p: Promise<void> = send()
-      .then(() => opts.onPart?.({ partNumber: n, bytes: part.length, spooled: spool }))
+      .then(() => opts.onPart?.({ partNumber: n, bytes: part.length }))
       .catch((e: unknown) => {
         failure ??= e;
       })
@@ -163,7 +176,7 @@ export async function uploadStream(
       });
     inFlight.add(p);
   };
-  /** Waits for a free slot: at most `concurrency` parts in flight plus the one being filled. */
+  /** Waits for a free slot: a part is filled only while fewer than `concurrency` are in flight. */
   const slot = async () => {
     while (inFlight.size >= concurrency && failure === undefined) await Promise.race(inFlight);
     if (failure !== undefined) throw failure;
@@ -177,10 +190,10 @@ export async function uploadStream(
       while (off < chunk.length) {
         if (!current) {
           await slot();
-          current = await newPart(partNumber + 1);
+          current = newPart();
         }
         const n = Math.min(partSize - current.length, chunk.length - off);
-        await current.append(chunk.subarray(off, off + n));
+        current.append(chunk.subarray(off, off + n));
         off += n;
         if (current.length === partSize) {
           const full = current;
@@ -194,7 +207,7 @@ export async function uploadStream(
     if (current || partNumber === 0) {
       if (!current) {
         await slot();
-        current = await newPart(1);
+        current = newPart();
       }
       const last = current;
       current = undefined;
@@ -205,13 +218,11 @@ export async function uploadStream(
     await opts.beforeComplete?.();
     const s3ChecksumSHA256 = compositeSha256(partSha256);
     await writer.complete(s3ChecksumSHA256);
-    return { bytes: total, sha256: whole.digest("hex"), s3ChecksumSHA256, parts: partNumber, spooled: spool };
+    return { bytes: total, sha256: whole.digest("hex"), s3ChecksumSHA256, parts: partNumber, concurrency, partBuffers };
   } catch (e) {
-    await current?.discard();
+    current?.discard();
     await Promise.allSettled(inFlight);
     await writer.abort().catch(() => undefined);
     throw e;
-  } finally {
-    if (spoolDir) await fs.rm(spoolDir, { recursive: true, force: true });
   }
 }

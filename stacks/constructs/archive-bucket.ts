@@ -1,13 +1,20 @@
 /**
  * The archive bucket: where every export lands. A SecureBucket (SSE-KMS with a bucket
  * key, versioning, public access blocked, TLS-only, incomplete multipart uploads
- * aborted after 7 days) plus the configured storage-class lifecycle and optional
- * server access logs.
+ * aborted after 7 days) plus the configured storage-class lifecycle, noncurrent-version
+ * retention, optional Object Lock and optional server access logs.
+ *
+ * Under Object Lock the worker's own clean-ups still work where they do not remove a version:
+ * replacing an earlier attempt's manifest (DeleteObject without a version id) adds a delete
+ * marker, and aborting an unfinished multipart upload removes no object. Deleting the exact
+ * version it just wrote when S3's checksum disagrees (store.ts) is refused in both modes (the
+ * worker has no s3:BypassGovernanceRetention, on purpose): the export fails naming that version,
+ * which stays until its retention ends and is superseded by the retried export's upload.
  */
 import { S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";
-import type { LifecycleRules } from "../../config/schema";
+import type { ArchiveConfig, LifecycleRules } from "../../config/schema";
 import { SecureBucket } from "./secure-bucket";
 
 export interface ArchiveBucketProps {
@@ -19,8 +26,10 @@ export interface ArchiveBucketProps {
   readonly lifecycle?: LifecycleRules;
   /** Server access logs. @default none */
   readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
-  /** Days a replaced or deleted object version is kept. @default 30 */
+  /** Days a replaced or deleted object version is kept. @default 365 (config `archive.noncurrentVersionRetentionDays`) */
   readonly noncurrentVersionDays?: number;
+  /** Object Lock default retention (config `archive.objectLock`). @default none */
+  readonly objectLock?: ArchiveConfig["objectLock"];
 }
 
 /** Lifecycle rules for the archive from the config's days (validated there). */
@@ -49,7 +58,8 @@ export class ArchiveBucket extends Construct {
     const secure = new SecureBucket(this, "this", {
       bucketName: props.bucketName,
       kmsKeyArn: props.kmsKeyArn,
-      noncurrentVersionExpirationDays: props.noncurrentVersionDays ?? 30,
+      noncurrentVersionExpirationDays: props.noncurrentVersionDays ?? 365,
+      objectLock: props.objectLock,
       lifecycleRules: archiveLifecycleRules(props.lifecycle ?? {}),
       accessLogs: props.accessLogs,
     });

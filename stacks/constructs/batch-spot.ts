@@ -39,7 +39,10 @@ export interface BatchSpotProps {
   readonly maxVcpus: number;
   /** Add an on-demand compute environment after Spot in each queue. @default false */
   readonly onDemandFallback?: boolean;
-  /** Root volume of the instances, GiB: the image and container layers, no data. @default 30 */
+  /**
+   * Root volume of the instances, GiB: the image and container layers, no data (the worker keeps
+   * its upload parts in the job's memory, so nothing here grows with the exported volume). @default 30
+   */
   readonly rootVolumeGiB?: number;
   /** Log groups the ECS agent may write to on the jobs' behalf. @default none */
   readonly logGroupArns?: readonly string[];

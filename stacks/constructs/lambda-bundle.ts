@@ -1,6 +1,6 @@
 /**
  * Bundles `lambdas/<name>/handler.ts` with esbuild at synth time into
- * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, Node.js 20, minified,
+ * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, for the functions' Node.js (LAMBDA_BUNDLE_TARGET), minified,
  * `@aws-sdk/*` left to the Lambda runtime.
  *
  * The hash is computed from the bundle in memory, so it depends on the code only (not on
@@ -12,6 +12,7 @@ import { buildSync } from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { LAMBDA_BUNDLE_TARGET } from "../lambda-runtimes";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const LAMBDAS_DIR = path.join(REPO_ROOT, "lambdas");
@@ -44,7 +45,7 @@ export function bundleLambda(name: string): LambdaBundle {
     absWorkingDir: REPO_ROOT,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: LAMBDA_BUNDLE_TARGET,
     format: "cjs",
     minify: true,
     sourcemap: true,

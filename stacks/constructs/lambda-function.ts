@@ -2,7 +2,7 @@
  * A Lambda function of backup-actions: the code of `lambdas/<entry>/handler.ts` bundled
  * at synth time and shipped as a zipped TerraformAsset, its own least-privilege role
  * (the caller passes the statements), its own KMS-encrypted log group with retention,
- * Node.js 20 on arm64, X-Ray tracing active.
+ * Node.js 22 (LAMBDA_RUNTIME, stacks/lambda-runtimes.ts) on arm64, X-Ray tracing active.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
@@ -11,6 +11,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as AwsLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
+import { LAMBDA_RUNTIME } from "../lambda-runtimes";
 import { bundleLambda } from "./lambda-bundle";
 
 /** Lambda allows 4 KB for all environment variables together (keys and values). */
@@ -108,7 +109,7 @@ export class LambdaFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       handler: bundle.handler,
       filename: this.asset.path,

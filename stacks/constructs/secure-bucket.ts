@@ -3,6 +3,7 @@ import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cd
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
+import { S3BucketObjectLockConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-object-lock-configuration";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
@@ -34,6 +35,14 @@ export interface SecureBucketProps {
   readonly policyStatements?: readonly DataAwsIamPolicyDocumentStatement[];
   /** Where S3 server access logs of this bucket go. @default none: no access logging */
   readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
+  /**
+   * S3 Object Lock with a default retention for every new object version. Enabled through
+   * PutObjectLockConfiguration, which S3 accepts on new and on existing versioned buckets, so
+   * adding it later never replaces the bucket (`object_lock_enabled` on aws_s3_bucket would:
+   * that argument forces a new bucket). Once enabled, Object Lock cannot be turned off.
+   * @default none: no Object Lock
+   */
+  readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly retentionDays: number };
   /** Let `terraform destroy` delete a non-empty bucket. @default false */
   readonly forceDestroy?: boolean;
   /** Tags on the bucket, in addition to the provider's default tags. @default none */
@@ -62,6 +71,10 @@ export class SecureBucket extends Construct {
     requirePositiveInteger(this, "abortIncompleteMultipartUploadDays", abortDays);
     if (props.noncurrentVersionExpirationDays !== undefined) {
       requirePositiveInteger(this, "noncurrentVersionExpirationDays", props.noncurrentVersionExpirationDays);
+    }
+    if (props.objectLock) requirePositiveInteger(this, "objectLock.retentionDays", props.objectLock.retentionDays);
+    if (props.objectLock && (props.forceDestroy ?? false)) {
+      throw new Error(`SecureBucket ${this.node.path}: forceDestroy cannot empty a bucket under Object Lock; leave it false`);
     }
 
     // Build.
@@ -96,6 +109,16 @@ export class SecureBucket extends Construct {
       bucket: this.bucket.id,
       versioningConfiguration: { status: "Enabled" },
     });
+
+    if (props.objectLock) {
+      new S3BucketObjectLockConfigurationA(this, "object-lock", {
+        bucket: this.bucket.id,
+        objectLockEnabled: "Enabled",
+        rule: { defaultRetention: { mode: props.objectLock.mode, days: props.objectLock.retentionDays } },
+        // S3 enables Object Lock on an existing bucket only once versioning is on.
+        dependsOn: [versioning],
+      });
+    }
 
     this.policyDocument = new DataAwsIamPolicyDocument(this, "policy-document", {
       statement: [

@@ -15,6 +15,7 @@ import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
+import { partBufferBudgetMiB } from "../../core/worker-limits";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
 
@@ -84,6 +85,10 @@ export class WorkerJobDefinition extends Construct {
     const logRetentionDays = props.logRetentionDays ?? 90;
     if (!Number.isInteger(props.spotRetries) || props.spotRetries < 1 || props.spotRetries > 10) {
       throw new Error(`WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`);
+    }
+    const partMemoryMiB = partBufferBudgetMiB(props.memoryMiB, props.vcpus);
+    if (partMemoryMiB < 16) {
+      throw new Error(`WorkerJobDefinition ${this.node.path}: memoryMiB ${props.memoryMiB} leaves ${partMemoryMiB} MiB for upload parts after the worker's reserve; give the job more memory`);
     }
     if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
 
@@ -175,6 +180,8 @@ export class WorkerJobDefinition extends Construct {
         environment: [
           { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
           { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
+          { name: WORKER_ENVIRONMENT.vcpus, value: String(props.vcpus) },
+          { name: WORKER_ENVIRONMENT.partMemoryMiB, value: String(partMemoryMiB) },
           { name: "AWS_REGION", value: props.context.region },
         ],
         logConfiguration: {

@@ -83,6 +83,11 @@ describe("SecureBucket", () => {
     [{ kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/abc", sseS3: true }, "give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)"],
     [{ sseS3: true, abortIncompleteMultipartUploadDays: 0 }, "abortIncompleteMultipartUploadDays must be a positive integer (got 0)"],
     [{ sseS3: true, noncurrentVersionExpirationDays: 1.5 }, "noncurrentVersionExpirationDays must be a positive integer (got 1.5)"],
+    [{ sseS3: true, objectLock: { mode: "GOVERNANCE" as const, retentionDays: 0 } }, "objectLock.retentionDays must be a positive integer (got 0)"],
+    [
+      { sseS3: true, forceDestroy: true, objectLock: { mode: "COMPLIANCE" as const, retentionDays: 1 } },
+      "forceDestroy cannot empty a bucket under Object Lock; leave it false",
+    ],
   ])("rejects props %j", (props, message) => {
     const stack = newStack();
     expect(() => new SecureBucket(stack, "bad", props)).toThrow(`SecureBucket test/bad: ${message}`);

@@ -66,8 +66,27 @@ describe("WorkerJobDefinition", () => {
     expect(container.environment).toEqual([
       { name: "BACKUP_ACTIONS_COMPRESSION_LEVEL", value: "3" },
       { name: "BACKUP_ACTIONS_CONCURRENCY", value: "4" },
+      { name: "BACKUP_ACTIONS_VCPUS", value: "4" },
+      // 8192 MiB less the worker's reserve (1024 + 128 per vCPU): the part buffers' budget
+      { name: "BACKUP_ACTIONS_PART_MEMORY_MIB", value: "6656" },
       { name: "AWS_REGION", value: "us-east-1" },
     ]);
+  });
+
+  it("tells the worker its vCPUs and part memory from the job's size", () => {
+    const { container: big } = jobOf({ vcpus: 16, memoryMiB: 32768 });
+    expect(big.environment).toContainEqual({ name: "BACKUP_ACTIONS_VCPUS", value: "16" });
+    expect(big.environment).toContainEqual({ name: "BACKUP_ACTIONS_PART_MEMORY_MIB", value: String(32768 - 1024 - 16 * 128) });
+    expect(big.resourceRequirements).toEqual([
+      { type: "VCPU", value: "16" },
+      { type: "MEMORY", value: "32768" },
+    ]);
+  });
+
+  it("refuses a job whose memory leaves nothing for upload parts", () => {
+    expect(() => jobOf({ vcpus: 8, memoryMiB: 2048 })).toThrow(
+      "WorkerJobDefinition test/worker-job: memoryMiB 2048 leaves 0 MiB for upload parts after the worker's reserve; give the job more memory",
+    );
   });
 
   it("logs with awslogs to a log group with retention, encrypted with its own key (EncryptedLogGroup)", () => {
@@ -167,7 +186,7 @@ describe("WorkerJobDefinition in the pipeline stack", () => {
     const config = testConfig({
       securityTag: "ba:managed",
       exports: { compressionLevel: 9 },
-      worker: { vcpus: 8, memoryMiB: 16384, timeoutHours: 12, spotRetries: 5 },
+      worker: { vcpus: 8, memoryMiB: 16384, timeoutHours: 12, maxVolumeGiB: 4096, spotRetries: 5 },
     });
     const out = synth(compose(config).pipelines[0]!);
     const definition = out.only("aws_batch_job_definition");

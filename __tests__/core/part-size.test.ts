@@ -1,4 +1,4 @@
-import { fitsWorstCase, GIB, MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, partSizeFor, TIB, worstCaseCompressedBytes } from "../../batch-worker/src/part-size";
+import { fitsWorstCase, GIB, MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, partSizeFor, TIB, worstCaseCompressedBytes } from "../../core/part-size";
 
 describe("partSizeFor", () => {
   it.each([
