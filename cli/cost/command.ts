@@ -10,7 +10,7 @@ import type { Config } from "../../config/schema";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
 import type { Command } from "../main";
-import { COST_TYPES, CostInputs, CostReport, CostSection, CostType, costReport, DEFAULT_COMPRESSION_RATIO } from "./model";
+import { COST_TYPES, CostInputs, CostReport, CostSection, CostType, costReport, DEFAULT_COMPRESSION_RATIO, formatUsd } from "./model";
 import { NETWORK_INTERFACE_ENDPOINTS } from "./network";
 
 const UNITS: Record<string, number> = { GB: 1e9, GiB: 2 ** 30, TB: 1e12, TiB: 2 ** 40 };
@@ -107,7 +107,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
   return { args: parsed, json: values.json ?? false };
 }
 
-const usd = (n: number) => `$${n >= 1 ? n.toFixed(2) : n.toFixed(4)}`;
+const usd = formatUsd;
 
 function lines(title: string, s: CostSection): string[] {
   const out = [`${title}: ${usd(s.total)}`];

@@ -261,6 +261,12 @@ function retention(inputs: CostInputs, usedGiB: number, archiveGiB: number): Cos
   };
 }
 
+/** `$0`, `$0.0521`, `$0.65`, `$65.70`: cents from $0.10 up, four decimals below. */
+export function formatUsd(n: number): string {
+  if (n === 0) return "$0";
+  return `$${Math.abs(n) >= 0.1 ? n.toFixed(2) : n.toFixed(4)}`;
+}
+
 export function costReport(inputs: CostInputs): CostReport {
   const usedFraction = inputs.type === "ebs" ? inputs.usedFraction : 1;
   const usedGiB = (inputs.sizeBytes * usedFraction) / GIB;
