@@ -111,7 +111,7 @@ const usd = formatUsd;
 
 function lines(title: string, s: CostSection): string[] {
   const out = [`${title}: ${usd(s.total)}`];
-  for (const i of s.items) out.push(`  ${usd(i.usd).padStart(9)}  ${i.name}: ${i.quantity} ${i.unit} x $${i.unitPrice}`);
+  for (const i of s.items) out.push(`  ${usd(i.usd).padStart(9)}  ${i.name}: ${Number(i.quantity.toPrecision(6))} ${i.unit} x $${i.unitPrice}`);
   if (s.items.length === 0) out.push("  (nothing)");
   return out;
 }
@@ -119,7 +119,7 @@ function lines(title: string, s: CostSection): string[] {
 export function formatCostReport(r: CostReport): string {
   const head = [
     `${r.type} export of ${r.sizeGiB} GiB (used ${r.usedGiB} GiB, archive ${r.archiveGiB} GiB at compression ${r.compressionRatio})` +
-      `${r.exportHours !== undefined ? `, ${r.exportHours} h` : ""}, ${r.region}`,
+      `${r.exportHours !== undefined ? `, ${r.exportHours.toFixed(3)} h` : ""}, ${r.region}`,
     `prices: ${PRICES_REGION}, read ${PRICES_READ_ON} (core/prices.ts)${r.priceRegionNote ? ` — ${r.priceRegionNote}` : ""}`,
     "",
   ];

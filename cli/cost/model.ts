@@ -107,7 +107,8 @@ export interface CostReport {
   readonly assumptions: readonly string[];
 }
 
-const round = (n: number) => Math.round(n * 1e6) / 1e6;
+/** Nine decimals: sub-cent items (a few requests) keep their value; float noise goes. */
+const round = (n: number) => Math.round(n * 1e9) / 1e9;
 
 function item(name: string, quantity: number, unit: string, key: PriceKey, per = 1, note?: string): CostItem {
   const p: Price = PRICES[key];

@@ -55,7 +55,7 @@ export function costsReadmeBlock(config: Config): string {
     "",
     "| 100 GiB of | ours | largest item | the original's stated figure (per 100 GB) |",
     "|---|---:|---|---:|",
-    `| EBS (${ebs.exportHours} h) | ${usd(ebs.perExport.total)} | ${largest(ebs)} | ≈ ${usd(ORIGINAL_FIGURES.ebsPer100Gb)} |`,
+    `| EBS (${ebs.exportHours!.toFixed(3)} h) | ${usd(ebs.perExport.total)} | ${largest(ebs)} | ≈ ${usd(ORIGINAL_FIGURES.ebsPer100Gb)} |`,
     `| RDS | ${usd(rds.perExport.total)} | ${largest(rds)} | ≈ ${usd(ORIGINAL_FIGURES.rdsPer100Gb)} |`,
     `| Aurora | ${usd(aurora.perExport.total)} | ${largest(aurora)} | — |`,
     `| DynamoDB | ${usd(dynamodb.perExport.total)} | ${largest(dynamodb)} | ≈ ${usd(ORIGINAL_FIGURES.dynamodbPer100Gb)} |`,
