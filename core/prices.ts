@@ -54,21 +54,41 @@ const price = (usd: number, unit: string, what: string, source: string, assumpti
 
 export const PRICES = {
   // --- EC2 (the Batch worker) ---
-  spotC6iVcpuHour: price(0.017, "vCPU-hour", "Spot, c6i family (2 GiB per vCPU)", SPOT,
-    `${SPOT_ASSUMPTION}; c6i.xlarge on demand $0.17/h (${EC2_ON_DEMAND}) / 4 vCPU x 0.4`),
-  spotM6iVcpuHour: price(0.0192, "vCPU-hour", "Spot, m6i family (4 GiB per vCPU)", SPOT,
-    `${SPOT_ASSUMPTION}; m6i.xlarge on demand $0.192/h / 4 vCPU x 0.4`),
-  spotR6iVcpuHour: price(0.0252, "vCPU-hour", "Spot, r6i family (8 GiB per vCPU)", SPOT,
-    `${SPOT_ASSUMPTION}; r6i.xlarge on demand $0.252/h / 4 vCPU x 0.4`),
+  spotC6iVcpuHour: price(
+    0.017,
+    "vCPU-hour",
+    "Spot, c6i family (2 GiB per vCPU)",
+    SPOT,
+    `${SPOT_ASSUMPTION}; c6i.xlarge on demand $0.17/h (${EC2_ON_DEMAND}) / 4 vCPU x 0.4`
+  ),
+  spotM6iVcpuHour: price(
+    0.0192,
+    "vCPU-hour",
+    "Spot, m6i family (4 GiB per vCPU)",
+    SPOT,
+    `${SPOT_ASSUMPTION}; m6i.xlarge on demand $0.192/h / 4 vCPU x 0.4`
+  ),
+  spotR6iVcpuHour: price(
+    0.0252,
+    "vCPU-hour",
+    "Spot, r6i family (8 GiB per vCPU)",
+    SPOT,
+    `${SPOT_ASSUMPTION}; r6i.xlarge on demand $0.252/h / 4 vCPU x 0.4`
+  ),
   publicIpv4Hour: price(0.005, "hour", "public IPv4 address (in use or idle)", VPC),
 
   // --- EBS ---
   gp3GbMonth: price(0.08, "GB-month", "gp3 volume storage", EBS),
   gp3IopsMonth: price(0.005, "IOPS-month", "gp3 IOPS above the free 3,000", EBS),
   gp3ThroughputMonth: price(0.04, "MiB/s-month", "gp3 throughput above the free 125 MiB/s", EBS),
-  ebsInitializationGb: price(0.0015, "GB", "EBS Provisioned Rate for Volume Initialization, per GB initialized", EBS,
+  ebsInitializationGb: price(
+    0.0015,
+    "GB",
+    "EBS Provisioned Rate for Volume Initialization, per GB initialized",
+    EBS,
     "NOT VERIFIED: no published figure was found in the sources read on the date above; placeholder estimate." +
-    " Only used when worker.volume.initializationRateMiBps is set (the default config leaves it unset)"),
+      " Only used when worker.volume.initializationRateMiBps is set (the default config leaves it unset)"
+  ),
   snapshotStandardGbMonth: price(0.05, "GB-month", "EBS snapshot, standard tier", EBS),
   snapshotArchiveGbMonth: price(0.0125, "GB-month", "EBS snapshot, archive tier (90-day minimum)", EBS_ARCHIVE),
 
@@ -78,11 +98,21 @@ export const PRICES = {
   s3StandardGbMonth: price(0.023, "GB-month", "S3 Standard, first 50 TB", S3),
   s3GlacierFlexibleGbMonth: price(0.0036, "GB-month", "S3 Glacier Flexible Retrieval (90-day minimum)", S3),
   s3DeepArchiveGbMonth: price(0.00099, "GB-month", "S3 Glacier Deep Archive (180-day minimum)", S3),
-  s3TransitionGlacierFlexible: price(0.03, "1,000 requests", "lifecycle transition into Glacier Flexible Retrieval", S3),
+  s3TransitionGlacierFlexible: price(
+    0.03,
+    "1,000 requests",
+    "lifecycle transition into Glacier Flexible Retrieval",
+    S3
+  ),
   s3TransitionDeepArchive: price(0.05, "1,000 requests", "lifecycle transition into Glacier Deep Archive", S3),
 
   // --- network ---
-  interfaceEndpointAzHour: price(0.01, "endpoint-AZ-hour", "interface VPC endpoint, per AZ it has an interface in", PRIVATELINK),
+  interfaceEndpointAzHour: price(
+    0.01,
+    "endpoint-AZ-hour",
+    "interface VPC endpoint, per AZ it has an interface in",
+    PRIVATELINK
+  ),
   interfaceEndpointGb: price(0.01, "GB", "interface endpoint data processed (first 1 PB)", PRIVATELINK),
   natGatewayHour: price(0.045, "hour", "NAT gateway", VPC),
   natGatewayGb: price(0.045, "GB", "NAT gateway data processed", VPC),
@@ -95,7 +125,12 @@ export const PRICES = {
   // --- DynamoDB ---
   dynamodbExportGb: price(0.1, "GB", "DynamoDB export to S3 (full export), per GB of table size", DYNAMODB),
   dynamodbBackupGbMonth: price(0.1, "GB-month", "DynamoDB on-demand backup storage (warm)", DYNAMODB),
-  dynamodbColdBackupGbMonth: price(0.03, "GB-month", "DynamoDB backup in AWS Backup cold storage (advanced features)", BACKUP),
+  dynamodbColdBackupGbMonth: price(
+    0.03,
+    "GB-month",
+    "DynamoDB backup in AWS Backup cold storage (advanced features)",
+    BACKUP
+  ),
 
   // --- orchestration ---
   sfnTransitions: price(0.025, "1,000 state transitions", "Step Functions standard workflow", SFN),

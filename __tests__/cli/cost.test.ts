@@ -35,7 +35,8 @@ const BASE: CostInputs = {
 
 const usdOf = (s: CostSection, prefix: string): number => {
   const found = s.items.filter((i) => i.name.startsWith(prefix));
-  if (found.length !== 1) throw new Error(`expected one item starting "${prefix}", got ${s.items.map((i) => i.name).join(" | ")}`);
+  if (found.length !== 1)
+    throw new Error(`expected one item starting "${prefix}", got ${s.items.map((i) => i.name).join(" | ")}`);
   return found[0]!.usd;
 };
 
@@ -54,8 +55,9 @@ describe("cost arithmetic against hand-computed cases", () => {
     expect(usdOf(r.perExport, "gp3 throughput")).toBeCloseTo(0.0045936, 6);
     // IOPS: (6000 - 3000) x 0.2235556 / 730 x $0.005 = $0.0045936
     expect(usdOf(r.perExport, "gp3 IOPS")).toBeCloseTo(0.0045936, 6);
-    // parts: worst case 107,374,182,400 + 838,860,800 + 1,048,576 = 108,214,091,776 B / 10,000 = 10,821,410 B → 11 MiB;
-    // archive 50 GiB = 53,687,091,200 B / 11,534,336 B = 4,654.5 → 4,655 parts; + create + complete + manifest = 4,658 PUTs
+    // parts: worst case 107,374,182,400 + 838,860,800 + 1,048,576 = 108,214,091,776 B / 10,000 = 10,821,410 B
+    // → 11 MiB; archive 50 GiB = 53,687,091,200 B / 11,534,336 B = 4,654.5 → 4,655 parts;
+    // + create + complete + manifest = 4,658 PUTs
     expect(ebsPutRequests(100 * GIB, 50 * GIB)).toEqual({ parts: 4655, partSize: 11 * 1024 * 1024, requests: 4658 });
     // 4,658 x $0.005 / 1,000 = $0.02329
     expect(usdOf(r.perExport, "S3 PUT")).toBeCloseTo(0.02329, 6);
@@ -75,7 +77,11 @@ describe("cost arithmetic against hand-computed cases", () => {
     const inputs: CostInputs = {
       ...BASE,
       usedFraction: 0.6,
-      worker: { vcpus: 8, memoryMiB: 32768, volume: { throughputMiBps: 1000, iops: 3000, initializationRateMiBps: 300 } },
+      worker: {
+        vcpus: 8,
+        memoryMiB: 32768,
+        volume: { throughputMiBps: 1000, iops: 3000, initializationRateMiBps: 300 },
+      },
     };
     const r = costReport(inputs);
     // used 60 GiB = 61,440 MiB read at min(1000, 300) = 300 MiB/s = 204.8 s; + 10 min = 0.2235556 h
@@ -91,7 +97,8 @@ describe("cost arithmetic against hand-computed cases", () => {
     const init = r.perExport.items.find((i) => i.name.startsWith("provisioned initialization"))!;
     expect(init.usd).toBeCloseTo(0.09, 6);
     expect(init.note).toMatch(/NOT VERIFIED/);
-    // archive 30 GiB in 11 MiB parts (the size rule follows the 100 GiB device): 32,212,254,720 / 11,534,336 = 2,792.7 → 2,793 parts
+    // archive 30 GiB in 11 MiB parts (the size rule follows the 100 GiB device):
+    // 32,212,254,720 / 11,534,336 = 2,792.7 → 2,793 parts
     expect(ebsPutRequests(100 * GIB, 30 * GIB).parts).toBe(2793);
     expect(r.archiveGiB).toBe(30);
   });
@@ -131,11 +138,19 @@ describe("cost arithmetic against hand-computed cases", () => {
 
   it("days in each S3 class under the lifecycle rules, with Glacier's minimum durations", () => {
     // defaults: Standard 0-30, Glacier Flexible Retrieval 30-120, Deep Archive 120-2555
-    expect(s3ClassDays(2555, { glacier: 30, deepArchive: 120, expiration: 2555 })).toEqual({ standard: 30, glacier: 90, deepArchive: 2435 });
+    expect(s3ClassDays(2555, { glacier: 30, deepArchive: 120, expiration: 2555 })).toEqual({
+      standard: 30,
+      glacier: 90,
+      deepArchive: 2435,
+    });
     // 100 days: Deep Archive is never reached; Glacier from day 30 billed for its 90-day minimum, not 70
     expect(s3ClassDays(100, { glacier: 30, deepArchive: 120 })).toEqual({ standard: 30, glacier: 90, deepArchive: 0 });
     // expiration at 365 ends it early; Deep Archive 120-365 = 245 days
-    expect(s3ClassDays(2555, { glacier: 30, deepArchive: 120, expiration: 365 })).toEqual({ standard: 30, glacier: 90, deepArchive: 245 });
+    expect(s3ClassDays(2555, { glacier: 30, deepArchive: 120, expiration: 365 })).toEqual({
+      standard: 30,
+      glacier: 90,
+      deepArchive: 245,
+    });
     // Deep Archive 150-200 = 50 days, billed for 180
     expect(s3ClassDays(200, { deepArchive: 150 })).toEqual({ standard: 150, glacier: 0, deepArchive: 180 });
     expect(s3ClassDays(400, {})).toEqual({ standard: 400, glacier: 0, deepArchive: 0 });
@@ -153,7 +168,8 @@ describe("cost arithmetic against hand-computed cases", () => {
     expect(usdOf(r.retention.keepS3Archive, "S3 Glacier Flexible")).toBeCloseTo(0.5326027, 6);
     expect(usdOf(r.retention.keepS3Archive, "S3 Glacier Deep")).toBeCloseTo(3.9627123, 6);
     expect(r.retention.keepS3Archive.total).toBeCloseTo(5.6297216, 6);
-    // RDS 100 x 84 x $0.095 = $798 (no archive tier); Aurora x $0.021 = $176.40; DynamoDB x $0.10 = $840, cold x $0.03 = $252
+    // RDS 100 x 84 x $0.095 = $798 (no archive tier); Aurora x $0.021 = $176.40;
+    // DynamoDB x $0.10 = $840, cold x $0.03 = $252
     const rds = costReport({ ...BASE, type: "rds" }).retention.keepRecoveryPoint;
     expect(rds.standard.total).toBeCloseTo(798, 6);
     expect(rds.archive).toBeUndefined();
@@ -166,21 +182,31 @@ describe("cost arithmetic against hand-computed cases", () => {
 
   it("says when the lifecycle expiration deletes the archive before the retention ends", () => {
     const r = costReport({ ...BASE, lifecycle: { ...BASE.lifecycle, expiration: 365 } });
-    expect(r.retention.notes).toContain("lifecycleRules.expiration (365 days) deletes the archive before the retention ends");
+    expect(r.retention.notes).toContain(
+      "lifecycleRules.expiration (365 days) deletes the archive before the retention ends"
+    );
   });
 
   it("every item is quantity x unitPrice and every total the sum of its items", () => {
-    const r = costReport({ ...BASE, worker: { ...BASE.worker, volume: { ...BASE.worker.volume, initializationRateMiBps: 200 } } });
+    const r = costReport({
+      ...BASE,
+      worker: { ...BASE.worker, volume: { ...BASE.worker.volume, initializationRateMiBps: 200 } },
+    });
     const sections = [r.perExport, r.monthlyFixed, r.retention.keepRecoveryPoint.standard, r.retention.keepS3Archive];
     for (const s of sections) {
       for (const i of s.items) expect(i.usd).toBeCloseTo(i.quantity * i.unitPrice, 5);
-      expect(s.total).toBeCloseTo(s.items.reduce((sum, i) => sum + i.usd, 0), 9);
+      expect(s.total).toBeCloseTo(
+        s.items.reduce((sum, i) => sum + i.usd, 0),
+        9
+      );
     }
   });
 
   it("flags a region other than the table's", () => {
     expect(costReport(BASE).priceRegionNote).toBeUndefined();
-    expect(costReport({ ...BASE, region: "eu-west-1" }).priceRegionNote).toBe("us-east-1 prices: no price table for eu-west-1");
+    expect(costReport({ ...BASE, region: "eu-west-1" }).priceRegionNote).toBe(
+      "us-east-1 prices: no price table for eu-west-1"
+    );
   });
 
   it("counts the interface endpoints the network stack creates", () => {
@@ -192,7 +218,9 @@ describe("cost arithmetic against hand-computed cases", () => {
     const args = { type: "ebs" as const, sizeBytes: GIB, usedFraction: 1, compressionRatio: 0.5, region: "eu-west-1" };
     const withOverride = {
       ...config,
-      accounts: [{ id: "222222222222", regions: ["eu-west-1"], network: { ...config.network, egress: "nat" as const } }],
+      accounts: [
+        { id: "222222222222", regions: ["eu-west-1"], network: { ...config.network, egress: "nat" as const } },
+      ],
     };
     expect(costInputsFromConfig(withOverride, args).network.egress).toBe("nat");
     expect(costInputsFromConfig(config, args).network.egress).toBe("endpoints");
@@ -231,21 +259,52 @@ describe("backup-actions cost: arguments", () => {
     [["--size", "100GiB"], "--type is required (ebs, rds, aurora, dynamodb)"],
     [["--type", "efs", "--size", "100GiB"], '--type must be one of ebs, rds, aurora, dynamodb, got "efs"'],
     [["--type", "ebs"], "--size is required (e.g. 100GiB)"],
-    [["--type", "ebs", "--size", "100"], '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100"'],
-    [["--type", "ebs", "--size", "100gb"], '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100gb"'],
-    [["--type", "ebs", "--size", "100MiB"], '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100MiB"'],
-    [["--type", "ebs", "--size=-5GiB"], '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "-5GiB"'],
+    [
+      ["--type", "ebs", "--size", "100"],
+      '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100"',
+    ],
+    [
+      ["--type", "ebs", "--size", "100gb"],
+      '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100gb"',
+    ],
+    [
+      ["--type", "ebs", "--size", "100MiB"],
+      '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "100MiB"',
+    ],
+    [
+      ["--type", "ebs", "--size=-5GiB"],
+      '--size must be a number with a unit GiB, GB, TiB or TB, like 100GiB, got "-5GiB"',
+    ],
     [["--type", "ebs", "--size", "0GiB"], '--size must be greater than 0, got "0GiB"'],
     [["--type", "ebs", "--size", "17TiB"], "--size 17TiB is larger than a gp3 volume can be (16TiB)"],
-    [["--type", "ebs", "--size", "1GiB", "--used", "60"], '--used must be a percentage above 0% and at most 100%, like 60%, got "60"'],
-    [["--type", "ebs", "--size", "1GiB", "--used", "0%"], '--used must be a percentage above 0% and at most 100%, like 60%, got "0%"'],
-    [["--type", "ebs", "--size", "1GiB", "--used", "100.5%"], '--used must be a percentage above 0% and at most 100%, like 60%, got "100.5%"'],
-    [["--type", "rds", "--size", "1GiB", "--used", "60%"],
-      "--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)"],
-    [["--type", "ebs", "--size", "1GiB", "--region", "Mars"], '--region must be an AWS region name like us-east-1, got "Mars"'],
-    [["--type", "ebs", "--size", "1GiB", "--retention-days", "0"], '--retention-days must be an integer from 1 to 36500, got "0"'],
-    [["--type", "ebs", "--size", "1GiB", "--compression", "1.5"],
-      '--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "1.5"'],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--used", "60"],
+      '--used must be a percentage above 0% and at most 100%, like 60%, got "60"',
+    ],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--used", "0%"],
+      '--used must be a percentage above 0% and at most 100%, like 60%, got "0%"',
+    ],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--used", "100.5%"],
+      '--used must be a percentage above 0% and at most 100%, like 60%, got "100.5%"',
+    ],
+    [
+      ["--type", "rds", "--size", "1GiB", "--used", "60%"],
+      "--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)",
+    ],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--region", "Mars"],
+      '--region must be an AWS region name like us-east-1, got "Mars"',
+    ],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--retention-days", "0"],
+      '--retention-days must be an integer from 1 to 36500, got "0"',
+    ],
+    [
+      ["--type", "ebs", "--size", "1GiB", "--compression", "1.5"],
+      '--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "1.5"',
+    ],
     [["--type", "ebs", "--size", "1GiB", "extra"], "unexpected argument extra"],
   ])("%j → exit 2: %s", async (args, message) => {
     const { code, stderr, stdout } = await run(args);
@@ -273,7 +332,9 @@ describe("backup-actions cost: arguments", () => {
   });
 
   it("an unreadable config exits 1 naming the file", async () => {
-    const { code, stderr } = await run(["--type", "ebs", "--size", "1GiB"], { BACKUP_ACTIONS_CONFIG: "/nonexistent/config.json" });
+    const { code, stderr } = await run(["--type", "ebs", "--size", "1GiB"], {
+      BACKUP_ACTIONS_CONFIG: "/nonexistent/config.json",
+    });
     expect(code).toBe(1);
     expect(stderr).toContain("Invalid configuration in /nonexistent/config.json");
   });
@@ -300,11 +361,13 @@ describe("backup-actions cost --json", () => {
       network: { ...defaults.network, egress: "nat" },
       worker: { ...defaults.worker, vcpus: 8, memoryMiB: 32768 },
       lifecycleRules: { glacier: 60, deepArchive: 240, expiration: 3650 },
-    }),
+    })
   );
 
   it("prints perExport.total and monthlyFixed.total in USD with the items behind each, from the config", async () => {
-    const { code, stdout, stderr } = await run(["--type", "ebs", "--size", "100GiB", "--json"], { BACKUP_ACTIONS_CONFIG: configFile });
+    const { code, stdout, stderr } = await run(["--type", "ebs", "--size", "100GiB", "--json"], {
+      BACKUP_ACTIONS_CONFIG: configFile,
+    });
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
@@ -313,10 +376,20 @@ describe("backup-actions cost --json", () => {
       expect(typeof section.total).toBe("number");
       expect(section.items.length).toBeGreaterThan(0);
       for (const i of section.items as CostItem[]) {
-        expect(Object.keys(i).filter((k) => k !== "note")).toEqual(["name", "quantity", "unit", "unitPrice", "usd", "source"]);
+        expect(Object.keys(i).filter((k) => k !== "note")).toEqual([
+          "name",
+          "quantity",
+          "unit",
+          "unitPrice",
+          "usd",
+          "source",
+        ]);
         expect(i.source).toMatch(/^https:\/\/(aws\.amazon\.com|docs\.aws\.amazon\.com)\//);
       }
-      expect(section.total).toBeCloseTo(section.items.reduce((s: number, i: CostItem) => s + i.usd, 0), 9);
+      expect(section.total).toBeCloseTo(
+        section.items.reduce((s: number, i: CostItem) => s + i.usd, 0),
+        9
+      );
     }
     // the config's nat egress: $32.85 + $3.65
     expect(r.monthlyFixed.total).toBeCloseTo(36.5, 9);
@@ -325,13 +398,19 @@ describe("backup-actions cost --json", () => {
     expect(r.perExport.items[0]).toMatchObject({ name: "worker compute (8 vCPU, 32768 MiB, Spot)", unitPrice: 0.0192 });
     // retention from lifecycleRules.expiration, and its Glacier/Deep Archive days
     expect(r.retention.days).toBe(3650);
-    expect(r.retention.keepS3Archive.items.map((i: CostItem) => i.name)).toEqual(expect.arrayContaining([
-      "S3 Standard (60 days)", "S3 Glacier Flexible Retrieval (180 days)", "S3 Glacier Deep Archive (3410 days)",
-    ]));
+    expect(r.retention.keepS3Archive.items.map((i: CostItem) => i.name)).toEqual(
+      expect.arrayContaining([
+        "S3 Standard (60 days)",
+        "S3 Glacier Flexible Retrieval (180 days)",
+        "S3 Glacier Deep Archive (3410 days)",
+      ])
+    );
   });
 
   it("the text report states the compression assumption and the price region", async () => {
-    const { code, stdout } = await run(["--type", "ebs", "--size", "100GiB", "--region", "eu-west-1"], { BACKUP_ACTIONS_CONFIG: configFile });
+    const { code, stdout } = await run(["--type", "ebs", "--size", "100GiB", "--region", "eu-west-1"], {
+      BACKUP_ACTIONS_CONFIG: configFile,
+    });
     expect(code).toBe(0);
     expect(stdout).toContain("archive 50 GiB at compression 0.5");
     expect(stdout).toContain("us-east-1 prices: no price table for eu-west-1");
@@ -357,6 +436,8 @@ describe("README Costs section", () => {
   it("replaceCostsBlock rewrites only between the markers, and refuses a README without them", () => {
     const text = "a\n<!-- costs:begin -->\nold\n<!-- costs:end -->\nb\n";
     expect(replaceCostsBlock(text, "new")).toBe("a\n<!-- costs:begin -->\nnew\n<!-- costs:end -->\nb\n");
-    expect(() => replaceCostsBlock("no markers", "x")).toThrow("README.md has no <!-- costs:begin --> … <!-- costs:end --> block");
+    expect(() => replaceCostsBlock("no markers", "x")).toThrow(
+      "README.md has no <!-- costs:begin --> … <!-- costs:end --> block"
+    );
   });
 });

@@ -10,7 +10,16 @@ import type { Config } from "../../config/schema";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
 import type { Command } from "../main";
-import { COST_TYPES, CostInputs, CostReport, CostSection, CostType, costReport, DEFAULT_COMPRESSION_RATIO, formatUsd } from "./model";
+import {
+  COST_TYPES,
+  CostInputs,
+  CostReport,
+  CostSection,
+  CostType,
+  costReport,
+  DEFAULT_COMPRESSION_RATIO,
+  formatUsd,
+} from "./model";
 import { NETWORK_INTERFACE_ENDPOINTS } from "./network";
 
 const UNITS: Record<string, number> = { GB: 1e9, GiB: 2 ** 30, TB: 1e12, TiB: 2 ** 40 };
@@ -32,14 +41,18 @@ export function parseSize(value: string): number {
 export function parseUsed(value: string): number {
   const m = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
   const pct = m ? Number(m[1]) : Number.NaN;
-  if (!(pct > 0 && pct <= 100)) throw new UsageError(`--used must be a percentage above 0% and at most 100%, like 60%, got "${value}"`);
+  if (!(pct > 0 && pct <= 100))
+    throw new UsageError(`--used must be a percentage above 0% and at most 100%, like 60%, got "${value}"`);
   return pct / 100;
 }
 
 function parseRatio(value: string | undefined): number {
   if (value === undefined) return DEFAULT_COMPRESSION_RATIO;
   const r = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!(r > 0 && r <= 1)) throw new UsageError(`--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "${value}"`);
+  if (!(r > 0 && r <= 1))
+    throw new UsageError(
+      `--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "${value}"`
+    );
   return r;
 }
 
@@ -51,13 +64,18 @@ export function costInputsFromConfig(config: Config, args: CostArgs): CostInputs
     ...args,
     retentionDays: args.retentionDays ?? config.lifecycleRules.expiration ?? DEFAULT_RETENTION_DAYS,
     worker: { vcpus: config.worker.vcpus, memoryMiB: config.worker.memoryMiB, volume: config.worker.volume },
-    network: { egress: network.egress, endpointAzCount: network.endpointAzCount, interfaceEndpoints: NETWORK_INTERFACE_ENDPOINTS },
+    network: {
+      egress: network.egress,
+      endpointAzCount: network.endpointAzCount,
+      interfaceEndpoints: NETWORK_INTERFACE_ENDPOINTS,
+    },
     lifecycle: config.lifecycleRules,
   };
 }
 
 export const COST_USAGE =
-  "cost --type ebs|rds|aurora|dynamodb --size 100GiB [--used 60%] [--region us-east-1] [--retention-days 2555] [--compression 0.5] [--json]";
+  "cost --type ebs|rds|aurora|dynamodb --size 100GiB [--used 60%] [--region us-east-1] [--retention-days 2555]" +
+  " [--compression 0.5] [--json]";
 
 export interface CostArgs {
   readonly type: CostType;
@@ -81,7 +99,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
       compression: { type: "string" },
       json: { type: "boolean" },
     },
-    { min: 0, max: 0 },
+    { min: 0, max: 0 }
   );
   if (values.type === undefined) throw new UsageError(`--type is required (${COST_TYPES.join(", ")})`);
   if (!(COST_TYPES as readonly string[]).includes(values.type)) {
@@ -90,9 +108,12 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
   const type = values.type as CostType;
   if (values.size === undefined) throw new UsageError("--size is required (e.g. 100GiB)");
   const sizeBytes = parseSize(values.size);
-  if (type === "ebs" && sizeBytes > MAX_EBS_BYTES) throw new UsageError(`--size ${values.size} is larger than a gp3 volume can be (16TiB)`);
+  if (type === "ebs" && sizeBytes > MAX_EBS_BYTES)
+    throw new UsageError(`--size ${values.size} is larger than a gp3 volume can be (16TiB)`);
   if (values.used !== undefined && type !== "ebs") {
-    throw new UsageError("--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)");
+    throw new UsageError(
+      "--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)"
+    );
   }
   const region = values.region ?? PRICES_REGION;
   if (!REGION.test(region)) throw new UsageError(`--region must be an AWS region name like us-east-1, got "${region}"`);
@@ -111,16 +132,22 @@ const usd = formatUsd;
 
 function lines(title: string, s: CostSection): string[] {
   const out = [`${title}: ${usd(s.total)}`];
-  for (const i of s.items) out.push(`  ${usd(i.usd).padStart(9)}  ${i.name}: ${Number(i.quantity.toPrecision(6))} ${i.unit} x $${i.unitPrice}`);
+  for (const i of s.items)
+    out.push(
+      `  ${usd(i.usd).padStart(9)}  ${i.name}: ${Number(i.quantity.toPrecision(6))} ${i.unit} x $${i.unitPrice}`
+    );
   if (s.items.length === 0) out.push("  (nothing)");
   return out;
 }
 
 export function formatCostReport(r: CostReport): string {
   const head = [
-    `${r.type} export of ${r.sizeGiB} GiB (used ${r.usedGiB} GiB, archive ${r.archiveGiB} GiB at compression ${r.compressionRatio})` +
+    `${r.type} export of ${r.sizeGiB} GiB (used ${r.usedGiB} GiB,` +
+      ` archive ${r.archiveGiB} GiB at compression ${r.compressionRatio})` +
       `${r.exportHours !== undefined ? `, ${r.exportHours.toFixed(3)} h` : ""}, ${r.region}`,
-    `prices: ${PRICES_REGION}, read ${PRICES_READ_ON} (core/prices.ts)${r.priceRegionNote ? ` — ${r.priceRegionNote}` : ""}`,
+    `prices: ${PRICES_REGION}, read ${PRICES_READ_ON} (core/prices.ts)${
+      r.priceRegionNote ? ` — ${r.priceRegionNote}` : ""
+    }`,
     "",
   ];
   const keep = r.retention.keepRecoveryPoint;
@@ -132,7 +159,9 @@ export function formatCostReport(r: CostReport): string {
     "",
     `over ${r.retention.days} days of retention:`,
     ...lines("  keep the recovery point, standard tier", keep.standard),
-    ...(keep.archive ? lines("  keep the recovery point, archive tier", keep.archive) : [`  archive tier: ${keep.archiveNote}`]),
+    ...(keep.archive
+      ? lines("  keep the recovery point, archive tier", keep.archive)
+      : [`  archive tier: ${keep.archiveNote}`]),
     ...lines("  keep the S3 archive (lifecycle rules)", r.retention.keepS3Archive),
     ...r.retention.notes.map((n) => `  note: ${n}`),
     "",

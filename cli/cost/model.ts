@@ -34,15 +34,20 @@ export const VERIFY_REQUESTS = 3;
 export const DEFAULT_COMPRESSION_RATIO = 0.5;
 
 export const ASSUMPTIONS = [
-  `prices are ${PRICES_REGION} list prices read on the date in core/prices.ts; Spot prices are an assumption (40 % of on demand)`,
+  `prices are ${PRICES_REGION} list prices read on the date in core/prices.ts;` +
+    " Spot prices are an assumption (40 % of on demand)",
   "the archive is compression x used bytes (--compression, default 0.5); measure yours with the worker's manifest",
-  `an EBS export takes used bytes / volume throughput + ${EBS_OVERHEAD_MINUTES} min (volume creation, Batch, instance start);` +
+  `an EBS export takes used bytes / volume throughput + ${EBS_OVERHEAD_MINUTES} min` +
+    " (volume creation, Batch, instance start);" +
     " lazily loaded volumes without a provisioned initialization rate may be slower",
-  "the worker's share of its instance is its vcpus at the Spot price of the family its memory per vCPU needs (c6i, m6i, r6i)",
+  "the worker's share of its instance is its vcpus at the Spot price of the family" +
+    " its memory per vCPU needs (c6i, m6i, r6i)",
   "one archive object per export (one filesystem); each multipart part, the create, the complete and the manifest are PUTs",
-  `${STATE_TRANSITIONS_PER_EXPORT} Step Functions state transitions and ${API_TRAFFIC_GB_PER_EXPORT} GB of API/log traffic` +
+  `${STATE_TRANSITIONS_PER_EXPORT} Step Functions state transitions and` +
+    ` ${API_TRAFFIC_GB_PER_EXPORT} GB of API/log traffic` +
     " through interface endpoints or NAT per export (S3 and DynamoDB use the free gateway endpoints)",
-  "keeping a recovery point: a full (first) snapshot of the used bytes; later snapshots in a chain cost less in the standard tier",
+  "keeping a recovery point: a full (first) snapshot of the used bytes;" +
+    " later snapshots in a chain cost less in the standard tier",
 ] as const;
 
 export interface CostInputs {
@@ -58,7 +63,11 @@ export interface CostInputs {
   readonly worker: {
     readonly vcpus: number;
     readonly memoryMiB: number;
-    readonly volume: { readonly throughputMiBps: number; readonly iops: number; readonly initializationRateMiBps?: number };
+    readonly volume: {
+      readonly throughputMiBps: number;
+      readonly iops: number;
+      readonly initializationRateMiBps?: number;
+    };
   };
   readonly network: {
     readonly egress: "endpoints" | "nat" | "public";
@@ -100,7 +109,11 @@ export interface CostReport {
   readonly monthlyFixed: CostSection;
   readonly retention: {
     readonly days: number;
-    readonly keepRecoveryPoint: { readonly standard: CostSection; readonly archive?: CostSection; readonly archiveNote?: string };
+    readonly keepRecoveryPoint: {
+      readonly standard: CostSection;
+      readonly archive?: CostSection;
+      readonly archiveNote?: string;
+    };
     readonly keepS3Archive: CostSection;
     readonly notes: readonly string[];
   };
@@ -113,7 +126,15 @@ const round = (n: number) => Math.round(n * 1e9) / 1e9;
 function item(name: string, quantity: number, unit: string, key: PriceKey, per = 1, note?: string): CostItem {
   const p: Price = PRICES[key];
   const unitPrice = Number((p.usd / per).toPrecision(12));
-  return { name, quantity: round(quantity), unit, unitPrice, usd: round(quantity * unitPrice), source: p.source, ...(note ? { note } : {}) };
+  return {
+    name,
+    quantity: round(quantity),
+    unit,
+    unitPrice,
+    usd: round(quantity * unitPrice),
+    source: p.source,
+    ...(note ? { note } : {}),
+  };
 }
 
 function section(items: CostItem[]): CostSection {
@@ -138,7 +159,10 @@ export function ebsExportHours(inputs: CostInputs): number {
 }
 
 /** S3 PUT requests of one EBS export: the parts (core part-size rule) + create + complete + manifest. */
-export function ebsPutRequests(sizeBytes: number, archiveBytes: number): { parts: number; partSize: number; requests: number } {
+export function ebsPutRequests(
+  sizeBytes: number,
+  archiveBytes: number
+): { parts: number; partSize: number; requests: number } {
   const partSize = partSizeFor(sizeBytes);
   const parts = Math.max(1, Math.ceil(archiveBytes / partSize));
   return { parts, partSize, requests: parts + 3 };
@@ -153,28 +177,55 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
     const spot = spotPriceKey(vcpus, memoryMiB);
     items.push(item(`worker compute (${vcpus} vCPU, ${memoryMiB} MiB, Spot)`, vcpus * hours, "vCPU-hour", spot));
     items.push(item(`restored gp3 volume (${round(sizeGiB)} GiB)`, sizeGiB * months, "GB-month", "gp3GbMonth"));
-    items.push(item(`gp3 throughput above 125 MiB/s (${volume.throughputMiBps})`, (volume.throughputMiBps - 125) * months,
-      "MiB/s-month", "gp3ThroughputMonth"));
-    items.push(item(`gp3 IOPS above 3,000 (${volume.iops})`, (volume.iops - 3000) * months, "IOPS-month", "gp3IopsMonth"));
+    items.push(
+      item(
+        `gp3 throughput above 125 MiB/s (${volume.throughputMiBps})`,
+        (volume.throughputMiBps - 125) * months,
+        "MiB/s-month",
+        "gp3ThroughputMonth"
+      )
+    );
+    items.push(
+      item(`gp3 IOPS above 3,000 (${volume.iops})`, (volume.iops - 3000) * months, "IOPS-month", "gp3IopsMonth")
+    );
     if (volume.initializationRateMiBps !== undefined) {
-      items.push(item(`provisioned initialization (${volume.initializationRateMiBps} MiB/s)`, usedGiB, "GB",
-        "ebsInitializationGb", 1, PRICES.ebsInitializationGb.assumption));
+      items.push(
+        item(
+          `provisioned initialization (${volume.initializationRateMiBps} MiB/s)`,
+          usedGiB,
+          "GB",
+          "ebsInitializationGb",
+          1,
+          PRICES.ebsInitializationGb.assumption
+        )
+      );
     }
     const puts = ebsPutRequests(inputs.sizeBytes, archiveGiB * GIB);
-    items.push(item(`S3 PUT (${puts.parts} parts of ${puts.partSize / MIB} MiB + create, complete, manifest)`,
-      puts.requests, "request", "s3PutRequests", 1000));
+    items.push(
+      item(
+        `S3 PUT (${puts.parts} parts of ${puts.partSize / MIB} MiB + create, complete, manifest)`,
+        puts.requests,
+        "request",
+        "s3PutRequests",
+        1000
+      )
+    );
     if (inputs.network.egress === "public") {
       items.push(item("public IPv4 of the worker instance", hours, "hour", "publicIpv4Hour"));
     }
   } else {
     // StartExportTask / ExportTableToPointInTime write their own objects; their request charges are not modelled.
-    items.push(inputs.type === "dynamodb"
-      ? item("DynamoDB export to S3", sizeGiB, "GB", "dynamodbExportGb")
-      : item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot export to S3`, sizeGiB, "GB", "rdsExportGb"));
+    items.push(
+      inputs.type === "dynamodb"
+        ? item("DynamoDB export to S3", sizeGiB, "GB", "dynamodbExportGb")
+        : item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot export to S3`, sizeGiB, "GB", "rdsExportGb")
+    );
     items.push(item("S3 PUT (manifest)", 1, "request", "s3PutRequests", 1000));
   }
   items.push(item("S3 GET/HEAD (verify)", VERIFY_REQUESTS, "request", "s3GetRequests", 1000));
-  items.push(item("Step Functions state transitions", STATE_TRANSITIONS_PER_EXPORT, "transition", "sfnTransitions", 1000));
+  items.push(
+    item("Step Functions state transitions", STATE_TRANSITIONS_PER_EXPORT, "transition", "sfnTransitions", 1000)
+  );
   if (inputs.network.egress === "endpoints") {
     items.push(item("interface endpoint data processed", API_TRAFFIC_GB_PER_EXPORT, "GB", "interfaceEndpointGb"));
   } else if (inputs.network.egress === "nat") {
@@ -188,8 +239,12 @@ export function monthlyFixed(network: CostInputs["network"]): CostSection {
   if (network.egress === "endpoints") {
     const n = network.interfaceEndpoints.length;
     return section([
-      item(`interface endpoints (${n} x ${network.endpointAzCount} AZ: ${network.interfaceEndpoints.join(", ")})`,
-        n * network.endpointAzCount * HOURS_PER_MONTH, "endpoint-AZ-hour", "interfaceEndpointAzHour"),
+      item(
+        `interface endpoints (${n} x ${network.endpointAzCount} AZ: ${network.interfaceEndpoints.join(", ")})`,
+        n * network.endpointAzCount * HOURS_PER_MONTH,
+        "endpoint-AZ-hour",
+        "interfaceEndpointAzHour"
+      ),
     ]);
   }
   if (network.egress === "nat") {
@@ -206,13 +261,17 @@ export function monthlyFixed(network: CostInputs["network"]): CostSection {
  * the expiration), with Glacier's minimum storage durations applied (90 days Flexible
  * Retrieval, 180 days Deep Archive: an earlier transition or deletion is billed as if kept).
  */
-export function s3ClassDays(days: number, lifecycle: CostInputs["lifecycle"]): { standard: number; glacier: number; deepArchive: number } {
+export function s3ClassDays(
+  days: number,
+  lifecycle: CostInputs["lifecycle"]
+): { standard: number; glacier: number; deepArchive: number } {
   const end = Math.min(days, lifecycle.expiration ?? Number.POSITIVE_INFINITY);
   const glacierAt = lifecycle.glacier !== undefined && lifecycle.glacier < end ? lifecycle.glacier : undefined;
   const deepAt = lifecycle.deepArchive !== undefined && lifecycle.deepArchive < end ? lifecycle.deepArchive : undefined;
   const standard = Math.min(end, glacierAt ?? end, deepAt ?? end);
   let glacier = 0;
-  if (glacierAt !== undefined && (deepAt === undefined || glacierAt < deepAt)) glacier = Math.max((deepAt ?? end) - glacierAt, 90);
+  if (glacierAt !== undefined && (deepAt === undefined || glacierAt < deepAt))
+    glacier = Math.max((deepAt ?? end) - glacierAt, 90);
   const deepArchive = deepAt !== undefined ? Math.max(end - deepAt, 180) : 0;
   return { standard, glacier, deepArchive };
 }
@@ -227,33 +286,60 @@ function retention(inputs: CostInputs, usedGiB: number, archiveGiB: number): Cos
   let archiveNote: string | undefined;
   if (inputs.type === "ebs") {
     standard = section([item("EBS snapshot, standard tier", usedGiB * months, "GB-month", "snapshotStandardGbMonth")]);
-    archive = section([item("EBS snapshot, archive tier", usedGiB * Math.max(days, 90) / DAYS_PER_MONTH, "GB-month",
-      "snapshotArchiveGbMonth")]);
+    archive = section([
+      item(
+        "EBS snapshot, archive tier",
+        (usedGiB * Math.max(days, 90)) / DAYS_PER_MONTH,
+        "GB-month",
+        "snapshotArchiveGbMonth"
+      ),
+    ]);
   } else if (inputs.type === "dynamodb") {
     standard = section([item("DynamoDB backup storage", sizeGiB * months, "GB-month", "dynamodbBackupGbMonth")]);
-    archive = section([item("DynamoDB backup, AWS Backup cold storage", sizeGiB * months, "GB-month", "dynamodbColdBackupGbMonth")]);
+    archive = section([
+      item("DynamoDB backup, AWS Backup cold storage", sizeGiB * months, "GB-month", "dynamodbColdBackupGbMonth"),
+    ]);
   } else {
     const key = inputs.type === "aurora" ? "auroraSnapshotGbMonth" : "rdsSnapshotGbMonth";
-    standard = section([item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot storage`, sizeGiB * months, "GB-month", key)]);
+    standard = section([
+      item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot storage`, sizeGiB * months, "GB-month", key),
+    ]);
     archiveNote = "RDS and Aurora snapshots have no archive tier";
     notes.push("RDS/Aurora backup storage up to the provisioned database size is free while the database exists");
   }
 
   const split = s3ClassDays(days, inputs.lifecycle);
   if (inputs.lifecycle.expiration !== undefined && inputs.lifecycle.expiration < days) {
-    notes.push(`lifecycleRules.expiration (${inputs.lifecycle.expiration} days) deletes the archive before the retention ends`);
+    notes.push(
+      `lifecycleRules.expiration (${inputs.lifecycle.expiration} days) deletes the archive before the retention ends`
+    );
   }
   // EBS: the archive object and the manifest; the services' exports write many objects (not counted).
   const objects = inputs.type === "ebs" ? 2 : 1;
   const s3Items = [
-    item(`S3 Standard (${split.standard} days)`, (archiveGiB * split.standard) / DAYS_PER_MONTH, "GB-month", "s3StandardGbMonth"),
-    item(`S3 Glacier Flexible Retrieval (${split.glacier} days)`, (archiveGiB * split.glacier) / DAYS_PER_MONTH, "GB-month",
-      "s3GlacierFlexibleGbMonth"),
-    item(`S3 Glacier Deep Archive (${split.deepArchive} days)`, (archiveGiB * split.deepArchive) / DAYS_PER_MONTH, "GB-month",
-      "s3DeepArchiveGbMonth"),
+    item(
+      `S3 Standard (${split.standard} days)`,
+      (archiveGiB * split.standard) / DAYS_PER_MONTH,
+      "GB-month",
+      "s3StandardGbMonth"
+    ),
+    item(
+      `S3 Glacier Flexible Retrieval (${split.glacier} days)`,
+      (archiveGiB * split.glacier) / DAYS_PER_MONTH,
+      "GB-month",
+      "s3GlacierFlexibleGbMonth"
+    ),
+    item(
+      `S3 Glacier Deep Archive (${split.deepArchive} days)`,
+      (archiveGiB * split.deepArchive) / DAYS_PER_MONTH,
+      "GB-month",
+      "s3DeepArchiveGbMonth"
+    ),
   ];
-  if (split.glacier > 0) s3Items.push(item("lifecycle transitions to Glacier", objects, "request", "s3TransitionGlacierFlexible", 1000));
-  if (split.deepArchive > 0) s3Items.push(item("lifecycle transitions to Deep Archive", objects, "request", "s3TransitionDeepArchive", 1000));
+  if (split.glacier > 0)
+    s3Items.push(item("lifecycle transitions to Glacier", objects, "request", "s3TransitionGlacierFlexible", 1000));
+  if (split.deepArchive > 0)
+    s3Items.push(item("lifecycle transitions to Deep Archive", objects, "request", "s3TransitionDeepArchive", 1000));
   return {
     days,
     keepRecoveryPoint: { standard, ...(archive ? { archive } : {}), ...(archiveNote ? { archiveNote } : {}) },
@@ -276,7 +362,9 @@ export function costReport(inputs: CostInputs): CostReport {
   return {
     type: inputs.type,
     region: inputs.region,
-    ...(inputs.region !== PRICES_REGION ? { priceRegionNote: `us-east-1 prices: no price table for ${inputs.region}` } : {}),
+    ...(inputs.region !== PRICES_REGION
+      ? { priceRegionNote: `us-east-1 prices: no price table for ${inputs.region}` }
+      : {}),
     sizeGiB: round(inputs.sizeBytes / GIB),
     usedGiB: round(usedGiB),
     archiveGiB: round(archiveGiB),

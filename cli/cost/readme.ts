@@ -6,7 +6,16 @@
 import type { Config } from "../../config/schema";
 import { COST_TARGETS, ORIGINAL_FIGURES, PRICES, PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { costInputsFromConfig } from "./command";
-import { ASSUMPTIONS, CostReport, CostType, costReport, DEFAULT_COMPRESSION_RATIO, formatUsd, GIB, monthlyFixed } from "./model";
+import {
+  ASSUMPTIONS,
+  CostReport,
+  CostType,
+  costReport,
+  DEFAULT_COMPRESSION_RATIO,
+  formatUsd,
+  GIB,
+  monthlyFixed,
+} from "./model";
 import { NETWORK_INTERFACE_ENDPOINTS } from "./network";
 
 export const COSTS_BEGIN = "<!-- costs:begin -->";
@@ -16,7 +25,13 @@ const usd = formatUsd;
 
 function report(config: Config, type: CostType): CostReport {
   return costReport(
-    costInputsFromConfig(config, { type, sizeBytes: 100 * GIB, usedFraction: 1, compressionRatio: DEFAULT_COMPRESSION_RATIO, region: PRICES_REGION }),
+    costInputsFromConfig(config, {
+      type,
+      sizeBytes: 100 * GIB,
+      usedFraction: 1,
+      compressionRatio: DEFAULT_COMPRESSION_RATIO,
+      region: PRICES_REGION,
+    })
   );
 }
 
@@ -55,33 +70,44 @@ export function costsReadmeBlock(config: Config): string {
     "",
     "| 100 GiB of | ours | largest item | the original's stated figure (per 100 GB) |",
     "|---|---:|---|---:|",
-    `| EBS (${ebs.exportHours!.toFixed(3)} h) | ${usd(ebs.perExport.total)} | ${largest(ebs)} | ≈ ${usd(ORIGINAL_FIGURES.ebsPer100Gb)} |`,
+    `| EBS (${ebs.exportHours!.toFixed(3)} h) | ${usd(ebs.perExport.total)} | ${largest(ebs)} | ≈ ${usd(
+      ORIGINAL_FIGURES.ebsPer100Gb
+    )} |`,
     `| RDS | ${usd(rds.perExport.total)} | ${largest(rds)} | ≈ ${usd(ORIGINAL_FIGURES.rdsPer100Gb)} |`,
     `| Aurora | ${usd(aurora.perExport.total)} | ${largest(aurora)} | — |`,
-    `| DynamoDB | ${usd(dynamodb.perExport.total)} | ${largest(dynamodb)} | ≈ ${usd(ORIGINAL_FIGURES.dynamodbPer100Gb)} |`,
+    `| DynamoDB | ${usd(dynamodb.perExport.total)} | ${largest(dynamodb)} | ≈ ${usd(
+      ORIGINAL_FIGURES.dynamodbPer100Gb
+    )} |`,
     "",
     "**Fixed per month** (the network stack; 730 hours):",
     "",
     "| network | per month |",
     "|---|---:|",
-    `| \`endpoints\`, ${n} interface endpoints x 1 AZ${net.egress === "endpoints" && net.endpointAzCount === 1 ? " (default)" : ""}` +
-      ` | ${usd(singleAzEndpoints)} |`,
+    `| \`endpoints\`, ${n} interface endpoints x 1 AZ${
+      net.egress === "endpoints" && net.endpointAzCount === 1 ? " (default)" : ""
+    }` + ` | ${usd(singleAzEndpoints)} |`,
     `| \`endpoints\`, ${n} interface endpoints x 2 AZs | ${usd(fixed("endpoints", 2))} |`,
     `| \`nat\` (one NAT gateway and its public IPv4) | ${usd(fixed("nat"))} |`,
     `| \`public\` (a public IPv4 per worker while it runs, counted per export) | ${usd(fixed("public"))} |`,
-    `| the original's stated figure: seven interface endpoints | ≈ ${usd(ORIGINAL_FIGURES.sevenInterfaceEndpointsMonthly)} |`,
+    `| the original's stated figure: seven interface endpoints | ≈ ${usd(
+      ORIGINAL_FIGURES.sevenInterfaceEndpointsMonthly
+    )} |`,
     "",
     "**Targets** (issue 13), with the default config:",
     "",
     `- an EBS export of 100 GiB at most ${usd(COST_TARGETS.ebsExportOf100GibUsd)}: **${ebsMet ? "met" : "not met"}**,` +
       ` ${usd(ebs.perExport.total)} (largest item: ${largest(ebs)}).`,
     `- at most ${usd(COST_TARGETS.monthlyFixedSingleAzEndpointsUsd)}/month fixed in single-AZ \`endpoints\` mode:` +
-      ` **${fixedMet ? "met" : "not met"}**, ${usd(singleAzEndpoints)}${configured !== singleAzEndpoints ? ` (configured: ${usd(configured)})` : ""}.` +
+      ` **${fixedMet ? "met" : "not met"}**, ${usd(singleAzEndpoints)}${
+        configured !== singleAzEndpoints ? ` (configured: ${usd(configured)})` : ""
+      }.` +
       (fixedMet
         ? ""
         : ` The interface endpoints are all of it: ${n} x ${usd(endpointMonth)}. Meeting the target takes at most` +
           ` ${maxEndpoints} interface endpoints (a network-stack change, not a config key), or \`network.egress: "nat"\`` +
-          ` (${usd(fixed("nat"))}: the workers then reach AWS APIs through a NAT gateway, and a route to the internet exists).`),
+          ` (${usd(
+            fixed("nat")
+          )}: the workers then reach AWS APIs through a NAT gateway, and a route to the internet exists).`),
     "",
     `**Keeping one recovery point for ${ebs.retention.days} days** (\`lifecycleRules\`: Glacier Flexible Retrieval at day` +
       ` ${config.lifecycleRules.glacier ?? "—"}, Deep Archive at day ${config.lifecycleRules.deepArchive ?? "—"}):`,
@@ -90,8 +116,10 @@ export function costsReadmeBlock(config: Config): string {
     "|---|---:|---:|---:|",
     ...[ebs, rds, aurora, dynamodb].map((r) => {
       const keep = r.retention.keepRecoveryPoint;
-      return `| ${r.type} | ${usd(keep.standard.total)} | ${keep.archive ? usd(keep.archive.total) : "no archive tier"} |` +
-        ` ${usd(r.retention.keepS3Archive.total)} |`;
+      return (
+        `| ${r.type} | ${usd(keep.standard.total)} | ${keep.archive ? usd(keep.archive.total) : "no archive tier"} |` +
+        ` ${usd(r.retention.keepS3Archive.total)} |`
+      );
     }),
     "",
     "Assumptions behind every figure:",
@@ -102,9 +130,11 @@ export function costsReadmeBlock(config: Config): string {
     "",
     "| price | USD | per | source | read | note |",
     "|---|---:|---|---|---|---|",
-    ...Object.values(PRICES).map((p) =>
-      `| ${p.what} | ${p.usd} | ${p.unit} | [${p.source.replace(/^https:\/\//, "")}](${p.source}) | ${p.readOn} |` +
-        ` ${"assumption" in p ? `assumption: ${p.assumption}` : ""} |`),
+    ...Object.values(PRICES).map(
+      (p) =>
+        `| ${p.what} | ${p.usd} | ${p.unit} | [${p.source.replace(/^https:\/\//, "")}](${p.source}) | ${p.readOn} |` +
+        ` ${"assumption" in p ? `assumption: ${p.assumption}` : ""} |`
+    ),
     "",
     "</details>",
   ];
@@ -124,5 +154,8 @@ export function currentCostsBlock(readme: string): string | undefined {
   const begin = readme.indexOf(COSTS_BEGIN);
   const end = readme.indexOf(COSTS_END);
   if (begin < 0 || end < begin) return undefined;
-  return readme.slice(begin + COSTS_BEGIN.length, end).replace(/^\n/, "").replace(/\n$/, "");
+  return readme
+    .slice(begin + COSTS_BEGIN.length, end)
+    .replace(/^\n/, "")
+    .replace(/\n$/, "");
 }
