@@ -13,7 +13,7 @@
  *   of table size (the PITR path; the restore-to-a-temporary-table path costs more).
  * - Keeping the recovery point versus keeping the archive: GB-months over the retention.
  */
-import { MIB, partSizeFor } from "../../batch-worker/src/part-size";
+import { MIB, partSizeFor } from "../../core/part-size";
 import { HOURS_PER_MONTH, PRICES, PRICES_REGION, Price, PriceKey } from "../../core/prices";
 
 export const COST_TYPES = ["ebs", "rds", "aurora", "dynamodb"] as const;
