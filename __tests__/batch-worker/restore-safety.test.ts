@@ -62,14 +62,14 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
     it.each(hostile.map((n) => [JSON.stringify(n), n]))("tar item %s", async (_label, name) => {
       await writeExport(store, [{ name, kind: "tar", payload: await simpleTar({ f: "x" }) }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[0].name ${JSON.stringify(name)} is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(`${JSON.stringify(name)} is not a single safe path component`);
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
     it.each(hostile.map((n) => [JSON.stringify(n), n]))("img item %s", async (_label, name) => {
       await writeExport(store, [{ name, kind: "img", payload: Buffer.alloc(4096, 0x41) }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[0].name ${JSON.stringify(name)}`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(`${JSON.stringify(name)} is not a single safe path component`);
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
@@ -86,7 +86,7 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
         { name: "p1/y", kind: "img", payload: Buffer.alloc(4096, 0x42) },
       ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[1].name "p1/y" is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(`item 1 ("p1/y"): name: "p1/y" is not a single safe path component`);
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
@@ -98,7 +98,7 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
         { name: "a/b", kind: "tar", payload: await simpleTar({ evil: "x" }) },
       ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(/items\[1\]\.name "a\/b"/);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(`item 1 ("a/b"): name: "a/b" is not a single safe path component`);
       await outsideUnchanged();
     });
 
@@ -112,8 +112,15 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       ]);
       await snap();
       const err = restoreExport({ store, to: target });
-      await expect(err).rejects.toThrow(`items[1].name "p1" would be restored to p1, as items[0] is`);
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[3].name "a.img" would be restored to a.img, as items[2] is`);
+      // duplicates: the strict manifest reader (core/manifest.ts) refuses them before restore's own check
+      await expect(err).rejects.toThrow(`item 1 ("p1"): name: "p1" is also the name of item 0`);
+      // distinct names whose entries collide (a.img, a tar item, beside a.img, the img item a): restore's own check
+      await writeExport(store, [
+        { name: "a", kind: "img", payload: Buffer.alloc(512) },
+        { name: "a.img", kind: "tar", payload: t },
+      ]);
+      await snap();
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[1].name "a.img" would be restored to a.img, as items[0] is`);
       await outsideUnchanged();
     });
 

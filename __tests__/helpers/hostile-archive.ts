@@ -105,6 +105,7 @@ export interface CraftedExport {
 export async function writeExport(store: ObjectStore, items: readonly CraftedItem[]): Promise<CraftedExport> {
   const partSize = 64 * 1024;
   const recorded: ManifestItem[] = [];
+  let offset = 0; // each item's bytes follow the last one's on the device, as partitions do
   for (const [i, it] of items.entries()) {
     const key = it.key ?? (/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(it.name) ? `${it.name}.${it.kind}.zst` : `item${i}.${it.kind}.zst`);
     const zst = zstd(it.payload);
@@ -116,7 +117,7 @@ export async function writeExport(store: ObjectStore, items: readonly CraftedIte
     recorded.push({
       name: it.name,
       kind: it.kind,
-      source: { path: `/dev/loop9p${i + 1}`, fsType: it.kind === "tar" ? "ext4" : null, offsetBytes: 0, sizeBytes: it.payload.length },
+      source: { path: `/dev/loop9p${i + 1}`, fsType: it.kind === "tar" ? "ext4" : null, offsetBytes: offset, sizeBytes: it.payload.length },
       key,
       uncompressedBytes: it.payload.length,
       compressedBytes: r.bytes,
@@ -126,6 +127,7 @@ export async function writeExport(store: ObjectStore, items: readonly CraftedIte
       parts: r.parts,
       ...it.lie,
     });
+    offset += it.payload.length;
   }
   const manifest = manifestOf(recorded);
   const text = JSON.stringify(manifest, null, 2);

@@ -103,8 +103,12 @@ export async function finishTarget(t: PreparedTarget): Promise<void> {
     throw e;
   });
   if (left === undefined) return;
-  if (t.created && left.length === 0) await fs.rmdir(t.dir);
-  else await fs.chmod(t.dir, t.finalMode);
+  // a signal's cleanup and the failing restore may both get here: whichever removes it second finds it gone
+  const gone = (e: NodeJS.ErrnoException) => {
+    if (e.code !== "ENOENT") throw e;
+  };
+  if (t.created && left.length === 0) await fs.rmdir(t.dir).catch(gone);
+  else await fs.chmod(t.dir, t.finalMode).catch(gone);
 }
 
 /** `O_CREAT|O_EXCL|O_NOFOLLOW`: a new file or nothing; an existing name, a symlink included, fails with EEXIST. */
