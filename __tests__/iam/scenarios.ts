@@ -33,6 +33,7 @@ function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
   try {
     let mod: T | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
       mod = require(modulePath);
     });
     return mod!;
