@@ -6,6 +6,7 @@
  * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric).
  */
 import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
+import { RuntimeConfigError } from "../../core/errors";
 import { RECOVERY_POINT_TAG_KEY } from "../../core/tags";
 
 export interface JanitorDeps {
@@ -31,7 +32,7 @@ export interface JanitorReport {
 }
 
 export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promise<JanitorReport> {
-  if (!(opts.maxAgeHours > 0)) throw new Error(`maxAgeHours must be positive (got ${opts.maxAgeHours})`);
+  if (!(opts.maxAgeHours > 0)) throw new RuntimeConfigError(`maxAgeHours must be positive (got ${opts.maxAgeHours})`);
   const cutoff = deps.now().getTime() - opts.maxAgeHours * 3600_000;
   const report: JanitorReport = { deleted: [], kept: [], failed: [] };
 

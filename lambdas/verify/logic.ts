@@ -45,7 +45,9 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
   } catch (err) {
     const name = (err as Error).name;
     if (name === "NoSuchKey" || name === "NotFound") return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
-    throw err; // access denied, throttling: a real error, retried by the state machine
+    // Access denied, or throttling that outlasted the SDK's own retries: thrown, so the dispatcher's Catch
+    // records the export as FAILED with the S3 error's name (its Retry covers Lambda's service errors only).
+    throw err;
   }
   const sha256 = createHash("sha256").update(text).digest("hex");
   let manifest;
