@@ -81,7 +81,12 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
   }
   const stateOf = (d: RegionDeployment, stackName: string): StackState =>
     d.backend.type === "s3"
-      ? { type: "s3", bucket: d.backend.bucket, key: stateKey(d.backend.keyPrefix, stackName), region: d.backend.region }
+      ? {
+          type: "s3",
+          bucket: d.backend.bucket,
+          key: stateKey(d.backend.keyPrefix, stackName),
+          region: d.backend.region,
+        }
       : {
           type: "cloud",
           hostname: d.backend.hostname ?? DEFAULT_CLOUD_HOSTNAME,

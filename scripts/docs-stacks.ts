@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const before = readFileSync(readmePath, "utf8");
   const after = replaceStacksBlock(before, stacksReadmeBlock(output));
   if (after !== before) writeFileSync(readmePath, after);
-  process.stdout.write(`${path.basename(readmePath)} stacks block ${after === before ? "already up to date" : "rewritten"}\n`);
+  process.stdout.write(
+    `${path.basename(readmePath)} stacks block ${after === before ? "already up to date" : "rewritten"}\n`,
+  );
 }
 
 main().catch((err: Error) => {

@@ -97,9 +97,16 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
         const p = terraform.backend.local.path;
         expect(path.normalize(path.join("cdktf.out", "stacks", s.name, p))).toBe(s.state.path);
       } else if (s.state.type === "s3") {
-        expect(terraform.backend.s3).toMatchObject({ bucket: s.state.bucket, key: s.state.key, region: s.state.region });
+        expect(terraform.backend.s3).toMatchObject({
+          bucket: s.state.bucket,
+          key: s.state.key,
+          region: s.state.region,
+        });
       } else {
-        expect(terraform.cloud).toMatchObject({ organization: s.state.organization, workspaces: { name: s.state.workspace } });
+        expect(terraform.cloud).toMatchObject({
+          organization: s.state.organization,
+          workspaces: { name: s.state.workspace },
+        });
         expect(terraform.cloud.hostname ?? "app.terraform.io").toBe(s.state.hostname);
       }
     }
@@ -120,7 +127,7 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
     expect(list.stacks.some((s) => s.readsFrom.length > 0)).toBe(true);
   });
 
-  it("puts every stack after what it reads, after bootstrap when its state is in bootstrap's bucket, kinds in order", () => {
+  it("puts each stack after what it reads and after bootstrap when its state is in its bucket, kinds in order", () => {
     const kinds = ["bootstrap", "workspaces", "archive", "network", "pipeline"];
     const index = new Map(list.stacks.map((s, i) => [s.name, i]));
     const bootstrap = list.stacks.find((s) => s.kind === "bootstrap");
@@ -133,7 +140,9 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
         expect(s.dependsOn).toContain(bootstrap!.name);
         expect(index.get(bootstrap!.name)).toBeLessThan(i);
       }
-      expect([...s.dependsOn].sort()).toEqual([...new Set([...(s.state.type === "s3" ? ["bootstrap"] : []), ...s.readsFrom])].sort());
+      expect([...s.dependsOn].sort()).toEqual(
+        [...new Set([...(s.state.type === "s3" ? ["bootstrap"] : []), ...s.readsFrom])].sort(),
+      );
     });
   });
 
@@ -153,7 +162,9 @@ describe("backup-actions stacks (the real CLI)", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const lines = r.stdout.split("\n");
-    expect(lines[0]).toBe("Stacks of config/examples/nat-two-accounts.json in deploy order (each stack reads only stacks listed above it):");
+    expect(lines[0]).toBe(
+      "Stacks of config/examples/nat-two-accounts.json in deploy order (each stack reads only stacks listed above it):",
+    );
     expect(lines[2]).toMatch(/^#\s+stack\s+kind\s+account\s+region\s+state\s+reads from$/);
     const rows = lines.slice(3, 10).map((l) => l.split(/\s{2,}/));
     expect(rows.map((c) => c[1])).toEqual([
@@ -174,11 +185,24 @@ describe("backup-actions stacks (the real CLI)", () => {
       "s3 key backup-actions/pipeline-222222222222-us-west-2.tfstate",
       "network-222222222222-us-west-2",
     ]);
-    expect(rows[0]).toEqual(["1", "bootstrap", "bootstrap", "111111111111", "us-east-1", "local file terraform.bootstrap.tfstate", "-"]);
-    expect(r.stdout).toContain("S3 state keys are in bucket acme-backup-actions-tfstate (us-east-1), which bootstrap creates.\n");
-    expect(r.stdout.endsWith(
-      "Deploy one kind after the other:\n  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
-    )).toBe(true);
+    expect(rows[0]).toEqual([
+      "1",
+      "bootstrap",
+      "bootstrap",
+      "111111111111",
+      "us-east-1",
+      "local file terraform.bootstrap.tfstate",
+      "-",
+    ]);
+    expect(r.stdout).toContain(
+      "S3 state keys are in bucket acme-backup-actions-tfstate (us-east-1), which bootstrap creates.\n",
+    );
+    expect(
+      r.stdout.endsWith(
+        "Deploy one kind after the other:\n" +
+          "  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+      ),
+    ).toBe(true);
   });
 
   it("lists Terraform Cloud workspaces and no bootstrap with the cloud backend", () => {
@@ -195,17 +219,36 @@ describe("backup-actions stacks (the real CLI)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Stacks of ${file} in deploy order`); // outside the working directory: as given
     expect(r.stdout).not.toMatch(/^\d+\s+bootstrap/m);
-    expect(r.stdout).toMatch(/^1\s+network-333333333333-eu-central-1\s+network\s+333333333333\s+eu-central-1\s+workspace ba-network-333333333333-eu-central-1\s+-$/m);
-    expect(r.stdout).toMatch(/^2\s+pipeline-333333333333-eu-central-1\s+.*workspace ba-pipeline-333333333333-eu-central-1\s+network-333333333333-eu-central-1$/m);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        "^1\\s+network-333333333333-eu-central-1\\s+network\\s+333333333333\\s+eu-central-1\\s+" +
+          "workspace ba-network-333333333333-eu-central-1\\s+-$",
+        "m",
+      ),
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        "^2\\s+pipeline-333333333333-eu-central-1\\s+.*" +
+          "workspace ba-pipeline-333333333333-eu-central-1\\s+network-333333333333-eu-central-1$",
+        "m",
+      ),
+    );
     expect(r.stdout).toContain("Workspaces are in organization acme on tfe.example.com.\n");
-    expect(r.stdout).toContain("Deploy one kind after the other:\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n");
+    expect(r.stdout).toContain(
+      "Deploy one kind after the other:\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+    );
     const json = cli(["--json"], file);
     expect(JSON.parse(json.stdout).stacks[1]).toEqual({
       name: "pipeline-333333333333-eu-central-1",
       kind: "pipeline",
       account: "333333333333",
       region: "eu-central-1",
-      state: { type: "cloud", hostname: "tfe.example.com", organization: "acme", workspace: "ba-pipeline-333333333333-eu-central-1" },
+      state: {
+        type: "cloud",
+        hostname: "tfe.example.com",
+        organization: "acme",
+        workspace: "ba-pipeline-333333333333-eu-central-1",
+      },
       readsFrom: ["network-333333333333-eu-central-1"],
       dependsOn: ["network-333333333333-eu-central-1"],
     });
@@ -225,7 +268,12 @@ describe("backup-actions stacks (the real CLI)", () => {
       kind: "network",
       account: "111111111111",
       region: "us-east-1",
-      state: { type: "s3", bucket: "backup-actions-tfstate-111111111111", key: "backup-actions/network-111111111111-us-east-1.tfstate", region: "us-east-1" },
+      state: {
+        type: "s3",
+        bucket: "backup-actions-tfstate-111111111111",
+        key: "backup-actions/network-111111111111-us-east-1.tfstate",
+        region: "us-east-1",
+      },
       readsFrom: [],
       dependsOn: ["bootstrap"],
     });
@@ -234,7 +282,10 @@ describe("backup-actions stacks (the real CLI)", () => {
 
   it("an invalid config: the config's problems on stderr, nothing on stdout, exit 1", () => {
     const file = path.join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ accounts: [{ id: "12", regions: ["us-east-1"] }], tags: {}, stateBackend: { type: "s3" } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ accounts: [{ id: "12", regions: ["us-east-1"] }], tags: {}, stateBackend: { type: "s3" } }),
+    );
     for (const args of [[], ["--json"]]) {
       const r = cli(args, file);
       expect(r.code).toBe(1);
@@ -276,7 +327,9 @@ describe("README deploy order", () => {
   it("replaceStacksBlock rewrites only between the markers, and refuses a README without them", () => {
     const text = "a\n<!-- stacks:begin -->\nold\n<!-- stacks:end -->\nb\n";
     expect(replaceStacksBlock(text, "new")).toBe("a\n<!-- stacks:begin -->\nnew\n<!-- stacks:end -->\nb\n");
-    expect(() => replaceStacksBlock("no markers", "x")).toThrow("README.md has no <!-- stacks:begin --> … <!-- stacks:end --> block");
+    expect(() => replaceStacksBlock("no markers", "x")).toThrow(
+      "README.md has no <!-- stacks:begin --> … <!-- stacks:end --> block",
+    );
   });
 
   it("npm run docs:stacks writes the default config's block, whatever BACKUP_ACTIONS_CONFIG says", () => {

@@ -103,7 +103,9 @@ export function deployCommands(plan: readonly PlannedStack[]): string[] {
   for (const s of plan) if (kinds[kinds.length - 1] !== s.kind) kinds.push(s.kind);
   return kinds.map((kind) => {
     const ofKind = plan.filter((s) => s.kind === kind);
-    return ofKind.length === 1 && ofKind[0]!.name === kind ? `npx cdktf deploy ${kind}` : `npx cdktf deploy '${kind}-*'`;
+    return ofKind.length === 1 && ofKind[0]!.name === kind
+      ? `npx cdktf deploy ${kind}`
+      : `npx cdktf deploy '${kind}-*'`;
   });
 }
 
@@ -149,7 +151,11 @@ export interface StacksIo {
 
 /** `argv` holds the arguments after `stacks`; resolves to the exit code. Usage errors throw UsageError. */
 export async function runStacks(argv: string[], io: StacksIo): Promise<number> {
-  const { values } = parse(argv, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, { min: 0, max: 0 });
+  const { values } = parse(
+    argv,
+    { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    { min: 0, max: 0 },
+  );
   if (values.help) {
     io.stdout.write(STACKS_HELP);
     return 0;
@@ -209,5 +215,8 @@ export function currentStacksBlock(readme: string): string | undefined {
   const begin = readme.indexOf(STACKS_BEGIN);
   const end = readme.indexOf(STACKS_END);
   if (begin < 0 || end < begin) return undefined;
-  return readme.slice(begin + STACKS_BEGIN.length, end).replace(/^\n/, "").replace(/\n$/, "");
+  return readme
+    .slice(begin + STACKS_BEGIN.length, end)
+    .replace(/^\n/, "")
+    .replace(/\n$/, "");
 }
