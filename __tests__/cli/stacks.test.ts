@@ -318,6 +318,25 @@ describe("backup-actions stacks (the real CLI)", () => {
 describe("README deploy order", () => {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
 
+  it("documents every key --json prints, in the README and in --help", () => {
+    const help = cli(["--help"]).stdout;
+    const stacks = [...listed("config/default.json").stacks, ...listed("config/examples/public-cloud.json").stacks];
+    const states = new Set(stacks.map((s) => s.state.type));
+    expect([...states].sort()).toEqual(["cloud", "local", "s3"]);
+    for (const s of stacks) {
+      for (const key of Object.keys(s)) {
+        expect(readme).toContain(`\`${key}\``);
+        expect(help).toContain(`"${key}"`);
+      }
+      const stateDoc = `{"type": "${s.state.type}", ${Object.keys(s.state)
+        .filter((k) => k !== "type")
+        .map((k) => `"${k}"`)
+        .join(", ")}}`;
+      expect(help).toContain(stateDoc);
+      expect(readme.replace(/\n/g, " ")).toContain(`\`${stateDoc}\``);
+    }
+  });
+
   it("is the output of `backup-actions stacks` for config/default.json (run `npm run docs:stacks`)", () => {
     const r = cli([]);
     expect(r.code).toBe(0);
