@@ -1,5 +1,6 @@
 import { UsageError } from "./args";
 import { planEventCommand, PLAN_EVENT_USAGE } from "./commands/plan-event";
+import { stacksCommand } from "./commands/stacks";
 import { costCommand } from "./cost/command";
 import { ledgerCommand } from "./ledger-command";
 import { workerCommands } from "./worker-commands";
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
     run: (args) => planEventCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
   },
   ledger: ledgerCommand,
+  stacks: stacksCommand,
   cost: costCommand,
 };
 
