@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { LEDGER_ATTRIBUTES, LEDGER_STATUSES } from "../../../core/ledger";
 import { StateMachineDefinition } from "../../../stacks/workflows/asl";
 import { dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
@@ -52,5 +54,18 @@ describe("the dispatcher's ledger writes", () => {
 
   it("write exactly the statuses of LEDGER_STATUSES, so `backup-actions ledger --status` offers no status nothing writes", () => {
     expect([...withDelete.statuses].sort()).toEqual([...LEDGER_STATUSES].sort());
+  });
+});
+
+describe("the README's ledger section", () => {
+  const readme = readFileSync(join(__dirname, "../../../README.md"), "utf8");
+  const section = /\nTable `<name>-ledger`[\s\S]*?\n\n/.exec(readme)?.[0] ?? "";
+
+  it("names every attribute and status of a ledger record, and no other", () => {
+    expect(section).not.toBe("");
+    const named = new Set([...section.matchAll(/`([A-Za-z][A-Za-z0-9]*)`/g)].map((m) => m[1]!));
+    expect([...named].sort()).toEqual([...LEDGER_ATTRIBUTES].sort());
+    const statuses = /`status` \(([A-Z, \n]+)\)/.exec(section)![1]!.split(/,\s*/);
+    expect(statuses).toEqual([...LEDGER_STATUSES]);
   });
 });
