@@ -148,7 +148,11 @@ export class NetworkStack extends TerraformStack {
     out(NETWORK_OUTPUTS.vpcId, vpcId, "VPC the pipelines run in.");
     out(NETWORK_OUTPUTS.subnetIds, subnetIds, "Subnets for Batch compute environments, one per availability zone.");
     out(NETWORK_OUTPUTS.subnetAzs, subnetAzs, "Availability zone of each subnet, in the order of subnet_ids.");
-    out(NETWORK_OUTPUTS.workerSecurityGroupId, this.workerSecurityGroup.id, "Security group of the Batch workers: no inbound rule.");
+    out(
+      NETWORK_OUTPUTS.workerSecurityGroupId,
+      this.workerSecurityGroup.id,
+      "Security group of the Batch workers: no inbound rule.",
+    );
     out(NETWORK_OUTPUTS.endpointSecurityGroupId, endpointSg.id, "Security group of the interface endpoints.");
     out(NETWORK_OUTPUTS.s3EndpointId, s3Endpoint.id, "S3 gateway endpoint; the pipeline narrows its policy to its buckets.");
     out(NETWORK_OUTPUTS.s3EndpointPrefixListId, s3Endpoint.prefixListId, "Prefix list of the S3 gateway endpoint.");

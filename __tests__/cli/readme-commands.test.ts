@@ -42,7 +42,7 @@ describe("the documented CLI", () => {
 
   it("finds the README's invocations", () => {
     expect(invocations.filter((i) => i.doc === "README.md").map((i) => i.command)).toEqual(
-      expect.arrayContaining(["ledger", "verify", "restore", "cost", "plan-event"]),
+      expect.arrayContaining(["ledger", "verify", "restore", "cost", "plan-event"])
     );
   });
 
@@ -50,17 +50,22 @@ describe("the documented CLI", () => {
     const wrong = invocations.flatMap((i) =>
       !commands[i.command]
         ? [`${i.doc}: backup-actions ${i.command} is no command`]
-        : i.flags.filter((f) => !usageFlags(i.command).includes(f)).map((f) => `${i.doc}: backup-actions ${i.command} ${f} is not in its usage`),
+        : i.flags
+            .filter((f) => !usageFlags(i.command).includes(f))
+            .map((f) => `${i.doc}: backup-actions ${i.command} ${f} is not in its usage`)
     );
     expect(wrong).toEqual([]);
   });
 
-  it.each(Object.keys(commands).filter((c) => usageFlags(c).length > 0))("%s: its parser accepts every flag its usage lists", async (name) => {
-    for (const flag of usageFlags(name)) {
-      // The trailing unknown option stops every command in its parser, before it does any work.
-      const { code, err } = await stderrOf([name, flag, "--zz-not-an-option"]);
-      expect([flag, code]).toEqual([flag, 2]);
-      expect(err).not.toContain(`Unknown option '${flag}'`);
+  it.each(Object.keys(commands).filter((c) => usageFlags(c).length > 0))(
+    "%s: its parser accepts every flag its usage lists",
+    async (name) => {
+      for (const flag of usageFlags(name)) {
+        // The trailing unknown option stops every command in its parser, before it does any work.
+        const { code, err } = await stderrOf([name, flag, "--zz-not-an-option"]);
+        expect([flag, code]).toEqual([flag, 2]);
+        expect(err).not.toContain(`Unknown option '${flag}'`);
+      }
     }
-  });
+  );
 });

@@ -30,7 +30,8 @@ function readmeRows(): Row[] {
     const parent = named[0]!.includes(".") ? named[0]!.slice(0, named[0]!.lastIndexOf(".") + 1) : "";
     const keys = named.map((k, i) => (i === 0 || k.includes(".") ? k : parent + k));
     // One row may document several keys: a cell with one value per key (" / ") or one for all.
-    const perKey = (cell: string) => keys.map((_, i) => (cell.split(" / ").length === keys.length ? cell.split(" / ")[i]! : cell));
+    const perKey = (cell: string) =>
+      keys.map((_, i) => (cell.split(" / ").length === keys.length ? cell.split(" / ")[i]! : cell));
     rows.push({ keys, types: perKey(typeCell), defaults: perKey(defaultCell), rules });
   }
   return rows;
@@ -106,11 +107,15 @@ const TYPE_WORDS: Record<string, RegExp> = {
 describe("README configuration table", () => {
   const rows = readmeRows();
   const keys = schemaKeys();
-  const documented = rows.flatMap((r) => r.keys.map((key, i) => ({ key, row: r, typeCell: r.types[i]!, defaultCell: r.defaults[i]! })));
+  const documented = rows.flatMap((r) =>
+    r.keys.map((key, i) => ({ key, row: r, typeCell: r.types[i]!, defaultCell: r.defaults[i]! }))
+  );
 
   it("reads the table", () => {
     expect(rows.length).toBeGreaterThan(30);
-    expect(documented.map((d) => d.key)).toEqual(expect.arrayContaining(["name", "worker.volume.iops", "exports.dynamodb"]));
+    expect(documented.map((d) => d.key)).toEqual(
+      expect.arrayContaining(["name", "worker.volume.iops", "exports.dynamodb"])
+    );
   });
 
   it("documents only keys the schema has", () => {
@@ -148,13 +153,14 @@ describe("README configuration table", () => {
     } catch {
       shown = undefined; // prose such as `network` or a backticked name: no literal default
     }
-    if (expected === undefined || typeof expected === "object" && !Array.isArray(expected)) {
+    if (expected === undefined || (typeof expected === "object" && !Array.isArray(expected))) {
       expect([key, shown]).toEqual([key, undefined]);
     } else {
       expect([key, shown]).toEqual([key, expected]);
     }
     // The key's own default (a config that sets its parent without it) must be the same one.
-    if (leaf.default !== undefined && typeof leaf.default !== "object") expect([key, shown]).toEqual([key, leaf.default]);
+    if (leaf.default !== undefined && typeof leaf.default !== "object")
+      expect([key, shown]).toEqual([key, leaf.default]);
   });
 
   function documentedKeys(): string[] {

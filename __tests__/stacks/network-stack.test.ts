@@ -80,7 +80,9 @@ describe("network stack, endpoints mode (default)", () => {
     const lambdas = Object.values(pipeline.resources("aws_lambda_function")) as any[];
     expect(lambdas.length).toBeGreaterThan(0);
     lambdas.forEach((f) => expect(f.vpc_config).toBeUndefined());
-    expect(out.tf.output[NETWORK_OUTPUTS.workerSecurityGroupId].description).toBe("Security group of the Batch workers: no inbound rule.");
+    expect(out.tf.output[NETWORK_OUTPUTS.workerSecurityGroupId].description).toBe(
+      "Security group of the Batch workers: no inbound rule.",
+    );
   });
 
   it("closes the default security group", () => {

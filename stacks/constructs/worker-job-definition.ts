@@ -50,9 +50,12 @@ export interface WorkerJobDefinitionProps {
   readonly archiveKeyPrefix?: string;
   /** KMS key of the archive bucket (SSE-KMS): the worker encrypts with it. @default none (no KMS permissions) */
   readonly archiveKmsKeyArn?: string;
-  /** The pipeline's tag (the EBS child puts it on every volume it restores): the worker attaches and detaches only volumes carrying it. */
+  /**
+   * The pipeline's tag (the EBS child puts it on every volume it restores): the worker
+   * attaches and detaches only volumes carrying it.
+   */
   readonly pipelineTag: { readonly key: string; readonly value: string };
-  /** Tag key that volumes must also carry with the value `true` for the worker to attach and detach them. @default none */
+  /** Tag key volumes must also carry, with the value `true`, for the worker to attach and detach them. @default none */
   readonly securityTag?: string;
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
@@ -206,7 +209,9 @@ export class WorkerJobDefinition extends Construct {
     const ec2 = `arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}`;
     const tagged = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
-      ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
+      ...(props.securityTag
+        ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }]
+        : []),
     ];
     return [
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] }, // Describe* has no resource-level permissions

@@ -154,7 +154,7 @@ describe("WorkerJobDefinition", () => {
     expect(container.jobRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_job-role_\w+\.arn\}$/);
   });
 
-  it("job role: attach and detach only the pipeline's volumes, and only those carrying securityTag = true when configured", () => {
+  it("job role: attach and detach only the pipeline's volumes, and only with securityTag = true when set", () => {
     const { out: tagged } = jobOf({ securityTag: "backup-actions:managed" });
     expect(statementWithSid(statementsOf(tagged, "job-role-policy"), "AttachPipelineVolumes")).toEqual({
       sid: "AttachPipelineVolumes",

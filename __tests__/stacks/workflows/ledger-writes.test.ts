@@ -48,11 +48,13 @@ describe("the dispatcher's ledger writes", () => {
   it("write exactly the attributes of LedgerRecord (core/ledger.ts)", () => {
     expect([...withDelete.attributes].sort()).toEqual([...LEDGER_ATTRIBUTES].sort());
     expect([...withoutDelete.attributes].sort()).toEqual(
-      LEDGER_ATTRIBUTES.filter((a) => !["recoveryPointDeleted", "deletedAt", "recoveryPointNotDeletedReason"].includes(a)).sort(),
+      LEDGER_ATTRIBUTES.filter(
+        (a) => !["recoveryPointDeleted", "deletedAt", "recoveryPointNotDeletedReason"].includes(a)
+      ).sort()
     );
   });
 
-  it("write exactly the statuses of LEDGER_STATUSES, so `backup-actions ledger --status` offers no status nothing writes", () => {
+  it("write exactly LEDGER_STATUSES, so `backup-actions ledger --status` offers no status nothing writes", () => {
     expect([...withDelete.statuses].sort()).toEqual([...LEDGER_STATUSES].sort());
   });
 });
