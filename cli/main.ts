@@ -30,6 +30,12 @@ export function usage(): string {
   return `usage: backup-actions <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
 }
 
+/** `--help` or `-h` among the options (before a `--`, after which every word is an argument). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
@@ -40,6 +46,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd) {
     process.stderr.write(`backup-actions: unknown command "${name}"\n\n${usage()}`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`usage: backup-actions ${cmd.usage}\n\n${cmd.summary}\n`);
+    return 0;
   }
   try {
     return await cmd.run(rest);
