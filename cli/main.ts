@@ -9,6 +9,8 @@ import { workerCommands } from "./worker-commands";
 export interface Command {
   summary: string;
   usage: string;
+  /** The full text `<command> --help` prints; without it, the usage line and the summary. */
+  help?: string;
   run(args: string[]): Promise<number>;
 }
 
@@ -48,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (wantsHelp(rest)) {
-    process.stdout.write(`usage: backup-actions ${cmd.usage}\n\n${cmd.summary}\n`);
+    process.stdout.write(cmd.help ?? `usage: backup-actions ${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }
   try {

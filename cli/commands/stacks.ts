@@ -183,6 +183,7 @@ export async function runStacks(argv: string[], io: StacksIo): Promise<number> {
 export const stacksCommand: Command = {
   summary: "every stack of the config in deploy order: kind, account, region, state key or workspace, reads from",
   usage: STACKS_USAGE,
+  help: STACKS_HELP,
   run: (args) => runStacks(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
 };
 
