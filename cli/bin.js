@@ -1,9 +1,23 @@
 #!/usr/bin/env node
 "use strict";
-// Runs the TypeScript CLI through tsx (installed by `npm ci`), so a clone needs no build step.
-// The Batch worker image does not use this file: it runs an esbuild bundle of batch-worker/src/main.ts.
-require("tsx/cjs");
-require("./main.ts")
+// Runs dist/cli/main.js, the esbuild bundle of cli/main.ts built at install (npm `prepare`, or
+// `npm run build:cli`; scripts/cli-bundle.cjs), while it is up to date with its sources. Otherwise, or with
+// BACKUP_ACTIONS_CLI_TSX=1, it runs the TypeScript through tsx (about a second slower to start) and, unless
+// forced, says on stderr how to rebuild. The Batch worker image does not use this file: it runs an esbuild
+// bundle of batch-worker/src/main.ts.
+const path = require("node:path");
+
+function load() {
+  if (process.env.BACKUP_ACTIONS_CLI_TSX !== "1") {
+    const state = require("../scripts/cli-bundle.cjs").cliBundleState(path.join(__dirname, ".."));
+    if (state.fresh) return require(state.bundle);
+    process.stderr.write(`backup-actions: ${state.reason}; running through tsx (slower). Rebuild: npm run build:cli\n`);
+  }
+  require("tsx/cjs");
+  return require("./main.ts");
+}
+
+load()
   .main(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;
