@@ -62,8 +62,7 @@ function dirnamePlugin(root) {
 
 /** @param {string} file */
 function sha256(file) {
-  return require("node:crypto")
-    .createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+  return require("node:crypto").createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /**
