@@ -7,18 +7,21 @@
 // bundle of batch-worker/src/main.ts.
 const path = require("node:path");
 
-function load() {
+async function load() {
   if (process.env.BACKUP_ACTIONS_CLI_TSX !== "1") {
     const state = require("../scripts/cli-bundle.cjs").cliBundleState(path.join(__dirname, ".."));
     if (state.fresh) return require(state.bundle);
     process.stderr.write(`backup-actions: ${state.reason}; running through tsx (slower). Rebuild: npm run build:cli\n`);
   }
+  // Both of tsx's hooks: the commands load their heavy modules with `await import(...)`, which Node resolves
+  // through its ESM loader even from CommonJS.
   require("tsx/cjs");
+  (await import("tsx/esm/api")).register();
   return require("./main.ts");
 }
 
 load()
-  .main(process.argv.slice(2))
+  .then((cli) => cli.main(process.argv.slice(2)))
   .then((code) => {
     process.exitCode = code;
   });
