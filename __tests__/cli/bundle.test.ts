@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { commands } from "../../cli/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
@@ -19,6 +20,8 @@ const bundle = require("../../scripts/cli-bundle.cjs") as {
   manifestOf(root: string, inputs: string[]): unknown;
 };
 const BUNDLE = path.join(ROOT, bundle.BUNDLE_DIR, "main.js");
+/** Every command of the dispatcher table, a new one included: its `--help` must stay light too. */
+const COMMANDS = Object.keys(commands);
 /** Packages `--help` must not load: the AWS SDK, zod (config/load.ts), cdktf and the provider. */
 const HEAVY = /[\\/]node_modules[\\/](@aws-sdk|@smithy|zod|cdktf|@cdktf|constructs)[\\/]/;
 
@@ -70,7 +73,11 @@ describe("cli/bin.js runs the bundle", () => {
     expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
   });
 
-  it.each(["export-volume", "verify", "restore", "plan-event", "ledger", "cost"])(
+  it("every command is covered below", () => {
+    expect(COMMANDS).toEqual(expect.arrayContaining(["export-volume", "verify", "restore", "plan-event", "ledger", "cost"]));
+  });
+
+  it.each(COMMANDS)(
     "%s --help prints the command's usage, exits 0 and loads no heavy module",
     (name) => {
       const r = cli([name, "--help"]);
