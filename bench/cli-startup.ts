@@ -16,7 +16,6 @@ const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TARGET_S = 0.3;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { cliBundleState } = require("../scripts/cli-bundle.cjs") as {
   cliBundleState(root: string): { fresh: boolean; reason?: string };
 };
@@ -55,7 +54,8 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
-  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env.BENCH_RUNS}"`);
+  if (!Number.isInteger(RUNS) || RUNS < 1)
+    throw new Error(`BENCH_RUNS must be a positive integer, got "${process.env.BENCH_RUNS}"`);
   const state = cliBundleState(ROOT);
   if (!state.fresh) {
     process.stderr.write(`${state.reason}: building it\n`);
@@ -72,7 +72,9 @@ function main(): void {
   console.log("| run | median | min | x baseline |");
   console.log("| --- | ---: | ---: | ---: |");
   for (const [name, xs] of times) {
-    console.log(`| ${name} | ${fmt(med.get(name)!)} | ${fmt(Math.min(...xs))} | ${(med.get(name)! / base).toFixed(2)} |`);
+    console.log(
+      `| ${name} | ${fmt(med.get(name)!)} | ${fmt(Math.min(...xs))} | ${(med.get(name)! / base).toFixed(2)} |`,
+    );
   }
   const bundle = med.get("bundle: --help")!;
   const tsx = med.get("tsx: --help")!;
@@ -81,7 +83,10 @@ function main(): void {
 }
 
 function loadAverage(): string {
-  return os.loadavg().map((l) => l.toFixed(1)).join(" ");
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 }
 
 main();

@@ -19,4 +19,6 @@ const inputs = Object.keys(result.metafile.inputs);
 fs.writeFileSync(`${manifest}.tmp`, `${JSON.stringify(manifestOf(root, inputs), null, 1)}\n`);
 fs.renameSync(`${manifest}.tmp`, manifest);
 const size = fs.statSync(options.outfile).size;
-console.log(`built ${path.relative(root, options.outfile)} (${(size / 1024).toFixed(0)} KiB, ${inputs.length} sources)`);
+console.log(
+  `built ${path.relative(root, options.outfile)} (${(size / 1024).toFixed(0)} KiB, ${inputs.length} sources)`,
+);

@@ -12,7 +12,6 @@ import { commands } from "../../cli/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const bundle = require("../../scripts/cli-bundle.cjs") as {
   BUNDLE_DIR: string;
   MANIFEST: string;
@@ -52,11 +51,17 @@ beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-bundle-"));
   fs.writeFileSync(
     path.join(tmp, "hook.js"),
-    'process.on("exit", () => require("fs").writeFileSync(process.env.LOADED_OUT, JSON.stringify(Object.keys(require.cache))));\n',
+    [
+      'const fs = require("fs");',
+      "const loaded = () => JSON.stringify(Object.keys(require.cache));",
+      'process.on("exit", () => fs.writeFileSync(process.env.LOADED_OUT, loaded()));',
+      "",
+    ].join("\n"),
   );
   const state = bundle.cliBundleState(ROOT);
   if (!state.fresh) {
-    if (process.env.CI === "true") throw new Error(`${state.reason}: npm ci should have built it (npm's prepare script)`);
+    if (process.env.CI === "true")
+      throw new Error(`${state.reason}: npm ci should have built it (npm's prepare script)`);
     execFileSync(process.execPath, [path.join(ROOT, "scripts", "build-cli.mjs")], { cwd: ROOT, stdio: "pipe" });
   }
 });
@@ -74,19 +79,18 @@ describe("cli/bin.js runs the bundle", () => {
   });
 
   it("every command is covered below", () => {
-    expect(COMMANDS).toEqual(expect.arrayContaining(["export-volume", "verify", "restore", "plan-event", "ledger", "cost"]));
+    expect(COMMANDS).toEqual(
+      expect.arrayContaining(["export-volume", "verify", "restore", "plan-event", "ledger", "cost"]),
+    );
   });
 
-  it.each(COMMANDS)(
-    "%s --help prints the command's usage, exits 0 and loads no heavy module",
-    (name) => {
-      const r = cli([name, "--help"]);
-      expect(r).toMatchObject({ code: 0, stderr: "" });
-      expect(r.stdout).toMatch(new RegExp(`^usage: backup-actions ${name} `));
-      expect(r.loaded).toContain(BUNDLE);
-      expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
-    },
-  );
+  it.each(COMMANDS)("%s --help prints the command's usage, exits 0 and loads no heavy module", (name) => {
+    const r = cli([name, "--help"]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(new RegExp(`^usage: backup-actions ${name} `));
+    expect(r.loaded).toContain(BUNDLE);
+    expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
+  });
 
   it("loads the heavy modules when a command runs (the check above can see them)", () => {
     const r = cli(["cost", "--type", "ebs", "--size", "100GiB", "--json"]);
@@ -158,11 +162,15 @@ describe("freshness (cliBundleState) and bin.js's choice", () => {
   it("an edited source makes it stale: bin.js runs tsx and says how to rebuild, in one line", () => {
     const t = tree();
     fs.appendFileSync(t.src, "// edited\n");
-    expect(bundle.cliBundleState(t.root)).toEqual({ fresh: false, reason: "the CLI bundle is stale (cli/main.ts changed)" });
+    expect(bundle.cliBundleState(t.root)).toEqual({
+      fresh: false,
+      reason: "the CLI bundle is stale (cli/main.ts changed)",
+    });
     const r = cli([], {}, path.join(t.root, "cli", "bin.js"));
     expect(r).toMatchObject({ code: 0, stdout: "tsx" });
     expect(r.stderr).toBe(
-      "backup-actions: the CLI bundle is stale (cli/main.ts changed); running through tsx (slower). Rebuild: npm run build:cli\n",
+      "backup-actions: the CLI bundle is stale (cli/main.ts changed); running through tsx (slower). " +
+        "Rebuild: npm run build:cli\n",
     );
   });
 
@@ -176,6 +184,9 @@ describe("freshness (cliBundleState) and bin.js's choice", () => {
     fs.rmSync(t.src);
     expect(bundle.cliBundleState(t.root)).toMatchObject({ fresh: false, reason: expect.stringContaining("is gone") });
     fs.rmSync(path.join(t.dir, bundle.MANIFEST));
-    expect(bundle.cliBundleState(t.root)).toMatchObject({ fresh: false, reason: expect.stringContaining("no CLI bundle") });
+    expect(bundle.cliBundleState(t.root)).toMatchObject({
+      fresh: false,
+      reason: expect.stringContaining("no CLI bundle"),
+    });
   });
 });
