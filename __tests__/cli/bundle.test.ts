@@ -115,6 +115,7 @@ describe("the bundle behaves as the TypeScript through tsx", () => {
     ["cost", "--type", "ebs", "--size", "100GiB", "--used", "60%"],
     ["cost", "--size", "lots"],
     ["plan-event", event],
+    ["stacks", "--json"],
     ["verify", "file:///nonexistent/export/"],
   ])("backup-actions %s ...", (...args) => {
     const fast = cli(args);
