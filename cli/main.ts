@@ -14,7 +14,13 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-/** The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`). */
+/**
+ * The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`).
+ *
+ * Start time: the modules imported here, and those they import at top level, load at every start, `--help`
+ * included. A command imports its heavy modules (AWS SDK clients, config/load.ts and so zod, the worker, cdktf)
+ * with `await import(...)` inside `run`, so `--help` stays light; __tests__/cli/bundle.test.ts checks it.
+ */
 export const commands: Record<string, Command> = {
   ...workerCommands,
   "plan-event": {

@@ -7,11 +7,11 @@
  *
  * The README's deploy-order block is this command's output for config/default.json
  * (`npm run docs:stacks` rewrites it; __tests__/cli/stacks.test.ts fails when it differs).
+ *
+ * The config modules (zod) are imported once the arguments are good (cli/main.ts: `--help` loads none).
  */
 import * as path from "node:path";
-import { resolveDeployment } from "../../config/deployment";
-import { ConfigError, configPath, loadConfig } from "../../config/load";
-import { planStacks, type PlannedStack, type StackKind, type StackState } from "../../config/stacks";
+import type { PlannedStack, StackKind, StackState } from "../../config/stacks";
 import { parse } from "../args";
 import type { Command } from "../main";
 
@@ -160,6 +160,11 @@ export async function runStacks(argv: string[], io: StacksIo): Promise<number> {
     io.stdout.write(STACKS_HELP);
     return 0;
   }
+  const [{ resolveDeployment }, { ConfigError, configPath, loadConfig }, { planStacks }] = await Promise.all([
+    import("../../config/deployment"),
+    import("../../config/load"),
+    import("../../config/stacks"),
+  ]);
   const file = configPath(io.env);
   let plan: PlannedStack[];
   try {
