@@ -2,11 +2,9 @@
  * `backup-actions ledger [--table NAME] [--status S]... [--limit N] [--json]`: the most
  * recent exports of a pipeline, newest first. The table defaults to the config's
  * `<name>-ledger` (BACKUP_ACTIONS_CONFIG); region and credentials are the SDK's usual ones.
+ * The AWS SDK and the config loader are imported in `run` only (cli/main.ts: `--help` loads neither).
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { loadConfig } from "../config/load";
 import { LEDGER_STATUSES, LedgerStatus } from "../core/ledger";
-import { formatLedger, recentExports } from "../core/ledger-query";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
 
@@ -25,6 +23,11 @@ export const ledgerCommand: Command = {
       return upper as LedgerStatus;
     });
     const limit = intOption(values.limit, "limit", 1, 1000) ?? 20;
+    const [{ DynamoDBClient }, { loadConfig }, { formatLedger, recentExports }] = await Promise.all([
+      import("@aws-sdk/client-dynamodb"),
+      import("../config/load"),
+      import("../core/ledger-query"),
+    ]);
     const table = values.table ?? `${loadConfig().name}-ledger`;
     const records = await recentExports(new DynamoDBClient({}), { table, statuses: statuses.length > 0 ? statuses : undefined, limit });
     process.stdout.write(values.json ? `${JSON.stringify(records, null, 2)}\n` : formatLedger(records));

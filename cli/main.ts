@@ -1,5 +1,6 @@
 import { UsageError } from "./args";
 import { planEventCommand, PLAN_EVENT_USAGE } from "./commands/plan-event";
+import { stacksCommand } from "./commands/stacks";
 import { costCommand } from "./cost/command";
 import { ledgerCommand } from "./ledger-command";
 import { workerCommands } from "./worker-commands";
@@ -8,10 +9,18 @@ import { workerCommands } from "./worker-commands";
 export interface Command {
   summary: string;
   usage: string;
+  /** The full text `<command> --help` prints; without it, the usage line and the summary. */
+  help?: string;
   run(args: string[]): Promise<number>;
 }
 
-/** The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`). */
+/**
+ * The dispatcher table. To add a subcommand, add an entry (e.g. `...eventCommands`).
+ *
+ * Start time: the modules imported here, and those they import at top level, load at every start, `--help`
+ * included. A command imports its heavy modules (AWS SDK clients, config/load.ts and so zod, the worker, cdktf)
+ * with `await import(...)` inside `run`, so `--help` stays light; __tests__/cli/bundle.test.ts checks it.
+ */
 export const commands: Record<string, Command> = {
   ...workerCommands,
   "plan-event": {
@@ -20,12 +29,19 @@ export const commands: Record<string, Command> = {
     run: (args) => planEventCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
   },
   ledger: ledgerCommand,
+  stacks: stacksCommand,
   cost: costCommand,
 };
 
 export function usage(): string {
   const lines = Object.values(commands).map((c) => `  ${c.usage}\n      ${c.summary}`);
   return `usage: backup-actions <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+/** `--help` or `-h` among the options (before a `--`, after which every word is an argument). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -38,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!cmd) {
     process.stderr.write(`backup-actions: unknown command "${name}"\n\n${usage()}`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(cmd.help ?? `usage: backup-actions ${cmd.usage}\n\n${cmd.summary}\n`);
+    return 0;
   }
   try {
     return await cmd.run(rest);

@@ -1,9 +1,13 @@
-import { Cleanup, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, log, openStore, restoreExport, verifyExport } from "../batch-worker/src";
+import type { Cleanup } from "../batch-worker/src";
 import { parseTarget, TargetUrlError } from "../core/s3-url";
-import { loadConfig } from "../config/load";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
-import { manifestCheck } from "./manifest-trust";
+
+/**
+ * The worker (AWS SDK S3 client, zstd, tar), the config loader (zod) and the ledger check (AWS SDK DynamoDB) are
+ * imported once a command runs: `--help` and usage errors load none of them (cli/main.ts).
+ */
+const worker = () => import("../batch-worker/src");
 
 /** Options of verify and restore that compare the manifest with what the pipeline recorded. */
 const TRUST_OPTIONS = {
@@ -13,7 +17,8 @@ const TRUST_OPTIONS = {
 } as const;
 const TRUST_USAGE = "[--expect-manifest-sha256 HEX] [--ledger-table NAME [--recovery-point-arn ARN]]";
 
-function trustOf(url: string, v: { "expect-manifest-sha256"?: string; "ledger-table"?: string; "recovery-point-arn"?: string }) {
+async function trustOf(url: string, v: { "expect-manifest-sha256"?: string; "ledger-table"?: string; "recovery-point-arn"?: string }) {
+  const [{ loadConfig }, { manifestCheck }] = await Promise.all([import("../config/load"), import("./manifest-trust")]);
   // the pipeline's own table when the operator points the CLI at its config (as `ledger` does)
   const table = v["ledger-table"] ?? (process.env.BACKUP_ACTIONS_CONFIG ? `${loadConfig().name}-ledger` : undefined);
   return manifestCheck({
@@ -25,8 +30,9 @@ function trustOf(url: string, v: { "expect-manifest-sha256"?: string; "ledger-ta
   });
 }
 
-function target(url: string | undefined, what: string) {
+async function target(url: string | undefined, what: string) {
   if (!url) throw new UsageError(`${what} is required`);
+  const { openStore } = await worker();
   try {
     return openStore(parseTarget(url));
   } catch (e) {
@@ -39,7 +45,7 @@ function target(url: string | undefined, what: string) {
  * Undo mounts and loop devices when the process is told to stop (Batch sends SIGTERM on
  * cancellation and Spot interruption); then exit with 128 + signal number.
  */
-export function cleanupOnSignals(cleanup: Cleanup): () => void {
+export function cleanupOnSignals(cleanup: Cleanup, log: { warn(message: string): void }): () => void {
   const handler = (sig: NodeJS.Signals) => {
     log.warn(`received ${sig}: cleaning up`);
     void cleanup.runAll().finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : 15)));
@@ -63,15 +69,18 @@ export const workerCommands: Record<string, Command> = {
         { min: 0, max: 0 },
       );
       if (!values.device) throw new UsageError("--device is required");
-      const store = target(values.to, "--to");
+      const store = await target(values.to, "--to");
+      const compressionLevel = intOption(values["compression-level"], "compression-level", 1, 19);
+      const concurrency = intOption(values.concurrency, "concurrency", 1, 64);
+      const { Cleanup, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, log } = await worker();
       const cleanup = new Cleanup();
-      const off = cleanupOnSignals(cleanup);
+      const off = cleanupOnSignals(cleanup, log);
       try {
         await exportVolume({
           device: values.device,
           store,
-          compressionLevel: intOption(values["compression-level"], "compression-level", 1, 19) ?? DEFAULT_COMPRESSION_LEVEL,
-          concurrency: intOption(values.concurrency, "concurrency", 1, 64) ?? DEFAULT_CONCURRENCY,
+          compressionLevel: compressionLevel ?? DEFAULT_COMPRESSION_LEVEL,
+          concurrency: concurrency ?? DEFAULT_CONCURRENCY,
           cleanup,
         });
         return 0;
@@ -85,8 +94,9 @@ export const workerCommands: Record<string, Command> = {
     usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(args, { ...TRUST_OPTIONS }, { min: 1, max: 1 });
-      const store = target(positionals[0], "the export URL");
-      const report = await verifyExport(store, trustOf(store.url, values));
+      const store = await target(positionals[0], "the export URL");
+      const { verifyExport } = await worker();
+      const report = await verifyExport(store, await trustOf(store.url, values));
       process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       if (!report.ok) process.stderr.write(`verify: FAILED (${report.items.filter((i) => !i.ok).map((i) => i.name).join(", ")})\n`);
       return report.ok ? 0 : 1;
@@ -110,9 +120,11 @@ export const workerCommands: Record<string, Command> = {
       if (!values.to && !values.device) throw new UsageError("--to DIR or --device DEV is required");
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
-      const store = target(positionals[0], "the export URL");
+      const store = await target(positionals[0], "the export URL");
+      const { Cleanup, log, restoreExport } = await worker();
+      const checkManifest = await trustOf(store.url, values);
       const cleanup = new Cleanup();
-      const off = cleanupOnSignals(cleanup);
+      const off = cleanupOnSignals(cleanup, log);
       try {
         await restoreExport({
           store,
@@ -120,7 +132,7 @@ export const workerCommands: Record<string, Command> = {
           force: values.force,
           items: values.item,
           device: values.device,
-          checkManifest: trustOf(store.url, values),
+          checkManifest,
           tty: Boolean(process.stderr.isTTY),
           cleanup,
         });

@@ -39,7 +39,7 @@ const cidr = z.string().refine(
 
 const egress = z.enum(EGRESS_MODES, { error: `must be one of ${EGRESS_MODES.map((m) => `"${m}"`).join(", ")}` });
 
-const newVpc = z.strictObject({
+export const newVpc = z.strictObject({
   /** CIDR of the VPC the network stack creates. */
   vpcCidr: cidr,
   /** Availability zones that get a private subnet (and a Batch compute environment). */
@@ -49,7 +49,7 @@ const newVpc = z.strictObject({
   egress: egress.default("endpoints"),
 });
 
-const existingVpc = z.strictObject({
+export const existingVpc = z.strictObject({
   /** An existing VPC; the network stack adds endpoints and security groups to it. */
   vpcId: z.string().regex(VPC_ID, { error: "must be a VPC id like vpc-0123456789abcdef0" }),
   /** Private subnets of that VPC, one per availability zone the workers may use. */
@@ -94,7 +94,7 @@ const account = z.strictObject({
   network: network.optional(),
 });
 
-const s3Backend = z.strictObject({
+export const s3Backend = z.strictObject({
   type: z.literal("s3"),
   bucket: z.string().regex(BUCKET_NAME, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" }),
   region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
@@ -109,7 +109,7 @@ const s3Backend = z.strictObject({
   accountId: z.string({ error: "must be 12 digits (as a string)" }).regex(ACCOUNT_ID, { error: "must be 12 digits" }).optional(),
 });
 
-const cloudBackend = z.strictObject({
+export const cloudBackend = z.strictObject({
   type: z.literal("cloud"),
   organization: z.string().min(1, { error: "must not be empty" }),
   workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, { error: "must be letters, digits, '-' or '_' (at most 60)" }),

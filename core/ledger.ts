@@ -6,7 +6,8 @@
  */
 import type { Workflow } from "./workflows";
 
-export const LEDGER_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"] as const;
+/** What the dispatcher writes (__tests__/stacks/workflows/ledger-writes.test.ts checks both ways). */
+export const LEDGER_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 /** Partition key (type S): the recovery point ARN, unique per export. */
@@ -22,10 +23,14 @@ export const LEDGER_RECENT_INDEX = { name: "by-status-started", partitionKey: "s
 export interface LedgerRecord {
   /** ARN of the recovery point: `arn:aws:ec2:…:snapshot/…`, `arn:aws:rds:…`, `arn:aws:backup:…:recovery-point:…`. */
   readonly recoveryPointArn: string;
-  /** PENDING (recorded, not started) → RUNNING → SUCCEEDED | FAILED; SKIPPED when the event was not exported. */
+  /** RUNNING (the dispatcher started) → SUCCEEDED | FAILED; SKIPPED when no exporter for its workflow is deployed. */
   readonly status: LedgerStatus;
   /** Which child workflow exports it. */
   readonly workflow: Workflow;
+  /** The AWS Backup vault that holds the recovery point. */
+  readonly backupVaultName: string;
+  /** ARN of the backed-up resource (volume, DB instance or cluster, table). */
+  readonly resourceArn: string;
   /** ISO 8601 UTC time the dispatcher started, e.g. `2026-11-26T05:12:04.123Z`. */
   readonly startedAt: string;
   /** ISO 8601 UTC time the export reached a final status. */
@@ -39,5 +44,33 @@ export interface LedgerRecord {
   /** Why the export FAILED or was SKIPPED (error name and message). */
   readonly failureReason?: string;
   /** ARN of the dispatcher execution that wrote this record. */
-  readonly executionArn?: string;
+  readonly executionArn: string;
+  /** Set (to true) only once AWS Backup no longer has the recovery point after an auto-delete. */
+  readonly recoveryPointDeleted?: true;
+  /** ISO 8601 UTC time the deletion was confirmed. */
+  readonly deletedAt?: string;
+  /** Why an auto-delete did not happen or was not confirmed (tag not exactly "true", refused, EXPIRED, still there). */
+  readonly recoveryPointNotDeletedReason?: string;
 }
+
+/** Every attribute of LedgerRecord; the type check below keeps the list and the interface one. */
+export const LEDGER_ATTRIBUTES = [
+  "recoveryPointArn",
+  "status",
+  "workflow",
+  "startedAt",
+  "finishedAt",
+  "archiveUrl",
+  "bytes",
+  "sha256",
+  "failureReason",
+  "executionArn",
+  "backupVaultName",
+  "resourceArn",
+  "recoveryPointDeleted",
+  "deletedAt",
+  "recoveryPointNotDeletedReason",
+] as const satisfies readonly (keyof LedgerRecord)[];
+type Unlisted = Exclude<keyof LedgerRecord, (typeof LEDGER_ATTRIBUTES)[number]>;
+const everyAttributeListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyAttributeListed;

@@ -1,9 +1,11 @@
 /**
- * Composes every stack from a validated config: `bootstrap` (S3 state only), then per
- * account and region one `network-*` and one `pipeline-*` stack, each with its backend.
+ * Composes every stack from a validated config, in the deploy order of config/stacks.ts:
+ * `bootstrap` (S3 state only), then per account and region one `network-*` stack, then per
+ * account and region one `pipeline-*` stack, each with its backend.
  */
 import { App, Aspects, TerraformStack } from "cdktf";
 import { resolveDeployment } from "../config/deployment";
+import { planStacks } from "../config/stacks";
 import type { Config, EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
 import { attachBackend } from "./backends";
@@ -18,6 +20,7 @@ export interface ComposedStacks {
   readonly bootstrap?: BootstrapStack;
   readonly networks: NetworkStack[];
   readonly pipelines: PipelineStack[];
+  /** Every stack in deploy order (config/stacks.ts). */
   readonly all: TerraformStack[];
 }
 
@@ -34,33 +37,50 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
   if (warning) (options.warn ?? ((line: string) => process.stderr.write(`${line}
 `)))(warning);
 
-  // Everything a stack needs to know about its account and region, worked out once.
-  const deployment = resolveDeployment(config);
-  const bootstrap = deployment.bootstrap
-    ? new BootstrapStack(app, deployment.bootstrap.stackName, {
-        stateBackend: deployment.bootstrap.stateBackend,
-        accountId: deployment.bootstrap.accountId,
-        tags: deployment.bootstrap.tags,
-      })
-    : undefined; // Terraform Cloud keeps state itself: nothing to bootstrap.
-
+  // Everything a stack needs to know about its account and region, worked out once, and the
+  // stacks in deploy order (config/stacks.ts: `backup-actions stacks` prints the same list).
+  const plan = planStacks(resolveDeployment(config));
+  let bootstrap: BootstrapStack | undefined; // none with Terraform Cloud, which keeps state itself
   const egressOf = new Map<TerraformStack, EgressMode>();
-  if (bootstrap) egressOf.set(bootstrap, deployment.bootstrap!.egress);
   const networks: NetworkStack[] = [];
   const pipelines: PipelineStack[] = [];
-  for (const region of deployment.regions) {
-    // The record carries every NetworkStack prop (name, account, region, role, network, tags).
-    const network = new NetworkStack(app, region.stackNames.network, region);
-    attachBackend(network, region.backend, region.stackNames.network);
-    egressOf.set(network, region.egress);
-    networks.push(network);
-
-    const pipeline = new PipelineStack(app, region.stackNames.pipeline, { deployment: region });
-    attachBackend(pipeline, region.backend, region.stackNames.pipeline);
-    egressOf.set(pipeline, region.egress);
-    pipelines.push(pipeline);
+  const all: TerraformStack[] = []; // in deploy order, as planned
+  for (const planned of plan) {
+    switch (planned.kind) {
+      case "bootstrap": {
+        const b = planned.bootstrap;
+        bootstrap = new BootstrapStack(app, planned.name, {
+          stateBackend: b.stateBackend,
+          accountId: b.accountId,
+          tags: b.tags,
+        });
+        egressOf.set(bootstrap, b.egress);
+        all.push(bootstrap);
+        break;
+      }
+      case "network": {
+        // The record carries every NetworkStack prop (name, account, region, role, network, tags).
+        const network = new NetworkStack(app, planned.name, planned.deployment);
+        attachBackend(network, planned.deployment.backend, planned.name);
+        egressOf.set(network, planned.deployment.egress);
+        networks.push(network);
+        all.push(network);
+        break;
+      }
+      case "pipeline": {
+        const pipeline = new PipelineStack(app, planned.name, { deployment: planned.deployment });
+        attachBackend(pipeline, planned.deployment.backend, planned.name);
+        egressOf.set(pipeline, planned.deployment.egress);
+        pipelines.push(pipeline);
+        all.push(pipeline);
+        break;
+      }
+      default: {
+        const unbuilt: never = planned; // a new kind in config/stacks.ts needs its stack class here
+        throw new Error(`no stack class for ${(unbuilt as { kind: string }).kind}`);
+      }
+    }
   }
-  const all: TerraformStack[] = [...(bootstrap ? [bootstrap] : []), ...networks, ...pipelines];
   // Every stack carries the baseline Aspect (cdktf only runs aspects added to stacks).
   for (const stack of all) Aspects.of(stack).add(new SecurityBaseline({ egress: egressOf.get(stack)! }));
   return { bootstrap, networks, pipelines, all, egressOf };

@@ -7,14 +7,10 @@
 import { CloudBackend, DataTerraformRemoteState, DataTerraformRemoteStateS3, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { StateBackendConfig } from "../config/schema";
+import { stateKey, workspaceName } from "../config/stacks";
 
-export function stateKey(keyPrefix: string, stackName: string): string {
-  return `${keyPrefix}/${stackName}.tfstate`;
-}
-
-export function workspaceName(workspacePrefix: string, stackName: string): string {
-  return `${workspacePrefix}-${stackName}`;
-}
+// The names live in config/stacks.ts, so that `backup-actions stacks` prints what the backends use.
+export { stateKey, workspaceName };
 
 export function attachBackend(stack: TerraformStack, backend: StateBackendConfig, stackName: string): void {
   if (backend.type === "s3") {

@@ -14,6 +14,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { S3BackendConfig } from "../config/schema";
+import { BOOTSTRAP_STATE_FILE } from "../config/stacks";
 import { allowSseS3 } from "./aspects/security-baseline";
 import { awsProvider } from "./provider";
 
@@ -34,7 +35,7 @@ export class BootstrapStack extends TerraformStack {
     const noncurrentVersionDays = props.noncurrentVersionDays ?? 90;
 
     // Relative to cdktf.out/stacks/bootstrap: the state file sits in the project root.
-    new LocalBackend(this, { path: "../../../terraform.bootstrap.tfstate" });
+    new LocalBackend(this, { path: `../../../${BOOTSTRAP_STATE_FILE}` });
     awsProvider(this, { region: props.stateBackend.region, accountId: props.accountId, tags: props.tags });
 
     const bucket = new S3Bucket(this, "state", {

@@ -82,6 +82,9 @@ export class NetworkStack extends TerraformStack {
     const dynamodbEndpoint = gateway("dynamodb", "dynamodb");
 
     // Security groups: nothing from outside ever gets in.
+    // Only the Batch workers use this group (no Lambda runs in the VPC). Its description still says
+    // "and Lambdas": AWS cannot change a security group's description, so correcting it would replace
+    // the group of every deployed network, with the compute environments that use it.
     this.workerSecurityGroup = new SecurityGroup(this, "worker-sg", {
       name: `${props.name}-worker`,
       description: "Batch workers and Lambdas of backup-actions: no inbound, HTTPS out",
@@ -145,7 +148,11 @@ export class NetworkStack extends TerraformStack {
     out(NETWORK_OUTPUTS.vpcId, vpcId, "VPC the pipelines run in.");
     out(NETWORK_OUTPUTS.subnetIds, subnetIds, "Subnets for Batch compute environments, one per availability zone.");
     out(NETWORK_OUTPUTS.subnetAzs, subnetAzs, "Availability zone of each subnet, in the order of subnet_ids.");
-    out(NETWORK_OUTPUTS.workerSecurityGroupId, this.workerSecurityGroup.id, "Security group of workers and Lambdas: no inbound rule.");
+    out(
+      NETWORK_OUTPUTS.workerSecurityGroupId,
+      this.workerSecurityGroup.id,
+      "Security group of the Batch workers: no inbound rule.",
+    );
     out(NETWORK_OUTPUTS.endpointSecurityGroupId, endpointSg.id, "Security group of the interface endpoints.");
     out(NETWORK_OUTPUTS.s3EndpointId, s3Endpoint.id, "S3 gateway endpoint; the pipeline narrows its policy to its buckets.");
     out(NETWORK_OUTPUTS.s3EndpointPrefixListId, s3Endpoint.prefixListId, "Prefix list of the S3 gateway endpoint.");

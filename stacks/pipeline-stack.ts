@@ -138,6 +138,7 @@ export class PipelineStack extends TerraformStack {
       archiveBucketArn,
       archiveKmsKeyArn: this.kmsKeyArn,
       logKmsKeyArn: this.kmsKeyArn,
+      pipelineTag: { key: PIPELINE_TAG_KEY, value: d.name },
       securityTag: settings.securityTag,
     });
     this.batch = new BatchSpot(this, "batch", {

@@ -26,6 +26,35 @@ describe("backup-actions dispatcher", () => {
     expect(c.out.join("")).toContain("export-volume --device DEV");
   });
 
+  it.each(Object.keys(commands))(
+    "prints %s's usage on stdout and exits 0 for --help and -h",
+    async (name) => {
+      for (const flag of ["--help", "-h"]) {
+        const c = capture();
+        try {
+          await expect(main([name, flag])).resolves.toBe(0);
+        } finally {
+          c.restore();
+        }
+        expect(c.err.join("")).toBe("");
+        expect(c.out.join("")).toContain(`usage: backup-actions ${name}`);
+        // A command with a help text of its own prints exactly that; the others, their summary.
+        expect(c.out.join("")).toContain(commands[name]!.help ?? commands[name]!.summary);
+      }
+    },
+  );
+
+  it("treats --help after -- as an argument, not a request for help", async () => {
+    const c = capture();
+    try {
+      await expect(main(["verify", "--", "--help"])).resolves.toBe(2);
+    } finally {
+      c.restore();
+    }
+    expect(c.out.join("")).toBe("");
+    expect(c.err.join("")).toContain("unsupported");
+  });
+
   it("exits 2 naming the problem for bad options", async () => {
     const c = capture();
     try {

@@ -75,6 +75,16 @@ describe("network stack, endpoints mode (default)", () => {
     for (const sg of Object.values(out.resources("aws_security_group")) as any[]) expect(sg.ingress).toBeUndefined();
   });
 
+  it("describes the worker security group as what uses it: the Batch workers (no Lambda runs in the VPC)", () => {
+    const pipeline = synth(compose(testConfig()).pipelines[0]!);
+    const lambdas = Object.values(pipeline.resources("aws_lambda_function")) as any[];
+    expect(lambdas.length).toBeGreaterThan(0);
+    lambdas.forEach((f) => expect(f.vpc_config).toBeUndefined());
+    expect(out.tf.output[NETWORK_OUTPUTS.workerSecurityGroupId].description).toBe(
+      "Security group of the Batch workers: no inbound rule.",
+    );
+  });
+
   it("closes the default security group", () => {
     const sg = out.only("aws_default_security_group");
     expect(sg.vpc_id).toBe("${aws_vpc.vpc.id}");

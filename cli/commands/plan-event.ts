@@ -7,10 +7,12 @@
  *
  * The answer is that of the pipeline the event reaches without forwarding: the one in the
  * event's own `account` and `region` (for a copy job, the source's; ADR 0006).
+ *
+ * The config loader (zod) and the classifier are imported once the arguments are good (cli/main.ts: `--help`
+ * loads neither).
  */
 import { readFile } from "node:fs/promises";
-import { ConfigError, configPath, loadConfig } from "../../config/load";
-import { classifyEvent, Plan } from "../../core/events";
+import type { Plan } from "../../core/events";
 
 export interface CommandIo {
   readonly stdout: { write(text: string): unknown };
@@ -47,6 +49,10 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
     return 1;
   }
 
+  const [{ ConfigError, configPath, loadConfig }, { classifyEvent }] = await Promise.all([
+    import("../../config/load"),
+    import("../../core/events"),
+  ]);
   let config;
   try {
     config = loadConfig(configPath(io.env));

@@ -3,9 +3,9 @@
  * [--retention-days N] [--compression 0.5] [--json]`: what one export costs, the network's
  * monthly fixed cost, and keeping the recovery point against keeping the archive in S3.
  * Worker, network and lifecycle values come from the config (BACKUP_ACTIONS_CONFIG, default
- * config/default.json), read by config/load.ts as synthesis reads it.
+ * config/default.json), read by config/load.ts as synthesis reads it; config/load.ts (zod) is imported in `run`
+ * only (cli/main.ts: `--help` loads no heavy module).
  */
-import { configPath, loadConfig } from "../../config/load";
 import type { Config } from "../../config/schema";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
@@ -177,6 +177,7 @@ export const costCommand: Command = {
   async run(args) {
     // Usage errors first: a bad flag is reported even when the config cannot be read.
     const parsed = parseCostArgs(args);
+    const { configPath, loadConfig } = await import("../../config/load");
     const report = costReport(costInputsFromConfig(loadConfig(configPath(process.env)), parsed.args));
     const json = parsed.json;
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatCostReport(report));

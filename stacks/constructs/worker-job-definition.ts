@@ -50,7 +50,12 @@ export interface WorkerJobDefinitionProps {
   readonly archiveKeyPrefix?: string;
   /** KMS key of the archive bucket (SSE-KMS): the worker encrypts with it. @default none (no KMS permissions) */
   readonly archiveKmsKeyArn?: string;
-  /** Tag key that volumes must carry for the worker to attach and detach them. @default none (any volume) */
+  /**
+   * The pipeline's tag (the EBS child puts it on every volume it restores): the worker
+   * attaches and detaches only volumes carrying it.
+   */
+  readonly pipelineTag: { readonly key: string; readonly value: string };
+  /** Tag key volumes must also carry, with the value `true`, for the worker to attach and detach them. @default none */
   readonly securityTag?: string;
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
@@ -196,13 +201,18 @@ export class WorkerJobDefinition extends Construct {
 
   /**
    * Attach and detach need permission on the instance and on the volume; the volume side
-   * carries the security-tag condition, so the worker can only touch the pipeline's volumes.
+   * carries the tag conditions (the same tags the EBS child's cleanup requires), so the worker
+   * can only touch the pipeline's volumes. AttachVolume and DetachVolume take aws:ResourceTag
+   * on the volume resource (Service Authorization Reference, Amazon EC2).
    */
   private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
     const ec2 = `arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}`;
-    const tagged = props.securityTag
-      ? [{ test: "Null", variable: `aws:ResourceTag/${props.securityTag}`, values: ["false"] }]
-      : undefined;
+    const tagged = [
+      { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
+      ...(props.securityTag
+        ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }]
+        : []),
+    ];
     return [
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] }, // Describe* has no resource-level permissions
       // The device names already used on its own instance, before AttachVolume picks a free one (batch-entrypoint.ts).

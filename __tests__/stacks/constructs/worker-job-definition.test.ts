@@ -19,6 +19,7 @@ function jobOf(props: Partial<WorkerJobDefinitionProps> = {}) {
     spotRetries: 3,
     compressionLevel: 3,
     archiveBucketArn: ARCHIVE,
+    pipelineTag: { key: "backup-actions:pipeline", value: "ba" },
     ...props,
   });
   const out = synth(stack);
@@ -137,7 +138,12 @@ describe("WorkerJobDefinition", () => {
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
       { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
       { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:instance/*"] },
-      { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"] },
+      {
+        sid: "AttachPipelineVolumes",
+        actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
+        resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"],
+        condition: [{ test: "StringEquals", variable: "aws:ResourceTag/backup-actions:pipeline", values: ["ba"] }],
+      },
       {
         sid: "WriteArchive",
         actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
@@ -148,13 +154,16 @@ describe("WorkerJobDefinition", () => {
     expect(container.jobRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_job-role_\w+\.arn\}$/);
   });
 
-  it("job role: attach and detach only volumes carrying the securityTag, when configured", () => {
+  it("job role: attach and detach only the pipeline's volumes, and only with securityTag = true when set", () => {
     const { out: tagged } = jobOf({ securityTag: "backup-actions:managed" });
     expect(statementWithSid(statementsOf(tagged, "job-role-policy"), "AttachPipelineVolumes")).toEqual({
       sid: "AttachPipelineVolumes",
       actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
       resources: ["arn:aws:ec2:us-east-1:111111111111:volume/*"],
-      condition: [{ test: "Null", variable: "aws:ResourceTag/backup-actions:managed", values: ["false"] }],
+      condition: [
+        { test: "StringEquals", variable: "aws:ResourceTag/backup-actions:pipeline", values: ["ba"] },
+        { test: "StringEquals", variable: "aws:ResourceTag/backup-actions:managed", values: ["true"] },
+      ],
     });
   });
 
@@ -205,7 +214,10 @@ describe("WorkerJobDefinition in the pipeline stack", () => {
     );
     const job = statementsOf(out, "job-role-policy");
     expect(statementWithSid(job, "WriteArchive").resources).toEqual(["arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/ebs/*"]);
-    expect(statementWithSid(job, "AttachPipelineVolumes").condition).toEqual([{ test: "Null", variable: "aws:ResourceTag/ba:managed", values: ["false"] }]);
+    expect(statementWithSid(job, "AttachPipelineVolumes").condition).toEqual([
+      { test: "StringEquals", variable: "aws:ResourceTag/backup-actions:pipeline", values: ["backup-actions"] },
+      { test: "StringEquals", variable: "aws:ResourceTag/ba:managed", values: ["true"] },
+    ]);
   });
 
   it("runs a configured prebuilt image and builds nothing", () => {

@@ -1,0 +1,228 @@
+/**
+ * `backup-actions stacks [--json]`: every stack of the config (BACKUP_ACTIONS_CONFIG, default
+ * config/default.json) in deploy order, each with its account, region, kind, state (S3 key, Terraform
+ * Cloud workspace, or bootstrap's local file) and the stacks it reads from. The list is config/stacks.ts's
+ * `planStacks`, the one stacks/app.ts builds the cdktf stacks from. Exit 0; an invalid config exits 1
+ * with the config's problems on stderr; wrong usage exits 2.
+ *
+ * The README's deploy-order block is this command's output for config/default.json
+ * (`npm run docs:stacks` rewrites it; __tests__/cli/stacks.test.ts fails when it differs).
+ *
+ * The config modules (zod) are imported once the arguments are good (cli/main.ts: `--help` loads none).
+ */
+import * as path from "node:path";
+import type { PlannedStack, StackKind, StackState } from "../../config/stacks";
+import { parse } from "../args";
+import type { Command } from "../main";
+
+export const STACKS_USAGE = "stacks [--json]";
+
+/** `--json` schema version: raised only when a field changes meaning or goes away. */
+export const STACKS_SCHEMA_VERSION = 1;
+
+export const STACKS_HELP = `usage: backup-actions ${STACKS_USAGE}
+
+Lists every stack of the config (BACKUP_ACTIONS_CONFIG, default config/default.json) in deploy
+order: a stack comes after every stack it reads from and after bootstrap, whose bucket holds the
+S3 state. Stacks of one kind read nothing of their own kind and deploy together.
+
+  --json   one JSON object (schema version ${STACKS_SCHEMA_VERSION}):
+           {"schemaVersion": ${STACKS_SCHEMA_VERSION}, "stacks": [{"name", "kind", "account", "region", "state",
+            "readsFrom", "dependsOn"}]} in deploy order, where
+           kind       "bootstrap" | "workspaces" | "archive" | "network" | "pipeline"
+           state      {"type": "local", "path"} (relative to the project root)
+                      | {"type": "s3", "bucket", "key", "region"}
+                      | {"type": "cloud", "hostname", "organization", "workspace"}
+           readsFrom  stacks whose outputs it reads through terraform_remote_state
+           dependsOn  stacks to apply first: readsFrom, and bootstrap when its state is in bootstrap's bucket
+
+Exit status: 0 listed, 1 invalid config (its problems on stderr), 2 wrong usage.
+`;
+
+export interface StacksJson {
+  readonly schemaVersion: typeof STACKS_SCHEMA_VERSION;
+  readonly stacks: readonly {
+    readonly name: string;
+    readonly kind: StackKind;
+    readonly account: string;
+    readonly region: string;
+    readonly state: StackState;
+    readonly readsFrom: readonly string[];
+    readonly dependsOn: readonly string[];
+  }[];
+}
+
+export function stacksJson(plan: readonly PlannedStack[]): StacksJson {
+  return {
+    schemaVersion: STACKS_SCHEMA_VERSION,
+    stacks: plan.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      account: s.accountId,
+      region: s.region,
+      state: s.state,
+      readsFrom: [...s.readsFrom],
+      dependsOn: [...s.dependsOn],
+    })),
+  };
+}
+
+function stateCell(state: StackState): string {
+  switch (state.type) {
+    case "local":
+      return `local file ${state.path}`;
+    case "s3":
+      return `s3 key ${state.key}`;
+    case "cloud":
+      return `workspace ${state.workspace}`;
+  }
+}
+
+/** Where the S3 keys and workspaces of the table live, one line each. */
+function stateLegend(plan: readonly PlannedStack[]): string[] {
+  const bootstrapBucket = plan.find((s) => s.kind === "bootstrap");
+  const lines = new Set<string>();
+  for (const { state } of plan) {
+    if (state.type === "s3") {
+      const made =
+        bootstrapBucket?.kind === "bootstrap" && bootstrapBucket.bootstrap.stateBackend.bucket === state.bucket
+          ? `, which ${bootstrapBucket.name} creates`
+          : "";
+      lines.add(`S3 state keys are in bucket ${state.bucket} (${state.region})${made}.`);
+    }
+    if (state.type === "cloud") {
+      lines.add(`Workspaces are in organization ${state.organization} on ${state.hostname}.`);
+    }
+  }
+  return [...lines];
+}
+
+/** One `cdktf deploy` per kind, in order: a single stack named like its kind by name, else `'<kind>-*'`. */
+export function deployCommands(plan: readonly PlannedStack[]): string[] {
+  const kinds: StackKind[] = [];
+  for (const s of plan) if (kinds[kinds.length - 1] !== s.kind) kinds.push(s.kind);
+  return kinds.map((kind) => {
+    const ofKind = plan.filter((s) => s.kind === kind);
+    return ofKind.length === 1 && ofKind[0]!.name === kind
+      ? `npx cdktf deploy ${kind}`
+      : `npx cdktf deploy '${kind}-*'`;
+  });
+}
+
+/** The human table. `source` names the config file as the user gave it. */
+export function formatStacks(plan: readonly PlannedStack[], source: string): string {
+  const header = ["#", "stack", "kind", "account", "region", "state", "reads from"];
+  const rows = plan.map((s, i) => [
+    String(i + 1),
+    s.name,
+    s.kind,
+    s.accountId,
+    s.region,
+    stateCell(s.state),
+    s.readsFrom.length > 0 ? s.readsFrom.join(", ") : "-",
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]!)))
+      .join("  ")
+      .trimEnd();
+  return [
+    `Stacks of ${source} in deploy order (each stack reads only stacks listed above it):`,
+    "",
+    line(header),
+    ...rows.map(line),
+    "",
+    ...stateLegend(plan),
+    "",
+    "Deploy one kind after the other:",
+    ...deployCommands(plan).map((c) => `  ${c}`),
+    "",
+  ].join("\n");
+}
+
+export interface StacksIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+  /** For naming the config file relative to it. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** `argv` holds the arguments after `stacks`; resolves to the exit code. Usage errors throw UsageError. */
+export async function runStacks(argv: string[], io: StacksIo): Promise<number> {
+  const { values } = parse(
+    argv,
+    { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    { min: 0, max: 0 },
+  );
+  if (values.help) {
+    io.stdout.write(STACKS_HELP);
+    return 0;
+  }
+  const [{ resolveDeployment }, { ConfigError, configPath, loadConfig }, { planStacks }] = await Promise.all([
+    import("../../config/deployment"),
+    import("../../config/load"),
+    import("../../config/stacks"),
+  ]);
+  const file = configPath(io.env);
+  let plan: PlannedStack[];
+  try {
+    plan = planStacks(resolveDeployment(loadConfig(file)));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`backup-actions stacks: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(stacksJson(plan), null, 2)}\n`);
+  } else {
+    const relative = path.relative(io.cwd ?? process.cwd(), file);
+    io.stdout.write(formatStacks(plan, relative && !relative.startsWith("..") ? relative : file));
+  }
+  return 0;
+}
+
+export const stacksCommand: Command = {
+  summary: "every stack of the config in deploy order: kind, account, region, state key or workspace, reads from",
+  usage: STACKS_USAGE,
+  help: STACKS_HELP,
+  run: (args) => runStacks(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
+};
+
+export const STACKS_BEGIN = "<!-- stacks:begin -->";
+export const STACKS_END = "<!-- stacks:end -->";
+
+/** The README's generated block (between the markers): the command's output for config/default.json, fenced. */
+export function stacksReadmeBlock(commandOutput: string): string {
+  return [
+    "Generated by `npm run docs:stacks`: the output of `backup-actions stacks` for",
+    "[config/default.json](config/default.json). Run it for your config to get your stacks and their order.",
+    "",
+    "```text",
+    "$ backup-actions stacks",
+    commandOutput.replace(/\n$/, ""),
+    "```",
+  ].join("\n");
+}
+
+/** `readme` with the block between the markers replaced; throws when the markers are missing. */
+export function replaceStacksBlock(readme: string, block: string): string {
+  const begin = readme.indexOf(STACKS_BEGIN);
+  const end = readme.indexOf(STACKS_END);
+  if (begin < 0 || end < begin) throw new Error(`README.md has no ${STACKS_BEGIN} … ${STACKS_END} block`);
+  return `${readme.slice(0, begin + STACKS_BEGIN.length)}\n${block}\n${readme.slice(end)}`;
+}
+
+/** The block currently in `readme`, or undefined. */
+export function currentStacksBlock(readme: string): string | undefined {
+  const begin = readme.indexOf(STACKS_BEGIN);
+  const end = readme.indexOf(STACKS_END);
+  if (begin < 0 || end < begin) return undefined;
+  return readme
+    .slice(begin + STACKS_BEGIN.length, end)
+    .replace(/^\n/, "")
+    .replace(/\n$/, "");
+}
