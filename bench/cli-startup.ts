@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TARGET_S = 0.3;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a .cjs script without type declarations
 const { cliBundleState } = require("../scripts/cli-bundle.cjs") as {
   cliBundleState(root: string): { fresh: boolean; reason?: string };
 };

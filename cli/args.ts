@@ -1,8 +1,9 @@
 import { parseArgs, ParseArgsConfig } from "node:util";
+import { BackupActionsError } from "../core/errors";
 
 /** Bad command line: the dispatcher prints the message and the command's usage, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
+export class UsageError extends BackupActionsError {
+  override readonly name: string = "UsageError";
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

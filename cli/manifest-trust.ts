@@ -12,10 +12,11 @@ import { LEDGER_PARTITION_KEY } from "../core/ledger";
 import { parseRecoveryPointArn } from "../core/recovery-point-arn";
 import { ebsRecoveryPointArnOf } from "../core/s3-layout";
 import { UsageError } from "./args";
+import { BackupActionsError } from "../core/errors";
 
 /** The manifest is not the one expected or recorded: refused, nothing read or written. */
-export class ManifestMismatchError extends Error {
-  override readonly name = "ManifestMismatchError";
+export class ManifestMismatchError extends BackupActionsError {
+  override readonly name: string = "ManifestMismatchError";
 }
 
 export interface TrustOptions {

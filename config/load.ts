@@ -8,12 +8,13 @@ import type { core } from "zod";
 import { Config, ConfigProblem, configSchema, isObject } from "./schema";
 import { WORKFLOWS } from "../core/workflows";
 import { crossKeyProblems } from "./rules";
+import { BackupActionsError } from "../core/errors";
 
 export const CONFIG_ENV = "BACKUP_ACTIONS_CONFIG";
 export const DEFAULT_CONFIG_PATH = path.join(__dirname, "default.json");
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
+export class ConfigError extends BackupActionsError {
+  override readonly name: string = "ConfigError";
   constructor(
     readonly source: string,
     readonly problems: readonly ConfigProblem[],

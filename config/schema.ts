@@ -13,7 +13,7 @@ export type EgressMode = (typeof EGRESS_MODES)[number];
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 // a single-Region key (a UUID) or a multi-Region key (`mrk-` and 32 hex digits)
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/([0-9a-f-]{36}|mrk-[0-9a-f]{32})$/;
 const VAULT_NAME = /^[a-zA-Z0-9\-_]{2,50}$/;
@@ -100,7 +100,7 @@ export const s3Backend = z.strictObject({
   region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
   keyPrefix: z
     .string()
-    .regex(/^[A-Za-z0-9!_.*'()\-]+(\/[A-Za-z0-9!_.*'()\-]+)*$/, { error: "must be an S3 key prefix without leading or trailing '/'" })
+    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, { error: "must be an S3 key prefix without leading or trailing '/'" })
     .default("backup-actions"),
   /**
    * Account that holds the state bucket (the bootstrap stack pins it with allowed_account_ids).
@@ -159,7 +159,7 @@ export const DEFAULT_INSTANCE_FAMILIES = ["c6i", "c6a", "c7i", "c7a", "m6i", "m6
 /** An EC2 family (`c6i`, `m7i-flex`) or a type (`c6i.2xlarge`). */
 const INSTANCE_FAMILY = /^[a-z][a-z0-9]*\d[a-z0-9]*(-flex)?(\.[a-z0-9]+)?$/;
 /** `[registry[:port]/]repository[:tag | @sha256:digest]` with a tag or a digest (never an implicit `latest`). */
-const IMAGE_URI = /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._\/-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
+const IMAGE_URI = /^([a-z0-9.-]+(:\d+)?\/)?[a-z0-9]+([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 
 const wholeInRange = (min: number, max: number, unit = "") => {
   const range = `must be from ${min} to ${max}${unit}`;

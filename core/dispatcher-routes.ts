@@ -55,7 +55,9 @@ export interface DispatcherRoutes {
 const routesSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, { error: "must be 12 digits" }),
   region: z.string().min(1),
-  name: z.string().regex(PIPELINE_NAME, { error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)" }),
+  name: z.string().regex(PIPELINE_NAME, {
+    error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)",
+  }),
   placements: z.record(z.string().min(1), z.number().int().min(1)),
 });
 

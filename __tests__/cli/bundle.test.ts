@@ -12,6 +12,7 @@ import { commands } from "../../cli/main";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a .cjs script without type declarations
 const bundle = require("../../scripts/cli-bundle.cjs") as {
   BUNDLE_DIR: string;
   MANIFEST: string;

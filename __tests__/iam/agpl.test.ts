@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { bundleLambda, REPO_ROOT } from "../../stacks/constructs/lambda-bundle";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a .cjs script without type declarations
 const { workerBundleOptions } = require("../../scripts/worker-bundle.cjs") as { workerBundleOptions: (root: string) => Record<string, unknown> };
 
 /** `node_modules/@scope/name/...` or `node_modules/name/...` → the package directory (the innermost). */

@@ -28,7 +28,7 @@ describeWithPrereqs("IAM proof: every AWS request of the product, judged against
   const outcomes: Record<string, unknown> = {};
 
   beforeAll(async () => {
-    await cleanupStaleFixtures();
+    cleanupStaleFixtures();
     bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
     fixture = await createDiskFixture("zero");
     clearRecorded();

@@ -3,6 +3,7 @@
  * every path of product code that calls AWS, each as the role it has in AWS, against moto, the AWS
  * Backup fake and a real loop device. Requests are recorded by testing/iam/recorder.ts.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
 import { CreateVolumeCommand, DescribeImagesCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import { CreateMultipartUploadCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
@@ -33,6 +34,7 @@ function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
   try {
     let mod: T | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
       mod = require(modulePath);
     });
     return mod!;
@@ -158,7 +160,7 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
   const ec2 = instrumented(new EC2Client({}));
   const report = await runAs(bench.as("janitor"), () =>
     runJanitor(
-      { ec2, now: () => new Date(Date.now() + 1000 * 3600_000), log: () => undefined },
+      { ec2, now: () => new Date(Date.now() + 1000 * 3600_000), logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }) },
       { pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! }, maxAgeHours: Number(env.MAX_AGE_HOURS) },
     ),
   );

@@ -42,7 +42,7 @@ describeWithPrereqs("pipeline end to end with the real worker on a loop device",
   let work: string;
 
   beforeAll(async () => {
-    await cleanupStaleFixtures();
+    cleanupStaleFixtures();
     bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
     fixture = await createDiskFixture("ext4");
     work = await mkdtemp(path.join(os.tmpdir(), "ba-e2e-"));

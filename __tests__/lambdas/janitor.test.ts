@@ -1,15 +1,17 @@
 import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { RuntimeConfigError } from "../../core/errors";
 import { runJanitor } from "../../lambdas/janitor/logic";
 import { motoMissing } from "../../testing/moto/availability";
+import { withCapturedLogs } from "../helpers/logs";
 
 const TAG = { key: "backup-actions:pipeline", value: "janitor-test" };
 const missing = motoMissing();
 
 describeWithPrereqs("janitor against moto's EC2", missing, () => {
   const ec2 = new EC2Client({ region: "us-east-1" });
-  const logs: Array<Record<string, unknown>> = [];
-  const deps = (now: Date) => ({ ec2, now: () => now, log: (r: Record<string, unknown>) => logs.push(r) });
+  const run = (now: Date, maxAgeHours: number) =>
+    withCapturedLogs((logger) => runJanitor({ ec2, now: () => now, logger }, { pipelineTag: TAG, maxAgeHours }));
   const create = async (tags: Array<{ Key: string; Value: string }>) =>
     (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3", TagSpecifications: [{ ResourceType: "volume", Tags: tags }] }))).VolumeId!;
   const exists = async (id: string) =>
@@ -24,28 +26,39 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
   });
 
   it("keeps tagged volumes that may still belong to a running export", async () => {
-    const report = await runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 30 });
+    const { result: report } = await run(new Date(), 30);
     expect(report.deleted).toEqual([]);
     expect(report.kept.map((k) => k.reason)).toEqual(["younger than 30 h", "younger than 30 h"]);
     expect(await exists(leakedA)).toBe(true);
   });
 
   it("deletes this pipeline's unattached volumes once they outlived the longest export, and nothing else", async () => {
-    logs.length = 0;
-    const report = await runJanitor(deps(new Date(Date.now() + 48 * 3600_000)), { pipelineTag: TAG, maxAgeHours: 30 });
+    const { result: report, lines } = await run(new Date(Date.now() + 48 * 3600_000), 30);
     expect(report.deleted.sort()).toEqual([leakedA, leakedB].sort());
     expect(report.failed).toEqual([]);
     expect(await exists(leakedA)).toBe(false);
     expect(await exists(leakedB)).toBe(false);
     expect(await exists(foreign)).toBe(true);
     expect(await exists(otherPipeline)).toBe(true);
-    expect(logs.find((l) => l.volumeId === leakedA)).toMatchObject({ message: "deleted leaked volume", recoveryPoint: "arn:aws:ec2:us-east-1::snapshot/snap-1" });
-    const metric = logs.at(-1)!;
-    expect(metric).toMatchObject({ LeakedVolumesDeleted: 2, LeakedVolumesFailed: 0 });
-    expect((metric._aws as any).CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(["LeakedVolumesDeleted", "LeakedVolumesFailed"]);
+    // Each line about a volume carries it and the recovery point it was restored from (or "unknown").
+    const deletions = lines.filter((l) => l.message === "deleted leaked volume");
+    expect(deletions.map((l) => [l.level, l.volumeId, l.recoveryPointId, l.recoveryPointArn]).sort()).toEqual(
+      [
+        ["INFO", leakedA, "snap-1", "arn:aws:ec2:us-east-1::snapshot/snap-1"],
+        ["INFO", leakedB, "unknown", undefined],
+      ].sort(),
+    );
+    // The run's summary is one embedded-metric-format record, and no longer names a volume.
+    const metric = lines.at(-1)!;
+    expect(metric).toMatchObject({ level: "INFO", message: "janitor run finished", LeakedVolumesDeleted: 2, LeakedVolumesFailed: 0 });
+    expect(metric).not.toHaveProperty("volumeId");
+    expect(metric).not.toHaveProperty("recoveryPointId");
+    expect(metric._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(["LeakedVolumesDeleted", "LeakedVolumesFailed"]);
   });
 
   it("refuses a non-positive age", async () => {
-    await expect(runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 0 })).rejects.toThrow("maxAgeHours must be positive (got 0)");
+    const refused = run(new Date(), 0);
+    await expect(refused).rejects.toThrow(RuntimeConfigError);
+    await expect(refused).rejects.toThrow("maxAgeHours must be positive (got 0)");
   });
 });

@@ -17,6 +17,7 @@ function loadHandler(env: Record<string, string | undefined>) {
   try {
     let mod: typeof import("../../lambdas/starter/handler") | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
       mod = require("../../lambdas/starter/handler");
     });
     return mod!;

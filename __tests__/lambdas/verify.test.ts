@@ -5,9 +5,12 @@ import type { Manifest, ManifestItem } from "../../core/manifest";
 import { MIB } from "../../batch-worker/src/part-size";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { uploadStream } from "../../batch-worker/src/upload";
-import { verifyArchive } from "../../lambdas/verify/logic";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { InvalidEventError } from "../../core/errors";
+import { handleVerify, verifyArchive } from "../../lambdas/verify/logic";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
+import { captureLogs, withCapturedLogs } from "../helpers/logs";
 import { manifestOf } from "../helpers/manifest";
 import { MALFORMED, validManifest } from "../helpers/malformed-manifests";
 
@@ -168,6 +171,65 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
         verified: true,
         reason: "2 objects present with the manifest's sizes; 1 with the manifest's S3 checksum",
       });
+    });
+  });
+
+  describe("the handler's log lines (Powertools Logger)", () => {
+    const RP = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0";
+    const handle = (payload: unknown) => withCapturedLogs((logger) => handleVerify(payload, { s3, logger }));
+
+    it("an archive that passes: one INFO line with the recovery point, the archive and the result", async () => {
+      const { result, lines } = await handle({ archiveUrl: `s3://${bucket}/ok/`, recoveryPointArn: RP });
+      expect(result.verified).toBe(true);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: "INFO",
+          message: "verified",
+          recoveryPointArn: RP,
+          recoveryPointId: "snap-0123456789abcdef0",
+          archiveUrl: `s3://${bucket}/ok/`,
+          verified: true,
+          objects: 1,
+        }),
+      ]);
+    });
+
+    it("an archive that fails: a WARN line with the recovery point and the reason", async () => {
+      const { lines } = await handle({ archiveUrl: `s3://${bucket}/short/`, recoveryPointArn: RP });
+      expect(lines).toEqual([
+        expect.objectContaining({ level: "WARN", message: "not verified", recoveryPointArn: RP, verified: false, reason: expect.stringContaining("p1") }),
+      ]);
+    });
+
+    it("an S3 error is thrown on to the state machine, after an ERROR line with the recovery point", async () => {
+      const logs = captureLogs();
+      try {
+        const logger = new Logger({ serviceName: "test" });
+        await expect(handleVerify({ archiveUrl: "s3://no-such-bucket-for-verify/x/", recoveryPointArn: RP }, { s3, logger })).rejects.toThrow(
+          expect.objectContaining({ name: "NoSuchBucket" }),
+        );
+        expect(logs.lines()).toEqual([
+          expect.objectContaining({ level: "ERROR", message: "verify failed", recoveryPointArn: RP, error: expect.objectContaining({ name: "NoSuchBucket" }) }),
+        ]);
+      } finally {
+        logs.restore();
+      }
+    });
+
+    it("a payload without archiveUrl: InvalidEventError, logged with the recovery point it names", async () => {
+      const logs = captureLogs();
+      try {
+        const logger = new Logger({ serviceName: "test" });
+        await expect(handleVerify({ recoveryPointArn: RP }, { s3, logger })).rejects.toThrow(new InvalidEventError("VerifyArchive: the payload needs archiveUrl"));
+        expect(logs.lines()).toEqual([
+          expect.objectContaining({ level: "ERROR", recoveryPointArn: RP, error: expect.objectContaining({ name: "InvalidEventError" }) }),
+        ]);
+        // The keys are per invocation: the next line of the same logger no longer carries them.
+        logger.info("next");
+        expect(logs.lines().at(-1)).not.toHaveProperty("recoveryPointArn");
+      } finally {
+        logs.restore();
+      }
     });
   });
 });

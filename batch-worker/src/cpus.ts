@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WORKER_ENVIRONMENT } from "../../core/worker-job";
+import { BackupActionsError } from "../../core/errors";
 
 export const VCPUS_ENV = WORKER_ENVIRONMENT.vcpus;
 
@@ -32,8 +33,8 @@ export interface JobCpus {
   readonly source: string;
 }
 
-export class CpuLimitError extends Error {
-  override readonly name = "CpuLimitError";
+export class CpuLimitError extends BackupActionsError {
+  override readonly name: string = "CpuLimitError";
 }
 
 function readOptional(file: string): string | undefined {

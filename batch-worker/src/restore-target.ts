@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
+import { BackupActionsError } from "../../core/errors";
 
 /**
  * A name restore accepts: letters, digits, `_` first (never `.`, so never `.`, `..` or a staging
@@ -24,8 +25,8 @@ import path from "node:path";
 export const SAFE_ITEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,199}$/;
 
 /** A restore refused because of what the archive or the target holds; nothing was written. */
-export class RestoreRefusedError extends Error {
-  override readonly name = "RestoreRefusedError";
+export class RestoreRefusedError extends BackupActionsError {
+  override readonly name: string = "RestoreRefusedError";
 }
 
 export type RestoreKind = "tar" | "img";

@@ -17,6 +17,7 @@ import {
 import { SparseFileWriter } from "./sparse-writer";
 import { ObjectStore } from "./store";
 import { ManifestCheck, readManifest } from "./verify";
+import { BackupActionsError } from "../../core/errors";
 
 export interface RestoreOptions {
   store: ObjectStore;
@@ -46,8 +47,8 @@ export interface RestoreOptions {
 }
 
 /** A restore that failed after restoring some items (they passed every check and stay). */
-export class RestoreFailedError extends Error {
-  override readonly name = "RestoreFailedError";
+export class RestoreFailedError extends BackupActionsError {
+  override readonly name: string = "RestoreFailedError";
   constructor(
     message: string,
     readonly restored: readonly RestoredItem[],

@@ -1,9 +1,10 @@
 import { constants as fsConstants, promises as fs, realpathSync } from "node:fs";
 import path from "node:path";
+import { BackupActionsError } from "../../core/errors";
 
 /** Why the device given to export-volume cannot be exported (checked before the target is touched). */
-export class SourceDeviceError extends Error {
-  override readonly name = "SourceDeviceError";
+export class SourceDeviceError extends BackupActionsError {
+  override readonly name: string = "SourceDeviceError";
 }
 
 /** "major:minor" of a device number as the kernel encodes it (new_encode_dev). */

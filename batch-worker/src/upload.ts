@@ -4,6 +4,7 @@ import { compositeSha256 } from "../../core/s3-checksum";
 import { WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { MAX_PARTS, MIB } from "./part-size";
 import { ObjectStore, PartBody } from "./store";
+import { BackupActionsError } from "../../core/errors";
 
 export interface UploadOptions {
   partSize: number;
@@ -47,8 +48,8 @@ export interface UploadResult {
 export const PART_MEMORY_ENV = WORKER_ENVIRONMENT.partMemoryMiB;
 const PART_ATTEMPTS = 3;
 
-export class PartBudgetError extends Error {
-  override readonly name = "PartBudgetError";
+export class PartBudgetError extends BackupActionsError {
+  override readonly name: string = "PartBudgetError";
 }
 
 /** The part-buffer budget: $BACKUP_ACTIONS_PART_MEMORY_MIB, else a quarter of the machine's memory. */

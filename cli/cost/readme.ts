@@ -1,7 +1,7 @@
 /**
  * The README's Costs section, generated from the price table and the default config
  * (`npm run docs:costs` rewrites the block between COSTS_BEGIN and COSTS_END;
- * __tests__/cli/cost-readme.test.ts fails when the README's block differs).
+ * __tests__/cli/cost.test.ts, "README Costs section", fails when the README's block differs).
  */
 import type { Config } from "../../config/schema";
 import { COST_TARGETS, ORIGINAL_FIGURES, PRICES, PRICES_READ_ON, PRICES_REGION } from "../../core/prices";

@@ -3,16 +3,20 @@
  * pipeline tag that are not attached and are older than the longest allowed export
  * plus a margin. A volume younger than that may still belong to a running export and
  * is never touched. Reports what it deleted (log lines and an embedded-metric-format
- * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric).
+ * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric). Scheduled, so no
+ * event names a recovery point: each line about a volume carries the volume and the
+ * recovery point it was restored from (its tag), or `recoveryPointId: "unknown"`.
  */
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
+import { RuntimeConfigError } from "../../core/errors";
+import { shortIdOf } from "../../core/execution-name";
 import { RECOVERY_POINT_TAG_KEY } from "../../core/tags";
 
 export interface JanitorDeps {
   readonly ec2: EC2Client;
   readonly now: () => Date;
-  /** Writes one JSON log line. */
-  readonly log: (record: Record<string, unknown>) => void;
+  readonly logger: Logger;
 }
 
 export interface JanitorOptions {
@@ -31,12 +35,16 @@ export interface JanitorReport {
 }
 
 export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promise<JanitorReport> {
-  if (!(opts.maxAgeHours > 0)) throw new Error(`maxAgeHours must be positive (got ${opts.maxAgeHours})`);
+  if (!(opts.maxAgeHours > 0)) throw new RuntimeConfigError(`maxAgeHours must be positive (got ${opts.maxAgeHours})`);
   const cutoff = deps.now().getTime() - opts.maxAgeHours * 3600_000;
   const report: JanitorReport = { deleted: [], kept: [], failed: [] };
 
+  const { logger } = deps;
   for await (const volume of taggedVolumes(deps.ec2, opts.pipelineTag)) {
     const volumeId = volume.VolumeId!;
+    const recoveryPointArn = tagValue(volume, RECOVERY_POINT_TAG_KEY);
+    // The starter's keys: recoveryPointId on every line ("unknown" when the tag is missing), the ARN when known.
+    logger.appendKeys({ volumeId, recoveryPointId: recoveryPointArn ? shortIdOf(recoveryPointArn) : "unknown", recoveryPointArn });
     const created = volume.CreateTime?.getTime() ?? Number.POSITIVE_INFINITY;
     const attached = (volume.Attachments ?? []).some((a) => a.State !== "detached");
     if (attached || volume.State === "in-use") {
@@ -49,22 +57,23 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
       try {
         await deps.ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
         report.deleted.push(volumeId);
-        deps.log({ level: "INFO", message: "deleted leaked volume", volumeId, createTime: volume.CreateTime?.toISOString(), recoveryPoint: tagValue(volume, RECOVERY_POINT_TAG_KEY) });
+        logger.info("deleted leaked volume", { createTime: volume.CreateTime?.toISOString() });
       } catch (err) {
         report.failed.push({ volumeId, error: (err as Error).name });
-        deps.log({ level: "ERROR", message: "could not delete leaked volume", volumeId, error: (err as Error).message });
+        logger.error("could not delete leaked volume", err as Error);
       }
     }
+    logger.removeKeys(["volumeId", "recoveryPointId", "recoveryPointArn"]);
   }
 
-  deps.log({
+  // One embedded-metric-format record: CloudWatch reads `_aws` at the top level of the line.
+  logger.info("janitor run finished", {
     _aws: {
       Timestamp: deps.now().getTime(),
       CloudWatchMetrics: [{ Namespace: opts.namespace ?? "BackupActions", Dimensions: [[]], Metrics: [{ Name: "LeakedVolumesDeleted", Unit: "Count" }, { Name: "LeakedVolumesFailed", Unit: "Count" }] }],
     },
     LeakedVolumesDeleted: report.deleted.length,
     LeakedVolumesFailed: report.failed.length,
-    message: "janitor run finished",
     deleted: report.deleted,
     kept: report.kept.length,
   });

@@ -79,7 +79,11 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
     logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName, region });
     try {
       const out = await deps.sfnFor(region).send(
-        new StartExecutionCommand({ stateMachineArn: dispatcher.stateMachineArn, name: plan.executionName!, input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: dispatcher.stateMachineArn,
+          name: plan.executionName!,
+          input: JSON.stringify(input),
+        }),
       );
       logger.info("started the dispatcher", { workflow: plan.workflow, executionArn: out.executionArn });
       return "started";

@@ -1,14 +1,11 @@
-/** Dispatcher's VerifyArchive task: thin adapter over `verifyArchive`. */
+/** Dispatcher's VerifyArchive task: thin adapter over `handleVerify`. */
+import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
 import { instrumented } from "../../core/aws-client-hook";
-import { parseVerifyRequest, VerifyResult } from "../../core/verify-contract";
-import { verifyArchive } from "./logic";
+import type { VerifyResult } from "../../core/verify-contract";
+import { handleVerify } from "./logic";
 
+const logger = new Logger({ serviceName: "backup-actions-verify" });
 const s3 = instrumented(new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }));
 
-export async function handler(payload: unknown): Promise<VerifyResult> {
-  const event = parseVerifyRequest(payload);
-  const result = await verifyArchive(s3, event);
-  console.log(JSON.stringify({ level: result.verified ? "INFO" : "WARN", message: "verify", archiveUrl: event.archiveUrl, ...result }));
-  return result;
-}
+export const handler = (payload: unknown): Promise<VerifyResult> => handleVerify(payload, { s3, logger });

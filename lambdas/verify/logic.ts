@@ -19,11 +19,13 @@
  * Never throws for a bad archive: it answers `verified: false` with the reason, which
  * the dispatcher records as the failure.
  */
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { MANIFEST_NAME, ManifestError, parseManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
-import type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
+import { shortIdOf } from "../../core/execution-name";
+import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
@@ -45,7 +47,9 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
   } catch (err) {
     const name = (err as Error).name;
     if (name === "NoSuchKey" || name === "NotFound") return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
-    throw err; // access denied, throttling: a real error, retried by the state machine
+    // Access denied, or throttling that outlasted the SDK's own retries: thrown, so the dispatcher's Catch
+    // records the export as FAILED with the S3 error's name (its Retry covers Lambda's service errors only).
+    throw err;
   }
   const sha256 = createHash("sha256").update(text).digest("hex");
   let manifest;
@@ -99,4 +103,33 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
   const checked =
     checksummed === items.length ? " and S3 checksums" : checksummed > 0 ? `; ${checksummed} with the manifest's S3 checksum` : "";
   return { verified: true, bytes, sha256, reason: `${items.length} objects present with the manifest's sizes${checked}`, objects: items.length };
+}
+
+export interface VerifyDeps {
+  readonly s3: S3Client;
+  readonly logger: Logger;
+}
+
+/**
+ * One invocation: the payload checked (InvalidEventError names what is missing), the archive verified,
+ * one line with the outcome (WARN when it failed). Every line carries the recovery point the payload
+ * names, also the line of an error that is thrown on to the state machine.
+ */
+export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<VerifyResult> {
+  const { logger } = deps;
+  const arn = (payload as { recoveryPointArn?: unknown } | null)?.recoveryPointArn;
+  logger.appendKeys(typeof arn === "string" ? { recoveryPointArn: arn, recoveryPointId: shortIdOf(arn) } : { recoveryPointId: "unknown" });
+  try {
+    const request = parseVerifyRequest(payload);
+    logger.appendKeys({ archiveUrl: request.archiveUrl });
+    const result = await verifyArchive(deps.s3, request);
+    if (result.verified) logger.info("verified", { ...result });
+    else logger.warn("not verified", { ...result });
+    return result;
+  } catch (err) {
+    logger.error("verify failed", err as Error);
+    throw err;
+  } finally {
+    logger.resetKeys();
+  }
 }

@@ -10,6 +10,7 @@ import { sgOpenIngress } from "./rules/security-group";
 import { noPublicIp } from "./rules/public-ip";
 import { iamWildcard } from "./rules/iam";
 import { BaselineOptions, Violation } from "./types";
+import { BackupActionsError } from "../../core/errors";
 
 export { allowBaselineException, allowSseS3 } from "./exceptions";
 export { RULE_IDS } from "./types";
@@ -35,8 +36,8 @@ export function checkBaseline(stack: TerraformStack, options: BaselineOptions): 
 }
 
 /** Thrown when any stack breaks the baseline; lists every violation, one per line. */
-export class BaselineViolationError extends Error {
-  override readonly name = "BaselineViolationError";
+export class BaselineViolationError extends BackupActionsError {
+  override readonly name: string = "BaselineViolationError";
 
   constructor(readonly violations: readonly Violation[]) {
     super(

@@ -44,6 +44,7 @@ export class SdkClients {
     const pkgName = `@aws-sdk/client-${PACKAGE_NAME[service] ?? service}`;
     let pkg: Record<string, unknown>;
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- probes a package by a name known only at run time
       pkg = require(pkgName) as Record<string, unknown>;
     } catch {
       throw new StatesError("States.Runtime", `aws-sdk:${service} needs the package ${pkgName}, which is not installed`);

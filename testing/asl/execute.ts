@@ -8,6 +8,7 @@ import { MotoOptions, runInMoto } from "./moto";
 import { AslDefinition, ExecutionResult, Json } from "./types";
 
 // asl-validator ships no type declarations; this is the part of its API we use.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- asl-validator ships no type declarations
 const aslValidator = require("asl-validator") as (
   definition: unknown,
 ) => { isValid: boolean; errors: { "Error code": string; Message: string }[]; errorsText(separator?: string): string };

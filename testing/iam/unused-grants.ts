@@ -91,7 +91,7 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
       actions: ["s3:ListMultipartUploadParts", "s3:GetObject"],
       reason:
         "no worker path lists parts (it keeps its parts' ETags) or reads an archive back in the job; candidates for removal, " +
-        "kept for the planned restore drill (DESIGN.md, flow step 7) that re-reads archives with the worker",
+        "kept for a planned restore drill, a scheduled job (not built yet) that re-reads a sample of archives with the worker",
     },
   },
   "worker-execution": {
