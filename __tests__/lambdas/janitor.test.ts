@@ -57,11 +57,16 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     await expect(runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 0 })).rejects.toThrow("maxAgeHours must be positive (got 0)");
   });
 
-  it("keeps an old volume that is attached, deletes none of it; pages through more than one DescribeVolumes page", async () => {
+  it("keeps an old volume that is attached; pages through more than one DescribeVolumes page", async () => {
     const later = new Date(Date.now() + 48 * 3600_000);
     const image = (await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images![0]!.ImageId!;
-    const instance = (await ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: "us-east-1a" } })))
-      .Instances![0]!.InstanceId!;
+    const run = new RunInstancesCommand({
+      ImageId: image,
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: "us-east-1a" },
+    });
+    const instance = (await ec2.send(run)).Instances![0]!.InstanceId!;
     const attached = await create([{ Key: TAG.key, Value: TAG.value }]);
     await ec2.send(new AttachVolumeCommand({ VolumeId: attached, InstanceId: instance, Device: "/dev/sdf" }));
     // 201 more: the janitor asks for 200 a page
@@ -95,7 +100,10 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     expect(report.failed).toEqual([{ volumeId: stuck, error: "VolumeInUse" }]);
     expect(report.deleted).toContain(other);
     expect(await exists(stuck)).toBe(true);
-    expect(logs.find((l) => l.volumeId === stuck)).toMatchObject({ level: "ERROR", message: "could not delete leaked volume" });
+    expect(logs.find((l) => l.volumeId === stuck)).toMatchObject({
+      level: "ERROR",
+      message: "could not delete leaked volume",
+    });
     expect(logs.at(-1)).toMatchObject({ LeakedVolumesFailed: 1 });
     await ec2.send(new DeleteVolumeCommand({ VolumeId: stuck }));
   });

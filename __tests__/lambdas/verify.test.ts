@@ -59,7 +59,7 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     expect(r).toMatchObject({ verified: false, reason: `manifest.json is missing under s3://${bucket}/nothing-here/: the export did not finish` });
   });
 
-  it("throws S3's other errors (access denied, throttling) for the state machine to retry: not a missing manifest or object", async () => {
+  it("throws S3's other errors (access denied, throttling) for the state machine to retry, not 'missing'", async () => {
     // the fault: S3 refuses the one command named, as it does without a grant or under throttling
     const refusing = (command: string, name: string) => {
       const client = new S3Client({ region: "us-east-1", forcePathStyle: true });
@@ -72,10 +72,11 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
       );
       return client;
     };
-    await expect(verifyArchive(refusing("GetObjectCommand", "AccessDenied"), { archiveUrl: `s3://${bucket}/ok/` })).rejects.toThrow(
+    const ok = { archiveUrl: `s3://${bucket}/ok/` };
+    await expect(verifyArchive(refusing("GetObjectCommand", "AccessDenied"), ok)).rejects.toThrow(
       expect.objectContaining({ name: "AccessDenied" }),
     );
-    await expect(verifyArchive(refusing("HeadObjectCommand", "SlowDown"), { archiveUrl: `s3://${bucket}/ok/` })).rejects.toThrow(
+    await expect(verifyArchive(refusing("HeadObjectCommand", "SlowDown"), ok)).rejects.toThrow(
       expect.objectContaining({ name: "SlowDown" }),
     );
   });

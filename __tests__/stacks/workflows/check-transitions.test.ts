@@ -1,8 +1,12 @@
 import { checkTransitions, type State, type StateMachineDefinition } from "../../../stacks/workflows/asl";
 
 // definitions.test.ts proves the real state machines pass; these prove the check can fail.
-const task = (extra: Partial<State> = {}): State => ({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true, ...extra }) as State;
-const def = (States: Record<string, State>, StartAt = Object.keys(States)[0]!): StateMachineDefinition => ({ StartAt, States });
+const task = (extra: Partial<State> = {}): State =>
+  ({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true, ...extra } as State);
+const def = (States: Record<string, State>, StartAt = Object.keys(States)[0]!): StateMachineDefinition => ({
+  StartAt,
+  States,
+});
 
 describe("checkTransitions", () => {
   it("passes a machine whose every transition exists and every state is reached (Next, Choice, Default, Catch)", () => {
@@ -15,8 +19,8 @@ describe("checkTransitions", () => {
           Fan: { Type: "Parallel", Branches: [], End: true, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Cleanup" }] },
           Cleanup: { Type: "Map", End: true, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Failed" }] },
           Failed: { Type: "Fail", Error: "X" },
-        }),
-      ),
+        })
+      )
     ).toEqual([]);
   });
 
@@ -25,12 +29,22 @@ describe("checkTransitions", () => {
   });
 
   it("names a Next, a Choice rule's Next, a Default and a Catch's Next that lead nowhere", () => {
-    expect(checkTransitions(def({ A: task({ Next: "Gone" } as Partial<State>) }))).toEqual(["A: transition to missing state Gone"]);
+    expect(checkTransitions(def({ A: task({ Next: "Gone" } as Partial<State>) }))).toEqual([
+      "A: transition to missing state Gone",
+    ]);
     expect(
-      checkTransitions(def({ C: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "Gone1" }], Default: "Gone2" } })),
+      checkTransitions(
+        def({ C: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "Gone1" }], Default: "Gone2" } })
+      )
     ).toEqual(["C: transition to missing state Gone1", "C: transition to missing state Gone2"]);
     for (const Type of ["Task", "Parallel", "Map"] as const) {
-      const s = { Type, Resource: "arn:aws:states:::lambda:invoke", Branches: [], End: true, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Gone" }] };
+      const s = {
+        Type,
+        Resource: "arn:aws:states:::lambda:invoke",
+        Branches: [],
+        End: true,
+        Catch: [{ ErrorEquals: ["States.ALL"], Next: "Gone" }],
+      };
       expect(checkTransitions(def({ S: s as unknown as State }))).toEqual(["S: transition to missing state Gone"]);
     }
   });
@@ -42,8 +56,8 @@ describe("checkTransitions", () => {
           A: task(),
           Orphan: task({ Catch: [{ ErrorEquals: ["States.ALL"], Next: "Cleanup" }] } as Partial<State>),
           Cleanup: { Type: "Succeed" },
-        }),
-      ),
+        })
+      )
     ).toEqual(["Orphan: unreachable", "Cleanup: unreachable"]);
   });
 });
