@@ -13,14 +13,16 @@ describe("checkTransitions", () => {
     expect(
       checkTransitions(
         def({
-          Start: task({ Next: "Pick" } as Partial<State>),
+          Start: task({ Next: "Gate" } as Partial<State>),
+          // a Choice without Default (valid ASL: no match fails the execution with States.NoChoiceMatched)
+          Gate: { Type: "Choice", Choices: [{ Variable: "$.y", IsPresent: true, Next: "Pick" }] },
           Pick: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "Run" }], Default: "Fan" },
           Run: task({ Catch: [{ ErrorEquals: ["States.ALL"], Next: "Failed" }] } as Partial<State>),
           Fan: { Type: "Parallel", Branches: [], End: true, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Cleanup" }] },
           Cleanup: { Type: "Map", End: true, Catch: [{ ErrorEquals: ["States.ALL"], Next: "Failed" }] },
           Failed: { Type: "Fail", Error: "X" },
-        })
-      )
+        }),
+      ),
     ).toEqual([]);
   });
 
@@ -34,8 +36,10 @@ describe("checkTransitions", () => {
     ]);
     expect(
       checkTransitions(
-        def({ C: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "Gone1" }], Default: "Gone2" } })
-      )
+        def({
+          C: { Type: "Choice", Choices: [{ Variable: "$.x", IsPresent: true, Next: "Gone1" }], Default: "Gone2" },
+        }),
+      ),
     ).toEqual(["C: transition to missing state Gone1", "C: transition to missing state Gone2"]);
     for (const Type of ["Task", "Parallel", "Map"] as const) {
       const s = {
@@ -56,8 +60,8 @@ describe("checkTransitions", () => {
           A: task(),
           Orphan: task({ Catch: [{ ErrorEquals: ["States.ALL"], Next: "Cleanup" }] } as Partial<State>),
           Cleanup: { Type: "Succeed" },
-        })
-      )
+        }),
+      ),
     ).toEqual(["Orphan: unreachable", "Cleanup: unreachable"]);
   });
 });
