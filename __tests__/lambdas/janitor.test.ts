@@ -57,7 +57,7 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     await expect(runJanitor(deps(new Date()), { pipelineTag: TAG, maxAgeHours: 0 })).rejects.toThrow("maxAgeHours must be positive (got 0)");
   });
 
-  it("keeps an old volume that is attached; pages through more than one DescribeVolumes page", async () => {
+  it("keeps an old volume that is attached", async () => {
     const later = new Date(Date.now() + 48 * 3600_000);
     const image = (await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images![0]!.ImageId!;
     const run = new RunInstancesCommand({
@@ -69,14 +69,9 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     const instance = (await ec2.send(run)).Instances![0]!.InstanceId!;
     const attached = await create([{ Key: TAG.key, Value: TAG.value }]);
     await ec2.send(new AttachVolumeCommand({ VolumeId: attached, InstanceId: instance, Device: "/dev/sdf" }));
-    // 201 more: the janitor asks for 200 a page
-    const many: string[] = [];
-    for (let i = 0; i < 201; i++) many.push(await create([{ Key: TAG.key, Value: TAG.value }]));
-
     const report = await runJanitor(deps(later), { pipelineTag: TAG, maxAgeHours: 30 });
     expect(report.kept).toEqual([{ volumeId: attached, reason: "attached" }]);
     expect(await exists(attached)).toBe(true);
-    expect(report.deleted.sort()).toEqual([...many].sort());
   });
 
   it("reports a volume it could not delete and goes on with the others", async () => {
