@@ -38,6 +38,9 @@ export const WORKER_FLAGS = {
   concurrency: "concurrency",
 } as const;
 
+/** One argument of the worker's command: a flag it parses, or a job parameter Batch substitutes. */
+type WorkerCommandArg = `--${(typeof WORKER_FLAGS)[keyof typeof WORKER_FLAGS]}` | `Ref::${WorkerJobParameter}`;
+
 /**
  * Arguments to the image's ENTRYPOINT (`node /app/worker.js`, batch-worker/Dockerfile):
  * Batch's `command` replaces the image's CMD, never its ENTRYPOINT.
@@ -49,7 +52,7 @@ export const WORKER_COMMAND = [
   "Ref::targetUrl",
   `--${WORKER_FLAGS.compressionLevel}`,
   "Ref::compressionLevel",
-] satisfies readonly (string | `Ref::${WorkerJobParameter}`)[];
+] satisfies readonly WorkerCommandArg[];
 
 /**
  * Environment of every job. `VOLUME_ID` and `TARGET` are not set by the job definition (it

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { executionName, MAX_EXECUTION_NAME_LENGTH, sanitizeNamePart, shortIdOf } from "../../core/execution-name";
 
 const ALLOWED = /^[A-Za-z0-9_-]+$/;
@@ -49,6 +50,13 @@ describe("executionName", () => {
     expect(name.startsWith(`${"p".repeat(16)}-snap-`)).toBe(true);
   });
 
+  it("does not leave separators where the readable id is cut", () => {
+    // "rp-" + 44 characters of room + "-" + hash: the cut falls right after "-_"
+    const arn = `arn:aws:backup:us-east-1:111111111111:recovery-point:${"a".repeat(42)}-_${"b".repeat(20)}`;
+    const hash = createHash("sha256").update(arn).digest("hex").slice(0, 32);
+    expect(executionName(arn, "")).toBe(`rp-${"a".repeat(42)}-${hash}`);
+  });
+
   it("refuses an empty ARN", () => {
     expect(() => executionName("", "ebs")).toThrow("executionName needs a recovery point ARN");
   });
@@ -62,5 +70,10 @@ describe("helpers", () => {
 
   it("sanitizeNamePart collapses and trims separators", () => {
     expect(sanitizeNamePart("--a  b::c__")).toBe("a-b-c");
+    expect(sanitizeNamePart("__a--b-:-c")).toBe("a-b-c");
+  });
+
+  it("shortIdOf skips empty segments (a trailing separator)", () => {
+    expect(shortIdOf("arn:aws:ec2:us-east-1::snapshot/snap-0abc/")).toBe("snap-0abc");
   });
 });

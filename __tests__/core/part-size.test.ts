@@ -27,8 +27,18 @@ describe("partSizeFor", () => {
     expect(worstCaseCompressedBytes(TIB)).toBeGreaterThan(TIB + TIB / 256);
   });
 
-  it("rejects nonsense sizes", () => {
-    expect(() => partSizeFor(-1)).toThrow(RangeError);
-    expect(() => partSizeFor(Number.NaN)).toThrow(RangeError);
+  it("rejects nonsense sizes, naming them", () => {
+    expect(() => partSizeFor(-1)).toThrow(new RangeError("invalid device size: -1"));
+    expect(() => partSizeFor(Number.NaN)).toThrow(new RangeError("invalid device size: NaN"));
+  });
+
+  it("at the 8 MiB floor's edge: a worst case of exactly 10,000 x 8 MiB still fits, one byte more needs 9 MiB", () => {
+    // 83,234,759,862 + ceil(83,234,759,862 / 128) + 1 MiB = 83,886,080,000 = 10,000 x 8 MiB
+    const edge = 83_234_759_862;
+    expect(worstCaseCompressedBytes(edge)).toBe(MAX_PARTS * MIN_PART_SIZE);
+    expect(partSizeFor(edge)).toBe(MIN_PART_SIZE);
+    expect(fitsWorstCase(edge, MIN_PART_SIZE)).toBe(true);
+    expect(partSizeFor(edge + 1)).toBe(MIN_PART_SIZE + MIB);
+    expect(fitsWorstCase(edge + 1, MIN_PART_SIZE)).toBe(false);
   });
 });

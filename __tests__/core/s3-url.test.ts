@@ -16,6 +16,17 @@ describe("parseTarget", () => {
     expect(() => parseTarget("s3://Bad_Bucket/x/")).toThrow(/invalid S3 bucket name/);
     expect(() => parseTarget("s3://bucket//x/")).toThrow(/must not start with/);
   });
+
+  it("rejects a file URL with a host (not a local directory), naming it", () => {
+    expect(() => parseTarget("file://backup-host/var/tmp/out/")).toThrow(TargetUrlError);
+    expect(() => parseTarget("file://backup-host/var/tmp/out/")).toThrow(
+      /^invalid file URL file:\/\/backup-host\/var\/tmp\/out\/: /,
+    );
+  });
+
+  it("its errors are TargetUrlErrors by name too (what logs and the CLI print)", () => {
+    expect(() => parseTarget("/tmp/out")).toThrow(expect.objectContaining({ name: "TargetUrlError" }));
+  });
 });
 
 describe("parseS3Url", () => {
@@ -26,6 +37,10 @@ describe("parseS3Url", () => {
 
   it("refuses anything but an S3 URL, naming it", () => {
     expect(() => parseS3Url("file:///tmp/x/")).toThrow(new TargetUrlError('not an s3://bucket/prefix/ URL: "file:///tmp/x/"'));
+    // not parseTarget's message, which would offer file:// to the verify Lambda
+    expect(() => parseS3Url("https://archive-b/x/")).toThrow(
+      new TargetUrlError('not an s3://bucket/prefix/ URL: "https://archive-b/x/"'),
+    );
     expect(() => parseS3Url("s3://Bad_Bucket/x/")).toThrow(/invalid S3 bucket name in s3:\/\/Bad_Bucket\/x\//);
   });
 });

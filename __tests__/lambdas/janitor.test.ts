@@ -1,4 +1,12 @@
-import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  AttachVolumeCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeImagesCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { RuntimeConfigError } from "../../core/errors";
 import { runJanitor } from "../../lambdas/janitor/logic";
@@ -60,5 +68,52 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     const refused = run(new Date(), 0);
     await expect(refused).rejects.toThrow(RuntimeConfigError);
     await expect(refused).rejects.toThrow("maxAgeHours must be positive (got 0)");
+  });
+
+  it("keeps an old volume that is attached", async () => {
+    const later = new Date(Date.now() + 48 * 3600_000);
+    const image = (await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images![0]!.ImageId!;
+    const launch = new RunInstancesCommand({
+      ImageId: image,
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: "us-east-1a" },
+    });
+    const instance = (await ec2.send(launch)).Instances![0]!.InstanceId!;
+    const attached = await create([{ Key: TAG.key, Value: TAG.value }]);
+    await ec2.send(new AttachVolumeCommand({ VolumeId: attached, InstanceId: instance, Device: "/dev/sdf" }));
+    const { result: report } = await run(later, 30);
+    expect(report.kept).toEqual([{ volumeId: attached, reason: "attached" }]);
+    expect(await exists(attached)).toBe(true);
+  });
+
+  it("reports a volume it could not delete and goes on with the others", async () => {
+    const later = new Date(Date.now() + 48 * 3600_000);
+    const stuck = await create([{ Key: TAG.key, Value: TAG.value }]);
+    const other = await create([{ Key: TAG.key, Value: TAG.value }]);
+    // the fault: EC2 refuses to delete `stuck` (as it does for a volume that became attached meanwhile)
+    const faulty = new EC2Client({ region: "us-east-1" });
+    faulty.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { VolumeId?: string };
+        if (input.VolumeId === stuck) {
+          throw Object.assign(new Error(`Volume ${stuck} is currently attached`), { name: "VolumeInUse" });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "injectVolumeInUse" },
+    );
+    const { result: report, lines: logs } = await withCapturedLogs((logger) =>
+      runJanitor({ ec2: faulty, now: () => later, logger }, { pipelineTag: TAG, maxAgeHours: 30 }),
+    );
+    expect(report.failed).toEqual([{ volumeId: stuck, error: "VolumeInUse" }]);
+    expect(report.deleted).toContain(other);
+    expect(await exists(stuck)).toBe(true);
+    expect(logs.find((l) => l.volumeId === stuck)).toMatchObject({
+      level: "ERROR",
+      message: "could not delete leaked volume",
+    });
+    expect(logs.at(-1)).toMatchObject({ LeakedVolumesFailed: 1 });
+    await ec2.send(new DeleteVolumeCommand({ VolumeId: stuck }));
   });
 });

@@ -62,6 +62,38 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     expect(r).toMatchObject({ verified: false, reason: `manifest.json is missing under s3://${bucket}/nothing-here/: the export did not finish` });
   });
 
+  it("throws S3's other errors (access denied, throttling) for the state machine to retry, not 'missing'", async () => {
+    // the fault: S3 refuses the one command named, as it does without a grant or under throttling
+    const refusing = (command: string, name: string) => {
+      const client = new S3Client({ region: "us-east-1", forcePathStyle: true });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === command) throw Object.assign(new Error(`${name} (injected)`), { name });
+          return next(args);
+        },
+        { step: "initialize", name: "injectS3Error" },
+      );
+      return client;
+    };
+    const ok = { archiveUrl: `s3://${bucket}/ok/` };
+    await expect(verifyArchive(refusing("GetObjectCommand", "AccessDenied"), ok)).rejects.toThrow(
+      expect.objectContaining({ name: "AccessDenied" }),
+    );
+    await expect(verifyArchive(refusing("HeadObjectCommand", "SlowDown"), ok)).rejects.toThrow(
+      expect.objectContaining({ name: "SlowDown" }),
+    );
+  });
+
+  it("answers a URL that is not the archive bucket's with verified: false, naming it", async () => {
+    await expect(verifyArchive(s3, { archiveUrl: "file:///tmp/x/" })).resolves.toEqual({
+      verified: false,
+      bytes: 0,
+      sha256: "",
+      reason: 'not an s3://bucket/prefix/ URL: "file:///tmp/x/"',
+      objects: 0,
+    });
+  });
+
   it("fails an object whose size differs from the manifest", async () => {
     const r = await verifyArchive(s3, { archiveUrl: `s3://${bucket}/short/` });
     expect(r).toMatchObject({ verified: false, reason: `p1: object p1.tar.zst has ${data.length - 1} bytes, the manifest says ${data.length}` });
