@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
 
@@ -54,7 +55,7 @@ const PREBUILT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-acti
 
 function missingPrereqs(): string[] {
   const missing: string[] = [];
-  if (!process.env.MOTO_PORT) missing.push("moto server (MOTO_PORT unset: run through jest's globalSetup)");
+  missing.push(...motoMissing());
   if (spawnSync("terraform", ["version"], { encoding: "utf8" }).status !== 0) missing.push("terraform on PATH");
   return missing;
 }
