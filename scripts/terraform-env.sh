@@ -1,4 +1,5 @@
-# Sourced by the scripts that run terraform: a CLI config of the project's own.
+# Sourced by the scripts that run terraform, and by `npm run synth` (cdktf runs `terraform version`):
+# a CLI config of the project's own, and no version check, so an offline run prints no error.
 # When a filesystem mirror of the providers exists (TF_PROVIDER_MIRROR, default: the
 # image's /opt/tf-plugins) terraform installs from it and never asks the registry;
 # otherwise it uses the registry as usual. A shared plugin cache keeps repeated
