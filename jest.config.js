@@ -32,13 +32,15 @@ const SERVER_TIERS = {
     "__tests__/testing/moto-reset-b.test.ts",
     "__tests__/testing/moto.test.ts",
   ],
-  // root: loop devices, mounts, owners (and moto where the worker uploads)
+  // root: loop devices, mounts, restored owners (and moto where the worker uploads)
   disk: [
     "__tests__/batch-worker/batch-entrypoint.test.ts",
     "__tests__/batch-worker/export-safety.test.ts",
     "__tests__/batch-worker/export-verify-restore.test.ts",
     "__tests__/batch-worker/kill-rerun.test.ts",
     "__tests__/batch-worker/restore-device.test.ts",
+    "__tests__/batch-worker/restore-fuzz.test.ts",
+    "__tests__/batch-worker/restore-safety.test.ts",
     "__tests__/iam/proof.test.ts",
     "__tests__/integration/pipeline-e2e.test.ts",
     "__tests__/testing/fixtures/disks.test.ts",
