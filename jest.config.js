@@ -56,7 +56,10 @@ const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   transform: {
-    "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+    "^.+\\.ts$": [
+      "@swc/jest",
+      { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
+    ],
   },
   moduleFileExtensions: ["ts", "js", "json"],
   globalTeardown: "<rootDir>/testing/moto/global-teardown.ts",
@@ -72,7 +75,12 @@ module.exports = {
       ...common,
       displayName: "unit",
       testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
-      testPathIgnorePatterns: ["/node_modules/", ...Object.values(SERVER_TIERS).flat().map((f) => `^${escape(`${__dirname}/${f}`)}$`)],
+      testPathIgnorePatterns: [
+        "/node_modules/",
+        ...Object.values(SERVER_TIERS)
+          .flat()
+          .map((f) => `^${escape(`${__dirname}/${f}`)}$`),
+      ],
       globalSetup: "<rootDir>/testing/moto/unit-global-setup.ts",
       setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/iam/setup.ts"],
     },
@@ -83,7 +91,11 @@ module.exports = {
       globalSetup: "<rootDir>/testing/moto/global-setup.ts",
       // reset.ts wipes moto and the Backup fake before each test file.
       // testing/iam/setup.ts: the IAM proof's recorder on every product SDK client (testing/README.md).
-      setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/moto/reset.ts", "<rootDir>/testing/iam/setup.ts"],
+      setupFilesAfterEnv: [
+        "<rootDir>/testing/cdktf-matchers.ts",
+        "<rootDir>/testing/moto/reset.ts",
+        "<rootDir>/testing/iam/setup.ts",
+      ],
     })),
   ],
 };

@@ -38,13 +38,14 @@ function tsFiles(dir: string): string[] {
   return out;
 }
 
-/** @aws-sdk/* packages the files import or require, with a literal name or through the ASL interpreter's `client-<service>`. */
+/** @aws-sdk/* packages the files import or require by name. */
 function sdkImportsOf(dirs: string[]): Set<string> {
   const found = new Set<string>();
   for (const file of dirs.flatMap(tsFiles)) {
     const text = readFileSync(path.join(REPO_ROOT, file), "utf8");
     // An import or require statement, not a quoted mention of one (as in this file)
-    for (const m of text.matchAll(/(?:^|[^'`\w])(?:from\s+|require\(|import\()"(@aws-sdk\/[a-z0-9-]+)"/gm)) found.add(m[1]);
+    for (const m of text.matchAll(/(?:^|[^'`\w])(?:from\s+|require\(|import\()"(@aws-sdk\/[a-z0-9-]+)"/gm))
+      found.add(m[1]);
   }
   return found;
 }
@@ -100,42 +101,62 @@ describe("one AWS SDK release", () => {
     const all = { ...pkg.dependencies, ...pkg.devDependencies } as Record<string, string>;
     const named = sdkDeps(all);
     expect(named.length).toBeGreaterThan(0);
-    expect(Object.fromEntries(named.map((n) => [n, all[n]]))).toEqual(Object.fromEntries(named.map((n) => [n, SDK_VERSION])));
+    expect(Object.fromEntries(named.map((n) => [n, all[n]]))).toEqual(
+      Object.fromEntries(named.map((n) => [n, SDK_VERSION])),
+    );
   });
 
-  it("the lockfile and node_modules hold one copy of each @aws-sdk/* and @smithy/* package, the pinned ones at that release", () => {
+  it("the lockfile holds one copy of each @aws-sdk/* and @smithy/* package, the pinned ones at that release", () => {
     const locked = lockedVersions();
     expect(locked.size).toBeGreaterThan(10);
-    const duplicated = [...locked].filter(([, versions]) => versions.size !== 1).map(([n, v]) => `${n}: ${[...v].join(", ")}`);
+    const duplicated = [...locked]
+      .filter(([, versions]) => versions.size !== 1)
+      .map(([n, v]) => `${n}: ${[...v].join(", ")}`);
     expect(duplicated).toEqual([]);
     for (const name of sdkDeps({ ...pkg.dependencies, ...pkg.devDependencies })) {
       expect({ name, locked: [...(locked.get(name) ?? [])] }).toEqual({ name, locked: [SDK_VERSION] });
-      const installed = JSON.parse(readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")).version;
+      const installed = JSON.parse(
+        readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8"),
+      ).version;
       expect({ name, installed }).toEqual({ name, installed: SDK_VERSION }); // not a stale install: run npm ci
     }
   });
 
-  it("clients product code imports are dependencies; clients only the tests use are devDependencies; none is unused", () => {
+  it("product code's clients are dependencies, the tests' other clients devDependencies, none unused", () => {
     const product = sdkImportsOf(PRODUCT_DIRS);
     const tests = new Set([...sdkImportsOf(TEST_DIRS), ...interpretedServices()]);
-    expect([...product].sort()).toEqual(expect.arrayContaining(["@aws-sdk/client-ec2", "@aws-sdk/client-s3"])); // the scan sees imports
+    // the scan sees imports
+    expect([...product].sort()).toEqual(expect.arrayContaining(["@aws-sdk/client-ec2", "@aws-sdk/client-s3"]));
     expect(sdkDeps(pkg.dependencies).sort()).toEqual([...product].sort());
     expect(sdkDeps(pkg.devDependencies).sort()).toEqual([...tests].filter((n) => !product.has(n)).sort());
   });
 
-  it.each(["starter", "verify", "janitor"])("the %s Lambda bundles the SDK clients it uses, at the lockfile's versions", (name) => {
-    const bundle = bundleLambda(name);
-    const js = readFileSync(path.join(bundle.dir, "index.js"), "utf8");
-    // Nothing left to the Lambda runtime's SDK but the optional CRT signer, which the SDK loads only for SigV4a.
-    expect([...new Set(js.match(/require\("@(aws-sdk|smithy)\/[^"]+"\)/g))]).toEqual(['require("@aws-sdk/signature-v4-crt")']);
-    const sdk = bundledSdk(bundle.inputs);
-    expect([...sdk.keys()].filter((n) => n.startsWith("@aws-sdk/client-")).length).toBeGreaterThan(0);
-    for (const [client, version] of sdk) if (client.startsWith("@aws-sdk/client-")) expect({ client, version }).toEqual({ client, version: SDK_VERSION });
-    expect(driftOf(sdk)).toEqual([]);
-  });
+  it.each(["starter", "verify", "janitor"])(
+    "the %s Lambda bundles the SDK clients it uses, at the lockfile's versions",
+    (name) => {
+      const bundle = bundleLambda(name);
+      const js = readFileSync(path.join(bundle.dir, "index.js"), "utf8");
+      // Nothing left to the Lambda runtime's SDK but the optional CRT signer, which the SDK loads only for SigV4a.
+      expect([...new Set(js.match(/require\("@(aws-sdk|smithy)\/[^"]+"\)/g))]).toEqual([
+        'require("@aws-sdk/signature-v4-crt")',
+      ]);
+      const sdk = bundledSdk(bundle.inputs);
+      expect([...sdk.keys()].filter((n) => n.startsWith("@aws-sdk/client-")).length).toBeGreaterThan(0);
+      for (const [client, version] of sdk)
+        if (client.startsWith("@aws-sdk/client-"))
+          expect({ client, version }).toEqual({ client, version: SDK_VERSION });
+      expect(driftOf(sdk)).toEqual([]);
+    },
+  );
 
   it("the worker image's bundle (built as the Dockerfile builds it, from the lockfile) carries the same copies", () => {
-    const result = buildSync({ ...workerBundleOptions(REPO_ROOT), absWorkingDir: REPO_ROOT, write: false, metafile: true, logLevel: "silent" });
+    const result = buildSync({
+      ...workerBundleOptions(REPO_ROOT),
+      absWorkingDir: REPO_ROOT,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
     const sdk = bundledSdk(Object.keys(result.metafile!.inputs));
     expect(sdk.get("@aws-sdk/client-s3")).toBe(SDK_VERSION);
     expect(sdk.get("@aws-sdk/client-ec2")).toBe(SDK_VERSION);

@@ -22,11 +22,17 @@ function testFiles(dir: string): string[] {
 /** The files jest runs for one tier: `jest --listTests --selectProjects <tier>`. */
 async function listed(tier: string): Promise<string[]> {
   const jest = path.join(ROOT, "node_modules", "jest", "bin", "jest.js");
-  const { stdout } = await promisify(execFile)(process.execPath, [jest, "--listTests", "--json", "--selectProjects", tier], {
-    cwd: ROOT,
-    maxBuffer: 16 << 20,
-  });
-  return (JSON.parse(stdout.slice(stdout.indexOf("["))) as string[]).map((f) => path.relative(ROOT, f).split(path.sep).join("/"));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [jest, "--listTests", "--json", "--selectProjects", tier],
+    {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+    },
+  );
+  return (JSON.parse(stdout.slice(stdout.indexOf("["))) as string[]).map((f) =>
+    path.relative(ROOT, f).split(path.sep).join("/"),
+  );
 }
 
 describe("test tiers", () => {
@@ -37,7 +43,8 @@ describe("test tiers", () => {
   it("hold every test file exactly once", async () => {
     const byTier = Object.fromEntries(await Promise.all(TIERS.map(async (t) => [t, await listed(t)] as const)));
     const count = new Map<string, string[]>();
-    for (const [tier, files] of Object.entries(byTier)) for (const f of files) count.set(f, [...(count.get(f) ?? []), tier]);
+    for (const [tier, files] of Object.entries(byTier))
+      for (const f of files) count.set(f, [...(count.get(f) ?? []), tier]);
     const all = testFiles("__tests__").sort();
     expect(all.length).toBeGreaterThan(50);
     expect(all.map((f) => [f, count.get(f) ?? []]).filter(([, tiers]) => tiers.length !== 1)).toEqual([]);
@@ -57,7 +64,8 @@ describe("test tiers", () => {
 
   it("each run on its own, and npm test runs all of them with their wall times", () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
-    for (const tier of TIERS) expect(pkg.scripts[`test:${tier}`]).toMatch(new RegExp(`\\bjest --selectProjects ${tier} `));
+    for (const tier of TIERS)
+      expect(pkg.scripts[`test:${tier}`]).toMatch(new RegExp(`\\bjest --selectProjects ${tier} `));
     expect(pkg.scripts["test:unit"]).toContain("--maxWorkers=2");
     for (const tier of TIERS.slice(1)) expect(pkg.scripts[`test:${tier}`]).toContain("--runInBand");
     expect(pkg.scripts["test:terraform"]).toContain("npm run -s validate");

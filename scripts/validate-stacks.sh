@@ -62,7 +62,10 @@ stacks=()
 for config in "${configs[@]}"; do
   out="$WORK/validate/$(basename "$config" .json)"
   if [ "$(cat "$out/synth.status")" != 0 ]; then
-    echo "✗ $config: synthesis failed ($(cat "$out/synth.status"))"; cat "$out/synth.log" "$out/synth.err"; status=1; continue
+    echo "✗ $config: synthesis failed ($(cat "$out/synth.status"))"
+    cat "$out/synth.log" "$out/synth.err"
+    status=1
+    continue
   fi
   for dir in "$out"/stacks/*/; do stacks+=("${dir%/}"); done
 done

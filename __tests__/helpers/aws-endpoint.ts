@@ -18,6 +18,10 @@ export function describeWithEmulator(name: string, body: () => void): void {
   const noServers = process.env[NO_SERVERS_ENV];
   const missing = awsEndpoint()
     ? []
-    : [noServers ? `moto server (${noServers})` : `${ENDPOINT_ENV} (a moto server, e.g. moto_server -p 5066 and AWS_ENDPOINT_URL=http://127.0.0.1:5066)`];
+    : [
+        noServers
+          ? `moto server (${noServers})`
+          : `${ENDPOINT_ENV} (a moto server, e.g. moto_server -p 5066 and AWS_ENDPOINT_URL=http://127.0.0.1:5066)`,
+      ];
   describeWithPrereqs(name, missing, body);
 }

@@ -17,7 +17,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { motoMissing } from "../../testing/moto/availability";
-import { clearStaleLauncher, findPythonWithMoto, type RunningServer, startLauncher, stopServerProcess } from "../../testing/moto/process-control";
+import {
+  clearStaleLauncher,
+  findPythonWithMoto,
+  type RunningServer,
+  startLauncher,
+  stopServerProcess,
+} from "../../testing/moto/process-control";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
 
@@ -191,7 +197,8 @@ function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeR
   const dirs = Promise.resolve().then(() => {
     const synthDir = synthesize(egress);
     const modeDir = path.join(work, egress);
-    const networkDir = prepareStack(synthDir, network, modeDir, motoOverride({ motoUrl, resources: skippedResources("network", synthDir, network) }));
+    const networkOverride = motoOverride({ motoUrl, resources: skippedResources("network", synthDir, network) });
+    const networkDir = prepareStack(synthDir, network, modeDir, networkOverride);
     const pipelineDir = prepareStack(synthDir, pipeline, modeDir, motoOverride({
       motoUrl,
       remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
@@ -211,9 +218,12 @@ function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeR
     const networkOutputs = JSON.parse((await expectOk(networkDir, ["output", "-json"], env)).stdout);
     const ec2 = new EC2Client({ endpoint: motoUrl });
     try {
-      const { VpcEndpoints } = await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [networkOutputs.s3_endpoint_id.value] }));
+      const described = new DescribeVpcEndpointsCommand({ VpcEndpointIds: [networkOutputs.s3_endpoint_id.value] });
+      const { VpcEndpoints } = await ec2.send(described);
       const policy = JSON.parse(VpcEndpoints?.[0]?.PolicyDocument ?? "{}");
-      const endpointPolicyResources = policy.Statement.flatMap((st: { Resource: string | string[] }) => [st.Resource].flat()).sort();
+      const endpointPolicyResources = policy.Statement.flatMap((st: { Resource: string | string[] }) =>
+        [st.Resource].flat(),
+      ).sort();
       return { outputs, addresses: stateAddresses(pipelineDir), endpointPolicyResources };
     } finally {
       ec2.destroy();
@@ -253,7 +263,10 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
       return prepareStack(synthDir, "bootstrap", work, motoOverride({
         motoUrl: benchMotoUrl(),
         // The state bucket is protected from destroy; the test must be able to destroy it.
-        resources: { ...skippedResources("bootstrap", synthDir, "bootstrap"), aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } } },
+        resources: {
+          ...skippedResources("bootstrap", synthDir, "bootstrap"),
+          aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } },
+        },
       }));
     });
     // The backend of bootstrap is already local: the override only relocates it.
@@ -284,7 +297,8 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
 
   describe("bootstrap", () => {
     it("applies and re-plans with no changes", async () => {
-      expect(await bootstrap.applied).toEqual(expect.arrayContaining(["aws_s3_bucket.state", "aws_s3_bucket_policy.state-policy"]));
+      const addresses = await bootstrap.applied;
+      expect(addresses).toEqual(expect.arrayContaining(["aws_s3_bucket.state", "aws_s3_bucket_policy.state-policy"]));
     });
     it("destroys", async () => {
       expect(await bootstrap.destroyed).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * Bundles `lambdas/<name>/handler.ts` with esbuild at synth time into
- * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, for the functions' Node.js (LAMBDA_BUNDLE_TARGET), minified.
+ * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, for the functions' Node.js
+ * (LAMBDA_BUNDLE_TARGET), minified.
  * The AWS SDK clients are bundled too, at the lockfile's one SDK release (__tests__/sdk-versions.test.ts), rather
  * than left to the SDK of the Lambda runtime, whose version AWS changes without notice.
  *

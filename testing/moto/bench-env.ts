@@ -33,8 +33,8 @@ export function motoPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   }
   if (FETCH_BLOCKED_PORTS.has(port)) {
     throw new Error(
-      `MOTO_PORT ${port} is a port Node's fetch refuses to reach ("bad port" in the Fetch standard's port blocking list), ` +
-        "and the bench talks to moto with fetch: choose another port",
+      `MOTO_PORT ${port} is a port Node's fetch refuses to reach ("bad port" in the Fetch standard's ` +
+        "port blocking list), and the bench talks to moto with fetch: choose another port",
     );
   }
   return port;

@@ -11,7 +11,14 @@
 import os from "node:os";
 import path from "node:path";
 import { BENCH_REGION, MOTO_MISSING_ENV, motoPortFromEnv, NO_SERVERS_ENV } from "./bench-env";
-import { clearStaleLauncher, findPythonWithMoto, isAlive, startLauncher, startServerProcess, stopServerProcess } from "./process-control";
+import {
+  clearStaleLauncher,
+  findPythonWithMoto,
+  isAlive,
+  startLauncher,
+  startServerProcess,
+  stopServerProcess,
+} from "./process-control";
 import { BENCH_STATE_KEY, type BenchState } from "./bench-state";
 import { startRunRecording } from "../iam/run";
 

@@ -12,6 +12,7 @@ export function describeWithMoto(name: string, body: () => void): void {
   const noServers = process.env[NO_SERVERS_ENV];
   const why = noServers
     ? `moto server (${noServers})`
-    : "AWS_ENDPOINT_URL is not set: these tests need a moto server (start it through the moto launcher's jest globalSetup)";
+    : "AWS_ENDPOINT_URL is not set: these tests need a moto server " +
+      "(start it through the moto launcher's jest globalSetup)";
   describeWithPrereqs(name, motoEndpoint ? [] : [why], body);
 }
