@@ -40,7 +40,9 @@ validate() { # stack directory; writes result (one line) and, on failure, the lo
   else
     echo '{"terraform":{"backend":{"local":{"path":"terraform.tfstate"}}}}' >"$dir/zz_validate_override.tf.json"
   fi
-  if ! (cd "$dir" && terraform init "${init_args[@]}" >"$dir/init.log" 2>&1); then
+  local lock=()
+  [ -z "${TF_PLUGIN_CACHE_LOCK:-}" ] || lock=(flock "$TF_PLUGIN_CACHE_LOCK")
+  if ! (cd "$dir" && "${lock[@]}" terraform init "${init_args[@]}" >"$dir/init.log" 2>&1); then
     { echo "✗ $name/$stack: terraform init failed"; cat "$dir/init.log"; } >"$dir/result"
     return
   fi
@@ -56,7 +58,6 @@ rm -rf "$WORK/validate"
 for config in "${configs[@]}"; do limited synthesize "$config"; done
 wait
 
-# The plugin cache is not safe for concurrent installs: one init first fills it, then the rest run in parallel.
 status=0
 stacks=()
 for config in "${configs[@]}"; do
@@ -70,8 +71,7 @@ for config in "${configs[@]}"; do
   for dir in "$out"/stacks/*/; do stacks+=("${dir%/}"); done
 done
 if [ ${#stacks[@]} -gt 0 ]; then
-  validate "${stacks[0]}"
-  for dir in "${stacks[@]:1}"; do limited validate "$dir"; done
+  for dir in "${stacks[@]}"; do limited validate "$dir"; done
   wait
 fi
 
