@@ -30,12 +30,8 @@ describe("main.ts", () => {
     expect(Object.keys(manifest.stacks).sort()).toEqual(["bootstrap", "network-111111111111-us-east-1", "pipeline-111111111111-us-east-1"]);
   });
 
-  it.each(readdirSync(path.join(ROOT, "config", "examples")))("synthesizes the example config %s", (file) => {
-    const { status, stderr, outdir } = runApp({ BACKUP_ACTIONS_CONFIG: path.join("config", "examples", file) });
-    expect(stderr).toBe("");
-    expect(status).toBe(0);
-    expect(readdirSync(path.join(outdir, "stacks")).some((s) => s.startsWith("pipeline-"))).toBe(true);
-  });
+  // Each example config is synthesized the same way, with nothing on stderr, and every stack it writes
+  // validated, by scripts/validate-stacks.sh (terraform tier): not a second time here.
 
   it("exits non-zero on invalid config, names every bad key, and writes no stack", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ba-badconfig-"));

@@ -3,6 +3,7 @@
  * SDK's standard AWS_ENDPOINT_URL. Outside CI a missing endpoint skips the suite with a
  * message naming it; under CI=true it fails, so nothing is skipped silently there.
  */
+import { NO_SERVERS_ENV } from "../../testing/moto/bench-env";
 import { describeWithPrereqs } from "../../testing/prereq";
 
 export const ENDPOINT_ENV = "AWS_ENDPOINT_URL";
@@ -14,6 +15,13 @@ export function awsEndpoint(): string | undefined {
 
 /** `describe` when the emulator is configured; otherwise a failing test (CI) or a skip with a message. */
 export function describeWithEmulator(name: string, body: () => void): void {
-  const missing = awsEndpoint() ? [] : [`${ENDPOINT_ENV} (a moto server, e.g. moto_server -p 5066 and AWS_ENDPOINT_URL=http://127.0.0.1:5066)`];
+  const noServers = process.env[NO_SERVERS_ENV];
+  const missing = awsEndpoint()
+    ? []
+    : [
+        noServers
+          ? `moto server (${noServers})`
+          : `${ENDPOINT_ENV} (a moto server, e.g. moto_server -p 5066 and AWS_ENDPOINT_URL=http://127.0.0.1:5066)`,
+      ];
   describeWithPrereqs(name, missing, body);
 }

@@ -4,12 +4,26 @@
  * second `plan` that must show no changes, then `destroy`. Real terraform, real AWS
  * provider (from the offline mirror), the synthesized JSON unedited (an override file
  * redirects endpoints and backends).
+ *
+ * The provider's waiters (S3 lifecycle, Batch, VPC endpoints, ...) poll every few seconds, so one mode's
+ * cycle is mostly waiting: bootstrap and the three modes run at once, each mode against a moto server of
+ * its own (the bench's for endpoints and bootstrap, one more each for nat and public), since the stacks of
+ * every mode name the same resources.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { motoMissing } from "../../testing/moto/availability";
+import {
+  clearStaleLauncher,
+  findPythonWithMoto,
+  type RunningServer,
+  startLauncher,
+  stopServerProcess,
+} from "../../testing/moto/process-control";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
 
@@ -54,15 +68,22 @@ const PREBUILT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-acti
 
 function missingPrereqs(): string[] {
   const missing: string[] = [];
-  if (!process.env.MOTO_PORT) missing.push("moto server (MOTO_PORT unset: run through jest's globalSetup)");
+  missing.push(...motoMissing());
   if (spawnSync("terraform", ["version"], { encoding: "utf8" }).status !== 0) missing.push("terraform on PATH");
   return missing;
 }
 
 const work = mkdtempSync(path.join(tmpdir(), "ba-apply-"));
-const motoUrl = () => `http://127.0.0.1:${process.env.MOTO_PORT}`;
+const benchMotoUrl = () => `http://127.0.0.1:${process.env.MOTO_PORT}`;
 
+/** One synthesis per egress mode (bootstrap is the same in every mode: it uses the endpoints one). */
+const synthesized = new Map<string, string>();
 function synthesize(egress: string): string {
+  if (!synthesized.has(egress)) synthesized.set(egress, synthesizeNow(egress));
+  return synthesized.get(egress)!;
+}
+
+function synthesizeNow(egress: string): string {
   const defaults = JSON.parse(readFileSync(path.join(REPO_ROOT, "config", "default.json"), "utf8"));
   const config = { ...defaults, network: { ...defaults.network, egress }, worker: { ...defaults.worker, imageUri: PREBUILT_IMAGE } };
   const file = path.join(work, `config-${egress}.json`);
@@ -113,12 +134,8 @@ async function expectOk(dir: string, args: string[], env: NodeJS.ProcessEnv) {
   return r;
 }
 
-/**
- * init → plan → apply → plan again. The second plan must be empty, except for in-place
- * updates of the resources listed in MOTO_DRIFT (when `drift` allows them).
- */
-async function applyAndReplan(dir: string, env: NodeJS.ProcessEnv, drift: Record<string, string> = {}) {
-  await expectOk(dir, ["init", "-input=false"], env);
+/** plan → apply → plan again (after init). */
+async function replanAfterApply(dir: string, env: NodeJS.ProcessEnv, drift: Record<string, string>) {
   await expectOk(dir, ["plan", "-input=false", "-out=tfplan"], env);
   await expectOk(dir, ["apply", "-input=false", "-auto-approve", "tfplan"], env);
   const replan = await terraform(dir, ["plan", "-input=false", "-detailed-exitcode", "-no-color", "-out=replan"], env);
@@ -136,11 +153,140 @@ async function applyAndReplan(dir: string, env: NodeJS.ProcessEnv, drift: Record
   if (unexplained.length > 0) throw new Error(`second plan of ${path.basename(dir)} is not empty:\n${JSON.stringify(unexplained, null, 2)}\n${replan.stdout}`);
 }
 
+/** A free TCP port on loopback for another moto server. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Terraform's plugin cache is not safe for concurrent installs: the modes' inits take turns. */
+let initQueue: Promise<unknown> = Promise.resolve();
+function init(dir: string, env: NodeJS.ProcessEnv) {
+  const run = initQueue.then(() => expectOk(dir, ["init", "-input=false"], env));
+  initQueue = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * init → plan → apply → plan again. The second plan must be empty, except for in-place
+ * updates of the resources listed in MOTO_DRIFT (when `drift` allows them).
+ */
+async function applyAndReplanConcurrently(dir: string, env: NodeJS.ProcessEnv, drift: Record<string, string> = {}) {
+  await init(dir, env);
+  await replanAfterApply(dir, env, drift);
+}
+
+/** Settled promises never reject unhandled; each test awaits the one it asserts on. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+interface ModeRun {
+  network: Promise<{ addresses: string[] }>;
+  pipeline: Promise<{ outputs: any; addresses: string[]; endpointPolicyResources: string[] }>;
+  destroyed: Promise<{ pipeline: string[]; network: string[] }>;
+}
+
+function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeRun {
+  const network = `network-111111111111-us-east-1`;
+  const pipeline = `pipeline-111111111111-us-east-1`;
+  const dirs = Promise.resolve().then(() => {
+    const synthDir = synthesize(egress);
+    const modeDir = path.join(work, egress);
+    const networkOverride = motoOverride({ motoUrl, resources: skippedResources("network", synthDir, network) });
+    const networkDir = prepareStack(synthDir, network, modeDir, networkOverride);
+    const pipelineDir = prepareStack(synthDir, pipeline, modeDir, motoOverride({
+      motoUrl,
+      remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
+      resources: { ...skippedResources("pipeline", synthDir, pipeline), ...pipelineAdjustments(synthDir, pipeline) },
+    }));
+    return { networkDir, pipelineDir };
+  });
+  const networkRun = dirs.then(async ({ networkDir }) => {
+    await applyAndReplanConcurrently(networkDir, env);
+    return { addresses: stateAddresses(networkDir) };
+  });
+  const pipelineRun = networkRun.then(async () => {
+    const { networkDir, pipelineDir } = await dirs;
+    await applyAndReplanConcurrently(pipelineDir, env, MOTO_DRIFT);
+    const outputs = JSON.parse((await expectOk(pipelineDir, ["output", "-json"], env)).stdout);
+    // The network's S3 gateway endpoint now carries the pipeline's narrow policy.
+    const networkOutputs = JSON.parse((await expectOk(networkDir, ["output", "-json"], env)).stdout);
+    const ec2 = new EC2Client({ endpoint: motoUrl });
+    try {
+      const described = new DescribeVpcEndpointsCommand({ VpcEndpointIds: [networkOutputs.s3_endpoint_id.value] });
+      const { VpcEndpoints } = await ec2.send(described);
+      const policy = JSON.parse(VpcEndpoints?.[0]?.PolicyDocument ?? "{}");
+      const endpointPolicyResources = policy.Statement.flatMap((st: { Resource: string | string[] }) =>
+        [st.Resource].flat(),
+      ).sort();
+      return { outputs, addresses: stateAddresses(pipelineDir), endpointPolicyResources };
+    } finally {
+      ec2.destroy();
+    }
+  });
+  const destroyed = pipelineRun.then(async () => {
+    const { networkDir, pipelineDir } = await dirs;
+    await expectOk(pipelineDir, ["destroy", "-input=false", "-auto-approve"], env);
+    await expectOk(networkDir, ["destroy", "-input=false", "-auto-approve"], env);
+    return { pipeline: stateAddresses(pipelineDir), network: stateAddresses(networkDir) };
+  });
+  return { network: quiet(networkRun), pipeline: quiet(pipelineRun), destroyed: quiet(destroyed) };
+}
+
+const MODES = ["endpoints", "nat", "public"] as const;
+
 describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () => {
   jest.setTimeout(15 * 60_000);
-  let env: NodeJS.ProcessEnv;
-  beforeAll(() => {
-    env = terraformEnv(work);
+  const extraMoto: RunningServer[] = [];
+  const runs = new Map<string, ModeRun>();
+  let bootstrap: { applied: Promise<string[]>; destroyed: Promise<string[]> };
+
+  beforeAll(async () => {
+    const env = terraformEnv(work);
+    const python = findPythonWithMoto();
+    if ("missing" in python) throw new Error(python.missing);
+    // endpoints shares the bench's moto with bootstrap (no name in common); nat and public get one each.
+    const urls: Record<string, string> = { endpoints: benchMotoUrl() };
+    for (const egress of MODES.slice(1)) {
+      const port = await freePort();
+      await clearStaleLauncher(port);
+      extraMoto.push(await startLauncher(python.python, port));
+      urls[egress] = `http://127.0.0.1:${port}`;
+    }
+    const bootstrapDir = Promise.resolve().then(() => {
+      const synthDir = synthesize("endpoints");
+      return prepareStack(synthDir, "bootstrap", work, motoOverride({
+        motoUrl: benchMotoUrl(),
+        // The state bucket is protected from destroy; the test must be able to destroy it.
+        resources: {
+          ...skippedResources("bootstrap", synthDir, "bootstrap"),
+          aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } },
+        },
+      }));
+    });
+    // The backend of bootstrap is already local: the override only relocates it.
+    const applied = quiet(bootstrapDir.then(async (dir) => {
+      await applyAndReplanConcurrently(dir, env);
+      return stateAddresses(dir);
+    }));
+    const destroyed = quiet(applied.then(async () => {
+      const dir = await bootstrapDir;
+      await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
+      return stateAddresses(dir);
+    }));
+    bootstrap = { applied, destroyed };
+    for (const egress of MODES) runs.set(egress, runMode(egress, urls[egress], env));
+  });
+
+  afterAll(async () => {
+    // Each run has settled (or failed) before its moto stops.
+    await Promise.allSettled([...runs.values()].map((r) => r.destroyed));
+    await Promise.all(extraMoto.map((m) => stopServerProcess(m)));
   });
 
   it("lists every resource it cannot apply, and every adjustment, with a reason", () => {
@@ -150,78 +296,40 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
   });
 
   describe("bootstrap", () => {
-    let dir: string;
     it("applies and re-plans with no changes", async () => {
-      const synthDir = synthesize("endpoints");
-      dir = prepareStack(synthDir, "bootstrap", work, motoOverride({
-        motoUrl: motoUrl(),
-        // The state bucket is protected from destroy; the test must be able to destroy it.
-        resources: { ...skippedResources("bootstrap", synthDir, "bootstrap"), aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } } },
-      }));
-      // The backend of bootstrap is already local: the override only relocates it.
-      await applyAndReplan(dir, env);
-      expect(stateAddresses(dir)).toEqual(expect.arrayContaining(["aws_s3_bucket.state", "aws_s3_bucket_policy.state-policy"]));
+      const addresses = await bootstrap.applied;
+      expect(addresses).toEqual(expect.arrayContaining(["aws_s3_bucket.state", "aws_s3_bucket_policy.state-policy"]));
     });
     it("destroys", async () => {
-      await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
-      expect(stateAddresses(dir)).toEqual([]);
+      expect(await bootstrap.destroyed).toEqual([]);
     });
   });
 
-  describe.each(["endpoints", "nat", "public"])("%s egress mode", (egress) => {
-    const network = `network-111111111111-us-east-1`;
-    const pipeline = `pipeline-111111111111-us-east-1`;
-    let networkDir: string;
-    let pipelineDir: string;
-
+  describe.each(MODES)("%s egress mode", (egress) => {
     it("applies the network stack and re-plans with no changes", async () => {
-      const synthDir = synthesize(egress);
-      const modeDir = path.join(work, egress);
-      networkDir = prepareStack(synthDir, network, modeDir, motoOverride({ motoUrl: motoUrl(), resources: skippedResources("network", synthDir, network) }));
-      pipelineDir = prepareStack(synthDir, pipeline, modeDir, motoOverride({
-        motoUrl: motoUrl(),
-        remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
-        resources: { ...skippedResources("pipeline", synthDir, pipeline), ...pipelineAdjustments(synthDir, pipeline) },
-      }));
-      await applyAndReplan(networkDir, env);
-      const addresses = stateAddresses(networkDir);
+      const { addresses } = await runs.get(egress)!.network;
       expect(addresses).toContain("aws_vpc.vpc");
       if (egress === "nat") expect(addresses).toContain("aws_nat_gateway.nat");
       if (egress === "endpoints") expect(addresses.filter((a) => a.startsWith("aws_vpc_endpoint.interface-endpoints"))).toHaveLength(9);
     });
 
     it("applies the pipeline stack against the network's state and re-plans with no changes but moto's listed drift", async () => {
-      await applyAndReplan(pipelineDir, env, MOTO_DRIFT);
-      const outputs = JSON.parse((await expectOk(pipelineDir, ["output", "-json"], env)).stdout);
+      const { outputs, addresses, endpointPolicyResources } = await runs.get(egress)!.pipeline;
       expect(outputs.network_vpc_id.value).toMatch(/^vpc-/);
       expect(outputs.archive_bucket_name.value).toBe("backup-actions-archive-111111111111-us-east-1");
       expect(outputs.worker_job_queue_arns.value).toHaveLength(2);
-      const addresses = stateAddresses(pipelineDir);
       for (const type of ["aws_batch_compute_environment", "aws_batch_job_queue", "aws_batch_job_definition", "aws_lambda_function", "aws_sqs_queue", "aws_dynamodb_table", "aws_cloudwatch_event_rule", "aws_launch_template"]) {
         expect(addresses.some((a) => a.startsWith(`${type}.`))).toBe(true);
       }
-
-      // The network's S3 gateway endpoint now carries the pipeline's narrow policy.
-      const networkOutputs = JSON.parse((await expectOk(networkDir, ["output", "-json"], env)).stdout);
-      const ec2 = new EC2Client({ endpoint: motoUrl() });
-      try {
-        const { VpcEndpoints } = await ec2.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [networkOutputs.s3_endpoint_id.value] }));
-        const policy = JSON.parse(VpcEndpoints?.[0]?.PolicyDocument ?? "{}");
-        expect(policy.Statement.flatMap((st: { Resource: string | string[] }) => [st.Resource].flat()).sort()).toEqual([
-          "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1",
-          "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/*",
-          "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
-        ]);
-      } finally {
-        ec2.destroy();
-      }
+      expect(endpointPolicyResources).toEqual([
+        "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1",
+        "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/*",
+        "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+      ]);
     });
 
     it("destroys the pipeline, then the network", async () => {
-      await expectOk(pipelineDir, ["destroy", "-input=false", "-auto-approve"], env);
-      await expectOk(networkDir, ["destroy", "-input=false", "-auto-approve"], env);
-      expect(stateAddresses(pipelineDir)).toEqual([]);
-      expect(stateAddresses(networkDir)).toEqual([]);
+      expect(await runs.get(egress)!.destroyed).toEqual({ pipeline: [], network: [] });
     });
   });
 });

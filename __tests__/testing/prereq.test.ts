@@ -6,7 +6,9 @@ function runSample(ci: boolean) {
   const env = { ...process.env };
   delete env.CI;
   if (ci) env.CI = "true";
-  const r = spawnSync(process.execPath, [join(process.cwd(), "node_modules/jest/bin/jest.js"), "--testMatch", "**/prereq-sample/*.sample.ts", "--no-cache"], {
+  const jest = join(process.cwd(), "node_modules/jest/bin/jest.js");
+  const args = [jest, "--selectProjects=unit", "--testMatch", "**/prereq-sample/*.sample.ts", "--no-cache"];
+  const r = spawnSync(process.execPath, args, {
     env,
     encoding: "utf8",
     timeout: 60_000,

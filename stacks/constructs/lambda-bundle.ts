@@ -1,7 +1,9 @@
 /**
  * Bundles `lambdas/<name>/handler.ts` with esbuild at synth time into
- * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, for the functions' Node.js (LAMBDA_BUNDLE_TARGET), minified,
- * `@aws-sdk/*` left to the Lambda runtime.
+ * `.gen/lambdas/<name>/` (gitignored): `index.js` + `index.js.map`, for the functions' Node.js
+ * (LAMBDA_BUNDLE_TARGET), minified.
+ * The AWS SDK clients are bundled too, at the lockfile's one SDK release (__tests__/sdk-versions.test.ts), rather
+ * than left to the SDK of the Lambda runtime, whose version AWS changes without notice.
  *
  * The hash is computed from the bundle in memory, so it depends on the code only (not on
  * file times) and `source_code_hash` changes exactly when the code does. Files are
@@ -51,7 +53,6 @@ export function bundleLambda(name: string): LambdaBundle {
     sourcemap: true,
     // Identifiers are minified; error names survive because they are string literals (core/errors.ts).
     legalComments: "none",
-    external: ["@aws-sdk/*"],
     write: false,
     metafile: true, // what went in: __tests__/iam/agpl.test.ts refuses AGPL-licensed packages
     logLevel: "silent",

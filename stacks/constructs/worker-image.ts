@@ -10,8 +10,18 @@
  * so the image (and the job definition that names it) changes exactly when the worker
  * source changes, and a plan shows that change as a new tag. See docs/adr/0004.
  */
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
@@ -40,18 +50,75 @@ export const WORKER_CONTEXT_FILES = [
 /**
  * Copies just those files into `.gen/worker-context/` (gitignored), with the Dockerfile
  * also at its root, so the build context is small (no node_modules) and `docker build
- * <context>` works as is. Rewritten at every synth: the content hash sees every change.
+ * <context>` works as is. Staged anew at every synth: the content hash sees every change.
+ *
+ * Parallel synths (jest's workers) share the directory: a copy is staged under a name of its
+ * own and, under a lock, renamed into place only when it differs from what is there, so a
+ * directory that another process has staged and reads is never rewritten under it.
  */
-export function stageWorkerContext(repoRoot: string = REPO_ROOT, outDir: string = path.join(repoRoot, ".gen", "worker-context")): string {
-  rmSync(outDir, { recursive: true, force: true });
+export function stageWorkerContext(
+  repoRoot: string = REPO_ROOT,
+  outDir: string = path.join(repoRoot, ".gen", "worker-context"),
+): string {
+  const staging = `${outDir}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   for (const rel of WORKER_CONTEXT_FILES) {
     const from = path.join(repoRoot, rel);
     if (!existsSync(from)) continue; // a missing Dockerfile is reported below, at the construct
-    cpSync(from, path.join(outDir, rel), { recursive: true });
+    cpSync(from, path.join(staging, rel), { recursive: true });
   }
   const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
-  if (existsSync(dockerfile)) cpSync(dockerfile, path.join(outDir, "Dockerfile"));
+  if (existsSync(dockerfile)) cpSync(dockerfile, path.join(staging, "Dockerfile"));
+  mkdirSync(staging, { recursive: true });
+  withLock(`${outDir}.lock`, () => {
+    if (existsSync(outDir) && contentHash(outDir) === contentHash(staging)) return;
+    const retired = `${staging}.old`;
+    if (existsSync(outDir)) renameSync(outDir, retired);
+    renameSync(staging, outDir);
+    rmSync(retired, { recursive: true, force: true });
+  });
+  rmSync(staging, { recursive: true, force: true });
   return outDir;
+}
+
+/** Runs `fn` holding `lockDir` (made with mkdir, atomic); a lock whose process is gone is taken over. */
+function withLock(lockDir: string, fn: () => void): void {
+  const deadline = Date.now() + 120_000;
+  mkdirSync(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number(readFileOr(path.join(lockDir, "pid")));
+    if (owner && !processAlive(owner)) rmSync(lockDir, { recursive: true, force: true });
+    else if (Date.now() > deadline) throw new Error(`${lockDir} has been held by process ${owner} for 2 minutes`);
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  }
+  try {
+    writeFileSync(path.join(lockDir, "pid"), String(process.pid));
+    fn();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+function readFileOr(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Never part of the build context's hash: dependencies and outputs are rebuilt by the Dockerfile. */

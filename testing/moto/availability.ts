@@ -3,7 +3,7 @@
  *
  *   describeWithPrereqs("archive bucket on moto", motoMissing(), () => { ... });
  */
-import { MOTO_MISSING_ENV } from "./bench-env";
+import { MOTO_MISSING_ENV, NO_SERVERS_ENV } from "./bench-env";
 
 /** [] when moto runs, else one entry naming the missing prerequisite and how to get it. */
 export function motoMissing(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -21,6 +21,7 @@ export function motoAvailable(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** [] when the AWS Backup fake runs (it needs only Node, so this is empty under jest.config.js). */
 export function backupFakeMissing(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env[NO_SERVERS_ENV]) return [`AWS Backup fake (${env[NO_SERVERS_ENV]})`];
   return env.AWS_ENDPOINT_URL_BACKUP ? [] : ["AWS Backup fake (not started: run the tests through jest.config.js)"];
 }
 
