@@ -49,7 +49,7 @@ const SERVER_TIERS = {
   terraform: ["__tests__/integration/stacks-apply.test.ts", "__tests__/testing/moto-terraform.test.ts"],
 };
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const common = {
   rootDir: __dirname,
@@ -79,7 +79,7 @@ module.exports = {
         "/node_modules/",
         ...Object.values(SERVER_TIERS)
           .flat()
-          .map((f) => `^${escape(`${__dirname}/${f}`)}$`),
+          .map((f) => `^${escapeRegExp(`${__dirname}/${f}`)}$`),
       ],
       globalSetup: "<rootDir>/testing/moto/unit-global-setup.ts",
       setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/iam/setup.ts"],

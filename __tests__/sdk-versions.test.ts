@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { bundleLambda, REPO_ROOT } from "../stacks/constructs/lambda-bundle";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped .cjs module, typed here
 const { workerBundleOptions } = require("../scripts/worker-bundle.cjs") as {
   workerBundleOptions: (root: string) => Record<string, unknown>;
 };

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 
 const ROOT = path.resolve(__dirname, "..");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.config.js is CommonJS, typed here
 const config = require("../jest.config.js") as { projects: { displayName: string; testMatch: string[] }[] };
 const TIERS = config.projects.map((p) => p.displayName);
 
