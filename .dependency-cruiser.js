@@ -23,7 +23,8 @@ module.exports = {
     },
     {
       name: "config-builds-on-core-only",
-      comment: "config/ resolves the config for the stacks; it never imports stacks, Lambdas, the worker, the CLI or the test kit.",
+      comment:
+        "config/ resolves the config for the stacks; it never imports stacks, Lambdas, the worker, the CLI or the test kit.",
       severity: "error",
       from: { path: "^config/" },
       to: { path: OURS, pathNot: "^(core|config)/" },
@@ -42,10 +43,7 @@ module.exports = {
       from: { path: "^lambdas/([^/]+)/" },
       to: {
         path: OURS,
-        pathNot: [
-          "^core/",
-          "^lambdas/$1/",
-        ],
+        pathNot: ["^core/", "^lambdas/$1/"],
       },
     },
     {
@@ -71,7 +69,8 @@ module.exports = {
     },
     {
       name: "no-circular",
-      comment: "Modules of ours import each other in one direction only (a cycle of type-only imports vanishes at runtime and is allowed).",
+      comment:
+        "Modules of ours import each other in one direction only (a cycle of type-only imports vanishes at runtime and is allowed).",
       severity: "error",
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },

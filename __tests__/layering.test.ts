@@ -8,7 +8,18 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
-const SCANNED = ["main.ts", "core", "config", "stacks", "lambdas", "batch-worker", "cli", "testing", "__tests__", "bench"];
+const SCANNED = [
+  "main.ts",
+  "core",
+  "config",
+  "stacks",
+  "lambdas",
+  "batch-worker",
+  "cli",
+  "testing",
+  "__tests__",
+  "bench",
+];
 
 interface Violation {
   readonly from: string;
@@ -41,7 +52,9 @@ describe("layering (.dependency-cruiser.js)", () => {
     // The scan really covered the tree (a wrong path would pass with nothing cruised).
     expect(modules).toBeGreaterThan(200);
     const described = violations.map((v) =>
-      v.cycle ? `${v.rule.name}: ${[v.from, ...v.cycle.map((c) => c.name)].join(" → ")}` : `${v.rule.name}: ${v.from} → ${v.to}`,
+      v.cycle
+        ? `${v.rule.name}: ${[v.from, ...v.cycle.map((c) => c.name)].join(" → ")}`
+        : `${v.rule.name}: ${v.from} → ${v.to}`,
     );
     expect(described).toEqual([]);
   });

@@ -12,7 +12,12 @@ const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function runApp(env: Record<string, string>) {
   const outdir = mkdtempSync(path.join(tmpdir(), "ba-synth-"));
-  const result = spawnSync(TSX, ["main.ts"], { cwd: ROOT, env: { ...process.env, ...env, CDKTF_OUTDIR: outdir }, encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(TSX, ["main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { ...result, outdir };
 }
 
@@ -27,7 +32,11 @@ describe("main.ts", () => {
       "pipeline-111111111111-us-east-1",
     ]);
     const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-    expect(Object.keys(manifest.stacks).sort()).toEqual(["bootstrap", "network-111111111111-us-east-1", "pipeline-111111111111-us-east-1"]);
+    expect(Object.keys(manifest.stacks).sort()).toEqual([
+      "bootstrap",
+      "network-111111111111-us-east-1",
+      "pipeline-111111111111-us-east-1",
+    ]);
   });
 
   // Each example config is synthesized the same way, with nothing on stderr, and every stack it writes

@@ -72,6 +72,10 @@ describe("test tiers", () => {
     expect(pkg.scripts["test:terraform"]).toContain("npm run -s validate");
     expect(pkg.scripts.test).toBe("bash scripts/test.sh");
     const script = readFileSync(path.join(ROOT, "scripts", "test.sh"), "utf8");
-    expect(/^steps=\((.*)\)$/m.exec(script)?.[1].split(" ")).toEqual(["typecheck", "lint", ...TIERS.map((t) => `test:${t}`)]);
+    expect(/^steps=\((.*)\)$/m.exec(script)?.[1].split(" ")).toEqual([
+      "typecheck",
+      "lint",
+      ...TIERS.map((t) => `test:${t}`),
+    ]);
   });
 });

@@ -33,11 +33,17 @@ const DATA_MIB = Number(process.env.BENCH_DATA_MIB ?? 2048);
 const ROOT = process.env.BENCH_DIR ?? "/var/tmp";
 const BIN = path.join(__dirname, "../cli/bin.js");
 const CONCURRENCY = 4;
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"] }).toString().trim();
+const sh = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"] })
+    .toString()
+    .trim();
 
 /** Fast deterministic pseudo-random words: compressible like prose or logs, not trivially. */
 function textChunk(size: number, seed: number): Buffer {
-  const words = "the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there one all we their can has been if more when will would who so no data error warning info request response user time value system file process server client config update version".split(" ");
+  const words =
+    "the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there one all we their can has been if more when will would who so no data error warning info request response user time value system file process server client config update version".split(
+      " ",
+    );
   const buf = Buffer.allocUnsafe(size);
   let x = seed >>> 0 || 1;
   let off = 0;
@@ -59,9 +65,11 @@ async function populate(mnt: string): Promise<{ files: number }> {
   const small = DATA_MIB - random - text;
   let files = 0;
   await fs.mkdir(path.join(mnt, "random"));
-  for (let i = 0; i < random / 16; i++, files++) await fs.writeFile(path.join(mnt, "random", `blob${i}.bin`), randomBytes(16 * MiB));
+  for (let i = 0; i < random / 16; i++, files++)
+    await fs.writeFile(path.join(mnt, "random", `blob${i}.bin`), randomBytes(16 * MiB));
   await fs.mkdir(path.join(mnt, "text"));
-  for (let i = 0; i < text / 8; i++, files++) await fs.writeFile(path.join(mnt, "text", `log${i}.txt`), textChunk(8 * MiB, i + 1));
+  for (let i = 0; i < text / 8; i++, files++)
+    await fs.writeFile(path.join(mnt, "text", `log${i}.txt`), textChunk(8 * MiB, i + 1));
   // many small files: 1..16 KiB, 500 per directory, text-like
   const pool = textChunk(16 * MiB, 42);
   let bytes = 0;
@@ -91,7 +99,10 @@ function timed(cmd: string, args: string[], opts: { rss?: boolean; env?: NodeJS.
     const t0 = process.hrtime.bigint();
     const timeFile = path.join(os.tmpdir(), `bench-time-${process.pid}-${Date.now()}`);
     // GNU time reports the CPU of the whole process tree it waited for (wait4 rusage)
-    const child = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args], { stdio: ["ignore", "ignore", "pipe"], env: opts.env ?? process.env });
+    const child = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, cmd, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: opts.env ?? process.env,
+    });
     let err = "";
     child.stderr!.on("data", (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
     let peak = 0;
@@ -140,14 +151,18 @@ async function plainSdkUpload(file: string, bucket: string, key: string, partSiz
       const len = Math.min(partSize, size - n * partSize);
       const buf = Buffer.allocUnsafe(len);
       await fh.read(buf, 0, len, n * partSize);
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n + 1, Body: buf, ContentLength: len }));
+      const r = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n + 1, Body: buf, ContentLength: len }),
+      );
       parts.push({ PartNumber: n + 1, ETag: r.ETag });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   await fh.close();
   parts.sort((a, b) => a.PartNumber - b.PartNumber);
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+  await s3.send(
+    new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+  );
   return (Date.now() - t0) / 1000;
 }
 
@@ -183,12 +198,23 @@ async function main(): Promise<void> {
     // the same into a file on the disk the worker writes to, flushed like the worker's file sink
     const sinkFile = path.join(work, "a-prime.tar.zst");
     remount();
-    const a2 = await timed("bash", ["-o", "pipefail", "-c", `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > ${sinkFile} && sync -f ${sinkFile}`]);
+    const a2 = await timed("bash", [
+      "-o",
+      "pipefail",
+      "-c",
+      `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > ${sinkFile} && sync -f ${sinkFile}`,
+    ]);
     sh("umount", [mnt]);
     await fs.rm(sinkFile, { force: true });
     console.error(`(a') tar | zstd -T0 > file: ${a2.seconds.toFixed(1)} s, CPU ${a2.cpuSeconds.toFixed(1)} s`);
-    const w = await timed(process.execPath, [BIN, "export-volume", "--device", loop, "--to", `file://${out}/`, "--concurrency", String(CONCURRENCY)], { rss: true });
-    console.error(`worker -> file://: ${w.seconds.toFixed(1)} s, CPU ${w.cpuSeconds.toFixed(1)} s, peak RSS ${w.peakRssMiB!.toFixed(0)} MiB`);
+    const w = await timed(
+      process.execPath,
+      [BIN, "export-volume", "--device", loop, "--to", `file://${out}/`, "--concurrency", String(CONCURRENCY)],
+      { rss: true },
+    );
+    console.error(
+      `worker -> file://: ${w.seconds.toFixed(1)} s, CPU ${w.cpuSeconds.toFixed(1)} s, peak RSS ${w.peakRssMiB!.toFixed(0)} MiB`,
+    );
     remount();
     const b = await timed("bash", ["-o", "pipefail", "-c", `tar -czf - -C ${mnt} . > /dev/null`]);
     sh("umount", [mnt]);
@@ -197,15 +223,39 @@ async function main(): Promise<void> {
     const manifest = JSON.parse(await fs.readFile(path.join(out, "manifest.json"), "utf8"));
     const item = manifest.items.find((i: { kind: string }) => i.kind === "tar");
     const rows: [string, string][] = [
-      ["data", `${(used / 2 ** 30).toFixed(2)} GiB used, ${files} files (30% random, 45% text-like, 25% small files of 1-16 KiB)`],
+      [
+        "data",
+        `${(used / 2 ** 30).toFixed(2)} GiB used, ${files} files (30% random, 45% text-like, 25% small files of 1-16 KiB)`,
+      ],
       ["compressed (zstd -3)", `${(item.compressedBytes / 2 ** 30).toFixed(2)} GiB`],
-      ["(a) `tar -cf - | zstd -T0 > /dev/null`", `${a.seconds.toFixed(1)} s wall (${(used / MiB / a.seconds).toFixed(0)} MiB/s), ${a.cpuSeconds.toFixed(1)} s CPU`],
-      ["(a') the same `> file` on the worker's target disk, synced", `${a2.seconds.toFixed(1)} s wall (${(used / MiB / a2.seconds).toFixed(0)} MiB/s), ${a2.cpuSeconds.toFixed(1)} s CPU`],
-      ["worker `export-volume --to file://`", `${w.seconds.toFixed(1)} s wall (${(used / MiB / w.seconds).toFixed(0)} MiB/s), ${w.cpuSeconds.toFixed(1)} s CPU`],
-      ["(b) `tar -cz` (original pipeline)", `${b.seconds.toFixed(1)} s wall (${(used / MiB / b.seconds).toFixed(0)} MiB/s), ${b.cpuSeconds.toFixed(1)} s CPU`],
-      ["worker vs (a), wall / CPU (target >= 0.85)", `${(a.seconds / w.seconds).toFixed(2)} / ${(a.cpuSeconds / w.cpuSeconds).toFixed(2)}`],
-      ["worker vs (a'), wall / CPU", `${(a2.seconds / w.seconds).toFixed(2)} / ${(a2.cpuSeconds / w.cpuSeconds).toFixed(2)}`],
-      ["worker speed-up over (b), wall / CPU (target >= 10)", `${(b.seconds / w.seconds).toFixed(1)}x / ${(b.cpuSeconds / w.cpuSeconds).toFixed(1)}x`],
+      [
+        "(a) `tar -cf - | zstd -T0 > /dev/null`",
+        `${a.seconds.toFixed(1)} s wall (${(used / MiB / a.seconds).toFixed(0)} MiB/s), ${a.cpuSeconds.toFixed(1)} s CPU`,
+      ],
+      [
+        "(a') the same `> file` on the worker's target disk, synced",
+        `${a2.seconds.toFixed(1)} s wall (${(used / MiB / a2.seconds).toFixed(0)} MiB/s), ${a2.cpuSeconds.toFixed(1)} s CPU`,
+      ],
+      [
+        "worker `export-volume --to file://`",
+        `${w.seconds.toFixed(1)} s wall (${(used / MiB / w.seconds).toFixed(0)} MiB/s), ${w.cpuSeconds.toFixed(1)} s CPU`,
+      ],
+      [
+        "(b) `tar -cz` (original pipeline)",
+        `${b.seconds.toFixed(1)} s wall (${(used / MiB / b.seconds).toFixed(0)} MiB/s), ${b.cpuSeconds.toFixed(1)} s CPU`,
+      ],
+      [
+        "worker vs (a), wall / CPU (target >= 0.85)",
+        `${(a.seconds / w.seconds).toFixed(2)} / ${(a.cpuSeconds / w.cpuSeconds).toFixed(2)}`,
+      ],
+      [
+        "worker vs (a'), wall / CPU",
+        `${(a2.seconds / w.seconds).toFixed(2)} / ${(a2.cpuSeconds / w.cpuSeconds).toFixed(2)}`,
+      ],
+      [
+        "worker speed-up over (b), wall / CPU (target >= 10)",
+        `${(b.seconds / w.seconds).toFixed(1)}x / ${(b.cpuSeconds / w.cpuSeconds).toFixed(1)}x`,
+      ],
       ["worker peak RSS, file target", `${w.peakRssMiB!.toFixed(0)} MiB`],
     ];
 
@@ -213,7 +263,20 @@ async function main(): Promise<void> {
       const s3 = makeS3Client();
       const bucket = `bench-${Date.now()}`;
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-      const ws = await timed(process.execPath, [BIN, "export-volume", "--device", loop, "--to", `s3://${bucket}/worker/`, "--concurrency", String(CONCURRENCY)], { rss: true });
+      const ws = await timed(
+        process.execPath,
+        [
+          BIN,
+          "export-volume",
+          "--device",
+          loop,
+          "--to",
+          `s3://${bucket}/worker/`,
+          "--concurrency",
+          String(CONCURRENCY),
+        ],
+        { rss: true },
+      );
       console.error(`worker -> S3: ${ws.seconds.toFixed(1)} s, CPU ${ws.cpuSeconds.toFixed(1)} s`);
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `worker/${item.key}` }));
       const sdk = await plainSdkUpload(path.join(out, item.key), bucket, "plain/object", item.partSize);
@@ -221,30 +284,55 @@ async function main(): Promise<void> {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "plain/object" }));
       // the worker's uploader alone (per-part SHA-256, whole-stream SHA-256) on the same bytes
       const t0 = Date.now();
-      await uploadStream(createReadStream(path.join(out, item.key), { highWaterMark: 4 * MiB }), new S3Store(s3, bucket, "uploader/"), "object", {
-        partSize: item.partSize,
-        concurrency: CONCURRENCY,
-      });
+      await uploadStream(
+        createReadStream(path.join(out, item.key), { highWaterMark: 4 * MiB }),
+        new S3Store(s3, bucket, "uploader/"),
+        "object",
+        {
+          partSize: item.partSize,
+          concurrency: CONCURRENCY,
+        },
+      );
       const up = (Date.now() - t0) / 1000;
       console.error(`worker uploader alone: ${up.toFixed(1)} s`);
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: "uploader/object" }));
       rows.push(
-        ["worker `export-volume --to s3://` (moto on the same 2 vCPUs)", `${ws.seconds.toFixed(1)} s wall, ${ws.cpuSeconds.toFixed(1)} s CPU (worker side)`],
-        ["plain SDK multipart upload of the same compressed bytes", `${sdk.toFixed(1)} s (${(item.compressedBytes / MiB / sdk).toFixed(0)} MiB/s)`],
+        [
+          "worker `export-volume --to s3://` (moto on the same 2 vCPUs)",
+          `${ws.seconds.toFixed(1)} s wall, ${ws.cpuSeconds.toFixed(1)} s CPU (worker side)`,
+        ],
+        [
+          "plain SDK multipart upload of the same compressed bytes",
+          `${sdk.toFixed(1)} s (${(item.compressedBytes / MiB / sdk).toFixed(0)} MiB/s)`,
+        ],
         ["plain upload / worker export (target >= 0.9)", (sdk / ws.seconds).toFixed(2)],
-        ["the worker's uploader alone on the same bytes (checksums on)", `${up.toFixed(1)} s (${(item.compressedBytes / MiB / up).toFixed(0)} MiB/s)`],
+        [
+          "the worker's uploader alone on the same bytes (checksums on)",
+          `${up.toFixed(1)} s (${(item.compressedBytes / MiB / up).toFixed(0)} MiB/s)`,
+        ],
         ["plain upload / worker uploader alone", (sdk / up).toFixed(2)],
         ["worker peak RSS, S3 target", `${ws.peakRssMiB!.toFixed(0)} MiB`],
       );
     } else {
       rows.push(["S3 comparison", "skipped: AWS_ENDPOINT_URL not set"]);
     }
-    console.log(`\nMachine: ${os.cpus().length} vCPU ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.release()}; concurrency ${CONCURRENCY}, part size ${item.partSize / MiB} MiB\n`);
+    console.log(
+      `\nMachine: ${os.cpus().length} vCPU ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.release()}; concurrency ${CONCURRENCY}, part size ${item.partSize / MiB} MiB\n`,
+    );
     console.log("| measurement | result |\n|---|---|");
     for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   } finally {
-    try { sh("umount", [mnt]); } catch { /* not mounted */ }
-    if (loop) try { sh("losetup", ["-d", loop]); } catch { /* gone */ }
+    try {
+      sh("umount", [mnt]);
+    } catch {
+      /* not mounted */
+    }
+    if (loop)
+      try {
+        sh("losetup", ["-d", loop]);
+      } catch {
+        /* gone */
+      }
     await fs.rm(work, { recursive: true, force: true });
   }
 }

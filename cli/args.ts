@@ -18,7 +18,9 @@ export function parse<O extends Options>(args: string[], options: O, positionals
   }
   if (r.positionals.length < positionals.min || r.positionals.length > positionals.max) {
     throw new UsageError(
-      positionals.max === 0 ? `unexpected argument ${r.positionals[0]}` : `expected ${positionals.min === positionals.max ? positionals.min : `${positionals.min}-${positionals.max}`} argument(s), got ${r.positionals.length}`,
+      positionals.max === 0
+        ? `unexpected argument ${r.positionals[0]}`
+        : `expected ${positionals.min === positionals.max ? positionals.min : `${positionals.min}-${positionals.max}`} argument(s), got ${r.positionals.length}`,
     );
   }
   return r;
@@ -27,6 +29,7 @@ export function parse<O extends Options>(args: string[], options: O, positionals
 export function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }

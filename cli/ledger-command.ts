@@ -14,12 +14,18 @@ export const ledgerCommand: Command = {
   async run(args) {
     const { values } = parse(
       args,
-      { table: { type: "string" }, status: { type: "string", multiple: true }, limit: { type: "string" }, json: { type: "boolean" } },
+      {
+        table: { type: "string" },
+        status: { type: "string", multiple: true },
+        limit: { type: "string" },
+        json: { type: "boolean" },
+      },
       { min: 0, max: 0 },
     );
     const statuses = (values.status ?? []).map((s) => {
       const upper = s.toUpperCase();
-      if (!(LEDGER_STATUSES as readonly string[]).includes(upper)) throw new UsageError(`--status must be one of ${LEDGER_STATUSES.join(", ")}, got "${s}"`);
+      if (!(LEDGER_STATUSES as readonly string[]).includes(upper))
+        throw new UsageError(`--status must be one of ${LEDGER_STATUSES.join(", ")}, got "${s}"`);
       return upper as LedgerStatus;
     });
     const limit = intOption(values.limit, "limit", 1, 1000) ?? 20;
@@ -29,7 +35,11 @@ export const ledgerCommand: Command = {
       import("../core/ledger-query"),
     ]);
     const table = values.table ?? `${loadConfig().name}-ledger`;
-    const records = await recentExports(new DynamoDBClient({}), { table, statuses: statuses.length > 0 ? statuses : undefined, limit });
+    const records = await recentExports(new DynamoDBClient({}), {
+      table,
+      statuses: statuses.length > 0 ? statuses : undefined,
+      limit,
+    });
     process.stdout.write(values.json ? `${JSON.stringify(records, null, 2)}\n` : formatLedger(records));
     return 0;
   },

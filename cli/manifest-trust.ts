@@ -51,7 +51,9 @@ export function manifestCheck(o: TrustOptions): ManifestCheck {
   return async (sha256) => {
     o.warn(`manifest.json SHA-256 ${sha256}`);
     if (o.expectSha256 !== undefined && o.expectSha256.toLowerCase() !== sha256) {
-      throw new ManifestMismatchError(`manifest.json at ${o.url} has SHA-256 ${sha256}, --expect-manifest-sha256 says ${o.expectSha256.toLowerCase()}: refusing it (nothing was read or written)`);
+      throw new ManifestMismatchError(
+        `manifest.json at ${o.url} has SHA-256 ${sha256}, --expect-manifest-sha256 says ${o.expectSha256.toLowerCase()}: refusing it (nothing was read or written)`,
+      );
     }
     if (arn !== undefined) await compareWithLedger(o, arn, sha256);
     if (o.expectSha256 === undefined && arn === undefined) {
@@ -67,7 +69,9 @@ function recoveryPointOfUrl(url: string): string {
   const m = /^s3:\/\/[^/]+\/(.*)$/.exec(url);
   const arn = m ? ebsRecoveryPointArnOf(m[1]!) : undefined;
   if (!arn) {
-    throw new UsageError(`cannot tell the recovery point from ${url} (not an ebs/<account>/<region>/…/<snapshot>/ archive prefix): pass --recovery-point-arn`);
+    throw new UsageError(
+      `cannot tell the recovery point from ${url} (not an ebs/<account>/<region>/…/<snapshot>/ archive prefix): pass --recovery-point-arn`,
+    );
   }
   return arn;
 }
@@ -78,15 +82,27 @@ async function compareWithLedger(o: TrustOptions, arn: string, sha256: string): 
   let item;
   try {
     ({ Item: item } = await ddb.send(
-      new GetItemCommand({ TableName: o.ledgerTable, Key: { [LEDGER_PARTITION_KEY]: { S: arn } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: o.ledgerTable,
+        Key: { [LEDGER_PARTITION_KEY]: { S: arn } },
+        ConsistentRead: true,
+      }),
     ));
   } catch (e) {
-    throw new ManifestMismatchError(`cannot read the ledger ${o.ledgerTable} (${region}) for ${arn}: ${(e as Error).message}; refusing to trust the manifest unchecked`);
+    throw new ManifestMismatchError(
+      `cannot read the ledger ${o.ledgerTable} (${region}) for ${arn}: ${(e as Error).message}; refusing to trust the manifest unchecked`,
+    );
   }
   const where = `ledger ${o.ledgerTable} (${region})`;
-  if (!item) throw new ManifestMismatchError(`${where} has no record of ${arn}: the pipeline never exported it, so ${o.url} is not its archive`);
+  if (!item)
+    throw new ManifestMismatchError(
+      `${where} has no record of ${arn}: the pipeline never exported it, so ${o.url} is not its archive`,
+    );
   const status = item.status?.S;
-  if (status !== "SUCCEEDED") throw new ManifestMismatchError(`${where} records ${arn} as ${status ?? "without a status"}, not SUCCEEDED: no verified manifest was recorded`);
+  if (status !== "SUCCEEDED")
+    throw new ManifestMismatchError(
+      `${where} records ${arn} as ${status ?? "without a status"}, not SUCCEEDED: no verified manifest was recorded`,
+    );
   const recordedUrl = item.archiveUrl?.S;
   if (recordedUrl !== undefined && withSlash(recordedUrl) !== withSlash(o.url)) {
     throw new ManifestMismatchError(`${where} records ${arn} at ${recordedUrl}, not at ${o.url}`);

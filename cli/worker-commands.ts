@@ -17,7 +17,10 @@ const TRUST_OPTIONS = {
 } as const;
 const TRUST_USAGE = "[--expect-manifest-sha256 HEX] [--ledger-table NAME [--recovery-point-arn ARN]]";
 
-async function trustOf(url: string, v: { "expect-manifest-sha256"?: string; "ledger-table"?: string; "recovery-point-arn"?: string }) {
+async function trustOf(
+  url: string,
+  v: { "expect-manifest-sha256"?: string; "ledger-table"?: string; "recovery-point-arn"?: string },
+) {
   const [{ loadConfig }, { manifestCheck }] = await Promise.all([import("../config/load"), import("./manifest-trust")]);
   // the pipeline's own table when the operator points the CLI at its config (as `ledger` does)
   const table = v["ledger-table"] ?? (process.env.BACKUP_ACTIONS_CONFIG ? `${loadConfig().name}-ledger` : undefined);
@@ -65,7 +68,12 @@ export const workerCommands: Record<string, Command> = {
     async run(args) {
       const { values } = parse(
         args,
-        { device: { type: "string" }, to: { type: "string" }, "compression-level": { type: "string" }, concurrency: { type: "string" } },
+        {
+          device: { type: "string" },
+          to: { type: "string" },
+          "compression-level": { type: "string" },
+          concurrency: { type: "string" },
+        },
         { min: 0, max: 0 },
       );
       if (!values.device) throw new UsageError("--device is required");
@@ -98,12 +106,19 @@ export const workerCommands: Record<string, Command> = {
       const { verifyExport } = await worker();
       const report = await verifyExport(store, await trustOf(store.url, values));
       process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-      if (!report.ok) process.stderr.write(`verify: FAILED (${report.items.filter((i) => !i.ok).map((i) => i.name).join(", ")})\n`);
+      if (!report.ok)
+        process.stderr.write(
+          `verify: FAILED (${report.items
+            .filter((i) => !i.ok)
+            .map((i) => i.name)
+            .join(", ")})\n`,
+        );
       return report.ok ? 0 : 1;
     },
   },
   restore: {
-    summary: "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device",
+    summary:
+      "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device",
     usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV) [--item NAME]... ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(

@@ -4,17 +4,36 @@
  * cdktf): what a stack needs to know about where it is and what it talks to is decided here,
  * and no stack derives it again.
  */
-import { DispatcherRoutes, DispatcherRoutesEnv, expandDispatcherRoutes, type Dispatcher } from "../core/dispatcher-routes";
+import {
+  DispatcherRoutes,
+  DispatcherRoutesEnv,
+  expandDispatcherRoutes,
+  type Dispatcher,
+} from "../core/dispatcher-routes";
 import { intakeConfigOf, type IntakeConfig } from "../core/intake-config";
 import { partitionOf, type Partition } from "../core/partition";
 import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
 import { dispatcherStateMachineName } from "../core/state-machines";
-import { stateBucketAccountId, type Config, type EgressMode, type NetworkConfig, type S3BackendConfig, type StateBackendConfig } from "./schema";
+import {
+  stateBucketAccountId,
+  type Config,
+  type EgressMode,
+  type NetworkConfig,
+  type S3BackendConfig,
+  type StateBackendConfig,
+} from "./schema";
 
 /** The settings of a pipeline that are the same in every region (slices of the config). */
 export type PipelineSettings = Pick<
   Config,
-  "worker" | "exports" | "lifecycleRules" | "accessLogs" | "archive" | "securityTag" | "notificationEmail" | "deleteRecoveryPoint"
+  | "worker"
+  | "exports"
+  | "lifecycleRules"
+  | "accessLogs"
+  | "archive"
+  | "securityTag"
+  | "notificationEmail"
+  | "deleteRecoveryPoint"
 >;
 
 /** One account and region: what its network and pipeline stacks are built from. */
@@ -121,9 +140,15 @@ export function placementCountOf(network: NetworkConfig): number {
  */
 export function dispatcherRoutesEnvOf(config: Config, accountId: string, region: string): DispatcherRoutesEnv {
   const account = config.accounts.find((a) => a.id === accountId);
-  if (!account || !account.regions.includes(region)) throw new Error(`dispatcher routes: ${accountId}/${region} is not deployed by the config`);
+  if (!account || !account.regions.includes(region))
+    throw new Error(`dispatcher routes: ${accountId}/${region} is not deployed by the config`);
   const placementCount = placementCountOf(account.network ?? config.network);
-  return { account: accountId, region, name: config.name, placements: Object.fromEntries(account.regions.map((r) => [r, placementCount])) };
+  return {
+    account: accountId,
+    region,
+    name: config.name,
+    placements: Object.fromEntries(account.regions.map((r) => [r, placementCount])),
+  };
 }
 
 /**

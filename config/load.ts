@@ -19,7 +19,9 @@ export class ConfigError extends BackupActionsError {
     readonly source: string,
     readonly problems: readonly ConfigProblem[],
   ) {
-    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`);
+    super(
+      `Invalid configuration in ${source}:\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`,
+    );
   }
 }
 
@@ -35,7 +37,9 @@ export function loadConfig(file: string = configPath()): Config {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(file, [{ path: "", message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` }]);
+    throw new ConfigError(file, [
+      { path: "", message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` },
+    ]);
   }
   let raw: unknown;
   try {
@@ -50,7 +54,10 @@ export function loadConfig(file: string = configPath()): Config {
 export function parseConfig(raw: unknown, source = "config"): Config {
   if (!isObject(raw)) throw new ConfigError(source, [{ path: "", message: "must be a JSON object" }]);
   const result = configSchema.safeParse(raw);
-  const problems = [...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, raw))), ...crossKeyProblems(raw)];
+  const problems = [
+    ...(result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, raw))),
+    ...crossKeyProblems(raw),
+  ];
   if (problems.length > 0 || !result.success) throw new ConfigError(source, dedupe(problems));
   return result.data;
 }
@@ -68,11 +75,17 @@ function describeIssue(issue: core.$ZodIssue, raw: unknown): ConfigProblem[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       if (NEW_VPC_KEYS.includes(key) && issue.path.at(-1) === "network") {
-        return { path: formatPath([...issue.path, key]), message: "not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)" };
+        return {
+          path: formatPath([...issue.path, key]),
+          message: "not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)",
+        };
       }
       const hint = closestKnownKey(key);
       if (hint === key) return { path: formatPath([...issue.path, key]), message: "not allowed here" };
-      return { path: formatPath([...issue.path, key]), message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}` };
+      return {
+        path: formatPath([...issue.path, key]),
+        message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      };
     });
   }
   if (issue.code === "invalid_type") {
@@ -95,7 +108,8 @@ function article(type: string): string {
 function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
@@ -122,32 +136,80 @@ const NEW_VPC_KEYS = ["vpcCidr", "azCount"];
 
 /** Every key name the schema knows, for "did you mean" hints on typos. */
 const KNOWN_KEYS = [
-  "name", "accounts", "id", "regions", "assumeRoleArn", "network", "backupVaults", "deleteRecoveryPoint", "enabled",
-  "requiredTag", "notificationEmail", "kmsKeyArn", "tags", "accessLogs", "bucket", "prefix", "securityTag",
-  "lifecycleRules", "glacier", "deepArchive", "expiration", "stateBackend", "type", "region", "keyPrefix",
-  "organization", "workspacePrefix", "hostname", "vpcCidr", "azCount", "endpointAzCount", "egress", "vpcId",
-  "subnetIds", "routeTableIds", "exports", ...WORKFLOWS, "compressionLevel",
-  "worker", "vcpus", "memoryMiB", "maxVcpus", "timeoutHours", "spotRetries", "instanceFamilies", "onDemandFallback",
-  "imageUri", "volume", "throughputMiBps", "iops", "initializationRateMiBps",
+  "name",
+  "accounts",
+  "id",
+  "regions",
+  "assumeRoleArn",
+  "network",
+  "backupVaults",
+  "deleteRecoveryPoint",
+  "enabled",
+  "requiredTag",
+  "notificationEmail",
+  "kmsKeyArn",
+  "tags",
+  "accessLogs",
+  "bucket",
+  "prefix",
+  "securityTag",
+  "lifecycleRules",
+  "glacier",
+  "deepArchive",
+  "expiration",
+  "stateBackend",
+  "type",
+  "region",
+  "keyPrefix",
+  "organization",
+  "workspacePrefix",
+  "hostname",
+  "vpcCidr",
+  "azCount",
+  "endpointAzCount",
+  "egress",
+  "vpcId",
+  "subnetIds",
+  "routeTableIds",
+  "exports",
+  ...WORKFLOWS,
+  "compressionLevel",
+  "worker",
+  "vcpus",
+  "memoryMiB",
+  "maxVcpus",
+  "timeoutHours",
+  "spotRetries",
+  "instanceFamilies",
+  "onDemandFallback",
+  "imageUri",
+  "volume",
+  "throughputMiBps",
+  "iops",
+  "initializationRateMiBps",
 ];
 
 function closestKnownKey(key: string): string | undefined {
   let best: { key: string; distance: number } | undefined;
   for (const known of KNOWN_KEYS) {
     const d = editDistance(key.toLowerCase(), known.toLowerCase());
-    if (d <= Math.max(1, Math.floor(known.length / 4)) && (!best || d < best.distance)) best = { key: known, distance: d };
+    if (d <= Math.max(1, Math.floor(known.length / 4)) && (!best || d < best.distance))
+      best = { key: known, distance: d };
   }
   return best?.key;
 }
 
 /** Optimal-string-alignment distance: a swapped pair of letters counts as one edit. */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
       d[i]![j] = best;
     }
   }

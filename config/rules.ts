@@ -55,24 +55,38 @@ export function accountProblems(raw: unknown): ConfigProblem[] {
     if (!isObject(account) || typeof account.id !== "string" || !/^\d{12}$/.test(account.id)) return;
     const earlier = firstIndexOf.get(account.id);
     if (earlier !== undefined) {
-      problems.push({ path: `accounts[${i}].id`, message: `repeats accounts[${earlier}].id (${account.id}); list its regions once` });
+      problems.push({
+        path: `accounts[${i}].id`,
+        message: `repeats accounts[${earlier}].id (${account.id}); list its regions once`,
+      });
     } else {
       firstIndexOf.set(account.id, i);
     }
     // An account lives in one partition (GovCloud and China accounts are accounts of their own).
-    const regions = Array.isArray(account.regions) ? account.regions.filter((r): r is string => typeof r === "string") : [];
+    const regions = Array.isArray(account.regions)
+      ? account.regions.filter((r): r is string => typeof r === "string")
+      : [];
     const partitions = [...new Set(regions.map(partitionOf))];
     if (partitions.length > 1) {
       const first = (p: string) => `${regions.find((r) => partitionOf(r) === p)} (${p})`;
-      problems.push({ path: `accounts[${i}].regions`, message: `must all be in one partition, but ${partitions.map(first).join(" and ")} are not` });
+      problems.push({
+        path: `accounts[${i}].regions`,
+        message: `must all be in one partition, but ${partitions.map(first).join(" and ")} are not`,
+      });
     }
     const role = account.assumeRoleArn;
     if (typeof role === "string" && /^\d{12}$/.test(account.id)) {
       const [, rolePartition, roleAccount] = /^arn:(aws[a-z-]*):iam::(\d{12}):role\//.exec(role) ?? [];
       if (roleAccount && roleAccount !== account.id) {
-        problems.push({ path: `accounts[${i}].assumeRoleArn`, message: `must be a role in account ${account.id} (it is in ${roleAccount})` });
+        problems.push({
+          path: `accounts[${i}].assumeRoleArn`,
+          message: `must be a role in account ${account.id} (it is in ${roleAccount})`,
+        });
       } else if (rolePartition && partitions.length === 1 && rolePartition !== partitions[0]) {
-        problems.push({ path: `accounts[${i}].assumeRoleArn`, message: `must be a role in ${partitions[0]}, the partition of the account's regions (it is in ${rolePartition})` });
+        problems.push({
+          path: `accounts[${i}].assumeRoleArn`,
+          message: `must be a role in ${partitions[0]}, the partition of the account's regions (it is in ${rolePartition})`,
+        });
       }
     }
   });
@@ -88,11 +102,15 @@ export function networkProblems(raw: unknown): ConfigProblem[] {
     if (typeof endpointAz !== "number") return;
     if ("vpcId" in net) {
       if (Array.isArray(net.subnetIds) && net.subnetIds.length > 0 && endpointAz > net.subnetIds.length) {
-        problems.push({ path: `${path}.endpointAzCount`, message: `must be at most the number of subnetIds (${net.subnetIds.length})` });
+        problems.push({
+          path: `${path}.endpointAzCount`,
+          message: `must be at most the number of subnetIds (${net.subnetIds.length})`,
+        });
       }
     } else {
       const azCount = typeof net.azCount === "number" ? net.azCount : 2;
-      if (endpointAz > azCount) problems.push({ path: `${path}.endpointAzCount`, message: `must be at most azCount (${azCount})` });
+      if (endpointAz > azCount)
+        problems.push({ path: `${path}.endpointAzCount`, message: `must be at most azCount (${azCount})` });
     }
   };
   check(raw.network, "network");
@@ -103,7 +121,9 @@ export function networkProblems(raw: unknown): ConfigProblem[] {
   // every stack when there is exactly one (account, region) that does not override it.
   if (isObject(raw.network) && "vpcId" in raw.network) {
     const users = accounts.flatMap((a, i) =>
-      isObject(a) && !isObject(a.network) && Array.isArray(a.regions) ? a.regions.map((r) => `accounts[${i}] ${String(r)}`) : [],
+      isObject(a) && !isObject(a.network) && Array.isArray(a.regions)
+        ? a.regions.map((r) => `accounts[${i}] ${String(r)}`)
+        : [],
     );
     if (users.length > 1) {
       problems.push({
@@ -129,7 +149,10 @@ export function workerProblems(raw: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const vcpus = isWhole(worker.vcpus) ? worker.vcpus : 4;
   if (isWhole(worker.maxVcpus) && worker.maxVcpus < vcpus) {
-    problems.push({ path: "worker.maxVcpus", message: `must be at least worker.vcpus (${vcpus}), or no job ever fits` });
+    problems.push({
+      path: "worker.maxVcpus",
+      message: `must be at least worker.vcpus (${vcpus}), or no job ever fits`,
+    });
   }
   if (isObject(worker.volume)) {
     const iops = isWhole(worker.volume.iops) ? worker.volume.iops : 6000;
@@ -163,16 +186,23 @@ export function workerProblems(raw: unknown): ConfigProblem[] {
  */
 function volumeLimitProblems(worker: Record<string, unknown>, vcpus: number): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const maxVolumeGiB = isWhole(worker.maxVolumeGiB) && worker.maxVolumeGiB > 0 ? worker.maxVolumeGiB : DEFAULT_MAX_VOLUME_GIB;
+  const maxVolumeGiB =
+    isWhole(worker.maxVolumeGiB) && worker.maxVolumeGiB > 0 ? worker.maxVolumeGiB : DEFAULT_MAX_VOLUME_GIB;
   const volume = isObject(worker.volume) ? worker.volume : {};
   const throughput = isWhole(volume.throughputMiBps) && volume.throughputMiBps > 0 ? volume.throughputMiBps : 500;
-  const initialization = isWhole(volume.initializationRateMiBps) && volume.initializationRateMiBps > 0 ? volume.initializationRateMiBps : undefined;
+  const initialization =
+    isWhole(volume.initializationRateMiBps) && volume.initializationRateMiBps > 0
+      ? volume.initializationRateMiBps
+      : undefined;
   const rate = readRateMiBps({ throughputMiBps: throughput, initializationRateMiBps: initialization });
   const timeoutHours = isWhole(worker.timeoutHours) ? worker.timeoutHours : 24;
   const required = requiredTimeoutHours(maxVolumeGiB, rate);
   // Values out of their range are the schema's to report.
   if (timeoutHours >= 1 && timeoutHours < required) {
-    const source = initialization !== undefined && initialization < throughput ? "worker.volume.initializationRateMiBps" : "worker.volume.throughputMiBps";
+    const source =
+      initialization !== undefined && initialization < throughput
+        ? "worker.volume.initializationRateMiBps"
+        : "worker.volume.throughputMiBps";
     problems.push({
       path: "worker.timeoutHours",
       message:
@@ -229,14 +259,24 @@ export function keyProblems(raw: unknown): ConfigProblem[] {
   if (!key) return []; // the schema reports it
   const [, partition, region, account, multiRegion] = key;
   if (partitionOf(region!) !== partition) {
-    return [{ path: "kmsKeyArn", message: `names partition ${partition}, but its region ${region} is in ${partitionOf(region!)}` }];
+    return [
+      {
+        path: "kmsKeyArn",
+        message: `names partition ${partition}, but its region ${region} is in ${partitionOf(region!)}`,
+      },
+    ];
   }
   const pipelines = raw.accounts.flatMap((a) =>
-    isObject(a) && typeof a.id === "string" && Array.isArray(a.regions) ? a.regions.map((r) => ({ account: a.id as string, region: String(r) })) : [],
+    isObject(a) && typeof a.id === "string" && Array.isArray(a.regions)
+      ? a.regions.map((r) => ({ account: a.id as string, region: String(r) }))
+      : [],
   );
-  const unserved = pipelines.filter((p) => p.account !== account || (!multiRegion && p.region !== region)).map((p) => `${p.account}/${p.region}`);
+  const unserved = pipelines
+    .filter((p) => p.account !== account || (!multiRegion && p.region !== region))
+    .map((p) => `${p.account}/${p.region}`);
   if (unserved.length === 0) return [];
-  const shown = unserved.length > 3 ? `${unserved.slice(0, 3).join(", ")} and ${unserved.length - 3} more` : unserved.join(", ");
+  const shown =
+    unserved.length > 3 ? `${unserved.slice(0, 3).join(", ")} and ${unserved.length - 3} more` : unserved.join(", ");
   return [
     {
       path: "kmsKeyArn",
@@ -253,13 +293,20 @@ export function keyProblems(raw: unknown): ConfigProblem[] {
  * through assumeRoleArn, the credentials' own account is not in the config and must be named.
  */
 export function stateBackendProblems(raw: unknown): ConfigProblem[] {
-  if (!isObject(raw) || !isObject(raw.stateBackend) || raw.stateBackend.type !== "s3" || raw.stateBackend.accountId !== undefined) return [];
+  if (
+    !isObject(raw) ||
+    !isObject(raw.stateBackend) ||
+    raw.stateBackend.type !== "s3" ||
+    raw.stateBackend.accountId !== undefined
+  )
+    return [];
   const accounts = Array.isArray(raw.accounts) ? raw.accounts.filter(isObject) : [];
   if (accounts.length === 0 || accounts.some((a) => a.assumeRoleArn === undefined)) return [];
   return [
     {
       path: "stateBackend.accountId",
-      message: "is required when every account sets assumeRoleArn: the state bucket lives in the account of the credentials that run terraform, which the config does not name otherwise",
+      message:
+        "is required when every account sets assumeRoleArn: the state bucket lives in the account of the credentials that run terraform, which the config does not name otherwise",
     },
   ];
 }

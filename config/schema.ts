@@ -24,7 +24,10 @@ const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-const positiveDays = z.number().int({ error: "must be a whole number of days" }).positive({ error: "must be a positive number of days" });
+const positiveDays = z
+  .number()
+  .int({ error: "must be a whole number of days" })
+  .positive({ error: "must be a positive number of days" });
 
 const cidr = z.string().refine(
   (value) => {
@@ -43,9 +46,19 @@ export const newVpc = z.strictObject({
   /** CIDR of the VPC the network stack creates. */
   vpcCidr: cidr,
   /** Availability zones that get a private subnet (and a Batch compute environment). */
-  azCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(2),
+  azCount: z
+    .number()
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(6, { error: "must be at most 6" })
+    .default(2),
   /** Availability zones that get interface endpoint network interfaces; one is cheapest. */
-  endpointAzCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(1),
+  endpointAzCount: z
+    .number()
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(6, { error: "must be at most 6" })
+    .default(1),
   egress: egress.default("endpoints"),
 });
 
@@ -59,8 +72,15 @@ export const existingVpc = z.strictObject({
   /** Route tables of those subnets, for the S3 and DynamoDB gateway endpoints. */
   routeTableIds: z
     .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, { error: "must be a route table id like rtb-0123456789abcdef0" }))
-    .min(1, { error: "must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)" }),
-  endpointAzCount: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).max(6, { error: "must be at most 6" }).default(1),
+    .min(1, {
+      error: "must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)",
+    }),
+  endpointAzCount: z
+    .number()
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be at least 1" })
+    .max(6, { error: "must be at most 6" })
+    .default(1),
   egress: egress.default("endpoints"),
 });
 
@@ -96,24 +116,36 @@ const account = z.strictObject({
 
 export const s3Backend = z.strictObject({
   type: z.literal("s3"),
-  bucket: z.string().regex(BUCKET_NAME, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" }),
+  bucket: z
+    .string()
+    .regex(BUCKET_NAME, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" }),
   region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
   keyPrefix: z
     .string()
-    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, { error: "must be an S3 key prefix without leading or trailing '/'" })
+    .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, {
+      error: "must be an S3 key prefix without leading or trailing '/'",
+    })
     .default("backup-actions"),
   /**
    * Account that holds the state bucket (the bootstrap stack pins it with allowed_account_ids).
    * Unset: the first account without assumeRoleArn, whose stacks run with the same credentials.
    */
-  accountId: z.string({ error: "must be 12 digits (as a string)" }).regex(ACCOUNT_ID, { error: "must be 12 digits" }).optional(),
+  accountId: z
+    .string({ error: "must be 12 digits (as a string)" })
+    .regex(ACCOUNT_ID, { error: "must be 12 digits" })
+    .optional(),
 });
 
 export const cloudBackend = z.strictObject({
   type: z.literal("cloud"),
   organization: z.string().min(1, { error: "must not be empty" }),
-  workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, { error: "must be letters, digits, '-' or '_' (at most 60)" }),
-  hostname: z.string().regex(/^[a-z0-9.-]+$/, { error: "must be a host name like app.terraform.io" }).optional(),
+  workspacePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/, { error: "must be letters, digits, '-' or '_' (at most 60)" }),
+  hostname: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/, { error: "must be a host name like app.terraform.io" })
+    .optional(),
 });
 
 const stateBackend = z.custom<unknown>().transform((value, ctx) => {
@@ -138,7 +170,10 @@ export type S3BackendConfig = z.output<typeof s3Backend>;
  * Terraform reaches with the deploying credentials themselves (no assumeRoleArn): the bootstrap
  * stack runs with those credentials too. rules.ts refuses a config where neither exists.
  */
-export function stateBucketAccountId(config: { stateBackend: StateBackendConfig; accounts: readonly { id: string; assumeRoleArn?: string }[] }): string {
+export function stateBucketAccountId(config: {
+  stateBackend: StateBackendConfig;
+  accounts: readonly { id: string; assumeRoleArn?: string }[];
+}): string {
   const explicit = config.stateBackend.type === "s3" ? config.stateBackend.accountId : undefined;
   const own = explicit ?? config.accounts.find((a) => a.assumeRoleArn === undefined)?.id;
   if (!own) throw new Error("stateBackend.accountId is required when every account sets assumeRoleArn");
@@ -154,7 +189,18 @@ export type StateBackendConfig = S3BackendConfig | CloudBackendConfig;
  * Compute (c), general (m) and memory (r) families of the last two Intel and AMD
  * generations give Spot many capacity pools per AZ, which is what keeps reclaims rare.
  */
-export const DEFAULT_INSTANCE_FAMILIES = ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"] as const;
+export const DEFAULT_INSTANCE_FAMILIES = [
+  "c6i",
+  "c6a",
+  "c7i",
+  "c7a",
+  "m6i",
+  "m6a",
+  "m7i",
+  "m7a",
+  "r6i",
+  "r7i",
+] as const;
 
 /** An EC2 family (`c6i`, `m7i-flex`) or a type (`c6i.2xlarge`). */
 const INSTANCE_FAMILY = /^[a-z][a-z0-9]*\d[a-z0-9]*(-flex)?(\.[a-z0-9]+)?$/;
@@ -195,7 +241,9 @@ const worker = z.strictObject({
   spotRetries: wholeInRange(1, 10).default(3),
   /** Families (or types) Batch may launch; see DEFAULT_INSTANCE_FAMILIES. */
   instanceFamilies: z
-    .array(z.string().regex(INSTANCE_FAMILY, { error: "must be an EC2 instance family or type like c6i or c6i.2xlarge" }))
+    .array(
+      z.string().regex(INSTANCE_FAMILY, { error: "must be an EC2 instance family or type like c6i or c6i.2xlarge" }),
+    )
     .min(1, { error: "must list at least one instance family" })
     .refine((f) => new Set(f).size === f.length, { error: "must not repeat a family" })
     .default([...DEFAULT_INSTANCE_FAMILIES]),
@@ -204,7 +252,10 @@ const worker = z.strictObject({
   /** A prebuilt worker image; unset = built from `batch-worker/` and pushed to the pipeline's ECR repository at deploy time. */
   imageUri: z
     .string()
-    .regex(IMAGE_URI, { error: "must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0" })
+    .regex(IMAGE_URI, {
+      error:
+        "must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0",
+    })
     .optional(),
   volume: workerVolume.default({ throughputMiBps: 500, iops: 6000 }),
 });
@@ -235,7 +286,10 @@ export type ArchiveConfig = z.output<typeof archive>;
 
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
-  name: z.string().regex(PIPELINE_NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" }).default("backup-actions"),
+  name: z
+    .string()
+    .regex(PIPELINE_NAME, { error: "must be 2-20 lowercase letters, digits or '-', starting with a letter" })
+    .default("backup-actions"),
   accounts: z.array(account).min(1, { error: "must list at least one account" }),
   backupVaults: z
     .array(z.string().regex(VAULT_NAME, { error: "must be a backup vault name (2-50 letters, digits, '-' or '_')" }))
@@ -244,15 +298,26 @@ export const configSchema = z.strictObject({
   deleteRecoveryPoint: z
     .strictObject({
       enabled: z.boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' }),
-      requiredTag: z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }).default("backup-actions:delete"),
+      requiredTag: z
+        .string()
+        .regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" })
+        .default("backup-actions:delete"),
     })
     .default({ enabled: false, requiredTag: "backup-actions:delete" }),
   notificationEmail: z.string().regex(EMAIL, { error: "must be an email address" }).optional(),
-  kmsKeyArn: z.string().regex(KMS_KEY_ARN, { error: "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)" }).optional(),
+  kmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN, { error: "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)" })
+    .optional(),
   tags: z
-    .record(z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }), z.string().max(256, { error: "must be at most 256 characters" }))
+    .record(
+      z.string().regex(TAG_KEY, { error: "must be a tag key (1-128 characters)" }),
+      z.string().max(256, { error: "must be at most 256 characters" }),
+    )
     .refine((t) => Object.keys(t).length > 0, { error: "must have at least one tag" })
-    .refine((t) => Object.keys(t).length <= 40, { error: "must have at most 40 tags (AWS allows 50 and the pipeline adds its own)" }),
+    .refine((t) => Object.keys(t).length <= 40, {
+      error: "must have at most 40 tags (AWS allows 50 and the pipeline adds its own)",
+    }),
   accessLogs: z
     .strictObject({
       bucket: z.string().regex(BUCKET_NAME, { error: "must be a valid S3 bucket name" }),
@@ -278,7 +343,12 @@ export const configSchema = z.strictObject({
       aurora: z.boolean({ error: "must be true or false" }).default(true),
       dynamodb: z.boolean({ error: "must be true or false" }).default(true),
       /** zstd level of the EBS worker: 1 (fastest) to 19; 3 is zstd's default. */
-      compressionLevel: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be from 1 to 19" }).max(19, { error: "must be from 1 to 19" }).default(3),
+      compressionLevel: z
+        .number()
+        .int({ error: "must be a whole number" })
+        .min(1, { error: "must be from 1 to 19" })
+        .max(19, { error: "must be from 1 to 19" })
+        .default(3),
     })
     .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
   /** The EBS export worker: Batch on Spot, its image and the volume it reads. */

@@ -80,7 +80,11 @@ export function expandDispatcherRoutes(routes: DispatcherRoutesEnv): DispatcherR
  * region included. Throws naming every problem (a cold start that fails keeps the
  * messages in the queue).
  */
-export function parseDispatcherRoutes(json: string | undefined, config: IntakeConfig, source = DISPATCHERS_ENV): DispatcherRoutes {
+export function parseDispatcherRoutes(
+  json: string | undefined,
+  config: IntakeConfig,
+  source = DISPATCHERS_ENV,
+): DispatcherRoutes {
   const routes = parseEnvJson(json, routesSchema, source);
   const problems: string[] = [];
   const account = config.accounts.find((a) => a.id === routes.account);
@@ -89,9 +93,11 @@ export function parseDispatcherRoutes(json: string | undefined, config: IntakeCo
   } else {
     const want = [...account.regions].sort();
     const have = Object.keys(routes.placements).sort();
-    if (want.join(",") !== have.join(",")) problems.push(`placements cover ${have.join(", ") || "no region"}, the config deploys ${want.join(", ")}`);
+    if (want.join(",") !== have.join(","))
+      problems.push(`placements cover ${have.join(", ") || "no region"}, the config deploys ${want.join(", ")}`);
   }
-  if (!Object.hasOwn(routes.placements, routes.region)) problems.push(`placements have no entry for its own region ${routes.region}`);
+  if (!Object.hasOwn(routes.placements, routes.region))
+    problems.push(`placements have no entry for its own region ${routes.region}`);
   if (problems.length > 0) throw new RuntimeConfigError(`${source} is invalid: ${problems.join("; ")}`);
   return expandDispatcherRoutes(routes);
 }

@@ -110,7 +110,9 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
   if (event.source !== EVENT_SOURCE) return skip(`source is ${describe(event.source)}, not "${EVENT_SOURCE}"`);
   const detailType = event["detail-type"];
   if (!isDetailType(detailType)) {
-    return skip(`detail-type is ${describe(detailType)}, not "${BACKUP_JOB_STATE_CHANGE}" or "${COPY_JOB_STATE_CHANGE}"`);
+    return skip(
+      `detail-type is ${describe(detailType)}, not "${BACKUP_JOB_STATE_CHANGE}" or "${COPY_JOB_STATE_CHANGE}"`,
+    );
   }
   const detail = event.detail;
   if (!isRecord(detail)) return skip(`detail is ${describe(detail)}, not an object`);
@@ -123,7 +125,11 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
   };
 
   const arnField = isCopy ? "detail.destinationRecoveryPointArn" : "resources[0]";
-  const arnValue = isCopy ? detail.destinationRecoveryPointArn : Array.isArray(event.resources) ? event.resources[0] : undefined;
+  const arnValue = isCopy
+    ? detail.destinationRecoveryPointArn
+    : Array.isArray(event.resources)
+      ? event.resources[0]
+      : undefined;
   foundArn = typeof arnValue === "string" && arnValue !== "" ? arnValue : null;
 
   if (detail.state !== "COMPLETED") return skip(`state is ${describe(detail.state)}, not "COMPLETED"`, facts);
@@ -138,8 +144,15 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
   let region: string;
   let vault: string;
   if (isCopy) {
-    const vaultArn = typeof detail.destinationBackupVaultArn === "string" ? parseBackupVaultArn(detail.destinationBackupVaultArn) : undefined;
-    if (!vaultArn) return skip(`detail.destinationBackupVaultArn is ${describe(detail.destinationBackupVaultArn)}, not a backup vault ARN`, facts);
+    const vaultArn =
+      typeof detail.destinationBackupVaultArn === "string"
+        ? parseBackupVaultArn(detail.destinationBackupVaultArn)
+        : undefined;
+    if (!vaultArn)
+      return skip(
+        `detail.destinationBackupVaultArn is ${describe(detail.destinationBackupVaultArn)}, not a backup vault ARN`,
+        facts,
+      );
     ({ account, region, name: vault } = vaultArn);
   } else {
     if (typeof detail.backupVaultName !== "string" || detail.backupVaultName === "") {
@@ -150,9 +163,16 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
   }
 
   const deployed = config.accounts.find((a) => a.id === account);
-  if (!deployed) return skip(`account ${account} is not deployed by the config (accounts: ${config.accounts.map((a) => a.id).join(", ")})`, facts);
+  if (!deployed)
+    return skip(
+      `account ${account} is not deployed by the config (accounts: ${config.accounts.map((a) => a.id).join(", ")})`,
+      facts,
+    );
   if (!deployed.regions.includes(region)) {
-    return skip(`region ${region} is not deployed for account ${account} (regions: ${deployed.regions.join(", ")})`, facts);
+    return skip(
+      `region ${region} is not deployed for account ${account} (regions: ${deployed.regions.join(", ")})`,
+      facts,
+    );
   }
   // A pipeline starts exports in its own account only (ADR 0006).
   if (account !== at.account) {
@@ -167,20 +187,30 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
   if (!deployed.regions.includes(at.region)) {
     return skip(
       `the event reached ${at.account}/${at.region}, where the config deploys no pipeline (regions: ${deployed.regions.join(", ")}), so nothing receives it` +
-        (isCopy ? `: AWS Backup sends a copy job's events to the source region; deploy a pipeline there or forward the event to the event bus of ${region}` : ""),
+        (isCopy
+          ? `: AWS Backup sends a copy job's events to the source region; deploy a pipeline there or forward the event to the event bus of ${region}`
+          : ""),
       facts,
     );
   }
-  if (!config.backupVaults.includes(vault)) return skip(`vault "${vault}" is not watched (backupVaults: ${config.backupVaults.join(", ")})`, facts);
+  if (!config.backupVaults.includes(vault))
+    return skip(`vault "${vault}" is not watched (backupVaults: ${config.backupVaults.join(", ")})`, facts);
 
   const resourceType = detail.resourceType;
   if (typeof resourceType !== "string" || !(resourceType in SUPPORTED_RESOURCE_TYPES)) {
-    return skip(`resource type ${describe(resourceType)} is not supported (${Object.keys(SUPPORTED_RESOURCE_TYPES).join(", ")})`, facts);
+    return skip(
+      `resource type ${describe(resourceType)} is not supported (${Object.keys(SUPPORTED_RESOURCE_TYPES).join(", ")})`,
+      facts,
+    );
   }
 
   if (foundArn === null) return skip(`no recovery point ARN: ${arnField} is ${describe(arnValue)}`, facts);
   const arn = parseRecoveryPointArn(foundArn);
-  if (!arn) return skip(`${arnField} "${foundArn}" is not a recovery point ARN (EBS snapshot, RDS snapshot or cluster snapshot, DynamoDB backup or AWS Backup recovery point)`, facts);
+  if (!arn)
+    return skip(
+      `${arnField} "${foundArn}" is not a recovery point ARN (EBS snapshot, RDS snapshot or cluster snapshot, DynamoDB backup or AWS Backup recovery point)`,
+      facts,
+    );
 
   const resourceArn = str(detail.resourceArn);
   const workflow = workflowOf(resourceType, arn.kind, resourceArn);
@@ -188,9 +218,13 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
     return skip(`${arnField} "${foundArn}" is a ${arn.kind}, which a ${resourceType} backup does not produce`, facts);
   }
   if (arn.region !== region || (arn.account !== null && arn.account !== account)) {
-    return skip(`${arnField} "${foundArn}" is not in ${account}/${region} where the ${isCopy ? "destination vault" : "event"} is`, facts);
+    return skip(
+      `${arnField} "${foundArn}" is not in ${account}/${region} where the ${isCopy ? "destination vault" : "event"} is`,
+      facts,
+    );
   }
-  if (!config.exports[workflow]) return skip(`${workflow} exports are switched off (exports.${workflow} is false)`, facts);
+  if (!config.exports[workflow])
+    return skip(`${workflow} exports are switched off (exports.${workflow} is false)`, facts);
 
   const name = executionName(foundArn, workflow);
   return {
@@ -203,7 +237,9 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
         `${resourceType} recovery point ${arn.id} in vault "${vault}" (${account}/${region}) from a ${detailType}` +
         // From the event only (not from who received it), so every delivery of it, in
         // either region, gives the same execution input.
-        (region === delivered.region ? "" : `; AWS Backup sent the event to ${delivered.region}, the ${region} pipeline exports it`),
+        (region === delivered.region
+          ? ""
+          : `; AWS Backup sent the event to ${delivered.region}, the ${region} pipeline exports it`),
     },
     recoveryPoint: {
       arn: foundArn,

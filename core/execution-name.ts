@@ -35,6 +35,8 @@ export function executionName(recoveryPointArn: string, prefix: string): string 
   const hash = createHash("sha256").update(recoveryPointArn, "utf8").digest("hex").slice(0, HASH_HEX_LENGTH);
   const head = sanitizeNamePart(prefix).slice(0, MAX_PREFIX_LENGTH) || "rp";
   const room = MAX_EXECUTION_NAME_LENGTH - head.length - HASH_HEX_LENGTH - 2; // two "-" separators
-  const id = sanitizeNamePart(shortIdOf(recoveryPointArn)).slice(0, room).replace(/[-_]+$/, "");
+  const id = sanitizeNamePart(shortIdOf(recoveryPointArn))
+    .slice(0, room)
+    .replace(/[-_]+$/, "");
   return id ? `${head}-${id}-${hash}` : `${head}-${hash}`;
 }

@@ -22,14 +22,21 @@ export function intakeConfigOf(config: IntakeConfig): IntakeConfig {
   return {
     accounts: config.accounts.map((a) => ({ id: a.id, regions: [...a.regions] })),
     backupVaults: [...config.backupVaults],
-    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w]])) as Record<keyof WorkflowSwitches, boolean>,
+    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w]])) as Record<
+      keyof WorkflowSwitches,
+      boolean
+    >,
   };
 }
 
 const intakeSchema = z.strictObject({
-  accounts: z.array(z.strictObject({ id: z.string().regex(/^\d{12}$/), regions: z.array(z.string().min(1)).min(1) })).min(1),
+  accounts: z
+    .array(z.strictObject({ id: z.string().regex(/^\d{12}$/), regions: z.array(z.string().min(1)).min(1) }))
+    .min(1),
   backupVaults: z.array(z.string().min(1)).min(1),
-  exports: z.strictObject(Object.fromEntries(WORKFLOWS.map((w) => [w, z.boolean()])) as Record<keyof WorkflowSwitches, z.ZodBoolean>),
+  exports: z.strictObject(
+    Object.fromEntries(WORKFLOWS.map((w) => [w, z.boolean()])) as Record<keyof WorkflowSwitches, z.ZodBoolean>,
+  ),
 });
 
 /** Parses the JSON the pipeline stack wrote into the environment; throws naming every problem. */

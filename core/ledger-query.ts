@@ -48,10 +48,21 @@ export async function recentExports(ddb: DynamoDBClient, q: RecentQuery): Promis
 /** A fixed-width table for terminals: status, start, size, recovery point, reason or archive. */
 export function formatLedger(records: readonly LedgerRecord[]): string {
   if (records.length === 0) return "no exports recorded\n";
-  const size = (b?: number) => (b === undefined ? "-" : b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(1)} GiB` : `${(b / (1 << 20)).toFixed(1)} MiB`);
-  const rows = records.map((r) => [r.status, r.startedAt, size(r.bytes), r.recoveryPointArn, r.failureReason ?? r.archiveUrl ?? ""]);
+  const size = (b?: number) =>
+    b === undefined ? "-" : b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(1)} GiB` : `${(b / (1 << 20)).toFixed(1)} MiB`;
+  const rows = records.map((r) => [
+    r.status,
+    r.startedAt,
+    size(r.bytes),
+    r.recoveryPointArn,
+    r.failureReason ?? r.archiveUrl ?? "",
+  ]);
   const header = ["STATUS", "STARTED", "SIZE", "RECOVERY POINT", "ARCHIVE / REASON"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.slice().map((r) => (i < 4 ? r[i]!.length : 0))));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }

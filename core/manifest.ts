@@ -150,7 +150,10 @@ export function isExportKey(key: string): boolean {
 /** A manifest that cannot be trusted; `issues` name the item or range and the field of each problem. */
 export class ManifestError extends BackupActionsError {
   override readonly name: string = "ManifestError";
-  constructor(readonly file: string, readonly issues: readonly string[]) {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly string[],
+  ) {
     super(`invalid manifest ${file}: ${issues.join("; ")}`);
   }
 }
@@ -180,7 +183,7 @@ const itemSchema = z.strictObject({
       error: (i) =>
         `${JSON.stringify(i.input)} is not a single safe path component ` +
         '(1 to 128 of A-Z a-z 0-9 _ . + -, not starting with "." or "-")',
-    })
+    }),
   ),
   kind: z.enum(ITEM_KINDS),
   source: sourceSchema,
@@ -189,7 +192,7 @@ const itemSchema = z.strictObject({
   uncompressedBytes: opt(bytes),
   compressedBytes: opt(bytes),
   sha256: opt(
-    z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: (i) => `${JSON.stringify(i.input)} is not a hex SHA-256` }))
+    z.string().check(z.regex(/^[0-9a-f]{64}$/, { error: (i) => `${JSON.stringify(i.input)} is not a hex SHA-256` })),
   ),
   s3ChecksumSHA256: opt(z.unknown()),
   files: opt(bytes),
@@ -224,7 +227,7 @@ const lvmSchema = z.strictObject({
       uuid: opt(str()),
       extentSize: bytes,
       lvs: z.array(z.strictObject({ name: text, sizeBytes: bytes, segType: str() })),
-    })
+    }),
   ),
 });
 
@@ -290,7 +293,7 @@ export function checkManifest(value: unknown, file: string, opts: ParseOptions =
   if (!parsed.success)
     throw new ManifestError(
       file,
-      parsed.error.issues.map((i) => formatIssue(i, v.items))
+      parsed.error.issues.map((i) => formatIssue(i, v.items)),
     );
   const m = parsed.data as Manifest;
   // the ranges name items: checked once the items themselves hold (unique names above all)
@@ -331,7 +334,7 @@ function formatIssue(issue: z.core.$ZodIssue, items: unknown): string {
     case "too_small":
     case "too_big":
       problem = `${describe(input)} is ${issue.code === "too_small" ? "below" : "above"} ${String(
-        (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum
+        (issue as { minimum?: unknown; maximum?: unknown }).minimum ?? (issue as { maximum?: unknown }).maximum,
       )}`;
       break;
     default:
@@ -368,7 +371,7 @@ function itemIssues(m: Manifest): string[] {
     if (s.offsetBytes >= 0 && s.offsetBytes + s.sizeBytes > m.device.sizeBytes) {
       at(
         "source",
-        `bytes ${s.offsetBytes}..${s.offsetBytes + s.sizeBytes} reach past the device's ${m.device.sizeBytes} bytes`
+        `bytes ${s.offsetBytes}..${s.offsetBytes + s.sizeBytes} reach past the device's ${m.device.sizeBytes} bytes`,
       );
     }
 
@@ -389,7 +392,7 @@ function itemIssues(m: Manifest): string[] {
       if (parts !== it.parts) {
         at(
           "parts",
-          `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`
+          `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`,
         );
       }
     }
@@ -455,17 +458,17 @@ function rangeIssues(m: Manifest): string[] {
     issues.push(
       end < m.device.sizeBytes
         ? `ranges: bytes ${end}..${m.device.sizeBytes} of the device are in no range`
-        : `ranges: reach byte ${end}, past the device's ${m.device.sizeBytes} bytes`
+        : `ranges: reach byte ${end}, past the device's ${m.device.sizeBytes} bytes`,
     );
   }
   const pvRanges = ranges.filter(
-    (r) => r.item !== undefined && m.items[byName.get(r.item) ?? -1]?.source.fsType === "lvm2-pv"
+    (r) => r.item !== undefined && m.items[byName.get(r.item) ?? -1]?.source.fsType === "lvm2-pv",
   );
   m.items.forEach((it, i) => {
     const s = it.source;
     if (s.lv !== undefined) {
       const inPv = pvRanges.some(
-        (r) => s.offsetBytes >= r.offsetBytes && s.offsetBytes + s.sizeBytes <= r.offsetBytes + r.sizeBytes
+        (r) => s.offsetBytes >= r.offsetBytes && s.offsetBytes + s.sizeBytes <= r.offsetBytes + r.sizeBytes,
       );
       if (s.offsetBytes >= 0 && !inPv)
         issues.push(`${itemLabel(i, m.items)}: source: an LV outside every LVM PV range of the device`);

@@ -59,21 +59,21 @@ export const PRICES = {
     "vCPU-hour",
     "Spot, c6i family (2 GiB per vCPU)",
     SPOT,
-    `${SPOT_ASSUMPTION}; c6i.xlarge on demand $0.17/h (${EC2_ON_DEMAND}) / 4 vCPU x 0.4`
+    `${SPOT_ASSUMPTION}; c6i.xlarge on demand $0.17/h (${EC2_ON_DEMAND}) / 4 vCPU x 0.4`,
   ),
   spotM6iVcpuHour: price(
     0.0192,
     "vCPU-hour",
     "Spot, m6i family (4 GiB per vCPU)",
     SPOT,
-    `${SPOT_ASSUMPTION}; m6i.xlarge on demand $0.192/h / 4 vCPU x 0.4`
+    `${SPOT_ASSUMPTION}; m6i.xlarge on demand $0.192/h / 4 vCPU x 0.4`,
   ),
   spotR6iVcpuHour: price(
     0.0252,
     "vCPU-hour",
     "Spot, r6i family (8 GiB per vCPU)",
     SPOT,
-    `${SPOT_ASSUMPTION}; r6i.xlarge on demand $0.252/h / 4 vCPU x 0.4`
+    `${SPOT_ASSUMPTION}; r6i.xlarge on demand $0.252/h / 4 vCPU x 0.4`,
   ),
   publicIpv4Hour: price(0.005, "hour", "public IPv4 address (in use or idle)", VPC),
 
@@ -87,7 +87,7 @@ export const PRICES = {
     "EBS Provisioned Rate for Volume Initialization, per GB initialized",
     EBS,
     "NOT VERIFIED: no published figure was found in the sources read on the date above; placeholder estimate." +
-      " Only used when worker.volume.initializationRateMiBps is set (the default config leaves it unset)"
+      " Only used when worker.volume.initializationRateMiBps is set (the default config leaves it unset)",
   ),
   snapshotStandardGbMonth: price(0.05, "GB-month", "EBS snapshot, standard tier", EBS),
   snapshotArchiveGbMonth: price(0.0125, "GB-month", "EBS snapshot, archive tier (90-day minimum)", EBS_ARCHIVE),
@@ -102,7 +102,7 @@ export const PRICES = {
     0.03,
     "1,000 requests",
     "lifecycle transition into Glacier Flexible Retrieval",
-    S3
+    S3,
   ),
   s3TransitionDeepArchive: price(0.05, "1,000 requests", "lifecycle transition into Glacier Deep Archive", S3),
 
@@ -111,7 +111,7 @@ export const PRICES = {
     0.01,
     "endpoint-AZ-hour",
     "interface VPC endpoint, per AZ it has an interface in",
-    PRIVATELINK
+    PRIVATELINK,
   ),
   interfaceEndpointGb: price(0.01, "GB", "interface endpoint data processed (first 1 PB)", PRIVATELINK),
   natGatewayHour: price(0.045, "hour", "NAT gateway", VPC),
@@ -129,7 +129,7 @@ export const PRICES = {
     0.03,
     "GB-month",
     "DynamoDB backup in AWS Backup cold storage (advanced features)",
-    BACKUP
+    BACKUP,
   ),
 
   // --- orchestration ---

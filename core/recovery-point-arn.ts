@@ -14,7 +14,8 @@
  */
 import { partitionOf, PARTITIONS } from "./partition";
 
-export type RecoveryPointKind = "ebs-snapshot" | "rds-snapshot" | "rds-cluster-snapshot" | "dynamodb-backup" | "backup-recovery-point";
+export type RecoveryPointKind =
+  "ebs-snapshot" | "rds-snapshot" | "rds-cluster-snapshot" | "dynamodb-backup" | "backup-recovery-point";
 
 export interface RecoveryPointArn {
   readonly arn: string;
@@ -33,8 +34,16 @@ const REGION = "([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\\d)";
 const ACCOUNT = "(\\d{12})";
 
 const FORMATS: ReadonlyArray<{ kind: RecoveryPointKind; pattern: RegExp; hasAccount: boolean }> = [
-  { kind: "ebs-snapshot", pattern: new RegExp(`^arn:${PARTITION}:ec2:${REGION}::snapshot/(snap-[0-9a-f]{8,17})$`), hasAccount: false },
-  { kind: "rds-snapshot", pattern: new RegExp(`^arn:${PARTITION}:rds:${REGION}:${ACCOUNT}:snapshot:([A-Za-z0-9:-]{1,255})$`), hasAccount: true },
+  {
+    kind: "ebs-snapshot",
+    pattern: new RegExp(`^arn:${PARTITION}:ec2:${REGION}::snapshot/(snap-[0-9a-f]{8,17})$`),
+    hasAccount: false,
+  },
+  {
+    kind: "rds-snapshot",
+    pattern: new RegExp(`^arn:${PARTITION}:rds:${REGION}:${ACCOUNT}:snapshot:([A-Za-z0-9:-]{1,255})$`),
+    hasAccount: true,
+  },
   {
     kind: "rds-cluster-snapshot",
     pattern: new RegExp(`^arn:${PARTITION}:rds:${REGION}:${ACCOUNT}:cluster-snapshot:([A-Za-z0-9:-]{1,255})$`),
@@ -42,7 +51,9 @@ const FORMATS: ReadonlyArray<{ kind: RecoveryPointKind; pattern: RegExp; hasAcco
   },
   {
     kind: "dynamodb-backup",
-    pattern: new RegExp(`^arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/([A-Za-z0-9_.-]{3,255}/backup/[0-9A-Za-z-]{1,64})$`),
+    pattern: new RegExp(
+      `^arn:${PARTITION}:dynamodb:${REGION}:${ACCOUNT}:table/([A-Za-z0-9_.-]{3,255}/backup/[0-9A-Za-z-]{1,64})$`,
+    ),
     hasAccount: true,
   },
   {

@@ -21,7 +21,8 @@ export function compositeSha256(partSha256Base64: readonly string[]): string {
   const h = createHash("sha256");
   for (const p of partSha256Base64) {
     const digest = Buffer.from(p, "base64");
-    if (digest.length !== 32 || digest.toString("base64") !== p) throw new Error(`not a base64 SHA-256: ${JSON.stringify(p)}`);
+    if (digest.length !== 32 || digest.toString("base64") !== p)
+      throw new Error(`not a base64 SHA-256: ${JSON.stringify(p)}`);
     h.update(digest);
   }
   return `${h.digest("base64")}-${partSha256Base64.length}`;
@@ -36,7 +37,8 @@ export function parseS3Sha256(value: unknown): { parts?: number } {
   if (!m) throw new Error(`${JSON.stringify(value)} is not a base64 SHA-256 optionally followed by -<parts>`);
   if (m[1] === undefined) return {};
   const parts = Number(m[1]);
-  if (parts < 1 || parts > MAX_PARTS || String(parts) !== m[1]) throw new Error(`${JSON.stringify(value)} names ${m[1]} parts (1..${MAX_PARTS})`);
+  if (parts < 1 || parts > MAX_PARTS || String(parts) !== m[1])
+    throw new Error(`${JSON.stringify(value)} names ${m[1]} parts (1..${MAX_PARTS})`);
   return { parts };
 }
 
@@ -55,7 +57,7 @@ export class CompositeSha256 {
   }
 
   update(chunk: Buffer): void {
-    for (let off = 0; off < chunk.length; ) {
+    for (let off = 0; off < chunk.length;) {
       this.part ??= createHash("sha256");
       const n = Math.min(this.partSize - this.fill, chunk.length - off);
       this.part.update(chunk.subarray(off, off + n));

@@ -33,7 +33,11 @@ export function keySegment(value: string): string {
 /** The last segment of a resource ARN (`vol-…`, a DB identifier, a table name). */
 export function resourceIdOf(resourceArn: string | null): string {
   if (!resourceArn) return "unknown";
-  const tail = resourceArn.split(/[/:]/).filter((s) => s !== "").at(-1) ?? "unknown";
+  const tail =
+    resourceArn
+      .split(/[/:]/)
+      .filter((s) => s !== "")
+      .at(-1) ?? "unknown";
   return keySegment(tail);
 }
 
@@ -43,7 +47,8 @@ export function archiveLocation(bucket: string, rp: RecoveryPointFacts, time: st
   const yyyy = String(date.getUTCFullYear()).padStart(4, "0");
   const mm = String(date.getUTCMonth() + 1).padStart(2, "0");
   const dd = String(date.getUTCDate()).padStart(2, "0");
-  const prefix = [rp.workflow, rp.account, rp.region, resourceIdOf(rp.resourceArn), yyyy, mm, dd, keySegment(rp.id)].join("/") + "/";
+  const prefix =
+    [rp.workflow, rp.account, rp.region, resourceIdOf(rp.resourceArn), yyyy, mm, dd, keySegment(rp.id)].join("/") + "/";
   return { bucket, prefix, url: `s3://${bucket}/${prefix}` };
 }
 
@@ -52,7 +57,8 @@ export function archiveLocation(bucket: string, rp: RecoveryPointFacts, time: st
  * recovery point, so retries and duplicates land in the same AZ and exports spread evenly.
  */
 export function placementIndexOf(recoveryPointArn: string, count: number): number {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`placementIndexOf: count must be a positive integer (got ${count})`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`placementIndexOf: count must be a positive integer (got ${count})`);
   return createHash("sha256").update(recoveryPointArn).digest().readUInt32BE(0) % count;
 }
 

@@ -26,6 +26,10 @@ export type JsonPathFieldsOf<T> = { readonly [K in keyof T & string as `${K}.$`]
 /** Checks the Lambda's event; throws InvalidEventError naming what is missing. */
 export function parseVerifyRequest(event: unknown): VerifyRequest {
   const e = event as { archiveUrl?: unknown; recoveryPointArn?: unknown } | null;
-  if (!e || typeof e !== "object" || typeof e.archiveUrl !== "string") throw new InvalidEventError("VerifyArchive: the payload needs archiveUrl");
-  return { archiveUrl: e.archiveUrl, ...(typeof e.recoveryPointArn === "string" ? { recoveryPointArn: e.recoveryPointArn } : {}) };
+  if (!e || typeof e !== "object" || typeof e.archiveUrl !== "string")
+    throw new InvalidEventError("VerifyArchive: the payload needs archiveUrl");
+  return {
+    archiveUrl: e.archiveUrl,
+    ...(typeof e.recoveryPointArn === "string" ? { recoveryPointArn: e.recoveryPointArn } : {}),
+  };
 }

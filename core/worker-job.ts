@@ -113,14 +113,18 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
   const volumeId = flag(WORKER_FLAGS.volumeId) ?? env[E.volumeId];
   const target = flag(WORKER_FLAGS.target) ?? env[E.target];
   if (!volumeId || !/^vol-[0-9a-f]{8,17}$/.test(volumeId)) {
-    throw new JobParamsError(`a volume id (--${WORKER_FLAGS.volumeId} or ${E.volumeId}) is required, got "${volumeId ?? ""}"`);
+    throw new JobParamsError(
+      `a volume id (--${WORKER_FLAGS.volumeId} or ${E.volumeId}) is required, got "${volumeId ?? ""}"`,
+    );
   }
-  if (!target) throw new JobParamsError(`a target (--${WORKER_FLAGS.target} or ${E.target}, s3://BUCKET/PREFIX/) is required`);
+  if (!target)
+    throw new JobParamsError(`a target (--${WORKER_FLAGS.target} or ${E.target}, s3://BUCKET/PREFIX/) is required`);
   parseTarget(target);
   const int = (v: string | undefined, name: string, def: number, min: number, max: number) => {
     if (v === undefined || v === "") return def;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new JobParamsError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new JobParamsError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
     return n;
   };
   const level = flag(WORKER_FLAGS.compressionLevel) ?? env[E.compressionLevel];
@@ -129,7 +133,13 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
     target,
     snapshotId: flag(WORKER_FLAGS.snapshotId) ?? env[E.snapshotId],
     compressionLevel: int(level, "compression level", defaults.compressionLevel, 1, 19),
-    concurrency: int(flag(WORKER_FLAGS.concurrency) ?? env[E.uploadConcurrency], "concurrency", defaults.concurrency, 1, 64),
+    concurrency: int(
+      flag(WORKER_FLAGS.concurrency) ?? env[E.uploadConcurrency],
+      "concurrency",
+      defaults.concurrency,
+      1,
+      64,
+    ),
     attachTimeoutSeconds: int(env[E.attachTimeoutSeconds], E.attachTimeoutSeconds, 600, 10, 7200),
   };
 }

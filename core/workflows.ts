@@ -11,4 +11,9 @@ export type Workflow = (typeof WORKFLOWS)[number];
 export type WorkflowSwitches = { readonly [W in Workflow]: boolean };
 
 /** AWS Backup's `detail.resourceType` values the pipeline exports, and the workflow each starts. */
-export const SUPPORTED_RESOURCE_TYPES: Readonly<Record<string, Workflow>> = { EBS: "ebs", RDS: "rds", Aurora: "aurora", DynamoDB: "dynamodb" };
+export const SUPPORTED_RESOURCE_TYPES: Readonly<Record<string, Workflow>> = {
+  EBS: "ebs",
+  RDS: "rds",
+  Aurora: "aurora",
+  DynamoDB: "dynamodb",
+};

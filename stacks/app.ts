@@ -34,8 +34,13 @@ export interface ComposeOptions {
 export function composeStacks(app: App, config: Config, options: ComposeOptions = {}): ComposedStacks {
   // Pipeline stacks hold Lambda functions: say so while there is time to move to a newer runtime.
   const warning = runtimeDeadlineWarning(LAMBDA_RUNTIME, options.now ?? new Date());
-  if (warning) (options.warn ?? ((line: string) => process.stderr.write(`${line}
-`)))(warning);
+  if (warning)
+    (
+      options.warn ??
+      ((line: string) =>
+        process.stderr.write(`${line}
+`))
+    )(warning);
 
   // Everything a stack needs to know about its account and region, worked out once, and the
   // stacks in deploy order (config/stacks.ts: `backup-actions stacks` prints the same list).

@@ -4,7 +4,14 @@
  * `remoteStateOf` reads another stack's outputs the same way, so stacks never share
  * in-process references and each one plans and applies from its own state.
  */
-import { CloudBackend, DataTerraformRemoteState, DataTerraformRemoteStateS3, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
+import {
+  CloudBackend,
+  DataTerraformRemoteState,
+  DataTerraformRemoteStateS3,
+  NamedCloudWorkspace,
+  S3Backend,
+  TerraformStack,
+} from "cdktf";
 import { Construct } from "constructs";
 import type { StateBackendConfig } from "../config/schema";
 import { stateKey, workspaceName } from "../config/stacks";

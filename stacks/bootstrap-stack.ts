@@ -43,7 +43,10 @@ export class BootstrapStack extends TerraformStack {
       lifecycle: { preventDestroy: true },
     });
     this.stateBucket = bucket;
-    allowSseS3(bucket, "Terraform state bucket: read by deploying principals across accounts, created before any pipeline KMS key");
+    allowSseS3(
+      bucket,
+      "Terraform state bucket: read by deploying principals across accounts, created before any pipeline KMS key",
+    );
 
     new S3BucketOwnershipControls(this, "state-ownership", {
       bucket: bucket.id,
@@ -92,7 +95,13 @@ export class BootstrapStack extends TerraformStack {
     });
     new S3BucketPolicy(this, "state-policy", { bucket: bucket.id, policy: tlsOnly.json });
 
-    new TerraformOutput(this, "state_bucket_name", { value: bucket.bucket, description: "Bucket that holds the other stacks' Terraform state." });
-    new TerraformOutput(this, "state_bucket_arn", { value: bucket.arn, description: "ARN of the Terraform state bucket." });
+    new TerraformOutput(this, "state_bucket_name", {
+      value: bucket.bucket,
+      description: "Bucket that holds the other stacks' Terraform state.",
+    });
+    new TerraformOutput(this, "state_bucket_arn", {
+      value: bucket.arn,
+      description: "ARN of the Terraform state bucket.",
+    });
   }
 }

@@ -43,7 +43,8 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 export function runtimeDeadlineWarning(runtime: string, now: Date): string | undefined {
   const dates = LAMBDA_RUNTIME_DEADLINES[runtime];
-  if (!dates) throw new Error(`Lambda runtime ${runtime} has no row in LAMBDA_RUNTIME_DEADLINES (stacks/lambda-runtimes.ts)`);
+  if (!dates)
+    throw new Error(`Lambda runtime ${runtime} has no row in LAMBDA_RUNTIME_DEADLINES (stacks/lambda-runtimes.ts)`);
   const createBlock = Date.parse(`${dates.createBlock}T00:00:00Z`);
   const updateBlock = Date.parse(`${dates.updateBlock}T00:00:00Z`);
   const days = Math.ceil((createBlock - now.getTime()) / DAY_MS);
@@ -53,9 +54,13 @@ export function runtimeDeadlineWarning(runtime: string, now: Date): string | und
     return `warning: Lambda runtime ${runtime}: since ${dates.updateBlock} Lambda refuses to create or update functions on it; ${fix}`;
   }
   if (days <= 0) {
-    return `warning: Lambda runtime ${runtime}: since ${dates.createBlock} Lambda refuses to create functions on it ` +
-      `(new pipeline stacks fail to apply), and from ${dates.updateBlock} to update them; ${fix}`;
+    return (
+      `warning: Lambda runtime ${runtime}: since ${dates.createBlock} Lambda refuses to create functions on it ` +
+      `(new pipeline stacks fail to apply), and from ${dates.updateBlock} to update them; ${fix}`
+    );
   }
-  return `warning: Lambda runtime ${runtime}: from ${dates.createBlock} (in ${days} days) Lambda refuses to create functions ` +
-    `on it (new pipeline stacks fail to apply), and from ${dates.updateBlock} to update them; ${fix}`;
+  return (
+    `warning: Lambda runtime ${runtime}: from ${dates.createBlock} (in ${days} days) Lambda refuses to create functions ` +
+    `on it (new pipeline stacks fail to apply), and from ${dates.updateBlock} to update them; ${fix}`
+  );
 }

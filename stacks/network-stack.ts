@@ -63,7 +63,12 @@ export class NetworkStack extends TerraformStack {
     super(scope, id);
     const net = props.network;
     this.egress = net.egress;
-    awsProvider(this, { region: props.region, accountId: props.accountId, assumeRoleArn: props.assumeRoleArn, tags: props.tags });
+    awsProvider(this, {
+      region: props.region,
+      accountId: props.accountId,
+      assumeRoleArn: props.assumeRoleArn,
+      tags: props.tags,
+    });
 
     const { vpcId, subnetIds, subnetAzs, routeTableIds } =
       "vpcId" in net ? this.existingVpc(net) : this.newVpc(props, net);
@@ -116,7 +121,10 @@ export class NetworkStack extends TerraformStack {
         toPort: 443,
         referencedSecurityGroupId: endpointSg.id,
       });
-      for (const [key, endpoint] of [["s3", s3Endpoint], ["dynamodb", dynamodbEndpoint]] as const) {
+      for (const [key, endpoint] of [
+        ["s3", s3Endpoint],
+        ["dynamodb", dynamodbEndpoint],
+      ] as const) {
         new VpcSecurityGroupEgressRule(this, `worker-https-to-${key}`, {
           securityGroupId: this.workerSecurityGroup.id,
           description: `HTTPS to ${key} through its gateway endpoint`,
@@ -144,7 +152,8 @@ export class NetworkStack extends TerraformStack {
       });
     }
 
-    const out = (name: string, value: unknown, description: string) => new TerraformOutput(this, name, { value, description });
+    const out = (name: string, value: unknown, description: string) =>
+      new TerraformOutput(this, name, { value, description });
     out(NETWORK_OUTPUTS.vpcId, vpcId, "VPC the pipelines run in.");
     out(NETWORK_OUTPUTS.subnetIds, subnetIds, "Subnets for Batch compute environments, one per availability zone.");
     out(NETWORK_OUTPUTS.subnetAzs, subnetAzs, "Availability zone of each subnet, in the order of subnet_ids.");
@@ -154,7 +163,11 @@ export class NetworkStack extends TerraformStack {
       "Security group of the Batch workers: no inbound rule.",
     );
     out(NETWORK_OUTPUTS.endpointSecurityGroupId, endpointSg.id, "Security group of the interface endpoints.");
-    out(NETWORK_OUTPUTS.s3EndpointId, s3Endpoint.id, "S3 gateway endpoint; the pipeline narrows its policy to its buckets.");
+    out(
+      NETWORK_OUTPUTS.s3EndpointId,
+      s3Endpoint.id,
+      "S3 gateway endpoint; the pipeline narrows its policy to its buckets.",
+    );
     out(NETWORK_OUTPUTS.s3EndpointPrefixListId, s3Endpoint.prefixListId, "Prefix list of the S3 gateway endpoint.");
     out(NETWORK_OUTPUTS.dynamodbEndpointId, dynamodbEndpoint.id, "DynamoDB gateway endpoint.");
     out(NETWORK_OUTPUTS.egressMode, net.egress, "How the workers reach AWS APIs: endpoints, nat or public.");
@@ -196,22 +209,31 @@ export class NetworkStack extends TerraformStack {
     const isPublic = net.egress === "public";
     // /16 → sixteen /20s: the first azCount are the workers' subnets, the last one
     // holds the NAT gateway in `nat` mode.
-    const subnets = Array.from({ length: net.azCount }, (_, i) =>
-      new Subnet(this, `subnet-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock: Fn.cidrsubnet(vpc.cidrBlock, 4, i),
-        availabilityZone: Fn.element(azs.names, i),
-        mapPublicIpOnLaunch: isPublic,
-        tags: { Name: `${name}-${isPublic ? "public" : "private"}-${i}` },
-      }),
+    const subnets = Array.from(
+      { length: net.azCount },
+      (_, i) =>
+        new Subnet(this, `subnet-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: Fn.cidrsubnet(vpc.cidrBlock, 4, i),
+          availabilityZone: Fn.element(azs.names, i),
+          mapPublicIpOnLaunch: isPublic,
+          tags: { Name: `${name}-${isPublic ? "public" : "private"}-${i}` },
+        }),
     );
     const routeTable = new RouteTable(this, "workers-rt", { vpcId: vpc.id, tags: { Name: `${name}-workers` } });
-    subnets.forEach((subnet, i) => new RouteTableAssociation(this, `workers-rt-${i}`, { subnetId: subnet.id, routeTableId: routeTable.id }));
+    subnets.forEach(
+      (subnet, i) =>
+        new RouteTableAssociation(this, `workers-rt-${i}`, { subnetId: subnet.id, routeTableId: routeTable.id }),
+    );
 
     if (net.egress !== "endpoints") {
       const igw = new InternetGateway(this, "igw", { vpcId: vpc.id, tags: { Name: name } });
       if (isPublic) {
-        new Route(this, "workers-default-route", { routeTableId: routeTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+        new Route(this, "workers-default-route", {
+          routeTableId: routeTable.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          gatewayId: igw.id,
+        });
       } else {
         const natSubnet = new Subnet(this, "nat-subnet", {
           vpcId: vpc.id,
@@ -221,11 +243,24 @@ export class NetworkStack extends TerraformStack {
           tags: { Name: `${name}-nat` },
         });
         const natRt = new RouteTable(this, "nat-rt", { vpcId: vpc.id, tags: { Name: `${name}-nat` } });
-        new Route(this, "nat-default-route", { routeTableId: natRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+        new Route(this, "nat-default-route", {
+          routeTableId: natRt.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          gatewayId: igw.id,
+        });
         new RouteTableAssociation(this, "nat-rt-assoc", { subnetId: natSubnet.id, routeTableId: natRt.id });
         const eip = new Eip(this, "nat-eip", { domain: "vpc", tags: { Name: `${name}-nat` } });
-        const nat = new NatGateway(this, "nat", { allocationId: eip.id, subnetId: natSubnet.id, tags: { Name: name }, dependsOn: [igw] });
-        new Route(this, "workers-default-route", { routeTableId: routeTable.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
+        const nat = new NatGateway(this, "nat", {
+          allocationId: eip.id,
+          subnetId: natSubnet.id,
+          tags: { Name: name },
+          dependsOn: [igw],
+        });
+        new Route(this, "workers-default-route", {
+          routeTableId: routeTable.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: nat.id,
+        });
       }
     }
 

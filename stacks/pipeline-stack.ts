@@ -73,12 +73,23 @@ export class PipelineStack extends TerraformStack {
       egressMode: remote.getString(NETWORK_OUTPUTS.egressMode),
     };
 
-    new TerraformOutput(this, "network_vpc_id", { value: this.network.vpcId, description: "VPC this pipeline runs in (from the network stack)." });
+    new TerraformOutput(this, "network_vpc_id", {
+      value: this.network.vpcId,
+      description: "VPC this pipeline runs in (from the network stack).",
+    });
 
-    this.kmsKeyArn = d.kmsKeyArn ?? new PipelineKey(this, "pipeline-key", { name: d.name, accountId: d.accountId, region: d.region }).arn;
+    this.kmsKeyArn =
+      d.kmsKeyArn ??
+      new PipelineKey(this, "pipeline-key", { name: d.name, accountId: d.accountId, region: d.region }).arn;
 
     // What every construct of this pipeline shares: its name, account, region, partition and key.
-    const context: PipelineContext = { name: d.name, accountId: d.accountId, region: d.region, partition: d.partition, kmsKeyArn: this.kmsKeyArn };
+    const context: PipelineContext = {
+      name: d.name,
+      accountId: d.accountId,
+      region: d.region,
+      partition: d.partition,
+      kmsKeyArn: this.kmsKeyArn,
+    };
 
     // This region's own dispatcher: its ARN, archive bucket name and placement count.
     const own = d.dispatcher;
@@ -92,7 +103,10 @@ export class PipelineStack extends TerraformStack {
       objectLock: settings.archive.objectLock,
       accessLogs: settings.accessLogs,
     });
-    new TerraformOutput(this, "archive_bucket_name", { value: this.archive.bucket.bucket, description: "Bucket the exports are written to." });
+    new TerraformOutput(this, "archive_bucket_name", {
+      value: this.archive.bucket.bucket,
+      description: "Bucket the exports are written to.",
+    });
     // The network stack's S3 gateway endpoint lets through only this archive and ECR's layers.
     new S3EndpointPolicy(this, "s3-endpoint-policy", {
       vpcEndpointId: this.network.s3EndpointId,
@@ -109,8 +123,14 @@ export class PipelineStack extends TerraformStack {
       // This pipeline's dispatcher and those of the account's other regions (copy jobs, ADR 0006).
       routes: d.routes,
     });
-    new TerraformOutput(this, "intake_queue_url", { value: intake.queue.url, description: "Queue of AWS Backup events waiting for the starter." });
-    new TerraformOutput(this, "intake_dlq_url", { value: intake.deadLetterQueue.url, description: "Events that could not be delivered or started; inspect and redrive." });
+    new TerraformOutput(this, "intake_queue_url", {
+      value: intake.queue.url,
+      description: "Queue of AWS Backup events waiting for the starter.",
+    });
+    new TerraformOutput(this, "intake_dlq_url", {
+      value: intake.deadLetterQueue.url,
+      description: "Events that could not be delivered or started; inspect and redrive.",
+    });
 
     // ── EBS worker: image, job definition, Batch on Spot per AZ; the ledger ──────────
     // The AZ count and egress mode come from config, not remote state: they change the
@@ -153,10 +173,22 @@ export class PipelineStack extends TerraformStack {
       onDemandFallback: worker.onDemandFallback,
       logGroupArns: [this.workerJob.logGroup.arn],
     });
-    new TerraformOutput(this, "worker_job_queue_arns", { value: this.batch.jobQueueArns, description: "EBS worker job queues, one per AZ." });
-    new TerraformOutput(this, "worker_job_queue_azs", { value: this.batch.jobQueueAzs, description: "AZ of each queue in worker_job_queue_arns: create the volume there." });
-    new TerraformOutput(this, "worker_job_definition_arn", { value: this.workerJob.jobDefinitionArn, description: "EBS worker job definition." });
-    new TerraformOutput(this, "ledger_table_name", { value: this.ledger.tableName, description: "Ledger of exports (backup-actions ledger reads it)." });
+    new TerraformOutput(this, "worker_job_queue_arns", {
+      value: this.batch.jobQueueArns,
+      description: "EBS worker job queues, one per AZ.",
+    });
+    new TerraformOutput(this, "worker_job_queue_azs", {
+      value: this.batch.jobQueueAzs,
+      description: "AZ of each queue in worker_job_queue_arns: create the volume there.",
+    });
+    new TerraformOutput(this, "worker_job_definition_arn", {
+      value: this.workerJob.jobDefinitionArn,
+      description: "EBS worker job definition.",
+    });
+    new TerraformOutput(this, "ledger_table_name", {
+      value: this.ledger.tableName,
+      description: "Ledger of exports (backup-actions ledger reads it).",
+    });
 
     // ── Orchestration: verify, notify, the EBS child and the dispatcher, the janitor ──
     const dispatcherName = own.stateMachineName;
@@ -214,8 +246,13 @@ export class PipelineStack extends TerraformStack {
       // A volume can live as long as the longest export; six hours of margin.
       maxAgeHours: childTimeoutSeconds / 3600 + 6,
     });
-    new TerraformOutput(this, "dispatcher_state_machine_arn", { value: this.workflows.dispatcher.stateMachine.arn, description: "Dispatcher state machine (one execution per recovery point)." });
-    new TerraformOutput(this, "notification_topic_arn", { value: this.notifications.topic.arn, description: "Export outcomes (SUCCEEDED, SKIPPED, FAILED) and abnormal dispatcher ends." });
+    new TerraformOutput(this, "dispatcher_state_machine_arn", {
+      value: this.workflows.dispatcher.stateMachine.arn,
+      description: "Dispatcher state machine (one execution per recovery point).",
+    });
+    new TerraformOutput(this, "notification_topic_arn", {
+      value: this.notifications.topic.arn,
+      description: "Export outcomes (SUCCEEDED, SKIPPED, FAILED) and abnormal dispatcher ends.",
+    });
   }
 }
-

@@ -15,7 +15,9 @@ export function awsProvider(scope: Construct, props: AwsProviderProps): AwsProvi
   return new AwsProvider(scope, "aws", {
     region: props.region,
     allowedAccountIds: props.accountId ? [props.accountId] : undefined,
-    assumeRole: props.assumeRoleArn ? [{ roleArn: props.assumeRoleArn, sessionName: "backup-actions-terraform" }] : undefined,
+    assumeRole: props.assumeRoleArn
+      ? [{ roleArn: props.assumeRoleArn, sessionName: "backup-actions-terraform" }]
+      : undefined,
     defaultTags: [{ tags: props.tags }],
   });
 }

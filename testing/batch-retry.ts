@@ -10,7 +10,12 @@ import type { BatchJobRunner } from "./asl";
 
 export interface SynthesizedRetryStrategy {
   readonly attempts: number;
-  readonly evaluate_on_exit?: ReadonlyArray<{ on_status_reason?: string; on_reason?: string; on_exit_code?: string; action: string }>;
+  readonly evaluate_on_exit?: ReadonlyArray<{
+    on_status_reason?: string;
+    on_reason?: string;
+    on_exit_code?: string;
+    action: string;
+  }>;
 }
 
 /** How one attempt ended when it did not succeed (what Batch reports for it). */
@@ -43,13 +48,18 @@ export function actionFor(strategy: SynthesizedRetryStrategy, failure: AttemptFa
 }
 
 /** A job runner that runs `attempt(n)` until it succeeds or the strategy says stop. */
-export function withRetryStrategy(strategy: SynthesizedRetryStrategy, attempt: (n: number, job: Parameters<BatchJobRunner>[0]) => Promise<void> | void): BatchJobRunner {
+export function withRetryStrategy(
+  strategy: SynthesizedRetryStrategy,
+  attempt: (n: number, job: Parameters<BatchJobRunner>[0]) => Promise<void> | void,
+): BatchJobRunner {
   return async (job) => {
     const attempts: Array<{ StatusReason: string; Container: { ExitCode?: number; Reason?: string } }> = [];
     for (let n = 1; ; n++) {
       try {
         await attempt(n, job);
-        return { Attempts: attempts.concat({ StatusReason: "Essential container in task exited", Container: { ExitCode: 0 } }) } as never;
+        return {
+          Attempts: attempts.concat({ StatusReason: "Essential container in task exited", Container: { ExitCode: 0 } }),
+        } as never;
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         attempts.push({ StatusReason: err.statusReason, Container: { ExitCode: err.exitCode, Reason: err.reason } });

@@ -28,32 +28,49 @@ describe("jobCpus: zstd's threads are the job's CPUs, not the host's", () => {
       cpus: 4,
       source: expect.stringMatching(/cpu\.max quota$/),
     });
-    expect(jobCpus({ env: {}, cgroupRoot: fake({ "cpu.max": "250000 100000" }), availableParallelism: 48 }).cpus).toBe(3);
+    expect(jobCpus({ env: {}, cgroupRoot: fake({ "cpu.max": "250000 100000" }), availableParallelism: 48 }).cpus).toBe(
+      3,
+    );
   });
 
   it("reads a cgroup v1 CFS quota", () => {
     const root = fake({ "cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n" });
-    expect(jobCpus({ env: {}, cgroupRoot: root, availableParallelism: 48 })).toEqual({ cpus: 2, source: expect.stringMatching(/CFS quota$/) });
+    expect(jobCpus({ env: {}, cgroupRoot: root, availableParallelism: 48 })).toEqual({
+      cpus: 2,
+      source: expect.stringMatching(/CFS quota$/),
+    });
   });
 
   it("falls back to the available parallelism (nproc) when the cgroup sets no quota", () => {
-    expect(jobCpus({ env: {}, cgroupRoot: fake({ "cpu.max": "max 100000" }), availableParallelism: 6 })).toEqual({ cpus: 6, source: "available parallelism (nproc)" });
-    expect(jobCpus({ env: {}, cgroupRoot: fake({ "cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000" }), availableParallelism: 6 }).cpus).toBe(6);
+    expect(jobCpus({ env: {}, cgroupRoot: fake({ "cpu.max": "max 100000" }), availableParallelism: 6 })).toEqual({
+      cpus: 6,
+      source: "available parallelism (nproc)",
+    });
+    expect(
+      jobCpus({
+        env: {},
+        cgroupRoot: fake({ "cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000" }),
+        availableParallelism: 6,
+      }).cpus,
+    ).toBe(6);
     expect(jobCpus({ env: {}, cgroupRoot: fake({}), availableParallelism: 6 }).cpus).toBe(6);
   });
 
   it("takes the job definition's vCPUs (Batch gives CPU shares, not a quota), and the smallest of what is known", () => {
     const noQuota = fake({ "cpu.max": "max 100000", "cpu.weight": "157" });
-    expect(jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "4" }, cgroupRoot: noQuota, availableParallelism: 48 })).toEqual({ cpus: 4, source: "BACKUP_ACTIONS_VCPUS" });
+    expect(jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "4" }, cgroupRoot: noQuota, availableParallelism: 48 })).toEqual({
+      cpus: 4,
+      source: "BACKUP_ACTIONS_VCPUS",
+    });
     const quota = fake({ "cpu.max": "200000 100000" });
     expect(jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "4" }, cgroupRoot: quota, availableParallelism: 48 }).cpus).toBe(2);
     expect(jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "8" }, cgroupRoot: noQuota, availableParallelism: 2 }).cpus).toBe(2);
   });
 
   it("refuses a BACKUP_ACTIONS_VCPUS that is not a positive whole number", () => {
-    expect(() => jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "0" }, cgroupRoot: fake({}), availableParallelism: 2 })).toThrow(
-      'BACKUP_ACTIONS_VCPUS must be a positive whole number, got "0"',
-    );
+    expect(() =>
+      jobCpus({ env: { BACKUP_ACTIONS_VCPUS: "0" }, cgroupRoot: fake({}), availableParallelism: 2 }),
+    ).toThrow('BACKUP_ACTIONS_VCPUS must be a positive whole number, got "0"');
   });
 
   it("parses quota lines as the kernel writes them", () => {

@@ -54,7 +54,7 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
   it("a device that does not exist", async () => {
     const store = await targetWithManifest("missing");
     await expect(exportVolume({ device: "/dev/does-not-exist", store })).rejects.toThrow(
-      "--device /dev/does-not-exist: no such device"
+      "--device /dev/does-not-exist: no such device",
     );
     await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
   });
@@ -81,7 +81,7 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       await mount(fx.device, mnt, "ext4", "rw");
       const store = await targetWithManifest("rw-disk");
       await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
-        `--device ${fx.device}: ${fx.device} is mounted read-write at ${mnt} (ext4); an archive of a live filesystem is not a consistent copy`
+        `--device ${fx.device}: ${fx.device} is mounted read-write at ${mnt} (ext4); an archive of a live filesystem is not a consistent copy`,
       );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
       // read-only, the same device exports
@@ -102,7 +102,7 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       await mount(p1, mnt, "ntfs-3g", "rw");
       const store = await targetWithManifest("rw-part");
       await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
-        `--device ${fx.device}: ${p1} is mounted read-write at ${mnt} (fuseblk)`
+        `--device ${fx.device}: ${p1} is mounted read-write at ${mnt} (fuseblk)`,
       );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
     });
@@ -123,7 +123,7 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
         "-c",
         `mount -t ext4 -o rw ${fx.device} ${mnt} && echo mounted && exec sleep 120`,
       ],
-      { stdio: ["ignore", "pipe", "inherit"] }
+      { stdio: ["ignore", "pipe", "inherit"] },
     );
     try {
       await new Promise<void>((resolve, reject) => {
@@ -135,7 +135,7 @@ describeWithPrereqs("export-volume checks the device before it touches the targe
       const store = await targetWithManifest("elsewhere");
       // WHEN exported THEN refused, the earlier export's manifest untouched
       await expect(exportVolume({ device: fx.device, store })).rejects.toThrow(
-        `--device ${fx.device} is in use (an exclusive open fails: EBUSY) but mounted nowhere in this mount namespace`
+        `--device ${fx.device} is in use (an exclusive open fails: EBUSY) but mounted nowhere in this mount namespace`,
       );
       await expect(manifestOf(store)).resolves.toBe('{"earlier":"export"}\n');
     } finally {
@@ -171,7 +171,7 @@ describeWithPrereqs(
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: MANIFEST_NAME, Body: "{}" }));
       await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "p1.tar.zst" }));
       await expect(exportVolume({ device: "/dev/whatever", store: new S3Store(client, bucket, "") })).rejects.toThrow(
-        `--to s3://${bucket}/: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`
+        `--to s3://${bucket}/: an export needs a prefix of its own (s3://BUCKET/PREFIX/), not the bucket's root`,
       );
       expect(await incompleteUploads(bucket, client)).toEqual(["p1.tar.zst"]);
     });
@@ -192,8 +192,8 @@ describeWithPrereqs(
         await fx.cleanup();
       }
       expect((await incompleteUploads(bucket, client)).sort()).toEqual(
-        ["p1.tar.zst", "ebs/a/nested/p1.tar.zst", "ebs/ab/p1.tar.zst", "ebs/a/notes.bin", "ebs/b/disk.img.zst"].sort()
+        ["p1.tar.zst", "ebs/a/nested/p1.tar.zst", "ebs/ab/p1.tar.zst", "ebs/a/notes.bin", "ebs/b/disk.img.zst"].sort(),
       );
     });
-  }
+  },
 );

@@ -6,9 +6,17 @@ import { findNvmeDevice, nvmeSerialFor, waitForNvmeDevice } from "../../batch-wo
 /** A fake /dev/disk/by-id + /sys/block tree: two EBS volumes and the root disk. */
 function fakeTree(opts: { links: boolean }) {
   const root = mkdtempSync(path.join(os.tmpdir(), "nvme-test-"));
-  const roots = { byIdDir: path.join(root, "dev/disk/by-id"), sysBlockDir: path.join(root, "sys/block"), devDir: path.join(root, "dev") };
+  const roots = {
+    byIdDir: path.join(root, "dev/disk/by-id"),
+    sysBlockDir: path.join(root, "sys/block"),
+    devDir: path.join(root, "dev"),
+  };
   mkdirSync(roots.byIdDir, { recursive: true });
-  const disks: Record<string, string> = { nvme0n1: "vol0aaaaaaaaaaaaaaaa", nvme1n1: "vol0123456789abcdef0", nvme2n1: "vol0fedcba987654321" };
+  const disks: Record<string, string> = {
+    nvme0n1: "vol0aaaaaaaaaaaaaaaa",
+    nvme1n1: "vol0123456789abcdef0",
+    nvme2n1: "vol0fedcba987654321",
+  };
   for (const [name, serial] of Object.entries(disks)) {
     mkdirSync(path.join(roots.sysBlockDir, name, "device"), { recursive: true });
     // the kernel pads the serial with spaces
@@ -69,6 +77,8 @@ describe("NVMe device lookup by EBS serial", () => {
       mkdirSync(path.join(roots.sysBlockDir, "nvme3n1", "device"), { recursive: true });
       writeFileSync(path.join(roots.sysBlockDir, "nvme3n1", "device", "serial"), "vol0bbbbbbbbbbbbbbbb\n");
     }, 50);
-    await expect(waitForNvmeDevice(later, { roots, timeoutMs: 2000, intervalMs: 10 })).resolves.toBe(path.join(roots.devDir, "nvme3n1"));
+    await expect(waitForNvmeDevice(later, { roots, timeoutMs: 2000, intervalMs: 10 })).resolves.toBe(
+      path.join(roots.devDir, "nvme3n1"),
+    );
   });
 });

@@ -14,11 +14,23 @@ describe("progress", () => {
   });
 
   it("emits CloudWatch embedded metric format with the dimensions", () => {
-    const s: ProgressSnapshot = { item: "p1", bytesRead: 5, totalBytes: 10, mibPerSecond: 1.5, percent: 50, etaSeconds: 3 };
+    const s: ProgressSnapshot = {
+      item: "p1",
+      bytesRead: 5,
+      totalBytes: 10,
+      mibPerSecond: 1.5,
+      percent: 50,
+      etaSeconds: 3,
+    };
     const j = JSON.parse(emfLine(s, { VolumeId: "vol-1" }, 1700000000000));
     expect(j._aws.Timestamp).toBe(1700000000000);
     expect(j._aws.CloudWatchMetrics[0].Dimensions).toEqual([["VolumeId"]]);
-    expect(j._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(["BytesRead", "Throughput", "PercentDone", "EtaSeconds"]);
+    expect(j._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual([
+      "BytesRead",
+      "Throughput",
+      "PercentDone",
+      "EtaSeconds",
+    ]);
     expect(j).toMatchObject({ VolumeId: "vol-1", BytesRead: 5, PercentDone: 50, EtaSeconds: 3 });
   });
 

@@ -58,13 +58,19 @@ describeWithPrereqs("verify and restore when tar exits before zstd's output ends
       parts: r.parts,
       files: names.length,
     };
-    await store.put(MANIFEST_NAME, JSON.stringify(manifestOf([item], { device: { path: "/dev/loop9", sizeBytes: 1 << 24 } })));
+    await store.put(
+      MANIFEST_NAME,
+      JSON.stringify(manifestOf([item], { device: { path: "/dev/loop9", sizeBytes: 1 << 24 } })),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("verify reports the export OK", async () => {
     // tar really leaves early: it reads the archive's records and not one byte of what follows
-    const probe = spawnSync("sh", ["-c", `zstd -d -c -q ${JSON.stringify(path.join(dir, "export", "disk.tar.zst"))} | (tar --list --file=- >/dev/null; wc -c)`]);
+    const probe = spawnSync("sh", [
+      "-c",
+      `zstd -d -c -q ${JSON.stringify(path.join(dir, "export", "disk.tar.zst"))} | (tar --list --file=- >/dev/null; wc -c)`,
+    ]);
     expect(Number(probe.stdout.toString().trim())).toBeGreaterThan(TRAILING - 64 * 1024);
 
     const report = await verifyExport(store);
@@ -77,6 +83,7 @@ describeWithPrereqs("verify and restore when tar exits before zstd's output ends
     await restoreExport({ store, to });
     const got = readdirSync(path.join(to, "disk")).sort();
     expect(got).toEqual([...names].sort());
-    for (const n of names) expect(readFileSync(path.join(to, "disk", n)).equals(readFileSync(path.join(source, n)))).toBe(true);
+    for (const n of names)
+      expect(readFileSync(path.join(to, "disk", n)).equals(readFileSync(path.join(source, n)))).toBe(true);
   });
 });

@@ -19,7 +19,9 @@ import { describeWithPrereqs } from "./helpers";
 const tools = ["losetup", "mkfs.ext4", "mount", "blockdev", "zstd", "tar"];
 const missing = [
   ...(process.getuid?.() === 0 ? [] : ["root (loop devices)"]),
-  ...tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0).map((t) => `${t} (util-linux, e2fsprogs, zstd, tar)`),
+  ...tools
+    .filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0)
+    .map((t) => `${t} (util-linux, e2fsprogs, zstd, tar)`),
 ];
 const BIN = path.resolve(__dirname, "..", "..", "cli", "bin.js");
 const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex");
@@ -69,7 +71,11 @@ describeWithPrereqs("restore --device on loop devices", missing, () => {
     await writeExport(store, [{ name: "p2", kind: "img", payload: randomBytes(1024 * 1024) }]);
     const before = sha(file);
 
-    const r = spawnSync(process.execPath, [BIN, "restore", `file://${path.join(root, "export")}/`, "--item", "p2", "--device", dev], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "restore", `file://${path.join(root, "export")}/`, "--item", "p2", "--device", dev],
+      { encoding: "utf8" },
+    );
     expect(r.stderr).toContain(`--device ${dev} is in use (EBUSY: mounted`);
     expect(r.stderr).not.toContain("SHA-256 verified");
     expect(r.status).toBe(1);
@@ -82,7 +88,9 @@ describeWithPrereqs("restore --device on loop devices", missing, () => {
     const pattern = randomBytes(1024 * 1024);
     const { file, dev } = await device(pattern.length, pattern);
     await writeExport(store, [{ name: "p2", kind: "img", payload: randomBytes(2 * 1024 * 1024) }]);
-    await expect(restoreExport({ store, device: dev })).rejects.toThrow(`item p2 is ${2 * 1024 * 1024} bytes, --device ${dev} holds ${1024 * 1024}: refusing to write an image larger than the device`);
+    await expect(restoreExport({ store, device: dev })).rejects.toThrow(
+      `item p2 is ${2 * 1024 * 1024} bytes, --device ${dev} holds ${1024 * 1024}: refusing to write an image larger than the device`,
+    );
     expect(readFileSync(file).equals(pattern)).toBe(true);
   });
 
@@ -90,7 +98,9 @@ describeWithPrereqs("restore --device on loop devices", missing, () => {
     const { file, dev } = await device(2 * 1024 * 1024, Buffer.alloc(2 * 1024 * 1024, 0xff));
     const image = Buffer.concat([randomBytes(512 * 1024), Buffer.alloc(512 * 1024)]); // zeros are written too
     await writeExport(store, [{ name: "p2", kind: "img", payload: image }]);
-    await expect(restoreExport({ store, device: dev })).resolves.toEqual([{ name: "p2", kind: "img", path: dev, bytes: image.length }]);
+    await expect(restoreExport({ store, device: dev })).resolves.toEqual([
+      { name: "p2", kind: "img", path: dev, bytes: image.length },
+    ]);
     spawnSync("sync");
     const disk = readFileSync(file);
     expect(disk.subarray(0, image.length).equals(image)).toBe(true);
@@ -101,9 +111,13 @@ describeWithPrereqs("restore --device on loop devices", missing, () => {
 
   it("a checksum failure after writing says the device is not trustworthy and zeroes its start", async () => {
     const { file, dev } = await device(4 * 1024 * 1024);
-    await writeExport(store, [{ name: "p2", kind: "img", payload: Buffer.alloc(3 * 1024 * 1024, 0x5a), lie: { sha256: "f".repeat(64) } }]);
+    await writeExport(store, [
+      { name: "p2", kind: "img", payload: Buffer.alloc(3 * 1024 * 1024, 0x5a), lie: { sha256: "f".repeat(64) } },
+    ]);
     await expect(restoreExport({ store, device: dev })).rejects.toThrow(
-      new RegExp(`restore of p2 onto ${dev} FAILED: SHA-256 [0-9a-f]{64}, manifest says f{64}\\. ${3 * 1024 * 1024} bytes were written to ${dev} before the failure: ITS CONTENTS ARE NOT TRUSTWORTHY`),
+      new RegExp(
+        `restore of p2 onto ${dev} FAILED: SHA-256 [0-9a-f]{64}, manifest says f{64}\\. ${3 * 1024 * 1024} bytes were written to ${dev} before the failure: ITS CONTENTS ARE NOT TRUSTWORTHY`,
+      ),
     );
     spawnSync("sync");
     const disk = readFileSync(file);

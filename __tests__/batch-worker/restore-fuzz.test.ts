@@ -30,42 +30,112 @@ const missing = [
   ...(process.getuid?.() === 0 ? [] : ["root (restore reproduces owners and device nodes)"]),
 ];
 
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : process.env.CI === "true" ? 20261202 : Date.now() % 2 ** 31;
+const SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED)
+  : process.env.CI === "true"
+    ? 20261202
+    : Date.now() % 2 ** 31;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 
 /** Paths in the generated archives that point at the sentinel tree; `@` is replaced by the run's root. */
-const MEMBER_NAMES = ["./", "x", "p1", "p1/y", "d", "d/f", "../x", "../../sentinel/file", "@/sentinel/file", "@/sentinel/dir/new", "/etc-evil/x", "a/../../b", "sub/../../../x", "."];
-const LINK_TARGETS = ["@/sentinel/dir", "@/sentinel/file", "../../sentinel", "../../../sentinel/file", "..", ".", "/", "p1", "x", "d"];
-const ITEM_NAMES = ["p1", "p2", "a", "a.img", "d", "p1/y", "a/b", "../p1", "..", ".", "@/sentinel/dir/evil", ".restore-p1-x", ""];
+const MEMBER_NAMES = [
+  "./",
+  "x",
+  "p1",
+  "p1/y",
+  "d",
+  "d/f",
+  "../x",
+  "../../sentinel/file",
+  "@/sentinel/file",
+  "@/sentinel/dir/new",
+  "/etc-evil/x",
+  "a/../../b",
+  "sub/../../../x",
+  ".",
+];
+const LINK_TARGETS = [
+  "@/sentinel/dir",
+  "@/sentinel/file",
+  "../../sentinel",
+  "../../../sentinel/file",
+  "..",
+  ".",
+  "/",
+  "p1",
+  "x",
+  "d",
+];
+const ITEM_NAMES = [
+  "p1",
+  "p2",
+  "a",
+  "a.img",
+  "d",
+  "p1/y",
+  "a/b",
+  "../p1",
+  "..",
+  ".",
+  "@/sentinel/dir/evil",
+  ".restore-p1-x",
+  "",
+];
 
 type Lie = "none" | "oversize" | "truncate" | "sha" | "undersize";
 
 const tarEntry: fc.Arbitrary<TarEntry> = fc.oneof(
-  fc.record({ type: fc.constant("file" as const), name: fc.constantFrom(...MEMBER_NAMES), data: fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)), mode: fc.constantFrom(0o644, 0o4755, 0o777) }),
-  fc.record({ type: fc.constant("dir" as const), name: fc.constantFrom(...MEMBER_NAMES), mode: fc.constantFrom(0o755, 0o777, 0o000) }),
-  fc.record({ type: fc.constantFrom("symlink" as const, "hardlink" as const), name: fc.constantFrom(...MEMBER_NAMES), linkname: fc.constantFrom(...LINK_TARGETS) }),
-  fc.record({ type: fc.constantFrom("chardev" as const, "blockdev" as const), name: fc.constantFrom(...MEMBER_NAMES), major: fc.constantFrom(1, 7), minor: fc.constantFrom(3, 0) }),
+  fc.record({
+    type: fc.constant("file" as const),
+    name: fc.constantFrom(...MEMBER_NAMES),
+    data: fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
+    mode: fc.constantFrom(0o644, 0o4755, 0o777),
+  }),
+  fc.record({
+    type: fc.constant("dir" as const),
+    name: fc.constantFrom(...MEMBER_NAMES),
+    mode: fc.constantFrom(0o755, 0o777, 0o000),
+  }),
+  fc.record({
+    type: fc.constantFrom("symlink" as const, "hardlink" as const),
+    name: fc.constantFrom(...MEMBER_NAMES),
+    linkname: fc.constantFrom(...LINK_TARGETS),
+  }),
+  fc.record({
+    type: fc.constantFrom("chardev" as const, "blockdev" as const),
+    name: fc.constantFrom(...MEMBER_NAMES),
+    major: fc.constantFrom(1, 7),
+    minor: fc.constantFrom(3, 0),
+  }),
   fc.record({ type: fc.constant("fifo" as const), name: fc.constantFrom(...MEMBER_NAMES) }),
 );
 
 /** A tree GNU tar archives as it is: files, symlinks (to outside too), a hard link, a fifo. */
 const gnuTree = fc.record({
   files: fc.uniqueArray(fc.constantFrom("f1", "f2", "sub/f3"), { maxLength: 3 }),
-  symlinks: fc.array(fc.tuple(fc.constantFrom("l1", "l2", "sub/l3"), fc.constantFrom(...LINK_TARGETS)), { maxLength: 2 }),
+  symlinks: fc.array(fc.tuple(fc.constantFrom("l1", "l2", "sub/l3"), fc.constantFrom(...LINK_TARGETS)), {
+    maxLength: 2,
+  }),
   hardlink: fc.boolean(),
   fifo: fc.boolean(),
 });
 
 const item = fc.record({
   // safe names more often than not, so that runs get past the name checks and extract
-  name: fc.oneof({ arbitrary: fc.constantFrom("p1", "p2", "p3", "d", "vg0-root", "disk"), weight: 4 }, { arbitrary: fc.constantFrom(...ITEM_NAMES), weight: 1 }),
+  name: fc.oneof(
+    { arbitrary: fc.constantFrom("p1", "p2", "p3", "d", "vg0-root", "disk"), weight: 4 },
+    { arbitrary: fc.constantFrom(...ITEM_NAMES), weight: 1 },
+  ),
   kind: fc.constantFrom("tar" as const, "img" as const),
   payload: fc.oneof(
     fc.record({ how: fc.constant("ustar" as const), entries: fc.array(tarEntry, { minLength: 1, maxLength: 6 }) }),
     fc.record({ how: fc.constant("gnu" as const), tree: gnuTree }),
     fc.record({ how: fc.constant("bytes" as const), size: fc.integer({ min: 0, max: 200_000 }) }),
   ),
-  lie: fc.oneof({ arbitrary: fc.constant<Lie>("none"), weight: 6 }, fc.constantFrom<Lie>("oversize", "truncate", "sha", "undersize")),
+  lie: fc.oneof(
+    { arbitrary: fc.constant<Lie>("none"), weight: 6 },
+    fc.constantFrom<Lie>("oversize", "truncate", "sha", "undersize"),
+  ),
 });
 
 /** A field of one item rewritten in manifest.json to a value of the wrong shape or a hostile one. */
@@ -93,7 +163,11 @@ async function payloadOf(p: Scenario["items"][number]["payload"], root: string, 
   const at = (s: string) => s.replace(/^@/, root);
   if (p.how === "bytes") return randomBytes(p.size);
   if (p.how === "ustar") {
-    return ustar(p.entries.map((e) => ({ ...e, name: at(e.name), ...("linkname" in e ? { linkname: at(e.linkname) } : {}) }) as TarEntry));
+    return ustar(
+      p.entries.map(
+        (e) => ({ ...e, name: at(e.name), ...("linkname" in e ? { linkname: at(e.linkname) } : {}) }) as TarEntry,
+      ),
+    );
   }
   const dir = await fs.mkdtemp(path.join(scratch, "tree-"));
   await fs.mkdir(path.join(dir, "sub"));
@@ -185,7 +259,9 @@ describeWithPrereqs("restore fuzzer: hostile manifests and tar streams never rea
       );
       console.log(`restore fuzzer outcomes: ${JSON.stringify(outcomes)}`);
       // not vacuous: archives were restored, refused before writing, and failed after extracting
-      if (RUNS >= 30) for (const k of Object.keys(outcomes) as (keyof typeof outcomes)[]) expect({ [k]: outcomes[k] > 0 }).toEqual({ [k]: true });
+      if (RUNS >= 30)
+        for (const k of Object.keys(outcomes) as (keyof typeof outcomes)[])
+          expect({ [k]: outcomes[k] > 0 }).toEqual({ [k]: true });
     } finally {
       await fs.rm(base, { recursive: true, force: true });
     }

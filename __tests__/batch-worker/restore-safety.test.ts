@@ -58,18 +58,33 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
   };
 
   describe("item names that are not one safe path component are refused before anything is written", () => {
-    const hostile = ["../escape", "../../sentinel/dir", "/abs", "a/b", ".", "..", "", ".hidden", "p1\0x", "x".repeat(201)];
+    const hostile = [
+      "../escape",
+      "../../sentinel/dir",
+      "/abs",
+      "a/b",
+      ".",
+      "..",
+      "",
+      ".hidden",
+      "p1\0x",
+      "x".repeat(201),
+    ];
     it.each(hostile.map((n) => [JSON.stringify(n), n]))("tar item %s", async (_label, name) => {
       await writeExport(store, [{ name, kind: "tar", payload: await simpleTar({ f: "x" }) }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`${JSON.stringify(name)} is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `${JSON.stringify(name)} is not a single safe path component`,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
     it.each(hostile.map((n) => [JSON.stringify(n), n]))("img item %s", async (_label, name) => {
       await writeExport(store, [{ name, kind: "img", payload: Buffer.alloc(4096, 0x41) }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`${JSON.stringify(name)} is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `${JSON.stringify(name)} is not a single safe path component`,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
@@ -80,25 +95,35 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
 
   describe("symlinks never chain across items", () => {
     it("p1 (a tar holding a symlink y -> outside) then an img item p1/y: refused before writing", async () => {
-      const tar = ustar([{ type: "dir", name: "./" }, { type: "symlink", name: "./y", linkname: path.join(sentinel, "victim.img") }]);
+      const tar = ustar([
+        { type: "dir", name: "./" },
+        { type: "symlink", name: "./y", linkname: path.join(sentinel, "victim.img") },
+      ]);
       await writeExport(store, [
         { name: "p1", kind: "tar", payload: tar },
         { name: "p1/y", kind: "img", payload: Buffer.alloc(4096, 0x42) },
       ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`item 1 ("p1/y"): name: "p1/y" is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `item 1 ("p1/y"): name: "p1/y" is not a single safe path component`,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
 
     it("a tar item a (symlink b -> outside dir) then a tar item a/b: refused", async () => {
-      const tar = ustar([{ type: "dir", name: "./" }, { type: "symlink", name: "./b", linkname: path.join(sentinel, "dir") }]);
+      const tar = ustar([
+        { type: "dir", name: "./" },
+        { type: "symlink", name: "./b", linkname: path.join(sentinel, "dir") },
+      ]);
       await writeExport(store, [
         { name: "a", kind: "tar", payload: tar },
         { name: "a/b", kind: "tar", payload: await simpleTar({ evil: "x" }) },
       ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`item 1 ("a/b"): name: "a/b" is not a single safe path component`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `item 1 ("a/b"): name: "a/b" is not a single safe path component`,
+      );
       await outsideUnchanged();
     });
 
@@ -120,7 +145,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
         { name: "a.img", kind: "tar", payload: t },
       ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`items[1].name "a.img" would be restored to a.img, as items[0] is`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `items[1].name "a.img" would be restored to a.img, as items[0] is`,
+      );
       await outsideUnchanged();
     });
 
@@ -132,7 +159,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       ]);
       await writeExport(store, [{ name: "disk", kind: "tar", payload: tar }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(/restore of disk FAILED, nothing of it was kept/);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        /restore of disk FAILED, nothing of it was kept/,
+      );
       await outsideUnchanged();
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/); // created by restore, nothing restored: removed
     });
@@ -160,7 +189,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await fs.mkdir(target);
       await fs.symlink(path.join(sentinel, "dir"), path.join(target, "p1"));
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`--to ${target} is not empty (p1): restore into a new or empty directory, or pass --force`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `--to ${target} is not empty (p1): restore into a new or empty directory, or pass --force`,
+      );
       await outsideUnchanged();
       expect(await fs.readlink(path.join(target, "p1"))).toBe(path.join(sentinel, "dir"));
     });
@@ -170,7 +201,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await fs.mkdir(target);
       await fs.symlink(path.join(sentinel, "dir"), path.join(target, "p1"));
       await snap();
-      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(`${target} already holds p1: restore never replaces or follows an existing entry`);
+      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(
+        `${target} already holds p1: restore never replaces or follows an existing entry`,
+      );
       await outsideUnchanged();
       expect(await entries(target)).toEqual(["p1"]);
       expect(await fs.readlink(path.join(target, "p1"))).toBe(path.join(sentinel, "dir"));
@@ -203,7 +236,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await fs.mkdir(target);
       await fs.chmod(target, 0o1777);
       await snap();
-      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(`--to ${target} is writable by other users (mode 1777)`);
+      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(
+        `--to ${target} is writable by other users (mode 1777)`,
+      );
       expect((await fs.stat(target)).mode & 0o7777).toBe(0o1777);
       expect(await entries(target)).toEqual([]);
     });
@@ -212,7 +247,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "x" }) }]);
       await fs.symlink(path.join(sentinel, "dir"), target);
       await snap();
-      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(`--to ${target} is a symbolic link`);
+      await expect(restoreExport({ store, to: target, force: true })).rejects.toThrow(
+        `--to ${target} is a symbolic link`,
+      );
       await outsideUnchanged();
     });
   });
@@ -221,9 +258,18 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
     it("a swapped object (size recorded anew, SHA-256 not) is extracted into staging, FAILED, and leaves nothing", async () => {
       await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "original" }) }]);
       const good = JSON.parse(await fs.readFile(path.join(root, "export", "manifest.json"), "utf8"));
-      await writeExport(store, [{ name: "p1", kind: "tar", payload: await simpleTar({ f: "swapped", g: "more" }), lie: { sha256: good.items[0].sha256 } }]);
+      await writeExport(store, [
+        {
+          name: "p1",
+          kind: "tar",
+          payload: await simpleTar({ f: "swapped", g: "more" }),
+          lie: { sha256: good.items[0].sha256 },
+        },
+      ]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(/restore of p1 FAILED, nothing of it was kept .*SHA-256 [0-9a-f]{64}, manifest says/);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        /restore of p1 FAILED, nothing of it was kept .*SHA-256 [0-9a-f]{64}, manifest says/,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
@@ -244,21 +290,29 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
     it("an object whose size is not the recorded one is refused before streaming (truncated)", async () => {
       await writeExport(store, [{ name: "p1", kind: "img", payload: randomBytes(300_000), truncateTo: 1000 }]);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(/item p1: object p1\.img\.zst has 1000 bytes, the manifest says \d+/);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        /item p1: object p1\.img\.zst has 1000 bytes, the manifest says \d+/,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
     });
 
     it("a decompression bomb stops at the recorded size: no byte beyond it reaches the consumer", async () => {
       const bomb = Buffer.alloc(64 * 1024 * 1024); // 64 MiB of zeros, a few KiB compressed
       const limit = 1024 * 1024;
-      const { manifest } = await writeExport(store, [{ name: "p1", kind: "img", payload: bomb, lie: { uncompressedBytes: limit } }]);
+      const { manifest } = await writeExport(store, [
+        { name: "p1", kind: "img", payload: bomb, lie: { uncompressedBytes: limit } },
+      ]);
       let received = 0;
-      const r = await readBack(store, manifest.items[0]!, { writable: new Writable({ write: (c: Buffer, _e, cb) => ((received += c.length), cb()) }) });
+      const r = await readBack(store, manifest.items[0]!, {
+        writable: new Writable({ write: (c: Buffer, _e, cb) => ((received += c.length), cb()) }),
+      });
       expect(r.errors).toContainEqual(`stopped: decompressed output exceeds the ${limit} bytes the manifest records`);
       expect(received).toBeLessThanOrEqual(limit);
 
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow(`stopped: decompressed output exceeds the ${limit} bytes the manifest records`);
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        `stopped: decompressed output exceeds the ${limit} bytes the manifest records`,
+      );
       await expect(fs.lstat(target)).rejects.toThrow(/ENOENT/);
       await outsideUnchanged();
     });
@@ -271,7 +325,9 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await writeExport(store, [{ name: "p1", kind: "tar", payload: tar, lie: { uncompressedBytes: 10_240 } }]);
       await fs.mkdir(target);
       await snap();
-      await expect(restoreExport({ store, to: target })).rejects.toThrow("stopped: decompressed output exceeds the 10240 bytes the manifest records");
+      await expect(restoreExport({ store, to: target })).rejects.toThrow(
+        "stopped: decompressed output exceeds the 10240 bytes the manifest records",
+      );
       expect(await entries(target)).toEqual([]);
       await outsideUnchanged();
     });
@@ -290,7 +346,8 @@ describeWithPrereqs("restore writes only inside its target (hostile archives)", 
       await snap();
       const cleanup = new Cleanup();
       const restoring = restoreExport({ store, to: target, cleanup });
-      for (let i = 0; i < 200 && !(await entries(target)).some((e) => e.startsWith(".restore-p1-")); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && !(await entries(target)).some((e) => e.startsWith(".restore-p1-")); i++)
+        await new Promise((r) => setTimeout(r, 25));
       expect(await entries(target)).toEqual([expect.stringMatching(/^\.restore-p1-/), "p1"]); // staging, reservation
 
       await cleanup.runAll(); // what SIGTERM / SIGINT run

@@ -62,7 +62,9 @@ describe("defaultMemoryBudget", () => {
   it("comes from BACKUP_ACTIONS_PART_MEMORY_MIB, else a quarter of the machine's memory", () => {
     expect(defaultMemoryBudget({ BACKUP_ACTIONS_PART_MEMORY_MIB: "6656" }, 64 * 1024 * MIB)).toBe(6656 * MIB);
     expect(defaultMemoryBudget({}, 64 * 1024 * MIB)).toBe(16 * 1024 * MIB);
-    expect(() => defaultMemoryBudget({ BACKUP_ACTIONS_PART_MEMORY_MIB: "lots" })).toThrow('BACKUP_ACTIONS_PART_MEMORY_MIB must be a positive whole number of MiB, got "lots"');
+    expect(() => defaultMemoryBudget({ BACKUP_ACTIONS_PART_MEMORY_MIB: "lots" })).toThrow(
+      'BACKUP_ACTIONS_PART_MEMORY_MIB must be a positive whole number of MiB, got "lots"',
+    );
   });
 });
 
@@ -77,21 +79,31 @@ describe("uploadStream within a memory budget", () => {
     const data = randomBytes(20 * MIB + 123);
     const { wrapped, stats } = observed(dir);
     const tmpBefore = new Set(readdirSync(os.tmpdir()));
-    const r = await uploadStream(chunks(data, 256 * 1024), wrapped, "x.bin", { partSize: 2 * MIB, concurrency: 8, memoryBudget: 6 * MIB });
+    const r = await uploadStream(chunks(data, 256 * 1024), wrapped, "x.bin", {
+      partSize: 2 * MIB,
+      concurrency: 8,
+      memoryBudget: 6 * MIB,
+    });
     expect(r).toMatchObject({ bytes: data.length, sha256: sha256(data), parts: 11, concurrency: 3 });
     expect(r.partBuffers).toBeLessThanOrEqual(3);
     expect(stats.maxInFlight).toBeLessThanOrEqual(3);
     expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
     expect(readdirSync(dir)).toEqual(["x.bin"]);
     // nothing spooled next to the temp files of others
-    expect([...readdirSync(os.tmpdir())].filter((f) => !tmpBefore.has(f) && f.startsWith("backup-actions-spool-"))).toEqual([]);
+    expect(
+      [...readdirSync(os.tmpdir())].filter((f) => !tmpBefore.has(f) && f.startsWith("backup-actions-spool-")),
+    ).toEqual([]);
   });
 
   it("refuses a budget below two parts before any upload starts, leaving nothing behind", async () => {
     const { wrapped, stats } = observed(dir);
-    await expect(uploadStream(chunks(randomBytes(4 * MIB), MIB), wrapped, "x.bin", { partSize: 2 * MIB, concurrency: 4, memoryBudget: 3 * MIB })).rejects.toThrow(
-      PartBudgetError,
-    );
+    await expect(
+      uploadStream(chunks(randomBytes(4 * MIB), MIB), wrapped, "x.bin", {
+        partSize: 2 * MIB,
+        concurrency: 4,
+        memoryBudget: 3 * MIB,
+      }),
+    ).rejects.toThrow(PartBudgetError);
     expect(stats.started).toBe(0);
     expect(existsSync(path.join(dir, "x.bin"))).toBe(false);
     expect(readdirSync(dir)).toEqual([]);

@@ -24,13 +24,22 @@ const bytesOf = (body: PartBody) => (Buffer.isBuffer(body) ? body : readFileSync
 /** S3's composite checksum of `data` cut into parts of `partSize`, computed here from the bytes alone. */
 function composite(data: Buffer, partSize: number): string {
   const digests: Buffer[] = [];
-  for (let off = 0; off < data.length; off += partSize) digests.push(createHash("sha256").update(data.subarray(off, off + partSize)).digest());
+  for (let off = 0; off < data.length; off += partSize)
+    digests.push(
+      createHash("sha256")
+        .update(data.subarray(off, off + partSize))
+        .digest(),
+    );
   return `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-${digests.length}`;
 }
 
 /** Wraps a store to observe (and optionally fail) part uploads. */
 function instrument(store: ObjectStore, failPart?: number) {
-  const stats = { inFlight: 0, maxInFlight: 0, parts: [] as { n: number; bytes: number; sha: string; actualSha: string }[] };
+  const stats = {
+    inFlight: 0,
+    maxInFlight: 0,
+    parts: [] as { n: number; bytes: number; sha: string; actualSha: string }[],
+  };
   const wrapped: ObjectStore = Object.create(store);
   wrapped.createMultipart = async (key) => {
     const w = await store.createMultipart(key);
@@ -78,7 +87,14 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     }
     const r = await uploadStream(source(), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 });
 
-    expect(r).toEqual({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 8 * MIB), parts: 6, concurrency: 2, partBuffers: 2 });
+    expect(r).toEqual({
+      bytes: data.length,
+      sha256: sha256(data),
+      s3ChecksumSHA256: composite(data, 8 * MIB),
+      parts: 6,
+      concurrency: 2,
+      partBuffers: 2,
+    });
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     expect(stats.maxInFlight).toBe(2);
     // memory: never more than (concurrency + 1) parts read ahead of what was uploaded (+ one chunk)
@@ -89,7 +105,10 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
     // the checksum the manifest records is the one S3 (here moto) computed from the parts it stored
     expect(got.ChecksumSHA256).toBe(r.s3ChecksumSHA256);
-    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "ok/x.bin", ChecksumMode: "ENABLED" }))).ChecksumSHA256).toBe(r.s3ChecksumSHA256);
+    expect(
+      (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "ok/x.bin", ChecksumMode: "ENABLED" })))
+        .ChecksumSHA256,
+    ).toBe(r.s3ChecksumSHA256);
     expect(await incompleteUploads(bucket, client)).toEqual([]);
   });
 
@@ -97,8 +116,18 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     const data = randomBytes(20 * MIB);
     const { wrapped, stats } = instrument(new S3Store(client, bucket, "budget/"));
     // 14 MiB hold two 6 MiB parts (not the four asked for)
-    const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", { partSize: 6 * MIB, concurrency: 4, memoryBudget: 14 * MIB });
-    expect(r).toMatchObject({ bytes: data.length, sha256: sha256(data), s3ChecksumSHA256: composite(data, 6 * MIB), parts: 4, concurrency: 2 });
+    const r = await uploadStream(chunks(data, MIB), wrapped, "x.bin", {
+      partSize: 6 * MIB,
+      concurrency: 4,
+      memoryBudget: 14 * MIB,
+    });
+    expect(r).toMatchObject({
+      bytes: data.length,
+      sha256: sha256(data),
+      s3ChecksumSHA256: composite(data, 6 * MIB),
+      parts: 4,
+      concurrency: 2,
+    });
     expect(r.partBuffers).toBeLessThanOrEqual(2);
     expect(stats.maxInFlight).toBeLessThanOrEqual(2);
     for (const p of stats.parts) expect(p.sha).toBe(p.actualSha);
@@ -106,7 +135,11 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
 
     const dir = mkdtempSync(path.join(os.tmpdir(), "filestore-test-"));
-    const f = await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", { partSize: 6 * MIB, concurrency: 4, memoryBudget: 14 * MIB });
+    const f = await uploadStream(chunks(data, MIB), new FileStore(dir), "x.bin", {
+      partSize: 6 * MIB,
+      concurrency: 4,
+      memoryBudget: 14 * MIB,
+    });
     expect(sha256(readFileSync(path.join(dir, "x.bin")))).toBe(sha256(data));
     expect(f.s3ChecksumSHA256).toBe(r.s3ChecksumSHA256);
     expect(readdirSync(dir)).toEqual(["x.bin"]);
@@ -115,11 +148,13 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
 
   it("a failing part aborts the multipart upload and leaves no object", async () => {
     const { wrapped } = instrument(new S3Store(client, bucket, "fail/"), 3);
-    await expect(uploadStream(chunks(randomBytes(40 * MIB), MIB), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 })).rejects.toThrow(
-      "injected failure of part 3",
-    );
+    await expect(
+      uploadStream(chunks(randomBytes(40 * MIB), MIB), wrapped, "x.bin", { partSize: 8 * MIB, concurrency: 2 }),
+    ).rejects.toThrow("injected failure of part 3");
     expect(await incompleteUploads(bucket, client)).toEqual([]);
-    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: "fail/x.bin" }))).rejects.toMatchObject({ name: "NotFound" });
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: "fail/x.bin" }))).rejects.toMatchObject({
+      name: "NotFound",
+    });
   });
 
   it("a failing producer (beforeComplete) aborts instead of completing a truncated stream", async () => {
@@ -134,7 +169,9 @@ describeWithPrereqs("uploadStream against moto S3", motoMissing(), () => {
       }),
     ).rejects.toThrow("tar failed (exit 2)");
     expect(await incompleteUploads(bucket, client)).toEqual([]);
-    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: "producer/x.bin" }))).rejects.toMatchObject({ name: "NotFound" });
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: "producer/x.bin" }))).rejects.toMatchObject({
+      name: "NotFound",
+    });
   });
 });
 
@@ -144,16 +181,31 @@ describe("uploadStream with S3 rejecting a part checksum (fault injection)", () 
   it("sends SHA256 checksums, and BadDigest aborts the upload", async () => {
     const s3 = mockClient(S3Client);
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "u1" });
-    s3.on(UploadPartCommand).rejects(Object.assign(new Error("The SHA256 you specified did not match the calculated checksum."), { name: "BadDigest" }));
+    s3.on(UploadPartCommand).rejects(
+      Object.assign(new Error("The SHA256 you specified did not match the calculated checksum."), {
+        name: "BadDigest",
+      }),
+    );
     s3.on(AbortMultipartUploadCommand).resolves({});
     const client = new S3Client({ region: "us-east-1" });
     const data = randomBytes(3 * MIB);
     await expect(
       uploadStream(chunks(data, MIB), new S3Store(client, "b", "p/"), "k", { partSize: 8 * MIB, concurrency: 2 }),
     ).rejects.toMatchObject({ name: "BadDigest" });
-    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({ ChecksumAlgorithm: "SHA256", ChecksumType: "COMPOSITE", Key: "p/k" });
-    expect(s3.commandCalls(UploadPartCommand)[0].args[0].input).toMatchObject({ ChecksumAlgorithm: "SHA256", ChecksumSHA256: sha256(data, "base64") });
-    expect(s3.commandCalls(AbortMultipartUploadCommand)[0].args[0].input).toEqual({ Bucket: "b", Key: "p/k", UploadId: "u1" });
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
+      ChecksumAlgorithm: "SHA256",
+      ChecksumType: "COMPOSITE",
+      Key: "p/k",
+    });
+    expect(s3.commandCalls(UploadPartCommand)[0].args[0].input).toMatchObject({
+      ChecksumAlgorithm: "SHA256",
+      ChecksumSHA256: sha256(data, "base64"),
+    });
+    expect(s3.commandCalls(AbortMultipartUploadCommand)[0].args[0].input).toEqual({
+      Bucket: "b",
+      Key: "p/k",
+      UploadId: "u1",
+    });
     s3.restore();
   });
 });
@@ -165,11 +217,21 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
   const upload = (answer: string) => {
     const s3 = mockClient(S3Client);
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: "u1" });
-    s3.on(UploadPartCommand).callsFake((input: { ChecksumSHA256?: string; PartNumber?: number }) => ({ ETag: `"e${input.PartNumber}"`, ChecksumSHA256: input.ChecksumSHA256 }));
-    s3.on(CompleteMultipartUploadCommand).resolves({ ChecksumSHA256: answer, ChecksumType: "COMPOSITE", VersionId: "v2" });
+    s3.on(UploadPartCommand).callsFake((input: { ChecksumSHA256?: string; PartNumber?: number }) => ({
+      ETag: `"e${input.PartNumber}"`,
+      ChecksumSHA256: input.ChecksumSHA256,
+    }));
+    s3.on(CompleteMultipartUploadCommand).resolves({
+      ChecksumSHA256: answer,
+      ChecksumType: "COMPOSITE",
+      VersionId: "v2",
+    });
     s3.on(AbortMultipartUploadCommand).resolves({});
     s3.on(DeleteObjectCommand).resolves({});
-    const run = uploadStream(chunks(data, MIB), new S3Store(new S3Client({ region: "us-east-1" }), "b", "p/"), "k", { partSize: 8 * MIB, concurrency: 2 });
+    const run = uploadStream(chunks(data, MIB), new S3Store(new S3Client({ region: "us-east-1" }), "b", "p/"), "k", {
+      partSize: 8 * MIB,
+      concurrency: 2,
+    });
     return { s3, run };
   };
 
@@ -177,9 +239,11 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
     const { s3, run } = upload(composite(data, 8 * MIB));
     await expect(run).resolves.toMatchObject({ s3ChecksumSHA256: composite(data, 8 * MIB), parts: 3 });
     // the parts were completed in order with the checksums they were sent with
-    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input.MultipartUpload!.Parts!.map((p) => p.ChecksumSHA256)).toEqual(
-      [0, 1, 2].map((i) => sha256(data.subarray(i * 8 * MIB, (i + 1) * 8 * MIB), "base64")),
-    );
+    expect(
+      s3
+        .commandCalls(CompleteMultipartUploadCommand)[0]!
+        .args[0].input.MultipartUpload!.Parts!.map((p) => p.ChecksumSHA256),
+    ).toEqual([0, 1, 2].map((i) => sha256(data.subarray(i * 8 * MIB, (i + 1) * 8 * MIB), "base64")));
     expect(s3.commandCalls(DeleteObjectCommand)).toEqual([]);
     s3.restore();
   });
@@ -187,9 +251,13 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
   it("an answer with another checksum fails the upload, naming both", async () => {
     const other = composite(randomBytes(20 * MIB), 8 * MIB);
     const { s3, run } = upload(other);
-    await expect(run).rejects.toThrow(`p/k: CompleteMultipartUpload reports checksum ${other}, the 3 part(s) sent make ${composite(data, 8 * MIB)}; the object (version v2) was deleted`);
+    await expect(run).rejects.toThrow(
+      `p/k: CompleteMultipartUpload reports checksum ${other}, the 3 part(s) sent make ${composite(data, 8 * MIB)}; the object (version v2) was deleted`,
+    );
     // exactly the version just written: an earlier version of the key stays current, no delete marker
-    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: "b", Key: "p/k", VersionId: "v2" }]);
+    expect(s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: "b", Key: "p/k", VersionId: "v2" },
+    ]);
     s3.restore();
   });
 
@@ -197,7 +265,9 @@ describe("CompleteMultipartUpload's checksum (fault injection)", () => {
     const other = composite(randomBytes(20 * MIB), 8 * MIB);
     const { s3, run } = upload(other);
     s3.on(DeleteObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
-    await expect(run).rejects.toThrow(/; the object \(version v2\) could not be deleted and is not what was sent: Access Denied$/);
+    await expect(run).rejects.toThrow(
+      /; the object \(version v2\) could not be deleted and is not what was sent: Access Denied$/,
+    );
     s3.restore();
   });
 });

@@ -57,16 +57,25 @@ describeWithPrereqs("verify recomputes the recorded S3 checksum", zstdMissing, (
   it("the file:// export recorded S3's composite of its parts, and verify recomputes it", async () => {
     expect(item.parts).toBe(Math.ceil(compressed.length / partSize));
     const parts: string[] = [];
-    for (let off = 0; off < compressed.length; off += partSize) parts.push(createHash("sha256").update(compressed.subarray(off, off + partSize)).digest("base64"));
+    for (let off = 0; off < compressed.length; off += partSize)
+      parts.push(
+        createHash("sha256")
+          .update(compressed.subarray(off, off + partSize))
+          .digest("base64"),
+      );
     expect(item.s3ChecksumSHA256).toBe(compositeSha256(parts));
     await expect(verifyWith({})).resolves.toMatchObject({ ok: true, items: [{ name: "p1", ok: true, problems: [] }] });
   });
 
   it("fails when the recorded checksum is not the one of the object's bytes", async () => {
-    const other = compositeSha256(Array.from({ length: item.parts! }, () => createHash("sha256").update(randomBytes(8)).digest("base64")));
+    const other = compositeSha256(
+      Array.from({ length: item.parts! }, () => createHash("sha256").update(randomBytes(8)).digest("base64")),
+    );
     const report = await verifyWith({ s3ChecksumSHA256: other });
     expect(report.ok).toBe(false);
-    expect(report.items[0]!.problems).toEqual([`S3 checksum ${item.s3ChecksumSHA256} (parts of ${partSize} bytes), manifest says ${other}`]);
+    expect(report.items[0]!.problems).toEqual([
+      `S3 checksum ${item.s3ChecksumSHA256} (parts of ${partSize} bytes), manifest says ${other}`,
+    ]);
   });
 
   it("fails when the recorded part size is not the one the object was uploaded with", async () => {
@@ -74,7 +83,11 @@ describeWithPrereqs("verify recomputes the recorded S3 checksum", zstdMissing, (
     const other = [partSize + 1, partSize - 1].find((p) => Math.ceil(compressed.length / p) === item.parts)!;
     const report = await verifyWith({ partSize: other });
     expect(report.items[0]!.problems).toEqual([
-      expect.stringMatching(new RegExp(`^S3 checksum \\S+-${item.parts} \\(parts of ${other} bytes\\), manifest says ${escape(item.s3ChecksumSHA256!)}$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^S3 checksum \\S+-${item.parts} \\(parts of ${other} bytes\\), manifest says ${escape(item.s3ChecksumSHA256!)}$`,
+        ),
+      ),
     ]);
   });
 
@@ -88,14 +101,18 @@ describeWithPrereqs("verify recomputes the recorded S3 checksum", zstdMissing, (
 
   it("reports a composite it cannot recompute without the part size", async () => {
     const report = await verifyWith({ partSize: undefined });
-    expect(report.items[0]!.problems).toEqual([`S3 checksum ${item.s3ChecksumSHA256} cannot be recomputed: the manifest records no partSize`]);
+    expect(report.items[0]!.problems).toEqual([
+      `S3 checksum ${item.s3ChecksumSHA256} cannot be recomputed: the manifest records no partSize`,
+    ]);
   });
 
   it("recomputes the plain form (an object written by one PutObject) as the base64 SHA-256 of the object", async () => {
     const plain = createHash("sha256").update(compressed).digest("base64");
     await expect(verifyWith({ s3ChecksumSHA256: plain })).resolves.toMatchObject({ ok: true });
     const report = await verifyWith({ s3ChecksumSHA256: createHash("sha256").update(raw).digest("base64") });
-    expect(report.items[0]!.problems).toEqual([`S3 checksum ${plain}, manifest says ${createHash("sha256").update(raw).digest("base64")}`]);
+    expect(report.items[0]!.problems).toEqual([
+      `S3 checksum ${plain}, manifest says ${createHash("sha256").update(raw).digest("base64")}`,
+    ]);
   });
 
   it("verifies a manifest written before the field existed on size and SHA-256 alone", async () => {

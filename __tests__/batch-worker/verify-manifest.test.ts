@@ -57,7 +57,10 @@ describe("backup-actions verify and restore refuse a malformed manifest", () => 
     // the manifest's SHA-256 and the warning that nothing was compared come first (cli/manifest-trust.ts)
     const lines = err.join("").split("\n");
     expect(lines[0]).toMatch(/^manifest\.json SHA-256 [0-9a-f]{64}$/);
-    expect(lines.slice(2)).toEqual([`backup-actions verify: invalid manifest ${store.url}${MANIFEST_NAME}: ${c.issue}`, ""]);
+    expect(lines.slice(2)).toEqual([
+      `backup-actions verify: invalid manifest ${store.url}${MANIFEST_NAME}: ${c.issue}`,
+      "",
+    ]);
   });
 
   it("reads a version 1 manifest (no byte ranges) and says that byte accounting was not checked", async () => {

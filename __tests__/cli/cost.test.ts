@@ -183,7 +183,7 @@ describe("cost arithmetic against hand-computed cases", () => {
   it("says when the lifecycle expiration deletes the archive before the retention ends", () => {
     const r = costReport({ ...BASE, lifecycle: { ...BASE.lifecycle, expiration: 365 } });
     expect(r.retention.notes).toContain(
-      "lifecycleRules.expiration (365 days) deletes the archive before the retention ends"
+      "lifecycleRules.expiration (365 days) deletes the archive before the retention ends",
     );
   });
 
@@ -197,7 +197,7 @@ describe("cost arithmetic against hand-computed cases", () => {
       for (const i of s.items) expect(i.usd).toBeCloseTo(i.quantity * i.unitPrice, 5);
       expect(s.total).toBeCloseTo(
         s.items.reduce((sum, i) => sum + i.usd, 0),
-        9
+        9,
       );
     }
   });
@@ -205,7 +205,7 @@ describe("cost arithmetic against hand-computed cases", () => {
   it("flags a region other than the table's", () => {
     expect(costReport(BASE).priceRegionNote).toBeUndefined();
     expect(costReport({ ...BASE, region: "eu-west-1" }).priceRegionNote).toBe(
-      "us-east-1 prices: no price table for eu-west-1"
+      "us-east-1 prices: no price table for eu-west-1",
     );
   });
 
@@ -361,7 +361,7 @@ describe("backup-actions cost --json", () => {
       network: { ...defaults.network, egress: "nat" },
       worker: { ...defaults.worker, vcpus: 8, memoryMiB: 32768 },
       lifecycleRules: { glacier: 60, deepArchive: 240, expiration: 3650 },
-    })
+    }),
   );
 
   it("prints perExport.total and monthlyFixed.total in USD with the items behind each, from the config", async () => {
@@ -388,7 +388,7 @@ describe("backup-actions cost --json", () => {
       }
       expect(section.total).toBeCloseTo(
         section.items.reduce((s: number, i: CostItem) => s + i.usd, 0),
-        9
+        9,
       );
     }
     // the config's nat egress: $32.85 + $3.65
@@ -403,7 +403,7 @@ describe("backup-actions cost --json", () => {
         "S3 Standard (60 days)",
         "S3 Glacier Flexible Retrieval (180 days)",
         "S3 Glacier Deep Archive (3410 days)",
-      ])
+      ]),
     );
   });
 
@@ -437,7 +437,7 @@ describe("README Costs section", () => {
     const text = "a\n<!-- costs:begin -->\nold\n<!-- costs:end -->\nb\n";
     expect(replaceCostsBlock(text, "new")).toBe("a\n<!-- costs:begin -->\nnew\n<!-- costs:end -->\nb\n");
     expect(() => replaceCostsBlock("no markers", "x")).toThrow(
-      "README.md has no <!-- costs:begin --> … <!-- costs:end --> block"
+      "README.md has no <!-- costs:begin --> … <!-- costs:end --> block",
     );
   });
 });

@@ -26,23 +26,20 @@ describe("backup-actions dispatcher", () => {
     expect(c.out.join("")).toContain("export-volume --device DEV");
   });
 
-  it.each(Object.keys(commands))(
-    "prints %s's usage on stdout and exits 0 for --help and -h",
-    async (name) => {
-      for (const flag of ["--help", "-h"]) {
-        const c = capture();
-        try {
-          await expect(main([name, flag])).resolves.toBe(0);
-        } finally {
-          c.restore();
-        }
-        expect(c.err.join("")).toBe("");
-        expect(c.out.join("")).toContain(`usage: backup-actions ${name}`);
-        // A command with a help text of its own prints exactly that; the others, their summary.
-        expect(c.out.join("")).toContain(commands[name]!.help ?? commands[name]!.summary);
+  it.each(Object.keys(commands))("prints %s's usage on stdout and exits 0 for --help and -h", async (name) => {
+    for (const flag of ["--help", "-h"]) {
+      const c = capture();
+      try {
+        await expect(main([name, flag])).resolves.toBe(0);
+      } finally {
+        c.restore();
       }
-    },
-  );
+      expect(c.err.join("")).toBe("");
+      expect(c.out.join("")).toContain(`usage: backup-actions ${name}`);
+      // A command with a help text of its own prints exactly that; the others, their summary.
+      expect(c.out.join("")).toContain(commands[name]!.help ?? commands[name]!.summary);
+    }
+  });
 
   it("treats --help after -- as an argument, not a request for help", async () => {
     const c = capture();
@@ -60,7 +57,9 @@ describe("backup-actions dispatcher", () => {
     try {
       await expect(main(["export-volume", "--to", "s3://bkt/p/"])).resolves.toBe(2);
       await expect(main(["export-volume", "--device", "/dev/x", "--to", "ftp://x/"])).resolves.toBe(2);
-      await expect(main(["export-volume", "--device", "/dev/x", "--to", "s3://bkt/p/", "--concurrency", "0"])).resolves.toBe(2);
+      await expect(
+        main(["export-volume", "--device", "/dev/x", "--to", "s3://bkt/p/", "--concurrency", "0"]),
+      ).resolves.toBe(2);
       await expect(main(["verify"])).resolves.toBe(2);
       await expect(main(["restore", "s3://bkt/p/"])).resolves.toBe(2);
       await expect(main(["verify", "s3://bkt/p/", "--bogus"])).resolves.toBe(2);
@@ -83,6 +82,8 @@ describe("backup-actions dispatcher", () => {
     } finally {
       c.restore();
     }
-    expect(c.err.join("")).toMatch(/no readable manifest.json at file:\/\/\/nonexistent\/export\/: the export is incomplete/);
+    expect(c.err.join("")).toMatch(
+      /no readable manifest.json at file:\/\/\/nonexistent\/export\/: the export is incomplete/,
+    );
   });
 });

@@ -38,7 +38,8 @@ describe("backup-actions plan-event FILE", () => {
       workflow: "ebs",
       executionName: "ebs-snap-0726fe70935586180-767f49bf4c6c0e793d30ada7c40fc117",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
-      reason: 'EBS recovery point snap-0726fe70935586180 in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
+      reason:
+        'EBS recovery point snap-0726fe70935586180 in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
     });
   });
 
@@ -63,15 +64,27 @@ describe("backup-actions plan-event FILE", () => {
       workflow: "ebs",
       executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
-      reason: 'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
+      reason:
+        'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
     });
     // Only us-east-1 deployed: the event arrives in us-west-2, where nothing receives it.
     const eastOnly = await run([fixturePath("copy-job-ebs.json")], env);
-    expect(JSON.parse(eastOnly.stdout)).toMatchObject({ action: "skip", recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123" });
-    expect(JSON.parse(eastOnly.stdout).reason).toMatch(/^the event reached 111111111111\/us-west-2, where the config deploys no pipeline \(regions: us-east-1\)/);
+    expect(JSON.parse(eastOnly.stdout)).toMatchObject({
+      action: "skip",
+      recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
+    });
+    expect(JSON.parse(eastOnly.stdout).reason).toMatch(
+      /^the event reached 111111111111\/us-west-2, where the config deploys no pipeline \(regions: us-east-1\)/,
+    );
     const failed = await run([fixturePath("doc-backup-job-failed.json")], env);
     expect(failed.code).toBe(0);
-    expect(JSON.parse(failed.stdout)).toEqual({ action: "skip", workflow: null, executionName: null, recoveryPointArn: null, reason: 'state is "FAILED", not "COMPLETED"' });
+    expect(JSON.parse(failed.stdout)).toEqual({
+      action: "skip",
+      workflow: null,
+      executionName: null,
+      recoveryPointArn: null,
+      reason: 'state is "FAILED", not "COMPLETED"',
+    });
   });
 
   it("uses config/default.json when BACKUP_ACTIONS_CONFIG is unset (vault Default, account 111111111111, us-east-1)", async () => {
@@ -85,7 +98,9 @@ describe("backup-actions plan-event FILE", () => {
     const { code, stdout, stderr } = await run([file], env);
     expect(code).toBe(1);
     expect(stdout).toBe("");
-    expect(stderr).toMatch(new RegExp(`^plan-event: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON: `));
+    expect(stderr).toMatch(
+      new RegExp(`^plan-event: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON: `),
+    );
   });
 
   it("a missing file: exit 1 naming the file", async () => {
@@ -97,7 +112,14 @@ describe("backup-actions plan-event FILE", () => {
 
   it("an invalid config: exit 1 naming the bad key", async () => {
     const bad = path.join(dir, "bad.json");
-    writeFileSync(bad, JSON.stringify({ accounts: [{ id: "1", regions: ["us-east-1"] }], tags: { a: "b" }, stateBackend: { type: "cloud", organization: "o", workspacePrefix: "w" } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        accounts: [{ id: "1", regions: ["us-east-1"] }],
+        tags: { a: "b" },
+        stateBackend: { type: "cloud", organization: "o", workspacePrefix: "w" },
+      }),
+    );
     const { code, stdout, stderr } = await run([fixturePath("backup-job-ebs.json")], { BACKUP_ACTIONS_CONFIG: bad });
     expect(code).toBe(1);
     expect(stdout).toBe("");

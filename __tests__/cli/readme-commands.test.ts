@@ -42,7 +42,7 @@ describe("the documented CLI", () => {
 
   it("finds the README's invocations", () => {
     expect(invocations.filter((i) => i.doc === "README.md").map((i) => i.command)).toEqual(
-      expect.arrayContaining(["ledger", "verify", "restore", "cost", "plan-event"])
+      expect.arrayContaining(["ledger", "verify", "restore", "cost", "plan-event"]),
     );
   });
 
@@ -53,7 +53,7 @@ describe("the documented CLI", () => {
         : i.flags
             // --help is every command's (cli/main.ts answers it before the command's parser).
             .filter((f) => f !== "--help" && !usageFlags(i.command).includes(f))
-            .map((f) => `${i.doc}: backup-actions ${i.command} ${f} is not in its usage`)
+            .map((f) => `${i.doc}: backup-actions ${i.command} ${f} is not in its usage`),
     );
     expect(wrong).toEqual([]);
   });
@@ -67,6 +67,6 @@ describe("the documented CLI", () => {
         expect([flag, code]).toEqual([flag, 2]);
         expect(err).not.toContain(`Unknown option '${flag}'`);
       }
-    }
+    },
   );
 });

@@ -13,18 +13,31 @@ describe("resolveDeployment", () => {
       ...base,
       name: "ba",
       accounts: [
-        { id: "111111111111", regions: ["us-east-1", "eu-west-1"], assumeRoleArn: "arn:aws:iam::111111111111:role/deploy" },
+        {
+          id: "111111111111",
+          regions: ["us-east-1", "eu-west-1"],
+          assumeRoleArn: "arn:aws:iam::111111111111:role/deploy",
+        },
         {
           id: "222222222222",
           regions: ["us-gov-west-1"],
-          network: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"], egress: "nat" },
+          network: {
+            vpcId: "vpc-0123456789abcdef0",
+            subnetIds: ["subnet-0123456789abcdef0"],
+            routeTableIds: ["rtb-0123456789abcdef0"],
+            egress: "nat",
+          },
         },
       ],
       network: { vpcCidr: "10.1.0.0/16", azCount: 3 },
     });
     const { bootstrap, regions } = resolveDeployment(config);
     expect(bootstrap).toMatchObject({ stackName: "bootstrap", egress: "endpoints" });
-    expect(regions.map((r) => `${r.accountId}/${r.region}`)).toEqual(["111111111111/us-east-1", "111111111111/eu-west-1", "222222222222/us-gov-west-1"]);
+    expect(regions.map((r) => `${r.accountId}/${r.region}`)).toEqual([
+      "111111111111/us-east-1",
+      "111111111111/eu-west-1",
+      "222222222222/us-gov-west-1",
+    ]);
 
     const [east, , gov] = regions;
     expect(east).toMatchObject({
@@ -35,7 +48,12 @@ describe("resolveDeployment", () => {
       placementCount: 3,
       kmsKeyArn: undefined,
       stackNames: { network: "network-111111111111-us-east-1", pipeline: "pipeline-111111111111-us-east-1" },
-      routes: { account: "111111111111", region: "us-east-1", name: "ba", placements: { "us-east-1": 3, "eu-west-1": 3 } },
+      routes: {
+        account: "111111111111",
+        region: "us-east-1",
+        name: "ba",
+        placements: { "us-east-1": 3, "eu-west-1": 3 },
+      },
       dispatcher: {
         stateMachineName: "ba-dispatcher",
         stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
@@ -72,7 +90,10 @@ describe("resolveDeployment", () => {
       }),
     );
     expect(bootstrap).toBeUndefined();
-    expect(regions.map((r) => r.kmsKeyArn)).toEqual([key, "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"]);
+    expect(regions.map((r) => r.kmsKeyArn)).toEqual([
+      key,
+      "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef",
+    ]);
   });
 });
 

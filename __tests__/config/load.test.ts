@@ -34,7 +34,12 @@ describe("config defaults", () => {
     expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
     expect(config.lifecycleRules).toEqual({});
     expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
-    expect(config.stateBackend).toEqual({ type: "s3", bucket: "my-state-bucket", region: "us-east-1", keyPrefix: "ba" });
+    expect(config.stateBackend).toEqual({
+      type: "s3",
+      bucket: "my-state-bucket",
+      region: "us-east-1",
+      keyPrefix: "ba",
+    });
     expect(config.worker).toEqual({
       vcpus: 4,
       memoryMiB: 8192,
@@ -77,15 +82,31 @@ describe("config defaults", () => {
   it("accepts an account in GovCloud with a deploy role of its partition", () => {
     const config = parseConfig({
       ...valid(),
-      accounts: [{ id: "111111111111", regions: ["us-gov-west-1", "us-gov-east-1"], assumeRoleArn: "arn:aws-us-gov:iam::111111111111:role/deploy" }],
+      accounts: [
+        {
+          id: "111111111111",
+          regions: ["us-gov-west-1", "us-gov-east-1"],
+          assumeRoleArn: "arn:aws-us-gov:iam::111111111111:role/deploy",
+        },
+      ],
       stateBackend: { ...valid().stateBackend, accountId: "999999999999" },
     });
     expect(config.accounts[0]!.regions).toEqual(["us-gov-west-1", "us-gov-east-1"]);
   });
 
   it("accepts a single-Region kmsKeyArn for the one pipeline, and a multi-Region key for every region of its account", () => {
-    expect(parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-east-1"] }], kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" }).kmsKeyArn).toBe("arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012");
-    const mrk = parseConfig({ ...valid(), accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }], kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef" });
+    expect(
+      parseConfig({
+        ...valid(),
+        accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
+        kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
+      }).kmsKeyArn,
+    ).toBe("arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012");
+    const mrk = parseConfig({
+      ...valid(),
+      accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }],
+      kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef",
+    });
     expect(mrk.kmsKeyArn).toBe("arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef");
   });
 
@@ -93,7 +114,11 @@ describe("config defaults", () => {
     const config = parseConfig({
       ...valid(),
       stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba" },
-      network: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] },
+      network: {
+        vpcId: "vpc-0123456789abcdef0",
+        subnetIds: ["subnet-0123456789abcdef0"],
+        routeTableIds: ["rtb-0123456789abcdef0"],
+      },
     });
     expect(config.stateBackend).toEqual({ type: "cloud", organization: "acme", workspacePrefix: "ba" });
     expect(config.network).toMatchObject({ vpcId: "vpc-0123456789abcdef0", egress: "endpoints", endpointAzCount: 1 });
@@ -103,30 +128,105 @@ describe("config defaults", () => {
 describe("config rules (one test per rule, exact message)", () => {
   const rules: Array<[string, (c: Record<string, any>) => void, string]> = [
     ["account id is 12 digits", (c) => (c.accounts[0].id = "12345"), "accounts[0].id: must be 12 digits"],
-    ["account id is a string", (c) => (c.accounts[0].id = 111111111111), "accounts[0].id: must be 12 digits (as a string)"],
+    [
+      "account id is a string",
+      (c) => (c.accounts[0].id = 111111111111),
+      "accounts[0].id: must be 12 digits (as a string)",
+    ],
     ["accounts is not empty", (c) => (c.accounts = []), "accounts: must list at least one account"],
     ["accounts is required", (c) => delete c.accounts, "accounts: is required"],
     ["regions is not empty", (c) => (c.accounts[0].regions = []), "accounts[0].regions: must list at least one region"],
-    ["regions are region names", (c) => (c.accounts[0].regions = ["us-east"]), "accounts[0].regions[0]: must be an AWS region name like us-east-1"],
-    ["regions do not repeat", (c) => (c.accounts[0].regions = ["us-east-1", "us-east-1"]), "accounts[0].regions: must not repeat a region"],
-    ["assumeRoleArn is a role ARN", (c) => (c.accounts[0].assumeRoleArn = "role/x"), "accounts[0].assumeRoleArn: must be an IAM role ARN"],
-    ["assumeRoleArn is in its account", (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::222222222222:role/deploy"), "accounts[0].assumeRoleArn: must be a role in account 111111111111 (it is in 222222222222)"],
-    ["an account's regions are in one partition", (c) => (c.accounts[0].regions = ["us-east-1", "eu-west-1", "us-gov-west-1"]), "accounts[0].regions: must all be in one partition, but us-east-1 (aws) and us-gov-west-1 (aws-us-gov) are not"],
-    ["assumeRoleArn is in the partition of the account's regions", (c) => (c.accounts[0] = { id: "111111111111", regions: ["cn-north-1"], assumeRoleArn: "arn:aws:iam::111111111111:role/deploy" }), "accounts[0].assumeRoleArn: must be a role in aws-cn, the partition of the account's regions (it is in aws)"],
-    ["account ids do not repeat", (c) => c.accounts.push({ id: "111111111111", regions: ["eu-west-1"] }), "accounts[1].id: repeats accounts[0].id (111111111111); list its regions once"],
+    [
+      "regions are region names",
+      (c) => (c.accounts[0].regions = ["us-east"]),
+      "accounts[0].regions[0]: must be an AWS region name like us-east-1",
+    ],
+    [
+      "regions do not repeat",
+      (c) => (c.accounts[0].regions = ["us-east-1", "us-east-1"]),
+      "accounts[0].regions: must not repeat a region",
+    ],
+    [
+      "assumeRoleArn is a role ARN",
+      (c) => (c.accounts[0].assumeRoleArn = "role/x"),
+      "accounts[0].assumeRoleArn: must be an IAM role ARN",
+    ],
+    [
+      "assumeRoleArn is in its account",
+      (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::222222222222:role/deploy"),
+      "accounts[0].assumeRoleArn: must be a role in account 111111111111 (it is in 222222222222)",
+    ],
+    [
+      "an account's regions are in one partition",
+      (c) => (c.accounts[0].regions = ["us-east-1", "eu-west-1", "us-gov-west-1"]),
+      "accounts[0].regions: must all be in one partition, but us-east-1 (aws) and us-gov-west-1 (aws-us-gov) are not",
+    ],
+    [
+      "assumeRoleArn is in the partition of the account's regions",
+      (c) =>
+        (c.accounts[0] = {
+          id: "111111111111",
+          regions: ["cn-north-1"],
+          assumeRoleArn: "arn:aws:iam::111111111111:role/deploy",
+        }),
+      "accounts[0].assumeRoleArn: must be a role in aws-cn, the partition of the account's regions (it is in aws)",
+    ],
+    [
+      "account ids do not repeat",
+      (c) => c.accounts.push({ id: "111111111111", regions: ["eu-west-1"] }),
+      "accounts[1].id: repeats accounts[0].id (111111111111); list its regions once",
+    ],
     ["backupVaults is not empty", (c) => (c.backupVaults = []), "backupVaults: must list at least one vault"],
-    ["backupVaults are vault names", (c) => (c.backupVaults = ["my vault"]), "backupVaults[0]: must be a backup vault name (2-50 letters, digits, '-' or '_')"],
-    ["deleteRecoveryPoint.enabled is a real boolean", (c) => (c.deleteRecoveryPoint = { enabled: "false" }), 'deleteRecoveryPoint.enabled: must be true or false (a JSON boolean, not a string like "false")'],
-    ["deleteRecoveryPoint.enabled is required", (c) => (c.deleteRecoveryPoint = { requiredTag: "x" }), "deleteRecoveryPoint.enabled: is required"],
-    ["deleteRecoveryPoint.requiredTag is a tag key", (c) => (c.deleteRecoveryPoint = { enabled: true, requiredTag: "" }), "deleteRecoveryPoint.requiredTag: must be a tag key (1-128 characters)"],
-    ["unknown top-level key, with a hint", (c) => (c.backupVault = ["x"]), 'backupVault: unknown key (did you mean "backupVaults"?)'],
-    ["unknown nested key", (c) => (c.deleteRecoveryPoint = { enabled: true, enable: true }), 'deleteRecoveryPoint.enable: unknown key (did you mean "enabled"?)'],
+    [
+      "backupVaults are vault names",
+      (c) => (c.backupVaults = ["my vault"]),
+      "backupVaults[0]: must be a backup vault name (2-50 letters, digits, '-' or '_')",
+    ],
+    [
+      "deleteRecoveryPoint.enabled is a real boolean",
+      (c) => (c.deleteRecoveryPoint = { enabled: "false" }),
+      'deleteRecoveryPoint.enabled: must be true or false (a JSON boolean, not a string like "false")',
+    ],
+    [
+      "deleteRecoveryPoint.enabled is required",
+      (c) => (c.deleteRecoveryPoint = { requiredTag: "x" }),
+      "deleteRecoveryPoint.enabled: is required",
+    ],
+    [
+      "deleteRecoveryPoint.requiredTag is a tag key",
+      (c) => (c.deleteRecoveryPoint = { enabled: true, requiredTag: "" }),
+      "deleteRecoveryPoint.requiredTag: must be a tag key (1-128 characters)",
+    ],
+    [
+      "unknown top-level key, with a hint",
+      (c) => (c.backupVault = ["x"]),
+      'backupVault: unknown key (did you mean "backupVaults"?)',
+    ],
+    [
+      "unknown nested key",
+      (c) => (c.deleteRecoveryPoint = { enabled: true, enable: true }),
+      'deleteRecoveryPoint.enable: unknown key (did you mean "enabled"?)',
+    ],
     ["unknown key without a near match", (c) => (c.colour = "blue"), "colour: unknown key"],
-    ["notificationEmail is an address", (c) => (c.notificationEmail = "ops"), "notificationEmail: must be an email address"],
-    ["kmsKeyArn is a key ARN", (c) => (c.kmsKeyArn = "alias/x"), "kmsKeyArn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"],
+    [
+      "notificationEmail is an address",
+      (c) => (c.notificationEmail = "ops"),
+      "notificationEmail: must be an email address",
+    ],
+    [
+      "kmsKeyArn is a key ARN",
+      (c) => (c.kmsKeyArn = "alias/x"),
+      "kmsKeyArn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
+    ],
     [
       "a single-Region kmsKeyArn serves only the one pipeline of its account and region",
-      (c) => ((c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012"), (c.accounts = [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }, { id: "222222222222", regions: ["us-east-1"] }])),
+      (c) => (
+        (c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012"),
+        (c.accounts = [
+          { id: "111111111111", regions: ["us-east-1", "eu-west-1"] },
+          { id: "222222222222", regions: ["us-east-1"] },
+        ])
+      ),
       "kmsKeyArn: a KMS key serves only its own account and region (111111111111/us-east-1), but the config also deploys 111111111111/eu-west-1, 222222222222/us-east-1; leave kmsKeyArn unset so each pipeline creates its own key, or use a multi-Region key (key/mrk-…) replicated to each region",
     ],
     [
@@ -136,71 +236,226 @@ describe("config rules (one test per rule, exact message)", () => {
     ],
     [
       "a multi-Region kmsKeyArn serves one account",
-      (c) => ((c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"), c.accounts.push({ id: "222222222222", regions: ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"] })),
+      (c) => (
+        (c.kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"),
+        c.accounts.push({ id: "222222222222", regions: ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"] })
+      ),
       "kmsKeyArn: a multi-Region key serves the regions of its own account (111111111111), but the config also deploys 222222222222/us-east-1, 222222222222/eu-west-1, 222222222222/eu-central-1 and 1 more; leave kmsKeyArn unset so each pipeline creates its own key",
     ],
-    ["kmsKeyArn is in the partition of its region", (c) => (c.kmsKeyArn = "arn:aws:kms:us-gov-west-1:111111111111:key/12345678-1234-1234-1234-123456789012"), "kmsKeyArn: names partition aws, but its region us-gov-west-1 is in aws-us-gov"],
+    [
+      "kmsKeyArn is in the partition of its region",
+      (c) => (c.kmsKeyArn = "arn:aws:kms:us-gov-west-1:111111111111:key/12345678-1234-1234-1234-123456789012"),
+      "kmsKeyArn: names partition aws, but its region us-gov-west-1 is in aws-us-gov",
+    ],
     ["tags are required", (c) => delete c.tags, "tags: is required"],
     ["tags are not empty", (c) => (c.tags = {}), "tags: must have at least one tag"],
     ["tag values are strings", (c) => (c.tags = { a: 1 }), "tags.a: must be a string (got number 1)"],
-    ["accessLogs.bucket is a bucket name", (c) => (c.accessLogs = { bucket: "Logs!" }), "accessLogs.bucket: must be a valid S3 bucket name"],
-    ["securityTag is a tag key", (c) => (c.securityTag = "x".repeat(129)), "securityTag: must be a tag key (1-128 characters)"],
-    ["lifecycle days are whole", (c) => (c.lifecycleRules = { glacier: 1.5 }), "lifecycleRules.glacier: must be a whole number of days"],
-    ["lifecycle days are positive", (c) => (c.lifecycleRules = { expiration: 0 }), "lifecycleRules.expiration: must be a positive number of days"],
-    ["deepArchive ≥ glacier + 90", (c) => (c.lifecycleRules = { glacier: 100, deepArchive: 150 }), "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)"],
-    ["expiration ≥ deepArchive + 180", (c) => (c.lifecycleRules = { deepArchive: 100, expiration: 279 }), "lifecycleRules.expiration: must be at least 180 days after deepArchive (100)"],
-    ["expiration ≥ glacier + 90 without deepArchive", (c) => (c.lifecycleRules = { glacier: 30, expiration: 119 }), "lifecycleRules.expiration: must be at least 90 days after glacier (30)"],
+    [
+      "accessLogs.bucket is a bucket name",
+      (c) => (c.accessLogs = { bucket: "Logs!" }),
+      "accessLogs.bucket: must be a valid S3 bucket name",
+    ],
+    [
+      "securityTag is a tag key",
+      (c) => (c.securityTag = "x".repeat(129)),
+      "securityTag: must be a tag key (1-128 characters)",
+    ],
+    [
+      "lifecycle days are whole",
+      (c) => (c.lifecycleRules = { glacier: 1.5 }),
+      "lifecycleRules.glacier: must be a whole number of days",
+    ],
+    [
+      "lifecycle days are positive",
+      (c) => (c.lifecycleRules = { expiration: 0 }),
+      "lifecycleRules.expiration: must be a positive number of days",
+    ],
+    [
+      "deepArchive ≥ glacier + 90",
+      (c) => (c.lifecycleRules = { glacier: 100, deepArchive: 150 }),
+      "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)",
+    ],
+    [
+      "expiration ≥ deepArchive + 180",
+      (c) => (c.lifecycleRules = { deepArchive: 100, expiration: 279 }),
+      "lifecycleRules.expiration: must be at least 180 days after deepArchive (100)",
+    ],
+    [
+      "expiration ≥ glacier + 90 without deepArchive",
+      (c) => (c.lifecycleRules = { glacier: 30, expiration: 119 }),
+      "lifecycleRules.expiration: must be at least 90 days after glacier (30)",
+    ],
     ["stateBackend is required", (c) => delete c.stateBackend, 'stateBackend: must be "s3" or "cloud"'],
-    ["stateBackend.type is s3 or cloud", (c) => (c.stateBackend = { type: "gcs" }), 'stateBackend.type: must be "s3" or "cloud"'],
-    ["stateBackend.bucket is a bucket name", (c) => (c.stateBackend.bucket = "UPPER"), "stateBackend.bucket: must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"],
-    ["stateBackend.keyPrefix has no slashes at the ends", (c) => (c.stateBackend.keyPrefix = "/ba/"), "stateBackend.keyPrefix: must be an S3 key prefix without leading or trailing '/'"],
-    ["cloud backend needs an organization", (c) => (c.stateBackend = { type: "cloud", workspacePrefix: "ba" }), "stateBackend.organization: is required"],
-    ["cloud workspacePrefix is a name", (c) => (c.stateBackend = { type: "cloud", organization: "acme", workspacePrefix: "b a" }), "stateBackend.workspacePrefix: must be letters, digits, '-' or '_' (at most 60)"],
-    ["vpcCidr is a /16–/24 block", (c) => (c.network = { vpcCidr: "10.0.0.0/8" }), "network.vpcCidr: must be an IPv4 CIDR block with a prefix from /16 to /24 (e.g. 10.42.0.0/16)"],
-    ["azCount is 1–6", (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 0 }), "network.azCount: must be at least 1"],
-    ["endpointAzCount ≤ azCount", (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 1, endpointAzCount: 2 }), "network.endpointAzCount: must be at most azCount (1)"],
-    ["egress is a known mode", (c) => (c.network = { vpcCidr: "10.0.0.0/16", egress: "internet" }), 'network.egress: must be one of "endpoints", "nat", "public"'],
-    ["vpcId is a VPC id", (c) => (c.network = { vpcId: "my-vpc", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.vpcId: must be a VPC id like vpc-0123456789abcdef0"],
-    ["an existing VPC needs subnets", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: [], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.subnetIds: must list at least one subnet"],
-    ["an existing VPC needs route tables", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: [] }), "network.routeTableIds: must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)"],
-    ["vpcCidr and vpcId do not mix", (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", vpcCidr: "10.0.0.0/16", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] }), "network.vpcCidr: not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)"],
+    [
+      "stateBackend.type is s3 or cloud",
+      (c) => (c.stateBackend = { type: "gcs" }),
+      'stateBackend.type: must be "s3" or "cloud"',
+    ],
+    [
+      "stateBackend.bucket is a bucket name",
+      (c) => (c.stateBackend.bucket = "UPPER"),
+      "stateBackend.bucket: must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ],
+    [
+      "stateBackend.keyPrefix has no slashes at the ends",
+      (c) => (c.stateBackend.keyPrefix = "/ba/"),
+      "stateBackend.keyPrefix: must be an S3 key prefix without leading or trailing '/'",
+    ],
+    [
+      "cloud backend needs an organization",
+      (c) => (c.stateBackend = { type: "cloud", workspacePrefix: "ba" }),
+      "stateBackend.organization: is required",
+    ],
+    [
+      "cloud workspacePrefix is a name",
+      (c) => (c.stateBackend = { type: "cloud", organization: "acme", workspacePrefix: "b a" }),
+      "stateBackend.workspacePrefix: must be letters, digits, '-' or '_' (at most 60)",
+    ],
+    [
+      "vpcCidr is a /16–/24 block",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/8" }),
+      "network.vpcCidr: must be an IPv4 CIDR block with a prefix from /16 to /24 (e.g. 10.42.0.0/16)",
+    ],
+    [
+      "azCount is 1–6",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 0 }),
+      "network.azCount: must be at least 1",
+    ],
+    [
+      "endpointAzCount ≤ azCount",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 1, endpointAzCount: 2 }),
+      "network.endpointAzCount: must be at most azCount (1)",
+    ],
+    [
+      "egress is a known mode",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", egress: "internet" }),
+      'network.egress: must be one of "endpoints", "nat", "public"',
+    ],
+    [
+      "vpcId is a VPC id",
+      (c) =>
+        (c.network = {
+          vpcId: "my-vpc",
+          subnetIds: ["subnet-0123456789abcdef0"],
+          routeTableIds: ["rtb-0123456789abcdef0"],
+        }),
+      "network.vpcId: must be a VPC id like vpc-0123456789abcdef0",
+    ],
+    [
+      "an existing VPC needs subnets",
+      (c) => (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: [], routeTableIds: ["rtb-0123456789abcdef0"] }),
+      "network.subnetIds: must list at least one subnet",
+    ],
+    [
+      "an existing VPC needs route tables",
+      (c) =>
+        (c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: [] }),
+      "network.routeTableIds: must list the route tables of subnetIds (the S3 and DynamoDB gateway endpoints are wired to them)",
+    ],
+    [
+      "vpcCidr and vpcId do not mix",
+      (c) =>
+        (c.network = {
+          vpcId: "vpc-0123456789abcdef0",
+          vpcCidr: "10.0.0.0/16",
+          subnetIds: ["subnet-0123456789abcdef0"],
+          routeTableIds: ["rtb-0123456789abcdef0"],
+        }),
+      "network.vpcCidr: not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)",
+    ],
     ["a known key in the wrong place", (c) => (c.exports = { bucket: "x" }), "exports.bucket: not allowed here"],
     [
       "a top-level vpcId serves one account and region",
       (c) => {
         c.accounts[0].regions = ["us-east-1", "eu-west-1"];
-        c.network = { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0"], routeTableIds: ["rtb-0123456789abcdef0"] };
+        c.network = {
+          vpcId: "vpc-0123456789abcdef0",
+          subnetIds: ["subnet-0123456789abcdef0"],
+          routeTableIds: ["rtb-0123456789abcdef0"],
+        };
       },
       "network.vpcId: an existing VPC belongs to one account and region, but 2 use it (accounts[0] us-east-1, accounts[0] eu-west-1); set accounts[i].network instead",
     ],
     ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
-    ["compressionLevel is 1–19", (c) => (c.exports = { compressionLevel: 22 }), "exports.compressionLevel: must be from 1 to 19"],
+    [
+      "compressionLevel is 1–19",
+      (c) => (c.exports = { compressionLevel: 22 }),
+      "exports.compressionLevel: must be from 1 to 19",
+    ],
     ["worker.vcpus is whole", (c) => (c.worker = { vcpus: 1.5 }), "worker.vcpus: must be a whole number"],
     ["worker.vcpus is 1–192", (c) => (c.worker = { vcpus: 0 }), "worker.vcpus: must be from 1 to 192"],
-    ["worker.memoryMiB is 1024–786432", (c) => (c.worker = { memoryMiB: 512 }), "worker.memoryMiB: must be from 1024 to 786432 MiB"],
+    [
+      "worker.memoryMiB is 1024–786432",
+      (c) => (c.worker = { memoryMiB: 512 }),
+      "worker.memoryMiB: must be from 1024 to 786432 MiB",
+    ],
     ["worker.maxVcpus is 1–10000", (c) => (c.worker = { maxVcpus: 20000 }), "worker.maxVcpus: must be from 1 to 10000"],
-    ["worker.maxVcpus fits one job", (c) => (c.worker = { vcpus: 16, maxVcpus: 8 }), "worker.maxVcpus: must be at least worker.vcpus (16), or no job ever fits"],
-    ["worker.timeoutHours is 1–168", (c) => (c.worker = { timeoutHours: 200 }), "worker.timeoutHours: must be from 1 to 168 hours"],
+    [
+      "worker.maxVcpus fits one job",
+      (c) => (c.worker = { vcpus: 16, maxVcpus: 8 }),
+      "worker.maxVcpus: must be at least worker.vcpus (16), or no job ever fits",
+    ],
+    [
+      "worker.timeoutHours is 1–168",
+      (c) => (c.worker = { timeoutHours: 200 }),
+      "worker.timeoutHours: must be from 1 to 168 hours",
+    ],
     ["worker.spotRetries is 1–10", (c) => (c.worker = { spotRetries: 11 }), "worker.spotRetries: must be from 1 to 10"],
-    ["worker.instanceFamilies is not empty", (c) => (c.worker = { instanceFamilies: [] }), "worker.instanceFamilies: must list at least one instance family"],
-    ["worker.instanceFamilies are families or types", (c) => (c.worker = { instanceFamilies: ["C6I"] }), "worker.instanceFamilies[0]: must be an EC2 instance family or type like c6i or c6i.2xlarge"],
-    ["worker.instanceFamilies do not repeat", (c) => (c.worker = { instanceFamilies: ["c6i", "c6i"] }), "worker.instanceFamilies: must not repeat a family"],
+    [
+      "worker.instanceFamilies is not empty",
+      (c) => (c.worker = { instanceFamilies: [] }),
+      "worker.instanceFamilies: must list at least one instance family",
+    ],
+    [
+      "worker.instanceFamilies are families or types",
+      (c) => (c.worker = { instanceFamilies: ["C6I"] }),
+      "worker.instanceFamilies[0]: must be an EC2 instance family or type like c6i or c6i.2xlarge",
+    ],
+    [
+      "worker.instanceFamilies do not repeat",
+      (c) => (c.worker = { instanceFamilies: ["c6i", "c6i"] }),
+      "worker.instanceFamilies: must not repeat a family",
+    ],
     [
       "worker.instanceFamilies are x86_64 when the image is built here",
       (c) => (c.worker = { instanceFamilies: ["c7i", "m7g.2xlarge"] }),
       "worker.instanceFamilies[1]: m7g.2xlarge is Graviton (arm64), but the image built from batch-worker/ is x86_64 only; remove it or set worker.imageUri to a multi-arch image",
     ],
-    ["worker.onDemandFallback is a boolean", (c) => (c.worker = { onDemandFallback: "no" }), "worker.onDemandFallback: must be true or false"],
-    ["worker.imageUri has a tag or digest", (c) => (c.worker = { imageUri: "acme/worker" }), "worker.imageUri: must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0"],
-    ["worker.volume.throughputMiBps is 125–1000", (c) => (c.worker = { volume: { throughputMiBps: 2000 } }), "worker.volume.throughputMiBps: must be from 125 to 1000 MiB/s"],
-    ["worker.volume.iops is 3000–16000", (c) => (c.worker = { volume: { iops: 100 } }), "worker.volume.iops: must be from 3000 to 16000"],
-    ["worker.volume.initializationRateMiBps is 100–300", (c) => (c.worker = { volume: { initializationRateMiBps: 50 } }), "worker.volume.initializationRateMiBps: must be from 100 to 300 MiB/s"],
+    [
+      "worker.onDemandFallback is a boolean",
+      (c) => (c.worker = { onDemandFallback: "no" }),
+      "worker.onDemandFallback: must be true or false",
+    ],
+    [
+      "worker.imageUri has a tag or digest",
+      (c) => (c.worker = { imageUri: "acme/worker" }),
+      "worker.imageUri: must be an image URI with a tag or digest, like 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2.0",
+    ],
+    [
+      "worker.volume.throughputMiBps is 125–1000",
+      (c) => (c.worker = { volume: { throughputMiBps: 2000 } }),
+      "worker.volume.throughputMiBps: must be from 125 to 1000 MiB/s",
+    ],
+    [
+      "worker.volume.iops is 3000–16000",
+      (c) => (c.worker = { volume: { iops: 100 } }),
+      "worker.volume.iops: must be from 3000 to 16000",
+    ],
+    [
+      "worker.volume.initializationRateMiBps is 100–300",
+      (c) => (c.worker = { volume: { initializationRateMiBps: 50 } }),
+      "worker.volume.initializationRateMiBps: must be from 100 to 300 MiB/s",
+    ],
     [
       "worker.volume throughput ≤ iops / 4",
       (c) => (c.worker = { volume: { throughputMiBps: 1000, iops: 3000 } }),
       "worker.volume.throughputMiBps: must be at most iops / 4 (750): gp3 gives 0.25 MiB/s per provisioned IOPS",
     ],
-    ["worker.maxVolumeGiB is 1–65536", (c) => (c.worker = { maxVolumeGiB: 100000 }), "worker.maxVolumeGiB: must be from 1 to 65536 GiB"],
+    [
+      "worker.maxVolumeGiB is 1–65536",
+      (c) => (c.worker = { maxVolumeGiB: 100000 }),
+      "worker.maxVolumeGiB: must be from 1 to 65536 GiB",
+    ],
     [
       "worker.timeoutHours reads worker.maxVolumeGiB at the throughput, with margin",
       (c) => (c.worker = { volume: { throughputMiBps: 125 } }),
@@ -216,24 +471,56 @@ describe("config rules (one test per rule, exact message)", () => {
       (c) => (c.worker = { maxVolumeGiB: 65536, timeoutHours: 60 }),
       "worker.memoryMiB: must be at least 11776 MiB: two part buffers of 5120 MiB (the part size for worker.maxVolumeGiB, 65536 GiB) plus 1536 MiB for the worker, tar and zstd (1024 + 128 per vCPU); raise memoryMiB or lower maxVolumeGiB",
     ],
-    ["stateBackend.accountId is an account id", (c) => (c.stateBackend.accountId = "12345"), "stateBackend.accountId: must be 12 digits"],
+    [
+      "stateBackend.accountId is an account id",
+      (c) => (c.stateBackend.accountId = "12345"),
+      "stateBackend.accountId: must be 12 digits",
+    ],
     [
       "stateBackend.accountId is needed when every account is reached through a role",
       (c) => (c.accounts[0].assumeRoleArn = "arn:aws:iam::111111111111:role/deploy"),
       "stateBackend.accountId: is required when every account sets assumeRoleArn: the state bucket lives in the account of the credentials that run terraform, which the config does not name otherwise",
     ],
-    ["archive.objectLock.mode is GOVERNANCE or COMPLIANCE", (c) => (c.archive = { objectLock: { mode: "LEGAL", retentionDays: 30 } }), 'archive.objectLock.mode: must be "GOVERNANCE" or "COMPLIANCE"'],
-    ["archive.objectLock.retentionDays is 1–36500", (c) => (c.archive = { objectLock: { mode: "COMPLIANCE", retentionDays: 0 } }), "archive.objectLock.retentionDays: must be from 1 to 36500 days"],
-    ["archive.objectLock needs retentionDays", (c) => (c.archive = { objectLock: { mode: "GOVERNANCE" } }), "archive.objectLock.retentionDays: is required"],
-    ["archive.noncurrentVersionRetentionDays is whole", (c) => (c.archive = { noncurrentVersionRetentionDays: 1.5 }), "archive.noncurrentVersionRetentionDays: must be a whole number of days"],
-    ["archive.noncurrentVersionRetentionDays is positive", (c) => (c.archive = { noncurrentVersionRetentionDays: 0 }), "archive.noncurrentVersionRetentionDays: must be a positive number of days"],
+    [
+      "archive.objectLock.mode is GOVERNANCE or COMPLIANCE",
+      (c) => (c.archive = { objectLock: { mode: "LEGAL", retentionDays: 30 } }),
+      'archive.objectLock.mode: must be "GOVERNANCE" or "COMPLIANCE"',
+    ],
+    [
+      "archive.objectLock.retentionDays is 1–36500",
+      (c) => (c.archive = { objectLock: { mode: "COMPLIANCE", retentionDays: 0 } }),
+      "archive.objectLock.retentionDays: must be from 1 to 36500 days",
+    ],
+    [
+      "archive.objectLock needs retentionDays",
+      (c) => (c.archive = { objectLock: { mode: "GOVERNANCE" } }),
+      "archive.objectLock.retentionDays: is required",
+    ],
+    [
+      "archive.noncurrentVersionRetentionDays is whole",
+      (c) => (c.archive = { noncurrentVersionRetentionDays: 1.5 }),
+      "archive.noncurrentVersionRetentionDays: must be a whole number of days",
+    ],
+    [
+      "archive.noncurrentVersionRetentionDays is positive",
+      (c) => (c.archive = { noncurrentVersionRetentionDays: 0 }),
+      "archive.noncurrentVersionRetentionDays: must be a positive number of days",
+    ],
     [
       "archive.noncurrentVersionRetentionDays outlives the Object Lock retention",
       (c) => (c.archive = { objectLock: { mode: "GOVERNANCE", retentionDays: 400 } }),
       "archive.noncurrentVersionRetentionDays: must be at least archive.objectLock.retentionDays (400): S3 keeps a locked version until its retention ends whatever the lifecycle says",
     ],
-    ["unknown worker key, with a hint", (c) => (c.worker = { vcpu: 4 }), 'worker.vcpu: unknown key (did you mean "vcpus"?)'],
-    ["name is a short slug", (c) => (c.name = "Backup_Actions"), "name: must be 2-20 lowercase letters, digits or '-', starting with a letter"],
+    [
+      "unknown worker key, with a hint",
+      (c) => (c.worker = { vcpu: 4 }),
+      'worker.vcpu: unknown key (did you mean "vcpus"?)',
+    ],
+    [
+      "name is a short slug",
+      (c) => (c.name = "Backup_Actions"),
+      "name: must be 2-20 lowercase letters, digits or '-', starting with a letter",
+    ],
   ];
 
   it.each(rules)("%s", (_rule, mutate, expected) => {
@@ -260,7 +547,9 @@ describe("config files", () => {
   it("names the file and the JSON error when it is not JSON", () => {
     const file = path.join(dir, "broken.json");
     writeFileSync(file, "{ accounts: ");
-    expect(() => loadConfig(file)).toThrow(new RegExp(`^Invalid configuration in ${file}:\\n  \\(root\\): not valid JSON: `));
+    expect(() => loadConfig(file)).toThrow(
+      new RegExp(`^Invalid configuration in ${file}:\\n  \\(root\\): not valid JSON: `),
+    );
   });
 
   it("names a missing file", () => {
@@ -268,7 +557,9 @@ describe("config files", () => {
   });
 
   it("rejects a JSON value that is not an object", () => {
-    expect(() => parseConfig([1], "x.json")).toThrow("Invalid configuration in x.json:\n  (root): must be a JSON object");
+    expect(() => parseConfig([1], "x.json")).toThrow(
+      "Invalid configuration in x.json:\n  (root): must be a JSON object",
+    );
   });
 
   it("formats key paths the way users write them", () => {

@@ -108,13 +108,13 @@ describe("README configuration table", () => {
   const rows = readmeRows();
   const keys = schemaKeys();
   const documented = rows.flatMap((r) =>
-    r.keys.map((key, i) => ({ key, row: r, typeCell: r.types[i]!, defaultCell: r.defaults[i]! }))
+    r.keys.map((key, i) => ({ key, row: r, typeCell: r.types[i]!, defaultCell: r.defaults[i]! })),
   );
 
   it("reads the table", () => {
     expect(rows.length).toBeGreaterThan(30);
     expect(documented.map((d) => d.key)).toEqual(
-      expect.arrayContaining(["name", "worker.volume.iops", "exports.dynamodb"])
+      expect.arrayContaining(["name", "worker.volume.iops", "exports.dynamodb"]),
     );
   });
 

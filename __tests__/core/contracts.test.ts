@@ -6,13 +6,23 @@
 import { RuntimeConfigError, InvalidEventError } from "../../core/errors";
 import { janitorEnvironment, JANITOR_ENV, parseJanitorEnv } from "../../core/janitor-contract";
 import { parseVerifyRequest } from "../../core/verify-contract";
-import { JobParamsError, parseJobParams, WORKER_COMMAND, WORKER_ENVIRONMENT, WORKER_JOB_PARAMETERS } from "../../core/worker-job";
+import {
+  JobParamsError,
+  parseJobParams,
+  WORKER_COMMAND,
+  WORKER_ENVIRONMENT,
+  WORKER_JOB_PARAMETERS,
+} from "../../core/worker-job";
 
 describe("janitor environment", () => {
   it("reads back what the construct writes", () => {
     const settings = { pipelineTag: { key: "backup-actions:pipeline", value: "prod" }, maxAgeHours: 79 };
     const env = janitorEnvironment(settings);
-    expect(env).toEqual({ PIPELINE_TAG_KEY: "backup-actions:pipeline", PIPELINE_TAG_VALUE: "prod", MAX_AGE_HOURS: "79" });
+    expect(env).toEqual({
+      PIPELINE_TAG_KEY: "backup-actions:pipeline",
+      PIPELINE_TAG_VALUE: "prod",
+      MAX_AGE_HOURS: "79",
+    });
     expect(parseJanitorEnv(env)).toEqual(settings);
   });
 
@@ -22,19 +32,26 @@ describe("janitor environment", () => {
         'the janitor\'s environment is invalid: PIPELINE_TAG_KEY is not set; PIPELINE_TAG_VALUE is not set; MAX_AGE_HOURS must be a positive number of hours (got "soon")',
       ),
     );
-    expect(() => parseJanitorEnv({ PIPELINE_TAG_KEY: "k", PIPELINE_TAG_VALUE: "v", MAX_AGE_HOURS: "0" })).toThrow(/MAX_AGE_HOURS must be a positive/);
+    expect(() => parseJanitorEnv({ PIPELINE_TAG_KEY: "k", PIPELINE_TAG_VALUE: "v", MAX_AGE_HOURS: "0" })).toThrow(
+      /MAX_AGE_HOURS must be a positive/,
+    );
   });
 });
 
 describe("verify payload", () => {
   it("takes the archive URL (and the recovery point, for the logs)", () => {
-    expect(parseVerifyRequest({ archiveUrl: "s3://b/p/", recoveryPointArn: "arn:x" })).toEqual({ archiveUrl: "s3://b/p/", recoveryPointArn: "arn:x" });
+    expect(parseVerifyRequest({ archiveUrl: "s3://b/p/", recoveryPointArn: "arn:x" })).toEqual({
+      archiveUrl: "s3://b/p/",
+      recoveryPointArn: "arn:x",
+    });
     expect(parseVerifyRequest({ archiveUrl: "s3://b/p/" })).toEqual({ archiveUrl: "s3://b/p/" });
   });
 
   it("refuses a payload without archiveUrl", () => {
     for (const bad of [null, "s3://b/p/", {}, { archiveUrl: 7 }]) {
-      expect(() => parseVerifyRequest(bad)).toThrow(new InvalidEventError("VerifyArchive: the payload needs archiveUrl"));
+      expect(() => parseVerifyRequest(bad)).toThrow(
+        new InvalidEventError("VerifyArchive: the payload needs archiveUrl"),
+      );
     }
   });
 });
@@ -44,7 +61,9 @@ describe("worker job", () => {
 
   it("the job definition's command, with Batch's Ref:: substitution, parses back into the job", () => {
     const submitted = { volumeId: "vol-0123456789abcdef0", targetUrl: "s3://archive/ebs/1/", compressionLevel: "7" };
-    const argv = WORKER_COMMAND.map((a) => (a.startsWith("Ref::") ? submitted[a.slice(5) as keyof typeof WORKER_JOB_PARAMETERS] : a));
+    const argv = WORKER_COMMAND.map((a) =>
+      a.startsWith("Ref::") ? submitted[a.slice(5) as keyof typeof WORKER_JOB_PARAMETERS] : a,
+    );
     expect(parseJobParams(argv, {}, defaults)).toEqual({
       volumeId: "vol-0123456789abcdef0",
       target: "s3://archive/ebs/1/",
@@ -61,7 +80,11 @@ describe("worker job", () => {
   });
 
   it("reads the job definition's environment names", () => {
-    const env = { [WORKER_ENVIRONMENT.volumeId]: "vol-0aaaaaaaaaaaaaaaa", [WORKER_ENVIRONMENT.target]: "s3://bkt/p/", [WORKER_ENVIRONMENT.uploadConcurrency]: "9" };
+    const env = {
+      [WORKER_ENVIRONMENT.volumeId]: "vol-0aaaaaaaaaaaaaaaa",
+      [WORKER_ENVIRONMENT.target]: "s3://bkt/p/",
+      [WORKER_ENVIRONMENT.uploadConcurrency]: "9",
+    };
     expect(parseJobParams([], env, defaults)).toMatchObject({ volumeId: "vol-0aaaaaaaaaaaaaaaa", concurrency: 9 });
     expect(() => parseJobParams([], { ...env, [WORKER_ENVIRONMENT.attachTimeoutSeconds]: "1" }, defaults)).toThrow(
       new JobParamsError('BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS must be an integer from 10 to 7200, got "1"'),

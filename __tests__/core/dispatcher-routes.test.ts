@@ -18,7 +18,13 @@ const dispatcher = (region: string, account = "111111111111") => ({
 });
 
 const routes = (overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({ account: "111111111111", region: "us-west-2", name: "backup-actions", placements: { "us-west-2": 2, "us-east-1": 2 }, ...overrides });
+  JSON.stringify({
+    account: "111111111111",
+    region: "us-west-2",
+    name: "backup-actions",
+    placements: { "us-west-2": 2, "us-east-1": 2 },
+    ...overrides,
+  });
 
 describe("parseDispatcherRoutes (BACKUP_ACTIONS_DISPATCHERS)", () => {
   it("derives the dispatcher ARN and archive bucket of each deployed region of the account from the config's name", () => {
@@ -30,15 +36,26 @@ describe("parseDispatcherRoutes (BACKUP_ACTIONS_DISPATCHERS)", () => {
   });
 
   it("keeps each region's placement count", () => {
-    expect(parseDispatcherRoutes(routes({ placements: { "us-west-2": 3, "us-east-1": 1 } }), config).dispatchers).toEqual({
+    expect(
+      parseDispatcherRoutes(routes({ placements: { "us-west-2": 3, "us-east-1": 1 } }), config).dispatchers,
+    ).toEqual({
       "us-west-2": { ...dispatcher("us-west-2"), placementCount: 3 },
       "us-east-1": { ...dispatcher("us-east-1"), placementCount: 1 },
     });
   });
 
   it("names the ARNs in the partition of their region", () => {
-    expect(parseDispatcherRoutes(routes({ account: "333333333333", region: "us-gov-west-1", name: "ba", placements: { "us-gov-west-1": 2 } }), config).dispatchers).toEqual({
-      "us-gov-west-1": { stateMachineArn: "arn:aws-us-gov:states:us-gov-west-1:333333333333:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-333333333333-us-gov-west-1", placementCount: 2 },
+    expect(
+      parseDispatcherRoutes(
+        routes({ account: "333333333333", region: "us-gov-west-1", name: "ba", placements: { "us-gov-west-1": 2 } }),
+        config,
+      ).dispatchers,
+    ).toEqual({
+      "us-gov-west-1": {
+        stateMachineArn: "arn:aws-us-gov:states:us-gov-west-1:333333333333:stateMachine:ba-dispatcher",
+        archiveBucket: "ba-archive-333333333333-us-gov-west-1",
+        placementCount: 2,
+      },
     });
   });
 
@@ -49,7 +66,9 @@ describe("parseDispatcherRoutes (BACKUP_ACTIONS_DISPATCHERS)", () => {
   });
 
   it("refuses a bad account or placement count, naming each key", () => {
-    expect(() => parseDispatcherRoutes(routes({ account: "1", placements: { "us-west-2": 0, "us-east-1": 2 } }), config)).toThrow(
+    expect(() =>
+      parseDispatcherRoutes(routes({ account: "1", placements: { "us-west-2": 0, "us-east-1": 2 } }), config),
+    ).toThrow(
       "BACKUP_ACTIONS_DISPATCHERS is invalid: account: must be 12 digits; placements.us-west-2: Too small: expected number to be >=1",
     );
   });
@@ -61,9 +80,9 @@ describe("parseDispatcherRoutes (BACKUP_ACTIONS_DISPATCHERS)", () => {
   });
 
   it("refuses unknown keys (the written-out form of earlier versions included)", () => {
-    expect(() => parseDispatcherRoutes(routes({ dispatchers: { "us-west-2": dispatcher("us-west-2") } }), config)).toThrow(
-      'BACKUP_ACTIONS_DISPATCHERS is invalid: (root): Unrecognized key: "dispatchers"',
-    );
+    expect(() =>
+      parseDispatcherRoutes(routes({ dispatchers: { "us-west-2": dispatcher("us-west-2") } }), config),
+    ).toThrow('BACKUP_ACTIONS_DISPATCHERS is invalid: (root): Unrecognized key: "dispatchers"');
   });
 
   it("refuses placements that do not cover exactly the deployed regions of the account", () => {
@@ -73,10 +92,14 @@ describe("parseDispatcherRoutes (BACKUP_ACTIONS_DISPATCHERS)", () => {
   });
 
   it("refuses an account the intake config does not list", () => {
-    expect(() => parseDispatcherRoutes(routes({ account: "444444444444" }), config)).toThrow("BACKUP_ACTIONS_DISPATCHERS is invalid: account 444444444444 is not in the intake config");
+    expect(() => parseDispatcherRoutes(routes({ account: "444444444444" }), config)).toThrow(
+      "BACKUP_ACTIONS_DISPATCHERS is invalid: account 444444444444 is not in the intake config",
+    );
   });
 
   it("refuses routes without the starter's own region", () => {
-    expect(() => parseDispatcherRoutes(routes({ region: "eu-west-1" }), config)).toThrow("BACKUP_ACTIONS_DISPATCHERS is invalid: placements have no entry for its own region eu-west-1");
+    expect(() => parseDispatcherRoutes(routes({ region: "eu-west-1" }), config)).toThrow(
+      "BACKUP_ACTIONS_DISPATCHERS is invalid: placements have no entry for its own region eu-west-1",
+    );
   });
 });

@@ -37,7 +37,10 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [TargetUrlError, () => new TargetUrlError("m")],
   [JobParamsError, () => new JobParamsError("m")],
   [ConfigError, () => new ConfigError("config.json", [{ path: "a", message: "b" }])],
-  [BaselineViolationError, () => new BaselineViolationError([{ rule: "s3-public-access-block", path: "p", message: "m" }])],
+  [
+    BaselineViolationError,
+    () => new BaselineViolationError([{ rule: "s3-public-access-block", path: "p", message: "m" }]),
+  ],
   [UsageError, () => new UsageError("m")],
   [ManifestMismatchError, () => new ManifestMismatchError("m")],
   [CpuLimitError, () => new CpuLimitError("m")],
@@ -50,20 +53,27 @@ const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));
 
 /** The product's sources (not the test kit, whose errors stand in for AWS's and Step Functions'). */
 function productSources(): string[] {
-  const out = execFileSync("git", ["ls-files", "main.ts", "core", "config", "stacks", "lambdas", "batch-worker/src", "cli"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  const out = execFileSync(
+    "git",
+    ["ls-files", "main.ts", "core", "config", "stacks", "lambdas", "batch-worker/src", "cli"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
   return out.split("\n").filter((f) => f.endsWith(".ts"));
 }
 
 describe("the error hierarchy", () => {
-  it.each(HIERARCHY.map(([cls, make]) => [cls.name, make] as const))("%s: a BackupActionsError named after its class", (className, make) => {
-    const err = make();
-    expect(err).toBeInstanceOf(BackupActionsError);
-    expect(err.name).toBe(className);
-    expect(String(err)).toBe(`${className}: ${err.message}`);
-  });
+  it.each(HIERARCHY.map(([cls, make]) => [cls.name, make] as const))(
+    "%s: a BackupActionsError named after its class",
+    (className, make) => {
+      const err = make();
+      expect(err).toBeInstanceOf(BackupActionsError);
+      expect(err.name).toBe(className);
+      expect(String(err)).toBe(`${className}: ${err.message}`);
+    },
+  );
 
   it("lists every error class the product declares, and each extends one of the hierarchy", () => {
     const declared = new Map<string, string>();
@@ -73,7 +83,9 @@ describe("the error hierarchy", () => {
         if (/Error$/.test(m[1]!) || /Error$/.test(m[2]!)) declared.set(m[1]!, `${m[2]} (${file})`);
       }
     }
-    const notOurs = [...declared].filter(([, parent]) => !OUR_NAMES.has(parent.split(" ")[0]!)).map(([c, p]) => `${c} extends ${p}`);
+    const notOurs = [...declared]
+      .filter(([, parent]) => !OUR_NAMES.has(parent.split(" ")[0]!))
+      .map(([c, p]) => `${c} extends ${p}`);
     expect(notOurs).toEqual([]);
     expect([...declared.keys(), "BackupActionsError"].sort()).toEqual([...OUR_NAMES].sort());
   });

@@ -40,11 +40,15 @@ describe("executionName", () => {
   });
 
   it("drops the readable part when nothing of the id survives sanitizing", () => {
-    expect(executionName("arn:aws:backup:us-east-1:111111111111:recovery-point:ðŸ’¾", "ebs")).toMatch(/^ebs-[0-9a-f]{32}$/);
+    expect(executionName("arn:aws:backup:us-east-1:111111111111:recovery-point:ðŸ’¾", "ebs")).toMatch(
+      /^ebs-[0-9a-f]{32}$/,
+    );
   });
 
   it("uses 'rp' when the prefix sanitizes to nothing, and caps a long prefix", () => {
-    expect(executionName("arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180", "***")).toMatch(/^rp-snap-0726fe70935586180-[0-9a-f]{32}$/);
+    expect(executionName("arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180", "***")).toMatch(
+      /^rp-snap-0726fe70935586180-[0-9a-f]{32}$/,
+    );
     const name = executionName("arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180", "p".repeat(100));
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name.startsWith(`${"p".repeat(16)}-snap-`)).toBe(true);
@@ -64,8 +68,12 @@ describe("executionName", () => {
 
 describe("helpers", () => {
   it("shortIdOf takes the last ARN segment", () => {
-    expect(shortIdOf("arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:job-4ece7121")).toBe("job-4ece7121");
-    expect(shortIdOf("arn:aws:dynamodb:us-east-1:111111111111:table/T/backup/01700000000000-abcd1234")).toBe("01700000000000-abcd1234");
+    expect(shortIdOf("arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:job-4ece7121")).toBe(
+      "job-4ece7121",
+    );
+    expect(shortIdOf("arn:aws:dynamodb:us-east-1:111111111111:table/T/backup/01700000000000-abcd1234")).toBe(
+      "01700000000000-abcd1234",
+    );
   });
 
   it("sanitizeNamePart collapses and trims separators", () => {

@@ -51,7 +51,7 @@ describe("parseManifest: a valid manifest", () => {
     expect(parseManifest(json, FILE).ranges!.map((r) => r.use)).toEqual(["unallocated", "item", "unallocated"]);
     const outside = tarItem({ ...lv, source: { ...lv.source, offsetBytes: GiB + (2 << 20) } });
     expect(problem(JSON.stringify(manifestOf([pv, outside], { device: { path: "/dev/x", sizeBytes: 2 * GiB } })))).toBe(
-      `invalid manifest ${FILE}: item 1 ("vg0-root"): source: an LV outside every LVM PV range of the device`
+      `invalid manifest ${FILE}: item 1 ("vg0-root"): source: an LV outside every LVM PV range of the device`,
     );
   });
 
@@ -69,13 +69,13 @@ describe("parseManifest refuses a malformed manifest, naming the file, the item 
     expect(problem("{ not json")).toMatch(new RegExp(`^invalid manifest ${FILE}: not JSON \\(`));
     expect(problem("null")).toBe(`invalid manifest ${FILE}: not a backup-actions manifest (tool missing)`);
     expect(problem(validManifest((m) => ((m as Record<string, unknown>).tool = "other")))).toBe(
-      `invalid manifest ${FILE}: not a backup-actions manifest (tool "other")`
+      `invalid manifest ${FILE}: not a backup-actions manifest (tool "other")`,
     );
   });
 
   it("refuses unknown fields (a strict schema: a field it does not know is not silently trusted)", () => {
     expect(problem(validManifest((m) => ((m.items[0] as unknown as Record<string, unknown>).path = "/etc")))).toBe(
-      `invalid manifest ${FILE}: item 0 ("p1"): unknown field path`
+      `invalid manifest ${FILE}: item 0 ("p1"): unknown field path`,
     );
   });
 
@@ -86,7 +86,7 @@ describe("parseManifest refuses a malformed manifest, naming the file, the item 
     });
     expect(problem(json)).toBe(
       `invalid manifest ${FILE}: item 0 ("p1"): kind: "zip" is not one of "tar", "img", "skipped"; ` +
-        'item 1 ("../x"): name: "../x" is not a single safe path component (1 to 128 of A-Z a-z 0-9 _ . + -, not starting with "." or "-")'
+        'item 1 ("../x"): name: "../x" is not a single safe path component (1 to 128 of A-Z a-z 0-9 _ . + -, not starting with "." or "-")',
     );
   });
 });
@@ -99,7 +99,7 @@ describe("version 1 manifests (no byte ranges)", () => {
 
   it("are refused unless the reader accepts them", () => {
     expect(problem(v1)).toBe(
-      `invalid manifest ${FILE}: version: 1 is not one this reader accepts (2) (version 1 has no byte ranges to account for the device)`
+      `invalid manifest ${FILE}: version: 1 is not one this reader accepts (2) (version 1 has no byte ranges to account for the device)`,
     );
     expect(parseManifest(v1, FILE, { acceptVersion1: true }).ranges).toBeUndefined();
   });
@@ -111,13 +111,13 @@ describe("version 1 manifests (no byte ranges)", () => {
       (m.items[0] as unknown as Record<string, unknown>).key = "../../p1.tar.zst";
     });
     expect(problem(bad, { acceptVersion1: true })).toBe(
-      `invalid manifest ${FILE}: item 0 ("p1"): key: "../../p1.tar.zst" is not "p1.tar.zst", the key of a tar item of that name`
+      `invalid manifest ${FILE}: item 0 ("p1"): key: "../../p1.tar.zst" is not "p1.tar.zst", the key of a tar item of that name`,
     );
     expect(
       problem(
         validManifest((m) => ((m as { version: number }).version = 1)),
-        { acceptVersion1: true }
-      )
+        { acceptVersion1: true },
+      ),
     ).toBe(`invalid manifest ${FILE}: ranges: a version 1 manifest has none`);
   });
 
@@ -125,8 +125,8 @@ describe("version 1 manifests (no byte ranges)", () => {
     expect(
       problem(
         validManifest((m) => ((m as { version: number }).version = 3)),
-        { acceptVersion1: true }
-      )
+        { acceptVersion1: true },
+      ),
     ).toBe(`invalid manifest ${FILE}: version: 3 is not one this reader accepts (1, 2)`);
   });
 });
@@ -138,23 +138,23 @@ describe("parseManifest and s3ChecksumSHA256", () => {
 
   it("reads the composite and the plain form", () => {
     expect(parseManifest(manifestWith({ s3ChecksumSHA256: `${sha}-1` }), FILE).items[0]!.s3ChecksumSHA256).toBe(
-      `${sha}-1`
+      `${sha}-1`,
     );
     expect(parseManifest(manifestWith({ s3ChecksumSHA256: sha }), FILE).items[0]!.s3ChecksumSHA256).toBe(sha);
   });
 
   it("rejects a value that is not an S3 SHA-256 checksum", () => {
     expect(problem(manifestWith({ s3ChecksumSHA256: "d41d8cd98f00b204e9800998ecf8427e" }))).toBe(
-      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: "d41d8cd98f00b204e9800998ecf8427e" is not a base64 SHA-256 optionally followed by -<parts>`
+      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: "d41d8cd98f00b204e9800998ecf8427e" is not a base64 SHA-256 optionally followed by -<parts>`,
     );
     expect(problem(manifestWith({ s3ChecksumSHA256: 7 as unknown as string }))).toBe(
-      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: 7 is not a base64 SHA-256 optionally followed by -<parts>`
+      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: 7 is not a base64 SHA-256 optionally followed by -<parts>`,
     );
   });
 
   it("rejects a composite whose part count differs from the item's parts", () => {
     expect(problem(manifestWith({ s3ChecksumSHA256: `${sha}-3`, parts: 1 }))).toBe(
-      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: names 3 parts, the item says 1`
+      `invalid manifest ${FILE}: item 0 ("p1"): s3ChecksumSHA256: names 3 parts, the item says 1`,
     );
   });
 });

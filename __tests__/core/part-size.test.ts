@@ -1,4 +1,14 @@
-import { fitsWorstCase, GIB, MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, partSizeFor, TIB, worstCaseCompressedBytes } from "../../core/part-size";
+import {
+  fitsWorstCase,
+  GIB,
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MIB,
+  MIN_PART_SIZE,
+  partSizeFor,
+  TIB,
+  worstCaseCompressedBytes,
+} from "../../core/part-size";
 
 describe("partSizeFor", () => {
   it.each([

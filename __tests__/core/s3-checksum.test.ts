@@ -7,14 +7,20 @@ describe("compositeSha256", () => {
   it("equals what real S3 answered for a 3-part SHA256 upload", () => {
     // Reported against S3 in eu-west-1 (floci-io/floci#3083): the UploadPart answers of three parts
     // (5 MiB, 5 MiB, 1 MiB), then CompleteMultipartUpload and HeadObject both gave the composite below.
-    const parts = ["lcKa6Boe7a167tUCN5C4OaFygGSYD8MBnBARTrdL+1w=", "gHjhbUT4oo2tSCtSZJdlKi+jeNXJT+VImqdPXsXvkOc=", "4l9PQ3zOPZ0oGFvknFX+J4zZwE4WMzO+l3r8XrbWOeM="];
+    const parts = [
+      "lcKa6Boe7a167tUCN5C4OaFygGSYD8MBnBARTrdL+1w=",
+      "gHjhbUT4oo2tSCtSZJdlKi+jeNXJT+VImqdPXsXvkOc=",
+      "4l9PQ3zOPZ0oGFvknFX+J4zZwE4WMzO+l3r8XrbWOeM=",
+    ];
     expect(compositeSha256(parts)).toBe("rVWtNbadtsaKXJAcgWPWjifHzJaXde/iV4jaJAOdivc=-3");
   });
 
   it("is the SHA-256 of the concatenated binary digests, in part order, with the part count", () => {
     const parts = [randomBytes(100), randomBytes(100)];
     const digests = parts.map((p) => createHash("sha256").update(p).digest());
-    expect(compositeSha256(parts.map(b64))).toBe(`${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-2`);
+    expect(compositeSha256(parts.map(b64))).toBe(
+      `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-2`,
+    );
     expect(compositeSha256(parts.map(b64).reverse())).not.toBe(compositeSha256(parts.map(b64)));
   });
 

@@ -1,5 +1,12 @@
 import type { RecoveryPointFacts } from "../../core/events";
-import { archiveBucketName, archiveLocation, ebsRecoveryPointArnOf, keySegment, placementIndexOf, resourceIdOf } from "../../core/s3-layout";
+import {
+  archiveBucketName,
+  archiveLocation,
+  ebsRecoveryPointArnOf,
+  keySegment,
+  placementIndexOf,
+  resourceIdOf,
+} from "../../core/s3-layout";
 
 const rp: RecoveryPointFacts = {
   arn: "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
@@ -40,7 +47,9 @@ describe("S3 layout", () => {
   });
 
   it("names the archive bucket per pipeline", () => {
-    expect(archiveBucketName("backup-actions", "111111111111", "eu-west-1")).toBe("backup-actions-archive-111111111111-eu-west-1");
+    expect(archiveBucketName("backup-actions", "111111111111", "eu-west-1")).toBe(
+      "backup-actions-archive-111111111111-eu-west-1",
+    );
   });
 
   it("picks a stable placement that spreads recovery points over the AZs", () => {
@@ -56,13 +65,21 @@ describe("ebsRecoveryPointArnOf (the ledger key of an EBS archive prefix)", () =
   it("reads back the recovery point archiveLocation wrote the prefix for: EBS snapshot, GovCloud, AWS Backup-only", () => {
     const at = (facts: RecoveryPointFacts) => archiveLocation("b", facts, "2026-03-05T01:00:00Z").prefix;
     expect(ebsRecoveryPointArnOf(at(rp))).toBe(rp.arn);
-    const gov = { ...rp, region: "us-gov-west-1", arn: "arn:aws-us-gov:ec2:us-gov-west-1::snapshot/snap-0726fe70935586180" };
+    const gov = {
+      ...rp,
+      region: "us-gov-west-1",
+      arn: "arn:aws-us-gov:ec2:us-gov-west-1::snapshot/snap-0726fe70935586180",
+    };
     expect(ebsRecoveryPointArnOf(at(gov))).toBe(gov.arn);
     const backup = { ...rp, kind: "backup-recovery-point" as const, id: "3b4c5d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d" };
-    expect(ebsRecoveryPointArnOf(at(backup))).toBe("arn:aws:backup:us-east-1:111111111111:recovery-point:3b4c5d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d");
+    expect(ebsRecoveryPointArnOf(at(backup))).toBe(
+      "arn:aws:backup:us-east-1:111111111111:recovery-point:3b4c5d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d",
+    );
   });
   it("answers undefined for other workflows, ids keySegment changed, and prefixes of another shape", () => {
-    expect(ebsRecoveryPointArnOf(archiveLocation("b", { ...rp, workflow: "rds" }, "2026-03-05T01:00:00Z").prefix)).toBeUndefined();
+    expect(
+      ebsRecoveryPointArnOf(archiveLocation("b", { ...rp, workflow: "rds" }, "2026-03-05T01:00:00Z").prefix),
+    ).toBeUndefined();
     expect(ebsRecoveryPointArnOf("ebs/111111111111/us-east-1/vol-1/2026/03/05/awsbackup_job-1/")).toBeUndefined();
     expect(ebsRecoveryPointArnOf("ebs/ext4/")).toBeUndefined();
     expect(ebsRecoveryPointArnOf("ebs/111111111111/us-east-1/vol-1/2026/03/05/snap-0726fe70935586180")).toBeUndefined();

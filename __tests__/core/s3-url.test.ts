@@ -12,7 +12,9 @@ describe("parseTarget", () => {
   });
 
   it("rejects other schemes and bad buckets with a clear message", () => {
-    expect(() => parseTarget("/tmp/out")).toThrow(new TargetUrlError("unsupported target /tmp/out: expected s3://BUCKET/PREFIX/ or file:///DIR/"));
+    expect(() => parseTarget("/tmp/out")).toThrow(
+      new TargetUrlError("unsupported target /tmp/out: expected s3://BUCKET/PREFIX/ or file:///DIR/"),
+    );
     expect(() => parseTarget("s3://Bad_Bucket/x/")).toThrow(/invalid S3 bucket name/);
     expect(() => parseTarget("s3://bucket//x/")).toThrow(/must not start with/);
   });
@@ -36,7 +38,9 @@ describe("parseS3Url", () => {
   });
 
   it("refuses anything but an S3 URL, naming it", () => {
-    expect(() => parseS3Url("file:///tmp/x/")).toThrow(new TargetUrlError('not an s3://bucket/prefix/ URL: "file:///tmp/x/"'));
+    expect(() => parseS3Url("file:///tmp/x/")).toThrow(
+      new TargetUrlError('not an s3://bucket/prefix/ URL: "file:///tmp/x/"'),
+    );
     // not parseTarget's message, which would offer file:// to the verify Lambda
     expect(() => parseS3Url("https://archive-b/x/")).toThrow(
       new TargetUrlError('not an s3://bucket/prefix/ URL: "https://archive-b/x/"'),
@@ -47,6 +51,7 @@ describe("parseS3Url", () => {
 
 describe("formatTarget", () => {
   it("writes back what parseTarget read", () => {
-    for (const url of ["s3://my-archive/ebs/123/", "s3://my-archive/", "file:///var/tmp/out/"]) expect(formatTarget(parseTarget(url))).toBe(url);
+    for (const url of ["s3://my-archive/ebs/123/", "s3://my-archive/", "file:///var/tmp/out/"])
+      expect(formatTarget(parseTarget(url))).toBe(url);
   });
 });

@@ -71,7 +71,9 @@ export function ustar(entries: readonly TarEntry[]): Buffer {
 
 /** A tar stream of a directory made by GNU tar as the worker makes them (numeric owners, xattrs, ACLs). */
 export function gnuTar(dir: string): Buffer {
-  const r = spawnSync("tar", ["-C", dir, "--numeric-owner", "--xattrs", "--acls", "-cf", "-", "."], { maxBuffer: 1 << 28 });
+  const r = spawnSync("tar", ["-C", dir, "--numeric-owner", "--xattrs", "--acls", "-cf", "-", "."], {
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr.toString()}`);
   return r.stdout;
 }
@@ -107,7 +109,9 @@ export async function writeExport(store: ObjectStore, items: readonly CraftedIte
   const recorded: ManifestItem[] = [];
   let offset = 0; // each item's bytes follow the last one's on the device, as partitions do
   for (const [i, it] of items.entries()) {
-    const key = it.key ?? (/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(it.name) ? `${it.name}.${it.kind}.zst` : `item${i}.${it.kind}.zst`);
+    const key =
+      it.key ??
+      (/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(it.name) ? `${it.name}.${it.kind}.zst` : `item${i}.${it.kind}.zst`);
     const zst = zstd(it.payload);
     const r = await uploadStream(Readable.from([zst]), store, key, { partSize, concurrency: 1 });
     if (it.truncateTo !== undefined) {
@@ -117,7 +121,12 @@ export async function writeExport(store: ObjectStore, items: readonly CraftedIte
     recorded.push({
       name: it.name,
       kind: it.kind,
-      source: { path: `/dev/loop9p${i + 1}`, fsType: it.kind === "tar" ? "ext4" : null, offsetBytes: offset, sizeBytes: it.payload.length },
+      source: {
+        path: `/dev/loop9p${i + 1}`,
+        fsType: it.kind === "tar" ? "ext4" : null,
+        offsetBytes: offset,
+        sizeBytes: it.payload.length,
+      },
       key,
       uncompressedBytes: it.payload.length,
       compressedBytes: r.bytes,
@@ -150,7 +159,10 @@ export async function snapshotTree(root: string, skip?: string): Promise<Record<
     else {
       let what = `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${st.nlink}`;
       if (st.isSymbolicLink()) what += ` -> ${await fs.readlink(p)}`;
-      else if (st.isFile()) what += ` ${createHash("sha256").update(await fs.readFile(p)).digest("hex")}`;
+      else if (st.isFile())
+        what += ` ${createHash("sha256")
+          .update(await fs.readFile(p))
+          .digest("hex")}`;
       out[path.relative(root, p)] = what;
     }
     if (st.isDirectory()) for (const e of await fs.readdir(p)) await walk(path.join(p, e));

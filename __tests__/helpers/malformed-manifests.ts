@@ -159,7 +159,7 @@ export const MALFORMED: MalformedCase[] = [
   {
     title: "an item in no range",
     json: validManifest(
-      (m) => (m.ranges![1] = { offsetBytes: GiB, sizeBytes: GiB, use: "unallocated", reason: "zero" })
+      (m) => (m.ranges![1] = { offsetBytes: GiB, sizeBytes: GiB, use: "unallocated", reason: "zero" }),
     ),
     issue: 'item 1 ("p2"): source: its bytes are in no range of the device',
   },

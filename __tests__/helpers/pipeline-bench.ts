@@ -5,7 +5,13 @@
  * by the names of resources this bench creates, as `terraform apply` would; an
  * interpolation it does not know fails the test instead of passing through.
  */
-import { CreateSnapshotCommand, CreateTagsCommand, CreateVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
@@ -60,24 +66,34 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   // The names the stack gives them, so the IAM proof judges requests on the resources the policies name.
   const ledgerTable = only(tf, "aws_dynamodb_table").name as string;
   const topicName = only(tf, "aws_sns_topic").name as string;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: ledgerTable,
-      KeySchema: [{ AttributeName: "recoveryPointArn", KeyType: "HASH" }],
-      AttributeDefinitions: [{ AttributeName: "recoveryPointArn", AttributeType: "S" }],
-      BillingMode: "PAY_PER_REQUEST",
-    }),
-  ).catch((e) => {
-    if (e.name !== "ResourceInUseException") throw e; // a second bench in the same file
-  });
+  await ddb
+    .send(
+      new CreateTableCommand({
+        TableName: ledgerTable,
+        KeySchema: [{ AttributeName: "recoveryPointArn", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "recoveryPointArn", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    )
+    .catch((e) => {
+      if (e.name !== "ResourceInUseException") throw e; // a second bench in the same file
+    });
   const archiveBucket = archiveBucketName(config.name, ACCOUNT, REGION);
   await s3.send(new CreateBucketCommand({ Bucket: archiveBucket })).catch((e) => {
     if (e.name !== "BucketAlreadyOwnedByYou") throw e;
   });
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn!;
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `notify-${suffix}` }))).QueueUrl!;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
-  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn, Attributes: { RawMessageDelivery: "true" } }));
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })))
+    .Attributes!.QueueArn!;
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: "sqs",
+      Endpoint: queueArn,
+      Attributes: { RawMessageDelivery: "true" },
+    }),
+  );
 
   const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
@@ -86,8 +102,14 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
     [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
-    [/^aws_batch_job_queue\.(batch_queue-\d+_\w+)\.arn$/, (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${tf.resource.aws_batch_job_queue[m[1]!].name}`],
-    [/^element\(data\.terraform_remote_state\.network\.outputs\.subnet_availability_zones, (\d+)\)$/, (m) => `${REGION}${"abcdef"[Number(m[1])]}`],
+    [
+      /^aws_batch_job_queue\.(batch_queue-\d+_\w+)\.arn$/,
+      (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${tf.resource.aws_batch_job_queue[m[1]!].name}`,
+    ],
+    [
+      /^element\(data\.terraform_remote_state\.network\.outputs\.subnet_availability_zones, (\d+)\)$/,
+      (m) => `${REGION}${"abcdef"[Number(m[1])]}`,
+    ],
   ];
   const resolve = (definition: string): AslDefinition =>
     JSON.parse(
@@ -132,10 +154,15 @@ export async function recoveryPoint(bench: Bench) {
   const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }));
   const snapshot = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
   const arn = `arn:aws:ec2:${REGION}::snapshot/${snapshot.SnapshotId}`;
-  const event = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "events", "backup-job-ebs.json"), "utf8"));
+  const event = JSON.parse(
+    readFileSync(path.join(__dirname, "..", "fixtures", "events", "backup-job-ebs.json"), "utf8"),
+  );
   event.resources = [arn];
   event.detail.resourceArn = `arn:aws:ec2:${REGION}:${ACCOUNT}:volume/${volume.VolumeId}`;
-  const input: ExecutionInput = executionInputOf(analyzeEvent(event, bench.config), { archiveBucket: bench.archiveBucket, placementCount: 2 });
+  const input: ExecutionInput = executionInputOf(analyzeEvent(event, bench.config), {
+    archiveBucket: bench.archiveBucket,
+    placementCount: 2,
+  });
   return { arn, event, input, sourceVolumeId: volume.VolumeId! };
 }
 
@@ -171,7 +198,9 @@ export async function writeArchive(s3: S3Client, targetUrl: string): Promise<voi
     { startedAt: now, finishedAt: now, seconds: 1, bytesPerSecond: 10240 },
   );
 
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest) }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json`, Body: JSON.stringify(manifest) }),
+  );
 }
 
 /** The resolver every run uses: the child machine, the verify Lambda's real logic, a worker. */
@@ -180,22 +209,32 @@ export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unk
   return new TaskResolver()
     .runsAs(bench.as("dispatcher"))
     .stateMachine(bench.ebsArn, bench.ebs, bench.as("ebs-export"))
-    .lambda(bench.verifyArn, (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }), bench.as("verify"))
+    .lambda(
+      bench.verifyArn,
+      (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }),
+      bench.as("verify"),
+    )
     .batchJob("*", worker as never, bench.as("worker-job"));
 }
 
 export async function ledgerItem(bench: Bench, recoveryPointArn: string) {
-  const out = await bench.clients.ddb.send(new GetItemCommand({ TableName: bench.ledgerTable, Key: { recoveryPointArn: { S: recoveryPointArn } } }));
+  const out = await bench.clients.ddb.send(
+    new GetItemCommand({ TableName: bench.ledgerTable, Key: { recoveryPointArn: { S: recoveryPointArn } } }),
+  );
   return Object.fromEntries(Object.entries(out.Item ?? {}).map(([k, v]) => [k, v.S ?? v.N ?? v.BOOL]));
 }
 
 export async function notifications(bench: Bench): Promise<Array<{ status: string; recoveryPointArn: string }>> {
-  const out = await bench.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: bench.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+  const out = await bench.clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: bench.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
   return (out.Messages ?? []).map((m) => JSON.parse(m.Body!));
 }
 
 /** Volumes the pipeline restored that still exist (must be none after every run). */
 export async function leftoverVolumes(bench: Bench): Promise<string[]> {
-  const out = await bench.clients.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: [bench.config.name] }] }));
+  const out = await bench.clients.ec2.send(
+    new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: [bench.config.name] }] }),
+  );
   return (out.Volumes ?? []).map((v) => v.VolumeId!);
 }

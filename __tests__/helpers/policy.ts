@@ -9,7 +9,10 @@ export function statementsOf(out: Synthesized, id: string): any[] {
   const documents = out.tf.data?.aws_iam_policy_document ?? {};
   const pattern = new RegExp(`(^|_)${id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}_[0-9A-F]{8}$`);
   const found = Object.keys(documents).filter((key) => pattern.test(key));
-  if (found.length !== 1) throw new Error(`expected one policy document with id ${id}, found ${found.length} (${Object.keys(documents).join(", ")})`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one policy document with id ${id}, found ${found.length} (${Object.keys(documents).join(", ")})`,
+    );
   return documents[found[0]!].statement;
 }
 

@@ -48,7 +48,13 @@ export function synth(stack: TerraformStack): Synthesized {
  */
 export function movedIntoEncryptedLogGroup(scope: string, from: { logGroup: string; key: string }) {
   return [
-    { from: `aws_cloudwatch_log_group.${from.logGroup}`, to: expect.stringMatching(new RegExp(`^aws_cloudwatch_log_group\\.${scope}_log-group_this_[0-9A-F]{8}$`)) },
-    { from: `aws_kms_key.${from.key}`, to: expect.stringMatching(new RegExp(`^aws_kms_key\\.${scope}_log-group_key_[0-9A-F]{8}$`)) },
+    {
+      from: `aws_cloudwatch_log_group.${from.logGroup}`,
+      to: expect.stringMatching(new RegExp(`^aws_cloudwatch_log_group\\.${scope}_log-group_this_[0-9A-F]{8}$`)),
+    },
+    {
+      from: `aws_kms_key.${from.key}`,
+      to: expect.stringMatching(new RegExp(`^aws_kms_key\\.${scope}_log-group_key_[0-9A-F]{8}$`)),
+    },
   ];
 }

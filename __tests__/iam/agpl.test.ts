@@ -9,7 +9,9 @@ import * as path from "node:path";
 import { bundleLambda, REPO_ROOT } from "../../stacks/constructs/lambda-bundle";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .cjs script without type declarations
-const { workerBundleOptions } = require("../../scripts/worker-bundle.cjs") as { workerBundleOptions: (root: string) => Record<string, unknown> };
+const { workerBundleOptions } = require("../../scripts/worker-bundle.cjs") as {
+  workerBundleOptions: (root: string) => Record<string, unknown>;
+};
 
 /** `node_modules/@scope/name/...` or `node_modules/name/...` → the package directory (the innermost). */
 function packageDirOf(input: string): string | undefined {
@@ -19,7 +21,10 @@ function packageDirOf(input: string): string | undefined {
 
 function licenseOf(packageDir: string): { name: string; license: string } {
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, packageDir, "package.json"), "utf8"));
-  const license = typeof pkg.license === "string" ? pkg.license : (pkg.license?.type ?? (pkg.licenses ?? []).map((l: { type: string }) => l.type).join(" OR "));
+  const license =
+    typeof pkg.license === "string"
+      ? pkg.license
+      : (pkg.license?.type ?? (pkg.licenses ?? []).map((l: { type: string }) => l.type).join(" OR "));
   return { name: pkg.name, license: String(license || "UNKNOWN") };
 }
 
@@ -33,7 +38,8 @@ function packagesOf(inputs: readonly string[]): Map<string, string> {
   return out;
 }
 
-const agpl = (packages: Map<string, string>) => [...packages].filter(([, license]) => /AGPL/i.test(license)).map(([name, license]) => `${name} (${license})`);
+const agpl = (packages: Map<string, string>) =>
+  [...packages].filter(([, license]) => /AGPL/i.test(license)).map(([name, license]) => `${name} (${license})`);
 
 function bundleInputs(options: Record<string, unknown>): string[] {
   const result = buildSync({ ...options, absWorkingDir: REPO_ROOT, write: false, metafile: true, logLevel: "silent" });
@@ -42,8 +48,18 @@ function bundleInputs(options: Record<string, unknown>): string[] {
 
 describe("no AGPL-licensed package reaches what we ship", () => {
   it("the license scan sees the simulator where it is used (a bundle of testing/iam)", () => {
-    const packages = packagesOf(bundleInputs({ entryPoints: [path.join(REPO_ROOT, "testing/iam/evaluate.ts")], bundle: true, platform: "node", format: "cjs", outfile: "x.js" }));
-    expect(agpl(packages)).toEqual(expect.arrayContaining([expect.stringMatching(/^@cloud-copilot\/iam-simulate \(AGPL-3\.0/)]));
+    const packages = packagesOf(
+      bundleInputs({
+        entryPoints: [path.join(REPO_ROOT, "testing/iam/evaluate.ts")],
+        bundle: true,
+        platform: "node",
+        format: "cjs",
+        outfile: "x.js",
+      }),
+    );
+    expect(agpl(packages)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^@cloud-copilot\/iam-simulate \(AGPL-3\.0/)]),
+    );
   });
 
   it.each(["starter", "verify", "janitor"])("the %s Lambda bundle", (name) => {
@@ -71,7 +87,8 @@ describe("no AGPL-licensed package reaches what we ship", () => {
     const final = stages.at(-1)!;
     const copies = final.split("\n").filter((l) => /^(COPY|ADD)\b/.test(l.trim()));
     expect(copies.length).toBeGreaterThan(0);
-    for (const line of copies) expect(line.trim()).toMatch(/^COPY --from=build( \/src\/dist\/batch-worker\/[\w.]+)+ \.\/$/);
+    for (const line of copies)
+      expect(line.trim()).toMatch(/^COPY --from=build( \/src\/dist\/batch-worker\/[\w.]+)+ \.\/$/);
   });
 
   it("the simulator and everything AGPL in the lockfile are development dependencies only", () => {

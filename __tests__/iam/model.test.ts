@@ -25,20 +25,26 @@ describe("IAM model of the synthesized pipeline stack", () => {
   it("values the stack's interpolations: the verify role reads the archive bucket's objects by its real ARN", () => {
     const statement = model.roleFor("verify").policies[0]!.policy.Statement.find((s) => s.Sid === "ReadArchive");
     expect(statement?.Resource).toEqual(["arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/*"]);
-    expect(model.facts.kmsKeyOfBucket("backup-actions-archive-111111111111-us-east-1")).toMatch(/^arn:aws:kms:us-east-1:111111111111:key\/[0-9a-f-]{36}$/);
+    expect(model.facts.kmsKeyOfBucket("backup-actions-archive-111111111111-us-east-1")).toMatch(
+      /^arn:aws:kms:us-east-1:111111111111:key\/[0-9a-f-]{36}$/,
+    );
   });
 
   it("refuses an interpolation it cannot value, naming it and where to teach it", () => {
     const broken = JSON.parse(JSON.stringify(tf));
     const doc = Object.values<any>(broken.data.aws_iam_policy_document)[0];
     doc.statement[0].resources = ["${aws_glue_job.x.arn}"];
-    expect(() => buildModel(broken, "111111111111", "us-east-1")).toThrow("the interpolation ${aws_glue_job.x.arn} names no resource of the stack");
+    expect(() => buildModel(broken, "111111111111", "us-east-1")).toThrow(
+      "the interpolation ${aws_glue_job.x.arn} names no resource of the stack",
+    );
   });
 
   it("refuses a role it does not know (which service assumes it, and does our code call AWS with it?)", () => {
     const extra = JSON.parse(JSON.stringify(tf));
     extra.resource.aws_iam_role["mystery_role_12345678"] = { name: "mystery", assume_role_policy: "{}" };
-    expect(() => buildModel(extra, "111111111111", "us-east-1")).toThrow(/role mystery_role_12345678 \(mystery\) is not in ROLES of testing\/iam\/model\.ts/);
+    expect(() => buildModel(extra, "111111111111", "us-east-1")).toThrow(
+      /role mystery_role_12345678 \(mystery\) is not in ROLES of testing\/iam\/model\.ts/,
+    );
   });
 });
 
@@ -57,16 +63,41 @@ describe("action map", () => {
   it("maps the operations whose IAM action is not their name", () => {
     const f = model.facts;
     const s3 = { Bucket: "backup-actions-archive-111111111111-us-east-1", Key: "ebs/a" };
-    expect(iamRequestsOf(record({ operation: "UploadPart", input: s3 }), f).map((r) => r.action)).toEqual(["s3:PutObject"]);
-    expect(iamRequestsOf(record({ operation: "HeadObject", input: { ...s3, ChecksumMode: "ENABLED" } }), f).map((r) => r.action)).toEqual(["s3:GetObject", "kms:Decrypt"]);
-    expect(iamRequestsOf(record({ operation: "DeleteObject", input: { ...s3, VersionId: "v1" } }), f).map((r) => r.action)).toEqual(["s3:DeleteObjectVersion"]);
-    expect(iamRequestsOf(record({ operation: "ListMultipartUploads", input: { Bucket: s3.Bucket } }), f)[0]).toMatchObject({ action: "s3:ListBucketMultipartUploads", resource: "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1" });
+    expect(iamRequestsOf(record({ operation: "UploadPart", input: s3 }), f).map((r) => r.action)).toEqual([
+      "s3:PutObject",
+    ]);
+    expect(
+      iamRequestsOf(record({ operation: "HeadObject", input: { ...s3, ChecksumMode: "ENABLED" } }), f).map(
+        (r) => r.action,
+      ),
+    ).toEqual(["s3:GetObject", "kms:Decrypt"]);
+    expect(
+      iamRequestsOf(record({ operation: "DeleteObject", input: { ...s3, VersionId: "v1" } }), f).map((r) => r.action),
+    ).toEqual(["s3:DeleteObjectVersion"]);
+    expect(
+      iamRequestsOf(record({ operation: "ListMultipartUploads", input: { Bucket: s3.Bucket } }), f)[0],
+    ).toMatchObject({
+      action: "s3:ListBucketMultipartUploads",
+      resource: "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1",
+    });
     const kms = iamRequestsOf(record({ operation: "CreateMultipartUpload", input: s3 }), f)[1]!;
-    expect(kms).toMatchObject({ action: "kms:GenerateDataKey", context: expect.objectContaining({ "kms:ViaService": "s3.us-east-1.amazonaws.com", "aws:SecureTransport": "true" }) });
+    expect(kms).toMatchObject({
+      action: "kms:GenerateDataKey",
+      context: expect.objectContaining({
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "aws:SecureTransport": "true",
+      }),
+    });
   });
 
   it("judges a request the worker's role lacks as denied, naming the layer (identity)", async () => {
-    const request = iamRequestsOf(record({ operation: "PutObject", input: { Bucket: "backup-actions-archive-111111111111-us-east-1", Key: "rds/not-the-workers" } }), model.facts)[0]!;
+    const request = iamRequestsOf(
+      record({
+        operation: "PutObject",
+        input: { Bucket: "backup-actions-archive-111111111111-us-east-1", Key: "rds/not-the-workers" },
+      }),
+      model.facts,
+    )[0]!;
     const verdict = await judge(model, model.roleFor("worker-job"), request, record({}));
     expect(verdict).toMatchObject({ result: "ImplicitlyDenied", detail: expect.stringMatching(/^blocked by /) });
   });

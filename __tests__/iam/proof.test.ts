@@ -7,11 +7,24 @@
  */
 import { DescribeVolumesCommand } from "@aws-sdk/client-ec2";
 import { iamRequestsOf } from "../../testing/iam/action-map";
-import { assertAllAllowed, denials, describeDenial, evaluate, trustedPrincipals, unusedGrants, type Verdict } from "../../testing/iam/evaluate";
+import {
+  assertAllAllowed,
+  denials,
+  describeDenial,
+  evaluate,
+  trustedPrincipals,
+  unusedGrants,
+  type Verdict,
+} from "../../testing/iam/evaluate";
 import { buildModel, ROLES } from "../../testing/iam/model";
 import { clearRecorded, recorded, type RecordedRequest } from "../../testing/iam/recorder";
 import { UNUSED_GRANTS } from "../../testing/iam/unused-grants";
-import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, type DiskFixture } from "../../testing/fixtures/disks";
+import {
+  cleanupStaleFixtures,
+  createDiskFixture,
+  diskPrerequisites,
+  type DiskFixture,
+} from "../../testing/fixtures/disks";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { ACCOUNT, Bench, createBench, REGION } from "../helpers/pipeline-bench";
@@ -19,144 +32,213 @@ import { janitorRun, pipelineRun, starterRun, verifyMissingManifest, workerDelet
 
 const missing = [...motoMissing(), ...backupFakeMissing(), ...diskPrerequisites().missing];
 
-describeWithPrereqs("IAM proof: every AWS request of the product, judged against the synthesized policies", missing, () => {
-  jest.setTimeout(300_000);
-  let bench: Bench;
-  let fixture: DiskFixture;
-  let records: RecordedRequest[];
-  let verdicts: Verdict[];
-  const outcomes: Record<string, unknown> = {};
+describeWithPrereqs(
+  "IAM proof: every AWS request of the product, judged against the synthesized policies",
+  missing,
+  () => {
+    jest.setTimeout(300_000);
+    let bench: Bench;
+    let fixture: DiskFixture;
+    let records: RecordedRequest[];
+    let verdicts: Verdict[];
+    const outcomes: Record<string, unknown> = {};
 
-  beforeAll(async () => {
-    cleanupStaleFixtures();
-    bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
-    fixture = await createDiskFixture("zero");
-    clearRecorded();
-    outcomes.archive = await pipelineRun(bench, fixture);
-    outcomes.missingManifest = await verifyMissingManifest(bench);
-    outcomes.versionDelete = await workerDeletesItsVersion(bench);
-    outcomes.starter = await starterRun(bench);
-    outcomes.janitor = await janitorRun(bench);
-    records = recorded();
-    verdicts = await evaluate(buildModel(bench.deployment.tf, ACCOUNT, REGION), records);
-  });
-  afterAll(async () => {
-    await fixture?.cleanup();
-  });
-
-  it("ran every scenario to its end (the requests judged are the real paths)", async () => {
-    expect(outcomes.archive).toMatch(/^s3:\/\/backup-actions-archive-111111111111-us-east-1\/ebs\//);
-    expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
-    expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
-    expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
-    expect(outcomes.janitor).toHaveLength(1);
-    // the volume the EBS child restored is gone again, after the worker attached and detached it
-    const left = await bench.clients.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }));
-    expect(left.Volumes).toEqual([]);
-  });
-
-  it("records each role's calls, including the ones the issue named and the .sync integrations' implicit ones", () => {
-    const seen = new Set(verdicts.map((v) => `${v.role.key} ${v.request.action}`));
-    for (const expected of [
-      "worker-job ec2:DescribeInstances",
-      "worker-job ec2:AttachVolume",
-      "worker-job ec2:DetachVolume",
-      "worker-job s3:PutObject",
-      "worker-job s3:DeleteObjectVersion",
-      "worker-job s3:ListBucketMultipartUploads",
-      "worker-job kms:GenerateDataKey",
-      "worker-job kms:Decrypt",
-      "ebs-export ec2:CreateVolume",
-      "ebs-export ec2:CreateTags",
-      "ebs-export ec2:DeleteVolume",
-      "ebs-export batch:SubmitJob",
-      "ebs-export batch:DescribeJobs",
-      "ebs-export events:PutRule",
-      "dispatcher states:StartExecution",
-      "dispatcher states:DescribeExecution",
-      "dispatcher lambda:InvokeFunction",
-      "dispatcher dynamodb:PutItem",
-      "dispatcher dynamodb:UpdateItem",
-      "dispatcher ec2:DescribeTags",
-      "dispatcher backup:DeleteRecoveryPoint",
-      "dispatcher backup:DescribeRecoveryPoint",
-      "dispatcher sns:Publish",
-      "verify s3:GetObject",
-      "verify s3:ListBucket",
-      "starter states:StartExecution",
-      "janitor ec2:DescribeVolumes",
-      "janitor ec2:DeleteVolume",
-    ]) {
-      expect([...seen]).toContain(expected);
-    }
-    // every record maps (an operation without an action-map entry throws) and names a role the stack has
-    for (const r of records) expect(Object.keys(ROLES)).toContain(r.role);
-  });
-
-  it("finds no request AWS would deny", () => {
-    expect(() => assertAllAllowed(verdicts)).not.toThrow();
-    expect(verdicts.length).toBeGreaterThan(50);
-  });
-
-  it("prints the grants no test exercised, and they are exactly the pinned list (each with its reason)", () => {
-    const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
-    const unused = unusedGrants(model, verdicts);
-    const lines = Object.entries(unused).flatMap(([role, sids]) => Object.entries(sids).map(([sid, actions]) => `  ${role} ${sid}: ${actions.join(", ")}`));
-    process.stdout.write(`\n[iam] granted but not exercised by any request of the proof:\n${lines.join("\n")}\n`);
-    const pinned = Object.fromEntries(Object.entries(UNUSED_GRANTS).map(([role, sids]) => [role, Object.fromEntries(Object.entries(sids).map(([sid, g]) => [sid, g.actions]))]));
-    expect(unused).toEqual(pinned);
-    for (const sids of Object.values(UNUSED_GRANTS)) for (const g of Object.values(sids)) expect(g.reason.length).toBeGreaterThan(20);
-  });
-
-  it("lets each role be assumed by exactly the service that uses it, and nothing else", async () => {
-    const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
-    const trusted = await trustedPrincipals(model);
-    expect(trusted).toEqual(Object.fromEntries(Object.entries(ROLES).map(([key, spec]) => [key, [spec.service]])));
-  });
-
-  describe("the proof of the proof", () => {
-    /** The stack with one statement (by sid) removed from one role's policy document. */
-    function without(roleDocument: RegExp, sid: string): unknown {
-      const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
-      const docs = tf.data.aws_iam_policy_document;
-      const id = Object.keys(docs).find((k) => roleDocument.test(k));
-      if (!id) throw new Error(`no policy document matching ${roleDocument}`);
-      const before = docs[id].statement.length;
-      docs[id].statement = docs[id].statement.filter((s: { sid?: string }) => s.sid !== sid);
-      if (docs[id].statement.length !== before - 1) throw new Error(`no statement ${sid} in ${id}`);
-      return tf;
-    }
-
-    it.each([
-      [/^worker-job_job-role-policy_/, "WriteArchive", "backup-actions-worker-job-us-east-1", "s3:PutObject", /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/ebs\/.+/],
-      [/^worker-job_job-role-policy_/, "DescribeInstances", "backup-actions-worker-job-us-east-1", "ec2:DescribeInstances", /^\*$/],
-      [/^workflows_ebs_policy_/, "RunWorker", "backup-actions-ebs-export-sfn", "batch:SubmitJob", /^arn:aws:batch:us-east-1:111111111111:job-queue\/backup-actions-worker-\d$/],
-      [/^workflows_dispatcher_policy_/, "Ledger", "backup-actions-dispatcher-sfn", "dynamodb:PutItem", /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-ledger$/],
-      [/^verify_policy_/, "ArchiveKey", "backup-actions-verify-us-east-1", "kms:Decrypt", /^arn:aws:kms:us-east-1:111111111111:key\//],
-      // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
-      [/^s3-endpoint-policy_document_/, "ArchiveBucket", "backup-actions-worker-job-us-east-1", "s3:ListBucketMultipartUploads", /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1$/],
-      [/^pipeline-key_policy_/, "AccountAdministersAndDelegatesToIam", "backup-actions-worker-job-us-east-1", "kms:GenerateDataKey", /^arn:aws:kms:us-east-1:111111111111:key\//],
-    ])("deleting %s %s makes the proof name the denied request", async (doc, sid, roleName, action, resource) => {
-      const broken = await evaluate(buildModel(without(doc, sid), ACCOUNT, REGION), records);
-      const denied = denials(broken);
-      expect(denied.length).toBeGreaterThan(0);
-      expect(denied).toContainEqual(expect.objectContaining({ role: expect.objectContaining({ name: roleName }), request: expect.objectContaining({ action, resource: expect.stringMatching(resource) }) }));
-      expect(() => assertAllAllowed(broken)).toThrow(new RegExp(`${roleName} \\(\\S+\\) may not ${action} on `));
-      expect(describeDenial(denied[0]!)).toMatch(/may not .+ on .+: (Implicitly|Explicitly)Denied/);
+    beforeAll(async () => {
+      cleanupStaleFixtures();
+      bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+      fixture = await createDiskFixture("zero");
+      clearRecorded();
+      outcomes.archive = await pipelineRun(bench, fixture);
+      outcomes.missingManifest = await verifyMissingManifest(bench);
+      outcomes.versionDelete = await workerDeletesItsVersion(bench);
+      outcomes.starter = await starterRun(bench);
+      outcomes.janitor = await janitorRun(bench);
+      records = recorded();
+      verdicts = await evaluate(buildModel(bench.deployment.tf, ACCOUNT, REGION), records);
+    });
+    afterAll(async () => {
+      await fixture?.cleanup();
     });
 
-    it("a trust policy that admits one more service is caught", async () => {
-      const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
-      const id = Object.keys(tf.data.aws_iam_policy_document).find((k) => /^event-intake_starter_assume_/.test(k))!;
-      tf.data.aws_iam_policy_document[id].statement[0].principals[0].identifiers.push("scheduler.amazonaws.com");
-      const trusted = await trustedPrincipals(buildModel(tf, ACCOUNT, REGION));
-      expect(trusted.starter).toEqual(["lambda.amazonaws.com", "scheduler.amazonaws.com"]);
+    it("ran every scenario to its end (the requests judged are the real paths)", async () => {
+      expect(outcomes.archive).toMatch(/^s3:\/\/backup-actions-archive-111111111111-us-east-1\/ebs\//);
+      expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
+      expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
+      expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
+      expect(outcomes.janitor).toHaveLength(1);
+      // the volume the EBS child restored is gone again, after the worker attached and detached it
+      const left = await bench.clients.ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
+      );
+      expect(left.Volumes).toEqual([]);
     });
 
-    it("a request whose operation has no action-map entry fails, naming the entry to add", () => {
+    it("records each role's calls, including the ones the issue named and the .sync integrations' implicit ones", () => {
+      const seen = new Set(verdicts.map((v) => `${v.role.key} ${v.request.action}`));
+      for (const expected of [
+        "worker-job ec2:DescribeInstances",
+        "worker-job ec2:AttachVolume",
+        "worker-job ec2:DetachVolume",
+        "worker-job s3:PutObject",
+        "worker-job s3:DeleteObjectVersion",
+        "worker-job s3:ListBucketMultipartUploads",
+        "worker-job kms:GenerateDataKey",
+        "worker-job kms:Decrypt",
+        "ebs-export ec2:CreateVolume",
+        "ebs-export ec2:CreateTags",
+        "ebs-export ec2:DeleteVolume",
+        "ebs-export batch:SubmitJob",
+        "ebs-export batch:DescribeJobs",
+        "ebs-export events:PutRule",
+        "dispatcher states:StartExecution",
+        "dispatcher states:DescribeExecution",
+        "dispatcher lambda:InvokeFunction",
+        "dispatcher dynamodb:PutItem",
+        "dispatcher dynamodb:UpdateItem",
+        "dispatcher ec2:DescribeTags",
+        "dispatcher backup:DeleteRecoveryPoint",
+        "dispatcher backup:DescribeRecoveryPoint",
+        "dispatcher sns:Publish",
+        "verify s3:GetObject",
+        "verify s3:ListBucket",
+        "starter states:StartExecution",
+        "janitor ec2:DescribeVolumes",
+        "janitor ec2:DeleteVolume",
+      ]) {
+        expect([...seen]).toContain(expected);
+      }
+      // every record maps (an operation without an action-map entry throws) and names a role the stack has
+      for (const r of records) expect(Object.keys(ROLES)).toContain(r.role);
+    });
+
+    it("finds no request AWS would deny", () => {
+      expect(() => assertAllAllowed(verdicts)).not.toThrow();
+      expect(verdicts.length).toBeGreaterThan(50);
+    });
+
+    it("prints the grants no test exercised, and they are exactly the pinned list (each with its reason)", () => {
       const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
-      const unknown: RecordedRequest = { ...records[0]!, kind: "sdk", service: "ec2", operation: "ModifyVolume", input: {} };
-      expect(() => iamRequestsOf(unknown, model.facts)).toThrow('no entry in testing/iam/action-map.ts SDK_OPERATIONS for "ec2:ModifyVolume"');
+      const unused = unusedGrants(model, verdicts);
+      const lines = Object.entries(unused).flatMap(([role, sids]) =>
+        Object.entries(sids).map(([sid, actions]) => `  ${role} ${sid}: ${actions.join(", ")}`),
+      );
+      process.stdout.write(`\n[iam] granted but not exercised by any request of the proof:\n${lines.join("\n")}\n`);
+      const pinned = Object.fromEntries(
+        Object.entries(UNUSED_GRANTS).map(([role, sids]) => [
+          role,
+          Object.fromEntries(Object.entries(sids).map(([sid, g]) => [sid, g.actions])),
+        ]),
+      );
+      expect(unused).toEqual(pinned);
+      for (const sids of Object.values(UNUSED_GRANTS))
+        for (const g of Object.values(sids)) expect(g.reason.length).toBeGreaterThan(20);
     });
-  });
-});
+
+    it("lets each role be assumed by exactly the service that uses it, and nothing else", async () => {
+      const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
+      const trusted = await trustedPrincipals(model);
+      expect(trusted).toEqual(Object.fromEntries(Object.entries(ROLES).map(([key, spec]) => [key, [spec.service]])));
+    });
+
+    describe("the proof of the proof", () => {
+      /** The stack with one statement (by sid) removed from one role's policy document. */
+      function without(roleDocument: RegExp, sid: string): unknown {
+        const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
+        const docs = tf.data.aws_iam_policy_document;
+        const id = Object.keys(docs).find((k) => roleDocument.test(k));
+        if (!id) throw new Error(`no policy document matching ${roleDocument}`);
+        const before = docs[id].statement.length;
+        docs[id].statement = docs[id].statement.filter((s: { sid?: string }) => s.sid !== sid);
+        if (docs[id].statement.length !== before - 1) throw new Error(`no statement ${sid} in ${id}`);
+        return tf;
+      }
+
+      it.each([
+        [
+          /^worker-job_job-role-policy_/,
+          "WriteArchive",
+          "backup-actions-worker-job-us-east-1",
+          "s3:PutObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/ebs\/.+/,
+        ],
+        [
+          /^worker-job_job-role-policy_/,
+          "DescribeInstances",
+          "backup-actions-worker-job-us-east-1",
+          "ec2:DescribeInstances",
+          /^\*$/,
+        ],
+        [
+          /^workflows_ebs_policy_/,
+          "RunWorker",
+          "backup-actions-ebs-export-sfn",
+          "batch:SubmitJob",
+          /^arn:aws:batch:us-east-1:111111111111:job-queue\/backup-actions-worker-\d$/,
+        ],
+        [
+          /^workflows_dispatcher_policy_/,
+          "Ledger",
+          "backup-actions-dispatcher-sfn",
+          "dynamodb:PutItem",
+          /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-ledger$/,
+        ],
+        [
+          /^verify_policy_/,
+          "ArchiveKey",
+          "backup-actions-verify-us-east-1",
+          "kms:Decrypt",
+          /^arn:aws:kms:us-east-1:111111111111:key\//,
+        ],
+        // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
+        [
+          /^s3-endpoint-policy_document_/,
+          "ArchiveBucket",
+          "backup-actions-worker-job-us-east-1",
+          "s3:ListBucketMultipartUploads",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1$/,
+        ],
+        [
+          /^pipeline-key_policy_/,
+          "AccountAdministersAndDelegatesToIam",
+          "backup-actions-worker-job-us-east-1",
+          "kms:GenerateDataKey",
+          /^arn:aws:kms:us-east-1:111111111111:key\//,
+        ],
+      ])("deleting %s %s makes the proof name the denied request", async (doc, sid, roleName, action, resource) => {
+        const broken = await evaluate(buildModel(without(doc, sid), ACCOUNT, REGION), records);
+        const denied = denials(broken);
+        expect(denied.length).toBeGreaterThan(0);
+        expect(denied).toContainEqual(
+          expect.objectContaining({
+            role: expect.objectContaining({ name: roleName }),
+            request: expect.objectContaining({ action, resource: expect.stringMatching(resource) }),
+          }),
+        );
+        expect(() => assertAllAllowed(broken)).toThrow(new RegExp(`${roleName} \\(\\S+\\) may not ${action} on `));
+        expect(describeDenial(denied[0]!)).toMatch(/may not .+ on .+: (Implicitly|Explicitly)Denied/);
+      });
+
+      it("a trust policy that admits one more service is caught", async () => {
+        const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
+        const id = Object.keys(tf.data.aws_iam_policy_document).find((k) => /^event-intake_starter_assume_/.test(k))!;
+        tf.data.aws_iam_policy_document[id].statement[0].principals[0].identifiers.push("scheduler.amazonaws.com");
+        const trusted = await trustedPrincipals(buildModel(tf, ACCOUNT, REGION));
+        expect(trusted.starter).toEqual(["lambda.amazonaws.com", "scheduler.amazonaws.com"]);
+      });
+
+      it("a request whose operation has no action-map entry fails, naming the entry to add", () => {
+        const model = buildModel(bench.deployment.tf, ACCOUNT, REGION);
+        const unknown: RecordedRequest = {
+          ...records[0]!,
+          kind: "sdk",
+          service: "ec2",
+          operation: "ModifyVolume",
+          input: {},
+        };
+        expect(() => iamRequestsOf(unknown, model.facts)).toThrow(
+          'no entry in testing/iam/action-map.ts SDK_OPERATIONS for "ec2:ModifyVolume"',
+        );
+      });
+    });
+  },
+);

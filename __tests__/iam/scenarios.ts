@@ -4,7 +4,13 @@
  * Backup fake and a real loop device. Requests are recorded by testing/iam/recorder.ts.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CreateVolumeCommand, DescribeImagesCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateVolumeCommand,
+  DescribeImagesCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { CreateMultipartUploadCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { instrumented } from "../../core/aws-client-hook";
@@ -50,7 +56,13 @@ async function hostFor(volumeId: string): Promise<{ instanceId: string; availabi
     const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0]!;
     const image = (await ec2.send(new DescribeImagesCommand({}))).Images![0]!.ImageId!;
     const run = await ec2.send(
-      new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: "m6i.large", Placement: { AvailabilityZone: volume.AvailabilityZone } }),
+      new RunInstancesCommand({
+        ImageId: image,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: "m6i.large",
+        Placement: { AvailabilityZone: volume.AvailabilityZone },
+      }),
     );
     return { instanceId: run.Instances![0]!.InstanceId!, availabilityZone: volume.AvailabilityZone! };
   } finally {
@@ -73,30 +85,64 @@ async function staleUpload(targetUrl: string): Promise<void> {
 export async function pipelineRun(bench: Bench, fixture: DiskFixture): Promise<string> {
   const rp = await recoveryPoint(bench);
   await seedRecoveryPoints([
-    { RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: rp.event.detail.resourceArn, ResourceType: "EBS", Status: "COMPLETED" },
+    {
+      RecoveryPointArn: rp.arn,
+      BackupVaultName: "Default",
+      ResourceArn: rp.event.detail.resourceArn,
+      ResourceType: "EBS",
+      Status: "COMPLETED",
+    },
   ]);
   // An EBS recovery point is an EC2 snapshot: its deletion tag lives on the snapshot (set-up, not recorded).
   await runAs(undefined, () => tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" }));
-  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>("../../lambdas/verify/handler", lambdaEnvironment(bench, `${bench.config.name}-verify`));
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>(
+    "../../lambdas/verify/handler",
+    lambdaEnvironment(bench, `${bench.config.name}-verify`),
+  );
   const worker = async (job: BatchJob) => {
     const host = await runAs(undefined, () => hostFor(job.parameters.volumeId!));
     // An earlier, interrupted attempt's upload under the target: the worker finds and aborts it.
     await runAs(undefined, () => staleUpload(job.parameters.targetUrl!));
     await runBatchJob(
-      { volumeId: job.parameters.volumeId!, target: job.parameters.targetUrl!, compressionLevel: 1, concurrency: 2, attachTimeoutSeconds: 60 },
-      { ...defaultDeps(), identity: async () => host, findDevice: async () => fixture.device, runExport: exportVolume, pollMs: 20 },
+      {
+        volumeId: job.parameters.volumeId!,
+        target: job.parameters.targetUrl!,
+        compressionLevel: 1,
+        concurrency: 2,
+        attachTimeoutSeconds: 60,
+      },
+      {
+        ...defaultDeps(),
+        identity: async () => host,
+        findDevice: async () => fixture.device,
+        runExport: exportVolume,
+        pollMs: 20,
+      },
     );
   };
-  const tasks = resolverFor(bench, worker).lambda(bench.verifyArn, (event) => verify.handler(event as never), bench.as("verify"));
-  const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
-  if (result.status !== "SUCCEEDED") throw new Error(`the pipeline run ended ${result.status}: ${result.error} ${result.cause}`);
+  const tasks = resolverFor(bench, worker).lambda(
+    bench.verifyArn,
+    (event) => verify.handler(event as never),
+    bench.as("verify"),
+  );
+  const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+    tasks,
+    executionName: rp.input.plan.executionName!,
+  });
+  if (result.status !== "SUCCEEDED")
+    throw new Error(`the pipeline run ended ${result.status}: ${result.error} ${result.cause}`);
   return rp.input.archive.url;
 }
 
 /** The verify Lambda on a prefix with no manifest: S3's 404 is what it reports as "did not finish". */
 export async function verifyMissingManifest(bench: Bench): Promise<string> {
-  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>("../../lambdas/verify/handler", lambdaEnvironment(bench, `${bench.config.name}-verify`));
-  const result = await runAs(bench.as("verify"), () => verify.handler({ archiveUrl: `s3://${bench.archiveBucket}/ebs/never-exported/` }));
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>(
+    "../../lambdas/verify/handler",
+    lambdaEnvironment(bench, `${bench.config.name}-verify`),
+  );
+  const result = await runAs(bench.as("verify"), () =>
+    verify.handler({ archiveUrl: `s3://${bench.archiveBucket}/ebs/never-exported/` }),
+  );
   return result.reason;
 }
 
@@ -105,17 +151,24 @@ export async function verifyMissingManifest(bench: Bench): Promise<string> {
  * checksum than the parts make (an injected fault: moto 5.2 answers none), in a versioned bucket.
  */
 export async function workerDeletesItsVersion(bench: Bench): Promise<string> {
-  await bench.clients.s3.send(new PutBucketVersioningCommand({ Bucket: bench.archiveBucket, VersioningConfiguration: { Status: "Enabled" } }));
+  await bench.clients.s3.send(
+    new PutBucketVersioningCommand({ Bucket: bench.archiveBucket, VersioningConfiguration: { Status: "Enabled" } }),
+  );
   const client = makeS3Client();
   client.middlewareStack.add(
     (next: any, context: any) => async (args: any) => {
       const out = await next(args);
-      if (context.commandName === "CompleteMultipartUploadCommand") out.output.ChecksumSHA256 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=-1";
+      if (context.commandName === "CompleteMultipartUploadCommand")
+        out.output.ChecksumSHA256 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=-1";
       return out;
     },
     { step: "initialize", name: "injectWrongCompositeChecksum", priority: "low" },
   );
-  const store = new S3Store(client, bench.archiveBucket, "ebs/111111111111/us-east-1/vol-0fault/2026/01/01/snap-0fault/");
+  const store = new S3Store(
+    client,
+    bench.archiveBucket,
+    "ebs/111111111111/us-east-1/vol-0fault/2026/01/01/snap-0fault/",
+  );
   const part = Buffer.alloc(1024, 7);
   const sha = createHash("sha256").update(part).digest("base64");
   try {
@@ -136,10 +189,15 @@ export async function workerDeletesItsVersion(bench: Bench): Promise<string> {
 /** The starter, as its synthesized environment configures it, for one AWS Backup event. */
 export async function starterRun(bench: Bench): Promise<unknown> {
   const rp = await recoveryPoint(bench);
-  const starter = loadHandler<typeof import("../../lambdas/starter/handler")>("../../lambdas/starter/handler", lambdaEnvironment(bench, `${bench.config.name}-starter`));
+  const starter = loadHandler<typeof import("../../lambdas/starter/handler")>(
+    "../../lambdas/starter/handler",
+    lambdaEnvironment(bench, `${bench.config.name}-starter`),
+  );
   const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
   try {
-    return await runAs(bench.as("starter"), () => starter.handler({ Records: [{ messageId: "m-1", body: JSON.stringify(rp.event) }] }));
+    return await runAs(bench.as("starter"), () =>
+      starter.handler({ Records: [{ messageId: "m-1", body: JSON.stringify(rp.event) }] }),
+    );
   } finally {
     write.mockRestore();
   }
@@ -153,15 +211,30 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
     new CreateVolumeCommand({
       AvailabilityZone: `${REGION}a`,
       Size: 1,
-      TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! }, { Key: "backup-actions:managed", Value: "true" }] }],
+      TagSpecifications: [
+        {
+          ResourceType: "volume",
+          Tags: [
+            { Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! },
+            { Key: "backup-actions:managed", Value: "true" },
+          ],
+        },
+      ],
     }),
   );
   setup.destroy();
   const ec2 = instrumented(new EC2Client({}));
   const report = await runAs(bench.as("janitor"), () =>
     runJanitor(
-      { ec2, now: () => new Date(Date.now() + 1000 * 3600_000), logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }) },
-      { pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! }, maxAgeHours: Number(env.MAX_AGE_HOURS) },
+      {
+        ec2,
+        now: () => new Date(Date.now() + 1000 * 3600_000),
+        logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }),
+      },
+      {
+        pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! },
+        maxAgeHours: Number(env.MAX_AGE_HOURS),
+      },
     ),
   );
   return report.deleted;

@@ -15,7 +15,13 @@
  * EventBridge is spoken through its JSON 1.1 protocol (`X-Amz-Target: AWSEvents.<Operation>`) with
  * plain fetch: the operations are three, and @aws-sdk/client-eventbridge is not a dependency.
  */
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
 import { awsClientConfig } from "../../testing/moto/client-config";
 import { describeWithPrereqs } from "../../testing/prereq";
@@ -29,12 +35,37 @@ const EXPORTS = { ebs: true, rds: false, aurora: true, dynamodb: false, compress
 const EXPECTED_TYPES = new Set(["EBS", "RDS", "Aurora"]);
 
 /** Backup job states (AWS Backup API, BackupJobState) and copy job states (CopyJobState). */
-const BACKUP_STATES = ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"];
+const BACKUP_STATES = [
+  "CREATED",
+  "PENDING",
+  "RUNNING",
+  "ABORTING",
+  "ABORTED",
+  "COMPLETED",
+  "FAILED",
+  "EXPIRED",
+  "PARTIAL",
+];
 const COPY_STATES = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"];
 /** resourceType values AWS Backup reports (Feature availability by resource), and the doc example's placeholder. */
 const RESOURCE_TYPES = [
-  "EBS", "EC2", "RDS", "Aurora", "DynamoDB", "EFS", "FSx", "S3", "Storage Gateway", "DocumentDB", "Neptune",
-  "Redshift", "VirtualMachine", "CloudFormation", "Timestream", "SAP HANA on Amazon EC2", "type",
+  "EBS",
+  "EC2",
+  "RDS",
+  "Aurora",
+  "DynamoDB",
+  "EFS",
+  "FSx",
+  "S3",
+  "Storage Gateway",
+  "DocumentDB",
+  "Neptune",
+  "Redshift",
+  "VirtualMachine",
+  "CloudFormation",
+  "Timestream",
+  "SAP HANA on Amazon EC2",
+  "type",
 ];
 /** Watched vaults, a vault that differs only in case, one whose name ends like a watched one, and another. */
 const VAULTS = [...WATCHED, "default", "old-archive", "Default-copy", "846869de-4589-45c3-ab60-4fbbabcdd3ec"];
@@ -45,7 +76,8 @@ async function events(operation: string, body: unknown): Promise<any> {
     headers: {
       "content-type": "application/x-amz-json-1.1",
       "x-amz-target": `AWSEvents.${operation}`,
-      authorization: "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0",
+      authorization:
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0",
     },
     body: JSON.stringify(body),
   });
@@ -66,7 +98,11 @@ function backupJob(state: string, vault: string, resourceType: string): Case {
   const id = `backup/${state}/${vault}/${resourceType}`;
   Object.assign(event.detail, { state, backupVaultName: vault, resourceType, caseId: id });
   event.detail.backupVaultArn = `arn:aws:backup:us-west-2:1112233445566:backup-vault:${vault}`;
-  return { id, entry: entryOf(event), expected: state === "COMPLETED" && WATCHED.includes(vault) && EXPECTED_TYPES.has(resourceType) };
+  return {
+    id,
+    entry: entryOf(event),
+    expected: state === "COMPLETED" && WATCHED.includes(vault) && EXPECTED_TYPES.has(resourceType),
+  };
 }
 
 function copyJob(state: string, vault: string, resourceType: string): Case {
@@ -76,91 +112,148 @@ function copyJob(state: string, vault: string, resourceType: string): Case {
   event.detail.destinationBackupVaultArn = `arn:aws:backup:us-west-2:1112233445566:backup-vault:${vault}`;
   // The source vault is a watched one in every case: only the destination may decide.
   event.detail.sourceBackupVaultArn = "arn:aws:backup:us-east-1:1112233445566:backup-vault:Default";
-  return { id, entry: entryOf(event), expected: state === "COMPLETED" && WATCHED.includes(vault) && EXPECTED_TYPES.has(resourceType) };
+  return {
+    id,
+    entry: entryOf(event),
+    expected: state === "COMPLETED" && WATCHED.includes(vault) && EXPECTED_TYPES.has(resourceType),
+  };
 }
 
 /** A PutEvents entry as the SDK sends it (JSON 1.1 timestamps are epoch seconds). */
 function entryOf(event: any): Case["entry"] {
-  return { Source: event.source, DetailType: event["detail-type"], Detail: JSON.stringify(event.detail), Resources: event.resources, Time: Date.parse(event.time) / 1000 };
+  return {
+    Source: event.source,
+    DetailType: event["detail-type"],
+    Detail: JSON.stringify(event.detail),
+    Resources: event.resources,
+    Time: Date.parse(event.time) / 1000,
+  };
 }
 
-describeWithPrereqs("intake EventBridge rules, applied to moto and fed AWS Backup's documented events", motoMissing(), () => {
-  const sqs = new SQSClient(awsClientConfig());
-  afterAll(() => sqs.destroy());
-  const config = testConfig({ backupVaults: WATCHED, exports: EXPORTS });
-  const rules = Object.values<any>(synth(compose(config).pipelines[0]!).resources("aws_cloudwatch_event_rule")).filter((r) =>
-    String(r.event_pattern ?? "").includes("aws.backup"),
-  );
+describeWithPrereqs(
+  "intake EventBridge rules, applied to moto and fed AWS Backup's documented events",
+  motoMissing(),
+  () => {
+    const sqs = new SQSClient(awsClientConfig());
+    afterAll(() => sqs.destroy());
+    const config = testConfig({ backupVaults: WATCHED, exports: EXPORTS });
+    const rules = Object.values<any>(
+      synth(compose(config).pipelines[0]!).resources("aws_cloudwatch_event_rule"),
+    ).filter((r) => String(r.event_pattern ?? "").includes("aws.backup"));
 
-  /** Creates the synthesized rules on the default bus, each targeting a fresh queue; returns the queue URL. */
-  async function applyRules(suffix: string, patterns: string[]): Promise<string> {
-    const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `intake-${suffix}` }))).QueueUrl!;
-    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
-    for (const [i, pattern] of patterns.entries()) {
-      const name = `intake-${suffix}-${i}`;
-      await events("PutRule", { Name: name, EventPattern: pattern, State: "ENABLED" });
-      await events("PutTargets", { Rule: name, Targets: [{ Id: "intake", Arn: queueArn }] });
+    /** Creates the synthesized rules on the default bus, each targeting a fresh queue; returns the queue URL. */
+    async function applyRules(suffix: string, patterns: string[]): Promise<string> {
+      const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `intake-${suffix}` }))).QueueUrl!;
+      const queueArn = (
+        await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))
+      ).Attributes!.QueueArn!;
+      for (const [i, pattern] of patterns.entries()) {
+        const name = `intake-${suffix}-${i}`;
+        await events("PutRule", { Name: name, EventPattern: pattern, State: "ENABLED" });
+        await events("PutTargets", { Rule: name, Targets: [{ Id: "intake", Arn: queueArn }] });
+      }
+      return queueUrl;
     }
-    return queueUrl;
-  }
 
-  async function put(cases: readonly Case[]): Promise<void> {
-    for (let i = 0; i < cases.length; i += 10) {
-      const out = await events("PutEvents", { Entries: cases.slice(i, i + 10).map((c) => c.entry) });
-      expect(out.FailedEntryCount ?? 0).toBe(0);
-    }
-  }
-
-  /** Every case id that reached the queue (a case reaching it twice is listed twice). */
-  async function drain(queueUrl: string): Promise<string[]> {
-    const seen: string[] = [];
-    for (;;) {
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) return seen.sort();
-      for (const m of messages) seen.push(JSON.parse(m.Body!).detail.caseId);
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-    }
-  }
-
-  it("synthesizes exactly the two intake rules", () => {
-    expect(rules.map((r) => JSON.parse(r.event_pattern)["detail-type"])).toEqual([["Backup Job State Change"], ["Copy Job State Change"]]);
-  });
-
-  it("moto really matches: a pattern refuses what it must (not every event is delivered)", async () => {
-    const queueUrl = await applyRules("sanity", [JSON.stringify({ source: ["aws.backup"], detail: { state: ["COMPLETED"] } })]);
-    await put([backupJob("COMPLETED", "Default", "EBS"), backupJob("FAILED", "Default", "EBS")]);
-    expect(await drain(queueUrl)).toEqual(["backup/COMPLETED/Default/EBS"]);
-    await events("RemoveTargets", { Rule: "intake-sanity-0", Ids: ["intake"] });
-    await events("DeleteRule", { Name: "intake-sanity-0" });
-  });
-
-  it("delivers exactly the COMPLETED backup and copy jobs of a watched vault and an exported type, each once", async () => {
-    const queueUrl = await applyRules("pipeline", rules.map((r) => r.event_pattern));
-    const cases: Case[] = [];
-    for (const vault of VAULTS) {
-      for (const type of RESOURCE_TYPES) {
-        for (const state of BACKUP_STATES) cases.push(backupJob(state, vault, type));
-        for (const state of COPY_STATES) cases.push(copyJob(state, vault, type));
+    async function put(cases: readonly Case[]): Promise<void> {
+      for (let i = 0; i < cases.length; i += 10) {
+        const out = await events("PutEvents", { Entries: cases.slice(i, i + 10).map((c) => c.entry) });
+        expect(out.FailedEntryCount ?? 0).toBe(0);
       }
     }
-    await put(cases);
 
-    const expected = cases.filter((c) => c.expected).map((c) => c.id).sort();
-    // 2 vaults × 3 types × (1 backup + 1 copy) COMPLETED states
-    expect(expected).toHaveLength(12);
-    expect(await drain(queueUrl)).toEqual(expected);
-  });
+    /** Every case id that reached the queue (a case reaching it twice is listed twice). */
+    async function drain(queueUrl: string): Promise<string[]> {
+      const seen: string[] = [];
+      for (;;) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) return seen.sort();
+        for (const m of messages) seen.push(JSON.parse(m.Body!).detail.caseId);
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+    }
 
-  it("lets nothing of another source or detail-type through, even with a matching detail", async () => {
-    const queueUrl = await applyRules("others", rules.map((r) => r.event_pattern));
-    const restore = backupJob("COMPLETED", "Default", "EBS");
-    const cases: Case[] = [
-      { ...restore, id: "restore", entry: { ...restore.entry, DetailType: "Restore Job State Change", Detail: restore.entry.Detail.replace("backup/", "restore/") } },
-      { ...restore, id: "custom-source", entry: { ...restore.entry, Source: "my.app", Detail: restore.entry.Detail.replace("backup/", "custom/") } },
-      { ...restore, id: "recovery-point", entry: { ...restore.entry, DetailType: "Recovery Point State Change", Detail: restore.entry.Detail.replace("backup/", "rp/") } },
-    ];
-    await put(cases);
-    expect(await drain(queueUrl)).toEqual([]);
-  });
-});
+    it("synthesizes exactly the two intake rules", () => {
+      expect(rules.map((r) => JSON.parse(r.event_pattern)["detail-type"])).toEqual([
+        ["Backup Job State Change"],
+        ["Copy Job State Change"],
+      ]);
+    });
+
+    it("moto really matches: a pattern refuses what it must (not every event is delivered)", async () => {
+      const queueUrl = await applyRules("sanity", [
+        JSON.stringify({ source: ["aws.backup"], detail: { state: ["COMPLETED"] } }),
+      ]);
+      await put([backupJob("COMPLETED", "Default", "EBS"), backupJob("FAILED", "Default", "EBS")]);
+      expect(await drain(queueUrl)).toEqual(["backup/COMPLETED/Default/EBS"]);
+      await events("RemoveTargets", { Rule: "intake-sanity-0", Ids: ["intake"] });
+      await events("DeleteRule", { Name: "intake-sanity-0" });
+    });
+
+    it("delivers exactly the COMPLETED backup and copy jobs of a watched vault and an exported type, each once", async () => {
+      const queueUrl = await applyRules(
+        "pipeline",
+        rules.map((r) => r.event_pattern),
+      );
+      const cases: Case[] = [];
+      for (const vault of VAULTS) {
+        for (const type of RESOURCE_TYPES) {
+          for (const state of BACKUP_STATES) cases.push(backupJob(state, vault, type));
+          for (const state of COPY_STATES) cases.push(copyJob(state, vault, type));
+        }
+      }
+      await put(cases);
+
+      const expected = cases
+        .filter((c) => c.expected)
+        .map((c) => c.id)
+        .sort();
+      // 2 vaults × 3 types × (1 backup + 1 copy) COMPLETED states
+      expect(expected).toHaveLength(12);
+      expect(await drain(queueUrl)).toEqual(expected);
+    });
+
+    it("lets nothing of another source or detail-type through, even with a matching detail", async () => {
+      const queueUrl = await applyRules(
+        "others",
+        rules.map((r) => r.event_pattern),
+      );
+      const restore = backupJob("COMPLETED", "Default", "EBS");
+      const cases: Case[] = [
+        {
+          ...restore,
+          id: "restore",
+          entry: {
+            ...restore.entry,
+            DetailType: "Restore Job State Change",
+            Detail: restore.entry.Detail.replace("backup/", "restore/"),
+          },
+        },
+        {
+          ...restore,
+          id: "custom-source",
+          entry: { ...restore.entry, Source: "my.app", Detail: restore.entry.Detail.replace("backup/", "custom/") },
+        },
+        {
+          ...restore,
+          id: "recovery-point",
+          entry: {
+            ...restore.entry,
+            DetailType: "Recovery Point State Change",
+            Detail: restore.entry.Detail.replace("backup/", "rp/"),
+          },
+        },
+      ];
+      await put(cases);
+      expect(await drain(queueUrl)).toEqual([]);
+    });
+  },
+);

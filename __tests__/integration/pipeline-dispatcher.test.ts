@@ -6,7 +6,12 @@
  * no restored volume left, archive objects, ledger record, notification, recovery point.
  */
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { seedRecoveryPoints, seedVaults, setDeletionOutcomes, storedRecoveryPoints } from "../../testing/backup-fake/control";
+import {
+  seedRecoveryPoints,
+  seedVaults,
+  setDeletionOutcomes,
+  storedRecoveryPoints,
+} from "../../testing/backup-fake/control";
 import { executeStateMachine } from "../../testing/asl";
 import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
 import { describeWithPrereqs } from "../../testing/prereq";
@@ -23,10 +28,7 @@ import {
 } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 
-const missing = [
-  ...motoMissing(),
-  ...backupFakeMissing(),
-];
+const missing = [...motoMissing(), ...backupFakeMissing()];
 
 /**
  * An EBS recovery point: the record in the Backup fake, and its tags on the EC2 snapshot in moto,
@@ -34,12 +36,25 @@ const missing = [
  */
 let currentBench: Bench;
 async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {
-  await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED" }]);
+  await seedRecoveryPoints([
+    {
+      RecoveryPointArn: arn,
+      BackupVaultName: "Default",
+      ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1",
+      ResourceType: "EBS",
+      Status: "COMPLETED",
+    },
+  ]);
   await tagSnapshot(currentBench, arn, tags);
 }
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
-  ((await bench.clients.s3.send(new ListObjectsV2Command({ Bucket: bench.archiveBucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!.slice(prefix.length)).sort();
+  (
+    (await bench.clients.s3.send(new ListObjectsV2Command({ Bucket: bench.archiveBucket, Prefix: prefix }))).Contents ??
+    []
+  )
+    .map((o) => o.Key!.slice(prefix.length))
+    .sort();
 
 describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missing, () => {
   let bench: Bench;
@@ -50,17 +65,29 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   const exportWith = async (tags: Record<string, string>) => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, tags);
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     return { rp, tasks, result };
   };
 
   it("exports, verifies, records, deletes the tagged recovery point and notifies success", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
 
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
 
     expect(result.status).toBe("SUCCEEDED");
     expect(await leftoverVolumes(bench)).toEqual([]);
@@ -74,7 +101,9 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       recoveryPointDeleted: true,
     });
     expect(await stillStored(rp.arn)).toBe(false);
-    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn })]);
+    expect(await notifications(bench)).toEqual([
+      expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn }),
+    ]);
     // The tag was read from the snapshot with EC2's own API, never with backup:ListTags.
     const read = tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag");
     expect(read.map((c) => c.resource)).toEqual(["arn:aws:states:::aws-sdk:ec2:describeTags"]);
@@ -85,9 +114,23 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
 
   it("deletes nothing when the recovery point in AWS Backup carries the tag but the snapshot does not", async () => {
     const rp = await recoveryPoint(bench);
-    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Tags: { "backup-actions:delete": "true" } }]);
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    await seedRecoveryPoints([
+      {
+        RecoveryPointArn: rp.arn,
+        BackupVaultName: "Default",
+        ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1",
+        ResourceType: "EBS",
+        Tags: { "backup-actions:delete": "true" },
+      },
+    ]);
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(await stillStored(rp.arn)).toBe(true);
     expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBeUndefined();
@@ -103,17 +146,32 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       expect(await stillStored(rp.arn)).toBe(true);
       const item = await ledgerItem(bench, rp.arn);
       expect(item.recoveryPointDeleted).toBeUndefined();
-      expect(item.recoveryPointNotDeletedReason).toBe('kept: the recovery point\'s tag backup-actions:delete is not the exact value "true"');
+      expect(item.recoveryPointNotDeletedReason).toBe(
+        'kept: the recovery point\'s tag backup-actions:delete is not the exact value "true"',
+      );
       expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
     },
   );
 
   it("records a recovery point that ends EXPIRED as not deleted, with AWS Backup's reason, and notifies it", async () => {
     const rp = await recoveryPoint(bench);
-    await setDeletionOutcomes([{ RecoveryPointArn: rp.arn, Outcome: "EXPIRED", DescribesWhileDeleting: 2, StatusMessage: "Insufficient privileges to delete the snapshot" }]);
+    await setDeletionOutcomes([
+      {
+        RecoveryPointArn: rp.arn,
+        Outcome: "EXPIRED",
+        DescribesWhileDeleting: 2,
+        StatusMessage: "Insufficient privileges to delete the snapshot",
+      },
+    ]);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
 
     expect(result.status).toBe("SUCCEEDED");
     const item = await ledgerItem(bench, rp.arn);
@@ -133,8 +191,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     const rp = await recoveryPoint(bench);
     await setDeletionOutcomes([{ RecoveryPointArn: rp.arn, Outcome: "DELETED", DescribesWhileDeleting: 1000 }]);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
 
     expect(result.status).toBe("SUCCEEDED");
     const item = await ledgerItem(bench, rp.arn);
@@ -147,10 +211,25 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("retries a throttled tag read and a throttled DescribeRecoveryPoint, then records the deletion", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
-      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:describeTags", calls: [1, 2], error: "Ec2.Ec2Exception", cause: "RequestLimitExceeded" })
-      .injectFault({ resource: "arn:aws:states:::aws-sdk:backup:describeRecoveryPoint", calls: [1], error: "Backup.ThrottlingException" });
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    )
+      .injectFault({
+        resource: "arn:aws:states:::aws-sdk:ec2:describeTags",
+        calls: [1, 2],
+        error: "Ec2.Ec2Exception",
+        cause: "RequestLimitExceeded",
+      })
+      .injectFault({
+        resource: "arn:aws:states:::aws-sdk:backup:describeRecoveryPoint",
+        calls: [1],
+        error: "Backup.ThrottlingException",
+      });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag")).toHaveLength(3);
     expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBe(true);
@@ -161,12 +240,23 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("keeps the recovery point, with the error as reason, when its tag cannot be read", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
-      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:describeTags", error: "Ec2.Ec2Exception", cause: "UnauthorizedOperation" });
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({
+      resource: "arn:aws:states:::aws-sdk:ec2:describeTags",
+      error: "Ec2.Ec2Exception",
+      cause: "UnauthorizedOperation",
+    });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(await stillStored(rp.arn)).toBe(true);
-    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toBe("Ec2.Ec2Exception: UnauthorizedOperation");
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toBe(
+      "Ec2.Ec2Exception: UnauthorizedOperation",
+    );
     expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
     expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
     await notifications(bench);
@@ -177,11 +267,19 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     // GIVEN the vault is locked with a minimum retention the recovery point has not reached
     await seedVaults([{ BackupVaultName: "Default", MinRetentionDays: 3650 }]);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(await stillStored(rp.arn)).toBe(true);
-    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toMatch(/^Backup\.InvalidRequestException: .*minimum retention of 3650 days/);
+    expect((await ledgerItem(bench, rp.arn)).recoveryPointNotDeletedReason).toMatch(
+      /^Backup\.InvalidRequestException: .*minimum retention of 3650 days/,
+    );
     await notifications(bench);
     await seedVaults([{ BackupVaultName: "Default", MinRetentionDays: 0 }]); // unlock for the tests after this one
   });
@@ -189,8 +287,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("keeps the recovery point when its tag is missing", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { team: "db" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(await stillStored(rp.arn)).toBe(true);
     expect((await ledgerItem(bench, rp.arn)).recoveryPointDeleted).toBeUndefined();
@@ -207,13 +311,21 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         throw new AttemptFailure("Essential container in task exited", "manifest not written", 1);
       }),
     );
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("FAILED");
     expect(await leftoverVolumes(bench)).toEqual([]);
     expect(await stillStored(rp.arn)).toBe(true);
-    expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "FAILED", failureReason: expect.stringMatching(/^States\.TaskFailed: /) });
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({
+      status: "FAILED",
+      failureReason: expect.stringMatching(/^States\.TaskFailed: /),
+    });
     expect(await archiveKeys(bench, rp.input.archive.prefix)).toEqual([]);
-    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "FAILED", recoveryPointArn: rp.arn })]);
+    expect(await notifications(bench)).toEqual([
+      expect.objectContaining({ status: "FAILED", recoveryPointArn: rp.arn }),
+    ]);
     // Not a Spot reclaim: the job definition exits after the first attempt.
     expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(1);
   });
@@ -222,9 +334,25 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   // anything but a Spot reclaim ends the job on its first attempt. Fails if the strategy retries every failure.
   it.each([
     ["a non-zero exit", new AttemptFailure("Essential container in task exited", "", 1)],
-    ["an exit with a container reason", new AttemptFailure("Essential container in task exited", "manifest not written", 3)],
-    ["the OOM killer", new AttemptFailure("Essential container in task exited", "OutOfMemoryError: Container killed due to memory usage", 137)],
-    ["an image that cannot be pulled", new AttemptFailure("Task failed to start", "CannotPullContainerError: pull image manifest has been retried 1 time(s)")],
+    [
+      "an exit with a container reason",
+      new AttemptFailure("Essential container in task exited", "manifest not written", 3),
+    ],
+    [
+      "the OOM killer",
+      new AttemptFailure(
+        "Essential container in task exited",
+        "OutOfMemoryError: Container killed due to memory usage",
+        137,
+      ),
+    ],
+    [
+      "an image that cannot be pulled",
+      new AttemptFailure(
+        "Task failed to start",
+        "CannotPullContainerError: pull image manifest has been retried 1 time(s)",
+      ),
+    ],
   ])("runs the worker exactly once on %s: Batch does not retry it", async (_what, failure) => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, {});
@@ -236,7 +364,10 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         throw failure;
       }),
     );
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("FAILED");
     expect(attempts).toEqual([1]);
     expect(bench.retryStrategy.attempts).toBeGreaterThan(1); // retries exist, for Spot reclaims only
@@ -256,7 +387,10 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         await writeArchive(bench.clients.s3, job.parameters.targetUrl!);
       }),
     );
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(attempts).toEqual([1, 2, 3]);
     expect(bench.retryStrategy.attempts).toBe(3);
@@ -268,10 +402,25 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("retries throttled ledger writes and a throttled CreateVolume, then succeeds", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, {});
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)))
-      .injectFault({ resource: "arn:aws:states:::dynamodb:putItem", calls: [1, 2], error: "DynamoDB.ThrottlingException" })
-      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:createVolume", calls: [1], error: "Ec2.Ec2Exception", cause: "RequestLimitExceeded" });
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    )
+      .injectFault({
+        resource: "arn:aws:states:::dynamodb:putItem",
+        calls: [1, 2],
+        error: "DynamoDB.ThrottlingException",
+      })
+      .injectFault({
+        resource: "arn:aws:states:::aws-sdk:ec2:createVolume",
+        calls: [1],
+        error: "Ec2.Ec2Exception",
+        cause: "RequestLimitExceeded",
+      });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(tasks.calls.filter((c) => c.stateName === "RecordRunning")).toHaveLength(3);
     expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
@@ -282,8 +431,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("fails verification when the worker wrote no manifest: FAILED, recovery point kept", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, () => undefined));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, () => undefined),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("FAILED");
     expect(result.error).toBe("VerificationFailed");
     expect(await stillStored(rp.arn)).toBe(true);
@@ -294,9 +449,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   it("records a type without an exporter in this version as SKIPPED", async () => {
     const rp = await recoveryPoint(bench);
     const input = { ...rp.input, plan: { ...rp.input.plan, workflow: "dynamodb" as const } };
-    const result = await executeStateMachine(bench.dispatcher, input as never, { tasks: resolverFor(bench, () => ({})), executionName: "skip-dynamodb" });
+    const result = await executeStateMachine(bench.dispatcher, input as never, {
+      tasks: resolverFor(bench, () => ({})),
+      executionName: "skip-dynamodb",
+    });
     expect(result.status).toBe("SUCCEEDED");
-    expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "SKIPPED", failureReason: "no exporter for workflow dynamodb is deployed" });
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({
+      status: "SKIPPED",
+      failureReason: "no exporter for workflow dynamodb is deployed",
+    });
     expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SKIPPED" })]);
   });
 });
@@ -307,8 +468,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
     currentBench = bench;
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
-    const tasks = resolverFor(bench, withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)));
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks, executionName: rp.input.plan.executionName! });
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(await stillStored(rp.arn)).toBe(true);
     expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);

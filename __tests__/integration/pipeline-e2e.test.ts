@@ -12,22 +12,35 @@ import * as path from "node:path";
 import { executeStateMachine } from "../../testing/asl";
 import { seedRecoveryPoints, storedRecoveryPoints } from "../../testing/backup-fake/control";
 import { withRetryStrategy, AttemptFailure } from "../../testing/batch-retry";
-import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
+import {
+  cleanupStaleFixtures,
+  createDiskFixture,
+  diskPrerequisites,
+  DiskFixture,
+  hashTree,
+} from "../../testing/fixtures/disks";
 import { describeWithPrereqs } from "../../testing/prereq";
-import { Bench, createBench, ledgerItem, leftoverVolumes, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import {
+  Bench,
+  createBench,
+  ledgerItem,
+  leftoverVolumes,
+  recoveryPoint,
+  resolverFor,
+  tagSnapshot,
+} from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { subprocessEnv } from "../../testing/iam/recorder";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const missing = [
-  ...diskPrerequisites().missing,
-  ...motoMissing(),
-  ...backupFakeMissing(),
-];
+const missing = [...diskPrerequisites().missing, ...motoMissing(), ...backupFakeMissing()];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "cli", "bin.js"), ...args], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [path.join(ROOT, "cli", "bin.js"), ...args], {
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
@@ -54,18 +67,38 @@ describeWithPrereqs("pipeline end to end with the real worker on a loop device",
 
   it("exports, verifies, records and deletes; the restored tree matches the disk file by file", async () => {
     const rp = await recoveryPoint(bench);
-    await seedRecoveryPoints([{ RecoveryPointArn: rp.arn, BackupVaultName: "Default", ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", ResourceType: "EBS", Status: "COMPLETED" }]);
+    await seedRecoveryPoints([
+      {
+        RecoveryPointArn: rp.arn,
+        BackupVaultName: "Default",
+        ResourceArn: "arn:aws:ec2:us-east-1:111111111111:volume/vol-1",
+        ResourceType: "EBS",
+        Status: "COMPLETED",
+      },
+    ]);
     // The deletion tag of an EBS recovery point lives on its EC2 snapshot, as in AWS.
     await tagSnapshot(bench, rp.arn, { "backup-actions:delete": "true" });
     const worker = withRetryStrategy(bench.retryStrategy, async (_n, job) => {
       // The real worker, as the container runs it; the loop device stands in for the attached volume.
       // Its AWS requests are the job role's (recorded for the IAM proof, testing/README.md).
-      const args = ["export-volume", "--device", fixture.device, "--to", job.parameters.targetUrl!, "--compression-level", job.parameters.compressionLevel!];
+      const args = [
+        "export-volume",
+        "--device",
+        fixture.device,
+        "--to",
+        job.parameters.targetUrl!,
+        "--compression-level",
+        job.parameters.compressionLevel!,
+      ];
       const run = await cli(args, subprocessEnv(bench.as("worker-job")));
-      if (run.code !== 0) throw new AttemptFailure("Essential container in task exited", run.stderr.slice(-500), run.code);
+      if (run.code !== 0)
+        throw new AttemptFailure("Essential container in task exited", run.stderr.slice(-500), run.code);
     });
 
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, { tasks: resolverFor(bench, worker), executionName: rp.input.plan.executionName! });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks: resolverFor(bench, worker),
+      executionName: rp.input.plan.executionName!,
+    });
 
     expect(result.status).toBe("SUCCEEDED");
     expect(await leftoverVolumes(bench)).toEqual([]);

@@ -25,7 +25,14 @@ import {
   stopServerProcess,
 } from "../../testing/moto/process-control";
 import { describeWithPrereqs } from "../../testing/prereq";
-import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terraformEnv } from "../../testing/terraform/moto-apply";
+import {
+  motoOverride,
+  prepareStack,
+  REPO_ROOT,
+  stateAddresses,
+  terraform,
+  terraformEnv,
+} from "../../testing/terraform/moto-apply";
 
 /**
  * Resources moto cannot create, each with the reason. They are switched off with
@@ -34,7 +41,8 @@ import { motoOverride, prepareStack, REPO_ROOT, stateAddresses, terraform, terra
 const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pipeline"; reason: string }> = {
   "aws_sqs_queue_redrive_allow_policy.event-intake_dlq-redrive-allow_*": {
     stack: "pipeline",
-    reason: "moto 5.2.1 rejects the RedriveAllowPolicy queue attribute (InvalidAttributeName), so the provider waits for it until its timeout",
+    reason:
+      "moto 5.2.1 rejects the RedriveAllowPolicy queue attribute (InvalidAttributeName), so the provider waits for it until its timeout",
   },
 };
 
@@ -44,14 +52,19 @@ const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pip
  * address pattern with the reason; the network and bootstrap stacks must have none.
  */
 const MOTO_DRIFT: Record<string, string> = {
-  "aws_lambda_function.*": "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
-  "aws_launch_template.*": "moto returns the template's own tags as a tag specification of its data, so the provider plans to drop it (a new version)",
+  "aws_lambda_function.*":
+    "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
+  "aws_launch_template.*":
+    "moto returns the template's own tags as a tag specification of its data, so the provider plans to drop it (a new version)",
   "aws_batch_compute_environment.*": "follows the new launch template version planned above",
   "aws_sqs_queue.event-intake_queue_*": "moto returns RedrivePolicy re-serialized with maxReceiveCount as a string",
-  "aws_sqs_queue_policy.event-intake_queue-policy_*": "its policy document is re-read at apply because the queue above shows a change",
-  "aws_iam_role_policy.*": "policy documents that name a function or queue above are re-read at apply, because those show a change",
+  "aws_sqs_queue_policy.event-intake_queue-policy_*":
+    "its policy document is re-read at apply because the queue above shows a change",
+  "aws_iam_role_policy.*":
+    "policy documents that name a function or queue above are re-read at apply, because those show a change",
 };
-const matches = (pattern: string, address: string) => new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(address);
+const matches = (pattern: string, address: string) =>
+  new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(address);
 
 /**
  * What the test changes to apply here, each with the reason. Only through the
@@ -59,10 +72,14 @@ const matches = (pattern: string, address: string) => new RegExp(`^${pattern.rep
  */
 const ADJUSTMENTS = {
   workerImage: "config worker.imageUri: there is no Docker engine to build the image at apply time (ADR 0004)",
-  batchServiceRole: "aws_batch_compute_environment.service_role: moto 5.2.1 requires an existing role; AWS uses Batch's service-linked role when it is unset",
-  batchSecurityGroups: "aws_batch_compute_environment.compute_resources.security_group_ids: moto 5.2.1 crashes without them; ours sit on the launch template (AWS rejects both)",
-  ledgerDeletionProtection: "aws_dynamodb_table.deletion_protection_enabled=false: the test must destroy what it applied",
-  stateBucketPreventDestroy: "aws_s3_bucket.state lifecycle.prevent_destroy=false: the test must destroy what it applied",
+  batchServiceRole:
+    "aws_batch_compute_environment.service_role: moto 5.2.1 requires an existing role; AWS uses Batch's service-linked role when it is unset",
+  batchSecurityGroups:
+    "aws_batch_compute_environment.compute_resources.security_group_ids: moto 5.2.1 crashes without them; ours sit on the launch template (AWS rejects both)",
+  ledgerDeletionProtection:
+    "aws_dynamodb_table.deletion_protection_enabled=false: the test must destroy what it applied",
+  stateBucketPreventDestroy:
+    "aws_s3_bucket.state lifecycle.prevent_destroy=false: the test must destroy what it applied",
 } as const;
 const PREBUILT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-actions-worker:test";
 
@@ -85,7 +102,11 @@ function synthesize(egress: string): string {
 
 function synthesizeNow(egress: string): string {
   const defaults = JSON.parse(readFileSync(path.join(REPO_ROOT, "config", "default.json"), "utf8"));
-  const config = { ...defaults, network: { ...defaults.network, egress }, worker: { ...defaults.worker, imageUri: PREBUILT_IMAGE } };
+  const config = {
+    ...defaults,
+    network: { ...defaults.network, egress },
+    worker: { ...defaults.worker, imageUri: PREBUILT_IMAGE },
+  };
   const file = path.join(work, `config-${egress}.json`);
   writeFileSync(file, JSON.stringify(config));
   const outdir = path.join(work, `synth-${egress}`);
@@ -108,10 +129,14 @@ function pipelineAdjustments(synthDir: string, stack: string): Record<string, Re
     (resources.aws_batch_compute_environment ??= {})[name] = {
       // moto checks that the role exists: any role of the stack will do.
       service_role: `\${aws_iam_role.${Object.keys(tf.resource.aws_iam_role).find((k) => k.startsWith("batch_instance-role_"))}.arn}`,
-      compute_resources: { ...computeResources, security_group_ids: ["${data.terraform_remote_state.network.outputs.worker_security_group_id}"] },
+      compute_resources: {
+        ...computeResources,
+        security_group_ids: ["${data.terraform_remote_state.network.outputs.worker_security_group_id}"],
+      },
     };
   }
-  for (const name of Object.keys(tf.resource.aws_dynamodb_table ?? {})) (resources.aws_dynamodb_table ??= {})[name] = { deletion_protection_enabled: false };
+  for (const name of Object.keys(tf.resource.aws_dynamodb_table ?? {}))
+    (resources.aws_dynamodb_table ??= {})[name] = { deletion_protection_enabled: false };
   return resources;
 }
 
@@ -130,7 +155,10 @@ function skippedResources(stack: "bootstrap" | "network" | "pipeline", synthDir:
 
 async function expectOk(dir: string, args: string[], env: NodeJS.ProcessEnv) {
   const r = await terraform(dir, [...args, "-no-color"], env);
-  if (r.code !== 0) throw new Error(`terraform ${args.join(" ")} failed in ${path.basename(dir)}:\n${r.stderr}\n${r.stdout.slice(-4000)}`);
+  if (r.code !== 0)
+    throw new Error(
+      `terraform ${args.join(" ")} failed in ${path.basename(dir)}:\n${r.stderr}\n${r.stdout.slice(-4000)}`,
+    );
   return r;
 }
 
@@ -147,10 +175,19 @@ async function replanAfterApply(dir: string, env: NodeJS.ProcessEnv, drift: Reco
   if (replan.code !== 2) throw new Error(`second plan of ${path.basename(dir)} failed:\n${replan.stderr}`);
   const shown = JSON.parse((await expectOk(dir, ["show", "-json", "replan"], env)).stdout);
   const changes = (shown.resource_changes ?? [])
-    .filter((c: any) => c.mode === "managed" && !(c.change.actions.length === 1 && ["no-op", "read"].includes(c.change.actions[0])))
+    .filter(
+      (c: any) =>
+        c.mode === "managed" && !(c.change.actions.length === 1 && ["no-op", "read"].includes(c.change.actions[0])),
+    )
     .map((c: any) => ({ address: c.address as string, actions: c.change.actions as string[] }));
-  const unexplained = changes.filter((c: { address: string; actions: string[] }) => !(c.actions.join() === "update" && Object.keys(drift).some((p) => matches(p, c.address))));
-  if (unexplained.length > 0) throw new Error(`second plan of ${path.basename(dir)} is not empty:\n${JSON.stringify(unexplained, null, 2)}\n${replan.stdout}`);
+  const unexplained = changes.filter(
+    (c: { address: string; actions: string[] }) =>
+      !(c.actions.join() === "update" && Object.keys(drift).some((p) => matches(p, c.address))),
+  );
+  if (unexplained.length > 0)
+    throw new Error(
+      `second plan of ${path.basename(dir)} is not empty:\n${JSON.stringify(unexplained, null, 2)}\n${replan.stdout}`,
+    );
 }
 
 /** A free TCP port on loopback for another moto server. */
@@ -199,11 +236,16 @@ function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeR
     const modeDir = path.join(work, egress);
     const networkOverride = motoOverride({ motoUrl, resources: skippedResources("network", synthDir, network) });
     const networkDir = prepareStack(synthDir, network, modeDir, networkOverride);
-    const pipelineDir = prepareStack(synthDir, pipeline, modeDir, motoOverride({
-      motoUrl,
-      remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
-      resources: { ...skippedResources("pipeline", synthDir, pipeline), ...pipelineAdjustments(synthDir, pipeline) },
-    }));
+    const pipelineDir = prepareStack(
+      synthDir,
+      pipeline,
+      modeDir,
+      motoOverride({
+        motoUrl,
+        remoteStates: { network: path.join(networkDir, "terraform.tfstate") },
+        resources: { ...skippedResources("pipeline", synthDir, pipeline), ...pipelineAdjustments(synthDir, pipeline) },
+      }),
+    );
     return { networkDir, pipelineDir };
   });
   const networkRun = dirs.then(async ({ networkDir }) => {
@@ -260,25 +302,34 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
     }
     const bootstrapDir = Promise.resolve().then(() => {
       const synthDir = synthesize("endpoints");
-      return prepareStack(synthDir, "bootstrap", work, motoOverride({
-        motoUrl: benchMotoUrl(),
-        // The state bucket is protected from destroy; the test must be able to destroy it.
-        resources: {
-          ...skippedResources("bootstrap", synthDir, "bootstrap"),
-          aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } },
-        },
-      }));
+      return prepareStack(
+        synthDir,
+        "bootstrap",
+        work,
+        motoOverride({
+          motoUrl: benchMotoUrl(),
+          // The state bucket is protected from destroy; the test must be able to destroy it.
+          resources: {
+            ...skippedResources("bootstrap", synthDir, "bootstrap"),
+            aws_s3_bucket: { state: { lifecycle: { prevent_destroy: false } } },
+          },
+        }),
+      );
     });
     // The backend of bootstrap is already local: the override only relocates it.
-    const applied = quiet(bootstrapDir.then(async (dir) => {
-      await applyAndReplanConcurrently(dir, env);
-      return stateAddresses(dir);
-    }));
-    const destroyed = quiet(applied.then(async () => {
-      const dir = await bootstrapDir;
-      await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
-      return stateAddresses(dir);
-    }));
+    const applied = quiet(
+      bootstrapDir.then(async (dir) => {
+        await applyAndReplanConcurrently(dir, env);
+        return stateAddresses(dir);
+      }),
+    );
+    const destroyed = quiet(
+      applied.then(async () => {
+        const dir = await bootstrapDir;
+        await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
+        return stateAddresses(dir);
+      }),
+    );
     bootstrap = { applied, destroyed };
     for (const egress of MODES) runs.set(egress, runMode(egress, urls[egress], env));
   });
@@ -310,7 +361,8 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
       const { addresses } = await runs.get(egress)!.network;
       expect(addresses).toContain("aws_vpc.vpc");
       if (egress === "nat") expect(addresses).toContain("aws_nat_gateway.nat");
-      if (egress === "endpoints") expect(addresses.filter((a) => a.startsWith("aws_vpc_endpoint.interface-endpoints"))).toHaveLength(9);
+      if (egress === "endpoints")
+        expect(addresses.filter((a) => a.startsWith("aws_vpc_endpoint.interface-endpoints"))).toHaveLength(9);
     });
 
     it("applies the pipeline stack against the network's state and re-plans with no changes but moto's listed drift", async () => {
@@ -318,7 +370,16 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
       expect(outputs.network_vpc_id.value).toMatch(/^vpc-/);
       expect(outputs.archive_bucket_name.value).toBe("backup-actions-archive-111111111111-us-east-1");
       expect(outputs.worker_job_queue_arns.value).toHaveLength(2);
-      for (const type of ["aws_batch_compute_environment", "aws_batch_job_queue", "aws_batch_job_definition", "aws_lambda_function", "aws_sqs_queue", "aws_dynamodb_table", "aws_cloudwatch_event_rule", "aws_launch_template"]) {
+      for (const type of [
+        "aws_batch_compute_environment",
+        "aws_batch_job_queue",
+        "aws_batch_job_definition",
+        "aws_lambda_function",
+        "aws_sqs_queue",
+        "aws_dynamodb_table",
+        "aws_cloudwatch_event_rule",
+        "aws_launch_template",
+      ]) {
         expect(addresses.some((a) => a.startsWith(`${type}.`))).toBe(true);
       }
       expect(endpointPolicyResources).toEqual([

@@ -21,13 +21,26 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
   const run = (now: Date, maxAgeHours: number) =>
     withCapturedLogs((logger) => runJanitor({ ec2, now: () => now, logger }, { pipelineTag: TAG, maxAgeHours }));
   const create = async (tags: Array<{ Key: string; Value: string }>) =>
-    (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3", TagSpecifications: [{ ResourceType: "volume", Tags: tags }] }))).VolumeId!;
+    (
+      await ec2.send(
+        new CreateVolumeCommand({
+          AvailabilityZone: "us-east-1a",
+          Size: 1,
+          VolumeType: "gp3",
+          TagSpecifications: [{ ResourceType: "volume", Tags: tags }],
+        }),
+      )
+    ).VolumeId!;
   const exists = async (id: string) =>
-    ((await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: [id] }] }))).Volumes ?? []).length === 1;
+    ((await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: "volume-id", Values: [id] }] }))).Volumes ?? [])
+      .length === 1;
 
   let leakedA: string, leakedB: string, foreign: string, otherPipeline: string;
   beforeAll(async () => {
-    leakedA = await create([{ Key: TAG.key, Value: TAG.value }, { Key: "backup-actions:recovery-point", Value: "arn:aws:ec2:us-east-1::snapshot/snap-1" }]);
+    leakedA = await create([
+      { Key: TAG.key, Value: TAG.value },
+      { Key: "backup-actions:recovery-point", Value: "arn:aws:ec2:us-east-1::snapshot/snap-1" },
+    ]);
     leakedB = await create([{ Key: TAG.key, Value: TAG.value }]);
     foreign = await create([{ Key: "team", Value: "db" }]);
     otherPipeline = await create([{ Key: TAG.key, Value: "another-install" }]);
@@ -58,10 +71,18 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     );
     // The run's summary is one embedded-metric-format record, and no longer names a volume.
     const metric = lines.at(-1)!;
-    expect(metric).toMatchObject({ level: "INFO", message: "janitor run finished", LeakedVolumesDeleted: 2, LeakedVolumesFailed: 0 });
+    expect(metric).toMatchObject({
+      level: "INFO",
+      message: "janitor run finished",
+      LeakedVolumesDeleted: 2,
+      LeakedVolumesFailed: 0,
+    });
     expect(metric).not.toHaveProperty("volumeId");
     expect(metric).not.toHaveProperty("recoveryPointId");
-    expect(metric._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(["LeakedVolumesDeleted", "LeakedVolumesFailed"]);
+    expect(metric._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual([
+      "LeakedVolumesDeleted",
+      "LeakedVolumesFailed",
+    ]);
   });
 
   it("refuses a non-positive age", async () => {

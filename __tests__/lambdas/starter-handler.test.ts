@@ -8,7 +8,12 @@ const INTAKE = JSON.stringify({
   backupVaults: ["Default"],
   exports: { ebs: true, rds: true, aurora: true, dynamodb: true },
 });
-const DISPATCHERS = JSON.stringify({ account: "111111111111", region: "us-east-1", name: "backup-actions", placements: { "us-east-1": 2 } });
+const DISPATCHERS = JSON.stringify({
+  account: "111111111111",
+  region: "us-east-1",
+  name: "backup-actions",
+  placements: { "us-east-1": 2 },
+});
 
 function loadHandler(env: Record<string, string | undefined>) {
   const saved = { ...process.env };
@@ -28,30 +33,41 @@ function loadHandler(env: Record<string, string | undefined>) {
 
 describe("starter handler (cold start)", () => {
   it("refuses to start without its dispatcher routes", () => {
-    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: undefined, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow("BACKUP_ACTIONS_DISPATCHERS is not set");
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: undefined, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
+      "BACKUP_ACTIONS_DISPATCHERS is not set",
+    );
   });
 
   it("refuses routes that do not match the intake config (a bad placement count, another region)", () => {
     const routes = JSON.parse(DISPATCHERS);
     routes.placements["us-east-1"] = 0;
-    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: JSON.stringify(routes), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
-      /^BACKUP_ACTIONS_DISPATCHERS is invalid: placements\.us-east-1: /,
-    );
-    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS.replaceAll("us-east-1", "us-west-2"), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE })).toThrow(
-      "BACKUP_ACTIONS_DISPATCHERS is invalid: placements cover us-west-2, the config deploys us-east-1",
-    );
+    expect(() =>
+      loadHandler({ BACKUP_ACTIONS_DISPATCHERS: JSON.stringify(routes), BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE }),
+    ).toThrow(/^BACKUP_ACTIONS_DISPATCHERS is invalid: placements\.us-east-1: /);
+    expect(() =>
+      loadHandler({
+        BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS.replaceAll("us-east-1", "us-west-2"),
+        BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE,
+      }),
+    ).toThrow("BACKUP_ACTIONS_DISPATCHERS is invalid: placements cover us-west-2, the config deploys us-east-1");
   });
 
   it("refuses a bad intake config, naming the problem", () => {
-    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: undefined })).toThrow("BACKUP_ACTIONS_INTAKE_CONFIG is not set");
-    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: "{}" })).toThrow(/BACKUP_ACTIONS_INTAKE_CONFIG is invalid: accounts: /);
+    expect(() =>
+      loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: undefined }),
+    ).toThrow("BACKUP_ACTIONS_INTAKE_CONFIG is not set");
+    expect(() => loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: "{}" })).toThrow(
+      /BACKUP_ACTIONS_INTAKE_CONFIG is invalid: accounts: /,
+    );
   });
 
   it("handles a batch of events it skips without calling AWS", async () => {
     const { handler } = loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE });
     const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
-      const result = await handler({ Records: [{ messageId: "m1", body: JSON.stringify(loadEvent("doc-backup-job-failed.json")) }] });
+      const result = await handler({
+        Records: [{ messageId: "m1", body: JSON.stringify(loadEvent("doc-backup-job-failed.json")) }],
+      });
       expect(result).toEqual({ batchItemFailures: [] });
     } finally {
       write.mockRestore();
@@ -68,15 +84,27 @@ describe("the bundled starter (what Lambda runs)", () => {
         .then((r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"));
     `;
     const run = spawnSync(process.execPath, ["-e", script, JSON.stringify(loadEvent("doc-copy-job-running.json"))], {
-      env: { ...process.env, BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE, AWS_REGION: "us-east-1" },
+      env: {
+        ...process.env,
+        BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS,
+        BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE,
+        AWS_REGION: "us-east-1",
+      },
       encoding: "utf8",
     });
     expect(run.status).toBe(0);
     // Powertools writes INFO to stdout and WARN/ERROR to stderr.
     const out = run.stdout.trim().split("\n");
     expect(out.pop()).toBe('RESULT {"batchItemFailures":[]}');
-    expect(out.map((l) => JSON.parse(l)).map((l) => [l.level, l.message, l.messageId, l.service])).toEqual([["INFO", "skipped", "m1", "backup-actions-starter"]]);
-    const err = run.stderr.trim().split("\n").filter((l) => l.startsWith("{"));
-    expect(err.map((l) => JSON.parse(l)).map((l) => [l.level, l.message, l.messageId])).toEqual([["WARN", "dropped: the message body is not JSON", "m2"]]);
+    expect(out.map((l) => JSON.parse(l)).map((l) => [l.level, l.message, l.messageId, l.service])).toEqual([
+      ["INFO", "skipped", "m1", "backup-actions-starter"],
+    ]);
+    const err = run.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"));
+    expect(err.map((l) => JSON.parse(l)).map((l) => [l.level, l.message, l.messageId])).toEqual([
+      ["WARN", "dropped: the message body is not JSON", "m2"],
+    ]);
   });
 });

@@ -23,7 +23,9 @@ const ROUTES: DispatcherRoutes = dispatcherRoutesOf(eventsConfig(), "11111111111
 const EAST_DISPATCHER = "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher";
 
 function batch(bodies: string[]): SqsEvent {
-  return { Records: bodies.map((body, i) => ({ messageId: `msg-${i}`, body, attributes: { ApproximateReceiveCount: "1" } })) };
+  return {
+    Records: bodies.map((body, i) => ({ messageId: `msg-${i}`, body, attributes: { ApproximateReceiveCount: "1" } })),
+  };
 }
 
 /** Captures the logger's JSON lines (Powertools writes to process.stdout/stderr outside dev mode), in order. */
@@ -36,7 +38,12 @@ function captureLogs(): { lines: () => any[]; restore: () => void } {
   const out = jest.spyOn(process.stdout, "write").mockImplementation(capture);
   const err = jest.spyOn(process.stderr, "write").mockImplementation(capture);
   return {
-    lines: () => written.join("").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l)),
+    lines: () =>
+      written
+        .join("")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l)),
     restore: () => {
       out.mockRestore();
       err.mockRestore();
@@ -60,7 +67,12 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     if (!clients.has(region)) clients.set(region, new SFNClient({ region }));
     return clients.get(region)!;
   };
-  const depsIn = (region: string): StarterDeps => ({ sfnFor, routes: routesIn(region), config: intake, logger: logger() });
+  const depsIn = (region: string): StarterDeps => ({
+    sfnFor,
+    routes: routesIn(region),
+    config: intake,
+    logger: logger(),
+  });
   const machines: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -80,15 +92,25 @@ describeWithEmulator("starter against moto's Step Functions", () => {
   });
 
   afterAll(async () => {
-    for (const [region, stateMachineArn] of Object.entries(machines)) await sfnFor(region).send(new DeleteStateMachineCommand({ stateMachineArn }));
+    for (const [region, stateMachineArn] of Object.entries(machines))
+      await sfnFor(region).send(new DeleteStateMachineCommand({ stateMachineArn }));
   });
 
-  const executions = async (region: string) => (await sfnFor(region).send(new ListExecutionsCommand({ stateMachineArn: machines[region] }))).executions ?? [];
+  const executions = async (region: string) =>
+    (await sfnFor(region).send(new ListExecutionsCommand({ stateMachineArn: machines[region] }))).executions ?? [];
 
   it("the synthesized routes name the dispatchers moto has in each region", () => {
     expect(routesIn("us-west-2").dispatchers).toEqual({
-      "us-east-1": { stateMachineArn: machines["us-east-1"], archiveBucket: `${NAME}-archive-${ACCOUNT}-us-east-1`, placementCount: 2 },
-      "us-west-2": { stateMachineArn: machines["us-west-2"], archiveBucket: `${NAME}-archive-${ACCOUNT}-us-west-2`, placementCount: 2 },
+      "us-east-1": {
+        stateMachineArn: machines["us-east-1"],
+        archiveBucket: `${NAME}-archive-${ACCOUNT}-us-east-1`,
+        placementCount: 2,
+      },
+      "us-west-2": {
+        stateMachineArn: machines["us-west-2"],
+        archiveBucket: `${NAME}-archive-${ACCOUNT}-us-west-2`,
+        placementCount: 2,
+      },
     });
   });
 
@@ -139,12 +161,23 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     expect(east).toHaveLength(1);
     expect(await executions("us-west-2")).toEqual([]);
     // The input names the destination region's archive bucket and the recovery point there.
-    const described = await sfnFor("us-east-1").send(new DescribeExecutionCommand({ executionArn: east[0]!.executionArn }));
+    const described = await sfnFor("us-east-1").send(
+      new DescribeExecutionCommand({ executionArn: east[0]!.executionArn }),
+    );
     const input = JSON.parse(described.input!);
     expect(input.archive.bucket).toBe(`${NAME}-archive-${ACCOUNT}-us-east-1`);
-    expect(input.recoveryPoint).toMatchObject({ arn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123", account: ACCOUNT, region: "us-east-1" });
+    expect(input.recoveryPoint).toMatchObject({
+      arn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
+      account: ACCOUNT,
+      region: "us-east-1",
+    });
     const started = logs.lines().find((l) => l.message === "started the dispatcher");
-    expect(started).toMatchObject({ workflow: "ebs", executionArn: east[0]!.executionArn, recoveryPointId: "snap-0f00d1e5c0ffee123", region: "us-east-1" });
+    expect(started).toMatchObject({
+      workflow: "ebs",
+      executionArn: east[0]!.executionArn,
+      recoveryPointId: "snap-0f00d1e5c0ffee123",
+      region: "us-east-1",
+    });
   });
 
   it("the same copy event delivered again in either region (forwarded to us-east-1) maps to the same execution", async () => {
@@ -162,13 +195,28 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     expect((await executions("us-east-1")).filter((e) => e.name === name)).toHaveLength(1);
     expect(await executions("us-west-2")).toEqual([]);
     // Same name and the same input from both regions: the running execution answers.
-    expect(new Set(logs.lines().filter((l) => l.message === "started the dispatcher").map((l) => l.executionArn)).size).toBe(1);
+    expect(
+      new Set(
+        logs
+          .lines()
+          .filter((l) => l.message === "started the dispatcher")
+          .map((l) => l.executionArn),
+      ).size,
+    ).toBe(1);
   });
 
   it("a copy job into another account starts nothing in either region (skipped with the reason)", async () => {
     const copy = event("copy-job-ebs.json");
     copy.detail.destinationBackupVaultArn = "arn:aws:backup:us-east-1:222222222222:backup-vault:Default";
-    const twoAccounts = intakeConfigOf(eventsConfig({ name: NAME, accounts: [{ id: ACCOUNT, regions: ["us-east-1", "us-west-2"] }, { id: "222222222222", regions: ["us-east-1"] }] }));
+    const twoAccounts = intakeConfigOf(
+      eventsConfig({
+        name: NAME,
+        accounts: [
+          { id: ACCOUNT, regions: ["us-east-1", "us-west-2"] },
+          { id: "222222222222", regions: ["us-east-1"] },
+        ],
+      }),
+    );
     const before = { east: (await executions("us-east-1")).length, west: (await executions("us-west-2")).length };
     const logs = captureLogs();
     let result;
@@ -178,8 +226,18 @@ describeWithEmulator("starter against moto's Step Functions", () => {
       logs.restore();
     }
     expect(result).toEqual({ batchItemFailures: [] });
-    expect({ east: (await executions("us-east-1")).length, west: (await executions("us-west-2")).length }).toEqual(before);
-    expect(logs.lines()).toEqual([expect.objectContaining({ level: "INFO", message: "skipped", reason: expect.stringMatching(/^the copy is in account 222222222222 but its event reached account 123456789012: /) })]);
+    expect({ east: (await executions("us-east-1")).length, west: (await executions("us-west-2")).length }).toEqual(
+      before,
+    );
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: "skipped",
+        reason: expect.stringMatching(
+          /^the copy is in account 222222222222 but its event reached account 123456789012: /,
+        ),
+      }),
+    ]);
   });
 
   it("drops skips and unparsable bodies (logged with the reason), never fails them", async () => {
@@ -187,7 +245,14 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     const logs = captureLogs();
     let result;
     try {
-      result = await startBatch(batch([JSON.stringify(event("doc-backup-job-failed.json")), "{ not json", JSON.stringify(event("backup-job-ec2.json"))]), depsIn("us-east-1"));
+      result = await startBatch(
+        batch([
+          JSON.stringify(event("doc-backup-job-failed.json")),
+          "{ not json",
+          JSON.stringify(event("backup-job-ec2.json")),
+        ]),
+        depsIn("us-east-1"),
+      );
     } finally {
       logs.restore();
     }
@@ -195,8 +260,19 @@ describeWithEmulator("starter against moto's Step Functions", () => {
     expect((await executions("us-east-1")).length).toBe(before);
     const lines = logs.lines();
     expect(lines).toEqual([
-      expect.objectContaining({ level: "INFO", message: "skipped", reason: 'state is "FAILED", not "COMPLETED"', messageId: "msg-0", recoveryPointId: "unknown" }),
-      expect.objectContaining({ level: "WARN", message: "dropped: the message body is not JSON", messageId: "msg-1", recoveryPointId: "unknown" }),
+      expect.objectContaining({
+        level: "INFO",
+        message: "skipped",
+        reason: 'state is "FAILED", not "COMPLETED"',
+        messageId: "msg-0",
+        recoveryPointId: "unknown",
+      }),
+      expect.objectContaining({
+        level: "WARN",
+        message: "dropped: the message body is not JSON",
+        messageId: "msg-1",
+        recoveryPointId: "unknown",
+      }),
       expect.objectContaining({
         level: "INFO",
         message: "skipped",
@@ -215,18 +291,34 @@ describe("starter: real errors fail only their own record", () => {
   afterEach(() => sfnMock.reset());
   afterAll(() => sfnMock.restore());
 
-  const throttled = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $fault: "client", $metadata: { httpStatusCode: 400 } });
+  const throttled = () =>
+    Object.assign(new Error("Rate exceeded"), {
+      name: "ThrottlingException",
+      $fault: "client",
+      $metadata: { httpStatusCode: 400 },
+    });
 
   it("a throttled StartExecution puts that messageId in batchItemFailures; the others succeed or are dropped", async () => {
     const rds = loadEvent("backup-job-rds.json");
-    sfnMock.on(StartExecutionCommand).resolves({ executionArn: "arn:aws:states:us-east-1:111111111111:execution:d:x", startDate: new Date() });
-    sfnMock.on(StartExecutionCommand, { name: "rds-job-1a2bcd34-567e-8901-23f4-5a6bcdef7890-4d1278b69af3a5350b5c1cc4f565d2a4" }).rejects(throttled());
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: "arn:aws:states:us-east-1:111111111111:execution:d:x", startDate: new Date() });
+    sfnMock
+      .on(StartExecutionCommand, {
+        name: "rds-job-1a2bcd34-567e-8901-23f4-5a6bcdef7890-4d1278b69af3a5350b5c1cc4f565d2a4",
+      })
+      .rejects(throttled());
 
     const logs = captureLogs();
     let result;
     try {
       result = await startBatch(
-        batch([JSON.stringify(loadEvent("backup-job-ebs.json")), JSON.stringify(rds), "garbage", JSON.stringify(loadEvent("backup-job-dynamodb.json"))]),
+        batch([
+          JSON.stringify(loadEvent("backup-job-ebs.json")),
+          JSON.stringify(rds),
+          "garbage",
+          JSON.stringify(loadEvent("backup-job-dynamodb.json")),
+        ]),
         { sfnFor: () => client, routes: ROUTES, config, logger: logger() },
       );
     } finally {
@@ -235,7 +327,11 @@ describe("starter: real errors fail only their own record", () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "msg-1" }] });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(3);
     const error = logs.lines().find((l) => l.level === "ERROR");
-    expect(error).toMatchObject({ message: "StartExecution failed; the message will be retried", error: "ThrottlingException", messageId: "msg-1" });
+    expect(error).toMatchObject({
+      message: "StartExecution failed; the message will be retried",
+      error: "ThrottlingException",
+      messageId: "msg-1",
+    });
     expect(error.recoveryPointId).toBe("awsbackup:job-1a2bcd34-567e-8901-23f4-5a6bcdef7890");
   });
 
@@ -243,11 +339,18 @@ describe("starter: real errors fail only their own record", () => {
     ["AccessDeniedException", 400],
     ["InternalServerError", 500],
   ])("%s is a batch item failure too", async (name, status) => {
-    sfnMock.on(StartExecutionCommand).rejects(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } }));
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } }));
     const logs = captureLogs();
     let result;
     try {
-      result = await startBatch(batch([JSON.stringify(loadEvent("backup-job-ebs.json"))]), { sfnFor: () => client, routes: ROUTES, config, logger: logger() });
+      result = await startBatch(batch([JSON.stringify(loadEvent("backup-job-ebs.json"))]), {
+        sfnFor: () => client,
+        routes: ROUTES,
+        config,
+        logger: logger(),
+      });
     } finally {
       logs.restore();
     }
@@ -258,7 +361,12 @@ describe("starter: real errors fail only their own record", () => {
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: "arn:x", startDate: new Date() });
     const logs = captureLogs();
     try {
-      await startBatch(batch([JSON.stringify(loadEvent("backup-job-aurora.json"))]), { sfnFor: () => client, routes: ROUTES, config, logger: logger() });
+      await startBatch(batch([JSON.stringify(loadEvent("backup-job-aurora.json"))]), {
+        sfnFor: () => client,
+        routes: ROUTES,
+        config,
+        logger: logger(),
+      });
     } finally {
       logs.restore();
     }
@@ -276,8 +384,10 @@ describe("starter: real errors fail only their own record", () => {
         action: "export",
         workflow: "aurora",
         executionName: "aurora-job-4ece7121-d60e-00c2-5c3b-49960142d03b-d246b6c8c96bbb0ee5d6f7433bd40f29",
-        recoveryPointArn: "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:job-4ece7121-d60e-00c2-5c3b-49960142d03b",
-        reason: 'Aurora recovery point awsbackup:job-4ece7121-d60e-00c2-5c3b-49960142d03b in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
+        recoveryPointArn:
+          "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:job-4ece7121-d60e-00c2-5c3b-49960142d03b",
+        reason:
+          'Aurora recovery point awsbackup:job-4ece7121-d60e-00c2-5c3b-49960142d03b in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
       },
       recoveryPoint: {
         arn: "arn:aws:rds:us-east-1:111111111111:cluster-snapshot:awsbackup:job-4ece7121-d60e-00c2-5c3b-49960142d03b",
@@ -306,7 +416,12 @@ describe("starter: real errors fail only their own record", () => {
     try {
       // The starter of us-west-2 (the copy's source region) gets the event.
       const west = dispatcherRoutesOf(eventsConfig(), "111111111111", "us-west-2");
-      await startBatch(batch([JSON.stringify(loadEvent("copy-job-ebs.json"))]), { sfnFor: (r) => (regions.push(r), client), routes: west, config, logger: logger() });
+      await startBatch(batch([JSON.stringify(loadEvent("copy-job-ebs.json"))]), {
+        sfnFor: (r) => (regions.push(r), client),
+        routes: west,
+        config,
+        logger: logger(),
+      });
     } finally {
       logs.restore();
     }
@@ -314,7 +429,10 @@ describe("starter: real errors fail only their own record", () => {
     const call = sfnMock.commandCalls(StartExecutionCommand)[0]!.args[0].input;
     expect(call.stateMachineArn).toBe(EAST_DISPATCHER);
     expect(call.name).toBe("ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe");
-    expect(JSON.parse(call.input!)).toMatchObject({ archive: { bucket: "backup-actions-archive-111111111111-us-east-1" }, recoveryPoint: { region: "us-east-1" } });
+    expect(JSON.parse(call.input!)).toMatchObject({
+      archive: { bucket: "backup-actions-archive-111111111111-us-east-1" },
+      recoveryPoint: { region: "us-east-1" },
+    });
   });
 
   it("routes without the recovery point's region (a deploy mismatch): the message fails back to the queue, nothing is started", async () => {
@@ -325,12 +443,20 @@ describe("starter: real errors fail only their own record", () => {
     const logs = captureLogs();
     let result;
     try {
-      result = await startBatch(batch([JSON.stringify(west)]), { sfnFor: () => client, routes: { ...eastOnly, region: "us-west-2" }, config, logger: logger() });
+      result = await startBatch(batch([JSON.stringify(west)]), {
+        sfnFor: () => client,
+        routes: { ...eastOnly, region: "us-west-2" },
+        config,
+        logger: logger(),
+      });
     } finally {
       logs.restore();
     }
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "msg-0" }] });
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(logs.lines().find((l) => l.level === "ERROR")).toMatchObject({ message: "no dispatcher for the recovery point's region; the message will be retried", region: "us-west-2" });
+    expect(logs.lines().find((l) => l.level === "ERROR")).toMatchObject({
+      message: "no dispatcher for the recovery point's region; the message will be retried",
+      region: "us-west-2",
+    });
   });
 });

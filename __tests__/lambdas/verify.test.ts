@@ -28,18 +28,35 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   const item = (name: string, bytes = data.length) => ({
     name,
     kind: "tar" as const,
-    source: { path: `/dev/nvme1n1${name}`, fsType: "ext4", offsetBytes: (Number(name.slice(1)) - 1) * (1 << 30), sizeBytes: 1 << 30 },
+    source: {
+      path: `/dev/nvme1n1${name}`,
+      fsType: "ext4",
+      offsetBytes: (Number(name.slice(1)) - 1) * (1 << 30),
+      sizeBytes: 1 << 30,
+    },
     key: `${name}.tar.zst`,
     compressedBytes: bytes,
     uncompressedBytes: 200_000,
     sha256: createHash("sha256").update(data).digest("hex"),
   });
-  const put = (key: string, body: string | Buffer) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const put = (key: string, body: string | Buffer) =>
+    s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 
   beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await put("ok/p1.tar.zst", data);
-    await put("ok/manifest.json", manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 } }]));
+    await put(
+      "ok/manifest.json",
+      manifest([
+        item("p1"),
+        {
+          name: "p2",
+          kind: "skipped",
+          reason: "swap",
+          source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 },
+        },
+      ]),
+    );
     await put("short/p1.tar.zst", data.subarray(1));
     await put("short/manifest.json", manifest([item("p1")]));
     await put("lost/manifest.json", manifest([item("p1")]));
@@ -47,7 +64,15 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
   });
 
   it("passes an archive whose objects all have the manifest's sizes", async () => {
-    const text = manifest([item("p1"), { name: "p2", kind: "skipped", reason: "swap", source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 } }]);
+    const text = manifest([
+      item("p1"),
+      {
+        name: "p2",
+        kind: "skipped",
+        reason: "swap",
+        source: { path: "/dev/x", fsType: "swap", offsetBytes: 1 << 30, sizeBytes: 1 },
+      },
+    ]);
     await expect(verifyArchive(s3, { archiveUrl: `s3://${bucket}/ok/` })).resolves.toEqual({
       verified: true,
       bytes: data.length,
@@ -59,7 +84,10 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
 
   it("fails an export without a manifest: it did not finish", async () => {
     const r = await verifyArchive(s3, { archiveUrl: `s3://${bucket}/nothing-here/` });
-    expect(r).toMatchObject({ verified: false, reason: `manifest.json is missing under s3://${bucket}/nothing-here/: the export did not finish` });
+    expect(r).toMatchObject({
+      verified: false,
+      reason: `manifest.json is missing under s3://${bucket}/nothing-here/: the export did not finish`,
+    });
   });
 
   it("throws S3's other errors (access denied, throttling) for the state machine to retry, not 'missing'", async () => {
@@ -96,11 +124,16 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
 
   it("fails an object whose size differs from the manifest", async () => {
     const r = await verifyArchive(s3, { archiveUrl: `s3://${bucket}/short/` });
-    expect(r).toMatchObject({ verified: false, reason: `p1: object p1.tar.zst has ${data.length - 1} bytes, the manifest says ${data.length}` });
+    expect(r).toMatchObject({
+      verified: false,
+      reason: `p1: object p1.tar.zst has ${data.length - 1} bytes, the manifest says ${data.length}`,
+    });
   });
 
   it("fails a missing object and a manifest that does not parse", async () => {
-    expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/lost/` })).reason).toBe("p1: object p1.tar.zst is missing");
+    expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/lost/` })).reason).toBe(
+      "p1: object p1.tar.zst is missing",
+    );
     expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/bad/` })).reason).toMatch(
       new RegExp(`^invalid manifest s3://${bucket}/bad/manifest\\.json: not JSON \\(`),
     );
@@ -142,10 +175,19 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     const original = randomBytes(12 * MIB); // two parts
     const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
     const upload = (prefix: string, body: Buffer) =>
-      uploadStream(Readable.from([body]), new S3Store(worker, bucket, prefix), "p1.tar.zst", { partSize, concurrency: 2 });
+      uploadStream(Readable.from([body]), new S3Store(worker, bucket, prefix), "p1.tar.zst", {
+        partSize,
+        concurrency: 2,
+      });
     async function archive(prefix: string): Promise<ManifestItem> {
       const r = await upload(prefix, original);
-      const it = { ...item("p1", r.bytes), sha256: r.sha256, s3ChecksumSHA256: r.s3ChecksumSHA256, partSize, parts: r.parts };
+      const it = {
+        ...item("p1", r.bytes),
+        sha256: r.sha256,
+        s3ChecksumSHA256: r.s3ChecksumSHA256,
+        partSize,
+        parts: r.parts,
+      };
       await put(`${prefix}manifest.json`, manifest([it]));
       return it;
     }
@@ -177,7 +219,9 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     it("fails an object rewritten by one PutObject with a SHA-256 checksum (the same length)", async () => {
       const it = await archive("put-sha/");
       const other = randomBytes(original.length);
-      await worker.send(new PutObjectCommand({ Bucket: bucket, Key: "put-sha/p1.tar.zst", Body: other, ChecksumAlgorithm: "SHA256" }));
+      await worker.send(
+        new PutObjectCommand({ Bucket: bucket, Key: "put-sha/p1.tar.zst", Body: other, ChecksumAlgorithm: "SHA256" }),
+      );
       const plain = createHash("sha256").update(other).digest("base64");
       expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/put-sha/` })).reason).toBe(
         `p1: object p1.tar.zst has S3 checksum ${plain}, the manifest records ${it.s3ChecksumSHA256}: the object was rewritten after the export`,
@@ -187,7 +231,9 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     it("fails an object replaced by one uploaded without a checksum: S3 reports none", async () => {
       const it = await archive("no-checksum/");
       // makeS3Client sends checksums only when an operation requires them: this PutObject has none
-      await worker.send(new PutObjectCommand({ Bucket: bucket, Key: "no-checksum/p1.tar.zst", Body: randomBytes(original.length) }));
+      await worker.send(
+        new PutObjectCommand({ Bucket: bucket, Key: "no-checksum/p1.tar.zst", Body: randomBytes(original.length) }),
+      );
       expect((await verifyArchive(s3, { archiveUrl: `s3://${bucket}/no-checksum/` })).reason).toBe(
         `p1: S3 reports no SHA-256 checksum for object p1.tar.zst, the manifest records ${it.s3ChecksumSHA256}: ` +
           "the object was replaced after the export by one uploaded without it " +
@@ -229,7 +275,13 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
     it("an archive that fails: a WARN line with the recovery point and the reason", async () => {
       const { lines } = await handle({ archiveUrl: `s3://${bucket}/short/`, recoveryPointArn: RP });
       expect(lines).toEqual([
-        expect.objectContaining({ level: "WARN", message: "not verified", recoveryPointArn: RP, verified: false, reason: expect.stringContaining("p1") }),
+        expect.objectContaining({
+          level: "WARN",
+          message: "not verified",
+          recoveryPointArn: RP,
+          verified: false,
+          reason: expect.stringContaining("p1"),
+        }),
       ]);
     });
 
@@ -237,11 +289,16 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
       const logs = captureLogs();
       try {
         const logger = new Logger({ serviceName: "test" });
-        await expect(handleVerify({ archiveUrl: "s3://no-such-bucket-for-verify/x/", recoveryPointArn: RP }, { s3, logger })).rejects.toThrow(
-          expect.objectContaining({ name: "NoSuchBucket" }),
-        );
+        await expect(
+          handleVerify({ archiveUrl: "s3://no-such-bucket-for-verify/x/", recoveryPointArn: RP }, { s3, logger }),
+        ).rejects.toThrow(expect.objectContaining({ name: "NoSuchBucket" }));
         expect(logs.lines()).toEqual([
-          expect.objectContaining({ level: "ERROR", message: "verify failed", recoveryPointArn: RP, error: expect.objectContaining({ name: "NoSuchBucket" }) }),
+          expect.objectContaining({
+            level: "ERROR",
+            message: "verify failed",
+            recoveryPointArn: RP,
+            error: expect.objectContaining({ name: "NoSuchBucket" }),
+          }),
         ]);
       } finally {
         logs.restore();
@@ -252,9 +309,15 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
       const logs = captureLogs();
       try {
         const logger = new Logger({ serviceName: "test" });
-        await expect(handleVerify({ recoveryPointArn: RP }, { s3, logger })).rejects.toThrow(new InvalidEventError("VerifyArchive: the payload needs archiveUrl"));
+        await expect(handleVerify({ recoveryPointArn: RP }, { s3, logger })).rejects.toThrow(
+          new InvalidEventError("VerifyArchive: the payload needs archiveUrl"),
+        );
         expect(logs.lines()).toEqual([
-          expect.objectContaining({ level: "ERROR", recoveryPointArn: RP, error: expect.objectContaining({ name: "InvalidEventError" }) }),
+          expect.objectContaining({
+            level: "ERROR",
+            recoveryPointArn: RP,
+            error: expect.objectContaining({ name: "InvalidEventError" }),
+          }),
         ]);
         // The keys are per invocation: the next line of the same logger no longer carries them.
         logger.info("next");

@@ -39,20 +39,34 @@ describe("composeStacks", () => {
   });
 
   it("uses a Terraform Cloud workspace per stack, and no bootstrap stack, with the cloud backend", () => {
-    const stacks = compose(testConfig({ stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba", hostname: "tfe.example.com" } }));
+    const stacks = compose(
+      testConfig({
+        stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba", hostname: "tfe.example.com" },
+      }),
+    );
     expect(stacks.bootstrap).toBeUndefined();
     const tf = synth(stacks.pipelines[0]!).tf;
-    expect(tf.terraform.cloud).toEqual({ hostname: "tfe.example.com", organization: "acme", workspaces: { name: "ba-pipeline-111111111111-us-east-1" } });
+    expect(tf.terraform.cloud).toEqual({
+      hostname: "tfe.example.com",
+      organization: "acme",
+      workspaces: { name: "ba-pipeline-111111111111-us-east-1" },
+    });
     expect(tf.data.terraform_remote_state.network).toMatchObject({
       backend: "remote",
-      config: { organization: "acme", hostname: "tfe.example.com", workspaces: { name: "ba-network-111111111111-us-east-1" } },
+      config: {
+        organization: "acme",
+        hostname: "tfe.example.com",
+        workspaces: { name: "ba-network-111111111111-us-east-1" },
+      },
     });
   });
 
   it("configures each account's provider: region, allowed account, assumed role, default tags", () => {
     const stacks = compose(
       testConfig({
-        accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }],
+        accounts: [
+          { id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" },
+        ],
         stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1", accountId: "111111111111" },
       }),
     );
@@ -68,7 +82,10 @@ describe("composeStacks", () => {
 
 describe("every stack pins its account (README: allowed_account_ids)", () => {
   const root = path.resolve(__dirname, "..", "..");
-  const files = ["config/default.json", ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`)];
+  const files = [
+    "config/default.json",
+    ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`),
+  ];
 
   it.each(files)("every stack of %s has exactly one allowed account", (file) => {
     const stacks = compose(parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8"))));
@@ -113,7 +130,10 @@ describe("the synthesis warning about the Lambda runtime", () => {
 
 describe("security baseline on every composed stack", () => {
   const root = path.resolve(__dirname, "..", "..");
-  const files = ["config/default.json", ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`)];
+  const files = [
+    "config/default.json",
+    ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`),
+  ];
 
   it.each(files)("passes for every stack of %s", (file) => {
     const config = parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8")));

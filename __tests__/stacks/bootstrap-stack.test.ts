@@ -9,7 +9,10 @@ describe("bootstrap stack", () => {
   });
 
   it("creates the configured state bucket and protects it from destroy", () => {
-    expect(out.only("aws_s3_bucket")).toMatchObject({ bucket: "state-bucket-111", lifecycle: { prevent_destroy: true } });
+    expect(out.only("aws_s3_bucket")).toMatchObject({
+      bucket: "state-bucket-111",
+      lifecycle: { prevent_destroy: true },
+    });
   });
 
   it("versions, encrypts and blocks public access", () => {
@@ -45,7 +48,9 @@ describe("bootstrap stack", () => {
   });
 
   it("pins the state bucket's account: the first account deployed with the caller's own credentials", () => {
-    expect(out.tf.provider.aws).toEqual([expect.objectContaining({ region: "us-east-1", allowed_account_ids: ["111111111111"] })]);
+    expect(out.tf.provider.aws).toEqual([
+      expect.objectContaining({ region: "us-east-1", allowed_account_ids: ["111111111111"] }),
+    ]);
     const twoAccounts = testConfig({
       accounts: [
         { id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" },
@@ -57,7 +62,9 @@ describe("bootstrap stack", () => {
 
   it("pins stateBackend.accountId when it is set, and assumes no role", () => {
     const config = testConfig({
-      accounts: [{ id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" }],
+      accounts: [
+        { id: "222222222222", regions: ["us-west-2"], assumeRoleArn: "arn:aws:iam::222222222222:role/deploy" },
+      ],
       stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1", accountId: "999999999999" },
     });
     const provider = synth(compose(config).bootstrap!).tf.provider.aws[0];

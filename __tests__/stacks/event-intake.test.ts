@@ -37,7 +37,11 @@ describe("event intake in the pipeline stack", () => {
     expect(JSON.parse(rules[backupRuleId].event_pattern)).toEqual({
       source: ["aws.backup"],
       "detail-type": ["Backup Job State Change"],
-      detail: { state: ["COMPLETED"], backupVaultName: ["Default", "archive"], resourceType: ["EBS", "RDS", "Aurora", "DynamoDB"] },
+      detail: {
+        state: ["COMPLETED"],
+        backupVaultName: ["Default", "archive"],
+        resourceType: ["EBS", "RDS", "Aurora", "DynamoDB"],
+      },
     });
     expect(rules[backupRuleId].name).toBe("backup-actions-backup-job-completed");
   });
@@ -55,8 +59,12 @@ describe("event intake in the pipeline stack", () => {
   });
 
   it("sends both rules to the queue, with the DLQ for undeliverable events", () => {
-    const targets = Object.entries<any>(out.resources("aws_cloudwatch_event_target")).filter(([k]) => k.startsWith("event-intake_")).map(([, v]) => v);
-    expect(targets.map((t) => t.rule).sort()).toEqual([`\${aws_cloudwatch_event_rule.${backupRuleId}.name}`, `\${aws_cloudwatch_event_rule.${copyRuleId}.name}`].sort());
+    const targets = Object.entries<any>(out.resources("aws_cloudwatch_event_target"))
+      .filter(([k]) => k.startsWith("event-intake_"))
+      .map(([, v]) => v);
+    expect(targets.map((t) => t.rule).sort()).toEqual(
+      [`\${aws_cloudwatch_event_rule.${backupRuleId}.name}`, `\${aws_cloudwatch_event_rule.${copyRuleId}.name}`].sort(),
+    );
     for (const target of targets) {
       expect(target).toEqual({
         rule: target.rule,
@@ -78,7 +86,10 @@ describe("event intake in the pipeline stack", () => {
       visibility_timeout_seconds: 180,
     });
     expect(starterOf(out).timeout).toBe(30);
-    expect(JSON.parse(redrive_policy)).toEqual({ deadLetterTargetArn: `\${aws_sqs_queue.${dlqId}.arn}`, maxReceiveCount: 5 });
+    expect(JSON.parse(redrive_policy)).toEqual({
+      deadLetterTargetArn: `\${aws_sqs_queue.${dlqId}.arn}`,
+      maxReceiveCount: 5,
+    });
   });
 
   it("keeps the DLQ 14 days, encrypted, and lets only the intake queue redrive into it", () => {
@@ -90,12 +101,18 @@ describe("event intake in the pipeline stack", () => {
     });
     const allow = out.only("aws_sqs_queue_redrive_allow_policy");
     expect(allow.queue_url).toBe(`\${aws_sqs_queue.${dlqId}.url}`);
-    expect(JSON.parse(allow.redrive_allow_policy)).toEqual({ redrivePermission: "byQueue", sourceQueueArns: [`\${aws_sqs_queue.${queueId}.arn}`] });
+    expect(JSON.parse(allow.redrive_allow_policy)).toEqual({
+      redrivePermission: "byQueue",
+      sourceQueueArns: [`\${aws_sqs_queue.${queueId}.arn}`],
+    });
   });
 
   it("queue policies: events.amazonaws.com may send only from the two intake rules (aws:SourceArn); TLS only", () => {
     const policies = out.resources("aws_sqs_queue_policy");
-    for (const [queue, prefix] of [[queueId, "event-intake_queue-policy"], [dlqId, "event-intake_dlq-policy"]] as const) {
+    for (const [queue, prefix] of [
+      [queueId, "event-intake_queue-policy"],
+      [dlqId, "event-intake_dlq-policy"],
+    ] as const) {
       const policy = policies[idOf(policies, `${prefix}_`)];
       expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queue}.url}`);
       const doc = docs[idOf(docs, `${prefix}-document_`)];
@@ -110,7 +127,10 @@ describe("event intake in the pipeline stack", () => {
             {
               test: "ArnEquals",
               variable: "aws:SourceArn",
-              values: [`\${aws_cloudwatch_event_rule.${backupRuleId}.arn}`, `\${aws_cloudwatch_event_rule.${copyRuleId}.arn}`],
+              values: [
+                `\${aws_cloudwatch_event_rule.${backupRuleId}.arn}`,
+                `\${aws_cloudwatch_event_rule.${copyRuleId}.arn}`,
+              ],
             },
           ],
         },
@@ -142,29 +162,60 @@ describe("event intake in the pipeline stack", () => {
 
   it("the starter: Node.js 22 arm64, its code hash, the dispatcher routes and the intake config in its environment", () => {
     const fn = starterOf(out);
-    expect(fn).toMatchObject({ function_name: "backup-actions-starter", runtime: "nodejs22.x", architectures: ["arm64"], handler: "index.handler", tracing_config: { mode: "Active" } });
+    expect(fn).toMatchObject({
+      function_name: "backup-actions-starter",
+      runtime: "nodejs22.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      tracing_config: { mode: "Active" },
+    });
     expect(fn.source_code_hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(Object.keys(fn.environment.variables).sort()).toEqual(
-      ["BACKUP_ACTIONS_DISPATCHERS", "BACKUP_ACTIONS_INTAKE_CONFIG", "NODE_OPTIONS", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"],
-    );
-    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({ account: "111111111111", region: "us-east-1", name: "backup-actions", placements: { "us-east-1": 2 } });
+    expect(Object.keys(fn.environment.variables).sort()).toEqual([
+      "BACKUP_ACTIONS_DISPATCHERS",
+      "BACKUP_ACTIONS_INTAKE_CONFIG",
+      "NODE_OPTIONS",
+      "POWERTOOLS_LOG_LEVEL",
+      "POWERTOOLS_SERVICE_NAME",
+    ]);
+    expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_DISPATCHERS)).toEqual({
+      account: "111111111111",
+      region: "us-east-1",
+      name: "backup-actions",
+      placements: { "us-east-1": 2 },
+    });
     expect(JSON.parse(fn.environment.variables.BACKUP_ACTIONS_INTAKE_CONFIG)).toEqual({
       accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
       backupVaults: ["Default", "archive"],
       exports: { ebs: true, rds: true, aurora: true, dynamodb: true },
     });
-    expect(out.resources("aws_cloudwatch_log_group")[Object.keys(out.resources("aws_cloudwatch_log_group")).find((k) => k.includes("starter"))!]).toEqual({ name: "/aws/lambda/backup-actions-starter", retention_in_days: 365, kms_key_id: keyArn });
+    expect(
+      out.resources("aws_cloudwatch_log_group")[
+        Object.keys(out.resources("aws_cloudwatch_log_group")).find((k) => k.includes("starter"))!
+      ],
+    ).toEqual({ name: "/aws/lambda/backup-actions-starter", retention_in_days: 365, kms_key_id: keyArn });
   });
 
   it("the starter's IAM statements: exactly its queue, the key, StartExecution on exactly the dispatcher (one region deployed)", () => {
     const policy = docs[idOf(docs, "event-intake_starter_policy_")];
     const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "event-intake_starter_log-group_");
     expect(policy.statement).toEqual([
-      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`] },
+      {
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`],
+      },
       { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
-      { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [`\${aws_sqs_queue.${queueId}.arn}`] },
+      {
+        sid: "ConsumeIntakeQueue",
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        resources: [`\${aws_sqs_queue.${queueId}.arn}`],
+      },
       { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [keyArn] },
-      { sid: "StartDispatchers", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"] },
+      {
+        sid: "StartDispatchers",
+        actions: ["states:StartExecution"],
+        resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"],
+      },
     ]);
   });
 
@@ -219,13 +270,27 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
 
   it("which the starter reads as the dispatcher, archive bucket and placement count of each region", () => {
     const env = starterOf(west).environment.variables;
-    expect(parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG))).toEqual({
+    expect(
+      parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG)),
+    ).toEqual({
       account: "111111111111",
       region: "us-west-2",
       dispatchers: {
-        "us-west-2": { stateMachineArn: "arn:aws:states:us-west-2:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-west-2", placementCount: 2 },
-        "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-us-east-1", placementCount: 2 },
-        "eu-west-1": { stateMachineArn: "arn:aws:states:eu-west-1:111111111111:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-111111111111-eu-west-1", placementCount: 2 },
+        "us-west-2": {
+          stateMachineArn: "arn:aws:states:us-west-2:111111111111:stateMachine:ba-dispatcher",
+          archiveBucket: "ba-archive-111111111111-us-west-2",
+          placementCount: 2,
+        },
+        "us-east-1": {
+          stateMachineArn: "arn:aws:states:us-east-1:111111111111:stateMachine:ba-dispatcher",
+          archiveBucket: "ba-archive-111111111111-us-east-1",
+          placementCount: 2,
+        },
+        "eu-west-1": {
+          stateMachineArn: "arn:aws:states:eu-west-1:111111111111:stateMachine:ba-dispatcher",
+          archiveBucket: "ba-archive-111111111111-eu-west-1",
+          placementCount: 2,
+        },
       },
     });
   });
@@ -235,8 +300,15 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
     expect(statementOf(other).resources).toEqual(["arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher"]);
     const env = starterOf(other).environment.variables;
     expect(JSON.parse(env.BACKUP_ACTIONS_DISPATCHERS).placements).toEqual({ "us-east-1": 3 });
-    expect(parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG)).dispatchers).toEqual({
-      "us-east-1": { stateMachineArn: "arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher", archiveBucket: "ba-archive-222222222222-us-east-1", placementCount: 3 },
+    expect(
+      parseDispatcherRoutes(env.BACKUP_ACTIONS_DISPATCHERS, parseIntakeConfig(env.BACKUP_ACTIONS_INTAKE_CONFIG))
+        .dispatchers,
+    ).toEqual({
+      "us-east-1": {
+        stateMachineArn: "arn:aws:states:us-east-1:222222222222:stateMachine:ba-dispatcher",
+        archiveBucket: "ba-archive-222222222222-us-east-1",
+        placementCount: 3,
+      },
     });
   });
 
@@ -262,7 +334,12 @@ describe("pipeline KMS key", () => {
           "arn:aws:logs:us-east-1:111111111111:log-group:/aws/vendedlogs/states/backup-actions-*",
         ],
       }),
-      { sid: "EventBridgeSendsToEncryptedQueues", principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }], actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: ["*"] },
+      {
+        sid: "EventBridgeSendsToEncryptedQueues",
+        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: ["*"],
+      },
     ]);
   });
 
@@ -270,42 +347,64 @@ describe("pipeline KMS key", () => {
     const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012";
     const out = synth(compose(testConfig({ kmsKeyArn })).pipelines[0]!);
     expect(out.resources("aws_kms_key")).toEqual({});
-    for (const queue of Object.values<any>(out.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toBe(kmsKeyArn);
-    for (const group of Object.values<any>(out.resources("aws_cloudwatch_log_group"))) expect(group.kms_key_id).toBe(kmsKeyArn);
+    for (const queue of Object.values<any>(out.resources("aws_sqs_queue")))
+      expect(queue.kms_master_key_id).toBe(kmsKeyArn);
+    for (const group of Object.values<any>(out.resources("aws_cloudwatch_log_group")))
+      expect(group.kms_key_id).toBe(kmsKeyArn);
   });
 
   it("a multi-Region kmsKeyArn: each region's pipeline uses the key's replica in that region", () => {
     const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef";
-    const pipelines = compose(testConfig({ kmsKeyArn, accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }] })).pipelines;
-    expect(pipelines.map((p) => p.kmsKeyArn)).toEqual([kmsKeyArn, "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef"]);
+    const pipelines = compose(
+      testConfig({ kmsKeyArn, accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }] }),
+    ).pipelines;
+    expect(pipelines.map((p) => p.kmsKeyArn)).toEqual([
+      kmsKeyArn,
+      "arn:aws:kms:eu-west-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef",
+    ]);
     const out = synth(pipelines[1]!);
     expect(out.resources("aws_kms_key")).toEqual({});
-    for (const queue of Object.values<any>(out.resources("aws_sqs_queue"))) expect(queue.kms_master_key_id).toBe(pipelines[1]!.kmsKeyArn);
+    for (const queue of Object.values<any>(out.resources("aws_sqs_queue")))
+      expect(queue.kms_master_key_id).toBe(pipelines[1]!.kmsKeyArn);
     expect(out.json).not.toContain("arn:aws:kms:us-east-1:");
   });
 });
 
 describe("switched-off types", () => {
   it("leave the rules' resourceType list; RDS stays while Aurora is on (Aurora clusters can be reported as RDS)", () => {
-    expect(intakeResourceTypes({ ebs: true, rds: false, aurora: true, dynamodb: false })).toEqual(["EBS", "RDS", "Aurora"]);
+    expect(intakeResourceTypes({ ebs: true, rds: false, aurora: true, dynamodb: false })).toEqual([
+      "EBS",
+      "RDS",
+      "Aurora",
+    ]);
     expect(intakeResourceTypes({ ebs: false, rds: true, aurora: false, dynamodb: true })).toEqual(["RDS", "DynamoDB"]);
     const out = synth(compose(testConfig({ exports: { ebs: false, aurora: false } })).pipelines[0]!);
-    for (const [, rule] of Object.entries<any>(out.resources("aws_cloudwatch_event_rule")).filter(([k]) => k.startsWith("event-intake_"))) {
+    for (const [, rule] of Object.entries<any>(out.resources("aws_cloudwatch_event_rule")).filter(([k]) =>
+      k.startsWith("event-intake_"),
+    )) {
       expect(JSON.parse(rule.event_pattern).detail.resourceType).toEqual(["RDS", "DynamoDB"]);
     }
   });
 
   /** Builds an EventIntake for `region` (ROUTES are for ba in 111111111111/us-east-1), changed by `props`. */
-  const intakeIn = (region: string, props: Partial<ConstructorParameters<typeof EventIntake>[2]> = {}, name = "ba") => () => {
-    const stack = new TerraformStack(Testing.app(), "t");
-    new AwsProvider(stack, "aws", { region });
-    new EventIntake(stack, "intake", {
-      context: { name, accountId: "111111111111", region, partition: "aws", kmsKeyArn: `arn:aws:kms:${region}:111111111111:key/12345678-1234-1234-1234-123456789012` },
-      config: intakeConfigOf(testConfig()),
-      routes: ROUTES,
-      ...props,
-    });
-  };
+  const intakeIn =
+    (region: string, props: Partial<ConstructorParameters<typeof EventIntake>[2]> = {}, name = "ba") =>
+    () => {
+      const stack = new TerraformStack(Testing.app(), "t");
+      new AwsProvider(stack, "aws", { region });
+      new EventIntake(stack, "intake", {
+        context: {
+          name,
+          accountId: "111111111111",
+          region,
+          partition: "aws",
+          kmsKeyArn: `arn:aws:kms:${region}:111111111111:key/12345678-1234-1234-1234-123456789012`,
+        },
+        config: intakeConfigOf(testConfig()),
+        routes: ROUTES,
+        ...props,
+      });
+    };
 
   it("all off: the intake refuses to build, with the reason", () => {
     const config = intakeConfigOf(testConfig({ exports: { ebs: false, rds: false, aurora: false, dynamodb: false } }));
@@ -315,10 +414,14 @@ describe("switched-off types", () => {
   });
 
   it("routes for another pipeline: the intake refuses to build", () => {
-    expect(intakeIn("us-west-2")).toThrow("event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2");
+    expect(intakeIn("us-west-2")).toThrow(
+      "event intake: the dispatcher routes are for 111111111111/us-east-1, not this pipeline's 111111111111/us-west-2",
+    );
   });
 
   it("routes of another installation (config.name): the intake refuses to build", () => {
-    expect(intakeIn("us-east-1", {}, "other")).toThrow("event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other");
+    expect(intakeIn("us-east-1", {}, "other")).toThrow(
+      "event intake: the dispatcher routes name the dispatchers of ba, not this pipeline's other",
+    );
   });
 });

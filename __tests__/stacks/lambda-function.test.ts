@@ -18,7 +18,13 @@ function stackWith(extra: Partial<ConstructorParameters<typeof LambdaFunction>[2
     accountId: "111111111111",
     region: "us-east-1",
     kmsKeyArn: KEY,
-    statements: [{ sid: "StartOne", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"] }],
+    statements: [
+      {
+        sid: "StartOne",
+        actions: ["states:StartExecution"],
+        resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"],
+      },
+    ],
     environment: { A: "1" },
     ...extra,
   });
@@ -65,9 +71,16 @@ describe("LambdaFunction", () => {
   });
 
   it("writes to its own KMS-encrypted log group with retention, created before the function", () => {
-    expect(out.only("aws_cloudwatch_log_group")).toEqual({ name: "/aws/lambda/ba-starter", retention_in_days: 365, kms_key_id: KEY });
+    expect(out.only("aws_cloudwatch_log_group")).toEqual({
+      name: "/aws/lambda/ba-starter",
+      retention_in_days: 365,
+      kms_key_id: KEY,
+    });
     expect(lambda.depends_on).toEqual([`aws_cloudwatch_log_group.${logGroup}`]);
-    expect(lambda.logging_config).toEqual({ log_format: "JSON", log_group: `\${aws_cloudwatch_log_group.${logGroup}.name}` });
+    expect(lambda.logging_config).toEqual({
+      log_format: "JSON",
+      log_group: `\${aws_cloudwatch_log_group.${logGroup}.name}`,
+    });
   });
 
   it("has a role only Lambda assumes, with exactly its logs, traces and the given statements", () => {
@@ -76,11 +89,22 @@ describe("LambdaFunction", () => {
     ]);
     const policy = idOf(docs, "fn_policy_");
     expect(docs[policy].statement).toEqual([
-      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`] },
+      {
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`\${aws_cloudwatch_log_group.${logGroup}.arn}:*`],
+      },
       { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
-      { sid: "StartOne", actions: ["states:StartExecution"], resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"] },
+      {
+        sid: "StartOne",
+        actions: ["states:StartExecution"],
+        resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:one"],
+      },
     ]);
-    expect(out.only("aws_iam_role_policy")).toMatchObject({ role: `\${aws_iam_role.${role}.id}`, policy: `\${data.aws_iam_policy_document.${policy}.json}` });
+    expect(out.only("aws_iam_role_policy")).toMatchObject({
+      role: `\${aws_iam_role.${role}.id}`,
+      policy: `\${data.aws_iam_policy_document.${policy}.json}`,
+    });
     expect(out.json).not.toMatch(/arn:aws:iam::aws:policy/); // no managed policies
   });
 
@@ -99,17 +123,29 @@ describe("LambdaFunction", () => {
       vpc_config: { subnet_ids: ["subnet-0123456789abcdef0"], security_group_ids: ["sg-0123456789abcdef0"] },
     });
     expect(vpcOut.only("aws_cloudwatch_log_group").retention_in_days).toBe(30);
-    const statements = Object.values<any>(vpcOut.tf.data.aws_iam_policy_document).find((d) => d.statement.length === 4).statement;
+    const statements = Object.values<any>(vpcOut.tf.data.aws_iam_policy_document).find(
+      (d) => d.statement.length === 4,
+    ).statement;
     expect(statements[2]).toEqual({
       sid: "ManageVpcNetworkInterfaces",
-      actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      actions: [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+      ],
       resources: ["*"],
     });
   });
 
   it("refuses an environment over Lambda's 4 KB and a function without permissions", () => {
-    expect(() => stackWith({ environment: { BIG: "x".repeat(4096) } })).toThrow(/ba-starter: its environment is \d+ bytes; Lambda allows 4096 in total/);
-    expect(() => stackWith({ statements: [] })).toThrow("ba-starter: a function needs at least one permission statement");
+    expect(() => stackWith({ environment: { BIG: "x".repeat(4096) } })).toThrow(
+      /ba-starter: its environment is \d+ bytes; Lambda allows 4096 in total/,
+    );
+    expect(() => stackWith({ statements: [] })).toThrow(
+      "ba-starter: a function needs at least one permission statement",
+    );
   });
 });
 
@@ -129,6 +165,8 @@ describe("bundleLambda", () => {
   });
 
   it("names a missing entry clearly", () => {
-    expect(() => bundleLambda("no-such-lambda")).toThrow('Lambda "no-such-lambda": lambdas/no-such-lambda/handler.ts does not exist');
+    expect(() => bundleLambda("no-such-lambda")).toThrow(
+      'Lambda "no-such-lambda": lambdas/no-such-lambda/handler.ts does not exist',
+    );
   });
 });

@@ -15,7 +15,9 @@ describe("runtimeDeadlineWarning", () => {
   });
 
   it("says creation is refused once the block passed, and updates too after the update block", () => {
-    expect(runtimeDeadlineWarning("nodejs22.x", at("2027-06-01"))).toMatch(/^warning: Lambda runtime nodejs22\.x: since 2027-06-01 Lambda refuses to create functions/);
+    expect(runtimeDeadlineWarning("nodejs22.x", at("2027-06-01"))).toMatch(
+      /^warning: Lambda runtime nodejs22\.x: since 2027-06-01 Lambda refuses to create functions/,
+    );
     expect(runtimeDeadlineWarning("nodejs20.x", at("2026-12-02"))).toBe(
       "warning: Lambda runtime nodejs20.x: since 2026-09-30 Lambda refuses to create or update functions on it; move to a newer runtime (ADR 0002: @cdktf/provider-aws 21.x, AWS provider 6.x, accepts nodejs24.x)",
     );
@@ -29,6 +31,10 @@ describe("runtimeDeadlineWarning", () => {
 
   it("the runtime in use has its dates, as AWS publishes them", () => {
     expect(LAMBDA_RUNTIME).toBe("nodejs22.x");
-    expect(LAMBDA_RUNTIME_DEADLINES[LAMBDA_RUNTIME]).toEqual({ deprecation: "2027-04-30", createBlock: "2027-06-01", updateBlock: "2027-07-01" });
+    expect(LAMBDA_RUNTIME_DEADLINES[LAMBDA_RUNTIME]).toEqual({
+      deprecation: "2027-04-30",
+      createBlock: "2027-06-01",
+      updateBlock: "2027-07-01",
+    });
   });
 });

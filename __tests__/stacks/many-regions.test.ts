@@ -9,23 +9,53 @@ import { compose, synth, Synthesized, testConfig } from "../helpers/synth";
 
 const ACCOUNT = "111111111111";
 const REGIONS = [
-  "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-  "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
-  "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-  "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-east-1",
-  "ca-central-1", "ca-west-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1", "mx-central-1",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-central-2",
+  "eu-north-1",
+  "eu-south-1",
+  "eu-south-2",
+  "ap-south-1",
+  "ap-south-2",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-northeast-3",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "ap-southeast-3",
+  "ap-southeast-4",
+  "ap-east-1",
+  "ca-central-1",
+  "ca-west-1",
+  "sa-east-1",
+  "me-south-1",
+  "me-central-1",
+  "af-south-1",
+  "il-central-1",
+  "mx-central-1",
 ];
 
-const starterOf = (out: Synthesized): any => Object.entries<any>(out.resources("aws_lambda_function")).find(([id]) => id.startsWith("event-intake_starter_"))![1];
-const bytesOf = (env: Record<string, string>) => Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+const starterOf = (out: Synthesized): any =>
+  Object.entries<any>(out.resources("aws_lambda_function")).find(([id]) => id.startsWith("event-intake_starter_"))![1];
+const bytesOf = (env: Record<string, string>) =>
+  Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 
 /** What the pipeline stack of a region creates, read from its own resources (not from the routes). */
 function createdIn(out: Synthesized): { stateMachineArn: string; archiveBucket: string } {
   const provider = out.tf.provider.aws[0];
-  const dispatcher = Object.values<any>(out.resources("aws_sfn_state_machine")).find((m) => m.name.endsWith("-dispatcher"));
+  const dispatcher = Object.values<any>(out.resources("aws_sfn_state_machine")).find((m) =>
+    m.name.endsWith("-dispatcher"),
+  );
   return {
     stateMachineArn: `arn:aws:states:${provider.region}:${provider.allowed_account_ids[0]}:stateMachine:${dispatcher.name}`,
-    archiveBucket: Object.values<any>(out.resources("aws_s3_bucket")).find((b) => b.bucket.includes("-archive-")).bucket,
+    archiveBucket: Object.values<any>(out.resources("aws_s3_bucket")).find((b) => b.bucket.includes("-archive-"))
+      .bucket,
   };
 }
 
@@ -34,7 +64,9 @@ describe(`an account deployed to ${REGIONS.length} regions`, () => {
   // Composed in beforeAll: a starter environment over the limit fails every test below with its message.
   let pipelines: Map<string, Synthesized>;
   beforeAll(() => {
-    pipelines = new Map(compose(config).pipelines.map((p) => [p.node.id.replace(`pipeline-${ACCOUNT}-`, ""), synth(p)]));
+    pipelines = new Map(
+      compose(config).pipelines.map((p) => [p.node.id.replace(`pipeline-${ACCOUNT}-`, ""), synth(p)]),
+    );
   });
 
   it("synthesizes a pipeline per region", () => {
@@ -42,7 +74,8 @@ describe(`an account deployed to ${REGIONS.length} regions`, () => {
   });
 
   it("keeps every starter's environment under Lambda's 4 KB", () => {
-    for (const out of pipelines.values()) expect(bytesOf(starterOf(out).environment.variables)).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    for (const out of pipelines.values())
+      expect(bytesOf(starterOf(out).environment.variables)).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
   });
 
   it("each starter's environment parses to the dispatcher ARN and archive bucket each region's stack creates, with its placement count", () => {

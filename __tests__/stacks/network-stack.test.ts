@@ -10,7 +10,11 @@ describe("network stack, endpoints mode (default)", () => {
   const out = networkOf({ vpcCidr: "10.42.0.0/16", azCount: 3, endpointAzCount: 2 });
 
   it("creates a VPC with DNS for private endpoint names and one private subnet per AZ", () => {
-    expect(out.only("aws_vpc")).toMatchObject({ cidr_block: "10.42.0.0/16", enable_dns_support: true, enable_dns_hostnames: true });
+    expect(out.only("aws_vpc")).toMatchObject({
+      cidr_block: "10.42.0.0/16",
+      enable_dns_support: true,
+      enable_dns_hostnames: true,
+    });
     const subnets = Object.values(out.resources("aws_subnet"));
     expect(subnets).toHaveLength(3);
     subnets.forEach((s: any, i) => {
@@ -29,14 +33,21 @@ describe("network stack, endpoints mode (default)", () => {
   it("wires S3 and DynamoDB gateway endpoints to the workers' route table", () => {
     const endpoints = Object.values(out.resources("aws_vpc_endpoint")) as any[];
     const gateways = endpoints.filter((e) => e.vpc_endpoint_type === "Gateway");
-    expect(gateways.map((g) => g.service_name).sort()).toEqual(["com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.s3"]);
+    expect(gateways.map((g) => g.service_name).sort()).toEqual([
+      "com.amazonaws.us-east-1.dynamodb",
+      "com.amazonaws.us-east-1.s3",
+    ]);
     gateways.forEach((g) => expect(g.route_table_ids).toEqual(["${aws_route_table.workers-rt.id}"]));
   });
 
   it("creates every interface endpoint from the keyed map, in endpointAzCount subnets, behind the endpoint SG", () => {
-    const interfaces = (Object.values(out.resources("aws_vpc_endpoint")) as any[]).filter((e) => e.vpc_endpoint_type === "Interface");
+    const interfaces = (Object.values(out.resources("aws_vpc_endpoint")) as any[]).filter(
+      (e) => e.vpc_endpoint_type === "Interface",
+    );
     expect(interfaces.map((e) => e.service_name).sort()).toEqual(
-      Object.values(INTERFACE_ENDPOINTS).map((e) => `com.amazonaws.us-east-1.${e.service}`).sort(),
+      Object.values(INTERFACE_ENDPOINTS)
+        .map((e) => `com.amazonaws.us-east-1.${e.service}`)
+        .sort(),
     );
     for (const e of interfaces) {
       expect(e.private_dns_enabled).toBe(true);
@@ -97,22 +108,39 @@ describe("network stack, endpoints mode (default)", () => {
       traffic_type: "ALL",
       log_destination_type: "cloud-watch-logs",
       vpc_id: "${aws_vpc.vpc.id}",
-      log_destination: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.flow-logs_log-group_this_[0-9A-F]{8}\.arn\}$/),
+      log_destination: expect.stringMatching(
+        /^\$\{aws_cloudwatch_log_group\.flow-logs_log-group_this_[0-9A-F]{8}\.arn\}$/,
+      ),
     });
     expect(out.only("aws_cloudwatch_log_group")).toMatchObject({
       name: "/backup-actions/vpc-flow-logs",
       retention_in_days: 365,
       kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\.flow-logs_log-group_key_[0-9A-F]{8}\.arn\}$/),
     });
-    expect(out.only("aws_kms_key")).toMatchObject({ description: "backup-actions VPC flow logs", enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(out.only("aws_kms_key")).toMatchObject({
+      description: "backup-actions VPC flow logs",
+      enable_key_rotation: true,
+      deletion_window_in_days: 30,
+    });
     // The key policy is EncryptedLogGroup's, for this log group (asserted statement by statement in its test).
     expect(statementsOf(out, "flow-logs_log-group_key-policy")).toEqual(
-      logsKeyPolicyStatements({ accountId: "111111111111", region: "us-east-1", logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/vpc-flow-logs"] }),
+      logsKeyPolicyStatements({
+        accountId: "111111111111",
+        region: "us-east-1",
+        logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/backup-actions/vpc-flow-logs"],
+      }),
     );
   });
 
   it("moves the flow log group and its key from their addresses before EncryptedLogGroup, keeping them in state", () => {
-    expect(out.tf.moved).toEqual(expect.arrayContaining(movedIntoEncryptedLogGroup("flow-logs", { logGroup: "flow-logs_log-group_BD9661F8", key: "flow-logs_key_F20156EF" })));
+    expect(out.tf.moved).toEqual(
+      expect.arrayContaining(
+        movedIntoEncryptedLogGroup("flow-logs", {
+          logGroup: "flow-logs_log-group_BD9661F8",
+          key: "flow-logs_key_F20156EF",
+        }),
+      ),
+    );
     expect(out.tf.moved).toHaveLength(2);
   });
 
@@ -130,14 +158,22 @@ describe("network stack, nat mode", () => {
   const out = networkOf({ vpcCidr: "10.42.0.0/16", azCount: 2, egress: "nat" });
 
   it("routes the private subnets through one NAT gateway in its own public subnet", () => {
-    expect(out.only("aws_nat_gateway")).toMatchObject({ subnet_id: "${aws_subnet.nat-subnet.id}", allocation_id: "${aws_eip.nat-eip.id}" });
+    expect(out.only("aws_nat_gateway")).toMatchObject({
+      subnet_id: "${aws_subnet.nat-subnet.id}",
+      allocation_id: "${aws_eip.nat-eip.id}",
+    });
     const routes = out.resources("aws_route");
-    expect(routes["workers-default-route"]).toMatchObject({ route_table_id: "${aws_route_table.workers-rt.id}", nat_gateway_id: "${aws_nat_gateway.nat.id}" });
+    expect(routes["workers-default-route"]).toMatchObject({
+      route_table_id: "${aws_route_table.workers-rt.id}",
+      nat_gateway_id: "${aws_nat_gateway.nat.id}",
+    });
     expect(routes["nat-default-route"]).toMatchObject({ gateway_id: "${aws_internet_gateway.igw.id}" });
   });
 
   it("has no interface endpoints and no public IP on launch", () => {
-    const interfaces = (Object.values(out.resources("aws_vpc_endpoint")) as any[]).filter((e) => e.vpc_endpoint_type === "Interface");
+    const interfaces = (Object.values(out.resources("aws_vpc_endpoint")) as any[]).filter(
+      (e) => e.vpc_endpoint_type === "Interface",
+    );
     expect(interfaces).toEqual([]);
     for (const s of Object.values(out.resources("aws_subnet")) as any[]) expect(s.map_public_ip_on_launch).toBe(false);
   });
@@ -148,7 +184,9 @@ describe("network stack, public mode", () => {
 
   it("gives the workers public subnets with public IPs and an internet route", () => {
     for (const s of Object.values(out.resources("aws_subnet")) as any[]) expect(s.map_public_ip_on_launch).toBe(true);
-    expect(out.resources("aws_route")["workers-default-route"]).toMatchObject({ gateway_id: "${aws_internet_gateway.igw.id}" });
+    expect(out.resources("aws_route")["workers-default-route"]).toMatchObject({
+      gateway_id: "${aws_internet_gateway.igw.id}",
+    });
     expect(out.resources("aws_nat_gateway")).toEqual({});
   });
 
@@ -166,7 +204,8 @@ describe("network stack, existing VPC", () => {
   });
 
   it("creates no VPC, subnets, routes, flow logs or default-SG takeover", () => {
-    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_flow_log", "aws_default_security_group"]) expect(out.resources(type)).toEqual({});
+    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_flow_log", "aws_default_security_group"])
+      expect(out.resources(type)).toEqual({});
   });
 
   it("adds gateway endpoints to the given route tables and outputs the given subnets", () => {
@@ -190,7 +229,11 @@ describe("network stack, China (aws-cn)", () => {
     ).networks[0]!,
   );
   const endpoints = Object.values(out.resources("aws_vpc_endpoint")) as any[];
-  const serviceNames = (type: string) => endpoints.filter((e) => e.vpc_endpoint_type === type).map((e) => e.service_name).sort();
+  const serviceNames = (type: string) =>
+    endpoints
+      .filter((e) => e.vpc_endpoint_type === type)
+      .map((e) => e.service_name)
+      .sort();
 
   it("names EC2, ECR and STS interface endpoints cn.com.amazonaws.<region>.*, the others com.amazonaws.<region>.*", () => {
     expect(serviceNames("Interface")).toEqual(

@@ -15,35 +15,82 @@ describe("pipeline stack", () => {
   it("narrows the network's S3 gateway endpoint to the archive bucket (the worker's actions) and ECR's layer bucket", () => {
     const [policy] = Object.values<any>(out.resources("aws_vpc_endpoint_policy"));
     expect(policy.vpc_endpoint_id).toBe("${data.terraform_remote_state.network.outputs.s3_endpoint_id}");
-    const [documentId] = Object.keys(out.tf.data.aws_iam_policy_document).filter((k) => k.startsWith("s3-endpoint-policy_document_"));
+    const [documentId] = Object.keys(out.tf.data.aws_iam_policy_document).filter((k) =>
+      k.startsWith("s3-endpoint-policy_document_"),
+    );
     expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${documentId}.json}`);
     const statements = out.tf.data.aws_iam_policy_document[documentId!].statement as any[];
     const [archiveId] = Object.keys(out.resources("aws_s3_bucket")).filter((k) => k.startsWith("archive_"));
     const archive = `\${aws_s3_bucket.${archiveId}.arn}`;
-    expect(statements.map((st) => [st.sid, st.effect ?? "Allow", st.actions, st.resources.map((r: string) => r.replace(archive, "ARCHIVE"))])).toEqual([
-      ["ArchiveObjects", "Allow", ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], ["ARCHIVE/*"]],
+    expect(
+      statements.map((st) => [
+        st.sid,
+        st.effect ?? "Allow",
+        st.actions,
+        st.resources.map((r: string) => r.replace(archive, "ARCHIVE")),
+      ]),
+    ).toEqual([
+      [
+        "ArchiveObjects",
+        "Allow",
+        [
+          "s3:PutObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+          "s3:GetObject",
+          "s3:DeleteObject",
+          "s3:DeleteObjectVersion",
+        ],
+        ["ARCHIVE/*"],
+      ],
       ["ArchiveBucket", "Allow", ["s3:ListBucketMultipartUploads"], ["ARCHIVE"]],
       ["EcrImageLayers", "Allow", ["s3:GetObject"], ["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]],
     ]);
-    expect(statements.every((st) => st.resources.every((r: string) => r.startsWith(archive) || r.includes("starport-layer-bucket")))).toBe(true);
+    expect(
+      statements.every((st) =>
+        st.resources.every((r: string) => r.startsWith(archive) || r.includes("starport-layer-bucket")),
+      ),
+    ).toBe(true);
     expect(statements.map((st) => st.principals)).toEqual(Array(3).fill([{ type: "*", identifiers: ["*"] }]));
   });
 
   it("gives the worker's role the same archive actions the endpoint lets through", () => {
-    const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) => k.startsWith("worker-job_job-role"));
+    const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) =>
+      k.startsWith("worker-job_job-role"),
+    );
     const statements = workerJobRole.flatMap(([, v]) => v.statement as any[]);
-    expect(statements.find((st) => st.sid === "WriteArchive")?.actions).toEqual(["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]);
-    expect(statements.find((st) => st.sid === "FindOwnPartialUploads")?.actions).toEqual(["s3:ListBucketMultipartUploads"]);
+    expect(statements.find((st) => st.sid === "WriteArchive")?.actions).toEqual([
+      "s3:PutObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+      "s3:GetObject",
+      "s3:DeleteObject",
+      "s3:DeleteObjectVersion",
+    ]);
+    expect(statements.find((st) => st.sid === "FindOwnPartialUploads")?.actions).toEqual([
+      "s3:ListBucketMultipartUploads",
+    ]);
   });
 });
 
 describe("pipeline stack orchestration", () => {
   const byPrefix = (o: ReturnType<typeof synth>, type: string, prefix: string) =>
-    Object.entries<any>(o.resources(type)).filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
-  const deleting = synth(compose(testConfig({ deleteRecoveryPoint: { enabled: true, requiredTag: "archive-me" }, securityTag: "ba:managed", notificationEmail: "ops@example.com" })).pipelines[0]!);
+    Object.entries<any>(o.resources(type))
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([, v]) => v);
+  const deleting = synth(
+    compose(
+      testConfig({
+        deleteRecoveryPoint: { enabled: true, requiredTag: "archive-me" },
+        securityTag: "ba:managed",
+        notificationEmail: "ops@example.com",
+      }),
+    ).pipelines[0]!,
+  );
   const keeping = synth(compose(testConfig()).pipelines[0]!);
   const machines = (o: ReturnType<typeof synth>) => Object.values<any>(o.resources("aws_sfn_state_machine"));
-  const definitionOf = (o: ReturnType<typeof synth>, name: string) => JSON.parse(machines(o).find((m) => m.name === name).definition);
+  const definitionOf = (o: ReturnType<typeof synth>, name: string) =>
+    JSON.parse(machines(o).find((m) => m.name === name).definition);
   const policyOf = (o: ReturnType<typeof synth>, prefix: string) =>
     Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
 
@@ -51,30 +98,57 @@ describe("pipeline stack orchestration", () => {
     // s3:ListBucket on the bucket alone: S3 answers a missing key with 404 only to a caller that may list.
     const own = ["WriteOwnLogs", "WriteTraces"];
     expect(policyOf(keeping, "verify_policy_").filter((st) => !own.includes(st.sid))).toEqual([
-      { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}\/\*$/)] },
-      { sid: "MissingIsNotFound", actions: ["s3:ListBucket"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}$/)] },
-      { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [expect.stringMatching(/^\$\{aws_kms_key\.pipeline-key_.+\.arn\}$/)] },
+      {
+        sid: "ReadArchive",
+        actions: ["s3:GetObject"],
+        resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}\/\*$/)],
+      },
+      {
+        sid: "MissingIsNotFound",
+        actions: ["s3:ListBucket"],
+        resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.archive_this_.+\.arn\}$/)],
+      },
+      {
+        sid: "ArchiveKey",
+        actions: ["kms:Decrypt"],
+        resources: [expect.stringMatching(/^\$\{aws_kms_key\.pipeline-key_.+\.arn\}$/)],
+      },
     ]);
   });
 
   it("deploys the dispatcher under the name the starter may start, and the EBS child", () => {
-    expect(machines(keeping).map((m) => m.name).sort()).toEqual(["backup-actions-dispatcher", "backup-actions-ebs-export"]);
-    expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(/aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/);
+    expect(
+      machines(keeping)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(["backup-actions-dispatcher", "backup-actions-ebs-export"]);
+    expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(
+      /aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/,
+    );
   });
 
   it("places each EBS export in the AZ of its job queue, as the Batch lanes say", () => {
     const placements = definitionOf(keeping, "backup-actions-ebs-export").States.Placements.Result;
     expect(placements).toEqual([
-      { availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 0)}", jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-0_.+\.arn\}$/) },
-      { availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 1)}", jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-1_.+\.arn\}$/) },
+      {
+        availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 0)}",
+        jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-0_.+\.arn\}$/),
+      },
+      {
+        availabilityZone: "${element(data.terraform_remote_state.network.outputs.subnet_availability_zones, 1)}",
+        jobQueueArn: expect.stringMatching(/^\$\{aws_batch_job_queue\.batch_queue-1_.+\.arn\}$/),
+      },
     ]);
   });
 
   it("lets the dispatcher delete recovery points only when auto-delete is on", () => {
-    const actions = (o: ReturnType<typeof synth>) => policyOf(o, "workflows_dispatcher_policy_").flatMap((st) => st.actions);
+    const actions = (o: ReturnType<typeof synth>) =>
+      policyOf(o, "workflows_dispatcher_policy_").flatMap((st) => st.actions);
     expect(actions(keeping)).not.toContain("backup:DeleteRecoveryPoint");
     expect(actions(deleting)).toContain("backup:DeleteRecoveryPoint");
-    const del = policyOf(deleting, "workflows_dispatcher_policy_").find((st) => st.sid === "DeleteVerifiedRecoveryPoints");
+    const del = policyOf(deleting, "workflows_dispatcher_policy_").find(
+      (st) => st.sid === "DeleteVerifiedRecoveryPoints",
+    );
     expect(del.resources).toEqual([
       "arn:aws:ec2:us-east-1::snapshot/*",
       "arn:aws:rds:us-east-1:111111111111:snapshot:awsbackup:*",
@@ -82,7 +156,9 @@ describe("pipeline stack orchestration", () => {
       "arn:aws:dynamodb:us-east-1:111111111111:table/*/backup/*",
       "arn:aws:backup:us-east-1:111111111111:recovery-point:*",
     ]);
-    expect(JSON.stringify(definitionOf(deleting, "backup-actions-dispatcher").States.DeletionConsented)).toContain("$.deletionTag.tags['archive-me']");
+    expect(JSON.stringify(definitionOf(deleting, "backup-actions-dispatcher").States.DeletionConsented)).toContain(
+      "$.deletionTag.tags['archive-me']",
+    );
     // Each tag is read with the API of the resource that holds it, each grant scoped to that resource.
     const grant = (sid: string) => policyOf(deleting, "workflows_dispatcher_policy_").find((st) => st.sid === sid);
     expect(grant("ReadSnapshotTags")).toMatchObject({ actions: ["ec2:DescribeTags"], resources: ["*"] });
@@ -122,8 +198,12 @@ describe("pipeline stack orchestration", () => {
   });
 
   it("notifies by email when configured, on an encrypted topic, with a backstop for timed-out dispatchers", () => {
-    expect(Object.values<any>(deleting.resources("aws_sns_topic"))[0].kms_master_key_id).toMatch(/aws_kms_key\.pipeline-key/);
-    expect(Object.values<any>(deleting.resources("aws_sns_topic_subscription"))).toEqual([expect.objectContaining({ protocol: "email", endpoint: "ops@example.com" })]);
+    expect(Object.values<any>(deleting.resources("aws_sns_topic"))[0].kms_master_key_id).toMatch(
+      /aws_kms_key\.pipeline-key/,
+    );
+    expect(Object.values<any>(deleting.resources("aws_sns_topic_subscription"))).toEqual([
+      expect.objectContaining({ protocol: "email", endpoint: "ops@example.com" }),
+    ]);
     expect(keeping.resources("aws_sns_topic_subscription")).toEqual({});
     const backstop = byPrefix(keeping, "aws_cloudwatch_event_rule", "notifications_")[0];
     expect(JSON.parse(backstop.event_pattern).detail.status).toEqual(["TIMED_OUT", "ABORTED"]);
@@ -132,7 +212,11 @@ describe("pipeline stack orchestration", () => {
   it("runs the janitor every 6 hours with an age above the longest export", () => {
     const janitor = byPrefix(keeping, "aws_lambda_function", "janitor_")[0];
     // 24 h job timeout x 3 Spot attempts + 1 h, plus 6 h of margin.
-    expect(janitor.environment.variables).toMatchObject({ PIPELINE_TAG_KEY: "backup-actions:pipeline", PIPELINE_TAG_VALUE: "backup-actions", MAX_AGE_HOURS: "79" });
+    expect(janitor.environment.variables).toMatchObject({
+      PIPELINE_TAG_KEY: "backup-actions:pipeline",
+      PIPELINE_TAG_VALUE: "backup-actions",
+      MAX_AGE_HOURS: "79",
+    });
     expect(byPrefix(keeping, "aws_cloudwatch_event_rule", "janitor_")[0].schedule_expression).toBe("rate(6 hours)");
   });
 });

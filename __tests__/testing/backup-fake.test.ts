@@ -55,7 +55,10 @@ function ebsPoint(id: string, creationIso: string, extra: Partial<RecoveryPointS
 async function raw(path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`${process.env.AWS_ENDPOINT_URL_BACKUP}${path}`, {
     ...init,
-    headers: { authorization: "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/backup/aws4_request", ...init.headers },
+    headers: {
+      authorization: "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/backup/aws4_request",
+      ...init.headers,
+    },
   });
 }
 
@@ -90,7 +93,9 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
         }),
       ]);
       // WHEN it is described
-      const point = await backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("0a1") }));
+      const point = await backup.send(
+        new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("0a1") }),
+      );
       // THEN every member has the API's name and type
       expect(point).toMatchObject({
         RecoveryPointArn: snapshotArn("0a1"),
@@ -124,18 +129,29 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 
     test("unknown recovery point: ResourceNotFoundException, HTTP 400, x-amzn-ErrorType", async () => {
       await seedVaults([{ BackupVaultName: VAULT }]);
-      const error = await rejection(backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("none") })));
+      const error = await rejection(
+        backup.send(
+          new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("none") }),
+        ),
+      );
       expect(error).toBeInstanceOf(ResourceNotFoundException);
       expect(error.$metadata.httpStatusCode).toBe(400);
       expect(error.message).toContain(snapshotArn("none"));
 
       const response = await raw(`/backup-vaults/${VAULT}/recovery-points/${encodeURIComponent(snapshotArn("none"))}`);
       expect(response.headers.get("x-amzn-errortype")).toBe("ResourceNotFoundException");
-      expect(await response.json()).toMatchObject({ __type: "ResourceNotFoundException", Code: "ResourceNotFoundException" });
+      expect(await response.json()).toMatchObject({
+        __type: "ResourceNotFoundException",
+        Code: "ResourceNotFoundException",
+      });
     });
 
     test("unknown vault: ResourceNotFoundException", async () => {
-      const error = await rejection(backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: "no-such-vault", RecoveryPointArn: snapshotArn("x") })));
+      const error = await rejection(
+        backup.send(
+          new DescribeRecoveryPointCommand({ BackupVaultName: "no-such-vault", RecoveryPointArn: snapshotArn("x") }),
+        ),
+      );
       expect(error).toBeInstanceOf(ResourceNotFoundException);
       expect(error.message).toContain("no-such-vault");
     });
@@ -143,19 +159,25 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     test("recovery point of another vault: ResourceNotFoundException", async () => {
       await seedRecoveryPoints([ebsPoint("0a3", "2026-03-01T00:00:00Z", { BackupVaultName: "other-vault" })]);
       await seedVaults([{ BackupVaultName: VAULT }]);
-      const error = await rejection(backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("0a3") })));
+      const error = await rejection(
+        backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("0a3") })),
+      );
       expect(error).toBeInstanceOf(ResourceNotFoundException);
     });
 
     test("vault name outside ^[a-zA-Z0-9\\-\\_]{2,50}$: InvalidParameterValueException", async () => {
-      const error = await rejection(backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: "v", RecoveryPointArn: snapshotArn("x") })));
+      const error = await rejection(
+        backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: "v", RecoveryPointArn: snapshotArn("x") })),
+      );
       expect(error).toBeInstanceOf(InvalidParameterValueException);
       expect(error.$metadata.httpStatusCode).toBe(400);
     });
 
     test("recovery point ARN that is no ARN: InvalidParameterValueException", async () => {
       await seedVaults([{ BackupVaultName: VAULT }]);
-      const error = await rejection(backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: "snap-123" })));
+      const error = await rejection(
+        backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: "snap-123" })),
+      );
       expect(error).toBeInstanceOf(InvalidParameterValueException);
     });
   });
@@ -179,54 +201,90 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 
     test("pages through every recovery point, newest first", async () => {
       const pages = [];
-      for await (const page of paginateListRecoveryPointsByBackupVault({ client: backup, pageSize: 2 }, { BackupVaultName: VAULT })) {
+      for await (const page of paginateListRecoveryPointsByBackupVault(
+        { client: backup, pageSize: 2 },
+        { BackupVaultName: VAULT },
+      )) {
         pages.push(page.RecoveryPoints!.map((p) => p.ResourceArn!.split(/[/:]/).pop()));
       }
       expect(pages).toEqual([["orders", "vol-4"], ["vol-3", "vol-2"], ["vol-1"]]);
     });
 
     test("returns NextToken only while more remain", async () => {
-      const first = await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 4 }));
+      const first = await backup.send(
+        new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 4 }),
+      );
       expect(first.NextToken).toEqual(expect.any(String));
-      const last = await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 4, NextToken: first.NextToken }));
+      const last = await backup.send(
+        new ListRecoveryPointsByBackupVaultCommand({
+          BackupVaultName: VAULT,
+          MaxResults: 4,
+          NextToken: first.NextToken,
+        }),
+      );
       expect(last.RecoveryPoints).toHaveLength(1);
       expect(last.NextToken).toBeUndefined();
     });
 
     test("list items carry the RecoveryPointByBackupVault members, without StorageClass", async () => {
-      const { RecoveryPoints } = await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ByResourceArn: volumeArn("1") }));
+      const { RecoveryPoints } = await backup.send(
+        new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ByResourceArn: volumeArn("1") }),
+      );
       expect(RecoveryPoints).toHaveLength(1);
-      expect(RecoveryPoints![0]).toMatchObject({ RecoveryPointArn: snapshotArn("1"), CreationDate: new Date("2026-01-01T00:00:00Z"), Status: "COMPLETED" });
+      expect(RecoveryPoints![0]).toMatchObject({
+        RecoveryPointArn: snapshotArn("1"),
+        CreationDate: new Date("2026-01-01T00:00:00Z"),
+        Status: "COMPLETED",
+      });
       expect(RecoveryPoints![0]).not.toHaveProperty("StorageClass");
     });
 
     test("filters by resource type, backup plan and creation dates", async () => {
-      const names = async (input: Omit<ConstructorParameters<typeof ListRecoveryPointsByBackupVaultCommand>[0], "BackupVaultName">) =>
-        (await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ...input }))).RecoveryPoints!.map(
-          (p) => p.RecoveryPointArn,
-        );
-      expect(await names({ ByResourceType: "RDS" })).toEqual([`arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:awsbackup:job-5`]);
+      const names = async (
+        input: Omit<ConstructorParameters<typeof ListRecoveryPointsByBackupVaultCommand>[0], "BackupVaultName">,
+      ) =>
+        (
+          await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ...input }))
+        ).RecoveryPoints!.map((p) => p.RecoveryPointArn);
+      expect(await names({ ByResourceType: "RDS" })).toEqual([
+        `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:awsbackup:job-5`,
+      ]);
       expect(await names({ ByBackupPlanId: "plan-b" })).toEqual([snapshotArn("2")]);
       expect(
-        await names({ ByCreatedAfter: new Date("2026-01-01T12:00:00Z"), ByCreatedBefore: new Date("2026-01-03T12:00:00Z") }),
+        await names({
+          ByCreatedAfter: new Date("2026-01-01T12:00:00Z"),
+          ByCreatedBefore: new Date("2026-01-03T12:00:00Z"),
+        }),
       ).toEqual([snapshotArn("3"), snapshotArn("2")]);
     });
 
     test("MaxResults out of 1..1000: InvalidParameterValueException", async () => {
-      const error = await rejection(backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 1001 })));
+      const error = await rejection(
+        backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 1001 })),
+      );
       expect(error).toBeInstanceOf(InvalidParameterValueException);
     });
 
     test("a NextToken from another query: InvalidParameterValueException", async () => {
-      const first = await backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 1 }));
+      const first = await backup.send(
+        new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 1 }),
+      );
       const error = await rejection(
-        backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ByResourceType: "EBS", NextToken: first.NextToken })),
+        backup.send(
+          new ListRecoveryPointsByBackupVaultCommand({
+            BackupVaultName: VAULT,
+            ByResourceType: "EBS",
+            NextToken: first.NextToken,
+          }),
+        ),
       );
       expect(error).toBeInstanceOf(InvalidParameterValueException);
     });
 
     test("unknown vault: ResourceNotFoundException", async () => {
-      const error = await rejection(backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: "missing-vault" })));
+      const error = await rejection(
+        backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: "missing-vault" })),
+      );
       expect(error).toBeInstanceOf(ResourceNotFoundException);
     });
 
@@ -260,7 +318,9 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 
     test("returns the tags of a vault by its ARN", async () => {
       await seedVaults([{ BackupVaultName: "tagged-vault", Tags: { team: "storage" } }]);
-      const result = await backup.send(new ListTagsCommand({ ResourceArn: `arn:aws:backup:us-east-1:${ACCOUNT}:backup-vault:tagged-vault` }));
+      const result = await backup.send(
+        new ListTagsCommand({ ResourceArn: `arn:aws:backup:us-east-1:${ACCOUNT}:backup-vault:tagged-vault` }),
+      );
       expect(result.Tags).toEqual({ team: "storage" });
     });
 
@@ -277,17 +337,32 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
       ["EC2 AMI", "arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0", "EC2"],
       ["RDS snapshot", `arn:aws:rds:us-east-1:${ACCOUNT}:snapshot:awsbackup:job-1a2b`, "RDS"],
       ["Aurora cluster snapshot", `arn:aws:rds:us-east-1:${ACCOUNT}:cluster-snapshot:awsbackup:job-3c4d`, "Aurora"],
-      ["classic DynamoDB backup", `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/orders/backup/01700000000000-abcdef12`, "DynamoDB"],
+      [
+        "classic DynamoDB backup",
+        `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/orders/backup/01700000000000-abcdef12`,
+        "DynamoDB",
+      ],
       ["GovCloud EBS snapshot", "arn:aws-us-gov:ec2:us-gov-west-1::snapshot/snap-0123456789abcdef0", "EBS"],
-    ])("%s: InvalidParameterValueException (400) naming the ARN, even when the fake knows it", async (_kind, arn, type) => {
-      await seedRecoveryPoints([{ RecoveryPointArn: arn, BackupVaultName: VAULT, ResourceArn: `${arn}-source`, ResourceType: type, Tags: tags }]);
-      const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: arn })));
-      expect(error).toBeInstanceOf(InvalidParameterValueException);
-      expect(error.$metadata.httpStatusCode).toBe(400);
-      expect(error.message).toContain(arn);
-      expect(error.message).toContain("not managed fully by AWS Backup");
-      expect((error as InvalidParameterValueException).Context).toBe(arn);
-    });
+    ])(
+      "%s: InvalidParameterValueException (400) naming the ARN, even when the fake knows it",
+      async (_kind, arn, type) => {
+        await seedRecoveryPoints([
+          {
+            RecoveryPointArn: arn,
+            BackupVaultName: VAULT,
+            ResourceArn: `${arn}-source`,
+            ResourceType: type,
+            Tags: tags,
+          },
+        ]);
+        const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: arn })));
+        expect(error).toBeInstanceOf(InvalidParameterValueException);
+        expect(error.$metadata.httpStatusCode).toBe(400);
+        expect(error.message).toContain(arn);
+        expect(error.message).toContain("not managed fully by AWS Backup");
+        expect((error as InvalidParameterValueException).Context).toBe(arn);
+      },
+    );
 
     test("unknown recovery point under full management: ResourceNotFoundException", async () => {
       const error = await rejection(backup.send(new ListTagsCommand({ ResourceArn: efsPointArn("nothing") })));
@@ -302,11 +377,17 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
   });
 
   describe("DeleteRecoveryPoint (asynchronous, as in AWS)", () => {
-    const describe1 = (id: string) => backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn(id) }));
+    const describe1 = (id: string) =>
+      backup.send(new DescribeRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn(id) }));
 
     test("answers 200, goes DELETING, then is gone with its tags", async () => {
-      await seedRecoveryPoints([ebsPoint("d1", "2026-02-01T00:00:00Z", { Tags: { k: "v" } }), ebsPoint("d2", "2026-02-02T00:00:00Z")]);
-      const result = await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d1") }));
+      await seedRecoveryPoints([
+        ebsPoint("d1", "2026-02-01T00:00:00Z", { Tags: { k: "v" } }),
+        ebsPoint("d2", "2026-02-02T00:00:00Z"),
+      ]);
+      const result = await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d1") }),
+      );
       expect(result.$metadata.httpStatusCode).toBe(200);
       // Not gone on the 200: it is being deleted.
       expect((await storedRecoveryPoints()).map((p) => [p.RecoveryPointArn, p.Status])).toEqual([
@@ -321,14 +402,26 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     test("ends EXPIRED, with a StatusMessage, when the control API says it cannot be deleted", async () => {
       await seedRecoveryPoints([ebsPoint("x1", "2026-02-01T00:00:00Z"), ebsPoint("x2", "2026-02-01T00:00:00Z")]);
       await setDeletionOutcomes([
-        { RecoveryPointArn: snapshotArn("x1"), Outcome: "EXPIRED", DescribesWhileDeleting: 2, StatusMessage: "Insufficient privileges to delete snapshot" },
+        {
+          RecoveryPointArn: snapshotArn("x1"),
+          Outcome: "EXPIRED",
+          DescribesWhileDeleting: 2,
+          StatusMessage: "Insufficient privileges to delete snapshot",
+        },
       ]);
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x1") }));
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x2") }));
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x1") }),
+      );
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x2") }),
+      );
       expect((await describe1("x1")).Status).toBe("DELETING");
       expect((await describe1("x1")).Status).toBe("DELETING");
       const expired = await describe1("x1");
-      expect([expired.Status, expired.StatusMessage]).toEqual(["EXPIRED", "Insufficient privileges to delete snapshot"]);
+      expect([expired.Status, expired.StatusMessage]).toEqual([
+        "EXPIRED",
+        "Insufficient privileges to delete snapshot",
+      ]);
       expect((await describe1("x1")).Status).toBe("EXPIRED");
       // Another recovery point keeps the default outcome.
       expect((await describe1("x2")).Status).toBe("DELETING");
@@ -338,20 +431,28 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     test("a default outcome applies to every recovery point; DescribesWhileDeleting 0 settles on the first look", async () => {
       await seedRecoveryPoints([ebsPoint("x3", "2026-02-01T00:00:00Z")]);
       await setDeletionOutcomes([{ Outcome: "EXPIRED", DescribesWhileDeleting: 0 }]);
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x3") }));
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("x3") }),
+      );
       const expired = await describe1("x3");
       expect(expired.Status).toBe("EXPIRED");
       expect(expired.StatusMessage).toContain(snapshotArn("x3"));
     });
 
     test("a bad outcome is refused by the control API with the field named", async () => {
-      await expect(setDeletionOutcomes([{ Outcome: "GONE" as never }])).rejects.toThrow(/Outcome must be DELETED or EXPIRED/);
-      await expect(setDeletionOutcomes([{ Outcome: "DELETED", DescribesWhileDeleting: -1 }])).rejects.toThrow(/DescribesWhileDeleting/);
+      await expect(setDeletionOutcomes([{ Outcome: "GONE" as never }])).rejects.toThrow(
+        /Outcome must be DELETED or EXPIRED/,
+      );
+      await expect(setDeletionOutcomes([{ Outcome: "DELETED", DescribesWhileDeleting: -1 }])).rejects.toThrow(
+        /DescribesWhileDeleting/,
+      );
     });
 
     test("an EXPIRED recovery point can be deleted", async () => {
       await seedRecoveryPoints([ebsPoint("d3", "2026-02-01T00:00:00Z", { Status: "EXPIRED" })]);
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d3") }));
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d3") }),
+      );
       expect((await describe1("d3")).Status).toBe("DELETING");
       expect(await rejection(describe1("d3"))).toBeInstanceOf(ResourceNotFoundException);
       expect(await storedRecoveryPoints()).toEqual([]);
@@ -359,27 +460,39 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 
     test("a second delete while DELETING: InvalidResourceStateException; once gone: ResourceNotFoundException", async () => {
       await seedRecoveryPoints([ebsPoint("d4", "2026-02-01T00:00:00Z")]);
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") }));
-      const again = () => rejection(backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") })));
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") }),
+      );
+      const again = () =>
+        rejection(
+          backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d4") })),
+        );
       expect(await again()).toBeInstanceOf(InvalidResourceStateException);
       await describe1("d4");
       await rejection(describe1("d4"));
       expect(await again()).toBeInstanceOf(ResourceNotFoundException);
     });
 
-    test.each(["CREATING", "DELETING"])("a recovery point in %s: InvalidResourceStateException, nothing deleted", async (status) => {
-      await seedRecoveryPoints([ebsPoint("d5", "2026-02-01T00:00:00Z", { Status: status })]);
-      const error = await rejection(backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d5") })));
-      expect(error).toBeInstanceOf(InvalidResourceStateException);
-      expect(error.$metadata.httpStatusCode).toBe(400);
-      expect(await storedRecoveryPoints()).toHaveLength(1);
-    });
+    test.each(["CREATING", "DELETING"])(
+      "a recovery point in %s: InvalidResourceStateException, nothing deleted",
+      async (status) => {
+        await seedRecoveryPoints([ebsPoint("d5", "2026-02-01T00:00:00Z", { Status: status })]);
+        const error = await rejection(
+          backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d5") })),
+        );
+        expect(error).toBeInstanceOf(InvalidResourceStateException);
+        expect(error.$metadata.httpStatusCode).toBe(400);
+        expect(await storedRecoveryPoints()).toHaveLength(1);
+      },
+    );
 
     test("inside a locked vault's minimum retention: InvalidRequestException", async () => {
       await seedVaults([{ BackupVaultName: "locked-vault", MinRetentionDays: 7 }]);
       await seedRecoveryPoints([ebsPoint("d6", new Date().toISOString(), { BackupVaultName: "locked-vault" })]);
       const error = await rejection(
-        backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: "locked-vault", RecoveryPointArn: snapshotArn("d6") })),
+        backup.send(
+          new DeleteRecoveryPointCommand({ BackupVaultName: "locked-vault", RecoveryPointArn: snapshotArn("d6") }),
+        ),
       );
       expect(error).toBeInstanceOf(InvalidRequestException);
       expect(error.message).toContain("minimum retention of 7 days");
@@ -388,13 +501,19 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     test("an injected ServiceUnavailableException is HTTP 500 and retried by the SDK", async () => {
       await seedRecoveryPoints([ebsPoint("d7", "2026-02-01T00:00:00Z")]);
       // GIVEN the service fails as often as the client tries (awsClientConfig: 2 attempts)
-      await injectFaults([{ operation: "DeleteRecoveryPoint", code: "ServiceUnavailableException", message: "try later", count: 2 }]);
-      const error = await rejection(backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d7") })));
+      await injectFaults([
+        { operation: "DeleteRecoveryPoint", code: "ServiceUnavailableException", message: "try later", count: 2 },
+      ]);
+      const error = await rejection(
+        backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d7") })),
+      );
       expect(error).toBeInstanceOf(ServiceUnavailableException);
       expect(error.$metadata.httpStatusCode).toBe(500);
       expect(error.$metadata.attempts).toBe(2);
       // THEN once the faults are used up the call is accepted
-      await backup.send(new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d7") }));
+      await backup.send(
+        new DeleteRecoveryPointCommand({ BackupVaultName: VAULT, RecoveryPointArn: snapshotArn("d7") }),
+      );
       expect((await storedRecoveryPoints()).map((p) => p.Status)).toEqual(["DELETING"]);
     });
   });
@@ -409,11 +528,15 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
     test("an operation the fake does not implement answers 404 naming it", async () => {
       const response = await raw("/backup-plans/", { method: "GET" });
       expect(response.status).toBe(404);
-      expect(((await response.json()) as { Message: string }).Message).toContain("does not implement GET /backup-plans");
+      expect(((await response.json()) as { Message: string }).Message).toContain(
+        "does not implement GET /backup-plans",
+      );
     });
 
     test("seeding rejects a record without its identity fields", async () => {
-      await expect(seedRecoveryPoints([{ BackupVaultName: VAULT } as RecoveryPointSeed])).rejects.toThrow(/RecoveryPointArn is required/);
+      await expect(seedRecoveryPoints([{ BackupVaultName: VAULT } as RecoveryPointSeed])).rejects.toThrow(
+        /RecoveryPointArn is required/,
+      );
     });
   });
 });
@@ -421,7 +544,9 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
 describe("AWS Backup fake process", () => {
   test("prints its URL when ready and exits when its stdin closes (it dies with jest)", async () => {
     const main = path.join(__dirname, "..", "..", "testing", "backup-fake", "main.ts");
-    const child = spawn(process.execPath, [require.resolve("tsx/cli"), main, "--port", "0"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [require.resolve("tsx/cli"), main, "--port", "0"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";

@@ -54,7 +54,10 @@ function stack(definitionResult: string, publish: boolean): object {
           name: "bench-tf",
           role_arn: "${aws_iam_role.sfn.arn}",
           publish,
-          definition: JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", Result: definitionResult, End: true } } }),
+          definition: JSON.stringify({
+            StartAt: "P",
+            States: { P: { Type: "Pass", Result: definitionResult, End: true } },
+          }),
           tags: { bench: "moto" },
         },
       },
@@ -64,9 +67,18 @@ function stack(definitionResult: string, publish: boolean): object {
 
 describeWithPrereqs("Terraform AWS provider 5.100.0 applies a state machine to moto", missing(), () => {
   let dir = "";
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, TF_CLI_CONFIG_FILE: path.join(dir, "cli.tfrc"), TF_IN_AUTOMATION: "1" });
+  const env = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    TF_CLI_CONFIG_FILE: path.join(dir, "cli.tfrc"),
+    TF_IN_AUTOMATION: "1",
+  });
   const terraform = (...args: string[]): { status: number | null; output: string } => {
-    const run = spawnSync("terraform", [...args, "-input=false", "-no-color"], { cwd: dir, env: env(), encoding: "utf8", timeout: 180_000 });
+    const run = spawnSync("terraform", [...args, "-input=false", "-no-color"], {
+      cwd: dir,
+      env: env(),
+      encoding: "utf8",
+      timeout: 180_000,
+    });
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   };
 
@@ -96,7 +108,10 @@ describeWithPrereqs("Terraform AWS provider 5.100.0 applies a state machine to m
 
     // -detailed-exitcode: 0 = no changes, 2 = changes pending
     const replan = terraform("plan", "-detailed-exitcode");
-    expect({ status: replan.status, output: replan.status === 0 ? "" : replan.output }).toEqual({ status: 0, output: "" });
+    expect({ status: replan.status, output: replan.status === 0 ? "" : replan.output }).toEqual({
+      status: 0,
+      output: "",
+    });
 
     const destroy = terraform("destroy", "-auto-approve");
     expect(destroy.output).toContain("Destroy complete! Resources: 2 destroyed");

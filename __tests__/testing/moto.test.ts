@@ -102,8 +102,12 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
   test("a machine's first execution succeeds while another machine holds executions (same deepcopy bug)", async () => {
     // moto 5.2.1's copy also reached the whole backend through StateMachine.backend, so any
     // execution anywhere made every later StartExecution fail.
-    const one = await sfn.send(new CreateStateMachineCommand({ name: "bench-one", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
-    const two = await sfn.send(new CreateStateMachineCommand({ name: "bench-other", definition: PASS_DEFINITION, roleArn: ROLE_ARN }));
+    const one = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-one", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
+    const two = await sfn.send(
+      new CreateStateMachineCommand({ name: "bench-other", definition: PASS_DEFINITION, roleArn: ROLE_ARN }),
+    );
     const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: one.stateMachineArn, input: "{}" }));
     const second = await sfn.send(new StartExecutionCommand({ stateMachineArn: two.stateMachineArn, input: "{}" }));
     const results = await Promise.all([first, second].map((e) => waitForExecution(sfn, e.executionArn!)));
@@ -122,7 +126,9 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
   });
 
   test("ValidateStateMachineDefinition answers OK for a valid definition", async () => {
-    const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: PASS_DEFINITION, type: "STANDARD" }));
+    const result = await sfn.send(
+      new ValidateStateMachineDefinitionCommand({ definition: PASS_DEFINITION, type: "STANDARD" }),
+    );
     expect(result.result).toBe("OK");
     expect(result.diagnostics).toEqual([]);
   });
@@ -130,7 +136,9 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
   test("ValidateStateMachineDefinition reports a JSON syntax error as INVALID_JSON_DESCRIPTION", async () => {
     const result = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: '{"StartAt": "A",' }));
     expect(result.result).toBe("FAIL");
-    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: "ERROR", code: "INVALID_JSON_DESCRIPTION" })]);
+    expect(result.diagnostics).toEqual([
+      expect.objectContaining({ severity: "ERROR", code: "INVALID_JSON_DESCRIPTION" }),
+    ]);
   });
 
   test("ValidateStateMachineDefinition reports an unknown state type as SCHEMA_VALIDATION_FAILED", async () => {
@@ -144,15 +152,27 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
   test("ListStateMachineVersions lists published versions newest first (ListStateMachineVersions patch)", async () => {
     // GIVEN a machine published at creation and again on update
     const { stateMachineArn, stateMachineVersionArn } = await sfn.send(
-      new CreateStateMachineCommand({ name: "bench-versions", definition: PASS_DEFINITION, roleArn: ROLE_ARN, publish: true }),
+      new CreateStateMachineCommand({
+        name: "bench-versions",
+        definition: PASS_DEFINITION,
+        roleArn: ROLE_ARN,
+        publish: true,
+      }),
     );
     const updated = await sfn.send(
-      new UpdateStateMachineCommand({ stateMachineArn, definition: PASS_DEFINITION.replace("hello", "again"), publish: true }),
+      new UpdateStateMachineCommand({
+        stateMachineArn,
+        definition: PASS_DEFINITION.replace("hello", "again"),
+        publish: true,
+      }),
     );
     // WHEN its versions are listed (the Terraform AWS provider does this for every aws_sfn_state_machine)
     const { stateMachineVersions } = await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn }));
     // THEN both versions come back, newest first
-    expect(stateMachineVersions?.map((v) => v.stateMachineVersionArn)).toEqual([updated.stateMachineVersionArn, stateMachineVersionArn]);
+    expect(stateMachineVersions?.map((v) => v.stateMachineVersionArn)).toEqual([
+      updated.stateMachineVersionArn,
+      stateMachineVersionArn,
+    ]);
     expect(stateMachineVersions?.[0]?.creationDate).toBeInstanceOf(Date);
   });
 
@@ -166,29 +186,74 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
   test("security group rules keep the description of a group or prefix-list reference (rule description patch)", async () => {
     const ec2 = new EC2Client(awsClientConfig());
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }))).Vpc!.VpcId!;
-    const a = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-a", Description: "a", VpcId: vpc }))).GroupId!;
-    const b = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-b", Description: "b", VpcId: vpc }))).GroupId!;
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: a, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: b, Description: "from b" }] }] }));
+    const a = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-a", Description: "a", VpcId: vpc })))
+      .GroupId!;
+    const b = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: "desc-b", Description: "b", VpcId: vpc })))
+      .GroupId!;
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: a,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: b, Description: "from b" }] },
+        ],
+      }),
+    );
     const prefixList = (await ec2.send(new DescribeManagedPrefixListsCommand({}))).PrefixLists![0]!.PrefixListId!;
-    await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: a, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: prefixList, Description: "to the prefix list" }] }] }));
-    const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [a] }] }))).SecurityGroupRules!;
-    expect(rules.filter((r) => r.ReferencedGroupInfo || r.PrefixListId).map((r) => r.Description).sort()).toEqual(["from b", "to the prefix list"]);
+    await ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId: a,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 443,
+            ToPort: 443,
+            PrefixListIds: [{ PrefixListId: prefixList, Description: "to the prefix list" }],
+          },
+        ],
+      }),
+    );
+    const rules = (
+      await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [a] }] }))
+    ).SecurityGroupRules!;
+    expect(
+      rules
+        .filter((r) => r.ReferencedGroupInfo || r.PrefixListId)
+        .map((r) => r.Description)
+        .sort(),
+    ).toEqual(["from b", "to the prefix list"]);
   });
 
   test("HeadObject reports a multipart object's composite checksum as S3 does: <base64>-<parts>, COMPOSITE (HeadObject checksum patch)", async () => {
     // GIVEN an object completed from two parts uploaded with SHA-256 checksums
-    const s3 = new S3Client({ ...awsClientConfig(), requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+    const s3 = new S3Client({
+      ...awsClientConfig(),
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
     const Bucket = `head-checksum-${randomBytes(4).toString("hex")}`;
     await s3.send(new CreateBucketCommand({ Bucket }));
     const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
     const digests = parts.map((p) => createHash("sha256").update(p).digest());
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "mp", ChecksumAlgorithm: "SHA256" }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket, Key: "mp", ChecksumAlgorithm: "SHA256" }),
+    );
     const completed = [];
     for (const [i, Body] of parts.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket, Key: "mp", UploadId, PartNumber: i + 1, Body, ChecksumSHA256: digests[i]!.toString("base64") }));
+      const r = await s3.send(
+        new UploadPartCommand({
+          Bucket,
+          Key: "mp",
+          UploadId,
+          PartNumber: i + 1,
+          Body,
+          ChecksumSHA256: digests[i]!.toString("base64"),
+        }),
+      );
       completed.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumSHA256: digests[i]!.toString("base64") });
     }
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: "mp", UploadId, MultipartUpload: { Parts: completed } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key: "mp", UploadId, MultipartUpload: { Parts: completed } }),
+    );
     const composite = `${createHash("sha256").update(Buffer.concat(digests)).digest("base64")}-2`;
 
     // WHEN it is read with checksum mode on
@@ -215,14 +280,18 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     const body = randomBytes(1000);
     const right = createHash("sha256").update(body).digest("base64");
     const wrong = createHash("sha256").update("something else").digest("base64");
-    await expect(s3.send(new PutObjectCommand({ Bucket, Key: "bad", Body: body, ChecksumSHA256: wrong }))).rejects.toMatchObject({ name: "BadDigest" });
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket, Key: "bad", Body: body, ChecksumSHA256: wrong })),
+    ).rejects.toMatchObject({ name: "BadDigest" });
     await s3.send(new PutObjectCommand({ Bucket, Key: "good", Body: body, ChecksumSHA256: right }));
     // The SDK's own checksum (sent as an aws-chunked trailer) is checked and accepted.
     await s3.send(new PutObjectCommand({ Bucket, Key: "sdk", Body: body, ChecksumAlgorithm: "SHA256" }));
     await s3.send(new PutObjectCommand({ Bucket, Key: "default", Body: body }));
     const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "mp", ChecksumAlgorithm: "SHA256" }));
     const part = { Bucket, Key: "mp", UploadId: upload.UploadId, PartNumber: 1, Body: body };
-    await expect(s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: wrong }))).rejects.toMatchObject({ name: "BadDigest" });
+    await expect(s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: wrong }))).rejects.toMatchObject({
+      name: "BadDigest",
+    });
     const ok = await s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: right }));
     expect(ok.ETag).toEqual(expect.any(String));
     s3.destroy();
@@ -230,16 +299,27 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
 
   test("CreateVolume honours its ClientToken: a repeat returns the same volume, another request under it is refused", async () => {
     const ec2 = new EC2Client(awsClientConfig());
-    const request = { AvailabilityZone: "us-east-1a", Size: 1, VolumeType: "gp3" as const, ClientToken: `token-${Date.now()}` };
+    const request = {
+      AvailabilityZone: "us-east-1a",
+      Size: 1,
+      VolumeType: "gp3" as const,
+      ClientToken: `token-${Date.now()}`,
+    };
     const first = await ec2.send(new CreateVolumeCommand(request));
     const again = await ec2.send(new CreateVolumeCommand(request));
     expect(again.VolumeId).toBe(first.VolumeId);
-    await expect(ec2.send(new CreateVolumeCommand({ ...request, Size: 2 }))).rejects.toMatchObject({ name: "IdempotentParameterMismatch" });
+    await expect(ec2.send(new CreateVolumeCommand({ ...request, Size: 2 }))).rejects.toMatchObject({
+      name: "IdempotentParameterMismatch",
+    });
     // Without a token every call is a new volume, as in EC2.
     const { ClientToken: _none, ...untokened } = request;
-    const [a, b] = [await ec2.send(new CreateVolumeCommand(untokened)), await ec2.send(new CreateVolumeCommand(untokened))];
+    const [a, b] = [
+      await ec2.send(new CreateVolumeCommand(untokened)),
+      await ec2.send(new CreateVolumeCommand(untokened)),
+    ];
     expect(a.VolumeId).not.toBe(b.VolumeId);
-    for (const id of [first.VolumeId, a.VolumeId, b.VolumeId]) await ec2.send(new DeleteVolumeCommand({ VolumeId: id! }));
+    for (const id of [first.VolumeId, a.VolumeId, b.VolumeId])
+      await ec2.send(new DeleteVolumeCommand({ VolumeId: id! }));
     ec2.destroy();
   });
 
@@ -343,14 +423,19 @@ describeWithPrereqs("moto launcher process lifetime", "missing" in python ? [pyt
     const port = await freePort();
     const shell = spawnSync(
       "sh",
-      ["-c", `"${pythonPath}" "${LAUNCHER_PATH}" --ignore-stdin --port ${port} --pid-file "$PIDFILE" </dev/null >/dev/null 2>&1 &`],
+      [
+        "-c",
+        `"${pythonPath}" "${LAUNCHER_PATH}" --ignore-stdin --port ${port} --pid-file "$PIDFILE" </dev/null >/dev/null 2>&1 &`,
+      ],
       { env: { ...process.env, PIDFILE: path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`) } },
     );
     expect(shell.status).toBe(0);
     for (let i = 0; i < 600 && !(await portInUse(port)); i++) await sleep(100);
     expect(await portInUse(port)).toBe(true);
     const { readFileSync } = await import("node:fs");
-    const orphan = Number(readFileSync(path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`), "utf8").split("\n")[0]);
+    const orphan = Number(
+      readFileSync(path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`), "utf8").split("\n")[0],
+    );
     // WHEN setup finds it on its port
     await clearStaleLauncher(port);
     // THEN it is gone and the port is free

@@ -1,4 +1,11 @@
-import { AttachVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client, Volume } from "@aws-sdk/client-ec2";
+import {
+  AttachVolumeCommand,
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  DetachVolumeCommand,
+  EC2Client,
+  Volume,
+} from "@aws-sdk/client-ec2";
 import { instrumented } from "../../core/aws-client-hook";
 import { Cleanup } from "./cleanup";
 import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, ExportOptions } from "./export-volume";
@@ -41,7 +48,12 @@ async function describeVolume(ec2: EC2Client, volumeId: string): Promise<Volume>
   return v;
 }
 
-async function until<T>(what: string, timeoutMs: number, pollMs: number, check: () => Promise<T | undefined>): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  pollMs: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await check();
@@ -56,7 +68,11 @@ const HINTS = "fghijklmnop".split("").map((c) => `/dev/xvd${c}`);
 
 async function attach(ec2: EC2Client, volumeId: string, instanceId: string): Promise<void> {
   const r = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  const used = new Set((r.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((m) => m.DeviceName?.replace("/dev/sd", "/dev/xvd")));
+  const used = new Set(
+    (r.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings ?? []).map((m) =>
+      m.DeviceName?.replace("/dev/sd", "/dev/xvd"),
+    ),
+  );
   let lastError: unknown;
   for (const hint of HINTS.filter((h) => !used.has(h))) {
     try {
@@ -83,7 +99,9 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
   log.info(`instance ${me.instanceId} in ${me.availabilityZone}; volume ${p.volumeId} -> ${p.target}`);
   const vol = await describeVolume(deps.ec2, p.volumeId);
   if (vol.AvailabilityZone !== me.availabilityZone) {
-    throw new Error(`volume ${p.volumeId} is in ${vol.AvailabilityZone}, this instance in ${me.availabilityZone}: the job queue must match the volume's AZ`);
+    throw new Error(
+      `volume ${p.volumeId} is in ${vol.AvailabilityZone}, this instance in ${me.availabilityZone}: the job queue must match the volume's AZ`,
+    );
   }
   const attachedHere = vol.Attachments?.some((a) => a.InstanceId === me.instanceId);
   try {
@@ -96,7 +114,11 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
     }
     cleanup.add(`detach ${p.volumeId}`, () => detach(deps.ec2, p.volumeId, me.instanceId, timeoutMs, pollMs));
     await until(`${p.volumeId} to be attached`, timeoutMs, pollMs, async () =>
-      (await describeVolume(deps.ec2, p.volumeId)).Attachments?.some((a) => a.InstanceId === me.instanceId && a.State === "attached") ? true : undefined,
+      (await describeVolume(deps.ec2, p.volumeId)).Attachments?.some(
+        (a) => a.InstanceId === me.instanceId && a.State === "attached",
+      )
+        ? true
+        : undefined,
     );
     const device = await deps.findDevice(p.volumeId, timeoutMs);
     log.info(`${p.volumeId} is ${device}`);
@@ -115,7 +137,13 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
   }
 }
 
-async function detach(ec2: EC2Client, volumeId: string, instanceId: string, timeoutMs: number, pollMs: number): Promise<void> {
+async function detach(
+  ec2: EC2Client,
+  volumeId: string,
+  instanceId: string,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<void> {
   await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId }));
   await until(`${volumeId} to detach`, timeoutMs, pollMs, async () => {
     const v = await describeVolume(ec2, volumeId);

@@ -73,13 +73,17 @@ export function jobCpus(sources: CpuSources = {}): JobCpus {
   const declared = env[VCPUS_ENV];
   if (declared !== undefined && declared !== "") {
     const n = Number(declared);
-    if (!Number.isInteger(n) || n < 1) throw new CpuLimitError(`${VCPUS_ENV} must be a positive whole number, got "${declared}"`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new CpuLimitError(`${VCPUS_ENV} must be a positive whole number, got "${declared}"`);
     candidates.push({ cpus: n, source: VCPUS_ENV });
   }
   const v2 = cpusFromCpuMax(readOptional(path.join(root, "cpu.max")));
   if (v2 !== undefined) candidates.push({ cpus: v2, source: `${path.join(root, "cpu.max")} quota` });
   const v1Dir = path.join(root, "cpu");
-  const v1 = cpusFromCfs(readOptional(path.join(v1Dir, "cpu.cfs_quota_us")), readOptional(path.join(v1Dir, "cpu.cfs_period_us")));
+  const v1 = cpusFromCfs(
+    readOptional(path.join(v1Dir, "cpu.cfs_quota_us")),
+    readOptional(path.join(v1Dir, "cpu.cfs_period_us")),
+  );
   if (v1 !== undefined) candidates.push({ cpus: v1, source: `${v1Dir} CFS quota` });
   const parallelism = sources.availableParallelism ?? os.availableParallelism();
   candidates.push({ cpus: Math.max(1, parallelism), source: "available parallelism (nproc)" });

@@ -6,7 +6,13 @@ import { jobCpus } from "./cpus";
 import { inspectDisk, Volume } from "./inspect";
 import { log } from "./log";
 import {
-  checkManifest, isExportKey, itemKey, Manifest, MANIFEST_NAME, MANIFEST_VERSION, ManifestItem,
+  checkManifest,
+  isExportKey,
+  itemKey,
+  Manifest,
+  MANIFEST_NAME,
+  MANIFEST_VERSION,
+  ManifestItem,
 } from "../../core/manifest";
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
@@ -83,7 +89,9 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     const layout = await inspectDisk(o.device, cleanup);
     const partSize = o.partSize ?? partSizeFor(layout.sizeBytes);
     if (!fitsWorstCase(layout.sizeBytes, partSize)) {
-      log.warn(`device of ${layout.sizeBytes} bytes: incompressible data could exceed 10,000 parts of ${partSize} bytes`);
+      log.warn(
+        `device of ${layout.sizeBytes} bytes: incompressible data could exceed 10,000 parts of ${partSize} bytes`,
+      );
     }
     // Parts stay in memory: fewer in flight when they are big, refused before any upload when two do not fit.
     const memoryBudget = o.memoryBudget ?? defaultMemoryBudget();
@@ -109,7 +117,23 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     progress.start();
 
     const items: ManifestItem[] = [];
-    for (const p of plan) items.push(await exportOne(p, { store, key: "", compressionLevel: level, partSize, concurrency: uploads, zstdThreads: cpus.cpus, memoryBudget }, progress, cleanup));
+    for (const p of plan)
+      items.push(
+        await exportOne(
+          p,
+          {
+            store,
+            key: "",
+            compressionLevel: level,
+            partSize,
+            concurrency: uploads,
+            zstdThreads: cpus.cpus,
+            memoryBudget,
+          },
+          progress,
+          cleanup,
+        ),
+      );
     progress.report();
     if (!items.some((i) => i.kind !== "skipped")) {
       const why = items.map((i) => `${i.name}: ${i.reason}`).join("; ") || "no volume";
@@ -133,13 +157,18 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
       finishedAt: finished.toISOString(),
       seconds,
       bytesPerSecond: Math.round(uncompressed / Math.max(seconds, 0.001)),
-      totals: { uncompressedBytes: uncompressed, compressedBytes: items.reduce((a, i) => a + (i.compressedBytes ?? 0), 0) },
+      totals: {
+        uncompressedBytes: uncompressed,
+        compressedBytes: items.reduce((a, i) => a + (i.compressedBytes ?? 0), 0),
+      },
     };
     // the reader's checks, before anything says the export is complete
     checkManifest(manifest, `${store.url}${MANIFEST_NAME}`);
     // last: its presence is what says the export is complete
     await store.put(MANIFEST_NAME, JSON.stringify(manifest, null, 2) + "\n");
-    log.info(`export complete: ${items.length} item(s), ${uncompressed} bytes in ${seconds.toFixed(1)} s -> ${store.url}${MANIFEST_NAME}`);
+    log.info(
+      `export complete: ${items.length} item(s), ${uncompressed} bytes in ${seconds.toFixed(1)} s -> ${store.url}${MANIFEST_NAME}`,
+    );
     return manifest;
   } finally {
     progress.stop();
@@ -171,13 +200,19 @@ async function exportOne(p: Planned, base: StreamOptions, progress: Progress, cl
   const kind = p.mountDir ? "tar" : "img";
   const key = itemKey(v.name, kind);
   const t0 = Date.now();
-  log.info(`${v.name}: ${kind === "tar" ? `tar of ${v.fsType} at ${p.mountDir}` : `raw image of ${v.devicePath}`} -> ${key}`);
+  log.info(
+    `${v.name}: ${kind === "tar" ? `tar of ${v.fsType} at ${p.mountDir}` : `raw image of ${v.devicePath}`} -> ${key}`,
+  );
   const opts: StreamOptions = { ...base, key, onStart: (sample) => progress.beginItem(v.name, sample) };
-  const r = p.mountDir ? await tarToStore(p.mountDir, v.fsType!, opts) : await rawToStore(v.devicePath, v.sizeBytes, opts);
+  const r = p.mountDir
+    ? await tarToStore(p.mountDir, v.fsType!, opts)
+    : await rawToStore(v.devicePath, v.sizeBytes, opts);
   progress.finishItem(kind === "tar" ? p.used : r.uncompressedBytes);
   if (p.mountDir) await cleanup.runOne(`umount ${p.mountDir}`);
   const seconds = (Date.now() - t0) / 1000;
-  log.info(`${v.name}: ${r.uncompressedBytes} -> ${r.compressedBytes} bytes in ${seconds.toFixed(1)} s, sha256 ${r.sha256}`);
+  log.info(
+    `${v.name}: ${r.uncompressedBytes} -> ${r.compressedBytes} bytes in ${seconds.toFixed(1)} s, sha256 ${r.sha256}`,
+  );
   return {
     ...item,
     kind,

@@ -20,7 +20,10 @@ export async function instanceIdentity(
   if (!res.ok) throw new Error(`IMDSv2 token request failed: HTTP ${res.status}`);
   const token = await res.text();
   const get = async (p: string) => {
-    const r = await fetch(`${base}/latest/meta-data/${p}`, { headers: { "X-aws-ec2-metadata-token": token }, signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(`${base}/latest/meta-data/${p}`, {
+      headers: { "X-aws-ec2-metadata-token": token },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!r.ok) throw new Error(`IMDS ${p}: HTTP ${r.status}`);
     return (await r.text()).trim();
   };

@@ -82,7 +82,16 @@ function isBlockDevice(p: string): boolean {
  */
 export async function attachRange(dev: string, offset: number, size: number, cleanup: Cleanup): Promise<string> {
   const loop = (
-    await runOk("losetup", ["--find", "--show", "--read-only", "--offset", String(offset), "--sizelimit", String(size), dev])
+    await runOk("losetup", [
+      "--find",
+      "--show",
+      "--read-only",
+      "--offset",
+      String(offset),
+      "--sizelimit",
+      String(size),
+      dev,
+    ])
   ).trim();
   cleanup.add(`losetup -d ${loop}`, () => runOk("losetup", ["-d", loop]));
   return loop;
@@ -170,7 +179,18 @@ export async function lvmVolumes(
   const pvs = JSON.parse(
     await runOk(
       "pvs",
-      ["--config", cfg, "--readonly", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "pv_name,vg_name,pe_start,vg_extent_size,vg_uuid"],
+      [
+        "--config",
+        cfg,
+        "--readonly",
+        "--reportformat",
+        "json",
+        "--units",
+        "b",
+        "--nosuffix",
+        "-o",
+        "pv_name,vg_name,pe_start,vg_extent_size,vg_uuid",
+      ],
       { env: LVM_ENV },
     ),
   ).report[0].pv as { pv_name: string; vg_name: string; pe_start: string; vg_extent_size: string; vg_uuid: string }[];
@@ -182,8 +202,18 @@ export async function lvmVolumes(
     await runOk(
       "lvs",
       [
-        "--config", cfg, "--readonly", "--segments", "--reportformat", "json", "--units", "b", "--nosuffix",
-        "-o", "vg_name,lv_name,lv_size,segtype,seg_start_pe,seg_size_pe,devices", me.vg_name,
+        "--config",
+        cfg,
+        "--readonly",
+        "--segments",
+        "--reportformat",
+        "json",
+        "--units",
+        "b",
+        "--nosuffix",
+        "-o",
+        "vg_name,lv_name,lv_size,segtype,seg_start_pe,seg_size_pe,devices",
+        me.vg_name,
       ],
       { env: LVM_ENV },
     ),
@@ -198,7 +228,13 @@ export async function lvmVolumes(
     const size = Number(lvSegs[0].lv_size);
     const name = `${me.vg_name}-${lvName}`;
     report.lvs.push({ name: lvName, sizeBytes: size, segType: lvSegs.map((s) => s.segtype).join(",") });
-    const base: Omit<Volume, "devicePath" | "action"> = { name, lv: `${me.vg_name}/${lvName}`, offsetBytes: 0, sizeBytes: size, fsType: null };
+    const base: Omit<Volume, "devicePath" | "action"> = {
+      name,
+      lv: `${me.vg_name}/${lvName}`,
+      offsetBytes: 0,
+      sizeBytes: size,
+      fsType: null,
+    };
     const seg = lvSegs[0];
     const m = /^(.+)\((\d+)\)$/.exec(seg.devices.trim());
     if (lvSegs.length === 1 && seg.segtype === "linear" && m && m[1] === pv) {
@@ -208,7 +244,9 @@ export async function lvmVolumes(
     } else if (dmAvailable) {
       if (!activated) {
         await runOk("vgchange", ["--config", lvmConfig(pv, me.vg_name), "-ay", me.vg_name], { env: LVM_ENV });
-        cleanup.add(`vgchange -an ${me.vg_name}`, () => runOk("vgchange", ["--config", cfg, "-an", me.vg_name], { env: LVM_ENV }));
+        cleanup.add(`vgchange -an ${me.vg_name}`, () =>
+          runOk("vgchange", ["--config", cfg, "-an", me.vg_name], { env: LVM_ENV }),
+        );
         activated = true;
       }
       const dm = `/dev/mapper/${me.vg_name.replace(/-/g, "--")}-${lvName.replace(/-/g, "--")}`;
@@ -230,10 +268,14 @@ export async function lvmVolumes(
 export function classify(v: { partType?: string }, pr: Probe): Pick<Volume, "action" | "reason" | "fsType"> {
   const t = pr.type ?? null;
   const pt = v.partType ?? "";
-  if (pt === GPT_BIOS_BOOT) return { action: "skip", fsType: "bios-boot", reason: "BIOS boot partition (boot loader code, no filesystem)" };
-  if (t === "swap" || pt === GPT_LINUX_SWAP || (pt === DOS_SWAP && !t)) return { action: "skip", fsType: "swap", reason: "swap space" };
-  if (t === "LVM2_member") return { action: "skip", fsType: "lvm2-pv", reason: "LVM physical volume: exported through its logical volumes" };
-  if (!t && (pt === GPT_LINUX_LVM || pt === DOS_LVM)) return { action: "raw", fsType: null, reason: "LVM partition type but no PV label" };
+  if (pt === GPT_BIOS_BOOT)
+    return { action: "skip", fsType: "bios-boot", reason: "BIOS boot partition (boot loader code, no filesystem)" };
+  if (t === "swap" || pt === GPT_LINUX_SWAP || (pt === DOS_SWAP && !t))
+    return { action: "skip", fsType: "swap", reason: "swap space" };
+  if (t === "LVM2_member")
+    return { action: "skip", fsType: "lvm2-pv", reason: "LVM physical volume: exported through its logical volumes" };
+  if (!t && (pt === GPT_LINUX_LVM || pt === DOS_LVM))
+    return { action: "raw", fsType: null, reason: "LVM partition type but no PV label" };
   if (!t) return { action: "raw", fsType: null, reason: "no filesystem recognised" };
   return { action: "fs", fsType: t };
 }
@@ -245,7 +287,7 @@ export async function allZero(dev: string, offset: number, size: number): Promis
   const buf = Buffer.alloc(chunk);
   const fh = await fs.open(dev, "r");
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const want = Math.min(chunk, size - done);
       const { bytesRead } = await fh.read(buf, 0, want, offset + done);
       if (bytesRead === 0) throw new Error(`${dev}: read ${offset + done} bytes, expected ${offset + size}`);
@@ -266,7 +308,10 @@ export interface Gap {
   where: string;
 }
 
-export function gapsBetween(parts: readonly { name: string; startBytes: number; sizeBytes: number }[], size: number): Gap[] {
+export function gapsBetween(
+  parts: readonly { name: string; startBytes: number; sizeBytes: number }[],
+  size: number,
+): Gap[] {
   const sorted = [...parts].sort((a, b) => a.startBytes - b.startBytes);
   const gaps: Gap[] = [];
   let end = 0;
@@ -331,7 +376,14 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
     const parts = table.partitions.filter((p) => !(table.type === "dos" && DOS_EXTENDED.has(p.type)));
     for (const p of parts) {
       const node = isBlockDevice(p.node) ? p.node : await attachRange(device, p.startBytes, p.sizeBytes, cleanup);
-      candidates.push({ name: p.name, devicePath: node, offsetBytes: p.startBytes, sizeBytes: p.sizeBytes, partition: p.number, partType: p.type });
+      candidates.push({
+        name: p.name,
+        devicePath: node,
+        offsetBytes: p.startBytes,
+        sizeBytes: p.sizeBytes,
+        partition: p.number,
+        partType: p.type,
+      });
     }
     for (const g of gapsBetween(parts, sizeBytes)) {
       if (await allZero(device, g.offsetBytes, g.sizeBytes)) {
@@ -342,7 +394,15 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
       const name = `gap-${g.offsetBytes}`;
       const node = await attachRange(device, g.offsetBytes, g.sizeBytes, cleanup);
       const reason = `${g.where}: ${GAP_REASON}`;
-      volumes.push({ name, devicePath: node, offsetBytes: g.offsetBytes, sizeBytes: g.sizeBytes, fsType: null, action: "raw", reason });
+      volumes.push({
+        name,
+        devicePath: node,
+        offsetBytes: g.offsetBytes,
+        sizeBytes: g.sizeBytes,
+        fsType: null,
+        action: "raw",
+        reason,
+      });
     }
   }
 
@@ -366,7 +426,8 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
   }
   // LVs lie inside their PV's range
   for (const v of volumes) {
-    if (v.lv === undefined) ranges.push({ offsetBytes: v.offsetBytes, sizeBytes: v.sizeBytes, use: "item", item: v.name });
+    if (v.lv === undefined)
+      ranges.push({ offsetBytes: v.offsetBytes, sizeBytes: v.sizeBytes, use: "item", item: v.name });
   }
   ranges.sort((a, b) => a.offsetBytes - b.offsetBytes);
   volumes.sort((a, b) => (a.name.startsWith("gap-") ? 1 : 0) - (b.name.startsWith("gap-") ? 1 : 0));

@@ -20,10 +20,7 @@ export function mountCommands(fsType: string, dev: string, dir: string): [string
     case "ext2":
       return [m("ext2", "ro")];
     case "ntfs":
-      return [
-        ["ntfs-3g", ["-o", "ro", dev, dir]],
-        m("ntfs3", "ro"),
-      ];
+      return [["ntfs-3g", ["-o", "ro", dev, dir]], m("ntfs3", "ro")];
     case "vfat":
       return [m("vfat", "ro")];
     case "btrfs":
@@ -36,7 +33,13 @@ export function mountCommands(fsType: string, dev: string, dir: string): [string
 export type MountResult = { ok: true; dir: string } | { ok: false; reason: string };
 
 /** Mounts `dev` read-only at a new directory under `root`; the unmount is registered in `cleanup`. */
-export async function mountReadOnly(fsType: string, dev: string, root: string, name: string, cleanup: Cleanup): Promise<MountResult> {
+export async function mountReadOnly(
+  fsType: string,
+  dev: string,
+  root: string,
+  name: string,
+  cleanup: Cleanup,
+): Promise<MountResult> {
   const dir = path.join(root, name);
   await fs.mkdir(dir, { recursive: true });
   const errors: string[] = [];

@@ -36,7 +36,10 @@ async function readSerial(sysBlockDir: string, name: string): Promise<string | u
  * and its target confirmed through sysfs; when udev links are absent (containers often lack them)
  * every /sys/block/nvme* namespace is checked by serial.
  */
-export async function findNvmeDevice(volumeId: string, roots: NvmeLookupRoots = DEFAULT_ROOTS): Promise<string | undefined> {
+export async function findNvmeDevice(
+  volumeId: string,
+  roots: NvmeLookupRoots = DEFAULT_ROOTS,
+): Promise<string | undefined> {
   const serial = nvmeSerialFor(volumeId);
   const link = path.join(roots.byIdDir, `nvme-Amazon_Elastic_Block_Store_${serial}`);
   try {
@@ -67,7 +70,8 @@ export async function waitForNvmeDevice(
   for (;;) {
     const dev = await findNvmeDevice(volumeId, opts.roots);
     if (dev) return dev;
-    if (Date.now() > deadline) throw new Error(`volume ${volumeId} did not appear as an NVMe device (serial ${nvmeSerialFor(volumeId)})`);
+    if (Date.now() > deadline)
+      throw new Error(`volume ${volumeId} did not appear as an NVMe device (serial ${nvmeSerialFor(volumeId)})`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
   }
 }

@@ -85,8 +85,10 @@ export function exitOf(
 }
 
 export function zstdArgs(level: number, threads: number): string[] {
-  if (!Number.isInteger(level) || level < 1 || level > 19) throw new RangeError(`compression level must be 1..19, got ${level}`);
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`zstd threads must be a whole number >= 1, got ${threads}`);
+  if (!Number.isInteger(level) || level < 1 || level > 19)
+    throw new RangeError(`compression level must be 1..19, got ${level}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`zstd threads must be a whole number >= 1, got ${threads}`);
   return [`-T${threads}`, `-${level}`, "-c", "-q"];
 }
 
@@ -154,11 +156,21 @@ async function compressAndUpload(
 /** tar flags: everything a restore needs to reproduce the tree (owners by number, modes, xattrs, ACLs, links, holes). */
 export function tarCreateArgs(dir: string, oneFileSystem: boolean): string[] {
   return [
-    "--create", "--file=-", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--sparse",
+    "--create",
+    "--file=-",
+    "--numeric-owner",
+    "--xattrs",
+    "--xattrs-include=*",
+    "--acls",
+    "--sparse",
     ...(oneFileSystem ? ["--one-file-system"] : []),
     // with the archive on stdout, --verbose lists members on stderr: one line each, every name
     // starting with "./" (we archive "."), so they are told apart from tar's messages ("tar: ...")
-    "--totals", "--verbose", "-C", dir, ".",
+    "--totals",
+    "--verbose",
+    "-C",
+    dir,
+    ".",
   ];
 }
 
@@ -167,7 +179,9 @@ export async function tarToStore(dir: string, fsType: string, o: StreamOptions):
   // btrfs subvolumes have their own st_dev: --one-file-system would silently leave them out.
   // The mount is ours and private, so nothing foreign is mounted below it anyway.
   const tar = track(spawn("tar", tarCreateArgs(dir, fsType !== "btrfs"), { stdio: ["ignore", "pipe", "pipe"] }));
-  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: [tar.stdout!, "pipe", "pipe"] }));
+  const zstd = track(
+    spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: [tar.stdout!, "pipe", "pipe"] }),
+  );
   // zstd holds its own copy of the pipe; ours must close or tar would never see EPIPE if zstd died
   tar.stdout!.destroy();
   let files = 0;
@@ -204,12 +218,19 @@ export async function rawToStore(device: string, size: number, o: StreamOptions)
     },
   });
   o.onStart?.(() => read);
-  const reader = size === 0
-    ? Promise.resolve(zstd.stdin!.end())
-    : pipeline(createReadStream(device, { start: 0, end: size - 1, highWaterMark: RAW_CHUNK }), counter, zstd.stdin!);
+  const reader =
+    size === 0
+      ? Promise.resolve(zstd.stdin!.end())
+      : pipeline(createReadStream(device, { start: 0, end: size - 1, highWaterMark: RAW_CHUNK }), counter, zstd.stdin!);
   const readDone = Promise.resolve(reader).then(() => {
     if (read !== size) throw new Error(`short read on ${device}: ${read} of ${size} bytes`);
   });
   const r = await compressAndUpload([], zstd, [readDone], o);
-  return { uncompressedBytes: read, compressedBytes: r.bytes, sha256: r.sha256, s3ChecksumSHA256: r.s3ChecksumSHA256, parts: r.parts };
+  return {
+    uncompressedBytes: read,
+    compressedBytes: r.bytes,
+    sha256: r.sha256,
+    s3ChecksumSHA256: r.s3ChecksumSHA256,
+    parts: r.parts,
+  };
 }

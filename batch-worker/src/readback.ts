@@ -111,7 +111,13 @@ export async function readBack(
   let s3ChecksumSHA256: string | undefined;
   if (composite) s3ChecksumSHA256 = composite.digest();
   else if (item.s3ChecksumSHA256 !== undefined && !isComposite(item)) s3ChecksumSHA256 = digest.toString("base64");
-  return { compressedBytes: compressed, sha256: digest.toString("hex"), s3ChecksumSHA256, decompressedBytes: decompressed, errors };
+  return {
+    compressedBytes: compressed,
+    sha256: digest.toString("hex"),
+    s3ChecksumSHA256,
+    decompressedBytes: decompressed,
+    errors,
+  };
 }
 
 function isComposite(item: ManifestItem): boolean {
@@ -130,10 +136,12 @@ function recomputable(item: ManifestItem): boolean {
 /** Compares a read-back with the manifest; returns the problems found (empty = all holds). */
 export function checkAgainstManifest(item: ManifestItem, r: ReadbackResult): string[] {
   const problems = [...r.errors];
-  if (r.compressedBytes !== item.compressedBytes) problems.push(`size ${r.compressedBytes} bytes, manifest says ${item.compressedBytes}`);
+  if (r.compressedBytes !== item.compressedBytes)
+    problems.push(`size ${r.compressedBytes} bytes, manifest says ${item.compressedBytes}`);
   if (r.sha256 !== item.sha256) problems.push(`SHA-256 ${r.sha256}, manifest says ${item.sha256}`);
   if (item.s3ChecksumSHA256 !== undefined) {
-    if (r.s3ChecksumSHA256 === undefined) problems.push(`S3 checksum ${item.s3ChecksumSHA256} cannot be recomputed: the manifest records no partSize`);
+    if (r.s3ChecksumSHA256 === undefined)
+      problems.push(`S3 checksum ${item.s3ChecksumSHA256} cannot be recomputed: the manifest records no partSize`);
     else if (r.s3ChecksumSHA256 !== item.s3ChecksumSHA256) {
       // base64 has no "-": only a composite names its part count
       const how = r.s3ChecksumSHA256.includes("-") ? ` (parts of ${item.partSize} bytes)` : "";

@@ -44,7 +44,8 @@ export async function openDeviceExclusive(dev: string): Promise<OpenDevice> {
   try {
     if (!(await handle.stat()).isBlockDevice()) throw new RestoreRefusedError(`--device ${dev} is not a block device`);
     const sizeBytes = Number((await runOk("blockdev", ["--getsize64", dev])).trim());
-    if (!Number.isSafeInteger(sizeBytes)) throw new RestoreRefusedError(`--device ${dev}: blockdev --getsize64 answered no size`);
+    if (!Number.isSafeInteger(sizeBytes))
+      throw new RestoreRefusedError(`--device ${dev}: blockdev --getsize64 answered no size`);
     return { path: dev, handle, sizeBytes };
   } catch (e) {
     await handle.close();
@@ -56,10 +57,14 @@ export async function openDeviceExclusive(dev: string): Promise<OpenDevice> {
 export function checkFits(d: OpenDevice, item: { name: string; uncompressedBytes?: number }): void {
   const need = item.uncompressedBytes;
   if (need === undefined || !Number.isSafeInteger(need) || need < 0) {
-    throw new RestoreRefusedError(`item ${item.name}: the manifest records no uncompressedBytes, so it cannot be checked against --device ${d.path}`);
+    throw new RestoreRefusedError(
+      `item ${item.name}: the manifest records no uncompressedBytes, so it cannot be checked against --device ${d.path}`,
+    );
   }
   if (need > d.sizeBytes) {
-    throw new RestoreRefusedError(`item ${item.name} is ${need} bytes, --device ${d.path} holds ${d.sizeBytes}: refusing to write an image larger than the device`);
+    throw new RestoreRefusedError(
+      `item ${item.name} is ${need} bytes, --device ${d.path} holds ${d.sizeBytes}: refusing to write an image larger than the device`,
+    );
   }
 }
 
@@ -97,7 +102,7 @@ export class DeviceWriter extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     const step = async () => {
-      for (let done = 0; done < chunk.length; ) {
+      for (let done = 0; done < chunk.length;) {
         const { bytesWritten } = await this.d.handle.write(chunk, done, chunk.length - done, this.written);
         if (bytesWritten === 0) throw new Error(`${this.d.path}: no space at offset ${this.written}`);
         done += bytesWritten;

@@ -46,12 +46,15 @@ export function checkItemNames(items: readonly { name: unknown; kind: RestoreKin
   items.forEach((it, i) => {
     const where = `items[${i}].name`;
     if (typeof it.name !== "string" || !SAFE_ITEM_NAME.test(it.name)) {
-      problems.push(`${where} ${JSON.stringify(it.name)} is not a single safe path component (${SAFE_ITEM_NAME.source})`);
+      problems.push(
+        `${where} ${JSON.stringify(it.name)} is not a single safe path component (${SAFE_ITEM_NAME.source})`,
+      );
       return;
     }
     const entry = entryOf(it.name, it.kind);
     const first = seen.get(entry);
-    if (first !== undefined) problems.push(`${where} ${JSON.stringify(it.name)} would be restored to ${entry}, as items[${first}] is`);
+    if (first !== undefined)
+      problems.push(`${where} ${JSON.stringify(it.name)} would be restored to ${entry}, as items[${first}] is`);
     else seen.set(entry, i);
   });
   if (problems.length) throw new RestoreRefusedError(`${manifestUrl}: refusing to restore: ${problems.join("; ")}`);
@@ -82,16 +85,21 @@ export async function prepareTarget(dir: string, force: boolean): Promise<Prepar
     await fs.chmod(abs, 0o700); // mkdir's mode is cut by the umask
     return { dir: abs, created: true, finalMode: 0o755 };
   }
-  if (st.isSymbolicLink()) throw new RestoreRefusedError(`--to ${dir} is a symbolic link: restore never follows one; give the real directory`);
+  if (st.isSymbolicLink())
+    throw new RestoreRefusedError(`--to ${dir} is a symbolic link: restore never follows one; give the real directory`);
   if (!st.isDirectory()) throw new RestoreRefusedError(`--to ${dir} exists and is not a directory`);
   if (st.mode & 0o022) {
     // others could rename restore's entries and put links in their place between its steps
-    throw new RestoreRefusedError(`--to ${dir} is writable by other users (mode ${(st.mode & 0o7777).toString(8)}): restore into a directory only its owner can write`);
+    throw new RestoreRefusedError(
+      `--to ${dir} is writable by other users (mode ${(st.mode & 0o7777).toString(8)}): restore into a directory only its owner can write`,
+    );
   }
   const entries = await fs.readdir(abs);
   if (entries.length > 0 && !force) {
     const shown = entries.slice(0, 5).join(", ") + (entries.length > 5 ? ", …" : "");
-    throw new RestoreRefusedError(`--to ${dir} is not empty (${shown}): restore into a new or empty directory, or pass --force`);
+    throw new RestoreRefusedError(
+      `--to ${dir} is not empty (${shown}): restore into a new or empty directory, or pass --force`,
+    );
   }
   await fs.chmod(abs, 0o700);
   return { dir: abs, created: false, finalMode: st.mode & 0o7777 };
@@ -139,7 +147,9 @@ export class ItemSlot {
       else await (await fs.open(slot.final, EXCLUSIVE_CREATE, 0o600)).close();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") {
-        throw new RestoreRefusedError(`${target.dir} already holds ${entry}: restore never replaces or follows an existing entry`);
+        throw new RestoreRefusedError(
+          `${target.dir} already holds ${entry}: restore never replaces or follows an existing entry`,
+        );
       }
       throw e;
     }

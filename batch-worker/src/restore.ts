@@ -73,7 +73,14 @@ export interface RestoredItem {
  * directory, so links left by other items or already in the target are out of its reach.
  */
 export const TAR_EXTRACT_ARGS = [
-  "--extract", "--file=-", "--numeric-owner", "--same-owner", "--same-permissions", "--xattrs", "--xattrs-include=*", "--acls",
+  "--extract",
+  "--file=-",
+  "--numeric-owner",
+  "--same-owner",
+  "--same-permissions",
+  "--xattrs",
+  "--xattrs-include=*",
+  "--acls",
 ];
 
 function progressPrinter(item: ManifestItem, tty: boolean): (n: number) => void {
@@ -91,7 +98,9 @@ function progressPrinter(item: ManifestItem, tty: boolean): (n: number) => void 
     if (tty) {
       const width = 30;
       const fill = Math.round((pct / 100) * width);
-      process.stderr.write(`\r${item.name} [${"#".repeat(fill)}${" ".repeat(width - fill)}] ${pct.toFixed(1)}% ${rate.toFixed(1)} MiB/s${done >= total ? "\n" : ""}`);
+      process.stderr.write(
+        `\r${item.name} [${"#".repeat(fill)}${" ".repeat(width - fill)}] ${pct.toFixed(1)}% ${rate.toFixed(1)} MiB/s${done >= total ? "\n" : ""}`,
+      );
     } else {
       log.info(`restore ${item.name}: ${pct.toFixed(1)}% of ${total} compressed bytes, ${rate.toFixed(1)} MiB/s`);
     }
@@ -99,18 +108,28 @@ function progressPrinter(item: ManifestItem, tty: boolean): (n: number) => void 
 }
 
 /** Selects the items to restore; refuses unknown names, and names or entries that are not safe. */
-function chooseItems(items: readonly ManifestItem[], wanted: readonly string[] | undefined, url: string): ManifestItem[] {
+function chooseItems(
+  items: readonly ManifestItem[],
+  wanted: readonly string[] | undefined,
+  url: string,
+): ManifestItem[] {
   let chosen = items.filter((i) => i.kind !== "skipped");
   if (wanted?.length) {
     const unknown = wanted.filter((n) => !items.some((i) => i.name === n));
-    if (unknown.length) throw new Error(`no item named ${unknown.join(", ")} (items: ${items.map((i) => i.name).join(", ")})`);
+    if (unknown.length)
+      throw new Error(`no item named ${unknown.join(", ")} (items: ${items.map((i) => i.name).join(", ")})`);
     chosen = chosen.filter((i) => wanted.includes(i.name));
   }
   for (const it of chosen) {
-    if (it.kind !== "tar" && it.kind !== "img") throw new RestoreRefusedError(`${url}: item ${JSON.stringify(it.name)} has unknown kind ${JSON.stringify(it.kind)}`);
+    if (it.kind !== "tar" && it.kind !== "img")
+      throw new RestoreRefusedError(
+        `${url}: item ${JSON.stringify(it.name)} has unknown kind ${JSON.stringify(it.kind)}`,
+      );
     const sizes = [it.compressedBytes, it.uncompressedBytes];
     if (!sizes.every((n) => Number.isSafeInteger(n) && n! >= 0)) {
-      throw new RestoreRefusedError(`${url}: item ${JSON.stringify(it.name)} records no usable compressedBytes/uncompressedBytes: restore checks sizes before writing`);
+      throw new RestoreRefusedError(
+        `${url}: item ${JSON.stringify(it.name)} records no usable compressedBytes/uncompressedBytes: restore checks sizes before writing`,
+      );
     }
   }
   checkItemNames(chosen as { name: string; kind: RestoreKind }[], url);
@@ -122,7 +141,10 @@ async function checkObjectSizes(store: ObjectStore, items: readonly ManifestItem
   for (const it of items) {
     const size = await store.size(it.key!);
     if (size === undefined) throw new RestoreRefusedError(`item ${it.name}: object ${it.key} is missing`);
-    if (size !== it.compressedBytes) throw new RestoreRefusedError(`item ${it.name}: object ${it.key} has ${size} bytes, the manifest says ${it.compressedBytes}`);
+    if (size !== it.compressedBytes)
+      throw new RestoreRefusedError(
+        `item ${it.name}: object ${it.key} has ${size} bytes, the manifest says ${it.compressedBytes}`,
+      );
   }
 }
 
@@ -139,7 +161,14 @@ export async function restoreExport(o: RestoreOptions): Promise<RestoredItem[]> 
   if (o.device) {
     if (o.to !== undefined) throw new RestoreRefusedError("--device and --to exclude each other");
     if (items.length !== 1 || items[0].kind !== "img") {
-      throw new Error(`--device writes one img item: choose it with --item (img items: ${items.filter((i) => i.kind === "img").map((i) => i.name).join(", ") || "none"})`);
+      throw new Error(
+        `--device writes one img item: choose it with --item (img items: ${
+          items
+            .filter((i) => i.kind === "img")
+            .map((i) => i.name)
+            .join(", ") || "none"
+        })`,
+      );
     }
     await checkObjectSizes(o.store, items);
     return [await restoreToDevice(o, items[0])];
@@ -158,7 +187,9 @@ export async function restoreExport(o: RestoreOptions): Promise<RestoredItem[]> 
       try {
         out.push(await restoreItem(o, target, it));
       } catch (e) {
-        const kept = out.length ? ` (restored before it, checked and kept: ${out.map((r) => `${r.name} -> ${r.path}`).join(", ")})` : "";
+        const kept = out.length
+          ? ` (restored before it, checked and kept: ${out.map((r) => `${r.name} -> ${r.path}`).join(", ")})`
+          : "";
         throw new RestoreFailedError(`${(e as Error).message}${kept}`, out);
       }
     }
@@ -193,7 +224,9 @@ async function restoreItem(o: RestoreOptions, target: PreparedTarget, it: Manife
     r = await readBack(o.store, it, consumer, onBytes);
     const problems = checkAgainstManifest(it, r);
     if (problems.length) {
-      throw new Error(`restore of ${it.name} FAILED, nothing of it was kept (${slot.final} not created): ${problems.join("; ")}`);
+      throw new Error(
+        `restore of ${it.name} FAILED, nothing of it was kept (${slot.final} not created): ${problems.join("; ")}`,
+      );
     }
     await slot.commit();
   } catch (e) {
@@ -213,11 +246,13 @@ async function restoreToDevice(o: RestoreOptions, it: ManifestItem): Promise<Res
     const writable = new DeviceWriter(dev);
     let settled = false;
     o.cleanup?.add(`report ${dev.path} as untrustworthy`, async () => {
-      if (!settled) log.error(`restore of ${it.name} onto ${dev.path} INTERRUPTED: ${await condemn(dev, writable.written)}`);
+      if (!settled)
+        log.error(`restore of ${it.name} onto ${dev.path} INTERRUPTED: ${await condemn(dev, writable.written)}`);
     });
     const r = await readBack(o.store, it, { writable }, progressPrinter(it, o.tty ?? false));
     const problems = checkAgainstManifest(it, r);
-    if (problems.length === 0) await dev.handle.sync().catch((e: Error) => problems.push(`flushing ${dev.path}: ${e.message}`));
+    if (problems.length === 0)
+      await dev.handle.sync().catch((e: Error) => problems.push(`flushing ${dev.path}: ${e.message}`));
     if (problems.length) {
       const state = await condemn(dev, writable.written);
       throw new Error(`restore of ${it.name} onto ${dev.path} FAILED: ${problems.join("; ")}. ${state}`);

@@ -26,7 +26,7 @@ async function family(sysDir: string, seen = new Set<string>()): Promise<Set<str
     if (
       await fs.stat(path.join(sub, "partition")).then(
         () => true,
-        () => false
+        () => false,
       )
     )
       await family(sub, seen);
@@ -105,7 +105,7 @@ export async function checkSourceDevice(device: string, mountInfo?: string): Pro
     (e: NodeJS.ErrnoException) => {
       if (e.code === "EBUSY") return true;
       throw new SourceDeviceError(`--device ${device}: cannot open it: ${e.message}`);
-    }
+    },
   );
   const mounts = parseMountInfo(mountInfo ?? (await fs.readFile("/proc/self/mountinfo", "utf8")));
   let mountedHere = false;
@@ -115,7 +115,7 @@ export async function checkSourceDevice(device: string, mountInfo?: string): Pro
     if (ours && m.options.includes("rw")) {
       throw new SourceDeviceError(
         `--device ${device}: ${m.source} is mounted read-write at ${m.mountPoint} (${m.fsType}); ` +
-          "an archive of a live filesystem is not a consistent copy: unmount it (or export a volume made from a snapshot)"
+          "an archive of a live filesystem is not a consistent copy: unmount it (or export a volume made from a snapshot)",
       );
     }
   }
@@ -123,7 +123,7 @@ export async function checkSourceDevice(device: string, mountInfo?: string): Pro
     throw new SourceDeviceError(
       `--device ${device} is in use (an exclusive open fails: EBUSY) but mounted nowhere in this mount namespace: ` +
         "a filesystem mounted elsewhere (the host, another container), swap or an active LV holds it; " +
-        "an archive of a live device is not a consistent copy"
+        "an archive of a live device is not a consistent copy",
     );
   }
 }

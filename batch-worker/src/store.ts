@@ -88,7 +88,13 @@ export class S3Store implements ObjectStore {
     const Key = this.prefix + key;
     const { UploadId } = await this.client.send(
       // SHA-256 has only the COMPOSITE type for multipart uploads; named so the recorded form is explicit
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ChecksumAlgorithm: "SHA256", ChecksumType: "COMPOSITE", ContentType: "application/zstd" }),
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key,
+        ChecksumAlgorithm: "SHA256",
+        ChecksumType: "COMPOSITE",
+        ContentType: "application/zstd",
+      }),
     );
     if (!UploadId) throw new Error(`CreateMultipartUpload for ${Key} returned no UploadId`);
     const parts: CompletedPart[] = [];
@@ -110,14 +116,22 @@ export class S3Store implements ObjectStore {
         // S3 verifies ChecksumSHA256 against the bytes it received and rejects the part on mismatch;
         // an answer carrying a different checksum would mean a broken emulator or proxy.
         if (r.ChecksumSHA256 && r.ChecksumSHA256 !== sha256Base64) {
-          throw new Error(`part ${PartNumber} of ${Key}: S3 reports checksum ${r.ChecksumSHA256}, sent ${sha256Base64}`);
+          throw new Error(
+            `part ${PartNumber} of ${Key}: S3 reports checksum ${r.ChecksumSHA256}, sent ${sha256Base64}`,
+          );
         }
         // a retried part replaces its earlier entry
-        parts.splice(0, parts.length, ...parts.filter((p) => p.PartNumber !== PartNumber), { PartNumber, ETag: r.ETag, ChecksumSHA256: sha256Base64 });
+        parts.splice(0, parts.length, ...parts.filter((p) => p.PartNumber !== PartNumber), {
+          PartNumber,
+          ETag: r.ETag,
+          ChecksumSHA256: sha256Base64,
+        });
       },
       async complete(s3ChecksumSHA256) {
         parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-        const r = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+        const r = await client.send(
+          new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+        );
         // S3 answers with the composite it computed from the parts it stored (moto 5.2 answers none).
         // Another value means the object is not what was sent: fail the export, never record it, and
         // delete exactly the version just written (in a versioned bucket an earlier export's version of
@@ -128,7 +142,9 @@ export class S3Store implements ObjectStore {
           try {
             await client.send(new DeleteObjectCommand({ Bucket: bucket, Key, VersionId: r.VersionId }));
           } catch (e) {
-            throw new Error(`${what}; the object${version} could not be deleted and is not what was sent: ${(e as Error).message}`);
+            throw new Error(
+              `${what}; the object${version} could not be deleted and is not what was sent: ${(e as Error).message}`,
+            );
           }
           throw new Error(`${what}; the object${version} was deleted`);
         }
@@ -173,7 +189,9 @@ export class S3Store implements ObjectStore {
       );
       for (const u of r.Uploads ?? []) {
         if (!u.Key?.startsWith(this.prefix) || !owned(u.Key.slice(this.prefix.length))) continue;
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+        await this.client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }),
+        );
         n++;
       }
       if (!r.IsTruncated) return n;
@@ -217,13 +235,15 @@ export class FileStore implements ObjectStore {
     return {
       async uploadPart(_n, body, _sha, offset) {
         if (Buffer.isBuffer(body)) {
-          for (let done = 0; done < body.length; ) done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
+          for (let done = 0; done < body.length;)
+            done += (await fh.write(body, done, body.length - done, offset + done)).bytesWritten;
           return;
         }
         let pos = offset;
         for await (const c of createReadStream(body.path, { highWaterMark: 4 * 1024 * 1024 })) {
           const b = c as Buffer;
-          for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
+          for (let done = 0; done < b.length;)
+            done += (await fh.write(b, done, b.length - done, pos + done)).bytesWritten;
           pos += b.length;
         }
       },

@@ -57,7 +57,8 @@ export function defaultMemoryBudget(env: NodeJS.ProcessEnv = process.env, totalM
   const v = env[PART_MEMORY_ENV];
   if (v === undefined || v === "") return Math.floor(totalMemory / 4);
   const mib = Number(v);
-  if (!Number.isInteger(mib) || mib < 1) throw new PartBudgetError(`${PART_MEMORY_ENV} must be a positive whole number of MiB, got "${v}"`);
+  if (!Number.isInteger(mib) || mib < 1)
+    throw new PartBudgetError(`${PART_MEMORY_ENV} must be a positive whole number of MiB, got "${v}"`);
   return mib * MIB;
 }
 

@@ -35,7 +35,9 @@ export async function readManifest(store: ObjectStore, check?: ManifestCheck): P
     for await (const c of await store.get(MANIFEST_NAME)) chunks.push(c as Buffer);
     bytes = Buffer.concat(chunks);
   } catch (e) {
-    throw new Error(`no readable ${MANIFEST_NAME} at ${store.url}: the export is incomplete or absent (${(e as Error).message})`);
+    throw new Error(
+      `no readable ${MANIFEST_NAME} at ${store.url}: the export is incomplete or absent (${(e as Error).message})`,
+    );
   }
   if (check) await check(createHash("sha256").update(bytes).digest("hex"));
   // version 1 (no byte ranges) stays readable so that older archives verify and restore
@@ -66,7 +68,8 @@ export async function verifyExport(store: ObjectStore, check?: ManifestCheck): P
     const problems: string[] = [];
     const size = await store.size(it.key!);
     if (size === undefined) problems.push(`object ${it.key} is missing`);
-    else if (size !== it.compressedBytes) problems.push(`object ${it.key} has ${size} bytes, manifest says ${it.compressedBytes}`);
+    else if (size !== it.compressedBytes)
+      problems.push(`object ${it.key} has ${size} bytes, manifest says ${it.compressedBytes}`);
     if (size !== undefined) {
       let members = 0;
       let consumer;

@@ -20,7 +20,8 @@ export interface CommandIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export const PLAN_EVENT_USAGE = "usage: backup-actions plan-event FILE\n  FILE  an EventBridge event (JSON), e.g. a Backup Job State Change\n";
+export const PLAN_EVENT_USAGE =
+  "usage: backup-actions plan-event FILE\n  FILE  an EventBridge event (JSON), e.g. a Backup Job State Change\n";
 
 /** `argv` holds the arguments after `plan-event`. Resolves to the exit code. */
 export async function planEventCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -29,7 +30,9 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
     return 0;
   }
   if (argv.length !== 1 || argv[0]!.startsWith("-")) {
-    io.stderr.write(`plan-event: expected one FILE argument, got ${argv.length === 0 ? "none" : argv.map((a) => JSON.stringify(a)).join(" ")}\n${PLAN_EVENT_USAGE}`);
+    io.stderr.write(
+      `plan-event: expected one FILE argument, got ${argv.length === 0 ? "none" : argv.map((a) => JSON.stringify(a)).join(" ")}\n${PLAN_EVENT_USAGE}`,
+    );
     return 2;
   }
   const file = argv[0]!;
@@ -38,7 +41,9 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    io.stderr.write(`plan-event: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    io.stderr.write(
+      `plan-event: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`,
+    );
     return 1;
   }
   let event: unknown;

@@ -51,7 +51,7 @@ function parseRatio(value: string | undefined): number {
   const r = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
   if (!(r > 0 && r <= 1))
     throw new UsageError(
-      `--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "${value}"`
+      `--compression must be a ratio above 0 and at most 1 (archive / used bytes), like 0.5, got "${value}"`,
     );
   return r;
 }
@@ -99,7 +99,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
       compression: { type: "string" },
       json: { type: "boolean" },
     },
-    { min: 0, max: 0 }
+    { min: 0, max: 0 },
   );
   if (values.type === undefined) throw new UsageError(`--type is required (${COST_TYPES.join(", ")})`);
   if (!(COST_TYPES as readonly string[]).includes(values.type)) {
@@ -112,7 +112,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
     throw new UsageError(`--size ${values.size} is larger than a gp3 volume can be (16TiB)`);
   if (values.used !== undefined && type !== "ebs") {
     throw new UsageError(
-      "--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)"
+      "--used applies to --type ebs only (RDS, Aurora and DynamoDB are priced by snapshot or table size)",
     );
   }
   const region = values.region ?? PRICES_REGION;
@@ -134,7 +134,7 @@ function lines(title: string, s: CostSection): string[] {
   const out = [`${title}: ${usd(s.total)}`];
   for (const i of s.items)
     out.push(
-      `  ${usd(i.usd).padStart(9)}  ${i.name}: ${Number(i.quantity.toPrecision(6))} ${i.unit} x $${i.unitPrice}`
+      `  ${usd(i.usd).padStart(9)}  ${i.name}: ${Number(i.quantity.toPrecision(6))} ${i.unit} x $${i.unitPrice}`,
     );
   if (s.items.length === 0) out.push("  (nothing)");
   return out;

@@ -161,7 +161,7 @@ export function ebsExportHours(inputs: CostInputs): number {
 /** S3 PUT requests of one EBS export: the parts (core part-size rule) + create + complete + manifest. */
 export function ebsPutRequests(
   sizeBytes: number,
-  archiveBytes: number
+  archiveBytes: number,
 ): { parts: number; partSize: number; requests: number } {
   const partSize = partSizeFor(sizeBytes);
   const parts = Math.max(1, Math.ceil(archiveBytes / partSize));
@@ -182,11 +182,11 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
         `gp3 throughput above 125 MiB/s (${volume.throughputMiBps})`,
         (volume.throughputMiBps - 125) * months,
         "MiB/s-month",
-        "gp3ThroughputMonth"
-      )
+        "gp3ThroughputMonth",
+      ),
     );
     items.push(
-      item(`gp3 IOPS above 3,000 (${volume.iops})`, (volume.iops - 3000) * months, "IOPS-month", "gp3IopsMonth")
+      item(`gp3 IOPS above 3,000 (${volume.iops})`, (volume.iops - 3000) * months, "IOPS-month", "gp3IopsMonth"),
     );
     if (volume.initializationRateMiBps !== undefined) {
       items.push(
@@ -196,8 +196,8 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
           "GB",
           "ebsInitializationGb",
           1,
-          PRICES.ebsInitializationGb.assumption
-        )
+          PRICES.ebsInitializationGb.assumption,
+        ),
       );
     }
     const puts = ebsPutRequests(inputs.sizeBytes, archiveGiB * GIB);
@@ -207,8 +207,8 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
         puts.requests,
         "request",
         "s3PutRequests",
-        1000
-      )
+        1000,
+      ),
     );
     if (inputs.network.egress === "public") {
       items.push(item("public IPv4 of the worker instance", hours, "hour", "publicIpv4Hour"));
@@ -218,13 +218,13 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
     items.push(
       inputs.type === "dynamodb"
         ? item("DynamoDB export to S3", sizeGiB, "GB", "dynamodbExportGb")
-        : item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot export to S3`, sizeGiB, "GB", "rdsExportGb")
+        : item(`${inputs.type === "aurora" ? "Aurora" : "RDS"} snapshot export to S3`, sizeGiB, "GB", "rdsExportGb"),
     );
     items.push(item("S3 PUT (manifest)", 1, "request", "s3PutRequests", 1000));
   }
   items.push(item("S3 GET/HEAD (verify)", VERIFY_REQUESTS, "request", "s3GetRequests", 1000));
   items.push(
-    item("Step Functions state transitions", STATE_TRANSITIONS_PER_EXPORT, "transition", "sfnTransitions", 1000)
+    item("Step Functions state transitions", STATE_TRANSITIONS_PER_EXPORT, "transition", "sfnTransitions", 1000),
   );
   if (inputs.network.egress === "endpoints") {
     items.push(item("interface endpoint data processed", API_TRAFFIC_GB_PER_EXPORT, "GB", "interfaceEndpointGb"));
@@ -243,7 +243,7 @@ export function monthlyFixed(network: CostInputs["network"]): CostSection {
         `interface endpoints (${n} x ${network.endpointAzCount} AZ: ${network.interfaceEndpoints.join(", ")})`,
         n * network.endpointAzCount * HOURS_PER_MONTH,
         "endpoint-AZ-hour",
-        "interfaceEndpointAzHour"
+        "interfaceEndpointAzHour",
       ),
     ]);
   }
@@ -263,7 +263,7 @@ export function monthlyFixed(network: CostInputs["network"]): CostSection {
  */
 export function s3ClassDays(
   days: number,
-  lifecycle: CostInputs["lifecycle"]
+  lifecycle: CostInputs["lifecycle"],
 ): { standard: number; glacier: number; deepArchive: number } {
   const end = Math.min(days, lifecycle.expiration ?? Number.POSITIVE_INFINITY);
   const glacierAt = lifecycle.glacier !== undefined && lifecycle.glacier < end ? lifecycle.glacier : undefined;
@@ -291,7 +291,7 @@ function retention(inputs: CostInputs, usedGiB: number, archiveGiB: number): Cos
         "EBS snapshot, archive tier",
         (usedGiB * Math.max(days, 90)) / DAYS_PER_MONTH,
         "GB-month",
-        "snapshotArchiveGbMonth"
+        "snapshotArchiveGbMonth",
       ),
     ]);
   } else if (inputs.type === "dynamodb") {
@@ -311,7 +311,7 @@ function retention(inputs: CostInputs, usedGiB: number, archiveGiB: number): Cos
   const split = s3ClassDays(days, inputs.lifecycle);
   if (inputs.lifecycle.expiration !== undefined && inputs.lifecycle.expiration < days) {
     notes.push(
-      `lifecycleRules.expiration (${inputs.lifecycle.expiration} days) deletes the archive before the retention ends`
+      `lifecycleRules.expiration (${inputs.lifecycle.expiration} days) deletes the archive before the retention ends`,
     );
   }
   // EBS: the archive object and the manifest; the services' exports write many objects (not counted).
@@ -321,19 +321,19 @@ function retention(inputs: CostInputs, usedGiB: number, archiveGiB: number): Cos
       `S3 Standard (${split.standard} days)`,
       (archiveGiB * split.standard) / DAYS_PER_MONTH,
       "GB-month",
-      "s3StandardGbMonth"
+      "s3StandardGbMonth",
     ),
     item(
       `S3 Glacier Flexible Retrieval (${split.glacier} days)`,
       (archiveGiB * split.glacier) / DAYS_PER_MONTH,
       "GB-month",
-      "s3GlacierFlexibleGbMonth"
+      "s3GlacierFlexibleGbMonth",
     ),
     item(
       `S3 Glacier Deep Archive (${split.deepArchive} days)`,
       (archiveGiB * split.deepArchive) / DAYS_PER_MONTH,
       "GB-month",
-      "s3DeepArchiveGbMonth"
+      "s3DeepArchiveGbMonth",
     ),
   ];
   if (split.glacier > 0)

@@ -31,7 +31,7 @@ function report(config: Config, type: CostType): CostReport {
       usedFraction: 1,
       compressionRatio: DEFAULT_COMPRESSION_RATIO,
       region: PRICES_REGION,
-    })
+    }),
   );
 }
 
@@ -71,12 +71,12 @@ export function costsReadmeBlock(config: Config): string {
     "| 100 GiB of | ours | largest item | the original's stated figure (per 100 GB) |",
     "|---|---:|---|---:|",
     `| EBS (${ebs.exportHours!.toFixed(3)} h) | ${usd(ebs.perExport.total)} | ${largest(ebs)} | ≈ ${usd(
-      ORIGINAL_FIGURES.ebsPer100Gb
+      ORIGINAL_FIGURES.ebsPer100Gb,
     )} |`,
     `| RDS | ${usd(rds.perExport.total)} | ${largest(rds)} | ≈ ${usd(ORIGINAL_FIGURES.rdsPer100Gb)} |`,
     `| Aurora | ${usd(aurora.perExport.total)} | ${largest(aurora)} | — |`,
     `| DynamoDB | ${usd(dynamodb.perExport.total)} | ${largest(dynamodb)} | ≈ ${usd(
-      ORIGINAL_FIGURES.dynamodbPer100Gb
+      ORIGINAL_FIGURES.dynamodbPer100Gb,
     )} |`,
     "",
     "**Fixed per month** (the network stack; 730 hours):",
@@ -90,7 +90,7 @@ export function costsReadmeBlock(config: Config): string {
     `| \`nat\` (one NAT gateway and its public IPv4) | ${usd(fixed("nat"))} |`,
     `| \`public\` (a public IPv4 per worker while it runs, counted per export) | ${usd(fixed("public"))} |`,
     `| the original's stated figure: seven interface endpoints | ≈ ${usd(
-      ORIGINAL_FIGURES.sevenInterfaceEndpointsMonthly
+      ORIGINAL_FIGURES.sevenInterfaceEndpointsMonthly,
     )} |`,
     "",
     "**Targets** (issue 13), with the default config:",
@@ -106,7 +106,7 @@ export function costsReadmeBlock(config: Config): string {
         : ` The interface endpoints are all of it: ${n} x ${usd(endpointMonth)}. Meeting the target takes at most` +
           ` ${maxEndpoints} interface endpoints (a network-stack change, not a config key), or \`network.egress: "nat"\`` +
           ` (${usd(
-            fixed("nat")
+            fixed("nat"),
           )}: the workers then reach AWS APIs through a NAT gateway, and a route to the internet exists).`),
     "",
     `**Keeping one recovery point for ${ebs.retention.days} days** (\`lifecycleRules\`: Glacier Flexible Retrieval at day` +
@@ -133,7 +133,7 @@ export function costsReadmeBlock(config: Config): string {
     ...Object.values(PRICES).map(
       (p) =>
         `| ${p.what} | ${p.usd} | ${p.unit} | [${p.source.replace(/^https:\/\//, "")}](${p.source}) | ${p.readOn} |` +
-        ` ${"assumption" in p ? `assumption: ${p.assumption}` : ""} |`
+        ` ${"assumption" in p ? `assumption: ${p.assumption}` : ""} |`,
     ),
     "",
     "</details>",

@@ -44,7 +44,11 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
     const volumeId = volume.VolumeId!;
     const recoveryPointArn = tagValue(volume, RECOVERY_POINT_TAG_KEY);
     // The starter's keys: recoveryPointId on every line ("unknown" when the tag is missing), the ARN when known.
-    logger.appendKeys({ volumeId, recoveryPointId: recoveryPointArn ? shortIdOf(recoveryPointArn) : "unknown", recoveryPointArn });
+    logger.appendKeys({
+      volumeId,
+      recoveryPointId: recoveryPointArn ? shortIdOf(recoveryPointArn) : "unknown",
+      recoveryPointArn,
+    });
     const created = volume.CreateTime?.getTime() ?? Number.POSITIVE_INFINITY;
     const attached = (volume.Attachments ?? []).some((a) => a.State !== "detached");
     if (attached || volume.State === "in-use") {
@@ -70,7 +74,16 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
   logger.info("janitor run finished", {
     _aws: {
       Timestamp: deps.now().getTime(),
-      CloudWatchMetrics: [{ Namespace: opts.namespace ?? "BackupActions", Dimensions: [[]], Metrics: [{ Name: "LeakedVolumesDeleted", Unit: "Count" }, { Name: "LeakedVolumesFailed", Unit: "Count" }] }],
+      CloudWatchMetrics: [
+        {
+          Namespace: opts.namespace ?? "BackupActions",
+          Dimensions: [[]],
+          Metrics: [
+            { Name: "LeakedVolumesDeleted", Unit: "Count" },
+            { Name: "LeakedVolumesFailed", Unit: "Count" },
+          ],
+        },
+      ],
     },
     LeakedVolumesDeleted: report.deleted.length,
     LeakedVolumesFailed: report.failed.length,
@@ -83,7 +96,13 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
 async function* taggedVolumes(ec2: EC2Client, tag: { key: string; value: string }): AsyncGenerator<Volume> {
   let NextToken: string | undefined;
   do {
-    const page = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${tag.key}`, Values: [tag.value] }], MaxResults: 200, NextToken }));
+    const page = await ec2.send(
+      new DescribeVolumesCommand({
+        Filters: [{ Name: `tag:${tag.key}`, Values: [tag.value] }],
+        MaxResults: 200,
+        NextToken,
+      }),
+    );
     yield* page.Volumes ?? [];
     NextToken = page.NextToken;
   } while (NextToken);

@@ -26,4 +26,5 @@ const sfnFor = (region: string): SFNClient => {
   return client;
 };
 
-export const handler = (event: SqsEvent): Promise<SqsBatchResponse> => startBatch(event, { sfnFor, routes, config, logger });
+export const handler = (event: SqsEvent): Promise<SqsBatchResponse> =>
+  startBatch(event, { sfnFor, routes, config, logger });

@@ -48,20 +48,28 @@ export async function startBatch(event: SqsEvent, deps: StarterDeps): Promise<Sq
 export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise<RecordOutcome> {
   const { logger } = deps;
   // Every line of this record carries the recovery point id ("unknown" until it is read).
-  logger.appendKeys({ messageId: record.messageId, recoveryPointId: "unknown", receiveCount: record.attributes?.ApproximateReceiveCount });
+  logger.appendKeys({
+    messageId: record.messageId,
+    recoveryPointId: "unknown",
+    receiveCount: record.attributes?.ApproximateReceiveCount,
+  });
   try {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
     } catch (err) {
-      logger.warn("dropped: the message body is not JSON", { reason: (err as Error).message, bodyStart: record.body.slice(0, 200) });
+      logger.warn("dropped: the message body is not JSON", {
+        reason: (err as Error).message,
+        bodyStart: record.body.slice(0, 200),
+      });
       return "skipped";
     }
 
     const { routes } = deps;
     const classification = analyzeEvent(body, deps.config, { account: routes.account, region: routes.region });
     const { plan } = classification;
-    if (plan.recoveryPointArn) logger.appendKeys({ recoveryPointId: shortIdOf(plan.recoveryPointArn), recoveryPointArn: plan.recoveryPointArn });
+    if (plan.recoveryPointArn)
+      logger.appendKeys({ recoveryPointId: shortIdOf(plan.recoveryPointArn), recoveryPointArn: plan.recoveryPointArn });
     if (plan.action === "skip") {
       logger.info("skipped", { reason: plan.reason, eventId: classification.event?.eventId ?? null });
       return "skipped";
@@ -72,10 +80,16 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
     const region = classification.recoveryPoint!.region;
     const dispatcher = routes.dispatchers[region];
     if (!dispatcher) {
-      logger.error("no dispatcher for the recovery point's region; the message will be retried", { region, regions: Object.keys(routes.dispatchers) });
+      logger.error("no dispatcher for the recovery point's region; the message will be retried", {
+        region,
+        regions: Object.keys(routes.dispatchers),
+      });
       return "failed";
     }
-    const input = executionInputOf(classification, { archiveBucket: dispatcher.archiveBucket, placementCount: dispatcher.placementCount });
+    const input = executionInputOf(classification, {
+      archiveBucket: dispatcher.archiveBucket,
+      placementCount: dispatcher.placementCount,
+    });
     logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName, region });
     try {
       const out = await deps.sfnFor(region).send(
@@ -92,7 +106,10 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
         logger.info("already started: duplicate delivery", { workflow: plan.workflow });
         return "already-started";
       }
-      logger.error("StartExecution failed; the message will be retried", { error: errorName(err), message: (err as Error)?.message });
+      logger.error("StartExecution failed; the message will be retried", {
+        error: errorName(err),
+        message: (err as Error)?.message,
+      });
       return "failed";
     }
   } finally {
@@ -101,5 +118,7 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
 }
 
 function errorName(err: unknown): string {
-  return typeof err === "object" && err !== null && "name" in err ? String((err as { name: unknown }).name) : String(err);
+  return typeof err === "object" && err !== null && "name" in err
+    ? String((err as { name: unknown }).name)
+    : String(err);
 }

@@ -31,7 +31,13 @@ import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../..
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
 export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
-  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({ verified: false, bytes, sha256, reason, objects });
+  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
+    verified: false,
+    bytes,
+    sha256,
+    reason,
+    objects,
+  });
   let location: S3Location;
   try {
     location = parseS3Url(request.archiveUrl);
@@ -46,7 +52,8 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
     text = await out.Body!.transformToString("utf8");
   } catch (err) {
     const name = (err as Error).name;
-    if (name === "NoSuchKey" || name === "NotFound") return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
+    if (name === "NoSuchKey" || name === "NotFound")
+      return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
     // Access denied, or throttling that outlasted the SDK's own retries: thrown, so the dispatcher's Catch
     // records the export as FAILED with the S3 error's name (its Retry covers Lambda's service errors only).
     throw err;
@@ -72,11 +79,16 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
       head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }));
     } catch (err) {
       const name = (err as Error).name;
-      if (name === "NotFound" || name === "NoSuchKey") return failed(`${item.name}: object ${item.key} is missing`, bytes, sha256);
+      if (name === "NotFound" || name === "NoSuchKey")
+        return failed(`${item.name}: object ${item.key} is missing`, bytes, sha256);
       throw err;
     }
     if (head.ContentLength !== item.compressedBytes) {
-      return failed(`${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`, bytes, sha256);
+      return failed(
+        `${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`,
+        bytes,
+        sha256,
+      );
     }
     const recorded = item.s3ChecksumSHA256;
     if (recorded !== undefined) {
@@ -101,8 +113,18 @@ export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promi
     bytes += item.compressedBytes ?? 0;
   }
   const checked =
-    checksummed === items.length ? " and S3 checksums" : checksummed > 0 ? `; ${checksummed} with the manifest's S3 checksum` : "";
-  return { verified: true, bytes, sha256, reason: `${items.length} objects present with the manifest's sizes${checked}`, objects: items.length };
+    checksummed === items.length
+      ? " and S3 checksums"
+      : checksummed > 0
+        ? `; ${checksummed} with the manifest's S3 checksum`
+        : "";
+  return {
+    verified: true,
+    bytes,
+    sha256,
+    reason: `${items.length} objects present with the manifest's sizes${checked}`,
+    objects: items.length,
+  };
 }
 
 export interface VerifyDeps {
@@ -118,7 +140,11 @@ export interface VerifyDeps {
 export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<VerifyResult> {
   const { logger } = deps;
   const arn = (payload as { recoveryPointArn?: unknown } | null)?.recoveryPointArn;
-  logger.appendKeys(typeof arn === "string" ? { recoveryPointArn: arn, recoveryPointId: shortIdOf(arn) } : { recoveryPointId: "unknown" });
+  logger.appendKeys(
+    typeof arn === "string"
+      ? { recoveryPointArn: arn, recoveryPointId: shortIdOf(arn) }
+      : { recoveryPointId: "unknown" },
+  );
   try {
     const request = parseVerifyRequest(payload);
     logger.appendKeys({ archiveUrl: request.archiveUrl });

@@ -22,7 +22,10 @@ export function allowBaselineException(construct: IConstruct, rule: RuleId, reas
   if (!RULE_IDS.includes(rule)) {
     throw new Error(`allowBaselineException: unknown rule "${rule}"; known rules: ${RULE_IDS.join(", ")}`);
   }
-  construct.node.addMetadata(EXCEPTION_TYPE, { rule, reason: requireReason("allowBaselineException", construct, reason) });
+  construct.node.addMetadata(EXCEPTION_TYPE, {
+    rule,
+    reason: requireReason("allowBaselineException", construct, reason),
+  });
 }
 
 /**

@@ -40,13 +40,17 @@ export class Inventory {
     // Not stack.toTerraform(): that resolves in "preparing" mode, which would register cross-stack
     // outputs as a side effect. A plain resolve has no side effects and can run before app.synth().
     const resolver = new DefaultTokenResolver(new StringConcat());
-    const resolve = (value: unknown): unknown => Tokenization.resolve(value, { scope: stack, preparing: false, resolver });
+    const resolve = (value: unknown): unknown =>
+      Tokenization.resolve(value, { scope: stack, preparing: false, resolver });
     const elements: Element[] = [];
     for (const construct of stack.node.findAll()) {
       const isResource = TerraformResource.isTerraformResource(construct);
       if (!isResource && !TerraformDataSource.isTerraformDataSource(construct)) continue;
       if (TerraformStack.of(construct) !== stack) continue;
-      const fragment = resolve(construct.toTerraform()) as Record<string, Record<string, Record<string, unknown>> | undefined>;
+      const fragment = resolve(construct.toTerraform()) as Record<
+        string,
+        Record<string, Record<string, unknown>> | undefined
+      >;
       const kind = isResource ? "resource" : "data";
       const type = construct.terraformResourceType;
       const logicalId = construct.friendlyUniqueId;
@@ -59,7 +63,8 @@ export class Inventory {
       // taken from the iterator are expressions, which the rules report as not checkable.
       if (isRecord(dynamic)) {
         for (const [name, generator] of Object.entries(dynamic)) {
-          if (isRecord(generator) && isRecord(generator.content)) attributes[name] = [...blocks(attributes[name]), generator.content];
+          if (isRecord(generator) && isRecord(generator.content))
+            attributes[name] = [...blocks(attributes[name]), generator.content];
         }
       }
       elements.push({

@@ -34,7 +34,8 @@ export function readPolicy(value: unknown, inventory: Inventory): PolicySource {
 }
 
 function read(value: unknown, inventory: Inventory, seen: Set<string>): PolicySource {
-  if (typeof value !== "string") return { kind: "opaque", reason: `the policy is ${value === undefined ? "not set" : "not a string"}` };
+  if (typeof value !== "string")
+    return { kind: "opaque", reason: `the policy is ${value === undefined ? "not set" : "not a string"}` };
   const reference = DOCUMENT_REFERENCE.exec(value);
   if (reference) {
     const address = reference[1];
@@ -52,7 +53,10 @@ function read(value: unknown, inventory: Inventory, seen: Set<string>): PolicySo
   try {
     parsed = JSON.parse(trimmed);
   } catch {
-    return { kind: "opaque", reason: `the policy is neither JSON nor a policy document reference: ${abbreviate(trimmed)}` };
+    return {
+      kind: "opaque",
+      reason: `the policy is neither JSON nor a policy document reference: ${abbreviate(trimmed)}`,
+    };
   }
   if (!isRecord(parsed)) return { kind: "opaque", reason: "the policy JSON is not an object" };
   return { kind: "statements", statements: blocks(parsed.Statement).map(fromJson) };
@@ -111,7 +115,10 @@ export function fromDocument(raw: Record<string, unknown>): Statement {
     actions: strings(raw.actions),
     notActions: strings(raw.not_actions),
     resources: strings(raw.resources),
-    principals: blocks(raw.principals).map((p) => ({ type: String(p.type ?? ""), identifiers: strings(p.identifiers) })),
+    principals: blocks(raw.principals).map((p) => ({
+      type: String(p.type ?? ""),
+      identifiers: strings(p.identifiers),
+    })),
     conditions: blocks(raw.condition).map((c) => ({
       test: String(c.test ?? ""),
       variable: String(c.variable ?? ""),

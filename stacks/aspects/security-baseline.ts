@@ -17,7 +17,16 @@ export { RULE_IDS } from "./types";
 export type { BaselineOptions, EgressMode, RuleId, Violation } from "./types";
 
 /** The rules in the order docs/security-baseline.md lists them. */
-const RULES: readonly Rule[] = [s3Rules, kmsKeyRotation, logGroups, sqsEncryption, imdsv2, sgOpenIngress, noPublicIp, iamWildcard];
+const RULES: readonly Rule[] = [
+  s3Rules,
+  kmsKeyRotation,
+  logGroups,
+  sqsEncryption,
+  imdsv2,
+  sgOpenIngress,
+  noPublicIp,
+  iamWildcard,
+];
 
 /**
  * Checks one stack against the baseline and returns every violation that is not excused by an

@@ -73,12 +73,18 @@ export class BatchSpot extends Construct {
     const onDemandFallback = props.onDemandFallback ?? false;
     const rootVolumeGiB = props.rootVolumeGiB ?? 30;
     const logGroupArns = props.logGroupArns ?? [];
-    if (!Number.isInteger(props.azCount) || props.azCount < 1) throw new Error(`BatchSpot ${this.node.path}: azCount must be at least 1 (got ${props.azCount})`);
-    if (props.instanceFamilies.length === 0) throw new Error(`BatchSpot ${this.node.path}: instanceFamilies must not be empty`);
-    if (!Number.isInteger(props.maxVcpus) || props.maxVcpus < 1) throw new Error(`BatchSpot ${this.node.path}: maxVcpus must be a positive whole number (got ${props.maxVcpus})`);
+    if (!Number.isInteger(props.azCount) || props.azCount < 1)
+      throw new Error(`BatchSpot ${this.node.path}: azCount must be at least 1 (got ${props.azCount})`);
+    if (props.instanceFamilies.length === 0)
+      throw new Error(`BatchSpot ${this.node.path}: instanceFamilies must not be empty`);
+    if (!Number.isInteger(props.maxVcpus) || props.maxVcpus < 1)
+      throw new Error(`BatchSpot ${this.node.path}: maxVcpus must be a positive whole number (got ${props.maxVcpus})`);
 
     this.instanceRole = this.instanceRoleFor(props, logGroupArns);
-    const profile = new IamInstanceProfile(this, "instance-profile", { name: `${props.context.name}-batch-instance-${props.context.region}`, role: this.instanceRole.name });
+    const profile = new IamInstanceProfile(this, "instance-profile", {
+      name: `${props.context.name}-batch-instance-${props.context.region}`,
+      role: this.instanceRole.name,
+    });
 
     this.launchTemplate = new LaunchTemplate(this, "launch-template", {
       name: `${props.context.name}-batch-worker`,
@@ -112,7 +118,10 @@ export class BatchSpot extends Construct {
       maxVcpus: props.maxVcpus,
       subnets: [Fn.element(props.subnetIds, i)],
       instanceRole: profile.arn,
-      launchTemplate: { launchTemplateId: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
+      launchTemplate: {
+        launchTemplateId: this.launchTemplate.id,
+        version: Token.asString(this.launchTemplate.latestVersion),
+      },
       ec2Configuration: [{ imageType: "ECS_AL2023" }],
       tags: { Name: `${props.context.name}-batch-worker` },
     });
@@ -134,11 +143,19 @@ export class BatchSpot extends Construct {
     this.jobQueues = [];
     for (let i = 0; i < props.azCount; i++) {
       // SPOT_PRICE_CAPACITY_OPTIMIZED: pools least likely to be reclaimed, then cheapest.
-      const spot = environment(`spot-${i}`, `${props.context.name}-spot-${i}-`, computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"));
+      const spot = environment(
+        `spot-${i}`,
+        `${props.context.name}-spot-${i}-`,
+        computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"),
+      );
       this.spotEnvironments.push(spot);
       const order = [{ order: 1, computeEnvironment: spot.arn }];
       if (onDemandFallback) {
-        const onDemand = environment(`on-demand-${i}`, `${props.context.name}-ondemand-${i}-`, computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE"));
+        const onDemand = environment(
+          `on-demand-${i}`,
+          `${props.context.name}-ondemand-${i}-`,
+          computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE"),
+        );
         this.onDemandEnvironments.push(onDemand);
         order.push({ order: 2, computeEnvironment: onDemand.arn });
       }
@@ -164,7 +181,9 @@ export class BatchSpot extends Construct {
     const ecs = `arn:${props.context.partition}:ecs:${props.context.region}:${props.context.accountId}`;
     const clusters = `${props.context.name}-*_Batch_*`;
     const assume = new DataAwsIamPolicyDocument(this, "instance-assume", {
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
+      statement: [
+        { actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] },
+      ],
     });
     const role = new IamRole(this, "instance-role", {
       name: `${props.context.name}-batch-instance-${props.context.region}`,

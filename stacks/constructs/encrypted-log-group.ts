@@ -4,7 +4,10 @@
  * CloudWatch Logs use a key (logsKeyPolicyStatements).
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
@@ -84,7 +87,9 @@ export class EncryptedLogGroup extends Construct {
       );
     }
     if (props.kmsKeyArn === undefined && (props.accountId === undefined || props.region === undefined)) {
-      throw new Error(`EncryptedLogGroup ${this.node.path}: accountId and region are required to make the log group's key when kmsKeyArn is not given`);
+      throw new Error(
+        `EncryptedLogGroup ${this.node.path}: accountId and region are required to make the log group's key when kmsKeyArn is not given`,
+      );
     }
 
     if (props.kmsKeyArn !== undefined) {
@@ -93,7 +98,11 @@ export class EncryptedLogGroup extends Construct {
       const accountId = props.accountId!;
       const region = props.region!;
       const policy = new DataAwsIamPolicyDocument(this, "key-policy", {
-        statement: logsKeyPolicyStatements({ accountId, region, logGroupArns: [`arn:${partitionOf(region)}:logs:${region}:${accountId}:log-group:${props.name}`] }),
+        statement: logsKeyPolicyStatements({
+          accountId,
+          region,
+          logGroupArns: [`arn:${partitionOf(region)}:logs:${region}:${accountId}:log-group:${props.name}`],
+        }),
       });
       this.key = new KmsKey(this, "key", {
         description: keyDescription,

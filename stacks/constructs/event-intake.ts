@@ -75,7 +75,11 @@ export function backupJobPattern(config: IntakeConfig): Record<string, unknown> 
   return {
     source: [EVENT_SOURCE],
     "detail-type": [BACKUP_JOB_STATE_CHANGE],
-    detail: { state: ["COMPLETED"], backupVaultName: [...config.backupVaults], resourceType: intakeResourceTypes(config.exports) },
+    detail: {
+      state: ["COMPLETED"],
+      backupVaultName: [...config.backupVaults],
+      resourceType: intakeResourceTypes(config.exports),
+    },
   };
 }
 
@@ -108,14 +112,26 @@ export class EventIntake extends Construct {
     const queueRetentionDays = props.queueRetentionDays ?? 4;
     const dlqRetentionDays = props.dlqRetentionDays ?? 14;
     if (intakeResourceTypes(props.config.exports).length === 0) {
-      throw new Error("event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in");
+      throw new Error(
+        "event intake: every export type (exports.ebs, rds, aurora, dynamodb) is switched off, so there is nothing to take in",
+      );
     }
-    if (maxConcurrency < 2 || maxConcurrency > 1000) throw new Error(`event intake: maxConcurrency must be from 2 to 1000 (got ${maxConcurrency})`);
+    if (maxConcurrency < 2 || maxConcurrency > 1000)
+      throw new Error(`event intake: maxConcurrency must be from 2 to 1000 (got ${maxConcurrency})`);
     const { routes } = props;
-    if (routes.account !== props.context.accountId || routes.region !== props.context.region || !Object.hasOwn(routes.placements, props.context.region)) {
-      throw new Error(`event intake: the dispatcher routes are for ${routes.account}/${routes.region}, not this pipeline's ${props.context.accountId}/${props.context.region}`);
+    if (
+      routes.account !== props.context.accountId ||
+      routes.region !== props.context.region ||
+      !Object.hasOwn(routes.placements, props.context.region)
+    ) {
+      throw new Error(
+        `event intake: the dispatcher routes are for ${routes.account}/${routes.region}, not this pipeline's ${props.context.accountId}/${props.context.region}`,
+      );
     }
-    if (routes.name !== props.context.name) throw new Error(`event intake: the dispatcher routes name the dispatchers of ${routes.name}, not this pipeline's ${props.context.name}`);
+    if (routes.name !== props.context.name)
+      throw new Error(
+        `event intake: the dispatcher routes name the dispatchers of ${routes.name}, not this pipeline's ${props.context.name}`,
+      );
     // The ARNs the starter derives from its routes (the same function), so grant and routes are one list.
     const dispatcherArns = Object.values(expandDispatcherRoutes(routes).dispatchers).map((d) => d.stateMachineArn);
 
@@ -168,7 +184,11 @@ export class EventIntake extends Construct {
         [DISPATCHERS_ENV]: JSON.stringify(routes),
       },
       statements: [
-        { sid: "ConsumeIntakeQueue", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources: [this.queue.arn] },
+        {
+          sid: "ConsumeIntakeQueue",
+          actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          resources: [this.queue.arn],
+        },
         { sid: "DecryptIntakeMessages", actions: ["kms:Decrypt"], resources: [props.context.kmsKeyArn] },
         { sid: "StartDispatchers", actions: ["states:StartExecution"], resources: dispatcherArns },
       ],
@@ -176,7 +196,10 @@ export class EventIntake extends Construct {
 
     // ── wire ──
     const ruleArns = this.rules.map((r) => r.arn);
-    for (const [key, queue] of [["queue", this.queue], ["dlq", this.deadLetterQueue]] as const) {
+    for (const [key, queue] of [
+      ["queue", this.queue],
+      ["dlq", this.deadLetterQueue],
+    ] as const) {
       const policy = new DataAwsIamPolicyDocument(this, `${key}-policy-document`, {
         statement: [
           {
@@ -199,7 +222,10 @@ export class EventIntake extends Construct {
       new SqsQueuePolicy(this, `${key}-policy`, { queueUrl: queue.url, policy: policy.json });
     }
 
-    for (const [key, rule] of [["backup-job", backupRule], ["copy-job", copyRule]] as const) {
+    for (const [key, rule] of [
+      ["backup-job", backupRule],
+      ["copy-job", copyRule],
+    ] as const) {
       new CloudwatchEventTarget(this, `${key}-target`, {
         rule: rule.name,
         targetId: "intake-queue",

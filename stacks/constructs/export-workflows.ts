@@ -16,7 +16,11 @@ export interface ExportWorkflowsProps {
   readonly dispatcherName: string;
   readonly placements: readonly Placement[];
   readonly jobDefinitionArn: string;
-  readonly volume: { readonly throughputMiBps: number; readonly iops: number; readonly initializationRateMiBps?: number };
+  readonly volume: {
+    readonly throughputMiBps: number;
+    readonly iops: number;
+    readonly initializationRateMiBps?: number;
+  };
   readonly compressionLevel: number;
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** @default none */
@@ -42,7 +46,9 @@ export class ExportWorkflows extends Construct {
     const volumeArn = `arn:${partition}:ec2:${region}:${accountId}:volume/*`;
     const onOwnVolumes = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
-      ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
+      ...(props.securityTag
+        ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }]
+        : []),
     ];
 
     if (props.ebs) {
@@ -52,9 +58,19 @@ export class ExportWorkflows extends Construct {
           sid: "RestoreSnapshotAsTaggedVolume",
           actions: ["ec2:CreateVolume"],
           resources: [volumeArn],
-          condition: [{ test: "StringEquals", variable: `aws:RequestTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] }],
+          condition: [
+            {
+              test: "StringEquals",
+              variable: `aws:RequestTag/${props.pipelineTag.key}`,
+              values: [props.pipelineTag.value],
+            },
+          ],
         },
-        { sid: "FromAnySnapshotOfTheRegion", actions: ["ec2:CreateVolume"], resources: [`arn:${partition}:ec2:${region}::snapshot/*`] },
+        {
+          sid: "FromAnySnapshotOfTheRegion",
+          actions: ["ec2:CreateVolume"],
+          resources: [`arn:${partition}:ec2:${region}::snapshot/*`],
+        },
         {
           sid: "TagOnlyAtCreation",
           actions: ["ec2:CreateTags"],
@@ -63,8 +79,17 @@ export class ExportWorkflows extends Construct {
         },
         // DescribeVolumes supports no resource-level permission.
         { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
-        { sid: "CleanUpOwnVolumes", actions: ["ec2:DetachVolume", "ec2:DeleteVolume"], resources: [volumeArn], condition: onOwnVolumes },
-        { sid: "DetachFromAnyInstance", actions: ["ec2:DetachVolume"], resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`] },
+        {
+          sid: "CleanUpOwnVolumes",
+          actions: ["ec2:DetachVolume", "ec2:DeleteVolume"],
+          resources: [volumeArn],
+          condition: onOwnVolumes,
+        },
+        {
+          sid: "DetachFromAnyInstance",
+          actions: ["ec2:DetachVolume"],
+          resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`],
+        },
         {
           sid: "EncryptedSnapshots",
           // The snapshot's key is whatever AWS Backup used: only through EC2, only for AWS resources.
@@ -77,7 +102,13 @@ export class ExportWorkflows extends Construct {
         },
         {
           sid: "EncryptedSnapshotsUse",
-          actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+          actions: [
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+          ],
           resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
           condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
         },
@@ -128,11 +159,24 @@ export class ExportWorkflows extends Construct {
       dynamoDbBackup: `arn:${partition}:dynamodb:${region}:${accountId}:table/*/backup/*`,
       backup: `arn:${partition}:backup:${region}:${accountId}:recovery-point:*`,
     };
-    const recoveryPointArns = [recoveryPoint.ebs, ...recoveryPoint.dbSnapshots, recoveryPoint.dynamoDbBackup, recoveryPoint.backup];
+    const recoveryPointArns = [
+      recoveryPoint.ebs,
+      ...recoveryPoint.dbSnapshots,
+      recoveryPoint.dynamoDbBackup,
+      recoveryPoint.backup,
+    ];
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
-      { sid: "LedgerAndTopicKey", actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"], resources: [props.context.kmsKeyArn] },
-      { sid: "Verify", actions: ["lambda:InvokeFunction"], resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`] },
+      {
+        sid: "LedgerAndTopicKey",
+        actions: ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"],
+        resources: [props.context.kmsKeyArn],
+      },
+      {
+        sid: "Verify",
+        actions: ["lambda:InvokeFunction"],
+        resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`],
+      },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
       ...(this.ebs
         ? [
@@ -140,12 +184,16 @@ export class ExportWorkflows extends Construct {
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],
-              resources: [`arn:${partition}:states:${region}:${accountId}:execution:${props.context.name}-ebs-export:*`],
+              resources: [
+                `arn:${partition}:states:${region}:${accountId}:execution:${props.context.name}-ebs-export:*`,
+              ],
             },
             {
               sid: "SyncIntegrationRule",
               actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-              resources: [`arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`],
+              resources: [
+                `arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`,
+              ],
             },
           ]
         : []),
@@ -155,7 +203,11 @@ export class ExportWorkflows extends Construct {
             // ec2:DescribeTags has no resource-level permissions: "*" is the only resource it takes.
             { sid: "ReadSnapshotTags", actions: ["ec2:DescribeTags"], resources: ["*"] },
             { sid: "ReadDbSnapshotTags", actions: ["rds:ListTagsForResource"], resources: recoveryPoint.dbSnapshots },
-            { sid: "ReadDynamoDbBackupTags", actions: ["dynamodb:ListTagsOfResource"], resources: [recoveryPoint.dynamoDbBackup] },
+            {
+              sid: "ReadDynamoDbBackupTags",
+              actions: ["dynamodb:ListTagsOfResource"],
+              resources: [recoveryPoint.dynamoDbBackup],
+            },
             { sid: "ReadRecoveryPointTags", actions: ["backup:ListTags"], resources: [recoveryPoint.backup] },
             {
               sid: "DeleteVerifiedRecoveryPoints",

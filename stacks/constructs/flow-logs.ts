@@ -50,7 +50,10 @@ export class FlowLogs extends Construct {
         },
       ],
     });
-    const role = new IamRole(this, "role", { name: `${props.name}-flow-logs-${props.region}`, assumeRolePolicy: assume.json });
+    const role = new IamRole(this, "role", {
+      name: `${props.name}-flow-logs-${props.region}`,
+      assumeRolePolicy: assume.json,
+    });
     const write = new DataAwsIamPolicyDocument(this, "write", {
       statement: [
         {

@@ -14,7 +14,11 @@ import { partitionOf } from "../../core/partition";
  */
 export const INTERFACE_ENDPOINTS = {
   ecr_api: { service: "ecr.api", why: "Batch pulls the worker image (manifest API)", cn: true },
-  ecr_dkr: { service: "ecr.dkr", why: "Batch pulls the worker image (layers come from S3 via the gateway endpoint)", cn: true },
+  ecr_dkr: {
+    service: "ecr.dkr",
+    why: "Batch pulls the worker image (layers come from S3 via the gateway endpoint)",
+    cn: true,
+  },
   ecs: { service: "ecs", why: "the ECS agent on Batch hosts registers and gets tasks" },
   ecs_agent: { service: "ecs-agent", why: "ECS agent communication" },
   ecs_telemetry: { service: "ecs-telemetry", why: "ECS agent telemetry" },

@@ -31,7 +31,9 @@ export class Janitor extends Construct {
     const schedule = props.schedule ?? "rate(6 hours)";
     const tagConditions = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
-      ...(props.securityTag ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }] : []),
+      ...(props.securityTag
+        ? [{ test: "StringEquals", variable: `aws:ResourceTag/${props.securityTag}`, values: ["true"] }]
+        : []),
     ];
 
     this.lambda = new LambdaFunction(this, "function", {
@@ -55,7 +57,10 @@ export class Janitor extends Construct {
       ],
     });
 
-    const rule = new CloudwatchEventRule(this, "schedule", { name: `${props.context.name}-janitor`, scheduleExpression: schedule });
+    const rule = new CloudwatchEventRule(this, "schedule", {
+      name: `${props.context.name}-janitor`,
+      scheduleExpression: schedule,
+    });
     new CloudwatchEventTarget(this, "target", { rule: rule.name, arn: this.lambda.function.arn });
     new LambdaPermission(this, "invoke", {
       action: "lambda:InvokeFunction",

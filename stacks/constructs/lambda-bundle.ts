@@ -36,7 +36,8 @@ const cache = new Map<string, LambdaBundle>();
 export function bundleLambda(name: string): LambdaBundle {
   const cached = cache.get(name);
   if (cached && existsSync(cached.dir)) return cached;
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`Lambda name "${name}" must be a lowercase directory name under lambdas/`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name))
+    throw new Error(`Lambda name "${name}" must be a lowercase directory name under lambdas/`);
   const entry = path.join(LAMBDAS_DIR, name, "handler.ts");
   if (!existsSync(entry)) throw new Error(`Lambda "${name}": ${path.relative(REPO_ROOT, entry)} does not exist`);
 
@@ -58,7 +59,9 @@ export function bundleLambda(name: string): LambdaBundle {
     logLevel: "silent",
   });
   if (result.errors.length > 0) {
-    throw new Error(`Lambda "${name}": esbuild failed:\n${result.errors.map((e) => `  ${e.location?.file ?? ""}:${e.location?.line ?? ""} ${e.text}`).join("\n")}`);
+    throw new Error(
+      `Lambda "${name}": esbuild failed:\n${result.errors.map((e) => `  ${e.location?.file ?? ""}:${e.location?.line ?? ""} ${e.text}`).join("\n")}`,
+    );
   }
 
   const files = [...result.outputFiles].sort((a, b) => a.path.localeCompare(b.path));
@@ -70,7 +73,10 @@ export function bundleLambda(name: string): LambdaBundle {
   for (const file of files) {
     if (existsSync(file.path) && Buffer.compare(readFileSync(file.path), Buffer.from(file.contents)) === 0) continue;
     // The temporary file lives next to, not inside, the bundle directory: never zipped.
-    const tmp = path.join(BUNDLE_DIR, `.${name}.${path.basename(file.path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const tmp = path.join(
+      BUNDLE_DIR,
+      `.${name}.${path.basename(file.path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`,
+    );
     writeFileSync(tmp, file.contents);
     renameSync(tmp, file.path);
   }

@@ -5,7 +5,10 @@
  * Node.js 22 (LAMBDA_RUNTIME, stacks/lambda-runtimes.ts) on arm64, X-Ray tracing active.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as AwsLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -65,12 +68,17 @@ export class LambdaFunction extends Construct {
       NODE_OPTIONS: "--enable-source-maps",
       ...props.environment,
     };
-    if (props.statements.length === 0) throw new Error(`${props.functionName}: a function needs at least one permission statement`);
+    if (props.statements.length === 0)
+      throw new Error(`${props.functionName}: a function needs at least one permission statement`);
     checkEnvironmentSize(props.functionName, environment);
     this.timeout = timeout;
 
     const bundle = bundleLambda(props.entry);
-    this.asset = new TerraformAsset(this, "code", { path: bundle.dir, type: AssetType.ARCHIVE, assetHash: bundle.hash });
+    this.asset = new TerraformAsset(this, "code", {
+      path: bundle.dir,
+      type: AssetType.ARCHIVE,
+      assetHash: bundle.hash,
+    });
 
     this.logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: `/aws/lambda/${props.functionName}`,
@@ -86,11 +94,18 @@ export class LambdaFunction extends Construct {
         },
       ],
     });
-    this.role = new IamRole(this, "role", { name: `${props.functionName}-${props.region}`, assumeRolePolicy: assume.json });
+    this.role = new IamRole(this, "role", {
+      name: `${props.functionName}-${props.region}`,
+      assumeRolePolicy: assume.json,
+    });
 
     const own: DataAwsIamPolicyDocumentStatement[] = [
       // The log group exists (above), so no logs:CreateLogGroup.
-      { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:*`] },
+      {
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${this.logGroup.arn}:*`],
+      },
       // X-Ray's write actions do not support resource-level permissions.
       { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
     ];
@@ -98,12 +113,22 @@ export class LambdaFunction extends Construct {
       // What AWSLambdaVPCAccessExecutionRole grants: ENI management has no resource-level scoping for Describe.
       own.push({
         sid: "ManageVpcNetworkInterfaces",
-        actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        actions: [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ],
         resources: ["*"],
       });
     }
     const policy = new DataAwsIamPolicyDocument(this, "policy", { statement: [...own, ...props.statements] });
-    this.rolePolicy = new IamRolePolicy(this, "role-policy", { role: this.role.id, name: "least-privilege", policy: policy.json });
+    this.rolePolicy = new IamRolePolicy(this, "role-policy", {
+      role: this.role.id,
+      name: "least-privilege",
+      policy: policy.json,
+    });
 
     this.function = new AwsLambdaFunction(this, "function", {
       functionName: props.functionName,
@@ -119,7 +144,9 @@ export class LambdaFunction extends Construct {
       environment: { variables: environment },
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
-      vpcConfig: props.vpc ? { subnetIds: props.vpc.subnetIds, securityGroupIds: props.vpc.securityGroupIds } : undefined,
+      vpcConfig: props.vpc
+        ? { subnetIds: props.vpc.subnetIds, securityGroupIds: props.vpc.securityGroupIds }
+        : undefined,
       reservedConcurrentExecutions: props.reservedConcurrency,
       // The log group must exist before the first invocation would create an unencrypted one.
       dependsOn: [this.logGroup],
@@ -132,6 +159,8 @@ function checkEnvironmentSize(functionName: string, environment: Record<string, 
   const literal = Object.entries(environment).filter(([, v]) => !Token.isUnresolved(v));
   const bytes = literal.reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    throw new Error(`${functionName}: its environment is ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} in total`);
+    throw new Error(
+      `${functionName}: its environment is ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} in total`,
+    );
   }
 }

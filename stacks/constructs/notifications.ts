@@ -27,7 +27,10 @@ export class Notifications extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
-    this.topic = new SnsTopic(this, "topic", { name: `${props.context.name}-notifications`, kmsMasterKeyId: props.context.kmsKeyArn });
+    this.topic = new SnsTopic(this, "topic", {
+      name: `${props.context.name}-notifications`,
+      kmsMasterKeyId: props.context.kmsKeyArn,
+    });
     if (props.email) {
       new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.email });
     }
@@ -54,8 +57,16 @@ export class Notifications extends Construct {
       statement: [
         {
           sid: "OwnerManages",
-          principals: [{ type: "AWS", identifiers: [`arn:${props.context.partition}:iam::${props.context.accountId}:root`] }],
-          actions: ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+          principals: [
+            { type: "AWS", identifiers: [`arn:${props.context.partition}:iam::${props.context.accountId}:root`] },
+          ],
+          actions: [
+            "sns:Publish",
+            "sns:Subscribe",
+            "sns:GetTopicAttributes",
+            "sns:SetTopicAttributes",
+            "sns:ListSubscriptionsByTopic",
+          ],
           resources: [this.topic.arn],
         },
         {

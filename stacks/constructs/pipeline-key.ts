@@ -41,7 +41,11 @@ export class PipelineKey extends Construct {
 
     const policy = new DataAwsIamPolicyDocument(this, "policy", {
       statement: [
-        ...logsKeyPolicyStatements({ accountId: props.accountId, region: props.region, logGroupArns: pipelineLogGroupArns(props.name, props.accountId, props.region) }),
+        ...logsKeyPolicyStatements({
+          accountId: props.accountId,
+          region: props.region,
+          logGroupArns: pipelineLogGroupArns(props.name, props.accountId, props.region),
+        }),
         {
           sid: "EventBridgeSendsToEncryptedQueues",
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],

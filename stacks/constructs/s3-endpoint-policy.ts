@@ -35,9 +35,24 @@ export class S3EndpointPolicy extends Construct {
     const anyone = [{ type: "*", identifiers: ["*"] }];
     const document = new DataAwsIamPolicyDocument(this, "document", {
       statement: [
-        { sid: "ArchiveObjects", principals: anyone, actions: [...WORKER_ARCHIVE_ACTIONS.objects], resources: [`${props.archiveBucketArn}/*`] },
-        { sid: "ArchiveBucket", principals: anyone, actions: [...WORKER_ARCHIVE_ACTIONS.bucket], resources: [props.archiveBucketArn] },
-        { sid: "EcrImageLayers", principals: anyone, actions: ["s3:GetObject"], resources: [`${ecrLayerBucketArn(props.region)}/*`] },
+        {
+          sid: "ArchiveObjects",
+          principals: anyone,
+          actions: [...WORKER_ARCHIVE_ACTIONS.objects],
+          resources: [`${props.archiveBucketArn}/*`],
+        },
+        {
+          sid: "ArchiveBucket",
+          principals: anyone,
+          actions: [...WORKER_ARCHIVE_ACTIONS.bucket],
+          resources: [props.archiveBucketArn],
+        },
+        {
+          sid: "EcrImageLayers",
+          principals: anyone,
+          actions: ["s3:GetObject"],
+          resources: [`${ecrLayerBucketArn(props.region)}/*`],
+        },
       ],
     });
     this.policy = new VpcEndpointPolicy(this, "policy", { vpcEndpointId: props.vpcEndpointId, policy: document.json });

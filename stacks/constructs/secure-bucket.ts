@@ -1,7 +1,13 @@
 import { Construct } from "constructs";
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import {
+  S3BucketLifecycleConfiguration,
+  S3BucketLifecycleConfigurationRule,
+} from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketLoggingA } from "@cdktf/provider-aws/lib/s3-bucket-logging";
 import { S3BucketObjectLockConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-object-lock-configuration";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -65,7 +71,9 @@ export class SecureBucket extends Construct {
     // Check props.
     const sseS3 = props.sseS3 ?? false;
     if ((props.kmsKeyArn === undefined) === !sseS3) {
-      throw new Error(`SecureBucket ${this.node.path}: give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)`);
+      throw new Error(
+        `SecureBucket ${this.node.path}: give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)`,
+      );
     }
     const abortDays = props.abortIncompleteMultipartUploadDays ?? 7;
     requirePositiveInteger(this, "abortIncompleteMultipartUploadDays", abortDays);
@@ -74,7 +82,9 @@ export class SecureBucket extends Construct {
     }
     if (props.objectLock) requirePositiveInteger(this, "objectLock.retentionDays", props.objectLock.retentionDays);
     if (props.objectLock && (props.forceDestroy ?? false)) {
-      throw new Error(`SecureBucket ${this.node.path}: forceDestroy cannot empty a bucket under Object Lock; leave it false`);
+      throw new Error(
+        `SecureBucket ${this.node.path}: forceDestroy cannot empty a bucket under Object Lock; leave it false`,
+      );
     }
 
     // Build.

@@ -161,9 +161,12 @@ export class WorkerImage extends Construct {
     const contextDir = props.contextDir ?? (props.imageUri ? "" : stageWorkerContext());
     const keepImages = props.keepImages ?? 10;
     const untaggedExpiryDays = props.untaggedExpiryDays ?? 3;
-    if (!Number.isInteger(keepImages) || keepImages < 1) throw new Error(`WorkerImage ${this.node.path}: keepImages must be a positive whole number (got ${keepImages})`);
+    if (!Number.isInteger(keepImages) || keepImages < 1)
+      throw new Error(`WorkerImage ${this.node.path}: keepImages must be a positive whole number (got ${keepImages})`);
     if (!Number.isInteger(untaggedExpiryDays) || untaggedExpiryDays < 1) {
-      throw new Error(`WorkerImage ${this.node.path}: untaggedExpiryDays must be a positive whole number (got ${untaggedExpiryDays})`);
+      throw new Error(
+        `WorkerImage ${this.node.path}: untaggedExpiryDays must be a positive whole number (got ${untaggedExpiryDays})`,
+      );
     }
 
     if (props.imageUri) {
@@ -190,13 +193,19 @@ export class WorkerImage extends Construct {
       // Synthesis still works (a plan can be reviewed without the worker sources); the
       // build refuses at apply, before any job definition names an image that was never pushed.
       const shown = path.relative(process.cwd(), dockerfile) || dockerfile; // no machine-specific path in the plan
-      Annotations.of(this).addWarning(`${shown} does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.`);
+      Annotations.of(this).addWarning(
+        `${shown} does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.`,
+      );
       const tag = "missing-dockerfile";
       this.imageUri = `${repository.repositoryUrl}:${tag}`;
       this.build = new DataResource(this, "build", {
         triggersReplace: { tag },
         provisioners: [
-          { type: "local-exec", interpreter: ["bash", "-c"], command: `echo ${JSON.stringify(`worker image: ${shown} did not exist at synth; add it or set worker.imageUri`)} >&2; exit 1` },
+          {
+            type: "local-exec",
+            interpreter: ["bash", "-c"],
+            command: `echo ${JSON.stringify(`worker image: ${shown} did not exist at synth; add it or set worker.imageUri`)} >&2; exit 1`,
+          },
         ],
       });
       return;
@@ -206,7 +215,11 @@ export class WorkerImage extends Construct {
     const tag = `src-${hash.slice(0, 32)}`;
     // The context is copied into the synthesized stack (cdktf.out/stacks/<stack>/assets/...),
     // so the build works from the stack directory wherever it was synthesized.
-    const context = new TerraformAsset(this, "context", { path: contextDir, type: AssetType.DIRECTORY, assetHash: hash });
+    const context = new TerraformAsset(this, "context", {
+      path: contextDir,
+      type: AssetType.DIRECTORY,
+      assetHash: hash,
+    });
     this.imageUri = `${repository.repositoryUrl}:${tag}`;
     this.build = new DataResource(this, "build", {
       triggersReplace: { repository: repository.repositoryUrl, tag },
@@ -238,7 +251,12 @@ export function lifecyclePolicy(keep: number, untaggedDays: number) {
       {
         rulePriority: 1,
         description: `Expire untagged images ${untaggedDays} days after push`,
-        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
+        selection: {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: untaggedDays,
+        },
         action: { type: "expire" },
       },
       {

@@ -8,7 +8,10 @@
  */
 import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
@@ -71,7 +74,14 @@ export const WORKER_ARCHIVE_ACTIONS = {
   // s3:DeleteObjectVersion: an upload whose completed checksum is not what was sent is deleted by the
   // version just written (store.ts), so an earlier export's version becomes current again. It can
   // delete any version under the prefix; the archive bucket's Object Lock retention is what bounds it.
-  objects: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+  objects: [
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+  ],
   bucket: ["s3:ListBucketMultipartUploads"],
 } as const;
 
@@ -89,13 +99,20 @@ export class WorkerJobDefinition extends Construct {
     const archiveKeyPrefix = props.archiveKeyPrefix ?? "ebs/";
     const logRetentionDays = props.logRetentionDays ?? 90;
     if (!Number.isInteger(props.spotRetries) || props.spotRetries < 1 || props.spotRetries > 10) {
-      throw new Error(`WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`);
+      throw new Error(
+        `WorkerJobDefinition ${this.node.path}: spotRetries must be from 1 to 10, Batch's range of attempts (got ${props.spotRetries})`,
+      );
     }
     const partMemoryMiB = partBufferBudgetMiB(props.memoryMiB, props.vcpus);
     if (partMemoryMiB < 16) {
-      throw new Error(`WorkerJobDefinition ${this.node.path}: memoryMiB ${props.memoryMiB} leaves ${partMemoryMiB} MiB for upload parts after the worker's reserve; give the job more memory`);
+      throw new Error(
+        `WorkerJobDefinition ${this.node.path}: memoryMiB ${props.memoryMiB} leaves ${partMemoryMiB} MiB for upload parts after the worker's reserve; give the job more memory`,
+      );
     }
-    if (archiveKeyPrefix.startsWith("/")) throw new Error(`WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`);
+    if (archiveKeyPrefix.startsWith("/"))
+      throw new Error(
+        `WorkerJobDefinition ${this.node.path}: archiveKeyPrefix must not start with '/' (got "${archiveKeyPrefix}")`,
+      );
 
     const logGroupName = `/${props.context.name}/batch-worker`;
     const logs = new EncryptedLogGroup(this, "log-group", {
@@ -112,45 +129,71 @@ export class WorkerJobDefinition extends Construct {
     movedFrom(logs.logGroup, this, "log-group");
     if (logs.key) movedFrom(logs.key, this, "log-key");
 
-    this.executionRole = this.role("execution-role", `${props.context.name}-worker-execution-${props.context.region}`, "Batch pulls the worker image and ships its logs", props, [
-      ...(props.imageRepositoryArn
-        ? [
-            { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }, // no resource-level permissions
-            { sid: "PullWorkerImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [props.imageRepositoryArn] },
-          ]
-        : []),
-      { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:log-stream:*`] },
-    ]);
+    this.executionRole = this.role(
+      "execution-role",
+      `${props.context.name}-worker-execution-${props.context.region}`,
+      "Batch pulls the worker image and ships its logs",
+      props,
+      [
+        ...(props.imageRepositoryArn
+          ? [
+              { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }, // no resource-level permissions
+              {
+                sid: "PullWorkerImage",
+                actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources: [props.imageRepositoryArn],
+              },
+            ]
+          : []),
+        {
+          sid: "WriteLogs",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${this.logGroup.arn}:log-stream:*`],
+        },
+      ],
+    );
 
-    this.jobRole = this.role("job-role", `${props.context.name}-worker-job-${props.context.region}`, "The EBS worker: attaches the restored volume, uploads the archive", props, [
-      ...this.volumeStatements(props),
-      {
-        // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
-        // earlier partial work on a retry (a delete marker: the bucket is versioned).
-        sid: "WriteArchive",
-        actions: [...WORKER_ARCHIVE_ACTIONS.objects],
-        resources: [`${props.archiveBucketArn}/${archiveKeyPrefix}*`],
-      },
-      {
-        // A retried job finds and replaces its own earlier partial uploads.
-        sid: "FindOwnPartialUploads",
-        actions: [...WORKER_ARCHIVE_ACTIONS.bucket],
-        resources: [props.archiveBucketArn],
-      },
-      ...(props.archiveKmsKeyArn
-        ? [
-            {
-              // Multipart uploads to SSE-KMS need Decrypt too (S3 decrypts parts to assemble them).
-              sid: "EncryptArchive",
-              actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-              resources: [props.archiveKmsKeyArn],
-              condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${props.context.region}.amazonaws.com`] }],
-            },
-          ]
-        : []),
-      // No cloudwatch:PutMetricData: progress metrics leave as EMF log lines (BACKUP_ACTIONS_EMF=1 in the
-      // image), which CloudWatch Logs turns into metrics; the worker never calls the metrics API.
-    ]);
+    this.jobRole = this.role(
+      "job-role",
+      `${props.context.name}-worker-job-${props.context.region}`,
+      "The EBS worker: attaches the restored volume, uploads the archive",
+      props,
+      [
+        ...this.volumeStatements(props),
+        {
+          // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
+          // earlier partial work on a retry (a delete marker: the bucket is versioned).
+          sid: "WriteArchive",
+          actions: [...WORKER_ARCHIVE_ACTIONS.objects],
+          resources: [`${props.archiveBucketArn}/${archiveKeyPrefix}*`],
+        },
+        {
+          // A retried job finds and replaces its own earlier partial uploads.
+          sid: "FindOwnPartialUploads",
+          actions: [...WORKER_ARCHIVE_ACTIONS.bucket],
+          resources: [props.archiveBucketArn],
+        },
+        ...(props.archiveKmsKeyArn
+          ? [
+              {
+                // Multipart uploads to SSE-KMS need Decrypt too (S3 decrypts parts to assemble them).
+                sid: "EncryptArchive",
+                actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+                resources: [props.archiveKmsKeyArn],
+                condition: [
+                  {
+                    test: "StringEquals",
+                    variable: "kms:ViaService",
+                    values: [`s3.${props.context.region}.amazonaws.com`],
+                  },
+                ],
+              },
+            ]
+          : []),
+        // No cloudwatch:PutMetricData: progress metrics leave as EMF log lines (BACKUP_ACTIONS_EMF=1 in the
+        // image), which CloudWatch Logs turns into metrics; the worker never calls the metrics API.
+      ],
+    );
 
     this.jobDefinition = new BatchJobDefinition(this, "this", {
       name: `${props.context.name}-ebs-worker`,
@@ -191,7 +234,11 @@ export class WorkerJobDefinition extends Construct {
         ],
         logConfiguration: {
           logDriver: "awslogs",
-          options: { "awslogs-group": logGroupName, "awslogs-region": props.context.region, "awslogs-stream-prefix": "ebs" },
+          options: {
+            "awslogs-group": logGroupName,
+            "awslogs-region": props.context.region,
+            "awslogs-stream-prefix": "ebs",
+          },
         },
       }),
       dependsOn: [this.logGroup, ...(props.dependsOn ?? [])],
@@ -217,12 +264,27 @@ export class WorkerJobDefinition extends Construct {
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] }, // Describe* has no resource-level permissions
       // The device names already used on its own instance, before AttachVolume picks a free one (batch-entrypoint.ts).
       { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
-      { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:instance/*`] },
-      { sid: "AttachPipelineVolumes", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: [`${ec2}:volume/*`], condition: tagged },
+      {
+        sid: "AttachToOwnInstance",
+        actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
+        resources: [`${ec2}:instance/*`],
+      },
+      {
+        sid: "AttachPipelineVolumes",
+        actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
+        resources: [`${ec2}:volume/*`],
+        condition: tagged,
+      },
     ];
   }
 
-  private role(id: string, name: string, description: string, props: WorkerJobDefinitionProps, statements: DataAwsIamPolicyDocumentStatement[]): IamRole {
+  private role(
+    id: string,
+    name: string,
+    description: string,
+    props: WorkerJobDefinitionProps,
+    statements: DataAwsIamPolicyDocumentStatement[],
+  ): IamRole {
     const assume = new DataAwsIamPolicyDocument(this, `${id}-assume`, {
       statement: [
         {

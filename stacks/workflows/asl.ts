@@ -116,7 +116,8 @@ export interface MapState extends Common, Transition {
   readonly Catch?: readonly Catcher[];
 }
 
-export type State = TaskState | PassState | WaitState | ChoiceState | SucceedState | FailState | ParallelState | MapState;
+export type State =
+  TaskState | PassState | WaitState | ChoiceState | SucceedState | FailState | ParallelState | MapState;
 
 export interface StateMachineDefinition {
   readonly Comment?: string;

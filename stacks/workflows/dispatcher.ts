@@ -61,10 +61,15 @@ const DELETE_BUSY_RETRY = {
 } as const;
 
 /** Longest the deletion branch can take: every busy retry at its longest, then every poll. */
-export function deletionBudgetSeconds(props: Pick<DispatcherProps, "deletionPollSeconds" | "maxDeletionPolls">): number {
+export function deletionBudgetSeconds(
+  props: Pick<DispatcherProps, "deletionPollSeconds" | "maxDeletionPolls">,
+): number {
   let retries = 0;
   for (let n = 0; n < DELETE_BUSY_RETRY.MaxAttempts; n++) {
-    retries += Math.min(DELETE_BUSY_RETRY.IntervalSeconds * DELETE_BUSY_RETRY.BackoffRate ** n, DELETE_BUSY_RETRY.MaxDelaySeconds);
+    retries += Math.min(
+      DELETE_BUSY_RETRY.IntervalSeconds * DELETE_BUSY_RETRY.BackoffRate ** n,
+      DELETE_BUSY_RETRY.MaxDelaySeconds,
+    );
   }
   const polls = (props.maxDeletionPolls ?? DEFAULT_MAX_DELETION_POLLS) + 1;
   return Math.ceil(retries + polls * (props.deletionPollSeconds ?? DEFAULT_DELETION_POLL_SECONDS));
@@ -73,8 +78,13 @@ export function deletionBudgetSeconds(props: Pick<DispatcherProps, "deletionPoll
 const CATCH_ALL_TO_FAILURE = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailed" }] as const;
 
 export function dispatcherDefinition(props: DispatcherProps): StateMachineDefinition {
-  if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u.test(props.deleteRecoveryPoint.requiredTag) || props.deleteRecoveryPoint.requiredTag.includes("'")) {
-    throw new Error(`dispatcherDefinition: requiredTag ${JSON.stringify(props.deleteRecoveryPoint.requiredTag)} cannot be used in a JSONPath`);
+  if (
+    !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u.test(props.deleteRecoveryPoint.requiredTag) ||
+    props.deleteRecoveryPoint.requiredTag.includes("'")
+  ) {
+    throw new Error(
+      `dispatcherDefinition: requiredTag ${JSON.stringify(props.deleteRecoveryPoint.requiredTag)} cannot be used in a JSONPath`,
+    );
   }
   const states = `arn:${props.partition}:states:::`;
   const ledgerKey = { recoveryPointArn: { "S.$": "$.recoveryPointArn" } };
@@ -97,12 +107,19 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
     ResultSelector: { "output.$": "$.Output" },
     ResultPath: "$.export",
     // A failed child is States.TaskFailed: never retried here (the child cleaned up already).
-    Retry: [throttlingRetry("StepFunctions", ["StepFunctions.ExecutionLimitExceededException", "StepFunctions.SdkClientException"])],
+    Retry: [
+      throttlingRetry("StepFunctions", [
+        "StepFunctions.ExecutionLimitExceededException",
+        "StepFunctions.SdkClientException",
+      ]),
+    ],
     Catch: [...CATCH_ALL_TO_FAILURE],
     Next: "VerifyArchive",
   });
 
-  const deletionStates: Record<string, State> = props.deleteRecoveryPoint.enabled ? deletion(props, states, ledgerKey) : {};
+  const deletionStates: Record<string, State> = props.deleteRecoveryPoint.enabled
+    ? deletion(props, states, ledgerKey)
+    : {};
 
   /** Ledger update to a final status with its reason (an intrinsic over the state's input). */
   const recordOutcome = (status: "SKIPPED" | "FAILED", reason: string, next: string, onError: Catcher): State => ({
@@ -113,7 +130,11 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       Key: ledgerKey,
       UpdateExpression: "SET #status = :status, finishedAt = :now, failureReason = :reason",
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":status": { S: status }, ":now": { "S.$": "$$.State.EnteredTime" }, ":reason": { "S.$": reason } },
+      ExpressionAttributeValues: {
+        ":status": { S: status },
+        ":now": { "S.$": "$$.State.EnteredTime" },
+        ":reason": { "S.$": reason },
+      },
     },
     ResultPath: null,
     Retry: [TRANSIENT_TASK_RETRY],
@@ -155,7 +176,9 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         "Message.$": "States.JsonToString($.notification)",
         MessageAttributes: {
           status: { DataType: "String", StringValue: status },
-          ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+          ...Object.fromEntries(
+            Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+          ),
         },
       },
       ResultPath: null,
@@ -168,7 +191,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
   return {
     Comment: "backup-actions dispatcher: ledger, export, verify, optional delete, notify",
     StartAt: "ReadInput",
-    TimeoutSeconds: props.childTimeoutSeconds + 3600 + (props.deleteRecoveryPoint.enabled ? deletionBudgetSeconds(props) : 0),
+    TimeoutSeconds:
+      props.childTimeoutSeconds + 3600 + (props.deleteRecoveryPoint.enabled ? deletionBudgetSeconds(props) : 0),
     States: {
       ReadInput: {
         Type: "Pass",
@@ -191,7 +215,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           Item: {
             ...ledgerKey,
             status: { S: "RUNNING" },
-            "workflow": { "S.$": "$.workflow" },
+            workflow: { "S.$": "$.workflow" },
             backupVaultName: { "S.$": "$.backupVaultName" },
             resourceArn: { "S.$": "$.resourceArn" },
             archiveUrl: { "S.$": "$.archiveUrl" },
@@ -206,7 +230,11 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       },
       ChooseExport: {
         Type: "Choice",
-        Choices: children.map(([workflow]) => ({ Variable: "$.workflow", StringEquals: workflow, Next: `Export-${workflow}` })),
+        Choices: children.map(([workflow]) => ({
+          Variable: "$.workflow",
+          StringEquals: workflow,
+          Next: `Export-${workflow}`,
+        })),
         Default: "RecordSkipped",
       },
       ...Object.fromEntries(children.map(([workflow, arn]) => [`Export-${workflow}`, runChild(arn)])),
@@ -215,7 +243,10 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Resource: `${states}lambda:invoke`,
         Parameters: {
           FunctionName: props.verifyFunctionArn,
-          Payload: { "archiveUrl.$": "$.archiveUrl", "recoveryPointArn.$": "$.recoveryPointArn" } satisfies JsonPathFieldsOf<VerifyRequest>,
+          Payload: {
+            "archiveUrl.$": "$.archiveUrl",
+            "recoveryPointArn.$": "$.recoveryPointArn",
+          } satisfies JsonPathFieldsOf<VerifyRequest>,
         },
         ResultSelector: {
           "verified.$": "$.Payload.verified",
@@ -262,14 +293,29 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       ...deletionStates,
       ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
       ...(props.deleteRecoveryPoint.enabled
-        ? notify("NotifyNotDeleted", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded, recovery point NOT deleted", {
-            deletion: "NOT_DELETED",
-          })
+        ? notify(
+            "NotifyNotDeleted",
+            "SUCCEEDED",
+            "Succeeded",
+            "backup-actions: export succeeded, recovery point NOT deleted",
+            {
+              deletion: "NOT_DELETED",
+            },
+          )
         : {}),
       Succeeded: { Type: "Succeed" },
-      RecordSkipped: recordOutcome("SKIPPED", "States.Format('no exporter for workflow {} is deployed', $.workflow)", "NotifySkipped", { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" }),
+      RecordSkipped: recordOutcome(
+        "SKIPPED",
+        "States.Format('no exporter for workflow {} is deployed', $.workflow)",
+        "NotifySkipped",
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" },
+      ),
       ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped"),
-      RecordFailed: recordOutcome("FAILED", "States.Format('{}: {}', $.error.Error, $.error.Cause)", "NotifyFailed", { ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: "NotifyFailed" }),
+      RecordFailed: recordOutcome("FAILED", "States.Format('{}: {}', $.error.Error, $.error.Cause)", "NotifyFailed", {
+        ErrorEquals: ["States.ALL"],
+        ResultPath: "$.ledgerError",
+        Next: "NotifyFailed",
+      }),
       ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED"),
       Failed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
     },
@@ -285,10 +331,19 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
   const tag = props.deleteRecoveryPoint.requiredTag;
   const pollSeconds = props.deletionPollSeconds ?? DEFAULT_DELETION_POLL_SECONDS;
   const maxPolls = props.maxDeletionPolls ?? DEFAULT_MAX_DELETION_POLLS;
-  const toNotDeleted = (next = "DeletionFailed"): Catcher => ({ ErrorEquals: ["States.ALL"], ResultPath: "$.deletionError", Next: next });
+  const toNotDeleted = (next = "DeletionFailed"): Catcher => ({
+    ErrorEquals: ["States.ALL"],
+    ResultPath: "$.deletionError",
+    Next: next,
+  });
   /** Tags as a list of {Key, Value}: the value of our key, as a list of zero or one values. */
   const valuesOf = (list: string): Record<string, string> => ({ "values.$": `${list}[?(@.Key == '${tag}')].Value` });
-  const readTag = (resource: string, parameters: Record<string, unknown>, selector: Record<string, string>, retry: Retrier): State => ({
+  const readTag = (
+    resource: string,
+    parameters: Record<string, unknown>,
+    selector: Record<string, string>,
+    retry: Retrier,
+  ): State => ({
     Type: "Task",
     Resource: `${states}aws-sdk:${resource}`,
     Parameters: parameters,
@@ -304,10 +359,20 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
     ResultPath: "$.notDeleted",
     Next: "RecordNotDeleted",
   });
-  const ledgerUpdate = (expression: string, values: Record<string, unknown>, next: string, onError = "NotifyNotDeleted"): State => ({
+  const ledgerUpdate = (
+    expression: string,
+    values: Record<string, unknown>,
+    next: string,
+    onError = "NotifyNotDeleted",
+  ): State => ({
     Type: "Task",
     Resource: `${states}dynamodb:updateItem`,
-    Parameters: { TableName: props.ledgerTableName, Key: ledgerKey, UpdateExpression: expression, ExpressionAttributeValues: values },
+    Parameters: {
+      TableName: props.ledgerTableName,
+      Key: ledgerKey,
+      UpdateExpression: expression,
+      ExpressionAttributeValues: values,
+    },
     ResultPath: null,
     Retry: [TRANSIENT_TASK_RETRY],
     Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.ledgerError", Next: onError }],
@@ -334,8 +399,16 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
           ],
           Next: "ReadDbSnapshotTag",
         },
-        { Variable: "$.recoveryPointArn", StringMatches: "arn:*:dynamodb:*:*:table/*/backup/*", Next: "ReadDynamoDbBackupTag" },
-        { Variable: "$.recoveryPointArn", StringMatches: "arn:*:backup:*:*:recovery-point:*", Next: "ReadBackupRecoveryPointTag" },
+        {
+          Variable: "$.recoveryPointArn",
+          StringMatches: "arn:*:dynamodb:*:*:table/*/backup/*",
+          Next: "ReadDynamoDbBackupTag",
+        },
+        {
+          Variable: "$.recoveryPointArn",
+          StringMatches: "arn:*:backup:*:*:recovery-point:*",
+          Next: "ReadBackupRecoveryPointTag",
+        },
       ],
       Default: "NoTagSource",
     },
@@ -344,7 +417,10 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
       "ec2:describeTags",
       {
         Filters: [
-          { Name: "resource-id", "Values.$": "States.Array(States.ArrayGetItem(States.StringSplit($.recoveryPointArn, '/'), 1))" },
+          {
+            Name: "resource-id",
+            "Values.$": "States.Array(States.ArrayGetItem(States.StringSplit($.recoveryPointArn, '/'), 1))",
+          },
           { Name: "key", Values: [tag] },
         ],
       },
@@ -352,19 +428,32 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
       // Every EC2 error of an aws-sdk integration is Ec2.Ec2Exception (throttling included).
       EC2_RETRY,
     ),
-    ReadDbSnapshotTag: readTag("rds:listTagsForResource", { "ResourceName.$": "$.recoveryPointArn" }, valuesOf("$.TagList"), throttlingRetry("Rds")),
+    ReadDbSnapshotTag: readTag(
+      "rds:listTagsForResource",
+      { "ResourceName.$": "$.recoveryPointArn" },
+      valuesOf("$.TagList"),
+      throttlingRetry("Rds"),
+    ),
     ReadDynamoDbBackupTag: readTag(
       "dynamodb:listTagsOfResource",
       { "ResourceArn.$": "$.recoveryPointArn" },
       valuesOf("$.Tags"),
       throttlingRetry("DynamoDb", ["DynamoDb.LimitExceededException"]),
     ),
-    ReadBackupRecoveryPointTag: readTag("backup:listTags", { "ResourceArn.$": "$.recoveryPointArn" }, { "tags.$": "$.Tags" }, throttlingRetry("Backup")),
+    ReadBackupRecoveryPointTag: readTag(
+      "backup:listTags",
+      { "ResourceArn.$": "$.recoveryPointArn" },
+      { "tags.$": "$.Tags" },
+      throttlingRetry("Backup"),
+    ),
     DeletionConsented: {
       Type: "Choice",
       Comment: `Consent is the exact value "true" of tag ${tag}, nothing else`,
       Choices: [
-        { Or: [isTrue("$.deletionTag.values[0]"), isTrue(`$.deletionTag.tags['${tag}']`)], Next: "DeleteRecoveryPoint" },
+        {
+          Or: [isTrue("$.deletionTag.values[0]"), isTrue(`$.deletionTag.tags['${tag}']`)],
+          Next: "DeleteRecoveryPoint",
+        },
       ],
       Default: "RecordKept",
     },
@@ -405,11 +494,13 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
         { Variable: "$.deletionCheck.status", StringEquals: "EXPIRED", Next: "DeletionExpired" },
         {
           And: [
-            { Or: [
-              { Variable: "$.deletionCheck.status", StringEquals: "DELETING" },
-              // Just after the 200 the old status can still show.
-              { Variable: "$.deletionCheck.status", StringEquals: "COMPLETED" },
-            ] },
+            {
+              Or: [
+                { Variable: "$.deletionCheck.status", StringEquals: "DELETING" },
+                // Just after the 200 the old status can still show.
+                { Variable: "$.deletionCheck.status", StringEquals: "COMPLETED" },
+              ],
+            },
             { Variable: "$.deletionPolls.count", NumericLessThan: maxPolls },
           ],
           Next: "CountDeletionPoll",
@@ -431,7 +522,9 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
     ExpiredWithMessage: notDeleted(
       "States.Format('DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED: {}', $.deletionCheck.point.StatusMessage)",
     ),
-    ExpiredWithoutMessage: notDeleted("States.Format('DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED')"),
+    ExpiredWithoutMessage: notDeleted(
+      "States.Format('DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED')",
+    ),
     DeletionNotConfirmed: notDeleted(
       `States.Format('recovery point still {} after ${maxPolls + 1} checks ${pollSeconds} s apart', $.deletionCheck.status)`,
     ),

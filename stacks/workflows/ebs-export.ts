@@ -104,7 +104,9 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
           VolumeType: "gp3",
           Throughput: props.volume.throughputMiBps,
           Iops: props.volume.iops,
-          ...(props.volume.initializationRateMiBps ? { VolumeInitializationRate: props.volume.initializationRateMiBps } : {}),
+          ...(props.volume.initializationRateMiBps
+            ? { VolumeInitializationRate: props.volume.initializationRateMiBps }
+            : {}),
           // Idempotent: a retried CreateVolume returns the same volume, never a second one.
           "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
           TagSpecifications: [{ ResourceType: "volume", Tags: volumeTags }],
@@ -172,7 +174,9 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
         },
         ResultSelector: { "jobId.$": "$.JobId", "status.$": "$.Status" },
         ResultPath: "$.job",
-        Retry: [{ ...TRANSIENT_TASK_RETRY, ErrorEquals: ["Batch.AWSBatchException", "Batch.TooManyRequestsException"] }],
+        Retry: [
+          { ...TRANSIENT_TASK_RETRY, ErrorEquals: ["Batch.AWSBatchException", "Batch.TooManyRequestsException"] },
+        ],
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CleanupDescribe" }],
         Next: "CleanupDescribe",
       },

@@ -47,12 +47,18 @@ export class SdkClients {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- probes a package by a name known only at run time
       pkg = require(pkgName) as Record<string, unknown>;
     } catch {
-      throw new StatesError("States.Runtime", `aws-sdk:${service} needs the package ${pkgName}, which is not installed`);
+      throw new StatesError(
+        "States.Runtime",
+        `aws-sdk:${service} needs the package ${pkgName}, which is not installed`,
+      );
     }
     const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
     const Command = pkg[commandName] as CommandCtor | undefined;
     if (typeof Command !== "function") {
-      throw new StatesError("States.Runtime", `${pkgName} has no ${commandName} (resource aws-sdk:${service}:${action})`);
+      throw new StatesError(
+        "States.Runtime",
+        `${pkgName} has no ${commandName} (resource aws-sdk:${service}:${action})`,
+      );
     }
     const client = this.client(service, pkg);
     return client.send(new Command(parameters ?? {}));
@@ -67,11 +73,16 @@ export class SdkClients {
     const existing = this.clients.get(service);
     if (existing) return existing;
     // Packages also export smithy's bare `__Client`; pick the service client, e.g. EC2Client for ec2.
-    const candidates = Object.keys(pkg).filter((k) => /^[A-Z][A-Za-z0-9]*Client$/.test(k) && typeof pkg[k] === "function");
+    const candidates = Object.keys(pkg).filter(
+      (k) => /^[A-Z][A-Za-z0-9]*Client$/.test(k) && typeof pkg[k] === "function",
+    );
     const name = candidates.find((k) => k.toLowerCase() === `${service}client`) ?? candidates[0];
     if (!name) throw new StatesError("States.Runtime", `No client class in @aws-sdk/client-${service}`);
     // Path-style S3 when an endpoint override is set: moto and other emulators serve buckets by path.
-    const config = service === "s3" && (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL) ? { forcePathStyle: true } : {};
+    const config =
+      service === "s3" && (process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL)
+        ? { forcePathStyle: true }
+        : {};
     // Through the same hook as the product's clients: the IAM proof records what the Task sends
     // as the role of the execution that runs it (testing/iam/recorder.ts).
     const client = instrumented(new (pkg[name] as ClientCtor)(config) as SdkClient & HookableClient);
@@ -88,7 +99,9 @@ export function toTaskOutput(response: Record<string, unknown>): Json {
 
 /** Java SDK v2 naming, which Step Functions uses: `DBSnapshotNotFoundFault` → `DbSnapshotNotFoundException`. */
 function javaStyleErrorName(code: string): string {
-  const base = code.replace(/(Fault|Exception)$/, "").replace(/([A-Z])([A-Z]+)(?=[A-Z][a-z]|\d|$)/g, (_m, first: string, rest: string) => first + rest.toLowerCase());
+  const base = code
+    .replace(/(Fault|Exception)$/, "")
+    .replace(/([A-Z])([A-Z]+)(?=[A-Z][a-z]|\d|$)/g, (_m, first: string, rest: string) => first + rest.toLowerCase());
   return `${base}Exception`;
 }
 
@@ -108,7 +121,9 @@ export function sdkErrorToStatesError(service: string, thrown: unknown): StatesE
   if (!(thrown instanceof Error)) return StatesError.from(thrown);
   const prefix = SDK_ERROR_PREFIX[service] ?? service[0].toUpperCase() + service.slice(1);
   const status = (thrown as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
-  const name = isModeledSdkError(thrown) ? `${prefix}.${javaStyleErrorName(thrown.name)}` : `${prefix}.${prefix}Exception`;
+  const name = isModeledSdkError(thrown)
+    ? `${prefix}.${javaStyleErrorName(thrown.name)}`
+    : `${prefix}.${prefix}Exception`;
   const cause = `${thrown.message} (Service: ${prefix}, Status Code: ${status?.httpStatusCode ?? "?"}, Error Code: ${thrown.name}, Request ID: ${status?.requestId ?? "?"})`;
   return new StatesError(name, cause);
 }

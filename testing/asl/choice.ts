@@ -32,7 +32,10 @@ function ofKind(kind: Kind, v: unknown): boolean {
 
 function compare(kind: Kind, op: (typeof COMPARATORS)[number], a: unknown, b: unknown): boolean {
   if (!ofKind(kind, a) || !ofKind(kind, b)) return false;
-  const [x, y] = kind === "Timestamp" ? [Date.parse(a as string), Date.parse(b as string)] : [a as number | string | boolean, b as number | string | boolean];
+  const [x, y] =
+    kind === "Timestamp"
+      ? [Date.parse(a as string), Date.parse(b as string)]
+      : [a as number | string | boolean, b as number | string | boolean];
   switch (op) {
     case "Equals":
       return x === y;
@@ -51,7 +54,15 @@ function compare(kind: Kind, op: (typeof COMPARATORS)[number], a: unknown, b: un
 export function stringMatches(value: string, pattern: string): boolean {
   const regex = pattern
     .split(/(\\\*|\\\\|\*)/)
-    .map((part) => (part === "*" ? ".*" : part === "\\*" ? "\\*" : part === "\\\\" ? "\\\\" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .map((part) =>
+      part === "*"
+        ? ".*"
+        : part === "\\*"
+          ? "\\*"
+          : part === "\\\\"
+            ? "\\\\"
+            : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
     .join("");
   return new RegExp(`^${regex}$`, "s").test(value);
 }
@@ -62,7 +73,8 @@ export function evaluateRule(rule: ChoiceRule, input: Json, context: Json): bool
   if (rule.Not) return !evaluateRule(rule.Not, input, context);
   const variable = rule.Variable;
   if (typeof variable !== "string") throw runtimeError(`Choice rule has no Variable: ${JSON.stringify(rule)}`);
-  const read = (path: string): unknown => (path.startsWith("$$") ? readPath(path, input, context, "Variable") : readPath(path, input, undefined, "Variable"));
+  const read = (path: string): unknown =>
+    path.startsWith("$$") ? readPath(path, input, context, "Variable") : readPath(path, input, undefined, "Variable");
 
   if ("IsPresent" in rule) return pathExists(variable, input, context) === rule.IsPresent;
   const value = read(variable);
@@ -85,7 +97,12 @@ export function evaluateRule(rule: ChoiceRule, input: Json, context: Json): bool
 }
 
 /** Returns the name of the next state. */
-export function chooseNext(choices: readonly ChoiceRule[], defaultNext: string | undefined, input: Json, context: Json): string {
+export function chooseNext(
+  choices: readonly ChoiceRule[],
+  defaultNext: string | undefined,
+  input: Json,
+  context: Json,
+): string {
   for (const rule of choices) {
     if (evaluateRule(rule, input, context)) {
       if (!rule.Next) throw runtimeError(`Top-level Choice rule without Next: ${JSON.stringify(rule)}`);

@@ -9,9 +9,11 @@ import { AslDefinition, ExecutionResult, Json } from "./types";
 
 // asl-validator ships no type declarations; this is the part of its API we use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- asl-validator ships no type declarations
-const aslValidator = require("asl-validator") as (
-  definition: unknown,
-) => { isValid: boolean; errors: { "Error code": string; Message: string }[]; errorsText(separator?: string): string };
+const aslValidator = require("asl-validator") as (definition: unknown) => {
+  isValid: boolean;
+  errors: { "Error code": string; Message: string }[];
+  errorsText(separator?: string): string;
+};
 
 export type ExecuteOptions = ({ readonly mode?: "local" } & LocalOptions) | ({ readonly mode: "moto" } & MotoOptions);
 
@@ -40,7 +42,11 @@ export function validateDefinition(definition: AslDefinition): void {
   validated.add(key);
 }
 
-export async function executeStateMachine(definition: AslDefinition, input: Json = {}, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+export async function executeStateMachine(
+  definition: AslDefinition,
+  input: Json = {},
+  options: ExecuteOptions = {},
+): Promise<ExecutionResult> {
   validateDefinition(definition);
   if (options.mode === "moto") return runInMoto(definition, input, options);
   return runLocal(definition, input, options);

@@ -23,7 +23,10 @@ export class HistoryRecorder {
   /** `final` lets the closing ExecutionFailed event through even when the limit was hit. */
   add(thread: Thread, type: string, details?: Record<string, unknown>, final = false): number {
     if (this.events.length >= this.limit && !final) {
-      throw new StatesError("States.HistoryLimitExceeded", `The execution reached the limit of ${this.limit} history events`);
+      throw new StatesError(
+        "States.HistoryLimitExceeded",
+        `The execution reached the limit of ${this.limit} history events`,
+      );
     }
     const id = this.events.length + 1;
     const event: HistoryEvent = { id, previousEventId: thread.lastEventId, timestamp: thread.clock.now(), type };

@@ -11,7 +11,9 @@ import { ExecutionResult, Json, StatesError } from "./types";
 type Params = Record<string, Json>;
 
 const asParams = (call: TaskCall): Params =>
-  call.parameters !== null && typeof call.parameters === "object" && !Array.isArray(call.parameters) ? (call.parameters as Params) : {};
+  call.parameters !== null && typeof call.parameters === "object" && !Array.isArray(call.parameters)
+    ? (call.parameters as Params)
+    : {};
 
 /** `arn:aws:lambda:eu-west-1:123:function:name:alias` or `name:alias` → `name`. */
 export function functionNameOf(nameOrArn: string): string {
@@ -25,7 +27,8 @@ function baseResource(resource: string): string {
 }
 
 const awsSdk: TaskHandler = async (call) => {
-  const [, service, action] = /^arn:aws[\w-]*:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(baseResource(call.resource)) ?? [];
+  const [, service, action] =
+    /^arn:aws[\w-]*:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(baseResource(call.resource)) ?? [];
   if (!service || !action) throw new StatesError("States.Runtime", `Malformed aws-sdk resource '${call.resource}'`);
   try {
     return toTaskOutput(await call.clients.call(service, action, call.parameters));
@@ -38,14 +41,22 @@ async function runLambda(call: TaskCall, functionName: string, payload: Json): P
   const name = functionNameOf(functionName);
   const handler = call.resolver.lambdas.get(name);
   if (!handler) {
-    throw new StatesError("States.Runtime", `No in-process handler for Lambda function '${name}': register it with tasks.lambda('${name}', handler)`);
+    throw new StatesError(
+      "States.Runtime",
+      `No in-process handler for Lambda function '${name}': register it with tasks.lambda('${name}', handler)`,
+    );
   }
-  recordIntegration(call.resource, call.resource.startsWith("arn:aws:states:::") ? call.parameters : { FunctionName: functionName });
+  recordIntegration(
+    call.resource,
+    call.resource.startsWith("arn:aws:states:::") ? call.parameters : { FunctionName: functionName },
+  );
   const requestId = randomUUID();
   const context = {
     functionName: name,
     awsRequestId: requestId,
-    invokedFunctionArn: functionName.startsWith("arn:") ? functionName : `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    invokedFunctionArn: functionName.startsWith("arn:")
+      ? functionName
+      : `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
     memoryLimitInMB: "128",
     getRemainingTimeInMillis: () => 900_000,
   };
@@ -56,13 +67,17 @@ async function runLambda(call: TaskCall, functionName: string, payload: Json): P
     // Lambda reports a function error as errorType = the error's name; Step Functions uses it as Error.
     const err = e instanceof Error ? e : new Error(String(e));
     const errorType = err.name || "Error";
-    throw new StatesError(errorType, JSON.stringify({ errorType, errorMessage: err.message, trace: (err.stack ?? "").split("\n") }));
+    throw new StatesError(
+      errorType,
+      JSON.stringify({ errorType, errorMessage: err.message, trace: (err.stack ?? "").split("\n") }),
+    );
   }
 }
 
 const lambdaInvoke: TaskHandler = async (call) => {
   const params = asParams(call);
-  if (typeof params.FunctionName !== "string") throw new StatesError("States.Runtime", "lambda:invoke needs a FunctionName string");
+  if (typeof params.FunctionName !== "string")
+    throw new StatesError("States.Runtime", "lambda:invoke needs a FunctionName string");
   const payload = await runLambda(call, params.FunctionName, params.Payload ?? null);
   // The shape of Step Functions' lambda:invoke output (definitions usually select `$.Payload`).
   return {
@@ -85,7 +100,10 @@ const batchSubmitJob: TaskHandler = async (call) => {
   const jobDefinition = String(request.JobDefinition ?? "");
   const runner = call.resolver.batchRunners.find((r) => r.jobDefinition.test(jobDefinition))?.runner;
   if (!runner) {
-    throw new StatesError("States.Runtime", `No in-process job runner for job definition '${jobDefinition}': register one with tasks.batchJob('${jobDefinition}', runner)`);
+    throw new StatesError(
+      "States.Runtime",
+      `No in-process job runner for job definition '${jobDefinition}': register one with tasks.batchJob('${jobDefinition}', runner)`,
+    );
   }
   recordIntegration(call.resource, call.parameters);
   const jobId = randomUUID();
@@ -94,9 +112,22 @@ const batchSubmitJob: TaskHandler = async (call) => {
   const sync = call.resource.endsWith(".sync");
   if (sync) call.submitted(submitted);
   const overrides = (request.ContainerOverrides ?? {}) as Params;
-  const environment = Object.fromEntries(((overrides.Environment ?? []) as Params[]).map((e) => [String(e.Name), String(e.Value)]));
-  const parameters = Object.fromEntries(Object.entries((request.Parameters ?? {}) as Params).map(([k, v]) => [k, String(v)]));
-  const job: BatchJob = { jobId, jobName, jobQueue: String(request.JobQueue ?? ""), jobDefinition, parameters, environment, request, call };
+  const environment = Object.fromEntries(
+    ((overrides.Environment ?? []) as Params[]).map((e) => [String(e.Name), String(e.Value)]),
+  );
+  const parameters = Object.fromEntries(
+    Object.entries((request.Parameters ?? {}) as Params).map(([k, v]) => [k, String(v)]),
+  );
+  const job: BatchJob = {
+    jobId,
+    jobName,
+    jobQueue: String(request.JobQueue ?? ""),
+    jobDefinition,
+    parameters,
+    environment,
+    request,
+    call,
+  };
   const createdAt = call.now().getTime();
   const description = (status: string, extra: Params): Params => ({
     ...submitted,
@@ -126,11 +157,14 @@ const startExecution: TaskHandler = async (call) => {
   const arn = String(params.StateMachineArn ?? "");
   const definition = call.resolver.stateMachines.get(arn);
   if (!definition) {
-    throw new StatesError("States.Runtime", `No definition registered for state machine '${arn}': register it with tasks.stateMachine(arn, definition)`);
+    throw new StatesError(
+      "States.Runtime",
+      `No definition registered for state machine '${arn}': register it with tasks.stateMachine(arn, definition)`,
+    );
   }
   recordIntegration(call.resource, params);
   const childCaller = call.resolver.callers.stateMachines.get(arn);
-  const input = (typeof params.Input === "string" ? JSON.parse(params.Input) : params.Input ?? {}) as Json;
+  const input = (typeof params.Input === "string" ? JSON.parse(params.Input) : (params.Input ?? {})) as Json;
   const name = typeof params.Name === "string" ? params.Name : randomUUID();
   const executionArn = `${arn.replace(":stateMachine:", ":execution:")}:${name}`;
   const start = { ExecutionArn: executionArn, StartDate: call.now().getTime() };
@@ -151,9 +185,16 @@ const startExecution: TaskHandler = async (call) => {
     StopDate: child.history.at(-1)?.timestamp.getTime() ?? call.now().getTime(),
   };
   if (child.status === "SUCCEEDED") {
-    return { ...description, Output: v2 ? (child.output ?? null) : JSON.stringify(child.output ?? null), OutputDetails: { Included: true } };
+    return {
+      ...description,
+      Output: v2 ? (child.output ?? null) : JSON.stringify(child.output ?? null),
+      OutputDetails: { Included: true },
+    };
   }
-  throw new StatesError("States.TaskFailed", JSON.stringify({ ...description, Error: child.error ?? null, Cause: child.cause ?? null }));
+  throw new StatesError(
+    "States.TaskFailed",
+    JSON.stringify({ ...description, Error: child.error ?? null, Cause: child.cause ?? null }),
+  );
 };
 
 function optimizedSdk(service: string, errorPrefix: string, actions: Record<string, string>): TaskHandler {
@@ -178,8 +219,19 @@ export const defaultHandlers: readonly { pattern: RegExp; handler: TaskHandler }
   { pattern: /^arn:aws[\w-]*:states:::states:startExecution(\.sync(:2)?)?$/, handler: startExecution },
   {
     pattern: /^arn:aws[\w-]*:states:::dynamodb:(putItem|getItem|updateItem|deleteItem)$/,
-    handler: optimizedSdk("dynamodb", "DynamoDB", { putItem: "putItem", getItem: "getItem", updateItem: "updateItem", deleteItem: "deleteItem" }),
+    handler: optimizedSdk("dynamodb", "DynamoDB", {
+      putItem: "putItem",
+      getItem: "getItem",
+      updateItem: "updateItem",
+      deleteItem: "deleteItem",
+    }),
   },
-  { pattern: /^arn:aws[\w-]*:states:::sns:publish(\.waitForTaskToken)?$/, handler: optimizedSdk("sns", "SNS", { publish: "publish" }) },
-  { pattern: /^arn:aws[\w-]*:states:::sqs:sendMessage(\.waitForTaskToken)?$/, handler: optimizedSdk("sqs", "SQS", { sendMessage: "sendMessage" }) },
+  {
+    pattern: /^arn:aws[\w-]*:states:::sns:publish(\.waitForTaskToken)?$/,
+    handler: optimizedSdk("sns", "SNS", { publish: "publish" }),
+  },
+  {
+    pattern: /^arn:aws[\w-]*:states:::sqs:sendMessage(\.waitForTaskToken)?$/,
+    handler: optimizedSdk("sqs", "SQS", { sendMessage: "sendMessage" }),
+  },
 ];

@@ -7,7 +7,10 @@ import { createHash, randomUUID } from "node:crypto";
 import { readPath } from "./paths";
 import { Json, StatesError } from "./types";
 
-type Arg = { kind: "literal"; value: Json; template?: string } | { kind: "path"; path: string } | { kind: "call"; name: string; args: Arg[] };
+type Arg =
+  | { kind: "literal"; value: Json; template?: string }
+  | { kind: "path"; path: string }
+  | { kind: "call"; name: string; args: Arg[] };
 
 const fail = (message: string): never => {
   throw new StatesError("States.IntrinsicFailure", message);
@@ -29,7 +32,9 @@ class Parser {
   constructor(private readonly text: string) {}
 
   parseCall(): Arg {
-    const m = /^States\.[A-Za-z0-9]+/.exec(this.text.slice(this.pos)) ?? fail(`Expected an intrinsic function at ${this.pos} in ${this.text}`);
+    const m =
+      /^States\.[A-Za-z0-9]+/.exec(this.text.slice(this.pos)) ??
+      fail(`Expected an intrinsic function at ${this.pos} in ${this.text}`);
     this.pos += m[0].length;
     this.skipSpace();
     this.expect("(");
@@ -74,7 +79,8 @@ class Parser {
       this.pos = end;
       return { kind: "path", path };
     }
-    const lit = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(rest) ?? fail(`Unexpected argument '${rest}'`);
+    const lit =
+      /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(rest) ?? fail(`Unexpected argument '${rest}'`);
     this.pos += lit[0].length;
     return { kind: "literal", value: JSON.parse(lit[0]) as Json };
   }
@@ -115,23 +121,35 @@ class Parser {
 
 function evalArg(arg: Arg, input: Json, context: Json): Json {
   if (arg.kind === "literal") return arg.value;
-  if (arg.kind === "path") return arg.path.startsWith("$$") ? readPath(arg.path, input, context) : readPath(arg.path, input);
+  if (arg.kind === "path")
+    return arg.path.startsWith("$$") ? readPath(arg.path, input, context) : readPath(arg.path, input);
   const fn = FUNCTIONS[arg.name] ?? fail(`Unknown intrinsic function ${arg.name}`);
   const values = arg.args.map((a) => evalArg(a, input, context));
   const first = arg.args[0];
-  if (arg.name === "States.Format" && first?.kind === "literal" && first.template !== undefined) values[0] = first.template;
+  if (arg.name === "States.Format" && first?.kind === "literal" && first.template !== undefined)
+    values[0] = first.template;
   return fn(values);
 }
 
-const str = (v: Json, fn: string): string => (typeof v === "string" ? v : fail(`${fn}: expected a string, got ${JSON.stringify(v)}`));
-const num = (v: Json, fn: string): number => (typeof v === "number" ? v : fail(`${fn}: expected a number, got ${JSON.stringify(v)}`));
-const arr = (v: Json, fn: string): Json[] => (Array.isArray(v) ? v : fail(`${fn}: expected an array, got ${JSON.stringify(v)}`));
-const int = (v: Json, fn: string): number => (Number.isInteger(v) ? (v as number) : fail(`${fn}: expected an integer, got ${JSON.stringify(v)}`));
+const str = (v: Json, fn: string): string =>
+  typeof v === "string" ? v : fail(`${fn}: expected a string, got ${JSON.stringify(v)}`);
+const num = (v: Json, fn: string): number =>
+  typeof v === "number" ? v : fail(`${fn}: expected a number, got ${JSON.stringify(v)}`);
+const arr = (v: Json, fn: string): Json[] =>
+  Array.isArray(v) ? v : fail(`${fn}: expected an array, got ${JSON.stringify(v)}`);
+const int = (v: Json, fn: string): number =>
+  Number.isInteger(v) ? (v as number) : fail(`${fn}: expected an integer, got ${JSON.stringify(v)}`);
 const arity = (args: Json[], n: number, fn: string): void => {
   if (args.length !== n) fail(`${fn} takes ${n} argument(s), got ${args.length}`);
 };
 
-const HASHES: Record<string, string> = { MD5: "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
+const HASHES: Record<string, string> = {
+  MD5: "md5",
+  "SHA-1": "sha1",
+  "SHA-256": "sha256",
+  "SHA-384": "sha384",
+  "SHA-512": "sha512",
+};
 
 const FUNCTIONS: Record<string, (args: Json[]) => Json> = {
   "States.Format": ([template, ...values]) => {
@@ -164,9 +182,14 @@ const FUNCTIONS: Record<string, (args: Json[]) => Json> = {
     for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
     return out;
   },
-  "States.ArrayContains": ([a, v]) => arr(a, "States.ArrayContains").some((x) => JSON.stringify(x) === JSON.stringify(v)),
+  "States.ArrayContains": ([a, v]) =>
+    arr(a, "States.ArrayContains").some((x) => JSON.stringify(x) === JSON.stringify(v)),
   "States.ArrayRange": ([start, end, stepArg]) => {
-    const [s, e, st] = [int(start, "States.ArrayRange"), int(end, "States.ArrayRange"), int(stepArg, "States.ArrayRange")];
+    const [s, e, st] = [
+      int(start, "States.ArrayRange"),
+      int(end, "States.ArrayRange"),
+      int(stepArg, "States.ArrayRange"),
+    ];
     if (st === 0) fail("States.ArrayRange: step must not be 0");
     const out: number[] = [];
     for (let i = s; st > 0 ? i <= e : i >= e; i += st) out.push(i);
@@ -186,7 +209,8 @@ const FUNCTIONS: Record<string, (args: Json[]) => Json> = {
   "States.Base64Encode": ([s]) => Buffer.from(str(s, "States.Base64Encode"), "utf8").toString("base64"),
   "States.Base64Decode": ([s]) => Buffer.from(str(s, "States.Base64Decode"), "base64").toString("utf8"),
   "States.Hash": ([data, algorithm]) => {
-    const alg = HASHES[str(algorithm, "States.Hash")] ?? fail(`States.Hash: unsupported algorithm ${String(algorithm)}`);
+    const alg =
+      HASHES[str(algorithm, "States.Hash")] ?? fail(`States.Hash: unsupported algorithm ${String(algorithm)}`);
     const text = typeof data === "string" ? data : JSON.stringify(data);
     return createHash(alg).update(text, "utf8").digest("hex");
   },

@@ -31,16 +31,27 @@ export interface LocalOptions {
 
 const ACCOUNT = "123456789012";
 
-export async function runLocal(definition: AslDefinition, input: Json, options: LocalOptions = {}): Promise<ExecutionResult> {
+export async function runLocal(
+  definition: AslDefinition,
+  input: Json,
+  options: LocalOptions = {},
+): Promise<ExecutionResult> {
   const clients = new SdkClients();
   try {
-    return await runAs(options.caller ?? options.tasks?.caller, () => runExecution(definition, input, options, clients));
+    return await runAs(options.caller ?? options.tasks?.caller, () =>
+      runExecution(definition, input, options, clients),
+    );
   } finally {
     clients.destroy();
   }
 }
 
-async function runExecution(definition: AslDefinition, input: Json, options: LocalOptions, clients: SdkClients): Promise<ExecutionResult> {
+async function runExecution(
+  definition: AslDefinition,
+  input: Json,
+  options: LocalOptions,
+  clients: SdkClients,
+): Promise<ExecutionResult> {
   const clock = options.clock instanceof VirtualClock ? options.clock : new VirtualClock(options.clock ?? Date.now());
   const region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
   const machineName = options.stateMachineName ?? "test-machine";
@@ -71,14 +82,23 @@ async function runExecution(definition: AslDefinition, input: Json, options: Loc
       StateMachine: { Id: stateMachineArn, Name: machineName },
     },
     async runChild(child, childInput, name, childClock) {
-      const result = await runExecution(child, childInput, { ...options, clock: childClock, executionName: name, stateMachineName: `${machineName}-child` }, clients);
+      const result = await runExecution(
+        child,
+        childInput,
+        { ...options, clock: childClock, executionName: name, stateMachineName: `${machineName}-child` },
+        clients,
+      );
       childExecutions.push(result);
       return result;
     },
   };
 
   const thread: Thread = { clock, lastEventId: 0 };
-  recorder.add(thread, "ExecutionStarted", { input: JSON.stringify(input), inputDetails: { truncated: false }, roleArn });
+  recorder.add(thread, "ExecutionStarted", {
+    input: JSON.stringify(input),
+    inputDetails: { truncated: false },
+    roleArn,
+  });
   // AWS (and moto, which copies its behaviour) gives the first StateEntered event previousEventId 0.
   thread.lastEventId = 0;
   try {

@@ -54,7 +54,11 @@ async function runOne(definition: AslDefinition, input: Json, options: MotoOptio
     );
     try {
       const { executionArn } = await sfn.send(
-        new StartExecutionCommand({ stateMachineArn: machine.stateMachineArn, name: options.executionName ?? randomUUID(), input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: machine.stateMachineArn,
+          name: options.executionName ?? randomUUID(),
+          input: JSON.stringify(input),
+        }),
       );
       const deadline = Date.now() + (options.timeoutMs ?? 60_000);
       for (;;) {
@@ -100,5 +104,11 @@ async function readHistory(sfn: SFNClient, executionArn: string): Promise<Histor
 /** Drops the SDK's undefined members so moto's events compare like local ones. */
 function normalise(event: SfnHistoryEvent): HistoryEvent {
   const out = Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as Record<string, unknown>;
-  return { ...out, id: event.id ?? 0, previousEventId: event.previousEventId ?? 0, timestamp: event.timestamp ?? new Date(0), type: event.type ?? "" };
+  return {
+    ...out,
+    id: event.id ?? 0,
+    previousEventId: event.previousEventId ?? 0,
+    timestamp: event.timestamp ?? new Date(0),
+    type: event.type ?? "",
+  };
 }

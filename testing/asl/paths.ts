@@ -68,7 +68,11 @@ function parseBracket(body: string, fail: (why: string) => never): Segment {
   if (/^-?\d+(\s*,\s*-?\d+)+$/.test(body)) return { kind: "union", indexes: body.split(",").map(Number) };
   const slice = /^(-?\d*)\s*:\s*(-?\d*)$/.exec(body);
   if (slice) {
-    return { kind: "slice", start: slice[1] ? Number(slice[1]) : undefined, end: slice[2] ? Number(slice[2]) : undefined };
+    return {
+      kind: "slice",
+      start: slice[1] ? Number(slice[1]) : undefined,
+      end: slice[2] ? Number(slice[2]) : undefined,
+    };
   }
   const filter = /^\?\(\s*@((?:\.[\w-]+)+)\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*\)$/.exec(body);
   if (filter) {
@@ -176,7 +180,9 @@ export function tryReadPath(path: string, input: unknown, context?: unknown): un
 export function readPath(path: string, input: unknown, context?: unknown, field = "path"): Json {
   const value = tryReadPath(path, input, context);
   if (value === NOT_FOUND) {
-    throw runtimeError(`The JSONPath '${path}' specified for the field '${field}' could not be found in the input '${JSON.stringify(input)}'`);
+    throw runtimeError(
+      `The JSONPath '${path}' specified for the field '${field}' could not be found in the input '${JSON.stringify(input)}'`,
+    );
   }
   return value as Json;
 }
@@ -207,7 +213,10 @@ export function applyResultPath(path: string | null | undefined, input: Json, re
   }
   const copy = structuredClone(input);
   if (copy === null || typeof copy !== "object") {
-    throw new StatesError("States.ResultPathMatchFailure", `Unable to apply ResultPath '${path}' to input ${JSON.stringify(input)}: it is not an object`);
+    throw new StatesError(
+      "States.ResultPathMatchFailure",
+      `Unable to apply ResultPath '${path}' to input ${JSON.stringify(input)}: it is not an object`,
+    );
   }
   let cursor: Record<string | number, Json> = copy as Record<string, Json>;
   segments.forEach((seg, n) => {
@@ -219,7 +228,10 @@ export function applyResultPath(path: string | null | undefined, input: Json, re
     if (cursor[key] === undefined) cursor[key] = {};
     const next = cursor[key];
     if (next === null || typeof next !== "object") {
-      throw new StatesError("States.ResultPathMatchFailure", `Unable to apply ResultPath '${path}': '${String(key)}' holds ${JSON.stringify(next)}, not an object`);
+      throw new StatesError(
+        "States.ResultPathMatchFailure",
+        `Unable to apply ResultPath '${path}': '${String(key)}' holds ${JSON.stringify(next)}, not an object`,
+      );
     }
     cursor = next as Record<string, Json>;
   });

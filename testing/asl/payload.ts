@@ -18,7 +18,9 @@ export function applyPayloadTemplate(template: Json, input: Json, context: Json)
     }
     const name = key.slice(0, -2);
     if (typeof value !== "string") {
-      throw runtimeError(`The value for the field '${key}' must be a path or an intrinsic function, got ${JSON.stringify(value)}`);
+      throw runtimeError(
+        `The value for the field '${key}' must be a path or an intrinsic function, got ${JSON.stringify(value)}`,
+      );
     }
     out[name] = evaluateExpression(value, input, context, key);
   }

@@ -98,7 +98,12 @@ interface Registration {
 }
 
 export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  return new RegExp(
+    `^${glob
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
 }
 
 export class TaskResolver {
@@ -111,7 +116,11 @@ export class TaskResolver {
    * and of each registered child machine, Lambda function and job definition. Unset: not recorded.
    */
   caller?: Caller;
-  readonly callers = { stateMachines: new Map<string, Caller>(), lambdas: new Map<string, Caller>(), batch: [] as { jobDefinition: RegExp; caller: Caller }[] };
+  readonly callers = {
+    stateMachines: new Map<string, Caller>(),
+    lambdas: new Map<string, Caller>(),
+    batch: [] as { jobDefinition: RegExp; caller: Caller }[],
+  };
   private readonly registrations: Registration[] = [];
   private readonly faults: { fault: Fault; pattern: RegExp; seen: number }[] = [];
 
@@ -156,7 +165,12 @@ export class TaskResolver {
   /** Runs one attempt of a Task: records it, fires a matching fault, else calls the resolved handler. */
   async invoke(call: TaskCall): Promise<Json> {
     const fault = this.matchFault(call);
-    this.calls.push({ resource: call.resource, stateName: call.stateName, parameters: call.parameters, fault: fault?.error });
+    this.calls.push({
+      resource: call.resource,
+      stateName: call.stateName,
+      parameters: call.parameters,
+      fault: fault?.error,
+    });
     if (fault) throw new StatesError(fault.error, fault.cause ?? `Injected fault ${fault.error}`);
     const handler = this.resolve(call.resource);
     const result = await handler(call);
@@ -164,9 +178,13 @@ export class TaskResolver {
   }
 
   resolve(resource: string): TaskHandler {
-    const match = this.registrations.find((r) => r.pattern.test(resource)) ?? defaultHandlers.find((r) => r.pattern.test(resource));
+    const match =
+      this.registrations.find((r) => r.pattern.test(resource)) ?? defaultHandlers.find((r) => r.pattern.test(resource));
     if (!match) {
-      throw new StatesError("States.Runtime", `No task handler for resource '${resource}': register one with tasks.on('${resource}', handler)`);
+      throw new StatesError(
+        "States.Runtime",
+        `No task handler for resource '${resource}': register one with tasks.on('${resource}', handler)`,
+      );
     }
     return match.handler;
   }

@@ -10,7 +10,9 @@ import { Catcher, Retrier, UNCATCHABLE_ERRORS } from "./types";
 
 export function errorMatches(errorEquals: readonly string[], error: string): boolean {
   if (UNCATCHABLE_ERRORS.has(error)) return false;
-  return errorEquals.some((e) => e === error || e === "States.ALL" || (e === "States.TaskFailed" && error !== "States.Timeout"));
+  return errorEquals.some(
+    (e) => e === error || e === "States.ALL" || (e === "States.TaskFailed" && error !== "States.Timeout"),
+  );
 }
 
 /** Per-state retry bookkeeping: attempts made per retrier (reset each time the state is entered). */

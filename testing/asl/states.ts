@@ -50,7 +50,13 @@ interface Step {
   readonly next?: string;
 }
 
-export async function runStates(definition: AslDefinition, input: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
+export async function runStates(
+  definition: AslDefinition,
+  input: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  scope: Scope,
+): Promise<Json> {
   let name = definition.StartAt;
   let current = input;
   for (;;) {
@@ -65,25 +71,65 @@ export async function runStates(definition: AslDefinition, input: Json, env: Exe
   }
 }
 
-function stateContext(env: ExecutionEnv, name: string, thread: Thread, retryCount: number, extra: Record<string, Json> = {}): Json {
-  return { ...env.contextBase, State: { Name: name, EnteredTime: thread.clock.now().toISOString(), RetryCount: retryCount }, ...extra };
+function stateContext(
+  env: ExecutionEnv,
+  name: string,
+  thread: Thread,
+  retryCount: number,
+  extra: Record<string, Json> = {},
+): Json {
+  return {
+    ...env.contextBase,
+    State: { Name: name, EnteredTime: thread.clock.now().toISOString(), RetryCount: retryCount },
+    ...extra,
+  };
 }
 
-async function runState(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Step> {
-  env.recorder.add(thread, `${state.Type}StateEntered`, { name, input: JSON.stringify(raw), inputDetails: { truncated: false } });
+async function runState(
+  name: string,
+  state: AslState,
+  raw: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  scope: Scope,
+): Promise<Step> {
+  env.recorder.add(thread, `${state.Type}StateEntered`, {
+    name,
+    input: JSON.stringify(raw),
+    inputDetails: { truncated: false },
+  });
   const step = await executeState(name, state, raw, env, thread, scope);
-  env.recorder.add(thread, `${state.Type}StateExited`, { name, output: JSON.stringify(step.output), outputDetails: { truncated: false } });
+  env.recorder.add(thread, `${state.Type}StateExited`, {
+    name,
+    output: JSON.stringify(step.output),
+    outputDetails: { truncated: false },
+  });
   return step;
 }
 
-function executeState(name: string, state: AslState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Step> | Step {
+function executeState(
+  name: string,
+  state: AslState,
+  raw: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  scope: Scope,
+): Promise<Step> | Step {
   const next = nextOf(state);
   const context = stateContext(env, name, thread, 0);
   switch (state.Type) {
     case "Pass": {
       const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-      const result = state.Result !== undefined ? (state.Result as Json) : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
-      return { output: applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, result), "OutputPath"), next };
+      const result =
+        state.Result !== undefined
+          ? (state.Result as Json)
+          : state.Parameters !== undefined
+            ? applyPayloadTemplate(state.Parameters as Json, effective, context)
+            : effective;
+      return {
+        output: applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, result), "OutputPath"),
+        next,
+      };
     }
     case "Choice": {
       const effective = applyFilterPath(state.InputPath, raw, "InputPath");
@@ -102,7 +148,9 @@ function executeState(name: string, state: AslState, raw: Json, env: ExecutionEn
     case "Fail":
       throw failState(state, raw);
     case "Task":
-      return withRetryAndCatch(state, raw, env, thread, (retryCount) => runTask(name, state, raw, env, thread, retryCount));
+      return withRetryAndCatch(state, raw, env, thread, (retryCount) =>
+        runTask(name, state, raw, env, thread, retryCount),
+      );
     case "Parallel":
       return withRetryAndCatch(state, raw, env, thread, () => runParallel(name, state, raw, env, thread, scope));
     case "Map":
@@ -122,12 +170,15 @@ function waitState(state: WaitState, input: Json, clock: VirtualClock): void {
   if (state.SecondsPath !== undefined) {
     const seconds = readPath(state.SecondsPath, input, undefined, "SecondsPath");
     if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 0) {
-      throw runtimeError(`SecondsPath '${state.SecondsPath}' must point to a non-negative integer, got ${JSON.stringify(seconds)}`);
+      throw runtimeError(
+        `SecondsPath '${state.SecondsPath}' must point to a non-negative integer, got ${JSON.stringify(seconds)}`,
+      );
     }
     return clock.advanceSeconds(seconds);
   }
   const timestamp = state.Timestamp ?? readPath(state.TimestampPath ?? "$", input, undefined, "TimestampPath");
-  if (!isTimestamp(timestamp)) throw runtimeError(`Wait timestamp must be an RFC 3339 string, got ${JSON.stringify(timestamp)}`);
+  if (!isTimestamp(timestamp))
+    throw runtimeError(`Wait timestamp must be an RFC 3339 string, got ${JSON.stringify(timestamp)}`);
   clock.advanceTo(Date.parse(timestamp));
 }
 
@@ -136,10 +187,14 @@ function failState(state: FailState, input: Json): StatesError {
     if (literal !== undefined) return literal;
     if (path === undefined) return undefined;
     const v = readPath(path, input, undefined, field);
-    if (typeof v !== "string") throw runtimeError(`${field} '${path}' must point to a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string")
+      throw runtimeError(`${field} '${path}' must point to a string, got ${JSON.stringify(v)}`);
     return v;
   };
-  return new StatesError(read(state.Error, state.ErrorPath, "ErrorPath") ?? "States.Fail", read(state.Cause, state.CausePath, "CausePath") ?? "");
+  return new StatesError(
+    read(state.Error, state.ErrorPath, "ErrorPath") ?? "States.Fail",
+    read(state.Cause, state.CausePath, "CausePath") ?? "",
+  );
 }
 
 /**
@@ -187,18 +242,27 @@ function timeoutSeconds(state: TaskState, input: Json): number | undefined {
   if (state.TimeoutSeconds !== undefined) return state.TimeoutSeconds;
   if (state.TimeoutSecondsPath !== undefined) {
     const v = readPath(state.TimeoutSecondsPath, input, undefined, "TimeoutSecondsPath");
-    if (typeof v !== "number" || v <= 0) throw runtimeError(`TimeoutSecondsPath must point to a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || v <= 0)
+      throw runtimeError(`TimeoutSecondsPath must point to a positive number, got ${JSON.stringify(v)}`);
     return v;
   }
   return undefined;
 }
 
-async function runTask(name: string, state: TaskState, raw: Json, env: ExecutionEnv, thread: Thread, retryCount: number): Promise<Json> {
+async function runTask(
+  name: string,
+  state: TaskState,
+  raw: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  retryCount: number,
+): Promise<Json> {
   const resourceArn = state.Resource ?? "";
   const taskToken = resourceArn.endsWith(".waitForTaskToken") ? randomUUID() : undefined;
   const context = stateContext(env, name, thread, retryCount, taskToken ? { Task: { Token: taskToken } } : {});
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-  const parameters = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
+  const parameters =
+    state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
   const timeout = timeoutSeconds(state, effective);
   const ids = splitResource(resourceArn);
   env.recorder.add(thread, "TaskScheduled", {
@@ -234,7 +298,9 @@ async function runTask(name: string, state: TaskState, raw: Json, env: Execution
     });
   } catch (thrown) {
     const error = StatesError.from(thrown);
-    thread.clock.advanceTo(timeout !== undefined ? Math.min(taskClock.nowMillis(), startedAt + timeout * 1000) : taskClock.nowMillis());
+    thread.clock.advanceTo(
+      timeout !== undefined ? Math.min(taskClock.nowMillis(), startedAt + timeout * 1000) : taskClock.nowMillis(),
+    );
     if (error.name === "States.Timeout") {
       env.recorder.add(thread, "TaskTimedOut", { ...ids, error: error.name, cause: error.causeText });
     } else if (!UNCATCHABLE_ERRORS.has(error.name)) {
@@ -248,8 +314,13 @@ async function runTask(name: string, state: TaskState, raw: Json, env: Execution
     throw new StatesError("States.Timeout", "");
   }
   thread.clock.advanceTo(taskClock.nowMillis());
-  env.recorder.add(thread, "TaskSucceeded", { ...ids, output: JSON.stringify(result), outputDetails: { truncated: false } });
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, result, context) : result;
+  env.recorder.add(thread, "TaskSucceeded", {
+    ...ids,
+    output: JSON.stringify(result),
+    outputDetails: { truncated: false },
+  });
+  const selected =
+    state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, result, context) : result;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }
 
@@ -296,15 +367,30 @@ async function runChildren(
   return results;
 }
 
-async function runParallel(name: string, state: ParallelState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
+async function runParallel(
+  name: string,
+  state: ParallelState,
+  raw: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  scope: Scope,
+): Promise<Json> {
   const context = stateContext(env, name, thread, 0);
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
-  const input = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
+  const input =
+    state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters as Json, effective, context) : effective;
   const branches = state.Branches ?? [];
   env.recorder.add(thread, "ParallelStateStarted");
   let results: Json[];
   try {
-    results = await runChildren(branches.length, branches.length, thread, scope, (i, child, childScope) => runStates(branches[i], input, env, child, childScope), () => undefined);
+    results = await runChildren(
+      branches.length,
+      branches.length,
+      thread,
+      scope,
+      (i, child, childScope) => runStates(branches[i], input, env, child, childScope),
+      () => undefined,
+    );
   } catch (e) {
     if (!(e instanceof Cancelled) && !(e instanceof ExecutionTimeout)) {
       const error = StatesError.from(e);
@@ -313,14 +399,23 @@ async function runParallel(name: string, state: ParallelState, raw: Json, env: E
     throw e;
   }
   env.recorder.add(thread, "ParallelStateSucceeded");
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
+  const selected =
+    state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }
 
-async function runMap(name: string, state: MapState, raw: Json, env: ExecutionEnv, thread: Thread, scope: Scope): Promise<Json> {
+async function runMap(
+  name: string,
+  state: MapState,
+  raw: Json,
+  env: ExecutionEnv,
+  thread: Thread,
+  scope: Scope,
+): Promise<Json> {
   const effective = applyFilterPath(state.InputPath, raw, "InputPath");
   const items = readPath(state.ItemsPath ?? "$", effective, undefined, "ItemsPath");
-  if (!Array.isArray(items)) throw runtimeError(`ItemsPath '${state.ItemsPath ?? "$"}' must point to an array, got ${JSON.stringify(items)}`);
+  if (!Array.isArray(items))
+    throw runtimeError(`ItemsPath '${state.ItemsPath ?? "$"}' must point to an array, got ${JSON.stringify(items)}`);
   const processor = state.ItemProcessor ?? state.Iterator;
   if (!processor) throw runtimeError(`Map state '${name}' has no ItemProcessor/Iterator`);
   const selector = state.ItemSelector ?? state.Parameters;
@@ -335,7 +430,8 @@ async function runMap(name: string, state: MapState, raw: Json, env: ExecutionEn
       async (index, child, childScope) => {
         env.recorder.add(child, "MapIterationStarted", { name, index });
         const itemContext = stateContext(env, name, child, 0, { Map: { Item: { Index: index, Value: items[index] } } });
-        const itemInput = selector !== undefined ? applyPayloadTemplate(selector as Json, effective, itemContext) : items[index];
+        const itemInput =
+          selector !== undefined ? applyPayloadTemplate(selector as Json, effective, itemContext) : items[index];
         const out = await runStates(processor, itemInput, env, child, childScope);
         env.recorder.add(child, "MapIterationSucceeded", { name, index });
         return out;
@@ -348,6 +444,7 @@ async function runMap(name: string, state: MapState, raw: Json, env: ExecutionEn
   }
   env.recorder.add(thread, "MapStateSucceeded");
   const context = stateContext(env, name, thread, 0);
-  const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
+  const selected =
+    state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector as Json, results, context) : results;
   return applyFilterPath(state.OutputPath, applyResultPath(state.ResultPath, raw, selected), "OutputPath");
 }

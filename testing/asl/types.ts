@@ -9,7 +9,16 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 // The ASL model is the one the definitions are written in (stacks/workflows/asl.ts).
 import type { State, StateMachineDefinition } from "../../stacks/workflows/asl";
 export type { Catcher, ChoiceRule, Retrier } from "../../stacks/workflows/asl";
-export type { ChoiceState, FailState, MapState, ParallelState, PassState, SucceedState, TaskState, WaitState } from "../../stacks/workflows/asl";
+export type {
+  ChoiceState,
+  FailState,
+  MapState,
+  ParallelState,
+  PassState,
+  SucceedState,
+  TaskState,
+  WaitState,
+} from "../../stacks/workflows/asl";
 
 /** A definition as the interpreter runs it. */
 export type AslDefinition = StateMachineDefinition;

@@ -38,7 +38,8 @@ async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Pr
 }
 
 export async function seedRecoveryPoints(points: RecoveryPointSeed[]): Promise<RecoveryPoint[]> {
-  return (await call<{ RecoveryPoints: RecoveryPoint[] }>("POST", "recovery-points", { RecoveryPoints: points })).RecoveryPoints;
+  return (await call<{ RecoveryPoints: RecoveryPoint[] }>("POST", "recovery-points", { RecoveryPoints: points }))
+    .RecoveryPoints;
 }
 
 export async function seedVaults(vaults: VaultSeed[]): Promise<void> {

@@ -17,7 +17,8 @@ function option(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const port = Number(option("port") ?? "5056");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port, got ${option("port")}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a TCP port, got ${option("port")}`);
   const fake = await startBackupFake({ port, host: option("host") ?? "127.0.0.1" });
   let stopping = false;
   const stop = (): void => {

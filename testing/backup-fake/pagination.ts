@@ -18,7 +18,12 @@ export interface Page<T> {
   nextToken?: string;
 }
 
-export function paginate<T>(items: readonly T[], queryKey: string, maxResults: number | undefined, nextToken: string | null): Page<T> {
+export function paginate<T>(
+  items: readonly T[],
+  queryKey: string,
+  maxResults: number | undefined,
+  nextToken: string | null,
+): Page<T> {
   const offset = nextToken === null ? 0 : decode(nextToken, queryKey);
   const size = maxResults ?? DEFAULT_PAGE_SIZE;
   const end = offset + size;

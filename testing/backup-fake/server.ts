@@ -25,11 +25,35 @@ import { BackupStore, checkMaxResults, toEpochSeconds, VAULT_NAME_PATTERN, type 
 
 /** DescribeRecoveryPointOutput members (the SDK schema's order). */
 const DESCRIBE_FIELDS = [
-  "RecoveryPointArn", "BackupVaultName", "BackupVaultArn", "SourceBackupVaultArn", "ResourceArn", "ResourceType",
-  "CreatedBy", "IamRoleArn", "Status", "StatusMessage", "CreationDate", "InitiationDate", "CompletionDate",
-  "BackupSizeInBytes", "CalculatedLifecycle", "Lifecycle", "EncryptionKeyArn", "IsEncrypted", "StorageClass",
-  "LastRestoreTime", "ParentRecoveryPointArn", "CompositeMemberIdentifier", "IsParent", "ResourceName", "VaultType",
-  "IndexStatus", "IndexStatusMessage", "EncryptionKeyType", "ScanResults",
+  "RecoveryPointArn",
+  "BackupVaultName",
+  "BackupVaultArn",
+  "SourceBackupVaultArn",
+  "ResourceArn",
+  "ResourceType",
+  "CreatedBy",
+  "IamRoleArn",
+  "Status",
+  "StatusMessage",
+  "CreationDate",
+  "InitiationDate",
+  "CompletionDate",
+  "BackupSizeInBytes",
+  "CalculatedLifecycle",
+  "Lifecycle",
+  "EncryptionKeyArn",
+  "IsEncrypted",
+  "StorageClass",
+  "LastRestoreTime",
+  "ParentRecoveryPointArn",
+  "CompositeMemberIdentifier",
+  "IsParent",
+  "ResourceName",
+  "VaultType",
+  "IndexStatus",
+  "IndexStatusMessage",
+  "EncryptionKeyType",
+  "ScanResults",
 ] as const satisfies ReadonlyArray<keyof RecoveryPoint>;
 
 /** RecoveryPointByBackupVault members: no StorageClass/ScanResults, AggregatedScanResult instead. */
@@ -126,7 +150,10 @@ function listRecoveryPoints(store: BackupStore, name: string, query: URLSearchPa
   const page = paginate(points, `rp:${name}:${JSON.stringify(filters)}`, maxResults, query.get("nextToken"));
   return {
     status: 200,
-    body: { RecoveryPoints: page.items.map((p) => pick(p, LIST_ITEM_FIELDS)), ...(page.nextToken ? { NextToken: page.nextToken } : {}) },
+    body: {
+      RecoveryPoints: page.items.map((p) => pick(p, LIST_ITEM_FIELDS)),
+      ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+    },
   };
 }
 
@@ -134,7 +161,10 @@ function listTags(store: BackupStore, resourceArn: string, query: URLSearchParam
   const maxResults = checkMaxResults(query.get("maxResults"));
   const entries = Object.entries(store.tagsOf(resourceArn)).sort(([a], [b]) => a.localeCompare(b));
   const page = paginate(entries, `tags:${resourceArn}`, maxResults, query.get("nextToken"));
-  return { status: 200, body: { Tags: Object.fromEntries(page.items), ...(page.nextToken ? { NextToken: page.nextToken } : {}) } };
+  return {
+    status: 200,
+    body: { Tags: Object.fromEntries(page.items), ...(page.nextToken ? { NextToken: page.nextToken } : {}) },
+  };
 }
 
 function parseJson(body: string): Record<string, unknown> {
@@ -149,7 +179,8 @@ function parseJson(body: string): Record<string, unknown> {
 
 function listOf(body: Record<string, unknown>, key: string): unknown[] {
   const value = body[key];
-  if (!Array.isArray(value)) throw new BackupServiceError("InvalidRequestException", `control request needs an array "${key}"`, 400);
+  if (!Array.isArray(value))
+    throw new BackupServiceError("InvalidRequestException", `control request needs an array "${key}"`, 400);
   return value;
 }
 
@@ -169,11 +200,20 @@ function control(store: BackupStore, req: Request): Reply {
       store.reset();
       return { status: 200, body: {} };
     case "POST backup-vaults":
-      return { status: 200, body: { BackupVaults: seed(() => listOf(parseJson(req.body), "BackupVaults").map((v) => store.addVault(v as never))) } };
+      return {
+        status: 200,
+        body: {
+          BackupVaults: seed(() => listOf(parseJson(req.body), "BackupVaults").map((v) => store.addVault(v as never))),
+        },
+      };
     case "POST recovery-points":
       return {
         status: 200,
-        body: { RecoveryPoints: seed(() => listOf(parseJson(req.body), "RecoveryPoints").map((p) => store.addRecoveryPoint(p as never))) },
+        body: {
+          RecoveryPoints: seed(() =>
+            listOf(parseJson(req.body), "RecoveryPoints").map((p) => store.addRecoveryPoint(p as never)),
+          ),
+        },
       };
     case "GET recovery-points":
       return { status: 200, body: { RecoveryPoints: store.allRecoveryPoints() } };
@@ -229,7 +269,10 @@ function unknownOperation(req: Request): BackupServiceError {
 
 /** Splits the raw path before decoding, so %2F inside an ARN label stays inside its segment. */
 function segmentsOf(rawPath: string): string[] {
-  const segments = rawPath.replace(/^\/+/, "").split("/").map((s) => decodeURIComponent(s));
+  const segments = rawPath
+    .replace(/^\/+/, "")
+    .split("/")
+    .map((s) => decodeURIComponent(s));
   // "/x/" and "/x" address the same resource (the API reference writes list paths with a trailing slash).
   if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
   return segments;
@@ -244,7 +287,11 @@ function send(res: http.ServerResponse, reply: Reply, requestId: string, errorTy
   }
   const payload = JSON.stringify(reply.body);
   res
-    .writeHead(reply.status, { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) })
+    .writeHead(reply.status, {
+      ...headers,
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(payload)),
+    })
     .end(payload);
 }
 
@@ -268,7 +315,11 @@ export function handler(store: BackupStore): http.RequestListener {
         const serviceError =
           error instanceof BackupServiceError
             ? error
-            : new BackupServiceError("ServiceUnavailableException", `backup fake internal error: ${(error as Error).message}`, 500);
+            : new BackupServiceError(
+                "ServiceUnavailableException",
+                `backup fake internal error: ${(error as Error).message}`,
+                500,
+              );
         send(res, { status: serviceError.status, body: serviceError.body() }, requestId, serviceError.code);
       }
     });

@@ -12,8 +12,17 @@ const DAY_SECONDS = 86_400;
 /** Real API constraint on vault names (API reference, BackupVaultName). */
 export const VAULT_NAME_PATTERN = /^[a-zA-Z0-9\-_]{2,50}$/;
 
-export type RecoveryPointStatus = "COMPLETED" | "PARTIAL" | "DELETING" | "EXPIRED" | "AVAILABLE" | "STOPPED" | "CREATING";
-const STATUSES: ReadonlySet<string> = new Set(["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING"]);
+export type RecoveryPointStatus =
+  "COMPLETED" | "PARTIAL" | "DELETING" | "EXPIRED" | "AVAILABLE" | "STOPPED" | "CREATING";
+const STATUSES: ReadonlySet<string> = new Set([
+  "COMPLETED",
+  "PARTIAL",
+  "DELETING",
+  "EXPIRED",
+  "AVAILABLE",
+  "STOPPED",
+  "CREATING",
+]);
 /** States in which AWS Backup is still working on the recovery point: delete is refused. */
 const BUSY_STATUSES: ReadonlySet<string> = new Set(["CREATING", "DELETING"]);
 
@@ -99,7 +108,8 @@ interface PendingDeletion {
 }
 
 /** ARNs of resources under full AWS Backup management: recovery points, vaults and plans of `backup:` itself. */
-export const FULLY_MANAGED_ARN = /^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:(recovery-point|backup-vault|backup-plan):.+$/;
+export const FULLY_MANAGED_ARN =
+  /^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:(recovery-point|backup-vault|backup-plan):.+$/;
 
 export interface Fault {
   operation: string;
@@ -174,7 +184,9 @@ export class BackupStore {
     }
     const describes = seed.DescribesWhileDeleting ?? 1;
     if (!Number.isInteger(describes) || describes < 0) {
-      throw new Error(`deletion outcome: DescribesWhileDeleting must be an integer >= 0, got ${JSON.stringify(describes)}`);
+      throw new Error(
+        `deletion outcome: DescribesWhileDeleting must be an integer >= 0, got ${JSON.stringify(describes)}`,
+      );
     }
     this.outcomes.set(seed.RecoveryPointArn ?? "*", { ...seed, DescribesWhileDeleting: describes });
   }
@@ -187,7 +199,8 @@ export class BackupStore {
     const vault: Vault = {
       BackupVaultName: seed.BackupVaultName,
       BackupVaultArn:
-        existing?.BackupVaultArn ?? vaultArn(seed.BackupVaultName, seed.Region ?? DEFAULT_REGION, seed.AccountId ?? DEFAULT_ACCOUNT),
+        existing?.BackupVaultArn ??
+        vaultArn(seed.BackupVaultName, seed.Region ?? DEFAULT_REGION, seed.AccountId ?? DEFAULT_ACCOUNT),
       MinRetentionDays: seed.MinRetentionDays ?? existing?.MinRetentionDays,
     };
     this.vaults.set(vault.BackupVaultName, vault);
@@ -197,14 +210,16 @@ export class BackupStore {
 
   addRecoveryPoint(seed: RecoveryPointSeed): RecoveryPoint {
     for (const field of ["RecoveryPointArn", "BackupVaultName", "ResourceArn", "ResourceType"] as const) {
-      if (typeof seed[field] !== "string" || seed[field] === "") throw new Error(`recovery point seed: ${field} is required`);
+      if (typeof seed[field] !== "string" || seed[field] === "")
+        throw new Error(`recovery point seed: ${field} is required`);
     }
     const scope = arnScope(seed.RecoveryPointArn);
     const vault =
       this.vaults.get(seed.BackupVaultName) ??
       this.addVault({ BackupVaultName: seed.BackupVaultName, Region: scope.region, AccountId: scope.account });
     const status = (seed.Status as string | undefined) ?? "COMPLETED";
-    if (!STATUSES.has(status)) throw new Error(`recovery point seed: Status ${status} is not one of ${[...STATUSES].join(", ")}`);
+    if (!STATUSES.has(status))
+      throw new Error(`recovery point seed: Status ${status} is not one of ${[...STATUSES].join(", ")}`);
 
     const { Tags, ...fields } = seed;
     const point = {
@@ -216,7 +231,8 @@ export class BackupStore {
       ...fields,
       BackupVaultArn: vault.BackupVaultArn,
       Status: status,
-      CreationDate: seed.CreationDate === undefined ? Date.now() / 1000 : toEpochSeconds(seed.CreationDate, "CreationDate"),
+      CreationDate:
+        seed.CreationDate === undefined ? Date.now() / 1000 : toEpochSeconds(seed.CreationDate, "CreationDate"),
     } as RecoveryPoint;
     for (const field of DATE_FIELDS) {
       if (point[field] !== undefined) point[field] = toEpochSeconds(point[field], field);
@@ -312,7 +328,8 @@ export class BackupStore {
           const point = this.points.get(arn)!;
           point.Status = "EXPIRED";
           point.StatusMessage =
-            deletion.outcome.StatusMessage ?? `AWS Backup could not delete recovery point ${arn}: access denied on the resource`;
+            deletion.outcome.StatusMessage ??
+            `AWS Backup could not delete recovery point ${arn}: access denied on the resource`;
         }
       }
     }

@@ -87,7 +87,12 @@ const str = (r: RecordedRequest, field: string): string => {
   return v;
 };
 
-const req = (action: string, resource: string, context: ContextValues = {}, untypedBecause?: string): IamRequest => ({ action, resource, context, untypedBecause });
+const req = (action: string, resource: string, context: ContextValues = {}, untypedBecause?: string): IamRequest => ({
+  action,
+  resource,
+  context,
+  untypedBecause,
+});
 
 // ---- S3 -------------------------------------------------------------------------------------
 
@@ -112,7 +117,8 @@ function s3NotFound(r: RecordedRequest, f: MapFacts): IamRequest[] {
 
 // ---- EC2 ------------------------------------------------------------------------------------
 
-const ec2Arn = (f: MapFacts, type: "volume" | "instance", id: string) => `arn:${f.partition}:ec2:${f.region}:${f.account}:${type}/${id}`;
+const ec2Arn = (f: MapFacts, type: "volume" | "instance", id: string) =>
+  `arn:${f.partition}:ec2:${f.region}:${f.account}:${type}/${id}`;
 
 /** aws:ResourceTag/<k> and its EC2 alias ec2:ResourceTag/<k> for a resource's tags as read before the call. */
 function resourceTags(r: RecordedRequest, id: string): ContextValues {
@@ -126,9 +132,9 @@ function resourceTags(r: RecordedRequest, id: string): ContextValues {
 }
 
 function requestTags(specs: unknown, resourceType: string): ContextValues {
-  const spec = (Array.isArray(specs) ? specs : []).find((s: { ResourceType?: string }) => s.ResourceType === resourceType) as
-    | { Tags?: { Key: string; Value: string }[] }
-    | undefined;
+  const spec = (Array.isArray(specs) ? specs : []).find(
+    (s: { ResourceType?: string }) => s.ResourceType === resourceType,
+  ) as { Tags?: { Key: string; Value: string }[] } | undefined;
   const tags = spec?.Tags ?? [];
   const out: ContextValues = {};
   for (const t of tags) out[`aws:RequestTag/${t.Key}`] = t.Value;
@@ -152,25 +158,46 @@ function recoveryPoint(action: string, field: string) {
   return (r: RecordedRequest, f: MapFacts): IamRequest[] => {
     const arn = inDeploymentAccount(str(r, field), f);
     const typed = /^arn:[^:]+:backup:/.test(arn);
-    return [req(action, arn, {}, typed ? undefined : "BACKUP-ARN: the SAR lists only backup: recovery-point ARNs; AWS names this one by its own ARN")];
+    return [
+      req(
+        action,
+        arn,
+        {},
+        typed
+          ? undefined
+          : "BACKUP-ARN: the SAR lists only backup: recovery-point ARNs; AWS names this one by its own ARN",
+      ),
+    ];
   };
 }
 
 // ---- the table ------------------------------------------------------------------------------
 
 export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
-  "s3:PutObject": { source: "SAR-s3, S3-KMS", requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:GenerateDataKey")] },
+  "s3:PutObject": {
+    source: "SAR-s3, S3-KMS",
+    requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:GenerateDataKey")],
+  },
   "s3:CreateMultipartUpload": {
     source: "SAR-s3 (CreateMultipartUpload → s3:PutObject), S3-MPU, S3-KMS",
     requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:GenerateDataKey")],
   },
-  "s3:UploadPart": { source: "SAR-s3 (UploadPart → s3:PutObject), S3-MPU", requests: (r, f) => [req("s3:PutObject", objectArn(r, f))] },
+  "s3:UploadPart": {
+    source: "SAR-s3 (UploadPart → s3:PutObject), S3-MPU",
+    requests: (r, f) => [req("s3:PutObject", objectArn(r, f))],
+  },
   "s3:CompleteMultipartUpload": {
     source: "SAR-s3 (CompleteMultipartUpload → s3:PutObject), S3-MPU (kms:Decrypt: S3 reads the encrypted parts)",
     requests: (r, f) => [req("s3:PutObject", objectArn(r, f)), ...s3Kms(r, f, "kms:Decrypt")],
   },
-  "s3:AbortMultipartUpload": { source: "SAR-s3", requests: (r, f) => [req("s3:AbortMultipartUpload", objectArn(r, f))] },
-  "s3:ListParts": { source: "SAR-s3 (ListParts → s3:ListMultipartUploadParts)", requests: (r, f) => [req("s3:ListMultipartUploadParts", objectArn(r, f))] },
+  "s3:AbortMultipartUpload": {
+    source: "SAR-s3",
+    requests: (r, f) => [req("s3:AbortMultipartUpload", objectArn(r, f))],
+  },
+  "s3:ListParts": {
+    source: "SAR-s3 (ListParts → s3:ListMultipartUploadParts)",
+    requests: (r, f) => [req("s3:ListMultipartUploadParts", objectArn(r, f))],
+  },
   "s3:ListMultipartUploads": {
     source: "SAR-s3 (ListMultipartUploads → s3:ListBucketMultipartUploads on the bucket)",
     requests: (r, f) => [req("s3:ListBucketMultipartUploads", bucketArn(r, f))],
@@ -186,7 +213,11 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     source: "SAR-s3 (HeadObject → s3:GetObject), S3-CHK, S3-404",
     requests: (r, f) => [
       req(r.input.VersionId ? "s3:GetObjectVersion" : "s3:GetObject", objectArn(r, f)),
-      ...(r.outcome === "ok" ? (r.input.ChecksumMode === "ENABLED" ? s3Kms(r, f, "kms:Decrypt") : []) : s3NotFound(r, f)),
+      ...(r.outcome === "ok"
+        ? r.input.ChecksumMode === "ENABLED"
+          ? s3Kms(r, f, "kms:Decrypt")
+          : []
+        : s3NotFound(r, f)),
     ],
   },
   "s3:DeleteObject": {
@@ -195,13 +226,24 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
   },
   "s3:ListObjectsV2": {
     source: "SAR-s3 (ListObjectsV2 → s3:ListBucket, s3:prefix)",
-    requests: (r, f) => [req("s3:ListBucket", bucketArn(r, f), typeof r.input.Prefix === "string" ? { "s3:prefix": r.input.Prefix } : {})],
+    requests: (r, f) => [
+      req("s3:ListBucket", bucketArn(r, f), typeof r.input.Prefix === "string" ? { "s3:prefix": r.input.Prefix } : {}),
+    ],
   },
 
-  "ec2:DescribeVolumes": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeVolumes", "*")] },
-  "ec2:DescribeInstances": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeInstances", "*")] },
+  "ec2:DescribeVolumes": {
+    source: "SAR-ec2 (no resource-level permissions)",
+    requests: () => [req("ec2:DescribeVolumes", "*")],
+  },
+  "ec2:DescribeInstances": {
+    source: "SAR-ec2 (no resource-level permissions)",
+    requests: () => [req("ec2:DescribeInstances", "*")],
+  },
   // The deletion-tag reads of each resource's own API (issue 8, item 3), ready for the dispatcher's new Tasks.
-  "ec2:DescribeTags": { source: "SAR-ec2 (no resource-level permissions)", requests: () => [req("ec2:DescribeTags", "*")] },
+  "ec2:DescribeTags": {
+    source: "SAR-ec2 (no resource-level permissions)",
+    requests: () => [req("ec2:DescribeTags", "*")],
+  },
   "rds:ListTagsForResource": {
     source: "SAR-rds (snapshot, cluster-snapshot, …)",
     requests: (r, f) => [req("rds:ListTagsForResource", inDeploymentAccount(str(r, "ResourceName"), f))],
@@ -211,7 +253,16 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     requests: (r, f) => {
       const arn = inDeploymentAccount(str(r, "ResourceArn"), f);
       const backup = /:table\/[^/]+\/backup\//.test(arn);
-      return [req("dynamodb:ListTagsOfResource", arn, {}, backup ? "the SAR types table and stream ARNs only; a classic backup's ARN is table/<t>/backup/<id>" : undefined)];
+      return [
+        req(
+          "dynamodb:ListTagsOfResource",
+          arn,
+          {},
+          backup
+            ? "the SAR types table and stream ARNs only; a classic backup's ARN is table/<t>/backup/<id>"
+            : undefined,
+        ),
+      ];
     },
   },
   "ec2:CreateVolume": {
@@ -221,27 +272,48 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
       const volume = ec2Arn(f, "volume", volumeId);
       const tags = requestTags(r.input.TagSpecifications, "volume");
       const out = [req("ec2:CreateVolume", volume, tags)];
-      if (typeof r.input.SnapshotId === "string") out.push(req("ec2:CreateVolume", `arn:${f.partition}:ec2:${f.region}::snapshot/${r.input.SnapshotId}`));
-      if (Object.keys(tags).length > 0) out.push(req("ec2:CreateTags", volume, { ...tags, "ec2:CreateAction": "CreateVolume" }));
+      if (typeof r.input.SnapshotId === "string")
+        out.push(req("ec2:CreateVolume", `arn:${f.partition}:ec2:${f.region}::snapshot/${r.input.SnapshotId}`));
+      if (Object.keys(tags).length > 0)
+        out.push(req("ec2:CreateTags", volume, { ...tags, "ec2:CreateAction": "CreateVolume" }));
       return out;
     },
   },
   "ec2:AttachVolume": { source: "SAR-ec2 (instance*, volume*)", requests: volumeAndInstance("ec2:AttachVolume") },
-  "ec2:DetachVolume": { source: "SAR-ec2 (instance*, volume*; without InstanceId: the instance it is attached to)", requests: volumeAndInstance("ec2:DetachVolume") },
-  "ec2:DeleteVolume": { source: "SAR-ec2 (volume*)", requests: (r, f) => [req("ec2:DeleteVolume", ec2Arn(f, "volume", str(r, "VolumeId")), resourceTags(r, str(r, "VolumeId")))] },
+  "ec2:DetachVolume": {
+    source: "SAR-ec2 (instance*, volume*; without InstanceId: the instance it is attached to)",
+    requests: volumeAndInstance("ec2:DetachVolume"),
+  },
+  "ec2:DeleteVolume": {
+    source: "SAR-ec2 (volume*)",
+    requests: (r, f) => [
+      req("ec2:DeleteVolume", ec2Arn(f, "volume", str(r, "VolumeId")), resourceTags(r, str(r, "VolumeId"))),
+    ],
+  },
 
-  "sfn:StartExecution": { source: "SAR-states (stateMachine*)", requests: (r, f) => [req("states:StartExecution", inDeploymentAccount(str(r, "stateMachineArn"), f))] },
+  "sfn:StartExecution": {
+    source: "SAR-states (stateMachine*)",
+    requests: (r, f) => [req("states:StartExecution", inDeploymentAccount(str(r, "stateMachineArn"), f))],
+  },
 
   "backup:ListTags": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:ListTags", "ResourceArn") },
-  "backup:DeleteRecoveryPoint": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:DeleteRecoveryPoint", "RecoveryPointArn") },
-  "backup:DescribeRecoveryPoint": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:DescribeRecoveryPoint", "RecoveryPointArn") },
+  "backup:DeleteRecoveryPoint": {
+    source: "SAR-backup, BACKUP-ARN",
+    requests: recoveryPoint("backup:DeleteRecoveryPoint", "RecoveryPointArn"),
+  },
+  "backup:DescribeRecoveryPoint": {
+    source: "SAR-backup, BACKUP-ARN",
+    requests: recoveryPoint("backup:DescribeRecoveryPoint", "RecoveryPointArn"),
+  },
 
   ...Object.fromEntries(
     ["PutItem", "UpdateItem", "GetItem", "DeleteItem"].map((op) => [
       `dynamodb:${op}`,
       {
         source: "SAR-dynamodb (table*)",
-        requests: (r: RecordedRequest, f: MapFacts) => [req(`dynamodb:${op}`, `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${str(r, "TableName")}`)],
+        requests: (r: RecordedRequest, f: MapFacts) => [
+          req(`dynamodb:${op}`, `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${str(r, "TableName")}`),
+        ],
       },
     ]),
   ),
@@ -252,19 +324,28 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
       const topic = inDeploymentAccount(str(r, "TopicArn"), f);
       const key = f.kmsKeyOfTopic(topic);
       const via = { "kms:ViaService": `sns.${f.region}.amazonaws.com` };
-      return [req("sns:Publish", topic), ...(key ? [req("kms:GenerateDataKey", key, via), req("kms:Decrypt", key, via)] : [])];
+      return [
+        req("sns:Publish", topic),
+        ...(key ? [req("kms:GenerateDataKey", key, via), req("kms:Decrypt", key, via)] : []),
+      ];
     },
   },
 };
 
 /** Integrations the interpreter runs in-process (no SDK request of ours): what Step Functions itself calls, as the machine's role. */
-export const INTEGRATIONS: readonly { readonly pattern: RegExp; readonly source: string; requests(r: RecordedRequest, f: MapFacts): IamRequest[] }[] = [
+export const INTEGRATIONS: readonly {
+  readonly pattern: RegExp;
+  readonly source: string;
+  requests(r: RecordedRequest, f: MapFacts): IamRequest[];
+}[] = [
   {
     pattern: /^arn:aws[\w-]*:states:::lambda:invoke$|^arn:aws[\w-]*:lambda:/,
     source: "SFN-LAMBDA",
     requests: (r, f) => {
       const name = str(r, "FunctionName");
-      const arn = name.startsWith("arn:") ? inDeploymentAccount(name, f) : `arn:${f.partition}:lambda:${f.region}:${f.account}:function:${name}`;
+      const arn = name.startsWith("arn:")
+        ? inDeploymentAccount(name, f)
+        : `arn:${f.partition}:lambda:${f.region}:${f.account}:function:${name}`;
       return [req("lambda:InvokeFunction", arn)];
     },
   },
@@ -273,7 +354,9 @@ export const INTEGRATIONS: readonly { readonly pattern: RegExp; readonly source:
     source: "SFN-BATCH; SAR-batch (SubmitJob: job*, job-queue*, job-definition; aws:RequestTag, aws:TagKeys)",
     requests: (r, f) => {
       const tags = (r.input.Tags ?? {}) as Record<string, string>;
-      const context: ContextValues = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, String(v)]));
+      const context: ContextValues = Object.fromEntries(
+        Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, String(v)]),
+      );
       if (Object.keys(tags).length > 0) context["aws:TagKeys"] = Object.keys(tags);
       const definition = str(r, "JobDefinition");
       const definitionArn = definition.startsWith("arn:")
@@ -282,11 +365,18 @@ export const INTEGRATIONS: readonly { readonly pattern: RegExp; readonly source:
       const out = [
         req("batch:SubmitJob", inDeploymentAccount(str(r, "JobQueue"), f), context),
         req("batch:SubmitJob", definitionArn, context),
-        req("batch:SubmitJob", `arn:${f.partition}:batch:${f.region}:${f.account}:job/00000000-0000-0000-0000-000000000000`, context),
+        req(
+          "batch:SubmitJob",
+          `arn:${f.partition}:batch:${f.region}:${f.account}:job/00000000-0000-0000-0000-000000000000`,
+          context,
+        ),
       ];
       if (r.operation.endsWith(".sync")) {
         const rule = `arn:${f.partition}:events:${f.region}:${f.account}:rule/StepFunctionsGetEventsForBatchJobsRule`;
-        out.push(req("batch:DescribeJobs", "*"), ...["events:PutTargets", "events:PutRule", "events:DescribeRule"].map((a) => req(a, rule)));
+        out.push(
+          req("batch:DescribeJobs", "*"),
+          ...["events:PutTargets", "events:PutRule", "events:DescribeRule"].map((a) => req(a, rule)),
+        );
       }
       return out;
     },
@@ -319,7 +409,10 @@ export function iamRequestsOf(r: RecordedRequest, f: MapFacts): IamRequest[] {
   let requests: IamRequest[];
   if (r.kind === "integration") {
     const entry = INTEGRATIONS.find((i) => i.pattern.test(r.operation));
-    if (!entry) throw new UnmappedOperationError(`no entry in testing/iam/action-map.ts INTEGRATIONS for the Task resource ${r.operation} (role ${r.role})`);
+    if (!entry)
+      throw new UnmappedOperationError(
+        `no entry in testing/iam/action-map.ts INTEGRATIONS for the Task resource ${r.operation} (role ${r.role})`,
+      );
     requests = entry.requests(r, f);
   } else {
     const key = `${r.service}:${r.operation}`;

@@ -22,7 +22,8 @@ export interface Verdict {
   readonly detail?: string;
 }
 
-const sessionArn = (role: ModelRole, account: string) => `arn:aws:sts::${account}:assumed-role/${role.name}/backup-actions-test`;
+const sessionArn = (role: ModelRole, account: string) =>
+  `arn:aws:sts::${account}:assumed-role/${role.name}/backup-actions-test`;
 
 function sidOf(statement: unknown, index: number): string {
   const s = statement as { sid?: () => string | undefined; index?: () => number };
@@ -34,7 +35,12 @@ function isS3(action: string): boolean {
 }
 
 /** One IAM request of one role, judged. */
-export async function judge(model: IamModel, role: ModelRole, request: IamRequest, record: RecordedRequest): Promise<Verdict> {
+export async function judge(
+  model: IamModel,
+  role: ModelRole,
+  request: IamRequest,
+  record: RecordedRequest,
+): Promise<Verdict> {
   const context = {
     ...request.context,
     "aws:PrincipalArn": role.arn,
@@ -42,39 +48,69 @@ export async function judge(model: IamModel, role: ModelRole, request: IamReques
     "aws:PrincipalType": "AssumedRole",
   };
   const simulation: Simulation = {
-    request: { principal: sessionArn(role, model.account), action: request.action, resource: { resource: request.resource, accountId: model.account }, contextVariables: context },
+    request: {
+      principal: sessionArn(role, model.account),
+      action: request.action,
+      resource: { resource: request.resource, accountId: model.account },
+      contextVariables: context,
+    },
     identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.policy })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: request.resource === "*" ? undefined : model.resourcePolicyFor(request.resource),
-    vpcEndpointPolicies: role.inVpc && isS3(request.action) ? model.vpcEndpointPolicies.map((p) => ({ name: p.name, policy: p.policy })) : undefined,
+    vpcEndpointPolicies:
+      role.inVpc && isS3(request.action)
+        ? model.vpcEndpointPolicies.map((p) => ({ name: p.name, policy: p.policy }))
+        : undefined,
   };
   if (request.untypedBecause) {
     // The simulator refuses ARNs its tables do not type; AWS authorizes them (see the action map's source).
-    if (simulation.vpcEndpointPolicies) throw new Error("an untyped request through a VPC endpoint cannot be judged: extend testing/iam/evaluate.ts");
+    if (simulation.vpcEndpointPolicies)
+      throw new Error("an untyped request through a VPC endpoint cannot be judged: extend testing/iam/evaluate.ts");
     const result = runUnsafeSimulation(simulation, {});
     const allowedBy = result === "Allowed" ? identityAllowsByHand(role, request.action) : [];
-    return { record, request, role, result, allowedBy, detail: result === "Allowed" ? undefined : `${result} (${request.untypedBecause})` };
+    return {
+      record,
+      request,
+      role,
+      result,
+      allowedBy,
+      detail: result === "Allowed" ? undefined : `${result} (${request.untypedBecause})`,
+    };
   }
   const out = await runSimulation(simulation, {});
-  if (out.resultType === "error") return { record, request, role, result: "Error", allowedBy: [], detail: JSON.stringify(out.errors) };
+  if (out.resultType === "error")
+    return { record, request, role, result: "Error", allowedBy: [], detail: JSON.stringify(out.errors) };
   const results = out.resultType === "single" ? [out.result] : out.results;
-  const allowedBy = results.flatMap((r) => (r.analysis.identityAnalysis?.allowStatements ?? []).map((s, i) => `${s.policyId}/${sidOf(s.statement, i)}`));
+  const allowedBy = results.flatMap((r) =>
+    (r.analysis.identityAnalysis?.allowStatements ?? []).map((s, i) => `${s.policyId}/${sidOf(s.statement, i)}`),
+  );
   const blocked = results.flatMap((r) => r.analysis.blockedBy ?? []);
   const ignored = results.flatMap((r) => r.ignoredContextKeys ?? []);
-  const detail = out.overallResult === "Allowed" ? undefined : `blocked by ${[...new Set(blocked)].join(", ") || "no allowing statement"}${ignored.length ? `; context keys the simulator ignored: ${ignored.join(", ")}` : ""}`;
+  const detail =
+    out.overallResult === "Allowed"
+      ? undefined
+      : `blocked by ${[...new Set(blocked)].join(", ") || "no allowing statement"}${ignored.length ? `; context keys the simulator ignored: ${ignored.join(", ")}` : ""}`;
   return { record, request, role, result: out.overallResult, allowedBy: [...new Set(allowedBy)], detail };
 }
 
 /** For untyped requests: the identity statements whose actions cover the action (the simulator allowed it). */
 function identityAllowsByHand(role: ModelRole, action: string): string[] {
   return role.policies.flatMap((p) =>
-    p.policy.Statement.filter((s) => s.Effect === "Allow" && (s.Action ?? []).some((a) => globMatch(a, action))).map((s, i) => `${p.name}/${s.Sid ?? `#${i}`}`),
+    p.policy.Statement.filter((s) => s.Effect === "Allow" && (s.Action ?? []).some((a) => globMatch(a, action))).map(
+      (s, i) => `${p.name}/${s.Sid ?? `#${i}`}`,
+    ),
   );
 }
 
 export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\?/g, ".")).join(".*")}$`, "i");
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\?/g, "."))
+      .join(".*")}$`,
+    "i",
+  );
   return re.test(value);
 }
 
@@ -90,7 +126,8 @@ export async function evaluate(model: IamModel, records: readonly RecordedReques
 
 /** One line per denied request: role, action, resource, context, and what made it. */
 export function describeDenial(v: Verdict): string {
-  const what = v.record.kind === "integration" ? `Task ${v.record.operation}` : `${v.record.service}:${v.record.operation}`;
+  const what =
+    v.record.kind === "integration" ? `Task ${v.record.operation}` : `${v.record.service}:${v.record.operation}`;
   return (
     `${v.role.name} (${v.role.key}) may not ${v.request.action} on ${v.request.resource}: ${v.result}, ${v.detail ?? ""}\n` +
     `    made by ${what}${v.record.test ? ` in "${v.record.test}"` : ""}; context ${JSON.stringify(v.request.context)}`
@@ -105,8 +142,12 @@ export function denials(verdicts: readonly Verdict[]): Verdict[] {
 export function assertAllAllowed(verdicts: readonly Verdict[]): void {
   const denied = denials(verdicts);
   if (denied.length === 0) return;
-  const unique = [...new Map(denied.map((v) => [`${v.role.key}|${v.request.action}|${v.request.resource}`, v])).values()];
-  throw new Error(`IAM proof: AWS would deny ${unique.length} request(s):\n  ${unique.map(describeDenial).join("\n  ")}`);
+  const unique = [
+    ...new Map(denied.map((v) => [`${v.role.key}|${v.request.action}|${v.request.resource}`, v])).values(),
+  ];
+  throw new Error(
+    `IAM proof: AWS would deny ${unique.length} request(s):\n  ${unique.map(describeDenial).join("\n  ")}`,
+  );
 }
 
 /** Granted (role, statement, action) triples no allowed request used: `{ role: { sid: [actions] } }`. */
@@ -147,9 +188,17 @@ export const TRUST_CANDIDATES = [
 ];
 
 /** For each role: which candidate principals may sts:AssumeRole it (with the account as aws:SourceAccount). */
-export async function trustedPrincipals(model: IamModel, extraPrincipals: readonly string[] = []): Promise<Record<string, string[]>> {
+export async function trustedPrincipals(
+  model: IamModel,
+  extraPrincipals: readonly string[] = [],
+): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
-  const principals = [...TRUST_CANDIDATES, `arn:aws:iam::${model.account}:root`, "arn:aws:iam::999999999999:root", ...extraPrincipals];
+  const principals = [
+    ...TRUST_CANDIDATES,
+    `arn:aws:iam::${model.account}:root`,
+    "arn:aws:iam::999999999999:root",
+    ...extraPrincipals,
+  ];
   for (const role of Object.values(model.roles)) {
     out[role.key] = [];
     for (const principal of principals) {
@@ -160,7 +209,9 @@ export async function trustedPrincipals(model: IamModel, extraPrincipals: readon
             principal,
             action: "sts:AssumeRole",
             resource: { resource: role.arn, accountId: model.account },
-            contextVariables: service ? { "aws:SourceAccount": model.account, "aws:SecureTransport": "true" } : { "aws:SecureTransport": "true" },
+            contextVariables: service
+              ? { "aws:SourceAccount": model.account, "aws:SecureTransport": "true" }
+              : { "aws:SecureTransport": "true" },
           },
           // A principal of the account would also need an identity policy allowing it: grant it, so the
           // trust policy alone decides.
@@ -171,7 +222,8 @@ export async function trustedPrincipals(model: IamModel, extraPrincipals: readon
         },
         {},
       );
-      if (r.resultType === "error") throw new Error(`IAM proof: the trust policy of ${role.name} cannot be simulated: ${JSON.stringify(r.errors)}`);
+      if (r.resultType === "error")
+        throw new Error(`IAM proof: the trust policy of ${role.name} cannot be simulated: ${JSON.stringify(r.errors)}`);
       if (r.overallResult === "Allowed") out[role.key]!.push(principal);
     }
   }

@@ -10,7 +10,9 @@ import type { MapFacts } from "./action-map";
 import type { RoleKey } from "./recorder";
 
 /** Every role of a pipeline stack, keyed by what it does; `calls` roles make AWS requests from our code. */
-export const ROLES: Readonly<Record<string, { readonly logicalId: RegExp; readonly service: string; readonly calls: boolean }>> = {
+export const ROLES: Readonly<
+  Record<string, { readonly logicalId: RegExp; readonly service: string; readonly calls: boolean }>
+> = {
   starter: { logicalId: /^event-intake_starter_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   verify: { logicalId: /^verify_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   janitor: { logicalId: /^janitor_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
@@ -19,12 +21,21 @@ export const ROLES: Readonly<Record<string, { readonly logicalId: RegExp; readon
   "worker-job": { logicalId: /^worker-job_job-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: true },
   // Used by AWS on our behalf, not by our code: ECS pulls the image and ships logs; the ECS agent on
   // the Batch instance registers it with the cluster.
-  "worker-execution": { logicalId: /^worker-job_execution-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: false },
+  "worker-execution": {
+    logicalId: /^worker-job_execution-role_[0-9A-F]{8}$/,
+    service: "ecs-tasks.amazonaws.com",
+    calls: false,
+  },
   "batch-instance": { logicalId: /^batch_instance-role_[0-9A-F]{8}$/, service: "ec2.amazonaws.com", calls: false },
 };
 
 export type Policy = { Version: "2012-10-17"; Statement: Statement[] };
-export type Statement = Record<string, unknown> & { Sid?: string; Effect: "Allow" | "Deny"; Action?: string[]; NotAction?: string[] };
+export type Statement = Record<string, unknown> & {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action?: string[];
+  NotAction?: string[];
+};
 
 export interface ModelRole {
   readonly key: string;
@@ -73,12 +84,17 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
       return value.replace(/\$\{([^{}]+)\}/g, (_m, expr: string) => String(valueOf(expr.trim())));
     }
     if (Array.isArray(value)) return value.map(resolve);
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
     return value;
   };
 
   const ARN_OF: Record<string, (c: any, id: string) => Record<string, string>> = {
-    aws_s3_bucket: (c) => ({ arn: `arn:${partition}:s3:::${resolve(c.bucket)}`, id: resolve(c.bucket), bucket: resolve(c.bucket) }),
+    aws_s3_bucket: (c) => ({
+      arn: `arn:${partition}:s3:::${resolve(c.bucket)}`,
+      id: resolve(c.bucket),
+      bucket: resolve(c.bucket),
+    }),
     aws_kms_key: (_c, id) => {
       const uuid = fakeUuid(`${account}/${region}/${id}`);
       return { arn: `arn:${partition}:kms:${region}:${account}:key/${uuid}`, id: uuid, key_id: uuid };
@@ -93,23 +109,48 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
       id: `https://sqs.${region}.amazonaws.com/${account}/${resolve(c.name)}`,
       name: resolve(c.name),
     }),
-    aws_dynamodb_table: (c) => ({ arn: `arn:${partition}:dynamodb:${region}:${account}:table/${resolve(c.name)}`, id: resolve(c.name), name: resolve(c.name) }),
+    aws_dynamodb_table: (c) => ({
+      arn: `arn:${partition}:dynamodb:${region}:${account}:table/${resolve(c.name)}`,
+      id: resolve(c.name),
+      name: resolve(c.name),
+    }),
     aws_lambda_function: (c) => ({
       arn: `arn:${partition}:lambda:${region}:${account}:function:${resolve(c.function_name)}`,
       function_name: resolve(c.function_name),
       id: resolve(c.function_name),
     }),
-    aws_cloudwatch_log_group: (c) => ({ arn: `arn:${partition}:logs:${region}:${account}:log-group:${resolve(c.name)}`, name: resolve(c.name), id: resolve(c.name) }),
-    aws_cloudwatch_event_rule: (c) => ({ arn: `arn:${partition}:events:${region}:${account}:rule/${resolve(c.name)}`, name: resolve(c.name), id: resolve(c.name) }),
+    aws_cloudwatch_log_group: (c) => ({
+      arn: `arn:${partition}:logs:${region}:${account}:log-group:${resolve(c.name)}`,
+      name: resolve(c.name),
+      id: resolve(c.name),
+    }),
+    aws_cloudwatch_event_rule: (c) => ({
+      arn: `arn:${partition}:events:${region}:${account}:rule/${resolve(c.name)}`,
+      name: resolve(c.name),
+      id: resolve(c.name),
+    }),
     aws_ecr_repository: (c) => ({
       arn: `arn:${partition}:ecr:${region}:${account}:repository/${resolve(c.name)}`,
       repository_url: `${account}.dkr.ecr.${region}.amazonaws.com/${resolve(c.name)}`,
       name: resolve(c.name),
     }),
-    aws_iam_role: (c) => ({ arn: `arn:${partition}:iam::${account}:role/${resolve(c.name)}`, id: resolve(c.name), name: resolve(c.name) }),
-    aws_sfn_state_machine: (c) => ({ arn: `arn:${partition}:states:${region}:${account}:stateMachine:${resolve(c.name)}`, name: resolve(c.name) }),
-    aws_batch_job_queue: (c) => ({ arn: `arn:${partition}:batch:${region}:${account}:job-queue/${resolve(c.name)}`, name: resolve(c.name) }),
-    aws_batch_job_definition: (c) => ({ arn: `arn:${partition}:batch:${region}:${account}:job-definition/${resolve(c.name)}:1`, name: resolve(c.name) }),
+    aws_iam_role: (c) => ({
+      arn: `arn:${partition}:iam::${account}:role/${resolve(c.name)}`,
+      id: resolve(c.name),
+      name: resolve(c.name),
+    }),
+    aws_sfn_state_machine: (c) => ({
+      arn: `arn:${partition}:states:${region}:${account}:stateMachine:${resolve(c.name)}`,
+      name: resolve(c.name),
+    }),
+    aws_batch_job_queue: (c) => ({
+      arn: `arn:${partition}:batch:${region}:${account}:job-queue/${resolve(c.name)}`,
+      name: resolve(c.name),
+    }),
+    aws_batch_job_definition: (c) => ({
+      arn: `arn:${partition}:batch:${region}:${account}:job-definition/${resolve(c.name)}:1`,
+      name: resolve(c.name),
+    }),
   };
 
   function valueOf(expr: string): unknown {
@@ -132,7 +173,8 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
         if (!config) throw new Error(`IAM model: the interpolation \${${expr}} names no resource of the stack`);
         if (!of) throw new Error(`IAM model: cannot value \${${expr}}: add ${type} to ARN_OF in testing/iam/model.ts`);
         const attrs = of(config, id);
-        if (!(attr in attrs)) throw new Error(`IAM model: cannot value \${${expr}}: ARN_OF.${type} has no attribute ${attr}`);
+        if (!(attr in attrs))
+          throw new Error(`IAM model: cannot value \${${expr}}: ARN_OF.${type} has no attribute ${attr}`);
         return attrs[attr];
       }
       throw new Error(`IAM model: cannot value the interpolation \${${expr}}`);
@@ -150,7 +192,10 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
       if (s.not_actions) out.NotAction = resolve(s.not_actions);
       if (s.resources) out.Resource = resolve(s.resources);
       if (s.not_resources) out.NotResource = resolve(s.not_resources);
-      for (const [field, key] of [["principals", "Principal"], ["not_principals", "NotPrincipal"]] as const) {
+      for (const [field, key] of [
+        ["principals", "Principal"],
+        ["not_principals", "NotPrincipal"],
+      ] as const) {
         if (!s[field]) continue;
         const list = s[field] as { type: string; identifiers: string[] }[];
         if (list.some((p) => p.type === "*")) out[key] = "*";
@@ -164,7 +209,8 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
         const condition: Record<string, Record<string, string[]>> = {};
         for (const c of s.condition as { test: string; variable: string; values: string[] }[]) {
           condition[c.test] ??= {};
-          if (condition[c.test]![c.variable]) throw new Error(`IAM model: statement ${s.sid ?? "?"} repeats the condition ${c.test} ${c.variable}`);
+          if (condition[c.test]![c.variable])
+            throw new Error(`IAM model: statement ${s.sid ?? "?"} repeats the condition ${c.test} ${c.variable}`);
           condition[c.test]![c.variable] = resolve(c.values);
         }
         out.Condition = condition;
@@ -185,9 +231,15 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
   const inlineByRole = new Map<string, { name: string; policy: Policy }[]>();
   for (const [id, p] of Object.entries(resources.aws_iam_role_policy ?? {})) {
     const roleName = resolve(p.role) as string;
-    inlineByRole.set(roleName, [...(inlineByRole.get(roleName) ?? []), { name: String(resolve(p.name) ?? id), policy: parse(p.policy) }]);
+    inlineByRole.set(roleName, [
+      ...(inlineByRole.get(roleName) ?? []),
+      { name: String(resolve(p.name) ?? id), policy: parse(p.policy) },
+    ]);
   }
-  if (Object.keys(resources.aws_iam_role_policy_attachment ?? {}).length > 0 || Object.values(resources.aws_iam_role ?? {}).some((r) => r.managed_policy_arns)) {
+  if (
+    Object.keys(resources.aws_iam_role_policy_attachment ?? {}).length > 0 ||
+    Object.values(resources.aws_iam_role ?? {}).some((r) => r.managed_policy_arns)
+  ) {
     throw new Error("IAM model: a managed policy is attached to a role; teach testing/iam/model.ts to read it");
   }
   const lambdaInVpc = new Set(
@@ -197,17 +249,30 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
   );
   for (const [id, r] of Object.entries(resources.aws_iam_role ?? {})) {
     const key = Object.entries(ROLES).find(([, spec]) => spec.logicalId.test(id))?.[0];
-    if (!key) throw new Error(`IAM model: role ${id} (${resolve(r.name)}) is not in ROLES of testing/iam/model.ts: say which service assumes it and whether our code calls AWS with it`);
+    if (!key)
+      throw new Error(
+        `IAM model: role ${id} (${resolve(r.name)}) is not in ROLES of testing/iam/model.ts: say which service assumes it and whether our code calls AWS with it`,
+      );
     if (r.inline_policy) throw new Error(`IAM model: role ${id} has an inline_policy block; use aws_iam_role_policy`);
     const name = resolve(r.name) as string;
     const arn = `arn:${partition}:iam::${account}:role/${name}`;
-    roles[key] = { key, logicalId: id, name, arn, trust: parse(r.assume_role_policy), policies: inlineByRole.get(name) ?? [], inVpc: key === "worker-job" || lambdaInVpc.has(arn) };
+    roles[key] = {
+      key,
+      logicalId: id,
+      name,
+      arn,
+      trust: parse(r.assume_role_policy),
+      policies: inlineByRole.get(name) ?? [],
+      inVpc: key === "worker-job" || lambdaInVpc.has(arn),
+    };
   }
 
   // Resource policies.
   const resourcePolicies = new Map<string, Policy>();
-  for (const p of Object.values(resources.aws_s3_bucket_policy ?? {})) resourcePolicies.set(`arn:${partition}:s3:::${resolve(p.bucket)}`, parse(p.policy));
-  for (const p of Object.values(resources.aws_sns_topic_policy ?? {})) resourcePolicies.set(resolve(p.arn), parse(p.policy));
+  for (const p of Object.values(resources.aws_s3_bucket_policy ?? {}))
+    resourcePolicies.set(`arn:${partition}:s3:::${resolve(p.bucket)}`, parse(p.policy));
+  for (const p of Object.values(resources.aws_sns_topic_policy ?? {}))
+    resourcePolicies.set(resolve(p.arn), parse(p.policy));
   for (const p of Object.values(resources.aws_sqs_queue_policy ?? {})) {
     const url = resolve(p.queue_url) as string;
     const name = url.split("/").at(-1);
@@ -216,7 +281,10 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
   for (const [id, k] of Object.entries(resources.aws_kms_key ?? {})) {
     if (k.policy) resourcePolicies.set(valueOf(`aws_kms_key.${id}.arn`) as string, parse(k.policy));
   }
-  const vpcEndpointPolicies = Object.entries(resources.aws_vpc_endpoint_policy ?? {}).map(([id, p]) => ({ name: id, policy: parse(p.policy) }));
+  const vpcEndpointPolicies = Object.entries(resources.aws_vpc_endpoint_policy ?? {}).map(([id, p]) => ({
+    name: id,
+    policy: parse(p.policy),
+  }));
 
   const facts: MapFacts = {
     account,
@@ -231,11 +299,15 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
       return undefined;
     },
     kmsKeyOfTopic(topicArn) {
-      const t = Object.entries(resources.aws_sns_topic ?? {}).find(([id]) => valueOf(`aws_sns_topic.${id}.arn`) === topicArn)?.[1];
+      const t = Object.entries(resources.aws_sns_topic ?? {}).find(
+        ([id]) => valueOf(`aws_sns_topic.${id}.arn`) === topicArn,
+      )?.[1];
       return t?.kms_master_key_id ? (resolve(t.kms_master_key_id) as string) : undefined;
     },
     kmsKeyOfQueue(queueArn) {
-      const q = Object.entries(resources.aws_sqs_queue ?? {}).find(([id]) => valueOf(`aws_sqs_queue.${id}.arn`) === queueArn)?.[1];
+      const q = Object.entries(resources.aws_sqs_queue ?? {}).find(
+        ([id]) => valueOf(`aws_sqs_queue.${id}.arn`) === queueArn,
+      )?.[1];
       return q?.kms_master_key_id ? (resolve(q.kms_master_key_id) as string) : undefined;
     },
   };
@@ -250,7 +322,8 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
     facts,
     roleFor(key) {
       const role = roles[key];
-      if (!role) throw new Error(`IAM model: the stack has no role for "${key}" (roles: ${Object.keys(roles).join(", ")})`);
+      if (!role)
+        throw new Error(`IAM model: the stack has no role for "${key}" (roles: ${Object.keys(roles).join(", ")})`);
       return role;
     },
     resourcePolicyFor(arn) {

@@ -143,7 +143,9 @@ function store(request: RecordedRequest): void {
 
 function currentTest(): string | undefined {
   try {
-    return (globalThis as { expect?: { getState(): { currentTestName?: string; testPath?: string } } }).expect?.getState().currentTestName;
+    return (
+      globalThis as { expect?: { getState(): { currentTestName?: string; testPath?: string } } }
+    ).expect?.getState().currentTestName;
   } catch {
     return undefined;
   }
@@ -167,7 +169,12 @@ function sanitize(input: unknown): Record<string, unknown> {
 }
 
 /** Records one in-process Step Functions integration call (testing/asl/integrations.ts). */
-export function recordIntegration(resource: string, parameters: unknown, outcome = "ok", region = process.env.AWS_REGION ?? "us-east-1"): void {
+export function recordIntegration(
+  resource: string,
+  parameters: unknown,
+  outcome = "ok",
+  region = process.env.AWS_REGION ?? "us-east-1",
+): void {
   const caller = activeCaller();
   if (!caller) return;
   store({
@@ -197,10 +204,12 @@ async function tagsFor(service: string, input: Record<string, unknown>, region: 
   const ec2 = new EC2Client({ region });
   const tags: Record<string, Record<string, string>> = {};
   let attachedTo: string | undefined;
-  const asMap = (list?: { Key?: string; Value?: string }[]) => Object.fromEntries((list ?? []).map((t) => [t.Key!, t.Value ?? ""]));
+  const asMap = (list?: { Key?: string; Value?: string }[]) =>
+    Object.fromEntries((list ?? []).map((t) => [t.Key!, t.Value ?? ""]));
   try {
     if (ids.volume) {
-      const v = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [ids.volume] })).catch(() => undefined))?.Volumes?.[0];
+      const v = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [ids.volume] })).catch(() => undefined))
+        ?.Volumes?.[0];
       if (v) {
         tags[ids.volume] = asMap(v.Tags);
         attachedTo = v.Attachments?.find((a) => a.State !== "detached")?.InstanceId;
@@ -228,7 +237,9 @@ function recordingMiddleware(client: HookableClient) {
     const service = (context.clientName ?? "").replace(/Client$/, "").toLowerCase();
     const operation = (context.commandName ?? "").replace(/Command$/, "");
     const regionValue = client.config.region;
-    const region = String(typeof regionValue === "function" ? await (regionValue as () => Promise<string>)() : regionValue ?? "");
+    const region = String(
+      typeof regionValue === "function" ? await (regionValue as () => Promise<string>)() : (regionValue ?? ""),
+    );
     const input = sanitize(args.input);
     const looked = await tagsFor(service, args.input, region);
     const base = {
@@ -245,8 +256,15 @@ function recordingMiddleware(client: HookableClient) {
     };
     try {
       const result = await next(args);
-      const output = Object.fromEntries(KEPT_OUTPUT.filter((k) => result.output?.[k] !== undefined).map((k) => [k, result.output[k]]));
-      store({ ...base, outcome: "ok", httpStatus: (result.output?.$metadata as { httpStatusCode?: number })?.httpStatusCode, output });
+      const output = Object.fromEntries(
+        KEPT_OUTPUT.filter((k) => result.output?.[k] !== undefined).map((k) => [k, result.output[k]]),
+      );
+      store({
+        ...base,
+        outcome: "ok",
+        httpStatus: (result.output?.$metadata as { httpStatusCode?: number })?.httpStatusCode,
+        output,
+      });
       return result;
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -263,7 +281,11 @@ export const recordClient: AwsClientHook = (client) => {
   if (instrumentedClients.has(client)) return;
   instrumentedClients.add(client);
   // initialize: before the SDK serializes, signs or retries, so a retried request is recorded once
-  client.middlewareStack.add(recordingMiddleware(client), { step: "initialize", name: "backupActionsIamRecorder", priority: "high" });
+  client.middlewareStack.add(recordingMiddleware(client), {
+    step: "initialize",
+    name: "backupActionsIamRecorder",
+    priority: "high",
+  });
 };
 
 /** Registers the hook every product client passes through (jest setupFilesAfterEnv: testing/iam/setup.ts). */

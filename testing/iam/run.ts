@@ -32,7 +32,9 @@ export function startRunRecording(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Called by jest's global teardown: judges the run's recording; throws naming every denied request. */
-export async function judgeRunRecording(env: NodeJS.ProcessEnv = process.env): Promise<{ requests: number; file?: string }> {
+export async function judgeRunRecording(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ requests: number; file?: string }> {
   const file = env[RECORDING_ENV];
   if (!file || !existsSync(file)) return { requests: 0 };
   const records = readFileSync(file, "utf8")
@@ -45,7 +47,11 @@ export async function judgeRunRecording(env: NodeJS.ProcessEnv = process.env): P
   for (const r of records) byDeployment.set(r.deployment, [...(byDeployment.get(r.deployment) ?? []), r]);
   const verdicts = [];
   for (const [key, list] of byDeployment) {
-    const d = JSON.parse(readFileSync(path.join(deployments, `${key}.json`), "utf8")) as { tf: unknown; account: string; region: string };
+    const d = JSON.parse(readFileSync(path.join(deployments, `${key}.json`), "utf8")) as {
+      tf: unknown;
+      account: string;
+      region: string;
+    };
     verdicts.push(...(await evaluate(buildModel(d.tf, d.account, d.region), list)));
   }
   assertAllAllowed(verdicts);

@@ -10,8 +10,14 @@ interface Unused {
 }
 
 const LAMBDA_RUNTIME = {
-  WriteOwnLogs: { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], reason: "the Lambda service writes the function's logs with its role; our code never calls CloudWatch Logs" },
-  WriteTraces: { actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], reason: "the Lambda runtime sends active-tracing segments with the function's role (tracing_config Active)" },
+  WriteOwnLogs: {
+    actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+    reason: "the Lambda service writes the function's logs with its role; our code never calls CloudWatch Logs",
+  },
+  WriteTraces: {
+    actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    reason: "the Lambda runtime sends active-tracing segments with the function's role (tracing_config Active)",
+  },
 };
 
 const STEP_FUNCTIONS_SERVICE = {
@@ -26,11 +32,13 @@ const STEP_FUNCTIONS_SERVICE = {
       "logs:DescribeResourcePolicies",
       "logs:DescribeLogGroups",
     ],
-    reason: "Step Functions sets up the machine's logging_configuration with its role (Developer Guide, 'IAM policies for logging to CloudWatch Logs')",
+    reason:
+      "Step Functions sets up the machine's logging_configuration with its role (Developer Guide, 'IAM policies for logging to CloudWatch Logs')",
   },
   XRay: {
     actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
-    reason: "Step Functions sends the machine's traces with its role when tracing is enabled (Developer Guide, 'X-Ray tracing')",
+    reason:
+      "Step Functions sends the machine's traces with its role when tracing is enabled (Developer Guide, 'X-Ray tracing')",
   },
 };
 
@@ -39,9 +47,13 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     ...LAMBDA_RUNTIME,
     ConsumeIntakeQueue: {
       actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-      reason: "the Lambda event source mapping polls and deletes the intake queue's messages with the function's role, not our code",
+      reason:
+        "the Lambda event source mapping polls and deletes the intake queue's messages with the function's role, not our code",
     },
-    DecryptIntakeMessages: { actions: ["kms:Decrypt"], reason: "the event source mapping reads the SSE-KMS intake queue, which needs kms:Decrypt on its key" },
+    DecryptIntakeMessages: {
+      actions: ["kms:Decrypt"],
+      reason: "the event source mapping reads the SSE-KMS intake queue, which needs kms:Decrypt on its key",
+    },
   },
   verify: { ...LAMBDA_RUNTIME },
   janitor: { ...LAMBDA_RUNTIME },
@@ -61,30 +73,51 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     },
     ReadDynamoDbBackupTags: {
       actions: ["dynamodb:ListTagsOfResource"],
-      reason: "auto-delete of classic DynamoDB backups: executed in dispatcher-tag-sources.test.ts only, for the reason above",
+      reason:
+        "auto-delete of classic DynamoDB backups: executed in dispatcher-tag-sources.test.ts only, for the reason above",
     },
     ReadRecoveryPointTags: {
       actions: ["backup:ListTags"],
-      reason: "auto-delete of recovery points under full AWS Backup management: dispatcher-tag-sources.test.ts only, as above",
+      reason:
+        "auto-delete of recovery points under full AWS Backup management: dispatcher-tag-sources.test.ts only, as above",
     },
     FollowChildren: {
       actions: ["states:StopExecution"],
-      reason: "Step Functions stops the EBS child when the dispatcher's .sync:2 Task is cancelled or times out; no test stops a run",
+      reason:
+        "Step Functions stops the EBS child when the dispatcher's .sync:2 Task is cancelled or times out; no test stops a run",
     },
   },
   "ebs-export": {
     ...STEP_FUNCTIONS_SERVICE,
     CleanUpOwnVolumes: {
       actions: ["ec2:DetachVolume"],
-      reason: "the cleanup detaches only a volume a dead worker left attached (ebs-export.exec.test.ts runs that path without roles)",
+      reason:
+        "the cleanup detaches only a volume a dead worker left attached (ebs-export.exec.test.ts runs that path without roles)",
     },
-    DetachFromAnyInstance: { actions: ["ec2:DetachVolume"], reason: "the instance side of the same forced detach of a volume a dead worker left attached" },
-    EncryptedSnapshots: { actions: ["kms:CreateGrant"], reason: "CreateVolume from an encrypted snapshot only: EC2 creates a grant on the snapshot's key (moto's snapshots are unencrypted)" },
+    DetachFromAnyInstance: {
+      actions: ["ec2:DetachVolume"],
+      reason: "the instance side of the same forced detach of a volume a dead worker left attached",
+    },
+    EncryptedSnapshots: {
+      actions: ["kms:CreateGrant"],
+      reason:
+        "CreateVolume from an encrypted snapshot only: EC2 creates a grant on the snapshot's key (moto's snapshots are unencrypted)",
+    },
     EncryptedSnapshotsUse: {
-      actions: ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+      actions: [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ],
       reason: "CreateVolume from an encrypted snapshot only: EC2 uses the snapshot's key through kms:ViaService ec2",
     },
-    FollowWorker: { actions: ["batch:TerminateJob"], reason: "Step Functions terminates the Batch job when the .sync Task is cancelled or times out; no test stops a run" },
+    FollowWorker: {
+      actions: ["batch:TerminateJob"],
+      reason:
+        "Step Functions terminates the Batch job when the .sync Task is cancelled or times out; no test stops a run",
+    },
   },
   "worker-job": {
     WriteArchive: {
@@ -95,12 +128,24 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     },
   },
   "worker-execution": {
-    EcrLogin: { actions: ["ecr:GetAuthorizationToken"], reason: "ECS logs in to ECR with the execution role to pull the worker image" },
-    PullWorkerImage: { actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], reason: "ECS pulls the worker image with the execution role" },
-    WriteLogs: { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], reason: "the awslogs driver ships the container's output with the execution role" },
+    EcrLogin: {
+      actions: ["ecr:GetAuthorizationToken"],
+      reason: "ECS logs in to ECR with the execution role to pull the worker image",
+    },
+    PullWorkerImage: {
+      actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      reason: "ECS pulls the worker image with the execution role",
+    },
+    WriteLogs: {
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      reason: "the awslogs driver ships the container's output with the execution role",
+    },
   },
   "batch-instance": {
-    DiscoverPollEndpoint: { actions: ["ecs:DiscoverPollEndpoint"], reason: "the ECS agent on the Batch instance finds its endpoint (no resource-level permissions)" },
+    DiscoverPollEndpoint: {
+      actions: ["ecs:DiscoverPollEndpoint"],
+      reason: "the ECS agent on the Batch instance finds its endpoint (no resource-level permissions)",
+    },
     JoinBatchClusters: {
       actions: [
         "ecs:DeregisterContainerInstance",
@@ -114,6 +159,9 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
       ],
       reason: "the ECS agent registers the instance with the Batch-managed cluster and runs its tasks",
     },
-    WriteJobLogs: { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], reason: "the instance's Docker awslogs driver writes the job's log stream" },
+    WriteJobLogs: {
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      reason: "the instance's Docker awslogs driver writes the job's log stream",
+    },
   },
 };

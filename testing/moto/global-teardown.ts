@@ -13,5 +13,8 @@ export default async function globalTeardown(): Promise<void> {
   delete (globalThis as Record<string, unknown>)[BENCH_STATE_KEY];
   // Every AWS request product code made in this run, judged against its role's policies (testing/README.md).
   const judged = await judgeRunRecording();
-  if (judged.requests > 0) process.stderr.write(`\n[iam] ${judged.requests} recorded AWS request(s) allowed by the synthesized policies (${judged.file})\n`);
+  if (judged.requests > 0)
+    process.stderr.write(
+      `\n[iam] ${judged.requests} recorded AWS request(s) allowed by the synthesized policies (${judged.file})\n`,
+    );
 }

@@ -20,7 +20,10 @@ export interface PythonWithMoto {
 export function findPythonWithMoto(env: NodeJS.ProcessEnv = process.env): PythonWithMoto | { missing: string } {
   const candidates = env.MOTO_PYTHON ? [env.MOTO_PYTHON] : ["python3", "python"];
   for (const python of candidates) {
-    const probe = spawnSync(python, ["-c", "import moto, werkzeug; print(moto.__version__)"], { encoding: "utf8", timeout: 60_000 });
+    const probe = spawnSync(python, ["-c", "import moto, werkzeug; print(moto.__version__)"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     if (probe.status === 0) return { python, version: probe.stdout.trim() };
   }
   return {

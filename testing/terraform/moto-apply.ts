@@ -17,8 +17,25 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
  * canonical name is an error).
  */
 export const PROVIDER_ENDPOINT_KEYS = [
-  "batch", "cloudwatch", "dynamodb", "ec2", "ecr", "events", "iam", "kms", "lambda", "logs",
-  "rds", "s3", "scheduler", "sfn", "sns", "sqs", "ssm", "sts", "xray",
+  "batch",
+  "cloudwatch",
+  "dynamodb",
+  "ec2",
+  "ecr",
+  "events",
+  "iam",
+  "kms",
+  "lambda",
+  "logs",
+  "rds",
+  "s3",
+  "scheduler",
+  "sfn",
+  "sns",
+  "sqs",
+  "ssm",
+  "sts",
+  "xray",
 ] as const;
 
 export interface OverrideOptions {
@@ -80,7 +97,12 @@ export function terraformEnv(workDir: string): NodeJS.ProcessEnv {
   return { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
 }
 
-export function terraform(dir: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<TerraformResult> {
+export function terraform(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 600_000,
+): Promise<TerraformResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("terraform", [...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -97,7 +119,12 @@ export function terraform(dir: string, args: string[], env: NodeJS.ProcessEnv, t
 }
 
 /** Copies a synthesized stack directory into `workDir/<stack>` with the moto override. */
-export function prepareStack(synthDir: string, stack: string, workDir: string, override: Record<string, unknown>): string {
+export function prepareStack(
+  synthDir: string,
+  stack: string,
+  workDir: string,
+  override: Record<string, unknown>,
+): string {
   const dir = path.join(workDir, stack);
   cpSync(path.join(synthDir, "stacks", stack), dir, { recursive: true });
   writeFileSync(path.join(dir, "zz_moto_override.tf.json"), JSON.stringify(override, null, 2));
@@ -108,6 +135,8 @@ export function prepareStack(synthDir: string, stack: string, workDir: string, o
 export function stateAddresses(dir: string): string[] {
   const file = path.join(dir, "terraform.tfstate");
   if (!existsSync(file)) return [];
-  const state = JSON.parse(readFileSync(file, "utf8")) as { resources?: Array<{ mode: string; type: string; name: string }> };
+  const state = JSON.parse(readFileSync(file, "utf8")) as {
+    resources?: Array<{ mode: string; type: string; name: string }>;
+  };
   return (state.resources ?? []).filter((r) => r.mode === "managed").map((r) => `${r.type}.${r.name}`);
 }

@@ -64,7 +64,9 @@ describe("SecurityBaseline aspect", () => {
     const stack = newStack();
     new KmsKey(stack, "key", { enableKeyRotation: false });
     Aspects.of(stack).add(new SecurityBaseline({ egress: "endpoints" }));
-    expect(() => Testing.fullSynth(stack)).toThrow("test/key: kms-key-rotation: enable_key_rotation must be true (it is false)");
+    expect(() => Testing.fullSynth(stack)).toThrow(
+      "test/key: kms-key-rotation: enable_key_rotation must be true (it is false)",
+    );
   });
 
   it("makes app.synth() throw", () => {
@@ -142,8 +144,12 @@ describe("assertBaseline", () => {
       new Subnet(stack, "subnet", { vpcId: "vpc-1", cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: true });
       return stack;
     });
-    const egressOf = (stack: TerraformStack) => ({ egress: stack.node.id === "public" ? ("public" as const) : ("endpoints" as const) });
-    expect(() => assertBaseline(stacks, egressOf)).toThrow(/^Security baseline: 1 violation \(see docs\/security-baseline.md\):\nprivate\/subnet: no-public-ip: /);
+    const egressOf = (stack: TerraformStack) => ({
+      egress: stack.node.id === "public" ? ("public" as const) : ("endpoints" as const),
+    });
+    expect(() => assertBaseline(stacks, egressOf)).toThrow(
+      /^Security baseline: 1 violation \(see docs\/security-baseline.md\):\nprivate\/subnet: no-public-ip: /,
+    );
     expect(() => assertBaseline([stacks[0]], { egress: "endpoints" })).toThrow(BaselineViolationError);
   });
 
@@ -200,14 +206,20 @@ describe("exceptions", () => {
     new SqsQueue(wrapper, "queue", {});
     allowBaselineException(wrapper, "kms-key-rotation", "imported key, rotated by its owner");
     // THEN the queue is still reported
-    expect(checkBaseline(stack, { egress: "endpoints" }).map((v) => `${v.path} ${v.rule}`)).toEqual(["test/legacy/queue sqs-encryption"]);
+    expect(checkBaseline(stack, { egress: "endpoints" }).map((v) => `${v.path} ${v.rule}`)).toEqual([
+      "test/legacy/queue sqs-encryption",
+    ]);
   });
 
   it("requires a reason and a known rule", () => {
     const stack = newStack();
     const key = new KmsKey(stack, "key", {});
-    expect(() => allowBaselineException(key, "kms-key-rotation", "  ")).toThrow("allowBaselineException(test/key): a reason is required");
-    expect(() => allowBaselineException(key, "kms-rotation" as never, "typo")).toThrow(/^allowBaselineException: unknown rule "kms-rotation"; known rules: s3-public-access-block, /);
+    expect(() => allowBaselineException(key, "kms-key-rotation", "  ")).toThrow(
+      "allowBaselineException(test/key): a reason is required",
+    );
+    expect(() => allowBaselineException(key, "kms-rotation" as never, "typo")).toThrow(
+      /^allowBaselineException: unknown rule "kms-rotation"; known rules: s3-public-access-block, /,
+    );
   });
 
   it("does not change the synthesized Terraform", () => {

@@ -19,7 +19,12 @@ describe("ArchiveBucket", () => {
     const stack = stackWith();
     const tf = JSON.parse(Testing.synth(stack));
     const sse = Object.values(tf.resource.aws_s3_bucket_server_side_encryption_configuration)[0] as any;
-    expect(sse.rule).toEqual([{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: KEY }, bucket_key_enabled: true }]);
+    expect(sse.rule).toEqual([
+      {
+        apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: KEY },
+        bucket_key_enabled: true,
+      },
+    ]);
     expect(checkBaseline(stack, { egress: "endpoints" })).toEqual([]);
   });
 
@@ -37,21 +42,42 @@ describe("ArchiveBucket", () => {
       },
     ]);
     expect(archiveLifecycleRules({})).toEqual([]);
-    expect(archiveLifecycleRules({ expiration: 400 })).toEqual([{ id: "archive-storage-classes", status: "Enabled", filter: [{}], expiration: [{ days: 400 }] }]);
+    expect(archiveLifecycleRules({ expiration: 400 })).toEqual([
+      { id: "archive-storage-classes", status: "Enabled", filter: [{}], expiration: [{ days: 400 }] },
+    ]);
   });
 
   it("aborts incomplete multipart uploads after 7 days and logs access when configured", () => {
-    const tf = JSON.parse(Testing.synth(stackWith({ accessLogs: { bucket: "acme-logs", prefix: "archive/" }, lifecycle: { deepArchive: 1 } })));
+    const tf = JSON.parse(
+      Testing.synth(
+        stackWith({ accessLogs: { bucket: "acme-logs", prefix: "archive/" }, lifecycle: { deepArchive: 1 } }),
+      ),
+    );
     const lifecycle = Object.values(tf.resource.aws_s3_bucket_lifecycle_configuration)[0] as any;
-    expect(lifecycle.rule.map((r: any) => r.id)).toEqual(["abort-incomplete-multipart-uploads", "expire-noncurrent-versions", "archive-storage-classes"]);
+    expect(lifecycle.rule.map((r: any) => r.id)).toEqual([
+      "abort-incomplete-multipart-uploads",
+      "expire-noncurrent-versions",
+      "archive-storage-classes",
+    ]);
     expect(lifecycle.rule[0].abort_incomplete_multipart_upload).toEqual([{ days_after_initiation: 7 }]);
-    expect(Object.values(tf.resource.aws_s3_bucket_logging)[0]).toMatchObject({ target_bucket: "acme-logs", target_prefix: "archive/" });
+    expect(Object.values(tf.resource.aws_s3_bucket_logging)[0]).toMatchObject({
+      target_bucket: "acme-logs",
+      target_prefix: "archive/",
+    });
   });
 
   it("keeps replaced and deleted versions 365 days by default, or the configured days", () => {
-    const rule = (tf: any) => (Object.values(tf.resource.aws_s3_bucket_lifecycle_configuration)[0] as any).rule.find((r: any) => r.id === "expire-noncurrent-versions");
-    expect(rule(JSON.parse(Testing.synth(stackWith())))).toMatchObject({ status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 365 }] });
-    expect(rule(JSON.parse(Testing.synth(stackWith({ noncurrentVersionDays: 730 })))).noncurrent_version_expiration).toEqual([{ noncurrent_days: 730 }]);
+    const rule = (tf: any) =>
+      (Object.values(tf.resource.aws_s3_bucket_lifecycle_configuration)[0] as any).rule.find(
+        (r: any) => r.id === "expire-noncurrent-versions",
+      );
+    expect(rule(JSON.parse(Testing.synth(stackWith())))).toMatchObject({
+      status: "Enabled",
+      noncurrent_version_expiration: [{ noncurrent_days: 365 }],
+    });
+    expect(
+      rule(JSON.parse(Testing.synth(stackWith({ noncurrentVersionDays: 730 })))).noncurrent_version_expiration,
+    ).toEqual([{ noncurrent_days: 730 }]);
   });
 
   it("has no Object Lock unless configured", () => {
@@ -82,7 +108,9 @@ describe("ArchiveBucket", () => {
   );
 
   it("the pipeline stack takes both from config.archive, and passes the baseline", () => {
-    const config = testConfig({ archive: { objectLock: { mode: "COMPLIANCE", retentionDays: 30 }, noncurrentVersionRetentionDays: 400 } });
+    const config = testConfig({
+      archive: { objectLock: { mode: "COMPLIANCE", retentionDays: 30 }, noncurrentVersionRetentionDays: 400 },
+    });
     const stacks = compose(config);
     expect(() => checkStacks(stacks)).not.toThrow();
     const out = synth(stacks.pipelines[0]!);

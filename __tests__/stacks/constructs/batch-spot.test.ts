@@ -22,7 +22,9 @@ describe("BatchSpot in the pipeline stack (default config: 2 AZs, endpoints egre
       expect(env.state).toBe("ENABLED");
       expect(env.compute_environment_name_prefix).toBe(`backup-actions-spot-${i}-`);
       expect(env.lifecycle).toEqual({ create_before_destroy: true });
-      expect(env.compute_resources.subnets).toEqual([`\${element(data.terraform_remote_state.network.outputs.subnet_ids, ${i})}`]);
+      expect(env.compute_resources.subnets).toEqual([
+        `\${element(data.terraform_remote_state.network.outputs.subnet_ids, ${i})}`,
+      ]);
     });
   });
 
@@ -54,9 +56,18 @@ describe("BatchSpot in the pipeline stack (default config: 2 AZs, endpoints egre
       expect(queue.name).toBe(`backup-actions-worker-${i}`);
       expect(queue.state).toBe("ENABLED");
       expect(queue.priority).toBe(1);
-      expect(queue.compute_environment_order).toEqual([{ order: 1, compute_environment: expect.stringMatching(new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_spot-${i}_\\w+\\.arn\\}$`)) }]);
+      expect(queue.compute_environment_order).toEqual([
+        {
+          order: 1,
+          compute_environment: expect.stringMatching(
+            new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_spot-${i}_\\w+\\.arn\\}$`),
+          ),
+        },
+      ]);
     });
-    expect(Object.keys(out.resources("aws_batch_compute_environment")).filter((k) => k.includes("on-demand"))).toEqual([]);
+    expect(Object.keys(out.resources("aws_batch_compute_environment")).filter((k) => k.includes("on-demand"))).toEqual(
+      [],
+    );
   });
 
   it("outputs the queue ARNs and, index for index, their AZs", () => {
@@ -79,7 +90,10 @@ describe("BatchSpot in the pipeline stack (default config: 2 AZs, endpoints egre
       instance_metadata_tags: "disabled",
     });
     expect(template.block_device_mappings).toEqual([
-      { device_name: "/dev/xvda", ebs: { volume_type: "gp3", volume_size: 30, encrypted: "true", delete_on_termination: "true" } },
+      {
+        device_name: "/dev/xvda",
+        ebs: { volume_type: "gp3", volume_size: 30, encrypted: "true", delete_on_termination: "true" },
+      },
     ]);
     expect(template.network_interfaces).toEqual([
       {
@@ -114,7 +128,9 @@ describe("BatchSpot in the pipeline stack (default config: 2 AZs, endpoints egre
       {
         sid: "WriteJobLogs",
         actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.worker-job_log-group_\w+\.arn\}:log-stream:\*$/)],
+        resources: [
+          expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.worker-job_log-group_\w+\.arn\}:log-stream:\*$/),
+        ],
       },
     ]);
     expect(statementsOf(out, "instance-assume")).toEqual([
@@ -150,7 +166,13 @@ describe("BatchSpot and the network's shape", () => {
 
   it("follows the account's own network over the top-level one", () => {
     const out = pipelineOf({
-      accounts: [{ id: "111111111111", regions: ["us-east-1"], network: { vpcCidr: "10.1.0.0/16", azCount: 1, egress: "public" } }],
+      accounts: [
+        {
+          id: "111111111111",
+          regions: ["us-east-1"],
+          network: { vpcCidr: "10.1.0.0/16", azCount: 1, egress: "public" },
+        },
+      ],
     });
     expect(Object.keys(out.resources("aws_batch_job_queue"))).toHaveLength(1);
     expect(out.only("aws_launch_template").network_interfaces[0].associate_public_ip_address).toBe("true");
@@ -164,8 +186,18 @@ describe("BatchSpot with on-demand fallback", () => {
     const queues = sorted(out.resources("aws_batch_job_queue"));
     queues.forEach((queue, i) => {
       expect(queue.compute_environment_order).toEqual([
-        { order: 1, compute_environment: expect.stringMatching(new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_spot-${i}_\\w+\\.arn\\}$`)) },
-        { order: 2, compute_environment: expect.stringMatching(new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_on-demand-${i}_\\w+\\.arn\\}$`)) },
+        {
+          order: 1,
+          compute_environment: expect.stringMatching(
+            new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_spot-${i}_\\w+\\.arn\\}$`),
+          ),
+        },
+        {
+          order: 2,
+          compute_environment: expect.stringMatching(
+            new RegExp(`^\\$\\{aws_batch_compute_environment\\.batch_on-demand-${i}_\\w+\\.arn\\}$`),
+          ),
+        },
       ]);
     });
   });
@@ -192,7 +224,13 @@ describe("BatchSpot with on-demand fallback", () => {
 
 describe("BatchSpot props", () => {
   const base: BatchSpotProps = {
-    context: { name: "ba", accountId: "111111111111", region: "us-east-1", partition: "aws", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" },
+    context: {
+      name: "ba",
+      accountId: "111111111111",
+      region: "us-east-1",
+      partition: "aws",
+      kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
+    },
     azCount: 1,
     subnetIds: [SUBNETS],
     subnetAzs: [SUBNETS],
@@ -200,19 +238,25 @@ describe("BatchSpot props", () => {
     instanceFamilies: ["c7i"],
     maxVcpus: 8,
   };
-  const make = (props: Partial<BatchSpotProps>) => new BatchSpot(new TerraformStack(Testing.app(), "test"), "batch", { ...base, ...props });
+  const make = (props: Partial<BatchSpotProps>) =>
+    new BatchSpot(new TerraformStack(Testing.app(), "test"), "batch", { ...base, ...props });
 
   it("rejects what cannot work, naming the construct", () => {
     expect(() => make({ azCount: 0 })).toThrow("BatchSpot test/batch: azCount must be at least 1 (got 0)");
     expect(() => make({ instanceFamilies: [] })).toThrow("BatchSpot test/batch: instanceFamilies must not be empty");
-    expect(() => make({ maxVcpus: 0 })).toThrow("BatchSpot test/batch: maxVcpus must be a positive whole number (got 0)");
+    expect(() => make({ maxVcpus: 0 })).toThrow(
+      "BatchSpot test/batch: maxVcpus must be a positive whole number (got 0)",
+    );
   });
 
   it("leaves the log statement out when no log group is given, and sizes the root volume", () => {
     const stack = new TerraformStack(Testing.app(), "test");
     new BatchSpot(stack, "batch", { ...base, rootVolumeGiB: 50 });
     const out = synth(stack);
-    expect(statementsOf(out, "instance-policy").map((s: any) => s.sid)).toEqual(["DiscoverPollEndpoint", "JoinBatchClusters"]);
+    expect(statementsOf(out, "instance-policy").map((s: any) => s.sid)).toEqual([
+      "DiscoverPollEndpoint",
+      "JoinBatchClusters",
+    ]);
     expect(out.only("aws_launch_template").block_device_mappings[0].ebs.volume_size).toBe(50);
   });
 });

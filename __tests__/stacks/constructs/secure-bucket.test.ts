@@ -25,7 +25,13 @@ describe("SecureBucket", () => {
     const tf = JSON.parse(Testing.synth(stack)) as Json;
     expect(only(tf, "aws_s3_bucket")).toEqual({ bucket_prefix: "archive-", force_destroy: false });
     expect(only(tf, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
-      { apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: "${aws_kms_key.key.arn}" }, bucket_key_enabled: true },
+      {
+        apply_server_side_encryption_by_default: {
+          sse_algorithm: "aws:kms",
+          kms_master_key_id: "${aws_kms_key.key.arn}",
+        },
+        bucket_key_enabled: true,
+      },
     ]);
     expect(only(tf, "aws_s3_bucket_public_access_block")).toMatchObject({
       block_public_acls: true,
@@ -35,11 +41,18 @@ describe("SecureBucket", () => {
     });
     expect(only(tf, "aws_s3_bucket_versioning").versioning_configuration).toEqual({ status: "Enabled" });
     expect(only(tf, "aws_s3_bucket_lifecycle_configuration").rule).toEqual([
-      { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: [{}], abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }] },
+      {
+        id: "abort-incomplete-multipart-uploads",
+        status: "Enabled",
+        filter: [{}],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      },
     ]);
     expect(only(tf, "aws_s3_bucket_policy")).toMatchObject({
       policy: expect.stringMatching(/^\$\{data\.aws_iam_policy_document\.archive_policy-document_[0-9A-F]{8}\.json\}$/),
-      depends_on: [expect.stringMatching(/^aws_s3_bucket_public_access_block\.archive_public-access-block_[0-9A-F]{8}$/)],
+      depends_on: [
+        expect.stringMatching(/^aws_s3_bucket_public_access_block\.archive_public-access-block_[0-9A-F]{8}$/),
+      ],
     });
     expect(tf.resource.aws_s3_bucket_logging).toBeUndefined();
   });
@@ -61,18 +74,51 @@ describe("SecureBucket", () => {
       kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/abc",
       abortIncompleteMultipartUploadDays: 2,
       noncurrentVersionExpirationDays: 30,
-      lifecycleRules: [{ id: "glacier", status: "Enabled", filter: [{ prefix: "ebs/" }], transition: [{ days: 30, storageClass: "GLACIER" }] }],
-      policyStatements: [{ sid: "ExportRole", actions: ["s3:PutObject"], principals: [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:role/export"] }], resources: ["*"] }],
+      lifecycleRules: [
+        {
+          id: "glacier",
+          status: "Enabled",
+          filter: [{ prefix: "ebs/" }],
+          transition: [{ days: 30, storageClass: "GLACIER" }],
+        },
+      ],
+      policyStatements: [
+        {
+          sid: "ExportRole",
+          actions: ["s3:PutObject"],
+          principals: [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:role/export"] }],
+          resources: ["*"],
+        },
+      ],
       accessLogs: { bucket: "access-logs", prefix: "archive/" },
     });
     expect(checkBaseline(stack, { egress: "endpoints" })).toEqual([]);
     const tf = JSON.parse(Testing.synth(stack)) as Json;
     expect(only(tf, "aws_s3_bucket_lifecycle_configuration").rule).toEqual([
-      { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: [{}], abort_incomplete_multipart_upload: [{ days_after_initiation: 2 }] },
-      { id: "expire-noncurrent-versions", status: "Enabled", filter: [{}], noncurrent_version_expiration: [{ noncurrent_days: 30 }], expiration: [{ expired_object_delete_marker: true }] },
-      { id: "glacier", status: "Enabled", filter: [{ prefix: "ebs/" }], transition: [{ days: 30, storage_class: "GLACIER" }] },
+      {
+        id: "abort-incomplete-multipart-uploads",
+        status: "Enabled",
+        filter: [{}],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 2 }],
+      },
+      {
+        id: "expire-noncurrent-versions",
+        status: "Enabled",
+        filter: [{}],
+        noncurrent_version_expiration: [{ noncurrent_days: 30 }],
+        expiration: [{ expired_object_delete_marker: true }],
+      },
+      {
+        id: "glacier",
+        status: "Enabled",
+        filter: [{ prefix: "ebs/" }],
+        transition: [{ days: 30, storage_class: "GLACIER" }],
+      },
     ]);
-    expect(only(tf, "aws_s3_bucket_logging")).toMatchObject({ target_bucket: "access-logs", target_prefix: "archive/" });
+    expect(only(tf, "aws_s3_bucket_logging")).toMatchObject({
+      target_bucket: "access-logs",
+      target_prefix: "archive/",
+    });
     const statements = (Object.values(tf.data.aws_iam_policy_document)[0] as Json).statement as Json[];
     expect(statements.map((s) => s.sid)).toEqual(["DenyInsecureTransport", "ExportRole"]);
     expect(archive.bucket.terraformResourceType).toBe("aws_s3_bucket");
@@ -80,10 +126,22 @@ describe("SecureBucket", () => {
 
   it.each([
     [{}, "give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)"],
-    [{ kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/abc", sseS3: true }, "give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)"],
-    [{ sseS3: true, abortIncompleteMultipartUploadDays: 0 }, "abortIncompleteMultipartUploadDays must be a positive integer (got 0)"],
-    [{ sseS3: true, noncurrentVersionExpirationDays: 1.5 }, "noncurrentVersionExpirationDays must be a positive integer (got 1.5)"],
-    [{ sseS3: true, objectLock: { mode: "GOVERNANCE" as const, retentionDays: 0 } }, "objectLock.retentionDays must be a positive integer (got 0)"],
+    [
+      { kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/abc", sseS3: true },
+      "give exactly one of kmsKeyArn (SSE-KMS) and sseS3: true (state and log buckets)",
+    ],
+    [
+      { sseS3: true, abortIncompleteMultipartUploadDays: 0 },
+      "abortIncompleteMultipartUploadDays must be a positive integer (got 0)",
+    ],
+    [
+      { sseS3: true, noncurrentVersionExpirationDays: 1.5 },
+      "noncurrentVersionExpirationDays must be a positive integer (got 1.5)",
+    ],
+    [
+      { sseS3: true, objectLock: { mode: "GOVERNANCE" as const, retentionDays: 0 } },
+      "objectLock.retentionDays must be a positive integer (got 0)",
+    ],
     [
       { sseS3: true, forceDestroy: true, objectLock: { mode: "COMPLIANCE" as const, retentionDays: 1 } },
       "forceDestroy cannot empty a bucket under Object Lock; leave it false",

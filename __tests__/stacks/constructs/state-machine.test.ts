@@ -20,7 +20,11 @@ describe("StateMachine", () => {
 
   it("logs ALL events with execution data to an encrypted log group and traces with X-Ray", () => {
     const machine = Object.values(tf.resource.aws_sfn_state_machine)[0] as any;
-    expect(machine.logging_configuration).toEqual({ level: "ALL", include_execution_data: true, log_destination: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.arn\}:\*$/) });
+    expect(machine.logging_configuration).toEqual({
+      level: "ALL",
+      include_execution_data: true,
+      log_destination: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..+\.arn\}:\*$/),
+    });
     expect(machine.tracing_configuration).toEqual({ enabled: true });
     expect(JSON.parse(machine.definition)).toEqual({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
     const logGroup = Object.values(tf.resource.aws_cloudwatch_log_group)[0] as any;
@@ -33,7 +37,8 @@ describe("StateMachine", () => {
   });
 
   it("lets only Step Functions of this account assume its role", () => {
-    const assume = tf.data.aws_iam_policy_document[Object.keys(tf.data.aws_iam_policy_document).find((k) => k.includes("assume"))!];
+    const assume =
+      tf.data.aws_iam_policy_document[Object.keys(tf.data.aws_iam_policy_document).find((k) => k.includes("assume"))!];
     expect(assume.statement[0]).toMatchObject({
       principals: [{ type: "Service", identifiers: ["states.amazonaws.com"] }],
       condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }],

@@ -24,7 +24,10 @@ function run(opts: { alreadyPushed?: boolean; withDocker?: boolean; assumeRoleAr
   const log = path.join(bin, "calls.log");
   writeFileSync(log, "");
   const stub = (name: string, body: string) => {
-    writeFileSync(path.join(bin, name), `#!${BASH}\necho "${name} $* [key=\${AWS_ACCESS_KEY_ID:-}]" >> "${log}"\n${body}\n`);
+    writeFileSync(
+      path.join(bin, name),
+      `#!${BASH}\necho "${name} $* [key=\${AWS_ACCESS_KEY_ID:-}]" >> "${log}"\n${body}\n`,
+    );
     chmodSync(path.join(bin, name), 0o755);
   };
   stub(
@@ -35,7 +38,8 @@ function run(opts: { alreadyPushed?: boolean; withDocker?: boolean; assumeRoleAr
   "sts assume-role") printf 'AKIAASSUMED\\tsecret\\ttoken\\n' ;;
 esac`,
   );
-  if (opts.withDocker ?? true) stub("docker", `[ "$1" = login ] && read -r pw && echo "docker stdin $pw" >> "${log}"; exit 0`);
+  if (opts.withDocker ?? true)
+    stub("docker", `[ "$1" = login ] && read -r pw && echo "docker stdin $pw" >> "${log}"; exit 0`);
   const result = spawnSync(BASH, ["-c", BUILD_AND_PUSH], {
     encoding: "utf8",
     // stdin not a socket: bash would otherwise take itself for an rsh/ssh session and read ~/.bashrc
@@ -51,14 +55,20 @@ esac`,
       ASSUME_ROLE_ARN: opts.assumeRoleArn ?? "",
     },
   });
-  return { status: result.status, stderr: result.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
+  return {
+    status: result.status,
+    stderr: result.stderr,
+    calls: readFileSync(log, "utf8").trim().split("\n").filter(Boolean),
+  };
 }
 
 describe("worker image build script", () => {
   it("logs in, builds for linux/amd64 and pushes the content-hash tag", () => {
     const { status, calls } = run();
     expect(status).toBe(0);
-    expect(calls[0]).toBe("aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]");
+    expect(calls[0]).toBe(
+      "aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]",
+    );
     // The two sides of `aws ecr get-login-password | docker login` start together: either may log first.
     expect(calls.slice(1, 3).sort()).toEqual([
       "aws ecr get-login-password --region us-east-1 [key=]",
@@ -74,7 +84,9 @@ describe("worker image build script", () => {
   it("leaves an image already pushed under the tag alone (tags are immutable)", () => {
     const { status, calls } = run({ alreadyPushed: true });
     expect(status).toBe(0);
-    expect(calls).toEqual(["aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]"]);
+    expect(calls).toEqual([
+      "aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]",
+    ]);
   });
 
   it("pushes with the account's deploy role when one is given", () => {
@@ -89,7 +101,9 @@ describe("worker image build script", () => {
   it("fails with a clear message when docker is missing", () => {
     const { status, stderr, calls } = run({ withDocker: false });
     expect(status).toBe(1);
-    expect(stderr).toBe(`worker image: 'docker' is needed to build and push ${REPO}:src-abc (or set worker.imageUri to a prebuilt image)\n`);
+    expect(stderr).toBe(
+      `worker image: 'docker' is needed to build and push ${REPO}:src-abc (or set worker.imageUri to a prebuilt image)\n`,
+    );
     expect(calls).toEqual([]);
   });
 });

@@ -2,14 +2,24 @@ import { chmodSync, cpSync, mkdtempSync, renameSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
-import { contentHash, ecrRepositoryArnOf, WorkerImage, WorkerImageProps } from "../../../stacks/constructs/worker-image";
+import {
+  contentHash,
+  ecrRepositoryArnOf,
+  WorkerImage,
+  WorkerImageProps,
+} from "../../../stacks/constructs/worker-image";
 import { synth } from "../../helpers/synth";
 
 const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "batch-worker");
 
 function imageOf(props: Partial<WorkerImageProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "test");
-  const image = new WorkerImage(stack, "worker-image", { repositoryName: "ba-worker", region: "us-east-1", contextDir: FIXTURE, ...props });
+  const image = new WorkerImage(stack, "worker-image", {
+    repositoryName: "ba-worker",
+    region: "us-east-1",
+    contextDir: FIXTURE,
+    ...props,
+  });
   return { image, out: synth(stack), stack };
 }
 
@@ -34,7 +44,9 @@ describe("WorkerImage repository", () => {
 
   it("uses the given KMS key", () => {
     const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a";
-    expect(imageOf({ kmsKeyArn }).out.only("aws_ecr_repository").encryption_configuration).toEqual([{ encryption_type: "KMS", kms_key: kmsKeyArn }]);
+    expect(imageOf({ kmsKeyArn }).out.only("aws_ecr_repository").encryption_configuration).toEqual([
+      { encryption_type: "KMS", kms_key: kmsKeyArn },
+    ]);
   });
 
   it("expires untagged images after 3 days and keeps the newest 10", () => {
@@ -59,9 +71,13 @@ describe("WorkerImage repository", () => {
   });
 
   it("takes other retention numbers and rejects nonsense", () => {
-    const rules = JSON.parse(imageOf({ keepImages: 5, untaggedExpiryDays: 1 }).out.only("aws_ecr_lifecycle_policy").policy).rules;
+    const rules = JSON.parse(
+      imageOf({ keepImages: 5, untaggedExpiryDays: 1 }).out.only("aws_ecr_lifecycle_policy").policy,
+    ).rules;
     expect(rules.map((r: any) => r.selection.countNumber)).toEqual([1, 5]);
-    expect(() => imageOf({ keepImages: 0 })).toThrow("WorkerImage test/worker-image: keepImages must be a positive whole number (got 0)");
+    expect(() => imageOf({ keepImages: 0 })).toThrow(
+      "WorkerImage test/worker-image: keepImages must be a positive whole number (got 0)",
+    );
   });
 });
 
@@ -75,11 +91,15 @@ describe("WorkerImage build", () => {
     expect(exec.interpreter).toEqual(["bash", "-c"]);
     expect(exec.environment).toMatchObject({ TAG: tag, REGION: "us-east-1", ASSUME_ROLE_ARN: "" });
     expect(exec.environment.CONTEXT).toMatch(new RegExp(`^assets/worker-image_context_\\w+/${contentHash(FIXTURE)}$`));
-    expect(exec.environment.REGISTRY).toMatch(/^\$\{element\(split\("\/", aws_ecr_repository\.worker-image_this_\w+\.repository_url\), 0\)\}$/);
+    expect(exec.environment.REGISTRY).toMatch(
+      /^\$\{element\(split\("\/", aws_ecr_repository\.worker-image_this_\w+\.repository_url\), 0\)\}$/,
+    );
     expect(exec.command).toContain('docker build --platform linux/amd64 --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"');
     expect(exec.command).toContain('docker push "$REPOSITORY_URL:$TAG"');
     // Immutable tags: an image already pushed under the tag is left alone instead of failing.
-    expect(exec.command).toContain('aws ecr describe-images --region "$REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG"');
+    expect(exec.command).toContain(
+      'aws ecr describe-images --region "$REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG"',
+    );
     // No `${` reaches Terraform, which would read it as interpolation.
     expect(exec.command).not.toContain("${");
     expect(image.imageUri.endsWith(`:${tag}`)).toBe(true); // resolved in the job definition test
@@ -120,8 +140,14 @@ describe("WorkerImage build", () => {
     const { stack, out } = imageOf({ contextDir: empty });
     const exec = out.only("terraform_data").provisioner[0]["local-exec"];
     expect(exec.command).toMatch(/did not exist at synth; add it or set worker\.imageUri" >&2; exit 1$/);
-    const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
-    expect(warnings).toEqual([expect.stringContaining("does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.")]);
+    const warnings = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        "does not exist: the worker image cannot be built at apply. Add it, or set worker.imageUri.",
+      ),
+    ]);
   });
 });
 
@@ -137,9 +163,15 @@ describe("WorkerImage with a prebuilt image", () => {
   });
 
   it("knows the repository ARN of ECR images only", () => {
-    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-east-1.amazonaws.com/w@sha256:" + "a".repeat(64))).toBe("arn:aws:ecr:us-east-1:123456789012:repository/w");
-    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/w:1")).toBe("arn:aws-cn:ecr:cn-north-1:123456789012:repository/w");
-    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/w:1")).toBe("arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/w");
+    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-east-1.amazonaws.com/w@sha256:" + "a".repeat(64))).toBe(
+      "arn:aws:ecr:us-east-1:123456789012:repository/w",
+    );
+    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/w:1")).toBe(
+      "arn:aws-cn:ecr:cn-north-1:123456789012:repository/w",
+    );
+    expect(ecrRepositoryArnOf("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/w:1")).toBe(
+      "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/w",
+    );
     expect(ecrRepositoryArnOf("public.ecr.aws/acme/worker:1")).toBeUndefined();
   });
 });

@@ -10,7 +10,13 @@ const REPO = "arn:aws:ecr:us-east-1:111111111111:repository/ba-worker";
 function jobOf(props: Partial<WorkerJobDefinitionProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "test");
   new WorkerJobDefinition(stack, "worker-job", {
-    context: { name: "ba", accountId: "111111111111", region: "us-east-1", partition: "aws", kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012" },
+    context: {
+      name: "ba",
+      accountId: "111111111111",
+      region: "us-east-1",
+      partition: "aws",
+      kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012",
+    },
     imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc",
     imageRepositoryArn: REPO,
     vcpus: 4,
@@ -38,7 +44,9 @@ describe("WorkerJobDefinition", () => {
         { on_reason: "*", action: "EXIT" },
       ],
     });
-    expect(() => jobOf({ spotRetries: 11 })).toThrow("WorkerJobDefinition test/worker-job: spotRetries must be from 1 to 10, Batch's range of attempts (got 11)");
+    expect(() => jobOf({ spotRetries: 11 })).toThrow(
+      "WorkerJobDefinition test/worker-job: spotRetries must be from 1 to 10, Batch's range of attempts (got 11)",
+    );
   });
 
   it("times an attempt out after timeoutHours", () => {
@@ -62,7 +70,14 @@ describe("WorkerJobDefinition", () => {
   it("runs the worker entrypoint with the volume and target as Batch parameters", () => {
     expect(container.image).toBe("111111111111.dkr.ecr.us-east-1.amazonaws.com/ba-worker:src-abc");
     // Arguments to the image ENTRYPOINT (node /app/worker.js).
-    expect(container.command).toEqual(["--volume-id", "Ref::volumeId", "--to", "Ref::targetUrl", "--compression-level", "Ref::compressionLevel"]);
+    expect(container.command).toEqual([
+      "--volume-id",
+      "Ref::volumeId",
+      "--to",
+      "Ref::targetUrl",
+      "--compression-level",
+      "Ref::compressionLevel",
+    ]);
     expect(definition.parameters).toEqual({ volumeId: "", targetUrl: "", compressionLevel: "3" });
     expect(container.environment).toEqual([
       { name: "BACKUP_ACTIONS_COMPRESSION_LEVEL", value: "3" },
@@ -77,7 +92,10 @@ describe("WorkerJobDefinition", () => {
   it("tells the worker its vCPUs and part memory from the job's size", () => {
     const { container: big } = jobOf({ vcpus: 16, memoryMiB: 32768 });
     expect(big.environment).toContainEqual({ name: "BACKUP_ACTIONS_VCPUS", value: "16" });
-    expect(big.environment).toContainEqual({ name: "BACKUP_ACTIONS_PART_MEMORY_MIB", value: String(32768 - 1024 - 16 * 128) });
+    expect(big.environment).toContainEqual({
+      name: "BACKUP_ACTIONS_PART_MEMORY_MIB",
+      value: String(32768 - 1024 - 16 * 128),
+    });
     expect(big.resourceRequirements).toEqual([
       { type: "VCPU", value: "16" },
       { type: "MEMORY", value: "32768" },
@@ -95,19 +113,34 @@ describe("WorkerJobDefinition", () => {
     expect(group.name).toBe("/ba/batch-worker");
     expect(group.retention_in_days).toBe(90);
     expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.worker-job_log-group_key_\w+\.arn\}$/);
-    expect(out.only("aws_kms_key")).toMatchObject({ description: "ba Batch worker logs", enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(out.only("aws_kms_key")).toMatchObject({
+      description: "ba Batch worker logs",
+      enable_key_rotation: true,
+      deletion_window_in_days: 30,
+    });
     expect(container.logConfiguration).toEqual({
       logDriver: "awslogs",
       options: { "awslogs-group": "/ba/batch-worker", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ebs" },
     });
     // The key policy is EncryptedLogGroup's, for this log group (asserted statement by statement in its test).
     expect(statementsOf(out, "worker-job_log-group_key-policy")).toEqual(
-      logsKeyPolicyStatements({ accountId: "111111111111", region: "us-east-1", logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker"] }),
+      logsKeyPolicyStatements({
+        accountId: "111111111111",
+        region: "us-east-1",
+        logGroupArns: ["arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker"],
+      }),
     );
   });
 
   it("moves the log group and its key from their addresses before EncryptedLogGroup, keeping them in state", () => {
-    expect(out.tf.moved).toEqual(expect.arrayContaining(movedIntoEncryptedLogGroup("worker-job", { logGroup: "worker-job_log-group_2A6FCB94", key: "worker-job_log-key_6E93CAB6" })));
+    expect(out.tf.moved).toEqual(
+      expect.arrayContaining(
+        movedIntoEncryptedLogGroup("worker-job", {
+          logGroup: "worker-job_log-group_2A6FCB94",
+          key: "worker-job_log-key_6E93CAB6",
+        }),
+      ),
+    );
     expect(out.tf.moved).toHaveLength(2);
   });
 
@@ -116,14 +149,26 @@ describe("WorkerJobDefinition", () => {
     const { out: withKey } = jobOf({ logKmsKeyArn: key, logRetentionDays: 365 });
     expect(withKey.only("aws_cloudwatch_log_group")).toMatchObject({ kms_key_id: key, retention_in_days: 365 });
     expect(withKey.resources("aws_kms_key")).toEqual({});
-    expect(withKey.tf.moved).toEqual([expect.objectContaining({ from: "aws_cloudwatch_log_group.worker-job_log-group_2A6FCB94" })]);
+    expect(withKey.tf.moved).toEqual([
+      expect.objectContaining({ from: "aws_cloudwatch_log_group.worker-job_log-group_2A6FCB94" }),
+    ]);
   });
 
   it("execution role: pulls from the worker repository only and writes its log group", () => {
     expect(statementsOf(out, "execution-role-policy")).toEqual([
       { sid: "EcrLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-      { sid: "PullWorkerImage", actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources: [REPO] },
-      { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.worker-job_log-group_\w+\.arn\}:log-stream:\*$/)] },
+      {
+        sid: "PullWorkerImage",
+        actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        resources: [REPO],
+      },
+      {
+        sid: "WriteLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [
+          expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.worker-job_log-group_\w+\.arn\}:log-stream:\*$/),
+        ],
+      },
     ]);
     expect(container.executionRoleArn).toMatch(/^\$\{aws_iam_role\.worker-job_execution-role_\w+\.arn\}$/);
   });
@@ -137,7 +182,11 @@ describe("WorkerJobDefinition", () => {
     expect(statementsOf(out, "job-role-policy")).toEqual([
       { sid: "DescribeVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
       { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
-      { sid: "AttachToOwnInstance", actions: ["ec2:AttachVolume", "ec2:DetachVolume"], resources: ["arn:aws:ec2:us-east-1:111111111111:instance/*"] },
+      {
+        sid: "AttachToOwnInstance",
+        actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
+        resources: ["arn:aws:ec2:us-east-1:111111111111:instance/*"],
+      },
       {
         sid: "AttachPipelineVolumes",
         actions: ["ec2:AttachVolume", "ec2:DetachVolume"],
@@ -146,7 +195,14 @@ describe("WorkerJobDefinition", () => {
       },
       {
         sid: "WriteArchive",
-        actions: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+        actions: [
+          "s3:PutObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+          "s3:GetObject",
+          "s3:DeleteObject",
+          "s3:DeleteObjectVersion",
+        ],
         resources: [`${ARCHIVE}/ebs/*`],
       },
       { sid: "FindOwnPartialUploads", actions: ["s3:ListBucketMultipartUploads"], resources: [ARCHIVE] },
@@ -169,7 +225,9 @@ describe("WorkerJobDefinition", () => {
 
   it("job role: encrypts through S3 with the archive key when there is one", () => {
     const key = "arn:aws:kms:us-east-1:111111111111:key/0a0a0a0a-0a0a-0a0a-0a0a-0a0a0a0a0a0a";
-    expect(statementWithSid(statementsOf(jobOf({ archiveKmsKeyArn: key }).out, "job-role-policy"), "EncryptArchive")).toEqual({
+    expect(
+      statementWithSid(statementsOf(jobOf({ archiveKmsKeyArn: key }).out, "job-role-policy"), "EncryptArchive"),
+    ).toEqual({
       sid: "EncryptArchive",
       actions: ["kms:GenerateDataKey", "kms:Decrypt"],
       resources: [key],
@@ -210,10 +268,15 @@ describe("WorkerJobDefinition in the pipeline stack", () => {
     expect(container.environment).toContainEqual({ name: "BACKUP_ACTIONS_COMPRESSION_LEVEL", value: "9" });
     expect(container.image).toMatch(/^\$\{aws_ecr_repository\.worker-image_this_\w+\.repository_url\}:/);
     expect(definition.depends_on).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^aws_cloudwatch_log_group\./), expect.stringMatching(/^terraform_data\.worker-image_build_/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_cloudwatch_log_group\./),
+        expect.stringMatching(/^terraform_data\.worker-image_build_/),
+      ]),
     );
     const job = statementsOf(out, "job-role-policy");
-    expect(statementWithSid(job, "WriteArchive").resources).toEqual(["arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/ebs/*"]);
+    expect(statementWithSid(job, "WriteArchive").resources).toEqual([
+      "arn:aws:s3:::backup-actions-archive-111111111111-us-east-1/ebs/*",
+    ]);
     expect(statementWithSid(job, "AttachPipelineVolumes").condition).toEqual([
       { test: "StringEquals", variable: "aws:ResourceTag/backup-actions:pipeline", values: ["backup-actions"] },
       { test: "StringEquals", variable: "aws:ResourceTag/ba:managed", values: ["true"] },

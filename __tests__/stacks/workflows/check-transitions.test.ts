@@ -2,7 +2,7 @@ import { checkTransitions, type State, type StateMachineDefinition } from "../..
 
 // definitions.test.ts proves the real state machines pass; these prove the check can fail.
 const task = (extra: Partial<State> = {}): State =>
-  ({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true, ...extra } as State);
+  ({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", End: true, ...extra }) as State;
 const def = (States: Record<string, State>, StartAt = Object.keys(States)[0]!): StateMachineDefinition => ({
   StartAt,
   States,

@@ -41,7 +41,8 @@ const definitions: Array<[string, StateMachineDefinition]> = [
   ["dispatcher without auto-delete", dispatcher(false)],
 ];
 
-const tasks = (d: StateMachineDefinition) => Object.entries(d.States).filter((e): e is [string, TaskState] => e[1].Type === "Task");
+const tasks = (d: StateMachineDefinition) =>
+  Object.entries(d.States).filter((e): e is [string, TaskState] => e[1].Type === "Task");
 
 describe.each(definitions)("%s definition", (_name, definition) => {
   it("is valid ASL", () => {
@@ -57,7 +58,14 @@ describe.each(definitions)("%s definition", (_name, definition) => {
   it("retries throttling with exponential backoff and full jitter on every Task", () => {
     for (const [name, task] of tasks(definition)) {
       const retry = task.Retry ?? [];
-      expect({ name, hasThrottlingRetry: retry.some((r) => r.ErrorEquals.some((e) => /Throttl|TooManyRequests|RequestLimitExceeded|AWSBatchException|Ec2\.Ec2Exception/.test(e))) }).toEqual({ name, hasThrottlingRetry: true });
+      expect({
+        name,
+        hasThrottlingRetry: retry.some((r) =>
+          r.ErrorEquals.some((e) =>
+            /Throttl|TooManyRequests|RequestLimitExceeded|AWSBatchException|Ec2\.Ec2Exception/.test(e),
+          ),
+        ),
+      }).toEqual({ name, hasThrottlingRetry: true });
       for (const r of retry) {
         expect(r.MaxAttempts).toBeLessThanOrEqual(8);
         if (r.ErrorEquals.some((e) => /Throttl|Ec2Exception/.test(e))) expect(r.JitterStrategy).toBe("FULL");
@@ -67,7 +75,10 @@ describe.each(definitions)("%s definition", (_name, definition) => {
 
   it("catches every failure of every Task", () => {
     for (const [name, task] of tasks(definition)) {
-      expect({ name, catchesAll: (task.Catch ?? []).some((c) => c.ErrorEquals.includes("States.ALL")) }).toEqual({ name, catchesAll: true });
+      expect({ name, catchesAll: (task.Catch ?? []).some((c) => c.ErrorEquals.includes("States.ALL")) }).toEqual({
+        name,
+        catchesAll: true,
+      });
     }
   });
 });
@@ -120,7 +131,9 @@ describe("ebs export definition", () => {
   });
 
   it("refuses an empty placement list", () => {
-    expect(() => ebsExportDefinition({ ...ebsProps, placements: [] })).toThrow("ebsExportDefinition: placements must not be empty");
+    expect(() => ebsExportDefinition({ ...ebsProps, placements: [] })).toThrow(
+      "ebsExportDefinition: placements must not be empty",
+    );
   });
 });
 
@@ -131,7 +144,7 @@ describe("dispatcher definition", () => {
     expect(json).not.toContain("listTags");
   });
 
-  it("deletes only when the required tag is \"true\", and only after RecordSucceeded", () => {
+  it('deletes only when the required tag is "true", and only after RecordSucceeded', () => {
     const d = dispatcher(true);
     const consent = (v: string) => ({
       And: [
@@ -142,11 +155,18 @@ describe("dispatcher definition", () => {
     });
     expect(d.States.DeletionConsented).toMatchObject({
       Type: "Choice",
-      Choices: [{ Or: [consent("$.deletionTag.values[0]"), consent("$.deletionTag.tags['backup-actions:delete']")], Next: "DeleteRecoveryPoint" }],
+      Choices: [
+        {
+          Or: [consent("$.deletionTag.values[0]"), consent("$.deletionTag.tags['backup-actions:delete']")],
+          Next: "DeleteRecoveryPoint",
+        },
+      ],
       Default: "RecordKept",
     });
     // The only way into the deletion branch is through a passed verification.
-    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"DeletionTagSource"')).map(([n]) => n);
+    const into = Object.entries(d.States)
+      .filter(([, s]) => JSON.stringify(s).includes('"DeletionTagSource"'))
+      .map(([n]) => n);
     expect(into).toEqual(["RecordSucceeded"]);
     expect(d.States.Verified).toEqual({
       Type: "Choice",
@@ -165,7 +185,9 @@ describe("dispatcher definition", () => {
     });
     expect(JSON.stringify(d.States.DeletionProgress)).toContain('"NumericLessThan":40');
     // Only a DescribeRecoveryPoint that finds it gone leads to RecordDeleted.
-    const into = Object.entries(d.States).filter(([, s]) => JSON.stringify(s).includes('"RecordDeleted"')).map(([n]) => n);
+    const into = Object.entries(d.States)
+      .filter(([, s]) => JSON.stringify(s).includes('"RecordDeleted"'))
+      .map(([n]) => n);
     expect(into).toEqual(["DescribeDeletion"]);
     expect(d.TimeoutSeconds).toBe(86400 + 3600 + deletionBudgetSeconds({}));
     // six busy retries (300 s × 1.5ⁿ, at most 900 s) and 41 checks 30 s apart
@@ -174,11 +196,21 @@ describe("dispatcher definition", () => {
 
   it("routes each kind of recovery point ARN to the API that holds its tags", () => {
     const choices = (dispatcher(true).States.DeletionTagSource as ChoiceState).Choices;
-    expect(JSON.stringify(choices)).toContain('"StringMatches":"arn:*:ec2:*::snapshot/snap-*","Next":"ReadSnapshotTag"');
-    expect((dispatcher(true).States.ReadSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:ec2:describeTags");
-    expect((dispatcher(true).States.ReadDbSnapshotTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:rds:listTagsForResource");
-    expect((dispatcher(true).States.ReadDynamoDbBackupTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:dynamodb:listTagsOfResource");
-    expect((dispatcher(true).States.ReadBackupRecoveryPointTag as TaskState).Resource).toBe("arn:aws:states:::aws-sdk:backup:listTags");
+    expect(JSON.stringify(choices)).toContain(
+      '"StringMatches":"arn:*:ec2:*::snapshot/snap-*","Next":"ReadSnapshotTag"',
+    );
+    expect((dispatcher(true).States.ReadSnapshotTag as TaskState).Resource).toBe(
+      "arn:aws:states:::aws-sdk:ec2:describeTags",
+    );
+    expect((dispatcher(true).States.ReadDbSnapshotTag as TaskState).Resource).toBe(
+      "arn:aws:states:::aws-sdk:rds:listTagsForResource",
+    );
+    expect((dispatcher(true).States.ReadDynamoDbBackupTag as TaskState).Resource).toBe(
+      "arn:aws:states:::aws-sdk:dynamodb:listTagsOfResource",
+    );
+    expect((dispatcher(true).States.ReadBackupRecoveryPointTag as TaskState).Resource).toBe(
+      "arn:aws:states:::aws-sdk:backup:listTags",
+    );
   });
 
   it("times a child out and sets an execution timeout above it", () => {

@@ -3,7 +3,13 @@
  * DescribeVolumes, DeleteVolume calls through the SDK), and an in-process Batch job in
  * place of `submitJob.sync`. After every run: no volume of the pipeline is left.
  */
-import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
 import { executeStateMachine, TaskCall, TaskResolver } from "../../../testing/asl";
 import { describeWithPrereqs } from "../../../testing/prereq";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
@@ -38,7 +44,11 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
   });
 
   const pipelineVolumes = async () =>
-    (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${PIPELINE_TAG.key}`, Values: [PIPELINE_TAG.value] }] }))).Volumes ?? [];
+    (
+      await ec2.send(
+        new DescribeVolumesCommand({ Filters: [{ Name: `tag:${PIPELINE_TAG.key}`, Values: [PIPELINE_TAG.value] }] }),
+      )
+    ).Volumes ?? [];
   // A test that leaks a volume fails on its own assertion; the next one starts clean.
   afterEach(async () => {
     for (const v of await pipelineVolumes()) await ec2.send(new DeleteVolumeCommand({ VolumeId: v.VolumeId! }));
@@ -49,8 +59,17 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
     // GIVEN a worker that checks what it was given
     const seen: Array<Record<string, unknown>> = [];
     const tasks = new TaskResolver().batchJob(JOB_DEFINITION, async (job) => {
-      const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [job.parameters.volumeId!] }))).Volumes![0]!;
-      seen.push({ ...job.parameters, queue: job.jobQueue, az: volume.AvailabilityZone, type: volume.VolumeType, iops: volume.Iops, snapshot: volume.SnapshotId, tags: volume.Tags });
+      const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [job.parameters.volumeId!] })))
+        .Volumes![0]!;
+      seen.push({
+        ...job.parameters,
+        queue: job.jobQueue,
+        az: volume.AvailabilityZone,
+        type: volume.VolumeType,
+        iops: volume.Iops,
+        snapshot: volume.SnapshotId,
+        tags: volume.Tags,
+      });
       return {};
     });
     // WHEN
@@ -73,7 +92,11 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
         ]),
       }),
     ]);
-    expect(result.output).toEqual({ volumeId: seen[0]!.volumeId, jobId: expect.any(String), archiveUrl: "s3://archive/ebs/x/" });
+    expect(result.output).toEqual({
+      volumeId: seen[0]!.volumeId,
+      jobId: expect.any(String),
+      archiveUrl: "s3://archive/ebs/x/",
+    });
     expect(await pipelineVolumes()).toEqual([]);
   });
 
@@ -90,11 +113,20 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
 
   it("retries a throttled CreateVolume and still creates exactly one volume", async () => {
     const tasks = new TaskResolver()
-      .injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:createVolume", calls: [1, 2], error: "Ec2.Ec2Exception", cause: "Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)" })
+      .injectFault({
+        resource: "arn:aws:states:::aws-sdk:ec2:createVolume",
+        calls: [1, 2],
+        error: "Ec2.Ec2Exception",
+        cause: "Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)",
+      })
       .batchJob(JOB_DEFINITION, () => ({}));
     const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-throttled" });
     expect(result.status).toBe("SUCCEEDED");
-    expect(tasks.calls.filter((c) => c.stateName === "CreateVolume").map((c) => Boolean(c.fault))).toEqual([true, true, false]);
+    expect(tasks.calls.filter((c) => c.stateName === "CreateVolume").map((c) => Boolean(c.fault))).toEqual([
+      true,
+      true,
+      false,
+    ]);
     expect(await pipelineVolumes()).toEqual([]);
   });
 
@@ -103,7 +135,10 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
   /** describeVolumes through moto, except that the named state's calls fail as EC2 fails them. */
   const describeFailingIn = (failing: string) => async (call: TaskCall) => {
     if (call.stateName === failing) {
-      throw Object.assign(new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"), { name: "Ec2.Ec2Exception" });
+      throw Object.assign(
+        new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"),
+        { name: "Ec2.Ec2Exception" },
+      );
     }
     const out = await ec2.send(new DescribeVolumesCommand(call.parameters as never));
     return JSON.parse(JSON.stringify({ Volumes: out.Volumes })) as never;
@@ -131,7 +166,10 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
     const tasks = new TaskResolver()
       .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", describeFailingIn("CleanupDescribe"))
       .batchJob(JOB_DEFINITION, () => ({}));
-    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-cleanup-describe-fails" });
+    const result = await executeStateMachine(definition, input(0), {
+      tasks,
+      executionName: "ebs-cleanup-describe-fails",
+    });
     // The export itself succeeded: a failed look before the delete does not change that.
     expect(result.status).toBe("SUCCEEDED");
     expect(tasks.calls.filter((c) => c.stateName === "CleanupDescribe")).toHaveLength(6);
@@ -148,12 +186,18 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
         const out = await call.clients.call("ec2", "createVolume", call.parameters);
         created.push(String(out.VolumeId));
         if (created.length === 1) {
-          throw Object.assign(new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"), { name: "Ec2.Ec2Exception" });
+          throw Object.assign(
+            new Error("Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)"),
+            { name: "Ec2.Ec2Exception" },
+          );
         }
         return JSON.parse(JSON.stringify({ ...out, $metadata: undefined })) as never;
       })
       .batchJob(JOB_DEFINITION, () => ({}));
-    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-create-applied-throttled" });
+    const result = await executeStateMachine(definition, input(0), {
+      tasks,
+      executionName: "ebs-create-applied-throttled",
+    });
     expect(result.status).toBe("SUCCEEDED");
     expect(created).toHaveLength(2);
     // THEN both calls named the same volume, and it is gone: nothing leaked
@@ -168,13 +212,17 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
       // The worker's instance was reclaimed with the volume still attached: the first cleanup look sees an attachment.
       .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) => {
         const out = (await ec2.send(new DescribeVolumesCommand(call.parameters as never))) as any;
-        if (call.stateName === "CleanupDescribe" && describes++ === 0) out.Volumes[0].Attachments = [{ InstanceId: "i-0123", State: "attached" }];
+        if (call.stateName === "CleanupDescribe" && describes++ === 0)
+          out.Volumes[0].Attachments = [{ InstanceId: "i-0123", State: "attached" }];
         return JSON.parse(JSON.stringify({ Volumes: out.Volumes }));
       })
       .on("arn:aws:states:::aws-sdk:ec2:detachVolume", () => ({}));
     const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-detach" });
     expect(result.status).toBe("SUCCEEDED");
-    expect(tasks.calls.map((c) => c.stateName).filter((n) => /Detach|DeleteVolume/.test(n))).toEqual(["DetachVolume", "DeleteVolume"]);
+    expect(tasks.calls.map((c) => c.stateName).filter((n) => /Detach|DeleteVolume/.test(n))).toEqual([
+      "DetachVolume",
+      "DeleteVolume",
+    ]);
     expect(await pipelineVolumes()).toEqual([]);
   });
 

@@ -49,8 +49,8 @@ describe("the dispatcher's ledger writes", () => {
     expect([...withDelete.attributes].sort()).toEqual([...LEDGER_ATTRIBUTES].sort());
     expect([...withoutDelete.attributes].sort()).toEqual(
       LEDGER_ATTRIBUTES.filter(
-        (a) => !["recoveryPointDeleted", "deletedAt", "recoveryPointNotDeletedReason"].includes(a)
-      ).sort()
+        (a) => !["recoveryPointDeleted", "deletedAt", "recoveryPointNotDeletedReason"].includes(a),
+      ).sort(),
     );
   });
 

@@ -48,7 +48,12 @@ function actionsNeededBy(resource: string): string[] {
     "sns:publish": ["sns:Publish", ...PIPELINE_KEY],
     "lambda:invoke": ["lambda:InvokeFunction"],
     "batch:submitJob.sync": ["batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", ...SYNC_RULE],
-    "states:startExecution.sync:2": ["states:StartExecution", "states:DescribeExecution", "states:StopExecution", ...SYNC_RULE],
+    "states:startExecution.sync:2": [
+      "states:StartExecution",
+      "states:DescribeExecution",
+      "states:StopExecution",
+      ...SYNC_RULE,
+    ],
   };
   const actions = known[integration];
   if (!actions) throw new Error(`no IAM actions known for the integration ${integration}: add them here`);
@@ -79,7 +84,10 @@ interface Machine {
 
 function machinesOf(config: Record<string, unknown>): Machine[] {
   const out = synth(compose(testConfig(config)).pipelines[0]!);
-  const documents = out.tf.data.aws_iam_policy_document as Record<string, { statement: Array<{ sid?: string; actions: string[] }> }>;
+  const documents = out.tf.data.aws_iam_policy_document as Record<
+    string,
+    { statement: Array<{ sid?: string; actions: string[] }> }
+  >;
   return Object.entries(out.resources("aws_sfn_state_machine")).map(([id, machine]) => {
     // `workflows_ebs_this_<hash>` → its role's policy document `workflows_ebs_policy_<hash>`.
     const scope = id.replace(/_this_[0-9A-F]{8}$/, "");
@@ -103,17 +111,28 @@ describe.each([
 
   it("has the machines it should", () => {
     const names = machines.map((m) => m.name).sort();
-    expect(names).toEqual("exports" in config ? ["backup-actions-dispatcher"] : ["backup-actions-dispatcher", "backup-actions-ebs-export"]);
+    expect(names).toEqual(
+      "exports" in config ? ["backup-actions-dispatcher"] : ["backup-actions-dispatcher", "backup-actions-ebs-export"],
+    );
   });
 
   it.each(machines.map((m) => [m.name, m] as const))("%s: every action a Task needs is granted", (_name, machine) => {
-    const missing = machine.resources.flatMap((r) => actionsNeededBy(r).filter((a) => !machine.granted.has(a)).map((a) => `${a} (for ${r})`));
+    const missing = machine.resources.flatMap((r) =>
+      actionsNeededBy(r)
+        .filter((a) => !machine.granted.has(a))
+        .map((a) => `${a} (for ${r})`),
+    );
     expect(missing).toEqual([]);
   });
 
-  it.each(machines.map((m) => [m.name, m] as const))("%s: every action granted is needed by some Task", (_name, machine) => {
-    const needed = new Set(machine.resources.flatMap(actionsNeededBy));
-    const unneeded = [...machine.granted].filter(([a]) => !needed.has(a)).map(([a, sids]) => `${a} (${sids.join(", ")})`);
-    expect(unneeded).toEqual([]);
-  });
+  it.each(machines.map((m) => [m.name, m] as const))(
+    "%s: every action granted is needed by some Task",
+    (_name, machine) => {
+      const needed = new Set(machine.resources.flatMap(actionsNeededBy));
+      const unneeded = [...machine.granted]
+        .filter(([a]) => !needed.has(a))
+        .map(([a, sids]) => `${a} (${sids.join(", ")})`);
+      expect(unneeded).toEqual([]);
+    },
+  );
 });

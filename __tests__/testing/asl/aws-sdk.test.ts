@@ -20,7 +20,9 @@ describeWithMoto("aws-sdk tasks forwarded to moto (local mode)", () => {
             AvailabilityZone: "us-east-1a",
             VolumeType: "gp3",
             Size: 2,
-            TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "backup-actions:execution", "Value.$": "$$.Execution.Name" }] }],
+            TagSpecifications: [
+              { ResourceType: "volume", Tags: [{ Key: "backup-actions:execution", "Value.$": "$$.Execution.Name" }] },
+            ],
           },
           ResultSelector: { "volumeId.$": "$.VolumeId" },
           ResultPath: "$.created",
@@ -42,8 +44,16 @@ describeWithMoto("aws-sdk tasks forwarded to moto (local mode)", () => {
 
     try {
       expect(result.status).toBe("SUCCEEDED");
-      const volume = (result.output as { volume: { VolumeId: string; Size: number; VolumeType: string; CreateTime: string; Tags: unknown[] } }).volume;
-      expect(volume).toMatchObject({ Size: 2, VolumeType: "gp3", Tags: [{ Key: "backup-actions:execution", Value: executionName }] });
+      const volume = (
+        result.output as {
+          volume: { VolumeId: string; Size: number; VolumeType: string; CreateTime: string; Tags: unknown[] };
+        }
+      ).volume;
+      expect(volume).toMatchObject({
+        Size: 2,
+        VolumeType: "gp3",
+        Tags: [{ Key: "backup-actions:execution", Value: executionName }],
+      });
       expect(volume.CreateTime).toMatch(/^\d{4}-\d\d-\d\dT/);
       // The volume really exists in moto.
       const seen = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volume.VolumeId] }));
@@ -56,7 +66,14 @@ describeWithMoto("aws-sdk tasks forwarded to moto (local mode)", () => {
   test("modeled errors are named <Service>.<Name>Exception as Step Functions names them", async () => {
     const definition: AslDefinition = {
       StartAt: "Snap",
-      States: { Snap: { Type: "Task", Resource: "arn:aws:states:::aws-sdk:rds:describeDBSnapshots", Parameters: { DBSnapshotIdentifier: "nope" }, End: true } },
+      States: {
+        Snap: {
+          Type: "Task",
+          Resource: "arn:aws:states:::aws-sdk:rds:describeDBSnapshots",
+          Parameters: { DBSnapshotIdentifier: "nope" },
+          End: true,
+        },
+      },
     };
     const result = await executeStateMachine(definition, {});
     expect(result.error).toBe("Rds.DbSnapshotNotFoundException");
@@ -68,7 +85,12 @@ describeWithMoto("aws-sdk tasks forwarded to moto (local mode)", () => {
     const table = `asl-ledger-${randomUUID()}`;
     beforeAll(async () => {
       await dynamodb.send(
-        new CreateTableCommand({ TableName: table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }] }),
+        new CreateTableCommand({
+          TableName: table,
+          BillingMode: "PAY_PER_REQUEST",
+          AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+          KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        }),
       );
     });
     afterAll(async () => {
@@ -79,8 +101,27 @@ describeWithMoto("aws-sdk tasks forwarded to moto (local mode)", () => {
     const putTwice = (resource: string): AslDefinition => ({
       StartAt: "First",
       States: {
-        First: { Type: "Task", Resource: resource, Parameters: { TableName: table, Item: { pk: { "S.$": "$.id" } }, ConditionExpression: "attribute_not_exists(pk)" }, ResultPath: null, Next: "Second" },
-        Second: { Type: "Task", Resource: resource, Parameters: { TableName: table, Item: { pk: { "S.$": "$.id" } }, ConditionExpression: "attribute_not_exists(pk)" }, End: true },
+        First: {
+          Type: "Task",
+          Resource: resource,
+          Parameters: {
+            TableName: table,
+            Item: { pk: { "S.$": "$.id" } },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+          ResultPath: null,
+          Next: "Second",
+        },
+        Second: {
+          Type: "Task",
+          Resource: resource,
+          Parameters: {
+            TableName: table,
+            Item: { pk: { "S.$": "$.id" } },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+          End: true,
+        },
       },
     });
 

@@ -52,7 +52,12 @@ describe("Choice comparison operators", () => {
   });
 
   test("And, Or and Not combine rules", () => {
-    const and = { And: [{ Variable: "$.n", NumericEquals: 10 }, { Variable: "$.b", BooleanEquals: true }] };
+    const and = {
+      And: [
+        { Variable: "$.n", NumericEquals: 10 },
+        { Variable: "$.b", BooleanEquals: true },
+      ],
+    };
     const or = { Or: [{ Variable: "$.n", NumericEquals: 1 }, { Not: { Variable: "$.s", StringEquals: "x" } }] };
     expect(rule(and)).toBe(true);
     expect(rule(or)).toBe(true);
@@ -60,7 +65,9 @@ describe("Choice comparison operators", () => {
   });
 
   test("a missing Variable is a States.Runtime error", () => {
-    expect(() => rule({ Variable: "$.missing", StringEquals: "x" })).toThrow(expect.objectContaining({ name: "States.Runtime" }));
+    expect(() => rule({ Variable: "$.missing", StringEquals: "x" })).toThrow(
+      expect.objectContaining({ name: "States.Runtime" }),
+    );
   });
 
   test("StringMatches treats \\* as a literal star and escapes regex characters", () => {
@@ -78,6 +85,8 @@ describe("chooseNext", () => {
   });
 
   test("without Default, no match is States.NoChoiceMatched", () => {
-    expect(() => chooseNext(choices, undefined, input, {})).toThrow(expect.objectContaining({ name: "States.NoChoiceMatched" }));
+    expect(() => chooseNext(choices, undefined, input, {})).toThrow(
+      expect.objectContaining({ name: "States.NoChoiceMatched" }),
+    );
   });
 });

@@ -42,6 +42,8 @@ describe("intrinsic functions", () => {
     ["States.Nope(1)", "Unknown intrinsic function States.Nope"],
     ["States.StringToJson('{bad')", "States.StringToJson"],
   ])("%s fails with States.IntrinsicFailure (%s)", (expr, message) => {
-    expect(() => run(expr)).toThrow(expect.objectContaining({ name: "States.IntrinsicFailure", message: expect.stringContaining(message) }));
+    expect(() => run(expr)).toThrow(
+      expect.objectContaining({ name: "States.IntrinsicFailure", message: expect.stringContaining(message) }),
+    );
   });
 });

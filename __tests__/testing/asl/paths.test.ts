@@ -3,7 +3,13 @@ import { applyPayloadTemplate } from "../../../testing/asl/payload";
 import { Json, StatesError } from "../../../testing/asl/types";
 
 const input: Json = {
-  volume: { id: "vol-1", tags: [{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }] },
+  volume: {
+    id: "vol-1",
+    tags: [
+      { Key: "a", Value: "1" },
+      { Key: "b", Value: "2" },
+    ],
+  },
   "odd key": "x",
   items: [1, 2, 3, 4],
 };
@@ -33,7 +39,10 @@ describe("readPath", () => {
 
   test("a missing definite path is a States.Runtime error naming the path and field", () => {
     expect(() => readPath("$.nope", input, undefined, "Id.$")).toThrow(
-      expect.objectContaining({ name: "States.Runtime", message: expect.stringContaining("The JSONPath '$.nope' specified for the field 'Id.$' could not be found") }),
+      expect.objectContaining({
+        name: "States.Runtime",
+        message: expect.stringContaining("The JSONPath '$.nope' specified for the field 'Id.$' could not be found"),
+      }),
     );
   });
 
@@ -64,12 +73,17 @@ describe("InputPath/OutputPath and ResultPath", () => {
 
   test("ResultPath through a non-object is States.ResultPathMatchFailure", () => {
     expect(() => applyResultPath("$.keep.x", { keep: 1 }, 5)).toThrow(StatesError);
-    expect(() => applyResultPath("$.keep.x", { keep: 1 }, 5)).toThrow(expect.objectContaining({ name: "States.ResultPathMatchFailure" }));
+    expect(() => applyResultPath("$.keep.x", { keep: 1 }, 5)).toThrow(
+      expect.objectContaining({ name: "States.ResultPathMatchFailure" }),
+    );
   });
 });
 
 describe("payload templates (Parameters, ResultSelector, ItemSelector)", () => {
-  const context: Json = { Execution: { Name: "exec-7", Input: { original: true } }, Map: { Item: { Index: 2, Value: "v" } } };
+  const context: Json = {
+    Execution: { Name: "exec-7", Input: { original: true } },
+    Map: { Item: { Index: 2, Value: "v" } },
+  };
 
   test("evaluates .$ keys from the input, the context and intrinsics; copies the rest", () => {
     const out = applyPayloadTemplate(
@@ -95,6 +109,8 @@ describe("payload templates (Parameters, ResultSelector, ItemSelector)", () => {
   });
 
   test("a .$ value that is neither a path nor an intrinsic is rejected", () => {
-    expect(() => applyPayloadTemplate({ "x.$": "plain" }, input, context)).toThrow("must be a JSONPath or an intrinsic function");
+    expect(() => applyPayloadTemplate({ "x.$": "plain" }, input, context)).toThrow(
+      "must be a JSONPath or an intrinsic function",
+    );
   });
 });

@@ -4,7 +4,14 @@
  * path where the volume is missing and on the path where it exists.
  */
 import { CreateVolumeCommand, DeleteVolumeCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AslDefinition, executeStateMachine, ExecutionResult, HistoryEvent, runInMoto, TaskResolver } from "../../../testing/asl";
+import {
+  AslDefinition,
+  executeStateMachine,
+  ExecutionResult,
+  HistoryEvent,
+  runInMoto,
+  TaskResolver,
+} from "../../../testing/asl";
 import { describeWithMoto } from "./moto-prerequisite";
 
 const definition: AslDefinition = {
@@ -15,7 +22,10 @@ const definition: AslDefinition = {
       Type: "Task",
       Resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
       Parameters: { "VolumeIds.$": "States.Array($.volumeId)" },
-      ResultSelector: { "count.$": "States.ArrayLength($.Volumes)", "state.$": "States.ArrayGetItem($.Volumes[*].State, 0)" },
+      ResultSelector: {
+        "count.$": "States.ArrayLength($.Volumes)",
+        "state.$": "States.ArrayGetItem($.Volumes[*].State, 0)",
+      },
       ResultPath: "$.found",
       // Retry on States.TaskFailed, not on the error name: moto 5.2.1 names it `ec2.ec2Exception`
       // where AWS (and local mode) say `Ec2.Ec2Exception`.
@@ -42,7 +52,8 @@ const T0 = Date.parse("2026-01-01T00:00:00Z");
 /** [id, previousEventId, type, state name or error, seconds after start] — compact enough to read as a table. */
 function summarise(history: HistoryEvent[], withTime = true): (string | number)[][] {
   return history.map((e) => {
-    const details = Object.values(e).find((v) => v !== null && typeof v === "object" && !(v instanceof Date)) as Record<string, unknown> | undefined;
+    const details = Object.values(e).find((v) => v !== null && typeof v === "object" && !(v instanceof Date)) as
+      Record<string, unknown> | undefined;
     const label = String(details?.name ?? details?.error ?? "");
     const row: (string | number)[] = [e.id, e.previousEventId, e.type, label];
     if (withTime) row.push((e.timestamp.getTime() - T0) / 1000);
@@ -87,14 +98,21 @@ const foundPath = [
 
 const withoutTime = (rows: (string | number)[][]) => rows.map((r) => r.slice(0, 4));
 /** moto 5.2.1 spells the EC2 error `ec2.ec2Exception`; compare names case-insensitively. */
-const lowerErrors = (rows: (string | number)[][]) => rows.map((r) => r.map((v) => (typeof v === "string" && /ec2exception/i.test(v) ? v.toLowerCase() : v)));
+const lowerErrors = (rows: (string | number)[][]) =>
+  rows.map((r) => r.map((v) => (typeof v === "string" && /ec2exception/i.test(v) ? v.toLowerCase() : v)));
 
 describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
   const ec2 = new EC2Client({});
   let volumeId: string;
 
   beforeAll(async () => {
-    const created = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${process.env.AWS_REGION ?? "us-east-1"}a`, Size: 1, VolumeType: "gp3" }));
+    const created = await ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: `${process.env.AWS_REGION ?? "us-east-1"}a`,
+        Size: 1,
+        VolumeType: "gp3",
+      }),
+    );
     volumeId = created.VolumeId as string;
   });
   afterAll(async () => {
@@ -109,7 +127,12 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
       expect(summarise(result.history)).toEqual(missingPath);
       expect(result.status).toBe("SUCCEEDED");
       expect(result.output).toEqual({ volume: "vol-0123456789abcdef0", error: "Ec2.Ec2Exception" });
-      expect(String(result.history[4].taskFailedEventDetails && (result.history[4].taskFailedEventDetails as { cause: string }).cause)).toContain("InvalidVolume.NotFound");
+      expect(
+        String(
+          result.history[4].taskFailedEventDetails &&
+            (result.history[4].taskFailedEventDetails as { cause: string }).cause,
+        ),
+      ).toContain("InvalidVolume.NotFound");
     });
 
     test("existing volume: described once, waited, Choice picks Found", async () => {
@@ -120,7 +143,12 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     });
 
     test("a transient failure is retried after IntervalSeconds and then succeeds", async () => {
-      const tasks = new TaskResolver().injectFault({ resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes", calls: [1], error: "Ec2.Ec2Exception", cause: "RequestLimitExceeded" });
+      const tasks = new TaskResolver().injectFault({
+        resource: "arn:aws:states:::aws-sdk:ec2:describeVolumes",
+        calls: [1],
+        error: "Ec2.Ec2Exception",
+        cause: "RequestLimitExceeded",
+      });
 
       const result = await executeStateMachine(definition, { volumeId }, { clock: T0, tasks });
 
@@ -150,7 +178,10 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     test("missing volume: the same history as local mode", () => {
       expect(lowerErrors(summarise(missing.history, false))).toEqual(lowerErrors(withoutTime(missingPath)));
       expect(missing.status).toBe("SUCCEEDED");
-      expect(missing.output).toEqual({ volume: "vol-0123456789abcdef0", error: expect.stringMatching(/^ec2\.ec2Exception$/i) });
+      expect(missing.output).toEqual({
+        volume: "vol-0123456789abcdef0",
+        error: expect.stringMatching(/^ec2\.ec2Exception$/i),
+      });
     });
 
     test("missing volume: the retry and the wait really took their seconds", () => {
@@ -165,12 +196,23 @@ describeWithMoto("a definition with Retry, Catch, Wait and Choice", () => {
     });
 
     test("concurrent runInMoto calls run one after the other (unpatched moto 5.2.1 fails StartExecution while another machine holds an execution)", async () => {
-      const tiny: AslDefinition = { StartAt: "Pause", States: { Pause: { Type: "Wait", Seconds: 1, Next: "Echo" }, Echo: { Type: "Pass", Parameters: { "name.$": "$$.Execution.Name" }, End: true } } };
+      const tiny: AslDefinition = {
+        StartAt: "Pause",
+        States: {
+          Pause: { Type: "Wait", Seconds: 1, Next: "Echo" },
+          Echo: { Type: "Pass", Parameters: { "name.$": "$$.Execution.Name" }, End: true },
+        },
+      };
 
-      const [first, second] = await Promise.all([runInMoto(tiny, {}, { executionName: "first" }), runInMoto(tiny, {}, { executionName: "second" })]);
+      const [first, second] = await Promise.all([
+        runInMoto(tiny, {}, { executionName: "first" }),
+        runInMoto(tiny, {}, { executionName: "second" }),
+      ]);
 
       expect([first.output, second.output]).toEqual([{ name: "first" }, { name: "second" }]);
-      expect(second.history[0].timestamp.getTime()).toBeGreaterThanOrEqual(first.history.at(-1)?.timestamp.getTime() ?? Infinity);
+      expect(second.history[0].timestamp.getTime()).toBeGreaterThanOrEqual(
+        first.history.at(-1)?.timestamp.getTime() ?? Infinity,
+      );
     });
   });
 });

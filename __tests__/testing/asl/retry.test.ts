@@ -2,7 +2,8 @@ import { AslDefinition, executeStateMachine, HistoryEvent, TaskResolver } from "
 import { errorMatches, retryDelaySeconds, RetryTracker } from "../../../testing/asl/retry";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
-const secondsOf = (events: HistoryEvent[], type: string) => events.filter((e) => e.type === type).map((e) => (e.timestamp.getTime() - T0) / 1000);
+const secondsOf = (events: HistoryEvent[], type: string) =>
+  events.filter((e) => e.type === type).map((e) => (e.timestamp.getTime() - T0) / 1000);
 
 describe("retry delays", () => {
   test("IntervalSeconds × BackoffRate^n, capped by MaxDelaySeconds", () => {
@@ -57,7 +58,15 @@ describe("Retry in an execution (virtual clock)", () => {
         Resource: "arn:aws:states:::lambda:invoke",
         Parameters: { FunctionName: "flaky", "Payload.$": "$" },
         OutputPath: "$.Payload",
-        Retry: [{ ErrorEquals: ["Lambda.TooManyRequestsException"], IntervalSeconds: 2, BackoffRate: 3, MaxDelaySeconds: 10, MaxAttempts: 4 }],
+        Retry: [
+          {
+            ErrorEquals: ["Lambda.TooManyRequestsException"],
+            IntervalSeconds: 2,
+            BackoffRate: 3,
+            MaxDelaySeconds: 10,
+            MaxAttempts: 4,
+          },
+        ],
         End: true,
       },
     },
@@ -66,7 +75,11 @@ describe("Retry in an execution (virtual clock)", () => {
   test("each retry is scheduled after the backed-off delay, without sleeping", async () => {
     const tasks = new TaskResolver()
       .lambda("flaky", () => ({ ok: true }))
-      .injectFault({ resource: "arn:aws:states:::lambda:invoke", calls: [1, 2, 3], error: "Lambda.TooManyRequestsException" });
+      .injectFault({
+        resource: "arn:aws:states:::lambda:invoke",
+        calls: [1, 2, 3],
+        error: "Lambda.TooManyRequestsException",
+      });
     const started = Date.now();
 
     const result = await executeStateMachine(definition, {}, { clock: T0, tasks });
@@ -77,7 +90,13 @@ describe("Retry in an execution (virtual clock)", () => {
   });
 
   test("when attempts are exhausted the execution fails with the task's error", async () => {
-    const tasks = new TaskResolver().lambda("flaky", () => ({})).injectFault({ resource: "arn:aws:states:::lambda:invoke", error: "Lambda.TooManyRequestsException", cause: "slow down" });
+    const tasks = new TaskResolver()
+      .lambda("flaky", () => ({}))
+      .injectFault({
+        resource: "arn:aws:states:::lambda:invoke",
+        error: "Lambda.TooManyRequestsException",
+        cause: "slow down",
+      });
 
     const result = await executeStateMachine(definition, {}, { clock: T0, tasks });
 

@@ -1,4 +1,10 @@
-import { AslDefinition, executeStateMachine, HistoryEvent, InvalidDefinitionError, TaskResolver } from "../../../testing/asl";
+import {
+  AslDefinition,
+  executeStateMachine,
+  HistoryEvent,
+  InvalidDefinitionError,
+  TaskResolver,
+} from "../../../testing/asl";
 import type { MapState, ParallelState } from "../../../stacks/workflows/asl";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -14,7 +20,12 @@ describe("Pass, paths and the context object", () => {
         Shape: {
           Type: "Pass",
           InputPath: "$.detail",
-          Parameters: { "id.$": "$.id", "execution.$": "$$.Execution.Name", "original.$": "$$.Execution.Input.detail.id", "state.$": "$$.State.Name" },
+          Parameters: {
+            "id.$": "$.id",
+            "execution.$": "$$.Execution.Name",
+            "original.$": "$$.Execution.Input.detail.id",
+            "state.$": "$$.State.Name",
+          },
           ResultPath: "$.shaped",
           OutputPath: "$.shaped",
           Next: "Fixed",
@@ -25,7 +36,13 @@ describe("Pass, paths and the context object", () => {
 
     const result = await executeStateMachine(definition, { detail: { id: "rp-1" } }, { executionName: "exec-42" });
 
-    expect(result.output).toEqual({ id: "rp-1", execution: "exec-42", original: "rp-1", state: "Shape", extra: { constant: 1 } });
+    expect(result.output).toEqual({
+      id: "rp-1",
+      execution: "exec-42",
+      original: "rp-1",
+      state: "Shape",
+      extra: { constant: 1 },
+    });
   });
 
   test("a missing Parameters path fails the execution with States.Runtime, not catchable", async () => {
@@ -61,13 +78,19 @@ describe("Wait (virtual clock)", () => {
 
   test("a negative SecondsPath value is a States.Runtime error", async () => {
     const definition: AslDefinition = { StartAt: "W", States: { W: { Type: "Wait", SecondsPath: "$.d", End: true } } };
-    expect(await executeStateMachine(definition, { d: -1 })).toMatchObject({ status: "FAILED", error: "States.Runtime" });
+    expect(await executeStateMachine(definition, { d: -1 })).toMatchObject({
+      status: "FAILED",
+      error: "States.Runtime",
+    });
   });
 });
 
 describe("Fail", () => {
   test("ErrorPath and CausePath read the error from the input", async () => {
-    const definition: AslDefinition = { StartAt: "F", States: { F: { Type: "Fail", ErrorPath: "$.e", CausePath: "$.c" } } };
+    const definition: AslDefinition = {
+      StartAt: "F",
+      States: { F: { Type: "Fail", ErrorPath: "$.e", CausePath: "$.c" } },
+    };
     const result = await executeStateMachine(definition, { e: "Custom.Error", c: "because" });
     expect(result).toMatchObject({ status: "FAILED", error: "Custom.Error", cause: "because" });
     expect(types(result.history)).toEqual(["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
@@ -111,7 +134,10 @@ describe("Catch", () => {
     const output = result.output as { engine: string; unsupported: { Error: string; Cause: string } };
     expect(output.engine).toBe("db2");
     expect(output.unsupported.Error).toBe("UnsupportedEngineError");
-    expect(JSON.parse(output.unsupported.Cause)).toMatchObject({ errorType: "UnsupportedEngineError", errorMessage: "engine db2 cannot be exported to Parquet" });
+    expect(JSON.parse(output.unsupported.Cause)).toMatchObject({
+      errorType: "UnsupportedEngineError",
+      errorMessage: "engine db2 cannot be exported to Parquet",
+    });
     expect(types(result.history)).toContain("PassStateEntered");
   });
 
@@ -123,12 +149,17 @@ describe("Catch", () => {
     const result = await executeStateMachine(definition, { engine: "x" }, { tasks });
 
     expect(result).toMatchObject({ status: "FAILED", error: "Cleaned" });
-    const cleanupInput = result.history.find((e) => e.type === "FailStateEntered")?.stateEnteredEventDetails as { input: string };
+    const cleanupInput = result.history.find((e) => e.type === "FailStateEntered")?.stateEnteredEventDetails as {
+      input: string;
+    };
     expect(JSON.parse(cleanupInput.input)).toEqual({ engine: "x" });
   });
 
   test("on success, ResultSelector then ResultPath shape the output", async () => {
-    const tasks = new TaskResolver().lambda("check-engine", (event) => ({ engine: (event as { engine: string }).engine, noise: 1 }));
+    const tasks = new TaskResolver().lambda("check-engine", (event) => ({
+      engine: (event as { engine: string }).engine,
+      noise: 1,
+    }));
     const result = await executeStateMachine(definition, { engine: "postgres" }, { tasks });
     expect(result.output).toEqual({ engine: "postgres", check: { engine: "postgres" } });
   });
@@ -209,31 +240,47 @@ describe("Map", () => {
 
     const result = await executeStateMachine(definition, { bucket: "b", volumes: ["v0", "v1", "v2"] }, { tasks });
 
-    expect(result.output).toEqual({ bucket: "b", volumes: ["v0", "v1", "v2"], results: ["b/v0#0", "b/v1#1", "b/v2#2"] });
+    expect(result.output).toEqual({
+      bucket: "b",
+      volumes: ["v0", "v1", "v2"],
+      results: ["b/v0#0", "b/v1#1", "b/v2#2"],
+    });
     const mapEvents = types(result.history).filter((t) => t.startsWith("Map"));
     expect(mapEvents.slice(0, 2)).toEqual(["MapStateEntered", "MapStateStarted"]);
     expect(mapEvents.slice(-2)).toEqual(["MapStateSucceeded", "MapStateExited"]);
     expect(mapEvents.filter((t) => t === "MapIterationStarted")).toHaveLength(3);
     expect(mapEvents.filter((t) => t === "MapIterationSucceeded")).toHaveLength(3);
-    expect(result.history.find((e) => e.type === "MapStateStarted")?.mapStateStartedEventDetails).toEqual({ length: 3 });
+    expect(result.history.find((e) => e.type === "MapStateStarted")?.mapStateStartedEventDetails).toEqual({
+      length: 3,
+    });
   });
 
   test("MaxConcurrency bounds virtual time: 3 items of 10 s with 2 slots take 20 s", async () => {
-    const tasks = new TaskResolver().lambda("export", () => "ok").on(echo, async (call) => {
-      call.sleep(10);
-      return { Payload: "done" };
-    });
+    const tasks = new TaskResolver()
+      .lambda("export", () => "ok")
+      .on(echo, async (call) => {
+        call.sleep(10);
+        return { Payload: "done" };
+      });
 
-    const result = await executeStateMachine(definition, { bucket: "b", volumes: ["v0", "v1", "v2"] }, { clock: T0, tasks });
+    const result = await executeStateMachine(
+      definition,
+      { bucket: "b", volumes: ["v0", "v1", "v2"] },
+      { clock: T0, tasks },
+    );
 
     expect(at(result.history.find((e) => e.type === "MapStateSucceeded"))).toBe(20);
     expect((result.output as { results: string[] }).results).toEqual(["done", "done", "done"]);
   });
 
   test("a failing iteration fails the Map with its error and stops the remaining items", async () => {
-    const serial: AslDefinition = { ...definition, States: { Each: { ...(definition.States.Each as MapState), MaxConcurrency: 1 } } };
+    const serial: AslDefinition = {
+      ...definition,
+      States: { Each: { ...(definition.States.Each as MapState), MaxConcurrency: 1 } },
+    };
     const tasks = new TaskResolver().lambda("export", (event) => {
-      if ((event as { index: number }).index === 1) throw Object.assign(new Error("disk unreadable"), { name: "ExportFailed" });
+      if ((event as { index: number }).index === 1)
+        throw Object.assign(new Error("disk unreadable"), { name: "ExportFailed" });
       return "ok";
     });
 
@@ -251,7 +298,10 @@ describe("Map", () => {
         M: {
           Type: "Map",
           Parameters: { "v.$": "$$.Map.Item.Value" },
-          Iterator: { StartAt: "Double", States: { Double: { Type: "Pass", Parameters: { "d.$": "States.MathAdd($.v, $.v)" }, End: true } } },
+          Iterator: {
+            StartAt: "Double",
+            States: { Double: { Type: "Pass", Parameters: { "d.$": "States.MathAdd($.v, $.v)" }, End: true } },
+          },
           End: true,
         },
       },
@@ -267,7 +317,10 @@ describe("Parallel", () => {
       Both: {
         Type: "Parallel",
         Branches: [
-          { StartAt: "Slow", States: { Slow: { Type: "Wait", Seconds: 30, Next: "A" }, A: { Type: "Pass", Result: "a", End: true } } },
+          {
+            StartAt: "Slow",
+            States: { Slow: { Type: "Wait", Seconds: 30, Next: "A" }, A: { Type: "Pass", Result: "a", End: true } },
+          },
           { StartAt: "B", States: { B: { Type: "Pass", Parameters: { "got.$": "$.x" }, End: true } } },
         ],
         ResultSelector: { "first.$": "$[0]", "second.$": "$[1].got" },
@@ -283,7 +336,11 @@ describe("Parallel", () => {
 
     expect(result.output).toEqual({ first: "a", second: 7 });
     expect(at(result.history.find((e) => e.type === "ParallelStateSucceeded"))).toBe(30);
-    expect(types(result.history).slice(0, 3)).toEqual(["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]);
+    expect(types(result.history).slice(0, 3)).toEqual([
+      "ExecutionStarted",
+      "ParallelStateEntered",
+      "ParallelStateStarted",
+    ]);
   });
 
   test("a failing branch fails the Parallel state, whose Catch handles it", async () => {
@@ -292,7 +349,10 @@ describe("Parallel", () => {
       ...definition,
       States: {
         ...definition.States,
-        Both: { ...both, Branches: [both.Branches[0]!, { StartAt: "F", States: { F: { Type: "Fail", Error: "BranchBroke" } } }] },
+        Both: {
+          ...both,
+          Branches: [both.Branches[0]!, { StartAt: "F", States: { F: { Type: "Fail", Error: "BranchBroke" } } }],
+        },
       },
     };
 
@@ -310,7 +370,11 @@ describe("limits and validation", () => {
     const definition: AslDefinition = {
       TimeoutSeconds: 60,
       StartAt: "Loop",
-      States: { Loop: { Type: "Wait", Seconds: 50, Next: "Again" }, Again: { Type: "Wait", Seconds: 50, Next: "End" }, End: { Type: "Succeed" } },
+      States: {
+        Loop: { Type: "Wait", Seconds: 50, Next: "Again" },
+        Again: { Type: "Wait", Seconds: 50, Next: "End" },
+        End: { Type: "Succeed" },
+      },
     };
     const result = await executeStateMachine(definition, {});
     expect(result).toMatchObject({ status: "TIMED_OUT", error: "States.Timeout" });
@@ -320,7 +384,15 @@ describe("limits and validation", () => {
   test("an unbounded poll loop stops at the history limit instead of hanging", async () => {
     const definition: AslDefinition = {
       StartAt: "Poll",
-      States: { Poll: { Type: "Wait", Seconds: 60, Next: "Check" }, Check: { Type: "Choice", Choices: [{ Variable: "$.done", BooleanEquals: true, Next: "Done" }], Default: "Poll" }, Done: { Type: "Succeed" } },
+      States: {
+        Poll: { Type: "Wait", Seconds: 60, Next: "Check" },
+        Check: {
+          Type: "Choice",
+          Choices: [{ Variable: "$.done", BooleanEquals: true, Next: "Done" }],
+          Default: "Poll",
+        },
+        Done: { Type: "Succeed" },
+      },
     };
     const result = await executeStateMachine(definition, { done: false }, { maxHistoryEvents: 1_000 });
     expect(result).toMatchObject({ status: "FAILED", error: "States.HistoryLimitExceeded" });
@@ -330,11 +402,17 @@ describe("limits and validation", () => {
   test("an invalid definition is rejected with asl-validator's findings before anything runs", async () => {
     const broken: AslDefinition = { StartAt: "A", States: { A: { Type: "Pass", Next: "Nowhere" } } };
     await expect(executeStateMachine(broken, {})).rejects.toThrow(InvalidDefinitionError);
-    await expect(executeStateMachine(broken, {})).rejects.toThrow("MISSING_TRANSITION_TARGET: Missing 'StartAt'|'Next'|'Default' target: Nowhere");
+    await expect(executeStateMachine(broken, {})).rejects.toThrow(
+      "MISSING_TRANSITION_TARGET: Missing 'StartAt'|'Next'|'Default' target: Nowhere",
+    );
   });
 
   test("JSONata definitions are refused with the reason", async () => {
-    const jsonata: AslDefinition = { QueryLanguage: "JSONata", StartAt: "A", States: { A: { Type: "Pass", End: true } } };
+    const jsonata: AslDefinition = {
+      QueryLanguage: "JSONata",
+      StartAt: "A",
+      States: { A: { Type: "Pass", End: true } },
+    };
     await expect(executeStateMachine(jsonata, {})).rejects.toThrow("JSONata states are not supported");
   });
 });

@@ -17,7 +17,9 @@ export const kmsKeyRotation: Rule = ({ inventory }) =>
       typeof spec === "string" && spec !== "SYMMETRIC_DEFAULT"
         ? `; keys with customer_master_key_spec ${spec} cannot rotate: excuse it with allowBaselineException(key, "kms-key-rotation", reason)`
         : "";
-    return [violation("kms-key-rotation", key, `enable_key_rotation must be true (it is ${describe(rotation)})${hint}`)];
+    return [
+      violation("kms-key-rotation", key, `enable_key_rotation must be true (it is ${describe(rotation)})${hint}`),
+    ];
   });
 
 /** Rule 3: log groups expire their data and are encrypted with a key this project controls. */
@@ -26,11 +28,22 @@ export const logGroups: Rule = ({ inventory }) =>
     const found = [];
     const retention = group.config.retention_in_days;
     if (!(typeof retention === "number" && retention > 0)) {
-      const why = retention === undefined || retention === 0 ? `it is ${describe(retention)}, so logs are kept forever` : `it is ${describe(retention)}`;
-      found.push(violation("log-group-retention", group, `retention_in_days must be a positive number of days (${why})`));
+      const why =
+        retention === undefined || retention === 0
+          ? `it is ${describe(retention)}, so logs are kept forever`
+          : `it is ${describe(retention)}`;
+      found.push(
+        violation("log-group-retention", group, `retention_in_days must be a positive number of days (${why})`),
+      );
     }
     if (!isSet(group.config.kms_key_id)) {
-      found.push(violation("log-group-kms", group, "kms_key_id must be set: without it CloudWatch Logs encrypts with a key it owns, not one this stack controls"));
+      found.push(
+        violation(
+          "log-group-kms",
+          group,
+          "kms_key_id must be set: without it CloudWatch Logs encrypts with a key it owns, not one this stack controls",
+        ),
+      );
     }
     return found;
   });
@@ -41,11 +54,14 @@ export const sqsEncryption: Rule = ({ inventory }) =>
     if (isSet(queue.config.kms_master_key_id) || literalBool(queue.config.sqs_managed_sse_enabled) === true) return [];
     const managed = queue.config.sqs_managed_sse_enabled;
     return [
-      violation("sqs-encryption", queue, `set kms_master_key_id (SSE-KMS) or sqs_managed_sse_enabled = true (SSE-SQS); sqs_managed_sse_enabled is ${describe(managed)}`),
+      violation(
+        "sqs-encryption",
+        queue,
+        `set kms_master_key_id (SSE-KMS) or sqs_managed_sse_enabled = true (SSE-SQS); sqs_managed_sse_enabled is ${describe(managed)}`,
+      ),
     ];
   });
 
 function isSet(value: unknown): boolean {
   return (typeof value === "string" && value.trim() !== "") || isExpression(value);
 }
-

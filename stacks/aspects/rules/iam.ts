@@ -19,7 +19,9 @@ export const iamWildcard: Rule = ({ inventory }) => [
       // An inline_policy block without a policy is how the provider says "remove all inline policies".
       inline.policy === undefined ? [] : checkPolicy(role, `inline_policy[${i}]`, inline.policy, inventory),
     ),
-    ...strings(role.config.managed_policy_arns).filter(isAdministratorAccess).map((arn) => adminAttached(role, arn)),
+    ...strings(role.config.managed_policy_arns)
+      .filter(isAdministratorAccess)
+      .map((arn) => adminAttached(role, arn)),
   ]),
   ...[
     "aws_iam_role_policy_attachment",
@@ -41,7 +43,13 @@ function checkPolicy(element: Element, where: string, policy: unknown, inventory
     case "document":
       return [];
     case "opaque":
-      return [violation("iam-wildcard", element, `${where} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`)];
+      return [
+        violation(
+          "iam-wildcard",
+          element,
+          `${where} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`,
+        ),
+      ];
     case "statements":
       return wildcards(element, where, source.statements);
   }
@@ -50,7 +58,9 @@ function checkPolicy(element: Element, where: string, policy: unknown, inventory
 function checkDocument(document: Element, inventory: Inventory): Violation[] {
   const own = wildcards(document, "policy document", blocks(document.config.statement).map(fromDocument));
   const included = ["source_policy_documents", "override_policy_documents"].flatMap((attribute) =>
-    strings(document.config[attribute]).flatMap((policy, i) => checkPolicy(document, `${attribute}[${i}]`, policy, inventory)),
+    strings(document.config[attribute]).flatMap((policy, i) =>
+      checkPolicy(document, `${attribute}[${i}]`, policy, inventory),
+    ),
   );
   return [...own, ...included];
 }
@@ -58,7 +68,13 @@ function checkDocument(document: Element, inventory: Inventory): Violation[] {
 function wildcards(element: Element, where: string, statements: Statement[]): Violation[] {
   return statements.flatMap((statement, i) =>
     statement.effect === "Allow" && statement.actions.includes("*") && statement.resources.includes("*")
-      ? [violation("iam-wildcard", element, `${where} ${statementLabel(statement, i)} allows action "*" on resource "*"`)]
+      ? [
+          violation(
+            "iam-wildcard",
+            element,
+            `${where} ${statementLabel(statement, i)} allows action "*" on resource "*"`,
+          ),
+        ]
       : [],
   );
 }

@@ -7,9 +7,17 @@ import { Rule, violation } from "./rule";
  * plain instances.
  */
 export const imdsv2: Rule = ({ inventory }) =>
-  [...inventory.resources("aws_launch_template"), ...inventory.resources("aws_instance")].flatMap((element: Element) => {
-    const tokens = block(element.config.metadata_options).http_tokens;
-    return tokens === "required"
-      ? []
-      : [violation("imdsv2", element, `metadata_options.http_tokens must be "required" (IMDSv2 only); it is ${describe(tokens)}`)];
-  });
+  [...inventory.resources("aws_launch_template"), ...inventory.resources("aws_instance")].flatMap(
+    (element: Element) => {
+      const tokens = block(element.config.metadata_options).http_tokens;
+      return tokens === "required"
+        ? []
+        : [
+            violation(
+              "imdsv2",
+              element,
+              `metadata_options.http_tokens must be "required" (IMDSv2 only); it is ${describe(tokens)}`,
+            ),
+          ];
+    },
+  );

@@ -1,4 +1,14 @@
-import { Element, Inventory, block, blocks, describe, isRecord, literalBool, referencedLogicalId, strings } from "../inventory";
+import {
+  Element,
+  Inventory,
+  block,
+  blocks,
+  describe,
+  isRecord,
+  literalBool,
+  referencedLogicalId,
+  strings,
+} from "../inventory";
 import { EgressMode, Violation } from "../types";
 import { Rule, violation } from "./rule";
 
@@ -13,22 +23,44 @@ export const noPublicIp: Rule = ({ inventory, options }) => {
   const found = (element: Element, what: string) =>
     violation("no-public-ip", element, `${what}; egress mode "${mode}" allows no public IPs`);
   return [
-    ...inventory.resources("aws_subnet").flatMap((subnet) => notTrue(subnet, "map_public_ip_on_launch", subnet.config.map_public_ip_on_launch, found)),
-    ...inventory.resources("aws_instance").flatMap((instance) =>
-      notTrue(instance, "associate_public_ip_address", instance.config.associate_public_ip_address, found),
-    ),
-    ...inventory.resources("aws_launch_template").flatMap((template) =>
-      blocks(template.config.network_interfaces).flatMap((ni, i) =>
-        notTrue(template, `network_interfaces[${i}].associate_public_ip_address`, ni.associate_public_ip_address, found),
+    ...inventory
+      .resources("aws_subnet")
+      .flatMap((subnet) => notTrue(subnet, "map_public_ip_on_launch", subnet.config.map_public_ip_on_launch, found)),
+    ...inventory
+      .resources("aws_instance")
+      .flatMap((instance) =>
+        notTrue(instance, "associate_public_ip_address", instance.config.associate_public_ip_address, found),
       ),
-    ),
-    ...inventory.resources("aws_ecs_service").flatMap((service) =>
-      notTrue(service, "network_configuration.assign_public_ip", block(service.config.network_configuration).assign_public_ip, found),
-    ),
+    ...inventory
+      .resources("aws_launch_template")
+      .flatMap((template) =>
+        blocks(template.config.network_interfaces).flatMap((ni, i) =>
+          notTrue(
+            template,
+            `network_interfaces[${i}].associate_public_ip_address`,
+            ni.associate_public_ip_address,
+            found,
+          ),
+        ),
+      ),
+    ...inventory
+      .resources("aws_ecs_service")
+      .flatMap((service) =>
+        notTrue(
+          service,
+          "network_configuration.assign_public_ip",
+          block(service.config.network_configuration).assign_public_ip,
+          found,
+        ),
+      ),
     ...inventory.resources("aws_batch_job_definition").flatMap((definition) => fargatePublicIp(definition, found)),
-    ...inventory.resources("aws_lb").flatMap((lb) =>
-      literalBool(lb.config.internal) === true ? [] : [found(lb, `the load balancer is internet-facing (internal is ${describe(lb.config.internal)})`)],
-    ),
+    ...inventory
+      .resources("aws_lb")
+      .flatMap((lb) =>
+        literalBool(lb.config.internal) === true
+          ? []
+          : [found(lb, `the load balancer is internet-facing (internal is ${describe(lb.config.internal)})`)],
+      ),
     ...elasticIps(inventory, mode, found),
   ];
 };
@@ -51,7 +83,14 @@ function elasticIps(inventory: Inventory, mode: EgressMode, found: Found): Viola
   );
   return inventory.resources("aws_eip").flatMap((eip) => {
     if (mode === "nat" && usedByNat.has(eip.logicalId)) return [];
-    return [found(eip, mode === "nat" ? "an Elastic IP not used by any aws_nat_gateway is a public IP" : "an Elastic IP is a public IP")];
+    return [
+      found(
+        eip,
+        mode === "nat"
+          ? "an Elastic IP not used by any aws_nat_gateway is a public IP"
+          : "an Elastic IP is a public IP",
+      ),
+    ];
   });
 }
 
@@ -64,8 +103,16 @@ function fargatePublicIp(definition: Element, found: Found): Violation[] {
   try {
     parsed = JSON.parse(properties);
   } catch {
-    return [found(definition, "container_properties is not JSON at synth, so networkConfiguration.assignPublicIp cannot be checked")];
+    return [
+      found(
+        definition,
+        "container_properties is not JSON at synth, so networkConfiguration.assignPublicIp cannot be checked",
+      ),
+    ];
   }
-  const assign = isRecord(parsed) && isRecord(parsed.networkConfiguration) ? parsed.networkConfiguration.assignPublicIp : undefined;
-  return assign === "ENABLED" ? [found(definition, 'container_properties networkConfiguration.assignPublicIp is "ENABLED"')] : [];
+  const assign =
+    isRecord(parsed) && isRecord(parsed.networkConfiguration) ? parsed.networkConfiguration.assignPublicIp : undefined;
+  return assign === "ENABLED"
+    ? [found(definition, 'container_properties networkConfiguration.assignPublicIp is "ENABLED"')]
+    : [];
 }

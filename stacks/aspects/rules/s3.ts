@@ -1,4 +1,13 @@
-import { Element, Inventory, block, blocks, describe, isExpression, literalBool, referencedLogicalId } from "../inventory";
+import {
+  Element,
+  Inventory,
+  block,
+  blocks,
+  describe,
+  isExpression,
+  literalBool,
+  referencedLogicalId,
+} from "../inventory";
 import { isSseS3Allowed } from "../exceptions";
 import { Statement, readPolicy } from "../policy";
 import { Rule, violation } from "./rule";
@@ -23,7 +32,12 @@ export const s3Rules: Rule = ({ inventory }) =>
     ];
   });
 
-const PUBLIC_ACCESS_FLAGS = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+const PUBLIC_ACCESS_FLAGS = [
+  "block_public_acls",
+  "block_public_policy",
+  "ignore_public_acls",
+  "restrict_public_buckets",
+];
 const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
 
 function publicAccessBlock(bucket: Element, blocksFound: Element[]): Violation[] {
@@ -32,25 +46,50 @@ function publicAccessBlock(bucket: Element, blocksFound: Element[]): Violation[]
     const notTrue = PUBLIC_ACCESS_FLAGS.filter((flag) => literalBool(pab.config[flag]) !== true);
     return notTrue.length === 0
       ? []
-      : [violation("s3-public-access-block", bucket, `public access block ${pab.path} must set all four flags to true; not true: ${notTrue.join(", ")}`)];
+      : [
+          violation(
+            "s3-public-access-block",
+            bucket,
+            `public access block ${pab.path} must set all four flags to true; not true: ${notTrue.join(", ")}`,
+          ),
+        ];
   });
 }
 
 function encryption(bucket: Element, configurations: Element[]): Violation[] {
-  if (configurations.length === 0) return [missing("s3-encryption", bucket, "aws_s3_bucket_server_side_encryption_configuration")];
+  if (configurations.length === 0)
+    return [missing("s3-encryption", bucket, "aws_s3_bucket_server_side_encryption_configuration")];
   return configurations.flatMap((sse) => {
     const defaults = blocks(sse.config.rule).flatMap((rule) => blocks(rule.apply_server_side_encryption_by_default));
     if (defaults.length === 0) {
-      return [violation("s3-encryption", bucket, `server-side encryption ${sse.path} sets no apply_server_side_encryption_by_default`)];
+      return [
+        violation(
+          "s3-encryption",
+          bucket,
+          `server-side encryption ${sse.path} sets no apply_server_side_encryption_by_default`,
+        ),
+      ];
     }
     return defaults.flatMap(({ sse_algorithm: algorithm }) => {
       if (typeof algorithm === "string" && KMS_ALGORITHMS.includes(algorithm)) return [];
       if (algorithm === "AES256") {
         return isSseS3Allowed(bucket.construct)
           ? []
-          : [violation("s3-encryption", bucket, `server-side encryption ${sse.path} uses AES256 (SSE-S3); use aws:kms or aws:kms:dsse, or mark a state or log bucket with allowSseS3()`)];
+          : [
+              violation(
+                "s3-encryption",
+                bucket,
+                `server-side encryption ${sse.path} uses AES256 (SSE-S3); use aws:kms or aws:kms:dsse, or mark a state or log bucket with allowSseS3()`,
+              ),
+            ];
       }
-      return [violation("s3-encryption", bucket, `server-side encryption ${sse.path} has sse_algorithm ${describe(algorithm)}; use aws:kms or aws:kms:dsse`)];
+      return [
+        violation(
+          "s3-encryption",
+          bucket,
+          `server-side encryption ${sse.path} has sse_algorithm ${describe(algorithm)}; use aws:kms or aws:kms:dsse`,
+        ),
+      ];
     });
   });
 }
@@ -61,7 +100,13 @@ function versioning(bucket: Element, configurations: Element[]): Violation[] {
     const status = block(v.config.versioning_configuration).status;
     return status === "Enabled"
       ? []
-      : [violation("s3-versioning", bucket, `versioning ${v.path} has status ${describe(status)}; it must be "Enabled"`)];
+      : [
+          violation(
+            "s3-versioning",
+            bucket,
+            `versioning ${v.path} has status ${describe(status)}; it must be "Enabled"`,
+          ),
+        ];
   });
 }
 
@@ -70,18 +115,30 @@ function tlsOnly(bucket: Element, policies: Element[], inventory: Inventory): Vi
   return policies.flatMap((policy) => {
     const source = readPolicy(policy.config.policy, inventory);
     if (source.kind === "opaque") {
-      return [violation("s3-tls-only", bucket, `bucket policy ${policy.path} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`)];
+      return [
+        violation(
+          "s3-tls-only",
+          bucket,
+          `bucket policy ${policy.path} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`,
+        ),
+      ];
     }
     if (source.statements.some((s) => deniesInsecureTransport(s, bucket))) return [];
-    const where = source.kind === "document" ? ` (document ${inventory.get(source.address)?.path ?? source.address})` : "";
+    const where =
+      source.kind === "document" ? ` (document ${inventory.get(source.address)?.path ?? source.address})` : "";
     return [
-      violation("s3-tls-only", bucket, `bucket policy ${policy.path}${where} has no statement denying s3:* to every principal on the bucket and its objects when aws:SecureTransport is false`),
+      violation(
+        "s3-tls-only",
+        bucket,
+        `bucket policy ${policy.path}${where} has no statement denying s3:* to every principal on the bucket and its objects when aws:SecureTransport is false`,
+      ),
     ];
   });
 }
 
 function abortMultipart(bucket: Element, configurations: Element[]): Violation[] {
-  if (configurations.length === 0) return [missing("s3-abort-multipart", bucket, "aws_s3_bucket_lifecycle_configuration")];
+  if (configurations.length === 0)
+    return [missing("s3-abort-multipart", bucket, "aws_s3_bucket_lifecycle_configuration")];
   return configurations.flatMap((lifecycle) => {
     const ok = blocks(lifecycle.config.rule).some(
       (rule) =>
@@ -91,7 +148,13 @@ function abortMultipart(bucket: Element, configurations: Element[]): Violation[]
     );
     return ok
       ? []
-      : [violation("s3-abort-multipart", bucket, `lifecycle configuration ${lifecycle.path} has no enabled rule for the whole bucket with abort_incomplete_multipart_upload.days_after_initiation`)];
+      : [
+          violation(
+            "s3-abort-multipart",
+            bucket,
+            `lifecycle configuration ${lifecycle.path} has no enabled rule for the whole bucket with abort_incomplete_multipart_upload.days_after_initiation`,
+          ),
+        ];
   });
 }
 
@@ -103,7 +166,10 @@ function companionsOf(bucket: Element, type: string, inventory: Inventory): Elem
   const name = literalName(bucket);
   return inventory.resources(type).filter((companion) => {
     const target = companion.config.bucket;
-    return referencedLogicalId(target, "aws_s3_bucket", ["id", "bucket"]) === bucket.logicalId || (name !== undefined && target === name);
+    return (
+      referencedLogicalId(target, "aws_s3_bucket", ["id", "bucket"]) === bucket.logicalId ||
+      (name !== undefined && target === name)
+    );
   });
 }
 
@@ -119,7 +185,8 @@ function literalName(bucket: Element): string | undefined {
 function deniesInsecureTransport(statement: Statement, bucket: Element): boolean {
   if (statement.effect !== "Deny") return false;
   if (!statement.actions.some((a) => a === "s3:*" || a === "*")) return false;
-  if (!statement.principals.some((p) => (p.type === "*" || p.type === "AWS") && p.identifiers.includes("*"))) return false;
+  if (!statement.principals.some((p) => (p.type === "*" || p.type === "AWS") && p.identifiers.includes("*")))
+    return false;
   const insecure = statement.conditions.some(
     (c) => c.test === "Bool" && c.variable.toLowerCase() === "aws:securetransport" && c.values.includes("false"),
   );
@@ -137,7 +204,8 @@ function resourceTargets(resource: string, bucket: Element): { bucket: boolean; 
   const refersToBucket =
     referencedLogicalId(base, "aws_s3_bucket", ["arn"]) === bucket.logicalId ||
     (named !== undefined &&
-      (named === literalName(bucket) || referencedLogicalId(named, "aws_s3_bucket", ["id", "bucket"]) === bucket.logicalId));
+      (named === literalName(bucket) ||
+        referencedLogicalId(named, "aws_s3_bucket", ["id", "bucket"]) === bucket.logicalId));
   return { bucket: refersToBucket && !objects, objects: refersToBucket && objects };
 }
 
@@ -145,7 +213,9 @@ function resourceTargets(resource: string, bucket: Element): { bucket: boolean; 
 function appliesToWholeBucket(rule: Record<string, unknown>): boolean {
   if (rule.prefix !== undefined && rule.prefix !== "") return false;
   return blocks(rule.filter).every((filter) =>
-    Object.entries(filter).every(([key, value]) => value === undefined || value === null || (key === "prefix" && value === "")),
+    Object.entries(filter).every(
+      ([key, value]) => value === undefined || value === null || (key === "prefix" && value === ""),
+    ),
   );
 }
 

@@ -8,7 +8,9 @@ import { Rule, violation } from "./rule";
  * `aws_security_group_rule` of type ingress, and `aws_vpc_security_group_ingress_rule`.
  */
 export const sgOpenIngress: Rule = ({ inventory }) => [
-  ...["aws_security_group", "aws_default_security_group"].flatMap((type) => inventory.resources(type).flatMap(inlineIngress)),
+  ...["aws_security_group", "aws_default_security_group"].flatMap((type) =>
+    inventory.resources(type).flatMap(inlineIngress),
+  ),
   ...inventory
     .resources("aws_security_group_rule")
     .filter((rule) => rule.config.type === "ingress")
@@ -45,7 +47,9 @@ function openSources(element: Element, what: string, cidrs: string[]): Violation
     if (isExpression(cidr)) {
       // A reference to another resource's CIDR (a VPC, a subnet) is the VPC's own range. Anything
       // else (a variable, a function) could be 0.0.0.0/0 and cannot be checked before apply.
-      return isAttributeReference(cidr) ? [] : [violation("sg-open-ingress", element, `${what} allows ${cidr}, which cannot be checked at synth`)];
+      return isAttributeReference(cidr)
+        ? []
+        : [violation("sg-open-ingress", element, `${what} allows ${cidr}, which cannot be checked at synth`)];
     }
     // Any /0 is the whole address family, however the address part is spelled (0.0.0.0/0, ::/0, 0::/0).
     return /\/0$/.test(cidr.trim()) ? [violation("sg-open-ingress", element, `${what} is open to ${cidr}`)] : [];

@@ -49,28 +49,48 @@ describe("CloudWatch log groups", () => {
     const stack = newStack();
     new CloudwatchLogGroup(stack, "logs", { name: "/x" });
     expect(violationsOf(stack)).toEqual([
-      { rule: "log-group-kms", path: "test/logs", message: "kms_key_id must be set: without it CloudWatch Logs encrypts with a key it owns, not one this stack controls" },
-      { rule: "log-group-retention", path: "test/logs", message: "retention_in_days must be a positive number of days (it is not set, so logs are kept forever)" },
+      {
+        rule: "log-group-kms",
+        path: "test/logs",
+        message:
+          "kms_key_id must be set: without it CloudWatch Logs encrypts with a key it owns, not one this stack controls",
+      },
+      {
+        rule: "log-group-retention",
+        path: "test/logs",
+        message: "retention_in_days must be a positive number of days (it is not set, so logs are kept forever)",
+      },
     ]);
   });
 
   it("fails retention 0, which CloudWatch reads as never expire", () => {
     const stack = newStack();
-    new CloudwatchLogGroup(stack, "logs", { retentionInDays: 0, kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/abc" });
+    new CloudwatchLogGroup(stack, "logs", {
+      retentionInDays: 0,
+      kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/abc",
+    });
     expect(violationsOf(stack)).toEqual([
-      { rule: "log-group-retention", path: "test/logs", message: "retention_in_days must be a positive number of days (it is 0, so logs are kept forever)" },
+      {
+        rule: "log-group-retention",
+        path: "test/logs",
+        message: "retention_in_days must be a positive number of days (it is 0, so logs are kept forever)",
+      },
     ]);
   });
 
   it("fails retention that is an expression it cannot check", () => {
     const stack = newStack();
     const days = new TerraformVariable(stack, "days", { type: "number" });
-    new CloudwatchLogGroup(stack, "logs", { retentionInDays: days.numberValue, kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/abc" });
+    new CloudwatchLogGroup(stack, "logs", {
+      retentionInDays: days.numberValue,
+      kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/abc",
+    });
     expect(violationsOf(stack)).toEqual([
       {
         rule: "log-group-retention",
         path: "test/logs",
-        message: "retention_in_days must be a positive number of days (it is the expression ${var.days}, which cannot be checked at synth)",
+        message:
+          "retention_in_days must be a positive number of days (it is the expression ${var.days}, which cannot be checked at synth)",
       },
     ]);
   });

@@ -6,7 +6,11 @@ describe("IMDSv2", () => {
   it("passes a launch template and an instance that require session tokens", () => {
     const stack = newStack();
     new LaunchTemplate(stack, "lt", { metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" } });
-    new Instance(stack, "vm", { ami: "ami-12345678", instanceType: "t3.micro", metadataOptions: { httpTokens: "required" } });
+    new Instance(stack, "vm", {
+      ami: "ami-12345678",
+      instanceType: "t3.micro",
+      metadataOptions: { httpTokens: "required" },
+    });
     expect(violationsOf(stack)).toEqual([]);
   });
 
@@ -14,7 +18,11 @@ describe("IMDSv2", () => {
     const stack = newStack();
     new LaunchTemplate(stack, "lt", { metadataOptions: { httpTokens: "optional" } });
     expect(violationsOf(stack)).toEqual([
-      { rule: "imdsv2", path: "test/lt", message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is "optional"' },
+      {
+        rule: "imdsv2",
+        path: "test/lt",
+        message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is "optional"',
+      },
     ]);
   });
 
@@ -23,8 +31,16 @@ describe("IMDSv2", () => {
     new LaunchTemplate(stack, "lt", { namePrefix: "worker-" });
     new Instance(stack, "vm", { ami: "ami-12345678", instanceType: "t3.micro" });
     expect(violationsOf(stack)).toEqual([
-      { rule: "imdsv2", path: "test/lt", message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is not set' },
-      { rule: "imdsv2", path: "test/vm", message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is not set' },
+      {
+        rule: "imdsv2",
+        path: "test/lt",
+        message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is not set',
+      },
+      {
+        rule: "imdsv2",
+        path: "test/vm",
+        message: 'metadata_options.http_tokens must be "required" (IMDSv2 only); it is not set',
+      },
     ]);
   });
 });

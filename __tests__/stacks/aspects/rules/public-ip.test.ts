@@ -17,7 +17,12 @@ function publicEverything(): TerraformStack {
     metadataOptions: { httpTokens: "required" },
     networkInterfaces: [{ associatePublicIpAddress: "true", subnetId: subnet.id }],
   });
-  new Instance(stack, "vm", { ami: "ami-12345678", instanceType: "t3.micro", associatePublicIpAddress: true, metadataOptions: { httpTokens: "required" } });
+  new Instance(stack, "vm", {
+    ami: "ami-12345678",
+    instanceType: "t3.micro",
+    associatePublicIpAddress: true,
+    metadataOptions: { httpTokens: "required" },
+  });
   new EcsService(stack, "svc", { name: "svc", networkConfiguration: { subnets: [subnet.id], assignPublicIp: true } });
   new BatchJobDefinition(stack, "job", {
     name: "job",
@@ -35,7 +40,12 @@ describe("no public IPs", () => {
     const suffix = `; egress mode "${egress}" allows no public IPs`;
     expect(violationsOf(publicEverything(), egress)).toEqual(
       [
-        ["test/eip", egress === "nat" ? "an Elastic IP not used by any aws_nat_gateway is a public IP" : "an Elastic IP is a public IP"],
+        [
+          "test/eip",
+          egress === "nat"
+            ? "an Elastic IP not used by any aws_nat_gateway is a public IP"
+            : "an Elastic IP is a public IP",
+        ],
         ["test/job", 'container_properties networkConfiguration.assignPublicIp is "ENABLED"'],
         ["test/lb", "the load balancer is internet-facing (internal is not set)"],
         ["test/lt", "network_interfaces[0].associate_public_ip_address is true"],
@@ -52,8 +62,15 @@ describe("no public IPs", () => {
 
   it("passes private subnets, templates without public addresses, and an internal load balancer", () => {
     const stack = newStack();
-    const subnet = new Subnet(stack, "subnet", { vpcId: "vpc-1", cidrBlock: "10.0.0.0/24", mapPublicIpOnLaunch: false });
-    new LaunchTemplate(stack, "lt", { metadataOptions: { httpTokens: "required" }, networkInterfaces: [{ associatePublicIpAddress: "false" }] });
+    const subnet = new Subnet(stack, "subnet", {
+      vpcId: "vpc-1",
+      cidrBlock: "10.0.0.0/24",
+      mapPublicIpOnLaunch: false,
+    });
+    new LaunchTemplate(stack, "lt", {
+      metadataOptions: { httpTokens: "required" },
+      networkInterfaces: [{ associatePublicIpAddress: "false" }],
+    });
     new Lb(stack, "lb", { internal: true, subnets: [subnet.id] });
     new BatchJobDefinition(stack, "job", {
       name: "job",
@@ -70,7 +87,11 @@ describe("no public IPs", () => {
     new NatGateway(stack, "nat", { allocationId: eip.id, subnetId: "subnet-1" });
     expect(violationsOf(stack, "nat")).toEqual([]);
     expect(violationsOf(stack, "endpoints")).toEqual([
-      { rule: "no-public-ip", path: "test/nat-eip", message: 'an Elastic IP is a public IP; egress mode "endpoints" allows no public IPs' },
+      {
+        rule: "no-public-ip",
+        path: "test/nat-eip",
+        message: 'an Elastic IP is a public IP; egress mode "endpoints" allows no public IPs',
+      },
     ]);
   });
 
@@ -83,7 +104,11 @@ describe("no public IPs", () => {
       networkInterfaces: subnet.dynamic({ subnet_id: subnet.value, associate_public_ip_address: "true" }),
     });
     expect(violationsOf(stack, "nat")).toEqual([
-      { rule: "no-public-ip", path: "test/lt", message: 'network_interfaces[0].associate_public_ip_address is true; egress mode "nat" allows no public IPs' },
+      {
+        rule: "no-public-ip",
+        path: "test/lt",
+        message: 'network_interfaces[0].associate_public_ip_address is true; egress mode "nat" allows no public IPs',
+      },
     ]);
   });
 });

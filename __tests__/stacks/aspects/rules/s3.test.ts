@@ -1,7 +1,13 @@
 import { Fn, TerraformStack } from "cdktf";
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import {
+  DataAwsIamPolicyDocument,
+  DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import {
+  S3BucketLifecycleConfiguration,
+  S3BucketLifecycleConfigurationRule,
+} from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
@@ -57,7 +63,13 @@ function tlsOnly(bucket: S3Bucket, resources = [bucket.arn, `${bucket.arn}/*`]):
 }
 
 function abortRule(overrides: Partial<S3BucketLifecycleConfigurationRule> = {}): S3BucketLifecycleConfigurationRule {
-  return { id: "abort", status: "Enabled", filter: [{}], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }], ...overrides };
+  return {
+    id: "abort",
+    status: "Enabled",
+    filter: [{}],
+    abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+    ...overrides,
+  };
 }
 
 const tlsJson = (bucketArn: string, objectsArn: string) =>
@@ -105,8 +117,14 @@ describe("S3 bucket rules", () => {
       bucket: "literal-bucket",
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse" } }],
     });
-    new S3BucketVersioningA(stack, "versioning", { bucket: "literal-bucket", versioningConfiguration: { status: "Enabled" } });
-    new S3BucketPolicy(stack, "policy", { bucket: "literal-bucket", policy: tlsJson("arn:aws:s3:::literal-bucket", "arn:aws:s3:::literal-bucket/*") });
+    new S3BucketVersioningA(stack, "versioning", {
+      bucket: "literal-bucket",
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketPolicy(stack, "policy", {
+      bucket: "literal-bucket",
+      policy: tlsJson("arn:aws:s3:::literal-bucket", "arn:aws:s3:::literal-bucket/*"),
+    });
     new S3BucketLifecycleConfiguration(stack, "lifecycle", { bucket: "literal-bucket", rule: [abortRule()] });
     expect(violationsOf(stack)).toEqual([]);
   });
@@ -146,7 +164,8 @@ describe("S3 bucket rules", () => {
       {
         rule: "s3-public-access-block",
         path: "test/b",
-        message: "public access block test/pab must set all four flags to true; not true: block_public_policy, ignore_public_acls, restrict_public_buckets",
+        message:
+          "public access block test/pab must set all four flags to true; not true: block_public_policy, ignore_public_acls, restrict_public_buckets",
       },
     ]);
   });
@@ -155,7 +174,10 @@ describe("S3 bucket rules", () => {
     function withAlgorithm(sseAlgorithm: string): TerraformStack {
       const stack = newStack();
       const bucket = bucketWith(stack, ["sse"]);
-      new S3BucketServerSideEncryptionConfigurationA(stack, "sse", { bucket: bucket.id, rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm } }] });
+      new S3BucketServerSideEncryptionConfigurationA(stack, "sse", {
+        bucket: bucket.id,
+        rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm } }],
+      });
       return stack;
     }
 
@@ -164,7 +186,8 @@ describe("S3 bucket rules", () => {
         {
           rule: "s3-encryption",
           path: "test/b",
-          message: "server-side encryption test/sse uses AES256 (SSE-S3); use aws:kms or aws:kms:dsse, or mark a state or log bucket with allowSseS3()",
+          message:
+            "server-side encryption test/sse uses AES256 (SSE-S3); use aws:kms or aws:kms:dsse, or mark a state or log bucket with allowSseS3()",
         },
       ]);
     });
@@ -177,16 +200,27 @@ describe("S3 bucket rules", () => {
 
     it("fails an unknown algorithm", () => {
       expect(violationsOf(withAlgorithm("none"))).toEqual([
-        { rule: "s3-encryption", path: "test/b", message: 'server-side encryption test/sse has sse_algorithm "none"; use aws:kms or aws:kms:dsse' },
+        {
+          rule: "s3-encryption",
+          path: "test/b",
+          message: 'server-side encryption test/sse has sse_algorithm "none"; use aws:kms or aws:kms:dsse',
+        },
       ]);
     });
 
     it("fails a configuration without a default encryption block", () => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["sse"]);
-      new S3BucketServerSideEncryptionConfigurationA(stack, "sse", { bucket: bucket.id, rule: [{ bucketKeyEnabled: true }] });
+      new S3BucketServerSideEncryptionConfigurationA(stack, "sse", {
+        bucket: bucket.id,
+        rule: [{ bucketKeyEnabled: true }],
+      });
       expect(violationsOf(stack)).toEqual([
-        { rule: "s3-encryption", path: "test/b", message: "server-side encryption test/sse sets no apply_server_side_encryption_by_default" },
+        {
+          rule: "s3-encryption",
+          path: "test/b",
+          message: "server-side encryption test/sse sets no apply_server_side_encryption_by_default",
+        },
       ]);
     });
   });
@@ -194,37 +228,64 @@ describe("S3 bucket rules", () => {
   it("fails versioning that is suspended", () => {
     const stack = newStack();
     const bucket = bucketWith(stack, ["versioning"]);
-    new S3BucketVersioningA(stack, "versioning", { bucket: bucket.id, versioningConfiguration: { status: "Suspended" } });
+    new S3BucketVersioningA(stack, "versioning", {
+      bucket: bucket.id,
+      versioningConfiguration: { status: "Suspended" },
+    });
     expect(violationsOf(stack)).toEqual([
-      { rule: "s3-versioning", path: "test/b", message: 'versioning test/versioning has status "Suspended"; it must be "Enabled"' },
+      {
+        rule: "s3-versioning",
+        path: "test/b",
+        message: 'versioning test/versioning has status "Suspended"; it must be "Enabled"',
+      },
     ]);
   });
 
   describe("TLS-only policy", () => {
-    const noTls = "has no statement denying s3:* to every principal on the bucket and its objects when aws:SecureTransport is false";
+    const noTls =
+      "has no statement denying s3:* to every principal on the bucket and its objects when aws:SecureTransport is false";
 
     it("fails a JSON policy without the deny statement", () => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["policy"]);
-      const allowOnly = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::111111111111:root" }, Action: "s3:GetObject", Resource: `${bucket.arn}/*` }] });
+      const allowOnly = JSON.stringify({
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111111111111:root" },
+            Action: "s3:GetObject",
+            Resource: `${bucket.arn}/*`,
+          },
+        ],
+      });
       new S3BucketPolicy(stack, "policy", { bucket: bucket.id, policy: allowOnly });
-      expect(violationsOf(stack)).toEqual([{ rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy ${noTls}` }]);
+      expect(violationsOf(stack)).toEqual([
+        { rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy ${noTls}` },
+      ]);
     });
 
     it("fails a policy document whose deny covers the objects but not the bucket, naming the document", () => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["policy"]);
-      const document = new DataAwsIamPolicyDocument(stack, "doc", { statement: [tlsOnly(bucket, [`${bucket.arn}/*`])] });
+      const document = new DataAwsIamPolicyDocument(stack, "doc", {
+        statement: [tlsOnly(bucket, [`${bucket.arn}/*`])],
+      });
       new S3BucketPolicy(stack, "policy", { bucket: bucket.id, policy: document.json });
-      expect(violationsOf(stack)).toEqual([{ rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy (document test/doc) ${noTls}` }]);
+      expect(violationsOf(stack)).toEqual([
+        { rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy (document test/doc) ${noTls}` },
+      ]);
     });
 
     it("fails a deny on aws:SecureTransport that only covers some actions", () => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["policy"]);
-      const document = new DataAwsIamPolicyDocument(stack, "doc", { statement: [{ ...tlsOnly(bucket), actions: ["s3:GetObject"] }] });
+      const document = new DataAwsIamPolicyDocument(stack, "doc", {
+        statement: [{ ...tlsOnly(bucket), actions: ["s3:GetObject"] }],
+      });
       new S3BucketPolicy(stack, "policy", { bucket: bucket.id, policy: document.json });
-      expect(violationsOf(stack)).toEqual([{ rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy (document test/doc) ${noTls}` }]);
+      expect(violationsOf(stack)).toEqual([
+        { rule: "s3-tls-only", path: "test/b", message: `bucket policy test/policy (document test/doc) ${noTls}` },
+      ]);
     });
 
     it("finds the deny statement in a document merged through source_policy_documents", () => {
@@ -233,7 +294,14 @@ describe("S3 bucket rules", () => {
       const base = new DataAwsIamPolicyDocument(stack, "base", { statement: [tlsOnly(bucket)] });
       const merged = new DataAwsIamPolicyDocument(stack, "merged", {
         sourcePolicyDocuments: [base.json],
-        statement: [{ effect: "Allow", principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }], actions: ["s3:PutObject"], resources: [`${bucket.arn}/*`] }],
+        statement: [
+          {
+            effect: "Allow",
+            principals: [{ type: "Service", identifiers: ["logging.s3.amazonaws.com"] }],
+            actions: ["s3:PutObject"],
+            resources: [`${bucket.arn}/*`],
+          },
+        ],
       });
       new S3BucketPolicy(stack, "policy", { bucket: bucket.id, policy: merged.json });
       expect(violationsOf(stack)).toEqual([]);
@@ -255,12 +323,16 @@ describe("S3 bucket rules", () => {
   });
 
   describe("abort incomplete multipart uploads", () => {
-    const message = "lifecycle configuration test/lifecycle has no enabled rule for the whole bucket with abort_incomplete_multipart_upload.days_after_initiation";
+    const message =
+      "lifecycle configuration test/lifecycle has no enabled rule for the whole bucket with abort_incomplete_multipart_upload.days_after_initiation";
 
     it.each([
       ["disabled", abortRule({ status: "Disabled" })],
       ["limited to a prefix", abortRule({ filter: [{ prefix: "logs/" }] })],
-      ["without the abort action", abortRule({ abortIncompleteMultipartUpload: undefined, expiration: [{ days: 30 }] })],
+      [
+        "without the abort action",
+        abortRule({ abortIncompleteMultipartUpload: undefined, expiration: [{ days: 30 }] }),
+      ],
     ])("fails a lifecycle rule that is %s", (_, rule) => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["lifecycle"]);
@@ -273,7 +345,15 @@ describe("S3 bucket rules", () => {
       const bucket = bucketWith(stack, ["lifecycle"]);
       new S3BucketLifecycleConfiguration(stack, "lifecycle", {
         bucket: bucket.id,
-        rule: [{ id: "glacier", status: "Enabled", filter: [{ prefix: "ebs/" }], transition: [{ days: 30, storageClass: "GLACIER" }] }, abortRule({ filter: [{ prefix: "" }] })],
+        rule: [
+          {
+            id: "glacier",
+            status: "Enabled",
+            filter: [{ prefix: "ebs/" }],
+            transition: [{ days: 30, storageClass: "GLACIER" }],
+          },
+          abortRule({ filter: [{ prefix: "" }] }),
+        ],
       });
       expect(violationsOf(stack)).toEqual([]);
     });

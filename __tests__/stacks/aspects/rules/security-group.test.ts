@@ -25,7 +25,14 @@ describe("security group ingress", () => {
       fromPort: 443,
       toPort: 443,
     });
-    new SecurityGroupRule(stack, "egress-rule", { type: "egress", securityGroupId: worker.id, protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] });
+    new SecurityGroupRule(stack, "egress-rule", {
+      type: "egress",
+      securityGroupId: worker.id,
+      protocol: "-1",
+      fromPort: 0,
+      toPort: 0,
+      cidrBlocks: ["0.0.0.0/0"],
+    });
     expect(violationsOf(stack)).toEqual([]);
   });
 
@@ -45,15 +52,28 @@ describe("security group ingress", () => {
 
   it("fails the default security group opened to the internet", () => {
     const stack = newStack();
-    new DefaultSecurityGroup(stack, "default", { ingress: [{ fromPort: 80, toPort: 81, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }] });
-    expect(violationsOf(stack)).toEqual([{ rule: "sg-open-ingress", path: "test/default", message: "ingress[0] (tcp 80-81) is open to 0.0.0.0/0" }]);
+    new DefaultSecurityGroup(stack, "default", {
+      ingress: [{ fromPort: 80, toPort: 81, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] }],
+    });
+    expect(violationsOf(stack)).toEqual([
+      { rule: "sg-open-ingress", path: "test/default", message: "ingress[0] (tcp 80-81) is open to 0.0.0.0/0" },
+    ]);
   });
 
   it("fails an aws_security_group_rule of type ingress from 0.0.0.0/0", () => {
     const stack = newStack();
     const sg = new SecurityGroup(stack, "sg", {});
-    new SecurityGroupRule(stack, "ssh", { type: "ingress", securityGroupId: sg.id, protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] });
-    expect(violationsOf(stack)).toEqual([{ rule: "sg-open-ingress", path: "test/ssh", message: "ingress (tcp 22) is open to 0.0.0.0/0" }]);
+    new SecurityGroupRule(stack, "ssh", {
+      type: "ingress",
+      securityGroupId: sg.id,
+      protocol: "tcp",
+      fromPort: 22,
+      toPort: 22,
+      cidrBlocks: ["0.0.0.0/0"],
+    });
+    expect(violationsOf(stack)).toEqual([
+      { rule: "sg-open-ingress", path: "test/ssh", message: "ingress (tcp 22) is open to 0.0.0.0/0" },
+    ]);
   });
 
   it.each([
@@ -62,17 +82,35 @@ describe("security group ingress", () => {
   ])("fails an aws_vpc_security_group_ingress_rule open to %j", (source, cidr) => {
     const stack = newStack();
     const sg = new SecurityGroup(stack, "sg", {});
-    new VpcSecurityGroupIngressRule(stack, "https", { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, ...source });
-    expect(violationsOf(stack)).toEqual([{ rule: "sg-open-ingress", path: "test/https", message: `ingress (tcp 443) is open to ${cidr}` }]);
+    new VpcSecurityGroupIngressRule(stack, "https", {
+      securityGroupId: sg.id,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      ...source,
+    });
+    expect(violationsOf(stack)).toEqual([
+      { rule: "sg-open-ingress", path: "test/https", message: `ingress (tcp 443) is open to ${cidr}` },
+    ]);
   });
 
   it("fails a CIDR taken from a variable, which could be anything", () => {
     const stack = newStack();
     const sg = new SecurityGroup(stack, "sg", {});
     const cidr = new TerraformVariable(stack, "cidr", { type: "string" });
-    new VpcSecurityGroupIngressRule(stack, "https", { securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: cidr.stringValue });
+    new VpcSecurityGroupIngressRule(stack, "https", {
+      securityGroupId: sg.id,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: cidr.stringValue,
+    });
     expect(violationsOf(stack)).toEqual([
-      { rule: "sg-open-ingress", path: "test/https", message: "ingress (tcp 443) allows ${var.cidr}, which cannot be checked at synth" },
+      {
+        rule: "sg-open-ingress",
+        path: "test/https",
+        message: "ingress (tcp 443) allows ${var.cidr}, which cannot be checked at synth",
+      },
     ]);
   });
 
@@ -80,12 +118,21 @@ describe("security group ingress", () => {
     const stack = newStack();
     const ports = new TerraformVariable(stack, "ports", { type: "list(number)" });
     const port = TerraformIterator.fromList(ports.listValue);
-    new SecurityGroup(stack, "sg", { ingress: port.dynamic({ from_port: port.value, to_port: port.value, protocol: "tcp", cidr_blocks: ["10.0.0.0/8"] }) });
+    new SecurityGroup(stack, "sg", {
+      ingress: port.dynamic({
+        from_port: port.value,
+        to_port: port.value,
+        protocol: "tcp",
+        cidr_blocks: ["10.0.0.0/8"],
+      }),
+    });
     expect(violationsOf(stack)).toEqual([
       {
         rule: "sg-open-ingress",
         path: "test/sg",
-        message: expect.stringMatching(/^ingress is the expression \$\{\[ for key, val in toset\(var\.ports\).*\.\.\., which cannot be checked at synth$/),
+        message: expect.stringMatching(
+          /^ingress is the expression \$\{\[ for key, val in toset\(var\.ports\).*\.\.\., which cannot be checked at synth$/,
+        ),
       },
     ]);
   });
