@@ -16,6 +16,7 @@ import { dispatcherStateMachineName } from "../../stacks/names";
 import { dispatcherRoutesOf } from "../../config/deployment";
 import { describeWithEmulator } from "../helpers/aws-endpoint";
 import { eventsConfig, loadEvent } from "../helpers/events";
+import { captureLogs } from "../helpers/logs";
 
 const config = intakeConfigOf(eventsConfig());
 /** The routes the starter of 111111111111/us-east-1 reads for eventsConfig() (us-east-1 and us-west-2). */
@@ -25,29 +26,6 @@ const EAST_DISPATCHER = "arn:aws:states:us-east-1:111111111111:stateMachine:back
 function batch(bodies: string[]): SqsEvent {
   return {
     Records: bodies.map((body, i) => ({ messageId: `msg-${i}`, body, attributes: { ApproximateReceiveCount: "1" } })),
-  };
-}
-
-/** Captures the logger's JSON lines (Powertools writes to process.stdout/stderr outside dev mode), in order. */
-function captureLogs(): { lines: () => any[]; restore: () => void } {
-  const written: string[] = [];
-  const capture = (chunk: any) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, "write").mockImplementation(capture);
-  return {
-    lines: () =>
-      written
-        .join("")
-        .split("\n")
-        .filter((l) => l.trim() !== "")
-        .map((l) => JSON.parse(l)),
-    restore: () => {
-      out.mockRestore();
-      err.mockRestore();
-    },
   };
 }
 
@@ -332,7 +310,7 @@ describe("starter: real errors fail only their own record", () => {
       error: "ThrottlingException",
       messageId: "msg-1",
     });
-    expect(error.recoveryPointId).toBe("awsbackup:job-1a2bcd34-567e-8901-23f4-5a6bcdef7890");
+    expect(error!.recoveryPointId).toBe("awsbackup:job-1a2bcd34-567e-8901-23f4-5a6bcdef7890");
   });
 
   it.each([
