@@ -1,6 +1,6 @@
 /**
  * The janitor: deletes restored volumes that the pipeline leaked — volumes carrying the
- * pipeline tag that are not attached and are older than the longest allowed export
+ * pipeline tag that are not attached and at least as old as the longest allowed export
  * plus a margin. A volume younger than that may still belong to a running export and
  * is never touched. Reports what it deleted (log lines and an embedded-metric-format
  * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric). Scheduled, so no
@@ -22,7 +22,7 @@ export interface JanitorDeps {
 export interface JanitorOptions {
   /** Tag key and value every volume the pipeline restores carries. */
   readonly pipelineTag: { readonly key: string; readonly value: string };
-  /** A volume is leaked once it is older than this (longest export + margin). */
+  /** A volume is leaked once it is this old or older (longest export + margin). */
   readonly maxAgeHours: number;
   /** Metric namespace for the EMF record. @default "BackupActions" */
   readonly namespace?: string;
