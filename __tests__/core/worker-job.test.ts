@@ -101,6 +101,17 @@ describe("parseJobParams", () => {
     expect(() => parse(["--volume-id", VOL, "--to", "s3://Not_A_Bucket/x/"])).toThrow(/bucket/i);
   });
 
+  it("throws a JobParamsError, named so in the log line (main.ts exits 2 on it: a bad job, not a failed export)", () => {
+    let thrown: unknown;
+    try {
+      parse(["--to", TARGET]);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(JobParamsError);
+    expect((thrown as Error).name).toBe("JobParamsError");
+  });
+
   it("refuses a flag it does not know", () => {
     expect(() => parse([...base, "--compression", "3"])).toThrow(/--compression/);
   });
