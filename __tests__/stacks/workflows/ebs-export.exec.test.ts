@@ -419,4 +419,63 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
     expect(looks.slice(1).map((t, i) => (t - looks[i]!) / 1000)).toEqual([5, 5]);
     expect(await pipelineVolumes()).toEqual([]);
   });
+
+  it("names its own volume in every EC2 call, force-detaches it, and tags the worker's job with the pipeline", async () => {
+    let describes = 0;
+    const tasks = new TaskResolver()
+      .batchJob(JOB_DEFINITION, () => ({}))
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) => {
+        const out = (await ec2.send(new DescribeVolumesCommand(call.parameters as never))) as any;
+        if (call.stateName === "CleanupDescribe" && describes++ === 0)
+          out.Volumes[0].Attachments = [{ InstanceId: "i-0123", State: "attached" }];
+        return JSON.parse(JSON.stringify({ Volumes: out.Volumes }));
+      })
+      .on("arn:aws:states:::aws-sdk:ec2:detachVolume", () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-own-volume" });
+    expect(result.status).toBe("SUCCEEDED");
+    const volumeId = (result.output as { volumeId: string }).volumeId;
+    const create = tasks.calls.find((c) => c.stateName === "CreateVolume")!.parameters as Record<string, unknown>;
+    expect(create.TagSpecifications).toEqual([
+      {
+        ResourceType: "volume",
+        Tags: [
+          { Key: PIPELINE_TAG.key, Value: PIPELINE_TAG.value },
+          { Key: "backup-actions:recovery-point", Value: recoveryPointArn },
+          { Key: "backup-actions:managed", Value: "true" },
+        ],
+      },
+    ]);
+    const byState = (name: string) => tasks.calls.filter((c) => c.stateName === name).map((c) => c.parameters);
+    for (const name of ["DescribeVolume", "CleanupDescribe"]) {
+      expect(byState(name).length).toBeGreaterThan(0);
+      for (const p of byState(name)) expect(p).toEqual({ VolumeIds: [volumeId] });
+    }
+    expect(byState("DetachVolume")).toEqual([{ VolumeId: volumeId, Force: true }]);
+    expect(byState("DeleteVolume")).toEqual([{ VolumeId: volumeId }]);
+    expect(byState("RunWorker")).toEqual([
+      expect.objectContaining({ Tags: { [PIPELINE_TAG.key]: PIPELINE_TAG.value } }),
+    ]);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it.each(["Batch.AWSBatchException", "Batch.TooManyRequestsException"])(
+    "retries a submitJob answered with %s, then runs the worker once",
+    async (error) => {
+      let runs = 0;
+      const tasks = new TaskResolver()
+        .injectFault({ resource: "arn:aws:states:::batch:submitJob.sync", calls: [1], error })
+        .batchJob(JOB_DEFINITION, () => {
+          runs++;
+          return {};
+        });
+      const result = await executeStateMachine(definition, input(0), {
+        tasks,
+        executionName: `ebs-${error.replace(".", "-")}`,
+      });
+      expect(result.status).toBe("SUCCEEDED");
+      expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(2);
+      expect(runs).toBe(1);
+      expect(await pipelineVolumes()).toEqual([]);
+    },
+  );
 });
