@@ -42,6 +42,7 @@ describe("S3 layout", () => {
     expect(resourceIdOf("arn:aws:dynamodb:us-east-1:111111111111:table/Orders")).toBe("Orders");
     expect(resourceIdOf("arn:aws:rds:us-east-1:111111111111:db:prod-db")).toBe("prod-db");
     expect(resourceIdOf(null)).toBe("unknown");
+    expect(resourceIdOf(":/")).toBe("unknown");
     expect(keySegment("a b/../c")).toBe("a_b_.._c");
     expect(keySegment("..")).toBe("_");
   });
@@ -96,6 +97,7 @@ describe("layout edge cases (from the mutation run's survivors)", () => {
 
   it("resourceIdOf: the last non-empty segment; unknown without an ARN", () => {
     expect(resourceIdOf(null)).toBe("unknown");
+    expect(resourceIdOf(":/")).toBe("unknown");
     expect(resourceIdOf("arn:aws:rds:us-east-1:111111111111:cluster:orders/")).toBe("orders");
     expect(resourceIdOf("arn:aws:ec2:us-east-1:111111111111:volume/vol-0123")).toBe("vol-0123");
   });
