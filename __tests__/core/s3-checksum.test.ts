@@ -74,3 +74,29 @@ describe("parseS3Sha256", () => {
     expect(() => parseS3Sha256(value)).toThrow(message);
   });
 });
+
+describe("checksum inputs that are not what they claim (from the mutation run's survivors)", () => {
+  it("refuses a part checksum that decodes to 32 bytes but is not in canonical base64", () => {
+    // The last character's low bits are ignored by Node's decoder: "...=" with a different last
+    // character decodes to the same 32 bytes, so it is not the checksum S3 returned.
+    const canonical = b64(Buffer.from("part"));
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const sibling = canonical.slice(0, 42) + alphabet[alphabet.indexOf(canonical[42]!) ^ 1]! + "=";
+    expect(Buffer.from(sibling, "base64")).toEqual(Buffer.from(canonical, "base64"));
+    expect(() => compositeSha256([sibling])).toThrow(`not a base64 SHA-256: ${JSON.stringify(sibling)}`);
+  });
+
+  it("refuses a checksum that is not a string even when it prints as one (a one-element array from JSON)", () => {
+    const value = [b64(Buffer.from("x"))];
+    expect(() => parseS3Sha256(value)).toThrow("is not a base64 SHA-256");
+  });
+
+  it("refuses a part size that is not a positive integer, and takes a part size of 1 byte", () => {
+    for (const bad of [0, -1, 1.5, NaN, 2 ** 53]) {
+      expect(() => new CompositeSha256(bad)).toThrow(new RangeError(`invalid part size: ${bad}`));
+    }
+    const one = new CompositeSha256(1);
+    one.update(Buffer.from("ab"));
+    expect(one.digest()).toBe(compositeSha256([b64(Buffer.from("a")), b64(Buffer.from("b"))]));
+  });
+});

@@ -42,6 +42,7 @@ describe("S3 layout", () => {
     expect(resourceIdOf("arn:aws:dynamodb:us-east-1:111111111111:table/Orders")).toBe("Orders");
     expect(resourceIdOf("arn:aws:rds:us-east-1:111111111111:db:prod-db")).toBe("prod-db");
     expect(resourceIdOf(null)).toBe("unknown");
+    expect(resourceIdOf(":/")).toBe("unknown");
     expect(keySegment("a b/../c")).toBe("a_b_.._c");
     expect(keySegment("..")).toBe("_");
   });
@@ -83,5 +84,41 @@ describe("ebsRecoveryPointArnOf (the ledger key of an EBS archive prefix)", () =
     expect(ebsRecoveryPointArnOf("ebs/111111111111/us-east-1/vol-1/2026/03/05/awsbackup_job-1/")).toBeUndefined();
     expect(ebsRecoveryPointArnOf("ebs/ext4/")).toBeUndefined();
     expect(ebsRecoveryPointArnOf("ebs/111111111111/us-east-1/vol-1/2026/03/05/snap-0726fe70935586180")).toBeUndefined();
+  });
+});
+
+describe("layout edge cases (from the mutation run's survivors)", () => {
+  it("keySegment: nothing left becomes one _, a leading dot run one _, and a segment is cut at 200 characters", () => {
+    expect(keySegment("")).toBe("_");
+    expect(keySegment("..a")).toBe("_a");
+    expect(keySegment("a b/c")).toBe("a_b_c");
+    expect(keySegment("x".repeat(250))).toBe("x".repeat(200));
+  });
+
+  it("resourceIdOf: the last non-empty segment; unknown without an ARN", () => {
+    expect(resourceIdOf(null)).toBe("unknown");
+    expect(resourceIdOf(":/")).toBe("unknown");
+    expect(resourceIdOf("arn:aws:rds:us-east-1:111111111111:cluster:orders/")).toBe("orders");
+    expect(resourceIdOf("arn:aws:ec2:us-east-1:111111111111:volume/vol-0123")).toBe("vol-0123");
+  });
+
+  it("archiveLocation pads the year to four digits", () => {
+    expect(archiveLocation("b", rp, "0999-03-04T00:00:00Z").prefix).toContain("/0999/03/04/");
+  });
+
+  it("placementIndexOf takes a single placement and refuses none", () => {
+    expect(placementIndexOf(rp.arn, 1)).toBe(0);
+    expect(() => placementIndexOf(rp.arn, 0)).toThrow("placementIndexOf: count must be a positive integer (got 0)");
+  });
+
+  it("ebsRecoveryPointArnOf: only a whole snap- id is a snapshot; an id that is no ARN gives undefined", () => {
+    const prefix = (id: string, region = "us-east-1") => `ebs/111111111111/${region}/vol-1/2026/01/02/${id}/`;
+    expect(ebsRecoveryPointArnOf(prefix("snap-0123456789abcdef0"))).toBe(
+      "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0",
+    );
+    for (const id of ["xsnap-0123456789abcdef0", "snap-0123456789abcdef0123"]) {
+      expect(ebsRecoveryPointArnOf(prefix(id))).toBe(`arn:aws:backup:us-east-1:111111111111:recovery-point:${id}`);
+    }
+    expect(ebsRecoveryPointArnOf(prefix("snap-0123456789abcdef0", "us-east"))).toBeUndefined();
   });
 });

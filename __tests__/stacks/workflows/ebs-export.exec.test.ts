@@ -249,4 +249,233 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
     const left = await pipelineVolumes();
     for (const v of left) await ec2.send(new DeleteVolumeCommand({ VolumeId: v.VolumeId! }));
   });
+
+  // ── the bounds and settings the definition is built from (from the mutation run's survivors) ──
+
+  const SDK_THROTTLE = "Request limit exceeded. (Service: Ec2, Status Code: 503, Error Code: RequestLimitExceeded)";
+  const ec2Error = (name = "Ec2.Ec2Exception") => Object.assign(new Error(SDK_THROTTLE), { name });
+  /** describeVolumes through moto, answering "creating" for the given state's calls and recording when each came. */
+  const describeCreatingIn = (state: string, times: number[]) => async (call: TaskCall) => {
+    const out = await ec2.send(new DescribeVolumesCommand(call.parameters as never));
+    if (call.stateName === state) {
+      times.push(call.now().getTime());
+      out.Volumes![0]!.State = "creating";
+    }
+    return JSON.parse(JSON.stringify({ Volumes: out.Volumes })) as never;
+  };
+
+  it("sends the configured initialization rate and throughput, and no security tag when none is configured", async () => {
+    const plain = ebsExportDefinition({
+      partition: "aws",
+      placements: [
+        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
+      ],
+      jobDefinitionArn: JOB_DEFINITION,
+      volume: { throughputMiBps: 300, iops: 3000, initializationRateMiBps: 200 },
+      pipelineTag: PIPELINE_TAG,
+      compressionLevel: 3,
+    });
+    const tasks = new TaskResolver().batchJob(JOB_DEFINITION, () => ({}));
+    const result = await executeStateMachine(plain, input(0), { tasks, executionName: "ebs-settings" });
+    expect(result.status).toBe("SUCCEEDED");
+    const create = tasks.calls.find((c) => c.stateName === "CreateVolume")!.parameters as Record<string, unknown>;
+    expect(create).toMatchObject({ VolumeType: "gp3", Throughput: 300, Iops: 3000, VolumeInitializationRate: 200 });
+    expect(create.TagSpecifications).toEqual([
+      {
+        ResourceType: "volume",
+        Tags: [
+          { Key: PIPELINE_TAG.key, Value: PIPELINE_TAG.value },
+          { Key: "backup-actions:recovery-point", Value: recoveryPointArn },
+        ],
+      },
+    ]);
+    // and without a configured rate, no VolumeInitializationRate at all (EC2 then reads at the snapshot's pace)
+    const tasks2 = new TaskResolver().batchJob(JOB_DEFINITION, () => ({}));
+    await executeStateMachine(definition, input(0), { tasks: tasks2, executionName: "ebs-settings-default" });
+    expect(tasks2.calls.find((c) => c.stateName === "CreateVolume")!.parameters).not.toHaveProperty(
+      "VolumeInitializationRate",
+    );
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("retries an SDK client error of EC2 like a throttle", async () => {
+    const tasks = new TaskResolver()
+      .injectFault({
+        resource: "arn:aws:states:::aws-sdk:ec2:createVolume",
+        calls: [1],
+        error: "Ec2.SdkClientException",
+      })
+      .batchJob(JOB_DEFINITION, () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-sdk-client" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "CreateVolume")).toHaveLength(2);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("backs EC2 retries off exponentially from 2 s, each delay a random share of its cap (full jitter)", async () => {
+    const times: number[] = [];
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:createVolume", async (call) => {
+        times.push(call.now().getTime());
+        if (times.length <= 5) throw ec2Error();
+        const out = await call.clients.call("ec2", "createVolume", call.parameters);
+        return JSON.parse(JSON.stringify({ ...out, $metadata: undefined })) as never;
+      })
+      .batchJob(JOB_DEFINITION, () => ({}));
+    // random() = 0.5: every delay is half of min(2 x 2^n, 60) s
+    const result = await executeStateMachine(definition, input(0), {
+      tasks,
+      executionName: "ebs-backoff",
+      clock: 0,
+      random: () => 0.5,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(times.slice(1).map((t, i) => (t - times[i]!) / 1000)).toEqual([1, 2, 4, 8, 16]);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("waits pollSeconds between volume checks, gives up after maxVolumePolls, and still deletes the volume", async () => {
+    const bounded = ebsExportDefinition({
+      partition: "aws",
+      placements: [
+        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
+      ],
+      jobDefinitionArn: JOB_DEFINITION,
+      volume: { throughputMiBps: 250, iops: 4000 },
+      pipelineTag: PIPELINE_TAG,
+      compressionLevel: 3,
+      maxVolumePolls: 3,
+      pollSeconds: 7,
+    });
+    const times: number[] = [];
+    let workerRan = false;
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", describeCreatingIn("DescribeVolume", times))
+      .batchJob(JOB_DEFINITION, () => {
+        workerRan = true;
+        return {};
+      });
+    const result = await executeStateMachine(bounded, input(0), { tasks, executionName: "ebs-poll-bound", clock: 0 });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("VolumeNotAvailable");
+    expect(result.cause).toMatch(/^volume vol-[0-9a-f]+ is creating after 3 polls$/);
+    expect(workerRan).toBe(false);
+    // the first check and one per poll, each after a 7 s wait
+    expect(times.map((t) => t / 1000)).toEqual([7, 14, 21, 28]);
+    expect(tasks.calls.filter((c) => c.stateName === "DeleteVolume")).toHaveLength(1);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("does not poll a volume that is neither available nor creating: straight to the cleanup", async () => {
+    const tasks = new TaskResolver()
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) => {
+        const out = await ec2.send(new DescribeVolumesCommand(call.parameters as never));
+        if (call.stateName === "DescribeVolume") out.Volumes![0]!.State = "error";
+        return JSON.parse(JSON.stringify({ Volumes: out.Volumes })) as never;
+      })
+      .batchJob(JOB_DEFINITION, () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-volume-error" });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("VolumeNotAvailable");
+    expect(result.cause).toContain(" is error ");
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeVolume")).toHaveLength(1);
+    expect(tasks.calls.filter((c) => c.stateName === "DeleteVolume")).toHaveLength(1);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("stops detaching after maxCleanupPolls rounds, pollSeconds apart, and deletes anyway", async () => {
+    const bounded = ebsExportDefinition({
+      partition: "aws",
+      placements: [
+        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
+      ],
+      jobDefinitionArn: JOB_DEFINITION,
+      volume: { throughputMiBps: 250, iops: 4000 },
+      pipelineTag: PIPELINE_TAG,
+      compressionLevel: 3,
+      maxCleanupPolls: 2,
+      pollSeconds: 5,
+    });
+    const looks: number[] = [];
+    const tasks = new TaskResolver()
+      .batchJob(JOB_DEFINITION, () => ({}))
+      // the volume never shows detached
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) => {
+        const out = (await ec2.send(new DescribeVolumesCommand(call.parameters as never))) as any;
+        if (call.stateName === "CleanupDescribe") {
+          looks.push(call.now().getTime());
+          out.Volumes[0].Attachments = [{ InstanceId: "i-0123", State: "attached" }];
+        }
+        return JSON.parse(JSON.stringify({ Volumes: out.Volumes }));
+      })
+      .on("arn:aws:states:::aws-sdk:ec2:detachVolume", () => ({}));
+    const result = await executeStateMachine(bounded, input(0), { tasks, executionName: "ebs-detach-bound", clock: 0 });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.map((c) => c.stateName).filter((n) => /Detach|DeleteVolume/.test(n))).toEqual([
+      "DetachVolume",
+      "DetachVolume",
+      "DeleteVolume",
+    ]);
+    expect(looks.slice(1).map((t, i) => (t - looks[i]!) / 1000)).toEqual([5, 5]);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it("names its own volume in every EC2 call, force-detaches it, and tags the worker's job with the pipeline", async () => {
+    let describes = 0;
+    const tasks = new TaskResolver()
+      .batchJob(JOB_DEFINITION, () => ({}))
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) => {
+        const out = (await ec2.send(new DescribeVolumesCommand(call.parameters as never))) as any;
+        if (call.stateName === "CleanupDescribe" && describes++ === 0)
+          out.Volumes[0].Attachments = [{ InstanceId: "i-0123", State: "attached" }];
+        return JSON.parse(JSON.stringify({ Volumes: out.Volumes }));
+      })
+      .on("arn:aws:states:::aws-sdk:ec2:detachVolume", () => ({}));
+    const result = await executeStateMachine(definition, input(0), { tasks, executionName: "ebs-own-volume" });
+    expect(result.status).toBe("SUCCEEDED");
+    const volumeId = (result.output as { volumeId: string }).volumeId;
+    const create = tasks.calls.find((c) => c.stateName === "CreateVolume")!.parameters as Record<string, unknown>;
+    expect(create.TagSpecifications).toEqual([
+      {
+        ResourceType: "volume",
+        Tags: [
+          { Key: PIPELINE_TAG.key, Value: PIPELINE_TAG.value },
+          { Key: "backup-actions:recovery-point", Value: recoveryPointArn },
+          { Key: "backup-actions:managed", Value: "true" },
+        ],
+      },
+    ]);
+    const byState = (name: string) => tasks.calls.filter((c) => c.stateName === name).map((c) => c.parameters);
+    for (const name of ["DescribeVolume", "CleanupDescribe"]) {
+      expect(byState(name).length).toBeGreaterThan(0);
+      for (const p of byState(name)) expect(p).toEqual({ VolumeIds: [volumeId] });
+    }
+    expect(byState("DetachVolume")).toEqual([{ VolumeId: volumeId, Force: true }]);
+    expect(byState("DeleteVolume")).toEqual([{ VolumeId: volumeId }]);
+    expect(byState("RunWorker")).toEqual([
+      expect.objectContaining({ Tags: { [PIPELINE_TAG.key]: PIPELINE_TAG.value } }),
+    ]);
+    expect(await pipelineVolumes()).toEqual([]);
+  });
+
+  it.each(["Batch.AWSBatchException", "Batch.TooManyRequestsException"])(
+    "retries a submitJob answered with %s, then runs the worker once",
+    async (error) => {
+      let runs = 0;
+      const tasks = new TaskResolver()
+        .injectFault({ resource: "arn:aws:states:::batch:submitJob.sync", calls: [1], error })
+        .batchJob(JOB_DEFINITION, () => {
+          runs++;
+          return {};
+        });
+      const result = await executeStateMachine(definition, input(0), {
+        tasks,
+        executionName: `ebs-${error.replace(".", "-")}`,
+      });
+      expect(result.status).toBe("SUCCEEDED");
+      expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(2);
+      expect(runs).toBe(1);
+      expect(await pipelineVolumes()).toEqual([]);
+    },
+  );
 });
