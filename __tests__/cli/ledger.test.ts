@@ -1,10 +1,10 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { LEDGER_RECENT_INDEX } from "../../core/ledger";
 import { formatLedger, recentExports } from "../../core/ledger-query";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { motoMissing } from "../../testing/moto/availability";
+import { createLedgerTable } from "../helpers/ledger-table";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "cli", "bin.js");
@@ -15,29 +15,7 @@ describeWithPrereqs("backup-actions ledger against moto's DynamoDB", missing, ()
   const table = "ledger-cli-test";
 
   beforeAll(async () => {
-    // The same key schema and index as stacks/constructs/ledger-table.ts.
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: "PAY_PER_REQUEST",
-        KeySchema: [{ AttributeName: "recoveryPointArn", KeyType: "HASH" }],
-        AttributeDefinitions: [
-          { AttributeName: "recoveryPointArn", AttributeType: "S" },
-          { AttributeName: LEDGER_RECENT_INDEX.partitionKey, AttributeType: "S" },
-          { AttributeName: LEDGER_RECENT_INDEX.sortKey, AttributeType: "S" },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: LEDGER_RECENT_INDEX.name,
-            KeySchema: [
-              { AttributeName: LEDGER_RECENT_INDEX.partitionKey, KeyType: "HASH" },
-              { AttributeName: LEDGER_RECENT_INDEX.sortKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
-      }),
-    );
+    await createLedgerTable(ddb, table);
     const put = (
       arn: string,
       status: string,

@@ -4,16 +4,17 @@
  * --expect-manifest-sha256; the archive is on moto's S3 under the pipeline's own layout. An
  * archive rewritten consistently (every checksum recomputed) is refused before any object is read.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
-import { LEDGER_PARTITION_KEY, LEDGER_RECENT_INDEX } from "../../core/ledger";
+import { LEDGER_PARTITION_KEY } from "../../core/ledger";
 import { gnuTar, writeExport } from "../helpers/hostile-archive";
 import { describeWithPrereqs, motoMissing, newBucket } from "../batch-worker/helpers";
+import { createLedgerTable } from "../helpers/ledger-table";
 
 const BIN = path.resolve(__dirname, "..", "..", "cli", "bin.js");
 const ARN = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0";
@@ -69,28 +70,7 @@ describeWithPrereqs(
     }
 
     beforeAll(async () => {
-      await ddb.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: "PAY_PER_REQUEST",
-          KeySchema: [{ AttributeName: LEDGER_PARTITION_KEY, KeyType: "HASH" }],
-          AttributeDefinitions: [
-            { AttributeName: LEDGER_PARTITION_KEY, AttributeType: "S" },
-            { AttributeName: LEDGER_RECENT_INDEX.partitionKey, AttributeType: "S" },
-            { AttributeName: LEDGER_RECENT_INDEX.sortKey, AttributeType: "S" },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: LEDGER_RECENT_INDEX.name,
-              KeySchema: [
-                { AttributeName: LEDGER_RECENT_INDEX.partitionKey, KeyType: "HASH" },
-                { AttributeName: LEDGER_RECENT_INDEX.sortKey, KeyType: "RANGE" },
-              ],
-              Projection: { ProjectionType: "ALL" },
-            },
-          ],
-        }),
-      );
+      await createLedgerTable(ddb, table);
       work = await fs.mkdtemp(path.join(os.tmpdir(), "manifest-trust-"));
     });
     afterAll(async () => {

@@ -22,8 +22,8 @@ import { TargetUrlError } from "../../core/s3-url";
 import { JobParamsError } from "../../core/worker-job";
 import { BaselineViolationError } from "../../stacks/aspects/security-baseline";
 import type { Retrier, StateMachineDefinition, TaskState } from "../../stacks/workflows/asl";
-import { dispatcherDefinition } from "../../stacks/workflows/dispatcher";
 import { ebsExportDefinition } from "../../stacks/workflows/ebs-export";
+import { testDispatcher } from "../helpers/workflows";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -100,15 +100,7 @@ const ebs = ebsExportDefinition({
   securityTag: "backup-actions:managed",
   compressionLevel: 3,
 });
-const dispatcher = dispatcherDefinition({
-  partition: "aws",
-  ledgerTableName: "ledger",
-  children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
-  verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
-  notificationTopicArn: "arn:aws:sns:us-east-1:111111111111:notify",
-  deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" },
-  childTimeoutSeconds: 86400,
-});
+const dispatcher = testDispatcher(true);
 
 /** Every ErrorEquals of a definition, with the state it belongs to. */
 function errorEquals(def: StateMachineDefinition): Array<[string, string]> {

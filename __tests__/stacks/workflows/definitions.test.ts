@@ -6,6 +6,7 @@
 import { checkTransitions, ChoiceState, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
 import { deletionBudgetSeconds, dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
+import { testDispatcher as dispatcher } from "../../helpers/workflows";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require("asl-validator") as (d: unknown, o?: unknown) => { isValid: boolean; errors: unknown[] };
@@ -23,17 +24,6 @@ const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
   compressionLevel: 3,
 };
 const ebs = ebsExportDefinition(ebsProps);
-
-const dispatcher = (enabled: boolean) =>
-  dispatcherDefinition({
-    partition: "aws",
-    ledgerTableName: "ledger",
-    children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
-    verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
-    notificationTopicArn: "arn:aws:sns:us-east-1:111111111111:notify",
-    deleteRecoveryPoint: { enabled, requiredTag: "backup-actions:delete" },
-    childTimeoutSeconds: 86400,
-  });
 
 const definitions: Array<[string, StateMachineDefinition]> = [
   ["ebs export", ebs],

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { executeStateMachine, TaskCall, TaskResolver } from "../../../testing/asl";
 import { describeWithPrereqs } from "../../../testing/prereq";
-import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
+import { ebsExportDefinition, type EbsExportProps } from "../../../stacks/workflows/ebs-export";
 import { motoMissing } from "../../../testing/moto/availability";
 
 const PIPELINE_TAG = { key: "backup-actions:pipeline", value: "ebs-exec-test" };
@@ -30,6 +30,19 @@ const definition = ebsExportDefinition({
   securityTag: "backup-actions:managed",
   compressionLevel: 3,
 });
+
+/** The definition with one placement (us-east-1a), no security tag, and `props` on top. */
+const onePlacement = (props: Pick<EbsExportProps, "volume"> & Partial<EbsExportProps>) =>
+  ebsExportDefinition({
+    partition: "aws",
+    placements: [
+      { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
+    ],
+    jobDefinitionArn: JOB_DEFINITION,
+    pipelineTag: PIPELINE_TAG,
+    compressionLevel: 3,
+    ...props,
+  });
 
 const missing = motoMissing();
 
@@ -265,15 +278,8 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
   };
 
   it("sends the configured initialization rate and throughput, and no security tag when none is configured", async () => {
-    const plain = ebsExportDefinition({
-      partition: "aws",
-      placements: [
-        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
-      ],
-      jobDefinitionArn: JOB_DEFINITION,
+    const plain = onePlacement({
       volume: { throughputMiBps: 300, iops: 3000, initializationRateMiBps: 200 },
-      pipelineTag: PIPELINE_TAG,
-      compressionLevel: 3,
     });
     const tasks = new TaskResolver().batchJob(JOB_DEFINITION, () => ({}));
     const result = await executeStateMachine(plain, input(0), { tasks, executionName: "ebs-settings" });
@@ -335,15 +341,8 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
   });
 
   it("waits pollSeconds between volume checks, gives up after maxVolumePolls, and still deletes the volume", async () => {
-    const bounded = ebsExportDefinition({
-      partition: "aws",
-      placements: [
-        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
-      ],
-      jobDefinitionArn: JOB_DEFINITION,
+    const bounded = onePlacement({
       volume: { throughputMiBps: 250, iops: 4000 },
-      pipelineTag: PIPELINE_TAG,
-      compressionLevel: 3,
       maxVolumePolls: 3,
       pollSeconds: 7,
     });
@@ -384,15 +383,8 @@ describeWithPrereqs("EBS export state machine, executed against moto", missing, 
   });
 
   it("stops detaching after maxCleanupPolls rounds, pollSeconds apart, and deletes anyway", async () => {
-    const bounded = ebsExportDefinition({
-      partition: "aws",
-      placements: [
-        { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
-      ],
-      jobDefinitionArn: JOB_DEFINITION,
+    const bounded = onePlacement({
       volume: { throughputMiBps: 250, iops: 4000 },
-      pipelineTag: PIPELINE_TAG,
-      compressionLevel: 3,
       maxCleanupPolls: 2,
       pollSeconds: 5,
     });

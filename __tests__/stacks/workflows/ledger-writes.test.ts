@@ -2,20 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LEDGER_ATTRIBUTES, LEDGER_STATUSES } from "../../../core/ledger";
 import { StateMachineDefinition } from "../../../stacks/workflows/asl";
-import { dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
+import { testDispatcher as dispatcher } from "../../helpers/workflows";
 
 // What the dispatcher writes to the ledger must be what core/ledger.ts says a record holds
 // (the CLI reads records through that type): every attribute and every status, both ways.
-const dispatcher = (enabled: boolean) =>
-  dispatcherDefinition({
-    partition: "aws",
-    ledgerTableName: "ledger",
-    children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
-    verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
-    notificationTopicArn: "arn:aws:sns:us-east-1:111111111111:notify",
-    deleteRecoveryPoint: { enabled, requiredTag: "backup-actions:delete" },
-    childTimeoutSeconds: 86400,
-  });
 
 function ledgerWrites(definition: StateMachineDefinition) {
   const attributes = new Set<string>();
