@@ -7,7 +7,7 @@
 import type { Workflow } from "./workflows";
 
 /** What the dispatcher writes (__tests__/stacks/workflows/ledger-writes.test.ts checks both ways). */
-export const LEDGER_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"] as const;
+export const LEDGER_STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "UNSUPPORTED"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 /** Partition key (type S): the recovery point ARN, unique per export. */
@@ -23,7 +23,10 @@ export const LEDGER_RECENT_INDEX = { name: "by-status-started", partitionKey: "s
 export interface LedgerRecord {
   /** ARN of the recovery point: `arn:aws:ec2:…:snapshot/…`, `arn:aws:rds:…`, `arn:aws:backup:…:recovery-point:…`. */
   readonly recoveryPointArn: string;
-  /** RUNNING (the dispatcher started) → SUCCEEDED | FAILED; SKIPPED when no exporter for its workflow is deployed. */
+  /**
+   * RUNNING (the dispatcher started) → SUCCEEDED | FAILED | UNSUPPORTED (the child found no export path for the
+   * resource, e.g. an engine version); SKIPPED when no exporter for its workflow is deployed.
+   */
   readonly status: LedgerStatus;
   /** Which child workflow exports it. */
   readonly workflow: Workflow;
@@ -41,7 +44,7 @@ export interface LedgerRecord {
   readonly bytes?: number;
   /** SHA-256 (hex) of `manifest.json`, which itself lists each object's SHA-256. */
   readonly sha256?: string;
-  /** Why the export FAILED or was SKIPPED (error name and message). */
+  /** Why the export FAILED, was SKIPPED or is UNSUPPORTED (error name and message, or the child's reason). */
   readonly failureReason?: string;
   /** ARN of the dispatcher execution that wrote this record. */
   readonly executionArn: string;

@@ -3,11 +3,16 @@
  * (stacks/workflows/dispatcher.ts) and reads back, and what lambdas/verify answers.
  */
 import { InvalidEventError } from "./errors";
+import { WORKFLOWS, type Workflow } from "./workflows";
 
 export interface VerifyRequest {
   readonly archiveUrl: string;
   /** For the logs only. */
   readonly recoveryPointArn?: string;
+  /** Which child exported it; absent = "ebs" (the first and, before, only one). */
+  readonly workflow?: Workflow;
+  /** The child's execution output (core/workflows.ts ChildOutput): what it wrote, for its verifier. */
+  readonly export?: Readonly<Record<string, unknown>>;
 }
 
 export interface VerifyResult {
@@ -25,11 +30,19 @@ export type JsonPathFieldsOf<T> = { readonly [K in keyof T & string as `${K}.$`]
 
 /** Checks the Lambda's event; throws InvalidEventError naming what is missing. */
 export function parseVerifyRequest(event: unknown): VerifyRequest {
-  const e = event as { archiveUrl?: unknown; recoveryPointArn?: unknown } | null;
+  const e = event as { archiveUrl?: unknown; recoveryPointArn?: unknown; workflow?: unknown; export?: unknown } | null;
   if (!e || typeof e !== "object" || typeof e.archiveUrl !== "string")
     throw new InvalidEventError("VerifyArchive: the payload needs archiveUrl");
+  if (e.workflow !== undefined && !(WORKFLOWS as readonly unknown[]).includes(e.workflow))
+    throw new InvalidEventError(
+      `VerifyArchive: workflow ${JSON.stringify(e.workflow)} is not one of ${WORKFLOWS.join(", ")}`,
+    );
+  if (e.export !== undefined && (typeof e.export !== "object" || e.export === null || Array.isArray(e.export)))
+    throw new InvalidEventError("VerifyArchive: export, when given, must be the child's output object");
   return {
     archiveUrl: e.archiveUrl,
     ...(typeof e.recoveryPointArn === "string" ? { recoveryPointArn: e.recoveryPointArn } : {}),
+    ...(e.workflow !== undefined ? { workflow: e.workflow as Workflow } : {}),
+    ...(e.export !== undefined ? { export: e.export as Record<string, unknown> } : {}),
   };
 }

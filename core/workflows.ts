@@ -17,3 +17,20 @@ export const SUPPORTED_RESOURCE_TYPES: Readonly<Record<string, Workflow>> = {
   Aurora: "aurora",
   DynamoDB: "dynamodb",
 };
+
+/**
+ * What a child state machine answers the dispatcher (its execution output). A child that
+ * exported leaves `outcome` out (or says "EXPORTED") and the dispatcher verifies the archive;
+ * "UNSUPPORTED" (an engine or version no export path of the deployment can take) is recorded
+ * in the ledger with `reason`, notified, and keeps the recovery point. Everything else in the
+ * output is the child's own (e.g. what it wrote), passed to the verify Lambda as `export`.
+ */
+export const CHILD_OUTCOMES = ["EXPORTED", "UNSUPPORTED"] as const;
+export type ChildOutcome = (typeof CHILD_OUTCOMES)[number];
+
+export interface ChildOutput {
+  readonly outcome?: ChildOutcome;
+  /** Required with UNSUPPORTED: what was not supported, for the ledger's failureReason. */
+  readonly reason?: string;
+  readonly [key: string]: unknown;
+}

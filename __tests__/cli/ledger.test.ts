@@ -77,7 +77,7 @@ describeWithPrereqs("backup-actions ledger against moto's DynamoDB", missing, ()
       env: process.env,
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--status must be one of RUNNING, SUCCEEDED, FAILED, SKIPPED, got "DONE"');
+    expect(r.stderr).toContain('--status must be one of RUNNING, SUCCEEDED, FAILED, SKIPPED, UNSUPPORTED, got "DONE"');
   });
 });
 

@@ -47,6 +47,23 @@ describe("verify payload", () => {
     expect(parseVerifyRequest({ archiveUrl: "s3://b/p/" })).toEqual({ archiveUrl: "s3://b/p/" });
   });
 
+  it("takes the workflow and the child's output, for the workflow's verifier", () => {
+    expect(
+      parseVerifyRequest({ archiveUrl: "s3://b/p/", workflow: "rds", export: { outcome: "EXPORTED", parquet: "x" } }),
+    ).toEqual({ archiveUrl: "s3://b/p/", workflow: "rds", export: { outcome: "EXPORTED", parquet: "x" } });
+  });
+
+  it("refuses a workflow it does not know and an export that is not an object", () => {
+    expect(() => parseVerifyRequest({ archiveUrl: "s3://b/p/", workflow: "s3" })).toThrow(
+      new InvalidEventError('VerifyArchive: workflow "s3" is not one of ebs, rds, aurora, dynamodb'),
+    );
+    for (const bad of [null, "x", [1]]) {
+      expect(() => parseVerifyRequest({ archiveUrl: "s3://b/p/", export: bad })).toThrow(
+        new InvalidEventError("VerifyArchive: export, when given, must be the child's output object"),
+      );
+    }
+  });
+
   it("refuses a payload without archiveUrl", () => {
     for (const bad of [null, "s3://b/p/", {}, { archiveUrl: 7 }]) {
       expect(() => parseVerifyRequest(bad)).toThrow(

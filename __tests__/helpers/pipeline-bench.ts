@@ -21,6 +21,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { analyzeEvent } from "../../core/events";
 import { executionInputOf, ExecutionInput } from "../../core/execution-input";
+import { parseVerifyRequest } from "../../core/verify-contract";
 import { archiveBucketName } from "../../core/s3-layout";
 import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
@@ -211,7 +212,7 @@ export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unk
     .stateMachine(bench.ebsArn, bench.ebs, bench.as("ebs-export"))
     .lambda(
       bench.verifyArn,
-      (payload) => verifyArchive(bench.clients.s3, payload as { archiveUrl: string }),
+      (payload) => verifyArchive(bench.clients.s3, parseVerifyRequest(payload)),
       bench.as("verify"),
     )
     .batchJob("*", worker as never, bench.as("worker-job"));

@@ -462,6 +462,88 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
   });
 });
 
+describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts ChildOutput), executed", missing, () => {
+  let bench: Bench;
+  beforeAll(async () => {
+    bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+    currentBench = bench;
+  });
+  /** The synthesized dispatcher with a stand-in child in the EBS child's place that answers `output`. */
+  const runWithChildAnswer = async (output: Record<string, unknown>) => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    const child = { StartAt: "Answer", States: { Answer: { Type: "Pass", Result: output, End: true } } };
+    const tasks = resolverFor(bench, () => undefined).stateMachine(
+      bench.ebsArn,
+      child as never,
+      bench.as("ebs-export"),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    return { rp, tasks, result };
+  };
+
+  it("records UNSUPPORTED with the child's reason, notifies it, keeps the recovery point, verifies nothing", async () => {
+    const reason = "engine sqlserver-ee 15.00.4073.23.v1: StartExportTask does not export it and no dump path is on";
+    const { rp, tasks, result } = await runWithChildAnswer({ outcome: "UNSUPPORTED", reason });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "UNSUPPORTED", failureReason: reason });
+    expect(await ledgerItem(bench, rp.arn)).toHaveProperty("finishedAt");
+    expect(await notifications(bench)).toEqual([
+      expect.objectContaining({ status: "UNSUPPORTED", recoveryPointArn: rp.arn }),
+    ]);
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect(tasks.calls.some((c) => c.stateName === "VerifyArchive")).toBe(false);
+    expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
+  });
+
+  it.each([
+    ["an outcome it does not know", { outcome: "MAYBE" }],
+    ["UNSUPPORTED without a reason", { outcome: "UNSUPPORTED" }],
+    ["an outcome that is not a string", { outcome: 1, reason: "x" }],
+  ])("fails the export on %s: FAILED naming the answer, recovery point kept", async (_what, output) => {
+    const { rp, result } = await runWithChildAnswer(output);
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("ChildOutputInvalid");
+    const item = await ledgerItem(bench, rp.arn);
+    expect(item.status).toBe("FAILED");
+    expect(item.failureReason).toContain(`ChildOutputInvalid: the child answered ${JSON.stringify(output)}`);
+    expect(await stillStored(rp.arn)).toBe(true);
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "FAILED" })]);
+  });
+
+  it("verifies when the child says EXPORTED, and passes the verify Lambda the workflow and the child's output", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    await writeArchive(bench.clients.s3, rp.input.archive.url);
+    const child = {
+      StartAt: "Answer",
+      States: { Answer: { Type: "Pass", Result: { outcome: "EXPORTED", wrote: "disk" }, End: true } },
+    };
+    const tasks = resolverFor(bench, () => undefined).stateMachine(
+      bench.ebsArn,
+      child as never,
+      bench.as("ebs-export"),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    const verify = tasks.calls.find((c) => c.stateName === "VerifyArchive")!;
+    expect((verify.parameters as { Payload: unknown }).Payload).toEqual({
+      archiveUrl: rp.input.archive.url,
+      recoveryPointArn: rp.arn,
+      workflow: "ebs",
+      export: { outcome: "EXPORTED", wrote: "disk" },
+    });
+    await notifications(bench);
+  });
+});
+
 describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missing, () => {
   it("never deletes the recovery point, even when it carries the tag", async () => {
     const bench = await createBench();

@@ -26,11 +26,27 @@ import { MANIFEST_NAME, ManifestError, parseManifest } from "../../core/manifest
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
+import type { Workflow } from "../../core/workflows";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
-export async function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+/** One verifier per workflow: each knows the archive its child writes. */
+type Verifier = (s3: S3Client, request: VerifyRequest) => Promise<VerifyResult>;
+
+/** An archive with a `manifest.json` (core/manifest.ts): what the worker writes. */
+const VERIFIERS: Readonly<Record<Workflow, Verifier>> = {
+  ebs: verifyManifestArchive,
+  rds: verifyManifestArchive,
+  aurora: verifyManifestArchive,
+  dynamodb: verifyManifestArchive,
+};
+
+export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+  return VERIFIERS[request.workflow ?? "ebs"](s3, request);
+}
+
+async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
     verified: false,
     bytes,

@@ -1,6 +1,6 @@
 /**
  * Notifications: one KMS-encrypted SNS topic for export outcomes (the dispatcher
- * publishes SUCCEEDED / SKIPPED / FAILED), an optional email subscription, and a
+ * publishes SUCCEEDED / SKIPPED / UNSUPPORTED / FAILED), an optional email subscription, and a
  * backstop rule that reports dispatcher executions that end without reaching their own
  * notification (TIMED_OUT, ABORTED, or FAILED before the first state).
  */

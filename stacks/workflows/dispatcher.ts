@@ -19,7 +19,9 @@
  *
  * Any failure: ledger FAILED with the reason → notify → fail. The recovery point is
  * only ever deleted after a passed verification. Types without an exporter in this
- * version are recorded SKIPPED and notified.
+ * version are recorded SKIPPED and notified; a child that answers UNSUPPORTED (core/workflows.ts
+ * ChildOutput: no export path for this engine or version) is recorded UNSUPPORTED with its
+ * reason and notified, and the recovery point is kept.
  *
  * Input: the starter's execution input (core/execution-input.ts):
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
@@ -114,7 +116,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       ]),
     ],
     Catch: [...CATCH_ALL_TO_FAILURE],
-    Next: "VerifyArchive",
+    Next: "ChildOutcome",
   });
 
   const deletionStates: Record<string, State> = props.deleteRecoveryPoint.enabled
@@ -122,7 +124,12 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
     : {};
 
   /** Ledger update to a final status with its reason (an intrinsic over the state's input). */
-  const recordOutcome = (status: "SKIPPED" | "FAILED", reason: string, next: string, onError: Catcher): State => ({
+  const recordOutcome = (
+    status: "SKIPPED" | "FAILED" | "UNSUPPORTED",
+    reason: string,
+    next: string,
+    onError: Catcher,
+  ): State => ({
     Type: "Task",
     Resource: `${states}dynamodb:updateItem`,
     Parameters: {
@@ -238,6 +245,58 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Default: "RecordSkipped",
       },
       ...Object.fromEntries(children.map(([workflow, arn]) => [`Export-${workflow}`, runChild(arn)])),
+      ChildOutcome: {
+        Type: "Choice",
+        Comment: "The child's answer (core/workflows.ts ChildOutput): no outcome or EXPORTED → verify",
+        Choices: [
+          {
+            And: [
+              { Variable: "$.export.output.outcome", IsPresent: true },
+              { Variable: "$.export.output.outcome", IsString: true },
+              { Variable: "$.export.output.outcome", StringEquals: "UNSUPPORTED" },
+              { Variable: "$.export.output.reason", IsPresent: true },
+              { Variable: "$.export.output.reason", IsString: true },
+            ],
+            Next: "RecordUnsupported",
+          },
+          {
+            And: [
+              { Variable: "$.export.output.outcome", IsPresent: true },
+              {
+                Not: {
+                  And: [
+                    { Variable: "$.export.output.outcome", IsString: true },
+                    { Variable: "$.export.output.outcome", StringEquals: "EXPORTED" },
+                  ],
+                },
+              },
+            ],
+            Next: "ChildOutcomeInvalid",
+          },
+        ],
+        Default: "VerifyArchive",
+      },
+      ChildOutcomeInvalid: {
+        Type: "Pass",
+        Parameters: {
+          Error: "ChildOutputInvalid",
+          "Cause.$":
+            "States.Format('the child answered {}: expected no outcome, EXPORTED, or UNSUPPORTED with a reason', States.JsonToString($.export.output))",
+        },
+        ResultPath: "$.error",
+        Next: "RecordFailed",
+      },
+      RecordUnsupported: recordOutcome("UNSUPPORTED", "$.export.output.reason", "NotifyUnsupported", {
+        ErrorEquals: ["States.ALL"],
+        ResultPath: "$.error",
+        Next: "NotifyFailed",
+      }),
+      ...notify(
+        "NotifyUnsupported",
+        "UNSUPPORTED",
+        "Succeeded",
+        "backup-actions: export unsupported, recovery point kept",
+      ),
       VerifyArchive: {
         Type: "Task",
         Resource: `${states}lambda:invoke`,
@@ -246,6 +305,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           Payload: {
             "archiveUrl.$": "$.archiveUrl",
             "recoveryPointArn.$": "$.recoveryPointArn",
+            "workflow.$": "$.workflow",
+            "export.$": "$.export.output",
           } satisfies JsonPathFieldsOf<VerifyRequest>,
         },
         ResultSelector: {

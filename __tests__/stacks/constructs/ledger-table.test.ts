@@ -48,7 +48,7 @@ describe("LedgerTable", () => {
   it("is built from the names in core/ledger.ts, which the state machines and CLI share", () => {
     expect(LEDGER_PARTITION_KEY).toBe("recoveryPointArn");
     expect(LEDGER_RECENT_INDEX).toEqual({ name: "by-status-started", partitionKey: "status", sortKey: "startedAt" });
-    expect(LEDGER_STATUSES).toEqual(["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"]);
+    expect(LEDGER_STATUSES).toEqual(["RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "UNSUPPORTED"]);
   });
 
   it("is in the pipeline stack, named after the installation, with the configured key", () => {
