@@ -1,5 +1,6 @@
 import { UsageError } from "./args";
 import { planEventCommand, PLAN_EVENT_USAGE } from "./commands/plan-event";
+import { planSummaryCommand } from "./commands/plan-summary";
 import { stacksCommand } from "./commands/stacks";
 import { costCommand } from "./cost/command";
 import { ledgerCommand } from "./ledger-command";
@@ -30,6 +31,7 @@ export const commands: Record<string, Command> = {
   },
   ledger: ledgerCommand,
   stacks: stacksCommand,
+  "plan-summary": planSummaryCommand,
   cost: costCommand,
 };
 

@@ -243,6 +243,7 @@ describe("backup-actions stacks (the real CLI)", () => {
       kind: "pipeline",
       account: "333333333333",
       region: "eu-central-1",
+      partition: "aws",
       state: {
         type: "cloud",
         hostname: "tfe.example.com",
@@ -261,13 +262,14 @@ describe("backup-actions stacks (the real CLI)", () => {
     expect(Object.keys(json)).toEqual(["schemaVersion", "stacks"]);
     expect(json.schemaVersion).toBe(1);
     expect(json.stacks.map((s: object) => Object.keys(s))).toEqual(
-      Array(3).fill(["name", "kind", "account", "region", "state", "readsFrom", "dependsOn"]),
+      Array(3).fill(["name", "kind", "account", "region", "partition", "state", "readsFrom", "dependsOn"]),
     );
     expect(json.stacks[1]).toEqual({
       name: "network-111111111111-us-east-1",
       kind: "network",
       account: "111111111111",
       region: "us-east-1",
+      partition: "aws",
       state: {
         type: "s3",
         bucket: "backup-actions-tfstate-111111111111",

@@ -11,11 +11,12 @@
  * every mode name the same resources.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { countPlan, formatPlanSummary, readPlans } from "../../cli/commands/plan-summary";
 import { motoMissing } from "../../testing/moto/availability";
 import {
   clearStaleLauncher,
@@ -162,9 +163,30 @@ async function expectOk(dir: string, args: string[], env: NodeJS.ProcessEnv) {
   return r;
 }
 
+/**
+ * Real plans of the bench, for `backup-actions plan-summary` (the pull request comment): each plan's
+ * `terraform show -json` with Terraform's own "Plan: …" line of the same plan, which the summary's
+ * counts must equal.
+ */
+const realPlans: { name: string; json: unknown; planLine: string }[] = [];
+
+/** `terraform plan` (its args) → `show -json` of the saved plan → recorded in realPlans. */
+async function planAndRecord(dir: string, args: string[], env: NodeJS.ProcessEnv, name: string) {
+  const plan = await expectOk(dir, ["plan", "-input=false", ...args], env);
+  const json = JSON.parse((await expectOk(dir, ["show", "-json", args.at(-1)!.replace(/^-out=/, "")], env)).stdout);
+  const planLine = /^Plan: .*$/m.exec(plan.stdout)?.[0] ?? /No changes\./.exec(plan.stdout)?.[0] ?? "";
+  realPlans.push({ name: `${path.relative(work, dir)} ${name}`, json, planLine });
+}
+
+/** Destroy through a saved plan, so the destroy plan is recorded too. */
+async function destroyRecorded(dir: string, env: NodeJS.ProcessEnv) {
+  await planAndRecord(dir, ["-destroy", "-out=destroy.tfplan"], env, "destroy");
+  await expectOk(dir, ["apply", "-input=false", "-auto-approve", "destroy.tfplan"], env);
+}
+
 /** plan → apply → plan again (after init). */
 async function replanAfterApply(dir: string, env: NodeJS.ProcessEnv, drift: Record<string, string>) {
-  await expectOk(dir, ["plan", "-input=false", "-out=tfplan"], env);
+  await planAndRecord(dir, ["-out=tfplan"], env, "create");
   await expectOk(dir, ["apply", "-input=false", "-auto-approve", "tfplan"], env);
   const replan = await terraform(dir, ["plan", "-input=false", "-detailed-exitcode", "-no-color", "-out=replan"], env);
   // -detailed-exitcode: 0 = no changes, 2 = changes, 1 = error.
@@ -174,6 +196,11 @@ async function replanAfterApply(dir: string, env: NodeJS.ProcessEnv, drift: Reco
   }
   if (replan.code !== 2) throw new Error(`second plan of ${path.basename(dir)} failed:\n${replan.stderr}`);
   const shown = JSON.parse((await expectOk(dir, ["show", "-json", "replan"], env)).stdout);
+  realPlans.push({
+    name: `${path.relative(work, dir)} replan`,
+    json: shown,
+    planLine: /^Plan: .*$/m.exec(replan.stdout)?.[0] ?? "",
+  });
   const changes = (shown.resource_changes ?? [])
     .filter(
       (c: any) =>
@@ -273,8 +300,8 @@ function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeR
   });
   const destroyed = pipelineRun.then(async () => {
     const { networkDir, pipelineDir } = await dirs;
-    await expectOk(pipelineDir, ["destroy", "-input=false", "-auto-approve"], env);
-    await expectOk(networkDir, ["destroy", "-input=false", "-auto-approve"], env);
+    await destroyRecorded(pipelineDir, env);
+    await destroyRecorded(networkDir, env);
     return { pipeline: stateAddresses(pipelineDir), network: stateAddresses(networkDir) };
   });
   return { network: quiet(networkRun), pipeline: quiet(pipelineRun), destroyed: quiet(destroyed) };
@@ -326,7 +353,7 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
     const destroyed = quiet(
       applied.then(async () => {
         const dir = await bootstrapDir;
-        await expectOk(dir, ["destroy", "-input=false", "-auto-approve"], env);
+        await destroyRecorded(dir, env);
         return stateAddresses(dir);
       }),
     );
@@ -344,6 +371,34 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
     for (const entry of Object.values(MOTO_CANNOT_CREATE)) expect(entry.reason.length).toBeGreaterThan(10);
     for (const reason of Object.values(ADJUSTMENTS)) expect(reason).toMatch(/: .{10,}/);
     for (const reason of Object.values(MOTO_DRIFT)) expect(reason.length).toBeGreaterThan(10);
+  });
+
+  it("summarizes every real plan for the pull request comment with Terraform's own counts", async () => {
+    await Promise.allSettled([bootstrap.destroyed, ...[...runs.values()].map((r) => r.destroyed)]);
+    const names = realPlans.map((p) => p.name).sort();
+    // bootstrap, and network and pipeline of each mode: created and destroyed; the pipeline's drift replan
+    expect(names.filter((n) => n.endsWith(" create"))).toHaveLength(1 + 2 * MODES.length);
+    expect(names.filter((n) => n.endsWith(" destroy"))).toHaveLength(1 + 2 * MODES.length);
+    expect(names.some((n) => n.endsWith(" replan"))).toBe(true);
+    for (const { name, json, planLine } of realPlans) {
+      const c = countPlan(json as never);
+      const expected =
+        planLine === "No changes."
+          ? "No changes."
+          : `Plan: ${c.import > 0 ? `${c.import} to import, ` : ""}${c.add} to add, ${c.change} to change, ${c.destroy} to destroy.`;
+      expect(`${name}: ${expected}`).toBe(`${name}: ${planLine}`);
+    }
+    // The comment of every create plan: one row each, the totals in the headline.
+    const dir = mkdtempSync(path.join(tmpdir(), "real-plans-"));
+    for (const { name, json } of realPlans.filter((p) => p.name.endsWith(" create"))) {
+      const folder = path.join(dir, name.replace(/[/ ]/g, "_"));
+      mkdirSync(folder);
+      writeFileSync(path.join(folder, "plan.json"), JSON.stringify(json));
+    }
+    const body = formatPlanSummary(readPlans(dir));
+    const adds = realPlans.filter((p) => p.name.endsWith(" create")).map((p) => countPlan(p.json as never).add);
+    expect(body).toContain(`, ${adds.reduce((a, b) => a + b, 0)} to add, 0 to change, 0 to destroy`);
+    expect(body.split("\n").filter((l) => l.startsWith("| `"))).toHaveLength(adds.length);
   });
 
   describe("bootstrap", () => {

@@ -12,6 +12,7 @@
  */
 import * as path from "node:path";
 import type { PlannedStack, StackKind, StackState } from "../../config/stacks";
+import { partitionOf, type Partition } from "../../core/partition";
 import { parse } from "../args";
 import type { Command } from "../main";
 
@@ -27,9 +28,10 @@ order: a stack comes after every stack it reads from and after bootstrap, whose 
 S3 state. Stacks of one kind read nothing of their own kind and deploy together.
 
   --json   one JSON object (schema version ${STACKS_SCHEMA_VERSION}):
-           {"schemaVersion": ${STACKS_SCHEMA_VERSION}, "stacks": [{"name", "kind", "account", "region", "state",
-            "readsFrom", "dependsOn"}]} in deploy order, where
+           {"schemaVersion": ${STACKS_SCHEMA_VERSION}, "stacks": [{"name", "kind", "account", "region", "partition",
+            "state", "readsFrom", "dependsOn"}]} in deploy order, where
            kind       "bootstrap" | "workspaces" | "archive" | "network" | "pipeline"
+           partition  the region's: "aws", "aws-cn", "aws-us-gov", … (for ARNs such as a CI role's)
            state      {"type": "local", "path"} (relative to the project root)
                       | {"type": "s3", "bucket", "key", "region"}
                       | {"type": "cloud", "hostname", "organization", "workspace"}
@@ -46,6 +48,7 @@ export interface StacksJson {
     readonly kind: StackKind;
     readonly account: string;
     readonly region: string;
+    readonly partition: Partition;
     readonly state: StackState;
     readonly readsFrom: readonly string[];
     readonly dependsOn: readonly string[];
@@ -60,6 +63,7 @@ export function stacksJson(plan: readonly PlannedStack[]): StacksJson {
       kind: s.kind,
       account: s.accountId,
       region: s.region,
+      partition: partitionOf(s.region),
       state: s.state,
       readsFrom: [...s.readsFrom],
       dependsOn: [...s.dependsOn],
