@@ -82,7 +82,11 @@ module.exports = {
           .map((f) => `^${escapeRegExp(`${__dirname}/${f}`)}$`),
       ],
       globalSetup: "<rootDir>/testing/moto/unit-global-setup.ts",
-      setupFilesAfterEnv: ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/iam/setup.ts"],
+      setupFilesAfterEnv: [
+        "<rootDir>/testing/cdktf-matchers.ts",
+        "<rootDir>/testing/cdktf-stack-traces.ts",
+        "<rootDir>/testing/iam/setup.ts",
+      ],
     },
     ...Object.entries(SERVER_TIERS).map(([name, files]) => ({
       ...common,
@@ -93,6 +97,7 @@ module.exports = {
       // testing/iam/setup.ts: the IAM proof's recorder on every product SDK client (testing/README.md).
       setupFilesAfterEnv: [
         "<rootDir>/testing/cdktf-matchers.ts",
+        "<rootDir>/testing/cdktf-stack-traces.ts",
         "<rootDir>/testing/moto/reset.ts",
         "<rootDir>/testing/iam/setup.ts",
       ],

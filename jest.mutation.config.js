@@ -52,7 +52,12 @@ module.exports = {
   globalSetup: bench ? "<rootDir>/testing/mutation/global-setup.ts" : undefined,
   globalTeardown: bench ? "<rootDir>/testing/mutation/global-teardown.ts" : undefined,
   setupFilesAfterEnv: bench
-    ? ["<rootDir>/testing/cdktf-matchers.ts", "<rootDir>/testing/moto/reset.ts", "<rootDir>/testing/iam/setup.ts"]
+    ? [
+        "<rootDir>/testing/cdktf-matchers.ts",
+        "<rootDir>/testing/cdktf-stack-traces.ts",
+        "<rootDir>/testing/moto/reset.ts",
+        "<rootDir>/testing/iam/setup.ts",
+      ]
     : [],
   // One shared moto and Backup fake: test files must not run at once (as in jest.config.js).
   maxWorkers: 1,

@@ -2,8 +2,24 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseConfig } from "../../config/load";
-import { checkStacks } from "../../stacks/app";
+import { checkStacks, ComposedStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const CONFIG_FILES = [
+  "config/default.json",
+  ...readdirSync(path.join(ROOT, "config/examples")).map((f: string) => `config/examples/${f}`),
+];
+const composed = new Map<string, ComposedStacks>();
+/**
+ * The stacks of a config file, composed once for this file: the allowed-account and the baseline tests below read
+ * the same stacks and neither changes them (the baseline only reads; Testing.synth's aspects are that check too).
+ */
+function composedOf(file: string): ComposedStacks {
+  if (!composed.has(file))
+    composed.set(file, compose(parseConfig(JSON.parse(readFileSync(path.join(ROOT, file), "utf8")))));
+  return composed.get(file)!;
+}
 
 describe("composeStacks", () => {
   it("makes bootstrap, then one network and one pipeline stack per account and region", () => {
@@ -81,14 +97,8 @@ describe("composeStacks", () => {
 });
 
 describe("every stack pins its account (README: allowed_account_ids)", () => {
-  const root = path.resolve(__dirname, "..", "..");
-  const files = [
-    "config/default.json",
-    ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`),
-  ];
-
-  it.each(files)("every stack of %s has exactly one allowed account", (file) => {
-    const stacks = compose(parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8"))));
+  it.each(CONFIG_FILES)("every stack of %s has exactly one allowed account", (file) => {
+    const stacks = composedOf(file);
     for (const stack of stacks.all) {
       const providers = synth(stack).tf.provider.aws;
       expect({ stack: stack.node.id, allowed: providers.map((p: any) => p.allowed_account_ids) }).toEqual({
@@ -129,15 +139,8 @@ describe("the synthesis warning about the Lambda runtime", () => {
 });
 
 describe("security baseline on every composed stack", () => {
-  const root = path.resolve(__dirname, "..", "..");
-  const files = [
-    "config/default.json",
-    ...readdirSync(path.join(root, "config/examples")).map((f: string) => `config/examples/${f}`),
-  ];
-
-  it.each(files)("passes for every stack of %s", (file) => {
-    const config = parseConfig(JSON.parse(readFileSync(path.join(root, file), "utf8")));
-    expect(() => checkStacks(compose(config))).not.toThrow();
+  it.each(CONFIG_FILES)("passes for every stack of %s", (file) => {
+    expect(() => checkStacks(composedOf(file))).not.toThrow();
   });
 
   it.each(["endpoints", "nat", "public"])("passes in %s egress mode", (egress) => {

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { bundleLambda } from "../../stacks/constructs/lambda-bundle";
+import { bundleLambda, lambdaBundleState, lambdaManifestPath } from "../../stacks/constructs/lambda-bundle";
 import { LambdaFunction } from "../../stacks/constructs/lambda-function";
 import { synth } from "../helpers/synth";
 
@@ -162,6 +163,70 @@ describe("bundleLambda", () => {
     expect(js.length / js.split("\n").length).toBeGreaterThan(1000); // minified: long lines
     expect(js).toContain("ExecutionAlreadyExists");
     expect(bundleLambda("starter").hash).toBe(bundle.hash);
+  });
+
+  describe("runs esbuild only when the bundle on disk is not fresh (lambdaBundleState)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "lambda-manifest-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    let bundle: ReturnType<typeof bundleLambda>;
+    let manifest: any;
+    beforeAll(() => {
+      bundle = bundleLambda("starter");
+      manifest = JSON.parse(readFileSync(lambdaManifestPath("starter"), "utf8"));
+    });
+    /** The state read from a copy of the record, changed by `edit`. */
+    const stateWith = (edit: (m: any) => void) => {
+      const copy = structuredClone(manifest);
+      edit(copy);
+      const file = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, JSON.stringify(copy));
+      return lambdaBundleState("starter", file);
+    };
+    const HANDLER = "lambdas/starter/handler.ts";
+
+    it("a build records every input (sources, the SDK's files) and npm's install stamp; the bundle is fresh", () => {
+      expect(manifest.inputs).toEqual(bundle.inputs);
+      expect(Object.keys(manifest.files)).toEqual(
+        expect.arrayContaining([HANDLER, "core/errors.ts", "node_modules/.package-lock.json"]),
+      );
+      expect(Object.keys(manifest.files).some((f) => f.startsWith("node_modules/@aws-sdk/client-sfn/"))).toBe(true);
+      expect(lambdaBundleState("starter")).toEqual({ fresh: true, bundle });
+    });
+
+    it("a touched but unchanged input keeps it fresh (SHA-256); an edited, removed or new-stamped one does not", () => {
+      expect(stateWith((m) => (m.files[HANDLER].mtimeMs -= 1000)).fresh).toBe(true);
+      expect(stateWith((m) => (m.files[HANDLER].sha256 = "0".repeat(64)))).toEqual({ fresh: true, bundle });
+      expect(
+        stateWith((m) => {
+          m.files[HANDLER].mtimeMs -= 1000;
+          m.files[HANDLER].sha256 = "0".repeat(64);
+        }),
+      ).toEqual({ fresh: false, reason: `${HANDLER} changed` });
+      expect(stateWith((m) => (m.files[HANDLER].size += 1))).toEqual({ fresh: false, reason: `${HANDLER} changed` });
+      expect(stateWith((m) => (m.files["lambdas/starter/gone.ts"] = m.files[HANDLER]))).toEqual({
+        fresh: false,
+        reason: "lambdas/starter/gone.ts is gone",
+      });
+      expect(stateWith((m) => (m.files["node_modules/.package-lock.json"].size += 1))).toEqual({
+        fresh: false,
+        reason: "node_modules/.package-lock.json changed",
+      });
+    });
+
+    it("another esbuild or other options, another bundle on disk or no record: not fresh", () => {
+      expect(stateWith((m) => (m.key = "0".repeat(64)))).toEqual({
+        fresh: false,
+        reason: "built by another esbuild or with other options",
+      });
+      expect(stateWith((m) => (m.hash = "0".repeat(64)))).toEqual({
+        fresh: false,
+        reason: ".gen/lambdas/starter is not the recorded bundle",
+      });
+      expect(lambdaBundleState("starter", path.join(dir, "none.json"))).toEqual({
+        fresh: false,
+        reason: `no record of a build (${path.relative(path.join(__dirname, "..", ".."), path.join(dir, "none.json"))})`,
+      });
+    });
   });
 
   it("names a missing entry clearly", () => {

@@ -55,11 +55,21 @@ export const WORKER_CONTEXT_FILES = [
  * Parallel synths (jest's workers) share the directory: a copy is staged under a name of its
  * own and, under a lock, renamed into place only when it differs from what is there, so a
  * directory that another process has staged and reads is never rewritten under it.
+ * When what is there already has the content hash the sources would have as a copy
+ * (`sourcesHash`), nothing is copied: a pipeline synthesis skips ~70 ms of copying.
  */
 export function stageWorkerContext(
   repoRoot: string = REPO_ROOT,
   outDir: string = path.join(repoRoot, ".gen", "worker-context"),
 ): string {
+  if (existsSync(outDir)) {
+    const wanted = sourcesHash(repoRoot);
+    let same = false;
+    withLock(`${outDir}.lock`, () => {
+      same = existsSync(outDir) && contentHash(outDir) === wanted;
+    });
+    if (same) return outDir;
+  }
   const staging = `${outDir}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
   for (const rel of WORKER_CONTEXT_FILES) {
     const from = path.join(repoRoot, rel);
@@ -275,22 +285,66 @@ export function lifecyclePolicy(keep: number, untaggedDays: number) {
  * rename, a chmod +x or an edit changes it and nothing else does.
  */
 export function contentHash(dir: string): string {
+  return hashOfTree({ names: () => readdirSync(dir), at: (name) => path.join(dir, name) });
+}
+
+/**
+ * The tree stageWorkerContext would stage, read where it lies: each entry of WORKER_CONTEXT_FILES at its path,
+ * directories (`scripts/`, `batch-worker/`) made of the entries under them, and the Dockerfile at the root too.
+ */
+interface Tree {
+  names(): string[];
+  /** A real path, or a tree made only of listed entries. */
+  at(name: string): string | Tree;
+}
+
+/** contentHash of the copy stageWorkerContext would make of `repoRoot`, without copying. */
+export function sourcesHash(repoRoot: string = REPO_ROOT): string {
+  const root = new Map<string, unknown>();
+  const place = (rel: string, abs: string) => {
+    const parts = rel.split("/");
+    let dir = root;
+    for (const part of parts.slice(0, -1)) {
+      if (!(dir.get(part) instanceof Map)) dir.set(part, new Map<string, unknown>());
+      dir = dir.get(part) as Map<string, unknown>;
+    }
+    dir.set(parts[parts.length - 1]!, abs);
+  };
+  for (const rel of WORKER_CONTEXT_FILES)
+    if (existsSync(path.join(repoRoot, rel))) place(rel, path.join(repoRoot, rel));
+  const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
+  if (existsSync(dockerfile)) place("Dockerfile", dockerfile);
+  const treeOf = (dir: Map<string, unknown>): Tree => ({
+    names: () => [...dir.keys()],
+    at: (name) => {
+      const entry = dir.get(name);
+      return entry instanceof Map ? treeOf(entry as Map<string, unknown>) : (entry as string);
+    },
+  });
+  return hashOfTree(treeOf(root));
+}
+
+function hashOfTree(tree: Tree): string {
   const hash = createHash("sha256");
-  const walk = (rel: string) => {
-    const abs = path.join(dir, rel);
-    for (const name of readdirSync(abs).sort()) {
+  const walk = (rel: string, node: Tree) => {
+    for (const name of node.names().sort()) {
       if (HASH_EXCLUDES.has(name)) continue;
       const child = rel === "" ? name : `${rel}/${name}`;
-      const stat = statSync(path.join(dir, child));
+      const at = node.at(name);
+      if (typeof at !== "string") {
+        walk(child, at);
+        continue;
+      }
+      const stat = statSync(at);
       if (stat.isDirectory()) {
-        walk(child);
+        walk(child, { names: () => readdirSync(at), at: (n) => path.join(at, n) });
       } else if (stat.isFile()) {
         hash.update(`${child}\0${(stat.mode & 0o111) !== 0 ? "x" : "-"}\0${stat.size}\0`);
-        hash.update(readFileSync(path.join(dir, child)));
+        hash.update(readFileSync(at));
       }
     }
   };
-  walk("");
+  walk("", tree);
   return hash.digest("hex");
 }
 

@@ -1,10 +1,13 @@
-import { chmodSync, cpSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import {
   contentHash,
   ecrRepositoryArnOf,
+  sourcesHash,
+  stageWorkerContext,
+  WORKER_CONTEXT_FILES,
   WorkerImage,
   WorkerImageProps,
 } from "../../../stacks/constructs/worker-image";
@@ -124,6 +127,43 @@ describe("WorkerImage build", () => {
     expect(renamed).not.toBe(edited);
     chmodSync(path.join(dir, "entry.js"), 0o755);
     expect(contentHash(dir)).not.toBe(renamed);
+  });
+
+  it("stageWorkerContext copies only when the staged context differs from what the sources would stage", () => {
+    // GIVEN a repository holding every context entry (directories with a nested file each)
+    const repo = mkdtempSync(path.join(tmpdir(), "ba-worker-repo-"));
+    for (const rel of WORKER_CONTEXT_FILES) {
+      const isDir = rel === "core" || rel.endsWith("/src");
+      const file = isDir ? path.join(repo, rel, "sub", "a.ts") : path.join(repo, rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, `${rel}\n`);
+    }
+    const out = path.join(repo, ".gen", "worker-context");
+    const staged = () => {
+      stageWorkerContext(repo, out);
+      return contentHash(out);
+    };
+    // THEN the staged copy hashes as the sources do, before and after each change
+    const first = staged();
+    expect(first).toBe(sourcesHash(repo));
+    expect(readFileSync(path.join(out, "Dockerfile"), "utf8")).toBe("batch-worker/Dockerfile\n");
+    writeFileSync(path.join(repo, "core", "sub", "a.ts"), "edited\n");
+    const edited = staged();
+    expect(edited).not.toBe(first);
+    expect(readFileSync(path.join(out, "core", "sub", "a.ts"), "utf8")).toBe("edited\n");
+    chmodSync(path.join(repo, "scripts", "build-worker.mjs"), 0o755);
+    const executable = staged();
+    expect(executable).not.toBe(edited);
+    expect(executable).toBe(sourcesHash(repo));
+    writeFileSync(path.join(out, "core", "sub", "a.ts"), "changed in the staged copy\n");
+    expect(staged()).toBe(executable); // restaged from the sources
+    writeFileSync(path.join(repo, "batch-worker", "Dockerfile"), "FROM scratch\n");
+    expect(staged()).toBe(sourcesHash(repo));
+    expect(readFileSync(path.join(out, "Dockerfile"), "utf8")).toBe("FROM scratch\n");
+  });
+
+  it("sourcesHash of the repository is the hash of its staged context", () => {
+    expect(contentHash(stageWorkerContext())).toBe(sourcesHash());
   });
 
   it("ignores node_modules and build outputs in the hash", () => {
