@@ -7,7 +7,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
-import * as cdktfFs from "cdktf/lib/private/fs";
 import { currentStacksBlock, replaceStacksBlock, stacksReadmeBlock, type StacksJson } from "../../cli/commands/stacks";
 import { loadConfig } from "../../config/load";
 import { checkStacks, composeStacks } from "../../stacks/app";
@@ -39,15 +38,9 @@ interface Synthesized {
   readonly tf: Record<string, any>;
 }
 
-/**
- * What `npm run synth` writes for `config` (main.ts: compose, check the baseline, synth), but for the bytes of the
- * Lambdas' archives: cdktf zips each in a node process of its own (archiveSync, ~0.7 s apiece, three per pipeline
- * stack, most of this file's time), and nothing here reads them, so an empty file stands in for each. Real archives
- * are written by main.test.ts (`tsx main.ts`) and deployed by the terraform tier.
- */
+/** What `npm run synth` writes for `config` (main.ts: compose, check the baseline, synth). */
 function synthesize(config: string): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), "stacks-cmd-synth-"));
-  const archive = jest.spyOn(cdktfFs, "archiveSync").mockImplementation((_src, dest) => writeFileSync(dest, ""));
   try {
     const app = new App({ outdir });
     checkStacks(composeStacks(app, loadConfig(path.join(ROOT, config)), { warn: () => undefined }));
@@ -61,7 +54,6 @@ function synthesize(config: string): Synthesized {
     );
     return { manifest, tf };
   } finally {
-    archive.mockRestore();
     rmSync(outdir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { bundleLambda, lambdaBundleState, lambdaManifestPath } from "../../stacks/constructs/lambda-bundle";
+import * as cdktfFs from "cdktf/lib/private/fs";
+import { ARCHIVE_DIR, deterministicZip, lambdaArchive } from "../../stacks/constructs/lambda-archive";
 import { LambdaFunction } from "../../stacks/constructs/lambda-function";
 import { synth } from "../helpers/synth";
 
@@ -233,5 +236,52 @@ describe("bundleLambda", () => {
     expect(() => bundleLambda("no-such-lambda")).toThrow(
       'Lambda "no-such-lambda": lambdas/no-such-lambda/handler.ts does not exist',
     );
+  });
+});
+
+describe("the deployed zip (lambda-archive.ts)", () => {
+  it("has the same bytes for the same bundle, whatever the files' times, and unzips to the bundle", () => {
+    const bundle = bundleLambda("verify");
+    const first = readFileSync(lambdaArchive("verify", bundle));
+    for (const f of readdirSync(bundle.dir)) utimesSync(path.join(bundle.dir, f), new Date(), new Date(2001, 1, 1));
+    rmSync(path.join(ARCHIVE_DIR, "verify"), { recursive: true, force: true });
+    const second = readFileSync(lambdaArchive("verify", bundle));
+    expect(Buffer.compare(first, second)).toBe(0);
+
+    const out = mkdtempSync(path.join(tmpdir(), "lambda-zip-"));
+    const zipFile = path.join(out, "archive.zip");
+    writeFileSync(zipFile, second);
+    const listing = spawnSync("unzip", ["-Z", zipFile], { encoding: "utf8" });
+    expect(listing.status).toBe(0);
+    // index.js and its map, each a regular file 0644 of 1980-01-01 00:00
+    expect(listing.stdout.split("\n").filter((l) => l.startsWith("-"))).toEqual([
+      expect.stringMatching(/^-rw-r--r-- .* defN 80-Jan-01 00:00 index\.js$/),
+      expect.stringMatching(/^-rw-r--r-- .* defN 80-Jan-01 00:00 index\.js\.map$/),
+    ]);
+    expect(spawnSync("unzip", ["-q", zipFile, "-d", path.join(out, "x")]).status).toBe(0);
+    for (const f of readdirSync(bundle.dir))
+      expect(readFileSync(path.join(out, "x", f)).equals(readFileSync(path.join(bundle.dir, f)))).toBe(true);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("depends on names and contents only, in any order, and refuses unsafe names", () => {
+    const a = { name: "a.js", data: Buffer.from("one") };
+    const b = { name: "b.js", data: Buffer.from("two") };
+    expect(deterministicZip([a, b]).equals(deterministicZip([b, a]))).toBe(true);
+    expect(deterministicZip([a, b]).equals(deterministicZip([a, { ...b, data: Buffer.from("TWO") }]))).toBe(false);
+    for (const name of ["", "/etc/passwd", "../x", "a/../../x"])
+      expect(() => deterministicZip([{ name, data: Buffer.alloc(0) }])).toThrow(/unsafe entry name/);
+  });
+
+  it("is what synthesis ships: no cdktf archiver runs, and the asset is the zip", () => {
+    const archiver = jest.spyOn(cdktfFs, "archiveSync");
+    try {
+      const { out, fn } = stackWith();
+      expect(archiver).not.toHaveBeenCalled();
+      expect(fn.asset.path).toMatch(/archive\.zip$/);
+      expect(JSON.stringify(out)).toContain(`/${fn.asset.assetHash}/archive.zip`);
+    } finally {
+      archiver.mockRestore();
+    }
   });
 });

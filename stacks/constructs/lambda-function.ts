@@ -15,6 +15,7 @@ import { LambdaFunction as AwsLambdaFunction } from "@cdktf/provider-aws/lib/lam
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import { LAMBDA_RUNTIME } from "../lambda-runtimes";
+import { lambdaArchive } from "./lambda-archive";
 import { bundleLambda } from "./lambda-bundle";
 
 /** Lambda allows 4 KB for all environment variables together (keys and values). */
@@ -74,9 +75,10 @@ export class LambdaFunction extends Construct {
     this.timeout = timeout;
 
     const bundle = bundleLambda(props.entry);
+    // A zip of our own (lambda-archive.ts): the same bundle always gives the same bytes.
     this.asset = new TerraformAsset(this, "code", {
-      path: bundle.dir,
-      type: AssetType.ARCHIVE,
+      path: lambdaArchive(props.entry, bundle),
+      type: AssetType.FILE,
       assetHash: bundle.hash,
     });
 
