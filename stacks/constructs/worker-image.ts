@@ -356,8 +356,9 @@ export function ecrRepositoryArnOf(imageUri: string): string | undefined {
 }
 
 /**
- * Runs where `terraform apply` runs; needs `docker` and the AWS CLI there. Idempotent:
- * tags are immutable, so an image already pushed under this tag is left alone.
+ * Runs where `terraform apply` runs; needs `docker` (with an engine that answers, not only the client)
+ * and the AWS CLI there. Idempotent: tags are immutable, so an image already pushed under this tag is
+ * left alone. Logs out of the registry when it ends, whether the push worked or not.
  * `--platform linux/amd64`: the compute environments launch x86_64 families only.
  */
 export const BUILD_AND_PUSH = `set -euo pipefail
@@ -372,6 +373,9 @@ fi
 if aws ecr describe-images --region "$REGION" --repository-name "$REPOSITORY_NAME" --image-ids imageTag="$TAG" >/dev/null 2>&1; then
   echo "worker image $REPOSITORY_URL:$TAG already pushed"; exit 0
 fi
+docker info >/dev/null 2>&1 || { echo "worker image: docker is installed but its engine does not answer ('docker info' failed): start the Docker daemon where terraform applies, or set worker.imageUri to a prebuilt image" >&2; exit 1; }
+# The registry's token is valid 12 h: never leave it in the docker config of the machine, also on failure.
+trap 'docker logout "$REGISTRY" >/dev/null 2>&1 || true' EXIT
 aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin "$REGISTRY"
 docker build --platform linux/amd64 --tag "$REPOSITORY_URL:$TAG" "$CONTEXT"
 docker push "$REPOSITORY_URL:$TAG"`;

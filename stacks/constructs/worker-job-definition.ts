@@ -225,13 +225,14 @@ export class WorkerJobDefinition extends Construct {
         // (a privileged container's own /dev is a copy taken at start).
         volumes: [{ name: "host-dev", host: { sourcePath: "/dev" } }],
         mountPoints: [{ sourceVolume: "host-dev", containerPath: "/dev", readOnly: false }],
+        // Sorted by name, as Batch answers it: otherwise a plan after any change shows every entry moved.
         environment: [
           { name: WORKER_ENVIRONMENT.compressionLevel, value: String(props.compressionLevel) },
           { name: WORKER_ENVIRONMENT.uploadConcurrency, value: String(uploadConcurrency) },
           { name: WORKER_ENVIRONMENT.vcpus, value: String(props.vcpus) },
           { name: WORKER_ENVIRONMENT.partMemoryMiB, value: String(partMemoryMiB) },
           { name: "AWS_REGION", value: props.context.region },
-        ],
+        ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
         logConfiguration: {
           logDriver: "awslogs",
           options: {

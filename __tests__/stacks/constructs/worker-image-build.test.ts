@@ -19,7 +19,15 @@ interface Run {
   calls: string[];
 }
 
-function run(opts: { alreadyPushed?: boolean; withDocker?: boolean; assumeRoleArn?: string } = {}): Run {
+function run(
+  opts: {
+    alreadyPushed?: boolean;
+    withDocker?: boolean;
+    engineDown?: boolean;
+    buildFails?: boolean;
+    assumeRoleArn?: string;
+  } = {},
+): Run {
   const bin = mkdtempSync(path.join(tmpdir(), "ba-build-bin-"));
   const log = path.join(bin, "calls.log");
   writeFileSync(log, "");
@@ -39,7 +47,13 @@ function run(opts: { alreadyPushed?: boolean; withDocker?: boolean; assumeRoleAr
 esac`,
   );
   if (opts.withDocker ?? true)
-    stub("docker", `[ "$1" = login ] && read -r pw && echo "docker stdin $pw" >> "${log}"; exit 0`);
+    stub(
+      "docker",
+      `[ "$1" = login ] && read -r pw && echo "docker stdin $pw" >> "${log}"
+[ "$1" = info ] && exit ${opts.engineDown ? 1 : 0}
+[ "$1" = build ] && exit ${opts.buildFails ? 1 : 0}
+exit 0`,
+    );
   const result = spawnSync(BASH, ["-c", BUILD_AND_PUSH], {
     encoding: "utf8",
     // stdin not a socket: bash would otherwise take itself for an rsh/ssh session and read ~/.bashrc
@@ -70,14 +84,16 @@ describe("worker image build script", () => {
       "aws ecr describe-images --region us-east-1 --repository-name ba-worker --image-ids imageTag=src-abc [key=]",
     );
     // The two sides of `aws ecr get-login-password | docker login` start together: either may log first.
-    expect(calls.slice(1, 3).sort()).toEqual([
+    expect(calls[1]).toBe("docker info [key=]");
+    expect(calls.slice(2, 4).sort()).toEqual([
       "aws ecr get-login-password --region us-east-1 [key=]",
       "docker login --username AWS --password-stdin 111111111111.dkr.ecr.us-east-1.amazonaws.com [key=]",
     ]);
-    expect(calls.slice(3)).toEqual([
+    expect(calls.slice(4)).toEqual([
       "docker stdin secret-password",
       `docker build --platform linux/amd64 --tag ${REPO}:src-abc assets/context/ABC [key=]`,
       `docker push ${REPO}:src-abc [key=]`,
+      "docker logout 111111111111.dkr.ecr.us-east-1.amazonaws.com [key=]",
     ]);
   });
 
@@ -96,6 +112,22 @@ describe("worker image build script", () => {
       "aws sts assume-role --role-arn arn:aws:iam::222222222222:role/deploy --role-session-name backup-actions-worker-image --query Credentials.[AccessKeyId,SecretAccessKey,SessionToken] --output text [key=]",
     );
     expect(calls.slice(1).every((c) => c.endsWith("[key=AKIAASSUMED]") || c.startsWith("docker stdin"))).toBe(true);
+  });
+
+  it("fails with a clear message when the docker client is there but its engine does not answer", () => {
+    const { status, stderr, calls } = run({ engineDown: true });
+    expect(status).toBe(1);
+    expect(stderr).toBe(
+      "worker image: docker is installed but its engine does not answer ('docker info' failed): start the Docker daemon where terraform applies, or set worker.imageUri to a prebuilt image\n",
+    );
+    expect(calls.some((c) => c.startsWith("docker login") || c.startsWith("docker build"))).toBe(false);
+  });
+
+  it("logs out of the registry when the build fails", () => {
+    const { status, calls } = run({ buildFails: true });
+    expect(status).toBe(1);
+    expect(calls.some((c) => c.startsWith("docker push"))).toBe(false);
+    expect(calls.at(-1)).toBe("docker logout 111111111111.dkr.ecr.us-east-1.amazonaws.com [key=]");
   });
 
   it("fails with a clear message when docker is missing", () => {
