@@ -11,3 +11,6 @@ export { restoreExport } from "./restore";
 export { openStore } from "./store";
 export { verifyExport } from "./verify";
 export type { ManifestCheck } from "./verify";
+export type { Connection } from "./db-engine";
+export { dumpDatabases } from "./dump-database";
+export { restoreDatabases } from "./restore-database";
