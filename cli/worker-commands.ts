@@ -47,6 +47,10 @@ async function target(url: string | undefined, what: string) {
 const ENGINES = ["postgres", "mysql", "mariadb"] as const;
 /** The ports the engines listen on unless told otherwise (batch-worker/src/db-engine.ts DEFAULT_PORTS). */
 const DEFAULT_PORTS = { postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
+/** batch-worker/src/dump-job.ts DUMP_USAGE (a test pins that they agree; the worker loads only when a command runs). */
+const DUMP_USAGE =
+  "dump-database --engine postgres|mysql|mariadb --host HOST [--port PORT] --user USER --password-env VAR " +
+  "[--database DB]... --to s3://BUCKET/PREFIX/|file:///DIR/ [--compression-level N] [--concurrency N]";
 
 /** The password, from the environment variable --password-env names: never from the command line. */
 export function passwordFrom(name: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -146,43 +150,18 @@ export const workerCommands: Record<string, Command> = {
   },
   "dump-database": {
     summary: "dump databases of a PostgreSQL/MySQL/MariaDB server (pg_dump -Fc / mysqldump, zstd) + manifest.json",
-    usage:
-      "dump-database --engine postgres|mysql|mariadb --host HOST [--port PORT] --user USER --password-env VAR [--database DB]... --to s3://BUCKET/PREFIX/|file:///DIR/ [--compression-level N] [--concurrency N]",
+    usage: DUMP_USAGE,
     async run(args) {
-      const { values } = parse(
-        args,
-        {
-          engine: { type: "string" },
-          host: { type: "string" },
-          port: { type: "string" },
-          user: { type: "string" },
-          "password-env": { type: "string" },
-          database: { type: "string", multiple: true },
-          to: { type: "string" },
-          "compression-level": { type: "string" },
-          concurrency: { type: "string" },
-        },
-        { min: 0, max: 0 },
-      );
-      const engine = values.engine as Connection["engine"] | undefined;
-      if (!engine) throw new UsageError("--engine is required (postgres, mysql or mariadb)");
-      if (!ENGINES.includes(engine))
-        throw new UsageError(`--engine must be postgres, mysql or mariadb, got "${engine}"`);
-      if (!values.host) throw new UsageError("--host is required");
-      if (!values.user) throw new UsageError("--user is required");
-      const port = intOption(values.port, "port", 1, 65535) ?? DEFAULT_PORTS[engine];
-      const password = passwordFrom(values["password-env"]);
-      const store = await target(values.to, "--to");
-      const compressionLevel = intOption(values["compression-level"], "compression-level", 1, 19);
-      const concurrency = intOption(values.concurrency, "concurrency", 1, 64);
-      const { dumpDatabases } = await worker();
-      await dumpDatabases({
-        connection: { engine, host: values.host, port, user: values.user, password },
-        databases: values.database,
-        store,
-        compressionLevel,
-        concurrency,
-      });
+      // the worker's own parser (the Batch job's entrypoint uses it too); its errors are usage errors here
+      const { dumpDatabases, JobParamsError, parseDumpJob } = await worker();
+      let options;
+      try {
+        options = parseDumpJob(args);
+      } catch (e) {
+        if (e instanceof JobParamsError) throw new UsageError(e.message);
+        throw e;
+      }
+      await dumpDatabases(options);
       return 0;
     },
   },

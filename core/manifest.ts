@@ -183,6 +183,8 @@ export interface DatabaseEntry {
   name: string;
   /** On the server before the dump (pg_database_size; MySQL: data + index length of its tables). */
   sizeBytes: number;
+  /** PostgreSQL: the role that owns the database, which a restore gives it when the role exists there. */
+  owner?: string;
   /** MySQL/MariaDB: the database's default character set and collation, which a restore creates it with. */
   charset?: string;
   collation?: string;
@@ -376,7 +378,13 @@ const databaseManifestSchema = z.strictObject({
     port: z.int().check(z.minimum(1), z.maximum(65535)),
     serverVersion: text,
     databases: z.array(
-      z.strictObject({ name: text, sizeBytes: bytes, charset: opt(identifier), collation: opt(identifier) }),
+      z.strictObject({
+        name: text,
+        sizeBytes: bytes,
+        owner: opt(text),
+        charset: opt(identifier),
+        collation: opt(identifier),
+      }),
     ),
   }),
   items: z.array(dumpItemSchema),

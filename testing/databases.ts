@@ -212,11 +212,23 @@ export async function startMariadb(): Promise<TestServer> {
   );
   child.stderr!.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
   const root = (statements: string) =>
-    execFileSync("mariadb", ["--no-defaults", `--socket=${sock}`, "-u", "root", "--batch", "--skip-column-names"], {
-      input: statements,
-      encoding: "utf8",
-      stdio: "pipe",
-    });
+    execFileSync(
+      "mariadb",
+      [
+        "--no-defaults",
+        `--socket=${sock}`,
+        "-u",
+        "root",
+        "--batch",
+        "--skip-column-names",
+        "--default-character-set=utf8mb4",
+      ],
+      {
+        input: statements,
+        encoding: "utf8",
+        stdio: "pipe",
+      },
+    );
   const ready = () => {
     try {
       root("SELECT 1");
@@ -253,6 +265,7 @@ export async function startMariadb(): Promise<TestServer> {
           "root",
           "--batch",
           "--skip-column-names",
+          "--default-character-set=utf8mb4",
           ...(database ? [database] : []),
         ],
         { input: statements, encoding: "utf8", stdio: "pipe", maxBuffer: 256 << 20 },

@@ -70,12 +70,12 @@ async function serverInfo(s: Session): Promise<ServerInfo> {
     const [[version]] = (await query(s, "SHOW server_version")) as [[string]];
     const rows = await query(
       s,
-      "SELECT datname, pg_database_size(datname), datallowconn FROM pg_database WHERE datallowconn ORDER BY datname",
+      "SELECT datname, pg_database_size(datname), pg_get_userbyid(datdba) FROM pg_database WHERE datallowconn ORDER BY datname",
     );
     const all = await query(s, "SELECT datname FROM pg_database WHERE NOT datallowconn");
     return {
       version,
-      databases: rows.map(([name, size]) => ({ name: name!, sizeBytes: Number(size) })),
+      databases: rows.map(([name, size, owner]) => ({ name: name!, sizeBytes: Number(size), owner })),
       unconnectable: new Set(all.map(([n]) => n!)),
     };
   }
@@ -153,6 +153,8 @@ export function dumpArgs(engine: Connection["engine"], database: string): string
     "--no-tablespaces",
     "--default-character-set=utf8mb4",
     "--skip-dump-date",
+    // a row as large as the server allows (its max_allowed_packet): the client's 16 MiB default would cut it
+    "--max-allowed-packet=1073741824",
     ...(engine === "mysql" ? ["--set-gtid-purged=OFF"] : []),
     database,
   ];

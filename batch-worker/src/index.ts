@@ -14,3 +14,5 @@ export type { ManifestCheck } from "./verify";
 export type { Connection } from "./db-engine";
 export { dumpDatabases } from "./dump-database";
 export { restoreDatabases } from "./restore-database";
+export { DUMP_USAGE, parseDumpJob } from "./dump-job";
+export { JobParamsError } from "../../core/worker-job";

@@ -123,7 +123,7 @@ export async function restoreDatabases(o: DatabaseRestoreOptions): Promise<Resto
       if (count === undefined) continue;
       const objects =
         conn.engine === "postgres" ? Number((await query(session, PG_USER_OBJECTS, it.database))[0]![0]) : count;
-      if (objects > 0) notEmpty.push(`${JSON.stringify(it.database)} (${objects} objects)`);
+      if (objects > 0) notEmpty.push(`${JSON.stringify(it.database)} (${objects} object${objects === 1 ? "" : "s"})`);
     }
     if (notEmpty.length)
       throw new RestoreRefusedError(
@@ -134,6 +134,12 @@ export async function restoreDatabases(o: DatabaseRestoreOptions): Promise<Resto
     const adminDb = existing.has("postgres") ? "postgres" : "template1";
     const globals = m.items.find((it) => it.database === undefined);
     if (globals) await loadGlobals(session, files.get(globals)!, adminDb);
+    // after the globals: the roles a created database may be given to
+    const roles = new Set(
+      conn.engine === "postgres"
+        ? (await query(session, "SELECT rolname FROM pg_roles", adminDb)).map(([r]) => r!)
+        : [],
+    );
     const out: RestoredDatabase[] = [];
     const entries = new Map(m.database.databases.map((d) => [d.name, d]));
     for (const it of dumps) {
@@ -143,7 +149,7 @@ export async function restoreDatabases(o: DatabaseRestoreOptions): Promise<Resto
         const d = entries.get(name)!;
         const sql =
           conn.engine === "postgres"
-            ? `CREATE DATABASE ${pgIdentifier(name)} TEMPLATE template0`
+            ? `CREATE DATABASE ${pgIdentifier(name)} TEMPLATE template0${d.owner && roles.has(d.owner) ? ` OWNER ${pgIdentifier(d.owner)}` : ""}`
             : `CREATE DATABASE ${mysqlIdentifier(name)}${d.charset ? ` CHARACTER SET ${d.charset}` : ""}${d.collation ? ` COLLATE ${d.collation}` : ""}`;
         await query(session, sql, conn.engine === "postgres" ? adminDb : undefined);
       }
@@ -201,7 +207,14 @@ async function load(s: Session, it: DumpItem, file: string): Promise<void> {
   try {
     if (s.connection.engine === "postgres")
       await runWithFile(s, "restore", ["--single-transaction", "--exit-on-error", "--no-password"], db, file);
-    else await runWithFile(s, "client", [`--database=${db}`, "--default-character-set=utf8mb4", "--batch"], db, file);
+    else
+      await runWithFile(
+        s,
+        "client",
+        [`--database=${db}`, "--default-character-set=utf8mb4", "--batch", "--max-allowed-packet=1073741824"],
+        db,
+        file,
+      );
   } catch (e) {
     const detail = e instanceof CommandError ? e.message : (e as Error).message;
     throw new Error(
