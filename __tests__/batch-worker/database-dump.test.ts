@@ -373,6 +373,25 @@ describeWithPrereqs("database dumps", [...databasePrerequisites(), ...motoMissin
       expect(v.code).toBe(1);
       expect(v.stderr).toContain(`verify: FAILED (${shop.name})`);
     });
+    it("refuses a manifest that does not check (a name that is a path), before reading any object", async () => {
+      const copy = await tempDir();
+      dirs.push(copy);
+      await fs.cp(dir, copy, { recursive: true });
+      const hostile = structuredClone(manifest);
+      hostile.items[1]!.name = "../../../tmp/evil";
+      hostile.items[1]!.key = "../../../tmp/evil.pgdump.zst";
+      await fs.writeFile(path.join(copy, MANIFEST_NAME), JSON.stringify(hostile));
+      const fresh = await start(startPostgres);
+      const r = await cli(
+        ["restore", `file://${copy}/`, "--to-database", targetUrl(fresh), "--password-env", PW_ENV],
+        fresh.password,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'item 1 ("../../../tmp/evil"): name: "../../../tmp/evil" is not a single safe path component',
+      );
+      expect(fresh.sql("SELECT count(*) FROM pg_database").trim()).toBe("3");
+    });
   });
 
   describe("MariaDB, to S3", () => {

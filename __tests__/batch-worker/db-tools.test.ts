@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { conninfo, TOOL_DIR_ENV, toolName, toolPath } from "../../batch-worker/src/db-engine";
-import { dumpArgs, SYSTEM_DATABASES } from "../../batch-worker/src/dump-database";
+import { checkPgDumpVersion, dumpArgs, SYSTEM_DATABASES } from "../../batch-worker/src/dump-database";
 
 const DOCKERFILE = readFileSync(path.join(__dirname, "../../batch-worker/Dockerfile"), "utf8");
 
@@ -58,5 +58,13 @@ describe("the dump tools", () => {
     expect(conninfo({ engine: "postgres", host: "h", port: 5432, user: "o'neil", password: "" }, "a b=c\\d")).toBe(
       "host='h' port=5432 user='o\\'neil' dbname='a b=c\\\\d' connect_timeout=10",
     );
+  });
+
+  it("refuse a pg_dump older than the server before anything is written", () => {
+    expect(() => checkPgDumpVersion("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)", "16.4")).toThrow(
+      "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1) cannot dump a PostgreSQL 16.4 server: install a pg_dump of major version 16 or newer",
+    );
+    expect(() => checkPgDumpVersion("pg_dump (PostgreSQL) 17.2", "16.4 (Debian 16.4-1)")).not.toThrow();
+    expect(() => checkPgDumpVersion("pg_dump (PostgreSQL) 17.2", "17.0")).not.toThrow();
   });
 });

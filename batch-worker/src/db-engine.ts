@@ -152,24 +152,23 @@ export function connectionFailure(c: Connection, tool: string, e: unknown): Erro
       `${tool} is not installed (or not on PATH / in $${TOOL_DIR_ENV[c.engine]}): the ${c.engine} client tools are needed`,
     );
   if (/password authentication failed|Access denied for user|no password supplied|authentication failed/i.test(text))
-    return new DatabaseConnectionError(`${where(c)} refused the user or password: ${lastLine(text)}`);
+    return new DatabaseConnectionError(`${where(c)} refused the user or password: ${oneLine(text)}`);
   if (
     /could not connect|Connection refused|Can't connect|could not translate host name|Unknown (MySQL|MariaDB) server host|timeout expired|timed out|No route to host|Lost connection/i.test(
       text,
     )
   )
-    return new DatabaseConnectionError(`cannot reach the ${where(c)}: ${lastLine(text)}`);
+    return new DatabaseConnectionError(`cannot reach the ${where(c)}: ${oneLine(text)}`);
   return e instanceof Error ? e : new Error(String(e));
 }
 
-function lastLine(text: string): string {
-  return (
-    text
-      .trim()
-      .split("\n")
-      .filter((l) => l.trim())
-      .pop() ?? text
-  ).trim();
+/** The tool's message in one line: psql spreads one failure over several ("… failed: Connection refused\n\tIs the server running …"). */
+function oneLine(text: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.join(" ").slice(-600);
 }
 
 /** Runs a query with the engine's client; returns rows of fields (NUL-separated for psql, unescaped for mysql). */

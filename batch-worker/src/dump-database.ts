@@ -130,7 +130,7 @@ function chooseDatabases(o: DumpOptions, info: ServerInfo): DatabaseEntry[] {
 }
 
 /** PostgreSQL's pg_dump refuses a newer server; said up front, with what to install. */
-function checkPgDumpVersion(pgDump: string, server: string): void {
+export function checkPgDumpVersion(pgDump: string, server: string): void {
   const major = (v: string) => Number(/(\d+)(?:\.\d+)?/.exec(v)?.[1]);
   const tool = major(pgDump.replace(/^\D*/, ""));
   const srv = major(server);
