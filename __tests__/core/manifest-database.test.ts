@@ -161,7 +161,10 @@ describe("a database dump manifest", () => {
     ],
     [
       "no database at all",
-      (m) => (m.database.databases = []) && (m.items = m.items.slice(0, 1)),
+      (m) => {
+        m.database.databases = [];
+        m.items = m.items.slice(0, 1);
+      },
       [
         "items: no database is dumped",
         "totals.uncompressedBytes: 900, but the items add up to 300",
