@@ -3,6 +3,7 @@
  * entrypoint share (batch-worker/src/dump-job.ts), the target URL, and the password that only ever comes
  * from the environment variable --password-env names.
  */
+import { DEFAULT_PORTS } from "../../batch-worker/src/db-engine";
 import { parseDumpJob, DUMP_USAGE } from "../../batch-worker/src/dump-job";
 import { commands, main } from "../../cli/main";
 import { databaseTarget, passwordFrom } from "../../cli/worker-commands";
@@ -80,6 +81,9 @@ describe("restore --to-database", () => {
     expect(databaseTarget("mysql://root@h/", "x")).toMatchObject({ engine: "mysql", port: 3306 });
     expect(databaseTarget("mariadb://root@h:3307/", "x")).toMatchObject({ engine: "mariadb", port: 3307 });
     expect(passwordFrom("PW", { PW: "secret" })).toBe("secret");
+    // the CLI keeps its own copy of the ports (it loads the worker only when a command runs)
+    for (const engine of ["postgres", "mysql", "mariadb"] as const)
+      expect(databaseTarget(`${engine}://u@h/`, "").port).toBe(DEFAULT_PORTS[engine]);
   });
 
   it.each([
