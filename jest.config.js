@@ -35,6 +35,7 @@ const SERVER_TIERS = {
   // root: loop devices, mounts, restored owners (and moto where the worker uploads)
   disk: [
     "__tests__/batch-worker/batch-entrypoint.test.ts",
+    "__tests__/batch-worker/database-dump.test.ts",
     "__tests__/batch-worker/export-safety.test.ts",
     "__tests__/batch-worker/export-verify-restore.test.ts",
     "__tests__/batch-worker/kill-rerun.test.ts",

@@ -1,4 +1,4 @@
-import type { Cleanup } from "../batch-worker/src";
+import type { Cleanup, Connection } from "../batch-worker/src";
 import { parseTarget, TargetUrlError } from "../core/s3-url";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
@@ -42,6 +42,57 @@ async function target(url: string | undefined, what: string) {
     if (e instanceof TargetUrlError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+const ENGINES = ["postgres", "mysql", "mariadb"] as const;
+/** The ports the engines listen on unless told otherwise (batch-worker/src/db-engine.ts DEFAULT_PORTS). */
+const DEFAULT_PORTS = { postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
+/** batch-worker/src/dump-job.ts DUMP_USAGE (a test pins that they agree; the worker loads only when a command runs). */
+const DUMP_USAGE =
+  "dump-database --engine postgres|mysql|mariadb --host HOST [--port PORT] --user USER --password-env VAR " +
+  "[--database DB]... --to s3://BUCKET/PREFIX/|file:///DIR/ [--compression-level N] [--concurrency N]";
+
+/** The password, from the environment variable --password-env names: never from the command line. */
+export function passwordFrom(name: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (!name)
+    throw new UsageError("--password-env VAR is required (the name of the environment variable with the password)");
+  const v = env[name];
+  if (v === undefined) throw new UsageError(`--password-env ${name}: the environment variable ${name} is not set`);
+  return v;
+}
+
+/** `postgres://USER@HOST:PORT/` or `mysql://…` / `mariadb://…`: where a restore loads the dumps (no password, no database). */
+export function databaseTarget(url: string, password: string): Connection {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`--to-database ${url} is not a URL (postgres://USER@HOST:PORT/ or mysql://USER@HOST:PORT/)`);
+  }
+  const scheme = u.protocol.replace(/:$/, "");
+  const engine = scheme === "postgresql" ? "postgres" : scheme;
+  if (!(ENGINES as readonly string[]).includes(engine))
+    throw new UsageError(
+      `--to-database ${url}: the scheme must be postgres, postgresql, mysql or mariadb, not ${scheme}`,
+    );
+  if (u.password)
+    throw new UsageError(
+      "--to-database: put no password in the URL; name the environment variable that holds it with --password-env",
+    );
+  if (!u.username) throw new UsageError(`--to-database ${url}: the URL names no user (postgres://USER@HOST:PORT/)`);
+  if (!u.hostname) throw new UsageError(`--to-database ${url}: the URL names no host`);
+  if (u.pathname !== "" && u.pathname !== "/")
+    throw new UsageError(
+      `--to-database ${url}: name no database (${u.pathname}): the archive's databases are restored under their own names`,
+    );
+  const e = engine as Connection["engine"];
+  return {
+    engine: e,
+    host: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: u.port ? Number(u.port) : DEFAULT_PORTS[e],
+    user: decodeURIComponent(u.username),
+    password,
+  };
 }
 
 /**
@@ -97,6 +148,23 @@ export const workerCommands: Record<string, Command> = {
       }
     },
   },
+  "dump-database": {
+    summary: "dump databases of a PostgreSQL/MySQL/MariaDB server (pg_dump -Fc / mysqldump, zstd) + manifest.json",
+    usage: DUMP_USAGE,
+    async run(args) {
+      // the worker's own parser (the Batch job's entrypoint uses it too); its errors are usage errors here
+      const { dumpDatabases, JobParamsError, parseDumpJob } = await worker();
+      let options;
+      try {
+        options = parseDumpJob(args);
+      } catch (e) {
+        if (e instanceof JobParamsError) throw new UsageError(e.message);
+        throw e;
+      }
+      await dumpDatabases(options);
+      return 0;
+    },
+  },
   verify: {
     summary: "re-read every object of an export and check sizes, SHA-256 and archives",
     usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ ${TRUST_USAGE}`,
@@ -118,8 +186,8 @@ export const workerCommands: Record<string, Command> = {
   },
   restore: {
     summary:
-      "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device",
-    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV) [--item NAME]... ${TRUST_USAGE}`,
+      "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device; or a database dump into a server (--to-database)",
+    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV | --to-database postgres://USER@HOST:PORT/|mysql://USER@HOST:PORT/ --password-env VAR [--work-dir DIR]) [--item NAME]... ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(
         args,
@@ -128,11 +196,30 @@ export const workerCommands: Record<string, Command> = {
           force: { type: "boolean" },
           item: { type: "string", multiple: true },
           device: { type: "string" },
+          "to-database": { type: "string" },
+          "password-env": { type: "string" },
+          "work-dir": { type: "string" },
           ...TRUST_OPTIONS,
         },
         { min: 1, max: 1 },
       );
-      if (!values.to && !values.device) throw new UsageError("--to DIR or --device DEV is required");
+      if (values["to-database"] !== undefined) {
+        if (values.to || values.device || values.force || values.item)
+          throw new UsageError("--to-database excludes --to, --device, --force and --item (every dump is loaded)");
+        const connection = databaseTarget(values["to-database"], passwordFrom(values["password-env"]));
+        const store = await target(positionals[0], "the export URL");
+        const { restoreDatabases } = await worker();
+        await restoreDatabases({
+          store,
+          connection,
+          checkManifest: await trustOf(store.url, values),
+          workDir: values["work-dir"],
+        });
+        return 0;
+      }
+      if (values["password-env"] || values["work-dir"])
+        throw new UsageError("--password-env and --work-dir apply to --to-database only");
+      if (!values.to && !values.device) throw new UsageError("--to DIR, --device DEV or --to-database URL is required");
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
       const store = await target(positionals[0], "the export URL");

@@ -5,6 +5,11 @@
  * is trusted before `parseManifest` has checked it: every item name is one safe path component and
  * unique, every key is the one its name and kind produce, sizes add up, and (version 2) the byte
  * ranges of the device are accounted for exactly once, from byte 0 to the device's last byte.
+ *
+ * Two sources share the format (version 2): a volume (`device`, `partitionTable`, `ranges`; items
+ * tar/img/skipped) and a database server (`database`; one `dump` item per database, plus the
+ * server's globals for PostgreSQL). `parseArchiveManifest` reads either; `parseManifest` reads a
+ * volume's only. The objects are checked the same way for both (sizes, SHA-256, S3's checksum).
  */
 import * as z from "zod/mini";
 import { BackupActionsError } from "./errors";
@@ -46,6 +51,18 @@ export interface ItemSource {
    */
   offsetBytes: number;
   sizeBytes: number;
+}
+
+/** What every stored object of an archive records, whatever its source: what read-back and verify check. */
+export interface StoredObject {
+  name: string;
+  key?: string;
+  uncompressedBytes?: number;
+  compressedBytes?: number;
+  sha256?: string;
+  s3ChecksumSHA256?: string;
+  partSize?: number;
+  parts?: number;
 }
 
 export interface ManifestItem {
@@ -137,13 +154,91 @@ export function itemKey(name: string, kind: Exclude<ItemKind, "skipped">): strin
   return `${name}.${kind}.zst`;
 }
 
+export const DATABASE_ENGINES = ["postgres", "mysql", "mariadb"] as const;
+export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
+
+/**
+ * How a dump's bytes (once zstd is undone) read: `pg-custom` is pg_dump's custom format (`-Fc`,
+ * its own compression off), restored with pg_restore; `sql` is a script for the engine's client
+ * (mysqldump/mariadb-dump output, or pg_dumpall --globals-only).
+ */
+export const DUMP_FORMATS = ["pg-custom", "sql"] as const;
+export type DumpFormat = (typeof DUMP_FORMATS)[number];
+
+/** One dump object: a database, or (no `database`) the globals of a PostgreSQL server (roles, tablespaces). */
+export interface DumpItem extends StoredObject {
+  kind: "dump";
+  format: DumpFormat;
+  /** The database's name as the server spells it (any characters: never used as a path). */
+  database?: string;
+  key: string;
+  uncompressedBytes: number;
+  compressedBytes: number;
+  sha256: string;
+  seconds?: number;
+}
+
+export interface DatabaseEntry {
+  /** As the server spells it; the dump item that holds it names it in `database`. */
+  name: string;
+  /** On the server before the dump (pg_database_size; MySQL: data + index length of its tables). */
+  sizeBytes: number;
+  /** PostgreSQL: the role that owns the database, which a restore gives it when the role exists there. */
+  owner?: string;
+  /** MySQL/MariaDB: the database's default character set and collation, which a restore creates it with. */
+  charset?: string;
+  collation?: string;
+}
+
+export interface DatabaseManifest {
+  version: 2;
+  tool: "backup-actions";
+  database: {
+    engine: DatabaseEngine;
+    host: string;
+    port: number;
+    /** `SHOW server_version` / `SELECT VERSION()`. */
+    serverVersion: string;
+    databases: DatabaseEntry[];
+  };
+  items: DumpItem[];
+  compression: { tool: "zstd"; level: number };
+  /** The dump tool (pg_dump, mysqldump, mariadb-dump), zstd, node, …: name -> the first line of `--version`. */
+  tools: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  bytesPerSecond: number;
+  totals: { uncompressedBytes: number; compressedBytes: number };
+}
+
+/** Any archive's manifest: a volume's or a database server's. */
+export type ArchiveManifest = Manifest | DatabaseManifest;
+
+export function isDatabaseManifest(m: ArchiveManifest): m is DatabaseManifest {
+  return "database" in m;
+}
+
+/** A dump item's name for the database that is `index`-th (from 1) in the manifest: one safe path component. */
+export function dumpItemName(index: number, database: string): string {
+  const safe = database.replace(/[^A-Za-z0-9_.+-]/g, "_").slice(0, 100);
+  return `db${index}-${safe}`;
+}
+
+/** The name of the PostgreSQL globals item. */
+export const GLOBALS_ITEM = "globals";
+
+export function dumpKey(name: string, format: DumpFormat): string {
+  return `${name}.${format === "pg-custom" ? "pgdump" : "sql"}.zst`;
+}
+
 /**
  * True for a key (relative to the export's prefix) that an export writes: the manifest or an item's
  * object directly under the prefix. What a re-run may clean up; anything else there is not its own.
  */
 export function isExportKey(key: string): boolean {
   if (key === MANIFEST_NAME) return true;
-  const m = /^(.*)\.(tar|img)\.zst$/.exec(key);
+  const m = /^(.*)\.(tar|img|pgdump|sql)\.zst$/.exec(key);
   return m !== null && ITEM_NAME.test(m[1]!);
 }
 
@@ -252,6 +347,56 @@ const manifestSchema = z.strictObject({
   totals: z.strictObject({ uncompressedBytes: bytes, compressedBytes: bytes }),
 });
 
+const hex256 = z
+  .string()
+  .check(z.regex(/^[0-9a-f]{64}$/, { error: (i) => `${JSON.stringify(i.input)} is not a hex SHA-256` }));
+const identifier = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_]{1,64}$/, { error: "not a character set or collation name" }));
+
+const dumpItemSchema = z.strictObject({
+  name: itemSchema.shape.name,
+  kind: z.literal("dump"),
+  format: z.enum(DUMP_FORMATS),
+  database: opt(text),
+  key: text,
+  uncompressedBytes: bytes,
+  compressedBytes: bytes,
+  sha256: hex256,
+  s3ChecksumSHA256: opt(z.unknown()),
+  partSize: opt(z.int().check(z.minimum(1))),
+  parts: opt(z.int().check(z.minimum(1), z.maximum(MAX_PARTS))),
+  seconds: opt(z.number().check(z.minimum(0))),
+});
+
+const databaseManifestSchema = z.strictObject({
+  version: z.literal(2),
+  tool: z.literal("backup-actions"),
+  database: z.strictObject({
+    engine: z.enum(DATABASE_ENGINES),
+    host: text,
+    port: z.int().check(z.minimum(1), z.maximum(65535)),
+    serverVersion: text,
+    databases: z.array(
+      z.strictObject({
+        name: text,
+        sizeBytes: bytes,
+        owner: opt(text),
+        charset: opt(identifier),
+        collation: opt(identifier),
+      }),
+    ),
+  }),
+  items: z.array(dumpItemSchema),
+  compression: manifestSchema.shape.compression,
+  tools: manifestSchema.shape.tools,
+  startedAt: text,
+  finishedAt: text,
+  seconds: z.number().check(z.minimum(0)),
+  bytesPerSecond: z.number().check(z.minimum(0)),
+  totals: manifestSchema.shape.totals,
+});
+
 export interface ParseOptions {
   /**
    * Read version 1 manifests (no `ranges`: the device's byte accounting cannot be checked).
@@ -282,6 +427,11 @@ export function checkManifest(value: unknown, file: string, opts: ParseOptions =
   if (typeof v !== "object" || v === null || Array.isArray(v) || v.tool !== "backup-actions") {
     throw new ManifestError(file, [`not a backup-actions manifest (tool ${describe(v?.tool)})`]);
   }
+  if ("database" in v) {
+    throw new ManifestError(file, [
+      "database: this is a database dump manifest, not a volume export's (read it with parseArchiveManifest)",
+    ]);
+  }
   const readable = opts.acceptVersion1 ? [1, 2] : [2];
   if (!readable.includes(v.version as number)) {
     const note = v.version === 1 ? " (version 1 has no byte ranges to account for the device)" : "";
@@ -301,6 +451,88 @@ export function checkManifest(value: unknown, file: string, opts: ParseOptions =
   if (issues.length === 0) issues.push(...rangeIssues(m));
   if (issues.length) throw new ManifestError(file, issues);
   return m;
+}
+
+/**
+ * Parses and checks either kind of manifest: a database server's (it has `database`) or a volume's
+ * (`parseManifest`). Throws a ManifestError listing every problem.
+ */
+export function parseArchiveManifest(json: string, file: string, opts: ParseOptions = {}): ArchiveManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new ManifestError(file, [`not JSON (${(e as Error).message})`]);
+  }
+  return checkArchiveManifest(value, file, opts);
+}
+
+/** `parseArchiveManifest` for a value already parsed (the worker checks its own manifest before writing it). */
+export function checkArchiveManifest(value: unknown, file: string, opts: ParseOptions = {}): ArchiveManifest {
+  const v = value as { tool?: unknown; version?: unknown; items?: unknown; database?: unknown } | null;
+  if (typeof v !== "object" || v === null || Array.isArray(v) || !("database" in v))
+    return checkManifest(value, file, opts);
+  if (v.tool !== "backup-actions")
+    throw new ManifestError(file, [`not a backup-actions manifest (tool ${describe(v.tool)})`]);
+  if (v.version !== 2)
+    throw new ManifestError(file, [
+      `version: ${describe(v.version)} is not one this reader accepts (2 for a database dump manifest)`,
+    ]);
+  const parsed = databaseManifestSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success)
+    throw new ManifestError(
+      file,
+      parsed.error.issues.map((i) => formatIssue(i, v.items)),
+    );
+  const m = parsed.data as DatabaseManifest;
+  const issues = dumpIssues(m);
+  if (issues.length) throw new ManifestError(file, issues);
+  return m;
+}
+
+function dumpIssues(m: DatabaseManifest): string[] {
+  const issues: string[] = [];
+  const firstIndex = new Map<string, number>();
+  const dumped = new Map<string, number>();
+  const listed = new Set(m.database.databases.map((d) => d.name));
+  const seenListed = new Set<string>();
+  m.database.databases.forEach((d, i) => {
+    if (seenListed.has(d.name)) issues.push(`database.databases.${i}: ${JSON.stringify(d.name)} is listed twice`);
+    seenListed.add(d.name);
+  });
+  let globals = 0;
+  m.items.forEach((it, i) => {
+    const at = (field: string, problem: string) => issues.push(`${itemLabel(i, m.items)}: ${field}: ${problem}`);
+    const seen = firstIndex.get(it.name);
+    if (seen !== undefined) at("name", `${JSON.stringify(it.name)} is also the name of item ${seen}`);
+    else firstIndex.set(it.name, i);
+    keyAndSizeIssues(it, dumpKey(it.name, it.format), it.kind, at);
+    partIssues(it, at);
+    const pgCustom = m.database.engine === "postgres" && it.database !== undefined;
+    if ((it.format === "pg-custom") !== pgCustom) {
+      const want = pgCustom ? "pg-custom" : "sql";
+      at(
+        "format",
+        `${JSON.stringify(it.format)}, but a ${m.database.engine} ${it.database === undefined ? "globals" : "database"} dump is ${want}`,
+      );
+    }
+    if (it.database === undefined) {
+      globals++;
+      if (m.database.engine !== "postgres") at("database", "missing (only a PostgreSQL server has a globals item)");
+      else if (it.name !== GLOBALS_ITEM) at("name", `a globals item is named ${JSON.stringify(GLOBALS_ITEM)}`);
+      return;
+    }
+    if (!listed.has(it.database)) at("database", `${JSON.stringify(it.database)} is not in database.databases`);
+    const other = dumped.get(it.database);
+    if (other !== undefined) at("database", `${JSON.stringify(it.database)} is also dumped by item ${other}`);
+    else dumped.set(it.database, i);
+  });
+  if (globals > 1) issues.push(`items: ${globals} globals items (at most one)`);
+  for (const d of m.database.databases)
+    if (!dumped.has(d.name)) issues.push(`database.databases: ${JSON.stringify(d.name)} has no dump item`);
+  if (!m.items.some((it) => it.database !== undefined)) issues.push("items: no database is dumped");
+  issues.push(...totalsIssues(m));
+  return issues;
 }
 
 function describe(x: unknown): string {
@@ -380,35 +612,52 @@ function itemIssues(m: Manifest): string[] {
       if (it.reason === undefined) at("reason", "missing (a skipped item says why its bytes are not kept)");
       return;
     }
-    const want = itemKey(it.name, it.kind);
-    if (it.key === undefined) at("key", "missing");
-    else if (it.key !== want)
-      at("key", `${describe(it.key)} is not ${JSON.stringify(want)}, the key of a ${it.kind} item of that name`);
-    for (const f of ["compressedBytes", "uncompressedBytes", "sha256"] as const)
-      if (it[f] === undefined) at(f, "missing");
+    keyAndSizeIssues(it, itemKey(it.name, it.kind), it.kind, at);
     if (it.files !== undefined && it.kind !== "tar") at("files", "only a tar item has members");
-    if (it.parts !== undefined && it.partSize !== undefined && it.compressedBytes !== undefined) {
-      const parts = Math.max(1, Math.ceil(it.compressedBytes / it.partSize));
-      if (parts !== it.parts) {
-        at(
-          "parts",
-          `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`,
-        );
-      }
-    }
-    if (it.s3ChecksumSHA256 !== undefined) {
-      let named: number | undefined;
-      try {
-        named = parseS3Sha256(it.s3ChecksumSHA256).parts;
-      } catch (e) {
-        at("s3ChecksumSHA256", (e as Error).message);
-        return;
-      }
-      if (named !== undefined && it.parts !== undefined && named !== it.parts) {
-        at("s3ChecksumSHA256", `names ${named} parts, the item says ${it.parts}`);
-      }
-    }
+    partIssues(it, at);
   });
+  issues.push(...totalsIssues(m));
+  return issues;
+}
+
+type At = (field: string, problem: string) => void;
+
+/** The object's key is the one its name and kind produce, and its sizes and SHA-256 are recorded. */
+function keyAndSizeIssues(it: StoredObject, want: string, kind: string, at: At): void {
+  if (it.key === undefined) at("key", "missing");
+  else if (it.key !== want)
+    at("key", `${describe(it.key)} is not ${JSON.stringify(want)}, the key of a ${kind} item of that name`);
+  for (const f of ["compressedBytes", "uncompressedBytes", "sha256"] as const)
+    if (it[f] === undefined) at(f, "missing");
+}
+
+/** The part count agrees with the size and part size, and with the part count S3's checksum names. */
+function partIssues(it: StoredObject, at: At): void {
+  if (it.parts !== undefined && it.partSize !== undefined && it.compressedBytes !== undefined) {
+    const parts = Math.max(1, Math.ceil(it.compressedBytes / it.partSize));
+    if (parts !== it.parts) {
+      at(
+        "parts",
+        `${it.parts}, but ${it.compressedBytes} compressed bytes in parts of ${it.partSize} bytes are ${parts} part(s)`,
+      );
+    }
+  }
+  if (it.s3ChecksumSHA256 !== undefined) {
+    let named: number | undefined;
+    try {
+      named = parseS3Sha256(it.s3ChecksumSHA256).parts;
+    } catch (e) {
+      at("s3ChecksumSHA256", (e as Error).message);
+      return;
+    }
+    if (named !== undefined && it.parts !== undefined && named !== it.parts) {
+      at("s3ChecksumSHA256", `names ${named} parts, the item says ${it.parts}`);
+    }
+  }
+}
+
+function totalsIssues(m: { items: readonly StoredObject[]; totals: Manifest["totals"] }): string[] {
+  const issues: string[] = [];
   for (const f of ["uncompressedBytes", "compressedBytes"] as const) {
     const sum = m.items.reduce((a, it) => a + (it[f] ?? 0), 0);
     if (m.totals[f] !== sum) issues.push(`totals.${f}: ${m.totals[f]}, but the items add up to ${sum}`);

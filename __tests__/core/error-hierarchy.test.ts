@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { CpuLimitError } from "../../batch-worker/src/cpus";
+import { DatabaseConnectionError, DatabaseNotFoundError, DatabaseToolError } from "../../batch-worker/src/db-engine";
 import { RestoreFailedError } from "../../batch-worker/src/restore";
 import { RestoreRefusedError } from "../../batch-worker/src/restore-target";
 import { SourceDeviceError } from "../../batch-worker/src/source-device";
@@ -48,6 +49,9 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [RestoreFailedError, () => new RestoreFailedError("m", [])],
   [SourceDeviceError, () => new SourceDeviceError("m")],
   [PartBudgetError, () => new PartBudgetError("m")],
+  [DatabaseConnectionError, () => new DatabaseConnectionError("m")],
+  [DatabaseNotFoundError, () => new DatabaseNotFoundError("m")],
+  [DatabaseToolError, () => new DatabaseToolError("m")],
 ];
 const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));
 

@@ -87,8 +87,27 @@ describe("no AGPL-licensed package reaches what we ship", () => {
     const final = stages.at(-1)!;
     const copies = final.split("\n").filter((l) => /^(COPY|ADD)\b/.test(l.trim()));
     expect(copies.length).toBeGreaterThan(0);
-    for (const line of copies)
-      expect(line.trim()).toMatch(/^COPY --from=build( \/src\/dist\/batch-worker\/[\w.]+)+ \.\/$/);
+    // the database clients' stages are plain Debian with no Node and no npm: their files carry no npm package
+    const toolStages = new Map(
+      stages.slice(1, -1).flatMap((st) => {
+        const m = /^(\S+) AS ([\w-]+)/.exec(st);
+        return m && m[2] !== "build" ? [[m[2]!, { image: m[1]!, body: st }] as const] : [];
+      }),
+    );
+    expect([...toolStages.keys()]).toEqual(["apt-keys", "mysql-client"]);
+    for (const { image, body } of toolStages.values()) {
+      expect(image).toBe("debian:bookworm-slim");
+      expect(body).not.toMatch(/\b(npm|node|nodejs|yarn|pnpm)\b/);
+    }
+    for (const line of copies) {
+      const from = /^COPY --from=([\w-]+) /.exec(line.trim())?.[1];
+      if (from === "build")
+        expect(line.trim()).toMatch(/^COPY --from=build( \/src\/dist\/batch-worker\/[\w.]+)+ \.\/$/);
+      else
+        expect(line.trim()).toMatch(
+          /^COPY --from=(apt-keys \/etc\/apt\/keyrings\/|mysql-client \/opt\/mysql-\$\{MYSQL_SERIES\}\/) \/\S+$/,
+        );
+    }
   });
 
   it("the simulator and everything AGPL in the lockfile are development dependencies only", () => {

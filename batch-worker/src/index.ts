@@ -11,3 +11,8 @@ export { restoreExport } from "./restore";
 export { openStore } from "./store";
 export { verifyExport } from "./verify";
 export type { ManifestCheck } from "./verify";
+export type { Connection } from "./db-engine";
+export { dumpDatabases } from "./dump-database";
+export { restoreDatabases } from "./restore-database";
+export { DUMP_USAGE, parseDumpJob } from "./dump-job";
+export { JobParamsError } from "../../core/worker-job";

@@ -1,12 +1,34 @@
 /**
  * Container entrypoint of the Batch worker image (bundled by scripts/build-worker.mjs).
+ * Two jobs: the EBS export (flags of core/worker-job.ts), and `dump-database …` (batch-worker/src/dump-job.ts),
+ * which the RDS/Aurora dump job runs against the instance it restored.
  * Exit codes: 0 manifest written; 1 export failed; 2 bad job parameters; 128+n on signal n.
  */
 import { Cleanup } from "./cleanup";
 import { defaultDeps, jobParams, JobParamsError, runBatchJob } from "./batch-entrypoint";
+import { dumpDatabases } from "./dump-database";
+import { parseDumpJob } from "./dump-job";
 import { log } from "./log";
 
+async function dumpJob(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseDumpJob(argv);
+  } catch (e) {
+    log.error(`bad job parameters: ${(e as Error).message}`);
+    return 2;
+  }
+  try {
+    await dumpDatabases(options);
+    return 0;
+  } catch (e) {
+    log.error(`dump failed: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === "dump-database") return dumpJob(process.argv.slice(3));
   let params;
   try {
     params = jobParams(process.argv.slice(2));

@@ -234,3 +234,34 @@ export async function rawToStore(device: string, size: number, o: StreamOptions)
     parts: r.parts,
   };
 }
+
+/**
+ * Streams a command's stdout (a database dump tool) through zstd into the store: producer | counter |
+ * zstd -T<job CPUs> | multipart upload. The bytes are counted on their way to zstd (the manifest records
+ * the exact uncompressed size, which restore and verify check), and the upload is completed only when
+ * the producer exited 0: a dump tool that fails half-way leaves no object.
+ */
+export async function commandToStore(
+  producer: { cmd: string; args: string[]; env: NodeJS.ProcessEnv; name: string },
+  o: StreamOptions,
+): Promise<StreamResult> {
+  const child = track(spawn(producer.cmd, producer.args, { env: producer.env, stdio: ["ignore", "pipe", "pipe"] }));
+  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: ["pipe", "pipe", "pipe"] }));
+  let read = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      read += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  o.onStart?.(() => read);
+  const piped = pipeline(child.stdout!, counter, zstd.stdin!);
+  const r = await compressAndUpload([{ child, name: producer.name }], zstd, [piped], o);
+  return {
+    uncompressedBytes: read,
+    compressedBytes: r.bytes,
+    sha256: r.sha256,
+    s3ChecksumSHA256: r.s3ChecksumSHA256,
+    parts: r.parts,
+  };
+}

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CompositeSha256, parseS3Sha256 } from "../../core/s3-checksum";
-import { ManifestItem } from "../../core/manifest";
+import { StoredObject } from "../../core/manifest";
 import { exitOf } from "./pipeline";
 import { ObjectStore } from "./store";
 
@@ -52,7 +52,7 @@ function beyond(what: string, limit: number | undefined, count: number): Error |
  */
 export async function readBack(
   store: ObjectStore,
-  item: ManifestItem,
+  item: StoredObject,
   consumer: { process: ChildProcess; name: string } | { writable: Writable },
   onCompressedBytes?: (n: number) => void,
 ): Promise<ReadbackResult> {
@@ -120,7 +120,7 @@ export async function readBack(
   };
 }
 
-function isComposite(item: ManifestItem): boolean {
+function isComposite(item: StoredObject): boolean {
   try {
     return parseS3Sha256(item.s3ChecksumSHA256).parts !== undefined;
   } catch {
@@ -129,12 +129,12 @@ function isComposite(item: ManifestItem): boolean {
 }
 
 /** A composite checksum is recomputed per part: only with the part size the object was uploaded with. */
-function recomputable(item: ManifestItem): boolean {
+function recomputable(item: StoredObject): boolean {
   return isComposite(item) && Number.isSafeInteger(item.partSize) && item.partSize! > 0;
 }
 
 /** Compares a read-back with the manifest; returns the problems found (empty = all holds). */
-export function checkAgainstManifest(item: ManifestItem, r: ReadbackResult): string[] {
+export function checkAgainstManifest(item: StoredObject, r: ReadbackResult): string[] {
   const problems = [...r.errors];
   if (r.compressedBytes !== item.compressedBytes)
     problems.push(`size ${r.compressedBytes} bytes, manifest says ${item.compressedBytes}`);

@@ -1,7 +1,15 @@
 import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { log } from "./log";
-import { Manifest, MANIFEST_NAME, parseManifest } from "../../core/manifest";
+import {
+  ArchiveManifest,
+  DatabaseManifest,
+  isDatabaseManifest,
+  Manifest,
+  MANIFEST_NAME,
+  parseArchiveManifest,
+} from "../../core/manifest";
+import { verifyDumpItem } from "./verify-dump";
 import { checkAgainstManifest, readBack, spawnConsumer } from "./readback";
 import { ObjectStore } from "./store";
 
@@ -28,7 +36,8 @@ export interface VerifyReport {
  */
 export type ManifestCheck = (sha256: string) => Promise<void>;
 
-export async function readManifest(store: ObjectStore, check?: ManifestCheck): Promise<Manifest> {
+/** Reads and checks the manifest of either kind of archive (a volume's or a database server's). */
+export async function readArchiveManifest(store: ObjectStore, check?: ManifestCheck): Promise<ArchiveManifest> {
   let bytes: Buffer;
   try {
     const chunks: Buffer[] = [];
@@ -41,7 +50,17 @@ export async function readManifest(store: ObjectStore, check?: ManifestCheck): P
   }
   if (check) await check(createHash("sha256").update(bytes).digest("hex"));
   // version 1 (no byte ranges) stays readable so that older archives verify and restore
-  return parseManifest(bytes.toString("utf8"), `${store.url}${MANIFEST_NAME}`, { acceptVersion1: true });
+  return parseArchiveManifest(bytes.toString("utf8"), `${store.url}${MANIFEST_NAME}`, { acceptVersion1: true });
+}
+
+/** Reads a volume export's manifest; a database dump's is refused with the way to restore it. */
+export async function readManifest(store: ObjectStore, check?: ManifestCheck): Promise<Manifest> {
+  const m = await readArchiveManifest(store, check);
+  if (isDatabaseManifest(m))
+    throw new Error(
+      `${store.url}${MANIFEST_NAME} is a ${m.database.engine} database dump, not a volume export: restore it with --to-database`,
+    );
+  return m;
 }
 
 /** The note for a manifest whose byte accounting cannot be checked. */
@@ -56,7 +75,9 @@ export function version1Note(url: string): string {
  * number of members (tar). ok only if all of that holds for every item.
  */
 export async function verifyExport(store: ObjectStore, check?: ManifestCheck): Promise<VerifyReport> {
-  const manifest = await readManifest(store, check);
+  const archive = await readArchiveManifest(store, check);
+  if (isDatabaseManifest(archive)) return verifyDump(store, archive);
+  const manifest = archive;
   const notes = manifest.version === 1 ? [version1Note(store.url)] : [];
   for (const n of notes) log.warn(n);
   const items: ItemVerdict[] = [];
@@ -93,4 +114,21 @@ export async function verifyExport(store: ObjectStore, check?: ManifestCheck): P
     items.push(v);
   }
   return { ok: items.every((i) => i.ok), url: store.url, items, problems: [], notes };
+}
+
+/**
+ * A database archive: every dump re-read like a volume's items (size, SHA-256, S3 checksum, zstd) and
+ * read by the engine's tool as it streams: `pg_restore --list` for PostgreSQL's custom format (its table
+ * of contents, naming the database recorded), a structural check of a SQL script (the dump tool's header
+ * and its completion line at the end).
+ */
+async function verifyDump(store: ObjectStore, manifest: DatabaseManifest): Promise<VerifyReport> {
+  const items: ItemVerdict[] = [];
+  for (const it of manifest.items) {
+    const problems = await verifyDumpItem(store, manifest.database.engine, it);
+    const v = { name: it.name, kind: it.kind, ok: problems.length === 0, problems };
+    log.info(`verify ${it.name} (${it.format} dump, ${it.key}): ${v.ok ? "OK" : "FAILED: " + problems.join("; ")}`);
+    items.push(v);
+  }
+  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [], notes: [] };
 }

@@ -6,7 +6,8 @@
  * - `manifest.json` exists and passes core/manifest.ts's checks (the worker writes it
  *   last: no manifest means the export is incomplete): version 2, safe and unique item
  *   names, every key the one its item's name and kind produce, sizes that add up, and
- *   byte ranges that cover the device exactly, so an export cannot leave data out unseen;
+ *   byte ranges that cover the device exactly, so an export cannot leave data out unseen
+ *   (a database dump's manifest: one dump per database it lists, and nothing else);
  * - every exported item's object exists with exactly the manifest's compressed size;
  * - when the manifest records S3's checksum of an object (`s3ChecksumSHA256`: the
  *   composite of the SHA-256 S3 verified for every part on upload), HeadObject with
@@ -22,7 +23,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { MANIFEST_NAME, ManifestError, parseManifest } from "../../core/manifest";
+import { DumpItem, MANIFEST_NAME, ManifestError, ManifestItem, parseArchiveManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
@@ -77,14 +78,15 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
   const sha256 = createHash("sha256").update(text).digest("hex");
   let manifest;
   try {
-    // version 2 only: the pipeline's worker writes it, and only it accounts for every byte of the device
-    manifest = parseManifest(text, `s3://${bucket}/${prefix}${MANIFEST_NAME}`);
+    // version 2 only: the pipeline's worker writes it, and only it accounts for every byte of the device.
+    // A database dump's manifest (one dump object per database) is checked the same way: sizes and S3 checksums.
+    manifest = parseArchiveManifest(text, `s3://${bucket}/${prefix}${MANIFEST_NAME}`);
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err;
     return failed(err.message, 0, sha256);
   }
 
-  const items = manifest.items.filter((i) => i.kind !== "skipped");
+  const items = (manifest.items as readonly (ManifestItem | DumpItem)[]).filter((i) => i.kind !== "skipped");
   if (items.length === 0) return failed("the manifest lists no exported item", 0, sha256);
   let bytes = 0;
   let checksummed = 0;
