@@ -148,6 +148,52 @@ export const workerCommands: Record<string, Command> = {
       }
     },
   },
+  "export-snapshot": {
+    summary:
+      "export an EBS snapshot without a volume: its blocks through the EBS direct APIs into a scratch, then as export-volume",
+    usage:
+      "export-snapshot --snapshot snap-… --scratch DEV|FILE --to s3://BUCKET/PREFIX/|file:///DIR/ [--rate N] [--concurrency N] [--compression-level N]",
+    async run(args) {
+      const { values } = parse(
+        args,
+        {
+          snapshot: { type: "string" },
+          scratch: { type: "string" },
+          to: { type: "string" },
+          rate: { type: "string" },
+          concurrency: { type: "string" },
+          "compression-level": { type: "string" },
+        },
+        { min: 0, max: 0 },
+      );
+      if (!values.snapshot) throw new UsageError("--snapshot is required");
+      if (!/^snap-[0-9a-f]+$/.test(values.snapshot))
+        throw new UsageError(`--snapshot ${values.snapshot}: not a snapshot id (snap-0123456789abcdef0)`);
+      if (!values.scratch)
+        throw new UsageError("--scratch is required (a blank block device, or a file that is created sparse)");
+      const store = await target(values.to, "--to");
+      const rate = intOption(values.rate, "rate", 1, 10000);
+      const concurrency = intOption(values.concurrency, "concurrency", 1, 256);
+      const compressionLevel = intOption(values["compression-level"], "compression-level", 1, 19);
+      const { Cleanup, DEFAULT_COMPRESSION_LEVEL, exportSnapshot, log } = await worker();
+      const cleanup = new Cleanup();
+      const off = cleanupOnSignals(cleanup, log);
+      try {
+        await exportSnapshot({
+          snapshotId: values.snapshot,
+          scratch: values.scratch,
+          store,
+          rate,
+          blockConcurrency: concurrency,
+          compressionLevel: compressionLevel ?? DEFAULT_COMPRESSION_LEVEL,
+          cleanup,
+        });
+        return 0;
+      } finally {
+        off();
+      }
+    },
+  },
   "dump-database": {
     summary: "dump databases of a PostgreSQL/MySQL/MariaDB server (pg_dump -Fc / mysqldump, zstd) + manifest.json",
     usage: DUMP_USAGE,

@@ -44,6 +44,7 @@ import { LAUNCHER_PATH } from "../../testing/moto/bench-env";
 import { awsClientConfig } from "../../testing/moto/client-config";
 import { clearStaleLauncher, findPythonWithMoto, isAlive, portInUse } from "../../testing/moto/process-control";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { EbsDirectClient } from "../../batch-worker/src/ebs-direct";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/bench-sfn";
 const PASS_DEFINITION = JSON.stringify({
@@ -321,6 +322,47 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     for (const id of [first.VolumeId, a.VolumeId, b.VolumeId])
       await ec2.send(new DeleteVolumeCommand({ VolumeId: id! }));
     ec2.destroy();
+  });
+
+  test("EBS direct APIs answer as AWS: 512 KiB blocks listed by number in pages, unknown snapshots and bad blocks refused", async () => {
+    const ebs = new EbsDirectClient({ region: awsClientConfig().region });
+    const block = (n: number) => Buffer.alloc(524288, n % 251);
+    const { SnapshotId: id, BlockSize } = await ebs.startSnapshot(1);
+    expect(BlockSize).toBe(524288);
+    // a block AWS refuses: not 512 KiB, or a checksum that is not the data's
+    await expect(ebs.putSnapshotBlock(id, 0, Buffer.alloc(512))).rejects.toMatchObject({
+      code: "ValidationException",
+      status: 400,
+    });
+    await expect(ebs.putSnapshotBlock(id, 0, block(1), "A".repeat(43) + "=")).rejects.toMatchObject({
+      code: "ValidationException",
+    });
+    // a pending snapshot cannot be read yet
+    await expect(ebs.listSnapshotBlocks(id)).rejects.toMatchObject({ code: "ValidationException" });
+    // written out of order, 150 blocks: listed by number (integers), in pages of MaxResults
+    const indexes = Array.from({ length: 150 }, (_, i) => 149 - i);
+    for (const i of indexes) await ebs.putSnapshotBlock(id, i * 3, block(i));
+    await ebs.completeSnapshot(id, indexes.length);
+    const page = await ebs.send("ListSnapshotBlocks", "GET", `/snapshots/${id}/blocks`, {
+      query: { maxResults: "100" },
+    });
+    const first = (await page.json()) as { Blocks: { BlockIndex: number; BlockToken: string }[]; NextToken?: string };
+    expect(first.Blocks.map((b) => b.BlockIndex)).toEqual(Array.from({ length: 100 }, (_, i) => i * 3));
+    expect(first.NextToken).toEqual(expect.any(String));
+    const rest = await ebs.listSnapshotBlocks(id, first.NextToken);
+    expect(rest.Blocks.map((b) => b.BlockIndex)).toEqual(Array.from({ length: 50 }, (_, i) => (100 + i) * 3));
+    expect(rest.NextToken).toBeUndefined();
+    // a block reads back with its SHA-256; a token of another block is refused
+    const got = await ebs.getSnapshotBlock(id, 3, first.Blocks[1]!.BlockToken);
+    expect(got.checksum).toBe(createHash("sha256").update(block(1)).digest("base64"));
+    await expect(ebs.getSnapshotBlock(id, 3, first.Blocks[2]!.BlockToken)).rejects.toMatchObject({
+      code: "ValidationException",
+    });
+    await expect(ebs.listSnapshotBlocks("snap-0123456789abcdef0")).rejects.toMatchObject({
+      code: "ResourceNotFoundException",
+      status: 404,
+    });
+    ebs.destroy();
   });
 
   test("moto runs Batch and Lambda without Docker", async () => {

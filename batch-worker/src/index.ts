@@ -16,3 +16,4 @@ export { dumpDatabases } from "./dump-database";
 export { restoreDatabases } from "./restore-database";
 export { DUMP_USAGE, parseDumpJob } from "./dump-job";
 export { JobParamsError } from "../../core/worker-job";
+export { DEFAULT_BLOCK_CONCURRENCY, DEFAULT_RATE, exportSnapshot } from "./export-snapshot";

@@ -438,6 +438,140 @@ def patch_object_checksums() -> bool:
     return True
 
 
+# --------------------------------------------------------------------------
+# 9. EBS direct APIs: block size, listing, errors, block checks
+#
+# What: moto 5.2.1 answers StartSnapshot/ListSnapshotBlocks with BlockSize 512
+#   (AWS: 524288, the size every block has); lists blocks in the order they
+#   were written, with BlockIndex as a string, all at once (no MaxResults,
+#   NextToken, StartingBlockIndex); answers an unknown snapshot or block with a
+#   500 (KeyError); lists and reads a pending snapshot; ignores the block token;
+#   stores a PutSnapshotBlock of any length without checking its checksum.
+#   AWS (EBS direct APIs reference; user guide FAQ): blocks are 512 KiB, listed
+#   unique and in numerical order, MaxResults 100..10000 with a NextToken page
+#   token; an unknown snapshot is ResourceNotFoundException (404); only a
+#   completed snapshot can be read; a block token that does not name the block
+#   and a block whose data or checksum is wrong are ValidationException (400).
+# Why: the snapshot reader (batch-worker/src/snapshot-reader.ts) computes each
+#   block's offset from BlockSize, pages through the listing, and reports an
+#   unknown snapshot clearly; the test bench builds snapshots with
+#   PutSnapshotBlock and must not store a block AWS would refuse.
+# Upstream: not implemented as of 5.2.x.
+# Fix: wrap the EBSResponse handlers; keep blocks keyed by int index.
+# --------------------------------------------------------------------------
+EBS_BLOCK_SIZE = 524288
+
+
+def _ebs_error(status: int, code: str, message: str, reason: str | None = None) -> Any:
+    import json
+
+    body: dict[str, str] = {"message": message}
+    if reason:
+        body["Reason"] = reason
+    return status, {"status": status, "x-amzn-ErrorType": code, "Content-Type": "application/json"}, json.dumps(body)
+
+
+def patch_ebs_direct() -> bool:
+    import base64
+    import hashlib
+    import json
+
+    from moto.ebs.models import EBSSnapshot
+    from moto.ebs.responses import EBSResponse
+
+    if getattr(EBSResponse.list_snapshot_blocks, "_bench_patched", False):
+        return False
+    original_put = EBSResponse.put_snapshot_block
+    original_get = EBSResponse.get_snapshot_block
+    original_init = EBSSnapshot.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.block_size = EBS_BLOCK_SIZE
+
+    def snapshot_of(self: Any, snapshot_id: str) -> Any:
+        return self.ebs_backend.snapshots.get(snapshot_id)
+
+    def missing(snapshot_id: str) -> Any:
+        return _ebs_error(404, "ResourceNotFoundException", f"The snapshot '{snapshot_id}' does not exist.", "SNAPSHOT_NOT_FOUND")
+
+    def put_snapshot_block(self: Any) -> Any:
+        parts = self.parsed_url.path.split("/")
+        snapshot_id, index = parts[-3], parts[-1]
+        snap = snapshot_of(self, snapshot_id)
+        if snap is None:
+            return missing(snapshot_id)
+        if snap.status != "pending":
+            return _ebs_error(400, "ValidationException", f"The snapshot '{snapshot_id}' is not pending.", "INVALID_SNAPSHOT_ID")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        data = self.body if isinstance(self.body, bytes) else str(self.body).encode()
+        if len(data) != EBS_BLOCK_SIZE or headers.get("x-amz-data-length") != str(EBS_BLOCK_SIZE):
+            return _ebs_error(400, "ValidationException", f"A block has {EBS_BLOCK_SIZE} bytes, not {len(data)}.", "INVALID_PARAMETER_VALUE")
+        if headers.get("x-amz-checksum-algorithm") != "SHA256":
+            return _ebs_error(400, "ValidationException", "Only SHA256 checksums are supported.", "INVALID_PARAMETER_VALUE")
+        if base64.b64encode(hashlib.sha256(data).digest()).decode() != headers.get("x-amz-checksum"):
+            return _ebs_error(400, "ValidationException", "The checksum does not match the block's data.", "INVALID_BLOCK")
+        self.parsed_url = self.parsed_url._replace(path="/".join(parts[:-1] + [str(int(index))]))
+        self.body = data
+        return original_put(self)
+
+    def listed(self: Any, snapshot_id: str) -> Any:
+        snap = snapshot_of(self, snapshot_id)
+        if snap is None:
+            return missing(snapshot_id), None
+        if snap.status != "completed":
+            return _ebs_error(400, "ValidationException", f"The snapshot '{snapshot_id}' is not completed.", "INVALID_SNAPSHOT_ID"), None
+        return None, snap
+
+    def list_snapshot_blocks(self: Any) -> Any:
+        snapshot_id = self.path.split("?")[0].split("/")[-2]
+        err, snap = listed(self, snapshot_id)
+        if err:
+            return err
+        params = self._get_params()
+        max_results = int(params.get("maxResults") or 10000)
+        if not 100 <= max_results <= 10000:
+            return _ebs_error(400, "ValidationException", "MaxResults must be 100..10000.", "INVALID_PARAMETER_VALUE")
+        start = int(params.get("startingBlockIndex") or 0)
+        token = params.get("pageToken")
+        if token:
+            try:
+                start = int(base64.b64decode(token).decode())
+            except Exception:
+                return _ebs_error(400, "ValidationException", "The page token is not valid.", "INVALID_PAGE_TOKEN")
+        indexes = sorted(int(i) for i in snap.blocks)
+        page = [i for i in indexes if i >= start][: max_results + 1]
+        body: dict[str, Any] = {
+            "Blocks": [{"BlockIndex": i, "BlockToken": snap.blocks[str(i)].block_token} for i in page[:max_results]],
+            "VolumeSize": snap.volume_size,
+            "BlockSize": EBS_BLOCK_SIZE,
+        }
+        if len(page) > max_results:
+            body["NextToken"] = base64.b64encode(str(page[max_results]).encode()).decode()
+        return json.dumps(body)
+
+    def get_snapshot_block(self: Any) -> Any:
+        parts = self.path.split("?")[0].split("/")
+        snapshot_id, index = parts[-3], parts[-1]
+        err, snap = listed(self, snapshot_id)
+        if err:
+            return err
+        block = snap.blocks.get(str(int(index)))
+        if block is None or block.block_token != self._get_params().get("blockToken"):
+            return _ebs_error(400, "ValidationException", f"The block token does not name block {index}.", "INVALID_BLOCK_TOKEN")
+        return original_get(self)
+
+    EBSSnapshot.__init__ = init  # type: ignore[method-assign]
+    for name, fn in [
+        ("put_snapshot_block", put_snapshot_block),
+        ("list_snapshot_blocks", list_snapshot_blocks),
+        ("get_snapshot_block", get_snapshot_block),
+    ]:
+        fn._bench_patched = True  # type: ignore[attr-defined]
+        setattr(EBSResponse, name, fn)
+    return True
+
+
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
     ("stepfunctions ValidateStateMachineDefinition", patch_validate_state_machine_definition),
@@ -447,6 +581,7 @@ PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("s3 HeadObject composite checksum", patch_head_object_composite_checksum),
     ("ec2 CreateVolume ClientToken", patch_create_volume_client_token),
     ("s3 PutObject/UploadPart checksums", patch_object_checksums),
+    ("ebs direct APIs", patch_ebs_direct),
 ]
 
 

@@ -1,0 +1,208 @@
+/**
+ * export-snapshot against moto's EBS direct APIs (patched as AWS answers, testing/moto/patches.py 9): snapshots are
+ * built from the bench's real disk fixtures with StartSnapshot/PutSnapshotBlock (all-zero blocks left out, so the
+ * snapshot has unwritten regions), exported through a sparse-file scratch (CLI) and a loop-device scratch, restored
+ * with `backup-actions restore` and compared file by file and byte by byte with the fixture. Faults moto cannot
+ * produce (throttling, a corrupted body) are injected by a wrapper around the real client.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { runOk } from "../../batch-worker/src/exec";
+import { BlockData, EbsApiError, EbsBlockSource, EbsDirectClient } from "../../batch-worker/src/ebs-direct";
+import { exportSnapshot } from "../../batch-worker/src/export-snapshot";
+import { EBS_BLOCK_SIZE } from "../../batch-worker/src/snapshot-reader";
+import { makeS3Client, S3Store } from "../../batch-worker/src/store";
+import { isAllZero } from "../../batch-worker/src/sparse-writer";
+import { createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
+import { describeWithPrereqs, motoMissing, newBucket } from "./helpers";
+
+const BIN = path.join(__dirname, "../../cli/bin.js");
+const GiB = 2 ** 30;
+
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let stderr = "";
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  child.stdout!.resume();
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
+}
+
+/** A completed snapshot of the fixture's image: every block that is not all zeros (returns its id and block count). */
+async function snapshotOf(ebs: EbsDirectClient, image: string): Promise<{ id: string; written: number }> {
+  const size = (await fs.stat(image)).size;
+  const { SnapshotId, BlockSize } = await ebs.startSnapshot(Math.ceil(size / GiB));
+  expect(BlockSize).toBe(EBS_BLOCK_SIZE);
+  const fh = await fs.open(image, "r");
+  let written = 0;
+  try {
+    for (let i = 0; i * EBS_BLOCK_SIZE < size; i++) {
+      const b = Buffer.alloc(EBS_BLOCK_SIZE);
+      await fh.read(b, 0, EBS_BLOCK_SIZE, i * EBS_BLOCK_SIZE);
+      if (isAllZero(b)) continue;
+      await ebs.putSnapshotBlock(SnapshotId, i, b);
+      written++;
+    }
+  } finally {
+    await fh.close();
+  }
+  await ebs.completeSnapshot(SnapshotId, written);
+  return { id: SnapshotId, written };
+}
+
+async function sha256(file: string, start: number, size: number): Promise<string> {
+  const h = createHash("sha256");
+  for await (const c of createReadStream(file, { start, end: start + size - 1 })) h.update(c as Buffer);
+  return h.digest("hex");
+}
+
+/** The scratch holds the fixture's bytes, zeros after them up to the volume's size. */
+async function expectSameBytes(scratch: string, fx: DiskFixture): Promise<void> {
+  expect(await sha256(scratch, 0, fx.sizeBytes)).toBe(await sha256(fx.imagePath, 0, fx.sizeBytes));
+  const rest = GiB - fx.sizeBytes;
+  expect(await sha256(scratch, fx.sizeBytes, rest)).toBe(createHash("sha256").update(Buffer.alloc(rest)).digest("hex"));
+}
+
+/** Fails chosen GetSnapshotBlock calls (by call number) the way AWS can: throttled, or a body that is not the block. */
+class FaultySource implements EbsBlockSource {
+  calls = 0;
+  constructor(
+    private readonly inner: EbsBlockSource,
+    private readonly fault: (call: number, blockIndex: number) => "throttle" | "corrupt" | undefined,
+  ) {}
+  listSnapshotBlocks(id: string, token?: string) {
+    return this.inner.listSnapshotBlocks(id, token);
+  }
+  async getSnapshotBlock(id: string, index: number, token: string): Promise<BlockData> {
+    const f = this.fault(++this.calls, index);
+    if (f === "throttle") throw new EbsApiError("GetSnapshotBlock", "ThrottlingException", 400, "Rate exceeded");
+    const r = await this.inner.getSnapshotBlock(id, index, token);
+    if (f === "corrupt") r.data[1000] ^= 0xff;
+    return r;
+  }
+}
+
+describeWithPrereqs(
+  "export-snapshot (EBS direct APIs on moto)",
+  [...motoMissing(), ...diskPrerequisites().missing],
+  () => {
+    jest.setTimeout(80_000);
+    let s3: S3Client;
+    let ebs: EbsDirectClient;
+    let bucket: string;
+    let work: string;
+    let fx: DiskFixture;
+    let snap: { id: string; written: number };
+
+    beforeAll(async () => {
+      s3 = makeS3Client();
+      ebs = new EbsDirectClient();
+      bucket = await newBucket(s3);
+      work = await fs.mkdtemp(path.join(os.tmpdir(), "export-snapshot-"));
+      fx = await createDiskFixture("gpt-amazon-linux");
+      snap = await snapshotOf(ebs, fx.imagePath);
+    });
+    afterAll(async () => {
+      await fx?.cleanup();
+      ebs?.destroy();
+      if (work) await fs.rm(work, { recursive: true, force: true });
+    });
+
+    it("CLI: a sparse-file scratch holds the fixture's bytes, the archive restores every file as in the fixture", async () => {
+      // the snapshot leaves out the all-zero blocks: a region of the disk is unwritten
+      expect(snap.written).toBeLessThan(fx.sizeBytes / EBS_BLOCK_SIZE);
+      const scratch = path.join(work, "scratch.img");
+      const to = `s3://${bucket}/snap-cli/`;
+      const r = await cli([
+        "export-snapshot",
+        "--snapshot",
+        snap.id,
+        "--scratch",
+        scratch,
+        "--to",
+        to,
+        "--rate",
+        "2000",
+      ]);
+      expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(r.stderr).toMatch(
+        new RegExp(`progress blocks ${snap.written}/${snap.written} \\(100\\.0%\\), [\\d.]+ MiB/s`),
+      );
+      await expectSameBytes(scratch, fx);
+      // unlisted blocks were never written: the file keeps its holes
+      const st = await fs.stat(scratch);
+      expect(st.size).toBe(GiB);
+      // (plus the filesystem's extent metadata)
+      expect(st.blocks * 512).toBeLessThanOrEqual(snap.written * EBS_BLOCK_SIZE + 64 * 1024);
+
+      const dir = path.join(work, "restored");
+      const back = await cli(["restore", to, "--to", dir]);
+      expect({ code: back.code, stderr: back.code === 0 ? "" : back.stderr }).toEqual({ code: 0, stderr: "" });
+      for (const v of fx.volumes.filter((x) => x.mountOptions))
+        expect({ volume: v.name, tree: await hashTree(path.join(dir, v.name), v.capabilities) }).toEqual({
+          volume: v.name,
+          tree: v.tree,
+        });
+    });
+
+    it("a loop-device scratch, with throttled and corrupted blocks retried: the same bytes, a complete export", async () => {
+      const backing = path.join(work, "device.img");
+      await fs.writeFile(backing, "");
+      await fs.truncate(backing, GiB);
+      const dev = (await runOk("losetup", ["--find", "--show", backing])).trim();
+      try {
+        const source = new FaultySource(ebs, (call) => (call === 3 ? "throttle" : call === 5 ? "corrupt" : undefined));
+        const store = new S3Store(s3, bucket, "snap-device/");
+        const manifest = await exportSnapshot({
+          snapshotId: snap.id,
+          scratch: dev,
+          store,
+          source,
+          blockConcurrency: 4,
+          baseDelayMs: 5,
+          concurrency: 2,
+        });
+        expect(source.calls).toBe(snap.written + 2);
+        expect(manifest.device.snapshotId).toBe(snap.id);
+        expect(manifest.items.filter((i) => i.kind === "tar").length).toBeGreaterThan(0);
+        await expectSameBytes(dev, fx);
+      } finally {
+        await runOk("losetup", ["-d", dev]);
+      }
+    });
+
+    it("a block whose checksum stays wrong fails the export, naming the block, and writes no manifest", async () => {
+      const store = new S3Store(s3, bucket, "snap-bad/");
+      const bad = 0; // the protective MBR and GPT header: written on every fixture
+      const source = new FaultySource(ebs, (_call, index) => (index === bad ? "corrupt" : undefined));
+      await expect(
+        exportSnapshot({
+          snapshotId: snap.id,
+          scratch: path.join(work, "bad.img"),
+          store,
+          source,
+          maxAttempts: 3,
+          baseDelayMs: 1,
+        }),
+      ).rejects.toThrow(new RegExp(`${snap.id}: block ${bad} failed 3 times, last: checksum mismatch`));
+      await expect(store.get("manifest.json")).rejects.toThrow();
+    });
+
+    it("a snapshot that does not exist: a clear error, exit 1", async () => {
+      const r = await cli([
+        "export-snapshot",
+        "--snapshot",
+        "snap-0123456789abcdef0",
+        "--scratch",
+        path.join(work, "none.img"),
+        "--to",
+        `s3://${bucket}/none/`,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/snap-0123456789abcdef0: no such snapshot \(or not shared with this account\)/);
+    });
+  },
+);
