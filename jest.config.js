@@ -18,6 +18,7 @@ const SERVER_TIERS = {
     "__tests__/cli/ledger.test.ts",
     "__tests__/cli/manifest-trust.test.ts",
     "__tests__/integration/dispatcher-tag-sources.test.ts",
+    "__tests__/integration/dynamodb-export.test.ts",
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
