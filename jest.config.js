@@ -32,6 +32,7 @@ const SERVER_TIERS = {
     "__tests__/testing/moto-reset-a.test.ts",
     "__tests__/testing/moto-reset-b.test.ts",
     "__tests__/testing/moto.test.ts",
+    "__tests__/testing/moto-dynamodb.test.ts",
   ],
   // root: loop devices, mounts, restored owners (and moto where the worker uploads)
   disk: [

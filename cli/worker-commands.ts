@@ -119,7 +119,7 @@ export const workerCommands: Record<string, Command> = {
   restore: {
     summary:
       "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device",
-    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV) [--item NAME]... ${TRUST_USAGE}`,
+    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV | --to-dynamodb-table NAME) [--item NAME]... ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(
         args,
@@ -128,10 +128,12 @@ export const workerCommands: Record<string, Command> = {
           force: { type: "boolean" },
           item: { type: "string", multiple: true },
           device: { type: "string" },
+          "to-dynamodb-table": { type: "string" },
           ...TRUST_OPTIONS,
         },
         { min: 1, max: 1 },
       );
+      if (values["to-dynamodb-table"] !== undefined) return restoreToDynamoDb(positionals[0]!, values);
       if (!values.to && !values.device) throw new UsageError("--to DIR or --device DEV is required");
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
@@ -158,3 +160,36 @@ export const workerCommands: Record<string, Command> = {
     },
   },
 };
+
+/** `restore URL --to-dynamodb-table NAME`: a DynamoDB export imported into a new table (cli/dynamodb-restore.ts). */
+async function restoreToDynamoDb(url: string, values: Record<string, unknown>): Promise<number> {
+  const others = ["to", "device", "force", "item"].filter((k) => values[k] !== undefined);
+  if (others.length > 0) throw new UsageError(`--to-dynamodb-table excludes ${others.map((k) => `--${k}`).join(", ")}`);
+  if (!url.startsWith("s3://"))
+    throw new UsageError("--to-dynamodb-table needs an s3:// export URL (ImportTable reads S3)");
+  const [{ DynamoDBClient }, { S3Client }, { restoreDynamoDbTable }, { instrumented }] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("@aws-sdk/client-s3"),
+    import("./dynamodb-restore"),
+    import("../core/aws-client-hook"),
+  ]);
+  const ddb = instrumented(new DynamoDBClient({}));
+  const s3 = instrumented(
+    new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) }),
+  );
+  try {
+    const result = await restoreDynamoDbTable({
+      url,
+      table: String(values["to-dynamodb-table"]),
+      ddb,
+      s3,
+      warn: (line) => process.stderr.write(`restore: ${line}\n`),
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stderr.write(`restore: ${result.items} items imported into table ${result.table}\n`);
+    return 0;
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}

@@ -11,6 +11,8 @@
  *   AWSDynamoDB/<export-id>/data/<name>.json.gz | .ion.gz
  */
 
+import { BackupActionsError } from "./errors";
+
 /** ExportFormat values of ExportTableToPointInTime (DynamoDB cannot write Parquet). */
 export const DYNAMODB_EXPORT_FORMATS = ["DYNAMODB_JSON", "ION"] as const;
 export type DynamoDbExportFormat = (typeof DYNAMODB_EXPORT_FORMATS)[number];
@@ -76,8 +78,19 @@ export interface ExportDataFile {
   readonly dataFileS3Key: string;
 }
 
-export class ExportManifestError extends Error {
-  override readonly name = "ExportManifestError";
+export class ExportManifestError extends BackupActionsError {
+  override readonly name: string = "ExportManifestError";
+}
+
+/**
+ * A key the manifests name, as a key of the bucket under the archive prefix (with its trailing
+ * `/`): keys of the bucket as DynamoDB writes them, or relative to the prefix as its docs show
+ * them; undefined for one with `.` or `..` segments, which could reach outside the prefix.
+ */
+export function keyUnderPrefix(prefix: string, key: string): string | undefined {
+  const full = key.startsWith(prefix) ? key : `${prefix}${key}`;
+  if (full.split("/").some((part) => part === ".." || part === ".")) return undefined;
+  return full;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

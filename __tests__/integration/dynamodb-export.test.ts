@@ -5,7 +5,9 @@
  * the verify Lambda's own code. After each run: moto holds no temporary table, the archive has
  * AWS's export layout and table.json, the ledger and the recovery point are as the path says.
  */
+import { DescribeTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { main } from "../../cli/main";
 import { executeStateMachine } from "../../testing/asl";
 import { storedRecoveryPoints } from "../../testing/backup-fake/control";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
@@ -206,5 +208,68 @@ describeWithPrereqs("DynamoDB child, executed by the dispatcher", missing, () =>
     });
     expect(await stillStored(arn)).toBe(true);
     await notifications(bench);
+  });
+
+  describe("backup-actions restore <url> --to-dynamodb-table NAME", () => {
+    const ddb = () => bench.clients.ddb;
+    const scan = async (table: string) =>
+      ((await ddb().send(new ScanCommand({ TableName: table }))).Items ?? [])
+        .map((i) => JSON.stringify(Object.fromEntries(Object.entries(i).sort())))
+        .sort();
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const so = jest.spyOn(process.stdout, "write").mockImplementation((c) => (out.push(String(c)), true));
+      const se = jest.spyOn(process.stderr, "write").mockImplementation((c) => (err.push(String(c)), true));
+      try {
+        return { code: await main(["restore", ...args]), stdout: out.join(""), stderr: err.join("") };
+      } finally {
+        so.mockRestore();
+        se.mockRestore();
+      }
+    };
+
+    it("imports the archive of a backup into a new table: every item, the key schema and the GSI", async () => {
+      const rp = await dynamodbRecoveryPoint(bench, { pitr: "off", items: 7 });
+      expect((await run(rp)).result.status).toBe("SUCCEEDED");
+      const restored = `${rp.table}-restored`;
+
+      const { code, stdout, stderr } = await cli(rp.input.archive.url, "--to-dynamodb-table", restored);
+
+      expect([code, stderr]).toEqual([0, `restore: 7 items imported into table ${restored}\n`]);
+      expect(JSON.parse(stdout)).toMatchObject({ table: restored, items: 7 });
+      expect(await scan(restored)).toEqual(await scan(rp.table));
+      const table = (await ddb().send(new DescribeTableCommand({ TableName: restored }))).Table!;
+      expect(table.KeySchema).toEqual([
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ]);
+      expect(table.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(["by-status"]);
+      await notifications(bench);
+    });
+
+    it("refuses a table name that exists, and imports nothing", async () => {
+      const rp = await dynamodbRecoveryPoint(bench, { pitr: "before", items: 2 });
+      expect((await run(rp)).result.status).toBe("SUCCEEDED");
+      const before = await scan(rp.table);
+      const { code, stderr } = await cli(rp.input.archive.url, "--to-dynamodb-table", rp.table);
+      expect([code, stderr]).toEqual([
+        1,
+        `backup-actions restore: table ${rp.table} exists: ImportTable restores into a new table only; name another\n`,
+      ]);
+      expect(await scan(rp.table)).toEqual(before);
+      await notifications(bench);
+    });
+
+    it("refuses an archive that is no DynamoDB export, and --to-dynamodb-table with --to", async () => {
+      const url = `s3://${bench.archiveBucket}/dynamodb/none/`;
+      expect((await cli(url, "--to-dynamodb-table", "fresh-table")).stderr).toBe(
+        `backup-actions restore: table.json s3://${bench.archiveBucket}/dynamodb/none/table.json is missing: ${url} is no DynamoDB export\n`,
+      );
+      expect(await cli(url, "--to-dynamodb-table", "fresh-table", "--to", "/tmp/x")).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining("--to-dynamodb-table excludes --to"),
+      });
+    });
   });
 });

@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import {
   ExportManifestError,
+  keyUnderPrefix,
   parseExportFiles,
   parseExportSummary,
   TABLE_DESCRIPTION_NAME,
@@ -27,13 +28,6 @@ import { parseS3Url, type S3Location } from "../../core/s3-url";
 import type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
 const isNotFound = (err: unknown) => ["NoSuchKey", "NotFound"].includes((err as Error).name);
-
-/** A key the manifests name, as a key of the bucket under the archive prefix (or undefined when outside it). */
-export function keyUnderPrefix(prefix: string, key: string): string | undefined {
-  const full = key.startsWith(prefix) ? key : `${prefix}${key}`;
-  if (full.split("/").some((part) => part === ".." || part === ".")) return undefined;
-  return full;
-}
 
 export async function verifyDynamoDbExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
