@@ -24,6 +24,7 @@ import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
 import { Bench, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
 
 /** Environment variables a synthesized Lambda function gets. */
 export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
@@ -238,4 +239,35 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
     ),
   );
   return report.deleted;
+}
+
+/**
+ * The DynamoDB child on both of its paths, run by the dispatcher, verified by the verify Lambda's
+ * handler: PITR covers the backup (export at its time), and PITR off (a temporary table restored,
+ * tagged, PITR on, exported, deleted). Returns each run's ledger-facing outcome.
+ */
+export async function dynamodbRuns(bench: Bench): Promise<string[]> {
+  const child = dynamodbChild(bench);
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>(
+    "../../lambdas/verify/handler",
+    lambdaEnvironment(bench, `${bench.config.name}-verify`),
+  );
+  const outcomes: string[] = [];
+  for (const pitr of ["before", "off"] as const) {
+    // The source table, its items and its backup are set-up, not recorded.
+    const rp = await runAs(undefined, () => dynamodbRecoveryPoint(bench, { pitr }));
+    const tasks = dynamodbResolver(bench, child).lambda(
+      bench.verifyArn,
+      (event) => verify.handler(event as never),
+      bench.as("verify"),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.executionName,
+    });
+    if (result.status !== "SUCCEEDED")
+      throw new Error(`the DynamoDB run (PITR ${pitr}) ended ${result.status}: ${result.error} ${result.cause}`);
+    outcomes.push(`${pitr}: ${tasks.calls.some((c) => c.stateName === "RestoreTempTable") ? "restored" : "pitr"}`);
+  }
+  return outcomes;
 }
