@@ -23,6 +23,7 @@ const SERVER_TIERS = {
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
     "__tests__/lambdas/janitor.test.ts",
+    "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
     "__tests__/lambdas/verify.test.ts",
     "__tests__/lambdas/verify-dynamodb.test.ts",

@@ -13,6 +13,7 @@ import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
 import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
+import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
 import { Janitor } from "./constructs/janitor";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -254,6 +255,7 @@ export class PipelineStack extends TerraformStack {
       securityTag: settings.securityTag,
       // A volume can live as long as the longest export; six hours of margin.
       maxAgeHours: childTimeoutSeconds / 3600 + 6,
+      ...(dynamodbExportEnabled(settings.exports.dynamodb) ? { tablePrefix: dynamodbTempTablePrefix(d.name) } : {}),
     });
     new TerraformOutput(this, "dispatcher_state_machine_arn", {
       value: this.workflows.dispatcher.stateMachine.arn,

@@ -73,7 +73,7 @@ describeWithPrereqs(
       expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
       expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
-      expect(outcomes.janitor).toHaveLength(1);
+      expect(outcomes.janitor).toHaveLength(2);
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
@@ -113,6 +113,10 @@ describeWithPrereqs(
         "starter states:StartExecution",
         "janitor ec2:DescribeVolumes",
         "janitor ec2:DeleteVolume",
+        "janitor dynamodb:ListTables",
+        "janitor dynamodb:DescribeTable",
+        "janitor dynamodb:ListTagsOfResource",
+        "janitor dynamodb:DeleteTable",
         "dispatcher dynamodb:ListTagsOfResource",
         "dynamodb-export dynamodb:DescribeBackup",
         "dynamodb-export dynamodb:DescribeTable",

@@ -18,6 +18,8 @@ import { defaultDeps, runBatchJob } from "../../batch-worker/src/batch-entrypoin
 import { exportVolume } from "../../batch-worker/src/export-volume";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { runJanitor } from "../../lambdas/janitor/logic";
+import { sweepTables } from "../../lambdas/janitor/tables";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { executeStateMachine } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
@@ -238,7 +240,36 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
       },
     ),
   );
-  return report.deleted;
+  // A temporary table the DynamoDB child leaked: the janitor's second sweep (lambdas/janitor/tables.ts).
+  const setupDdb = new DynamoDBClient({ region: REGION });
+  const leaked = `${env.TEMP_TABLE_PREFIX}leaked-by-a-stopped-execution`;
+  await setupDdb.send(
+    new CreateTableCommand({
+      TableName: leaked,
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+      Tags: [{ Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! }],
+    }),
+  );
+  setupDdb.destroy();
+  const ddb = instrumented(new DynamoDBClient({}));
+  const tables = await runAs(bench.as("janitor"), () =>
+    sweepTables(
+      {
+        ddb,
+        now: () => new Date(Date.now() + 1000 * 3600_000),
+        logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }),
+      },
+      {
+        tablePrefix: env.TEMP_TABLE_PREFIX!,
+        pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! },
+        maxAgeHours: Number(env.MAX_AGE_HOURS),
+      },
+    ),
+  );
+  ddb.destroy();
+  return [...report.deleted, ...tables.deleted];
 }
 
 /**

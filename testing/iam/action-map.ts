@@ -331,6 +331,10 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
   ),
 
   // ---- DynamoDB backups and exports (the DynamoDB child) ----
+  "dynamodb:ListTables": {
+    source: "SAR-dynamodb (no resource types: *)",
+    requests: () => [req("dynamodb:ListTables", "*")],
+  },
   "dynamodb:DescribeBackup": {
     source: "SAR-dynamodb (backup*)",
     requests: (r, f) => [req("dynamodb:DescribeBackup", inDeploymentAccount(str(r, "BackupArn"), f))],
