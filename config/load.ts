@@ -72,6 +72,11 @@ export function formatPath(keys: readonly PropertyKey[]): string {
 
 function describeIssue(issue: core.$ZodIssue, raw: unknown): ConfigProblem[] {
   const at = formatPath(issue.path);
+  // A switch-or-options key (exports.dynamodb): an object that fails its own schema is reported by its keys.
+  if (issue.code === "invalid_union") {
+    const inside = issue.errors.find((branch) => branch.length > 0 && branch.every((e) => e.path.length > 0));
+    if (inside) return inside.flatMap((e) => describeIssue({ ...e, path: [...issue.path, ...e.path] }, raw));
+  }
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       if (NEW_VPC_KEYS.includes(key) && issue.path.at(-1) === "network") {

@@ -6,6 +6,7 @@
  * `deleteRecoveryPoint.enable` cannot silently leave auto-delete off (or on).
  */
 import { z } from "zod";
+import { DYNAMODB_EXPORT_FORMATS } from "../core/dynamodb-export";
 import { PIPELINE_NAME } from "../core/state-machines";
 
 export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
@@ -341,7 +342,23 @@ export const configSchema = z.strictObject({
       ebs: z.boolean({ error: "must be true or false" }).default(true),
       rds: z.boolean({ error: "must be true or false" }).default(true),
       aurora: z.boolean({ error: "must be true or false" }).default(true),
-      dynamodb: z.boolean({ error: "must be true or false" }).default(true),
+      /**
+       * DynamoDB: `true`/`false`, or `{ format }` to choose the export's format (switched on).
+       * DYNAMODB_JSON is the default: ImportTable and every JSON reader take it (README).
+       */
+      dynamodb: z
+        .union(
+          [
+            z.boolean(),
+            z.strictObject({
+              format: z
+                .enum(DYNAMODB_EXPORT_FORMATS, { error: 'must be "DYNAMODB_JSON" or "ION"' })
+                .default("DYNAMODB_JSON"),
+            }),
+          ],
+          { error: 'must be true, false or { "format": "DYNAMODB_JSON" | "ION" }' },
+        )
+        .default(true),
       /** zstd level of the EBS worker: 1 (fastest) to 19; 3 is zstd's default. */
       compressionLevel: z
         .number()

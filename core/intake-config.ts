@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { parseEnvJson } from "./env-json";
-import { WORKFLOWS, WorkflowSwitches } from "./workflows";
+import { Workflow, WORKFLOWS, WorkflowSetting, WorkflowSwitches } from "./workflows";
 
 export const INTAKE_CONFIG_ENV = "BACKUP_ACTIONS_INTAKE_CONFIG";
 
@@ -17,12 +17,17 @@ export interface IntakeConfig {
   readonly exports: WorkflowSwitches;
 }
 
+/** What intakeConfigOf takes: a config whose `exports` may hold a workflow's options instead of `true`. */
+export type IntakeConfigSource = Omit<IntakeConfig, "exports"> & {
+  readonly exports: { readonly [W in Workflow]: WorkflowSetting };
+};
+
 /** The slice of a validated config (or anything that has it) the starter needs, in a stable key order, nothing else. */
-export function intakeConfigOf(config: IntakeConfig): IntakeConfig {
+export function intakeConfigOf(config: IntakeConfigSource): IntakeConfig {
   return {
     accounts: config.accounts.map((a) => ({ id: a.id, regions: [...a.regions] })),
     backupVaults: [...config.backupVaults],
-    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w]])) as Record<
+    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w] !== false])) as Record<
       keyof WorkflowSwitches,
       boolean
     >,

@@ -10,6 +10,12 @@ export type Workflow = (typeof WORKFLOWS)[number];
 /** Which workflows are switched on (config `exports.<workflow>`). */
 export type WorkflowSwitches = { readonly [W in Workflow]: boolean };
 
+/**
+ * A workflow's config setting as the config holds it: a switch, or (switched on) an object of the
+ * workflow's options, e.g. `exports.dynamodb: { format: "ION" }`. Only `false` switches it off.
+ */
+export type WorkflowSetting = boolean | { readonly [option: string]: unknown };
+
 /** AWS Backup's `detail.resourceType` values the pipeline exports, and the workflow each starts. */
 export const SUPPORTED_RESOURCE_TYPES: Readonly<Record<string, Workflow>> = {
   EBS: "ebs",

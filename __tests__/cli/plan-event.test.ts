@@ -90,7 +90,13 @@ describe("backup-actions plan-event FILE", () => {
   it("uses config/default.json when BACKUP_ACTIONS_CONFIG is unset (vault Default, account 111111111111, us-east-1)", async () => {
     const { code, stdout } = await run([fixturePath("backup-job-dynamodb.json")], {});
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ action: "export", workflow: "dynamodb" });
+    expect(JSON.parse(stdout)).toMatchObject({
+      action: "export",
+      workflow: "dynamodb",
+      reason: expect.stringMatching(
+        /; the dispatcher runs backup-actions-dynamodb-export \(ExportTableToPointInTime at the backup's time when the table's PITR window covers it, else from a temporary table restored from the backup\)$/,
+      ),
+    });
   });
 
   it("a file that is not JSON: clear message on stderr, exit 1, nothing on stdout", async () => {

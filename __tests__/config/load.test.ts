@@ -32,6 +32,12 @@ describe("config defaults", () => {
     expect(config.deleteRecoveryPoint).toEqual({ enabled: false, requiredTag: "backup-actions:delete" });
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
     expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
+    expect(parseConfig({ ...valid(), exports: { dynamodb: {} } }).exports.dynamodb).toEqual({
+      format: "DYNAMODB_JSON",
+    });
+    expect(parseConfig({ ...valid(), exports: { dynamodb: { format: "ION" } } }).exports.dynamodb).toEqual({
+      format: "ION",
+    });
     expect(config.lifecycleRules).toEqual({});
     expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
     expect(config.stateBackend).toEqual({
@@ -377,6 +383,16 @@ describe("config rules (one test per rule, exact message)", () => {
       "network.vpcId: an existing VPC belongs to one account and region, but 2 use it (accounts[0] us-east-1, accounts[0] eu-west-1); set accounts[i].network instead",
     ],
     ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
+    [
+      "exports.dynamodb is a switch or { format }",
+      (c) => (c.exports = { dynamodb: "yes" }),
+      'exports.dynamodb: must be true, false or { "format": "DYNAMODB_JSON" | "ION" }',
+    ],
+    [
+      "exports.dynamodb.format is DYNAMODB_JSON or ION",
+      (c) => (c.exports = { dynamodb: { format: "PARQUET" } }),
+      'exports.dynamodb.format: must be "DYNAMODB_JSON" or "ION"',
+    ],
     [
       "compressionLevel is 1–19",
       (c) => (c.exports = { compressionLevel: 22 }),

@@ -27,6 +27,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
+import { fakeUuid } from "../../testing/iam/model";
 import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
@@ -49,6 +50,8 @@ export interface Bench {
   /** The synthesized stack, for the IAM proof: requests made as one of its roles are judged by its policies. */
   readonly deployment: Deployment;
   as(role: RoleKey): Caller;
+  /** Another state machine of the stack, by its name, resolved as the dispatcher and EBS child are. */
+  definitionOf(name: string): AslDefinition;
 }
 
 /** Synthesizes the pipeline stack of `overrides` and creates what its definitions name. */
@@ -100,6 +103,11 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
   const values: Array<[RegExp, (m: RegExpExecArray) => string]> = [
     [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
+    // The pipeline key as the IAM model values it (testing/iam/model.ts), so key grants are judged on it.
+    [
+      /^aws_kms_key\.(pipeline-key_\w+)\.arn$/,
+      (m) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${fakeUuid(`${ACCOUNT}/${REGION}/${m[1]}`)}`,
+    ],
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
     [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
@@ -140,6 +148,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     clients: { ec2, ddb, s3, sqs },
     deployment,
     as: (role) => ({ role, deployment }),
+    definitionOf,
   };
 }
 

@@ -28,7 +28,14 @@ import {
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { ACCOUNT, Bench, createBench, REGION } from "../helpers/pipeline-bench";
-import { janitorRun, pipelineRun, starterRun, verifyMissingManifest, workerDeletesItsVersion } from "./scenarios";
+import {
+  dynamodbRuns,
+  janitorRun,
+  pipelineRun,
+  starterRun,
+  verifyMissingManifest,
+  workerDeletesItsVersion,
+} from "./scenarios";
 
 const missing = [...motoMissing(), ...backupFakeMissing(), ...diskPrerequisites().missing];
 
@@ -53,6 +60,7 @@ describeWithPrereqs(
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
+      outcomes.dynamodb = await dynamodbRuns(bench);
       records = recorded();
       verdicts = await evaluate(buildModel(bench.deployment.tf, ACCOUNT, REGION), records);
     });
@@ -65,7 +73,8 @@ describeWithPrereqs(
       expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
       expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
-      expect(outcomes.janitor).toHaveLength(1);
+      expect(outcomes.janitor).toHaveLength(2);
+      expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
         new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
@@ -104,6 +113,24 @@ describeWithPrereqs(
         "starter states:StartExecution",
         "janitor ec2:DescribeVolumes",
         "janitor ec2:DeleteVolume",
+        "janitor dynamodb:ListTables",
+        "janitor dynamodb:DescribeTable",
+        "janitor dynamodb:ListTagsOfResource",
+        "janitor dynamodb:DeleteTable",
+        "dispatcher dynamodb:ListTagsOfResource",
+        "dynamodb-export dynamodb:DescribeBackup",
+        "dynamodb-export dynamodb:DescribeTable",
+        "dynamodb-export dynamodb:DescribeContinuousBackups",
+        "dynamodb-export dynamodb:ExportTableToPointInTime",
+        "dynamodb-export dynamodb:DescribeExport",
+        "dynamodb-export dynamodb:RestoreTableFromBackup",
+        "dynamodb-export dynamodb:PutItem",
+        "dynamodb-export dynamodb:TagResource",
+        "dynamodb-export dynamodb:UpdateContinuousBackups",
+        "dynamodb-export dynamodb:DeleteTable",
+        "dynamodb-export s3:PutObject",
+        "dynamodb-export s3:AbortMultipartUpload",
+        "dynamodb-export kms:GenerateDataKey",
       ]) {
         expect([...seen]).toContain(expected);
       }
@@ -188,6 +215,20 @@ describeWithPrereqs(
           "backup-actions-verify-us-east-1",
           "kms:Decrypt",
           /^arn:aws:kms:us-east-1:111111111111:key\//,
+        ],
+        [
+          /^workflows_dynamodb_policy_/,
+          "RestoreWritesTempTables",
+          "backup-actions-dynamodb-export-sfn",
+          "dynamodb:PutItem",
+          /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-restore-/,
+        ],
+        [
+          /^workflows_dynamodb_policy_/,
+          "WriteExports",
+          "backup-actions-dynamodb-export-sfn",
+          "s3:PutObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/dynamodb\//,
         ],
         // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
         [

@@ -448,15 +448,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
 
   it("records a type without an exporter in this version as SKIPPED", async () => {
     const rp = await recoveryPoint(bench);
-    const input = { ...rp.input, plan: { ...rp.input.plan, workflow: "dynamodb" as const } };
+    const input = { ...rp.input, plan: { ...rp.input.plan, workflow: "rds" as const } };
     const result = await executeStateMachine(bench.dispatcher, input as never, {
       tasks: resolverFor(bench, () => ({})),
-      executionName: "skip-dynamodb",
+      executionName: "skip-rds",
     });
     expect(result.status).toBe("SUCCEEDED");
     expect(await ledgerItem(bench, rp.arn)).toMatchObject({
       status: "SKIPPED",
-      failureReason: "no exporter for workflow dynamodb is deployed",
+      failureReason: "no exporter for workflow rds is deployed",
     });
     expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SKIPPED" })]);
   });

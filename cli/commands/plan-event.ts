@@ -13,6 +13,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Plan } from "../../core/events";
+import { routeOf } from "./plan-event-routes";
 
 export interface CommandIo {
   readonly stdout: { write(text: string): unknown };
@@ -70,7 +71,9 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
   }
 
   const plan = classifyEvent(event, config);
-  io.stdout.write(`${JSON.stringify(printable(plan))}\n`);
+  const route = plan.action === "export" && plan.workflow ? routeOf(plan.workflow, config.name) : undefined;
+  const routed = route ? { ...plan, reason: `${plan.reason}; ${route}` } : plan;
+  io.stdout.write(`${JSON.stringify(printable(routed))}\n`);
   return 0;
 }
 

@@ -28,6 +28,7 @@ import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
+import { verifyDynamoDbExport } from "./dynamodb";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
@@ -40,7 +41,8 @@ const VERIFIERS: Readonly<Record<Workflow, Verifier>> = {
   ebs: verifyManifestArchive,
   rds: verifyManifestArchive,
   aurora: verifyManifestArchive,
-  dynamodb: verifyManifestArchive,
+  // DynamoDB's own manifest-summary.json and manifest-files.json, and table.json (./dynamodb.ts).
+  dynamodb: verifyDynamoDbExport,
 };
 
 export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {

@@ -7,6 +7,9 @@ import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
 import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
+import { dynamodbExportDefinition } from "../workflows/dynamodb-export";
+import { dynamodbExportStatements, dynamodbTempTablePrefix } from "./dynamodb-export-grants";
+import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
 import { StateMachine } from "./state-machine";
 
 export interface ExportWorkflowsProps {
@@ -34,11 +37,14 @@ export interface ExportWorkflowsProps {
   readonly childTimeoutSeconds: number;
   /** Whether the EBS workflow is deployed (exports.ebs). */
   readonly ebs: boolean;
+  /** The DynamoDB workflow (exports.dynamodb), with the archive it writes to. @default not deployed */
+  readonly dynamodb?: { readonly format: DynamoDbExportFormat; readonly archiveBucketArn: string };
 }
 
 export class ExportWorkflows extends Construct {
   public readonly dispatcher: StateMachine;
   public readonly ebs?: StateMachine;
+  public readonly dynamodb?: StateMachine;
 
   constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
     super(scope, id);
@@ -148,7 +154,39 @@ export class ExportWorkflows extends Construct {
       });
     }
 
-    const children = this.ebs ? { ebs: this.ebs.arn } : {};
+    if (props.dynamodb) {
+      const tablePrefix = dynamodbTempTablePrefix(props.context.name);
+      this.dynamodb = new StateMachine(this, "dynamodb", {
+        name: `${props.context.name}-dynamodb-export`,
+        accountId,
+        region,
+        kmsKeyArn: props.context.kmsKeyArn,
+        statements: dynamodbExportStatements({
+          context: props.context,
+          tablePrefix,
+          archiveBucketArn: props.dynamodb.archiveBucketArn,
+          pipelineTag: props.pipelineTag,
+        }),
+        definition: dynamodbExportDefinition({
+          partition,
+          format: props.dynamodb.format,
+          kmsKeyArn: props.context.kmsKeyArn,
+          pipelineTag: props.pipelineTag,
+          securityTag: props.securityTag,
+          tablePrefix,
+        }),
+      });
+    }
+
+    const children = {
+      ...(this.ebs ? { ebs: this.ebs.arn } : {}),
+      ...(this.dynamodb ? { dynamodb: this.dynamodb.arn } : {}),
+    };
+    const childNames = [
+      ...(this.ebs ? [`${props.context.name}-ebs-export`] : []),
+      ...(this.dynamodb ? [`${props.context.name}-dynamodb-export`] : []),
+    ];
+    const childArns = [this.ebs?.arn, this.dynamodb?.arn].filter((a): a is string => a !== undefined);
     /** Recovery point ARNs by the resource that holds them (an EBS one is an EC2 snapshot, …). */
     const recoveryPoint = {
       ebs: `arn:${partition}:ec2:${region}::snapshot/*`,
@@ -178,15 +216,13 @@ export class ExportWorkflows extends Construct {
         resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`],
       },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
-      ...(this.ebs
+      ...(childArns.length > 0
         ? [
-            { sid: "RunChildren", actions: ["states:StartExecution"], resources: [this.ebs.arn] },
+            { sid: "RunChildren", actions: ["states:StartExecution"], resources: childArns },
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],
-              resources: [
-                `arn:${partition}:states:${region}:${accountId}:execution:${props.context.name}-ebs-export:*`,
-              ],
+              resources: childNames.map((n) => `arn:${partition}:states:${region}:${accountId}:execution:${n}:*`),
             },
             {
               sid: "SyncIntegrationRule",

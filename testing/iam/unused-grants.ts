@@ -71,11 +71,6 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "auto-delete of RDS and Aurora snapshots: executed in dispatcher-tag-sources.test.ts on a hand-built dispatcher (no exporter " +
         "for those types ships yet, so the synthesized dispatcher records them SKIPPED and never reaches the deletion branch)",
     },
-    ReadDynamoDbBackupTags: {
-      actions: ["dynamodb:ListTagsOfResource"],
-      reason:
-        "auto-delete of classic DynamoDB backups: executed in dispatcher-tag-sources.test.ts only, for the reason above",
-    },
     ReadRecoveryPointTags: {
       actions: ["backup:ListTags"],
       reason:
@@ -87,6 +82,7 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "Step Functions stops the EBS child when the dispatcher's .sync:2 Task is cancelled or times out; no test stops a run",
     },
   },
+  "dynamodb-export": { ...STEP_FUNCTIONS_SERVICE },
   "ebs-export": {
     ...STEP_FUNCTIONS_SERVICE,
     CleanUpOwnVolumes: {

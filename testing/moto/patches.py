@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import moto
 
+from dynamodb_patches import PATCHES as DYNAMODB_PATCHES
+
 # The patches were written against these internals. A different minor version
 # may have moved them, so refuse to start instead of misbehaving silently.
 SUPPORTED_PREFIX = "5.2."
@@ -447,6 +449,7 @@ PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("s3 HeadObject composite checksum", patch_head_object_composite_checksum),
     ("ec2 CreateVolume ClientToken", patch_create_volume_client_token),
     ("s3 PutObject/UploadPart checksums", patch_object_checksums),
+    *DYNAMODB_PATCHES,
 ]
 
 

@@ -40,6 +40,23 @@ function actionsNeededBy(resource: string): string[] {
         "kms:ReEncryptTo",
       ];
     }
+    // DynamoDB Developer Guide, "Using IAM with DynamoDB backup and restore": the target table's item actions.
+    if (action === "dynamodb:RestoreTableFromBackup") {
+      const items = ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"];
+      return [action, ...items.map((a) => `dynamodb:${a}`)];
+    }
+    // "Requesting a table export in DynamoDB": S3 writes as the caller, SSE-KMS through S3.
+    if (action === "dynamodb:ExportTableToPointInTime")
+      return [
+        action,
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:PutObjectAcl",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+      ];
+    // SSE-KMS (table.json): S3 asks the key for a data key as the caller.
+    if (action === "s3:PutObject") return [action, "kms:GenerateDataKey"];
     return [action];
   }
   const known: Record<string, string[]> = {
@@ -112,7 +129,9 @@ describe.each([
   it("has the machines it should", () => {
     const names = machines.map((m) => m.name).sort();
     expect(names).toEqual(
-      "exports" in config ? ["backup-actions-dispatcher"] : ["backup-actions-dispatcher", "backup-actions-ebs-export"],
+      "exports" in config
+        ? ["backup-actions-dispatcher", "backup-actions-dynamodb-export"]
+        : ["backup-actions-dispatcher", "backup-actions-dynamodb-export", "backup-actions-ebs-export"],
     );
   });
 
