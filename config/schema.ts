@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { PIPELINE_NAME } from "../core/state-machines";
+import { DATABASE_EXPORT_FORMATS, DEFAULT_DATABASE_EXPORT_FORMAT, type DatabaseExportFormat } from "../core/workflows";
 
 export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
 export type EgressMode = (typeof EGRESS_MODES)[number];
@@ -23,6 +24,26 @@ const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * `exports.rds` / `exports.aurora`: `false` (off), `true` (on, the default format) or
+ * `{ "format": "parquet" | "dump" | "both" }`; resolved to `false` or `{ format }`.
+ */
+const databaseExport = z
+  .union(
+    [
+      z.boolean(),
+      z.strictObject({
+        format: z
+          .enum(DATABASE_EXPORT_FORMATS, { error: 'must be "parquet", "dump" or "both"' })
+          .default(DEFAULT_DATABASE_EXPORT_FORMAT),
+      }),
+    ],
+    { error: 'must be true, false or { "format": "parquet" | "dump" | "both" }' },
+  )
+  .transform((v): false | { readonly format: DatabaseExportFormat } =>
+    v === true ? { format: DEFAULT_DATABASE_EXPORT_FORMAT } : v,
+  );
 
 const positiveDays = z
   .number()
@@ -339,8 +360,8 @@ export const configSchema = z.strictObject({
   exports: z
     .strictObject({
       ebs: z.boolean({ error: "must be true or false" }).default(true),
-      rds: z.boolean({ error: "must be true or false" }).default(true),
-      aurora: z.boolean({ error: "must be true or false" }).default(true),
+      rds: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
+      aurora: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
       dynamodb: z.boolean({ error: "must be true or false" }).default(true),
       /** zstd level of the EBS worker: 1 (fastest) to 19; 3 is zstd's default. */
       compressionLevel: z
@@ -350,7 +371,13 @@ export const configSchema = z.strictObject({
         .max(19, { error: "must be from 1 to 19" })
         .default(3),
     })
-    .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
+    .default({
+      ebs: true,
+      rds: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      aurora: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      dynamodb: true,
+      compressionLevel: 3,
+    }),
   /** The EBS export worker: Batch on Spot, its image and the volume it reads. */
   worker: worker.default({
     vcpus: 4,

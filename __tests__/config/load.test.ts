@@ -25,13 +25,30 @@ function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
 }
 
 describe("config defaults", () => {
+  it.each([
+    [true, { format: "dump" }],
+    [false, false],
+    [{}, { format: "dump" }],
+    [{ format: "parquet" }, { format: "parquet" }],
+    [{ format: "both" }, { format: "both" }],
+  ])("resolves exports.rds %j to %j (and exports.aurora alike)", (given, resolved) => {
+    const config = parseConfig({ ...valid(), exports: { rds: given, aurora: given } });
+    expect([config.exports.rds, config.exports.aurora]).toEqual([resolved, resolved]);
+  });
+
   it("fills every optional key of a minimal config", () => {
     const config = parseConfig(valid());
     expect(config.name).toBe("backup-actions");
     expect(config.backupVaults).toEqual(["Default"]);
     expect(config.deleteRecoveryPoint).toEqual({ enabled: false, requiredTag: "backup-actions:delete" });
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
-    expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
+    expect(config.exports).toEqual({
+      ebs: true,
+      rds: { format: "dump" },
+      aurora: { format: "dump" },
+      dynamodb: true,
+      compressionLevel: 3,
+    });
     expect(config.lifecycleRules).toEqual({});
     expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
     expect(config.stateBackend).toEqual({
@@ -377,6 +394,21 @@ describe("config rules (one test per rule, exact message)", () => {
       "network.vpcId: an existing VPC belongs to one account and region, but 2 use it (accounts[0] us-east-1, accounts[0] eu-west-1); set accounts[i].network instead",
     ],
     ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
+    [
+      "exports.rds is a switch or a format",
+      (c) => (c.exports = { rds: "yes" }),
+      'exports.rds: must be true, false or { "format": "parquet" | "dump" | "both" }',
+    ],
+    [
+      "exports.aurora.format is one of three",
+      (c) => (c.exports = { aurora: { format: "csv" } }),
+      'exports.aurora.format: must be "parquet", "dump" or "both"',
+    ],
+    [
+      "exports.rds takes only format",
+      (c) => (c.exports = { rds: { format: "parquet", formats: "dump" } }),
+      'exports.rds.formats: unknown key (did you mean "format"?)',
+    ],
     [
       "compressionLevel is 1–19",
       (c) => (c.exports = { compressionLevel: 22 }),
