@@ -12,6 +12,7 @@ import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
 import { ExportWorkflows } from "./constructs/export-workflows";
+import { databaseFormatsOf } from "../config/database-exports";
 import { Janitor } from "./constructs/janitor";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -223,6 +224,8 @@ export class PipelineStack extends TerraformStack {
       context,
       dispatcherName,
       ebs: settings.exports.ebs,
+      databases: databaseFormatsOf(settings.exports),
+      archiveBucketName: own.archiveBucket,
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,

@@ -40,6 +40,8 @@ function actionsNeededBy(resource: string): string[] {
         "kms:ReEncryptTo",
       ];
     }
+    // The caller hands RDS the export role and lets it use the key (StartExportTask API reference).
+    if (action === "rds:StartExportTask") return [action, "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey"];
     return [action];
   }
   const known: Record<string, string[]> = {
@@ -111,9 +113,12 @@ describe.each([
 
   it("has the machines it should", () => {
     const names = machines.map((m) => m.name).sort();
-    expect(names).toEqual(
-      "exports" in config ? ["backup-actions-dispatcher"] : ["backup-actions-dispatcher", "backup-actions-ebs-export"],
-    );
+    expect(names).toEqual([
+      "backup-actions-aurora-export",
+      "backup-actions-dispatcher",
+      ...("exports" in config ? [] : ["backup-actions-ebs-export"]),
+      "backup-actions-rds-export",
+    ]);
   });
 
   it.each(machines.map((m) => [m.name, m] as const))("%s: every action a Task needs is granted", (_name, machine) => {
