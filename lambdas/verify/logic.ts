@@ -27,6 +27,7 @@ import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
+import { parquetExportOf, verifyParquetExport } from "./parquet";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
@@ -37,13 +38,22 @@ type Verifier = (s3: S3Client, request: VerifyRequest) => Promise<VerifyResult>;
 /** An archive with a `manifest.json` (core/manifest.ts): what the worker writes. */
 const VERIFIERS: Readonly<Record<Workflow, Verifier>> = {
   ebs: verifyManifestArchive,
-  rds: verifyManifestArchive,
-  aurora: verifyManifestArchive,
+  rds: verifyDatabaseExport,
+  aurora: verifyDatabaseExport,
   dynamodb: verifyManifestArchive,
 };
 
 export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   return VERIFIERS[request.workflow ?? "ebs"](s3, request);
+}
+
+/**
+ * An RDS / Aurora child's answer (stacks/workflows/rds-export.ts): a Parquet export (`parquet`) is
+ * checked by lambdas/verify/parquet.ts; a native dump has a manifest.json like the worker's.
+ */
+async function verifyDatabaseExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+  const parquet = parquetExportOf(request.export?.parquet);
+  return parquet ? verifyParquetExport(s3, parquet) : verifyManifestArchive(s3, request);
 }
 
 async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
