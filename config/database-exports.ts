@@ -2,7 +2,12 @@
  * Which RDS / Aurora children a config deploys and how each exports: the stack builds them from
  * it, and `backup-actions plan-event` says from it what the deployed dispatcher does with an event.
  */
-import { databaseExportFormatOf, type DatabaseExportFormat, type DatabaseWorkflow } from "../core/workflows";
+import {
+  databaseExportFormatOf,
+  type DatabaseExportFormat,
+  type DatabaseWorkflow,
+  type Workflow,
+} from "../core/workflows";
 import type { ExportsConfig } from "./schema";
 
 export function databaseFormatsOf(
@@ -14,4 +19,26 @@ export function databaseFormatsOf(
     if (format) out[workflow] = format;
   }
   return out;
+}
+
+/** What the deployed dispatcher does with a workflow's recovery point: the child it runs, or why it skips. */
+export type DispatcherRoute =
+  { readonly child: string; readonly format?: DatabaseExportFormat } | { readonly skipped: string };
+
+/**
+ * The route the pipeline of this config takes (stacks/constructs/export-workflows.ts deploys a child
+ * for ebs and for rds/aurora when they are on; DynamoDB has none in this version, so the dispatcher
+ * records it SKIPPED with the reason below, word for word as stacks/workflows/dispatcher.ts writes it).
+ */
+export function dispatcherRouteOf(
+  name: string,
+  exports: Pick<ExportsConfig, Workflow>,
+  workflow: Workflow,
+): DispatcherRoute {
+  const child = `${name}-${workflow}-export`;
+  if (workflow === "rds" || workflow === "aurora") {
+    const format = databaseExportFormatOf(exports[workflow]);
+    if (format) return { child, format };
+  } else if (workflow === "ebs" && exports.ebs) return { child };
+  return { skipped: `no exporter for workflow ${workflow} is deployed` };
 }
