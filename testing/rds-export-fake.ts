@@ -30,6 +30,8 @@ export interface FakeTable {
   /** COMPLETE (default), SKIPPED or FAILED, with the message RDS gives. */
   readonly status?: "COMPLETE" | "SKIPPED" | "FAILED";
   readonly warningMessage?: string;
+  /** Write this table's data file as bytes that are no Parquet file (a damaged or replaced object). */
+  readonly damaged?: boolean;
 }
 
 export interface ExportOutcome {
@@ -211,7 +213,8 @@ export class RdsExportFake {
       });
       const parts = table.target.split(".");
       const dir = parts.length >= 3 ? `${parts[0]}/${parts.slice(1).join(".")}` : `${parts[0]}/${table.target}`;
-      await put(`${dir}/1/part-00000-${task.id}.gz.parquet`, new Uint8Array(buffer));
+      const bytes = table.damaged ? new TextEncoder().encode("PAR1 this is no Parquet file") : new Uint8Array(buffer);
+      await put(`${dir}/1/part-00000-${task.id}.gz.parquet`, bytes);
     }
     const perTableStatus = tables.map((t) => ({
       TableStatistics: {

@@ -10,6 +10,7 @@ import { executeStateMachine } from "../../testing/asl";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { RdsExportFake } from "../../testing/rds-export-fake";
+import { verifyParquetExport } from "../../lambdas/verify/parquet";
 import { ledgerItem, notifications } from "../helpers/pipeline-bench";
 import { createRdsBench, databaseRecoveryPoint, databaseResolver, type RdsBench } from "../helpers/rds-bench";
 
@@ -65,9 +66,20 @@ describeWithPrereqs("RDS and Aurora exports to Parquet, executed", missing, () =
       `shop/public.customers/1/part-00000-${id}.gz.parquet`,
       `shop/public.orders/1/part-00000-${id}.gz.parquet`,
     ]);
-    // The verifier read both footers: 3 + 2 rows.
-    expect(ledger.failureReason).toBeUndefined();
-    expect(result.output).toBeDefined();
+    expect(Number(ledger.bytes)).toBeGreaterThan(0);
+    // What the verify Lambda answered: both tables, their footers' row counts.
+    const again = await verifyParquetExport(bench.clients.s3, {
+      bucket: bench.archiveBucket,
+      exportPrefix: `${rp.input.archive.prefix}parquet/${id}/`,
+      exportTaskIdentifier: id,
+    });
+    expect(again).toMatchObject({
+      verified: true,
+      bytes: Number(ledger.bytes),
+      sha256: ledger.sha256,
+      objects: 2,
+      reason: "2 tables exported, 2 Parquet files, 5 rows (shop.public.orders 3, shop.public.customers 2)",
+    });
   });
 
   it("exports an Aurora MySQL cluster snapshot through the Aurora child", async () => {
@@ -116,6 +128,17 @@ describeWithPrereqs("RDS and Aurora exports to Parquet, executed", missing, () =
     );
     // The recovery point stays (nothing deletes it without a passed verification), and so do the files.
     expect(await archiveKeys(bench, rp.input.archive.prefix)).toHaveLength(3);
+  });
+
+  it("fails the export when a data file is no readable Parquet file", async () => {
+    const { result, ledger } = await run("rds", "postgres", (f) =>
+      f.outcome({ tables: [{ target: "shop.public.orders", rows: 3, damaged: true }] }),
+    );
+
+    expect(result.status).toBe("FAILED");
+    expect(ledger.failureReason).toMatch(
+      /^VerificationFailed: shop\/public\.orders\/1\/part-00000-rds-[0-9a-f]{32}\.gz\.parquet is not a readable Parquet file: /,
+    );
   });
 
   it("waits while five export tasks run in the account, then exports", async () => {
