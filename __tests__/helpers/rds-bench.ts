@@ -28,7 +28,11 @@ export interface RdsBench extends Bench {
 }
 
 export async function createRdsBench(format: "parquet" | "dump" | "both" = "parquet"): Promise<RdsBench> {
-  const bench = await createBench({ exports: { rds: { format }, aurora: { format } } });
+  return asRdsBench(await createBench({ exports: { rds: { format }, aurora: { format } } }));
+}
+
+/** A bench whose config has both database children on (e.g. the IAM proof's). */
+export function asRdsBench(bench: Bench): RdsBench {
   const name = bench.config.name;
   return {
     ...bench,

@@ -93,14 +93,15 @@ export class DatabaseExports extends Construct {
       });
     }
 
-    const snapshots = [
-      `arn:${partition}:rds:${region}:${accountId}:snapshot:*`,
-      `arn:${partition}:rds:${region}:${accountId}:cluster-snapshot:*`,
+    // Each child reads and exports only its own kind: RDS DB snapshots, Aurora cluster snapshots.
+    const snapshotsOf = (w: DatabaseWorkflow) => [
+      `arn:${partition}:rds:${region}:${accountId}:${w === "rds" ? "snapshot" : "cluster-snapshot"}:*`,
     ];
     const children: Partial<Record<DatabaseWorkflow, StateMachine>> = {};
     for (const workflow of workflows) {
       const format = props.formats[workflow]!;
       const machineName = `${name}-${workflow}-export`;
+      const snapshots = snapshotsOf(workflow);
       children[workflow] = new StateMachine(this, workflow, {
         name: machineName,
         accountId,
@@ -109,7 +110,7 @@ export class DatabaseExports extends Construct {
         statements: [
           {
             sid: "ReadSnapshots",
-            actions: ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
+            actions: [workflow === "rds" ? "rds:DescribeDBSnapshots" : "rds:DescribeDBClusterSnapshots"],
             resources: snapshots,
           },
           ...(hasParquet(format)

@@ -88,6 +88,8 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
   const maxQueueSeconds = props.maxQueueSeconds ?? 900;
   const maxQueueWaits = props.maxQueueWaits ?? 96;
   const sdk = `arn:${props.partition}:states:::aws-sdk:rds:`;
+  const snapshotType = props.workflow === "rds" ? "snapshot" : "cluster-snapshot";
+  const kind = props.workflow === "rds" ? "Instance" : "Cluster";
   const parquet = hasParquet(props.format);
   const dump = hasDump(props.format);
   /** Where a snapshot goes that the Parquet path cannot take ($.unsupported.reason says why). */
@@ -100,7 +102,8 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
     ]),
   });
 
-  const parquetStates: Record<string, State> = {
+  /** Only DB instances have a storage type; Aurora clusters go straight to the engine check. */
+  const storageStates: Record<string, State> = {
     StorageCheck: {
       Type: "Choice",
       Comment: "StartExportTask does not export instances on magnetic storage (StorageType standard)",
@@ -129,6 +132,9 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
       ResultPath: "$.unsupported",
       Next: noParquet,
     },
+  };
+  const parquetStates: Record<string, State> = {
+    ...(props.workflow === "rds" ? storageStates : {}),
     EngineCheck: {
       Type: "Choice",
       Choices: [
@@ -324,7 +330,8 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
       },
       SnapshotKind: {
         Type: "Choice",
-        Choices: (["snapshot", "cluster-snapshot"] as const).flatMap((type) =>
+        // An RDS recovery point is a DB snapshot, an Aurora one a cluster snapshot (core/events.ts): each child reads its own.
+        Choices: [snapshotType].flatMap((type) =>
           [7, 8].map((count) => ({
             And: [
               { Variable: "$.arn.service", StringEquals: "rds" },
@@ -337,7 +344,7 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
         Default: "NotASnapshot",
       },
       ...Object.fromEntries(
-        (["Instance", "Cluster"] as const).flatMap((kind) => [
+        [kind].flatMap((kind) => [
           [
             `${kind}SnapshotId1`,
             {
@@ -361,32 +368,39 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
           ],
         ]),
       ),
-      DescribeInstanceSnapshot: {
-        Type: "Task",
-        Resource: `${sdk}describeDBSnapshots`,
-        Parameters: { "DBSnapshotIdentifier.$": "$.snapshotId.id" },
-        ResultSelector: { kind: "instance", "snapshot.$": "$.DBSnapshots[0]" },
-        ResultPath: "$.source",
-        Retry: [RDS_READ_RETRY],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
-        Next: parquet ? "StorageCheck" : DUMP_ENTRY,
-      },
-      DescribeClusterSnapshot: {
-        Type: "Task",
-        Resource: `${sdk}describeDBClusterSnapshots`,
-        Parameters: { "DBClusterSnapshotIdentifier.$": "$.snapshotId.id" },
-        ResultSelector: { kind: "cluster", "snapshot.$": "$.DBClusterSnapshots[0]" },
-        ResultPath: "$.source",
-        Retry: [RDS_READ_RETRY],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
-        Next: parquet ? "EngineCheck" : DUMP_ENTRY,
-      },
+      ...(kind === "Instance"
+        ? {
+            DescribeInstanceSnapshot: {
+              Type: "Task",
+              Resource: `${sdk}describeDBSnapshots`,
+              Parameters: { "DBSnapshotIdentifier.$": "$.snapshotId.id" },
+              ResultSelector: { kind: "instance", "snapshot.$": "$.DBSnapshots[0]" },
+              ResultPath: "$.source",
+              Retry: [RDS_READ_RETRY],
+              Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
+              Next: parquet ? "StorageCheck" : DUMP_ENTRY,
+            },
+          }
+        : {}),
+      ...(kind === "Cluster"
+        ? {
+            DescribeClusterSnapshot: {
+              Type: "Task",
+              Resource: `${sdk}describeDBClusterSnapshots`,
+              Parameters: { "DBClusterSnapshotIdentifier.$": "$.snapshotId.id" },
+              ResultSelector: { kind: "cluster", "snapshot.$": "$.DBClusterSnapshots[0]" },
+              ResultPath: "$.source",
+              Retry: [RDS_READ_RETRY],
+              Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
+              Next: parquet ? "EngineCheck" : DUMP_ENTRY,
+            },
+          }
+        : {}),
       NotASnapshot: {
         Type: "Pass",
         Parameters: {
           outcome: "UNSUPPORTED",
-          "reason.$":
-            "States.Format('recovery point {} is not an RDS DB or cluster snapshot (arn:<partition>:rds:…:snapshot: or :cluster-snapshot:), e.g. a continuous backup only AWS Backup can restore: neither StartExportTask nor a restore-and-dump can read it', $.recoveryPointArn)",
+          "reason.$": `States.Format('recovery point {} is not an ${props.workflow === "rds" ? "RDS DB snapshot (arn:<partition>:rds:…:snapshot:…)" : "Aurora cluster snapshot (arn:<partition>:rds:…:cluster-snapshot:…)"}, e.g. a continuous backup only AWS Backup can restore: neither StartExportTask nor a restore-and-dump can read it', $.recoveryPointArn)`,
         },
         End: true,
       },
