@@ -22,6 +22,7 @@ const SERVER_TIERS = {
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
+    "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",
     "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
@@ -61,11 +62,14 @@ const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   transform: {
+    "/node_modules/hyparquet[^/]*/.+\\.js$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
     "^.+\\.ts$": [
       "@swc/jest",
       { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
     ],
   },
+  // hyparquet and hyparquet-writer ship ES modules only: compiled to CommonJS like our sources.
+  transformIgnorePatterns: ["/node_modules/(?!hyparquet)"],
   moduleFileExtensions: ["ts", "js", "json"],
   globalTeardown: "<rootDir>/testing/moto/global-teardown.ts",
 };

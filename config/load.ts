@@ -100,6 +100,15 @@ function describeIssue(issue: core.$ZodIssue, raw: unknown): ConfigProblem[] {
     if (!issue.message.startsWith("Invalid input")) return [{ path: at, message: issue.message }];
     return [{ path: at, message: `must be ${article(issue.expected)} (got ${describeValue(value)})` }];
   }
+  if (issue.code === "invalid_union") {
+    // A value of the right shape for exactly one option (e.g. an object where a boolean or an object
+    // is allowed): that option's own problems name the inner key, e.g. exports.rds.format.
+    const shaped = issue.errors.filter((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0));
+    if (shaped.length === 1)
+      return shaped[0]!.flatMap((e) =>
+        describeIssue({ ...e, path: [...issue.path, ...e.path] } as core.$ZodIssue, raw),
+      );
+  }
   if (issue.code === "invalid_value" && issue.message.startsWith("Invalid input")) {
     return [{ path: at, message: `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}` }];
   }
@@ -179,6 +188,7 @@ const KNOWN_KEYS = [
   "exports",
   ...WORKFLOWS,
   "compressionLevel",
+  "format",
   "worker",
   "vcpus",
   "memoryMiB",

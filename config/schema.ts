@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { DYNAMODB_EXPORT_FORMATS } from "../core/dynamodb-export";
 import { PIPELINE_NAME } from "../core/state-machines";
+import { DATABASE_EXPORT_FORMATS, DEFAULT_DATABASE_EXPORT_FORMAT, type DatabaseExportFormat } from "../core/workflows";
 
 export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
 export type EgressMode = (typeof EGRESS_MODES)[number];
@@ -24,6 +25,26 @@ const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * `exports.rds` / `exports.aurora`: `false` (off), `true` (on, the default format) or
+ * `{ "format": "parquet" | "dump" | "both" }`; resolved to `false` or `{ format }`.
+ */
+const databaseExport = z
+  .union(
+    [
+      z.boolean(),
+      z.strictObject({
+        format: z
+          .enum(DATABASE_EXPORT_FORMATS, { error: 'must be "parquet", "dump" or "both"' })
+          .default(DEFAULT_DATABASE_EXPORT_FORMAT),
+      }),
+    ],
+    { error: 'must be true, false or { "format": "parquet" | "dump" | "both" }' },
+  )
+  .transform((v): false | { readonly format: DatabaseExportFormat } =>
+    v === true ? { format: DEFAULT_DATABASE_EXPORT_FORMAT } : v,
+  );
 
 const positiveDays = z
   .number()
@@ -340,8 +361,8 @@ export const configSchema = z.strictObject({
   exports: z
     .strictObject({
       ebs: z.boolean({ error: "must be true or false" }).default(true),
-      rds: z.boolean({ error: "must be true or false" }).default(true),
-      aurora: z.boolean({ error: "must be true or false" }).default(true),
+      rds: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
+      aurora: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
       /**
        * DynamoDB: `true`/`false`, or `{ format }` to choose the export's format (switched on).
        * DYNAMODB_JSON is the default: ImportTable and every JSON reader take it (README).
@@ -367,7 +388,13 @@ export const configSchema = z.strictObject({
         .max(19, { error: "must be from 1 to 19" })
         .default(3),
     })
-    .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
+    .default({
+      ebs: true,
+      rds: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      aurora: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      dynamodb: true,
+      compressionLevel: 3,
+    }),
   /** The EBS export worker: Batch on Spot, its image and the volume it reads. */
   worker: worker.default({
     vcpus: 4,

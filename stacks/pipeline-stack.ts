@@ -14,6 +14,7 @@ import { EventIntake } from "./constructs/event-intake";
 import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
+import { databaseFormatsOf } from "../config/database-exports";
 import { Janitor } from "./constructs/janitor";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -233,6 +234,8 @@ export class PipelineStack extends TerraformStack {
             },
           }
         : {}),
+      databases: databaseFormatsOf(settings.exports),
+      archiveBucketName: own.archiveBucket,
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,

@@ -25,13 +25,30 @@ function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
 }
 
 describe("config defaults", () => {
+  it.each([
+    [true, { format: "dump" }],
+    [false, false],
+    [{}, { format: "dump" }],
+    [{ format: "parquet" }, { format: "parquet" }],
+    [{ format: "both" }, { format: "both" }],
+  ])("resolves exports.rds %j to %j (and exports.aurora alike)", (given, resolved) => {
+    const config = parseConfig({ ...valid(), exports: { rds: given, aurora: given } });
+    expect([config.exports.rds, config.exports.aurora]).toEqual([resolved, resolved]);
+  });
+
   it("fills every optional key of a minimal config", () => {
     const config = parseConfig(valid());
     expect(config.name).toBe("backup-actions");
     expect(config.backupVaults).toEqual(["Default"]);
     expect(config.deleteRecoveryPoint).toEqual({ enabled: false, requiredTag: "backup-actions:delete" });
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
-    expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
+    expect(config.exports).toEqual({
+      ebs: true,
+      rds: { format: "dump" },
+      aurora: { format: "dump" },
+      dynamodb: true,
+      compressionLevel: 3,
+    });
     expect(parseConfig({ ...valid(), exports: { dynamodb: {} } }).exports.dynamodb).toEqual({
       format: "DYNAMODB_JSON",
     });
@@ -392,6 +409,21 @@ describe("config rules (one test per rule, exact message)", () => {
       "exports.dynamodb.format is DYNAMODB_JSON or ION",
       (c) => (c.exports = { dynamodb: { format: "PARQUET" } }),
       'exports.dynamodb.format: must be "DYNAMODB_JSON" or "ION"',
+    ],
+    [
+      "exports.rds is a switch or a format",
+      (c) => (c.exports = { rds: "yes" }),
+      'exports.rds: must be true, false or { "format": "parquet" | "dump" | "both" }',
+    ],
+    [
+      "exports.aurora.format is one of three",
+      (c) => (c.exports = { aurora: { format: "csv" } }),
+      'exports.aurora.format: must be "parquet", "dump" or "both"',
+    ],
+    [
+      "exports.rds takes only format",
+      (c) => (c.exports = { rds: { format: "parquet", formats: "dump" } }),
+      'exports.rds.formats: unknown key (did you mean "format"?)',
     ],
     [
       "compressionLevel is 1–19",

@@ -27,7 +27,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
-import { fakeUuid } from "../../testing/iam/model";
+import { buildModel } from "../../testing/iam/model";
 import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
@@ -50,8 +50,10 @@ export interface Bench {
   /** The synthesized stack, for the IAM proof: requests made as one of its roles are judged by its policies. */
   readonly deployment: Deployment;
   as(role: RoleKey): Caller;
-  /** Another state machine of the stack, by its name, resolved as the dispatcher and EBS child are. */
+  /** Any synthesized state machine by name, interpolations resolved (e.g. the RDS child: __tests__/helpers/rds-bench.ts). */
   definitionOf(name: string): AslDefinition;
+  /** The pipeline key's ARN as the IAM model values it. */
+  readonly kmsKeyArn: string;
 }
 
 /** Synthesizes the pipeline stack of `overrides` and creates what its definitions name. */
@@ -101,13 +103,11 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
 
   const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
+  // The pipeline key as the IAM model values it, so requests naming it are judged against its policy.
+  const kmsKeyArn = [...buildModel(tf, ACCOUNT, REGION).resourcePolicies.keys()].find((arn) => arn.includes(":kms:"))!;
   const values: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^aws_kms_key\.pipeline-key_\w+\.arn$/, () => kmsKeyArn],
     [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
-    // The pipeline key as the IAM model values it (testing/iam/model.ts), so key grants are judged on it.
-    [
-      /^aws_kms_key\.(pipeline-key_\w+)\.arn$/,
-      (m) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${fakeUuid(`${ACCOUNT}/${REGION}/${m[1]}`)}`,
-    ],
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
     [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
@@ -149,6 +149,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     deployment,
     as: (role) => ({ role, deployment }),
     definitionOf,
+    kmsKeyArn,
   };
 }
 

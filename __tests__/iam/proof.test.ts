@@ -30,6 +30,7 @@ import { describeWithPrereqs } from "../../testing/prereq";
 import { ACCOUNT, Bench, createBench, REGION } from "../helpers/pipeline-bench";
 import {
   dynamodbRuns,
+  databaseRuns,
   janitorRun,
   pipelineRun,
   starterRun,
@@ -52,7 +53,11 @@ describeWithPrereqs(
 
     beforeAll(async () => {
       cleanupStaleFixtures();
-      bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+      bench = await createBench({
+        deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" },
+        // Parquet, so the database children and the export role they pass are in the stack and exercised.
+        exports: { rds: { format: "parquet" }, aurora: { format: "parquet" } },
+      });
       fixture = await createDiskFixture("zero");
       clearRecorded();
       outcomes.archive = await pipelineRun(bench, fixture);
@@ -61,6 +66,7 @@ describeWithPrereqs(
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
       outcomes.dynamodb = await dynamodbRuns(bench);
+      outcomes.databases = await databaseRuns(bench);
       records = recorded();
       verdicts = await evaluate(buildModel(bench.deployment.tf, ACCOUNT, REGION), records);
     });
@@ -75,6 +81,7 @@ describeWithPrereqs(
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
       expect(outcomes.janitor).toHaveLength(2);
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
+      expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
         new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
@@ -131,6 +138,18 @@ describeWithPrereqs(
         "dynamodb-export s3:PutObject",
         "dynamodb-export s3:AbortMultipartUpload",
         "dynamodb-export kms:GenerateDataKey",
+        "rds-export rds:DescribeDBSnapshots",
+        "rds-export rds:StartExportTask",
+        "rds-export iam:PassRole",
+        "rds-export kms:CreateGrant",
+        "rds-export kms:DescribeKey",
+        "rds-export rds:DescribeExportTasks",
+        "aurora-export rds:DescribeDBClusterSnapshots",
+        "aurora-export rds:StartExportTask",
+        "aurora-export iam:PassRole",
+        "rds-s3-export s3:PutObject",
+        "rds-s3-export kms:GenerateDataKey",
+        "dispatcher rds:ListTagsForResource",
       ]) {
         expect([...seen]).toContain(expected);
       }
@@ -229,6 +248,20 @@ describeWithPrereqs(
           "backup-actions-dynamodb-export-sfn",
           "s3:PutObject",
           /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/dynamodb\//,
+        ],
+        [
+          /^workflows_databases_rds_policy_/,
+          "HandTheExportRoleToRds",
+          "backup-actions-rds-export-sfn",
+          "iam:PassRole",
+          /^arn:aws:iam::111111111111:role\/backup-actions-rds-s3-export$/,
+        ],
+        [
+          /^workflows_databases_export-policy_/,
+          "WriteExportsIntoTheArchive",
+          "backup-actions-rds-s3-export",
+          "s3:PutObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/aurora\/.+\.parquet$/,
         ],
         // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
         [

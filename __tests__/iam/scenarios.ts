@@ -25,7 +25,9 @@ import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
-import { Bench, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import { RdsExportFake } from "../../testing/rds-export-fake";
+import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import { asRdsBench, databaseRecoveryPoint, databaseResolver } from "../helpers/rds-bench";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
 
 /** Environment variables a synthesized Lambda function gets. */
@@ -301,4 +303,27 @@ export async function dynamodbRuns(bench: Bench): Promise<string[]> {
     outcomes.push(`${pitr}: ${tasks.calls.some((c) => c.stateName === "RestoreTempTable") ? "restored" : "pitr"}`);
   }
   return outcomes;
+}
+
+/**
+ * Both database children through the dispatcher, Parquet format: each reads its snapshot, starts the
+ * export (iam:PassRole of the export role, the key's grant), follows it; the export role writes the files
+ * (testing/rds-export-fake.ts); the verify Lambda reads them. Answers the ledger statuses.
+ */
+export async function databaseRuns(bench: Bench): Promise<string[]> {
+  const rdsBench = asRdsBench(bench);
+  const statuses: string[] = [];
+  for (const [kind, engine] of [
+    ["rds", "postgres"],
+    ["aurora", "aurora-postgresql"],
+  ] as const) {
+    const rp = await databaseRecoveryPoint(rdsBench, { kind, engine });
+    const fake = new RdsExportFake(bench.clients.s3, bench.as("rds-s3-export"));
+    await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks: databaseResolver(rdsBench, fake),
+      executionName: rp.input.plan.executionName!,
+    });
+    statuses.push(String((await ledgerItem(bench, rp.arn)).status));
+  }
+  return statuses;
 }

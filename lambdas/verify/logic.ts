@@ -29,6 +29,7 @@ import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
 import { verifyDynamoDbExport } from "./dynamodb";
+import { parquetExportOf, verifyParquetExport } from "./parquet";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
@@ -39,14 +40,23 @@ type Verifier = (s3: S3Client, request: VerifyRequest) => Promise<VerifyResult>;
 /** An archive with a `manifest.json` (core/manifest.ts): what the worker writes. */
 const VERIFIERS: Readonly<Record<Workflow, Verifier>> = {
   ebs: verifyManifestArchive,
-  rds: verifyManifestArchive,
-  aurora: verifyManifestArchive,
+  rds: verifyDatabaseExport,
+  aurora: verifyDatabaseExport,
   // DynamoDB's own manifest-summary.json and manifest-files.json, and table.json (./dynamodb.ts).
   dynamodb: verifyDynamoDbExport,
 };
 
 export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   return VERIFIERS[request.workflow ?? "ebs"](s3, request);
+}
+
+/**
+ * An RDS / Aurora child's answer (stacks/workflows/rds-export.ts): a Parquet export (`parquet`) is
+ * checked by lambdas/verify/parquet.ts; a native dump has a manifest.json like the worker's.
+ */
+async function verifyDatabaseExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+  const parquet = parquetExportOf(request.export?.parquet);
+  return parquet ? verifyParquetExport(s3, parquet) : verifyManifestArchive(s3, request);
 }
 
 async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {

@@ -10,6 +10,8 @@ import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
 import { dynamodbExportDefinition } from "../workflows/dynamodb-export";
 import { dynamodbExportStatements, dynamodbTempTablePrefix } from "./dynamodb-export-grants";
 import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
+import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
+import { DatabaseExports } from "./database-exports";
 import { StateMachine } from "./state-machine";
 
 export interface ExportWorkflowsProps {
@@ -39,12 +41,18 @@ export interface ExportWorkflowsProps {
   readonly ebs: boolean;
   /** The DynamoDB workflow (exports.dynamodb), with the archive it writes to. @default not deployed */
   readonly dynamodb?: { readonly format: DynamoDbExportFormat; readonly archiveBucketArn: string };
+  /** The RDS / Aurora children to deploy and their formats (exports.rds, exports.aurora). @default none */
+  readonly databases?: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
+  /** The archive bucket the database exports write to (RDS writes it through the export role). */
+  readonly archiveBucketName: string;
 }
 
 export class ExportWorkflows extends Construct {
   public readonly dispatcher: StateMachine;
   public readonly ebs?: StateMachine;
   public readonly dynamodb?: StateMachine;
+  /** The RDS and Aurora children and their export role, when any is on. */
+  public readonly databases?: DatabaseExports;
 
   constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
     super(scope, id);
@@ -154,6 +162,14 @@ export class ExportWorkflows extends Construct {
       });
     }
 
+    if (props.databases && Object.keys(props.databases).length > 0) {
+      this.databases = new DatabaseExports(this, "databases", {
+        context: props.context,
+        formats: props.databases,
+        archiveBucketName: props.archiveBucketName,
+        timeoutSeconds: props.childTimeoutSeconds,
+      });
+    }
     if (props.dynamodb) {
       const tablePrefix = dynamodbTempTablePrefix(props.context.name);
       this.dynamodb = new StateMachine(this, "dynamodb", {
@@ -178,15 +194,12 @@ export class ExportWorkflows extends Construct {
       });
     }
 
-    const children = {
+    const children: Record<string, string> = {
       ...(this.ebs ? { ebs: this.ebs.arn } : {}),
+      ...Object.fromEntries(Object.entries(this.databases?.children ?? {}).map(([w, m]) => [w, m.arn])),
       ...(this.dynamodb ? { dynamodb: this.dynamodb.arn } : {}),
     };
-    const childNames = [
-      ...(this.ebs ? [`${props.context.name}-ebs-export`] : []),
-      ...(this.dynamodb ? [`${props.context.name}-dynamodb-export`] : []),
-    ];
-    const childArns = [this.ebs?.arn, this.dynamodb?.arn].filter((a): a is string => a !== undefined);
+    const childNames = Object.keys(children).map((w) => `${props.context.name}-${w}-export`);
     /** Recovery point ARNs by the resource that holds them (an EBS one is an EC2 snapshot, …). */
     const recoveryPoint = {
       ebs: `arn:${partition}:ec2:${region}::snapshot/*`,
@@ -216,9 +229,9 @@ export class ExportWorkflows extends Construct {
         resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`],
       },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
-      ...(childArns.length > 0
+      ...(childNames.length > 0
         ? [
-            { sid: "RunChildren", actions: ["states:StartExecution"], resources: childArns },
+            { sid: "RunChildren", actions: ["states:StartExecution"], resources: Object.values(children) },
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],

@@ -35,6 +35,11 @@
  *               https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html
  *   SFN-LAMBDA  Step Functions Developer Guide, "IAM policies for AWS Lambda" (lambda:InvokeFunction),
  *               https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html
+ *   RDS-EXPORT  RDS API Reference, StartExportTask: IamRoleArn (the role RDS writes S3 with) and KmsKeyId
+ *               ("the caller of this operation must be authorized to run kms:CreateGrant and kms:DescribeKey"),
+ *               https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html; RDS User
+ *               Guide, "Setting up access to an Amazon S3 bucket" (iam:PassRole of that role),
+ *               https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/export-snapshot-setup-steps.html
  *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
  *               resource type without full AWS Backup management is named by its own ARN (EBS:
  *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
@@ -259,6 +264,39 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
   "rds:ListTagsForResource": {
     source: "SAR-rds (snapshot, cluster-snapshot, …)",
     requests: (r, f) => [req("rds:ListTagsForResource", inDeploymentAccount(str(r, "ResourceName"), f))],
+  },
+  // The RDS and Aurora children (stacks/workflows/rds-export.ts).
+  "rds:DescribeDBSnapshots": {
+    source: "SAR-rds (DescribeDBSnapshots: snapshot)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBSnapshots",
+        `arn:${f.partition}:rds:${f.region}:${f.account}:snapshot:${str(r, "DBSnapshotIdentifier")}`,
+      ),
+    ],
+  },
+  "rds:DescribeDBClusterSnapshots": {
+    source: "SAR-rds (DescribeDBClusterSnapshots: cluster-snapshot)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBClusterSnapshots",
+        `arn:${f.partition}:rds:${f.region}:${f.account}:cluster-snapshot:${str(r, "DBClusterSnapshotIdentifier")}`,
+      ),
+    ],
+  },
+  "rds:StartExportTask": {
+    source:
+      "SAR-rds (StartExportTask: snapshot / cluster-snapshot), RDS-EXPORT (the caller passes IamRoleArn: iam:PassRole; KmsKeyId: kms:CreateGrant, kms:DescribeKey)",
+    requests: (r, f) => [
+      req("rds:StartExportTask", inDeploymentAccount(str(r, "SourceArn"), f)),
+      req("iam:PassRole", str(r, "IamRoleArn"), { "iam:PassedToService": "export.rds.amazonaws.com" }),
+      req("kms:CreateGrant", str(r, "KmsKeyId"), { "kms:GrantIsForAWSResource": "true" }),
+      req("kms:DescribeKey", str(r, "KmsKeyId")),
+    ],
+  },
+  "rds:DescribeExportTasks": {
+    source: "SAR-rds (DescribeExportTasks: no resource-level permissions)",
+    requests: () => [req("rds:DescribeExportTasks", "*")],
   },
   "dynamodb:ListTagsOfResource": {
     source: "SAR-dynamodb (table*, stream*), BACKUP-ARN",

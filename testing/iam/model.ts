@@ -23,6 +23,22 @@ export const ROLES: Readonly<
     service: "states.amazonaws.com",
     calls: true,
   },
+  "rds-export": {
+    logicalId: /^workflows_databases_rds_role_[0-9A-F]{8}$/,
+    service: "states.amazonaws.com",
+    calls: true,
+  },
+  "aurora-export": {
+    logicalId: /^workflows_databases_aurora_role_[0-9A-F]{8}$/,
+    service: "states.amazonaws.com",
+    calls: true,
+  },
+  // StartExportTask's IamRoleArn: RDS writes the Parquet files with it (in tests, testing/rds-export-fake.ts).
+  "rds-s3-export": {
+    logicalId: /^workflows_databases_export-role_[0-9A-F]{8}$/,
+    service: "export.rds.amazonaws.com",
+    calls: true,
+  },
   "worker-job": { logicalId: /^worker-job_job-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: true },
   // Used by AWS on our behalf, not by our code: ECS pulls the image and ships logs; the ECS agent on
   // the Batch instance registers it with the cluster.

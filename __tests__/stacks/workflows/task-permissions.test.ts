@@ -57,6 +57,8 @@ function actionsNeededBy(resource: string): string[] {
       ];
     // SSE-KMS (table.json): S3 asks the key for a data key as the caller.
     if (action === "s3:PutObject") return [action, "kms:GenerateDataKey"];
+    // The caller hands RDS the export role and lets it use the key (StartExportTask API reference).
+    if (action === "rds:StartExportTask") return [action, "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey"];
     return [action];
   }
   const known: Record<string, string[]> = {
@@ -128,11 +130,13 @@ describe.each([
 
   it("has the machines it should", () => {
     const names = machines.map((m) => m.name).sort();
-    expect(names).toEqual(
-      "exports" in config
-        ? ["backup-actions-dispatcher", "backup-actions-dynamodb-export"]
-        : ["backup-actions-dispatcher", "backup-actions-dynamodb-export", "backup-actions-ebs-export"],
-    );
+    expect(names).toEqual([
+      "backup-actions-aurora-export",
+      "backup-actions-dispatcher",
+      "backup-actions-dynamodb-export",
+      ...("exports" in config ? [] : ["backup-actions-ebs-export"]),
+      "backup-actions-rds-export",
+    ]);
   });
 
   it.each(machines.map((m) => [m.name, m] as const))("%s: every action a Task needs is granted", (_name, machine) => {
