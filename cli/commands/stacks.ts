@@ -25,7 +25,8 @@ export const STACKS_HELP = `usage: backup-actions ${STACKS_USAGE}
 
 Lists every stack of the config (BACKUP_ACTIONS_CONFIG, default config/default.json) in deploy
 order: a stack comes after every stack it reads from and after bootstrap, whose bucket holds the
-S3 state. Stacks of one kind read nothing of their own kind and deploy together.
+S3 state, or workspaces, which declares the Terraform Cloud workspaces. Stacks of one kind read
+nothing of their own kind and deploy together.
 
   --json   one JSON object (schema version ${STACKS_SCHEMA_VERSION}):
            {"schemaVersion": ${STACKS_SCHEMA_VERSION}, "stacks": [{"name", "kind", "account", "region", "partition",
