@@ -168,6 +168,45 @@ export const cloudBackend = z.strictObject({
     .string()
     .regex(/^[a-z0-9.-]+$/, { error: "must be a host name like app.terraform.io" })
     .optional(),
+  /**
+   * The role each account's workspaces assume through dynamic provider credentials (OIDC,
+   * TFC_AWS_RUN_ROLE_ARN): account id → role ARN, one per account of `accounts` (rules.ts).
+   */
+  runRoleArns: z.record(
+    z.string().regex(ACCOUNT_ID, { error: "must be keyed by 12-digit account ids" }),
+    z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN" }),
+    { error: "must map each account id to the IAM role its workspaces' runs assume (dynamic credentials)" },
+  ),
+  /** VCS-driven workspaces (runs on every push, speculative plans on pull requests); unset: CLI-driven. */
+  vcs: z
+    .strictObject({
+      /** `<organization>/<repository>` of the repository that holds the committed `cdktf.out`. */
+      identifier: z
+        .string()
+        .regex(/^[^/\s]+\/[^/\s]+$/, { error: "must be <organization>/<repository>, like acme/backup-actions" }),
+      /** Branch the workspaces apply from. @default the repository's default branch */
+      branch: z.string().min(1, { error: "must not be empty" }).optional(),
+      /** The OAuth token of the organization's VCS connection (Settings → Providers). */
+      oauthTokenId: z.string().regex(/^ot-[A-Za-z0-9]+$/, { error: "must be an OAuth token id like ot-AbCd1234" }),
+    })
+    .optional(),
+  /** An existing project the workspaces go into. @default the organization's default project */
+  project: z.string().min(1, { error: "must not be empty" }).optional(),
+  /** Where the `workspaces` stack keeps its own state. @default the local file terraform.workspaces.tfstate */
+  workspacesState: z
+    .strictObject({
+      bucket: z.string().regex(BUCKET_NAME, {
+        error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+      }),
+      region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
+      key: z
+        .string()
+        .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, {
+          error: "must be an S3 key without leading or trailing '/'",
+        })
+        .default("backup-actions/workspaces.tfstate"),
+    })
+    .optional(),
 });
 
 const stateBackend = z.custom<unknown>().transform((value, ctx) => {

@@ -136,14 +136,25 @@ describe("config defaults", () => {
   it("accepts an existing VPC and a Terraform Cloud backend", () => {
     const config = parseConfig({
       ...valid(),
-      stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba" },
+      stateBackend: {
+        type: "cloud",
+        organization: "acme",
+        workspacePrefix: "ba",
+        runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+      },
+      worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1" },
       network: {
         vpcId: "vpc-0123456789abcdef0",
         subnetIds: ["subnet-0123456789abcdef0"],
         routeTableIds: ["rtb-0123456789abcdef0"],
       },
     });
-    expect(config.stateBackend).toEqual({ type: "cloud", organization: "acme", workspacePrefix: "ba" });
+    expect(config.stateBackend).toEqual({
+      type: "cloud",
+      organization: "acme",
+      workspacePrefix: "ba",
+      runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+    });
     expect(config.network).toMatchObject({ vpcId: "vpc-0123456789abcdef0", egress: "endpoints", endpointAzCount: 1 });
   });
 });
@@ -586,6 +597,104 @@ describe("config rules (one test per rule, exact message)", () => {
       'exprots: unknown key (did you mean "exports"?)',
       "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)",
     ]);
+  });
+});
+
+describe("Terraform Cloud backend rules (exact messages)", () => {
+  /** A valid cloud config: two accounts, a run role each, a prebuilt worker image. */
+  const cloud = (): Record<string, any> => ({
+    ...valid(),
+    accounts: [
+      { id: "111111111111", regions: ["us-east-1"] },
+      { id: "222222222222", regions: ["eu-west-1"] },
+    ],
+    worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1.0.0" },
+    stateBackend: {
+      type: "cloud",
+      organization: "acme",
+      workspacePrefix: "ba",
+      runRoleArns: {
+        "111111111111": "arn:aws:iam::111111111111:role/tfc",
+        "222222222222": "arn:aws:iam::222222222222:role/tfc",
+      },
+    },
+  });
+  const problems = (mutate: (c: Record<string, any>) => void): string[] => {
+    const c = cloud();
+    mutate(c);
+    try {
+      parseConfig(c);
+      return [];
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+
+  it("accepts the valid cloud config, with VCS settings, a project and S3 state for the workspaces stack", () => {
+    expect(problems(() => undefined)).toEqual([]);
+    const config = parseConfig({
+      ...cloud(),
+      stateBackend: {
+        ...cloud().stateBackend,
+        vcs: { identifier: "acme/deploy", oauthTokenId: "ot-abc123" },
+        project: "backups",
+        workspacesState: { bucket: "admin-state", region: "us-east-1" },
+      },
+    });
+    expect(config.stateBackend).toMatchObject({
+      vcs: { identifier: "acme/deploy", oauthTokenId: "ot-abc123" },
+      workspacesState: { bucket: "admin-state", region: "us-east-1", key: "backup-actions/workspaces.tfstate" },
+    });
+  });
+
+  it("requires worker.imageUri, saying why", () => {
+    expect(problems((c) => delete c.worker)).toEqual([
+      'worker.imageUri: is required with stateBackend.type "cloud": Terraform Cloud runs have no Docker engine, so the pipeline cannot build the worker image from batch-worker/; build and push it in CI and set its URI here',
+    ]);
+    expect(problems((c) => delete c.worker.imageUri)).toHaveLength(1);
+  });
+
+  it("requires runRoleArns", () => {
+    expect(problems((c) => delete c.stateBackend.runRoleArns)).toEqual(["stateBackend.runRoleArns: is required"]);
+    expect(problems((c) => (c.stateBackend.runRoleArns = "arn:aws:iam::111111111111:role/tfc"))).toEqual([
+      "stateBackend.runRoleArns: must map each account id to the IAM role its workspaces' runs assume (dynamic credentials)",
+    ]);
+  });
+
+  it("requires a run role for every account", () => {
+    expect(problems((c) => delete c.stateBackend.runRoleArns["222222222222"])).toEqual([
+      "stateBackend.runRoleArns: has no role for account 222222222222 (accounts[1]): its workspaces reach AWS only through the run role they assume (dynamic credentials)",
+    ]);
+  });
+
+  it("refuses a run role of another account, and a role for an account not deployed", () => {
+    expect(
+      problems((c) => {
+        c.stateBackend.runRoleArns["222222222222"] = "arn:aws:iam::111111111111:role/tfc";
+        c.stateBackend.runRoleArns["333333333333"] = "arn:aws:iam::333333333333:role/tfc";
+      }),
+    ).toEqual([
+      "stateBackend.runRoleArns.222222222222: must be a role in account 222222222222 (it is in 111111111111)",
+      "stateBackend.runRoleArns.333333333333: names an account that accounts does not list",
+    ]);
+  });
+
+  it("checks the shapes of runRoleArns, vcs and workspacesState", () => {
+    expect(problems((c) => (c.stateBackend.runRoleArns["111111111111"] = "tfc"))).toEqual([
+      "stateBackend.runRoleArns.111111111111: must be an IAM role ARN",
+    ]);
+    expect(problems((c) => (c.stateBackend.vcs = { identifier: "deploy", oauthTokenId: "token" }))).toEqual([
+      "stateBackend.vcs.identifier: must be <organization>/<repository>, like acme/backup-actions",
+      "stateBackend.vcs.oauthTokenId: must be an OAuth token id like ot-AbCd1234",
+    ]);
+    expect(problems((c) => (c.stateBackend.workspacesState = { bucket: "b", region: "us-east-1" }))).toEqual([
+      "stateBackend.workspacesState.bucket: must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ]);
+  });
+
+  it("asks nothing of the kind with S3 state", () => {
+    expect(() => parseConfig(valid())).not.toThrow();
   });
 });
 
