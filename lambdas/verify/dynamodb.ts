@@ -25,30 +25,23 @@ import {
   type TableDescriptionFile,
 } from "../../core/dynamodb-export";
 import { parseS3Url, type S3Location } from "../../core/s3-url";
-import type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
+import { notVerified, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
 
 const isNotFound = (err: unknown) => ["NoSuchKey", "NotFound"].includes((err as Error).name);
 
 export async function verifyDynamoDbExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
-  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
-    verified: false,
-    bytes,
-    sha256,
-    reason,
-    objects,
-  });
   let location: S3Location;
   try {
     location = parseS3Url(request.archiveUrl);
   } catch (err) {
-    return failed((err as Error).message);
+    return notVerified((err as Error).message);
   }
   const { bucket, prefix } = location;
   const exported = request.export ?? {};
   const manifestKey = typeof exported.manifestKey === "string" ? exported.manifestKey : undefined;
-  if (!manifestKey) return failed("the DynamoDB child reported no manifestKey: the export did not finish");
+  if (!manifestKey) return notVerified("the DynamoDB child reported no manifestKey: the export did not finish");
   const summaryKey = keyUnderPrefix(prefix, manifestKey);
-  if (!summaryKey) return failed(`manifestKey ${manifestKey} is not under ${request.archiveUrl}`);
+  if (!summaryKey) return notVerified(`manifestKey ${manifestKey} is not under ${request.archiveUrl}`);
 
   const read = async (key: string): Promise<string | undefined> => {
     try {
@@ -61,28 +54,28 @@ export async function verifyDynamoDbExport(s3: S3Client, request: VerifyRequest)
   };
 
   const summaryText = await read(summaryKey);
-  if (summaryText === undefined) return failed(`${summaryKey} is missing: the export did not finish`);
+  if (summaryText === undefined) return notVerified(`${summaryKey} is missing: the export did not finish`);
   const sha256 = createHash("sha256").update(summaryText).digest("hex");
   let summary;
   let files;
   try {
     summary = parseExportSummary(summaryText, summaryKey);
     if (typeof exported.exportArn === "string" && summary.exportArn !== exported.exportArn)
-      return failed(`${summaryKey} is of export ${summary.exportArn}, not ${exported.exportArn}`, 0, sha256);
+      return notVerified(`${summaryKey} is of export ${summary.exportArn}, not ${exported.exportArn}`, 0, sha256);
     if (typeof exported.exportFormat === "string" && summary.outputFormat !== exported.exportFormat)
-      return failed(
+      return notVerified(
         `${summaryKey} says ${summary.outputFormat}, the export asked for ${exported.exportFormat}`,
         0,
         sha256,
       );
     const filesKey = keyUnderPrefix(prefix, summary.manifestFilesS3Key);
     if (!filesKey)
-      return failed(`manifestFilesS3Key ${summary.manifestFilesS3Key} is not under the archive`, 0, sha256);
+      return notVerified(`manifestFilesS3Key ${summary.manifestFilesS3Key} is not under the archive`, 0, sha256);
     const filesText = await read(filesKey);
-    if (filesText === undefined) return failed(`${filesKey} is missing`, 0, sha256);
+    if (filesText === undefined) return notVerified(`${filesKey} is missing`, 0, sha256);
     files = parseExportFiles(filesText, filesKey);
   } catch (err) {
-    if (err instanceof ExportManifestError) return failed(err.message, 0, sha256);
+    if (err instanceof ExportManifestError) return notVerified(err.message, 0, sha256);
     throw err;
   }
 
@@ -90,29 +83,29 @@ export async function verifyDynamoDbExport(s3: S3Client, request: VerifyRequest)
   let items = 0;
   for (const file of files) {
     const key = keyUnderPrefix(prefix, file.dataFileS3Key);
-    if (!key) return failed(`data file ${file.dataFileS3Key} is not under the archive`, bytes, sha256);
+    if (!key) return notVerified(`data file ${file.dataFileS3Key} is not under the archive`, bytes, sha256);
     let head;
     try {
       head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     } catch (err) {
-      if (isNotFound(err)) return failed(`data file ${key} is missing`, bytes, sha256);
+      if (isNotFound(err)) return notVerified(`data file ${key} is missing`, bytes, sha256);
       throw err;
     }
     const etag = (head.ETag ?? "").replace(/"/g, "");
     if (etag !== file.etag)
-      return failed(
+      return notVerified(
         `data file ${key} has ETag ${etag}, the manifest says ${file.etag}: it was rewritten`,
         bytes,
         sha256,
       );
     const md5 = await md5Of(s3, bucket, key);
     if (md5 !== file.md5Checksum)
-      return failed(`data file ${key} has MD5 ${md5}, the manifest says ${file.md5Checksum}`, bytes, sha256);
+      return notVerified(`data file ${key} has MD5 ${md5}, the manifest says ${file.md5Checksum}`, bytes, sha256);
     bytes += head.ContentLength ?? 0;
     items += file.itemCount;
   }
   if (items !== summary.itemCount)
-    return failed(
+    return notVerified(
       `the data files hold ${items} items, manifest-summary.json says ${summary.itemCount}`,
       bytes,
       sha256,
@@ -122,9 +115,13 @@ export async function verifyDynamoDbExport(s3: S3Client, request: VerifyRequest)
   const tableKey = `${prefix}${TABLE_DESCRIPTION_NAME}`;
   const tableText = await read(tableKey);
   if (tableText === undefined)
-    return failed(`${TABLE_DESCRIPTION_NAME} is missing: the table cannot be imported from the archive`, bytes, sha256);
+    return notVerified(
+      `${TABLE_DESCRIPTION_NAME} is missing: the table cannot be imported from the archive`,
+      bytes,
+      sha256,
+    );
   const problem = tableDescriptionProblem(tableText);
-  if (problem) return failed(`${TABLE_DESCRIPTION_NAME}: ${problem}`, bytes, sha256);
+  if (problem) return notVerified(`${TABLE_DESCRIPTION_NAME}: ${problem}`, bytes, sha256);
 
   return {
     verified: true,

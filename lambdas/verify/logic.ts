@@ -26,7 +26,7 @@ import { createHash } from "node:crypto";
 import { DumpItem, MANIFEST_NAME, ManifestError, ManifestItem, parseArchiveManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
-import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
+import { parseVerifyRequest, type VerifyRequest, type VerifyResult, notVerified } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
 import { verifyDynamoDbExport } from "./dynamodb";
 import { parquetExportOf, verifyParquetExport } from "./parquet";
@@ -60,18 +60,11 @@ async function verifyDatabaseExport(s3: S3Client, request: VerifyRequest): Promi
 }
 
 async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
-  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
-    verified: false,
-    bytes,
-    sha256,
-    reason,
-    objects,
-  });
   let location: S3Location;
   try {
     location = parseS3Url(request.archiveUrl);
   } catch (err) {
-    return failed((err as Error).message);
+    return notVerified((err as Error).message);
   }
   const { bucket, prefix } = location;
 
@@ -82,7 +75,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
   } catch (err) {
     const name = (err as Error).name;
     if (name === "NoSuchKey" || name === "NotFound")
-      return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
+      return notVerified(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
     // Access denied, or throttling that outlasted the SDK's own retries: thrown, so the dispatcher's Catch
     // records the export as FAILED with the S3 error's name (its Retry covers Lambda's service errors only).
     throw err;
@@ -95,11 +88,11 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     manifest = parseArchiveManifest(text, `s3://${bucket}/${prefix}${MANIFEST_NAME}`);
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err;
-    return failed(err.message, 0, sha256);
+    return notVerified(err.message, 0, sha256);
   }
 
   const items = (manifest.items as readonly (ManifestItem | DumpItem)[]).filter((i) => i.kind !== "skipped");
-  if (items.length === 0) return failed("the manifest lists no exported item", 0, sha256);
+  if (items.length === 0) return notVerified("the manifest lists no exported item", 0, sha256);
   let bytes = 0;
   let checksummed = 0;
   for (const item of items) {
@@ -110,11 +103,11 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     } catch (err) {
       const name = (err as Error).name;
       if (name === "NotFound" || name === "NoSuchKey")
-        return failed(`${item.name}: object ${item.key} is missing`, bytes, sha256);
+        return notVerified(`${item.name}: object ${item.key} is missing`, bytes, sha256);
       throw err;
     }
     if (head.ContentLength !== item.compressedBytes) {
-      return failed(
+      return notVerified(
         `${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`,
         bytes,
         sha256,
@@ -123,7 +116,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     const recorded = item.s3ChecksumSHA256;
     if (recorded !== undefined) {
       if (!head.ChecksumSHA256) {
-        return failed(
+        return notVerified(
           `${item.name}: S3 reports no SHA-256 checksum for object ${item.key}, the manifest records ${recorded}: ` +
             "the object was replaced after the export by one uploaded without it " +
             "(or this role may not use kms:Decrypt on the archive key, which S3 requires to return checksums)",
@@ -132,7 +125,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
         );
       }
       if (head.ChecksumSHA256 !== recorded) {
-        return failed(
+        return notVerified(
           `${item.name}: object ${item.key} has S3 checksum ${head.ChecksumSHA256}, the manifest records ${recorded}: the object was rewritten after the export`,
           bytes,
           sha256,

@@ -17,7 +17,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { parquetMetadataAsync } from "hyparquet";
-import type { VerifyResult } from "../../core/verify-contract";
+import { notVerified, type VerifyResult } from "../../core/verify-contract";
 
 /** What the child leaves in its output for this check (stacks/workflows/rds-export.ts ParquetDone). */
 export interface ParquetExport {
@@ -42,14 +42,6 @@ export function parquetExportOf(value: unknown): ParquetExport | undefined {
     return undefined;
   return { exportTaskIdentifier: p.exportTaskIdentifier, bucket: p.bucket, exportPrefix: p.exportPrefix };
 }
-
-const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
-  verified: false,
-  bytes,
-  sha256,
-  reason,
-  objects,
-});
 
 async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
   const out: { key: string; size: number }[] = [];
@@ -102,22 +94,22 @@ export async function verifyParquetExport(s3: S3Client, parquet: ParquetExport):
 
   const infoText = await readText(s3, bucket, `${prefix}export_info_${id}.json`);
   if (infoText === undefined)
-    return failed(`export_info_${id}.json is missing under ${where}: the export did not finish`);
+    return notVerified(`export_info_${id}.json is missing under ${where}: the export did not finish`);
   hash.update(infoText);
   let info: { status?: unknown };
   try {
     info = JSON.parse(infoText) as { status?: unknown };
   } catch (err) {
-    return failed(`export_info_${id}.json under ${where} is not JSON: ${(err as Error).message}`);
+    return notVerified(`export_info_${id}.json under ${where} is not JSON: ${(err as Error).message}`);
   }
   if (typeof info.status === "string" && info.status.toUpperCase() !== "COMPLETE")
-    return failed(`export_info_${id}.json under ${where} says the export is ${info.status}, not COMPLETE`);
+    return notVerified(`export_info_${id}.json under ${where} says the export is ${info.status}, not COMPLETE`);
 
   const objects = await listAll(s3, bucket, prefix);
   const tablesInfo = objects
     .filter((o) => o.key.slice(prefix.length).startsWith(`export_tables_info_${id}_`) && o.key.endsWith(".json"))
     .sort((a, b) => a.key.localeCompare(b.key));
-  if (tablesInfo.length === 0) return failed(`no export_tables_info_${id}_*.json under ${where}`);
+  if (tablesInfo.length === 0) return notVerified(`no export_tables_info_${id}_*.json under ${where}`);
   const tables: TableStatus[] = [];
   for (const file of tablesInfo) {
     const text = (await readText(s3, bucket, file.key)) ?? "";
@@ -126,13 +118,13 @@ export async function verifyParquetExport(s3: S3Client, parquet: ParquetExport):
     try {
       parsed = JSON.parse(text) as { perTableStatus?: unknown };
     } catch (err) {
-      return failed(`${file.key.slice(prefix.length)} is not JSON: ${(err as Error).message}`);
+      return notVerified(`${file.key.slice(prefix.length)} is not JSON: ${(err as Error).message}`);
     }
     if (!Array.isArray(parsed.perTableStatus))
-      return failed(`${file.key.slice(prefix.length)} has no perTableStatus list`);
+      return notVerified(`${file.key.slice(prefix.length)} has no perTableStatus list`);
     for (const t of parsed.perTableStatus as Partial<TableStatus>[]) {
       if (typeof t?.target !== "string" || typeof t.status !== "string")
-        return failed(`${file.key.slice(prefix.length)} lists a table without target and status`);
+        return notVerified(`${file.key.slice(prefix.length)} lists a table without target and status`);
       tables.push(t as TableStatus);
     }
   }
@@ -144,7 +136,11 @@ export async function verifyParquetExport(s3: S3Client, parquet: ParquetExport):
       const why = t.failureReason ?? t.warningMessage;
       return `${t.target} (${t.status}${why ? `: ${why}` : ""})`;
     });
-    return failed(`${notExported.length} of ${tables.length} tables were not exported: ${named.join(", ")}`, 0, sha256);
+    return notVerified(
+      `${notExported.length} of ${tables.length} tables were not exported: ${named.join(", ")}`,
+      0,
+      sha256,
+    );
   }
 
   const dataFiles = objects.filter((o) => o.key.endsWith(".parquet"));
@@ -154,13 +150,13 @@ export async function verifyParquetExport(s3: S3Client, parquet: ParquetExport):
   for (const file of dataFiles) {
     const relative = file.key.slice(prefix.length);
     const dir = [...directories.keys()].find((d) => relative.startsWith(d));
-    if (!dir) return failed(`${relative} belongs to no table export_tables_info lists`, bytes, sha256);
+    if (!dir) return notVerified(`${relative} belongs to no table export_tables_info lists`, bytes, sha256);
     let count: bigint;
     try {
       count = await footerRows(s3, bucket, file.key, file.size);
     } catch (err) {
       if (["NoSuchKey", "NotFound", "AccessDenied"].includes((err as Error).name)) throw err;
-      return failed(`${relative} is not a readable Parquet file: ${(err as Error).message}`, bytes, sha256);
+      return notVerified(`${relative} is not a readable Parquet file: ${(err as Error).message}`, bytes, sha256);
     }
     const target = directories.get(dir)!.target;
     rows.set(target, (rows.get(target) ?? 0n) + count);
@@ -168,7 +164,7 @@ export async function verifyParquetExport(s3: S3Client, parquet: ParquetExport):
   }
   const empty = tables.filter((t) => (t.sizeGB ?? 0) > 0 && !rows.has(t.target));
   if (empty.length > 0)
-    return failed(
+    return notVerified(
       `export_tables_info says ${empty.map((t) => t.target).join(", ")} exported data, but no Parquet file of ${empty.length === 1 ? "it" : "them"} is under ${where}`,
       bytes,
       sha256,
