@@ -18,12 +18,16 @@ const SERVER_TIERS = {
     "__tests__/cli/ledger.test.ts",
     "__tests__/cli/manifest-trust.test.ts",
     "__tests__/integration/dispatcher-tag-sources.test.ts",
+    "__tests__/integration/dynamodb-export.test.ts",
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
+    "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",
+    "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
     "__tests__/lambdas/verify.test.ts",
+    "__tests__/lambdas/verify-dynamodb.test.ts",
     "__tests__/stacks/workflows/ebs-export.exec.test.ts",
     "__tests__/testing/asl/aws-sdk.test.ts",
     "__tests__/testing/asl/proof.test.ts",
@@ -31,6 +35,7 @@ const SERVER_TIERS = {
     "__tests__/testing/moto-reset-a.test.ts",
     "__tests__/testing/moto-reset-b.test.ts",
     "__tests__/testing/moto.test.ts",
+    "__tests__/testing/moto-dynamodb.test.ts",
   ],
   // root: loop devices, mounts, restored owners (and moto where the worker uploads)
   disk: [
@@ -58,11 +63,14 @@ const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   transform: {
+    "/node_modules/hyparquet[^/]*/.+\\.js$": ["@swc/jest", { jsc: { target: "es2022" }, module: { type: "commonjs" } }],
     "^.+\\.ts$": [
       "@swc/jest",
       { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } },
     ],
   },
+  // hyparquet and hyparquet-writer ship ES modules only: compiled to CommonJS like our sources.
+  transformIgnorePatterns: ["/node_modules/(?!hyparquet)"],
   moduleFileExtensions: ["ts", "js", "json"],
   globalTeardown: "<rootDir>/testing/moto/global-teardown.ts",
 };

@@ -232,8 +232,8 @@ export const workerCommands: Record<string, Command> = {
   },
   restore: {
     summary:
-      "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device; or a database dump into a server (--to-database)",
-    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV | --to-database postgres://USER@HOST:PORT/|mysql://USER@HOST:PORT/ --password-env VAR [--work-dir DIR]) [--item NAME]... ${TRUST_USAGE}`,
+      "restore items into a new or empty DIR: tar -> DIR/<item>/, img -> DIR/<item>.img; or one img onto --device; or a database dump into a server (--to-database); or a DynamoDB export into a new table (--to-dynamodb-table)",
+    usage: `restore s3://BUCKET/PREFIX/|file:///DIR/ (--to DIR [--force] | --device DEV | --to-database postgres://USER@HOST:PORT/|mysql://USER@HOST:PORT/ --password-env VAR [--work-dir DIR] | --to-dynamodb-table NAME) [--item NAME]... ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(
         args,
@@ -245,10 +245,16 @@ export const workerCommands: Record<string, Command> = {
           "to-database": { type: "string" },
           "password-env": { type: "string" },
           "work-dir": { type: "string" },
+          "to-dynamodb-table": { type: "string" },
           ...TRUST_OPTIONS,
         },
         { min: 1, max: 1 },
       );
+      if (values["to-dynamodb-table"] !== undefined) {
+        if (values["to-database"] !== undefined)
+          throw new UsageError("--to-dynamodb-table and --to-database exclude each other");
+        return restoreToDynamoDb(positionals[0]!, values);
+      }
       if (values["to-database"] !== undefined) {
         if (values.to || values.device || values.force || values.item)
           throw new UsageError("--to-database excludes --to, --device, --force and --item (every dump is loaded)");
@@ -265,7 +271,8 @@ export const workerCommands: Record<string, Command> = {
       }
       if (values["password-env"] || values["work-dir"])
         throw new UsageError("--password-env and --work-dir apply to --to-database only");
-      if (!values.to && !values.device) throw new UsageError("--to DIR, --device DEV or --to-database URL is required");
+      if (!values.to && !values.device)
+        throw new UsageError("--to DIR, --device DEV, --to-database URL or --to-dynamodb-table NAME is required");
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
       const store = await target(positionals[0], "the export URL");
@@ -291,3 +298,36 @@ export const workerCommands: Record<string, Command> = {
     },
   },
 };
+
+/** `restore URL --to-dynamodb-table NAME`: a DynamoDB export imported into a new table (cli/dynamodb-restore.ts). */
+async function restoreToDynamoDb(url: string, values: Record<string, unknown>): Promise<number> {
+  const others = ["to", "device", "force", "item", "password-env", "work-dir"].filter((k) => values[k] !== undefined);
+  if (others.length > 0) throw new UsageError(`--to-dynamodb-table excludes ${others.map((k) => `--${k}`).join(", ")}`);
+  if (!url.startsWith("s3://"))
+    throw new UsageError("--to-dynamodb-table needs an s3:// export URL (ImportTable reads S3)");
+  const [{ DynamoDBClient }, { S3Client }, { restoreDynamoDbTable }, { instrumented }] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("@aws-sdk/client-s3"),
+    import("./dynamodb-restore"),
+    import("../core/aws-client-hook"),
+  ]);
+  const ddb = instrumented(new DynamoDBClient({}));
+  const s3 = instrumented(
+    new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) }),
+  );
+  try {
+    const result = await restoreDynamoDbTable({
+      url,
+      table: String(values["to-dynamodb-table"]),
+      ddb,
+      s3,
+      warn: (line) => process.stderr.write(`restore: ${line}\n`),
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stderr.write(`restore: ${result.items} items imported into table ${result.table}\n`);
+    return 0;
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}

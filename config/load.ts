@@ -72,6 +72,11 @@ export function formatPath(keys: readonly PropertyKey[]): string {
 
 function describeIssue(issue: core.$ZodIssue, raw: unknown): ConfigProblem[] {
   const at = formatPath(issue.path);
+  // A switch-or-options key (exports.dynamodb): an object that fails its own schema is reported by its keys.
+  if (issue.code === "invalid_union") {
+    const inside = issue.errors.find((branch) => branch.length > 0 && branch.every((e) => e.path.length > 0));
+    if (inside) return inside.flatMap((e) => describeIssue({ ...e, path: [...issue.path, ...e.path] }, raw));
+  }
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       if (NEW_VPC_KEYS.includes(key) && issue.path.at(-1) === "network") {
@@ -94,6 +99,15 @@ function describeIssue(issue: core.$ZodIssue, raw: unknown): ConfigProblem[] {
     // A custom message was given for this key: it says what is expected better than zod's.
     if (!issue.message.startsWith("Invalid input")) return [{ path: at, message: issue.message }];
     return [{ path: at, message: `must be ${article(issue.expected)} (got ${describeValue(value)})` }];
+  }
+  if (issue.code === "invalid_union") {
+    // A value of the right shape for exactly one option (e.g. an object where a boolean or an object
+    // is allowed): that option's own problems name the inner key, e.g. exports.rds.format.
+    const shaped = issue.errors.filter((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0));
+    if (shaped.length === 1)
+      return shaped[0]!.flatMap((e) =>
+        describeIssue({ ...e, path: [...issue.path, ...e.path] } as core.$ZodIssue, raw),
+      );
   }
   if (issue.code === "invalid_value" && issue.message.startsWith("Invalid input")) {
     return [{ path: at, message: `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}` }];
@@ -174,6 +188,7 @@ const KNOWN_KEYS = [
   "exports",
   ...WORKFLOWS,
   "compressionLevel",
+  "format",
   "worker",
   "vcpus",
   "memoryMiB",

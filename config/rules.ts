@@ -311,6 +311,52 @@ export function stateBackendProblems(raw: unknown): ConfigProblem[] {
   ];
 }
 
+/**
+ * A Terraform Cloud backend runs terraform remotely (VCS-driven, or CLI-driven `cdktf deploy`):
+ * those runs have no Docker engine, so the pipeline cannot build the worker image, and they reach
+ * AWS only through dynamic credentials, with one run role per account.
+ */
+export function cloudBackendProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.stateBackend) || raw.stateBackend.type !== "cloud") return [];
+  const problems: ConfigProblem[] = [];
+  if (!isObject(raw.worker) || raw.worker.imageUri === undefined) {
+    problems.push({
+      path: "worker.imageUri",
+      message:
+        'is required with stateBackend.type "cloud": Terraform Cloud runs have no Docker engine, so the pipeline cannot build the worker image from batch-worker/; build and push it in CI and set its URI here',
+    });
+  }
+  const roles = raw.stateBackend.runRoleArns;
+  if (!isObject(roles)) return problems; // the schema reports it
+  const accounts = Array.isArray(raw.accounts) ? raw.accounts : [];
+  const ids = accounts.map((a) => (isObject(a) && typeof a.id === "string" ? a.id : undefined));
+  ids.forEach((id, i) => {
+    if (id !== undefined && /^\d{12}$/.test(id) && !(id in roles)) {
+      problems.push({
+        path: "stateBackend.runRoleArns",
+        message: `has no role for account ${id} (accounts[${i}]): its workspaces reach AWS only through the run role they assume (dynamic credentials)`,
+      });
+    }
+  });
+  for (const [id, role] of Object.entries(roles)) {
+    if (!ids.includes(id)) {
+      problems.push({
+        path: `stateBackend.runRoleArns.${id}`,
+        message: "names an account that accounts does not list",
+      });
+      continue;
+    }
+    const roleAccount = typeof role === "string" ? /^arn:aws[a-z-]*:iam::(\d{12}):role\//.exec(role)?.[1] : undefined;
+    if (roleAccount && roleAccount !== id) {
+      problems.push({
+        path: `stateBackend.runRoleArns.${id}`,
+        message: `must be a role in account ${id} (it is in ${roleAccount})`,
+      });
+    }
+  }
+  return problems;
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
   return [
     ...lifecycleProblems(raw),
@@ -319,6 +365,7 @@ export function crossKeyProblems(raw: unknown): ConfigProblem[] {
     ...workerProblems(raw),
     ...keyProblems(raw),
     ...stateBackendProblems(raw),
+    ...cloudBackendProblems(raw),
     ...archiveProblems(raw),
   ];
 }

@@ -6,7 +6,9 @@
  * `deleteRecoveryPoint.enable` cannot silently leave auto-delete off (or on).
  */
 import { z } from "zod";
+import { DYNAMODB_EXPORT_FORMATS } from "../core/dynamodb-export";
 import { PIPELINE_NAME } from "../core/state-machines";
+import { DATABASE_EXPORT_FORMATS, DEFAULT_DATABASE_EXPORT_FORMAT, type DatabaseExportFormat } from "../core/workflows";
 
 export const EGRESS_MODES = ["endpoints", "nat", "public"] as const;
 export type EgressMode = (typeof EGRESS_MODES)[number];
@@ -23,6 +25,26 @@ const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * `exports.rds` / `exports.aurora`: `false` (off), `true` (on, the default format) or
+ * `{ "format": "parquet" | "dump" | "both" }`; resolved to `false` or `{ format }`.
+ */
+const databaseExport = z
+  .union(
+    [
+      z.boolean(),
+      z.strictObject({
+        format: z
+          .enum(DATABASE_EXPORT_FORMATS, { error: 'must be "parquet", "dump" or "both"' })
+          .default(DEFAULT_DATABASE_EXPORT_FORMAT),
+      }),
+    ],
+    { error: 'must be true, false or { "format": "parquet" | "dump" | "both" }' },
+  )
+  .transform((v): false | { readonly format: DatabaseExportFormat } =>
+    v === true ? { format: DEFAULT_DATABASE_EXPORT_FORMAT } : v,
+  );
 
 const positiveDays = z
   .number()
@@ -145,6 +167,45 @@ export const cloudBackend = z.strictObject({
   hostname: z
     .string()
     .regex(/^[a-z0-9.-]+$/, { error: "must be a host name like app.terraform.io" })
+    .optional(),
+  /**
+   * The role each account's workspaces assume through dynamic provider credentials (OIDC,
+   * TFC_AWS_RUN_ROLE_ARN): account id → role ARN, one per account of `accounts` (rules.ts).
+   */
+  runRoleArns: z.record(
+    z.string().regex(ACCOUNT_ID, { error: "must be keyed by 12-digit account ids" }),
+    z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN" }),
+    { error: "must map each account id to the IAM role its workspaces' runs assume (dynamic credentials)" },
+  ),
+  /** VCS-driven workspaces (runs on every push, speculative plans on pull requests); unset: CLI-driven. */
+  vcs: z
+    .strictObject({
+      /** `<organization>/<repository>` of the repository that holds the committed `cdktf.out`. */
+      identifier: z
+        .string()
+        .regex(/^[^/\s]+\/[^/\s]+$/, { error: "must be <organization>/<repository>, like acme/backup-actions" }),
+      /** Branch the workspaces apply from. @default the repository's default branch */
+      branch: z.string().min(1, { error: "must not be empty" }).optional(),
+      /** The OAuth token of the organization's VCS connection (Settings → Providers). */
+      oauthTokenId: z.string().regex(/^ot-[A-Za-z0-9]+$/, { error: "must be an OAuth token id like ot-AbCd1234" }),
+    })
+    .optional(),
+  /** An existing project the workspaces go into. @default the organization's default project */
+  project: z.string().min(1, { error: "must not be empty" }).optional(),
+  /** Where the `workspaces` stack keeps its own state. @default the local file terraform.workspaces.tfstate */
+  workspacesState: z
+    .strictObject({
+      bucket: z.string().regex(BUCKET_NAME, {
+        error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+      }),
+      region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
+      key: z
+        .string()
+        .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, {
+          error: "must be an S3 key without leading or trailing '/'",
+        })
+        .default("backup-actions/workspaces.tfstate"),
+    })
     .optional(),
 });
 
@@ -339,9 +400,25 @@ export const configSchema = z.strictObject({
   exports: z
     .strictObject({
       ebs: z.boolean({ error: "must be true or false" }).default(true),
-      rds: z.boolean({ error: "must be true or false" }).default(true),
-      aurora: z.boolean({ error: "must be true or false" }).default(true),
-      dynamodb: z.boolean({ error: "must be true or false" }).default(true),
+      rds: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
+      aurora: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
+      /**
+       * DynamoDB: `true`/`false`, or `{ format }` to choose the export's format (switched on).
+       * DYNAMODB_JSON is the default: ImportTable and every JSON reader take it (README).
+       */
+      dynamodb: z
+        .union(
+          [
+            z.boolean(),
+            z.strictObject({
+              format: z
+                .enum(DYNAMODB_EXPORT_FORMATS, { error: 'must be "DYNAMODB_JSON" or "ION"' })
+                .default("DYNAMODB_JSON"),
+            }),
+          ],
+          { error: 'must be true, false or { "format": "DYNAMODB_JSON" | "ION" }' },
+        )
+        .default(true),
       /** zstd level of the EBS worker: 1 (fastest) to 19; 3 is zstd's default. */
       compressionLevel: z
         .number()
@@ -350,7 +427,13 @@ export const configSchema = z.strictObject({
         .max(19, { error: "must be from 1 to 19" })
         .default(3),
     })
-    .default({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 }),
+    .default({
+      ebs: true,
+      rds: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      aurora: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      dynamodb: true,
+      compressionLevel: 3,
+    }),
   /** The EBS export worker: Batch on Spot, its image and the volume it reads. */
   worker: worker.default({
     vcpus: 4,

@@ -9,12 +9,19 @@
  * this list is where the order is written down.
  */
 import type { Deployment, RegionDeployment } from "./deployment";
+import type { CloudBackendConfig } from "./schema";
 
 // The state names live here, not in core/: core/ is part of the worker image's source hash (ADR 0004),
 // and only the stacks and this list use them.
 
 /** The bootstrap stack's local state file, relative to the project root (it cannot live in the bucket it creates). */
 export const BOOTSTRAP_STATE_FILE = "terraform.bootstrap.tfstate";
+
+/** The stack that declares the Terraform Cloud workspaces (cloud backend only). */
+export const WORKSPACES_STACK = "workspaces";
+
+/** The workspaces stack's local state file when `stateBackend.workspacesState` is unset, relative to the project root. */
+export const WORKSPACES_STATE_FILE = "terraform.workspaces.tfstate";
 
 /** The S3 state key of `stackName`: `<keyPrefix>/<stack>.tfstate`. */
 export function stateKey(keyPrefix: string, stackName: string): string {
@@ -27,9 +34,9 @@ export function workspaceName(workspacePrefix: string, stackName: string): strin
 }
 
 /**
- * Every kind of stack, in deploy order. `workspaces` (the Terraform Cloud workspaces, declared with
- * the tfe provider) and `archive` (a central archive) are planned, not built yet: no config produces
- * them today, and they slot in here and in `PlannedStack` when they are.
+ * Every kind of stack, in deploy order. `workspaces` declares the Terraform Cloud workspaces of the
+ * other stacks (tfe provider; cloud backend only). `archive` (a central archive) is planned, not
+ * built yet: no config produces it today, and it slots in here and in `PlannedStack` when it is.
  */
 export const STACK_KINDS = ["bootstrap", "workspaces", "archive", "network", "pipeline"] as const;
 export type StackKind = (typeof STACK_KINDS)[number];
@@ -46,9 +53,6 @@ export type StackState =
 
 interface StackBase {
   readonly name: string;
-  /** The account the stack's provider is pinned to (allowed_account_ids). */
-  readonly accountId: string;
-  readonly region: string;
   readonly state: StackState;
   /** Stacks whose outputs this one reads through `terraform_remote_state`, in the order it reads them. */
   readonly readsFrom: readonly string[];
@@ -59,9 +63,39 @@ interface StackBase {
   readonly dependsOn: readonly string[];
 }
 
+/** A stack with an AWS provider. */
+interface AwsStackBase extends StackBase {
+  /** The account the stack's provider is pinned to (allowed_account_ids). */
+  readonly accountId: string;
+  readonly region: string;
+}
+
+/** One Terraform Cloud workspace the `workspaces` stack declares: the home of one network or pipeline stack. */
+export interface PlannedWorkspace {
+  /** `<workspacePrefix>-<stack>`, as the stack's `cloud` block names it. */
+  readonly workspace: string;
+  readonly stack: string;
+  readonly kind: "network" | "pipeline";
+  readonly accountId: string;
+  readonly region: string;
+  /** The role its runs assume (stateBackend.runRoleArns of its account). */
+  readonly runRoleArn: string;
+  /** Stacks whose state it reads (their workspaces share state with it and queue its plans). */
+  readonly readsFrom: readonly string[];
+}
+
 export type PlannedStack =
-  | (StackBase & { readonly kind: "bootstrap"; readonly bootstrap: NonNullable<Deployment["bootstrap"]> })
-  | (StackBase & { readonly kind: "network" | "pipeline"; readonly deployment: RegionDeployment });
+  | (AwsStackBase & { readonly kind: "bootstrap"; readonly bootstrap: NonNullable<Deployment["bootstrap"]> })
+  | (StackBase & {
+      readonly kind: "workspaces";
+      /** The tfe provider reaches no AWS account: none to pin. */
+      readonly accountId?: undefined;
+      readonly region?: undefined;
+      readonly backend: CloudBackendConfig;
+      /** In deploy order: every network workspace, then every pipeline workspace. */
+      readonly workspaces: readonly PlannedWorkspace[];
+    })
+  | (AwsStackBase & { readonly kind: "network" | "pipeline"; readonly deployment: RegionDeployment });
 
 /** The stacks of `deployment` in deploy order. Throws when a stack would depend on one not before it. */
 export function planStacks(deployment: Deployment): PlannedStack[] {
@@ -93,8 +127,11 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
           organization: d.backend.organization,
           workspace: workspaceName(d.backend.workspacePrefix, stackName),
         };
-  // The S3 state bucket is bootstrap's: every stack that keeps its state there comes after it.
-  const stateAfter = (d: RegionDeployment) => (d.backend.type === "s3" && b ? [b.stackName] : []);
+  // The S3 state bucket is bootstrap's, a Terraform Cloud workspace the workspaces stack's: every
+  // stack that keeps its state there comes after it.
+  const cloud = deployment.regions.find((d) => d.backend.type === "cloud")?.backend as CloudBackendConfig | undefined;
+  const stateAfter = (d: RegionDeployment) =>
+    d.backend.type === "s3" ? (b ? [b.stackName] : []) : cloud ? [WORKSPACES_STACK] : [];
   const regional = (kind: "network" | "pipeline", readsFrom: (d: RegionDeployment) => string[]) =>
     deployment.regions.map((d): PlannedStack => {
       const name = d.stackNames[kind];
@@ -110,11 +147,44 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
         deployment: d,
       };
     });
-  stacks.push(...regional("network", () => []));
+  const networks = regional("network", () => []);
   // stacks/pipeline-stack.ts reads its network's outputs (remoteStateOf "network").
-  stacks.push(...regional("pipeline", (d) => [d.stackNames.network]));
+  const pipelines = regional("pipeline", (d) => [d.stackNames.network]);
+  if (cloud) stacks.push(workspacesStack(cloud, [...networks, ...pipelines]));
+  stacks.push(...networks, ...pipelines);
   assertDeployOrder(stacks);
   return stacks;
+}
+
+/** The `workspaces` stack: one workspace per network and pipeline stack, with the state that stack's `cloud` block names. */
+function workspacesStack(backend: CloudBackendConfig, stacks: readonly PlannedStack[]): PlannedStack {
+  const ws = backend.workspacesState;
+  return {
+    kind: "workspaces",
+    name: WORKSPACES_STACK,
+    state: ws
+      ? { type: "s3", bucket: ws.bucket, key: ws.key, region: ws.region }
+      : { type: "local", path: WORKSPACES_STATE_FILE },
+    readsFrom: [],
+    dependsOn: [],
+    backend,
+    workspaces: stacks.map((s) => {
+      if ((s.kind !== "network" && s.kind !== "pipeline") || s.state.type !== "cloud")
+        throw new Error(`stack ${s.name} has no Terraform Cloud workspace`);
+      const runRoleArn = backend.runRoleArns[s.accountId];
+      // config/rules.ts refuses a cloud config without a role for every account.
+      if (runRoleArn === undefined) throw new Error(`stateBackend.runRoleArns has no role for account ${s.accountId}`);
+      return {
+        workspace: s.state.workspace,
+        stack: s.name,
+        kind: s.kind,
+        accountId: s.accountId,
+        region: s.region,
+        runRoleArn,
+        readsFrom: s.readsFrom,
+      };
+    }),
+  };
 }
 
 /** Each stack's dependencies come before it and are of an earlier kind; names are unique. */

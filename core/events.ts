@@ -24,7 +24,7 @@
  *   in other accounts, and the destination account's pipelines never see the event;
  * - a copy delivered in a region without a pipeline reaches no pipeline at all.
  */
-import type { IntakeConfig } from "./intake-config";
+import type { IntakeConfigSource } from "./intake-config";
 import { executionName } from "./execution-name";
 import { parseBackupVaultArn, parseRecoveryPointArn, RecoveryPointKind } from "./recovery-point-arn";
 import { SUPPORTED_RESOURCE_TYPES, Workflow } from "./workflows";
@@ -93,11 +93,11 @@ const COMPATIBLE_KINDS: Readonly<Record<Workflow, readonly RecoveryPointKind[]>>
  * region). Without it, the event's `account` and `region`: the event bus AWS delivered it
  * to, which is where a pipeline receives it without any forwarding.
  */
-export function classifyEvent(event: unknown, config: IntakeConfig, receiver?: Receiver): Plan {
+export function classifyEvent(event: unknown, config: IntakeConfigSource, receiver?: Receiver): Plan {
   return analyzeEvent(event, config, receiver).plan;
 }
 
-export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Receiver): Classification {
+export function analyzeEvent(event: unknown, config: IntakeConfigSource, receiver?: Receiver): Classification {
   // Reads as the checks run: each returns a skip with the first reason that applies.
   let foundArn: string | null = null;
   const skip = (reason: string, facts: EventFacts | null = null): Classification => ({
@@ -223,7 +223,7 @@ export function analyzeEvent(event: unknown, config: IntakeConfig, receiver?: Re
       facts,
     );
   }
-  if (!config.exports[workflow])
+  if (config.exports[workflow] === false)
     return skip(`${workflow} exports are switched off (exports.${workflow} is false)`, facts);
 
   const name = executionName(foundArn, workflow);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { parseEnvJson } from "./env-json";
-import { WORKFLOWS, WorkflowSwitches } from "./workflows";
+import { WORKFLOWS, type Workflow, type WorkflowSwitches } from "./workflows";
 
 export const INTAKE_CONFIG_ENV = "BACKUP_ACTIONS_INTAKE_CONFIG";
 
@@ -17,15 +17,18 @@ export interface IntakeConfig {
   readonly exports: WorkflowSwitches;
 }
 
+/** What event classification takes: the config's view (switches may carry a workflow's options) or the starter's slice. */
+export type IntakeConfigSource = IntakeConfig;
+
+/** The starter's slice: only whether each workflow is on (its formats are the children's business). */
+export type IntakeSlice = Omit<IntakeConfig, "exports"> & { readonly exports: { readonly [W in Workflow]: boolean } };
+
 /** The slice of a validated config (or anything that has it) the starter needs, in a stable key order, nothing else. */
-export function intakeConfigOf(config: IntakeConfig): IntakeConfig {
+export function intakeConfigOf(config: IntakeConfig): IntakeSlice {
   return {
     accounts: config.accounts.map((a) => ({ id: a.id, regions: [...a.regions] })),
     backupVaults: [...config.backupVaults],
-    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w]])) as Record<
-      keyof WorkflowSwitches,
-      boolean
-    >,
+    exports: Object.fromEntries(WORKFLOWS.map((w) => [w, config.exports[w] !== false])) as Record<Workflow, boolean>,
   };
 }
 
@@ -40,6 +43,6 @@ const intakeSchema = z.strictObject({
 });
 
 /** Parses the JSON the pipeline stack wrote into the environment; throws naming every problem. */
-export function parseIntakeConfig(json: string | undefined, source = INTAKE_CONFIG_ENV): IntakeConfig {
+export function parseIntakeConfig(json: string | undefined, source = INTAKE_CONFIG_ENV): IntakeSlice {
   return parseEnvJson(json, intakeSchema, source);
 }

@@ -8,6 +8,7 @@ export const JANITOR_ENV = {
   pipelineTagKey: "PIPELINE_TAG_KEY",
   pipelineTagValue: "PIPELINE_TAG_VALUE",
   maxAgeHours: "MAX_AGE_HOURS",
+  tablePrefix: "TEMP_TABLE_PREFIX",
 } as const;
 
 export interface JanitorSettings {
@@ -15,6 +16,8 @@ export interface JanitorSettings {
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** A volume is leaked once it is older than this (longest export + margin). */
   readonly maxAgeHours: number;
+  /** Name prefix of the DynamoDB child's temporary tables; unset: no table sweep (DynamoDB exports off). */
+  readonly tablePrefix?: string;
 }
 
 /** The environment variables of the janitor function, in a stable order. */
@@ -23,6 +26,7 @@ export function janitorEnvironment(settings: JanitorSettings): Record<string, st
     [JANITOR_ENV.pipelineTagKey]: settings.pipelineTag.key,
     [JANITOR_ENV.pipelineTagValue]: settings.pipelineTag.value,
     [JANITOR_ENV.maxAgeHours]: String(settings.maxAgeHours),
+    ...(settings.tablePrefix ? { [JANITOR_ENV.tablePrefix]: settings.tablePrefix } : {}),
   };
 }
 
@@ -42,5 +46,6 @@ export function parseJanitorEnv(env: NodeJS.ProcessEnv): JanitorSettings {
     problems.push(`${JANITOR_ENV.maxAgeHours} must be a positive number of hours (got ${JSON.stringify(hours)})`);
   }
   if (problems.length > 0) throw new RuntimeConfigError(`the janitor's environment is invalid: ${problems.join("; ")}`);
-  return { pipelineTag: { key, value }, maxAgeHours };
+  const tablePrefix = env[JANITOR_ENV.tablePrefix];
+  return { pipelineTag: { key, value }, maxAgeHours, ...(tablePrefix ? { tablePrefix } : {}) };
 }

@@ -25,6 +25,11 @@ export interface VerifyResult {
   readonly objects: number;
 }
 
+/** The answer for an archive that did not verify: why, and what was counted before it stopped. */
+export function notVerified(reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult {
+  return { verified: false, bytes, sha256, reason, objects };
+}
+
 /** A Task's `Parameters`/`ResultSelector` keys for the fields of T as JSONPaths (`<field>.$`). */
 export type JsonPathFieldsOf<T> = { readonly [K in keyof T & string as `${K}.$`]?: string };
 

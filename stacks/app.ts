@@ -1,6 +1,6 @@
 /**
  * Composes every stack from a validated config, in the deploy order of config/stacks.ts:
- * `bootstrap` (S3 state only), then per account and region one `network-*` stack, then per
+ * `bootstrap` (S3 state only) or `workspaces` (Terraform Cloud only), then per account and region one `network-*` stack, then per
  * account and region one `pipeline-*` stack, each with its backend.
  */
 import { App, Aspects, TerraformStack } from "cdktf";
@@ -13,11 +13,14 @@ import { BootstrapStack } from "./bootstrap-stack";
 import { LAMBDA_RUNTIME, runtimeDeadlineWarning } from "./lambda-runtimes";
 import { NetworkStack } from "./network-stack";
 import { PipelineStack } from "./pipeline-stack";
+import { WorkspacesStack } from "./workspaces-stack";
 
 export interface ComposedStacks {
   /** Egress mode each stack is checked against by the security baseline. */
   readonly egressOf: ReadonlyMap<TerraformStack, EgressMode>;
   readonly bootstrap?: BootstrapStack;
+  /** Only with a Terraform Cloud backend. */
+  readonly workspaces?: WorkspacesStack;
   readonly networks: NetworkStack[];
   readonly pipelines: PipelineStack[];
   /** Every stack in deploy order (config/stacks.ts). */
@@ -46,6 +49,7 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
   // stacks in deploy order (config/stacks.ts: `backup-actions stacks` prints the same list).
   const plan = planStacks(resolveDeployment(config));
   let bootstrap: BootstrapStack | undefined; // none with Terraform Cloud, which keeps state itself
+  let workspaces: WorkspacesStack | undefined; // only with Terraform Cloud
   const egressOf = new Map<TerraformStack, EgressMode>();
   const networks: NetworkStack[] = [];
   const pipelines: PipelineStack[] = [];
@@ -61,6 +65,19 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
         });
         egressOf.set(bootstrap, b.egress);
         all.push(bootstrap);
+        break;
+      }
+      case "workspaces": {
+        if (planned.state.type === "cloud")
+          throw new Error("the workspaces stack cannot keep its state in a workspace");
+        workspaces = new WorkspacesStack(app, planned.name, {
+          backend: planned.backend,
+          state: planned.state,
+          workspaces: planned.workspaces,
+        });
+        // It holds no AWS resource; the baseline's strictest mode checks it all the same.
+        egressOf.set(workspaces, "endpoints");
+        all.push(workspaces);
         break;
       }
       case "network": {
@@ -88,7 +105,7 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
   }
   // Every stack carries the baseline Aspect (cdktf only runs aspects added to stacks).
   for (const stack of all) Aspects.of(stack).add(new SecurityBaseline({ egress: egressOf.get(stack)! }));
-  return { bootstrap, networks, pipelines, all, egressOf };
+  return { bootstrap, workspaces, networks, pipelines, all, egressOf };
 }
 
 /**

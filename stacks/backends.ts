@@ -38,7 +38,12 @@ export function attachBackend(stack: TerraformStack, backend: StateBackendConfig
   });
 }
 
-/** A `terraform_remote_state` data source reading `stackName`'s outputs. */
+/**
+ * A `terraform_remote_state` data source reading `stackName`'s outputs. With Terraform Cloud it is
+ * the `remote` backend on the stack's workspace, read with the run's own token (no tfe provider or
+ * token in the reading stack); the workspaces stack shares that workspace's state with exactly the
+ * workspaces that read it (stacks/workspaces-stack.ts, remote_state_consumer_ids).
+ */
 export function remoteStateOf(scope: Construct, id: string, backend: StateBackendConfig, stackName: string) {
   if (backend.type === "s3") {
     return new DataTerraformRemoteStateS3(scope, id, {

@@ -12,6 +12,9 @@ import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
 import { ExportWorkflows } from "./constructs/export-workflows";
+import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
+import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
+import { databaseFormatsOf } from "../config/database-exports";
 import { Janitor } from "./constructs/janitor";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -223,6 +226,16 @@ export class PipelineStack extends TerraformStack {
       context,
       dispatcherName,
       ebs: settings.exports.ebs,
+      ...(dynamodbExportEnabled(settings.exports.dynamodb)
+        ? {
+            dynamodb: {
+              format: dynamodbExportFormat(settings.exports.dynamodb),
+              archiveBucketArn: this.archive.bucket.arn,
+            },
+          }
+        : {}),
+      databases: databaseFormatsOf(settings.exports),
+      archiveBucketName: own.archiveBucket,
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,
@@ -245,6 +258,7 @@ export class PipelineStack extends TerraformStack {
       securityTag: settings.securityTag,
       // A volume can live as long as the longest export; six hours of margin.
       maxAgeHours: childTimeoutSeconds / 3600 + 6,
+      ...(dynamodbExportEnabled(settings.exports.dynamodb) ? { tablePrefix: dynamodbTempTablePrefix(d.name) } : {}),
     });
     new TerraformOutput(this, "dispatcher_state_machine_arn", {
       value: this.workflows.dispatcher.stateMachine.arn,

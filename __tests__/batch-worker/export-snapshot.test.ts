@@ -1,5 +1,5 @@
 /**
- * export-snapshot against moto's EBS direct APIs (patched as AWS answers, testing/moto/patches.py 9): snapshots are
+ * export-snapshot against moto's EBS direct APIs (patched as AWS answers, testing/moto/patches.py 11): snapshots are
  * built from the bench's real disk fixtures with StartSnapshot/PutSnapshotBlock (all-zero blocks left out, so the
  * snapshot has unwritten regions), exported through a sparse-file scratch (CLI) and a loop-device scratch, restored
  * with `backup-actions restore` and compared file by file and byte by byte with the fixture. Faults moto cannot

@@ -71,7 +71,7 @@ describe("backup-actions dispatcher", () => {
     expect(err).toContain("unsupported target ftp://x/");
     expect(err).toContain("--concurrency must be an integer from 1 to 64");
     expect(err).toContain("expected 1 argument(s), got 0");
-    expect(err).toContain("--to DIR, --device DEV or --to-database URL is required");
+    expect(err).toContain("--to DIR, --device DEV, --to-database URL or --to-dynamodb-table NAME is required");
     expect(err).toContain("Unknown option '--bogus'");
   });
 

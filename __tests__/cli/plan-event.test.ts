@@ -39,7 +39,7 @@ describe("backup-actions plan-event FILE", () => {
       executionName: "ebs-snap-0726fe70935586180-767f49bf4c6c0e793d30ada7c40fc117",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0726fe70935586180",
       reason:
-        'EBS recovery point snap-0726fe70935586180 in vault "Default" (111111111111/us-east-1) from a Backup Job State Change',
+        'EBS recovery point snap-0726fe70935586180 in vault "Default" (111111111111/us-east-1) from a Backup Job State Change; the dispatcher runs backup-actions-ebs-export',
     });
   });
 
@@ -65,7 +65,7 @@ describe("backup-actions plan-event FILE", () => {
       executionName: "ebs-snap-0f00d1e5c0ffee123-0bdc86c500aba3fe5669c850e2058dbe",
       recoveryPointArn: "arn:aws:ec2:us-east-1::snapshot/snap-0f00d1e5c0ffee123",
       reason:
-        'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it',
+        'EBS recovery point snap-0f00d1e5c0ffee123 in vault "Default" (111111111111/us-east-1) from a Copy Job State Change; AWS Backup sent the event to us-west-2, the us-east-1 pipeline exports it; the dispatcher runs backup-actions-ebs-export',
     });
     // Only us-east-1 deployed: the event arrives in us-west-2, where nothing receives it.
     const eastOnly = await run([fixturePath("copy-job-ebs.json")], env);
@@ -87,10 +87,55 @@ describe("backup-actions plan-event FILE", () => {
     });
   });
 
+  it.each([
+    ["backup-job-rds.json", undefined, "rds", "; the dispatcher runs backup-actions-rds-export (format dump)"],
+    [
+      "backup-job-aurora.json",
+      { aurora: { format: "both" } },
+      "aurora",
+      "; the dispatcher runs backup-actions-aurora-export (format both)",
+    ],
+    [
+      "backup-job-rds.json",
+      { rds: { format: "parquet" } },
+      "rds",
+      "; the dispatcher runs backup-actions-rds-export (format parquet)",
+    ],
+    [
+      "backup-job-dynamodb.json",
+      { dynamodb: { format: "ION" } },
+      "dynamodb",
+      "; the dispatcher runs backup-actions-dynamodb-export (format ION; ExportTableToPointInTime at the backup's time when the table's PITR window covers it, else from a temporary table restored from the backup)",
+    ],
+  ])("says what the deployed dispatcher does with %s (exports %j)", async (fixture, exportsConfig, workflow, then) => {
+    const file = path.join(dir, `config-${workflow}-${JSON.stringify(exportsConfig ?? {}).length}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        accounts: [{ id: "111111111111", regions: ["us-east-1"] }],
+        backupVaults: ["Default"],
+        tags: { project: "backup-actions" },
+        stateBackend: { type: "s3", bucket: "state-bucket-111", region: "us-east-1" },
+        ...(exportsConfig ? { exports: exportsConfig } : {}),
+      }),
+    );
+    const { code, stdout } = await run([fixturePath(fixture)], { BACKUP_ACTIONS_CONFIG: file });
+    expect(code).toBe(0);
+    const plan = JSON.parse(stdout);
+    expect(plan.workflow).toBe(workflow);
+    expect(plan.reason.endsWith(then)).toBe(true);
+  });
+
   it("uses config/default.json when BACKUP_ACTIONS_CONFIG is unset (vault Default, account 111111111111, us-east-1)", async () => {
     const { code, stdout } = await run([fixturePath("backup-job-dynamodb.json")], {});
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ action: "export", workflow: "dynamodb" });
+    expect(JSON.parse(stdout)).toMatchObject({
+      action: "export",
+      workflow: "dynamodb",
+      reason: expect.stringMatching(
+        /; the dispatcher runs backup-actions-dynamodb-export \(format DYNAMODB_JSON; ExportTableToPointInTime at the backup's time when the table's PITR window covers it, else from a temporary table restored from the backup\)$/,
+      ),
+    });
   });
 
   it("a file that is not JSON: clear message on stderr, exit 1, nothing on stdout", async () => {

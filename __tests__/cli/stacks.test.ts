@@ -114,6 +114,12 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
 
   it("pins each stack's provider to the listed account and region", () => {
     for (const s of list.stacks) {
+      if (s.kind === "workspaces") {
+        // The tfe provider only: no AWS account to pin, none listed.
+        expect([synth.tf[s.name].provider.aws, s.account, s.region]).toEqual([undefined, null, null]);
+        expect(synth.tf[s.name].provider.tfe).toHaveLength(1);
+        continue;
+      }
       const providers: any[] = synth.tf[s.name].provider.aws;
       expect(providers.map((p) => [p.region, p.allowed_account_ids])).toContainEqual([s.region, [s.account]]);
     }
@@ -127,7 +133,7 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
     expect(list.stacks.some((s) => s.readsFrom.length > 0)).toBe(true);
   });
 
-  it("puts each stack after what it reads and after bootstrap when its state is in its bucket, kinds in order", () => {
+  it("puts each stack after what it reads and after bootstrap or workspaces, which hold its state, kinds in order", () => {
     const kinds = ["bootstrap", "workspaces", "archive", "network", "pipeline"];
     const index = new Map(list.stacks.map((s, i) => [s.name, i]));
     const bootstrap = list.stacks.find((s) => s.kind === "bootstrap");
@@ -135,13 +141,20 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
     list.stacks.forEach((s, i) => {
       if (i > 0) expect(kinds.indexOf(s.kind)).toBeGreaterThanOrEqual(kinds.indexOf(list.stacks[i - 1]!.kind));
       for (const dep of s.readsFrom) expect(index.get(dep)).toBeLessThan(i);
-      if (s.state.type === "s3") {
+      // The workspaces stack's S3 state (stateBackend.workspacesState) is in a bucket of the admin's.
+      const inBootstrapBucket = s.state.type === "s3" && s.kind !== "workspaces";
+      if (inBootstrapBucket) {
         expect(s.state.bucket).toBe(bucket);
         expect(s.dependsOn).toContain(bootstrap!.name);
         expect(index.get(bootstrap!.name)).toBeLessThan(i);
       }
       expect([...s.dependsOn].sort()).toEqual(
-        [...new Set([...(s.state.type === "s3" ? ["bootstrap"] : []), ...s.readsFrom])].sort(),
+        [
+          ...new Set([
+            ...(inBootstrapBucket ? ["bootstrap"] : s.state.type === "cloud" ? ["workspaces"] : []),
+            ...s.readsFrom,
+          ]),
+        ].sort(),
       );
     });
   });
@@ -212,33 +225,52 @@ describe("backup-actions stacks (the real CLI)", () => {
       JSON.stringify({
         accounts: [{ id: "333333333333", regions: ["eu-central-1"] }],
         tags: { project: "backup-actions" },
-        stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba", hostname: "tfe.example.com" },
+        stateBackend: {
+          type: "cloud",
+          organization: "acme",
+          workspacePrefix: "ba",
+          hostname: "tfe.example.com",
+          runRoleArns: { "333333333333": "arn:aws:iam::333333333333:role/tfc" },
+        },
+        worker: { imageUri: "333333333333.dkr.ecr.eu-central-1.amazonaws.com/worker:1" },
       }),
     );
     const r = cli([], file);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Stacks of ${file} in deploy order`); // outside the working directory: as given
     expect(r.stdout).not.toMatch(/^\d+\s+bootstrap/m);
+    // The workspaces stack reaches no AWS account: "-" for account and region.
+    expect(r.stdout).toMatch(/^1\s+workspaces\s+workspaces\s+-\s+-\s+local file terraform\.workspaces\.tfstate\s+-$/m);
     expect(r.stdout).toMatch(
       new RegExp(
-        "^1\\s+network-333333333333-eu-central-1\\s+network\\s+333333333333\\s+eu-central-1\\s+" +
+        "^2\\s+network-333333333333-eu-central-1\\s+network\\s+333333333333\\s+eu-central-1\\s+" +
           "workspace ba-network-333333333333-eu-central-1\\s+-$",
         "m",
       ),
     );
     expect(r.stdout).toMatch(
       new RegExp(
-        "^2\\s+pipeline-333333333333-eu-central-1\\s+.*" +
+        "^3\\s+pipeline-333333333333-eu-central-1\\s+.*" +
           "workspace ba-pipeline-333333333333-eu-central-1\\s+network-333333333333-eu-central-1$",
         "m",
       ),
     );
     expect(r.stdout).toContain("Workspaces are in organization acme on tfe.example.com.\n");
     expect(r.stdout).toContain(
-      "Deploy one kind after the other:\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+      "Deploy one kind after the other:\n  npx cdktf deploy workspaces\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
     );
     const json = cli(["--json"], file);
-    expect(JSON.parse(json.stdout).stacks[1]).toEqual({
+    expect(JSON.parse(json.stdout).stacks[0]).toEqual({
+      name: "workspaces",
+      kind: "workspaces",
+      account: null,
+      region: null,
+      partition: null,
+      state: { type: "local", path: "terraform.workspaces.tfstate" },
+      readsFrom: [],
+      dependsOn: [],
+    });
+    expect(JSON.parse(json.stdout).stacks[2]).toEqual({
       name: "pipeline-333333333333-eu-central-1",
       kind: "pipeline",
       account: "333333333333",
@@ -251,7 +283,7 @@ describe("backup-actions stacks (the real CLI)", () => {
         workspace: "ba-pipeline-333333333333-eu-central-1",
       },
       readsFrom: ["network-333333333333-eu-central-1"],
-      dependsOn: ["network-333333333333-eu-central-1"],
+      dependsOn: ["workspaces", "network-333333333333-eu-central-1"],
     });
   });
 

@@ -84,7 +84,13 @@ describe("resolveDeployment", () => {
     const { bootstrap, regions } = resolveDeployment(
       parseConfig({
         ...base,
-        stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba" },
+        stateBackend: {
+          type: "cloud",
+          organization: "acme",
+          workspacePrefix: "ba",
+          runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+        },
+        worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1" },
         accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1"] }],
         kmsKeyArn: key,
       }),

@@ -25,13 +25,36 @@ function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
 }
 
 describe("config defaults", () => {
+  it.each([
+    [true, { format: "dump" }],
+    [false, false],
+    [{}, { format: "dump" }],
+    [{ format: "parquet" }, { format: "parquet" }],
+    [{ format: "both" }, { format: "both" }],
+  ])("resolves exports.rds %j to %j (and exports.aurora alike)", (given, resolved) => {
+    const config = parseConfig({ ...valid(), exports: { rds: given, aurora: given } });
+    expect([config.exports.rds, config.exports.aurora]).toEqual([resolved, resolved]);
+  });
+
   it("fills every optional key of a minimal config", () => {
     const config = parseConfig(valid());
     expect(config.name).toBe("backup-actions");
     expect(config.backupVaults).toEqual(["Default"]);
     expect(config.deleteRecoveryPoint).toEqual({ enabled: false, requiredTag: "backup-actions:delete" });
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
-    expect(config.exports).toEqual({ ebs: true, rds: true, aurora: true, dynamodb: true, compressionLevel: 3 });
+    expect(config.exports).toEqual({
+      ebs: true,
+      rds: { format: "dump" },
+      aurora: { format: "dump" },
+      dynamodb: true,
+      compressionLevel: 3,
+    });
+    expect(parseConfig({ ...valid(), exports: { dynamodb: {} } }).exports.dynamodb).toEqual({
+      format: "DYNAMODB_JSON",
+    });
+    expect(parseConfig({ ...valid(), exports: { dynamodb: { format: "ION" } } }).exports.dynamodb).toEqual({
+      format: "ION",
+    });
     expect(config.lifecycleRules).toEqual({});
     expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
     expect(config.stateBackend).toEqual({
@@ -113,14 +136,25 @@ describe("config defaults", () => {
   it("accepts an existing VPC and a Terraform Cloud backend", () => {
     const config = parseConfig({
       ...valid(),
-      stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba" },
+      stateBackend: {
+        type: "cloud",
+        organization: "acme",
+        workspacePrefix: "ba",
+        runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+      },
+      worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1" },
       network: {
         vpcId: "vpc-0123456789abcdef0",
         subnetIds: ["subnet-0123456789abcdef0"],
         routeTableIds: ["rtb-0123456789abcdef0"],
       },
     });
-    expect(config.stateBackend).toEqual({ type: "cloud", organization: "acme", workspacePrefix: "ba" });
+    expect(config.stateBackend).toEqual({
+      type: "cloud",
+      organization: "acme",
+      workspacePrefix: "ba",
+      runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+    });
     expect(config.network).toMatchObject({ vpcId: "vpc-0123456789abcdef0", egress: "endpoints", endpointAzCount: 1 });
   });
 });
@@ -378,6 +412,31 @@ describe("config rules (one test per rule, exact message)", () => {
     ],
     ["exports flags are booleans", (c) => (c.exports = { ebs: "yes" }), "exports.ebs: must be true or false"],
     [
+      "exports.dynamodb is a switch or { format }",
+      (c) => (c.exports = { dynamodb: "yes" }),
+      'exports.dynamodb: must be true, false or { "format": "DYNAMODB_JSON" | "ION" }',
+    ],
+    [
+      "exports.dynamodb.format is DYNAMODB_JSON or ION",
+      (c) => (c.exports = { dynamodb: { format: "PARQUET" } }),
+      'exports.dynamodb.format: must be "DYNAMODB_JSON" or "ION"',
+    ],
+    [
+      "exports.rds is a switch or a format",
+      (c) => (c.exports = { rds: "yes" }),
+      'exports.rds: must be true, false or { "format": "parquet" | "dump" | "both" }',
+    ],
+    [
+      "exports.aurora.format is one of three",
+      (c) => (c.exports = { aurora: { format: "csv" } }),
+      'exports.aurora.format: must be "parquet", "dump" or "both"',
+    ],
+    [
+      "exports.rds takes only format",
+      (c) => (c.exports = { rds: { format: "parquet", formats: "dump" } }),
+      'exports.rds.formats: unknown key (did you mean "format"?)',
+    ],
+    [
       "compressionLevel is 1–19",
       (c) => (c.exports = { compressionLevel: 22 }),
       "exports.compressionLevel: must be from 1 to 19",
@@ -538,6 +597,104 @@ describe("config rules (one test per rule, exact message)", () => {
       'exprots: unknown key (did you mean "exports"?)',
       "lifecycleRules.deepArchive: must be at least 90 days after glacier (100)",
     ]);
+  });
+});
+
+describe("Terraform Cloud backend rules (exact messages)", () => {
+  /** A valid cloud config: two accounts, a run role each, a prebuilt worker image. */
+  const cloud = (): Record<string, any> => ({
+    ...valid(),
+    accounts: [
+      { id: "111111111111", regions: ["us-east-1"] },
+      { id: "222222222222", regions: ["eu-west-1"] },
+    ],
+    worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1.0.0" },
+    stateBackend: {
+      type: "cloud",
+      organization: "acme",
+      workspacePrefix: "ba",
+      runRoleArns: {
+        "111111111111": "arn:aws:iam::111111111111:role/tfc",
+        "222222222222": "arn:aws:iam::222222222222:role/tfc",
+      },
+    },
+  });
+  const problems = (mutate: (c: Record<string, any>) => void): string[] => {
+    const c = cloud();
+    mutate(c);
+    try {
+      parseConfig(c);
+      return [];
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+
+  it("accepts the valid cloud config, with VCS settings, a project and S3 state for the workspaces stack", () => {
+    expect(problems(() => undefined)).toEqual([]);
+    const config = parseConfig({
+      ...cloud(),
+      stateBackend: {
+        ...cloud().stateBackend,
+        vcs: { identifier: "acme/deploy", oauthTokenId: "ot-abc123" },
+        project: "backups",
+        workspacesState: { bucket: "admin-state", region: "us-east-1" },
+      },
+    });
+    expect(config.stateBackend).toMatchObject({
+      vcs: { identifier: "acme/deploy", oauthTokenId: "ot-abc123" },
+      workspacesState: { bucket: "admin-state", region: "us-east-1", key: "backup-actions/workspaces.tfstate" },
+    });
+  });
+
+  it("requires worker.imageUri, saying why", () => {
+    expect(problems((c) => delete c.worker)).toEqual([
+      'worker.imageUri: is required with stateBackend.type "cloud": Terraform Cloud runs have no Docker engine, so the pipeline cannot build the worker image from batch-worker/; build and push it in CI and set its URI here',
+    ]);
+    expect(problems((c) => delete c.worker.imageUri)).toHaveLength(1);
+  });
+
+  it("requires runRoleArns", () => {
+    expect(problems((c) => delete c.stateBackend.runRoleArns)).toEqual(["stateBackend.runRoleArns: is required"]);
+    expect(problems((c) => (c.stateBackend.runRoleArns = "arn:aws:iam::111111111111:role/tfc"))).toEqual([
+      "stateBackend.runRoleArns: must map each account id to the IAM role its workspaces' runs assume (dynamic credentials)",
+    ]);
+  });
+
+  it("requires a run role for every account", () => {
+    expect(problems((c) => delete c.stateBackend.runRoleArns["222222222222"])).toEqual([
+      "stateBackend.runRoleArns: has no role for account 222222222222 (accounts[1]): its workspaces reach AWS only through the run role they assume (dynamic credentials)",
+    ]);
+  });
+
+  it("refuses a run role of another account, and a role for an account not deployed", () => {
+    expect(
+      problems((c) => {
+        c.stateBackend.runRoleArns["222222222222"] = "arn:aws:iam::111111111111:role/tfc";
+        c.stateBackend.runRoleArns["333333333333"] = "arn:aws:iam::333333333333:role/tfc";
+      }),
+    ).toEqual([
+      "stateBackend.runRoleArns.222222222222: must be a role in account 222222222222 (it is in 111111111111)",
+      "stateBackend.runRoleArns.333333333333: names an account that accounts does not list",
+    ]);
+  });
+
+  it("checks the shapes of runRoleArns, vcs and workspacesState", () => {
+    expect(problems((c) => (c.stateBackend.runRoleArns["111111111111"] = "tfc"))).toEqual([
+      "stateBackend.runRoleArns.111111111111: must be an IAM role ARN",
+    ]);
+    expect(problems((c) => (c.stateBackend.vcs = { identifier: "deploy", oauthTokenId: "token" }))).toEqual([
+      "stateBackend.vcs.identifier: must be <organization>/<repository>, like acme/backup-actions",
+      "stateBackend.vcs.oauthTokenId: must be an OAuth token id like ot-AbCd1234",
+    ]);
+    expect(problems((c) => (c.stateBackend.workspacesState = { bucket: "b", region: "us-east-1" }))).toEqual([
+      "stateBackend.workspacesState.bucket: must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ]);
+  });
+
+  it("asks nothing of the kind with S3 state", () => {
+    expect(() => parseConfig(valid())).not.toThrow();
   });
 });
 

@@ -42,19 +42,31 @@ describe("planStacks", () => {
     const cloud = (hostname?: string) =>
       planStacks(
         resolveDeployment(
-          testConfig({ stateBackend: { type: "cloud", organization: "acme", workspacePrefix: "ba", hostname } }),
+          testConfig({
+            stateBackend: {
+              type: "cloud",
+              organization: "acme",
+              workspacePrefix: "ba",
+              hostname,
+              runRoleArns: { "111111111111": "arn:aws:iam::111111111111:role/tfc" },
+            },
+            worker: { imageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/worker:1" },
+          }),
         ),
       );
     const plan = cloud();
-    expect(plan.map((s) => s.kind)).toEqual(["network", "pipeline"]);
-    expect(plan[1]!.dependsOn).toEqual(["network-111111111111-us-east-1"]);
-    expect(plan[0]!.state).toEqual({
+    expect(plan.map((s) => s.kind)).toEqual(["workspaces", "network", "pipeline"]);
+    expect(plan[0]!).toMatchObject({ name: "workspaces", readsFrom: [], dependsOn: [] });
+    expect(plan[0]!.state).toEqual({ type: "local", path: "terraform.workspaces.tfstate" });
+    expect(plan[1]!.dependsOn).toEqual(["workspaces"]);
+    expect(plan[2]!.dependsOn).toEqual(["workspaces", "network-111111111111-us-east-1"]);
+    expect(plan[1]!.state).toEqual({
       type: "cloud",
       hostname: "app.terraform.io",
       organization: "acme",
       workspace: "ba-network-111111111111-us-east-1",
     });
-    expect(cloud("tfe.example.com")[0]!.state).toMatchObject({ hostname: "tfe.example.com" });
+    expect(cloud("tfe.example.com")[1]!.state).toMatchObject({ hostname: "tfe.example.com" });
   });
 
   it("knows the kinds still to come, in deploy order", () => {

@@ -16,6 +16,8 @@ import { SourceDeviceError } from "../../batch-worker/src/source-device";
 import { PartBudgetError } from "../../batch-worker/src/upload";
 import { UsageError } from "../../cli/args";
 import { ManifestMismatchError } from "../../cli/manifest-trust";
+import { DynamoDbRestoreError } from "../../cli/dynamodb-restore";
+import { ExportManifestError } from "../../core/dynamodb-export";
 import { ConfigError } from "../../config/load";
 import { BackupActionsError, CommandError, InvalidEventError, RuntimeConfigError } from "../../core/errors";
 import { ManifestError } from "../../core/manifest";
@@ -52,6 +54,8 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [DatabaseConnectionError, () => new DatabaseConnectionError("m")],
   [DatabaseNotFoundError, () => new DatabaseNotFoundError("m")],
   [DatabaseToolError, () => new DatabaseToolError("m")],
+  [ExportManifestError, () => new ExportManifestError("m")],
+  [DynamoDbRestoreError, () => new DynamoDbRestoreError("m")],
 ];
 const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));
 

@@ -27,6 +27,7 @@ import { verifyArchive } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
+import { buildModel } from "../../testing/iam/model";
 import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
@@ -49,6 +50,10 @@ export interface Bench {
   /** The synthesized stack, for the IAM proof: requests made as one of its roles are judged by its policies. */
   readonly deployment: Deployment;
   as(role: RoleKey): Caller;
+  /** Any synthesized state machine by name, interpolations resolved (e.g. the RDS child: __tests__/helpers/rds-bench.ts). */
+  definitionOf(name: string): AslDefinition;
+  /** The pipeline key's ARN as the IAM model values it. */
+  readonly kmsKeyArn: string;
 }
 
 /** Synthesizes the pipeline stack of `overrides` and creates what its definitions name. */
@@ -98,7 +103,10 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
 
   const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
+  // The pipeline key as the IAM model values it, so requests naming it are judged against its policy.
+  const kmsKeyArn = [...buildModel(tf, ACCOUNT, REGION).resourcePolicies.keys()].find((arn) => arn.includes(":kms:"))!;
   const values: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^aws_kms_key\.pipeline-key_\w+\.arn$/, () => kmsKeyArn],
     [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
@@ -140,6 +148,8 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     clients: { ec2, ddb, s3, sqs },
     deployment,
     as: (role) => ({ role, deployment }),
+    definitionOf,
+    kmsKeyArn,
   };
 }
 

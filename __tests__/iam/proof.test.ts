@@ -28,7 +28,15 @@ import {
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { ACCOUNT, Bench, createBench, REGION } from "../helpers/pipeline-bench";
-import { janitorRun, pipelineRun, starterRun, verifyMissingManifest, workerDeletesItsVersion } from "./scenarios";
+import {
+  dynamodbRuns,
+  databaseRuns,
+  janitorRun,
+  pipelineRun,
+  starterRun,
+  verifyMissingManifest,
+  workerDeletesItsVersion,
+} from "./scenarios";
 
 const missing = [...motoMissing(), ...backupFakeMissing(), ...diskPrerequisites().missing];
 
@@ -45,7 +53,11 @@ describeWithPrereqs(
 
     beforeAll(async () => {
       cleanupStaleFixtures();
-      bench = await createBench({ deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" } });
+      bench = await createBench({
+        deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" },
+        // Parquet, so the database children and the export role they pass are in the stack and exercised.
+        exports: { rds: { format: "parquet" }, aurora: { format: "parquet" } },
+      });
       fixture = await createDiskFixture("zero");
       clearRecorded();
       outcomes.archive = await pipelineRun(bench, fixture);
@@ -53,6 +65,8 @@ describeWithPrereqs(
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
+      outcomes.dynamodb = await dynamodbRuns(bench);
+      outcomes.databases = await databaseRuns(bench);
       records = recorded();
       verdicts = await evaluate(buildModel(bench.deployment.tf, ACCOUNT, REGION), records);
     });
@@ -65,7 +79,9 @@ describeWithPrereqs(
       expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
       expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
-      expect(outcomes.janitor).toHaveLength(1);
+      expect(outcomes.janitor).toHaveLength(2);
+      expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
+      expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
         new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
@@ -104,6 +120,36 @@ describeWithPrereqs(
         "starter states:StartExecution",
         "janitor ec2:DescribeVolumes",
         "janitor ec2:DeleteVolume",
+        "janitor dynamodb:ListTables",
+        "janitor dynamodb:DescribeTable",
+        "janitor dynamodb:ListTagsOfResource",
+        "janitor dynamodb:DeleteTable",
+        "dispatcher dynamodb:ListTagsOfResource",
+        "dynamodb-export dynamodb:DescribeBackup",
+        "dynamodb-export dynamodb:DescribeTable",
+        "dynamodb-export dynamodb:DescribeContinuousBackups",
+        "dynamodb-export dynamodb:ExportTableToPointInTime",
+        "dynamodb-export dynamodb:DescribeExport",
+        "dynamodb-export dynamodb:RestoreTableFromBackup",
+        "dynamodb-export dynamodb:PutItem",
+        "dynamodb-export dynamodb:TagResource",
+        "dynamodb-export dynamodb:UpdateContinuousBackups",
+        "dynamodb-export dynamodb:DeleteTable",
+        "dynamodb-export s3:PutObject",
+        "dynamodb-export s3:AbortMultipartUpload",
+        "dynamodb-export kms:GenerateDataKey",
+        "rds-export rds:DescribeDBSnapshots",
+        "rds-export rds:StartExportTask",
+        "rds-export iam:PassRole",
+        "rds-export kms:CreateGrant",
+        "rds-export kms:DescribeKey",
+        "rds-export rds:DescribeExportTasks",
+        "aurora-export rds:DescribeDBClusterSnapshots",
+        "aurora-export rds:StartExportTask",
+        "aurora-export iam:PassRole",
+        "rds-s3-export s3:PutObject",
+        "rds-s3-export kms:GenerateDataKey",
+        "dispatcher rds:ListTagsForResource",
       ]) {
         expect([...seen]).toContain(expected);
       }
@@ -188,6 +234,34 @@ describeWithPrereqs(
           "backup-actions-verify-us-east-1",
           "kms:Decrypt",
           /^arn:aws:kms:us-east-1:111111111111:key\//,
+        ],
+        [
+          /^workflows_dynamodb_policy_/,
+          "RestoreWritesTempTables",
+          "backup-actions-dynamodb-export-sfn",
+          "dynamodb:PutItem",
+          /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-restore-/,
+        ],
+        [
+          /^workflows_dynamodb_policy_/,
+          "WriteExports",
+          "backup-actions-dynamodb-export-sfn",
+          "s3:PutObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/dynamodb\//,
+        ],
+        [
+          /^workflows_databases_rds_policy_/,
+          "HandTheExportRoleToRds",
+          "backup-actions-rds-export-sfn",
+          "iam:PassRole",
+          /^arn:aws:iam::111111111111:role\/backup-actions-rds-s3-export$/,
+        ],
+        [
+          /^workflows_databases_export-policy_/,
+          "WriteExportsIntoTheArchive",
+          "backup-actions-rds-s3-export",
+          "s3:PutObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/aurora\/.+\.parquet$/,
         ],
         // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
         [

@@ -18,12 +18,17 @@ import { defaultDeps, runBatchJob } from "../../batch-worker/src/batch-entrypoin
 import { exportVolume } from "../../batch-worker/src/export-volume";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { runJanitor } from "../../lambdas/janitor/logic";
+import { sweepTables } from "../../lambdas/janitor/tables";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { executeStateMachine } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
-import { Bench, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import { RdsExportFake } from "../../testing/rds-export-fake";
+import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import { asRdsBench, databaseRecoveryPoint, databaseResolver } from "../helpers/rds-bench";
+import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
 
 /** Environment variables a synthesized Lambda function gets. */
 export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
@@ -237,5 +242,88 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
       },
     ),
   );
-  return report.deleted;
+  // A temporary table the DynamoDB child leaked: the janitor's second sweep (lambdas/janitor/tables.ts).
+  const setupDdb = new DynamoDBClient({ region: REGION });
+  const leaked = `${env.TEMP_TABLE_PREFIX}leaked-by-a-stopped-execution`;
+  await setupDdb.send(
+    new CreateTableCommand({
+      TableName: leaked,
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      BillingMode: "PAY_PER_REQUEST",
+      Tags: [{ Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! }],
+    }),
+  );
+  setupDdb.destroy();
+  const ddb = instrumented(new DynamoDBClient({}));
+  const tables = await runAs(bench.as("janitor"), () =>
+    sweepTables(
+      {
+        ddb,
+        now: () => new Date(Date.now() + 1000 * 3600_000),
+        logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }),
+      },
+      {
+        tablePrefix: env.TEMP_TABLE_PREFIX!,
+        pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! },
+        maxAgeHours: Number(env.MAX_AGE_HOURS),
+      },
+    ),
+  );
+  ddb.destroy();
+  return [...report.deleted, ...tables.deleted];
+}
+
+/**
+ * The DynamoDB child on both of its paths, run by the dispatcher, verified by the verify Lambda's
+ * handler: PITR covers the backup (export at its time), and PITR off (a temporary table restored,
+ * tagged, PITR on, exported, deleted). Returns each run's ledger-facing outcome.
+ */
+export async function dynamodbRuns(bench: Bench): Promise<string[]> {
+  const child = dynamodbChild(bench);
+  const verify = loadHandler<typeof import("../../lambdas/verify/handler")>(
+    "../../lambdas/verify/handler",
+    lambdaEnvironment(bench, `${bench.config.name}-verify`),
+  );
+  const outcomes: string[] = [];
+  for (const pitr of ["before", "off"] as const) {
+    // The source table, its items and its backup are set-up, not recorded.
+    const rp = await runAs(undefined, () => dynamodbRecoveryPoint(bench, { pitr }));
+    const tasks = dynamodbResolver(bench, child).lambda(
+      bench.verifyArn,
+      (event) => verify.handler(event as never),
+      bench.as("verify"),
+    );
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.executionName,
+    });
+    if (result.status !== "SUCCEEDED")
+      throw new Error(`the DynamoDB run (PITR ${pitr}) ended ${result.status}: ${result.error} ${result.cause}`);
+    outcomes.push(`${pitr}: ${tasks.calls.some((c) => c.stateName === "RestoreTempTable") ? "restored" : "pitr"}`);
+  }
+  return outcomes;
+}
+
+/**
+ * Both database children through the dispatcher, Parquet format: each reads its snapshot, starts the
+ * export (iam:PassRole of the export role, the key's grant), follows it; the export role writes the files
+ * (testing/rds-export-fake.ts); the verify Lambda reads them. Answers the ledger statuses.
+ */
+export async function databaseRuns(bench: Bench): Promise<string[]> {
+  const rdsBench = asRdsBench(bench);
+  const statuses: string[] = [];
+  for (const [kind, engine] of [
+    ["rds", "postgres"],
+    ["aurora", "aurora-postgresql"],
+  ] as const) {
+    const rp = await databaseRecoveryPoint(rdsBench, { kind, engine });
+    const fake = new RdsExportFake(bench.clients.s3, bench.as("rds-s3-export"));
+    await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks: databaseResolver(rdsBench, fake),
+      executionName: rp.input.plan.executionName!,
+    });
+    statuses.push(String((await ledgerItem(bench, rp.arn)).status));
+  }
+  return statuses;
 }

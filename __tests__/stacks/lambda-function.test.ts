@@ -6,7 +6,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { bundleLambda, lambdaBundleState, lambdaManifestPath } from "../../stacks/constructs/lambda-bundle";
 import * as cdktfFs from "cdktf/lib/private/fs";
-import { ARCHIVE_DIR, deterministicZip, lambdaArchive } from "../../stacks/constructs/lambda-archive";
+import { deterministicZip, lambdaArchive } from "../../stacks/constructs/lambda-archive";
 import { LambdaFunction } from "../../stacks/constructs/lambda-function";
 import { synth } from "../helpers/synth";
 
@@ -241,11 +241,21 @@ describe("bundleLambda", () => {
 
 describe("the deployed zip (lambda-archive.ts)", () => {
   it("has the same bytes for the same bundle, whatever the files' times, and unzips to the bundle", () => {
+    // Archives of its own: other jest workers synthesize from the shared ARCHIVE_DIR meanwhile.
     const bundle = bundleLambda("verify");
-    const first = readFileSync(lambdaArchive("verify", bundle));
-    for (const f of readdirSync(bundle.dir)) utimesSync(path.join(bundle.dir, f), new Date(), new Date(2001, 1, 1));
-    rmSync(path.join(ARCHIVE_DIR, "verify"), { recursive: true, force: true });
-    const second = readFileSync(lambdaArchive("verify", bundle));
+    const roots = [
+      mkdtempSync(path.join(tmpdir(), "lambda-archives-")),
+      mkdtempSync(path.join(tmpdir(), "lambda-archives-")),
+    ];
+    const first = readFileSync(lambdaArchive("verify", bundle, roots[0]));
+    // Other file times: a copy of the bundle with new mtimes zips to the same bytes.
+    const copy = mkdtempSync(path.join(tmpdir(), "lambda-bundle-"));
+    for (const f of readdirSync(bundle.dir)) {
+      writeFileSync(path.join(copy, f), readFileSync(path.join(bundle.dir, f)));
+      utimesSync(path.join(copy, f), new Date(), new Date(2001, 1, 1));
+    }
+    const second = readFileSync(lambdaArchive("verify", { ...bundle, dir: copy }, roots[1]));
+    for (const dir of [...roots, copy]) rmSync(dir, { recursive: true, force: true });
     expect(Buffer.compare(first, second)).toBe(0);
 
     const out = mkdtempSync(path.join(tmpdir(), "lambda-zip-"));

@@ -121,7 +121,13 @@ describe("pipeline stack orchestration", () => {
       machines(keeping)
         .map((m) => m.name)
         .sort(),
-    ).toEqual(["backup-actions-dispatcher", "backup-actions-ebs-export"]);
+    ).toEqual([
+      "backup-actions-aurora-export",
+      "backup-actions-dispatcher",
+      "backup-actions-dynamodb-export",
+      "backup-actions-ebs-export",
+      "backup-actions-rds-export",
+    ]);
     expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(
       /aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/,
     );

@@ -38,6 +38,14 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  DescribeExportTasksCommand,
+  RDSClient,
+  StartExportTaskCommand,
+} from "@aws-sdk/client-rds";
 import { createHash, randomBytes } from "node:crypto";
 import { motoEndpoint, motoMissing } from "../../testing/moto/availability";
 import { LAUNCHER_PATH } from "../../testing/moto/bench-env";
@@ -399,6 +407,62 @@ function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null |
     });
   });
 }
+
+describeWithPrereqs("moto launcher patches for RDS snapshots of AWS Backup (moto 5.2.1)", motoMissing(), () => {
+  const rds = new RDSClient(awsClientConfig());
+  afterAll(() => rds.destroy());
+  const backupId = "awsbackup:job-1a2bcd34-567e-8901-23f4-5a6bcdef7890";
+
+  test("CreateDBSnapshot takes AWS Backup's awsbackup:job-<uuid> name, and still refuses other colons", async () => {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: "bench-orders",
+        Engine: "postgres",
+        DBInstanceClass: "db.t3.micro",
+        AllocatedStorage: 20,
+        MasterUsername: "admin",
+        MasterUserPassword: "not-a-secret-1",
+      }),
+    );
+    await rds.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: "bench-orders", DBSnapshotIdentifier: backupId }),
+    );
+    const { DBSnapshots } = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: backupId }));
+    expect(DBSnapshots?.map((s) => [s.DBSnapshotIdentifier, s.Engine])).toEqual([[backupId, "postgres"]]);
+    await expect(
+      rds.send(
+        new CreateDBSnapshotCommand({ DBInstanceIdentifier: "bench-orders", DBSnapshotIdentifier: "mine:copy" }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+  });
+
+  test("StartExportTask exports an AWS Backup snapshot by its ARN (the id holds a colon)", async () => {
+    const sourceArn = `arn:aws:rds:us-east-1:123456789012:snapshot:${backupId}`;
+    await rds.send(
+      new StartExportTaskCommand({
+        ExportTaskIdentifier: "bench-export-1",
+        SourceArn: sourceArn,
+        S3BucketName: "bench-archive",
+        S3Prefix: "rds/parquet",
+        IamRoleArn: "arn:aws:iam::123456789012:role/bench-export",
+        KmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+      }),
+    );
+    const { ExportTasks } = await rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: "bench-export-1" }));
+    expect(ExportTasks?.map((t) => t.SourceArn)).toEqual([sourceArn]);
+    await expect(
+      rds.send(
+        new StartExportTaskCommand({
+          ExportTaskIdentifier: "bench-export-2",
+          SourceArn: "arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-00000000-0000-0000-0000-000000000000",
+          S3BucketName: "bench-archive",
+          IamRoleArn: "arn:aws:iam::123456789012:role/bench-export",
+          KmsKeyId: "k",
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "DBSnapshotNotFoundFault" });
+  });
+});
 
 function waitForReady(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -12,6 +12,7 @@
  * loads neither).
  */
 import { readFile } from "node:fs/promises";
+import type { ExportsConfig } from "../../config/schema";
 import type { Plan } from "../../core/events";
 
 export interface CommandIo {
@@ -54,9 +55,10 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
     return 1;
   }
 
-  const [{ ConfigError, configPath, loadConfig }, { classifyEvent }] = await Promise.all([
+  const [{ ConfigError, configPath, loadConfig }, { classifyEvent }, { dispatcherRouteOf }] = await Promise.all([
     import("../../config/load"),
     import("../../core/events"),
+    import("../../config/database-exports"),
   ]);
   let config;
   try {
@@ -70,8 +72,26 @@ export async function planEventCommand(argv: string[], io: CommandIo): Promise<n
   }
 
   const plan = classifyEvent(event, config);
-  io.stdout.write(`${JSON.stringify(printable(plan))}\n`);
+  io.stdout.write(`${JSON.stringify(printable(withDispatcherRoute(plan, config, dispatcherRouteOf)))}\n`);
   return 0;
+}
+
+/**
+ * An export's reason ends with what the deployed dispatcher then does: the child it runs (with the
+ * format of a database child) or that it records the recovery point SKIPPED, and why.
+ */
+function withDispatcherRoute(
+  plan: Plan,
+  config: { readonly name: string; readonly exports: ExportsConfig },
+  routeOf: typeof import("../../config/database-exports").dispatcherRouteOf,
+): Plan {
+  if (plan.action !== "export" || !plan.workflow) return plan;
+  const route = routeOf(config.name, config.exports, plan.workflow);
+  const then =
+    "skipped" in route
+      ? `the dispatcher records it SKIPPED (${route.skipped})`
+      : `the dispatcher runs ${route.child}${route.format ? ` (format ${route.format}${route.how ? `; ${route.how}` : ""})` : ""}`;
+  return { ...plan, reason: `${plan.reason}; ${then}` };
 }
 
 /** Exactly the five documented keys, in order, whatever else a Plan may carry later. */

@@ -25,18 +25,21 @@ export const STACKS_HELP = `usage: backup-actions ${STACKS_USAGE}
 
 Lists every stack of the config (BACKUP_ACTIONS_CONFIG, default config/default.json) in deploy
 order: a stack comes after every stack it reads from and after bootstrap, whose bucket holds the
-S3 state. Stacks of one kind read nothing of their own kind and deploy together.
+S3 state, or workspaces, which declares the Terraform Cloud workspaces. Stacks of one kind read
+nothing of their own kind and deploy together.
 
   --json   one JSON object (schema version ${STACKS_SCHEMA_VERSION}):
            {"schemaVersion": ${STACKS_SCHEMA_VERSION}, "stacks": [{"name", "kind", "account", "region", "partition",
             "state", "readsFrom", "dependsOn"}]} in deploy order, where
            kind       "bootstrap" | "workspaces" | "archive" | "network" | "pipeline"
            partition  the region's: "aws", "aws-cn", "aws-us-gov", … (for ARNs such as a CI role's)
+           account, region and partition are null for "workspaces" (it reaches no AWS account)
            state      {"type": "local", "path"} (relative to the project root)
                       | {"type": "s3", "bucket", "key", "region"}
                       | {"type": "cloud", "hostname", "organization", "workspace"}
            readsFrom  stacks whose outputs it reads through terraform_remote_state
-           dependsOn  stacks to apply first: readsFrom, and bootstrap when its state is in bootstrap's bucket
+           dependsOn  stacks to apply first: readsFrom, and bootstrap when its state is in bootstrap's bucket,
+                      or workspaces when it is in a Terraform Cloud workspace
 
 Exit status: 0 listed, 1 invalid config (its problems on stderr), 2 wrong usage.
 `;
@@ -46,9 +49,10 @@ export interface StacksJson {
   readonly stacks: readonly {
     readonly name: string;
     readonly kind: StackKind;
-    readonly account: string;
-    readonly region: string;
-    readonly partition: Partition;
+    /** null for `workspaces`: the tfe provider reaches no AWS account. */
+    readonly account: string | null;
+    readonly region: string | null;
+    readonly partition: Partition | null;
     readonly state: StackState;
     readonly readsFrom: readonly string[];
     readonly dependsOn: readonly string[];
@@ -61,9 +65,9 @@ export function stacksJson(plan: readonly PlannedStack[]): StacksJson {
     stacks: plan.map((s) => ({
       name: s.name,
       kind: s.kind,
-      account: s.accountId,
-      region: s.region,
-      partition: partitionOf(s.region),
+      account: s.accountId ?? null,
+      region: s.region ?? null,
+      partition: s.region === undefined ? null : partitionOf(s.region),
       state: s.state,
       readsFrom: [...s.readsFrom],
       dependsOn: [...s.dependsOn],
@@ -120,8 +124,8 @@ export function formatStacks(plan: readonly PlannedStack[], source: string): str
     String(i + 1),
     s.name,
     s.kind,
-    s.accountId,
-    s.region,
+    s.accountId ?? "-",
+    s.region ?? "-",
     stateCell(s.state),
     s.readsFrom.length > 0 ? s.readsFrom.join(", ") : "-",
   ]);

@@ -1,14 +1,22 @@
-/** Scheduled janitor: thin adapter over `runJanitor`. Configuration from the environment (core/janitor-contract.ts). */
+/** Scheduled janitor: thin adapter over `runJanitor` and `sweepTables`. Configuration from the environment (core/janitor-contract.ts). */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { instrumented } from "../../core/aws-client-hook";
 import { parseJanitorEnv } from "../../core/janitor-contract";
 import { runJanitor } from "./logic";
+import { sweepTables } from "./tables";
 
 const logger = new Logger({ serviceName: "backup-actions-janitor" });
 const ec2 = instrumented(new EC2Client({}));
+const ddb = instrumented(new DynamoDBClient({}));
 
 export async function handler(): Promise<{ deleted: string[]; failed: number }> {
-  const report = await runJanitor({ ec2, now: () => new Date(), logger }, parseJanitorEnv(process.env));
-  return { deleted: report.deleted, failed: report.failed.length };
+  const settings = parseJanitorEnv(process.env);
+  const deps = { now: () => new Date(), logger };
+  const volumes = await runJanitor({ ...deps, ec2 }, settings);
+  const tables = settings.tablePrefix
+    ? await sweepTables({ ...deps, ddb }, { ...settings, tablePrefix: settings.tablePrefix })
+    : { deleted: [], failed: [] };
+  return { deleted: [...volumes.deleted, ...tables.deleted], failed: volumes.failed.length + tables.failed.length };
 }

@@ -26,8 +26,10 @@ import { createHash } from "node:crypto";
 import { DumpItem, MANIFEST_NAME, ManifestError, ManifestItem, parseArchiveManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
-import { parseVerifyRequest, type VerifyRequest, type VerifyResult } from "../../core/verify-contract";
+import { parseVerifyRequest, type VerifyRequest, type VerifyResult, notVerified } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
+import { verifyDynamoDbExport } from "./dynamodb";
+import { parquetExportOf, verifyParquetExport } from "./parquet";
 
 // The payload contract with the dispatcher lives in core.
 export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
@@ -38,28 +40,31 @@ type Verifier = (s3: S3Client, request: VerifyRequest) => Promise<VerifyResult>;
 /** An archive with a `manifest.json` (core/manifest.ts): what the worker writes. */
 const VERIFIERS: Readonly<Record<Workflow, Verifier>> = {
   ebs: verifyManifestArchive,
-  rds: verifyManifestArchive,
-  aurora: verifyManifestArchive,
-  dynamodb: verifyManifestArchive,
+  rds: verifyDatabaseExport,
+  aurora: verifyDatabaseExport,
+  // DynamoDB's own manifest-summary.json and manifest-files.json, and table.json (./dynamodb.ts).
+  dynamodb: verifyDynamoDbExport,
 };
 
 export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   return VERIFIERS[request.workflow ?? "ebs"](s3, request);
 }
 
+/**
+ * An RDS / Aurora child's answer (stacks/workflows/rds-export.ts): a Parquet export (`parquet`) is
+ * checked by lambdas/verify/parquet.ts; a native dump has a manifest.json like the worker's.
+ */
+async function verifyDatabaseExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
+  const parquet = parquetExportOf(request.export?.parquet);
+  return parquet ? verifyParquetExport(s3, parquet) : verifyManifestArchive(s3, request);
+}
+
 async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
-  const failed = (reason: string, bytes = 0, sha256 = "", objects = 0): VerifyResult => ({
-    verified: false,
-    bytes,
-    sha256,
-    reason,
-    objects,
-  });
   let location: S3Location;
   try {
     location = parseS3Url(request.archiveUrl);
   } catch (err) {
-    return failed((err as Error).message);
+    return notVerified((err as Error).message);
   }
   const { bucket, prefix } = location;
 
@@ -70,7 +75,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
   } catch (err) {
     const name = (err as Error).name;
     if (name === "NoSuchKey" || name === "NotFound")
-      return failed(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
+      return notVerified(`${MANIFEST_NAME} is missing under ${request.archiveUrl}: the export did not finish`);
     // Access denied, or throttling that outlasted the SDK's own retries: thrown, so the dispatcher's Catch
     // records the export as FAILED with the S3 error's name (its Retry covers Lambda's service errors only).
     throw err;
@@ -83,11 +88,11 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     manifest = parseArchiveManifest(text, `s3://${bucket}/${prefix}${MANIFEST_NAME}`);
   } catch (err) {
     if (!(err instanceof ManifestError)) throw err;
-    return failed(err.message, 0, sha256);
+    return notVerified(err.message, 0, sha256);
   }
 
   const items = (manifest.items as readonly (ManifestItem | DumpItem)[]).filter((i) => i.kind !== "skipped");
-  if (items.length === 0) return failed("the manifest lists no exported item", 0, sha256);
+  if (items.length === 0) return notVerified("the manifest lists no exported item", 0, sha256);
   let bytes = 0;
   let checksummed = 0;
   for (const item of items) {
@@ -98,11 +103,11 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     } catch (err) {
       const name = (err as Error).name;
       if (name === "NotFound" || name === "NoSuchKey")
-        return failed(`${item.name}: object ${item.key} is missing`, bytes, sha256);
+        return notVerified(`${item.name}: object ${item.key} is missing`, bytes, sha256);
       throw err;
     }
     if (head.ContentLength !== item.compressedBytes) {
-      return failed(
+      return notVerified(
         `${item.name}: object ${item.key} has ${head.ContentLength} bytes, the manifest says ${item.compressedBytes}`,
         bytes,
         sha256,
@@ -111,7 +116,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
     const recorded = item.s3ChecksumSHA256;
     if (recorded !== undefined) {
       if (!head.ChecksumSHA256) {
-        return failed(
+        return notVerified(
           `${item.name}: S3 reports no SHA-256 checksum for object ${item.key}, the manifest records ${recorded}: ` +
             "the object was replaced after the export by one uploaded without it " +
             "(or this role may not use kms:Decrypt on the archive key, which S3 requires to return checksums)",
@@ -120,7 +125,7 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
         );
       }
       if (head.ChecksumSHA256 !== recorded) {
-        return failed(
+        return notVerified(
           `${item.name}: object ${item.key} has S3 checksum ${head.ChecksumSHA256}, the manifest records ${recorded}: the object was rewritten after the export`,
           bytes,
           sha256,

@@ -7,6 +7,11 @@ import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
 import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
+import { dynamodbExportDefinition } from "../workflows/dynamodb-export";
+import { dynamodbExportStatements, dynamodbTempTablePrefix } from "./dynamodb-export-grants";
+import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
+import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
+import { DatabaseExports } from "./database-exports";
 import { StateMachine } from "./state-machine";
 
 export interface ExportWorkflowsProps {
@@ -34,11 +39,20 @@ export interface ExportWorkflowsProps {
   readonly childTimeoutSeconds: number;
   /** Whether the EBS workflow is deployed (exports.ebs). */
   readonly ebs: boolean;
+  /** The DynamoDB workflow (exports.dynamodb), with the archive it writes to. @default not deployed */
+  readonly dynamodb?: { readonly format: DynamoDbExportFormat; readonly archiveBucketArn: string };
+  /** The RDS / Aurora children to deploy and their formats (exports.rds, exports.aurora). @default none */
+  readonly databases?: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
+  /** The archive bucket the database exports write to (RDS writes it through the export role). */
+  readonly archiveBucketName: string;
 }
 
 export class ExportWorkflows extends Construct {
   public readonly dispatcher: StateMachine;
   public readonly ebs?: StateMachine;
+  public readonly dynamodb?: StateMachine;
+  /** The RDS and Aurora children and their export role, when any is on. */
+  public readonly databases?: DatabaseExports;
 
   constructor(scope: Construct, id: string, props: ExportWorkflowsProps) {
     super(scope, id);
@@ -148,7 +162,44 @@ export class ExportWorkflows extends Construct {
       });
     }
 
-    const children = this.ebs ? { ebs: this.ebs.arn } : {};
+    if (props.databases && Object.keys(props.databases).length > 0) {
+      this.databases = new DatabaseExports(this, "databases", {
+        context: props.context,
+        formats: props.databases,
+        archiveBucketName: props.archiveBucketName,
+        timeoutSeconds: props.childTimeoutSeconds,
+      });
+    }
+    if (props.dynamodb) {
+      const tablePrefix = dynamodbTempTablePrefix(props.context.name);
+      this.dynamodb = new StateMachine(this, "dynamodb", {
+        name: `${props.context.name}-dynamodb-export`,
+        accountId,
+        region,
+        kmsKeyArn: props.context.kmsKeyArn,
+        statements: dynamodbExportStatements({
+          context: props.context,
+          tablePrefix,
+          archiveBucketArn: props.dynamodb.archiveBucketArn,
+          pipelineTag: props.pipelineTag,
+        }),
+        definition: dynamodbExportDefinition({
+          partition,
+          format: props.dynamodb.format,
+          kmsKeyArn: props.context.kmsKeyArn,
+          pipelineTag: props.pipelineTag,
+          securityTag: props.securityTag,
+          tablePrefix,
+        }),
+      });
+    }
+
+    const children: Record<string, string> = {
+      ...(this.ebs ? { ebs: this.ebs.arn } : {}),
+      ...Object.fromEntries(Object.entries(this.databases?.children ?? {}).map(([w, m]) => [w, m.arn])),
+      ...(this.dynamodb ? { dynamodb: this.dynamodb.arn } : {}),
+    };
+    const childNames = Object.keys(children).map((w) => `${props.context.name}-${w}-export`);
     /** Recovery point ARNs by the resource that holds them (an EBS one is an EC2 snapshot, …). */
     const recoveryPoint = {
       ebs: `arn:${partition}:ec2:${region}::snapshot/*`,
@@ -178,15 +229,13 @@ export class ExportWorkflows extends Construct {
         resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`],
       },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
-      ...(this.ebs
+      ...(childNames.length > 0
         ? [
-            { sid: "RunChildren", actions: ["states:StartExecution"], resources: [this.ebs.arn] },
+            { sid: "RunChildren", actions: ["states:StartExecution"], resources: Object.values(children) },
             {
               sid: "FollowChildren",
               actions: ["states:DescribeExecution", "states:StopExecution"],
-              resources: [
-                `arn:${partition}:states:${region}:${accountId}:execution:${props.context.name}-ebs-export:*`,
-              ],
+              resources: childNames.map((n) => `arn:${partition}:states:${region}:${accountId}:execution:${n}:*`),
             },
             {
               sid: "SyncIntegrationRule",

@@ -20,6 +20,8 @@ export interface JanitorProps {
   readonly maxAgeHours: number;
   /** @default "rate(6 hours)" */
   readonly schedule?: string;
+  /** Name prefix of the DynamoDB child's temporary tables, swept too. @default no table sweep */
+  readonly tablePrefix?: string;
 }
 
 export class Janitor extends Construct {
@@ -39,13 +41,18 @@ export class Janitor extends Construct {
     this.lambda = new LambdaFunction(this, "function", {
       entry: "janitor",
       functionName: `${props.context.name}-janitor`,
-      description: "Deletes restored volumes the pipeline leaked",
+      description: "Deletes restored volumes and temporary tables the pipeline leaked",
       accountId: props.context.accountId,
       region: props.context.region,
       kmsKeyArn: props.context.kmsKeyArn,
       timeout: 300,
-      environment: janitorEnvironment({ pipelineTag: props.pipelineTag, maxAgeHours: props.maxAgeHours }),
+      environment: janitorEnvironment({
+        pipelineTag: props.pipelineTag,
+        maxAgeHours: props.maxAgeHours,
+        tablePrefix: props.tablePrefix,
+      }),
       statements: [
+        ...(props.tablePrefix ? tableSweepStatements(props.context, props.tablePrefix) : []),
         // DescribeVolumes supports no resource-level permission.
         { sid: "FindVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
         {
@@ -69,4 +76,17 @@ export class Janitor extends Construct {
       sourceArn: rule.arn,
     });
   }
+}
+
+/** The table sweep (lambdas/janitor/tables.ts): ListTables has no resource-level permission; the rest only the prefix. */
+function tableSweepStatements(context: PipelineContext, tablePrefix: string) {
+  const tables = `arn:${context.partition}:dynamodb:${context.region}:${context.accountId}:table/${tablePrefix}*`;
+  return [
+    { sid: "FindTempTables", actions: ["dynamodb:ListTables"], resources: ["*"] },
+    {
+      sid: "DeleteOnlyTempTables",
+      actions: ["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "dynamodb:DeleteTable"],
+      resources: [tables],
+    },
+  ];
 }

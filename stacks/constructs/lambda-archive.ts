@@ -9,7 +9,7 @@
  * (`assets/<id>/<hash>/archive.zip`) and `source_code_hash` (the bundle's hash) are what they were.
  */
 import { crc32, deflateRawSync } from "node:zlib";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT, type LambdaBundle } from "./lambda-bundle";
 
@@ -81,9 +81,16 @@ export function deterministicZip(entries: readonly ZipEntry[]): Buffer {
   return Buffer.concat([...locals, directory, end]);
 }
 
-/** The deployable zip of a bundle: written once per bundle hash; older ones of the same Lambda removed. */
-export function lambdaArchive(name: string, bundle: LambdaBundle): string {
-  const dir = path.join(ARCHIVE_DIR, name);
+/** Archives of other bundles of the same Lambda older than this are removed (a parallel synth may still copy a newer one). */
+const PRUNE_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * The deployable zip of a bundle: written once per bundle hash (under `root`, default ARCHIVE_DIR). Archives of
+ * other bundles of the same Lambda are removed once they are an hour old: never at once, because the path a
+ * construct names is copied only when the app synthesizes, and another process may be between the two.
+ */
+export function lambdaArchive(name: string, bundle: LambdaBundle, root = ARCHIVE_DIR): string {
+  const dir = path.join(root, name);
   const file = path.join(dir, bundle.hash, "archive.zip");
   if (existsSync(file)) return file;
   const entries = readdirSync(bundle.dir)
@@ -93,8 +100,11 @@ export function lambdaArchive(name: string, bundle: LambdaBundle): string {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(tmp, deterministicZip(entries));
   renameSync(tmp, file);
+  const now = Date.now();
   for (const old of readdirSync(dir)) {
-    if (old !== bundle.hash) rmSync(path.join(dir, old), { recursive: true, force: true });
+    const at = path.join(dir, old);
+    if (old !== bundle.hash && now - statSync(at).mtimeMs > PRUNE_AFTER_MS)
+      rmSync(at, { recursive: true, force: true });
   }
   return file;
 }

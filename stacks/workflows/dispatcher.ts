@@ -101,6 +101,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       Input: {
         "recoveryPointArn.$": "$.recoveryPointArn",
         "archiveUrl.$": "$.archiveUrl",
+        // Bucket and prefix apart, for children that hand them to an AWS API (StartExportTask).
+        "archive.$": "$$.Execution.Input.archive",
         "placementIndex.$": "$.placementIndex",
         "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
       },

@@ -35,9 +35,21 @@
  *               https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html
  *   SFN-LAMBDA  Step Functions Developer Guide, "IAM policies for AWS Lambda" (lambda:InvokeFunction),
  *               https://docs.aws.amazon.com/step-functions/latest/dg/lambda-iam.html
+ *   RDS-EXPORT  RDS API Reference, StartExportTask: IamRoleArn (the role RDS writes S3 with) and KmsKeyId
+ *               ("the caller of this operation must be authorized to run kms:CreateGrant and kms:DescribeKey"),
+ *               https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html; RDS User
+ *               Guide, "Setting up access to an Amazon S3 bucket" (iam:PassRole of that role),
+ *               https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/export-snapshot-setup-steps.html
  *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
  *               resource type without full AWS Backup management is named by its own ARN (EBS:
  *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
+ *
+ *   DDB-BACKUP  DynamoDB Developer Guide, "Using IAM with DynamoDB backup and restore": RestoreTableFromBackup
+ *               needs it on the source backup and the read and write actions on the target table,
+ *               https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html
+ *   DDB-EXPORT  DynamoDB Developer Guide, "Requesting a table export in DynamoDB": the caller needs
+ *               s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectAcl on the destination (and, for
+ *               SSE-KMS, the key: S3-KMS), https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html
  *
  * Adding an operation (e.g. `ec2:DescribeTags` on another branch): add an entry under its
  * `<service>:<Operation>` key with its source; then the grant, in the stack, where the proof names it.
@@ -114,6 +126,11 @@ function s3NotFound(r: RecordedRequest, f: MapFacts): IamRequest[] {
   // AWS documents the permission, not the context of this implicit check: no s3:prefix is assumed.
   return [req("s3:ListBucket", bucketArn(r, f))];
 }
+
+const tableArn = (name: string, f: MapFacts) =>
+  name.startsWith("arn:")
+    ? inDeploymentAccount(name, f)
+    : `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${name}`;
 
 // ---- EC2 ------------------------------------------------------------------------------------
 
@@ -248,6 +265,39 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     source: "SAR-rds (snapshot, cluster-snapshot, …)",
     requests: (r, f) => [req("rds:ListTagsForResource", inDeploymentAccount(str(r, "ResourceName"), f))],
   },
+  // The RDS and Aurora children (stacks/workflows/rds-export.ts).
+  "rds:DescribeDBSnapshots": {
+    source: "SAR-rds (DescribeDBSnapshots: snapshot)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBSnapshots",
+        `arn:${f.partition}:rds:${f.region}:${f.account}:snapshot:${str(r, "DBSnapshotIdentifier")}`,
+      ),
+    ],
+  },
+  "rds:DescribeDBClusterSnapshots": {
+    source: "SAR-rds (DescribeDBClusterSnapshots: cluster-snapshot)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBClusterSnapshots",
+        `arn:${f.partition}:rds:${f.region}:${f.account}:cluster-snapshot:${str(r, "DBClusterSnapshotIdentifier")}`,
+      ),
+    ],
+  },
+  "rds:StartExportTask": {
+    source:
+      "SAR-rds (StartExportTask: snapshot / cluster-snapshot), RDS-EXPORT (the caller passes IamRoleArn: iam:PassRole; KmsKeyId: kms:CreateGrant, kms:DescribeKey)",
+    requests: (r, f) => [
+      req("rds:StartExportTask", inDeploymentAccount(str(r, "SourceArn"), f)),
+      req("iam:PassRole", str(r, "IamRoleArn"), { "iam:PassedToService": "export.rds.amazonaws.com" }),
+      req("kms:CreateGrant", str(r, "KmsKeyId"), { "kms:GrantIsForAWSResource": "true" }),
+      req("kms:DescribeKey", str(r, "KmsKeyId")),
+    ],
+  },
+  "rds:DescribeExportTasks": {
+    source: "SAR-rds (DescribeExportTasks: no resource-level permissions)",
+    requests: () => [req("rds:DescribeExportTasks", "*")],
+  },
   "dynamodb:ListTagsOfResource": {
     source: "SAR-dynamodb (table*, stream*), BACKUP-ARN",
     requests: (r, f) => {
@@ -317,6 +367,70 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
       },
     ]),
   ),
+
+  // ---- DynamoDB backups and exports (the DynamoDB child) ----
+  "dynamodb:ListTables": {
+    source: "SAR-dynamodb (no resource types: *)",
+    requests: () => [req("dynamodb:ListTables", "*")],
+  },
+  "dynamodb:DescribeBackup": {
+    source: "SAR-dynamodb (backup*)",
+    requests: (r, f) => [req("dynamodb:DescribeBackup", inDeploymentAccount(str(r, "BackupArn"), f))],
+  },
+  ...Object.fromEntries(
+    ["DescribeTable", "DescribeContinuousBackups", "UpdateContinuousBackups", "DeleteTable"].map((op) => [
+      `dynamodb:${op}`,
+      {
+        source: "SAR-dynamodb (table*)",
+        requests: (r: RecordedRequest, f: MapFacts) => [req(`dynamodb:${op}`, tableArn(str(r, "TableName"), f))],
+      },
+    ]),
+  ),
+  "dynamodb:TagResource": {
+    source: "SAR-dynamodb (table*; aws:RequestTag/${TagKey}, aws:TagKeys)",
+    requests: (r, f) => {
+      const tags = (Array.isArray(r.input.Tags) ? r.input.Tags : []) as { Key: string; Value: string }[];
+      const context: ContextValues = Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.Key}`, t.Value]));
+      if (tags.length > 0) context["aws:TagKeys"] = tags.map((t) => t.Key);
+      return [req("dynamodb:TagResource", inDeploymentAccount(str(r, "ResourceArn"), f), context)];
+    },
+  },
+  "dynamodb:RestoreTableFromBackup": {
+    source: "SAR-dynamodb (backup*, table*), DDB-BACKUP",
+    requests: (r, f) => {
+      const target = tableArn(str(r, "TargetTableName"), f);
+      return [
+        req("dynamodb:RestoreTableFromBackup", inDeploymentAccount(str(r, "BackupArn"), f)),
+        req("dynamodb:RestoreTableFromBackup", target),
+        ...["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"].map((a) =>
+          req(`dynamodb:${a}`, target),
+        ),
+      ];
+    },
+  },
+  "dynamodb:ExportTableToPointInTime": {
+    source: "SAR-dynamodb (table*), DDB-EXPORT, S3-KMS",
+    requests: (r, f) => {
+      const bucket = str(r, "S3Bucket");
+      const prefix = typeof r.input.S3Prefix === "string" ? `${r.input.S3Prefix}/` : "";
+      const object = `arn:${f.partition}:s3:::${bucket}/${prefix}AWSDynamoDB/export/_started`;
+      const key = typeof r.input.S3SseKmsKeyId === "string" ? inDeploymentAccount(r.input.S3SseKmsKeyId, f) : undefined;
+      const context = { ...viaS3(f), "kms:EncryptionContext:aws:s3:arn": `arn:${f.partition}:s3:::${bucket}` };
+      return [
+        req("dynamodb:ExportTableToPointInTime", inDeploymentAccount(str(r, "TableArn"), f)),
+        req("s3:PutObject", object),
+        req("s3:AbortMultipartUpload", object),
+        req("s3:PutObjectAcl", object),
+        ...(key && r.input.S3SseAlgorithm === "KMS"
+          ? [req("kms:GenerateDataKey", key, context), req("kms:Decrypt", key, context)]
+          : []),
+      ];
+    },
+  },
+  "dynamodb:DescribeExport": {
+    source: "SAR-dynamodb (export*)",
+    requests: (r, f) => [req("dynamodb:DescribeExport", inDeploymentAccount(str(r, "ExportArn"), f))],
+  },
 
   "sns:Publish": {
     source: "SAR-sns (topic*), SNS-KMS",

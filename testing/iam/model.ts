@@ -18,6 +18,27 @@ export const ROLES: Readonly<
   janitor: { logicalId: /^janitor_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   dispatcher: { logicalId: /^workflows_dispatcher_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
   "ebs-export": { logicalId: /^workflows_ebs_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
+  "dynamodb-export": {
+    logicalId: /^workflows_dynamodb_role_[0-9A-F]{8}$/,
+    service: "states.amazonaws.com",
+    calls: true,
+  },
+  "rds-export": {
+    logicalId: /^workflows_databases_rds_role_[0-9A-F]{8}$/,
+    service: "states.amazonaws.com",
+    calls: true,
+  },
+  "aurora-export": {
+    logicalId: /^workflows_databases_aurora_role_[0-9A-F]{8}$/,
+    service: "states.amazonaws.com",
+    calls: true,
+  },
+  // StartExportTask's IamRoleArn: RDS writes the Parquet files with it (in tests, testing/rds-export-fake.ts).
+  "rds-s3-export": {
+    logicalId: /^workflows_databases_export-role_[0-9A-F]{8}$/,
+    service: "export.rds.amazonaws.com",
+    calls: true,
+  },
   "worker-job": { logicalId: /^worker-job_job-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: true },
   // Used by AWS on our behalf, not by our code: ECS pulls the image and ships logs; the ECS agent on
   // the Batch instance registers it with the cluster.
@@ -65,7 +86,7 @@ export interface IamModel {
 type Tf = { resource?: Record<string, Record<string, any>>; data?: Record<string, Record<string, any>> };
 
 /** A stable fake UUID for resources whose id AWS generates (KMS keys). */
-function fakeUuid(seed: string): string {
+export function fakeUuid(seed: string): string {
   const h = createHash("sha256").update(seed).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -19,7 +19,17 @@ import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from "@aw
 import { AWS_CLIENT_HOOK, type AwsClientHook, type HookableClient } from "../../core/aws-client-hook";
 
 /** The roles of a pipeline deployment that make AWS calls (testing/iam/model.ts maps them to IAM roles). */
-export type RoleKey = "starter" | "verify" | "janitor" | "dispatcher" | "ebs-export" | "worker-job";
+export type RoleKey =
+  | "starter"
+  | "verify"
+  | "janitor"
+  | "dispatcher"
+  | "ebs-export"
+  | "rds-export"
+  | "aurora-export"
+  | "dynamodb-export"
+  | "rds-s3-export"
+  | "worker-job";
 
 export const RECORDING_ENV = "BACKUP_ACTIONS_IAM_RECORDING";
 

@@ -65,21 +65,10 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "no request needs it (SNS needs GenerateDataKey and Decrypt; DynamoDB uses the table key through its own grant, which the proof " +
         "does not model): kept until an AWS account confirms it can go",
     },
-    ReadDbSnapshotTags: {
-      actions: ["rds:ListTagsForResource"],
-      reason:
-        "auto-delete of RDS and Aurora snapshots: executed in dispatcher-tag-sources.test.ts on a hand-built dispatcher (no exporter " +
-        "for those types ships yet, so the synthesized dispatcher records them SKIPPED and never reaches the deletion branch)",
-    },
-    ReadDynamoDbBackupTags: {
-      actions: ["dynamodb:ListTagsOfResource"],
-      reason:
-        "auto-delete of classic DynamoDB backups: executed in dispatcher-tag-sources.test.ts only, for the reason above",
-    },
     ReadRecoveryPointTags: {
       actions: ["backup:ListTags"],
       reason:
-        "auto-delete of recovery points under full AWS Backup management: dispatcher-tag-sources.test.ts only, as above",
+        "auto-delete of recovery points under full AWS Backup management: dispatcher-tag-sources.test.ts only, on a hand-built dispatcher",
     },
     FollowChildren: {
       actions: ["states:StopExecution"],
@@ -87,6 +76,29 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "Step Functions stops the EBS child when the dispatcher's .sync:2 Task is cancelled or times out; no test stops a run",
     },
   },
+  "dynamodb-export": { ...STEP_FUNCTIONS_SERVICE },
+  "rds-s3-export": {
+    EncryptWithTheArchiveKey: {
+      actions: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey"],
+      reason:
+        "RDS's own use of the archive key while it exports (the ExportTask reference: the export role must be able to " +
+        "encrypt and decrypt with it); the bench's stand-in for RDS only uploads, which needs GenerateDataKey",
+    },
+    FindTheArchive: {
+      actions: ["s3:ListBucket", "s3:GetBucketLocation"],
+      reason:
+        "in the export role's documented S3 list (StartExportTask IamRoleArn); RDS checks the bucket with them, the " +
+        "bench's stand-in for RDS (testing/rds-export-fake.ts) only writes the files",
+    },
+    WriteExportsIntoTheArchive: {
+      actions: ["s3:GetObject*", "s3:DeleteObject*"],
+      reason:
+        "the rest of the documented list (s3:PutObject*, s3:GetObject*, s3:DeleteObject*): RDS reads back and replaces " +
+        "its own partial files; the stand-in only puts them",
+    },
+  },
+  "rds-export": { ...STEP_FUNCTIONS_SERVICE },
+  "aurora-export": { ...STEP_FUNCTIONS_SERVICE },
   "ebs-export": {
     ...STEP_FUNCTIONS_SERVICE,
     CleanUpOwnVolumes: {

@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 import moto
 
+from dynamodb_patches import PATCHES as DYNAMODB_PATCHES
+
 # The patches were written against these internals. A different minor version
 # may have moved them, so refuse to start instead of misbehaving silently.
 SUPPORTED_PREFIX = "5.2."
@@ -439,7 +441,96 @@ def patch_object_checksums() -> bool:
 
 
 # --------------------------------------------------------------------------
-# 9. EBS direct APIs: block size, listing, errors, block checks
+# 9. RDS StartExportTask of an AWS Backup snapshot
+#
+# What: moto 5.2.1 takes the snapshot id of SourceArn as its last ':'-field
+#   and the type as the one before. An AWS Backup snapshot's id has a colon
+#   itself (arn:aws:rds:<region>:<account>:snapshot:awsbackup:job-<id>), so
+#   moto reads type "awsbackup", id "job-<id>", and fails with a KeyError
+#   (HTTP 500) instead of exporting it.
+# Why: every RDS and Aurora recovery point is such a snapshot; the children
+#   export them by the recovery point ARN (stacks/workflows/rds-export.ts).
+# Upstream: not fixed as of 5.2.x.
+# Fix: split SourceArn at ":snapshot:" / ":cluster-snapshot:" and keep all
+#   that follows as the id; then moto's own checks and model as before.
+# --------------------------------------------------------------------------
+def patch_start_export_task_source_arn() -> bool:
+    from moto.rds.exceptions import DBClusterSnapshotNotFoundError, DBSnapshotNotFoundFault
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.start_export_task
+    if getattr(original, "_bench_patched", False):
+        return False
+
+    def start_export_task(self: Any, kwargs: dict[str, Any]) -> Any:
+        source_arn = kwargs["source_arn"]
+        for marker, snapshots, not_found in (
+            (":cluster-snapshot:", self.cluster_snapshots, DBClusterSnapshotNotFoundError),
+            (":snapshot:", self.database_snapshots, DBSnapshotNotFoundFault),
+        ):
+            if marker not in source_arn:
+                continue
+            head, snapshot_id = source_arn.split(marker, 1)
+            if snapshot_id not in snapshots:
+                raise not_found(snapshot_id)
+            alias = snapshot_id.split(":")[-1]
+            if alias == snapshot_id:
+                return original(self, kwargs)
+            # moto looks the snapshot up by the ARN's last field: lend it that key for the call.
+            lent = alias not in snapshots
+            if lent:
+                snapshots[alias] = snapshots[snapshot_id]
+            try:
+                task = original(self, {**kwargs, "source_arn": f"{head}{marker}{alias}"})
+            finally:
+                if lent:
+                    del snapshots[alias]
+            task.source_arn = source_arn
+            return task
+        return original(self, kwargs)
+
+    start_export_task._bench_patched = True  # type: ignore[attr-defined]
+    RDSBackend.start_export_task = start_export_task  # type: ignore[method-assign]
+    return True
+
+
+# --------------------------------------------------------------------------
+# 10. Snapshots named as AWS Backup names them
+#
+# What: AWS Backup creates an RDS or Aurora recovery point as a snapshot
+#   named awsbackup:job-<uuid> (with a colon, which CreateDBSnapshot refuses
+#   to anyone else). moto has no AWS Backup and validates every snapshot
+#   identifier like CreateDBSnapshot's.
+# Why: the bench seeds recovery points as AWS Backup leaves them, through
+#   CreateDBSnapshot / CreateDBClusterSnapshot, and the children read and
+#   export them by that name (__tests__/helpers/rds-bench.ts).
+# Fix: accept exactly awsbackup:job-<uuid>; every other identifier is
+#   checked by moto's rule as before.
+# --------------------------------------------------------------------------
+_AWS_BACKUP_SNAPSHOT_ID = r"^awsbackup:job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def patch_aws_backup_snapshot_identifiers() -> bool:
+    import re
+
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.validate_db_snapshot_identifier
+    if getattr(original, "_bench_patched", False):
+        return False
+
+    def validate(db_snapshot_identifier: str, parameter_name: str) -> None:
+        if re.match(_AWS_BACKUP_SNAPSHOT_ID, db_snapshot_identifier or ""):
+            return
+        original(db_snapshot_identifier, parameter_name)
+
+    validate._bench_patched = True  # type: ignore[attr-defined]
+    RDSBackend.validate_db_snapshot_identifier = staticmethod(validate)  # type: ignore[method-assign,assignment]
+    return True
+
+
+# --------------------------------------------------------------------------
+# 11. EBS direct APIs: block size, listing, errors, block checks
 #
 # What: moto 5.2.1 answers StartSnapshot/ListSnapshotBlocks with BlockSize 512
 #   (AWS: 524288, the size every block has); lists blocks in the order they
@@ -581,6 +672,9 @@ PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("s3 HeadObject composite checksum", patch_head_object_composite_checksum),
     ("ec2 CreateVolume ClientToken", patch_create_volume_client_token),
     ("s3 PutObject/UploadPart checksums", patch_object_checksums),
+    *DYNAMODB_PATCHES,
+    ("rds StartExportTask of an AWS Backup snapshot", patch_start_export_task_source_arn),
+    ("rds snapshot identifiers of AWS Backup", patch_aws_backup_snapshot_identifiers),
     ("ebs direct APIs", patch_ebs_direct),
 ]
 

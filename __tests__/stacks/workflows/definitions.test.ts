@@ -6,6 +6,8 @@
 import { checkTransitions, ChoiceState, StateMachineDefinition, TaskState } from "../../../stacks/workflows/asl";
 import { deletionBudgetSeconds, dispatcherDefinition } from "../../../stacks/workflows/dispatcher";
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
+import { ARCHIVE_PREFIX_SEGMENTS, dynamodbExportDefinition } from "../../../stacks/workflows/dynamodb-export";
+import { archiveLocation } from "../../../core/s3-layout";
 import { testDispatcher as dispatcher } from "../../helpers/workflows";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,8 +27,18 @@ const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
 };
 const ebs = ebsExportDefinition(ebsProps);
 
+const dynamodbProps: Parameters<typeof dynamodbExportDefinition>[0] = {
+  partition: "aws",
+  format: "DYNAMODB_JSON",
+  kmsKeyArn: "arn:aws:kms:us-east-1:111111111111:key/k",
+  pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
+  securityTag: "backup-actions:managed",
+  tablePrefix: "backup-actions-restore-",
+};
+
 const definitions: Array<[string, StateMachineDefinition]> = [
   ["ebs export", ebs],
+  ["dynamodb export", dynamodbExportDefinition(dynamodbProps)],
   ["dispatcher with auto-delete", dispatcher(true)],
   ["dispatcher without auto-delete", dispatcher(false)],
 ];
@@ -123,6 +135,71 @@ describe("ebs export definition", () => {
   it("refuses an empty placement list", () => {
     expect(() => ebsExportDefinition({ ...ebsProps, placements: [] })).toThrow(
       "ebsExportDefinition: placements must not be empty",
+    );
+  });
+});
+
+describe("dynamodb export definition", () => {
+  const d = dynamodbExportDefinition(dynamodbProps);
+  it("reads the archive prefix as archiveLocation writes it (its segment count)", () => {
+    const location = archiveLocation(
+      "bucket",
+      {
+        arn: "arn:aws:dynamodb:us-east-1:111111111111:table/T/backup/01700000000000-abcd1234",
+        workflow: "dynamodb",
+        account: "111111111111",
+        region: "us-east-1",
+        resourceArn: "arn:aws:dynamodb:us-east-1:111111111111:table/T",
+        id: "01700000000000-abcd1234",
+      } as never,
+      "2026-11-20T03:41:17Z",
+    );
+    expect(location.prefix.split("/").filter(Boolean)).toHaveLength(ARCHIVE_PREFIX_SEGMENTS);
+  });
+
+  it("routes every failure once a temporary table may exist to the cleanup, and the cleanup to DeleteTempTable", () => {
+    const restorePath = [
+      "RestoreTempTable",
+      "DescribeTempTable",
+      "TagTempTable",
+      "EnableTempPitr",
+      "DescribeTempPitr",
+      "ExportTempTable",
+      "DescribeExport",
+      "WriteTableDescription",
+    ];
+    for (const name of restorePath) {
+      const task = d.States[name] as TaskState;
+      expect([name, task.Catch?.find((c) => c.ErrorEquals.includes("States.ALL"))?.Next]).toEqual([name, "Cleanup"]);
+    }
+    for (const name of ["TableNotActive", "PitrNotEnabled", "ExportStatusFailed", "ExportTimedOut"])
+      expect([name, (d.States[name] as { Next?: string }).Next]).toEqual([name, "Cleanup"]);
+    expect((d.States.Cleanup as ChoiceState).Choices[0]).toMatchObject({
+      Variable: "$.temp.name",
+      Next: "DeleteTempTable",
+    });
+  });
+
+  it("exports with the configured format under the pipeline key, idempotently", () => {
+    const ion = dynamodbExportDefinition({ ...dynamodbProps, format: "ION" });
+    for (const name of ["ExportAtBackupTime", "ExportTempTable"]) {
+      expect((ion.States[name] as TaskState).Parameters).toMatchObject({
+        ExportFormat: "ION",
+        S3SseAlgorithm: "KMS",
+        S3SseKmsKeyId: dynamodbProps.kmsKeyArn,
+        "ClientToken.$": expect.stringContaining("$$.Execution.Name"),
+      });
+    }
+  });
+
+  it("bounds its polling loops", () => {
+    for (const name of ["TempTableActive", "TempPitrEnabled", "ExportDone"])
+      expect(JSON.stringify((d.States[name] as ChoiceState).Choices)).toMatch(/NumericLessThan/);
+  });
+
+  it("refuses a table prefix that is no table name", () => {
+    expect(() => dynamodbExportDefinition({ ...dynamodbProps, tablePrefix: "a/b" })).toThrow(
+      'dynamodbExportDefinition: tablePrefix "a/b" is not a table name',
     );
   });
 });

@@ -40,6 +40,25 @@ function actionsNeededBy(resource: string): string[] {
         "kms:ReEncryptTo",
       ];
     }
+    // DynamoDB Developer Guide, "Using IAM with DynamoDB backup and restore": the target table's item actions.
+    if (action === "dynamodb:RestoreTableFromBackup") {
+      const items = ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"];
+      return [action, ...items.map((a) => `dynamodb:${a}`)];
+    }
+    // "Requesting a table export in DynamoDB": S3 writes as the caller, SSE-KMS through S3.
+    if (action === "dynamodb:ExportTableToPointInTime")
+      return [
+        action,
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:PutObjectAcl",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+      ];
+    // SSE-KMS (table.json): S3 asks the key for a data key as the caller.
+    if (action === "s3:PutObject") return [action, "kms:GenerateDataKey"];
+    // The caller hands RDS the export role and lets it use the key (StartExportTask API reference).
+    if (action === "rds:StartExportTask") return [action, "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey"];
     return [action];
   }
   const known: Record<string, string[]> = {
@@ -111,9 +130,13 @@ describe.each([
 
   it("has the machines it should", () => {
     const names = machines.map((m) => m.name).sort();
-    expect(names).toEqual(
-      "exports" in config ? ["backup-actions-dispatcher"] : ["backup-actions-dispatcher", "backup-actions-ebs-export"],
-    );
+    expect(names).toEqual([
+      "backup-actions-aurora-export",
+      "backup-actions-dispatcher",
+      "backup-actions-dynamodb-export",
+      ...("exports" in config ? [] : ["backup-actions-ebs-export"]),
+      "backup-actions-rds-export",
+    ]);
   });
 
   it.each(machines.map((m) => [m.name, m] as const))("%s: every action a Task needs is granted", (_name, machine) => {

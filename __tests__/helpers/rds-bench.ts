@@ -1,0 +1,115 @@
+/**
+ * The RDS and Aurora children as the pipeline stack synthesizes them, run by the dispatcher against
+ * moto (RDS snapshots, S3, DynamoDB ledger, SNS→SQS) with testing/rds-export-fake.ts in front of
+ * StartExportTask and DescribeExportTasks (AWS's refusals, life cycle and files).
+ */
+import {
+  CreateDBClusterCommand,
+  CreateDBClusterSnapshotCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { analyzeEvent } from "../../core/events";
+import { executionInputOf, type ExecutionInput } from "../../core/execution-input";
+import type { AslDefinition } from "../../testing/asl";
+import { RdsExportFake } from "../../testing/rds-export-fake";
+import { ACCOUNT, type Bench, createBench, REGION, resolverFor } from "./pipeline-bench";
+
+export interface RdsBench extends Bench {
+  readonly rds: RDSClient;
+  readonly rdsChild: AslDefinition;
+  readonly auroraChild: AslDefinition;
+  readonly rdsArn: string;
+  readonly auroraArn: string;
+}
+
+export async function createRdsBench(format: "parquet" | "dump" | "both" = "parquet"): Promise<RdsBench> {
+  return asRdsBench(await createBench({ exports: { rds: { format }, aurora: { format } } }));
+}
+
+/** A bench whose config has both database children on (e.g. the IAM proof's). */
+export function asRdsBench(bench: Bench): RdsBench {
+  const name = bench.config.name;
+  return {
+    ...bench,
+    rds: new RDSClient({ region: REGION }),
+    rdsChild: bench.definitionOf(`${name}-rds-export`),
+    auroraChild: bench.definitionOf(`${name}-aurora-export`),
+    rdsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-rds-export`,
+    auroraArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-aurora-export`,
+  };
+}
+
+export interface DatabaseRecoveryPoint {
+  readonly arn: string;
+  readonly snapshotId: string;
+  readonly input: ExecutionInput;
+}
+
+/**
+ * A real snapshot in moto named as AWS Backup names it (`awsbackup:job-<uuid>`) and the event that
+ * reports it: an RDS instance snapshot, or an Aurora cluster snapshot.
+ */
+export async function databaseRecoveryPoint(
+  bench: RdsBench,
+  options: { kind: "rds" | "aurora"; engine: string; engineVersion?: string; storageType?: string },
+): Promise<DatabaseRecoveryPoint> {
+  const source = `db-${randomUUID().slice(0, 8)}`;
+  const snapshotId = `awsbackup:job-${randomUUID()}`;
+  if (options.kind === "rds") {
+    await bench.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: source,
+        Engine: options.engine,
+        EngineVersion: options.engineVersion,
+        DBInstanceClass: "db.t3.micro",
+        AllocatedStorage: 20,
+        StorageType: options.storageType,
+        MasterUsername: "admin",
+        MasterUserPassword: "not-a-secret-1",
+      }),
+    );
+    await bench.rds.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: source, DBSnapshotIdentifier: snapshotId }),
+    );
+  } else {
+    await bench.rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: source,
+        Engine: options.engine,
+        EngineVersion: options.engineVersion,
+        MasterUsername: "admin",
+        MasterUserPassword: "not-a-secret-1",
+      }),
+    );
+    await bench.rds.send(
+      new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: source, DBClusterSnapshotIdentifier: snapshotId }),
+    );
+  }
+  const type = options.kind === "rds" ? "snapshot" : "cluster-snapshot";
+  const arn = `arn:aws:rds:${REGION}:${ACCOUNT}:${type}:${snapshotId}`;
+  const fixture = options.kind === "rds" ? "backup-job-rds.json" : "backup-job-aurora.json";
+  const event = JSON.parse(readFileSync(path.join(__dirname, "..", "fixtures", "events", fixture), "utf8"));
+  event.resources = [arn];
+  event.detail.resourceArn = `arn:aws:rds:${REGION}:${ACCOUNT}:${options.kind === "rds" ? "db" : "cluster"}:${source}`;
+  const input = executionInputOf(analyzeEvent(event, bench.config), {
+    archiveBucket: bench.archiveBucket,
+    placementCount: 2,
+  });
+  return { arn, snapshotId, input };
+}
+
+/** The dispatcher's resolver with both database children (each as its own role) and the export fake. */
+export function databaseResolver(bench: RdsBench, fake: RdsExportFake) {
+  const tasks = resolverFor(bench, () => {
+    throw new Error("no Batch job runs in a database export");
+  })
+    .stateMachine(bench.rdsArn, bench.rdsChild, bench.as("rds-export"))
+    .stateMachine(bench.auroraArn, bench.auroraChild, bench.as("aurora-export"));
+  fake.install(tasks);
+  return tasks;
+}
