@@ -10,8 +10,10 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { CpuLimitError } from "../../batch-worker/src/cpus";
 import { DatabaseConnectionError, DatabaseNotFoundError, DatabaseToolError } from "../../batch-worker/src/db-engine";
+import { EbsApiError } from "../../batch-worker/src/ebs-direct";
 import { RestoreFailedError } from "../../batch-worker/src/restore";
 import { RestoreRefusedError } from "../../batch-worker/src/restore-target";
+import { RetryableBlockError, SnapshotReadError } from "../../batch-worker/src/snapshot-reader";
 import { SourceDeviceError } from "../../batch-worker/src/source-device";
 import { PartBudgetError } from "../../batch-worker/src/upload";
 import { UsageError } from "../../cli/args";
@@ -51,6 +53,9 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [RestoreFailedError, () => new RestoreFailedError("m", [])],
   [SourceDeviceError, () => new SourceDeviceError("m")],
   [PartBudgetError, () => new PartBudgetError("m")],
+  [SnapshotReadError, () => new SnapshotReadError("m")],
+  [RetryableBlockError, () => new RetryableBlockError("m")],
+  [EbsApiError, () => new EbsApiError("GetSnapshotBlock", "ThrottlingException", 400, "m")],
   [DatabaseConnectionError, () => new DatabaseConnectionError("m")],
   [DatabaseNotFoundError, () => new DatabaseNotFoundError("m")],
   [DatabaseToolError, () => new DatabaseToolError("m")],

@@ -68,7 +68,9 @@ export interface SnapshotListing {
 }
 
 /** A failed attempt worth repeating: throttling, a server fault, a dropped connection, a bad checksum. */
-class RetryableBlockError extends Error {}
+export class RetryableBlockError extends BackupActionsError {
+  override readonly name: string = "RetryableBlockError";
+}
 
 async function withRetries<T>(what: string, o: ReadOptions, attempt: () => Promise<T>): Promise<T> {
   const max = o.maxAttempts ?? 6;
