@@ -412,13 +412,16 @@ export interface ParseOptions {
  * the field; returns the manifest only when all of it holds.
  */
 export function parseManifest(json: string, file: string, opts: ParseOptions = {}): Manifest {
-  let value: unknown;
+  return checkManifest(jsonOf(json, file), file, opts);
+}
+
+/** The manifest's JSON value; a ManifestError naming `file` when it is not JSON. */
+function jsonOf(json: string, file: string): unknown {
   try {
-    value = JSON.parse(json);
+    return JSON.parse(json);
   } catch (e) {
     throw new ManifestError(file, [`not JSON (${(e as Error).message})`]);
   }
-  return checkManifest(value, file, opts);
 }
 
 /** `parseManifest` for a value already parsed (the worker checks its own manifest before writing it). */
@@ -458,13 +461,7 @@ export function checkManifest(value: unknown, file: string, opts: ParseOptions =
  * (`parseManifest`). Throws a ManifestError listing every problem.
  */
 export function parseArchiveManifest(json: string, file: string, opts: ParseOptions = {}): ArchiveManifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (e) {
-    throw new ManifestError(file, [`not JSON (${(e as Error).message})`]);
-  }
-  return checkArchiveManifest(value, file, opts);
+  return checkArchiveManifest(jsonOf(json, file), file, opts);
 }
 
 /** `parseArchiveManifest` for a value already parsed (the worker checks its own manifest before writing it). */
