@@ -473,9 +473,16 @@ describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts Ch
     currentBench = bench;
   });
   /** The synthesized dispatcher with a stand-in child in the EBS child's place that answers `output`. */
-  const runWithChildAnswer = async (output: Record<string, unknown>) => {
+  const runWithChildAnswer = async (
+    output: Record<string, unknown>,
+    {
+      tags = { "backup-actions:delete": "true" },
+      archive = false,
+    }: { tags?: Record<string, string>; archive?: boolean } = {},
+  ) => {
     const rp = await recoveryPoint(bench);
-    await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
+    await seedRecoveryPoint(rp.arn, tags);
+    if (archive) await writeArchive(bench.clients.s3, rp.input.archive.url);
     const child = { StartAt: "Answer", States: { Answer: { Type: "Pass", Result: output, End: true } } };
     const tasks = resolverFor(bench, () => undefined).stateMachine(
       bench.ebsArn,
@@ -519,22 +526,10 @@ describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts Ch
   });
 
   it("verifies when the child says EXPORTED, and passes the verify Lambda the workflow and the child's output", async () => {
-    const rp = await recoveryPoint(bench);
-    await seedRecoveryPoint(rp.arn, {});
-    await writeArchive(bench.clients.s3, rp.input.archive.url);
-    const child = {
-      StartAt: "Answer",
-      States: { Answer: { Type: "Pass", Result: { outcome: "EXPORTED", wrote: "disk" }, End: true } },
-    };
-    const tasks = resolverFor(bench, () => undefined).stateMachine(
-      bench.ebsArn,
-      child as never,
-      bench.as("ebs-export"),
+    const { rp, tasks, result } = await runWithChildAnswer(
+      { outcome: "EXPORTED", wrote: "disk" },
+      { tags: {}, archive: true },
     );
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
-      tasks,
-      executionName: rp.input.plan.executionName!,
-    });
     expect(result.status).toBe("SUCCEEDED");
     expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
     const verify = tasks.calls.find((c) => c.stateName === "VerifyArchive")!;
