@@ -319,6 +319,12 @@ const worker = z.strictObject({
     })
     .optional(),
   volume: workerVolume.default({ throughputMiBps: 500, iops: 6000 }),
+  /**
+   * How the worker reads a snapshot (ADR 0008): `volume` restores it as a volume (lazily loaded from S3);
+   * `direct` reads its blocks through the EBS direct APIs. In this version `direct` grants the worker's role
+   * the EBS direct read APIs only; the EBS child still restores a volume.
+   */
+  readPath: z.enum(["volume", "direct"], { error: 'must be "volume" or "direct"' }).default("volume"),
 });
 
 export type WorkerConfig = z.output<typeof worker>;
@@ -445,6 +451,7 @@ export const configSchema = z.strictObject({
     instanceFamilies: [...DEFAULT_INSTANCE_FAMILIES],
     onDemandFallback: false,
     volume: { throughputMiBps: 500, iops: 6000 },
+    readPath: "volume",
   }),
 });
 

@@ -24,3 +24,28 @@ export function instrumented<C extends HookableClient>(client: C): C {
   if (typeof hook === "function") hook(client);
   return client;
 }
+
+/**
+ * A request product code sends without an SDK client (the worker's EBS direct client signs its
+ * own requests: batch-worker/src/ebs-direct.ts). The bench's recorder sees it through
+ * `observed()` as it sees an SDK command through the client middleware.
+ */
+export interface ObservedRequest {
+  /** The SDK's name of the service (`ebs`). */
+  readonly service: string;
+  /** The API operation (`GetSnapshotBlock`). */
+  readonly operation: string;
+  readonly region: string;
+  /** The operation's input, in the API reference's field names (`SnapshotId`, `BlockIndex`). */
+  readonly input: Record<string, unknown>;
+}
+
+export type AwsRequestHook = <T>(request: ObservedRequest, send: () => Promise<T>) => Promise<T>;
+
+export const AWS_REQUEST_HOOK: unique symbol = Symbol.for("backup-actions.aws-request-hook") as never;
+
+/** Sends `send()` through the registered request hook, if any (in production: just `send()`). */
+export function observed<T>(request: ObservedRequest, send: () => Promise<T>): Promise<T> {
+  const hook = (globalThis as { [AWS_REQUEST_HOOK]?: AwsRequestHook })[AWS_REQUEST_HOOK];
+  return typeof hook === "function" ? hook(request, send) : send();
+}

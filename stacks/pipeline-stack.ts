@@ -163,6 +163,7 @@ export class PipelineStack extends TerraformStack {
       logKmsKeyArn: this.kmsKeyArn,
       pipelineTag: { key: PIPELINE_TAG_KEY, value: d.name },
       securityTag: settings.securityTag,
+      directRead: worker.readPath === "direct",
     });
     this.batch = new BatchSpot(this, "batch", {
       context,

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { INTEGRATIONS, SDK_OPERATIONS, iamRequestsOf } from "../../testing/iam/action-map";
 import { judge } from "../../testing/iam/evaluate";
 import { buildModel } from "../../testing/iam/model";
-import type { RecordedRequest } from "../../testing/iam/recorder";
+import { observed } from "../../core/aws-client-hook";
+import { EbsApiError } from "../../batch-worker/src/ebs-direct";
+import { clearRecorded, deploymentOf, recorded, runAs, type RecordedRequest } from "../../testing/iam/recorder";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 const tf = synth(compose(testConfig({ securityTag: "backup-actions:managed" })).pipelines[0]!).tf;
@@ -100,5 +102,78 @@ describe("action map", () => {
     )[0]!;
     const verdict = await judge(model, model.roleFor("worker-job"), request, record({}));
     expect(verdict).toMatchObject({ result: "ImplicitlyDenied", detail: expect.stringMatching(/^blocked by /) });
+  });
+});
+
+describe("the EBS direct read APIs (worker.readPath)", () => {
+  const direct = buildModel(
+    synth(compose(testConfig({ worker: { readPath: "direct" } })).pipelines[0]!).tf,
+    "111111111111",
+    "us-east-1",
+  );
+  const blocks = (operation: string, f = model.facts) =>
+    iamRequestsOf(
+      record({ service: "ebs", operation, input: { SnapshotId: "snap-0123456789abcdef0", BlockIndex: 3 } }),
+      f,
+    );
+
+  it("maps ListSnapshotBlocks and GetSnapshotBlock to their actions on the snapshot (no account in its ARN)", () => {
+    expect(blocks("GetSnapshotBlock")).toEqual([
+      expect.objectContaining({
+        action: "ebs:GetSnapshotBlock",
+        resource: "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0",
+      }),
+    ]);
+    expect(blocks("ListSnapshotBlocks").map((r) => r.action)).toEqual(["ebs:ListSnapshotBlocks"]);
+  });
+
+  it("lets the worker read a snapshot's blocks only when readPath is direct", async () => {
+    for (const operation of ["ListSnapshotBlocks", "GetSnapshotBlock"]) {
+      const [request] = blocks(operation);
+      const denied = await judge(model, model.roleFor("worker-job"), request!, record({}));
+      expect(denied.result).toBe("ImplicitlyDenied");
+      const [asDirect] = blocks(operation, direct.facts);
+      const allowed = await judge(direct, direct.roleFor("worker-job"), asDirect!, record({}));
+      expect({ operation, result: allowed.result }).toEqual({ operation, result: "Allowed" });
+    }
+  });
+
+  it("lets it decrypt an encrypted snapshot's blocks only through EC2", async () => {
+    // a key of the account whose key policy defers to IAM (the pipeline's own key stands in for AWS Backup's)
+    const key = direct.facts.kmsKeyOfBucket("backup-actions-archive-111111111111-us-east-1")!;
+    const decrypt = (via: string) => ({ action: "kms:Decrypt", resource: key, context: { "kms:ViaService": via } });
+    const role = direct.roleFor("worker-job");
+    const viaEc2 = await judge(direct, role, decrypt("ec2.us-east-1.amazonaws.com"), record({}));
+    expect({ result: viaEc2.result, detail: viaEc2.detail }).toEqual({ result: "Allowed" });
+    expect((await judge(direct, role, decrypt("lambda.us-east-1.amazonaws.com"), record({}))).result).toBe(
+      "ImplicitlyDenied",
+    );
+  });
+});
+
+describe("requests sent without an SDK client (core/aws-client-hook.ts observed)", () => {
+  const tf = synth(compose(testConfig({ worker: { readPath: "direct" } })).pipelines[0]!).tf;
+  const caller = { role: "worker-job" as const, deployment: deploymentOf(tf, "111111111111", "us-east-1") };
+  const request = (operation: string) => ({
+    service: "ebs",
+    operation,
+    region: "us-east-1",
+    input: { SnapshotId: "snap-0123456789abcdef0" },
+  });
+
+  it("are recorded as the caller's, with the outcome, so the proof judges the EBS direct client", async () => {
+    clearRecorded();
+    await expect(runAs(caller, () => observed(request("ListSnapshotBlocks"), async () => "answer"))).resolves.toBe(
+      "answer",
+    );
+    const failing = () => Promise.reject(new EbsApiError("GetSnapshotBlock", "ThrottlingException", 429, "slow down"));
+    await expect(runAs(caller, () => observed(request("GetSnapshotBlock"), failing))).rejects.toThrow("slow down");
+    await observed(request("GetSnapshotBlock"), async () => "outside any caller: set-up");
+    expect(
+      recorded().map((r) => [r.role, r.service, r.operation, r.outcome, r.httpStatus, r.input.SnapshotId]),
+    ).toEqual([
+      ["worker-job", "ebs", "ListSnapshotBlocks", "ok", undefined, "snap-0123456789abcdef0"],
+      ["worker-job", "ebs", "GetSnapshotBlock", "ThrottlingException", 429, "snap-0123456789abcdef0"],
+    ]);
   });
 });

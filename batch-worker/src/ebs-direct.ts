@@ -1,6 +1,7 @@
 import { createHash, createHmac, Hash, Hmac } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { observed } from "../../core/aws-client-hook";
 import { BackupActionsError } from "../../core/errors";
 
 /**
@@ -91,13 +92,13 @@ export interface EbsDirectOptions {
 
 export class EbsDirectClient implements EbsBlockSource {
   private readonly s3: S3Client;
-  private signer: Promise<{ signer: SignatureV4; base: URL }> | undefined;
+  private signer: Promise<{ signer: SignatureV4; base: URL; region: string }> | undefined;
 
   constructor(private readonly o: EbsDirectOptions = {}) {
     this.s3 = new S3Client(o.region ? { region: o.region } : {});
   }
 
-  private setup(): Promise<{ signer: SignatureV4; base: URL }> {
+  private setup(): Promise<{ signer: SignatureV4; base: URL; region: string }> {
     this.signer ??= (async () => {
       const env = this.o.env ?? process.env;
       const region = this.o.region ?? (await this.s3.config.region());
@@ -111,19 +112,36 @@ export class EbsDirectClient implements EbsBlockSource {
         uriEscapePath: true,
         applyChecksum: true,
       });
-      return { signer, base: new URL(endpoint) };
+      return { signer, base: new URL(endpoint), region };
     })();
     return this.signer;
   }
 
-  /** Sends one signed request; rejects with EbsApiError on an error answer. */
+  /**
+   * Sends one signed request; rejects with EbsApiError on an error answer. `input` names the
+   * request in the API reference's terms for whoever observes it (core/aws-client-hook.ts).
+   */
   async send(
     operation: string,
     method: string,
     path: string,
     o: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string } = {},
+    input: Record<string, unknown> = {},
   ): Promise<Response> {
-    const { signer, base } = await this.setup();
+    const { signer, base, region } = await this.setup();
+    return observed({ service: "ebs", operation, region, input }, () =>
+      this.sendSigned(signer, base, operation, method, path, o),
+    );
+  }
+
+  private async sendSigned(
+    signer: SignatureV4,
+    base: URL,
+    operation: string,
+    method: string,
+    path: string,
+    o: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string },
+  ): Promise<Response> {
     const headers: Record<string, string> = { host: base.host, ...o.headers };
     if (o.body !== undefined && typeof o.body === "string") headers["content-type"] = "application/json";
     const signed = await signer.sign({
@@ -164,9 +182,15 @@ export class EbsDirectClient implements EbsBlockSource {
   async listSnapshotBlocks(snapshotId: string, nextToken?: string): Promise<ListSnapshotBlocksOutput> {
     const query: Record<string, string> = { maxResults: "10000" };
     if (nextToken) query.pageToken = nextToken;
-    const res = await this.send("ListSnapshotBlocks", "GET", `/snapshots/${encodeURIComponent(snapshotId)}/blocks`, {
-      query,
-    });
+    const res = await this.send(
+      "ListSnapshotBlocks",
+      "GET",
+      `/snapshots/${encodeURIComponent(snapshotId)}/blocks`,
+      {
+        query,
+      },
+      { SnapshotId: snapshotId },
+    );
     return (await res.json()) as ListSnapshotBlocksOutput;
   }
 
@@ -176,6 +200,7 @@ export class EbsDirectClient implements EbsBlockSource {
       "GET",
       `/snapshots/${encodeURIComponent(snapshotId)}/blocks/${blockIndex}`,
       { query: { blockToken } },
+      { SnapshotId: snapshotId, BlockIndex: blockIndex },
     );
     return {
       data: Buffer.from(await res.arrayBuffer()),

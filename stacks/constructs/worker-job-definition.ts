@@ -60,6 +60,11 @@ export interface WorkerJobDefinitionProps {
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** Tag key volumes must also carry, with the value `true`, for the worker to attach and detach them. @default none */
   readonly securityTag?: string;
+  /**
+   * The worker reads snapshots through the EBS direct APIs (worker.readPath "direct", ADR 0008): its role may
+   * list and read the blocks of the region's snapshots and decrypt them through EBS. @default false
+   */
+  readonly directRead?: boolean;
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
   /** KMS key of the log group; its policy must let CloudWatch Logs use it (logsKeyPolicyStatements). @default a key made for this log group (EncryptedLogGroup) */
@@ -160,6 +165,7 @@ export class WorkerJobDefinition extends Construct {
       props,
       [
         ...this.volumeStatements(props),
+        ...(props.directRead ? this.directReadStatements(props) : []),
         {
           // Put + multipart; Get/Head to read back what it wrote; Delete to replace its own
           // earlier partial work on a retry (a delete marker: the bucket is versioned).
@@ -245,6 +251,28 @@ export class WorkerJobDefinition extends Construct {
       dependsOn: [this.logGroup, ...(props.dependsOn ?? [])],
     });
     this.jobDefinitionArn = this.jobDefinition.arn;
+  }
+
+  /**
+   * The EBS direct read APIs the worker calls (ListSnapshotBlocks, GetSnapshotBlock: EBS User Guide, "Control
+   * access to EBS direct APIs using IAM") on the region's snapshots; an encrypted snapshot's blocks are
+   * decrypted with its key, which is whatever AWS Backup used, so only through EC2 and only kms:Decrypt.
+   */
+  private directReadStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
+    const { partition, region, accountId } = props.context;
+    return [
+      {
+        sid: "ReadSnapshotBlocks",
+        actions: ["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
+        resources: [`arn:${partition}:ec2:${region}::snapshot/*`],
+      },
+      {
+        sid: "DecryptSnapshotBlocks",
+        actions: ["kms:Decrypt"],
+        resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
+      },
+    ];
   }
 
   /**

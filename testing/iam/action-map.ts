@@ -40,6 +40,10 @@
  *               https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html; RDS User
  *               Guide, "Setting up access to an Amazon S3 bucket" (iam:PassRole of that role),
  *               https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/export-snapshot-setup-steps.html
+ *   SAR-ebs     Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic
+ *               Block Store" (the EBS direct APIs), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticblockstore.html;
+ *               EBS User Guide, "Control access to EBS direct APIs using IAM",
+ *               https://docs.aws.amazon.com/ebs/latest/userguide/ebsapi-permissions.html
  *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
  *               resource type without full AWS Backup management is named by its own ARN (EBS:
  *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
@@ -136,6 +140,9 @@ const tableArn = (name: string, f: MapFacts) =>
 
 const ec2Arn = (f: MapFacts, type: "volume" | "instance", id: string) =>
   `arn:${f.partition}:ec2:${f.region}:${f.account}:${type}/${id}`;
+
+const snapshotArn = (r: RecordedRequest, f: MapFacts) =>
+  `arn:${f.partition}:ec2:${f.region}::snapshot/${str(r, "SnapshotId")}`;
 
 /** aws:ResourceTag/<k> and its EC2 alias ec2:ResourceTag/<k> for a resource's tags as read before the call. */
 function resourceTags(r: RecordedRequest, id: string): ContextValues {
@@ -248,6 +255,16 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     ],
   },
 
+  // The EBS direct APIs (the worker's own SigV4 client, recorded through core/aws-client-hook.ts `observed`).
+  // SAR-ebs: both act on the snapshot resource (arn:<partition>:ec2:<region>::snapshot/<id>, no account).
+  "ebs:ListSnapshotBlocks": {
+    source: "SAR-ebs (ListSnapshotBlocks → ebs:ListSnapshotBlocks on snapshot)",
+    requests: (r, f) => [req("ebs:ListSnapshotBlocks", snapshotArn(r, f))],
+  },
+  "ebs:GetSnapshotBlock": {
+    source: "SAR-ebs (GetSnapshotBlock → ebs:GetSnapshotBlock on snapshot)",
+    requests: (r, f) => [req("ebs:GetSnapshotBlock", snapshotArn(r, f))],
+  },
   "ec2:DescribeVolumes": {
     source: "SAR-ec2 (no resource-level permissions)",
     requests: () => [req("ec2:DescribeVolumes", "*")],

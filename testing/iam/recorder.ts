@@ -16,7 +16,13 @@ import { createHash } from "node:crypto";
 import { appendFileSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { AWS_CLIENT_HOOK, type AwsClientHook, type HookableClient } from "../../core/aws-client-hook";
+import {
+  AWS_CLIENT_HOOK,
+  AWS_REQUEST_HOOK,
+  type AwsClientHook,
+  type AwsRequestHook,
+  type HookableClient,
+} from "../../core/aws-client-hook";
 
 /** The roles of a pipeline deployment that make AWS calls (testing/iam/model.ts maps them to IAM roles). */
 export type RoleKey =
@@ -298,9 +304,38 @@ export const recordClient: AwsClientHook = (client) => {
   });
 };
 
-/** Registers the hook every product client passes through (jest setupFilesAfterEnv: testing/iam/setup.ts). */
+/**
+ * Records a request product code sends without an SDK client (core/aws-client-hook.ts `observed`:
+ * the worker's EBS direct client), as the middleware records an SDK command.
+ */
+export const recordRequest: AwsRequestHook = async (request, send) => {
+  const caller = activeCaller();
+  if (!caller) return send();
+  const base = {
+    role: caller.role,
+    deployment: caller.deployment.key,
+    kind: "sdk" as const,
+    service: request.service,
+    operation: request.operation,
+    region: request.region,
+    input: sanitize(request.input),
+    test: currentTest(),
+  };
+  try {
+    const result = await send();
+    store({ ...base, outcome: "ok" });
+    return result;
+  } catch (e) {
+    const err = e as { name?: string; code?: string; status?: number };
+    store({ ...base, outcome: err.code ?? err.name ?? "Error", httpStatus: err.status });
+    throw e;
+  }
+};
+
+/** Registers the hooks every product client and request passes through (jest setupFilesAfterEnv: testing/iam/setup.ts). */
 export function installRecorder(): void {
   (globalThis as { [AWS_CLIENT_HOOK]?: AwsClientHook })[AWS_CLIENT_HOOK] = recordClient;
+  (globalThis as { [AWS_REQUEST_HOOK]?: AwsRequestHook })[AWS_REQUEST_HOOK] = recordRequest;
 }
 
 /** Wraps a test-built client: `recordClient` as an expression. */
