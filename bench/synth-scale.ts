@@ -13,21 +13,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { COMMERCIAL_REGIONS } from "../testing/regions";
 
 const ROOT = path.resolve(__dirname, "..");
 const TARGET = { accountRegions: 100, seconds: 30, bytes: 1024 ** 3 };
-const REGIONS = [
-  "us-east-1",
-  "us-east-2",
-  "us-west-1",
-  "us-west-2",
-  "eu-west-1",
-  "eu-west-2",
-  "eu-west-3",
-  "eu-central-1",
-  "eu-north-1",
-  "ap-southeast-2",
-];
+const REGIONS = COMMERCIAL_REGIONS.slice(0, 10);
 
 /** A config with `n` account-regions: accounts of up to ten regions each. */
 export function scaleConfig(n: number): Record<string, unknown> {

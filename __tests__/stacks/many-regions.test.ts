@@ -6,40 +6,9 @@ import { DISPATCHERS_ENV, parseDispatcherRoutes } from "../../core/dispatcher-ro
 import { INTAKE_CONFIG_ENV, parseIntakeConfig } from "../../core/intake-config";
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from "../../stacks/constructs/lambda-function";
 import { compose, synth, Synthesized, testConfig } from "../helpers/synth";
+import { COMMERCIAL_REGIONS as REGIONS } from "../../testing/regions";
 
 const ACCOUNT = "111111111111";
-const REGIONS = [
-  "us-east-1",
-  "us-east-2",
-  "us-west-1",
-  "us-west-2",
-  "eu-west-1",
-  "eu-west-2",
-  "eu-west-3",
-  "eu-central-1",
-  "eu-central-2",
-  "eu-north-1",
-  "eu-south-1",
-  "eu-south-2",
-  "ap-south-1",
-  "ap-south-2",
-  "ap-northeast-1",
-  "ap-northeast-2",
-  "ap-northeast-3",
-  "ap-southeast-1",
-  "ap-southeast-2",
-  "ap-southeast-3",
-  "ap-southeast-4",
-  "ap-east-1",
-  "ca-central-1",
-  "ca-west-1",
-  "sa-east-1",
-  "me-south-1",
-  "me-central-1",
-  "af-south-1",
-  "il-central-1",
-  "mx-central-1",
-];
 
 const starterOf = (out: Synthesized): any =>
   Object.entries<any>(out.resources("aws_lambda_function")).find(([id]) => id.startsWith("event-intake_starter_"))![1];
