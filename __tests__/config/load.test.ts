@@ -72,6 +72,7 @@ describe("config defaults", () => {
       spotRetries: 3,
       instanceFamilies: ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"],
       onDemandFallback: false,
+      readPath: "volume",
       volume: { throughputMiBps: 500, iops: 6000 },
     });
   });
