@@ -93,7 +93,9 @@ export function terraformEnv(workDir: string): NodeJS.ProcessEnv {
   const installation = existsSync(mirror)
     ? `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`
     : "";
-  writeFileSync(rc, `plugin_cache_dir = "${cache}"\n${installation}`);
+  // With the (unpacked) mirror, init links each stack to it: no copy, so no shared cache that concurrent inits race on
+  // (a cache entry being rewritten by one init while another stack plans against it was seen to fail CI).
+  writeFileSync(rc, installation || `plugin_cache_dir = "${cache}"\n`);
   return { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
 }
 
