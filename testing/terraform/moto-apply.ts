@@ -87,15 +87,19 @@ export interface TerraformResult {
 /** Writes the project's CLI config (provider mirror when present) and returns the env. */
 export function terraformEnv(workDir: string): NodeJS.ProcessEnv {
   const mirror = process.env.TF_PROVIDER_MIRROR ?? "/opt/tf-plugins";
-  const cache = path.join(workDir, "plugin-cache");
-  mkdirSync(cache, { recursive: true });
   const rc = path.join(workDir, "terraformrc");
-  const installation = existsSync(mirror)
-    ? `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`
-    : "";
-  // With the (unpacked) mirror, init links each stack to it: no copy, so no shared cache that concurrent inits race on
-  // (a cache entry being rewritten by one init while another stack plans against it was seen to fail CI).
-  writeFileSync(rc, installation || `plugin_cache_dir = "${cache}"\n`);
+  if (existsSync(mirror)) {
+    // Init links each stack to the (unpacked) mirror: no copy, so no shared plugin cache that concurrent inits race on
+    // (a cache entry rewritten by one init while another stack planned against it was seen to fail CI).
+    writeFileSync(
+      rc,
+      `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
+    );
+  } else {
+    const cache = path.join(workDir, "plugin-cache");
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(rc, `plugin_cache_dir = "${cache}"\n`);
+  }
   return { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
 }
 
