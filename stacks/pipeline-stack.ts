@@ -237,6 +237,12 @@ export class PipelineStack extends TerraformStack {
         : {}),
       databases: databaseFormatsOf(settings.exports),
       archiveBucketName: own.archiveBucket,
+      databaseDump: {
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.subnetIds,
+        workerSecurityGroupId: this.network.workerSecurityGroupId,
+        workerJobRoleName: this.workerJob.jobRole.name,
+      },
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,
