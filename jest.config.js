@@ -22,6 +22,7 @@ const SERVER_TIERS = {
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
+    "__tests__/integration/rds-dump.test.ts",
     "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",
     "__tests__/lambdas/janitor-tables.test.ts",

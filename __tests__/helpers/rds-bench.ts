@@ -17,6 +17,12 @@ import { analyzeEvent } from "../../core/events";
 import { executionInputOf, type ExecutionInput } from "../../core/execution-input";
 import type { AslDefinition } from "../../testing/asl";
 import { RdsExportFake } from "../../testing/rds-export-fake";
+import type { BatchJob } from "../../testing/asl";
+import { recording } from "../../testing/iam/recorder";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { parseDumpPasswordRequest } from "../../core/dump-password";
+import { dumpParameterPath } from "../../core/rds-identifier";
+import { setDumpPassword } from "../../lambdas/dump-password/logic";
 import { ACCOUNT, type Bench, createBench, REGION, resolverFor } from "./pipeline-bench";
 
 export interface RdsBench extends Bench {
@@ -25,6 +31,9 @@ export interface RdsBench extends Bench {
   readonly auroraChild: AslDefinition;
   readonly rdsArn: string;
   readonly auroraArn: string;
+  /** The native dump's password function (lambdas/dump-password) and the SSM path it writes under. */
+  readonly dumpPasswordArn: string;
+  readonly dumpParameterPath: string;
 }
 
 export async function createRdsBench(format: "parquet" | "dump" | "both" = "parquet"): Promise<RdsBench> {
@@ -41,6 +50,8 @@ export function asRdsBench(bench: Bench): RdsBench {
     auroraChild: bench.definitionOf(`${name}-aurora-export`),
     rdsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-rds-export`,
     auroraArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-aurora-export`,
+    dumpPasswordArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}-dump-password`,
+    dumpParameterPath: dumpParameterPath(name),
   };
 }
 
@@ -103,13 +114,27 @@ export async function databaseRecoveryPoint(
   return { arn, snapshotId, input };
 }
 
-/** The dispatcher's resolver with both database children (each as its own role) and the export fake. */
-export function databaseResolver(bench: RdsBench, fake: RdsExportFake) {
-  const tasks = resolverFor(bench, () => {
-    throw new Error("no Batch job runs in a database export");
-  })
+/**
+ * The dispatcher's resolver with both database children (each as its own role), the export fake, the
+ * dump's password function (its real logic, as its role) and `worker` for the dump's Batch job.
+ */
+export function databaseResolver(
+  bench: RdsBench,
+  fake: RdsExportFake,
+  worker: (job: BatchJob) => Promise<unknown> | unknown = () => {
+    throw new Error("no Batch job runs in a Parquet export");
+  },
+) {
+  const settings = { keyArn: bench.kmsKeyArn, parameterPath: bench.dumpParameterPath };
+  const deps = { ssm: recording(new SSMClient({ region: REGION })), rds: recording(new RDSClient({ region: REGION })) };
+  const tasks = resolverFor(bench, worker)
     .stateMachine(bench.rdsArn, bench.rdsChild, bench.as("rds-export"))
-    .stateMachine(bench.auroraArn, bench.auroraChild, bench.as("aurora-export"));
+    .stateMachine(bench.auroraArn, bench.auroraChild, bench.as("aurora-export"))
+    .lambda(
+      bench.dumpPasswordArn,
+      (payload) => setDumpPassword(deps, settings, parseDumpPasswordRequest(payload, settings)) as never,
+      bench.as("dump-password"),
+    );
   fake.install(tasks);
   return tasks;
 }
