@@ -25,6 +25,7 @@ const SERVER_TIERS = {
     "__tests__/integration/rds-dump.test.ts",
     "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",
+    "__tests__/lambdas/janitor-databases.test.ts",
     "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
     "__tests__/lambdas/verify.test.ts",
