@@ -244,6 +244,8 @@ export class PipelineStack extends TerraformStack {
         subnetIds: this.network.subnetIds,
         workerSecurityGroupId: this.network.workerSecurityGroupId,
         workerJobRoleName: this.workerJob.jobRole.name,
+        ...(settings.exports.rds ? { instanceClass: settings.exports.rds.instanceClass } : {}),
+        ...(settings.exports.aurora ? { clusterInstanceClass: settings.exports.aurora.instanceClass } : {}),
       },
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
