@@ -40,8 +40,8 @@ describe("config defaults", () => {
       expect([config.exports.rds, config.exports.aurora]).toEqual(
         resolved
           ? [
-              { ...resolved, ...RDS_CLASS },
-              { ...resolved, ...AURORA_CLASS },
+              { ...(resolved as object), ...RDS_CLASS },
+              { ...(resolved as object), ...AURORA_CLASS },
             ]
           : [false, false],
       );

@@ -23,7 +23,10 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { parseDumpPasswordRequest } from "../../core/dump-password";
 import { dumpParameterPath } from "../../core/rds-identifier";
 import { setDumpPassword } from "../../lambdas/dump-password/logic";
-import { ACCOUNT, type Bench, createBench, REGION, resolverFor } from "./pipeline-bench";
+import { parseDumpJob, ssmParameterReader, withPassword } from "../../batch-worker/src/dump-job";
+import type { Connection } from "../../batch-worker/src/db-engine";
+import { DescribeDBInstancesCommand } from "@aws-sdk/client-rds";
+import { ACCOUNT, type Bench, createBench, REGION, resolverFor, writeArchive } from "./pipeline-bench";
 
 export interface RdsBench extends Bench {
   readonly rds: RDSClient;
@@ -137,4 +140,35 @@ export function databaseResolver(
     );
   fake.install(tasks);
   return tasks;
+}
+
+/** What the dump job stand-in was given: its command, the connection it made of it, the instance it found. */
+export interface DumpJobSeen {
+  readonly command: string[];
+  readonly connection: Connection;
+  readonly target: string;
+  readonly instance: Record<string, unknown>;
+}
+
+/**
+ * The native dump's Batch job, in place of the container: the worker's own flag parser and SSM password
+ * reader (--password-parameter, GetParameter as the job's role), the instance the host names, then an
+ * archive as the dump would write it — or `fail`, as a failed dump.
+ */
+export function dumpJobStandIn(bench: Bench, seen: DumpJobSeen[] = [], fail?: string) {
+  return async (job: BatchJob) => {
+    const command = (job.request.ContainerOverrides as { Command: string[] }).Command;
+    if (command[0] !== "dump-database") throw new Error(`not a dump job: ${command.join(" ")}`);
+    const options = await withPassword(parseDumpJob(command.slice(1), {}), () =>
+      ssmParameterReader(recording(new SSMClient({ region: REGION }))),
+    );
+    const rds = new RDSClient({ region: REGION }); // what the test looks at: not recorded
+    const instance = (
+      await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: options.connection.host.split(".")[0] }))
+    ).DBInstances![0]!;
+    rds.destroy();
+    seen.push({ command, connection: options.connection, target: options.store.url, instance: instance as never });
+    if (fail) throw new Error(fail);
+    await writeArchive(bench.clients.s3, options.store.url);
+  };
 }

@@ -14,16 +14,21 @@ import {
   DescribeDBInstancesCommand,
 } from "@aws-sdk/client-rds";
 import { DeleteParameterCommand, DescribeParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { parseDumpJob, ssmParameterReader, withPassword } from "../../batch-worker/src/dump-job";
 import { PASSWORD_ALPHABET } from "../../core/dump-password";
 import { TEMPORARY_DB_PREFIX } from "../../core/rds-identifier";
 import { executeStateMachine, type BatchJob, type TaskResolver } from "../../testing/asl";
-import { recording } from "../../testing/iam/recorder";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { RdsExportFake } from "../../testing/rds-export-fake";
-import { ledgerItem, notifications, REGION, writeArchive } from "../helpers/pipeline-bench";
-import { createRdsBench, databaseRecoveryPoint, databaseResolver, type RdsBench } from "../helpers/rds-bench";
+import { ledgerItem, notifications, REGION } from "../helpers/pipeline-bench";
+import {
+  createRdsBench,
+  databaseRecoveryPoint,
+  databaseResolver,
+  dumpJobStandIn,
+  type DumpJobSeen,
+  type RdsBench,
+} from "../helpers/rds-bench";
 
 const missing = [...motoMissing(), ...backupFakeMissing()];
 
@@ -72,29 +77,8 @@ describeWithPrereqs("RDS and Aurora exports as native dumps, executed", missing,
     for (const name of await passwordParameters()) await ssm.send(new DeleteParameterCommand({ Name: name }));
   });
 
-  interface Seen {
-    readonly command: string[];
-    readonly connection: { engine: string; host: string; port: number; user: string; password: string };
-    readonly target: string;
-    readonly instance: Record<string, unknown>;
-  }
-
-  /** The dump job: the worker's own flag parser and SSM password reader (as the job role), then an archive. */
-  const dumpJob = (seen: Seen[], fail?: string) => async (job: BatchJob) => {
-    const command = (job.request.ContainerOverrides as { Command: string[] }).Command;
-    expect(command[0]).toBe("dump-database");
-    const options = await withPassword(parseDumpJob(command.slice(1), {}), () =>
-      ssmParameterReader(recording(new SSMClient({ region: REGION }))),
-    );
-    const instance = (
-      await bench.rds.send(
-        new DescribeDBInstancesCommand({ DBInstanceIdentifier: options.connection.host.split(".")[0] }),
-      )
-    ).DBInstances![0]!;
-    seen.push({ command, connection: options.connection, target: options.store.url, instance: instance as never });
-    if (fail) throw new Error(fail);
-    await writeArchive(bench.clients.s3, options.store.url);
-  };
+  type Seen = DumpJobSeen;
+  const dumpJob = (seen: Seen[], fail?: string) => dumpJobStandIn(bench, seen, fail);
 
   const run = async (
     kind: "rds" | "aurora",
