@@ -31,8 +31,12 @@
  * - Exit, failure: `$.error` = { Error, Cause } and the branch goes to `props.failed` after it deleted
  *   what it created (instance or cluster, parameter): the child then fails with that error.
  * - State names all start with `Dump`, so they cannot collide with the Parquet path's. The branch also
- *   writes `$.dumpDb`, `$.dumpPolls`, `$.dumpStatus`, `$.dumpJob` and, when a cleanup step failed,
- *   `$.cleanupError`.
+ *   writes `$.dumpDb` (engine, kind, identifier, parameterName), `$.dumpPolls`, `$.dumpStatus` (the last
+ *   DescribeDBInstances answer), `$.dumpPassword` ({ parameterName }: never the password), `$.dumpJob`,
+ *   `$.restoreRerun` (a rerun found its instance already there) and, when a cleanup step failed,
+ *   `$.cleanupError` (the export's outcome stands; the janitor deletes what is left).
+ * - Needs (RdsDumpSettings): the password function, the SSM path, the worker's job queue and definition,
+ *   the DB subnet group and security group (stacks/constructs/database-exports.ts).
  */
 import type { Partition } from "../../core/partition";
 import { TEMPORARY_DB_IDENTIFIER_ASL } from "../../core/rds-identifier";
