@@ -22,8 +22,10 @@ const SERVER_TIERS = {
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
+    "__tests__/integration/rds-dump.test.ts",
     "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",
+    "__tests__/lambdas/janitor-databases.test.ts",
     "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
     "__tests__/lambdas/verify.test.ts",
@@ -50,6 +52,7 @@ const SERVER_TIERS = {
     "__tests__/batch-worker/restore-safety.test.ts",
     "__tests__/iam/proof.test.ts",
     "__tests__/integration/pipeline-e2e.test.ts",
+    "__tests__/integration/rds-dump-postgres.test.ts",
     "__tests__/testing/fixtures/disks.test.ts",
   ],
   // terraform and the AWS provider against moto (scripts/validate-stacks.sh runs after it in this tier)

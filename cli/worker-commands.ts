@@ -49,7 +49,8 @@ const ENGINES = ["postgres", "mysql", "mariadb"] as const;
 const DEFAULT_PORTS = { postgres: 5432, mysql: 3306, mariadb: 3306 } as const;
 /** batch-worker/src/dump-job.ts DUMP_USAGE (a test pins that they agree; the worker loads only when a command runs). */
 const DUMP_USAGE =
-  "dump-database --engine postgres|mysql|mariadb --host HOST [--port PORT] --user USER --password-env VAR " +
+  "dump-database --engine postgres|mysql|mariadb --host HOST [--port PORT] --user USER " +
+  "(--password-env VAR|--password-parameter NAME) " +
   "[--database DB]... --to s3://BUCKET/PREFIX/|file:///DIR/ [--compression-level N] [--concurrency N]";
 
 /** The password, from the environment variable --password-env names: never from the command line. */
@@ -199,10 +200,10 @@ export const workerCommands: Record<string, Command> = {
     usage: DUMP_USAGE,
     async run(args) {
       // the worker's own parser (the Batch job's entrypoint uses it too); its errors are usage errors here
-      const { dumpDatabases, JobParamsError, parseDumpJob } = await worker();
+      const { dumpDatabases, JobParamsError, parseDumpJob, withPassword } = await worker();
       let options;
       try {
-        options = parseDumpJob(args);
+        options = await withPassword(parseDumpJob(args));
       } catch (e) {
         if (e instanceof JobParamsError) throw new UsageError(e.message);
         throw e;

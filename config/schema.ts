@@ -27,24 +27,33 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
- * `exports.rds` / `exports.aurora`: `false` (off), `true` (on, the default format) or
- * `{ "format": "parquet" | "dump" | "both" }`; resolved to `false` or `{ format }`.
+ * `exports.rds` / `exports.aurora`: `false` (off), `true` (on, the defaults) or
+ * `{ "format": "parquet" | "dump" | "both", "instanceClass": "db.…" }`; resolved to `false` or
+ * `{ format, instanceClass }`. `instanceClass` is the class of the temporary instance the native dump
+ * restores (Aurora: the one instance of the temporary cluster).
  */
-const databaseExport = z
-  .union(
-    [
-      z.boolean(),
-      z.strictObject({
-        format: z
-          .enum(DATABASE_EXPORT_FORMATS, { error: 'must be "parquet", "dump" or "both"' })
-          .default(DEFAULT_DATABASE_EXPORT_FORMAT),
-      }),
-    ],
-    { error: 'must be true, false or { "format": "parquet" | "dump" | "both" }' },
-  )
-  .transform((v): false | { readonly format: DatabaseExportFormat } =>
-    v === true ? { format: DEFAULT_DATABASE_EXPORT_FORMAT } : v,
-  );
+const DB_INSTANCE_CLASS = /^db\.[a-z0-9-]+\.[a-z0-9]+$/;
+export const DEFAULT_DUMP_INSTANCE_CLASS = { rds: "db.t4g.medium", aurora: "db.r6g.large" } as const;
+const databaseExport = (instanceClass: string) =>
+  z
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          format: z
+            .enum(DATABASE_EXPORT_FORMATS, { error: 'must be "parquet", "dump" or "both"' })
+            .default(DEFAULT_DATABASE_EXPORT_FORMAT),
+          instanceClass: z
+            .string({ error: 'must be a DB instance class like "db.t4g.medium"' })
+            .regex(DB_INSTANCE_CLASS, { error: 'must be a DB instance class like "db.t4g.medium"' })
+            .default(instanceClass),
+        }),
+      ],
+      { error: 'must be true, false or { "format": "parquet" | "dump" | "both", "instanceClass": "db.…" }' },
+    )
+    .transform((v): false | { readonly format: DatabaseExportFormat; readonly instanceClass: string } =>
+      v === true ? { format: DEFAULT_DATABASE_EXPORT_FORMAT, instanceClass } : v,
+    );
 
 const positiveDays = z
   .number()
@@ -406,8 +415,14 @@ export const configSchema = z.strictObject({
   exports: z
     .strictObject({
       ebs: z.boolean({ error: "must be true or false" }).default(true),
-      rds: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
-      aurora: databaseExport.default({ format: DEFAULT_DATABASE_EXPORT_FORMAT }),
+      rds: databaseExport(DEFAULT_DUMP_INSTANCE_CLASS.rds).default({
+        format: DEFAULT_DATABASE_EXPORT_FORMAT,
+        instanceClass: DEFAULT_DUMP_INSTANCE_CLASS.rds,
+      }),
+      aurora: databaseExport(DEFAULT_DUMP_INSTANCE_CLASS.aurora).default({
+        format: DEFAULT_DATABASE_EXPORT_FORMAT,
+        instanceClass: DEFAULT_DUMP_INSTANCE_CLASS.aurora,
+      }),
       /**
        * DynamoDB: `true`/`false`, or `{ format }` to choose the export's format (switched on).
        * DYNAMODB_JSON is the default: ImportTable and every JSON reader take it (README).
@@ -435,8 +450,8 @@ export const configSchema = z.strictObject({
     })
     .default({
       ebs: true,
-      rds: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
-      aurora: { format: DEFAULT_DATABASE_EXPORT_FORMAT },
+      rds: { format: DEFAULT_DATABASE_EXPORT_FORMAT, instanceClass: DEFAULT_DUMP_INSTANCE_CLASS.rds },
+      aurora: { format: DEFAULT_DATABASE_EXPORT_FORMAT, instanceClass: DEFAULT_DUMP_INSTANCE_CLASS.aurora },
       dynamodb: true,
       compressionLevel: 3,
     }),

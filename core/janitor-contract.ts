@@ -9,6 +9,7 @@ export const JANITOR_ENV = {
   pipelineTagValue: "PIPELINE_TAG_VALUE",
   maxAgeHours: "MAX_AGE_HOURS",
   tablePrefix: "TEMP_TABLE_PREFIX",
+  dumpParameterPath: "DUMP_PARAMETER_PATH",
 } as const;
 
 export interface JanitorSettings {
@@ -18,6 +19,11 @@ export interface JanitorSettings {
   readonly maxAgeHours: number;
   /** Name prefix of the DynamoDB child's temporary tables; unset: no table sweep (DynamoDB exports off). */
   readonly tablePrefix?: string;
+  /**
+   * SSM path of the native dump's password parameters; set, the janitor also sweeps the dump's temporary
+   * instances, clusters and parameters. Unset: no database sweep (no dump format on).
+   */
+  readonly dumpParameterPath?: string;
 }
 
 /** The environment variables of the janitor function, in a stable order. */
@@ -27,6 +33,7 @@ export function janitorEnvironment(settings: JanitorSettings): Record<string, st
     [JANITOR_ENV.pipelineTagValue]: settings.pipelineTag.value,
     [JANITOR_ENV.maxAgeHours]: String(settings.maxAgeHours),
     ...(settings.tablePrefix ? { [JANITOR_ENV.tablePrefix]: settings.tablePrefix } : {}),
+    ...(settings.dumpParameterPath ? { [JANITOR_ENV.dumpParameterPath]: settings.dumpParameterPath } : {}),
   };
 }
 
@@ -47,5 +54,11 @@ export function parseJanitorEnv(env: NodeJS.ProcessEnv): JanitorSettings {
   }
   if (problems.length > 0) throw new RuntimeConfigError(`the janitor's environment is invalid: ${problems.join("; ")}`);
   const tablePrefix = env[JANITOR_ENV.tablePrefix];
-  return { pipelineTag: { key, value }, maxAgeHours, ...(tablePrefix ? { tablePrefix } : {}) };
+  const dumpParameterPath = env[JANITOR_ENV.dumpParameterPath];
+  return {
+    pipelineTag: { key, value },
+    maxAgeHours,
+    ...(tablePrefix ? { tablePrefix } : {}),
+    ...(dumpParameterPath ? { dumpParameterPath } : {}),
+  };
 }

@@ -24,3 +24,19 @@ export function rdsIdentifierProblem(id: string): string | undefined {
 export function temporaryDbIdentifier(executionName: string): string {
   return `${TEMPORARY_DB_PREFIX}${createHash("md5").update(executionName, "utf8").digest("hex")}`;
 }
+
+/** The state machine's expression for `temporaryDbIdentifier($$.Execution.Name)` (JSONPath intrinsics). */
+export const TEMPORARY_DB_IDENTIFIER_ASL = `States.Format('${TEMPORARY_DB_PREFIX}{}', States.Hash($$.Execution.Name, 'MD5'))`;
+
+/**
+ * SSM path under which the dump branch keeps the temporary master passwords of pipeline `name`
+ * (SecureString, one parameter per temporary instance, named by its identifier). The janitor sweeps it.
+ */
+export function dumpParameterPath(name: string): string {
+  return `/backup-actions/${name}/dump/`;
+}
+
+/** The parameter that holds the master password of temporary instance or cluster `identifier`. */
+export function dumpParameterName(name: string, identifier: string): string {
+  return `${dumpParameterPath(name)}${identifier}`;
+}

@@ -15,6 +15,8 @@ import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
 import { databaseFormatsOf } from "../config/database-exports";
+import { dumpParameterPath } from "../core/rds-identifier";
+import { hasDump } from "../core/workflows";
 import { Janitor } from "./constructs/janitor";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -237,6 +239,14 @@ export class PipelineStack extends TerraformStack {
         : {}),
       databases: databaseFormatsOf(settings.exports),
       archiveBucketName: own.archiveBucket,
+      databaseDump: {
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.subnetIds,
+        workerSecurityGroupId: this.network.workerSecurityGroupId,
+        workerJobRoleName: this.workerJob.jobRole.name,
+        ...(settings.exports.rds ? { instanceClass: settings.exports.rds.instanceClass } : {}),
+        ...(settings.exports.aurora ? { clusterInstanceClass: settings.exports.aurora.instanceClass } : {}),
+      },
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,
@@ -260,6 +270,9 @@ export class PipelineStack extends TerraformStack {
       // A volume can live as long as the longest export; six hours of margin.
       maxAgeHours: childTimeoutSeconds / 3600 + 6,
       ...(dynamodbExportEnabled(settings.exports.dynamodb) ? { tablePrefix: dynamodbTempTablePrefix(d.name) } : {}),
+      ...(Object.values(databaseFormatsOf(settings.exports)).some((f) => f && hasDump(f))
+        ? { dumpParameterPath: dumpParameterPath(d.name) }
+        : {}),
     });
     new TerraformOutput(this, "dispatcher_state_machine_arn", {
       value: this.workflows.dispatcher.stateMachine.arn,

@@ -1,10 +1,11 @@
 /**
  * The flags of `dump-database` and `restore --to-database`: the one parser the CLI and the worker image's
- * entrypoint share (batch-worker/src/dump-job.ts), the target URL, and the password that only ever comes
- * from the environment variable --password-env names.
+ * entrypoint share (batch-worker/src/dump-job.ts), the target URL, and the password that never comes from
+ * the command line: from the environment variable --password-env names, or the SSM parameter
+ * --password-parameter names (the pipeline's dump job; read through SSM in __tests__/integration/rds-dump.test.ts).
  */
 import { DEFAULT_PORTS } from "../../batch-worker/src/db-engine";
-import { parseDumpJob, DUMP_USAGE } from "../../batch-worker/src/dump-job";
+import { parseDumpJob, DUMP_USAGE, withPassword } from "../../batch-worker/src/dump-job";
 import { commands, main } from "../../cli/main";
 import { databaseTarget, passwordFrom } from "../../cli/worker-commands";
 import { JobParamsError } from "../../core/worker-job";
@@ -38,19 +39,43 @@ describe("dump-database's flags", () => {
     expect(parseDumpJob([...base.slice(2), "--engine", "mysql"], { PW: "x" }).connection.port).toBe(3306);
   });
 
+  it("read the password from the SSM parameter --password-parameter names, not from the environment", async () => {
+    const argv = [...base.slice(0, 6), "--password-parameter", "/backup-actions/p/dump/dump-1", ...base.slice(8)];
+    const job = parseDumpJob(argv, { PW: "not this one" });
+    expect(job.passwordParameter).toBe("/backup-actions/p/dump/dump-1");
+    const read: string[] = [];
+    const options = await withPassword(job, () => async (name) => (read.push(name), "from ssm"));
+    expect(read).toEqual(["/backup-actions/p/dump/dump-1"]);
+    expect(options.connection.password).toBe("from ssm");
+    expect("passwordParameter" in options).toBe(false);
+    // With --password-env nothing is read from SSM.
+    const env = await withPassword(parseDumpJob(base, { PW: "env" }), () => {
+      throw new Error("no SSM read expected");
+    });
+    expect(env.connection.password).toBe("env");
+  });
+
   it.each([
     [["--engine", "oracle", ...base.slice(2)], 'engine must be postgres, mysql or mariadb, got "oracle"'],
     [base.slice(2), "--engine is required (postgres, mysql or mariadb)"],
     [[...base.slice(0, 2), ...base.slice(4)], "--host is required"],
     [[...base.slice(0, 4), ...base.slice(6)], "--user is required"],
     [[...base, "--port", "70000"], '--port must be an integer from 1 to 65535, got "70000"'],
-    [[...base.slice(0, 6), ...base.slice(8)], "--password-env VAR is required"],
+    [
+      [...base.slice(0, 6), ...base.slice(8)],
+      "--password-env VAR is required (the environment variable with the password), or --password-parameter NAME",
+    ],
     [[...base.slice(0, 6), "--password-env", "UNSET", ...base.slice(8)], "the environment variable UNSET is not set"],
     [[...base.slice(0, 8)], "--to is required"],
     [[...base.slice(0, 8), "--to", "s3:/x"], "s3:/x"],
     [[...base, "--database", ""], "--database: an empty database name"],
     [[...base, "--password", "p"], "Unknown option '--password'"],
     [[...base, "--compression-level", "20"], '--compression-level must be an integer from 1 to 19, got "20"'],
+    [[...base, "--password-parameter", "/p/x"], "--password-env and --password-parameter: give one of them"],
+    [
+      [...base.slice(0, 6), "--password-parameter", "p x", ...base.slice(8)],
+      '--password-parameter must be an SSM parameter name like /a/b (got "p x")',
+    ],
   ])("refuse %j", (argv, message) => {
     expect(() => parseDumpJob(argv, { PW: "x" })).toThrow(JobParamsError);
     expect(() => parseDumpJob(argv, { PW: "x" })).toThrow(message);

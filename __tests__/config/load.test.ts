@@ -25,15 +25,36 @@ function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
 }
 
 describe("config defaults", () => {
+  const RDS_CLASS = { instanceClass: "db.t4g.medium" };
+  const AURORA_CLASS = { instanceClass: "db.r6g.large" };
   it.each([
     [true, { format: "dump" }],
     [false, false],
     [{}, { format: "dump" }],
     [{ format: "parquet" }, { format: "parquet" }],
     [{ format: "both" }, { format: "both" }],
-  ])("resolves exports.rds %j to %j (and exports.aurora alike)", (given, resolved) => {
-    const config = parseConfig({ ...valid(), exports: { rds: given, aurora: given } });
-    expect([config.exports.rds, config.exports.aurora]).toEqual([resolved, resolved]);
+  ])(
+    "resolves exports.rds %j to %j (and exports.aurora alike), with each one's dump instance class",
+    (given, resolved) => {
+      const config = parseConfig({ ...valid(), exports: { rds: given, aurora: given } });
+      expect([config.exports.rds, config.exports.aurora]).toEqual(
+        resolved
+          ? [
+              { ...(resolved as object), ...RDS_CLASS },
+              { ...(resolved as object), ...AURORA_CLASS },
+            ]
+          : [false, false],
+      );
+    },
+  );
+
+  it("takes the dump's instance class of exports.rds and exports.aurora", () => {
+    const config = parseConfig({
+      ...valid(),
+      exports: { rds: { instanceClass: "db.m7g.large" }, aurora: { format: "both", instanceClass: "db.t4g.medium" } },
+    });
+    expect(config.exports.rds).toEqual({ format: "dump", instanceClass: "db.m7g.large" });
+    expect(config.exports.aurora).toEqual({ format: "both", instanceClass: "db.t4g.medium" });
   });
 
   it("fills every optional key of a minimal config", () => {
@@ -44,8 +65,8 @@ describe("config defaults", () => {
     expect(config.network).toEqual({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" });
     expect(config.exports).toEqual({
       ebs: true,
-      rds: { format: "dump" },
-      aurora: { format: "dump" },
+      rds: { format: "dump", instanceClass: "db.t4g.medium" },
+      aurora: { format: "dump", instanceClass: "db.r6g.large" },
       dynamodb: true,
       compressionLevel: 3,
     });
@@ -425,7 +446,17 @@ describe("config rules (one test per rule, exact message)", () => {
     [
       "exports.rds is a switch or a format",
       (c) => (c.exports = { rds: "yes" }),
-      'exports.rds: must be true, false or { "format": "parquet" | "dump" | "both" }',
+      'exports.rds: must be true, false or { "format": "parquet" | "dump" | "both", "instanceClass": "db.…" }',
+    ],
+    [
+      "exports.rds.instanceClass is a DB instance class",
+      (c) => (c.exports = { rds: { instanceClass: "t4g.medium" } }),
+      'exports.rds.instanceClass: must be a DB instance class like "db.t4g.medium"',
+    ],
+    [
+      "exports.aurora.instanceClass is a string",
+      (c) => (c.exports = { aurora: { instanceClass: 2 } }),
+      'exports.aurora.instanceClass: must be a DB instance class like "db.t4g.medium"',
     ],
     [
       "exports.aurora.format is one of three",
@@ -433,7 +464,7 @@ describe("config rules (one test per rule, exact message)", () => {
       'exports.aurora.format: must be "parquet", "dump" or "both"',
     ],
     [
-      "exports.rds takes only format",
+      "exports.rds takes only format and instanceClass",
       (c) => (c.exports = { rds: { format: "parquet", formats: "dump" } }),
       'exports.rds.formats: unknown key (did you mean "format"?)',
     ],

@@ -26,6 +26,21 @@ describe("janitor environment", () => {
     expect(parseJanitorEnv(env)).toEqual(settings);
   });
 
+  it("carries the sweeps' settings when they are on: the table prefix and the dump's parameter path", () => {
+    const settings = {
+      pipelineTag: { key: "backup-actions:pipeline", value: "prod" },
+      maxAgeHours: 79,
+      tablePrefix: "prod-restore-",
+      dumpParameterPath: "/backup-actions/prod/dump/",
+    };
+    const env = janitorEnvironment(settings);
+    expect(env).toMatchObject({
+      TEMP_TABLE_PREFIX: "prod-restore-",
+      DUMP_PARAMETER_PATH: "/backup-actions/prod/dump/",
+    });
+    expect(parseJanitorEnv(env)).toEqual(settings);
+  });
+
   it("names every missing or bad variable", () => {
     expect(() => parseJanitorEnv({ [JANITOR_ENV.maxAgeHours]: "soon" })).toThrow(
       new RuntimeConfigError(

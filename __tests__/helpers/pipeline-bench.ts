@@ -6,13 +6,17 @@
  * interpolation it does not know fails the test instead of passing through.
  */
 import {
+  CreateSecurityGroupCommand,
   CreateSnapshotCommand,
+  CreateSubnetCommand,
   CreateTagsCommand,
+  CreateVpcCommand,
   CreateVolumeCommand,
   DescribeVolumesCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -105,6 +109,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
   // The pipeline key as the IAM model values it, so requests naming it are judged against its policy.
   const kmsKeyArn = [...buildModel(tf, ACCOUNT, REGION).resourcePolicies.keys()].find((arn) => arn.includes(":kms:"))!;
+  const dump = await dumpNetwork(tf, ec2, suffix);
   const values: Array<[RegExp, (m: RegExpExecArray) => string]> = [
     [/^aws_kms_key\.pipeline-key_\w+\.arn$/, () => kmsKeyArn],
     [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
@@ -114,6 +119,12 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     [
       /^aws_batch_job_queue\.(batch_queue-\d+_\w+)\.arn$/,
       (m) => `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${tf.resource.aws_batch_job_queue[m[1]!].name}`,
+    ],
+    [/^aws_db_subnet_group\.workflows_databases_dump-subnets_\w+\.name$/, () => dump!.subnetGroupName],
+    [/^aws_security_group\.workflows_databases_dump-sg_\w+\.id$/, () => dump!.securityGroupId],
+    [
+      /^aws_lambda_function\.(workflows_databases_dump-password_function_\w+)\.arn$/,
+      (m) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${tf.resource.aws_lambda_function[m[1]!].function_name}`,
     ],
     [
       /^element\(data\.terraform_remote_state\.network\.outputs\.subnet_availability_zones, (\d+)\)$/,
@@ -151,6 +162,51 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     definitionOf,
     kmsKeyArn,
   };
+}
+
+/**
+ * With the native dump on: what `terraform apply` of the network and pipeline stacks would have made for
+ * it, in moto: a VPC with two private subnets, the DB subnet group of the synthesized name, the dump
+ * security group.
+ */
+async function dumpNetwork(
+  tf: any,
+  ec2: EC2Client,
+  suffix: string,
+): Promise<{ subnetGroupName: string; securityGroupId: string } | undefined> {
+  const group = Object.values<any>(tf.resource.aws_db_subnet_group ?? {})[0];
+  if (!group) return undefined;
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.20.0.0/16" }))).Vpc!.VpcId!;
+  const subnetIds = await Promise.all(
+    ["a", "b"].map(
+      async (az, i) =>
+        (
+          await ec2.send(
+            new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: `${REGION}${az}` }),
+          )
+        ).Subnet!.SubnetId!,
+    ),
+  );
+  const rds = new RDSClient({ region: REGION });
+  await rds
+    .send(
+      new CreateDBSubnetGroupCommand({
+        DBSubnetGroupName: group.name,
+        DBSubnetGroupDescription: group.description,
+        SubnetIds: subnetIds,
+      }),
+    )
+    .catch((e) => {
+      if (e.name !== "DBSubnetGroupAlreadyExistsFault") throw e; // a second bench in the same file
+    });
+  rds.destroy();
+  const sg = Object.values<any>(tf.resource.aws_security_group ?? {})[0];
+  const securityGroupId = (
+    await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: `${sg.name}-${suffix}`, Description: sg.description, VpcId: vpcId }),
+    )
+  ).GroupId!;
+  return { subnetGroupName: group.name, securityGroupId };
 }
 
 function only(tf: any, type: string): any {

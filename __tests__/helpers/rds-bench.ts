@@ -17,7 +17,16 @@ import { analyzeEvent } from "../../core/events";
 import { executionInputOf, type ExecutionInput } from "../../core/execution-input";
 import type { AslDefinition } from "../../testing/asl";
 import { RdsExportFake } from "../../testing/rds-export-fake";
-import { ACCOUNT, type Bench, createBench, REGION, resolverFor } from "./pipeline-bench";
+import type { BatchJob } from "../../testing/asl";
+import { recording } from "../../testing/iam/recorder";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { parseDumpPasswordRequest } from "../../core/dump-password";
+import { dumpParameterPath } from "../../core/rds-identifier";
+import { setDumpPassword } from "../../lambdas/dump-password/logic";
+import { parseDumpJob, ssmParameterReader, withPassword } from "../../batch-worker/src/dump-job";
+import type { Connection } from "../../batch-worker/src/db-engine";
+import { DescribeDBInstancesCommand } from "@aws-sdk/client-rds";
+import { ACCOUNT, type Bench, createBench, REGION, resolverFor, writeArchive } from "./pipeline-bench";
 
 export interface RdsBench extends Bench {
   readonly rds: RDSClient;
@@ -25,6 +34,9 @@ export interface RdsBench extends Bench {
   readonly auroraChild: AslDefinition;
   readonly rdsArn: string;
   readonly auroraArn: string;
+  /** The native dump's password function (lambdas/dump-password) and the SSM path it writes under. */
+  readonly dumpPasswordArn: string;
+  readonly dumpParameterPath: string;
 }
 
 export async function createRdsBench(format: "parquet" | "dump" | "both" = "parquet"): Promise<RdsBench> {
@@ -41,6 +53,8 @@ export function asRdsBench(bench: Bench): RdsBench {
     auroraChild: bench.definitionOf(`${name}-aurora-export`),
     rdsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-rds-export`,
     auroraArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}-aurora-export`,
+    dumpPasswordArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}-dump-password`,
+    dumpParameterPath: dumpParameterPath(name),
   };
 }
 
@@ -103,13 +117,58 @@ export async function databaseRecoveryPoint(
   return { arn, snapshotId, input };
 }
 
-/** The dispatcher's resolver with both database children (each as its own role) and the export fake. */
-export function databaseResolver(bench: RdsBench, fake: RdsExportFake) {
-  const tasks = resolverFor(bench, () => {
-    throw new Error("no Batch job runs in a database export");
-  })
+/**
+ * The dispatcher's resolver with both database children (each as its own role), the export fake, the
+ * dump's password function (its real logic, as its role) and `worker` for the dump's Batch job.
+ */
+export function databaseResolver(
+  bench: RdsBench,
+  fake: RdsExportFake,
+  worker: (job: BatchJob) => Promise<unknown> | unknown = () => {
+    throw new Error("no Batch job runs in a Parquet export");
+  },
+) {
+  const settings = { keyArn: bench.kmsKeyArn, parameterPath: bench.dumpParameterPath };
+  const deps = { ssm: recording(new SSMClient({ region: REGION })), rds: recording(new RDSClient({ region: REGION })) };
+  const tasks = resolverFor(bench, worker)
     .stateMachine(bench.rdsArn, bench.rdsChild, bench.as("rds-export"))
-    .stateMachine(bench.auroraArn, bench.auroraChild, bench.as("aurora-export"));
+    .stateMachine(bench.auroraArn, bench.auroraChild, bench.as("aurora-export"))
+    .lambda(
+      bench.dumpPasswordArn,
+      (payload) => setDumpPassword(deps, settings, parseDumpPasswordRequest(payload, settings)) as never,
+      bench.as("dump-password"),
+    );
   fake.install(tasks);
   return tasks;
+}
+
+/** What the dump job stand-in was given: its command, the connection it made of it, the instance it found. */
+export interface DumpJobSeen {
+  readonly command: string[];
+  readonly connection: Connection;
+  readonly target: string;
+  readonly instance: Record<string, unknown>;
+}
+
+/**
+ * The native dump's Batch job, in place of the container: the worker's own flag parser and SSM password
+ * reader (--password-parameter, GetParameter as the job's role), the instance the host names, then an
+ * archive as the dump would write it — or `fail`, as a failed dump.
+ */
+export function dumpJobStandIn(bench: Bench, seen: DumpJobSeen[] = [], fail?: string) {
+  return async (job: BatchJob) => {
+    const command = (job.request.ContainerOverrides as { Command: string[] }).Command;
+    if (command[0] !== "dump-database") throw new Error(`not a dump job: ${command.join(" ")}`);
+    const options = await withPassword(parseDumpJob(command.slice(1), {}), () =>
+      ssmParameterReader(recording(new SSMClient({ region: REGION }))),
+    );
+    const rds = new RDSClient({ region: REGION }); // what the test looks at: not recorded
+    const instance = (
+      await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: options.connection.host.split(".")[0] }))
+    ).DBInstances![0]!;
+    rds.destroy();
+    seen.push({ command, connection: options.connection, target: options.store.url, instance: instance as never });
+    if (fail) throw new Error(fail);
+    await writeArchive(bench.clients.s3, options.store.url);
+  };
 }

@@ -96,7 +96,7 @@ describe("action map", () => {
     const request = iamRequestsOf(
       record({
         operation: "PutObject",
-        input: { Bucket: "backup-actions-archive-111111111111-us-east-1", Key: "rds/not-the-workers" },
+        input: { Bucket: "backup-actions-archive-111111111111-us-east-1", Key: "dynamodb/not-the-workers" },
       }),
       model.facts,
     )[0]!;

@@ -55,8 +55,9 @@ describeWithPrereqs(
       cleanupStaleFixtures();
       bench = await createBench({
         deleteRecoveryPoint: { enabled: true, requiredTag: "backup-actions:delete" },
-        // Parquet, so the database children and the export role they pass are in the stack and exercised.
-        exports: { rds: { format: "parquet" }, aurora: { format: "parquet" } },
+        // Both formats, so the database children, the export role they pass and the native dump (its password
+        // function, the worker's password read) are in the stack and exercised.
+        exports: { rds: { format: "both" }, aurora: { format: "both" } },
       });
       fixture = await createDiskFixture("zero");
       clearRecorded();
@@ -79,7 +80,8 @@ describeWithPrereqs(
       expect(outcomes.missingManifest).toMatch(/manifest\.json is missing/);
       expect(outcomes.versionDelete).toMatch(/\(version [^)]+\) was deleted$/);
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
-      expect(outcomes.janitor).toHaveLength(2);
+      // a volume, a table; the dump's instance, Aurora instance and cluster, password parameter
+      expect(outcomes.janitor).toHaveLength(6);
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
@@ -262,6 +264,28 @@ describeWithPrereqs(
           "backup-actions-rds-s3-export",
           "s3:PutObject",
           /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/aurora\/.+\.parquet$/,
+        ],
+        // the native dump: the worker's password read, the password function's write, the child's restore
+        [
+          /^workflows_databases_dump-worker-policy_/,
+          "ReadDumpPassword",
+          "backup-actions-worker-job-us-east-1",
+          "ssm:GetParameter",
+          /^arn:aws:ssm:us-east-1:111111111111:parameter\/backup-actions\/backup-actions\/dump\/dump-[0-9a-f]{32}$/,
+        ],
+        [
+          /^workflows_databases_dump-password_policy_/,
+          "KeepPassword",
+          "backup-actions-dump-password-us-east-1",
+          "ssm:PutParameter",
+          /^arn:aws:ssm:us-east-1:111111111111:parameter\/backup-actions\/backup-actions\/dump\/dump-[0-9a-f]{32}$/,
+        ],
+        [
+          /^workflows_databases_rds_policy_/,
+          "RestoreTemporaryInstance",
+          "backup-actions-rds-export-sfn",
+          "rds:RestoreDBInstanceFromDBSnapshot",
+          /^arn:aws:rds:us-east-1:111111111111:db:dump-[0-9a-f]{32}$/,
         ],
         // resource policies count too: the S3 gateway endpoint's (the worker runs in the VPC) and the key's
         [

@@ -27,7 +27,10 @@ import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
 import { RdsExportFake } from "../../testing/rds-export-fake";
 import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
-import { asRdsBench, databaseRecoveryPoint, databaseResolver } from "../helpers/rds-bench";
+import { asRdsBench, databaseRecoveryPoint, databaseResolver, dumpJobStandIn } from "../helpers/rds-bench";
+import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
+import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { sweepDatabases } from "../../lambdas/janitor/databases";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
 
 /** Environment variables a synthesized Lambda function gets. */
@@ -271,7 +274,64 @@ export async function janitorRun(bench: Bench): Promise<string[]> {
     ),
   );
   ddb.destroy();
-  return [...report.deleted, ...tables.deleted];
+  const databases = env.DUMP_PARAMETER_PATH ? await janitorDatabaseSweep(bench, env) : [];
+  return [...report.deleted, ...tables.deleted, ...databases];
+}
+
+/** What the native dump leaked (an instance, an Aurora cluster and its instance, a password): the third sweep. */
+async function janitorDatabaseSweep(bench: Bench, env: Record<string, string>): Promise<string[]> {
+  const tags = [{ Key: env.PIPELINE_TAG_KEY!, Value: env.PIPELINE_TAG_VALUE! }];
+  const setupRds = new RDSClient({ region: REGION });
+  const setupSsm = new SSMClient({ region: REGION });
+  const [instance, cluster] = ["dump-11111111111111111111111111111111", "dump-22222222222222222222222222222222"];
+  const admin = { MasterUsername: "admin", MasterUserPassword: "not-a-secret-1" };
+  await setupRds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: instance,
+      DBInstanceClass: "db.t4g.medium",
+      Engine: "postgres",
+      AllocatedStorage: 20,
+      ...admin,
+      Tags: tags,
+    }),
+  );
+  await setupRds.send(
+    new CreateDBClusterCommand({ DBClusterIdentifier: cluster, Engine: "aurora-postgresql", ...admin, Tags: tags }),
+  );
+  await setupRds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: cluster,
+      DBClusterIdentifier: cluster,
+      DBInstanceClass: "db.r6g.large",
+      Engine: "aurora-postgresql",
+      Tags: tags,
+    }),
+  );
+  await setupSsm.send(
+    new PutParameterCommand({ Name: `${env.DUMP_PARAMETER_PATH}${instance}`, Value: "x", Type: "SecureString" }),
+  );
+  setupRds.destroy();
+  setupSsm.destroy();
+  const rds = instrumented(new RDSClient({}));
+  const ssm = instrumented(new SSMClient({}));
+  const report = await runAs(bench.as("janitor"), () =>
+    sweepDatabases(
+      {
+        rds,
+        ssm,
+        now: () => new Date(Date.now() + 1000 * 3600_000),
+        logger: new Logger({ serviceName: "iam-proof", logLevel: "SILENT" }),
+      },
+      {
+        pipelineTag: { key: env.PIPELINE_TAG_KEY!, value: env.PIPELINE_TAG_VALUE! },
+        maxAgeHours: Number(env.MAX_AGE_HOURS),
+        parameterPath: env.DUMP_PARAMETER_PATH!,
+      },
+    ),
+  );
+  rds.destroy();
+  ssm.destroy();
+  return report.deleted;
 }
 
 /**
@@ -320,7 +380,7 @@ export async function databaseRuns(bench: Bench): Promise<string[]> {
     const rp = await databaseRecoveryPoint(rdsBench, { kind, engine });
     const fake = new RdsExportFake(bench.clients.s3, bench.as("rds-s3-export"));
     await executeStateMachine(bench.dispatcher, rp.input as never, {
-      tasks: databaseResolver(rdsBench, fake),
+      tasks: databaseResolver(rdsBench, fake, dumpJobStandIn(bench)),
       executionName: rp.input.plan.executionName!,
     });
     statuses.push(String((await ledgerItem(bench, rp.arn)).status));

@@ -1,5 +1,5 @@
 /**
- * The dispatcher with the RDS and Aurora children (format "parquet", and "dump"), as the pipeline
+ * The dispatcher with the RDS and Aurora children (format "parquet"; "dump": rds-dump.test.ts), as the pipeline
  * stack synthesizes them, executed against moto with testing/rds-export-fake.ts doing what RDS does
  * around moto's export tasks. After each run: the ledger record, the notification, moto's export
  * tasks and the archive's objects.
@@ -175,27 +175,6 @@ describeWithPrereqs("RDS and Aurora exports to Parquet, executed", missing, () =
       ),
     );
     expect(notified).toEqual([expect.objectContaining({ status: "UNSUPPORTED", recoveryPointArn: rp.arn })]);
-    expect(fake.attempts).toEqual([]);
-    expect(await exportTasksOf(bench, rp.arn)).toEqual([]);
-  });
-});
-
-describeWithPrereqs("RDS exports as native dumps (not in this version), executed", missing, () => {
-  it("records a snapshot UNSUPPORTED with the dump path's reason and keeps it", async () => {
-    const bench = await createRdsBench("dump");
-    const rp = await databaseRecoveryPoint(bench, { kind: "rds", engine: "postgres" });
-    const fake = new RdsExportFake(bench.clients.s3, bench.as("rds-s3-export"));
-
-    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
-      tasks: databaseResolver(bench, fake),
-      executionName: rp.input.plan.executionName!,
-    });
-
-    expect(result.status).toBe("SUCCEEDED");
-    const ledger = await ledgerItem(bench, rp.arn);
-    expect(ledger).toMatchObject({ status: "UNSUPPORTED", workflow: "rds" });
-    expect(ledger.failureReason).toContain("the native dump path");
-    expect(ledger.failureReason).toContain("is not in this version yet");
     expect(fake.attempts).toEqual([]);
     expect(await exportTasksOf(bench, rp.arn)).toEqual([]);
   });

@@ -14,6 +14,6 @@ export type { ManifestCheck } from "./verify";
 export type { Connection } from "./db-engine";
 export { dumpDatabases } from "./dump-database";
 export { restoreDatabases } from "./restore-database";
-export { DUMP_USAGE, parseDumpJob } from "./dump-job";
+export { DUMP_USAGE, parseDumpJob, withPassword } from "./dump-job";
 export { JobParamsError } from "../../core/worker-job";
 export { DEFAULT_BLOCK_CONCURRENCY, DEFAULT_RATE, exportSnapshot } from "./export-snapshot";

@@ -7,19 +7,19 @@
 import { Cleanup } from "./cleanup";
 import { defaultDeps, jobParams, JobParamsError, runBatchJob } from "./batch-entrypoint";
 import { dumpDatabases } from "./dump-database";
-import { parseDumpJob } from "./dump-job";
+import { parseDumpJob, withPassword } from "./dump-job";
 import { log } from "./log";
 
 async function dumpJob(argv: string[]): Promise<number> {
-  let options;
+  let job;
   try {
-    options = parseDumpJob(argv);
+    job = parseDumpJob(argv);
   } catch (e) {
     log.error(`bad job parameters: ${(e as Error).message}`);
     return 2;
   }
   try {
-    await dumpDatabases(options);
+    await dumpDatabases(await withPassword(job));
     return 0;
   } catch (e) {
     log.error(`dump failed: ${(e as Error).message}`);

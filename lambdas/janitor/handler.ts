@@ -1,15 +1,20 @@
-/** Scheduled janitor: thin adapter over `runJanitor` and `sweepTables`. Configuration from the environment (core/janitor-contract.ts). */
+/** Scheduled janitor: thin adapter over `runJanitor`, `sweepTables` and `sweepDatabases`. Configuration from the environment (core/janitor-contract.ts). */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { instrumented } from "../../core/aws-client-hook";
 import { parseJanitorEnv } from "../../core/janitor-contract";
+import { sweepDatabases } from "./databases";
 import { runJanitor } from "./logic";
 import { sweepTables } from "./tables";
 
 const logger = new Logger({ serviceName: "backup-actions-janitor" });
 const ec2 = instrumented(new EC2Client({}));
 const ddb = instrumented(new DynamoDBClient({}));
+const rds = instrumented(new RDSClient({}));
+const ssm = instrumented(new SSMClient({}));
 
 export async function handler(): Promise<{ deleted: string[]; failed: number }> {
   const settings = parseJanitorEnv(process.env);
@@ -18,5 +23,11 @@ export async function handler(): Promise<{ deleted: string[]; failed: number }> 
   const tables = settings.tablePrefix
     ? await sweepTables({ ...deps, ddb }, { ...settings, tablePrefix: settings.tablePrefix })
     : { deleted: [], failed: [] };
-  return { deleted: [...volumes.deleted, ...tables.deleted], failed: volumes.failed.length + tables.failed.length };
+  const databases = settings.dumpParameterPath
+    ? await sweepDatabases({ ...deps, rds, ssm }, { ...settings, parameterPath: settings.dumpParameterPath })
+    : { deleted: [], failed: [] };
+  return {
+    deleted: [...volumes.deleted, ...tables.deleted, ...databases.deleted],
+    failed: volumes.failed.length + tables.failed.length + databases.failed.length,
+  };
 }

@@ -45,6 +45,17 @@ export interface ExportWorkflowsProps {
   readonly databases?: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
   /** The archive bucket the database exports write to (RDS writes it through the export role). */
   readonly archiveBucketName: string;
+  /** Where the native dump's temporary databases live and who may reach them. @default required with a dump format */
+  readonly databaseDump?: {
+    readonly vpcId: string;
+    readonly subnetIds: string[];
+    readonly workerSecurityGroupId: string;
+    readonly workerJobRoleName: string;
+    /** @default "db.t4g.medium" */
+    readonly instanceClass?: string;
+    /** @default "db.r6g.large" */
+    readonly clusterInstanceClass?: string;
+  };
 }
 
 export class ExportWorkflows extends Construct {
@@ -168,6 +179,19 @@ export class ExportWorkflows extends Construct {
         formats: props.databases,
         archiveBucketName: props.archiveBucketName,
         timeoutSeconds: props.childTimeoutSeconds,
+        ...(props.databaseDump
+          ? {
+              dump: {
+                ...props.databaseDump,
+                // The database is reachable from every AZ of the VPC: the first queue runs the dump.
+                jobQueueArn: props.placements[0]!.jobQueueArn,
+                jobDefinitionArn: props.jobDefinitionArn,
+                pipelineTag: props.pipelineTag,
+                securityTag: props.securityTag,
+                compressionLevel: props.compressionLevel,
+              },
+            }
+          : {}),
       });
     }
     if (props.dynamodb) {

@@ -1,6 +1,7 @@
 /**
  * The janitor, on a schedule: deletes restored volumes this pipeline leaked (tagged,
- * unattached, older than the longest export plus a margin). See lambdas/janitor.
+ * unattached, older than the longest export plus a margin), the DynamoDB child's temporary tables and
+ * the native dump's temporary instances, clusters and password parameters. See lambdas/janitor.
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
@@ -8,6 +9,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { janitorEnvironment } from "../../core/janitor-contract";
+import { TEMPORARY_DB_PREFIX } from "../../core/rds-identifier";
 import { LambdaFunction } from "./lambda-function";
 
 export interface JanitorProps {
@@ -22,6 +24,8 @@ export interface JanitorProps {
   readonly schedule?: string;
   /** Name prefix of the DynamoDB child's temporary tables, swept too. @default no table sweep */
   readonly tablePrefix?: string;
+  /** SSM path of the native dump's password parameters: its instances, clusters and parameters are swept too. @default no database sweep */
+  readonly dumpParameterPath?: string;
 }
 
 export class Janitor extends Construct {
@@ -41,7 +45,7 @@ export class Janitor extends Construct {
     this.lambda = new LambdaFunction(this, "function", {
       entry: "janitor",
       functionName: `${props.context.name}-janitor`,
-      description: "Deletes restored volumes and temporary tables the pipeline leaked",
+      description: "Deletes restored volumes, temporary tables and databases the pipeline leaked",
       accountId: props.context.accountId,
       region: props.context.region,
       kmsKeyArn: props.context.kmsKeyArn,
@@ -50,9 +54,11 @@ export class Janitor extends Construct {
         pipelineTag: props.pipelineTag,
         maxAgeHours: props.maxAgeHours,
         tablePrefix: props.tablePrefix,
+        dumpParameterPath: props.dumpParameterPath,
       }),
       statements: [
         ...(props.tablePrefix ? tableSweepStatements(props.context, props.tablePrefix) : []),
+        ...(props.dumpParameterPath ? databaseSweepStatements(props.context, props.dumpParameterPath) : []),
         // DescribeVolumes supports no resource-level permission.
         { sid: "FindVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
         {
@@ -87,6 +93,34 @@ function tableSweepStatements(context: PipelineContext, tablePrefix: string) {
       sid: "DeleteOnlyTempTables",
       actions: ["dynamodb:DescribeTable", "dynamodb:ListTagsOfResource", "dynamodb:DeleteTable"],
       resources: [tables],
+    },
+  ];
+}
+
+/**
+ * The database sweep (lambdas/janitor/databases.ts): listing needs the describe actions on every db and
+ * cluster of the region (SAR-rds); deletes only the dump branch's temporary ones (dump-*) and parameters.
+ */
+function databaseSweepStatements(context: PipelineContext, parameterPath: string) {
+  const rds = (type: string, id: string) =>
+    `arn:${context.partition}:rds:${context.region}:${context.accountId}:${type}:${id}`;
+  return [
+    {
+      sid: "FindTemporaryDatabases",
+      actions: ["rds:DescribeDBInstances", "rds:DescribeDBClusters"],
+      resources: [rds("db", "*"), rds("cluster", "*")],
+    },
+    {
+      sid: "DeleteOnlyTemporaryDatabases",
+      actions: ["rds:DeleteDBInstance", "rds:DeleteDBCluster"],
+      resources: [rds("db", `${TEMPORARY_DB_PREFIX}*`), rds("cluster", `${TEMPORARY_DB_PREFIX}*`)],
+    },
+    // DescribeParameters supports no resource-level permission.
+    { sid: "FindDumpPasswords", actions: ["ssm:DescribeParameters"], resources: ["*"] },
+    {
+      sid: "DeleteDumpPasswords",
+      actions: ["ssm:DeleteParameter"],
+      resources: [`arn:${context.partition}:ssm:${context.region}:${context.accountId}:parameter${parameterPath}*`],
     },
   ];
 }

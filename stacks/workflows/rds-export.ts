@@ -35,7 +35,7 @@
 import type { Partition } from "../../core/partition";
 import { hasDump, hasParquet, type DatabaseExportFormat, type DatabaseWorkflow } from "../../core/workflows";
 import type { ChoiceRule, Retrier, State, StateMachineDefinition } from "./asl";
-import { DUMP_ENTRY, rdsDumpStates } from "./rds-dump";
+import { DUMP_ENTRY, rdsDumpStates, type RdsDumpSettings } from "./rds-dump";
 
 /** Engines StartExportTask exports, as RDS names them in a snapshot's `Engine` ("aurora" is Aurora MySQL 1). */
 export const PARQUET_ENGINES = ["mysql", "mariadb", "postgres", "aurora-mysql", "aurora-postgresql", "aurora"] as const;
@@ -59,6 +59,8 @@ export interface RdsExportProps {
   readonly maxQueueSeconds?: number;
   /** Waits for a free export slot before giving up. @default 96 (about a day at the longest wait) */
   readonly maxQueueWaits?: number;
+  /** What the native-dump branch needs (stacks/workflows/rds-dump.ts); required when the format has a dump. */
+  readonly dump?: RdsDumpSettings;
 }
 
 /** Reads and transient faults of the RDS API: unmodeled codes (Throttling) arrive as Rds.RdsException. */
@@ -92,6 +94,7 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
   const kind = props.workflow === "rds" ? "Instance" : "Cluster";
   const parquet = hasParquet(props.format);
   const dump = hasDump(props.format);
+  if (dump && !props.dump) throw new Error(`rdsExportDefinition: format ${props.format} needs the dump settings`);
   /** Where a snapshot goes that the Parquet path cannot take ($.unsupported.reason says why). */
   const noParquet = dump ? DUMP_ENTRY : "AnswerUnsupported";
   const status = (...values: string[]): ChoiceRule => ({
@@ -405,7 +408,15 @@ export function rdsExportDefinition(props: RdsExportProps): StateMachineDefiniti
         End: true,
       },
       ...(parquet ? parquetStates : {}),
-      ...(dump ? rdsDumpStates({ next: "DumpAnswer", failed: "ExportFailed" }) : {}),
+      ...(dump && props.dump
+        ? rdsDumpStates({
+            ...props.dump,
+            partition: props.partition,
+            workflow: props.workflow,
+            next: "DumpAnswer",
+            failed: "ExportFailed",
+          })
+        : {}),
       ...(dump
         ? {
             DumpAnswer: {

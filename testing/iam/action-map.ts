@@ -44,6 +44,11 @@
  *               Block Store" (the EBS direct APIs), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticblockstore.html;
  *               EBS User Guide, "Control access to EBS direct APIs using IAM",
  *               https://docs.aws.amazon.com/ebs/latest/userguide/ebsapi-permissions.html
+ *   RDS-TAG     RDS User Guide, "Tagging Amazon RDS resources": creating a resource with tags needs
+ *               rds:AddTagsToResource besides the create action, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html
+ *   SSM-KMS     Systems Manager User Guide, "How AWS Systems Manager Parameter Store uses AWS KMS": a standard
+ *               SecureString is encrypted with kms:Encrypt and read with kms:Decrypt, both through SSM,
+ *               https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html
  *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
  *               resource type without full AWS Backup management is named by its own ARN (EBS:
  *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
@@ -83,6 +88,8 @@ export interface MapFacts {
   kmsKeyOfBucket(bucket: string): string | undefined;
   kmsKeyOfTopic(topicArn: string): string | undefined;
   kmsKeyOfQueue(queueArn: string): string | undefined;
+  /** The key an SSM SecureString of the deployment is encrypted with, if the stack writes it. */
+  kmsKeyOfParameter(name: string): string | undefined;
 }
 
 interface Entry {
@@ -135,6 +142,37 @@ const tableArn = (name: string, f: MapFacts) =>
   name.startsWith("arn:")
     ? inDeploymentAccount(name, f)
     : `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${name}`;
+
+// ---- RDS, SSM -------------------------------------------------------------------------------
+
+const rdsArn = (f: MapFacts, type: string, id: string) =>
+  id.startsWith("arn:") ? inDeploymentAccount(id, f) : `arn:${f.partition}:rds:${f.region}:${f.account}:${type}:${id}`;
+
+function rdsRequestTags(r: RecordedRequest): ContextValues {
+  const tags = (Array.isArray(r.input.Tags) ? r.input.Tags : []) as { Key: string; Value: string }[];
+  const out: ContextValues = {};
+  for (const t of tags) out[`aws:RequestTag/${t.Key}`] = t.Value;
+  if (tags.length > 0) out["aws:TagKeys"] = tags.map((t) => t.Key);
+  return out;
+}
+
+/** RDS-TAG: tags given at creation need rds:AddTagsToResource on the new resource. */
+function rdsTagging(r: RecordedRequest, arn: string): IamRequest[] {
+  return Array.isArray(r.input.Tags) && r.input.Tags.length > 0
+    ? [req("rds:AddTagsToResource", arn, rdsRequestTags(r))]
+    : [];
+}
+
+function subnetGroup(r: RecordedRequest, f: MapFacts, action: string): IamRequest[] {
+  return typeof r.input.DBSubnetGroupName === "string"
+    ? [req(action, rdsArn(f, "subgrp", r.input.DBSubnetGroupName))]
+    : [];
+}
+
+/** A parameter's ARN: `parameter/a/b` for the name `/a/b` (SAR-ssm). */
+const parameterArn = (f: MapFacts, name: string) =>
+  `arn:${f.partition}:ssm:${f.region}:${f.account}:parameter/${name.replace(/^\//, "")}`;
+const viaSsm = (f: MapFacts) => ({ "kms:ViaService": `ssm.${f.region}.amazonaws.com` });
 
 // ---- EC2 ------------------------------------------------------------------------------------
 
@@ -314,6 +352,100 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
   "rds:DescribeExportTasks": {
     source: "SAR-rds (DescribeExportTasks: no resource-level permissions)",
     requests: () => [req("rds:DescribeExportTasks", "*")],
+  },
+  // The native dump branch (stacks/workflows/rds-dump.ts), its password function and the janitor. Neither
+  // restore names an option or parameter group: RDS takes the engine's defaults (og:default:<engine>-<major>,
+  // pg:default.<engine><major>), which the recorded request does not name; the stack grants og:default:*
+  // and pg:default.* for them, unproven here.
+  "rds:RestoreDBInstanceFromDBSnapshot": {
+    source: "SAR-rds (RestoreDBInstanceFromDBSnapshot: db*, snapshot*, subgrp, og, pg), RDS-TAG",
+    requests: (r, f) => [
+      req("rds:RestoreDBInstanceFromDBSnapshot", rdsArn(f, "db", str(r, "DBInstanceIdentifier")), rdsRequestTags(r)),
+      req("rds:RestoreDBInstanceFromDBSnapshot", rdsArn(f, "snapshot", str(r, "DBSnapshotIdentifier"))),
+      ...subnetGroup(r, f, "rds:RestoreDBInstanceFromDBSnapshot"),
+      ...rdsTagging(r, rdsArn(f, "db", str(r, "DBInstanceIdentifier"))),
+    ],
+  },
+  "rds:RestoreDBClusterFromSnapshot": {
+    source: "SAR-rds (RestoreDBClusterFromSnapshot: cluster*, cluster-snapshot*, subgrp, cluster-pg, og), RDS-TAG",
+    requests: (r, f) => [
+      req("rds:RestoreDBClusterFromSnapshot", rdsArn(f, "cluster", str(r, "DBClusterIdentifier")), rdsRequestTags(r)),
+      req("rds:RestoreDBClusterFromSnapshot", rdsArn(f, "cluster-snapshot", str(r, "SnapshotIdentifier"))),
+      ...subnetGroup(r, f, "rds:RestoreDBClusterFromSnapshot"),
+      ...rdsTagging(r, rdsArn(f, "cluster", str(r, "DBClusterIdentifier"))),
+    ],
+  },
+  "rds:CreateDBInstance": {
+    source: "SAR-rds (CreateDBInstance: db*, cluster, subgrp, og, pg), RDS-TAG",
+    requests: (r, f) => [
+      req("rds:CreateDBInstance", rdsArn(f, "db", str(r, "DBInstanceIdentifier")), rdsRequestTags(r)),
+      ...(typeof r.input.DBClusterIdentifier === "string"
+        ? [req("rds:CreateDBInstance", rdsArn(f, "cluster", r.input.DBClusterIdentifier))]
+        : []),
+      ...subnetGroup(r, f, "rds:CreateDBInstance"),
+      ...rdsTagging(r, rdsArn(f, "db", str(r, "DBInstanceIdentifier"))),
+    ],
+  },
+  "rds:DescribeDBInstances": {
+    source: "SAR-rds (DescribeDBInstances: db*; without an identifier every db of the account and region)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBInstances",
+        rdsArn(f, "db", typeof r.input.DBInstanceIdentifier === "string" ? r.input.DBInstanceIdentifier : "*"),
+      ),
+    ],
+  },
+  "rds:DescribeDBClusters": {
+    source: "SAR-rds (DescribeDBClusters: cluster*; without an identifier every cluster)",
+    requests: (r, f) => [
+      req(
+        "rds:DescribeDBClusters",
+        rdsArn(f, "cluster", typeof r.input.DBClusterIdentifier === "string" ? r.input.DBClusterIdentifier : "*"),
+      ),
+    ],
+  },
+  "rds:ModifyDBInstance": {
+    source: "SAR-rds (ModifyDBInstance: db*)",
+    requests: (r, f) => [req("rds:ModifyDBInstance", rdsArn(f, "db", str(r, "DBInstanceIdentifier")))],
+  },
+  "rds:ModifyDBCluster": {
+    source: "SAR-rds (ModifyDBCluster: cluster*)",
+    requests: (r, f) => [req("rds:ModifyDBCluster", rdsArn(f, "cluster", str(r, "DBClusterIdentifier")))],
+  },
+  "rds:DeleteDBInstance": {
+    source: "SAR-rds (DeleteDBInstance: db*)",
+    requests: (r, f) => [req("rds:DeleteDBInstance", rdsArn(f, "db", str(r, "DBInstanceIdentifier")))],
+  },
+  "rds:DeleteDBCluster": {
+    source: "SAR-rds (DeleteDBCluster: cluster*; cluster-snapshot only with a final snapshot)",
+    requests: (r, f) => [req("rds:DeleteDBCluster", rdsArn(f, "cluster", str(r, "DBClusterIdentifier")))],
+  },
+  "ssm:PutParameter": {
+    source: "SAR-ssm (PutParameter: parameter*), SSM-KMS (a standard SecureString: kms:Encrypt through SSM)",
+    requests: (r, f) => [
+      req("ssm:PutParameter", parameterArn(f, str(r, "Name"))),
+      ...(r.input.Type === "SecureString"
+        ? [req("kms:Encrypt", inDeploymentAccount(str(r, "KeyId"), f), viaSsm(f))]
+        : []),
+    ],
+  },
+  "ssm:GetParameter": {
+    source: "SAR-ssm (GetParameter: parameter*), SSM-KMS (WithDecryption: kms:Decrypt through SSM)",
+    requests: (r, f) => {
+      const key = r.input.WithDecryption === true ? f.kmsKeyOfParameter(str(r, "Name")) : undefined;
+      return [
+        req("ssm:GetParameter", parameterArn(f, str(r, "Name"))),
+        ...(key ? [req("kms:Decrypt", key, viaSsm(f))] : []),
+      ];
+    },
+  },
+  "ssm:DeleteParameter": {
+    source: "SAR-ssm (DeleteParameter: parameter*)",
+    requests: (r, f) => [req("ssm:DeleteParameter", parameterArn(f, str(r, "Name")))],
+  },
+  "ssm:DescribeParameters": {
+    source: "SAR-ssm (DescribeParameters: no resource-level permissions)",
+    requests: () => [req("ssm:DescribeParameters", "*")],
   },
   "dynamodb:ListTagsOfResource": {
     source: "SAR-dynamodb (table*, stream*), BACKUP-ARN",

@@ -39,6 +39,12 @@ export const ROLES: Readonly<
     service: "export.rds.amazonaws.com",
     calls: true,
   },
+  // The native dump's password function (lambdas/dump-password).
+  "dump-password": {
+    logicalId: /^workflows_databases_dump-password_role_[0-9A-F]{8}$/,
+    service: "lambda.amazonaws.com",
+    calls: true,
+  },
   "worker-job": { logicalId: /^worker-job_job-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: true },
   // Used by AWS on our behalf, not by our code: ECS pulls the image and ships logs; the ECS agent on
   // the Batch instance registers it with the cluster.
@@ -330,6 +336,15 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
         ([id]) => valueOf(`aws_sqs_queue.${id}.arn`) === queueArn,
       )?.[1];
       return q?.kms_master_key_id ? (resolve(q.kms_master_key_id) as string) : undefined;
+    },
+    kmsKeyOfParameter(name) {
+      // The dump branch's passwords: the password function writes them under its path with its key.
+      for (const f of Object.values(resources.aws_lambda_function ?? {})) {
+        const env = f.environment?.variables ?? {};
+        const path = env.DUMP_PASSWORD_PARAMETER_PATH;
+        if (typeof path === "string" && name.startsWith(path)) return resolve(env.DUMP_PASSWORD_KEY_ARN) as string;
+      }
+      return undefined;
     },
   };
 

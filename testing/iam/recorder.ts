@@ -35,6 +35,7 @@ export type RoleKey =
   | "aurora-export"
   | "dynamodb-export"
   | "rds-s3-export"
+  | "dump-password"
   | "worker-job";
 
 export const RECORDING_ENV = "BACKUP_ACTIONS_IAM_RECORDING";

@@ -20,6 +20,24 @@ const LAMBDA_RUNTIME = {
   },
 };
 
+/** The native-dump branch of the RDS and Aurora children (stacks/workflows/rds-dump.ts). */
+const DUMP_BRANCH = {
+  EncryptedSnapshotKeyGrant: {
+    actions: ["kms:CreateGrant"],
+    reason:
+      "a restore from an encrypted snapshot only: RDS creates a grant on the snapshot's key (moto's snapshots are unencrypted)",
+  },
+  EncryptedSnapshotKey: {
+    actions: ["kms:DescribeKey"],
+    reason: "a restore from an encrypted snapshot only: RDS describes the snapshot's key through kms:ViaService rds",
+  },
+  FollowDump: {
+    actions: ["batch:TerminateJob"],
+    reason:
+      "Step Functions terminates the dump's Batch job when the .sync Task is cancelled or times out; no test stops a run",
+  },
+};
+
 const STEP_FUNCTIONS_SERVICE = {
   LogDelivery: {
     actions: [
@@ -97,8 +115,9 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "its own partial files; the stand-in only puts them",
     },
   },
-  "rds-export": { ...STEP_FUNCTIONS_SERVICE },
-  "aurora-export": { ...STEP_FUNCTIONS_SERVICE },
+  "rds-export": { ...STEP_FUNCTIONS_SERVICE, ...DUMP_BRANCH },
+  "aurora-export": { ...STEP_FUNCTIONS_SERVICE, ...DUMP_BRANCH },
+  "dump-password": { ...LAMBDA_RUNTIME },
   "ebs-export": {
     ...STEP_FUNCTIONS_SERVICE,
     CleanUpOwnVolumes: {
@@ -132,6 +151,18 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     },
   },
   "worker-job": {
+    WriteDumps: {
+      actions: [
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+      ],
+      reason:
+        "the dump writes through the worker's own multipart store (the EBS export's WriteArchive actions, exercised under " +
+        "ebs/); the proof's dump job stand-in only puts its archive",
+    },
     WriteArchive: {
       actions: ["s3:ListMultipartUploadParts", "s3:GetObject"],
       reason:

@@ -59,6 +59,11 @@ function actionsNeededBy(resource: string): string[] {
     if (action === "s3:PutObject") return [action, "kms:GenerateDataKey"];
     // The caller hands RDS the export role and lets it use the key (StartExportTask API reference).
     if (action === "rds:StartExportTask") return [action, "iam:PassRole", "kms:CreateGrant", "kms:DescribeKey"];
+    // RDS User Guide: tags given at creation need rds:AddTagsToResource ("Tagging Amazon RDS resources"); a
+    // restore of an encrypted snapshot lets RDS use its key ("Encrypting Amazon RDS resources").
+    if (action === "rds:RestoreDBInstanceFromDBSnapshot" || action === "rds:RestoreDBClusterFromSnapshot")
+      return [action, "rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"];
+    if (action === "rds:CreateDBInstance") return [action, "rds:AddTagsToResource"];
     return [action];
   }
   const known: Record<string, string[]> = {
