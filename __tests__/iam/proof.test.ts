@@ -229,6 +229,13 @@ describeWithPrereqs(
           /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-ledger$/,
         ],
         [
+          /^workflows_dispatcher_policy_/,
+          "PublishOutcomeEvents",
+          "backup-actions-dispatcher-sfn",
+          "events:PutEvents",
+          /^arn:aws:events:us-east-1:111111111111:event-bus\/default$/,
+        ],
+        [
           /^verify_policy_/,
           "ArchiveKey",
           "backup-actions-verify-us-east-1",

@@ -21,12 +21,15 @@ import {
   ledgerItem,
   leftoverVolumes,
   notifications,
+  outcomeEvents,
   recoveryPoint,
   resolverFor,
   tagSnapshot,
   writeArchive,
 } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
+import { OUTCOME_DETAIL_TYPES as T } from "../../core/outcome-events";
+import { commonDetail, expectOutcomeEvent } from "../helpers/outcome-events";
 
 const missing = [...motoMissing(), ...backupFakeMissing()];
 
@@ -47,6 +50,17 @@ async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {
   ]);
   await tagSnapshot(currentBench, arn, tags);
 }
+/** What every outcome event of this recovery point's execution says, whatever the outcome. */
+const common = (bench: Bench, rp: Awaited<ReturnType<typeof recoveryPoint>>, executionName?: string) =>
+  commonDetail({
+    recoveryPointArn: rp.arn,
+    resourceArn: rp.input.recoveryPoint.resourceArn,
+    resourceType: "EBS",
+    workflow: rp.input.plan.workflow!,
+    pipeline: bench.config.name,
+    executionName: executionName ?? rp.input.plan.executionName!,
+  });
+const unset = { archiveUrl: null, bytes: null, error: null, cause: null, reason: null };
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
   (
@@ -104,6 +118,16 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn }),
     ]);
+    // Two events from one PutEvents: the export and the deletion.
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointDeleted, exported);
+    expect(events[0]!.region).toBe("us-east-1");
+    expect(tasks.calls.filter((c) => c.resource.endsWith("events:putEvents")).map((c) => c.stateName)).toEqual([
+      "NotifyDeletedEvents",
+    ]);
     // The tag was read from the snapshot with EC2's own API, never with backup:ListTags.
     const read = tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag");
     expect(read.map((c) => c.resource)).toEqual(["arn:aws:states:::aws-sdk:ec2:describeTags"]);
@@ -150,6 +174,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         'kept: the recovery point\'s tag backup-actions:delete is not the exact value "true"',
       );
       expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
+      // Kept for want of consent is no failed deletion: Export Succeeded only.
+      const events = await outcomeEvents(bench, rp.arn);
+      expect(events).toHaveLength(1);
+      expectOutcomeEvent(events[0]!, T.exportSucceeded, {
+        ...common(bench, rp),
+        ...unset,
+        archiveUrl: rp.input.archive.url,
+        bytes: 4096,
+      });
     },
   );
 
@@ -185,6 +218,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(message).toMatchObject({ status: "SUCCEEDED", recoveryPointArn: rp.arn });
     expect((message as any).details.notDeleted.reason).toContain("ended EXPIRED");
     expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(3);
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointNotDeleted, {
+      ...exported,
+      reason:
+        "DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED: Insufficient privileges to delete the snapshot",
+    });
   });
 
   it("gives up after the last poll when the recovery point stays DELETING, and records that", async () => {
@@ -260,6 +302,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
     expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
     await notifications(bench);
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointNotDeleted, {
+      ...exported,
+      reason: "Ec2.Ec2Exception: UnauthorizedOperation",
+    });
   });
 
   it("records a refused DeleteRecoveryPoint (vault lock) as not deleted with the service's error", async () => {
@@ -326,6 +376,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "FAILED", recoveryPointArn: rp.arn }),
     ]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportFailed, {
+      ...common(bench, rp),
+      ...unset,
+      error: "States.TaskFailed",
+      cause: result.cause!,
+    });
+    expect(result.cause).toContain("Essential container in task exited");
     // Not a Spot reclaim: the job definition exits after the first attempt.
     expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(1);
   });
@@ -428,6 +487,80 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     await notifications(bench);
   });
 
+  it("retries a throttled PutEvents (backoff and jitter), then publishes the event once", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({
+      resource: "arn:aws:states:::events:putEvents",
+      calls: [1, 2],
+      error: "EventBridge.ThrottlingException",
+    });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "NotifySucceededEvents")).toHaveLength(3);
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportSucceeded]);
+    await notifications(bench);
+  });
+
+  it("a PutEvents that keeps failing changes no outcome: the export succeeds, is recorded and notified by SNS", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({ resource: "arn:aws:states:::events:putEvents", error: "EventBridge.InternalException" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
+    // The first attempt and the Retry's six, then the Catch.
+    expect(tasks.calls.filter((c) => c.stateName === "NotifySucceededEvents")).toHaveLength(7);
+    expect(await outcomeEvents(bench, rp.arn)).toEqual([]);
+  });
+
+  it("a failed export stays FAILED with its own error when PutEvents fails too", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, () => {
+        throw new AttemptFailure("Essential container in task exited", "manifest not written", 1);
+      }),
+    ).injectFault({ resource: "arn:aws:states:::events:putEvents", error: "EventBridge.FailedEntry" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("States.TaskFailed");
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("FAILED");
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "FAILED" })]);
+  });
+
+  it("publishes the event when the SNS notification fails", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({ resource: "arn:aws:states:::sns:publish", error: "SNS.AuthorizationErrorException" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportSucceeded]);
+  });
+
   it("fails verification when the worker wrote no manifest: FAILED, recovery point kept", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
@@ -462,6 +595,13 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       failureReason: "no exporter for workflow rds is deployed",
     });
     expect(await notifications(withoutRds)).toEqual([expect.objectContaining({ status: "SKIPPED" })]);
+    const events = await outcomeEvents(withoutRds, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportSkipped, {
+      ...common(withoutRds, { ...rp, input }, "skip-rds"),
+      ...unset,
+      reason: "no exporter for workflow rds is deployed",
+    });
     currentBench = bench;
   });
 });
@@ -505,6 +645,9 @@ describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts Ch
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "UNSUPPORTED", recoveryPointArn: rp.arn }),
     ]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportUnsupported, { ...common(bench, rp), ...unset, reason });
     expect(await stillStored(rp.arn)).toBe(true);
     expect(tasks.calls.some((c) => c.stateName === "VerifyArchive")).toBe(false);
     expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
@@ -562,5 +705,13 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
     expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
     expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
     expect(await leftoverVolumes(bench)).toEqual([]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, {
+      ...common(bench, rp),
+      ...unset,
+      archiveUrl: rp.input.archive.url,
+      bytes: 4096,
+    });
   });
 });
