@@ -45,6 +45,8 @@ export const ACCOUNT = "111111111111";
 
 export interface Bench {
   readonly dispatcher: AslDefinition;
+  /** Publishes Export Timed Out / Export Aborted (stacks/workflows/backstop.ts). */
+  readonly backstop: AslDefinition;
   readonly ebs: AslDefinition;
   readonly ebsArn: string;
   readonly verifyArn: string;
@@ -165,6 +167,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
 
   return {
     dispatcher: definitionOf(`${config.name}-dispatcher`),
+    backstop: definitionOf(`${config.name}-backstop`),
     ebs: definitionOf(`${config.name}-ebs-export`),
     ebsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${config.name}-ebs-export`,
     verifyArn,

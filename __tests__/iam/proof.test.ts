@@ -32,6 +32,7 @@ import {
   dynamodbRuns,
   databaseRuns,
   janitorRun,
+  backstopRun,
   pipelineRun,
   starterRun,
   verifyMissingManifest,
@@ -65,6 +66,7 @@ describeWithPrereqs(
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
+      outcomes.backstop = await backstopRun(bench);
       outcomes.dynamodb = await dynamodbRuns(bench);
       outcomes.databases = await databaseRuns(bench);
       records = recorded();
@@ -115,6 +117,8 @@ describeWithPrereqs(
         "dispatcher backup:DeleteRecoveryPoint",
         "dispatcher backup:DescribeRecoveryPoint",
         "dispatcher sns:Publish",
+        "dispatcher events:PutEvents",
+        "backstop events:PutEvents",
         "verify s3:GetObject",
         "verify s3:ListBucket",
         "starter states:StartExecution",

@@ -12,7 +12,15 @@ import {
   setDeletionOutcomes,
   storedRecoveryPoints,
 } from "../../testing/backup-fake/control";
-import { executeStateMachine } from "../../testing/asl";
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { executeStateMachine, TaskResolver } from "../../testing/asl";
+import { BACKSTOP_OUTCOMES } from "../../stacks/workflows/backstop";
 import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
 import { describeWithPrereqs } from "../../testing/prereq";
 import {
@@ -713,5 +721,146 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
       archiveUrl: rp.input.archive.url,
       bytes: 4096,
     });
+  });
+});
+
+describeWithPrereqs("the backstop, executed: a dispatcher that timed out or was stopped is published", missing, () => {
+  let bench: Bench;
+  const events = new EventBridgeClient({ region: "us-east-1" });
+  beforeAll(async () => {
+    bench = await createBench();
+    currentBench = bench;
+  });
+  afterAll(() => events.destroy());
+
+  /** "Step Functions Execution Status Change" as EventBridge delivers it (Step Functions Developer Guide, example events). */
+  const statusChange = (rp: Awaited<ReturnType<typeof recoveryPoint>>, status: string, machine = "dispatcher") => {
+    const stateMachineArn = `arn:aws:states:us-east-1:111111111111:stateMachine:${bench.config.name}-${machine}`;
+    const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${rp.input.plan.executionName}`;
+    return {
+      version: "0",
+      id: "315c1398-40ff-a850-213b-158f73e60175",
+      "detail-type": "Step Functions Execution Status Change",
+      source: "aws.states",
+      account: "111111111111",
+      time: "2026-12-03T10:00:00Z",
+      region: "us-east-1",
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn,
+        name: rp.input.plan.executionName,
+        status,
+        startDate: 1796292000000,
+        stopDate: 1796295600000,
+        input: JSON.stringify(rp.input),
+        output: null,
+        inputDetails: { included: true },
+        outputDetails: null,
+        error: null,
+        cause: null,
+      },
+    };
+  };
+  /**
+   * Whether the synthesized backstop rule's pattern lets `event` through: the pattern as a rule in moto's
+   * EventBridge (its TestEventPattern is a stub) with a queue as target, the event put on the bus.
+   */
+  let probeQueueUrl: string;
+  beforeAll(async () => {
+    const rule = Object.values<any>((bench.deployment.tf as any).resource.aws_cloudwatch_event_rule).find((r) =>
+      r.name.endsWith("-dispatcher-ended-abnormally"),
+    );
+    // The dispatcher's ARN, as Terraform would interpolate it.
+    const pattern = rule.event_pattern.replace(
+      /\$\{[^}]+\}/,
+      `arn:aws:states:us-east-1:111111111111:stateMachine:${bench.config.name}-dispatcher`,
+    );
+    expect(pattern).not.toContain("${");
+    const sqs = bench.clients.sqs;
+    probeQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `backstop-probe-${Date.now()}` }))).QueueUrl!;
+    const arn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: probeQueueUrl, AttributeNames: ["QueueArn"] }))
+    ).Attributes!.QueueArn!;
+    await events.send(new PutRuleCommand({ Name: "backstop-probe", EventPattern: pattern }));
+    await events.send(new PutTargetsCommand({ Rule: "backstop-probe", Targets: [{ Id: "probe", Arn: arn }] }));
+  });
+  const ruleMatches = async (event: ReturnType<typeof statusChange>) => {
+    const put = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Resources: event.resources,
+            Detail: JSON.stringify(event.detail),
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+    const out = await bench.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: probeQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const seen = (out.Messages ?? []).map((m) => JSON.parse(m.Body!).detail);
+    for (const m of out.Messages ?? [])
+      await bench.clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: probeQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    return seen.some((d) => d.executionArn === event.detail.executionArn && d.status === event.detail.status);
+  };
+
+  it.each([
+    ["TIMED_OUT", T.exportTimedOut],
+    ["ABORTED", T.exportAborted],
+  ] as const)("%s: the rule starts the backstop, which publishes %s with every field", async (status, type) => {
+    const rp = await recoveryPoint(bench);
+    const event = statusChange(rp, status);
+    expect(await ruleMatches(event)).toBe(true);
+
+    const result = await executeStateMachine(bench.backstop, event as never, {
+      tasks: new TaskResolver().runsAs(bench.as("backstop")),
+    });
+
+    expect(result.status).toBe("SUCCEEDED");
+    const published = await outcomeEvents(bench, rp.arn);
+    expect(published).toHaveLength(1);
+    expectOutcomeEvent(published[0]!, type, {
+      ...common(bench, rp),
+      ...unset,
+      startedAt: null,
+      error: BACKSTOP_OUTCOMES[status].error,
+      cause: BACKSTOP_OUTCOMES[status].cause,
+    });
+  });
+
+  it("the rule lets through no other status and no other state machine", async () => {
+    const rp = await recoveryPoint(bench);
+    expect(await ruleMatches(statusChange(rp, "SUCCEEDED"))).toBe(false);
+    expect(await ruleMatches(statusChange(rp, "FAILED"))).toBe(false);
+    expect(await ruleMatches(statusChange(rp, "TIMED_OUT", "ebs-export"))).toBe(false);
+  });
+
+  it("fails loudly, publishing nothing, when started for a status it does not handle", async () => {
+    const rp = await recoveryPoint(bench);
+    const result = await executeStateMachine(bench.backstop, statusChange(rp, "SUCCEEDED") as never, {
+      tasks: new TaskResolver().runsAs(bench.as("backstop")),
+    });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("UnexpectedStatus");
+    expect(await outcomeEvents(bench, rp.arn)).toEqual([]);
+  });
+
+  it("retries a throttled PutEvents and publishes once", async () => {
+    const rp = await recoveryPoint(bench);
+    const tasks = new TaskResolver().runsAs(bench.as("backstop")).injectFault({
+      resource: "arn:aws:states:::events:putEvents",
+      calls: [1],
+      error: "EventBridge.ThrottlingException",
+    });
+    const result = await executeStateMachine(bench.backstop, statusChange(rp, "TIMED_OUT") as never, { tasks });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "Publish")).toHaveLength(2);
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportTimedOut]);
   });
 });

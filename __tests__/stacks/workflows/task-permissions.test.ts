@@ -134,6 +134,7 @@ describe.each([
     const names = machines.map((m) => m.name).sort();
     expect(names).toEqual([
       "backup-actions-aurora-export",
+      "backup-actions-backstop",
       "backup-actions-dispatcher",
       "backup-actions-dynamodb-export",
       ...("exports" in config ? [] : ["backup-actions-ebs-export"]),
