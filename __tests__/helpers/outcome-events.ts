@@ -1,6 +1,8 @@
 /** Assertions on the outcome events a dispatcher execution published (core/outcome-events.ts, docs/events.md). */
 import {
+  ALL_OUTCOME_DETAIL_TYPES,
   OUTCOME_DETAIL_FIELDS,
+  OUTCOME_DETAIL_TYPE_MEANINGS,
   OUTCOME_EVENT_SOURCE,
   type OutcomeDetail,
   type OutcomeDetailType,
@@ -51,4 +53,24 @@ export function expectOutcomeEvent(event: OutcomeEventEnvelope, type: OutcomeDet
   );
   expect(shape).toEqual(documented);
   expect(event.detail).toEqual(detail);
+}
+
+/** The two tables of docs/events.md, as the core definition gives them (the docs test compares them). */
+export function outcomeTables(): { readonly detailTypes: string; readonly fields: string } {
+  const detailTypes = [
+    "| detail-type | when |",
+    "|---|---|",
+    ...ALL_OUTCOME_DETAIL_TYPES.map((t) => `| \`${t}\` | ${OUTCOME_DETAIL_TYPE_MEANINGS[t]} |`),
+  ].join("\n");
+  const fields = [
+    "| field | type | set in (null in the others) | meaning |",
+    "|---|---|---|---|",
+    ...Object.entries(OUTCOME_DETAIL_FIELDS).map(
+      ([name, f]) =>
+        `| \`${name}\` | ${f.type} | ${
+          f.setIn.length === ALL_OUTCOME_DETAIL_TYPES.length ? "every event" : f.setIn.join(", ")
+        } | ${f.meaning} |`,
+    ),
+  ].join("\n");
+  return { detailTypes, fields };
 }
