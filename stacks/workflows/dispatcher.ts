@@ -17,6 +17,11 @@
  * a recovery point that ends EXPIRED, is still there after the last poll, or whose tag or
  * deletion failed is recorded with `recoveryPointNotDeletedReason` and notified.
  *
+ * Every notify is an SNS message (unchanged) and then the outcome's EventBridge events on the
+ * default bus (core/outcome-events.ts, docs/events.md) in one events:putEvents call; neither a failed
+ * publish nor failed events change the outcome. TIMED_OUT and ABORTED executions are published by
+ * the backstop (stacks/workflows/backstop.ts).
+ *
  * Any failure: ledger FAILED with the reason → notify → fail. The recovery point is
  * only ever deleted after a passed verification. Types without an exporter in this
  * version are recorded SKIPPED and notified; a child that answers UNSUPPORTED (core/workflows.ts
