@@ -32,6 +32,7 @@ const SERVER_TIERS = {
     "__tests__/lambdas/verify-dynamodb.test.ts",
     "__tests__/stacks/workflows/ebs-export.exec.test.ts",
     "__tests__/testing/asl/aws-sdk.test.ts",
+    "__tests__/testing/asl/events-integration.test.ts",
     "__tests__/testing/asl/proof.test.ts",
     "__tests__/testing/backup-fake.test.ts",
     "__tests__/testing/moto-reset-a.test.ts",

@@ -280,7 +280,8 @@ export class PipelineStack extends TerraformStack {
     });
     new TerraformOutput(this, "notification_topic_arn", {
       value: this.notifications.topic.arn,
-      description: "Export outcomes (SUCCEEDED, SKIPPED, UNSUPPORTED, FAILED) and abnormal dispatcher ends.",
+      description:
+        "Export outcomes (SUCCEEDED, SKIPPED, UNSUPPORTED, FAILED) and abnormal dispatcher ends (also EventBridge events, docs/events.md).",
     });
   }
 }

@@ -123,7 +123,7 @@ export async function dynamodbRecoveryPoint(bench: Bench, options: SourceOptions
   const prefix = `dynamodb/${ACCOUNT}/${REGION}/${table}/2026/12/02/${backupId}/`;
   const input = {
     plan: { workflow: "dynamodb" },
-    recoveryPoint: { arn, vault: "Default", resourceArn: sourceArn },
+    recoveryPoint: { arn, vault: "Default", resourceArn: sourceArn, resourceType: "DynamoDB" },
     archive: { bucket: bench.archiveBucket, prefix, url: `s3://${bench.archiveBucket}/${prefix}` },
     placementIndex: 0,
   };

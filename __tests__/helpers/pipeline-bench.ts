@@ -18,13 +18,21 @@ import {
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { analyzeEvent } from "../../core/events";
 import { executionInputOf, ExecutionInput } from "../../core/execution-input";
+import { OUTCOME_EVENT_SOURCE, type OutcomeDetail } from "../../core/outcome-events";
 import { parseVerifyRequest } from "../../core/verify-contract";
 import { archiveBucketName } from "../../core/s3-layout";
 import { verifyArchive } from "../../lambdas/verify/logic";
@@ -41,6 +49,8 @@ export const ACCOUNT = "111111111111";
 
 export interface Bench {
   readonly dispatcher: AslDefinition;
+  /** Publishes Export Timed Out / Export Aborted (stacks/workflows/backstop.ts). */
+  readonly backstop: AslDefinition;
   readonly ebs: AslDefinition;
   readonly ebsArn: string;
   readonly verifyArn: string;
@@ -49,6 +59,10 @@ export interface Bench {
   readonly archiveBucket: string;
   readonly topicArn: string;
   readonly queueUrl: string;
+  /** Receives every backup-actions event on the default bus (a rule in moto's EventBridge). */
+  readonly eventsQueueUrl: string;
+  /** Events read from that queue so far (outcomeEvents() drains it into this). */
+  readonly eventsSeen: OutcomeEventEnvelope[];
   readonly config: ReturnType<typeof testConfig>;
   readonly clients: { ec2: EC2Client; ddb: DynamoDBClient; s3: S3Client; sqs: SQSClient };
   /** The synthesized stack, for the IAM proof: requests made as one of its roles are judged by its policies. */
@@ -105,6 +119,23 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     }),
   );
 
+  // A subscriber of the outcome events, as docs/events.md shows one: a rule on the default bus → SQS.
+  const events = new EventBridgeClient({ region: REGION });
+  const eventsQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `events-${suffix}` }))).QueueUrl!;
+  const eventsQueueArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: eventsQueueUrl, AttributeNames: ["QueueArn"] }))
+  ).Attributes!.QueueArn!;
+  await events.send(
+    new PutRuleCommand({
+      Name: `outcomes-${suffix}`,
+      EventPattern: JSON.stringify({ source: [OUTCOME_EVENT_SOURCE] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({ Rule: `outcomes-${suffix}`, Targets: [{ Id: "queue", Arn: eventsQueueArn }] }),
+  );
+  events.destroy();
+
   const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
   // The pipeline key as the IAM model values it, so requests naming it are judged against its policy.
@@ -147,6 +178,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
 
   return {
     dispatcher: definitionOf(`${config.name}-dispatcher`),
+    backstop: definitionOf(`${config.name}-backstop`),
     ebs: definitionOf(`${config.name}-ebs-export`),
     ebsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${config.name}-ebs-export`,
     verifyArn,
@@ -155,6 +187,8 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     archiveBucket,
     topicArn,
     queueUrl,
+    eventsQueueUrl,
+    eventsSeen: [],
     config,
     clients: { ec2, ddb, s3, sqs },
     deployment,
@@ -304,4 +338,34 @@ export async function leftoverVolumes(bench: Bench): Promise<string[]> {
     new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: [bench.config.name] }] }),
   );
   return (out.Volumes ?? []).map((v) => v.VolumeId!);
+}
+
+/** An outcome event as a subscriber's queue receives it (the EventBridge envelope). */
+export interface OutcomeEventEnvelope {
+  readonly source: string;
+  readonly "detail-type": string;
+  readonly region: string;
+  readonly time: string;
+  readonly detail: OutcomeDetail;
+}
+
+/** The outcome events published for one recovery point, read from the bench's subscriber queue. */
+export async function outcomeEvents(bench: Bench, recoveryPointArn: string): Promise<OutcomeEventEnvelope[]> {
+  for (;;) {
+    const out = await bench.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: bench.eventsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) break;
+    bench.eventsSeen.push(...messages.map((m) => JSON.parse(m.Body!) as OutcomeEventEnvelope));
+    await bench.clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: bench.eventsQueueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+  return bench.eventsSeen
+    .filter((e) => e.detail.recoveryPointArn === recoveryPointArn)
+    .sort((a, b) => a["detail-type"].localeCompare(b["detail-type"]));
 }

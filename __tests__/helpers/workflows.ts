@@ -9,6 +9,7 @@ export const testDispatcher = (autoDelete: boolean) =>
     children: { ebs: "arn:aws:states:us-east-1:111111111111:stateMachine:ebs" },
     verifyFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:verify",
     notificationTopicArn: "arn:aws:sns:us-east-1:111111111111:notify",
+    pipelineName: "ba",
     deleteRecoveryPoint: { enabled: autoDelete, requiredTag: "backup-actions:delete" },
     childTimeoutSeconds: 86400,
   });

@@ -32,6 +32,7 @@ import {
   dynamodbRuns,
   databaseRuns,
   janitorRun,
+  backstopRun,
   pipelineRun,
   starterRun,
   verifyMissingManifest,
@@ -66,6 +67,7 @@ describeWithPrereqs(
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
+      outcomes.backstop = await backstopRun(bench);
       outcomes.dynamodb = await dynamodbRuns(bench);
       outcomes.databases = await databaseRuns(bench);
       records = recorded();
@@ -117,6 +119,8 @@ describeWithPrereqs(
         "dispatcher backup:DeleteRecoveryPoint",
         "dispatcher backup:DescribeRecoveryPoint",
         "dispatcher sns:Publish",
+        "dispatcher events:PutEvents",
+        "backstop events:PutEvents",
         "verify s3:GetObject",
         "verify s3:ListBucket",
         "starter states:StartExecution",
@@ -229,6 +233,13 @@ describeWithPrereqs(
           "backup-actions-dispatcher-sfn",
           "dynamodb:PutItem",
           /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-ledger$/,
+        ],
+        [
+          /^workflows_dispatcher_policy_/,
+          "PublishOutcomeEvents",
+          "backup-actions-dispatcher-sfn",
+          "events:PutEvents",
+          /^arn:aws:events:us-east-1:111111111111:event-bus\/default$/,
         ],
         [
           /^verify_policy_/,

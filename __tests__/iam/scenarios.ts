@@ -20,7 +20,7 @@ import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { runJanitor } from "../../lambdas/janitor/logic";
 import { sweepTables } from "../../lambdas/janitor/tables";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { executeStateMachine } from "../../testing/asl";
+import { executeStateMachine, TaskResolver } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
@@ -192,6 +192,22 @@ export async function workerDeletesItsVersion(bench: Bench): Promise<string> {
   } finally {
     client.destroy();
   }
+}
+
+/** The backstop, as the abnormal-end rule starts it, for a dispatcher execution that timed out. */
+export async function backstopRun(bench: Bench): Promise<string> {
+  const rp = await recoveryPoint(bench);
+  const executionArn = `arn:aws:states:${REGION}:111111111111:execution:${bench.config.name}-dispatcher:${rp.input.plan.executionName}`;
+  const event = {
+    "detail-type": "Step Functions Execution Status Change",
+    source: "aws.states",
+    detail: { executionArn, status: "TIMED_OUT", input: JSON.stringify(rp.input) },
+  };
+  const result = await executeStateMachine(bench.backstop, event as never, {
+    tasks: new TaskResolver().runsAs(bench.as("backstop")),
+  });
+  if (result.status !== "SUCCEEDED") throw new Error(`the backstop run ended ${result.status}: ${result.cause}`);
+  return result.status;
 }
 
 /** The starter, as its synthesized environment configures it, for one AWS Backup event. */

@@ -42,6 +42,7 @@ describeWithPrereqs(
         children: Object.fromEntries(WORKFLOWS.map((w) => [w, CHILD(w)])),
         verifyFunctionArn: bench.verifyArn,
         notificationTopicArn: bench.topicArn,
+        pipelineName: "ba",
         deleteRecoveryPoint: { enabled: true, requiredTag: TAG },
         childTimeoutSeconds: 3600,
       }) as unknown as AslDefinition;
@@ -64,7 +65,7 @@ describeWithPrereqs(
         } as never);
       const input = {
         plan: { workflow },
-        recoveryPoint: { arn, vault: "Default", resourceArn: `${arn}-source` },
+        recoveryPoint: { arn, vault: "Default", resourceArn: `${arn}-source`, resourceType: workflow },
         archive: { url: `s3://${bench.archiveBucket}/${workflow}/${name}/` },
         placementIndex: 0,
       };

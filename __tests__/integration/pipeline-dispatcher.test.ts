@@ -12,7 +12,15 @@ import {
   setDeletionOutcomes,
   storedRecoveryPoints,
 } from "../../testing/backup-fake/control";
-import { executeStateMachine } from "../../testing/asl";
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { executeStateMachine, TaskResolver } from "../../testing/asl";
+import { BACKSTOP_OUTCOMES } from "../../stacks/workflows/backstop";
 import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
 import { describeWithPrereqs } from "../../testing/prereq";
 import {
@@ -21,12 +29,15 @@ import {
   ledgerItem,
   leftoverVolumes,
   notifications,
+  outcomeEvents,
   recoveryPoint,
   resolverFor,
   tagSnapshot,
   writeArchive,
 } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
+import { OUTCOME_DETAIL_TYPES as T } from "../../core/outcome-events";
+import { commonDetail, expectOutcomeEvent } from "../helpers/outcome-events";
 
 const missing = [...motoMissing(), ...backupFakeMissing()];
 
@@ -47,6 +58,17 @@ async function seedRecoveryPoint(arn: string, tags: Record<string, string>) {
   ]);
   await tagSnapshot(currentBench, arn, tags);
 }
+/** What every outcome event of this recovery point's execution says, whatever the outcome. */
+const common = (bench: Bench, rp: Awaited<ReturnType<typeof recoveryPoint>>, executionName?: string) =>
+  commonDetail({
+    recoveryPointArn: rp.arn,
+    resourceArn: rp.input.recoveryPoint.resourceArn,
+    resourceType: "EBS",
+    workflow: rp.input.plan.workflow!,
+    pipeline: bench.config.name,
+    executionName: executionName ?? rp.input.plan.executionName!,
+  });
+const unset = { archiveUrl: null, bytes: null, error: null, cause: null, reason: null };
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
   (
@@ -104,6 +126,16 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn }),
     ]);
+    // Two events from one PutEvents: the export and the deletion.
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointDeleted, exported);
+    expect(events[0]!.region).toBe("us-east-1");
+    expect(tasks.calls.filter((c) => c.resource.endsWith("events:putEvents")).map((c) => c.stateName)).toEqual([
+      "NotifyDeletedEvents",
+    ]);
     // The tag was read from the snapshot with EC2's own API, never with backup:ListTags.
     const read = tasks.calls.filter((c) => c.stateName === "ReadSnapshotTag");
     expect(read.map((c) => c.resource)).toEqual(["arn:aws:states:::aws-sdk:ec2:describeTags"]);
@@ -150,6 +182,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         'kept: the recovery point\'s tag backup-actions:delete is not the exact value "true"',
       );
       expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
+      // Kept for want of consent is no failed deletion: Export Succeeded only.
+      const events = await outcomeEvents(bench, rp.arn);
+      expect(events).toHaveLength(1);
+      expectOutcomeEvent(events[0]!, T.exportSucceeded, {
+        ...common(bench, rp),
+        ...unset,
+        archiveUrl: rp.input.archive.url,
+        bytes: 4096,
+      });
     },
   );
 
@@ -185,6 +226,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(message).toMatchObject({ status: "SUCCEEDED", recoveryPointArn: rp.arn });
     expect((message as any).details.notDeleted.reason).toContain("ended EXPIRED");
     expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(3);
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointNotDeleted, {
+      ...exported,
+      reason:
+        "DeleteRecoveryPoint was accepted but the recovery point ended EXPIRED: Insufficient privileges to delete the snapshot",
+    });
   });
 
   it("gives up after the last poll when the recovery point stays DELETING, and records that", async () => {
@@ -260,6 +310,14 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
     expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
     await notifications(bench);
+    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(2);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
+    expectOutcomeEvent(events[1]!, T.recoveryPointNotDeleted, {
+      ...exported,
+      reason: "Ec2.Ec2Exception: UnauthorizedOperation",
+    });
   });
 
   it("records a refused DeleteRecoveryPoint (vault lock) as not deleted with the service's error", async () => {
@@ -326,6 +384,15 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "FAILED", recoveryPointArn: rp.arn }),
     ]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportFailed, {
+      ...common(bench, rp),
+      ...unset,
+      error: "States.TaskFailed",
+      cause: result.cause!,
+    });
+    expect(result.cause).toContain("Essential container in task exited");
     // Not a Spot reclaim: the job definition exits after the first attempt.
     expect(tasks.calls.filter((c) => c.stateName === "RunWorker")).toHaveLength(1);
   });
@@ -428,6 +495,80 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     await notifications(bench);
   });
 
+  it("retries a throttled PutEvents (backoff and jitter), then publishes the event once", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({
+      resource: "arn:aws:states:::events:putEvents",
+      calls: [1, 2],
+      error: "EventBridge.ThrottlingException",
+    });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "NotifySucceededEvents")).toHaveLength(3);
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportSucceeded]);
+    await notifications(bench);
+  });
+
+  it("a PutEvents that keeps failing changes no outcome: the export succeeds, is recorded and notified by SNS", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({ resource: "arn:aws:states:::events:putEvents", error: "EventBridge.InternalException" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "SUCCEEDED" })]);
+    // The first attempt and the Retry's six, then the Catch.
+    expect(tasks.calls.filter((c) => c.stateName === "NotifySucceededEvents")).toHaveLength(7);
+    expect(await outcomeEvents(bench, rp.arn)).toEqual([]);
+  });
+
+  it("a failed export stays FAILED with its own error when PutEvents fails too", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, () => {
+        throw new AttemptFailure("Essential container in task exited", "manifest not written", 1);
+      }),
+    ).injectFault({ resource: "arn:aws:states:::events:putEvents", error: "EventBridge.FailedEntry" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("States.TaskFailed");
+    expect((await ledgerItem(bench, rp.arn)).status).toBe("FAILED");
+    expect(await notifications(bench)).toEqual([expect.objectContaining({ status: "FAILED" })]);
+  });
+
+  it("publishes the event when the SNS notification fails", async () => {
+    const rp = await recoveryPoint(bench);
+    await seedRecoveryPoint(rp.arn, {});
+    const tasks = resolverFor(
+      bench,
+      withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+    ).injectFault({ resource: "arn:aws:states:::sns:publish", error: "SNS.AuthorizationErrorException" });
+    const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
+      tasks,
+      executionName: rp.input.plan.executionName!,
+    });
+    expect(result.status).toBe("SUCCEEDED");
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportSucceeded]);
+  });
+
   it("fails verification when the worker wrote no manifest: FAILED, recovery point kept", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });
@@ -462,6 +603,13 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       failureReason: "no exporter for workflow rds is deployed",
     });
     expect(await notifications(withoutRds)).toEqual([expect.objectContaining({ status: "SKIPPED" })]);
+    const events = await outcomeEvents(withoutRds, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportSkipped, {
+      ...common(withoutRds, { ...rp, input }, "skip-rds"),
+      ...unset,
+      reason: "no exporter for workflow rds is deployed",
+    });
     currentBench = bench;
   });
 });
@@ -505,6 +653,9 @@ describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts Ch
     expect(await notifications(bench)).toEqual([
       expect.objectContaining({ status: "UNSUPPORTED", recoveryPointArn: rp.arn }),
     ]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportUnsupported, { ...common(bench, rp), ...unset, reason });
     expect(await stillStored(rp.arn)).toBe(true);
     expect(tasks.calls.some((c) => c.stateName === "VerifyArchive")).toBe(false);
     expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
@@ -562,5 +713,154 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
     expect(tasks.calls.some((c) => c.resource.includes("backup:"))).toBe(false);
     expect((await ledgerItem(bench, rp.arn)).status).toBe("SUCCEEDED");
     expect(await leftoverVolumes(bench)).toEqual([]);
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, {
+      ...common(bench, rp),
+      ...unset,
+      archiveUrl: rp.input.archive.url,
+      bytes: 4096,
+    });
+  });
+});
+
+describeWithPrereqs("the backstop, executed: a dispatcher that timed out or was stopped is published", missing, () => {
+  let bench: Bench;
+  const events = new EventBridgeClient({ region: "us-east-1" });
+  beforeAll(async () => {
+    bench = await createBench();
+    currentBench = bench;
+  });
+  afterAll(() => events.destroy());
+
+  /** "Step Functions Execution Status Change" as EventBridge delivers it (Step Functions Developer Guide, example events). */
+  const statusChange = (rp: Awaited<ReturnType<typeof recoveryPoint>>, status: string, machine = "dispatcher") => {
+    const stateMachineArn = `arn:aws:states:us-east-1:111111111111:stateMachine:${bench.config.name}-${machine}`;
+    const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${rp.input.plan.executionName}`;
+    return {
+      version: "0",
+      id: "315c1398-40ff-a850-213b-158f73e60175",
+      "detail-type": "Step Functions Execution Status Change",
+      source: "aws.states",
+      account: "111111111111",
+      time: "2026-12-03T10:00:00Z",
+      region: "us-east-1",
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn,
+        name: rp.input.plan.executionName,
+        status,
+        startDate: 1796292000000,
+        stopDate: 1796295600000,
+        input: JSON.stringify(rp.input),
+        output: null,
+        inputDetails: { included: true },
+        outputDetails: null,
+        error: null,
+        cause: null,
+      },
+    };
+  };
+  /**
+   * Whether the synthesized backstop rule's pattern lets `event` through: the pattern as a rule in moto's
+   * EventBridge (its TestEventPattern is a stub) with a queue as target, the event put on the bus.
+   */
+  let probeQueueUrl: string;
+  beforeAll(async () => {
+    const rule = Object.values<any>((bench.deployment.tf as any).resource.aws_cloudwatch_event_rule).find((r) =>
+      r.name.endsWith("-dispatcher-ended-abnormally"),
+    );
+    // The dispatcher's ARN, as Terraform would interpolate it.
+    const pattern = rule.event_pattern.replace(
+      /\$\{[^}]+\}/,
+      `arn:aws:states:us-east-1:111111111111:stateMachine:${bench.config.name}-dispatcher`,
+    );
+    expect(pattern).not.toContain("${");
+    const sqs = bench.clients.sqs;
+    probeQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `backstop-probe-${Date.now()}` }))).QueueUrl!;
+    const arn = (
+      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: probeQueueUrl, AttributeNames: ["QueueArn"] }))
+    ).Attributes!.QueueArn!;
+    await events.send(new PutRuleCommand({ Name: "backstop-probe", EventPattern: pattern }));
+    await events.send(new PutTargetsCommand({ Rule: "backstop-probe", Targets: [{ Id: "probe", Arn: arn }] }));
+  });
+  const ruleMatches = async (event: ReturnType<typeof statusChange>) => {
+    const put = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Resources: event.resources,
+            Detail: JSON.stringify(event.detail),
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+    const out = await bench.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: probeQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const seen = (out.Messages ?? []).map((m) => JSON.parse(m.Body!).detail);
+    for (const m of out.Messages ?? [])
+      await bench.clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: probeQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    return seen.some((d) => d.executionArn === event.detail.executionArn && d.status === event.detail.status);
+  };
+
+  it.each([
+    ["TIMED_OUT", T.exportTimedOut],
+    ["ABORTED", T.exportAborted],
+  ] as const)("%s: the rule starts the backstop, which publishes %s with every field", async (status, type) => {
+    const rp = await recoveryPoint(bench);
+    const event = statusChange(rp, status);
+    expect(await ruleMatches(event)).toBe(true);
+
+    const result = await executeStateMachine(bench.backstop, event as never, {
+      tasks: new TaskResolver().runsAs(bench.as("backstop")),
+    });
+
+    expect(result.status).toBe("SUCCEEDED");
+    const published = await outcomeEvents(bench, rp.arn);
+    expect(published).toHaveLength(1);
+    expectOutcomeEvent(published[0]!, type, {
+      ...common(bench, rp),
+      ...unset,
+      startedAt: null,
+      error: BACKSTOP_OUTCOMES[status].error,
+      cause: BACKSTOP_OUTCOMES[status].cause,
+    });
+  });
+
+  it("the rule lets through no other status and no other state machine", async () => {
+    const rp = await recoveryPoint(bench);
+    expect(await ruleMatches(statusChange(rp, "SUCCEEDED"))).toBe(false);
+    expect(await ruleMatches(statusChange(rp, "FAILED"))).toBe(false);
+    expect(await ruleMatches(statusChange(rp, "TIMED_OUT", "ebs-export"))).toBe(false);
+  });
+
+  it("fails loudly, publishing nothing, when started for a status it does not handle", async () => {
+    const rp = await recoveryPoint(bench);
+    const result = await executeStateMachine(bench.backstop, statusChange(rp, "SUCCEEDED") as never, {
+      tasks: new TaskResolver().runsAs(bench.as("backstop")),
+    });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("UnexpectedStatus");
+    expect(await outcomeEvents(bench, rp.arn)).toEqual([]);
+  });
+
+  it("retries a throttled PutEvents and publishes once", async () => {
+    const rp = await recoveryPoint(bench);
+    const tasks = new TaskResolver().runsAs(bench.as("backstop")).injectFault({
+      resource: "arn:aws:states:::events:putEvents",
+      calls: [1],
+      error: "EventBridge.ThrottlingException",
+    });
+    const result = await executeStateMachine(bench.backstop, statusChange(rp, "TIMED_OUT") as never, { tasks });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(tasks.calls.filter((c) => c.stateName === "Publish")).toHaveLength(2);
+    expect((await outcomeEvents(bench, rp.arn)).map((e) => e["detail-type"])).toEqual([T.exportTimedOut]);
   });
 });

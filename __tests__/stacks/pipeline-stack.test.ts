@@ -116,13 +116,14 @@ describe("pipeline stack orchestration", () => {
     ]);
   });
 
-  it("deploys the dispatcher under the name the starter may start, and the EBS child", () => {
+  it("deploys the dispatcher under the name the starter may start, the EBS child and the backstop", () => {
     expect(
       machines(keeping)
         .map((m) => m.name)
         .sort(),
     ).toEqual([
       "backup-actions-aurora-export",
+      "backup-actions-backstop",
       "backup-actions-dispatcher",
       "backup-actions-dynamodb-export",
       "backup-actions-ebs-export",
@@ -213,6 +214,48 @@ describe("pipeline stack orchestration", () => {
     expect(keeping.resources("aws_sns_topic_subscription")).toEqual({});
     const backstop = byPrefix(keeping, "aws_cloudwatch_event_rule", "notifications_")[0];
     expect(JSON.parse(backstop.event_pattern).detail.status).toEqual(["TIMED_OUT", "ABORTED"]);
+  });
+
+  it("publishes outcome events: PutEvents on the default bus only, under the backup-actions source only", () => {
+    const exact = {
+      sid: "PublishOutcomeEvents",
+      actions: ["events:PutEvents"],
+      resources: ["arn:aws:events:us-east-1:111111111111:event-bus/default"],
+      condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: ["backup-actions"] }],
+    };
+    for (const o of [keeping, deleting]) {
+      expect(
+        policyOf(o, "workflows_dispatcher_policy_").filter((st) => st.actions.includes("events:PutEvents")),
+      ).toEqual([exact]);
+      expect(policyOf(o, "notifications_backstop_policy_").filter((st) => st.sid === "PublishOutcomeEvents")).toEqual([
+        exact,
+      ]);
+    }
+  });
+
+  it("starts the backstop machine from the abnormal-end rule, with a role only this account's EventBridge assumes", () => {
+    const rule = byPrefix(keeping, "aws_cloudwatch_event_rule", "notifications_")[0];
+    const targets = byPrefix(keeping, "aws_cloudwatch_event_target", "notifications_");
+    const toBackstop = targets.find((t) => t.target_id === "backstop-events");
+    expect(toBackstop.arn).toMatch(/^\$\{aws_sfn_state_machine\.notifications_backstop_\w+\.arn\}$/);
+    expect(toBackstop.role_arn).toMatch(/^\$\{aws_iam_role\.notifications_backstop-rule-role_\w+\.arn\}$/);
+    expect(toBackstop.rule).toBe(targets.find((t) => t.target_id !== "backstop-events").rule);
+    expect(machines(keeping).map((m) => m.name)).toContain("backup-actions-backstop");
+    expect(policyOf(keeping, "notifications_backstop-rule-policy_")).toEqual([
+      {
+        sid: "StartBackstop",
+        actions: ["states:StartExecution"],
+        resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-backstop"],
+      },
+    ]);
+    expect(policyOf(keeping, "notifications_backstop-rule-assume_")).toEqual([
+      {
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }],
+      },
+    ]);
+    expect(rule.name).toBe("backup-actions-dispatcher-ended-abnormally");
   });
 
   it("runs the janitor every 6 hours with an age above the longest export", () => {

@@ -2,7 +2,9 @@
  * Notifications: one KMS-encrypted SNS topic for export outcomes (the dispatcher
  * publishes SUCCEEDED / SKIPPED / UNSUPPORTED / FAILED), an optional email subscription, and a
  * backstop rule that reports dispatcher executions that end without reaching their own
- * notification (TIMED_OUT, ABORTED, or FAILED before the first state).
+ * notification (TIMED_OUT, ABORTED) twice: to the topic, and as an "Export Timed Out" / "Export
+ * Aborted" event on the default bus (docs/events.md) through the backstop state machine
+ * (stacks/workflows/backstop.ts), which EventBridge starts with a role of its own.
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
@@ -10,8 +12,13 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import { backstopDefinition } from "../workflows/backstop";
 import type { PipelineContext } from "./context";
+import { StateMachine } from "./state-machine";
 
 export interface NotificationsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -24,6 +31,8 @@ export interface NotificationsProps {
 
 export class Notifications extends Construct {
   public readonly topic: SnsTopic;
+  /** Publishes "Export Timed Out" / "Export Aborted" for the dispatcher executions the rule reports. */
+  public readonly backstop: StateMachine;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -35,7 +44,7 @@ export class Notifications extends Construct {
       new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.email });
     }
 
-    const backstop = new CloudwatchEventRule(this, "dispatcher-ended-abnormally", {
+    const endedAbnormally = new CloudwatchEventRule(this, "dispatcher-ended-abnormally", {
       name: `${props.context.name}-dispatcher-ended-abnormally`,
       description: "Dispatcher executions that timed out or were aborted: no notification of their own",
       eventPattern: JSON.stringify({
@@ -45,12 +54,58 @@ export class Notifications extends Construct {
       }),
     });
     new CloudwatchEventTarget(this, "backstop-target", {
-      rule: backstop.name,
+      rule: endedAbnormally.name,
       arn: this.topic.arn,
       inputTransformer: {
         inputPaths: { status: "$.detail.status", execution: "$.detail.executionArn", input: "$.detail.input" },
         inputTemplate: '{"status": <status>, "execution": <execution>, "input": <input>}',
       },
+    });
+
+    const { name, accountId, region, partition } = props.context;
+    this.backstop = new StateMachine(this, "backstop", {
+      name: `${name}-backstop`,
+      accountId,
+      region,
+      kmsKeyArn: props.context.kmsKeyArn,
+      statements: [
+        {
+          sid: "PublishOutcomeEvents",
+          actions: ["events:PutEvents"],
+          resources: [`arn:${partition}:events:${region}:${accountId}:event-bus/default`],
+          condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: [OUTCOME_EVENT_SOURCE] }],
+        },
+      ],
+      definition: backstopDefinition({ partition, pipelineName: name }),
+    });
+    // EventBridge starts the backstop with this role (a Step Functions target needs one).
+    const ruleAssume = new DataAwsIamPolicyDocument(this, "backstop-rule-assume", {
+      statement: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          // As every role of the pipeline (stacks/constructs/state-machine.ts): this account's EventBridge only.
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [accountId] }],
+        },
+      ],
+    });
+    const ruleRole = new IamRole(this, "backstop-rule-role", {
+      name: `${name}-backstop-rule`,
+      assumeRolePolicy: ruleAssume.json,
+    });
+    const ruleGrant = new DataAwsIamPolicyDocument(this, "backstop-rule-policy", {
+      statement: [{ sid: "StartBackstop", actions: ["states:StartExecution"], resources: [this.backstop.arn] }],
+    });
+    const ruleRolePolicy = new IamRolePolicy(this, "backstop-rule-role-policy", {
+      role: ruleRole.name,
+      policy: ruleGrant.json,
+    });
+    new CloudwatchEventTarget(this, "backstop-events-target", {
+      rule: endedAbnormally.name,
+      targetId: "backstop-events",
+      arn: this.backstop.stateMachine.arn,
+      roleArn: ruleRole.arn,
+      dependsOn: [ruleRolePolicy],
     });
 
     const policy = new DataAwsIamPolicyDocument(this, "topic-policy", {
@@ -74,7 +129,7 @@ export class Notifications extends Construct {
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
           actions: ["sns:Publish"],
           resources: [this.topic.arn],
-          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [backstop.arn] }],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [endedAbnormally.arn] }],
         },
         {
           sid: "DenyInsecureTransport",

@@ -173,6 +173,17 @@ export const TRANSIENT_TASK_RETRY: Retrier = {
   JitterStrategy: "FULL",
 };
 
+/**
+ * Retry for the optimized EventBridge integration (`events:putEvents`): throttling and EventBridge's
+ * internal errors, and `EventBridge.FailedEntry`, which Step Functions raises when PutEvents answers
+ * FailedEntryCount > 0 (an entry throttled or refused by EventBridge).
+ */
+export const EVENTS_RETRY: Retrier = throttlingRetry("EventBridge", [
+  "EventBridge.InternalException",
+  "EventBridge.FailedEntry",
+  "EventBridge.SdkClientException",
+]);
+
 /** Checks that every `Next`/`Default`/Catch target exists and every state is reachable. */
 export function checkTransitions(def: StateMachineDefinition): string[] {
   const problems: string[] = [];

@@ -17,6 +17,11 @@
  * a recovery point that ends EXPIRED, is still there after the last poll, or whose tag or
  * deletion failed is recorded with `recoveryPointNotDeletedReason` and notified.
  *
+ * Every notify is an SNS message (unchanged) and then the outcome's EventBridge events on the
+ * default bus (core/outcome-events.ts, docs/events.md) in one events:putEvents call; neither a failed
+ * publish nor failed events change the outcome. TIMED_OUT and ABORTED executions are published by
+ * the backstop (stacks/workflows/backstop.ts).
+ *
  * Any failure: ledger FAILED with the reason → notify → fail. The recovery point is
  * only ever deleted after a passed verification. Types without an exporter in this
  * version are recorded SKIPPED and notified; a child that answers UNSUPPORTED (core/workflows.ts
@@ -26,10 +31,24 @@
  * Input: the starter's execution input (core/execution-input.ts):
  *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
  */
+import {
+  OUTCOME_DETAIL_TYPES,
+  OUTCOME_EVENT_SOURCE,
+  type OutcomeDetail,
+  type OutcomeDetailType,
+} from "../../core/outcome-events";
 import type { Partition } from "../../core/partition";
 import type { JsonPathFieldsOf, VerifyRequest, VerifyResult } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
-import { Catcher, Retrier, StateMachineDefinition, State, throttlingRetry, TRANSIENT_TASK_RETRY } from "./asl";
+import {
+  Catcher,
+  EVENTS_RETRY,
+  Retrier,
+  StateMachineDefinition,
+  State,
+  throttlingRetry,
+  TRANSIENT_TASK_RETRY,
+} from "./asl";
 import { EC2_RETRY } from "./ebs-export";
 
 export interface DispatcherProps {
@@ -40,6 +59,8 @@ export interface DispatcherProps {
   readonly children: Readonly<Partial<Record<Workflow, string>>>;
   readonly verifyFunctionArn: string;
   readonly notificationTopicArn: string;
+  /** The pipeline's name (config `name`), in every outcome event (core/outcome-events.ts). */
+  readonly pipelineName: string;
   readonly deleteRecoveryPoint: { readonly enabled: boolean; readonly requiredTag: string };
   /** Longest a child may run before it counts as timed out. */
   readonly childTimeoutSeconds: number;
@@ -152,15 +173,49 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
   });
 
   /**
+   * An outcome event's `detail` (core/outcome-events.ts): every field, each a JSONPath (or an
+   * intrinsic) where `set` gives one, null where the outcome does not know it.
+   */
+  const detailOf = (set: Partial<Record<keyof OutcomeDetail, string>>): Record<string, unknown> => {
+    const paths = {
+      recoveryPointArn: "$.recoveryPointArn",
+      // From the starter's input as it is: null stays null (ReadInput formats it into a string for the
+      // ledger, and has read it, so the path resolves).
+      resourceArn: "$$.Execution.Input.recoveryPoint.resourceArn",
+      resourceType: "$.resourceType",
+      workflow: "$.workflow",
+      pipeline: null,
+      executionArn: "$$.Execution.Id",
+      startedAt: "$$.Execution.StartTime",
+      archiveUrl: null,
+      bytes: null,
+      error: null,
+      cause: null,
+      reason: null,
+      ...set,
+    } satisfies Record<keyof OutcomeDetail, string | null>;
+    return Object.fromEntries(
+      Object.entries(paths).map(([field, path]) =>
+        field === "pipeline" ? [field, props.pipelineName] : path === null ? [field, null] : [`${field}.$`, path],
+      ),
+    );
+  };
+  type OutcomeEvent = { readonly type: OutcomeDetailType; readonly set?: Partial<Record<keyof OutcomeDetail, string>> };
+  const exported = { archiveUrl: "$.archiveUrl", bytes: "$.verify.bytes" };
+
+  /**
    * A notification: a Pass that builds the message, then sns:publish of it as a JSON
-   * string (SNS takes a string Message). A lost notification must not turn a good export
-   * into a failed one, nor hide a failure: a failed publish goes on to `next`.
+   * string (SNS takes a string Message), then the outcome's events on the default event bus
+   * (events:putEvents, one call for all of them). A lost notification or event must not turn a good
+   * export into a failed one, nor hide a failure: a failed publish goes on to the events, failed
+   * events go on to `next`.
    */
   const notify = (
     name: string,
     status: string,
     next: string,
     subject: string,
+    events: readonly OutcomeEvent[],
     attributes: Record<string, string> = {},
   ): Record<string, State> => ({
     [name]: {
@@ -192,7 +247,23 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       },
       ResultPath: null,
       Retry: [TRANSIENT_TASK_RETRY],
-      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: next }],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.notifyError", Next: `${name}Events` }],
+      Next: `${name}Events`,
+    },
+    [`${name}Events`]: {
+      Type: "Task",
+      Comment: "The outcome on the default event bus (docs/events.md); the optimized integration serializes Detail",
+      Resource: `${states}events:putEvents`,
+      Parameters: {
+        Entries: events.map((e) => ({
+          Source: OUTCOME_EVENT_SOURCE,
+          DetailType: e.type,
+          Detail: detailOf(e.set ?? {}),
+        })),
+      },
+      ResultPath: null,
+      Retry: [EVENTS_RETRY],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.eventsError", Next: next }],
       Next: next,
     },
   });
@@ -211,6 +282,9 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           "workflow.$": "$.plan.workflow",
           "backupVaultName.$": "$.recoveryPoint.vault",
           "resourceArn.$": "States.Format('{}', $.recoveryPoint.resourceArn)",
+          // Read here, first, so a notification never meets a missing field after the export (an
+          // unresolvable path in a Task's Parameters is States.Runtime, which no Catch handles).
+          "resourceType.$": "$.recoveryPoint.resourceType",
           "archiveUrl.$": "$.archive.url",
           "placementIndex.$": "$.placementIndex",
         },
@@ -298,6 +372,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         "UNSUPPORTED",
         "Succeeded",
         "backup-actions: export unsupported, recovery point kept",
+        [{ type: OUTCOME_DETAIL_TYPES.exportUnsupported, set: { reason: "$.export.output.reason" } }],
       ),
       VerifyArchive: {
         Type: "Task",
@@ -354,17 +429,31 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         Next: props.deleteRecoveryPoint.enabled ? "DeletionTagSource" : "NotifySucceeded",
       },
       ...deletionStates,
-      ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded"),
+      ...notify("NotifySucceeded", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded", [
+        { type: OUTCOME_DETAIL_TYPES.exportSucceeded, set: exported },
+      ]),
       ...(props.deleteRecoveryPoint.enabled
-        ? notify(
-            "NotifyNotDeleted",
-            "SUCCEEDED",
-            "Succeeded",
-            "backup-actions: export succeeded, recovery point NOT deleted",
-            {
-              deletion: "NOT_DELETED",
-            },
-          )
+        ? {
+            // The same SNS message as NotifySucceeded; the events also say the recovery point is gone.
+            ...notify("NotifyDeleted", "SUCCEEDED", "Succeeded", "backup-actions: export succeeded", [
+              { type: OUTCOME_DETAIL_TYPES.exportSucceeded, set: exported },
+              { type: OUTCOME_DETAIL_TYPES.recoveryPointDeleted, set: exported },
+            ]),
+            ...notify(
+              "NotifyNotDeleted",
+              "SUCCEEDED",
+              "Succeeded",
+              "backup-actions: export succeeded, recovery point NOT deleted",
+              [
+                { type: OUTCOME_DETAIL_TYPES.exportSucceeded, set: exported },
+                {
+                  type: OUTCOME_DETAIL_TYPES.recoveryPointNotDeleted,
+                  set: { ...exported, reason: "$.notDeleted.reason" },
+                },
+              ],
+              { deletion: "NOT_DELETED" },
+            ),
+          }
         : {}),
       Succeeded: { Type: "Succeed" },
       RecordSkipped: recordOutcome(
@@ -373,13 +462,20 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
         "NotifySkipped",
         { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "NotifyFailed" },
       ),
-      ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped"),
+      ...notify("NotifySkipped", "SKIPPED", "Succeeded", "backup-actions: export skipped", [
+        {
+          type: OUTCOME_DETAIL_TYPES.exportSkipped,
+          set: { reason: "States.Format('no exporter for workflow {} is deployed', $.workflow)" },
+        },
+      ]),
       RecordFailed: recordOutcome("FAILED", "States.Format('{}: {}', $.error.Error, $.error.Cause)", "NotifyFailed", {
         ErrorEquals: ["States.ALL"],
         ResultPath: "$.ledgerError",
         Next: "NotifyFailed",
       }),
-      ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED"),
+      ...notify("NotifyFailed", "FAILED", "Failed", "backup-actions: export FAILED", [
+        { type: OUTCOME_DETAIL_TYPES.exportFailed, set: { error: "$.error.Error", cause: "$.error.Cause" } },
+      ]),
       Failed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
     },
   };
@@ -387,8 +483,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
 
 /**
  * Auto-delete: read the tag where it lives, delete on exact consent, confirm the deletion.
- * Entered at `DeletionTagSource` after the ledger says SUCCEEDED; leaves to NotifySucceeded
- * (deleted, or kept for want of consent) or NotifyNotDeleted (it should have gone and did not).
+ * Entered at `DeletionTagSource` after the ledger says SUCCEEDED; leaves to NotifyDeleted (gone),
+ * NotifySucceeded (kept for want of consent) or NotifyNotDeleted (it should have gone and did not).
  */
 function deletion(props: DispatcherProps, states: string, ledgerKey: Record<string, unknown>): Record<string, State> {
   const tag = props.deleteRecoveryPoint.requiredTag;
@@ -601,8 +697,8 @@ function deletion(props: DispatcherProps, states: string, ledgerKey: Record<stri
     RecordDeleted: ledgerUpdate(
       "SET recoveryPointDeleted = :true, deletedAt = :now",
       { ":true": { BOOL: true }, ":now": { "S.$": "$$.State.EnteredTime" } },
-      "NotifySucceeded",
-      "NotifySucceeded",
+      "NotifyDeleted",
+      "NotifyDeleted",
     ),
   };
 }

@@ -2,7 +2,7 @@
  * Task resources that call AWS through the real SDK v3 clients, so they reach moto (or whatever
  * `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` point at) exactly as our own code would:
  * - `arn:aws:states:::aws-sdk:<service>:<action>` → `@aws-sdk/client-<service>`, `<Action>Command`;
- * - the optimized `dynamodb:*Item`, `sns:publish` and `sqs:sendMessage` integrations.
+ * - the optimized `dynamodb:*Item`, `sns:publish`, `sqs:sendMessage` and `events:putEvents` integrations.
  * Parameters are passed as written: Step Functions' PascalCase names are the SDK v3 member names for
  * every service we use (EC2, RDS, DynamoDB, S3, SSM, SQS, SNS, Batch, Lambda, SFN, Backup, STS).
  */
@@ -27,7 +27,7 @@ const SDK_ERROR_PREFIX: Record<string, string> = {
 };
 
 /** `aws-sdk:<service>` → npm package suffix, where they differ. */
-const PACKAGE_NAME: Record<string, string> = { cloudwatchlogs: "cloudwatch-logs", sfn: "sfn" };
+const PACKAGE_NAME: Record<string, string> = { cloudwatchlogs: "cloudwatch-logs", sfn: "sfn", events: "eventbridge" };
 
 interface SdkClient {
   send(command: unknown): Promise<Record<string, unknown>>;
@@ -76,7 +76,9 @@ export class SdkClients {
     const candidates = Object.keys(pkg).filter(
       (k) => /^[A-Z][A-Za-z0-9]*Client$/.test(k) && typeof pkg[k] === "function",
     );
-    const name = candidates.find((k) => k.toLowerCase() === `${service}client`) ?? candidates[0];
+    const name =
+      candidates.find((k) => k.toLowerCase() === `${(PACKAGE_NAME[service] ?? service).replace(/-/g, "")}client`) ??
+      candidates[0];
     if (!name) throw new StatesError("States.Runtime", `No client class in @aws-sdk/client-${service}`);
     // Path-style S3 when an endpoint override is set: moto and other emulators serve buckets by path.
     const config =

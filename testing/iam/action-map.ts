@@ -49,6 +49,10 @@
  *   SSM-KMS     Systems Manager User Guide, "How AWS Systems Manager Parameter Store uses AWS KMS": a standard
  *               SecureString is encrypted with kms:Encrypt and read with kms:Decrypt, both through SSM,
  *               https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html
+ *   SFN-EVENTS  Step Functions Developer Guide, "IAM policies for Amazon EventBridge" (events:putEvents:
+ *               events:PutEvents on the event bus, arn:<partition>:events:<region>:<account>:event-bus/<name>,
+ *               default when EventBusName is absent); SAR-events (PutEvents: event-bus*, events:source,
+ *               events:detail-type, evaluated for each entry), https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-iam.html
  *   BACKUP-ARN  AWS Backup Developer Guide, "Access control", resource ARNs: a recovery point of a
  *               resource type without full AWS Backup management is named by its own ARN (EBS:
  *               arn:aws:ec2:<region>::snapshot/snap-…), https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html
@@ -581,6 +585,30 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     requests: (r, f) => [req("dynamodb:DescribeExport", inDeploymentAccount(str(r, "ExportArn"), f))],
   },
 
+  "eventbridge:PutEvents": {
+    // events:source and events:detail-type are multivalued (ArrayOfString): one request per bus, with
+    // the sources and detail types of all its entries.
+    source: "SFN-EVENTS, SAR-events (event-bus*; events:source, events:detail-type: ArrayOfString)",
+    requests: (r, f) => {
+      const entries = r.input.Entries;
+      if (!Array.isArray(entries) || entries.length === 0)
+        throw new Error("eventbridge:PutEvents was recorded without Entries");
+      const byBus = new Map<string, Record<string, unknown>[]>();
+      for (const e of entries as Record<string, unknown>[]) {
+        const bus = typeof e.EventBusName === "string" && e.EventBusName !== "" ? e.EventBusName : "default";
+        const arn = bus.startsWith("arn:")
+          ? inDeploymentAccount(bus, f)
+          : `arn:${f.partition}:events:${f.region}:${f.account}:event-bus/${bus}`;
+        byBus.set(arn, [...(byBus.get(arn) ?? []), e]);
+      }
+      return [...byBus].map(([arn, list]) =>
+        req("events:PutEvents", arn, {
+          "events:source": [...new Set(list.map((e) => String(e.Source ?? "")))],
+          "events:detail-type": [...new Set(list.map((e) => String(e.DetailType ?? "")))],
+        }),
+      );
+    },
+  },
   "sns:Publish": {
     source: "SAR-sns (topic*), SNS-KMS",
     requests: (r, f) => {

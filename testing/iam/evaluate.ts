@@ -178,13 +178,15 @@ export function unusedGrants(model: IamModel, verdicts: readonly Verdict[]): Rec
 
 /** Principals the trust policies are tried with: every service that assumes one of our roles, and others. */
 export const TRUST_CANDIDATES = [
-  ...new Set(Object.values(ROLES).map((r) => r.service)),
-  "batch.amazonaws.com",
-  "events.amazonaws.com",
-  "scheduler.amazonaws.com",
-  "ecs.amazonaws.com",
-  "codebuild.amazonaws.com",
-  "edgelambda.amazonaws.com",
+  ...new Set([
+    ...Object.values(ROLES).map((r) => r.service),
+    "batch.amazonaws.com",
+    "events.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "ecs.amazonaws.com",
+    "codebuild.amazonaws.com",
+    "edgelambda.amazonaws.com",
+  ]),
 ];
 
 /** For each role: which candidate principals may sts:AssumeRole it (with the account as aws:SourceAccount). */

@@ -18,6 +18,13 @@ export const ROLES: Readonly<
   janitor: { logicalId: /^janitor_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   dispatcher: { logicalId: /^workflows_dispatcher_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
   "ebs-export": { logicalId: /^workflows_ebs_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
+  backstop: { logicalId: /^notifications_backstop_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
+  // Used by EventBridge, not by our code: the backstop rule starts the backstop machine with it.
+  "backstop-rule": {
+    logicalId: /^notifications_backstop-rule-role_[0-9A-F]{8}$/,
+    service: "events.amazonaws.com",
+    calls: false,
+  },
   "dynamodb-export": {
     logicalId: /^workflows_dynamodb_role_[0-9A-F]{8}$/,
     service: "states.amazonaws.com",

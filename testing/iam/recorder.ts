@@ -30,6 +30,7 @@ export type RoleKey =
   | "verify"
   | "janitor"
   | "dispatcher"
+  | "backstop"
   | "ebs-export"
   | "rds-export"
   | "aurora-export"

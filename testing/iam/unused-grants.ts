@@ -74,6 +74,14 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     },
   },
   verify: { ...LAMBDA_RUNTIME },
+  backstop: { ...STEP_FUNCTIONS_SERVICE },
+  "backstop-rule": {
+    StartBackstop: {
+      actions: ["states:StartExecution"],
+      reason:
+        "EventBridge starts the backstop machine with this role when the abnormal-end rule matches; our code never assumes it",
+    },
+  },
   janitor: { ...LAMBDA_RUNTIME },
   dispatcher: {
     ...STEP_FUNCTIONS_SERVICE,

@@ -294,6 +294,7 @@ describe("dispatcher definition", () => {
         children: {},
         verifyFunctionArn: "v",
         notificationTopicArn: "n",
+        pipelineName: "ba",
         deleteRecoveryPoint: { enabled: true, requiredTag: "it's" },
         childTimeoutSeconds: 1,
       }),

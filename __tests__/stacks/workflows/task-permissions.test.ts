@@ -70,6 +70,8 @@ function actionsNeededBy(resource: string): string[] {
     "dynamodb:putItem": ["dynamodb:PutItem", ...PIPELINE_KEY],
     "dynamodb:updateItem": ["dynamodb:UpdateItem", ...PIPELINE_KEY],
     "sns:publish": ["sns:Publish", ...PIPELINE_KEY],
+    // The default bus takes no key (Step Functions Developer Guide, "IAM policies for Amazon EventBridge").
+    "events:putEvents": ["events:PutEvents"],
     "lambda:invoke": ["lambda:InvokeFunction"],
     "batch:submitJob.sync": ["batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", ...SYNC_RULE],
     "states:startExecution.sync:2": [
@@ -137,6 +139,7 @@ describe.each([
     const names = machines.map((m) => m.name).sort();
     expect(names).toEqual([
       "backup-actions-aurora-export",
+      "backup-actions-backstop",
       "backup-actions-dispatcher",
       "backup-actions-dynamodb-export",
       ...("exports" in config ? [] : ["backup-actions-ebs-export"]),
