@@ -17,7 +17,6 @@
  * The archive key's policy lets the account's IAM decide (pipeline-key.ts) and the archive bucket's
  * policy only denies plain HTTP, so neither needs a statement for the export role.
  */
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
@@ -26,6 +25,7 @@ import { hasParquet } from "../../core/workflows";
 import { rdsExportDefinition } from "../workflows/rds-export";
 import type { PipelineContext } from "./context";
 import { StateMachine } from "./state-machine";
+import { PolicyDocument } from "./policy-document";
 
 export interface DatabaseExportsProps {
   readonly context: PipelineContext;
@@ -57,7 +57,7 @@ export class DatabaseExports extends Construct {
     const parquet = workflows.filter((w) => hasParquet(props.formats[w]!));
 
     if (parquet.length > 0) {
-      const assume = new DataAwsIamPolicyDocument(this, "export-assume", {
+      const assume = new PolicyDocument(this, "export-assume", {
         statement: [
           {
             actions: ["sts:AssumeRole"],
@@ -71,7 +71,7 @@ export class DatabaseExports extends Construct {
         description: "RDS snapshot export (StartExportTask) writes Parquet into the archive",
         assumeRolePolicy: assume.json,
       });
-      const policy = new DataAwsIamPolicyDocument(this, "export-policy", {
+      const policy = new PolicyDocument(this, "export-policy", {
         statement: [
           {
             sid: "WriteExportsIntoTheArchive",

@@ -2,7 +2,6 @@
  * The state machines of a pipeline: the EBS child and the dispatcher, each with a role
  * that allows exactly what its Tasks call.
  */
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
@@ -13,6 +12,7 @@ import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { DatabaseExports } from "./database-exports";
 import { StateMachine } from "./state-machine";
+import type { PolicyStatement } from "./policy-document";
 
 export interface ExportWorkflowsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -67,7 +67,7 @@ export class ExportWorkflows extends Construct {
 
     if (props.ebs) {
       const ebsName = `${props.context.name}-ebs-export`;
-      const statements: DataAwsIamPolicyDocumentStatement[] = [
+      const statements: PolicyStatement[] = [
         {
           sid: "RestoreSnapshotAsTaggedVolume",
           actions: ["ec2:CreateVolume"],
@@ -216,7 +216,7 @@ export class ExportWorkflows extends Construct {
       recoveryPoint.dynamoDbBackup,
       recoveryPoint.backup,
     ];
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
+    const statements: PolicyStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
       {
         sid: "LedgerAndTopicKey",

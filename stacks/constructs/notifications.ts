@@ -6,12 +6,12 @@
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
+import { PolicyDocument } from "./policy-document";
 
 export interface NotificationsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -53,7 +53,7 @@ export class Notifications extends Construct {
       },
     });
 
-    const policy = new DataAwsIamPolicyDocument(this, "topic-policy", {
+    const policy = new PolicyDocument(this, "topic-policy", {
       statement: [
         {
           sid: "OwnerManages",

@@ -135,7 +135,7 @@ describe("IAM wildcard statements", () => {
         rule: "iam-wildcard",
         path: "test/policy",
         message:
-          'policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a DataAwsIamPolicyDocument or a JSON string',
+          'policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a PolicyDocument or a JSON string',
       },
     ]);
   });

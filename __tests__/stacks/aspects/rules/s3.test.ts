@@ -316,7 +316,7 @@ describe("S3 bucket rules", () => {
           rule: "s3-tls-only",
           path: "test/b",
           message:
-            'bucket policy test/policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a DataAwsIamPolicyDocument or a JSON string',
+            'bucket policy test/policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a PolicyDocument or a JSON string',
         },
       ]);
     });
