@@ -1,3 +1,4 @@
+import { documentBlocks } from "../../testing/policy-documents";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 describe("pipeline stack", () => {
@@ -15,11 +16,11 @@ describe("pipeline stack", () => {
   it("narrows the network's S3 gateway endpoint to the archive bucket (the worker's actions) and ECR's layer bucket", () => {
     const [policy] = Object.values<any>(out.resources("aws_vpc_endpoint_policy"));
     expect(policy.vpc_endpoint_id).toBe("${data.terraform_remote_state.network.outputs.s3_endpoint_id}");
-    const [documentId] = Object.keys(out.tf.data.aws_iam_policy_document).filter((k) =>
+    const [documentId] = Object.keys(documentBlocks(out.tf)).filter((k) =>
       k.startsWith("s3-endpoint-policy_document_"),
     );
-    expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${documentId}.json}`);
-    const statements = out.tf.data.aws_iam_policy_document[documentId!].statement as any[];
+    expect(policy.policy).toBe(`\${local.${documentId}}`);
+    const statements = documentBlocks(out.tf)[documentId!].statement as any[];
     const [archiveId] = Object.keys(out.resources("aws_s3_bucket")).filter((k) => k.startsWith("archive_"));
     const archive = `\${aws_s3_bucket.${archiveId}.arn}`;
     expect(
@@ -55,7 +56,7 @@ describe("pipeline stack", () => {
   });
 
   it("gives the worker's role the same archive actions the endpoint lets through", () => {
-    const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) =>
+    const workerJobRole = Object.entries<any>(documentBlocks(out.tf)).filter(([k]) =>
       k.startsWith("worker-job_job-role"),
     );
     const statements = workerJobRole.flatMap(([, v]) => v.statement as any[]);
@@ -92,7 +93,7 @@ describe("pipeline stack orchestration", () => {
   const definitionOf = (o: ReturnType<typeof synth>, name: string) =>
     JSON.parse(machines(o).find((m) => m.name === name).definition);
   const policyOf = (o: ReturnType<typeof synth>, prefix: string) =>
-    Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
+    Object.entries<any>(documentBlocks(o.tf)).find(([k]) => k.startsWith(prefix))![1].statement as any[];
 
   it("lets the verify Lambda read the archive's objects and decrypt them, nothing else (besides its own logs and traces)", () => {
     // s3:ListBucket on the bucket alone: S3 answers a missing key with 404 only to a caller that may list.
