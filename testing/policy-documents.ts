@@ -101,3 +101,20 @@ export function documentBlocks(tf: unknown): Record<string, { statement: any[] }
     ]),
   );
 }
+
+/**
+ * Changes one policy document of `tf` in place (tests of the IAM proof break a policy on purpose):
+ * `edit` gets the parsed document, whose strings' `${...}` are interpolations, and the local is
+ * written back from it. Refuses a document with escaped literals (`$${aws:username}`), which the
+ * parsed form cannot tell apart from interpolations.
+ */
+export function rewritePolicyDocument(tf: unknown, logicalId: string, edit: (document: RenderedPolicy) => void): void {
+  const locals = (tf as { locals?: Record<string, unknown> }).locals ?? {};
+  const template = locals[logicalId];
+  if (typeof template !== "string") throw new Error(`no policy document local.${logicalId}`);
+  if (template.includes("$${") || template.includes("%%{"))
+    throw new Error(`local.${logicalId} has escaped literals; rewritePolicyDocument cannot write it back faithfully`);
+  const document = policyDocuments({ locals: { [logicalId]: template } })[logicalId]!;
+  edit(document);
+  locals[logicalId] = JSON.stringify(document);
+}
