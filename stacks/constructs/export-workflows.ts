@@ -20,7 +20,8 @@ export interface ExportWorkflowsProps {
   /** Name of the dispatcher (the starter's grant is built from it). */
   readonly dispatcherName: string;
   readonly placements: readonly Placement[];
-  readonly jobDefinitionArn: string;
+  /** Name (no revision) of the EBS worker's job definition: the EBS workflow submits to its latest revision. */
+  readonly jobDefinitionName: string;
   readonly volume: {
     readonly throughputMiBps: number;
     readonly iops: number;
@@ -133,7 +134,8 @@ export class ExportWorkflows extends Construct {
           // exists) as a required resource of SubmitJob, besides the queue and the definition.
           resources: [
             `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.context.name}-*`,
-            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.context.name}-*`,
+            // Submitted by name: Batch runs, and authorizes, the latest ACTIVE revision (<name>:<revision>).
+            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.jobDefinitionName}:*`,
             `arn:${partition}:batch:${region}:${accountId}:job/*`,
           ],
         },
@@ -153,7 +155,7 @@ export class ExportWorkflows extends Construct {
         definition: ebsExportDefinition({
           partition,
           placements: props.placements,
-          jobDefinitionArn: props.jobDefinitionArn,
+          jobDefinitionName: props.jobDefinitionName,
           volume: props.volume,
           pipelineTag: props.pipelineTag,
           securityTag: props.securityTag,

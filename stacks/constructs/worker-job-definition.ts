@@ -89,8 +89,13 @@ export const WORKER_ARCHIVE_ACTIONS = {
 
 export class WorkerJobDefinition extends Construct {
   public readonly jobDefinition: BatchJobDefinition;
-  /** ARN with revision; the state machine submits to it. */
+  /** ARN with revision (an output for operators). */
   public readonly jobDefinitionArn: string;
+  /**
+   * Name without revision: the state machine submits to it, so Batch runs the latest ACTIVE
+   * revision and a new revision does not rewrite the state machine's definition.
+   */
+  public readonly jobDefinitionName: string;
   public readonly jobRole: IamRole;
   public readonly executionRole: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
@@ -198,8 +203,9 @@ export class WorkerJobDefinition extends Construct {
       ],
     );
 
+    this.jobDefinitionName = `${props.context.name}-ebs-worker`;
     this.jobDefinition = new BatchJobDefinition(this, "this", {
-      name: `${props.context.name}-ebs-worker`,
+      name: this.jobDefinitionName,
       type: "container",
       platformCapabilities: ["EC2"],
       propagateTags: true,
