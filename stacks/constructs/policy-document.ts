@@ -261,7 +261,7 @@ export function parsePolicyTemplate(template: string, interpolate: (expression: 
   }
   const restore = (value: unknown): unknown => {
     if (typeof value === "string")
-      return value.replace(/\u0001(\d+)\u0001/g, (_m, n: string) => interpolate(expressions[Number(n)]!));
+      return value.replace(/\uE000(\d+)\uE000/g, (_m, n: string) => interpolate(expressions[Number(n)]!));
     if (Array.isArray(value)) return value.map(restore);
     if (value !== null && typeof value === "object")
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restore(v)]));
@@ -270,9 +270,9 @@ export function parsePolicyTemplate(template: string, interpolate: (expression: 
   return restore(parsed);
 }
 
-/** `\u0001<n>\u0001`, escaped as JSON so that it parses inside a JSON string. */
+/** `\uE000<n>\uE000`, escaped as JSON so that it parses inside a JSON string. */
 function placeholder(n: number): string {
-  return `\\u0001${n}\\u0001`;
+  return `\\uE000${n}\\uE000`;
 }
 
 /** Index of the `}` that closes the interpolation whose expression starts at `start`. */
