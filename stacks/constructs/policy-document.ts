@@ -84,12 +84,10 @@ export class PolicyDocument extends TerraformLocal {
   public readonly json: string;
 
   constructor(scope: Construct, id: string, props: PolicyDocumentProps) {
-    super(scope, id, "");
-    const document = {
-      Version: props.version ?? "2012-10-17",
-      Statement: renderStatements(this.node.path, props.statement),
-    };
-    this.expression = toTemplate(JSON.stringify(document), this.node.path);
+    // Rendered (and refused) before the local joins the construct tree: a refused document leaves nothing behind.
+    const path = [scope.node.path, id].filter((part) => part !== "").join("/");
+    const document = { Version: props.version ?? "2012-10-17", Statement: renderStatements(path, props.statement) };
+    super(scope, id, toTemplate(JSON.stringify(document), path));
     this.json = this.asString;
   }
 }
