@@ -57,7 +57,11 @@ const SERVER_TIERS = {
     "__tests__/testing/fixtures/disks.test.ts",
   ],
   // terraform and the AWS provider against moto (scripts/validate-stacks.sh runs after it in this tier)
-  terraform: ["__tests__/integration/stacks-apply.test.ts", "__tests__/testing/moto-terraform.test.ts"],
+  terraform: [
+    "__tests__/integration/stacks-apply.test.ts",
+    "__tests__/stacks/constructs/policy-document.terraform.test.ts",
+    "__tests__/testing/moto-terraform.test.ts",
+  ],
 };
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -3,7 +3,6 @@
  * state locally (it cannot live in the bucket it creates); keep that file safe or
  * migrate it into the bucket afterwards with `terraform init -migrate-state`.
  */
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
@@ -17,6 +16,7 @@ import type { S3BackendConfig } from "../config/schema";
 import { BOOTSTRAP_STATE_FILE } from "../config/stacks";
 import { allowSseS3 } from "./aspects/security-baseline";
 import { awsProvider } from "./provider";
+import { PolicyDocument } from "./constructs/policy-document";
 
 export interface BootstrapStackProps {
   readonly stateBackend: S3BackendConfig;
@@ -81,7 +81,7 @@ export class BootstrapStack extends TerraformStack {
         },
       ],
     });
-    const tlsOnly = new DataAwsIamPolicyDocument(this, "state-tls-only", {
+    const tlsOnly = new PolicyDocument(this, "state-tls-only", {
       statement: [
         {
           sid: "DenyInsecureTransport",

@@ -251,7 +251,7 @@ export class PipelineStack extends TerraformStack {
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,
       })),
-      jobDefinitionArn: this.workerJob.jobDefinitionArn,
+      jobDefinitionName: this.workerJob.jobDefinitionName,
       volume: worker.volume,
       compressionLevel: settings.exports.compressionLevel,
       pipelineTag,

@@ -26,6 +26,7 @@ import { ManifestError } from "../../core/manifest";
 import { TargetUrlError } from "../../core/s3-url";
 import { JobParamsError } from "../../core/worker-job";
 import { BaselineViolationError } from "../../stacks/aspects/security-baseline";
+import { PolicyDocumentError } from "../../stacks/constructs/policy-document";
 import type { Retrier, StateMachineDefinition, TaskState } from "../../stacks/workflows/asl";
 import { ebsExportDefinition } from "../../stacks/workflows/ebs-export";
 import { testDispatcher } from "../helpers/workflows";
@@ -46,6 +47,7 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
     BaselineViolationError,
     () => new BaselineViolationError([{ rule: "s3-public-access-block", path: "p", message: "m" }]),
   ],
+  [PolicyDocumentError, () => new PolicyDocumentError("m")],
   [UsageError, () => new UsageError("m")],
   [ManifestMismatchError, () => new ManifestMismatchError("m")],
   [CpuLimitError, () => new CpuLimitError("m")],
@@ -107,7 +109,7 @@ describe("the error hierarchy", () => {
 const ebs = ebsExportDefinition({
   partition: "aws",
   placements: [{ availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a" }],
-  jobDefinitionArn: "arn:aws:batch:us-east-1:111111111111:job-definition/worker",
+  jobDefinitionName: "worker",
   volume: { throughputMiBps: 500, iops: 6000, initializationRateMiBps: 300 },
   pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
   securityTag: "backup-actions:managed",

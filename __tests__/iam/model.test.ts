@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { INTEGRATIONS, SDK_OPERATIONS, iamRequestsOf } from "../../testing/iam/action-map";
 import { judge } from "../../testing/iam/evaluate";
 import { buildModel } from "../../testing/iam/model";
+import { policyDocuments, rewritePolicyDocument } from "../../testing/policy-documents";
 import { observed } from "../../core/aws-client-hook";
 import { EbsApiError } from "../../batch-worker/src/ebs-direct";
 import { clearRecorded, deploymentOf, recorded, runAs, type RecordedRequest } from "../../testing/iam/recorder";
@@ -34,8 +35,10 @@ describe("IAM model of the synthesized pipeline stack", () => {
 
   it("refuses an interpolation it cannot value, naming it and where to teach it", () => {
     const broken = JSON.parse(JSON.stringify(tf));
-    const doc = Object.values<any>(broken.data.aws_iam_policy_document)[0];
-    doc.statement[0].resources = ["${aws_glue_job.x.arn}"];
+    const [id] = Object.keys(policyDocuments(broken));
+    rewritePolicyDocument(broken, id!, (doc) => {
+      doc.Statement[0]!.Resource = ["${aws_glue_job.x.arn}"];
+    });
     expect(() => buildModel(broken, "111111111111", "us-east-1")).toThrow(
       "the interpolation ${aws_glue_job.x.arn} names no resource of the stack",
     );

@@ -5,6 +5,7 @@
  * pinned list, the trust policies admit exactly their service, and the proof fails when a statement
  * it relies on is removed.
  */
+import { policyDocuments, rewritePolicyDocument } from "../../testing/policy-documents";
 import { DescribeVolumesCommand } from "@aws-sdk/client-ec2";
 import { iamRequestsOf } from "../../testing/iam/action-map";
 import {
@@ -196,12 +197,13 @@ describeWithPrereqs(
       /** The stack with one statement (by sid) removed from one role's policy document. */
       function without(roleDocument: RegExp, sid: string): unknown {
         const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
-        const docs = tf.data.aws_iam_policy_document;
-        const id = Object.keys(docs).find((k) => roleDocument.test(k));
+        const id = Object.keys(policyDocuments(tf)).find((k) => roleDocument.test(k));
         if (!id) throw new Error(`no policy document matching ${roleDocument}`);
-        const before = docs[id].statement.length;
-        docs[id].statement = docs[id].statement.filter((s: { sid?: string }) => s.sid !== sid);
-        if (docs[id].statement.length !== before - 1) throw new Error(`no statement ${sid} in ${id}`);
+        rewritePolicyDocument(tf, id, (doc) => {
+          const before = doc.Statement.length;
+          doc.Statement = doc.Statement.filter((s) => s.Sid !== sid);
+          if (doc.Statement.length !== before - 1) throw new Error(`no statement ${sid} in ${id}`);
+        });
         return tf;
       }
 
@@ -329,8 +331,10 @@ describeWithPrereqs(
 
       it("a trust policy that admits one more service is caught", async () => {
         const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
-        const id = Object.keys(tf.data.aws_iam_policy_document).find((k) => /^event-intake_starter_assume_/.test(k))!;
-        tf.data.aws_iam_policy_document[id].statement[0].principals[0].identifiers.push("scheduler.amazonaws.com");
+        const id = Object.keys(policyDocuments(tf)).find((k) => /^event-intake_starter_assume_/.test(k))!;
+        rewritePolicyDocument(tf, id, (doc) => {
+          (doc.Statement[0]!.Principal as Record<string, string[]>).Service!.push("scheduler.amazonaws.com");
+        });
         const trusted = await trustedPrincipals(buildModel(tf, ACCOUNT, REGION));
         expect(trusted.starter).toEqual(["lambda.amazonaws.com", "scheduler.amazonaws.com"]);
       });

@@ -1,4 +1,5 @@
 import { compose, synth, testConfig } from "../helpers/synth";
+import { policyDocuments } from "../../testing/policy-documents";
 
 describe("bootstrap stack", () => {
   const { bootstrap } = compose(testConfig());
@@ -29,12 +30,14 @@ describe("bootstrap stack", () => {
   });
 
   it("denies every request without TLS", () => {
-    const doc = Object.values(out.tf.data.aws_iam_policy_document)[0] as any;
-    expect(doc.statement).toEqual([
+    const [doc, ...others] = Object.values(policyDocuments(out.tf));
+    expect(others).toEqual([]);
+    expect(doc!.Statement).toEqual([
       expect.objectContaining({
-        effect: "Deny",
-        actions: ["s3:*"],
-        condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["s3:*"],
+        Condition: { Bool: { "aws:SecureTransport": ["false"] } },
       }),
     ]);
   });

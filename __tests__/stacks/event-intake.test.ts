@@ -1,3 +1,4 @@
+import { documentBlocks } from "../../testing/policy-documents";
 import { Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { parseDispatcherRoutes } from "../../core/dispatcher-routes";
@@ -30,7 +31,7 @@ describe("event intake in the pipeline stack", () => {
   const rules = out.resources("aws_cloudwatch_event_rule");
   const backupRuleId = idOf(rules, "event-intake_backup-job-rule_");
   const copyRuleId = idOf(rules, "event-intake_copy-job-rule_");
-  const docs = out.tf.data.aws_iam_policy_document;
+  const docs = documentBlocks(out.tf);
   const keyArn = `\${aws_kms_key.${idOf(out.resources("aws_kms_key"), "pipeline-key_")}.arn}`;
 
   it("matches COMPLETED backup jobs of the watched vaults and switched-on types (exact pattern)", () => {
@@ -116,7 +117,7 @@ describe("event intake in the pipeline stack", () => {
       const policy = policies[idOf(policies, `${prefix}_`)];
       expect(policy.queue_url).toBe(`\${aws_sqs_queue.${queue}.url}`);
       const doc = docs[idOf(docs, `${prefix}-document_`)];
-      expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${idOf(docs, `${prefix}-document_`)}.json}`);
+      expect(policy.policy).toBe(`\${local.${idOf(docs, `${prefix}-document_`)}}`);
       expect(doc.statement).toEqual([
         {
           sid: "EventBridgeFromTheIntakeRulesOnly",
@@ -239,7 +240,7 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
   const pipelineOf = (name: string) => synth(stacks.pipelines.find((p) => p.node.id === name)!);
   const west = pipelineOf("pipeline-111111111111-us-west-2");
   const statementOf = (o: ReturnType<typeof synth>) => {
-    const docs = o.tf.data.aws_iam_policy_document;
+    const docs = documentBlocks(o.tf);
     return docs[idOf(docs, "event-intake_starter_policy_")].statement.find((st: any) => st.sid === "StartDispatchers");
   };
 
@@ -322,7 +323,7 @@ describe("pipeline KMS key", () => {
     const out = synth(compose(testConfig()).pipelines[0]!);
     expect(out.only("aws_kms_key")).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
     expect(out.only("aws_kms_alias").name).toBe("alias/backup-actions-pipeline");
-    const docs = out.tf.data.aws_iam_policy_document;
+    const docs = documentBlocks(out.tf);
     expect(docs[idOf(docs, "pipeline-key_policy_")].statement).toEqual([
       // The statements of every key that encrypts log groups (asserted one by one in EncryptedLogGroup's test).
       ...logsKeyPolicyStatements({

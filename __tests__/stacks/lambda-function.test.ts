@@ -1,3 +1,4 @@
+import { documentBlocks } from "../../testing/policy-documents";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +48,7 @@ describe("LambdaFunction", () => {
   const lambda = out.only("aws_lambda_function");
   const role = idOf(out.resources("aws_iam_role"), "fn_role_");
   const logGroup = idOf(out.resources("aws_cloudwatch_log_group"), "fn_log-group_");
-  const docs = out.tf.data.aws_iam_policy_document;
+  const docs = documentBlocks(out.tf);
 
   it("runs Node.js 22 on arm64 from the bundled asset, traced, with its code hash from the asset", () => {
     expect(lambda).toMatchObject({
@@ -107,7 +108,7 @@ describe("LambdaFunction", () => {
     ]);
     expect(out.only("aws_iam_role_policy")).toMatchObject({
       role: `\${aws_iam_role.${role}.id}`,
-      policy: `\${data.aws_iam_policy_document.${policy}.json}`,
+      policy: `\${local.${policy}}`,
     });
     expect(out.json).not.toMatch(/arn:aws:iam::aws:policy/); // no managed policies
   });
@@ -127,9 +128,7 @@ describe("LambdaFunction", () => {
       vpc_config: { subnet_ids: ["subnet-0123456789abcdef0"], security_group_ids: ["sg-0123456789abcdef0"] },
     });
     expect(vpcOut.only("aws_cloudwatch_log_group").retention_in_days).toBe(30);
-    const statements = Object.values<any>(vpcOut.tf.data.aws_iam_policy_document).find(
-      (d) => d.statement.length === 4,
-    ).statement;
+    const statements = Object.values<any>(documentBlocks(vpcOut.tf)).find((d) => d.statement.length === 4).statement;
     expect(statements[2]).toEqual({
       sid: "ManageVpcNetworkInterfaces",
       actions: [

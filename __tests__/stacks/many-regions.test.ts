@@ -2,6 +2,7 @@
  * An account deployed to 30 regions: every pipeline's starter may start the dispatcher of
  * each region (ADR 0006), and its environment must still fit Lambda's 4 KB.
  */
+import { documentBlocks } from "../../testing/policy-documents";
 import { DISPATCHERS_ENV, parseDispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, parseIntakeConfig } from "../../core/intake-config";
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from "../../stacks/constructs/lambda-function";
@@ -59,7 +60,7 @@ describe(`an account deployed to ${REGIONS.length} regions`, () => {
   it("lets each starter start exactly those dispatchers", () => {
     const arns = REGIONS.map((r) => createdIn(pipelines.get(r)!).stateMachineArn);
     for (const out of pipelines.values()) {
-      const docs = out.tf.data.aws_iam_policy_document;
+      const docs = documentBlocks(out.tf);
       const policy = Object.entries<any>(docs).find(([id]) => id.startsWith("event-intake_starter_policy_"))![1];
       expect(policy.statement.find((st: any) => st.sid === "StartDispatchers").resources).toEqual(arns);
     }

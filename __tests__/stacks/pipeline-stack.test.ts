@@ -1,3 +1,4 @@
+import { documentBlocks, policyDocuments } from "../../testing/policy-documents";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 describe("pipeline stack", () => {
@@ -15,11 +16,11 @@ describe("pipeline stack", () => {
   it("narrows the network's S3 gateway endpoint to the archive bucket (the worker's actions) and ECR's layer bucket", () => {
     const [policy] = Object.values<any>(out.resources("aws_vpc_endpoint_policy"));
     expect(policy.vpc_endpoint_id).toBe("${data.terraform_remote_state.network.outputs.s3_endpoint_id}");
-    const [documentId] = Object.keys(out.tf.data.aws_iam_policy_document).filter((k) =>
+    const [documentId] = Object.keys(documentBlocks(out.tf)).filter((k) =>
       k.startsWith("s3-endpoint-policy_document_"),
     );
-    expect(policy.policy).toBe(`\${data.aws_iam_policy_document.${documentId}.json}`);
-    const statements = out.tf.data.aws_iam_policy_document[documentId!].statement as any[];
+    expect(policy.policy).toBe(`\${local.${documentId}}`);
+    const statements = documentBlocks(out.tf)[documentId!].statement as any[];
     const [archiveId] = Object.keys(out.resources("aws_s3_bucket")).filter((k) => k.startsWith("archive_"));
     const archive = `\${aws_s3_bucket.${archiveId}.arn}`;
     expect(
@@ -55,7 +56,7 @@ describe("pipeline stack", () => {
   });
 
   it("gives the worker's role the same archive actions the endpoint lets through", () => {
-    const workerJobRole = Object.entries<any>(out.tf.data.aws_iam_policy_document).filter(([k]) =>
+    const workerJobRole = Object.entries<any>(documentBlocks(out.tf)).filter(([k]) =>
       k.startsWith("worker-job_job-role"),
     );
     const statements = workerJobRole.flatMap(([, v]) => v.statement as any[]);
@@ -92,7 +93,7 @@ describe("pipeline stack orchestration", () => {
   const definitionOf = (o: ReturnType<typeof synth>, name: string) =>
     JSON.parse(machines(o).find((m) => m.name === name).definition);
   const policyOf = (o: ReturnType<typeof synth>, prefix: string) =>
-    Object.entries<any>(o.tf.data.aws_iam_policy_document).find(([k]) => k.startsWith(prefix))![1].statement as any[];
+    Object.entries<any>(documentBlocks(o.tf)).find(([k]) => k.startsWith(prefix))![1].statement as any[];
 
   it("lets the verify Lambda read the archive's objects and decrypt them, nothing else (besides its own logs and traces)", () => {
     // s3:ListBucket on the bucket alone: S3 answers a missing key with 404 only to a caller that may list.
@@ -132,6 +133,44 @@ describe("pipeline stack orchestration", () => {
     expect(keeping.tf.output.dispatcher_state_machine_arn.value).toMatch(
       /aws_sfn_state_machine\.workflows_dispatcher_this_.+\.arn/,
     );
+  });
+
+  it("renders every policy at synth: no aws_iam_policy_document data source, whose reads `terraform plan` defers", () => {
+    for (const out of [keeping, deleting]) {
+      expect(out.tf.data?.aws_iam_policy_document).toBeUndefined();
+      // Every policy, trust policy and key policy is a PolicyDocument local.
+      const policies = [
+        ...Object.values<any>(out.resources("aws_iam_role")).map((r) => r.assume_role_policy),
+        ...Object.values<any>(out.resources("aws_iam_role_policy")).map((r) => r.policy),
+        ...Object.values<any>(out.resources("aws_kms_key")).map((k) => k.policy),
+        ...Object.values<any>(out.resources("aws_sqs_queue_policy")).map((q) => q.policy),
+        ...Object.values<any>(out.resources("aws_sns_topic_policy")).map((t) => t.policy),
+        ...Object.values<any>(out.resources("aws_s3_bucket_policy")).map((b) => b.policy),
+      ];
+      expect(policies.length).toBeGreaterThan(10);
+      const documents = Object.keys(policyDocuments(out.tf));
+      for (const policy of policies) expect(documents.map((id) => `\${local.${id}}`)).toContain(policy);
+    }
+  });
+
+  it("submits the EBS worker by job definition name, granted on that name's revisions only", () => {
+    const runWorker = definitionOf(keeping, "backup-actions-ebs-export").States.RunWorker;
+    expect(runWorker.Parameters.JobDefinition).toBe("backup-actions-ebs-worker");
+    expect(Object.values<any>(keeping.resources("aws_batch_job_definition"))[0].name).toBe("backup-actions-ebs-worker");
+    expect(policyOf(keeping, "workflows_ebs_policy_").find((st) => st.sid === "RunWorker").resources).toEqual([
+      "arn:aws:batch:us-east-1:111111111111:job-queue/backup-actions-*",
+      "arn:aws:batch:us-east-1:111111111111:job-definition/backup-actions-ebs-worker:*",
+      "arn:aws:batch:us-east-1:111111111111:job/*",
+    ]);
+  });
+
+  it("a new job definition revision (another worker size) leaves the EBS state machine's definition as it was", () => {
+    const bigger = synth(compose(testConfig({ worker: { vcpus: 8, memoryMiB: 16384 } })).pipelines[0]!);
+    const jobOf = (o: ReturnType<typeof synth>) =>
+      Object.values<any>(o.resources("aws_batch_job_definition"))[0].container_properties;
+    expect(jobOf(bigger)).not.toBe(jobOf(keeping));
+    const ebsOf = (o: ReturnType<typeof synth>) => machines(o).find((m) => m.name === "backup-actions-ebs-export");
+    expect(ebsOf(bigger).definition).toBe(ebsOf(keeping).definition);
   });
 
   it("places each EBS export in the AZ of its job queue, as the Batch lanes say", () => {

@@ -2,6 +2,7 @@ import {
   DefaultTokenResolver,
   StringConcat,
   TerraformDataSource,
+  TerraformLocal,
   TerraformResource,
   TerraformStack,
   Tokenization,
@@ -16,15 +17,16 @@ import { IConstruct } from "constructs";
  */
 export interface Element {
   readonly construct: IConstruct;
-  readonly kind: "resource" | "data";
-  /** Terraform type, e.g. `aws_s3_bucket`. */
+  readonly kind: "resource" | "data" | "local";
+  /** Terraform type, e.g. `aws_s3_bucket`; `local` for a local value. */
   readonly type: string;
   /** Logical id in the synthesized JSON (`friendlyUniqueId`). */
   readonly logicalId: string;
-  /** Terraform address as references spell it: `aws_s3_bucket.x` or `data.aws_iam_policy_document.x`. */
+  /** Terraform address as references spell it: `aws_s3_bucket.x`, `data.aws_iam_policy_document.x`, `local.x`. */
   readonly address: string;
   /** Construct path, used to report violations. */
   readonly path: string;
+  /** The block's attributes; for a local, `{ value }` (a PolicyDocument's value is its JSON template). */
   readonly config: Record<string, unknown>;
 }
 
@@ -44,6 +46,20 @@ export class Inventory {
       Tokenization.resolve(value, { scope: stack, preparing: false, resolver });
     const elements: Element[] = [];
     for (const construct of stack.node.findAll()) {
+      if (construct instanceof TerraformLocal && TerraformStack.of(construct) === stack) {
+        const logicalId = construct.friendlyUniqueId;
+        const fragment = resolve(construct.toTerraform()) as { locals?: Record<string, unknown> };
+        elements.push({
+          construct,
+          kind: "local",
+          type: "local",
+          logicalId,
+          address: `local.${logicalId}`,
+          path: construct.node.path,
+          config: { value: fragment.locals?.[logicalId] },
+        });
+        continue;
+      }
       const isResource = TerraformResource.isTerraformResource(construct);
       if (!isResource && !TerraformDataSource.isTerraformDataSource(construct)) continue;
       if (TerraformStack.of(construct) !== stack) continue;
@@ -86,6 +102,10 @@ export class Inventory {
 
   dataSources(type: string): Element[] {
     return this.elements.filter((e) => e.kind === "data" && e.type === type);
+  }
+
+  locals(): Element[] {
+    return this.elements.filter((e) => e.kind === "local");
   }
 
   get(address: string): Element | undefined {

@@ -1,8 +1,9 @@
 import { Inventory, abbreviate, blocks, isRecord, strings } from "./inventory";
+import { PolicyDocumentError, parsePolicyTemplate } from "../constructs/policy-document";
 
 /**
- * IAM policy statements in one shape, whether they came from a JSON policy string or from the
- * `statement` blocks of a `data.aws_iam_policy_document`. Principals and conditions use the data
+ * IAM policy statements in one shape, whether they came from a JSON policy string, a local holding
+ * one (PolicyDocument), or the `statement` blocks of a `data.aws_iam_policy_document`. Principals and conditions use the data
  * source's shape (`{ type, identifiers }`, `{ test, variable, values }`), which JSON maps onto 1:1.
  */
 export interface Statement {
@@ -18,7 +19,8 @@ export interface Statement {
 /**
  * What the baseline could make of a policy attribute:
  * - `statements`: the JSON was parsed (tokens inside it resolve to `${...}` strings, which is fine);
- * - `document`: a reference to a policy document data source of this stack, with its statements;
+ * - `document`: a reference to a policy document of this stack (a PolicyDocument local or a
+ *   data source), with its statements;
  * - `opaque`: an expression (`jsonencode(...)`, `file(...)`, a variable, another stack's document)
  *   that only Terraform can evaluate. Rules treat it as unverifiable and say so.
  */
@@ -28,6 +30,7 @@ export type PolicySource =
   | { readonly kind: "opaque"; readonly reason: string };
 
 const DOCUMENT_REFERENCE = /^\$\{(data\.aws_iam_policy_document\.[A-Za-z0-9_-]+)\.(?:json|minified_json)\}$/;
+const LOCAL_REFERENCE = /^\$\{(local\.[A-Za-z0-9_-]+)\}$/;
 
 export function readPolicy(value: unknown, inventory: Inventory): PolicySource {
   return read(value, inventory, new Set());
@@ -36,6 +39,14 @@ export function readPolicy(value: unknown, inventory: Inventory): PolicySource {
 function read(value: unknown, inventory: Inventory, seen: Set<string>): PolicySource {
   if (typeof value !== "string")
     return { kind: "opaque", reason: `the policy is ${value === undefined ? "not set" : "not a string"}` };
+  const local = LOCAL_REFERENCE.exec(value);
+  if (local) {
+    const address = local[1];
+    const element = inventory.get(address);
+    if (!element) return { kind: "opaque", reason: `${address} is not in this stack` };
+    const statements = localStatements(element.config.value);
+    return statements.kind === "opaque" ? statements : { kind: "document", address, statements: statements.statements };
+  }
   const reference = DOCUMENT_REFERENCE.exec(value);
   if (reference) {
     const address = reference[1];
@@ -57,6 +68,25 @@ function read(value: unknown, inventory: Inventory, seen: Set<string>): PolicySo
       kind: "opaque",
       reason: `the policy is neither JSON nor a policy document reference: ${abbreviate(trimmed)}`,
     };
+  }
+  if (!isRecord(parsed)) return { kind: "opaque", reason: "the policy JSON is not an object" };
+  return { kind: "statements", statements: blocks(parsed.Statement).map(fromJson) };
+}
+
+/**
+ * Statements of a local that holds a policy as a Terraform template (what PolicyDocument writes):
+ * interpolations stay `${...}` strings, escapes (`$${aws:username}`) read as the literal text.
+ */
+export function localStatements(
+  value: unknown,
+): { kind: "statements"; statements: Statement[] } | { kind: "opaque"; reason: string } {
+  if (typeof value !== "string") return { kind: "opaque", reason: "the local is not a string" };
+  let parsed: unknown;
+  try {
+    parsed = parsePolicyTemplate(value, (expression) => `\${${expression}}`);
+  } catch (error) {
+    if (!(error instanceof PolicyDocumentError)) throw error;
+    return { kind: "opaque", reason: `${error.message}: ${abbreviate(value)}` };
   }
   if (!isRecord(parsed)) return { kind: "opaque", reason: "the policy JSON is not an object" };
   return { kind: "statements", statements: blocks(parsed.Statement).map(fromJson) };

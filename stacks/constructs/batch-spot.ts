@@ -11,7 +11,6 @@
  */
 import { BatchComputeEnvironment } from "@cdktf/provider-aws/lib/batch-compute-environment";
 import { BatchJobQueue } from "@cdktf/provider-aws/lib/batch-job-queue";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -19,6 +18,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
+import { PolicyDocument } from "./policy-document";
 
 export interface BatchSpotProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -180,7 +180,7 @@ export class BatchSpot extends Construct {
   private instanceRoleFor(props: BatchSpotProps, logGroupArns: readonly string[]): IamRole {
     const ecs = `arn:${props.context.partition}:ecs:${props.context.region}:${props.context.accountId}`;
     const clusters = `${props.context.name}-*_Batch_*`;
-    const assume = new DataAwsIamPolicyDocument(this, "instance-assume", {
+    const assume = new PolicyDocument(this, "instance-assume", {
       statement: [
         { actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] },
       ],
@@ -190,7 +190,7 @@ export class BatchSpot extends Construct {
       description: "ECS agent on the Batch hosts of the backup-actions EBS worker",
       assumeRolePolicy: assume.json,
     });
-    const policy = new DataAwsIamPolicyDocument(this, "instance-policy", {
+    const policy = new PolicyDocument(this, "instance-policy", {
       statement: [
         { sid: "DiscoverPollEndpoint", actions: ["ecs:DiscoverPollEndpoint"], resources: ["*"] }, // no resource-level permissions
         {

@@ -33,10 +33,7 @@
  * The archive key's policy lets the account's IAM decide (pipeline-key.ts) and the archive bucket's
  * policy only denies plain HTTP, so neither needs a statement for the export role.
  */
-import {
-  DataAwsIamPolicyDocument,
-  type DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import type { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -53,6 +50,7 @@ import type { PipelineContext } from "./context";
 import { WORKER_ARCHIVE_ACTIONS } from "./worker-job-definition";
 import { LambdaFunction } from "./lambda-function";
 import { StateMachine } from "./state-machine";
+import { PolicyDocument } from "./policy-document";
 
 export interface DatabaseExportsProps {
   readonly context: PipelineContext;
@@ -75,7 +73,7 @@ export interface DatabaseDumpProps {
   /** The worker's job role: it reads the password parameter and writes the dump. */
   readonly workerJobRoleName: string;
   readonly jobQueueArn: string;
-  readonly jobDefinitionArn: string;
+  readonly jobDefinitionName: string;
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** @default none */
   readonly securityTag?: string;
@@ -178,7 +176,7 @@ export class DatabaseExports extends Construct {
           },
         ],
       });
-      const worker = new DataAwsIamPolicyDocument(this, "dump-worker-policy", {
+      const worker = new PolicyDocument(this, "dump-worker-policy", {
         statement: [
           { sid: "ReadDumpPassword", actions: ["ssm:GetParameter"], resources: [parameterArn] },
           {
@@ -207,7 +205,7 @@ export class DatabaseExports extends Construct {
     }
 
     if (parquet.length > 0) {
-      const assume = new DataAwsIamPolicyDocument(this, "export-assume", {
+      const assume = new PolicyDocument(this, "export-assume", {
         statement: [
           {
             actions: ["sts:AssumeRole"],
@@ -221,7 +219,7 @@ export class DatabaseExports extends Construct {
         description: "RDS snapshot export (StartExportTask) writes Parquet into the archive",
         assumeRolePolicy: assume.json,
       });
-      const policy = new DataAwsIamPolicyDocument(this, "export-policy", {
+      const policy = new PolicyDocument(this, "export-policy", {
         statement: [
           {
             sid: "WriteExportsIntoTheArchive",
@@ -312,7 +310,7 @@ export class DatabaseExports extends Construct {
                   ...dumpSettings,
                   parameterPath,
                   jobQueueArn: props.dump.jobQueueArn,
-                  jobDefinitionArn: props.dump.jobDefinitionArn,
+                  jobDefinitionName: props.dump.jobDefinitionName,
                   pipelineTag: props.dump.pipelineTag,
                   securityTag: props.dump.securityTag,
                   compressionLevel: props.dump.compressionLevel,
@@ -412,7 +410,8 @@ function dumpStatements(
       actions: ["batch:SubmitJob"],
       resources: [
         `arn:${partition}:batch:${region}:${accountId}:job-queue/${name}-*`,
-        `arn:${partition}:batch:${region}:${accountId}:job-definition/${name}-*`,
+        // Submitted by name: Batch runs, and authorizes, the latest ACTIVE revision (<name>:<revision>).
+        `arn:${partition}:batch:${region}:${accountId}:job-definition/${dump.jobDefinitionName}:*`,
         `arn:${partition}:batch:${region}:${accountId}:job/*`,
       ],
     },

@@ -12,8 +12,8 @@
  *   SSE-KMS export the key's kms:GenerateDataKey (and kms:Decrypt for multipart parts, S3 User
  *   Guide "Using SSE-KMS"), here only through S3.
  */
-import type { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import type { PipelineContext } from "./context";
+import type { PolicyStatement } from "./policy-document";
 
 /** Temporary tables of a pipeline are named `<pipeline>-restore-<execution name>`. */
 export function dynamodbTempTablePrefix(pipelineName: string): string {
@@ -27,7 +27,7 @@ export interface DynamoDbExportGrantsProps {
   readonly pipelineTag: { readonly key: string; readonly value: string };
 }
 
-export function dynamodbExportStatements(props: DynamoDbExportGrantsProps): DataAwsIamPolicyDocumentStatement[] {
+export function dynamodbExportStatements(props: DynamoDbExportGrantsProps): PolicyStatement[] {
   const { partition, region, accountId, kmsKeyArn } = props.context;
   const dynamodb = `arn:${partition}:dynamodb:${region}:${accountId}`;
   const tempTables = `${dynamodb}:table/${props.tablePrefix}*`;

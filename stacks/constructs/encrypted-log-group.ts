@@ -4,13 +4,10 @@
  * CloudWatch Logs use a key (logsKeyPolicyStatements).
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
+import { PolicyDocument, PolicyStatement } from "./policy-document";
 
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy); anything else fails at apply. */
 export const LOG_RETENTION_DAYS = [
@@ -31,7 +28,7 @@ export interface LogsKeyPolicyProps {
  * of the region may use it only for the named log groups (the encryption context it sends,
  * `kms:EncryptionContext:aws:logs:arn`, is the log group's ARN).
  */
-export function logsKeyPolicyStatements(props: LogsKeyPolicyProps): DataAwsIamPolicyDocumentStatement[] {
+export function logsKeyPolicyStatements(props: LogsKeyPolicyProps): PolicyStatement[] {
   return [
     {
       sid: "AccountAdministersAndDelegatesToIam",
@@ -97,7 +94,7 @@ export class EncryptedLogGroup extends Construct {
     } else {
       const accountId = props.accountId!;
       const region = props.region!;
-      const policy = new DataAwsIamPolicyDocument(this, "key-policy", {
+      const policy = new PolicyDocument(this, "key-policy", {
         statement: logsKeyPolicyStatements({
           accountId,
           region,

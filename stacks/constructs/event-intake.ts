@@ -17,7 +17,6 @@
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
@@ -28,6 +27,7 @@ import { BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE, EVENT_SOURCE } from "..
 import { DISPATCHERS_ENV, DispatcherRoutesEnv, expandDispatcherRoutes } from "../../core/dispatcher-routes";
 import { INTAKE_CONFIG_ENV, IntakeConfig } from "../../core/intake-config";
 import { LambdaFunction } from "./lambda-function";
+import { PolicyDocument } from "./policy-document";
 
 export interface EventIntakeProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -200,7 +200,7 @@ export class EventIntake extends Construct {
       ["queue", this.queue],
       ["dlq", this.deadLetterQueue],
     ] as const) {
-      const policy = new DataAwsIamPolicyDocument(this, `${key}-policy-document`, {
+      const policy = new PolicyDocument(this, `${key}-policy-document`, {
         statement: [
           {
             sid: "EventBridgeFromTheIntakeRulesOnly",

@@ -2,7 +2,6 @@
  * The state machines of a pipeline: the EBS child and the dispatcher, each with a role
  * that allows exactly what its Tasks call.
  */
-import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
@@ -14,6 +13,7 @@ import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { DatabaseExports } from "./database-exports";
 import { StateMachine } from "./state-machine";
+import type { PolicyStatement } from "./policy-document";
 
 export interface ExportWorkflowsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -21,7 +21,8 @@ export interface ExportWorkflowsProps {
   /** Name of the dispatcher (the starter's grant is built from it). */
   readonly dispatcherName: string;
   readonly placements: readonly Placement[];
-  readonly jobDefinitionArn: string;
+  /** Name (no revision) of the EBS worker's job definition: the EBS workflow submits to its latest revision. */
+  readonly jobDefinitionName: string;
   readonly volume: {
     readonly throughputMiBps: number;
     readonly iops: number;
@@ -79,7 +80,7 @@ export class ExportWorkflows extends Construct {
 
     if (props.ebs) {
       const ebsName = `${props.context.name}-ebs-export`;
-      const statements: DataAwsIamPolicyDocumentStatement[] = [
+      const statements: PolicyStatement[] = [
         {
           sid: "RestoreSnapshotAsTaggedVolume",
           actions: ["ec2:CreateVolume"],
@@ -145,7 +146,8 @@ export class ExportWorkflows extends Construct {
           // exists) as a required resource of SubmitJob, besides the queue and the definition.
           resources: [
             `arn:${partition}:batch:${region}:${accountId}:job-queue/${props.context.name}-*`,
-            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.context.name}-*`,
+            // Submitted by name: Batch runs, and authorizes, the latest ACTIVE revision (<name>:<revision>).
+            `arn:${partition}:batch:${region}:${accountId}:job-definition/${props.jobDefinitionName}:*`,
             `arn:${partition}:batch:${region}:${accountId}:job/*`,
           ],
         },
@@ -165,7 +167,7 @@ export class ExportWorkflows extends Construct {
         definition: ebsExportDefinition({
           partition,
           placements: props.placements,
-          jobDefinitionArn: props.jobDefinitionArn,
+          jobDefinitionName: props.jobDefinitionName,
           volume: props.volume,
           pipelineTag: props.pipelineTag,
           securityTag: props.securityTag,
@@ -186,7 +188,7 @@ export class ExportWorkflows extends Construct {
                 ...props.databaseDump,
                 // The database is reachable from every AZ of the VPC: the first queue runs the dump.
                 jobQueueArn: props.placements[0]!.jobQueueArn,
-                jobDefinitionArn: props.jobDefinitionArn,
+                jobDefinitionName: props.jobDefinitionName,
                 pipelineTag: props.pipelineTag,
                 securityTag: props.securityTag,
                 compressionLevel: props.compressionLevel,
@@ -241,7 +243,7 @@ export class ExportWorkflows extends Construct {
       recoveryPoint.dynamoDbBackup,
       recoveryPoint.backup,
     ];
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
+    const statements: PolicyStatement[] = [
       { sid: "Ledger", actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [props.ledgerTableArn] },
       {
         sid: "LedgerAndTopicKey",

@@ -1,12 +1,12 @@
 /** VPC flow logs into a log group with retention, encrypted with a key of its own. */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
+import { PolicyDocument } from "./policy-document";
 
 export interface FlowLogsProps {
   readonly vpcId: string;
@@ -41,7 +41,7 @@ export class FlowLogs extends Construct {
     movedFrom(group.logGroup, this, "log-group");
     if (group.key) movedFrom(group.key, this, "key");
 
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
+    const assume = new PolicyDocument(this, "assume", {
       statement: [
         {
           actions: ["sts:AssumeRole"],
@@ -54,7 +54,7 @@ export class FlowLogs extends Construct {
       name: `${props.name}-flow-logs-${props.region}`,
       assumeRolePolicy: assume.json,
     });
-    const write = new DataAwsIamPolicyDocument(this, "write", {
+    const write = new PolicyDocument(this, "write", {
       statement: [
         {
           actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],

@@ -5,10 +5,6 @@
  * Node.js 22 (LAMBDA_RUNTIME, stacks/lambda-runtimes.ts) on arm64, X-Ray tracing active.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as AwsLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -17,6 +13,7 @@ import { Construct } from "constructs";
 import { LAMBDA_RUNTIME } from "../lambda-runtimes";
 import { lambdaArchive } from "./lambda-archive";
 import { bundleLambda } from "./lambda-bundle";
+import { PolicyDocument, PolicyStatement } from "./policy-document";
 
 /** Lambda allows 4 KB for all environment variables together (keys and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -32,7 +29,7 @@ export interface LambdaFunctionProps {
   /** KMS key ARN that encrypts the log group (its policy must let CloudWatch Logs use it). */
   readonly kmsKeyArn: string;
   /** What the function may do besides writing its logs and traces. */
-  readonly statements: DataAwsIamPolicyDocumentStatement[];
+  readonly statements: PolicyStatement[];
   /** @default 256 */
   readonly memorySize?: number;
   /** Seconds. @default 30 */
@@ -88,7 +85,7 @@ export class LambdaFunction extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
+    const assume = new PolicyDocument(this, "assume", {
       statement: [
         {
           actions: ["sts:AssumeRole"],
@@ -101,7 +98,7 @@ export class LambdaFunction extends Construct {
       assumeRolePolicy: assume.json,
     });
 
-    const own: DataAwsIamPolicyDocumentStatement[] = [
+    const own: PolicyStatement[] = [
       // The log group exists (above), so no logs:CreateLogGroup.
       {
         sid: "WriteOwnLogs",
@@ -125,7 +122,7 @@ export class LambdaFunction extends Construct {
         resources: ["*"],
       });
     }
-    const policy = new DataAwsIamPolicyDocument(this, "policy", { statement: [...own, ...props.statements] });
+    const policy = new PolicyDocument(this, "policy", { statement: [...own, ...props.statements] });
     this.rolePolicy = new IamRolePolicy(this, "role-policy", {
       role: this.role.id,
       name: "least-privilege",

@@ -8,7 +8,6 @@
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -19,6 +18,7 @@ import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
 import { backstopDefinition } from "../workflows/backstop";
 import type { PipelineContext } from "./context";
 import { StateMachine } from "./state-machine";
+import { PolicyDocument } from "./policy-document";
 
 export interface NotificationsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -79,7 +79,7 @@ export class Notifications extends Construct {
       definition: backstopDefinition({ partition, pipelineName: name }),
     });
     // EventBridge starts the backstop with this role (a Step Functions target needs one).
-    const ruleAssume = new DataAwsIamPolicyDocument(this, "backstop-rule-assume", {
+    const ruleAssume = new PolicyDocument(this, "backstop-rule-assume", {
       statement: [
         {
           actions: ["sts:AssumeRole"],
@@ -93,7 +93,7 @@ export class Notifications extends Construct {
       name: `${name}-backstop-rule`,
       assumeRolePolicy: ruleAssume.json,
     });
-    const ruleGrant = new DataAwsIamPolicyDocument(this, "backstop-rule-policy", {
+    const ruleGrant = new PolicyDocument(this, "backstop-rule-policy", {
       statement: [{ sid: "StartBackstop", actions: ["states:StartExecution"], resources: [this.backstop.arn] }],
     });
     const ruleRolePolicy = new IamRolePolicy(this, "backstop-rule-role-policy", {
@@ -108,7 +108,7 @@ export class Notifications extends Construct {
       dependsOn: [ruleRolePolicy],
     });
 
-    const policy = new DataAwsIamPolicyDocument(this, "topic-policy", {
+    const policy = new PolicyDocument(this, "topic-policy", {
       statement: [
         {
           sid: "OwnerManages",

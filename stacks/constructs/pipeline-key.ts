@@ -9,12 +9,12 @@
  * - EventBridge, to put events into the encrypted intake queue and its DLQ (SQS asks
  *   KMS on the sender's behalf for GenerateDataKey; Decrypt is needed for the same call).
  */
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
 import { logsKeyPolicyStatements } from "./encrypted-log-group";
+import { PolicyDocument } from "./policy-document";
 
 export interface PipelineKeyProps {
   /** config.name: the alias, and the prefix of the log groups the key may encrypt. */
@@ -39,7 +39,7 @@ export class PipelineKey extends Construct {
     super(scope, id);
     const deletionWindowInDays = props.deletionWindowInDays ?? 30;
 
-    const policy = new DataAwsIamPolicyDocument(this, "policy", {
+    const policy = new PolicyDocument(this, "policy", {
       statement: [
         ...logsKeyPolicyStatements({
           accountId: props.accountId,

@@ -10,11 +10,11 @@
  * a compromised worker cannot copy data to a bucket of its choosing. The Lambdas run outside
  * the VPC and are not affected. Deleting this resource puts the endpoint back to full access.
  */
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { VpcEndpointPolicy } from "@cdktf/provider-aws/lib/vpc-endpoint-policy";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
 import { WORKER_ARCHIVE_ACTIONS } from "./worker-job-definition";
+import { PolicyDocument } from "./policy-document";
 
 export interface S3EndpointPolicyProps {
   readonly vpcEndpointId: string;
@@ -33,7 +33,7 @@ export class S3EndpointPolicy extends Construct {
   constructor(scope: Construct, id: string, props: S3EndpointPolicyProps) {
     super(scope, id);
     const anyone = [{ type: "*", identifiers: ["*"] }];
-    const document = new DataAwsIamPolicyDocument(this, "document", {
+    const document = new PolicyDocument(this, "document", {
       statement: [
         {
           sid: "ArchiveObjects",

@@ -1,8 +1,4 @@
 import { Construct } from "constructs";
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import {
   S3BucketLifecycleConfiguration,
@@ -15,6 +11,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { allowSseS3 } from "../aspects/exceptions";
+import { PolicyDocument, PolicyStatement } from "./policy-document";
 
 export interface SecureBucketProps {
   /** Exact bucket name. @default none: Terraform generates one from `bucketPrefix` */
@@ -38,7 +35,7 @@ export interface SecureBucketProps {
   /** Further lifecycle rules (transitions, expiration), added after the built-in ones. @default [] */
   readonly lifecycleRules?: readonly S3BucketLifecycleConfigurationRule[];
   /** Statements added to the bucket policy after the TLS-only deny (grants for services, roles). @default [] */
-  readonly policyStatements?: readonly DataAwsIamPolicyDocumentStatement[];
+  readonly policyStatements?: readonly PolicyStatement[];
   /** Where S3 server access logs of this bucket go. @default none: no access logging */
   readonly accessLogs?: { readonly bucket: string; readonly prefix: string };
   /**
@@ -64,7 +61,7 @@ export interface SecureBucketProps {
 export class SecureBucket extends Construct {
   public readonly bucket: S3Bucket;
   /** The bucket policy document; its `json` is attached as the bucket policy. */
-  public readonly policyDocument: DataAwsIamPolicyDocument;
+  public readonly policyDocument: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -130,7 +127,7 @@ export class SecureBucket extends Construct {
       });
     }
 
-    this.policyDocument = new DataAwsIamPolicyDocument(this, "policy-document", {
+    this.policyDocument = new PolicyDocument(this, "policy-document", {
       statement: [
         {
           sid: "DenyInsecureTransport",

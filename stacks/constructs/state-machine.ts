@@ -3,10 +3,6 @@
  * statements the definition's tasks need plus log delivery and X-Ray), logging of ALL
  * events with execution data to a KMS-encrypted log group, and X-Ray tracing.
  */
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
@@ -14,13 +10,14 @@ import { Construct } from "constructs";
 import { stateMachineArn } from "../../core/state-machines";
 import type { StateMachineDefinition } from "../workflows/asl";
 import { EncryptedLogGroup } from "./encrypted-log-group";
+import { PolicyDocument, PolicyStatement } from "./policy-document";
 
 export interface StateMachineProps {
   /** Name of the state machine (also names its role and log group). */
   readonly name: string;
   readonly definition: StateMachineDefinition;
   /** What the definition's Tasks call; the role gets exactly these plus logging and tracing. */
-  readonly statements: readonly DataAwsIamPolicyDocumentStatement[];
+  readonly statements: readonly PolicyStatement[];
   readonly accountId: string;
   readonly region: string;
   /** Key for the log group. */
@@ -47,7 +44,7 @@ export class StateMachine extends Construct {
       retentionInDays: props.logRetentionDays ?? 90,
     });
 
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
+    const assume = new PolicyDocument(this, "assume", {
       statement: [
         {
           actions: ["sts:AssumeRole"],
@@ -57,7 +54,7 @@ export class StateMachine extends Construct {
       ],
     });
     this.role = new IamRole(this, "role", { name: `${props.name}-sfn`, assumeRolePolicy: assume.json });
-    const policy = new DataAwsIamPolicyDocument(this, "policy", {
+    const policy = new PolicyDocument(this, "policy", {
       statement: [
         ...props.statements,
         {

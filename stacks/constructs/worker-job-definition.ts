@@ -8,10 +8,6 @@
  */
 import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { ITerraformDependable } from "cdktf";
@@ -21,6 +17,7 @@ import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { partBufferBudgetMiB } from "../../core/worker-limits";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
+import { PolicyDocument, PolicyStatement } from "./policy-document";
 
 // The contract with the worker (names of parameters, flags and variables) lives in core.
 export { WORKER_COMMAND, WORKER_ENVIRONMENT, WORKER_JOB_PARAMETERS } from "../../core/worker-job";
@@ -92,8 +89,13 @@ export const WORKER_ARCHIVE_ACTIONS = {
 
 export class WorkerJobDefinition extends Construct {
   public readonly jobDefinition: BatchJobDefinition;
-  /** ARN with revision; the state machine submits to it. */
+  /** ARN with revision (an output for operators). */
   public readonly jobDefinitionArn: string;
+  /**
+   * Name without revision: the state machine submits to it, so Batch runs the latest ACTIVE
+   * revision and a new revision does not rewrite the state machine's definition.
+   */
+  public readonly jobDefinitionName: string;
   public readonly jobRole: IamRole;
   public readonly executionRole: IamRole;
   public readonly logGroup: CloudwatchLogGroup;
@@ -201,8 +203,9 @@ export class WorkerJobDefinition extends Construct {
       ],
     );
 
+    this.jobDefinitionName = `${props.context.name}-ebs-worker`;
     this.jobDefinition = new BatchJobDefinition(this, "this", {
-      name: `${props.context.name}-ebs-worker`,
+      name: this.jobDefinitionName,
       type: "container",
       platformCapabilities: ["EC2"],
       propagateTags: true,
@@ -258,7 +261,7 @@ export class WorkerJobDefinition extends Construct {
    * access to EBS direct APIs using IAM") on the region's snapshots; an encrypted snapshot's blocks are
    * decrypted with its key, which is whatever AWS Backup used, so only through EC2 and only kms:Decrypt.
    */
-  private directReadStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
+  private directReadStatements(props: WorkerJobDefinitionProps): PolicyStatement[] {
     const { partition, region, accountId } = props.context;
     return [
       {
@@ -281,7 +284,7 @@ export class WorkerJobDefinition extends Construct {
    * can only touch the pipeline's volumes. AttachVolume and DetachVolume take aws:ResourceTag
    * on the volume resource (Service Authorization Reference, Amazon EC2).
    */
-  private volumeStatements(props: WorkerJobDefinitionProps): DataAwsIamPolicyDocumentStatement[] {
+  private volumeStatements(props: WorkerJobDefinitionProps): PolicyStatement[] {
     const ec2 = `arn:${props.context.partition}:ec2:${props.context.region}:${props.context.accountId}`;
     const tagged = [
       { test: "StringEquals", variable: `aws:ResourceTag/${props.pipelineTag.key}`, values: [props.pipelineTag.value] },
@@ -312,9 +315,9 @@ export class WorkerJobDefinition extends Construct {
     name: string,
     description: string,
     props: WorkerJobDefinitionProps,
-    statements: DataAwsIamPolicyDocumentStatement[],
+    statements: PolicyStatement[],
   ): IamRole {
-    const assume = new DataAwsIamPolicyDocument(this, `${id}-assume`, {
+    const assume = new PolicyDocument(this, `${id}-assume`, {
       statement: [
         {
           actions: ["sts:AssumeRole"],
@@ -324,7 +327,7 @@ export class WorkerJobDefinition extends Construct {
       ],
     });
     const role = new IamRole(this, id, { name, description, assumeRolePolicy: assume.json });
-    const policy = new DataAwsIamPolicyDocument(this, `${id}-policy`, { statement: statements });
+    const policy = new PolicyDocument(this, `${id}-policy`, { statement: statements });
     new IamRolePolicy(this, `${id}-inline`, { role: role.id, name: "least-privilege", policy: policy.json });
     return role;
   }

@@ -23,7 +23,11 @@ export interface EbsExportProps {
   readonly partition: Partition;
   /** One per AZ; the starter picks `placementIndex` from the recovery point's hash. */
   readonly placements: readonly Placement[];
-  readonly jobDefinitionArn: string;
+  /**
+   * Job definition name without revision: Batch runs its latest ACTIVE revision, so registering a
+   * new revision leaves this definition (and the plan) unchanged.
+   */
+  readonly jobDefinitionName: string;
   readonly volume: {
     /** gp3 throughput, MiB/s. */
     readonly throughputMiBps: number;
@@ -164,7 +168,7 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
         Parameters: {
           "JobName.$": "States.Format('ebs-export-{}', $.volume.volumeId)",
           "JobQueue.$": "$.placement.jobQueueArn",
-          JobDefinition: props.jobDefinitionArn,
+          JobDefinition: props.jobDefinitionName,
           Parameters: {
             "volumeId.$": "$.volume.volumeId",
             "targetUrl.$": "$.archiveUrl",

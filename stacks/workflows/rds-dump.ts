@@ -54,7 +54,7 @@ export interface RdsDumpSettings {
   readonly parameterPath: string;
   readonly jobQueueArn: string;
   /** The worker's job definition (the same image runs `dump-database`). */
-  readonly jobDefinitionArn: string;
+  readonly jobDefinitionName: string;
   /** DB subnet group of the pipeline's private subnets. */
   readonly subnetGroupName: string;
   /** Security group of the temporary databases: the engine ports from the worker's group only. */
@@ -442,7 +442,7 @@ export function rdsDumpStates(props: RdsDumpProps): Record<string, State> {
       Parameters: {
         "JobName.$": "States.Format('rds-dump-{}', $.dumpDb.identifier)",
         JobQueue: props.jobQueueArn,
-        JobDefinition: props.jobDefinitionArn,
+        JobDefinition: props.jobDefinitionName,
         ContainerOverrides: {
           "Command.$": `States.Array('dump-database', '--engine', $.dumpDb.engine, '--host', $.dumpStatus.instance.Endpoint.Address, '--port', States.Format('{}', $.dumpStatus.instance.Endpoint.Port), '--user', $.source.snapshot.MasterUsername, '--password-parameter', $.dumpPassword.parameterName, '--to', $.archive.url, '--compression-level', '${props.compressionLevel}')`,
         },

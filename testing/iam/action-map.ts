@@ -650,9 +650,11 @@ export const INTEGRATIONS: readonly {
       );
       if (Object.keys(tags).length > 0) context["aws:TagKeys"] = Object.keys(tags);
       const definition = str(r, "JobDefinition");
+      // A definition named without revision is its latest ACTIVE revision: Batch authorizes that
+      // revision's ARN (job-definition/<name>:<revision>), modelled here as revision 1.
       const definitionArn = definition.startsWith("arn:")
         ? inDeploymentAccount(definition, f)
-        : `arn:${f.partition}:batch:${f.region}:${f.account}:job-definition/${definition}`;
+        : `arn:${f.partition}:batch:${f.region}:${f.account}:job-definition/${definition.includes(":") ? definition : `${definition}:1`}`;
       const out = [
         req("batch:SubmitJob", inDeploymentAccount(str(r, "JobQueue"), f), context),
         req("batch:SubmitJob", definitionArn, context),

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { MapFacts } from "./action-map";
 import type { RoleKey } from "./recorder";
+import { parsePolicyTemplate } from "../../stacks/constructs/policy-document";
 
 /** Every role of a pipeline stack, keyed by what it does; `calls` roles make AWS requests from our code. */
 export const ROLES: Readonly<
@@ -96,7 +97,11 @@ export interface IamModel {
   resourcePolicyFor(resourceArn: string): Policy | undefined;
 }
 
-type Tf = { resource?: Record<string, Record<string, any>>; data?: Record<string, Record<string, any>> };
+type Tf = {
+  resource?: Record<string, Record<string, any>>;
+  data?: Record<string, Record<string, any>>;
+  locals?: Record<string, unknown>;
+};
 
 /** A stable fake UUID for resources whose id AWS generates (KMS keys). */
 export function fakeUuid(seed: string): string {
@@ -108,6 +113,7 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
   const tf = tfInput as Tf;
   const resources = tf.resource ?? {};
   const data = tf.data ?? {};
+  const locals = tf.locals ?? {};
 
   const resolving = new Set<string>();
   const resolve = (value: unknown): any => {
@@ -193,6 +199,13 @@ export function buildModel(tfInput: unknown, account: string, region: string, pa
     try {
       const remote = /^data\.terraform_remote_state\.(\w+)\.outputs\.(\w+)$/.exec(expr);
       if (remote) return `remote-${remote[1]}-${remote[2]}`;
+      // A PolicyDocument: the policy JSON as a template, its interpolations valued like any other.
+      const local = /^local\.([\w-]+)$/.exec(expr);
+      if (local) {
+        const template = locals[local[1]!];
+        if (typeof template !== "string") throw new Error(`IAM model: no string local.${local[1]}`);
+        return JSON.stringify(parsePolicyTemplate(template, (e) => String(valueOf(e.trim()))));
+      }
       const doc = /^data\.aws_iam_policy_document\.([\w-]+)\.json$/.exec(expr);
       if (doc) {
         const block = data.aws_iam_policy_document?.[doc[1]!];

@@ -84,9 +84,7 @@ describe("EncryptedLogGroup", () => {
           "arn:aws:logs:us-east-1:111111111111:log-group:/ba/batch-worker",
         ]),
       );
-      expect(out.only("aws_kms_key").policy).toMatch(
-        /^\$\{data\.aws_iam_policy_document\.lg_key-policy_[0-9A-F]{8}\.json\}$/,
-      );
+      expect(out.only("aws_kms_key").policy).toMatch(/^\$\{local\.lg_key-policy_[0-9A-F]{8}\}$/);
     });
 
     it("describes the key by the log group name by default", () => {

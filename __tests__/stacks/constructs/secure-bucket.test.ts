@@ -3,6 +3,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecureBucket } from "../../../stacks/constructs/secure-bucket";
 import { checkBaseline } from "../../../stacks/aspects/security-baseline";
 import { newStack } from "../aspects/helpers";
+import { policyDocuments } from "../../../testing/policy-documents";
 
 type Json = Record<string, any>;
 
@@ -49,7 +50,7 @@ describe("SecureBucket", () => {
       },
     ]);
     expect(only(tf, "aws_s3_bucket_policy")).toMatchObject({
-      policy: expect.stringMatching(/^\$\{data\.aws_iam_policy_document\.archive_policy-document_[0-9A-F]{8}\.json\}$/),
+      policy: expect.stringMatching(/^\$\{local\.archive_policy-document_[0-9A-F]{8}\}$/),
       depends_on: [
         expect.stringMatching(/^aws_s3_bucket_public_access_block\.archive_public-access-block_[0-9A-F]{8}$/),
       ],
@@ -119,8 +120,8 @@ describe("SecureBucket", () => {
       target_bucket: "access-logs",
       target_prefix: "archive/",
     });
-    const statements = (Object.values(tf.data.aws_iam_policy_document)[0] as Json).statement as Json[];
-    expect(statements.map((s) => s.sid)).toEqual(["DenyInsecureTransport", "ExportRole"]);
+    const statements = Object.values(policyDocuments(tf))[0]!.Statement;
+    expect(statements.map((s) => s.Sid)).toEqual(["DenyInsecureTransport", "ExportRole"]);
     expect(archive.bucket.terraformResourceType).toBe("aws_s3_bucket");
   });
 

@@ -1,3 +1,4 @@
+import { documentBlocks } from "../../../testing/policy-documents";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing, TerraformStack } from "cdktf";
 import { checkBaseline } from "../../../stacks/aspects/security-baseline";
@@ -37,8 +38,7 @@ describe("StateMachine", () => {
   });
 
   it("lets only Step Functions of this account assume its role", () => {
-    const assume =
-      tf.data.aws_iam_policy_document[Object.keys(tf.data.aws_iam_policy_document).find((k) => k.includes("assume"))!];
+    const assume = documentBlocks(tf)[Object.keys(documentBlocks(tf)).find((k) => k.includes("assume"))!];
     expect(assume.statement[0]).toMatchObject({
       principals: [{ type: "Service", identifiers: ["states.amazonaws.com"] }],
       condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }],

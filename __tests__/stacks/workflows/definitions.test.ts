@@ -19,7 +19,7 @@ const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
     { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a" },
     { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-b" },
   ],
-  jobDefinitionArn: "arn:aws:batch:us-east-1:111111111111:job-definition/worker",
+  jobDefinitionName: "worker",
   volume: { throughputMiBps: 500, iops: 6000, initializationRateMiBps: 300 },
   pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
   securityTag: "backup-actions:managed",

@@ -16,7 +16,7 @@ import { ebsExportDefinition, type EbsExportProps } from "../../../stacks/workfl
 import { motoMissing } from "../../../testing/moto/availability";
 
 const PIPELINE_TAG = { key: "backup-actions:pipeline", value: "ebs-exec-test" };
-const JOB_DEFINITION = "arn:aws:batch:us-east-1:123456789012:job-definition/ba-worker:1";
+const JOB_DEFINITION = "ba-worker";
 // The typed definition is plain JSON: the executor takes it as synthesized.
 const definition = ebsExportDefinition({
   partition: "aws",
@@ -24,7 +24,7 @@ const definition = ebsExportDefinition({
     { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
     { availabilityZone: "us-east-1b", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-b" },
   ],
-  jobDefinitionArn: JOB_DEFINITION,
+  jobDefinitionName: JOB_DEFINITION,
   volume: { throughputMiBps: 250, iops: 4000 },
   pipelineTag: PIPELINE_TAG,
   securityTag: "backup-actions:managed",
@@ -38,7 +38,7 @@ const onePlacement = (props: Pick<EbsExportProps, "volume"> & Partial<EbsExportP
     placements: [
       { availabilityZone: "us-east-1a", jobQueueArn: "arn:aws:batch:us-east-1:123456789012:job-queue/ba-a" },
     ],
-    jobDefinitionArn: JOB_DEFINITION,
+    jobDefinitionName: JOB_DEFINITION,
     pipelineTag: PIPELINE_TAG,
     compressionLevel: 3,
     ...props,

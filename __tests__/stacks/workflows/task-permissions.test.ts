@@ -14,6 +14,7 @@
  * evaluating recorded requests against the synthesized policies; this test keeps the role and
  * the definition from drifting apart.
  */
+import { documentBlocks } from "../../../testing/policy-documents";
 import { compose, synth, testConfig } from "../../helpers/synth";
 import type { StateMachineDefinition, State } from "../../../stacks/workflows/asl";
 
@@ -110,10 +111,7 @@ interface Machine {
 
 function machinesOf(config: Record<string, unknown>): Machine[] {
   const out = synth(compose(testConfig(config)).pipelines[0]!);
-  const documents = out.tf.data.aws_iam_policy_document as Record<
-    string,
-    { statement: Array<{ sid?: string; actions: string[] }> }
-  >;
+  const documents = documentBlocks(out.tf) as Record<string, { statement: Array<{ sid?: string; actions: string[] }> }>;
   return Object.entries(out.resources("aws_sfn_state_machine")).map(([id, machine]) => {
     // `workflows_ebs_this_<hash>` → its role's policy document `workflows_ebs_policy_<hash>`.
     const scope = id.replace(/_this_[0-9A-F]{8}$/, "");

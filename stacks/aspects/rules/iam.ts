@@ -1,12 +1,13 @@
 import { Element, Inventory, blocks, strings } from "../inventory";
-import { Statement, fromDocument, readPolicy, statementLabel } from "../policy";
+import { Statement, fromDocument, localStatements, readPolicy, statementLabel } from "../policy";
+import { PolicyDocument } from "../../constructs/policy-document";
 import { Violation } from "../types";
 import { Rule, violation } from "./rule";
 
 /**
  * Rule 8: no IAM statement allows every action on every resource (administrator access).
- * Policies written as documents are checked once, at the data source; resources that reference a
- * document of this stack are not checked again. A policy only Terraform can evaluate (a
+ * Policies written as documents are checked once, at the PolicyDocument local (or data source);
+ * resources that reference a document of this stack are not checked again. A policy only Terraform can evaluate (a
  * `jsonencode(...)` expression, a variable) cannot be shown to be safe and is reported.
  * `service:*` actions are allowed by this rule: least privilege beyond it is a review matter.
  */
@@ -35,6 +36,10 @@ export const iamWildcard: Rule = ({ inventory }) => [
     }),
   ),
   ...inventory.dataSources("aws_iam_policy_document").flatMap((document) => checkDocument(document, inventory)),
+  ...inventory
+    .locals()
+    .filter((local) => local.construct instanceof PolicyDocument)
+    .flatMap((local) => checkLocal(local)),
 ];
 
 function checkPolicy(element: Element, where: string, policy: unknown, inventory: Inventory): Violation[] {
@@ -47,12 +52,19 @@ function checkPolicy(element: Element, where: string, policy: unknown, inventory
         violation(
           "iam-wildcard",
           element,
-          `${where} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`,
+          `${where} cannot be checked: ${source.reason}; build it from a PolicyDocument or a JSON string`,
         ),
       ];
     case "statements":
       return wildcards(element, where, source.statements);
   }
+}
+
+function checkLocal(local: Element): Violation[] {
+  const source = localStatements(local.config.value);
+  if (source.kind === "opaque")
+    return [violation("iam-wildcard", local, `policy document cannot be checked: ${source.reason}`)];
+  return wildcards(local, "policy document", source.statements);
 }
 
 function checkDocument(document: Element, inventory: Inventory): Violation[] {

@@ -119,7 +119,7 @@ function tlsOnly(bucket: Element, policies: Element[], inventory: Inventory): Vi
         violation(
           "s3-tls-only",
           bucket,
-          `bucket policy ${policy.path} cannot be checked: ${source.reason}; build it from a DataAwsIamPolicyDocument or a JSON string`,
+          `bucket policy ${policy.path} cannot be checked: ${source.reason}; build it from a PolicyDocument or a JSON string`,
         ),
       ];
     }

@@ -4,6 +4,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { PolicyDocument } from "../../../../stacks/constructs/policy-document";
 import { newStack, violationsOf } from "../helpers";
 
 const assumeByBatch = JSON.stringify({
@@ -53,6 +54,35 @@ describe("IAM wildcard statements", () => {
         message: 'policy document statement 1 (sid "Everything") allows action "*" on resource "*"',
       },
     ]);
+  });
+
+  it("fails a PolicyDocument statement allowing * on *, once, at the document (not at the policy using it)", () => {
+    const stack = newStack();
+    const document = new PolicyDocument(stack, "doc", {
+      statement: [
+        { actions: ["s3:GetObject"], resources: ["arn:aws:s3:::x/home/${aws:username}/*"] },
+        { sid: "Everything", actions: ["*"], resources: ["*"] },
+      ],
+    });
+    const role = new IamRole(stack, "role", { assumeRolePolicy: assumeByBatch });
+    new IamRolePolicy(stack, "inline", { role: role.name, policy: document.json });
+    expect(violationsOf(stack)).toEqual([
+      {
+        rule: "iam-wildcard",
+        path: "test/doc",
+        message: 'policy document statement 1 (sid "Everything") allows action "*" on resource "*"',
+      },
+    ]);
+  });
+
+  it("passes a PolicyDocument of named actions, with tokens in its resources, used by a role policy", () => {
+    const stack = newStack();
+    const role = new IamRole(stack, "role", { assumeRolePolicy: assumeByBatch });
+    const document = new PolicyDocument(stack, "doc", {
+      statement: [{ actions: ["iam:GetRole"], resources: [role.arn, `${role.arn}/*`] }],
+    });
+    new IamRolePolicy(stack, "inline", { role: role.name, policy: document.json });
+    expect(violationsOf(stack)).toEqual([]);
   });
 
   it("fails JSON policies on aws_iam_policy, aws_iam_role_policy and aws_iam_role.inline_policy", () => {
@@ -135,7 +165,7 @@ describe("IAM wildcard statements", () => {
         rule: "iam-wildcard",
         path: "test/policy",
         message:
-          'policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a DataAwsIamPolicyDocument or a JSON string',
+          'policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a PolicyDocument or a JSON string',
       },
     ]);
   });

@@ -13,6 +13,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { allowSseS3 } from "../../../../stacks/aspects/security-baseline";
+import { PolicyDocument } from "../../../../stacks/constructs/policy-document";
 import { newStack, violationsOf } from "../helpers";
 
 type Part = "pab" | "sse" | "versioning" | "policy" | "lifecycle";
@@ -43,7 +44,7 @@ function bucketWith(stack: TerraformStack, skip: Part[] = [], ref: "id" | "bucke
     new S3BucketVersioningA(stack, "versioning", { bucket: target, versioningConfiguration: { status: "Enabled" } });
   }
   if (!skip.includes("policy")) {
-    const document = new DataAwsIamPolicyDocument(stack, "doc", { statement: [tlsOnly(bucket)] });
+    const document = new PolicyDocument(stack, "doc", { statement: [tlsOnly(bucket)] });
     new S3BucketPolicy(stack, "policy", { bucket: target, policy: document.json });
   }
   if (!skip.includes("lifecycle")) {
@@ -267,7 +268,7 @@ describe("S3 bucket rules", () => {
     it("fails a policy document whose deny covers the objects but not the bucket, naming the document", () => {
       const stack = newStack();
       const bucket = bucketWith(stack, ["policy"]);
-      const document = new DataAwsIamPolicyDocument(stack, "doc", {
+      const document = new PolicyDocument(stack, "doc", {
         statement: [tlsOnly(bucket, [`${bucket.arn}/*`])],
       });
       new S3BucketPolicy(stack, "policy", { bucket: bucket.id, policy: document.json });
@@ -316,7 +317,7 @@ describe("S3 bucket rules", () => {
           rule: "s3-tls-only",
           path: "test/b",
           message:
-            'bucket policy test/policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a DataAwsIamPolicyDocument or a JSON string',
+            'bucket policy test/policy cannot be checked: the policy is the Terraform expression ${jsonencode({"Statement" = []})}; build it from a PolicyDocument or a JSON string',
         },
       ]);
     });
