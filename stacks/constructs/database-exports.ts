@@ -23,6 +23,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { hasParquet } from "../../core/workflows";
+import { childStateMachineName, rdsExportRoleName } from "../../core/role-names";
 import { rdsExportDefinition } from "../workflows/rds-export";
 import type { PipelineContext } from "./context";
 import { StateMachine } from "./state-machine";
@@ -33,12 +34,14 @@ export interface DatabaseExportsProps {
   readonly formats: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
   /** The archive bucket (StartExportTask's S3BucketName; the export role may write only there). */
   readonly archiveBucketName: string;
+  /** The archive's key: the exports are encrypted with it (a central archive's). @default context.kmsKeyArn */
+  readonly archiveKmsKeyArn?: string;
   /** Longest a child may run (the dispatcher's child timeout): the polls and queue waits fit in it. */
   readonly timeoutSeconds: number;
 }
 
 /** Name of the role StartExportTask hands to RDS. */
-export const exportRoleName = (name: string): string => `${name}-rds-s3-export`;
+export const exportRoleName = rdsExportRoleName;
 
 const POLL_SECONDS = 300;
 const MAX_QUEUE_SECONDS = 900;
@@ -49,7 +52,9 @@ export class DatabaseExports extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseExportsProps) {
     super(scope, id);
-    const { name, region, accountId, partition, kmsKeyArn } = props.context;
+    const { name, region, accountId, partition } = props.context;
+    // The child's own log group stays on the pipeline key; the exports use the archive's.
+    const kmsKeyArn = props.archiveKmsKeyArn ?? props.context.kmsKeyArn;
     const workflows = Object.keys(props.formats) as DatabaseWorkflow[];
     if (workflows.length === 0) throw new Error("DatabaseExports: formats must name rds, aurora or both");
     const bucketArn = `arn:${partition}:s3:::${props.archiveBucketName}`;
@@ -100,13 +105,13 @@ export class DatabaseExports extends Construct {
     const children: Partial<Record<DatabaseWorkflow, StateMachine>> = {};
     for (const workflow of workflows) {
       const format = props.formats[workflow]!;
-      const machineName = `${name}-${workflow}-export`;
+      const machineName = childStateMachineName(name, workflow);
       const snapshots = snapshotsOf(workflow);
       children[workflow] = new StateMachine(this, workflow, {
         name: machineName,
         accountId,
         region,
-        kmsKeyArn,
+        kmsKeyArn: props.context.kmsKeyArn,
         statements: [
           {
             sid: "ReadSnapshots",

@@ -2,6 +2,7 @@
  * The state machines of a pipeline: the EBS child and the dispatcher, each with a role
  * that allows exactly what its Tasks call.
  */
+import { childStateMachineName } from "../../core/role-names";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
@@ -45,6 +46,10 @@ export interface ExportWorkflowsProps {
   readonly databases?: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
   /** The archive bucket the database exports write to (RDS writes it through the export role). */
   readonly archiveBucketName: string;
+  /** The archive's KMS key (a central archive's, docs/adr/0009). @default context.kmsKeyArn */
+  readonly archiveKmsKeyArn?: string;
+  /** The archive bucket's account when it is not this one (a central archive): ExportTableToPointInTime's S3BucketOwner. @default this account */
+  readonly archiveBucketOwner?: string;
 }
 
 export class ExportWorkflows extends Construct {
@@ -167,13 +172,14 @@ export class ExportWorkflows extends Construct {
         context: props.context,
         formats: props.databases,
         archiveBucketName: props.archiveBucketName,
+        archiveKmsKeyArn: props.archiveKmsKeyArn,
         timeoutSeconds: props.childTimeoutSeconds,
       });
     }
     if (props.dynamodb) {
       const tablePrefix = dynamodbTempTablePrefix(props.context.name);
       this.dynamodb = new StateMachine(this, "dynamodb", {
-        name: `${props.context.name}-dynamodb-export`,
+        name: childStateMachineName(props.context.name, "dynamodb"),
         accountId,
         region,
         kmsKeyArn: props.context.kmsKeyArn,
@@ -181,12 +187,14 @@ export class ExportWorkflows extends Construct {
           context: props.context,
           tablePrefix,
           archiveBucketArn: props.dynamodb.archiveBucketArn,
+          archiveKmsKeyArn: props.archiveKmsKeyArn,
           pipelineTag: props.pipelineTag,
         }),
         definition: dynamodbExportDefinition({
           partition,
           format: props.dynamodb.format,
-          kmsKeyArn: props.context.kmsKeyArn,
+          kmsKeyArn: props.archiveKmsKeyArn ?? props.context.kmsKeyArn,
+          bucketOwner: props.archiveBucketOwner,
           pipelineTag: props.pipelineTag,
           securityTag: props.securityTag,
           tablePrefix,

@@ -3,6 +3,7 @@
  * statements the definition's tasks need plus log delivery and X-Ray), logging of ALL
  * events with execution data to a KMS-encrypted log group, and X-Ray tracing.
  */
+import { stateMachineRoleName } from "../../core/role-names";
 import {
   DataAwsIamPolicyDocument,
   DataAwsIamPolicyDocumentStatement,
@@ -56,7 +57,7 @@ export class StateMachine extends Construct {
         },
       ],
     });
-    this.role = new IamRole(this, "role", { name: `${props.name}-sfn`, assumeRolePolicy: assume.json });
+    this.role = new IamRole(this, "role", { name: stateMachineRoleName(props.name), assumeRolePolicy: assume.json });
     const policy = new DataAwsIamPolicyDocument(this, "policy", {
       statement: [
         ...props.statements,
