@@ -109,11 +109,18 @@ export function centralKeyStatements(props: CentralArchivePolicyProps): DataAwsI
           {
             // StartExportTask's caller (the RDS / Aurora child) hands RDS a grant on the key (KmsKeyId).
             sid: "RdsExportCallersGrantToRds",
-            actions: ["kms:CreateGrant", "kms:DescribeKey"],
+            actions: ["kms:CreateGrant"],
             resources: ["*"],
             ...callers(props, exportCallers, [
               { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
             ]),
+          },
+          {
+            // …and must be able to describe it (the StartExportTask reference, KmsKeyId).
+            sid: "RdsExportCallersDescribe",
+            actions: ["kms:DescribeKey"],
+            resources: ["*"],
+            ...callers(props, exportCallers),
           },
         ]
       : []),
