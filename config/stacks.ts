@@ -165,7 +165,12 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
       name: a.stackName,
       accountId: a.accountId,
       region: a.region,
-      state: { type: "s3", bucket: a.backend.bucket, key: stateKey(a.backend.keyPrefix, a.stackName), region: a.backend.region },
+      state: {
+        type: "s3",
+        bucket: a.backend.bucket,
+        key: stateKey(a.backend.keyPrefix, a.stackName),
+        region: a.backend.region,
+      },
       readsFrom: [],
       dependsOn: b ? [b.stackName] : [],
       archive: a,

@@ -48,11 +48,7 @@ describe("config centralArchive", () => {
   });
 
   const rules: Array<[string, (c: Record<string, any>) => void, string]> = [
-    [
-      "account is 12 digits",
-      (c) => (c.centralArchive.account = "99999"),
-      "centralArchive.account: must be 12 digits",
-    ],
+    ["account is 12 digits", (c) => (c.centralArchive.account = "99999"), "centralArchive.account: must be 12 digits"],
     [
       "account is a string",
       (c) => (c.centralArchive.account = 999999999999),

@@ -26,9 +26,7 @@ const BUCKET = `backup-actions-archive-${ARCHIVE}-${REGION}`;
 const MEMBERS = ["111111111111", "222222222222", "333333333333"];
 const KEY_REF = "${data.terraform_remote_state.archive.outputs.archive_key_arn}";
 
-const config = parseConfig(
-  JSON.parse(readFileSync(path.join(ROOT, "config/examples/central-archive.json"), "utf8")),
-);
+const config = parseConfig(JSON.parse(readFileSync(path.join(ROOT, "config/examples/central-archive.json"), "utf8")));
 const stacks = compose(config, { warn: () => undefined });
 
 /** The archive stack's policies, valued as AWS would leave them in the archive account. */
@@ -161,9 +159,9 @@ describe("IAM proof: member pipelines and the central archive of another account
     const outsider = "444444444444";
     for (const [key, asks] of Object.entries(asksOf(outsider, archive.keyArn))) {
       for (const ask of asks)
-        expect(`${key} ${ask.action}: ${await decide(member.roleFor(key), member, ask, { callerAccount: outsider })}`).toBe(
-          `${key} ${ask.action}: ImplicitlyDenied`,
-        );
+        expect(
+          `${key} ${ask.action}: ${await decide(member.roleFor(key), member, ask, { callerAccount: outsider })}`,
+        ).toBe(`${key} ${ask.action}: ImplicitlyDenied`);
     }
   });
 

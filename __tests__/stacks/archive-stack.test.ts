@@ -124,7 +124,9 @@ describe("central archive, mode write (config/examples/central-archive.json)", (
     expect(sid(bucketPolicy, "Reads111111111111euwest1")).toMatchObject({
       Action: ["s3:GetObject"],
       Resource: [`arn:aws:s3:::${BUCKET}/*/111111111111/eu-west-1/*`],
-      Condition: { ArnEquals: { "aws:PrincipalArn": ["arn:aws:iam::111111111111:role/backup-actions-verify-eu-west-1"] } },
+      Condition: {
+        ArnEquals: { "aws:PrincipalArn": ["arn:aws:iam::111111111111:role/backup-actions-verify-eu-west-1"] },
+      },
     });
     expect(sid(bucketPolicy, "MembersFindTheArchive").Principal).toEqual({
       AWS: MEMBERS.map((a) => `arn:aws:iam::${a}:root`),
@@ -136,7 +138,13 @@ describe("central archive, mode write (config/examples/central-archive.json)", (
       AWS: [`arn:aws:iam::${ARCHIVE}:root`],
     });
     const use = sid(keyPolicy, "MembersUseTheKey");
-    expect(use.Action).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]);
+    expect(use.Action).toEqual([
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:ReEncrypt*",
+    ]);
     expect((use.Condition as any).ArnEquals["aws:PrincipalArn"]).toHaveLength(MEMBERS.length * 4);
     expect(sid(keyPolicy, "RdsExportCallersGrantToRds")).toMatchObject({
       Action: ["kms:CreateGrant"],
@@ -170,7 +178,9 @@ describe("central archive, mode write (config/examples/central-archive.json)", (
         .filter(([id]) => docId.test(id))
         .flatMap(([, d]: [string, any]) => d.statement)
         .find((s: any) => s.sid === sidName);
-    expect(statement(/^worker-job_job-role-policy/, "WriteArchive").resources).toEqual([`arn:aws:s3:::${BUCKET}/ebs/*`]);
+    expect(statement(/^worker-job_job-role-policy/, "WriteArchive").resources).toEqual([
+      `arn:aws:s3:::${BUCKET}/ebs/*`,
+    ]);
     expect(statement(/^worker-job_job-role-policy/, "EncryptArchive").resources).toEqual([keyRef]);
     expect(statement(/^verify_/, "ArchiveKey").resources).toEqual([keyRef]);
     expect(statement(/^workflows_databases_export-policy/, "EncryptWithTheArchiveKey").resources).toEqual([keyRef]);

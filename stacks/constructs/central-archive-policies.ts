@@ -86,14 +86,33 @@ export function centralBucketStatements(
       const own = `${props.bucketArn}/*/${m.accountId}/${m.region}/*`;
       return [
         ...(m.writerRoleArns.length > 0
-          ? [{ sid: sidOf("Writes", m), actions: MEMBER_OBJECT_WRITE_ACTIONS, resources: [own], ...callers(props, m.writerRoleArns) }]
+          ? [
+              {
+                sid: sidOf("Writes", m),
+                actions: MEMBER_OBJECT_WRITE_ACTIONS,
+                resources: [own],
+                ...callers(props, m.writerRoleArns),
+              },
+            ]
           : []),
         ...(m.readerRoleArns.length > 0
-          ? [{ sid: sidOf("Reads", m), actions: ["s3:GetObject"], resources: [own], ...callers(props, m.readerRoleArns) }]
+          ? [
+              {
+                sid: sidOf("Reads", m),
+                actions: ["s3:GetObject"],
+                resources: [own],
+                ...callers(props, m.readerRoleArns),
+              },
+            ]
           : []),
       ];
     }),
-    { sid: "MembersFindTheArchive", actions: MEMBER_BUCKET_ACTIONS, resources: [props.bucketArn], ...callers(props, everyRole) },
+    {
+      sid: "MembersFindTheArchive",
+      actions: MEMBER_BUCKET_ACTIONS,
+      resources: [props.bucketArn],
+      ...callers(props, everyRole),
+    },
   ];
 }
 
