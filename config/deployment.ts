@@ -12,7 +12,19 @@ import {
 } from "../core/dispatcher-routes";
 import { intakeConfigOf, type IntakeConfig } from "../core/intake-config";
 import { partitionOf, type Partition } from "../core/partition";
-import { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
+import { archiveBucketName } from "../core/s3-layout";
+import {
+  childStateMachineName,
+  lambdaRoleName,
+  rdsExportRoleName,
+  stateMachineRoleName,
+  verifyFunctionName,
+  workerJobRoleName,
+} from "../core/role-names";
+import { archiveStackName, BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
+import { dynamodbExportEnabled } from "../core/dynamodb-export";
+import { hasParquet } from "../core/workflows";
+import { databaseFormatsOf } from "./database-exports";
 import { dispatcherStateMachineName } from "../core/state-machines";
 import {
   stateBucketAccountId,
@@ -59,9 +71,47 @@ export interface RegionDeployment {
   /** The slice of the config the starter classifies events with. */
   readonly intake: IntakeConfig;
   readonly stackNames: { readonly network: string; readonly pipeline: string };
+  /**
+   * The central archive this pipeline writes to instead of an archive of its own (config centralArchive,
+   * mode "write"). Its key ARN is read from the archive stack's state. @default none: its own archive
+   */
+  readonly centralArchive?: CentralArchiveRef;
   readonly backend: StateBackendConfig;
   readonly tags: Readonly<Record<string, string>>;
   readonly settings: PipelineSettings;
+}
+
+/** Where a member pipeline finds the central archive. */
+export interface CentralArchiveRef {
+  readonly stackName: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly bucketName: string;
+}
+
+/** One member pipeline as the central archive's policies see it: the roles that read or write the archive. */
+export interface ArchiveMember {
+  readonly accountId: string;
+  readonly region: string;
+  /** Write exports (S3 objects under the member's own prefixes) and use the key through S3. */
+  readonly writerRoleArns: readonly string[];
+  /** Only read (the verify Lambda). */
+  readonly readerRoleArns: readonly string[];
+  /** StartExportTask callers: kms:CreateGrant (for AWS resources) and kms:DescribeKey on the key. */
+  readonly exportCallerRoleArns: readonly string[];
+}
+
+/** The `archive-<account>-<region>` stack (mode "write"). */
+export interface ArchiveDeployment extends CentralArchiveRef {
+  readonly name: string;
+  readonly partition: Partition;
+  /** centralArchive.assumeRoleArn, else that account's accounts[].assumeRoleArn. @default the deployer's credentials */
+  readonly assumeRoleArn?: string;
+  readonly organizationId?: string;
+  readonly members: readonly ArchiveMember[];
+  readonly backend: StateBackendConfig;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly settings: Pick<PipelineSettings, "lifecycleRules" | "accessLogs" | "archive">;
 }
 
 export interface Deployment {
@@ -74,6 +124,8 @@ export interface Deployment {
     readonly tags: Readonly<Record<string, string>>;
     readonly egress: EgressMode;
   };
+  /** The central archive's stack: only with centralArchive mode "write". */
+  readonly archive?: ArchiveDeployment;
   /** In config order: accounts, then each account's regions. */
   readonly regions: readonly RegionDeployment[];
 }
@@ -100,6 +152,7 @@ export function resolveDeployment(config: Config): Deployment {
     notificationEmail: config.notificationEmail,
     deleteRecoveryPoint: config.deleteRecoveryPoint,
   };
+  const central = centralArchiveRefOf(config);
   const regions = config.accounts.flatMap((account) =>
     account.regions.map((region): RegionDeployment => {
       const network = account.network ?? config.network;
@@ -119,13 +172,71 @@ export function resolveDeployment(config: Config): Deployment {
         dispatcher: { ...expandDispatcherRoutes(routes).dispatchers[region]!, stateMachineName },
         intake,
         stackNames: { network: networkStackName(account.id, region), pipeline: pipelineStackName(account.id, region) },
+        ...(central ? { centralArchive: central } : {}),
         backend: config.stateBackend,
         tags: config.tags,
         settings,
       };
     }),
   );
-  return { bootstrap, regions };
+  const archive = central && archiveDeploymentOf(config, central, regions);
+  return { bootstrap, ...(archive ? { archive } : {}), regions };
+}
+
+/** The central archive the pipelines write to (mode "write"), or none. */
+function centralArchiveRefOf(config: Config): CentralArchiveRef | undefined {
+  const c = config.centralArchive;
+  if (c?.mode !== "write") return undefined;
+  return {
+    stackName: archiveStackName(c.account, c.region),
+    accountId: c.account,
+    region: c.region,
+    // The name the archive account's own pipeline would give its archive there (core/s3-layout.ts).
+    bucketName: archiveBucketName(config.name, c.account, c.region),
+  };
+}
+
+function archiveDeploymentOf(
+  config: Config,
+  central: CentralArchiveRef,
+  regions: readonly RegionDeployment[],
+): ArchiveDeployment {
+  const c = config.centralArchive!;
+  return {
+    ...central,
+    name: config.name,
+    partition: partitionOf(c.region),
+    assumeRoleArn: c.assumeRoleArn ?? config.accounts.find((a) => a.id === c.account)?.assumeRoleArn,
+    ...(c.organizationId ? { organizationId: c.organizationId } : {}),
+    members: regions.map((d) => archiveMemberOf(config, d.accountId, d.region)),
+    backend: config.stateBackend,
+    tags: config.tags,
+    settings: { lifecycleRules: config.lifecycleRules, accessLogs: config.accessLogs, archive: config.archive },
+  };
+}
+
+/**
+ * The roles of one member pipeline that touch the archive, named as its stack names them
+ * (core/role-names.ts), for the exports the config switches on.
+ */
+export function archiveMemberOf(config: Config, accountId: string, region: string): ArchiveMember {
+  const role = (name: string) => `arn:${partitionOf(region)}:iam::${accountId}:role/${name}`;
+  const parquet = Object.entries(databaseFormatsOf(config.exports))
+    .filter(([, format]) => format !== undefined && hasParquet(format))
+    .map(([workflow]) => workflow);
+  return {
+    accountId,
+    region,
+    writerRoleArns: [
+      ...(config.exports.ebs ? [role(workerJobRoleName(config.name, region))] : []),
+      ...(parquet.length > 0 ? [role(rdsExportRoleName(config.name))] : []),
+      ...(dynamodbExportEnabled(config.exports.dynamodb)
+        ? [role(stateMachineRoleName(childStateMachineName(config.name, "dynamodb")))]
+        : []),
+    ],
+    readerRoleArns: [role(lambdaRoleName(verifyFunctionName(config.name), region))],
+    exportCallerRoleArns: parquet.map((w) => role(stateMachineRoleName(childStateMachineName(config.name, w)))),
+  };
 }
 
 /** AZs with a subnet — one Batch placement (compute environment + queue) each. */
@@ -148,6 +259,9 @@ export function dispatcherRoutesEnvOf(config: Config, accountId: string, region:
     region,
     name: config.name,
     placements: Object.fromEntries(account.regions.map((r) => [r, placementCount])),
+    ...(config.centralArchive?.mode === "write"
+      ? { archiveBucket: archiveBucketName(config.name, config.centralArchive.account, config.centralArchive.region) }
+      : {}),
   };
 }
 

@@ -202,6 +202,10 @@ const KNOWN_KEYS = [
   "throughputMiBps",
   "iops",
   "initializationRateMiBps",
+  "centralArchive",
+  "account",
+  "organizationId",
+  "mode",
 ];
 
 function closestKnownKey(key: string): string | undefined {

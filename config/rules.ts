@@ -357,6 +357,54 @@ export function cloudBackendProblems(raw: unknown): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * The central archive (docs/adr/0009-central-archive.md). Mode "copy": the archive account's own
+ * pipeline exports what the members copy into its vault, so it must be one of the deployed
+ * account-regions. Mode "write": every pipeline writes into the one bucket, and an RDS snapshot
+ * export (StartExportTask) and the S3 gateway endpoint of an `endpoints` network reach only a bucket
+ * of their own region, so every pipeline must run in the archive's region; the archive stack keeps
+ * its state in S3 (its Terraform Cloud workspace is not declared yet).
+ */
+export function centralArchiveProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.centralArchive)) return [];
+  const { account, region, mode } = raw.centralArchive;
+  if (typeof account !== "string" || !/^\d{12}$/.test(account) || typeof region !== "string") return [];
+  const accounts = Array.isArray(raw.accounts) ? raw.accounts : [];
+  const problems: ConfigProblem[] = [];
+  if (mode === "copy") {
+    const deployed = accounts.some(
+      (a) => isObject(a) && a.id === account && Array.isArray(a.regions) && a.regions.includes(region),
+    );
+    if (!deployed) {
+      problems.push({
+        path: "centralArchive",
+        message: `mode "copy" needs a pipeline in the archive account and region (${account}/${region}): it exports what the members copy into its vault; add ${region} to that account's regions in accounts`,
+      });
+    }
+  }
+  if (mode === "write") {
+    accounts.forEach((a, i) => {
+      if (!isObject(a) || !Array.isArray(a.regions)) return;
+      a.regions.forEach((r, j) => {
+        if (typeof r === "string" && r !== region) {
+          problems.push({
+            path: `accounts[${i}].regions[${j}]`,
+            message: `is not the central archive's region (${region}): in mode "write" every pipeline writes into the archive bucket, and RDS snapshot exports and the S3 gateway endpoint reach only a bucket of their own region; deploy the pipelines in ${region} or use mode "copy"`,
+          });
+        }
+      });
+    });
+    if (isObject(raw.stateBackend) && raw.stateBackend.type === "cloud") {
+      problems.push({
+        path: "centralArchive.mode",
+        message:
+          'is "write", which needs stateBackend.type "s3" in this version: the archive stack\'s Terraform Cloud workspace is not declared yet',
+      });
+    }
+  }
+  return problems;
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
   return [
     ...lifecycleProblems(raw),
@@ -367,5 +415,6 @@ export function crossKeyProblems(raw: unknown): ConfigProblem[] {
     ...stateBackendProblems(raw),
     ...cloudBackendProblems(raw),
     ...archiveProblems(raw),
+    ...centralArchiveProblems(raw),
   ];
 }

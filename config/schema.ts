@@ -360,6 +360,36 @@ const archive = z.strictObject({
 
 export type ArchiveConfig = z.output<typeof archive>;
 
+export const CENTRAL_ARCHIVE_MODES = ["write", "copy"] as const;
+export type CentralArchiveMode = (typeof CENTRAL_ARCHIVE_MODES)[number];
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * One archive for every pipeline (docs/adr/0009-central-archive.md). Unset: each pipeline keeps its own
+ * archive bucket and key, as before.
+ * - `write`: an `archive-<account>-<region>` stack in the archive account owns the bucket and its key;
+ *   the pipelines (all in `region`, config/rules.ts) write their exports into it across accounts.
+ * - `copy`: the members' backup plans copy their recovery points into a vault of the archive account,
+ *   whose own pipeline (an account-region of `accounts`) is the only one that exports.
+ */
+const centralArchive = z.strictObject({
+  account: z.string({ error: "must be 12 digits (as a string)" }).regex(ACCOUNT_ID, { error: "must be 12 digits" }),
+  region: z.string().regex(REGION, { error: "must be an AWS region name like us-east-1" }),
+  /** AWS Organizations id: the bucket and key policies also require aws:PrincipalOrgID. @default none */
+  organizationId: z
+    .string()
+    .regex(ORGANIZATION_ID, { error: "must be an AWS Organizations id: o- and 10 to 32 lowercase letters or digits" })
+    .optional(),
+  mode: z.enum(CENTRAL_ARCHIVE_MODES, { error: 'must be "write" or "copy"' }),
+  /**
+   * Role Terraform assumes in the archive account for the archive stack (mode "write"). @default the
+   * assumeRoleArn of that account in `accounts`, else the deployer's own credentials
+   */
+  assumeRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN" }).optional(),
+});
+
+export type CentralArchiveConfig = z.output<typeof centralArchive>;
+
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
   name: z
@@ -410,6 +440,8 @@ export const configSchema = z.strictObject({
     .default({}),
   /** The archive bucket's protection of what it holds. */
   archive: archive.default({ noncurrentVersionRetentionDays: DEFAULT_NONCURRENT_VERSION_DAYS }),
+  /** One archive for every pipeline. @default none: each pipeline has its own archive bucket and key */
+  centralArchive: centralArchive.optional(),
   stateBackend,
   network: network.default({ vpcCidr: "10.42.0.0/16", azCount: 2, endpointAzCount: 1, egress: "endpoints" }),
   exports: z

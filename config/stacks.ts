@@ -8,7 +8,7 @@
  * never through cdktf cross-stack references, so cdktf's manifest records no dependency between them:
  * this list is where the order is written down.
  */
-import type { Deployment, RegionDeployment } from "./deployment";
+import type { ArchiveDeployment, Deployment, RegionDeployment } from "./deployment";
 import type { CloudBackendConfig } from "./schema";
 
 // The state names live here, not in core/: core/ is part of the worker image's source hash (ADR 0004),
@@ -35,8 +35,8 @@ export function workspaceName(workspacePrefix: string, stackName: string): strin
 
 /**
  * Every kind of stack, in deploy order. `workspaces` declares the Terraform Cloud workspaces of the
- * other stacks (tfe provider; cloud backend only). `archive` (a central archive) is planned, not
- * built yet: no config produces it today, and it slots in here and in `PlannedStack` when it is.
+ * other stacks (tfe provider; cloud backend only). `archive` is the central archive (config
+ * centralArchive, mode "write"): the pipelines read its key from its state, so it comes before them.
  */
 export const STACK_KINDS = ["bootstrap", "workspaces", "archive", "network", "pipeline"] as const;
 export type StackKind = (typeof STACK_KINDS)[number];
@@ -95,6 +95,7 @@ export type PlannedStack =
       /** In deploy order: every network workspace, then every pipeline workspace. */
       readonly workspaces: readonly PlannedWorkspace[];
     })
+  | (AwsStackBase & { readonly kind: "archive"; readonly archive: ArchiveDeployment })
   | (AwsStackBase & { readonly kind: "network" | "pipeline"; readonly deployment: RegionDeployment });
 
 /** The stacks of `deployment` in deploy order. Throws when a stack would depend on one not before it. */
@@ -148,9 +149,33 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
       };
     });
   const networks = regional("network", () => []);
-  // stacks/pipeline-stack.ts reads its network's outputs (remoteStateOf "network").
-  const pipelines = regional("pipeline", (d) => [d.stackNames.network]);
+  // stacks/pipeline-stack.ts reads its network's outputs (remoteStateOf "network") and, with a central
+  // archive, the archive stack's key (remoteStateOf "archive").
+  const pipelines = regional("pipeline", (d) => [
+    d.stackNames.network,
+    ...(d.centralArchive ? [d.centralArchive.stackName] : []),
+  ]);
   if (cloud) stacks.push(workspacesStack(cloud, [...networks, ...pipelines]));
+  const a = deployment.archive;
+  if (a) {
+    // config/rules.ts allows a central archive of mode "write" with S3 state only.
+    if (a.backend.type !== "s3") throw new Error(`stack ${a.stackName}: a central archive needs S3 state`);
+    stacks.push({
+      kind: "archive",
+      name: a.stackName,
+      accountId: a.accountId,
+      region: a.region,
+      state: {
+        type: "s3",
+        bucket: a.backend.bucket,
+        key: stateKey(a.backend.keyPrefix, a.stackName),
+        region: a.backend.region,
+      },
+      readsFrom: [],
+      dependsOn: b ? [b.stackName] : [],
+      archive: a,
+    });
+  }
   stacks.push(...networks, ...pipelines);
   assertDeployOrder(stacks);
   return stacks;

@@ -34,6 +34,11 @@ export interface DispatcherRoutesEnv {
   readonly name: string;
   /** Placements (AZs with a job queue) of each region of `account` that the config deploys, own region included. */
   readonly placements: Readonly<Record<string, number>>;
+  /**
+   * The central archive bucket every region of the account writes to (config centralArchive, mode
+   * "write"; docs/adr/0009-central-archive.md). @default none: each region's own archive bucket
+   */
+  readonly archiveBucket?: string;
 }
 
 export interface Dispatcher {
@@ -59,15 +64,22 @@ const routesSchema = z.strictObject({
     error: "must be config.name (2-20 lowercase letters, digits or '-', starting with a letter)",
   }),
   placements: z.record(z.string().min(1), z.number().int().min(1)),
+  archiveBucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" })
+    .optional(),
 });
 
-/** Each region's dispatcher ARN and archive bucket, named as that region's pipeline stack names them. */
+/**
+ * Each region's dispatcher ARN and archive bucket, named as that region's pipeline stack names them
+ * (or the central archive bucket, when the routes name one).
+ */
 export function expandDispatcherRoutes(routes: DispatcherRoutesEnv): DispatcherRoutes {
   const dispatchers: Record<string, Dispatcher> = {};
   for (const [region, placementCount] of Object.entries(routes.placements)) {
     dispatchers[region] = {
       stateMachineArn: stateMachineArn(routes.account, region, dispatcherStateMachineName(routes.name)),
-      archiveBucket: archiveBucketName(routes.name, routes.account, region),
+      archiveBucket: routes.archiveBucket ?? archiveBucketName(routes.name, routes.account, region),
       placementCount,
     };
   }

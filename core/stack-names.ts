@@ -8,3 +8,8 @@ export function networkStackName(accountId: string, region: string): string {
 export function pipelineStackName(accountId: string, region: string): string {
   return `pipeline-${accountId}-${region}`;
 }
+
+/** The central archive's stack (config centralArchive, mode "write"): in the archive account and region. */
+export function archiveStackName(accountId: string, region: string): string {
+  return `archive-${accountId}-${region}`;
+}

@@ -1,6 +1,7 @@
 /**
  * Composes every stack from a validated config, in the deploy order of config/stacks.ts:
- * `bootstrap` (S3 state only) or `workspaces` (Terraform Cloud only), then per account and region one `network-*` stack, then per
+ * `bootstrap` (S3 state only) or `workspaces` (Terraform Cloud only), then the central `archive-*` stack (config
+ * centralArchive, mode "write"), then per account and region one `network-*` stack, then per
  * account and region one `pipeline-*` stack, each with its backend.
  */
 import { App, Aspects, TerraformStack } from "cdktf";
@@ -9,6 +10,7 @@ import { planStacks } from "../config/stacks";
 import type { Config, EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
 import { attachBackend } from "./backends";
+import { ArchiveStack } from "./archive-stack";
 import { BootstrapStack } from "./bootstrap-stack";
 import { LAMBDA_RUNTIME, runtimeDeadlineWarning } from "./lambda-runtimes";
 import { NetworkStack } from "./network-stack";
@@ -21,6 +23,8 @@ export interface ComposedStacks {
   readonly bootstrap?: BootstrapStack;
   /** Only with a Terraform Cloud backend. */
   readonly workspaces?: WorkspacesStack;
+  /** Only with a central archive of mode "write". */
+  readonly archive?: ArchiveStack;
   readonly networks: NetworkStack[];
   readonly pipelines: PipelineStack[];
   /** Every stack in deploy order (config/stacks.ts). */
@@ -50,6 +54,7 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
   const plan = planStacks(resolveDeployment(config));
   let bootstrap: BootstrapStack | undefined; // none with Terraform Cloud, which keeps state itself
   let workspaces: WorkspacesStack | undefined; // only with Terraform Cloud
+  let archive: ArchiveStack | undefined; // only with a central archive (mode "write")
   const egressOf = new Map<TerraformStack, EgressMode>();
   const networks: NetworkStack[] = [];
   const pipelines: PipelineStack[] = [];
@@ -80,6 +85,14 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
         all.push(workspaces);
         break;
       }
+      case "archive": {
+        archive = new ArchiveStack(app, planned.name, { archive: planned.archive });
+        attachBackend(archive, planned.archive.backend, planned.name);
+        // It holds no network resource; the baseline's strictest mode checks it.
+        egressOf.set(archive, "endpoints");
+        all.push(archive);
+        break;
+      }
       case "network": {
         // The record carries every NetworkStack prop (name, account, region, role, network, tags).
         const network = new NetworkStack(app, planned.name, planned.deployment);
@@ -105,7 +118,7 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
   }
   // Every stack carries the baseline Aspect (cdktf only runs aspects added to stacks).
   for (const stack of all) Aspects.of(stack).add(new SecurityBaseline({ egress: egressOf.get(stack)! }));
-  return { bootstrap, workspaces, networks, pipelines, all, egressOf };
+  return { bootstrap, workspaces, archive, networks, pipelines, all, egressOf };
 }
 
 /**

@@ -1,5 +1,5 @@
 // Stack names live in core (config/deployment.ts resolves them into each region's record).
-export { BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
+export { archiveStackName, BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
 
 // State machine names live in core: the starter derives its dispatchers' ARNs with them.
 export { dispatcherStateMachineName, stateMachineArn } from "../core/state-machines";

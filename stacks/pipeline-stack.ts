@@ -8,6 +8,8 @@ import { Construct } from "constructs";
 import type { RegionDeployment } from "../config/deployment";
 import { PIPELINE_TAG_KEY } from "../core/tags";
 import { ArchiveBucket } from "./constructs/archive-bucket";
+import { ARCHIVE_OUTPUTS } from "./archive-stack";
+import { verifyFunctionName } from "../core/role-names";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
@@ -52,7 +54,12 @@ export { dispatcherRoutesEnvOf, dispatcherRoutesOf, keyArnInRegion, placementCou
 
 export class PipelineStack extends TerraformStack {
   public readonly network: NetworkRef;
-  public readonly archive: ArchiveBucket;
+  /** Its own archive bucket; none with a central archive (mode "write"), which the archive stack owns. */
+  public readonly archive?: ArchiveBucket;
+  /** The bucket the exports are written to: its own archive's, or the central archive's. */
+  public readonly archiveBucketArn: string;
+  /** The key of that bucket: the pipeline's, or the central archive's (read from the archive stack's state). */
+  public readonly archiveKmsKeyArn: string;
   /** KMS key of the pipeline: config.kmsKeyArn, or the key this stack creates. */
   public readonly kmsKeyArn: string;
   public readonly ledger: LedgerTable;
@@ -100,23 +107,37 @@ export class PipelineStack extends TerraformStack {
     const own = d.dispatcher;
     const placementCount = d.placementCount;
 
-    this.archive = new ArchiveBucket(this, "archive", {
-      bucketName: own.archiveBucket,
-      kmsKeyArn: this.kmsKeyArn,
-      lifecycle: settings.lifecycleRules,
-      noncurrentVersionDays: settings.archive.noncurrentVersionRetentionDays,
-      objectLock: settings.archive.objectLock,
-      accessLogs: settings.accessLogs,
-    });
+    // With a central archive (docs/adr/0009) the bucket is the archive stack's, in the archive account:
+    // its name follows from the config (own.archiveBucket, the routes name it), its key comes from that
+    // stack's state. Otherwise the pipeline owns its archive.
+    const central = d.centralArchive;
+    if (central) {
+      const archiveState = remoteStateOf(this, "archive", d.backend, central.stackName);
+      this.archiveBucketArn = `arn:${d.partition}:s3:::${central.bucketName}`;
+      this.archiveKmsKeyArn = archiveState.getString(ARCHIVE_OUTPUTS.keyArn);
+    } else {
+      this.archive = new ArchiveBucket(this, "archive", {
+        bucketName: own.archiveBucket,
+        kmsKeyArn: this.kmsKeyArn,
+        lifecycle: settings.lifecycleRules,
+        noncurrentVersionDays: settings.archive.noncurrentVersionRetentionDays,
+        objectLock: settings.archive.objectLock,
+        accessLogs: settings.accessLogs,
+      });
+      this.archiveBucketArn = this.archive.bucket.arn;
+      this.archiveKmsKeyArn = this.kmsKeyArn;
+    }
     new TerraformOutput(this, "archive_bucket_name", {
-      value: this.archive.bucket.bucket,
-      description: "Bucket the exports are written to.",
+      value: this.archive ? this.archive.bucket.bucket : own.archiveBucket,
+      description: central
+        ? `Bucket the exports are written to: the central archive of ${central.accountId} (${central.stackName}).`
+        : "Bucket the exports are written to.",
     });
     // The network stack's S3 gateway endpoint lets through only this archive and ECR's layers.
     new S3EndpointPolicy(this, "s3-endpoint-policy", {
       vpcEndpointId: this.network.s3EndpointId,
       region: d.region,
-      archiveBucketArn: this.archive.bucket.arn,
+      archiveBucketArn: this.archiveBucketArn,
     });
 
     // ── Event intake (issue 5): Backup events → rules → queue → starter → dispatcher ──
@@ -161,7 +182,7 @@ export class PipelineStack extends TerraformStack {
       spotRetries: worker.spotRetries,
       compressionLevel: settings.exports.compressionLevel,
       archiveBucketArn,
-      archiveKmsKeyArn: this.kmsKeyArn,
+      archiveKmsKeyArn: this.archiveKmsKeyArn,
       logKmsKeyArn: this.kmsKeyArn,
       pipelineTag: { key: PIPELINE_TAG_KEY, value: d.name },
       securityTag: settings.securityTag,
@@ -210,7 +231,7 @@ export class PipelineStack extends TerraformStack {
     });
     const verify = new LambdaFunction(this, "verify", {
       entry: "verify",
-      functionName: `${d.name}-verify`,
+      functionName: verifyFunctionName(d.name),
       description: "Checks an export: manifest present, every object with the manifest's size and checksum",
       accountId: d.accountId,
       region: d.region,
@@ -218,11 +239,11 @@ export class PipelineStack extends TerraformStack {
       timeout: 300,
       statements: [
         // HeadObject (sizes, checksums) and GetObject (the manifest) both need s3:GetObject
-        { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [`${this.archive.bucket.arn}/*`] },
+        { sid: "ReadArchive", actions: ["s3:GetObject"], resources: [`${this.archiveBucketArn}/*`] },
         // Without s3:ListBucket S3 answers a missing key with 403, not 404: the verify Lambda would throw
         // (retried, then failed as an error) instead of reporting the missing manifest or object.
-        { sid: "MissingIsNotFound", actions: ["s3:ListBucket"], resources: [this.archive.bucket.arn] },
-        { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] },
+        { sid: "MissingIsNotFound", actions: ["s3:ListBucket"], resources: [this.archiveBucketArn] },
+        { sid: "ArchiveKey", actions: ["kms:Decrypt"], resources: [this.archiveKmsKeyArn] },
       ],
     });
     this.workflows = new ExportWorkflows(this, "workflows", {
@@ -233,7 +254,7 @@ export class PipelineStack extends TerraformStack {
         ? {
             dynamodb: {
               format: dynamodbExportFormat(settings.exports.dynamodb),
-              archiveBucketArn: this.archive.bucket.arn,
+              archiveBucketArn: this.archiveBucketArn,
             },
           }
         : {}),
@@ -247,6 +268,7 @@ export class PipelineStack extends TerraformStack {
         ...(settings.exports.rds ? { instanceClass: settings.exports.rds.instanceClass } : {}),
         ...(settings.exports.aurora ? { clusterInstanceClass: settings.exports.aurora.instanceClass } : {}),
       },
+      ...(central ? { archiveKmsKeyArn: this.archiveKmsKeyArn, archiveBucketOwner: central.accountId } : {}),
       placements: Array.from({ length: placementCount }, (_, i) => ({
         availabilityZone: this.batch.jobQueueAzs[i]!,
         jobQueueArn: this.batch.jobQueueArns[i]!,

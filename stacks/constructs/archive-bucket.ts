@@ -13,6 +13,8 @@
  */
 import { S3BucketLifecycleConfigurationRule } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import type { PolicyStatement } from "./policy-document";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { Construct } from "constructs";
 import type { ArchiveConfig, LifecycleRules } from "../../config/schema";
 import { SecureBucket } from "./secure-bucket";
@@ -30,6 +32,13 @@ export interface ArchiveBucketProps {
   readonly noncurrentVersionDays?: number;
   /** Object Lock default retention (config `archive.objectLock`). @default none */
   readonly objectLock?: ArchiveConfig["objectLock"];
+  /** Bucket policy statements after the TLS-only deny (a central archive's grants to other accounts). @default [] */
+  readonly policyStatements?: readonly PolicyStatement[];
+  /**
+   * Object Ownership `BucketOwnerEnforced`: ACLs off, every object belongs to the bucket's account, also
+   * those other accounts write (a central archive). @default false (S3's own default for new buckets is the same)
+   */
+  readonly bucketOwnerEnforced?: boolean;
 }
 
 /** Lifecycle rules for the archive from the config's days (validated there). */
@@ -62,7 +71,14 @@ export class ArchiveBucket extends Construct {
       objectLock: props.objectLock,
       lifecycleRules: archiveLifecycleRules(props.lifecycle ?? {}),
       accessLogs: props.accessLogs,
+      policyStatements: props.policyStatements,
     });
     this.bucket = secure.bucket;
+    if (props.bucketOwnerEnforced ?? false) {
+      new S3BucketOwnershipControls(this, "ownership", {
+        bucket: this.bucket.id,
+        rule: { objectOwnership: "BucketOwnerEnforced" },
+      });
+    }
   }
 }

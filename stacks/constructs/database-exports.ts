@@ -33,7 +33,6 @@
  * The archive key's policy lets the account's IAM decide (pipeline-key.ts) and the archive bucket's
  * policy only denies plain HTTP, so neither needs a statement for the export role.
  */
-import type { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -45,12 +44,13 @@ import { DUMP_PASSWORD_ENV } from "../../core/dump-password";
 import { dumpParameterPath, TEMPORARY_DB_PREFIX } from "../../core/rds-identifier";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { hasDump, hasParquet } from "../../core/workflows";
+import { childStateMachineName, rdsExportRoleName } from "../../core/role-names";
 import { rdsExportDefinition } from "../workflows/rds-export";
 import type { PipelineContext } from "./context";
 import { WORKER_ARCHIVE_ACTIONS } from "./worker-job-definition";
 import { LambdaFunction } from "./lambda-function";
 import { StateMachine } from "./state-machine";
-import { PolicyDocument } from "./policy-document";
+import { PolicyDocument, type PolicyStatement } from "./policy-document";
 
 export interface DatabaseExportsProps {
   readonly context: PipelineContext;
@@ -58,6 +58,8 @@ export interface DatabaseExportsProps {
   readonly formats: Readonly<Partial<Record<DatabaseWorkflow, DatabaseExportFormat>>>;
   /** The archive bucket (StartExportTask's S3BucketName; the export role may write only there). */
   readonly archiveBucketName: string;
+  /** The archive's key: the exports are encrypted with it (a central archive's). @default context.kmsKeyArn */
+  readonly archiveKmsKeyArn?: string;
   /** Longest a child may run (the dispatcher's child timeout): the polls and queue waits fit in it. */
   readonly timeoutSeconds: number;
   /** What the native dump needs; required when a format has a dump. @default no dump */
@@ -88,7 +90,7 @@ export interface DatabaseDumpProps {
 export const DUMP_PORTS = [5432, 3306] as const;
 
 /** Name of the role StartExportTask hands to RDS. */
-export const exportRoleName = (name: string): string => `${name}-rds-s3-export`;
+export const exportRoleName = rdsExportRoleName;
 
 const POLL_SECONDS = 300;
 const MAX_QUEUE_SECONDS = 900;
@@ -103,7 +105,9 @@ export class DatabaseExports extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseExportsProps) {
     super(scope, id);
-    const { name, region, accountId, partition, kmsKeyArn } = props.context;
+    const { name, region, accountId, partition } = props.context;
+    // The child's own log group stays on the pipeline key; the exports use the archive's.
+    const kmsKeyArn = props.archiveKmsKeyArn ?? props.context.kmsKeyArn;
     const workflows = Object.keys(props.formats) as DatabaseWorkflow[];
     if (workflows.length === 0) throw new Error("DatabaseExports: formats must name rds, aurora or both");
     const bucketArn = `arn:${partition}:s3:::${props.archiveBucketName}`;
@@ -248,13 +252,13 @@ export class DatabaseExports extends Construct {
     const children: Partial<Record<DatabaseWorkflow, StateMachine>> = {};
     for (const workflow of workflows) {
       const format = props.formats[workflow]!;
-      const machineName = `${name}-${workflow}-export`;
+      const machineName = childStateMachineName(name, workflow);
       const snapshots = snapshotsOf(workflow);
       children[workflow] = new StateMachine(this, workflow, {
         name: machineName,
         accountId,
         region,
-        kmsKeyArn,
+        kmsKeyArn: props.context.kmsKeyArn,
         statements: [
           {
             sid: "ReadSnapshots",
@@ -341,7 +345,7 @@ function dumpStatements(
     passwordFunctionArn: string;
     subnetGroupName: string;
   },
-): DataAwsIamPolicyDocumentStatement[] {
+): PolicyStatement[] {
   const { partition, region, accountId, name } = context;
   const { rdsArn, temporary } = n;
   const subnetGroup = rdsArn("subgrp", n.subnetGroupName);
@@ -349,7 +353,7 @@ function dumpStatements(
   const defaults = [rdsArn("og", "default:*"), rdsArn("pg", "default.*")];
   const keys = `arn:${partition}:kms:${region}:${accountId}:key/*`;
   const viaRds = { test: "StringEquals", variable: "kms:ViaService", values: [`rds.${region}.amazonaws.com`] };
-  const restore: DataAwsIamPolicyDocumentStatement[] =
+  const restore: PolicyStatement[] =
     workflow === "rds"
       ? [
           {

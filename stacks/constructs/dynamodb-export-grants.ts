@@ -24,11 +24,14 @@ export interface DynamoDbExportGrantsProps {
   readonly context: PipelineContext;
   readonly tablePrefix: string;
   readonly archiveBucketArn: string;
+  /** The archive's key (a central archive's). @default context.kmsKeyArn */
+  readonly archiveKmsKeyArn?: string;
   readonly pipelineTag: { readonly key: string; readonly value: string };
 }
 
 export function dynamodbExportStatements(props: DynamoDbExportGrantsProps): PolicyStatement[] {
-  const { partition, region, accountId, kmsKeyArn } = props.context;
+  const { partition, region, accountId } = props.context;
+  const kmsKeyArn = props.archiveKmsKeyArn ?? props.context.kmsKeyArn;
   const dynamodb = `arn:${partition}:dynamodb:${region}:${accountId}`;
   const tempTables = `${dynamodb}:table/${props.tablePrefix}*`;
   return [

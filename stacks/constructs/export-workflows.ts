@@ -2,6 +2,7 @@
  * The state machines of a pipeline: the EBS child and the dispatcher, each with a role
  * that allows exactly what its Tasks call.
  */
+import { childStateMachineName } from "../../core/role-names";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { dispatcherDefinition } from "../workflows/dispatcher";
@@ -58,6 +59,10 @@ export interface ExportWorkflowsProps {
     /** @default "db.r6g.large" */
     readonly clusterInstanceClass?: string;
   };
+  /** The archive's KMS key (a central archive's, docs/adr/0009). @default context.kmsKeyArn */
+  readonly archiveKmsKeyArn?: string;
+  /** The archive bucket's account when it is not this one (a central archive): ExportTableToPointInTime's S3BucketOwner. @default this account */
+  readonly archiveBucketOwner?: string;
 }
 
 export class ExportWorkflows extends Construct {
@@ -181,6 +186,7 @@ export class ExportWorkflows extends Construct {
         context: props.context,
         formats: props.databases,
         archiveBucketName: props.archiveBucketName,
+        archiveKmsKeyArn: props.archiveKmsKeyArn,
         timeoutSeconds: props.childTimeoutSeconds,
         ...(props.databaseDump
           ? {
@@ -200,7 +206,7 @@ export class ExportWorkflows extends Construct {
     if (props.dynamodb) {
       const tablePrefix = dynamodbTempTablePrefix(props.context.name);
       this.dynamodb = new StateMachine(this, "dynamodb", {
-        name: `${props.context.name}-dynamodb-export`,
+        name: childStateMachineName(props.context.name, "dynamodb"),
         accountId,
         region,
         kmsKeyArn: props.context.kmsKeyArn,
@@ -208,12 +214,14 @@ export class ExportWorkflows extends Construct {
           context: props.context,
           tablePrefix,
           archiveBucketArn: props.dynamodb.archiveBucketArn,
+          archiveKmsKeyArn: props.archiveKmsKeyArn,
           pipelineTag: props.pipelineTag,
         }),
         definition: dynamodbExportDefinition({
           partition,
           format: props.dynamodb.format,
-          kmsKeyArn: props.context.kmsKeyArn,
+          kmsKeyArn: props.archiveKmsKeyArn ?? props.context.kmsKeyArn,
+          bucketOwner: props.archiveBucketOwner,
           pipelineTag: props.pipelineTag,
           securityTag: props.securityTag,
           tablePrefix,

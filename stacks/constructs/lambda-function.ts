@@ -4,6 +4,7 @@
  * (the caller passes the statements), its own KMS-encrypted log group with retention,
  * Node.js 22 (LAMBDA_RUNTIME, stacks/lambda-runtimes.ts) on arm64, X-Ray tracing active.
  */
+import { lambdaRoleName } from "../../core/role-names";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -94,7 +95,7 @@ export class LambdaFunction extends Construct {
       ],
     });
     this.role = new IamRole(this, "role", {
-      name: `${props.functionName}-${props.region}`,
+      name: lambdaRoleName(props.functionName, props.region),
       assumeRolePolicy: assume.json,
     });
 

@@ -3,6 +3,7 @@
  * statements the definition's tasks need plus log delivery and X-Ray), logging of ALL
  * events with execution data to a KMS-encrypted log group, and X-Ray tracing.
  */
+import { stateMachineRoleName } from "../../core/role-names";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
@@ -53,7 +54,7 @@ export class StateMachine extends Construct {
         },
       ],
     });
-    this.role = new IamRole(this, "role", { name: `${props.name}-sfn`, assumeRolePolicy: assume.json });
+    this.role = new IamRole(this, "role", { name: stateMachineRoleName(props.name), assumeRolePolicy: assume.json });
     const policy = new PolicyDocument(this, "policy", {
       statement: [
         ...props.statements,

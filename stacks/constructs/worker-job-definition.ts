@@ -14,6 +14,7 @@ import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import { WORKER_COMMAND, WORKER_ENVIRONMENT } from "../../core/worker-job";
+import { workerJobRoleName } from "../../core/role-names";
 import { partBufferBudgetMiB } from "../../core/worker-limits";
 import { movedFrom } from "../moved";
 import { EncryptedLogGroup } from "./encrypted-log-group";
@@ -162,7 +163,7 @@ export class WorkerJobDefinition extends Construct {
 
     this.jobRole = this.role(
       "job-role",
-      `${props.context.name}-worker-job-${props.context.region}`,
+      workerJobRoleName(props.context.name, props.context.region),
       "The EBS worker: attaches the restored volume, uploads the archive",
       props,
       [

@@ -33,6 +33,8 @@ export interface DynamoDbExportProps {
   readonly format: DynamoDbExportFormat;
   /** The archive's key: the export's objects and table.json are SSE-KMS with it. */
   readonly kmsKeyArn: string;
+  /** The archive bucket's account when it is another (a central archive): S3BucketOwner of the export. @default none (this account) */
+  readonly bucketOwner?: string;
   /** Tags on the temporary table: the pipeline tag (janitor), the recovery point, the security tag. */
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** @default none */
@@ -88,6 +90,7 @@ export function dynamodbExportDefinition(props: DynamoDbExportProps): StateMachi
     ExportType: "FULL_EXPORT",
     S3SseAlgorithm: "KMS",
     S3SseKmsKeyId: props.kmsKeyArn,
+    ...(props.bucketOwner ? { S3BucketOwner: props.bucketOwner } : {}),
   };
   const countPoll = (counter: string, next: string): State => ({
     Type: "Pass",
