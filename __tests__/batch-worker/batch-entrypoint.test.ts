@@ -108,6 +108,8 @@ describeWithPrereqs(
             compressionLevel: 3,
             concurrency: 2,
             attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
             snapshotId: "snap-0123",
           },
           {
@@ -146,6 +148,8 @@ describeWithPrereqs(
             compressionLevel: 3,
             concurrency: 2,
             attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
           },
           {
             ec2,
@@ -166,7 +170,15 @@ describeWithPrereqs(
       const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1b", Size: 1 }))).VolumeId!;
       await expect(
         runBatchJob(
-          { volumeId, target: "s3://bkt/p/", compressionLevel: 3, concurrency: 2, attachTimeoutSeconds: 30 },
+          {
+            volumeId,
+            target: "s3://bkt/p/",
+            compressionLevel: 3,
+            concurrency: 2,
+            attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
+          },
           {
             ec2,
             identity: () => instanceIdentity(imds.url),
