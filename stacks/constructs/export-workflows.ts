@@ -338,6 +338,7 @@ export class ExportWorkflows extends Construct {
           },
           { test: "StringLike", variable: `aws:RequestTag/${SCRATCH_TAG_KEY}`, values: ["snap-*"] },
           { test: "Bool", variable: "ec2:Encrypted", values: ["true"] },
+          { test: "StringEquals", variable: "ec2:VolumeType", values: ["gp3"] },
         ],
       },
       {
