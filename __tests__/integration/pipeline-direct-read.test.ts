@@ -233,6 +233,35 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
     expect(await leftoverVolumes(bench)).toEqual([]);
   });
 
+  it("deletes a scratch that never becomes available, after the bounded wait, without running the job", async () => {
+    let ran = false;
+    const tasks = new TaskResolver()
+      .runsAs(bench.as("ebs-export"))
+      // EC2 keeps answering "creating" to the wait's polls (the cleanup's own look sees the truth)
+      .on("arn:aws:states:::aws-sdk:ec2:describeVolumes", async (call) =>
+        call.stateName === "DescribeVolume"
+          ? { Volumes: [{ State: "creating" }] }
+          : (JSON.parse(JSON.stringify(await call.clients.call("ec2", "describeVolumes", call.parameters))) as never),
+      )
+      .batchJob("*", () => {
+        ran = true;
+        return {};
+      });
+    const result = await executeStateMachine(
+      bench.ebs,
+      {
+        recoveryPointArn: `arn:aws:ec2:${REGION}::snapshot/${snapshot.snapshotId}`,
+        archiveUrl: `s3://${bench.archiveBucket}/ebs/direct/never-available/`,
+        placementIndex: 0,
+      },
+      { tasks, executionName: "direct-never-available" },
+    );
+    expect({ status: result.status, error: result.error }).toEqual({ status: "FAILED", error: "VolumeNotAvailable" });
+    expect(ran).toBe(false);
+    expect(tasks.calls.filter((c) => c.stateName === "DescribeVolume")).toHaveLength(91);
+    expect(await leftoverVolumes(bench)).toEqual([]);
+  });
+
   it("creates nothing for a snapshot that does not exist", async () => {
     let ran = false;
     const result = await executeStateMachine(
