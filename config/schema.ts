@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { DYNAMODB_EXPORT_FORMATS } from "../core/dynamodb-export";
+import { DEFAULT_DIRECT_READ_PARALLELISM, DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND } from "../core/direct-read";
 import { PIPELINE_NAME } from "../core/state-machines";
 import { DATABASE_EXPORT_FORMATS, DEFAULT_DATABASE_EXPORT_FORMAT, type DatabaseExportFormat } from "../core/workflows";
 
@@ -330,10 +331,24 @@ const worker = z.strictObject({
   volume: workerVolume.default({ throughputMiBps: 500, iops: 6000 }),
   /**
    * How the worker reads a snapshot (ADR 0008): `volume` restores it as a volume (lazily loaded from S3);
-   * `direct` reads its blocks through the EBS direct APIs. In this version `direct` grants the worker's role
-   * the EBS direct read APIs only; the EBS child still restores a volume.
+   * `direct`: the EBS child creates a blank encrypted scratch volume and the worker fills it with the snapshot's
+   * blocks through the EBS direct APIs before exporting it.
    */
   readPath: z.enum(["volume", "direct"], { error: 'must be "volume" or "direct"' }).default("volume"),
+  /**
+   * The direct read's budget (readPath `direct`): `requestsPerSecond` is the pipeline's share of the account's
+   * GetSnapshotBlock quota (1,000/s by default), divided among the most jobs that can run at once
+   * (core/direct-read.ts); `parallelism` is the blocks one job has in flight.
+   */
+  directRead: z
+    .strictObject({
+      requestsPerSecond: wholeInRange(1, 10000, " requests/s").default(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND),
+      parallelism: wholeInRange(1, 256).default(DEFAULT_DIRECT_READ_PARALLELISM),
+    })
+    .default({
+      requestsPerSecond: DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND,
+      parallelism: DEFAULT_DIRECT_READ_PARALLELISM,
+    }),
 });
 
 export type WorkerConfig = z.output<typeof worker>;
@@ -499,6 +514,10 @@ export const configSchema = z.strictObject({
     onDemandFallback: false,
     volume: { throughputMiBps: 500, iops: 6000 },
     readPath: "volume",
+    directRead: {
+      requestsPerSecond: DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND,
+      parallelism: DEFAULT_DIRECT_READ_PARALLELISM,
+    },
   }),
 });
 

@@ -21,6 +21,14 @@ export const WORKER_JOB_PARAMETERS = {
   targetUrl: "archive location, s3://<bucket>/<prefix>/",
   /** zstd level 1-19; the job definition's default is the config's `exports.compressionLevel`. */
   compressionLevel: "zstd level",
+  /** The recovery point's snapshot, `snap-…`: recorded in the manifest; what a direct read reads. */
+  snapshotId: "id of the snapshot being exported (snap-...)",
+  /**
+   * `volume`: `volumeId` was restored from the snapshot; `direct`: `volumeId` is a blank scratch volume the worker
+   * fills with the snapshot's blocks through the EBS direct APIs first (ADR 0008). The job definition's default is
+   * `volume`.
+   */
+  readPath: "volume | direct",
 } as const;
 export type WorkerJobParameter = keyof typeof WORKER_JOB_PARAMETERS;
 
@@ -36,6 +44,7 @@ export const WORKER_FLAGS = {
   snapshotId: "snapshot-id",
   compressionLevel: "compression-level",
   concurrency: "concurrency",
+  readPath: "read-path",
 } as const;
 
 /** One argument of the worker's command: a flag it parses, or a job parameter Batch substitutes. */
@@ -52,6 +61,10 @@ export const WORKER_COMMAND = [
   "Ref::targetUrl",
   `--${WORKER_FLAGS.compressionLevel}`,
   "Ref::compressionLevel",
+  `--${WORKER_FLAGS.snapshotId}`,
+  "Ref::snapshotId",
+  `--${WORKER_FLAGS.readPath}`,
+  "Ref::readPath",
 ] satisfies readonly WorkerCommandArg[];
 
 /**
@@ -73,7 +86,19 @@ export const WORKER_ENVIRONMENT = {
   snapshotId: "BACKUP_ACTIONS_SNAPSHOT_ID",
   /** Seconds to wait for the volume to attach (and detach). */
   attachTimeoutSeconds: "BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS",
+  /**
+   * EBS direct API requests per second this job may send: its share of the account's budget
+   * (config `worker.directRead.requestsPerSecond` divided by the most jobs that can run at once, ADR 0008).
+   */
+  directReadRequestsPerSecond: "BACKUP_ACTIONS_DIRECT_READ_RPS",
+  /** Snapshot blocks in flight in one job (config `worker.directRead.parallelism`). */
+  directReadParallelism: "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM",
+  /** Set by Batch in every job's container: the attempt's number, 1 first (a Spot reclaim's retry is 2, …). */
+  attempt: "AWS_BATCH_JOB_ATTEMPT",
 } as const;
+
+export const READ_PATHS = ["volume", "direct"] as const;
+export type ReadPath = (typeof READ_PATHS)[number];
 
 /** Job parameters: command-line flags (Batch `Ref::` parameters) or environment variables. See batch-worker/README.md. */
 export interface JobParams {
@@ -83,6 +108,12 @@ export interface JobParams {
   compressionLevel: number;
   concurrency: number;
   attachTimeoutSeconds: number;
+  /** How the volume holds the snapshot (WORKER_JOB_PARAMETERS.readPath). */
+  readPath: ReadPath;
+  /** Batch's attempt number (1 unless a Spot reclaim retried the job). */
+  attempt: number;
+  /** The direct read's budget; only with readPath `direct`. */
+  directRead?: { requestsPerSecond: number; parallelism: number };
 }
 
 export class JobParamsError extends BackupActionsError {
@@ -93,6 +124,7 @@ export class JobParamsError extends BackupActionsError {
 export interface JobDefaults {
   readonly compressionLevel: number;
   readonly concurrency: number;
+  readonly directRead: { readonly requestsPerSecond: number; readonly parallelism: number };
 }
 
 /** Reads the job from flags, else the environment; throws JobParamsError naming the bad flag or variable. */
@@ -106,6 +138,7 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
       [WORKER_FLAGS.snapshotId]: { type: "string" },
       [WORKER_FLAGS.compressionLevel]: { type: "string" },
       [WORKER_FLAGS.concurrency]: { type: "string" },
+      [WORKER_FLAGS.readPath]: { type: "string" },
     },
   });
   const flag = (name: string) => (values as Record<string, string | undefined>)[name];
@@ -128,10 +161,19 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
     return n;
   };
   const level = flag(WORKER_FLAGS.compressionLevel) ?? env[E.compressionLevel];
+  // Batch substitutes a parameter the submission left out with the job definition's default: "" for snapshotId.
+  const snapshotId = flag(WORKER_FLAGS.snapshotId) || env[E.snapshotId] || undefined;
+  const readPath = flag(WORKER_FLAGS.readPath) || "volume";
+  if (!(READ_PATHS as readonly string[]).includes(readPath))
+    throw new JobParamsError(`--${WORKER_FLAGS.readPath} must be "volume" or "direct", got "${readPath}"`);
+  if (readPath === "direct" && !/^snap-[0-9a-f]{8,17}$/.test(snapshotId ?? ""))
+    throw new JobParamsError(
+      `--${WORKER_FLAGS.readPath} direct needs the snapshot to read: --${WORKER_FLAGS.snapshotId} snap-..., got "${snapshotId ?? ""}"`,
+    );
   return {
     volumeId,
     target,
-    snapshotId: flag(WORKER_FLAGS.snapshotId) ?? env[E.snapshotId],
+    snapshotId,
     compressionLevel: int(level, "compression level", defaults.compressionLevel, 1, 19),
     concurrency: int(
       flag(WORKER_FLAGS.concurrency) ?? env[E.uploadConcurrency],
@@ -141,5 +183,27 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
       64,
     ),
     attachTimeoutSeconds: int(env[E.attachTimeoutSeconds], E.attachTimeoutSeconds, 600, 10, 7200),
+    attempt: int(env[E.attempt], E.attempt, 1, 1, 10),
+    readPath: readPath as ReadPath,
+    ...(readPath === "direct"
+      ? {
+          directRead: {
+            requestsPerSecond: int(
+              env[E.directReadRequestsPerSecond],
+              E.directReadRequestsPerSecond,
+              defaults.directRead.requestsPerSecond,
+              1,
+              10_000,
+            ),
+            parallelism: int(
+              env[E.directReadParallelism],
+              E.directReadParallelism,
+              defaults.directRead.parallelism,
+              1,
+              256,
+            ),
+          },
+        }
+      : {}),
   };
 }

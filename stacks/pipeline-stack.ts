@@ -13,6 +13,7 @@ import { verifyFunctionName } from "../core/role-names";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
+import { directReadShare } from "../core/direct-read";
 import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
@@ -186,7 +187,18 @@ export class PipelineStack extends TerraformStack {
       logKmsKeyArn: this.kmsKeyArn,
       pipelineTag: { key: PIPELINE_TAG_KEY, value: d.name },
       securityTag: settings.securityTag,
-      directRead: worker.readPath === "direct",
+      ...(worker.readPath === "direct"
+        ? {
+            directRead: {
+              requestsPerSecond: directReadShare(worker.directRead.requestsPerSecond, {
+                maxVcpus: worker.maxVcpus,
+                jobVcpus: worker.vcpus,
+                computeEnvironments: placementCount * (worker.onDemandFallback ? 2 : 1),
+              }),
+              parallelism: worker.directRead.parallelism,
+            },
+          }
+        : {}),
     });
     this.batch = new BatchSpot(this, "batch", {
       context,
@@ -275,6 +287,7 @@ export class PipelineStack extends TerraformStack {
       })),
       jobDefinitionName: this.workerJob.jobDefinitionName,
       volume: worker.volume,
+      readPath: worker.readPath,
       compressionLevel: settings.exports.compressionLevel,
       pipelineTag,
       securityTag: settings.securityTag,

@@ -1,4 +1,5 @@
 import {
+  CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeVolumesCommand,
@@ -42,6 +43,8 @@ describe("job parameters", () => {
       compressionLevel: 3,
       concurrency: 4,
       attachTimeoutSeconds: 600,
+      attempt: 1,
+      readPath: "volume",
     });
     expect(
       jobParams(["--volume-id", "vol-0aaaaaaaaaaaaaaaa", "--to", "s3://bkt/x/", "--concurrency", "8"], {}),
@@ -108,6 +111,8 @@ describeWithPrereqs(
             compressionLevel: 3,
             concurrency: 2,
             attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
             snapshotId: "snap-0123",
           },
           {
@@ -146,6 +151,8 @@ describeWithPrereqs(
             compressionLevel: 3,
             concurrency: 2,
             attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
           },
           {
             ec2,
@@ -166,7 +173,15 @@ describeWithPrereqs(
       const volumeId = (await ec2.send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1b", Size: 1 }))).VolumeId!;
       await expect(
         runBatchJob(
-          { volumeId, target: "s3://bkt/p/", compressionLevel: 3, concurrency: 2, attachTimeoutSeconds: 30 },
+          {
+            volumeId,
+            target: "s3://bkt/p/",
+            compressionLevel: 3,
+            concurrency: 2,
+            attachTimeoutSeconds: 30,
+            readPath: "volume",
+            attempt: 1,
+          },
           {
             ec2,
             identity: () => instanceIdentity(imds.url),
@@ -176,6 +191,87 @@ describeWithPrereqs(
           },
         ),
       ).rejects.toThrow(/is in us-east-1b, this instance in us-east-1a/);
+    });
+
+    describe("a direct read (--read-path direct)", () => {
+      const SNAP = "snap-0123456789abcdef0";
+      const direct = (volumeId: string, attempt: number) => ({
+        volumeId,
+        target: "s3://bkt/p/",
+        compressionLevel: 3,
+        concurrency: 2,
+        attachTimeoutSeconds: 30,
+        readPath: "direct" as const,
+        snapshotId: SNAP,
+        attempt,
+        directRead: { requestsPerSecond: 18, parallelism: 8 },
+      });
+      const scratch = async (scratchOf?: string) =>
+        (
+          await ec2.send(
+            new CreateVolumeCommand({
+              AvailabilityZone: az,
+              Size: 1,
+              VolumeType: "gp3",
+              ...(scratchOf
+                ? {
+                    TagSpecifications: [
+                      { ResourceType: "volume", Tags: [{ Key: "backup-actions:scratch-of", Value: scratchOf }] },
+                    ],
+                  }
+                : {}),
+            }),
+          )
+        ).VolumeId!;
+      /** Runs the job with a stand-in for the hydration and export; returns what it was given. */
+      const run = async (p: ReturnType<typeof direct>) => {
+        const given: Array<Record<string, unknown>> = [];
+        await runBatchJob(p, {
+          ec2,
+          identity: () => instanceIdentity(imds.url),
+          findDevice: async () => "/dev/loop-scratch",
+          runExport: async () => {
+            throw new Error("a direct read must not export the volume as restored");
+          },
+          runSnapshotExport: async (o) => {
+            given.push({
+              scratch: o.scratch,
+              snapshotId: o.snapshotId,
+              resume: o.resume,
+              rate: o.rate,
+              blocks: o.blockConcurrency,
+            });
+            return {} as never;
+          },
+          pollMs: 50,
+        });
+        return given;
+      };
+
+      it("fills the attached scratch with the job's budget; a first attempt never resumes", async () => {
+        expect(await run(direct(await scratch(SNAP), 1))).toEqual([
+          { scratch: "/dev/loop-scratch", snapshotId: SNAP, resume: false, rate: 18, blocks: 8 },
+        ]);
+      });
+
+      it("resumes only a retried attempt's own scratch: tagged as the scratch of this snapshot", async () => {
+        expect((await run(direct(await scratch(SNAP), 2)))[0]).toMatchObject({ resume: true });
+        expect((await run(direct(await scratch("snap-0fffffffffffffff0"), 2)))[0]).toMatchObject({ resume: false });
+        expect((await run(direct(await scratch(), 2)))[0]).toMatchObject({ resume: false });
+      });
+
+      it("refuses a volume made from a snapshot, before attaching it", async () => {
+        const source = await newVolume();
+        const snap = await ec2.send(new CreateSnapshotCommand({ VolumeId: source }));
+        const restored = (
+          await ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, SnapshotId: snap.SnapshotId! }))
+        ).VolumeId!;
+        await expect(run(direct(restored, 1))).rejects.toThrow(
+          `--read-path direct: volume ${restored} was created from ${snap.SnapshotId}; a direct read needs a blank scratch volume`,
+        );
+        const after = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [restored] }))).Volumes![0]!;
+        expect(after.Attachments ?? []).toEqual([]);
+      });
     });
   },
 );

@@ -13,12 +13,12 @@ import path from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { runOk } from "../../batch-worker/src/exec";
 import { BlockData, EbsApiError, EbsBlockSource, EbsDirectClient } from "../../batch-worker/src/ebs-direct";
-import { exportSnapshot } from "../../batch-worker/src/export-snapshot";
+import { checkBlankScratch, exportSnapshot, ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
 import { EBS_BLOCK_SIZE } from "../../batch-worker/src/snapshot-reader";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
-import { isAllZero } from "../../batch-worker/src/sparse-writer";
 import { createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
 import { describeWithPrereqs, motoMissing, newBucket } from "./helpers";
+import { snapshotOf } from "../helpers/ebs-snapshot";
 
 const BIN = path.join(__dirname, "../../cli/bin.js");
 const GiB = 2 ** 30;
@@ -29,28 +29,6 @@ function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
   child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
   child.stdout!.resume();
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
-}
-
-/** A completed snapshot of the fixture's image: every block that is not all zeros (returns its id and block count). */
-async function snapshotOf(ebs: EbsDirectClient, image: string): Promise<{ id: string; written: number }> {
-  const size = (await fs.stat(image)).size;
-  const { SnapshotId, BlockSize } = await ebs.startSnapshot(Math.ceil(size / GiB));
-  expect(BlockSize).toBe(EBS_BLOCK_SIZE);
-  const fh = await fs.open(image, "r");
-  let written = 0;
-  try {
-    for (let i = 0; i * EBS_BLOCK_SIZE < size; i++) {
-      const b = Buffer.alloc(EBS_BLOCK_SIZE);
-      await fh.read(b, 0, EBS_BLOCK_SIZE, i * EBS_BLOCK_SIZE);
-      if (isAllZero(b)) continue;
-      await ebs.putSnapshotBlock(SnapshotId, i, b);
-      written++;
-    }
-  } finally {
-    await fh.close();
-  }
-  await ebs.completeSnapshot(SnapshotId, written);
-  return { id: SnapshotId, written };
 }
 
 async function sha256(file: string, start: number, size: number): Promise<string> {
@@ -203,6 +181,85 @@ describeWithPrereqs(
       ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/snap-0123456789abcdef0: no such snapshot \(or not shared with this account\)/);
+    });
+
+    /** A loop device over a fresh 1 GiB file, `fill` written to it first; detached afterwards. */
+    async function withDevice(fill: (backing: string) => Promise<unknown>, use: (dev: string) => Promise<void>) {
+      const backing = path.join(work, `scratch-${Date.now()}.img`);
+      await fs.writeFile(backing, "");
+      await fs.truncate(backing, GiB);
+      await fill(backing);
+      const dev = (await runOk("losetup", ["--find", "--show", backing])).trim();
+      try {
+        await use(dev);
+      } finally {
+        await runOk("losetup", ["-d", dev]);
+        await fs.rm(backing, { force: true });
+      }
+    }
+    const writeAt = async (file: string, at: number, data: Buffer) => {
+      const fh = await fs.open(file, "r+");
+      await fh.write(data, 0, data.length, at);
+      await fh.close();
+    };
+
+    it("refuses a scratch device with a filesystem on it, before reading a block, and leaves it as it was", async () => {
+      // GIVEN the fixture's disk (a GPT and filesystems) copied onto a device
+      await withDevice(
+        (backing) =>
+          runOk("dd", [`if=${fx.imagePath}`, `of=${backing}`, "bs=1M", "conv=notrunc,sparse", "status=none"]),
+        async (dev) => {
+          const before = await sha256(dev, 0, fx.sizeBytes);
+          const source = new FaultySource(ebs, () => undefined);
+          const store = new S3Store(s3, bucket, "snap-not-blank/");
+          // WHEN it is given as the scratch
+          const run = exportSnapshot({ snapshotId: snap.id, scratch: dev, store, source });
+          // THEN a clear refusal; no block was read, nothing written, no manifest
+          await expect(run).rejects.toThrow(ScratchNotBlankError);
+          await expect(run).rejects.toThrow(
+            new RegExp(`--scratch ${dev} is not blank: byte \\d+ is not zero .*Give a new, empty volume`),
+          );
+          expect(source.calls).toBe(0);
+          expect(await sha256(dev, 0, fx.sizeBytes)).toBe(before);
+          await expect(store.get("manifest.json")).rejects.toThrow();
+        },
+      );
+    });
+
+    it("refuses a device whose only data is in its last MiB (a GPT backup header, an md superblock)", async () => {
+      await withDevice(
+        (backing) => writeAt(backing, GiB - 4096, Buffer.from("EFI PART")),
+        async (dev) => {
+          await expect(
+            exportSnapshot({ snapshotId: snap.id, scratch: dev, store: new S3Store(s3, bucket, "snap-tail/") }),
+          ).rejects.toThrow(`--scratch ${dev} is not blank: byte ${GiB - 4096} is not zero`);
+        },
+      );
+    });
+
+    it("resumes over its own earlier, partial hydration when told so: the same bytes, a complete export", async () => {
+      // GIVEN a device an interrupted attempt wrote the snapshot's first MiB to
+      await withDevice(
+        async (backing) => {
+          const head = Buffer.alloc(2 ** 20);
+          const fh = await fs.open(fx.imagePath, "r");
+          await fh.read(head, 0, head.length, 0);
+          await fh.close();
+          await writeAt(backing, 0, head);
+        },
+        async (dev) => {
+          await expect(checkBlankScratch(dev)).rejects.toThrow(ScratchNotBlankError);
+          const manifest = await exportSnapshot({
+            snapshotId: snap.id,
+            scratch: dev,
+            resume: true,
+            store: new S3Store(s3, bucket, "snap-resume/"),
+            concurrency: 2,
+          });
+          expect(manifest.device.snapshotId).toBe(snap.id);
+          await expectSameBytes(dev, fx);
+        },
+      );
     });
   },
 );

@@ -94,6 +94,7 @@ describe("config defaults", () => {
       instanceFamilies: ["c6i", "c6a", "c7i", "c7a", "m6i", "m6a", "m7i", "m7a", "r6i", "r7i"],
       onDemandFallback: false,
       readPath: "volume",
+      directRead: { requestsPerSecond: 600, parallelism: 32 },
       volume: { throughputMiBps: 500, iops: 6000 },
     });
   });
@@ -481,6 +482,16 @@ describe("config rules (one test per rule, exact message)", () => {
       "worker.memoryMiB: must be from 1024 to 786432 MiB",
     ],
     ["worker.maxVcpus is 1–10000", (c) => (c.worker = { maxVcpus: 20000 }), "worker.maxVcpus: must be from 1 to 10000"],
+    [
+      "worker.directRead.requestsPerSecond is 1–10000",
+      (c) => (c.worker = { directRead: { requestsPerSecond: 0 } }),
+      "worker.directRead.requestsPerSecond: must be from 1 to 10000 requests/s",
+    ],
+    [
+      "worker.directRead.parallelism is 1–256",
+      (c) => (c.worker = { directRead: { parallelism: 300 } }),
+      "worker.directRead.parallelism: must be from 1 to 256",
+    ],
     [
       "worker.maxVcpus fits one job",
       (c) => (c.worker = { vcpus: 16, maxVcpus: 8 }),

@@ -89,10 +89,16 @@ describe("verify payload", () => {
 });
 
 describe("worker job", () => {
-  const defaults = { compressionLevel: 3, concurrency: 4 };
+  const defaults = { compressionLevel: 3, concurrency: 4, directRead: { requestsPerSecond: 500, parallelism: 32 } };
 
   it("the job definition's command, with Batch's Ref:: substitution, parses back into the job", () => {
-    const submitted = { volumeId: "vol-0123456789abcdef0", targetUrl: "s3://archive/ebs/1/", compressionLevel: "7" };
+    const submitted = {
+      volumeId: "vol-0123456789abcdef0",
+      targetUrl: "s3://archive/ebs/1/",
+      compressionLevel: "7",
+      snapshotId: "",
+      readPath: "volume",
+    };
     const argv = WORKER_COMMAND.map((a) =>
       a.startsWith("Ref::") ? submitted[a.slice(5) as keyof typeof WORKER_JOB_PARAMETERS] : a,
     );
@@ -103,6 +109,8 @@ describe("worker job", () => {
       compressionLevel: 7,
       concurrency: 4,
       attachTimeoutSeconds: 600,
+      attempt: 1,
+      readPath: "volume",
     });
   });
 

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { CpuLimitError } from "../../batch-worker/src/cpus";
 import { DatabaseConnectionError, DatabaseNotFoundError, DatabaseToolError } from "../../batch-worker/src/db-engine";
 import { EbsApiError } from "../../batch-worker/src/ebs-direct";
+import { ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
 import { RestoreFailedError } from "../../batch-worker/src/restore";
 import { RestoreRefusedError } from "../../batch-worker/src/restore-target";
 import { RetryableBlockError, SnapshotReadError } from "../../batch-worker/src/snapshot-reader";
@@ -19,6 +20,7 @@ import { PartBudgetError } from "../../batch-worker/src/upload";
 import { UsageError } from "../../cli/args";
 import { ManifestMismatchError } from "../../cli/manifest-trust";
 import { DynamoDbRestoreError } from "../../cli/dynamodb-restore";
+import { DirectReadBudgetError } from "../../core/direct-read";
 import { ExportManifestError } from "../../core/dynamodb-export";
 import { ConfigError } from "../../config/load";
 import { BackupActionsError, CommandError, InvalidEventError, RuntimeConfigError } from "../../core/errors";
@@ -63,6 +65,8 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [DatabaseToolError, () => new DatabaseToolError("m")],
   [ExportManifestError, () => new ExportManifestError("m")],
   [DynamoDbRestoreError, () => new DynamoDbRestoreError("m")],
+  [ScratchNotBlankError, () => new ScratchNotBlankError("m")],
+  [DirectReadBudgetError, () => new DirectReadBudgetError("m")],
 ];
 const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));
 

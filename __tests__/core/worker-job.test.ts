@@ -5,7 +5,7 @@
  */
 import { JobParamsError, parseJobParams, WORKER_ENVIRONMENT as E } from "../../core/worker-job";
 
-const defaults = { compressionLevel: 3, concurrency: 4 };
+const defaults = { compressionLevel: 3, concurrency: 4, directRead: { requestsPerSecond: 500, parallelism: 32 } };
 const VOL = "vol-0123456789abcdef0";
 const TARGET = "s3://archive/ebs/1/";
 const base = ["--volume-id", VOL, "--to", TARGET];
@@ -29,6 +29,8 @@ describe("parseJobParams", () => {
       compressionLevel: 5,
       concurrency: 2,
       attachTimeoutSeconds: 600,
+      attempt: 1,
+      readPath: "volume",
     });
   });
 
@@ -48,7 +50,42 @@ describe("parseJobParams", () => {
       compressionLevel: 19,
       concurrency: 64,
       attachTimeoutSeconds: 7200,
+      attempt: 1,
+      readPath: "volume",
     });
+  });
+
+  it("a direct read: the snapshot is required, the budget comes from the job definition's environment", () => {
+    const direct = [...base, "--read-path", "direct", "--snapshot-id", "snap-0123456789abcdef0"];
+    expect(
+      parse(direct, { [E.directReadRequestsPerSecond]: "75", [E.directReadParallelism]: "8", [E.attempt]: "2" }),
+    ).toMatchObject({
+      readPath: "direct",
+      snapshotId: "snap-0123456789abcdef0",
+      attempt: 2,
+      directRead: { requestsPerSecond: 75, parallelism: 8 },
+    });
+    expect(parse(direct)).toMatchObject({ directRead: { requestsPerSecond: 500, parallelism: 32 } });
+    // Batch substitutes a parameter the submission left out with the job definition's default: ""
+    expect(parse([...base, "--read-path", "", "--snapshot-id", ""])).toMatchObject({
+      readPath: "volume",
+      snapshotId: undefined,
+    });
+    expect(parse(base).directRead).toBeUndefined();
+  });
+
+  it("refuses a direct read without a snapshot id, an unknown read path and an out-of-range budget", () => {
+    expect(() => parse([...base, "--read-path", "direct", "--snapshot-id", ""])).toThrow(
+      new JobParamsError('--read-path direct needs the snapshot to read: --snapshot-id snap-..., got ""'),
+    );
+    expect(() => parse([...base, "--read-path", "lazy"])).toThrow(
+      new JobParamsError('--read-path must be "volume" or "direct", got "lazy"'),
+    );
+    expect(() =>
+      parse([...base, "--read-path", "direct", "--snapshot-id", "snap-0123456789abcdef0"], {
+        [E.directReadRequestsPerSecond]: "0",
+      }),
+    ).toThrow(new JobParamsError('BACKUP_ACTIONS_DIRECT_READ_RPS must be an integer from 1 to 10000, got "0"'));
   });
 
   it("uses the defaults for a setting that is unset or empty", () => {

@@ -55,6 +55,12 @@ export interface Bench {
   readonly ebsArn: string;
   readonly verifyArn: string;
   readonly retryStrategy: SynthesizedRetryStrategy;
+  /** The synthesized job definition: its command, parameter defaults and environment, as Batch runs the job. */
+  readonly job: {
+    readonly command: readonly string[];
+    readonly parameters: Readonly<Record<string, string>>;
+    readonly environment: Readonly<Record<string, string>>;
+  };
   readonly ledgerTable: string;
   readonly archiveBucket: string;
   readonly topicArn: string;
@@ -183,6 +189,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     ebsArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${config.name}-ebs-export`,
     verifyArn,
     retryStrategy: jobDefinition.retry_strategy,
+    job: jobOf(jobDefinition),
     ledgerTable,
     archiveBucket,
     topicArn,
@@ -243,18 +250,46 @@ async function dumpNetwork(
   return { subnetGroupName: group.name, securityGroupId };
 }
 
+function jobOf(jobDefinition: any): Bench["job"] {
+  const container = JSON.parse(jobDefinition.container_properties);
+  return {
+    command: container.command,
+    parameters: jobDefinition.parameters ?? {},
+    environment: Object.fromEntries(
+      (container.environment as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
+    ),
+  };
+}
+
+/** The worker's argv as Batch builds it: each `Ref::<name>` of the command from the job, else the definition's default. */
+export function batchArgv(bench: Bench, jobParameters: Readonly<Record<string, string | undefined>>): string[] {
+  return bench.job.command.map((a) => {
+    if (!a.startsWith("Ref::")) return a;
+    const name = a.slice(5);
+    const value = jobParameters[name] ?? bench.job.parameters[name];
+    if (value === undefined) throw new Error(`pipeline bench: the job has no parameter ${name} and no default`);
+    return value;
+  });
+}
+
 function only(tf: any, type: string): any {
   const all = Object.values<any>(tf.resource[type] ?? {});
   if (all.length !== 1) throw new Error(`pipeline bench: expected one ${type}, found ${all.length}`);
   return all[0];
 }
 
-/** A real snapshot in moto and the AWS Backup event that reports it, as the starter sees it. */
-export async function recoveryPoint(bench: Bench) {
+/**
+ * A real snapshot in moto and the AWS Backup event that reports it, as the starter sees it; `existing`: a snapshot
+ * made elsewhere (StartSnapshot/PutSnapshotBlock) and the volume it is of.
+ */
+export async function recoveryPoint(bench: Bench, existing?: { snapshotId: string; volumeId: string }) {
   const { ec2 } = bench.clients;
-  const volume = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }));
-  const snapshot = await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }));
-  const arn = `arn:aws:ec2:${REGION}::snapshot/${snapshot.SnapshotId}`;
+  const volume = existing
+    ? { VolumeId: existing.volumeId }
+    : await ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${REGION}a`, Size: 1 }));
+  const snapshotId =
+    existing?.snapshotId ?? (await ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId! }))).SnapshotId;
+  const arn = `arn:aws:ec2:${REGION}::snapshot/${snapshotId}`;
   const event = JSON.parse(
     readFileSync(path.join(__dirname, "..", "fixtures", "events", "backup-job-ebs.json"), "utf8"),
   );

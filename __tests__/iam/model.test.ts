@@ -59,7 +59,8 @@ describe("action map", () => {
   it("cites, for every entry, sources the file's header defines", () => {
     const sources = [...Object.values(SDK_OPERATIONS).map((e) => e.source), ...INTEGRATIONS.map((i) => i.source)];
     for (const source of sources) {
-      const cited = source.match(/\b(SAR-[a-z0-9]+|S3-[A-Z0-9]+|EC2-TAG|SNS-KMS|SFN-[A-Z]+|BACKUP-ARN)\b/g) ?? [];
+      const cited =
+        source.match(/\b(SAR-[a-z0-9]+|S3-[A-Z0-9]+|EC2-TAG|EBS-KMS|SNS-KMS|SFN-[A-Z]+|BACKUP-ARN)\b/g) ?? [];
       expect({ source, cited: cited.length > 0 }).toEqual({ source, cited: true });
       for (const c of cited) if (!c.startsWith("SAR-")) expect(header).toContain(c);
     }
@@ -151,6 +152,73 @@ describe("the EBS direct read APIs (worker.readPath)", () => {
     expect((await judge(direct, role, decrypt("lambda.us-east-1.amazonaws.com"), record({}))).result).toBe(
       "ImplicitlyDenied",
     );
+  });
+});
+
+describe("the EBS child's blank scratch volume (worker.readPath direct)", () => {
+  const direct = buildModel(
+    synth(compose(testConfig({ securityTag: "backup-actions:managed", worker: { readPath: "direct" } })).pipelines[0]!)
+      .tf,
+    "111111111111",
+    "us-east-1",
+  );
+  const key = direct.facts.kmsKeyOfBucket("backup-actions-archive-111111111111-us-east-1")!;
+  const role = direct.roleFor("ebs-export");
+  const tags = (extra: Array<{ Key: string; Value: string }> = []) => [
+    {
+      ResourceType: "volume",
+      Tags: [
+        { Key: "backup-actions:pipeline", Value: "backup-actions" },
+        { Key: "backup-actions:managed", Value: "true" },
+        ...extra,
+      ],
+    },
+  ];
+  const scratchTag = { Key: "backup-actions:scratch-of", Value: "snap-0123456789abcdef0" };
+  const create = (input: Record<string, unknown>) =>
+    record({ role: "ebs-export", service: "ec2", operation: "CreateVolume", input, output: { VolumeId: "vol-0abc" } });
+  /** Each IAM request of the recorded call, with its verdict. */
+  const verdicts = async (r: RecordedRequest, m = direct, asRole = role) =>
+    Promise.all(iamRequestsOf(r, m.facts).map(async (q) => [q.action, (await judge(m, asRole, q, r)).result] as const));
+  const blank = { Size: 8, VolumeType: "gp3", Encrypted: true, KmsKeyId: key, AvailabilityZone: "us-east-1a" };
+
+  it("allows an encrypted gp3 scratch with the pipeline's key, tagged as a snapshot's scratch", async () => {
+    expect(await verdicts(create({ ...blank, TagSpecifications: tags([scratchTag]) }))).toEqual([
+      ["ec2:CreateVolume", "Allowed"],
+      ["ec2:CreateTags", "Allowed"],
+      ["kms:CreateGrant", "Allowed"],
+      ["kms:GenerateDataKeyWithoutPlaintext", "Allowed"],
+      ["kms:DescribeKey", "Allowed"],
+    ]);
+  });
+
+  it("refuses an unencrypted scratch, one without the scratch tag, and a volume from a snapshot", async () => {
+    const first = async (input: Record<string, unknown>) => (await verdicts(create(input)))[0];
+    expect(await first({ ...blank, Encrypted: false, TagSpecifications: tags([scratchTag]) })).toEqual([
+      "ec2:CreateVolume",
+      "ImplicitlyDenied",
+    ]);
+    expect(await first({ ...blank, TagSpecifications: tags() })).toEqual(["ec2:CreateVolume", "ImplicitlyDenied"]);
+    const fromSnapshot = await verdicts(
+      create({ ...blank, SnapshotId: "snap-0123456789abcdef0", TagSpecifications: tags([scratchTag]) }),
+    );
+    expect(fromSnapshot[1]).toEqual(["ec2:CreateVolume", "ImplicitlyDenied"]);
+  });
+
+  it("deletes only the pipeline's scratch volumes", async () => {
+    const del = (volumeTags: Record<string, string>) =>
+      record({
+        role: "ebs-export",
+        service: "ec2",
+        operation: "DeleteVolume",
+        input: { VolumeId: "vol-0abc" },
+        resourceTags: { "vol-0abc": volumeTags },
+      });
+    const own = { "backup-actions:pipeline": "backup-actions", "backup-actions:managed": "true" };
+    expect(await verdicts(del({ ...own, "backup-actions:scratch-of": "snap-0123456789abcdef0" }))).toEqual([
+      ["ec2:DeleteVolume", "Allowed"],
+    ]);
+    expect(await verdicts(del(own))).toEqual([["ec2:DeleteVolume", "ImplicitlyDenied"]]);
   });
 });
 

@@ -118,6 +118,8 @@ export async function pipelineRun(bench: Bench, fixture: DiskFixture): Promise<s
         compressionLevel: 1,
         concurrency: 2,
         attachTimeoutSeconds: 60,
+        readPath: "volume",
+        attempt: 1,
       },
       {
         ...defaultDeps(),

@@ -7,22 +7,28 @@ import {
   Volume,
 } from "@aws-sdk/client-ec2";
 import { instrumented } from "../../core/aws-client-hook";
+import { SCRATCH_TAG_KEY } from "../../core/tags";
 import { Cleanup } from "./cleanup";
 import { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, ExportOptions } from "./export-volume";
+import { DEFAULT_BLOCK_CONCURRENCY, DEFAULT_RATE, exportSnapshot, SnapshotExportOptions } from "./export-snapshot";
 import { instanceIdentity, InstanceIdentity } from "./imds";
 import { log } from "./log";
 import { Manifest } from "../../core/manifest";
 import { waitForNvmeDevice } from "./nvme";
 import { parseTarget } from "../../core/s3-url";
 import { openStore } from "./store";
-import { JobParams, parseJobParams } from "../../core/worker-job";
+import { JobParams, JobParamsError, parseJobParams } from "../../core/worker-job";
 
 export { JobParamsError } from "../../core/worker-job";
 export type { JobParams } from "../../core/worker-job";
 
 /** The job as Batch passes it (core/worker-job.ts is the contract with the job definition). */
 export function jobParams(argv: string[], env: NodeJS.ProcessEnv = process.env): JobParams {
-  return parseJobParams(argv, env, { compressionLevel: DEFAULT_COMPRESSION_LEVEL, concurrency: DEFAULT_CONCURRENCY });
+  return parseJobParams(argv, env, {
+    compressionLevel: DEFAULT_COMPRESSION_LEVEL,
+    concurrency: DEFAULT_CONCURRENCY,
+    directRead: { requestsPerSecond: DEFAULT_RATE, parallelism: DEFAULT_BLOCK_CONCURRENCY },
+  });
 }
 
 export interface EntrypointDeps {
@@ -31,6 +37,8 @@ export interface EntrypointDeps {
   /** Finds the attached volume's block device (by NVMe serial in production). */
   findDevice: (volumeId: string, timeoutMs: number) => Promise<string>;
   runExport: (o: ExportOptions) => Promise<Manifest>;
+  /** readPath `direct`: fills the scratch from the snapshot, then exports it. @default exportSnapshot */
+  runSnapshotExport?: (o: SnapshotExportOptions) => Promise<Manifest>;
   pollMs?: number;
 }
 
@@ -39,6 +47,7 @@ export const defaultDeps = (): EntrypointDeps => ({
   identity: () => instanceIdentity(),
   findDevice: (volumeId, timeoutMs) => waitForNvmeDevice(volumeId, { timeoutMs }),
   runExport: exportVolume,
+  runSnapshotExport: exportSnapshot,
 });
 
 async function describeVolume(ec2: EC2Client, volumeId: string): Promise<Volume> {
@@ -103,6 +112,7 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
       `volume ${p.volumeId} is in ${vol.AvailabilityZone}, this instance in ${me.availabilityZone}: the job queue must match the volume's AZ`,
     );
   }
+  const resume = p.readPath === "direct" ? checkScratchVolume(p, vol) : false;
   const attachedHere = vol.Attachments?.some((a) => a.InstanceId === me.instanceId);
   try {
     if (!attachedHere) {
@@ -123,18 +133,45 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
     const device = await deps.findDevice(p.volumeId, timeoutMs);
     log.info(`${p.volumeId} is ${device}`);
     // the export's own cleanup (mounts, loop devices) runs before the detach registered above
-    return await deps.runExport({
-      device,
+    const common = {
       store: openStore(parseTarget(p.target)),
       compressionLevel: p.compressionLevel,
       concurrency: p.concurrency,
       volumeId: p.volumeId,
-      snapshotId: p.snapshotId,
       cleanup,
-    });
+    };
+    if (p.readPath === "direct") {
+      return await (deps.runSnapshotExport ?? exportSnapshot)({
+        ...common,
+        snapshotId: p.snapshotId!,
+        scratch: device,
+        resume,
+        rate: p.directRead?.requestsPerSecond,
+        blockConcurrency: p.directRead?.parallelism,
+      });
+    }
+    return await deps.runExport({ ...common, device, snapshotId: p.snapshotId });
   } finally {
     await cleanup.runAll();
   }
+}
+
+/**
+ * A direct read's scratch must be a blank volume the EBS child made for this snapshot: not restored from a
+ * snapshot, tagged as the scratch of this one. Returns whether the worker may resume over data on it: only on a
+ * retried attempt (a Spot reclaim), whose predecessor wrote this snapshot's blocks there; a first attempt must find
+ * the volume blank (export-snapshot.ts checks the device).
+ */
+function checkScratchVolume(p: JobParams, vol: Volume): boolean {
+  if (vol.SnapshotId)
+    throw new JobParamsError(
+      `--read-path direct: volume ${p.volumeId} was created from ${vol.SnapshotId}; a direct read needs a blank scratch volume`,
+    );
+  const scratchOf = vol.Tags?.find((t) => t.Key === SCRATCH_TAG_KEY)?.Value;
+  const ours = scratchOf === p.snapshotId;
+  if (p.attempt > 1 && !ours)
+    log.warn(`${p.volumeId}: tag ${SCRATCH_TAG_KEY} is "${scratchOf ?? ""}", not ${p.snapshotId}: not resuming`);
+  return p.attempt > 1 && ours;
 }
 
 async function detach(

@@ -1,4 +1,5 @@
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import { BackupActionsError } from "../../core/errors";
 import { Cleanup } from "./cleanup";
 import { EbsBlockSource, EbsDirectClient } from "./ebs-direct";
 import { runOk } from "./exec";
@@ -6,11 +7,18 @@ import { ExportOptions, exportVolume } from "./export-volume";
 import { log } from "./log";
 import { Manifest } from "../../core/manifest";
 import { EBS_BLOCK_SIZE, fillTarget, RateLimit, SnapshotReadError } from "./snapshot-reader";
+import { isAllZero } from "./sparse-writer";
 
 export interface SnapshotExportOptions extends Omit<ExportOptions, "device"> {
   snapshotId: string;
   /** A blank block device (a new EBS volume) or a file (created sparse) the snapshot's blocks are written to. */
   scratch: string;
+  /**
+   * The scratch device may hold data: it is this job's own scratch volume of this snapshot (tagged so by the EBS
+   * child) and an earlier attempt (a Spot reclaim) wrote some of the snapshot's blocks to it. Rewriting them is
+   * harmless: every block lands where it was. @default false (a device with data is refused)
+   */
+  resume?: boolean;
   /** GetSnapshotBlock/ListSnapshotBlocks requests per second, shared by this process. @default 500 */
   rate?: number;
   /** Blocks in flight. @default 32 */
@@ -24,6 +32,41 @@ export interface SnapshotExportOptions extends Omit<ExportOptions, "device"> {
 
 export const DEFAULT_RATE = 500;
 export const DEFAULT_BLOCK_CONCURRENCY = 32;
+
+/** The scratch device has data where the snapshot's blocks would be written: it is not a blank volume. */
+export class ScratchNotBlankError extends BackupActionsError {
+  override readonly name: string = "ScratchNotBlankError";
+}
+
+/** Bytes checked at each end of a scratch device. */
+export const BLANK_CHECK_BYTES = 2 ** 20;
+
+/**
+ * Refuses a block device that is not blank: any non-zero byte in its first or last MiB. That is where every
+ * partition table (MBR, GPT and its backup), LVM label, RAID superblock (md 0.90/1.0 at the end, 1.1/1.2 at the
+ * start) and filesystem superblock (ext*, XFS, btrfs, NTFS, vfat) lives, so a disk in use fails it; a new EBS volume
+ * reads zeros everywhere. Hydrating over a disk in use would destroy it.
+ */
+export async function checkBlankScratch(device: string): Promise<void> {
+  const size = Number((await runOk("blockdev", ["--getsize64", device])).trim());
+  const fh = await open(device, "r");
+  try {
+    const ends = [0, Math.max(0, size - BLANK_CHECK_BYTES)];
+    for (const at of ends) {
+      const b = Buffer.alloc(Math.min(BLANK_CHECK_BYTES, size));
+      const { bytesRead } = await fh.read(b, 0, b.length, at);
+      if (!isAllZero(b.subarray(0, bytesRead))) {
+        const first = b.findIndex((x) => x !== 0);
+        throw new ScratchNotBlankError(
+          `--scratch ${device} is not blank: byte ${at + first} is not zero (a partition table, filesystem or other ` +
+            "data is on it); the snapshot's blocks would overwrite it. Give a new, empty volume (or a file)",
+        );
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** "blocks 120/400 (30.0%), 85.2 MiB/s, ETA 4s": the hydration's progress line. */
 export function blockProgressLine(done: number, total: number, seconds: number): string {
@@ -46,6 +89,8 @@ export async function exportSnapshot(o: SnapshotExportOptions): Promise<Manifest
   if (st && !st.isFile() && !st.isBlockDevice())
     throw new SnapshotReadError(`--scratch ${o.scratch}: neither a block device nor a regular file`);
   const isFile = !st?.isBlockDevice();
+  if (!isFile && !o.resume) await checkBlankScratch(o.scratch);
+  if (!isFile && o.resume) log.info(`${o.scratch}: resuming this job's own hydration of ${o.snapshotId}`);
   const client = o.source ? undefined : new EbsDirectClient();
   const source = o.source ?? client!;
   const started = Date.now();

@@ -14,7 +14,9 @@ import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { DatabaseExports } from "./database-exports";
 import { StateMachine } from "./state-machine";
-import type { PolicyStatement } from "./policy-document";
+import type { PolicyCondition, PolicyStatement } from "./policy-document";
+import { SCRATCH_TAG_KEY } from "../../core/tags";
+import type { ReadPath } from "../../core/worker-job";
 
 export interface ExportWorkflowsProps {
   /** Name, account, region, partition and key of the pipeline. */
@@ -29,6 +31,8 @@ export interface ExportWorkflowsProps {
     readonly iops: number;
     readonly initializationRateMiBps?: number;
   };
+  /** How the EBS child gives the worker the snapshot (worker.readPath, ADR 0008). @default "volume" */
+  readonly readPath?: ReadPath;
   readonly compressionLevel: number;
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** @default none */
@@ -85,65 +89,11 @@ export class ExportWorkflows extends Construct {
 
     if (props.ebs) {
       const ebsName = `${props.context.name}-ebs-export`;
+      const direct = props.readPath === "direct";
       const statements: PolicyStatement[] = [
-        {
-          sid: "RestoreSnapshotAsTaggedVolume",
-          actions: ["ec2:CreateVolume"],
-          resources: [volumeArn],
-          condition: [
-            {
-              test: "StringEquals",
-              variable: `aws:RequestTag/${props.pipelineTag.key}`,
-              values: [props.pipelineTag.value],
-            },
-          ],
-        },
-        {
-          sid: "FromAnySnapshotOfTheRegion",
-          actions: ["ec2:CreateVolume"],
-          resources: [`arn:${partition}:ec2:${region}::snapshot/*`],
-        },
-        {
-          sid: "TagOnlyAtCreation",
-          actions: ["ec2:CreateTags"],
-          resources: [volumeArn],
-          condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateVolume"] }],
-        },
-        // DescribeVolumes supports no resource-level permission.
-        { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
-        {
-          sid: "CleanUpOwnVolumes",
-          actions: ["ec2:DetachVolume", "ec2:DeleteVolume"],
-          resources: [volumeArn],
-          condition: onOwnVolumes,
-        },
-        {
-          sid: "DetachFromAnyInstance",
-          actions: ["ec2:DetachVolume"],
-          resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`],
-        },
-        {
-          sid: "EncryptedSnapshots",
-          // The snapshot's key is whatever AWS Backup used: only through EC2, only for AWS resources.
-          actions: ["kms:CreateGrant"],
-          resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
-          condition: [
-            { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
-            { test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] },
-          ],
-        },
-        {
-          sid: "EncryptedSnapshotsUse",
-          actions: [
-            "kms:Decrypt",
-            "kms:DescribeKey",
-            "kms:GenerateDataKeyWithoutPlaintext",
-            "kms:ReEncryptFrom",
-            "kms:ReEncryptTo",
-          ],
-          resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
-          condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
-        },
+        ...(direct
+          ? this.scratchStatements(props, volumeArn, onOwnVolumes)
+          : this.restoreStatements(props, volumeArn, onOwnVolumes)),
         {
           sid: "RunWorker",
           actions: ["batch:SubmitJob"],
@@ -174,6 +124,8 @@ export class ExportWorkflows extends Construct {
           placements: props.placements,
           jobDefinitionName: props.jobDefinitionName,
           volume: props.volume,
+          readPath: props.readPath,
+          ...(direct ? { scratchKmsKeyArn: props.context.kmsKeyArn } : {}),
           pipelineTag: props.pipelineTag,
           securityTag: props.securityTag,
           compressionLevel: props.compressionLevel,
@@ -326,5 +278,145 @@ export class ExportWorkflows extends Construct {
         childTimeoutSeconds: props.childTimeoutSeconds,
       }),
     });
+  }
+  /** readPath `volume`: a tagged volume from any snapshot of the region, its key used through EC2. */
+  private restoreStatements(
+    props: ExportWorkflowsProps,
+    volumeArn: string,
+    onOwnVolumes: PolicyCondition[],
+  ): PolicyStatement[] {
+    const { region, accountId, partition } = props.context;
+    return [
+      {
+        sid: "RestoreSnapshotAsTaggedVolume",
+        actions: ["ec2:CreateVolume"],
+        resources: [volumeArn],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: `aws:RequestTag/${props.pipelineTag.key}`,
+            values: [props.pipelineTag.value],
+          },
+        ],
+      },
+      {
+        sid: "FromAnySnapshotOfTheRegion",
+        actions: ["ec2:CreateVolume"],
+        resources: [`arn:${partition}:ec2:${region}::snapshot/*`],
+      },
+      {
+        sid: "TagOnlyAtCreation",
+        actions: ["ec2:CreateTags"],
+        resources: [volumeArn],
+        condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateVolume"] }],
+      },
+      // DescribeVolumes supports no resource-level permission.
+      { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+      {
+        sid: "CleanUpOwnVolumes",
+        actions: ["ec2:DetachVolume", "ec2:DeleteVolume"],
+        resources: [volumeArn],
+        condition: onOwnVolumes,
+      },
+      {
+        sid: "DetachFromAnyInstance",
+        actions: ["ec2:DetachVolume"],
+        resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`],
+      },
+      {
+        sid: "EncryptedSnapshots",
+        // The snapshot's key is whatever AWS Backup used: only through EC2, only for AWS resources.
+        actions: ["kms:CreateGrant"],
+        resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
+        condition: [
+          { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
+          { test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] },
+        ],
+      },
+      {
+        sid: "EncryptedSnapshotsUse",
+        actions: [
+          "kms:Decrypt",
+          "kms:DescribeKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+        ],
+        resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
+      },
+    ];
+  }
+
+  /**
+   * readPath `direct`: a blank scratch volume (CreateVolume without SnapshotId needs the volume resource only:
+   * Service Authorization Reference, Amazon EC2), only encrypted, only tagged as the pipeline's scratch of a
+   * snapshot; the snapshot's size from DescribeSnapshots (no resource-level permissions); the pipeline's own key
+   * for the encryption (EBS User Guide, "Amazon EBS encryption": CreateGrant, GenerateDataKeyWithoutPlaintext,
+   * Decrypt, DescribeKey, through EC2). Detach and delete only volumes tagged as scratch of a snapshot.
+   */
+  private scratchStatements(
+    props: ExportWorkflowsProps,
+    volumeArn: string,
+    onOwnVolumes: PolicyCondition[],
+  ): PolicyStatement[] {
+    const { region, accountId, partition } = props.context;
+    const viaEc2 = {
+      test: "StringEquals",
+      variable: "kms:ViaService",
+      values: [`ec2.${props.context.region}.amazonaws.com`],
+    };
+    return [
+      {
+        sid: "CreateBlankScratchVolume",
+        actions: ["ec2:CreateVolume"],
+        resources: [volumeArn],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: `aws:RequestTag/${props.pipelineTag.key}`,
+            values: [props.pipelineTag.value],
+          },
+          { test: "StringLike", variable: `aws:RequestTag/${SCRATCH_TAG_KEY}`, values: ["snap-*"] },
+          { test: "Bool", variable: "ec2:Encrypted", values: ["true"] },
+          { test: "StringEquals", variable: "ec2:VolumeType", values: ["gp3"] },
+        ],
+      },
+      {
+        sid: "TagOnlyAtCreation",
+        actions: ["ec2:CreateTags"],
+        resources: [volumeArn],
+        condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateVolume"] }],
+      },
+      // DescribeSnapshots and DescribeVolumes support no resource-level permission.
+      { sid: "SnapshotSize", actions: ["ec2:DescribeSnapshots"], resources: ["*"] },
+      { sid: "WatchVolumes", actions: ["ec2:DescribeVolumes"], resources: ["*"] },
+      {
+        sid: "CleanUpOwnScratchVolumes",
+        actions: ["ec2:DetachVolume", "ec2:DeleteVolume"],
+        resources: [volumeArn],
+        condition: [
+          ...onOwnVolumes,
+          { test: "StringLike", variable: `aws:ResourceTag/${SCRATCH_TAG_KEY}`, values: ["snap-*"] },
+        ],
+      },
+      {
+        sid: "DetachFromAnyInstance",
+        actions: ["ec2:DetachVolume"],
+        resources: [`arn:${partition}:ec2:${region}:${accountId}:instance/*`],
+      },
+      {
+        sid: "EncryptScratchGrant",
+        actions: ["kms:CreateGrant"],
+        resources: [props.context.kmsKeyArn],
+        condition: [{ test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] }, viaEc2],
+      },
+      {
+        sid: "EncryptScratch",
+        actions: ["kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:DescribeKey"],
+        resources: [props.context.kmsKeyArn],
+        condition: [viaEc2],
+      },
+    ];
   }
 }

@@ -60,9 +60,10 @@ export interface WorkerJobDefinitionProps {
   readonly securityTag?: string;
   /**
    * The worker reads snapshots through the EBS direct APIs (worker.readPath "direct", ADR 0008): its role may
-   * list and read the blocks of the region's snapshots and decrypt them through EBS. @default false
+   * list and read the blocks of the region's snapshots and decrypt them through EC2; each job gets this budget
+   * (BACKUP_ACTIONS_DIRECT_READ_RPS, _PARALLELISM): its share of the account's, directReadShare(). @default none
    */
-  readonly directRead?: boolean;
+  readonly directRead?: { readonly requestsPerSecond: number; readonly parallelism: number };
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
   /** KMS key of the log group; its policy must let CloudWatch Logs use it (logsKeyPolicyStatements). @default a key made for this log group (EncryptedLogGroup) */
@@ -211,7 +212,13 @@ export class WorkerJobDefinition extends Construct {
       platformCapabilities: ["EC2"],
       propagateTags: true,
       // Documents the parameters; a submission without them fails in the worker's argument check.
-      parameters: { volumeId: "", targetUrl: "", compressionLevel: String(props.compressionLevel) },
+      parameters: {
+        volumeId: "",
+        targetUrl: "",
+        compressionLevel: String(props.compressionLevel),
+        snapshotId: "",
+        readPath: "volume",
+      },
       timeout: { attemptDurationSeconds: props.timeoutHours * 3600 },
       retryStrategy: {
         attempts: props.spotRetries,
@@ -242,6 +249,15 @@ export class WorkerJobDefinition extends Construct {
           { name: WORKER_ENVIRONMENT.vcpus, value: String(props.vcpus) },
           { name: WORKER_ENVIRONMENT.partMemoryMiB, value: String(partMemoryMiB) },
           { name: "AWS_REGION", value: props.context.region },
+          ...(props.directRead
+            ? [
+                {
+                  name: WORKER_ENVIRONMENT.directReadRequestsPerSecond,
+                  value: String(props.directRead.requestsPerSecond),
+                },
+                { name: WORKER_ENVIRONMENT.directReadParallelism, value: String(props.directRead.parallelism) },
+              ]
+            : []),
         ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
         logConfiguration: {
           logDriver: "awslogs",

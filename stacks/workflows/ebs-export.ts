@@ -4,12 +4,17 @@
  * (`submitJob.sync`), and delete the volume on every path — success, worker failure,
  * timeout, or any error after the volume exists (detaching it first when needed).
  *
+ * With readPath `direct` (ADR 0008) the volume is a blank scratch instead: the snapshot's size
+ * (DescribeSnapshots), no SnapshotId, encrypted with the pipeline's key, tagged as the scratch of
+ * this snapshot; the worker fills it through the EBS direct APIs, then exports it. Everything
+ * after CreateVolume — the bounded wait, the job, the cleanup on every path — is the same states.
+ *
  * Input:  { recoveryPointArn, archiveUrl, placementIndex }
  * Output: { volumeId, jobId, archiveUrl }
  */
 import type { Partition } from "../../core/partition";
-import { RECOVERY_POINT_TAG_KEY } from "../../core/tags";
-import type { WorkerJobParametersAsl } from "../../core/worker-job";
+import { RECOVERY_POINT_TAG_KEY, SCRATCH_TAG_KEY } from "../../core/tags";
+import type { ReadPath, WorkerJobParametersAsl } from "../../core/worker-job";
 import { Retrier, StateMachineDefinition, TRANSIENT_TASK_RETRY } from "./asl";
 
 export interface Placement {
@@ -35,6 +40,13 @@ export interface EbsExportProps {
     /** Snapshot initialization rate, MiB/s (faster first read of each block). @default none */
     readonly initializationRateMiBps?: number;
   };
+  /**
+   * `volume`: CreateVolume from the snapshot; `direct`: a blank scratch volume of the snapshot's size the worker
+   * fills through the EBS direct APIs. @default "volume"
+   */
+  readonly readPath?: ReadPath;
+  /** The key a direct read's scratch volume is encrypted with (the pipeline's); required with readPath `direct`. */
+  readonly scratchKmsKeyArn?: string;
   /** Tags on the restored volume: the pipeline tag (janitor), the recovery point, the security tag. */
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** @default none */
@@ -65,6 +77,9 @@ export const EC2_RETRY: Retrier = {
 
 export function ebsExportDefinition(props: EbsExportProps): StateMachineDefinition {
   if (props.placements.length === 0) throw new Error("ebsExportDefinition: placements must not be empty");
+  const readPath = props.readPath ?? "volume";
+  if (readPath === "direct" && !props.scratchKmsKeyArn)
+    throw new Error("ebsExportDefinition: readPath direct needs scratchKmsKeyArn (the scratch volume is encrypted)");
   const maxVolumePolls = props.maxVolumePolls ?? 90;
   const pollSeconds = props.pollSeconds ?? 10;
   const maxCleanupPolls = props.maxCleanupPolls ?? 30;
@@ -75,9 +90,53 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
     { Key: RECOVERY_POINT_TAG_KEY, "Value.$": "$.recoveryPointArn" },
     ...(props.securityTag ? [{ Key: props.securityTag, Value: "true" }] : []),
   ];
+  const createCommon = {
+    "AvailabilityZone.$": "$.placement.availabilityZone",
+    VolumeType: "gp3",
+    Throughput: props.volume.throughputMiBps,
+    Iops: props.volume.iops,
+    // Idempotent: a retried CreateVolume returns the same volume, never a second one.
+    "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
+  };
+  const createVolume =
+    readPath === "direct"
+      ? {
+          // Blank: no SnapshotId, so nothing is lazily loaded; the worker writes every block of the snapshot.
+          ...createCommon,
+          "Size.$": "$.snapshot.sizeGiB",
+          Encrypted: true,
+          KmsKeyId: props.scratchKmsKeyArn,
+          TagSpecifications: [
+            { ResourceType: "volume", Tags: [...volumeTags, { Key: SCRATCH_TAG_KEY, "Value.$": "$.snapshotId" }] },
+          ],
+        }
+      : {
+          ...createCommon,
+          "SnapshotId.$": "$.snapshotId",
+          ...(props.volume.initializationRateMiBps
+            ? { VolumeInitializationRate: props.volume.initializationRateMiBps }
+            : {}),
+          TagSpecifications: [{ ResourceType: "volume", Tags: volumeTags }],
+        };
+  // The direct branch's one extra state: the scratch gets the snapshot's size (no resource exists yet).
+  const describeSnapshot = {
+    DescribeSnapshot: {
+      Type: "Task" as const,
+      Resource: `${states}aws-sdk:ec2:describeSnapshots`,
+      Parameters: { "SnapshotIds.$": "States.Array($.snapshotId)" },
+      ResultSelector: { "sizeGiB.$": "$.Snapshots[0].VolumeSize" },
+      ResultPath: "$.snapshot",
+      Retry: [EC2_RETRY],
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
+      Next: "CreateVolume",
+    },
+  };
 
   return {
-    Comment: "Export one EBS snapshot: restore a gp3 volume, run the worker on Batch Spot, always delete the volume",
+    Comment:
+      readPath === "direct"
+        ? "Export one EBS snapshot: a blank gp3 scratch volume the worker fills through the EBS direct APIs, run on Batch Spot, always delete the volume"
+        : "Export one EBS snapshot: restore a gp3 volume, run the worker on Batch Spot, always delete the volume",
     StartAt: "Placements",
     States: {
       Placements: {
@@ -97,24 +156,13 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
           polls: { count: 0 },
           cleanupPolls: { count: 0 },
         },
-        Next: "CreateVolume",
+        Next: readPath === "direct" ? "DescribeSnapshot" : "CreateVolume",
       },
+      ...(readPath === "direct" ? describeSnapshot : {}),
       CreateVolume: {
         Type: "Task",
         Resource: `${states}aws-sdk:ec2:createVolume`,
-        Parameters: {
-          "SnapshotId.$": "$.snapshotId",
-          "AvailabilityZone.$": "$.placement.availabilityZone",
-          VolumeType: "gp3",
-          Throughput: props.volume.throughputMiBps,
-          Iops: props.volume.iops,
-          ...(props.volume.initializationRateMiBps
-            ? { VolumeInitializationRate: props.volume.initializationRateMiBps }
-            : {}),
-          // Idempotent: a retried CreateVolume returns the same volume, never a second one.
-          "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
-          TagSpecifications: [{ ResourceType: "volume", Tags: volumeTags }],
-        },
+        Parameters: createVolume,
         ResultSelector: { "volumeId.$": "$.VolumeId" },
         ResultPath: "$.volume",
         Retry: [EC2_RETRY],
@@ -173,6 +221,8 @@ export function ebsExportDefinition(props: EbsExportProps): StateMachineDefiniti
             "volumeId.$": "$.volume.volumeId",
             "targetUrl.$": "$.archiveUrl",
             compressionLevel: String(props.compressionLevel),
+            "snapshotId.$": "$.snapshotId",
+            readPath,
           } satisfies WorkerJobParametersAsl,
           Tags: { [props.pipelineTag.key]: props.pipelineTag.value },
         },

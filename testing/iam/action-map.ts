@@ -40,6 +40,10 @@
  *               https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_StartExportTask.html; RDS User
  *               Guide, "Setting up access to an Amazon S3 bucket" (iam:PassRole of that role),
  *               https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/export-snapshot-setup-steps.html
+ *   EBS-KMS     EBS User Guide, "Amazon EBS encryption", "Permissions for IAM users": creating a volume
+ *               encrypted with a customer managed key (KmsKeyId) needs kms:CreateGrant, kms:GenerateDataKeyWithoutPlaintext
+ *               and kms:DescribeKey on it (EC2 calls KMS on the caller's behalf: kms:ViaService ec2.<region>),
+ *               https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
  *   SAR-ebs     Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic
  *               Block Store" (the EBS direct APIs), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticblockstore.html;
  *               EBS User Guide, "Control access to EBS direct APIs using IAM",
@@ -316,6 +320,10 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     requests: () => [req("ec2:DescribeInstances", "*")],
   },
   // The deletion-tag reads of each resource's own API (issue 8, item 3), ready for the dispatcher's new Tasks.
+  "ec2:DescribeSnapshots": {
+    source: "SAR-ec2 (no resource-level permissions)",
+    requests: () => [req("ec2:DescribeSnapshots", "*")],
+  },
   "ec2:DescribeTags": {
     source: "SAR-ec2 (no resource-level permissions)",
     requests: () => [req("ec2:DescribeTags", "*")],
@@ -469,16 +477,30 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     },
   },
   "ec2:CreateVolume": {
-    source: "SAR-ec2 (volume*, snapshot), EC2-TAG (TagSpecifications → ec2:CreateTags with ec2:CreateAction)",
+    source:
+      "SAR-ec2 (volume*, snapshot), EC2-TAG (TagSpecifications → ec2:CreateTags with ec2:CreateAction), EBS-KMS (KmsKeyId)",
     requests: (r, f) => {
       const volumeId = typeof r.output?.VolumeId === "string" ? r.output.VolumeId : "vol-00000000000000000";
       const volume = ec2Arn(f, "volume", volumeId);
       const tags = requestTags(r.input.TagSpecifications, "volume");
-      const out = [req("ec2:CreateVolume", volume, tags)];
+      // Condition keys of the volume the request asks for (SAR-ec2: ec2:Encrypted, ec2:VolumeType on volume*).
+      const asked: ContextValues = {
+        ...(typeof r.input.Encrypted === "boolean" ? { "ec2:Encrypted": String(r.input.Encrypted) } : {}),
+        ...(typeof r.input.VolumeType === "string" ? { "ec2:VolumeType": r.input.VolumeType } : {}),
+      };
+      const out = [req("ec2:CreateVolume", volume, { ...tags, ...asked })];
       if (typeof r.input.SnapshotId === "string")
         out.push(req("ec2:CreateVolume", `arn:${f.partition}:ec2:${f.region}::snapshot/${r.input.SnapshotId}`));
       if (Object.keys(tags).length > 0)
         out.push(req("ec2:CreateTags", volume, { ...tags, "ec2:CreateAction": "CreateVolume" }));
+      if (typeof r.input.KmsKeyId === "string") {
+        const via = { "kms:ViaService": `ec2.${f.region}.amazonaws.com` };
+        out.push(
+          req("kms:CreateGrant", r.input.KmsKeyId, { ...via, "kms:GrantIsForAWSResource": "true" }),
+          req("kms:GenerateDataKeyWithoutPlaintext", r.input.KmsKeyId, via),
+          req("kms:DescribeKey", r.input.KmsKeyId, via),
+        );
+      }
       return out;
     },
   },

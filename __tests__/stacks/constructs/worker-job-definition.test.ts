@@ -77,8 +77,19 @@ describe("WorkerJobDefinition", () => {
       "Ref::targetUrl",
       "--compression-level",
       "Ref::compressionLevel",
+      "--snapshot-id",
+      "Ref::snapshotId",
+      "--read-path",
+      "Ref::readPath",
     ]);
-    expect(definition.parameters).toEqual({ volumeId: "", targetUrl: "", compressionLevel: "3" });
+    // Defaults for what a submission leaves out: an EBS child of an earlier version submits no snapshotId or readPath.
+    expect(definition.parameters).toEqual({
+      volumeId: "",
+      targetUrl: "",
+      compressionLevel: "3",
+      snapshotId: "",
+      readPath: "volume",
+    });
     // Sorted by name, as Batch answers it (a plan would otherwise show every entry moved).
     expect(container.environment).toEqual([
       { name: "AWS_REGION", value: "us-east-1" },
@@ -88,6 +99,21 @@ describe("WorkerJobDefinition", () => {
       { name: "BACKUP_ACTIONS_PART_MEMORY_MIB", value: "6656" },
       { name: "BACKUP_ACTIONS_VCPUS", value: "4" },
     ]);
+  });
+
+  it("gives a direct-reading worker its share of the EBS direct API budget, in the sorted environment", () => {
+    const { container: direct } = jobOf({ directRead: { requestsPerSecond: 37, parallelism: 16 } });
+    expect(direct.environment.map((e: { name: string }) => e.name)).toEqual([
+      "AWS_REGION",
+      "BACKUP_ACTIONS_COMPRESSION_LEVEL",
+      "BACKUP_ACTIONS_CONCURRENCY",
+      "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM",
+      "BACKUP_ACTIONS_DIRECT_READ_RPS",
+      "BACKUP_ACTIONS_PART_MEMORY_MIB",
+      "BACKUP_ACTIONS_VCPUS",
+    ]);
+    expect(direct.environment).toContainEqual({ name: "BACKUP_ACTIONS_DIRECT_READ_RPS", value: "37" });
+    expect(direct.environment).toContainEqual({ name: "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM", value: "16" });
   });
 
   it("tells the worker its vCPUs and part memory from the job's size", () => {

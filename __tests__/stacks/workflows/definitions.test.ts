@@ -26,6 +26,8 @@ const ebsProps: Parameters<typeof ebsExportDefinition>[0] = {
   compressionLevel: 3,
 };
 const ebs = ebsExportDefinition(ebsProps);
+const KEY = "arn:aws:kms:us-east-1:111111111111:key/pipeline";
+const ebsDirect = ebsExportDefinition({ ...ebsProps, readPath: "direct", scratchKmsKeyArn: KEY });
 
 const dynamodbProps: Parameters<typeof dynamodbExportDefinition>[0] = {
   partition: "aws",
@@ -38,6 +40,7 @@ const dynamodbProps: Parameters<typeof dynamodbExportDefinition>[0] = {
 
 const definitions: Array<[string, StateMachineDefinition]> = [
   ["ebs export", ebs],
+  ["ebs export, direct read", ebsDirect],
   ["dynamodb export", dynamodbExportDefinition(dynamodbProps)],
   ["dispatcher with auto-delete", dispatcher(true)],
   ["dispatcher without auto-delete", dispatcher(false)],
@@ -130,6 +133,55 @@ describe("ebs export definition", () => {
   it("bounds both polling loops", () => {
     expect(JSON.stringify(ebs.States.VolumeReady)).toContain('"NumericLessThan":90');
     expect(JSON.stringify(ebs.States.IsAttached)).toContain('"NumericLessThan":30');
+  });
+
+  it("direct read: a blank, encrypted scratch of the snapshot's size, tagged as the scratch of that snapshot", () => {
+    expect(ebsDirect.States.Prepare).toMatchObject({ Next: "DescribeSnapshot" });
+    expect(ebsDirect.States.DescribeSnapshot).toMatchObject({
+      Resource: "arn:aws:states:::aws-sdk:ec2:describeSnapshots",
+      ResultSelector: { "sizeGiB.$": "$.Snapshots[0].VolumeSize" },
+      // nothing exists yet: nothing to clean up
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ExportFailed" }],
+      Next: "CreateVolume",
+    });
+    expect((ebsDirect.States.CreateVolume as TaskState).Parameters).toEqual({
+      "AvailabilityZone.$": "$.placement.availabilityZone",
+      VolumeType: "gp3",
+      Throughput: 500,
+      Iops: 6000,
+      "ClientToken.$": "States.Hash($$.Execution.Name, 'MD5')",
+      "Size.$": "$.snapshot.sizeGiB",
+      Encrypted: true,
+      KmsKeyId: KEY,
+      TagSpecifications: [
+        {
+          ResourceType: "volume",
+          Tags: [
+            { Key: "backup-actions:pipeline", Value: "backup-actions" },
+            { Key: "backup-actions:recovery-point", "Value.$": "$.recoveryPointArn" },
+            { Key: "backup-actions:managed", Value: "true" },
+            { Key: "backup-actions:scratch-of", "Value.$": "$.snapshotId" },
+          ],
+        },
+      ],
+    });
+    expect((ebsDirect.States.RunWorker as TaskState).Parameters).toMatchObject({
+      Parameters: { "snapshotId.$": "$.snapshotId", readPath: "direct", "volumeId.$": "$.volume.volumeId" },
+    });
+    // everything else is the volume path's states: the same bounded wait, the same cleanup on every path
+    const others = (d: StateMachineDefinition) =>
+      Object.fromEntries(
+        Object.entries(d.States).filter(
+          ([n]) => !["Prepare", "DescribeSnapshot", "CreateVolume", "RunWorker"].includes(n),
+        ),
+      );
+    expect(others(ebsDirect)).toEqual(others(ebs));
+  });
+
+  it("direct read without the key for the scratch: refused", () => {
+    expect(() => ebsExportDefinition({ ...ebsProps, readPath: "direct" })).toThrow(
+      "ebsExportDefinition: readPath direct needs scratchKmsKeyArn (the scratch volume is encrypted)",
+    );
   });
 
   it("refuses an empty placement list", () => {

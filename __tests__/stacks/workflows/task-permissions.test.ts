@@ -21,14 +21,28 @@ import type { StateMachineDefinition, State } from "../../../stacks/workflows/as
 const PIPELINE_KEY = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"];
 const SYNC_RULE = ["events:PutTargets", "events:PutRule", "events:DescribeRule"];
 
-/** The IAM actions a Task with this Resource needs, given the partition-free tail after `arn:<p>:states:::`. */
-function actionsNeededBy(resource: string): string[] {
+/**
+ * The IAM actions a Task with this Resource needs, given the partition-free tail after `arn:<p>:states:::`; a
+ * CreateVolume's Parameters decide whether a snapshot's key is re-encrypted from.
+ */
+function actionsNeededBy(resource: string, parameters: Record<string, unknown> = {}): string[] {
   const m = /^arn:[^:]+:states:::(.+)$/.exec(resource);
   if (!m) throw new Error(`not a Step Functions integration: ${resource}`);
   const integration = m[1]!;
   const sdk = /^aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(integration);
   if (sdk) {
     const action = `${sdk[1]}:${sdk[2]![0]!.toUpperCase()}${sdk[2]!.slice(1)}`;
+    // A blank volume (no SnapshotId), encrypted with a given key: EBS User Guide, "Amazon EBS encryption".
+    if (action === "ec2:CreateVolume" && !("SnapshotId.$" in parameters) && !("SnapshotId" in parameters)) {
+      return [
+        action,
+        "ec2:CreateTags",
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+      ];
+    }
     if (action === "ec2:CreateVolume") {
       return [
         action,
@@ -90,22 +104,23 @@ function actionsNeededBy(resource: string): string[] {
 /** Added by the StateMachine construct for every machine, whatever its Tasks. */
 const MACHINE_OWN_SIDS = new Set(["LogDelivery", "XRay"]);
 
-function taskResources(definition: StateMachineDefinition): string[] {
-  const out: string[] = [];
+/** Each Task's Resource and Parameters, once per distinct pair. */
+function taskResources(definition: StateMachineDefinition): Array<[string, Record<string, unknown>]> {
+  const out: Array<[string, Record<string, unknown>]> = [];
   const visit = (d: StateMachineDefinition) => {
     for (const state of Object.values(d.States) as State[]) {
-      if (state.Type === "Task") out.push(state.Resource);
+      if (state.Type === "Task") out.push([state.Resource, (state.Parameters ?? {}) as Record<string, unknown>]);
       if (state.Type === "Parallel") state.Branches.forEach(visit);
       if (state.Type === "Map") [state.ItemProcessor, state.Iterator].forEach((p) => p && visit(p));
     }
   };
   visit(definition);
-  return [...new Set(out)].sort();
+  return [...new Map(out.map((t) => [JSON.stringify(t), t])).values()];
 }
 
 interface Machine {
   readonly name: string;
-  readonly resources: string[];
+  readonly resources: Array<[string, Record<string, unknown>]>;
   readonly granted: Map<string, string[]>; // action → sids
 }
 
@@ -130,6 +145,7 @@ describe.each([
   ["the default config", {}],
   ["auto-delete on", { deleteRecoveryPoint: { enabled: true } }],
   ["EBS exports off", { exports: { ebs: false } }],
+  ["the direct read path", { worker: { readPath: "direct" } }],
 ])("state machine roles and their Tasks (%s)", (_, config) => {
   const machines = machinesOf(config);
 
@@ -146,8 +162,8 @@ describe.each([
   });
 
   it.each(machines.map((m) => [m.name, m] as const))("%s: every action a Task needs is granted", (_name, machine) => {
-    const missing = machine.resources.flatMap((r) =>
-      actionsNeededBy(r)
+    const missing = machine.resources.flatMap(([r, parameters]) =>
+      actionsNeededBy(r, parameters)
         .filter((a) => !machine.granted.has(a))
         .map((a) => `${a} (for ${r})`),
     );
@@ -157,7 +173,7 @@ describe.each([
   it.each(machines.map((m) => [m.name, m] as const))(
     "%s: every action granted is needed by some Task",
     (_name, machine) => {
-      const needed = new Set(machine.resources.flatMap(actionsNeededBy));
+      const needed = new Set(machine.resources.flatMap(([r, parameters]) => actionsNeededBy(r, parameters)));
       const unneeded = [...machine.granted]
         .filter(([a]) => !needed.has(a))
         .map(([a, sids]) => `${a} (${sids.join(", ")})`);

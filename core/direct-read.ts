@@ -1,0 +1,46 @@
+import { BackupActionsError } from "./errors";
+
+/**
+ * The EBS direct read budget (ADR 0008). GetSnapshotBlock is limited per account and region (1,000 requests/s by
+ * default, a quota shared by every caller of the account, not by snapshot); each export job reads with a token
+ * bucket of its own, and jobs do not talk to each other. So the budget is split statically: every job gets the
+ * account-wide budget divided by the most jobs the pipeline's Batch compute environments can run at once. When
+ * fewer run, the quota is under-used, never exceeded; a throttle that still happens (another caller in the
+ * account) is retried with backoff by the reader.
+ */
+
+/** Of the account's default 1,000 GetSnapshotBlock requests/s, what the pipeline takes by default: room for others. */
+export const DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND = 600;
+/** Blocks in flight in one job (512 KiB each: 16 MiB of buffers). */
+export const DEFAULT_DIRECT_READ_PARALLELISM = 32;
+
+export interface DirectReadCapacity {
+  /** vCPUs of each compute environment (worker.maxVcpus). */
+  readonly maxVcpus: number;
+  /** vCPUs of one job (worker.vcpus). */
+  readonly jobVcpus: number;
+  /** Compute environments jobs may run in at once: one per AZ, twice that with the on-demand fallback. */
+  readonly computeEnvironments: number;
+}
+
+/** The most export jobs that can run at the same time. */
+export function maxConcurrentJobs(c: DirectReadCapacity): number {
+  return Math.max(1, Math.floor(c.maxVcpus / c.jobVcpus)) * c.computeEnvironments;
+}
+
+export class DirectReadBudgetError extends BackupActionsError {
+  override readonly name: string = "DirectReadBudgetError";
+}
+
+/** Requests per second one job may send: floor(budget / max concurrent jobs); at least 1, else an error. */
+export function directReadShare(requestsPerSecond: number, c: DirectReadCapacity): number {
+  const jobs = maxConcurrentJobs(c);
+  const share = Math.floor(requestsPerSecond / jobs);
+  if (share < 1)
+    throw new DirectReadBudgetError(
+      `worker.directRead.requestsPerSecond ${requestsPerSecond} leaves less than 1 request/s to each of the ${jobs} ` +
+        `jobs that can run at once (${c.computeEnvironments} compute environment(s) of ${c.maxVcpus} vCPUs, ` +
+        `${c.jobVcpus} per job): raise it or lower worker.maxVcpus`,
+    );
+  return share;
+}
