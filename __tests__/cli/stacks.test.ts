@@ -212,8 +212,8 @@ describe("backup-actions stacks (the real CLI)", () => {
     );
     expect(
       r.stdout.endsWith(
-        "Deploy one kind after the other:\n" +
-          "  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+        "Deploy in this order (one command deploys a stack after the stacks it reads):\n" +
+          "  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*' 'pipeline-*'\n",
       ),
     ).toBe(true);
   });
@@ -257,7 +257,7 @@ describe("backup-actions stacks (the real CLI)", () => {
     );
     expect(r.stdout).toContain("Workspaces are in organization acme on tfe.example.com.\n");
     expect(r.stdout).toContain(
-      "Deploy one kind after the other:\n  npx cdktf deploy workspaces\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+      "Deploy in this order (one command deploys a stack after the stacks it reads):\n  npx cdktf deploy workspaces\n  npx cdktf deploy 'network-*' 'pipeline-*'\n",
     );
     const json = cli(["--json"], file);
     expect(JSON.parse(json.stdout).stacks[0]).toEqual({

@@ -105,16 +105,28 @@ function stateLegend(plan: readonly PlannedStack[]): string[] {
   return [...lines];
 }
 
-/** One `cdktf deploy` per kind, in order: a single stack named like its kind by name, else `'<kind>-*'`. */
+/**
+ * The `cdktf deploy` commands, in order: a kind whose stacks read stacks of the kind before it (a pipeline its
+ * network) deploys in the same command, which starts each stack once the stacks it reads are applied (the
+ * dependencies in cdktf's manifest: stacks/app.ts); `cdktf deploy` refuses a stack without the stacks it depends
+ * on. A kind is its single stack's name when that is the kind's name, else `'<kind>-*'`.
+ */
 export function deployCommands(plan: readonly PlannedStack[]): string[] {
   const kinds: StackKind[] = [];
   for (const s of plan) if (kinds[kinds.length - 1] !== s.kind) kinds.push(s.kind);
-  return kinds.map((kind) => {
+  const kindOf = new Map(plan.map((s) => [s.name, s.kind] as const));
+  const groups: StackKind[][] = [];
+  for (const kind of kinds) {
+    const last = groups[groups.length - 1];
+    const readsLast = plan.some((s) => s.kind === kind && s.readsFrom.some((r) => last?.includes(kindOf.get(r)!)));
+    if (last && readsLast) last.push(kind);
+    else groups.push([kind]);
+  }
+  const pattern = (kind: StackKind) => {
     const ofKind = plan.filter((s) => s.kind === kind);
-    return ofKind.length === 1 && ofKind[0]!.name === kind
-      ? `npx cdktf deploy ${kind}`
-      : `npx cdktf deploy '${kind}-*'`;
-  });
+    return ofKind.length === 1 && ofKind[0]!.name === kind ? kind : `'${kind}-*'`;
+  };
+  return groups.map((group) => `npx cdktf deploy ${group.map(pattern).join(" ")}`);
 }
 
 /** The human table. `source` names the config file as the user gave it. */
@@ -143,7 +155,7 @@ export function formatStacks(plan: readonly PlannedStack[], source: string): str
     "",
     ...stateLegend(plan),
     "",
-    "Deploy one kind after the other:",
+    "Deploy in this order (one command deploys a stack after the stacks it reads):",
     ...deployCommands(plan).map((c) => `  ${c}`),
     "",
   ].join("\n");
