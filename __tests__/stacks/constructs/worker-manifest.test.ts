@@ -1,7 +1,9 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { sourcesHash, WORKER_CONTEXT_FILES } from "../../../stacks/constructs/worker-image";
+import { build } from "esbuild";
+import { sourcesHash, stageWorkerContext, WORKER_CONTEXT_FILES } from "../../../stacks/constructs/worker-image";
 import {
   importedPackages,
   packageOf,
@@ -138,5 +140,33 @@ describe("the worker image tag", () => {
     // a worker source
     writeFileSync(path.join(repo, "batch-worker", "src", "main.ts"), "// edited\n", { flag: "a" });
     expect(sourcesHash(repo)).not.toBe(zodChanged);
+  });
+});
+
+describe("the staged context's own manifest and lockfile", () => {
+  it("install with npm ci (in sync, nothing missing) and bundle the same worker.js as the repository does", async () => {
+    // GIVEN the staged context, copied where npm may write (node_modules, dist)
+    const staged = stageWorkerContext(ROOT, path.join(mkdtempSync(path.join(tmpdir(), "ba-staged-")), "context"));
+    const dir = mkdtempSync(path.join(tmpdir(), "ba-worker-install-"));
+    cpSync(staged, dir, { recursive: true });
+    // WHEN the Dockerfile's build stage runs there (npm's cache first: the versions are the repository's)
+    const npm = spawnSync("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+      cwd: dir,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(npm.stderr.match(/npm error.*/g) ?? []).toEqual([]);
+    expect(npm.status).toBe(0);
+    expect(existsSync(path.join(dir, "node_modules", "jest"))).toBe(false);
+    const bundle = spawnSync(process.execPath, ["scripts/build-worker.mjs"], { cwd: dir, encoding: "utf8" });
+    expect(bundle.status).toBe(0);
+    // THEN the worker is the one bundled from the repository's node_modules, byte for byte
+    const reference = path.join(mkdtempSync(path.join(tmpdir(), "ba-worker-ref-")), "worker.js");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the image build's own options
+    const { workerBundleOptions } = require(path.join(ROOT, "scripts", "worker-bundle.cjs"));
+    await build({ ...workerBundleOptions(ROOT), outfile: reference, logLevel: "silent" });
+    expect(readFileSync(path.join(dir, "dist", "batch-worker", "worker.js")).equals(readFileSync(reference))).toBe(
+      true,
+    );
   });
 });
