@@ -106,8 +106,8 @@ function stateLegend(plan: readonly PlannedStack[]): string[] {
 }
 
 /**
- * The `cdktf deploy` commands, in order: a kind whose stacks read stacks of the kind before it (a pipeline its
- * network) deploys in the same command, which starts each stack once the stacks it reads are applied (the
+ * The `cdktf deploy` commands, in order. Kinds linked by a read (a pipeline reads its network, and a central
+ * archive's key) deploy in one command, which starts each stack once the stacks it reads are applied (the
  * dependencies in cdktf's manifest: stacks/app.ts); `cdktf deploy` refuses a stack without the stacks it depends
  * on. A kind is its single stack's name when that is the kind's name, else `'<kind>-*'`.
  */
@@ -115,18 +115,22 @@ export function deployCommands(plan: readonly PlannedStack[]): string[] {
   const kinds: StackKind[] = [];
   for (const s of plan) if (kinds[kinds.length - 1] !== s.kind) kinds.push(s.kind);
   const kindOf = new Map(plan.map((s) => [s.name, s.kind] as const));
-  const groups: StackKind[][] = [];
-  for (const kind of kinds) {
-    const last = groups[groups.length - 1];
-    const readsLast = plan.some((s) => s.kind === kind && s.readsFrom.some((r) => last?.includes(kindOf.get(r)!)));
-    if (last && readsLast) last.push(kind);
-    else groups.push([kind]);
-  }
+  // Kinds joined by reads, each group in deploy order, the groups in the order of their first kind.
+  const groupOf = new Map<StackKind, StackKind[]>(kinds.map((k) => [k, [k]]));
+  for (const s of plan)
+    for (const read of s.readsFrom) {
+      const [mine, theirs] = [groupOf.get(s.kind)!, groupOf.get(kindOf.get(read)!)!];
+      if (mine === theirs) continue;
+      const merged = kinds.filter((k) => mine.includes(k) || theirs.includes(k));
+      for (const k of merged) groupOf.set(k, merged);
+    }
   const pattern = (kind: StackKind) => {
     const ofKind = plan.filter((s) => s.kind === kind);
     return ofKind.length === 1 && ofKind[0]!.name === kind ? kind : `'${kind}-*'`;
   };
-  return groups.map((group) => `npx cdktf deploy ${group.map(pattern).join(" ")}`);
+  return [...new Set(kinds.map((k) => groupOf.get(k)!))].map(
+    (group) => `npx cdktf deploy ${group.map(pattern).join(" ")}`,
+  );
 }
 
 /** The human table. `source` names the config file as the user gave it. */
