@@ -116,6 +116,19 @@ export function composeStacks(app: App, config: Config, options: ComposeOptions 
       }
     }
   }
+  // What a stack reads through terraform_remote_state (a pipeline: its region's network) must be applied first:
+  // cdktf's manifest records it, so `cdktf deploy 'network-*' 'pipeline-*'` starts a pipeline once its network is
+  // done. The state backend (bootstrap's bucket, the workspaces) is not declared: cdktf runs `terraform init`
+  // for every selected stack before it applies any, so it could not order a first deploy after bootstrap anyway,
+  // and each later kind's deploy would have to select bootstrap again.
+  const byName = new Map(all.map((stack, i) => [plan[i]!.name, stack] as const));
+  plan.forEach((planned, i) => {
+    for (const read of planned.readsFrom) {
+      const source = byName.get(read);
+      if (!source) throw new Error(`${planned.name} reads ${read}, which is not a stack of this config`);
+      all[i]!.addDependency(source);
+    }
+  });
   // Every stack carries the baseline Aspect (cdktf only runs aspects added to stacks).
   for (const stack of all) Aspects.of(stack).add(new SecurityBaseline({ egress: egressOf.get(stack)! }));
   return { bootstrap, workspaces, archive, networks, pipelines, all, egressOf };

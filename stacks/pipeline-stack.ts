@@ -95,6 +95,12 @@ export class PipelineStack extends TerraformStack {
       d.kmsKeyArn ??
       new PipelineKey(this, "pipeline-key", { name: d.name, accountId: d.accountId, region: d.region }).arn;
 
+    new TerraformOutput(this, "pipeline_kms_key_arn", {
+      value: this.kmsKeyArn,
+      description:
+        "KMS key of the pipeline's queues, log groups, ledger and archive (config.kmsKeyArn, or the key this stack created).",
+    });
+
     // What every construct of this pipeline shares: its name, account, region, partition and key.
     const context: PipelineContext = {
       name: d.name,
@@ -172,6 +178,21 @@ export class PipelineStack extends TerraformStack {
       assumeRoleArn: d.assumeRoleArn,
       kmsKeyArn: this.kmsKeyArn,
     });
+    new TerraformOutput(this, "worker_image_uri", {
+      value: this.workerImage.imageUri,
+      description:
+        "Image the EBS worker's jobs run: <repository url>:src-<hash of the worker's inputs>, or worker.imageUri.",
+    });
+    if (this.workerImage.repository) {
+      new TerraformOutput(this, "worker_repository_url", {
+        value: this.workerImage.repository.repositoryUrl,
+        description: "ECR repository the deploy builds and pushes the worker image to (none with worker.imageUri).",
+      });
+      new TerraformOutput(this, "worker_repository_arn", {
+        value: this.workerImage.repository.arn,
+        description: "ARN of that ECR repository.",
+      });
+    }
     this.workerJob = new WorkerJobDefinition(this, "worker-job", {
       context,
       imageUri: this.workerImage.imageUri,

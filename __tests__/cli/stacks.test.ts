@@ -7,8 +7,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { currentStacksBlock, replaceStacksBlock, stacksReadmeBlock, type StacksJson } from "../../cli/commands/stacks";
+import {
+  currentStacksBlock,
+  deployCommands,
+  replaceStacksBlock,
+  stacksReadmeBlock,
+  type StacksJson,
+} from "../../cli/commands/stacks";
 import { loadConfig } from "../../config/load";
+import type { PlannedStack } from "../../config/stacks";
 import { checkStacks, composeStacks } from "../../stacks/app";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -167,6 +174,31 @@ describe.each(CONFIGS)("backup-actions stacks --json for %s", (config) => {
   });
 });
 
+describe("deployCommands", () => {
+  const stack = (kind: string, name: string, readsFrom: string[] = []) =>
+    ({ kind, name, readsFrom, dependsOn: readsFrom }) as unknown as PlannedStack;
+
+  it("deploys a kind with the kinds its stacks read in one command (cdktf refuses a stack without its dependencies)", () => {
+    expect(
+      deployCommands([
+        stack("bootstrap", "bootstrap"),
+        stack("archive", "archive-333333333333-us-east-1"),
+        stack("network", "network-1-a"),
+        stack("network", "network-1-b"),
+        stack("pipeline", "pipeline-1-a", ["network-1-a", "archive-333333333333-us-east-1"]),
+        stack("pipeline", "pipeline-1-b", ["network-1-b"]),
+      ]),
+    ).toEqual(["npx cdktf deploy bootstrap", "npx cdktf deploy 'archive-*' 'network-*' 'pipeline-*'"]);
+  });
+
+  it("keeps kinds that read nothing of each other apart", () => {
+    expect(deployCommands([stack("workspaces", "workspaces"), stack("network", "network-1-a")])).toEqual([
+      "npx cdktf deploy workspaces",
+      "npx cdktf deploy 'network-*'",
+    ]);
+  });
+});
+
 describe("backup-actions stacks (the real CLI)", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "stacks-cmd-"));
 
@@ -212,8 +244,8 @@ describe("backup-actions stacks (the real CLI)", () => {
     );
     expect(
       r.stdout.endsWith(
-        "Deploy one kind after the other:\n" +
-          "  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+        "Deploy in this order (one command deploys a stack after the stacks it reads):\n" +
+          "  npx cdktf deploy bootstrap\n  npx cdktf deploy 'network-*' 'pipeline-*'\n",
       ),
     ).toBe(true);
   });
@@ -257,7 +289,7 @@ describe("backup-actions stacks (the real CLI)", () => {
     );
     expect(r.stdout).toContain("Workspaces are in organization acme on tfe.example.com.\n");
     expect(r.stdout).toContain(
-      "Deploy one kind after the other:\n  npx cdktf deploy workspaces\n  npx cdktf deploy 'network-*'\n  npx cdktf deploy 'pipeline-*'\n",
+      "Deploy in this order (one command deploys a stack after the stacks it reads):\n  npx cdktf deploy workspaces\n  npx cdktf deploy 'network-*' 'pipeline-*'\n",
     );
     const json = cli(["--json"], file);
     expect(JSON.parse(json.stdout).stacks[0]).toEqual({

@@ -29,6 +29,7 @@ import { TargetUrlError } from "../../core/s3-url";
 import { JobParamsError } from "../../core/worker-job";
 import { BaselineViolationError } from "../../stacks/aspects/security-baseline";
 import { PolicyDocumentError } from "../../stacks/constructs/policy-document";
+import { WorkerManifestError } from "../../stacks/constructs/worker-manifest";
 import type { Retrier, StateMachineDefinition, TaskState } from "../../stacks/workflows/asl";
 import { ebsExportDefinition } from "../../stacks/workflows/ebs-export";
 import { testDispatcher } from "../helpers/workflows";
@@ -50,6 +51,7 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
     () => new BaselineViolationError([{ rule: "s3-public-access-block", path: "p", message: "m" }]),
   ],
   [PolicyDocumentError, () => new PolicyDocumentError("m")],
+  [WorkerManifestError, () => new WorkerManifestError("m")],
   [UsageError, () => new UsageError("m")],
   [ManifestMismatchError, () => new ManifestMismatchError("m")],
   [CpuLimitError, () => new CpuLimitError("m")],

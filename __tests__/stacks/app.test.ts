@@ -2,7 +2,8 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseConfig } from "../../config/load";
-import { checkStacks, ComposedStacks } from "../../stacks/app";
+import { Testing } from "cdktf";
+import { checkStacks, ComposedStacks, composeStacks } from "../../stacks/app";
 import { compose, synth, testConfig } from "../helpers/synth";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -99,6 +100,43 @@ describe("composeStacks", () => {
       allowed_account_ids: ["222222222222"],
       assume_role: [{ role_arn: "arn:aws:iam::222222222222:role/deploy", session_name: "backup-actions-terraform" }],
       default_tags: [{ tags: { project: "backup-actions" } }],
+    });
+  });
+});
+
+describe("stack dependencies (cdktf's deploy order)", () => {
+  it("makes each pipeline depend on its region's network, the stack it reads, and nothing else depend on anything", () => {
+    const stacks = compose(
+      testConfig({
+        accounts: [
+          { id: "111111111111", regions: ["us-east-1", "eu-west-1"] },
+          { id: "222222222222", regions: ["us-west-2"] },
+        ],
+      }),
+    );
+    const deps = Object.fromEntries(stacks.all.map((s) => [s.node.id, s.dependencies.map((d) => d.node.id)]));
+    expect(deps).toEqual({
+      bootstrap: [],
+      "network-111111111111-us-east-1": [],
+      "network-111111111111-eu-west-1": [],
+      "network-222222222222-us-west-2": [],
+      "pipeline-111111111111-us-east-1": ["network-111111111111-us-east-1"],
+      "pipeline-111111111111-eu-west-1": ["network-111111111111-eu-west-1"],
+      "pipeline-222222222222-us-west-2": ["network-222222222222-us-west-2"],
+    });
+  });
+
+  it("records them in cdktf.out/manifest.json, which `cdktf deploy` orders by", () => {
+    const app = Testing.app();
+    composeStacks(app, testConfig());
+    app.synth();
+    const manifest = JSON.parse(readFileSync(path.join(app.outdir, "manifest.json"), "utf8"));
+    expect(
+      Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]: [string, any]) => [name, s.dependencies])),
+    ).toEqual({
+      bootstrap: [],
+      "network-111111111111-us-east-1": [],
+      "pipeline-111111111111-us-east-1": ["network-111111111111-us-east-1"],
     });
   });
 });

@@ -72,6 +72,30 @@ describe("pipeline stack", () => {
       "s3:ListBucketMultipartUploads",
     ]);
   });
+
+  it("outputs the worker image, its repository and the pipeline key, each described", () => {
+    const { output } = out.tf;
+    const repo = Object.keys(out.resources("aws_ecr_repository"))[0]!;
+    const key = Object.keys(out.resources("aws_kms_key"))[0]!;
+    expect(output.worker_image_uri.value).toMatch(
+      new RegExp(`^\\$\\{aws_ecr_repository\\.${repo}\\.repository_url\\}:src-[0-9a-f]{32}$`),
+    );
+    expect(output.worker_repository_url.value).toBe(`\${aws_ecr_repository.${repo}.repository_url}`);
+    expect(output.worker_repository_arn.value).toBe(`\${aws_ecr_repository.${repo}.arn}`);
+    expect(output.pipeline_kms_key_arn.value).toBe(`\${aws_kms_key.${key}.arn}`);
+    for (const name of ["worker_image_uri", "worker_repository_url", "worker_repository_arn", "pipeline_kms_key_arn"])
+      expect(output[name].description).toMatch(/\w{3,}/);
+  });
+
+  it("with a prebuilt image and the config's key: outputs those, and no repository", () => {
+    const imageUri = "222222222222.dkr.ecr.us-east-1.amazonaws.com/worker@sha256:" + "a".repeat(64);
+    const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012";
+    const { output } = synth(compose(testConfig({ kmsKeyArn, worker: { imageUri } })).pipelines[0]!).tf;
+    expect(output.worker_image_uri.value).toBe(imageUri);
+    expect(output.pipeline_kms_key_arn.value).toBe(kmsKeyArn);
+    expect(output.worker_repository_url).toBeUndefined();
+    expect(output.worker_repository_arn).toBeUndefined();
+  });
 });
 
 describe("pipeline stack orchestration", () => {

@@ -105,16 +105,32 @@ function stateLegend(plan: readonly PlannedStack[]): string[] {
   return [...lines];
 }
 
-/** One `cdktf deploy` per kind, in order: a single stack named like its kind by name, else `'<kind>-*'`. */
+/**
+ * The `cdktf deploy` commands, in order. Kinds linked by a read (a pipeline reads its network, and a central
+ * archive's key) deploy in one command, which starts each stack once the stacks it reads are applied (the
+ * dependencies in cdktf's manifest: stacks/app.ts); `cdktf deploy` refuses a stack without the stacks it depends
+ * on. A kind is its single stack's name when that is the kind's name, else `'<kind>-*'`.
+ */
 export function deployCommands(plan: readonly PlannedStack[]): string[] {
   const kinds: StackKind[] = [];
   for (const s of plan) if (kinds[kinds.length - 1] !== s.kind) kinds.push(s.kind);
-  return kinds.map((kind) => {
+  const kindOf = new Map(plan.map((s) => [s.name, s.kind] as const));
+  // Kinds joined by reads, each group in deploy order, the groups in the order of their first kind.
+  const groupOf = new Map<StackKind, StackKind[]>(kinds.map((k) => [k, [k]]));
+  for (const s of plan)
+    for (const read of s.readsFrom) {
+      const [mine, theirs] = [groupOf.get(s.kind)!, groupOf.get(kindOf.get(read)!)!];
+      if (mine === theirs) continue;
+      const merged = kinds.filter((k) => mine.includes(k) || theirs.includes(k));
+      for (const k of merged) groupOf.set(k, merged);
+    }
+  const pattern = (kind: StackKind) => {
     const ofKind = plan.filter((s) => s.kind === kind);
-    return ofKind.length === 1 && ofKind[0]!.name === kind
-      ? `npx cdktf deploy ${kind}`
-      : `npx cdktf deploy '${kind}-*'`;
-  });
+    return ofKind.length === 1 && ofKind[0]!.name === kind ? kind : `'${kind}-*'`;
+  };
+  return [...new Set(kinds.map((k) => groupOf.get(k)!))].map(
+    (group) => `npx cdktf deploy ${group.map(pattern).join(" ")}`,
+  );
 }
 
 /** The human table. `source` names the config file as the user gave it. */
@@ -143,7 +159,7 @@ export function formatStacks(plan: readonly PlannedStack[], source: string): str
     "",
     ...stateLegend(plan),
     "",
-    "Deploy one kind after the other:",
+    "Deploy in this order (one command deploys a stack after the stacks it reads):",
     ...deployCommands(plan).map((c) => `  ${c}`),
     "",
   ].join("\n");

@@ -7,8 +7,9 @@
  * provider is one more binary to mirror, pin and trust, and it is not in the offline
  * provider mirror, so `terraform validate` could not run offline. `terraform_data` is
  * built into Terraform. The tag is a SHA-256 of the build context computed at synth,
- * so the image (and the job definition that names it) changes exactly when the worker
- * source changes, and a plan shows that change as a new tag. See docs/adr/0004.
+ * so the image (and the job definition that names it) changes exactly when the worker's
+ * inputs change (its sources, the Dockerfile, and the versions of the packages it uses —
+ * not the rest of the repository's dependencies: worker-manifest.ts), and a plan shows that change as a new tag. See docs/adr/0004.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -28,17 +29,16 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Annotations, AssetType, DataResource, Fn, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { partitionOf } from "../../core/partition";
+import { workerManifest } from "./worker-manifest";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * What `batch-worker/Dockerfile` needs from the repository (it is written for the
- * repository root as build context): the lockfile and package.json for `npm ci`, the
- * bundler script and its options, the worker's sources and the core/ modules they import.
+ * What `batch-worker/Dockerfile` needs from the repository (it is written for the repository root
+ * as build context), besides the manifest and lockfile: the bundler script and its options, the
+ * worker's sources and the core/ modules they import.
  */
 export const WORKER_CONTEXT_FILES = [
-  "package.json",
-  "package-lock.json",
   "tsconfig.json",
   "scripts/build-worker.mjs",
   "scripts/worker-bundle.cjs",
@@ -46,6 +46,28 @@ export const WORKER_CONTEXT_FILES = [
   "batch-worker/src",
   "core",
 ];
+
+/**
+ * The files of the context, by their path in it: a path in the repository to copy, or content.
+ * `package.json` and `package-lock.json` are the worker's own (worker-manifest.ts): only what the
+ * worker imports, and the bundler, so bumping an unrelated dependency of the repository leaves the
+ * context — and so the image tag — as it was. The Dockerfile is at the root too.
+ */
+export function workerContextEntries(repoRoot: string = REPO_ROOT): Map<string, string | Buffer> {
+  const entries = new Map<string, string | Buffer>();
+  for (const rel of WORKER_CONTEXT_FILES) {
+    const from = path.join(repoRoot, rel);
+    if (existsSync(from)) entries.set(rel, from); // a missing Dockerfile is reported at the construct
+  }
+  if (existsSync(path.join(repoRoot, "package.json")) && existsSync(path.join(repoRoot, "package-lock.json"))) {
+    const { manifest, lock } = workerManifest(repoRoot);
+    entries.set("package.json", Buffer.from(manifest));
+    entries.set("package-lock.json", Buffer.from(lock));
+  }
+  const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
+  if (existsSync(dockerfile)) entries.set("Dockerfile", dockerfile);
+  return entries;
+}
 
 /**
  * Copies just those files into `.gen/worker-context/` (gitignored), with the Dockerfile
@@ -71,14 +93,15 @@ export function stageWorkerContext(
     if (same) return outDir;
   }
   const staging = `${outDir}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
-  for (const rel of WORKER_CONTEXT_FILES) {
-    const from = path.join(repoRoot, rel);
-    if (!existsSync(from)) continue; // a missing Dockerfile is reported below, at the construct
-    cpSync(from, path.join(staging, rel), { recursive: true });
-  }
-  const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
-  if (existsSync(dockerfile)) cpSync(dockerfile, path.join(staging, "Dockerfile"));
   mkdirSync(staging, { recursive: true });
+  for (const [rel, from] of workerContextEntries(repoRoot)) {
+    const to = path.join(staging, rel);
+    if (typeof from === "string") cpSync(from, to, { recursive: true });
+    else {
+      mkdirSync(path.dirname(to), { recursive: true });
+      writeFileSync(to, from);
+    }
+  }
   withLock(`${outDir}.lock`, () => {
     if (existsSync(outDir) && contentHash(outDir) === contentHash(staging)) return;
     const retired = `${staging}.old`;
@@ -294,14 +317,14 @@ export function contentHash(dir: string): string {
  */
 interface Tree {
   names(): string[];
-  /** A real path, or a tree made only of listed entries. */
-  at(name: string): string | Tree;
+  /** A real path, a file's content, or a tree made only of listed entries. */
+  at(name: string): string | Buffer | Tree;
 }
 
 /** contentHash of the copy stageWorkerContext would make of `repoRoot`, without copying. */
 export function sourcesHash(repoRoot: string = REPO_ROOT): string {
   const root = new Map<string, unknown>();
-  const place = (rel: string, abs: string) => {
+  const place = (rel: string, abs: string | Buffer) => {
     const parts = rel.split("/");
     let dir = root;
     for (const part of parts.slice(0, -1)) {
@@ -310,15 +333,12 @@ export function sourcesHash(repoRoot: string = REPO_ROOT): string {
     }
     dir.set(parts[parts.length - 1]!, abs);
   };
-  for (const rel of WORKER_CONTEXT_FILES)
-    if (existsSync(path.join(repoRoot, rel))) place(rel, path.join(repoRoot, rel));
-  const dockerfile = path.join(repoRoot, "batch-worker", "Dockerfile");
-  if (existsSync(dockerfile)) place("Dockerfile", dockerfile);
+  for (const [rel, from] of workerContextEntries(repoRoot)) place(rel, from);
   const treeOf = (dir: Map<string, unknown>): Tree => ({
     names: () => [...dir.keys()],
     at: (name) => {
       const entry = dir.get(name);
-      return entry instanceof Map ? treeOf(entry as Map<string, unknown>) : (entry as string);
+      return entry instanceof Map ? treeOf(entry as Map<string, unknown>) : (entry as string | Buffer);
     },
   });
   return hashOfTree(treeOf(root));
@@ -331,6 +351,12 @@ function hashOfTree(tree: Tree): string {
       if (HASH_EXCLUDES.has(name)) continue;
       const child = rel === "" ? name : `${rel}/${name}`;
       const at = node.at(name);
+      if (Buffer.isBuffer(at)) {
+        // as a staged copy written with writeFileSync hashes: mode 0644 (umask 022), not executable
+        hash.update(`${child}\0-\0${at.length}\0`);
+        hash.update(at);
+        continue;
+      }
       if (typeof at !== "string") {
         walk(child, at);
         continue;
