@@ -32,13 +32,20 @@ describe("the worker's own manifest and lockfile", () => {
     // core/ imports more (the DynamoDB client, signature-v4) in modules the worker does not reach
     const core = readFileSync(path.join(ROOT, "core", "ledger-query.ts"), "utf8");
     expect(core).toMatch(/from "@aws-sdk\/client-dynamodb"/);
-    expect(importedPackages(ROOT)).toEqual(["@aws-sdk/client-ec2", "@aws-sdk/client-s3", "@aws-sdk/client-ssm", "zod"]);
+    expect(importedPackages(ROOT)).toEqual([
+      "@aws-sdk/client-ec2",
+      "@aws-sdk/client-s3",
+      "@aws-sdk/client-ssm",
+      "@smithy/signature-v4",
+      "zod",
+    ]);
     const manifest = JSON.parse(workerManifest(ROOT).manifest);
     const root = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
     expect(manifest.dependencies).toEqual({
       "@aws-sdk/client-ec2": root.dependencies["@aws-sdk/client-ec2"],
       "@aws-sdk/client-s3": root.dependencies["@aws-sdk/client-s3"],
       "@aws-sdk/client-ssm": root.dependencies["@aws-sdk/client-ssm"],
+      "@smithy/signature-v4": root.dependencies["@smithy/signature-v4"],
       zod: root.dependencies.zod,
     });
     expect(manifest.devDependencies).toEqual({ esbuild: root.devDependencies.esbuild });
