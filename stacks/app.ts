@@ -11,6 +11,7 @@ import type { Config, EgressMode } from "../config/schema";
 import { assertBaseline, SecurityBaseline } from "./aspects/security-baseline";
 import { attachBackend } from "./backends";
 import { ArchiveStack } from "./archive-stack";
+import { validateBinaryVersionsOnce } from "./binary-version-once";
 import { BootstrapStack } from "./bootstrap-stack";
 import { LAMBDA_RUNTIME, runtimeDeadlineWarning } from "./lambda-runtimes";
 import { NetworkStack } from "./network-stack";
@@ -39,6 +40,8 @@ export interface ComposeOptions {
 }
 
 export function composeStacks(app: App, config: Config, options: ComposeOptions = {}): ComposedStacks {
+  // app.synth() would otherwise run `terraform version` once per network and pipeline stack.
+  validateBinaryVersionsOnce();
   // Pipeline stacks hold Lambda functions: say so while there is time to move to a newer runtime.
   const warning = runtimeDeadlineWarning(LAMBDA_RUNTIME, options.now ?? new Date());
   if (warning)
