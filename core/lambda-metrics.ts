@@ -29,10 +29,7 @@ export interface MetricsRecorder {
 export const NO_METRICS: MetricsRecorder = { add: () => undefined };
 
 export class LambdaMetrics implements MetricsRecorder {
-  private readonly pending = new Map<
-    string,
-    { dims: Record<string, string>; values: Map<MetricDefinition, number> }
-  >();
+  private readonly pending = new Map<string, { dims: Record<string, string>; values: Map<MetricDefinition, number> }>();
 
   constructor(
     private readonly source: MetricSource,

@@ -15,7 +15,10 @@ import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
 import { databaseFormatsOf } from "../config/database-exports";
+import { Alarms } from "./constructs/alarms";
+import { Dashboard } from "./constructs/dashboard";
 import { Janitor } from "./constructs/janitor";
+import type { MonitoredPipeline } from "./constructs/monitored";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
 import { LedgerTable } from "./constructs/ledger-table";
@@ -59,6 +62,8 @@ export class PipelineStack extends TerraformStack {
   public readonly batch: BatchSpot;
   public readonly notifications: Notifications;
   public readonly workflows: ExportWorkflows;
+  /** What the dashboard and alarms watch (README "Dashboard and alarms" is rendered from it). */
+  public readonly monitored: MonitoredPipeline;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -253,7 +258,7 @@ export class PipelineStack extends TerraformStack {
       deleteRecoveryPoint: settings.deleteRecoveryPoint,
       childTimeoutSeconds,
     });
-    new Janitor(this, "janitor", {
+    const janitor = new Janitor(this, "janitor", {
       context,
       pipelineTag,
       securityTag: settings.securityTag,
@@ -261,6 +266,29 @@ export class PipelineStack extends TerraformStack {
       maxAgeHours: childTimeoutSeconds / 3600 + 6,
       ...(dynamodbExportEnabled(settings.exports.dynamodb) ? { tablePrefix: dynamodbTempTablePrefix(d.name) } : {}),
     });
+
+    // ── Dashboard and alarms (README "Dashboard and alarms") ─────────────────────────
+    const wf = this.workflows;
+    const monitored: MonitoredPipeline = (this.monitored = {
+      pipeline: d.stackNames.pipeline,
+      region: d.region,
+      name: d.name,
+      dispatcherArn: wf.dispatcher.stateMachine.arn,
+      childArns: {
+        ...(wf.ebs ? { ebs: wf.ebs.stateMachine.arn } : {}),
+        ...Object.fromEntries(Object.entries(wf.databases?.children ?? {}).map(([w, m]) => [w, m.stateMachine.arn])),
+        ...(wf.dynamodb ? { dynamodb: wf.dynamodb.stateMachine.arn } : {}),
+      },
+      deadLetterQueueName: intake.deadLetterQueue.name,
+      functionNames: {
+        starter: intake.starter.function.functionName,
+        verify: verify.function.functionName,
+        janitor: janitor.lambda.function.functionName,
+      },
+      janitorTypes: dynamodbExportEnabled(settings.exports.dynamodb) ? ["ebs", "dynamodb"] : ["ebs"],
+    });
+    new Dashboard(this, "dashboard", { monitored });
+    new Alarms(this, "alarms", { monitored, topicArn: this.notifications.topic.arn });
     new TerraformOutput(this, "dispatcher_state_machine_arn", {
       value: this.workflows.dispatcher.stateMachine.arn,
       description: "Dispatcher state machine (one execution per recovery point).",

@@ -22,7 +22,10 @@ export async function handler(): Promise<{ deleted: string[]; failed: number }> 
     ? await sweepTables({ ...deps, ddb }, { ...settings, tablePrefix: settings.tablePrefix })
     : undefined;
   // Zeros too: a run that removed nothing is a data point, not a gap.
-  for (const [type, report] of [["ebs", volumes], ["dynamodb", tables]] as const) {
+  for (const [type, report] of [
+    ["ebs", volumes],
+    ["dynamodb", tables],
+  ] as const) {
     if (!report) continue;
     metrics.add(METRICS.janitorResourcesRemoved, report.deleted.length, { [RESOURCE_TYPE_DIMENSION]: type });
     metrics.add(METRICS.janitorRemovalsFailed, report.failed.length, { [RESOURCE_TYPE_DIMENSION]: type });

@@ -2,7 +2,8 @@
  * Notifications: one KMS-encrypted SNS topic for export outcomes (the dispatcher
  * publishes SUCCEEDED / SKIPPED / UNSUPPORTED / FAILED), an optional email subscription, and a
  * backstop rule that reports dispatcher executions that end without reaching their own
- * notification (TIMED_OUT, ABORTED, or FAILED before the first state).
+ * notification (TIMED_OUT, ABORTED, or FAILED before the first state). The pipeline's CloudWatch
+ * alarms (alarms.ts) publish to it too; the topic's key must let CloudWatch use it (pipeline-key.ts).
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
@@ -75,6 +76,23 @@ export class Notifications extends Construct {
           actions: ["sns:Publish"],
           resources: [this.topic.arn],
           condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [backstop.arn] }],
+        },
+        {
+          // The pipeline's alarms (alarms.ts, named `<name>-*`) notify this topic.
+          sid: "CloudWatchAlarmsPublish",
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [props.context.accountId] },
+            {
+              test: "ArnLike",
+              variable: "aws:SourceArn",
+              values: [
+                `arn:${props.context.partition}:cloudwatch:${props.context.region}:${props.context.accountId}:alarm:${props.context.name}-*`,
+              ],
+            },
+          ],
         },
         {
           sid: "DenyInsecureTransport",
