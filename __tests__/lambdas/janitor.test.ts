@@ -12,6 +12,8 @@ import { RuntimeConfigError } from "../../core/errors";
 import { runJanitor } from "../../lambdas/janitor/logic";
 import { motoMissing } from "../../testing/moto/availability";
 import { withCapturedLogs } from "../helpers/logs";
+import { janitorEnvironment } from "../../core/janitor-contract";
+import { METRICS } from "../../core/metrics";
 
 const TAG = { key: "backup-actions:pipeline", value: "janitor-test" };
 const missing = motoMissing();
@@ -129,5 +131,55 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
     });
     expect(logs.at(-1)).toMatchObject({ message: "janitor run finished", failed: 1 });
     await ec2.send(new DeleteVolumeCommand({ VolumeId: stuck }));
+  });
+
+  it("the handler publishes what it removed as EMF (Powertools Metrics), zeros included", async () => {
+    const env = {
+      ...janitorEnvironment({ pipelineTag: { key: TAG.key, value: "janitor-handler-test" }, maxAgeHours: 30 }),
+      BACKUP_ACTIONS_PIPELINE: "pipeline-111111111111-us-east-1",
+      AWS_REGION: "us-east-1",
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    let mod: typeof import("../../lambdas/janitor/handler") | undefined;
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
+        mod = require("../../lambdas/janitor/handler");
+      });
+      // EMF goes to stdout (stderr may carry Node's warnings)
+      const written: string[] = [];
+      const out = jest.spyOn(process.stdout, "write").mockImplementation((c) => (written.push(String(c)), true));
+      try {
+        expect(await mod!.handler()).toEqual({ deleted: [], failed: 0 });
+      } finally {
+        out.mockRestore();
+      }
+      const emf = written
+        .join("")
+        .split("\n")
+        .filter((l) => l.includes('"_aws"'))
+        .map((l) => JSON.parse(l));
+      expect(emf).toHaveLength(1);
+      expect(emf[0]!._aws.CloudWatchMetrics).toEqual([
+        {
+          Namespace: "BackupActions",
+          Dimensions: [["service", "Pipeline", "ResourceType"]],
+          Metrics: [
+            { Name: METRICS.janitorResourcesRemoved.name, Unit: "Count" },
+            { Name: METRICS.janitorRemovalsFailed.name, Unit: "Count" },
+          ],
+        },
+      ]);
+      expect(emf[0]).toMatchObject({
+        service: "backup-actions-janitor",
+        Pipeline: "pipeline-111111111111-us-east-1",
+        ResourceType: "ebs",
+        JanitorResourcesRemoved: 0,
+        JanitorRemovalsFailed: 0,
+      });
+    } finally {
+      process.env = saved;
+    }
   });
 });
