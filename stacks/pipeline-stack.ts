@@ -20,7 +20,10 @@ import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
 import { databaseFormatsOf } from "../config/database-exports";
 import { dumpParameterPath } from "../core/rds-identifier";
 import { hasDump } from "../core/workflows";
+import { Alarms } from "./constructs/alarms";
+import { Dashboard } from "./constructs/dashboard";
 import { Janitor } from "./constructs/janitor";
+import type { MonitoredPipeline } from "./constructs/monitored";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
 import { LedgerTable } from "./constructs/ledger-table";
@@ -69,6 +72,8 @@ export class PipelineStack extends TerraformStack {
   public readonly batch: BatchSpot;
   public readonly notifications: Notifications;
   public readonly workflows: ExportWorkflows;
+  /** What the dashboard and alarms watch (README "Dashboard and alarms" is rendered from it). */
+  public readonly monitored: MonitoredPipeline;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -319,7 +324,7 @@ export class PipelineStack extends TerraformStack {
       deleteRecoveryPoint: settings.deleteRecoveryPoint,
       childTimeoutSeconds,
     });
-    new Janitor(this, "janitor", {
+    const janitor = new Janitor(this, "janitor", {
       context,
       pipelineTag,
       securityTag: settings.securityTag,
@@ -330,6 +335,33 @@ export class PipelineStack extends TerraformStack {
         ? { dumpParameterPath: dumpParameterPath(d.name) }
         : {}),
     });
+
+    // ── Dashboard and alarms (README "Dashboard and alarms") ─────────────────────────
+    const wf = this.workflows;
+    const monitored: MonitoredPipeline = (this.monitored = {
+      pipeline: d.stackNames.pipeline,
+      region: d.region,
+      name: d.name,
+      dispatcherArn: wf.dispatcher.stateMachine.arn,
+      childArns: {
+        ...(wf.ebs ? { ebs: wf.ebs.stateMachine.arn } : {}),
+        ...Object.fromEntries(Object.entries(wf.databases?.children ?? {}).map(([w, m]) => [w, m.stateMachine.arn])),
+        ...(wf.dynamodb ? { dynamodb: wf.dynamodb.stateMachine.arn } : {}),
+      },
+      deadLetterQueueName: intake.deadLetterQueue.name,
+      functionNames: {
+        starter: intake.starter.function.functionName,
+        verify: verify.function.functionName,
+        janitor: janitor.lambda.function.functionName,
+      },
+      janitorTypes: [
+        "ebs",
+        ...(dynamodbExportEnabled(settings.exports.dynamodb) ? (["dynamodb"] as const) : []),
+        ...(Object.values(databaseFormatsOf(settings.exports)).some((f) => f && hasDump(f)) ? (["rds"] as const) : []),
+      ],
+    });
+    new Dashboard(this, "dashboard", { monitored });
+    new Alarms(this, "alarms", { monitored, topicArn: this.notifications.topic.arn });
     new TerraformOutput(this, "dispatcher_state_machine_arn", {
       value: this.workflows.dispatcher.stateMachine.arn,
       description: "Dispatcher state machine (one execution per recovery point).",

@@ -12,6 +12,8 @@ import { RuntimeConfigError } from "../../core/errors";
 import { runJanitor } from "../../lambdas/janitor/logic";
 import { motoMissing } from "../../testing/moto/availability";
 import { withCapturedLogs } from "../helpers/logs";
+import { janitorEnvironment } from "../../core/janitor-contract";
+import { METRICS } from "../../core/metrics";
 
 const TAG = { key: "backup-actions:pipeline", value: "janitor-test" };
 const missing = motoMissing();
@@ -69,20 +71,13 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
         ["INFO", leakedB, "unknown", undefined],
       ].sort(),
     );
-    // The run's summary is one embedded-metric-format record, and no longer names a volume.
-    const metric = lines.at(-1)!;
-    expect(metric).toMatchObject({
-      level: "INFO",
-      message: "janitor run finished",
-      LeakedVolumesDeleted: 2,
-      LeakedVolumesFailed: 0,
-    });
-    expect(metric).not.toHaveProperty("volumeId");
-    expect(metric).not.toHaveProperty("recoveryPointId");
-    expect(metric._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual([
-      "LeakedVolumesDeleted",
-      "LeakedVolumesFailed",
-    ]);
+    // The run's summary names no volume; its counts become metrics in the handler (janitor-handler.test.ts).
+    const summary = lines.at(-1)!;
+    expect(summary).toMatchObject({ level: "INFO", message: "janitor run finished", failed: 0 });
+    expect([...summary.deleted].sort()).toEqual([leakedA, leakedB].sort());
+    expect(summary).not.toHaveProperty("volumeId");
+    expect(summary).not.toHaveProperty("recoveryPointId");
+    expect(summary).not.toHaveProperty("_aws");
   });
 
   it("refuses a non-positive age", async () => {
@@ -134,7 +129,57 @@ describeWithPrereqs("janitor against moto's EC2", missing, () => {
       level: "ERROR",
       message: "could not delete leaked volume",
     });
-    expect(logs.at(-1)).toMatchObject({ LeakedVolumesFailed: 1 });
+    expect(logs.at(-1)).toMatchObject({ message: "janitor run finished", failed: 1 });
     await ec2.send(new DeleteVolumeCommand({ VolumeId: stuck }));
+  });
+
+  it("the handler publishes what it removed as EMF (Powertools Metrics), zeros included", async () => {
+    const env = {
+      ...janitorEnvironment({ pipelineTag: { key: TAG.key, value: "janitor-handler-test" }, maxAgeHours: 30 }),
+      BACKUP_ACTIONS_PIPELINE: "pipeline-111111111111-us-east-1",
+      AWS_REGION: "us-east-1",
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    let mod: typeof import("../../lambdas/janitor/handler") | undefined;
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
+        mod = require("../../lambdas/janitor/handler");
+      });
+      // EMF goes to stdout (stderr may carry Node's warnings)
+      const written: string[] = [];
+      const out = jest.spyOn(process.stdout, "write").mockImplementation((c) => (written.push(String(c)), true));
+      try {
+        expect(await mod!.handler()).toEqual({ deleted: [], failed: 0 });
+      } finally {
+        out.mockRestore();
+      }
+      const emf = written
+        .join("")
+        .split("\n")
+        .filter((l) => l.includes('"_aws"'))
+        .map((l) => JSON.parse(l));
+      expect(emf).toHaveLength(1);
+      expect(emf[0]!._aws.CloudWatchMetrics).toEqual([
+        {
+          Namespace: "BackupActions",
+          Dimensions: [["service", "Pipeline", "ResourceType"]],
+          Metrics: [
+            { Name: METRICS.janitorResourcesRemoved.name, Unit: "Count" },
+            { Name: METRICS.janitorRemovalsFailed.name, Unit: "Count" },
+          ],
+        },
+      ]);
+      expect(emf[0]).toMatchObject({
+        service: "backup-actions-janitor",
+        Pipeline: "pipeline-111111111111-us-east-1",
+        ResourceType: "ebs",
+        JanitorResourcesRemoved: 0,
+        JanitorRemovalsFailed: 0,
+      });
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { bundleLambda } from "../../stacks/constructs/lambda-bundle";
+import { METRICS } from "../../core/metrics";
 import { loadEvent } from "../helpers/events";
 
 const INTAKE = JSON.stringify({
@@ -15,9 +16,11 @@ const DISPATCHERS = JSON.stringify({
   placements: { "us-east-1": 2 },
 });
 
+const PIPELINE = "pipeline-111111111111-us-east-1";
+
 function loadHandler(env: Record<string, string | undefined>) {
   const saved = { ...process.env };
-  Object.assign(process.env, env);
+  Object.assign(process.env, { BACKUP_ACTIONS_PIPELINE: PIPELINE, ...env });
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   try {
     let mod: typeof import("../../lambdas/starter/handler") | undefined;
@@ -61,17 +64,61 @@ describe("starter handler (cold start)", () => {
     );
   });
 
-  it("handles a batch of events it skips without calling AWS", async () => {
+  it("refuses to start without the metrics' Pipeline dimension", () => {
+    expect(() =>
+      loadHandler({
+        BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS,
+        BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE,
+        BACKUP_ACTIONS_PIPELINE: undefined,
+      }),
+    ).toThrow("BACKUP_ACTIONS_PIPELINE is not set: the metrics' Pipeline dimension");
+  });
+
+  it("handles a batch of events it skips without calling AWS, and publishes what it counted as EMF", async () => {
     const { handler } = loadHandler({ BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS, BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE });
-    const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const written: string[] = [];
+    const write = jest.spyOn(process.stdout, "write").mockImplementation((c) => (written.push(String(c)), true));
+    const errors = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
       const result = await handler({
-        Records: [{ messageId: "m1", body: JSON.stringify(loadEvent("doc-backup-job-failed.json")) }],
+        Records: [
+          { messageId: "m1", body: JSON.stringify(loadEvent("doc-backup-job-failed.json")) },
+          { messageId: "m2", body: "not json" },
+        ],
       });
       expect(result).toEqual({ batchItemFailures: [] });
     } finally {
       write.mockRestore();
+      errors.mockRestore();
     }
+    const emf = written
+      .join("")
+      .split("\n")
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
+    // One line per dimension set: the batch's events, then each drop reason.
+    expect(emf.map((l) => l._aws.CloudWatchMetrics[0])).toEqual([
+      {
+        Namespace: "BackupActions",
+        Dimensions: [["service", "Pipeline"]],
+        Metrics: [{ Name: METRICS.starterEventsReceived.name, Unit: "Count" }],
+      },
+      {
+        Namespace: "BackupActions",
+        Dimensions: [["service", "Pipeline", "Reason"]],
+        Metrics: [{ Name: METRICS.starterEventsDropped.name, Unit: "Count" }],
+      },
+      {
+        Namespace: "BackupActions",
+        Dimensions: [["service", "Pipeline", "Reason"]],
+        Metrics: [{ Name: METRICS.starterEventsDropped.name, Unit: "Count" }],
+      },
+    ]);
+    expect(emf.map(({ _aws, ...values }) => values)).toEqual([
+      { service: "backup-actions-starter", Pipeline: PIPELINE, StarterEventsReceived: 2 },
+      { service: "backup-actions-starter", Pipeline: PIPELINE, Reason: "NotExportable", StarterEventsDropped: 1 },
+      { service: "backup-actions-starter", Pipeline: PIPELINE, Reason: "NotJson", StarterEventsDropped: 1 },
+    ]);
   });
 });
 
@@ -88,6 +135,7 @@ describe("the bundled starter (what Lambda runs)", () => {
         ...process.env,
         BACKUP_ACTIONS_DISPATCHERS: DISPATCHERS,
         BACKUP_ACTIONS_INTAKE_CONFIG: INTAKE,
+        BACKUP_ACTIONS_PIPELINE: PIPELINE,
         AWS_REGION: "us-east-1",
       },
       encoding: "utf8",
@@ -96,8 +144,15 @@ describe("the bundled starter (what Lambda runs)", () => {
     // Powertools writes INFO to stdout and WARN/ERROR to stderr.
     const out = run.stdout.trim().split("\n");
     expect(out.pop()).toBe('RESULT {"batchItemFailures":[]}');
-    expect(out.map((l) => JSON.parse(l)).map((l) => [l.level, l.message, l.messageId, l.service])).toEqual([
+    const lines = out.map((l) => JSON.parse(l));
+    expect(lines.filter((l) => !l._aws).map((l) => [l.level, l.message, l.messageId, l.service])).toEqual([
       ["INFO", "skipped", "m1", "backup-actions-starter"],
+    ]);
+    // The bundle's Powertools Metrics: the same EMF records as in-process.
+    expect(lines.filter((l) => l._aws).map(({ _aws, ...values }) => values)).toEqual([
+      { service: "backup-actions-starter", Pipeline: PIPELINE, StarterEventsReceived: 2 },
+      { service: "backup-actions-starter", Pipeline: PIPELINE, Reason: "NotExportable", StarterEventsDropped: 1 },
+      { service: "backup-actions-starter", Pipeline: PIPELINE, Reason: "NotJson", StarterEventsDropped: 1 },
     ]);
     const err = run.stderr
       .trim()

@@ -174,6 +174,7 @@ describe("event intake in the pipeline stack", () => {
     expect(Object.keys(fn.environment.variables).sort()).toEqual([
       "BACKUP_ACTIONS_DISPATCHERS",
       "BACKUP_ACTIONS_INTAKE_CONFIG",
+      "BACKUP_ACTIONS_PIPELINE",
       "NODE_OPTIONS",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
@@ -319,7 +320,7 @@ describe("event intake of an account deployed in several regions (copy jobs, ADR
 });
 
 describe("pipeline KMS key", () => {
-  it("is created with rotation when the config names none; its policy lets in the account, this pipeline's log groups and EventBridge only", () => {
+  it("is created with rotation when the config names none; its policy lets in the account, this pipeline's log groups, EventBridge and CloudWatch alarms only", () => {
     const out = synth(compose(testConfig()).pipelines[0]!);
     expect(out.only("aws_kms_key")).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
     expect(out.only("aws_kms_alias").name).toBe("alias/backup-actions-pipeline");
@@ -340,6 +341,14 @@ describe("pipeline KMS key", () => {
         principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
         actions: ["kms:GenerateDataKey", "kms:Decrypt"],
         resources: ["*"],
+      },
+      // the alarms' notifications to the encrypted topic (__tests__/stacks/monitoring.test.ts)
+      {
+        sid: "CloudWatchAlarmsUseTopicKey",
+        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }],
       },
     ]);
   });

@@ -67,6 +67,8 @@ describe("LambdaFunction", () => {
     expect(lambda.role).toBe(`\${aws_iam_role.${role}.arn}`);
     expect(lambda.environment.variables).toEqual({
       A: "1",
+      // the metrics' Pipeline dimension (core/metrics.ts)
+      BACKUP_ACTIONS_PIPELINE: "pipeline-111111111111-us-east-1",
       NODE_OPTIONS: "--enable-source-maps",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_SERVICE_NAME: "ba-starter",

@@ -17,6 +17,7 @@ import {
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
 import { rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
+import { reportExportMetrics } from "./metrics";
 import { emfWanted, Progress } from "./progress";
 import { checkSourceDevice } from "./source-device";
 import { ObjectStore } from "./store";
@@ -166,6 +167,7 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     checkManifest(manifest, `${store.url}${MANIFEST_NAME}`);
     // last: its presence is what says the export is complete
     await store.put(MANIFEST_NAME, JSON.stringify(manifest, null, 2) + "\n");
+    reportExportMetrics({ ...manifest.totals, seconds }, "ebs");
     log.info(
       `export complete: ${items.length} item(s), ${uncompressed} bytes in ${seconds.toFixed(1)} s -> ${store.url}${MANIFEST_NAME}`,
     );

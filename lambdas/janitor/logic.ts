@@ -2,8 +2,8 @@
  * The janitor: deletes restored volumes that the pipeline leaked — volumes carrying the
  * pipeline tag that are not attached and at least as old as the longest allowed export
  * plus a margin. A volume younger than that may still belong to a running export and
- * is never touched. Reports what it deleted (log lines and an embedded-metric-format
- * record, which CloudWatch turns into the `LeakedVolumesDeleted` metric). Scheduled, so no
+ * is never touched. Reports what it deleted (log lines; the handler publishes the counts as the
+ * `JanitorResourcesRemoved` metric, core/metrics.ts). Scheduled, so no
  * event names a recovery point: each line about a volume carries the volume and the
  * recovery point it was restored from (its tag), or `recoveryPointId: "unknown"`.
  */
@@ -24,8 +24,6 @@ export interface JanitorOptions {
   readonly pipelineTag: { readonly key: string; readonly value: string };
   /** A volume is leaked once it is this old or older (longest export + margin). */
   readonly maxAgeHours: number;
-  /** Metric namespace for the EMF record. @default "BackupActions" */
-  readonly namespace?: string;
 }
 
 export interface JanitorReport {
@@ -70,24 +68,10 @@ export async function runJanitor(deps: JanitorDeps, opts: JanitorOptions): Promi
     logger.removeKeys(["volumeId", "recoveryPointId", "recoveryPointArn"]);
   }
 
-  // One embedded-metric-format record: CloudWatch reads `_aws` at the top level of the line.
+  // The counts are metrics too: the handler publishes them (core/metrics.ts JanitorResourcesRemoved).
   logger.info("janitor run finished", {
-    _aws: {
-      Timestamp: deps.now().getTime(),
-      CloudWatchMetrics: [
-        {
-          Namespace: opts.namespace ?? "BackupActions",
-          Dimensions: [[]],
-          Metrics: [
-            { Name: "LeakedVolumesDeleted", Unit: "Count" },
-            { Name: "LeakedVolumesFailed", Unit: "Count" },
-          ],
-        },
-      ],
-    },
-    LeakedVolumesDeleted: report.deleted.length,
-    LeakedVolumesFailed: report.failed.length,
     deleted: report.deleted,
+    failed: report.failed.length,
     kept: report.kept.length,
   });
   return report;

@@ -21,6 +21,8 @@ import { analyzeEvent } from "../../core/events";
 import { executionInputOf } from "../../core/execution-input";
 import type { IntakeConfig } from "../../core/intake-config";
 import { shortIdOf } from "../../core/execution-name";
+import { NO_METRICS, type MetricsRecorder } from "../../core/lambda-metrics";
+import { DROP_REASONS, METRICS, RESOURCE_TYPE_DIMENSION, REASON_DIMENSION } from "../../core/metrics";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs";
 
 export interface StarterDeps {
@@ -30,6 +32,8 @@ export interface StarterDeps {
   readonly routes: DispatcherRoutes;
   readonly config: IntakeConfig;
   readonly logger: Logger;
+  /** Events received, dropped (by reason), executions started. @default not counted */
+  readonly metrics?: MetricsRecorder;
 }
 
 export type RecordOutcome = "started" | "already-started" | "skipped" | "failed";
@@ -47,6 +51,8 @@ export async function startBatch(event: SqsEvent, deps: StarterDeps): Promise<Sq
 
 export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise<RecordOutcome> {
   const { logger } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
+  metrics.add(METRICS.starterEventsReceived, 1);
   // Every line of this record carries the recovery point id ("unknown" until it is read).
   logger.appendKeys({
     messageId: record.messageId,
@@ -62,6 +68,7 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
         reason: (err as Error).message,
         bodyStart: record.body.slice(0, 200),
       });
+      metrics.add(METRICS.starterEventsDropped, 1, { [REASON_DIMENSION]: DROP_REASONS.notJson });
       return "skipped";
     }
 
@@ -72,6 +79,7 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
       logger.appendKeys({ recoveryPointId: shortIdOf(plan.recoveryPointArn), recoveryPointArn: plan.recoveryPointArn });
     if (plan.action === "skip") {
       logger.info("skipped", { reason: plan.reason, eventId: classification.event?.eventId ?? null });
+      metrics.add(METRICS.starterEventsDropped, 1, { [REASON_DIMENSION]: DROP_REASONS.notExportable });
       return "skipped";
     }
 
@@ -100,6 +108,7 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
         }),
       );
       logger.info("started the dispatcher", { workflow: plan.workflow, executionArn: out.executionArn });
+      metrics.add(METRICS.starterExecutionsStarted, 1, { [RESOURCE_TYPE_DIMENSION]: plan.workflow! });
       return "started";
     } catch (err) {
       if (errorName(err) === "ExecutionAlreadyExists") {

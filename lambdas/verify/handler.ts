@@ -2,10 +2,19 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
 import { instrumented } from "../../core/aws-client-hook";
+import { lambdaMetrics } from "../../core/lambda-metrics";
 import type { VerifyResult } from "../../core/verify-contract";
 import { handleVerify } from "./logic";
 
 const logger = new Logger({ serviceName: "backup-actions-verify" });
 const s3 = instrumented(new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }));
 
-export const handler = (payload: unknown): Promise<VerifyResult> => handleVerify(payload, { s3, logger });
+const metrics = lambdaMetrics("verify");
+
+export async function handler(payload: unknown): Promise<VerifyResult> {
+  try {
+    return await handleVerify(payload, { s3, logger, metrics });
+  } finally {
+    metrics.publish();
+  }
+}

@@ -28,6 +28,8 @@ import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
 import { parseVerifyRequest, type VerifyRequest, type VerifyResult, notVerified } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
+import { NO_METRICS, type MetricsRecorder } from "../../core/lambda-metrics";
+import { METRICS, RESOURCE_TYPE_DIMENSION } from "../../core/metrics";
 import { verifyDynamoDbExport } from "./dynamodb";
 import { parquetExportOf, verifyParquetExport } from "./parquet";
 
@@ -153,6 +155,8 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
 export interface VerifyDeps {
   readonly s3: S3Client;
   readonly logger: Logger;
+  /** Archives verified / failed and bytes verified, by resource type. @default not counted */
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -174,6 +178,12 @@ export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<
     const result = await verifyArchive(deps.s3, request);
     if (result.verified) logger.info("verified", { ...result });
     else logger.warn("not verified", { ...result });
+    const metrics = deps.metrics ?? NO_METRICS;
+    const dims = { [RESOURCE_TYPE_DIMENSION]: request.workflow ?? "ebs" };
+    if (result.verified) {
+      metrics.add(METRICS.archivesVerified, 1, dims);
+      metrics.add(METRICS.bytesVerified, result.bytes, dims);
+    } else metrics.add(METRICS.archivesFailedVerification, 1, dims);
     return result;
   } catch (err) {
     logger.error("verify failed", err as Error);

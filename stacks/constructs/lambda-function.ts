@@ -11,6 +11,8 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction as AwsLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
+import { PIPELINE_ENV } from "../../core/metrics";
+import { pipelineStackName } from "../../core/stack-names";
 import { LAMBDA_RUNTIME } from "../lambda-runtimes";
 import { lambdaArchive } from "./lambda-archive";
 import { bundleLambda } from "./lambda-bundle";
@@ -65,6 +67,8 @@ export class LambdaFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: props.functionName,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? "INFO",
       NODE_OPTIONS: "--enable-source-maps",
+      // The metrics' Pipeline dimension (core/metrics.ts): the stack this function belongs to.
+      [PIPELINE_ENV]: pipelineStackName(props.accountId, props.region),
       ...props.environment,
     };
     if (props.statements.length === 0)

@@ -4,7 +4,8 @@
  * backstop rule that reports dispatcher executions that end without reaching their own
  * notification (TIMED_OUT, ABORTED) twice: to the topic, and as an "Export Timed Out" / "Export
  * Aborted" event on the default bus (docs/events.md) through the backstop state machine
- * (stacks/workflows/backstop.ts), which EventBridge starts with a role of its own.
+ * (stacks/workflows/backstop.ts), which EventBridge starts with a role of its own. The pipeline's
+ * CloudWatch alarms (alarms.ts) publish to the topic too; its key must let CloudWatch use it (pipeline-key.ts).
  */
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
@@ -130,6 +131,23 @@ export class Notifications extends Construct {
           actions: ["sns:Publish"],
           resources: [this.topic.arn],
           condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [endedAbnormally.arn] }],
+        },
+        {
+          // The pipeline's alarms (alarms.ts, named `<name>-*`) notify this topic.
+          sid: "CloudWatchAlarmsPublish",
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          actions: ["sns:Publish"],
+          resources: [this.topic.arn],
+          condition: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [props.context.accountId] },
+            {
+              test: "ArnLike",
+              variable: "aws:SourceArn",
+              values: [
+                `arn:${props.context.partition}:cloudwatch:${props.context.region}:${props.context.accountId}:alarm:${props.context.name}-*`,
+              ],
+            },
+          ],
         },
         {
           sid: "DenyInsecureTransport",

@@ -7,7 +7,11 @@
  *   `/aws/vendedlogs/states/<name>-*`): the statements of every key that
  *   encrypts log groups (logsKeyPolicyStatements);
  * - EventBridge, to put events into the encrypted intake queue and its DLQ (SQS asks
- *   KMS on the sender's behalf for GenerateDataKey; Decrypt is needed for the same call).
+ *   KMS on the sender's behalf for GenerateDataKey; Decrypt is needed for the same call);
+ * - CloudWatch, whose alarms publish to the encrypted notification topic (SNS asks KMS on the
+ *   publisher's behalf, as SQS does). Which alarms may publish is the topic policy's
+ *   condition (notifications.ts); the key admits the service for this account only.
+ * A key named by the config (`kmsKeyArn`) needs the same statements (README, "Dashboard and alarms").
  */
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -51,6 +55,13 @@ export class PipelineKey extends Construct {
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
           actions: ["kms:GenerateDataKey", "kms:Decrypt"],
           resources: ["*"],
+        },
+        {
+          sid: "CloudWatchAlarmsUseTopicKey",
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
         },
       ],
     });

@@ -6,6 +6,8 @@
  * reach the worker as command-line flags. Settings that are the same for every job are
  * environment variables (WORKER_ENVIRONMENT). Both live in core/worker-job.ts.
  */
+import { PIPELINE_ENV } from "../../core/metrics";
+import { pipelineStackName } from "../../core/stack-names";
 import { BatchJobDefinition } from "@cdktf/provider-aws/lib/batch-job-definition";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -258,6 +260,8 @@ export class WorkerJobDefinition extends Construct {
                 { name: WORKER_ENVIRONMENT.directReadParallelism, value: String(props.directRead.parallelism) },
               ]
             : []),
+          // The metrics' Pipeline dimension (core/metrics.ts, batch-worker/src/metrics.ts).
+          { name: PIPELINE_ENV, value: pipelineStackName(props.context.accountId, props.context.region) },
         ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
         logConfiguration: {
           logDriver: "awslogs",

@@ -97,6 +97,8 @@ describe("WorkerJobDefinition", () => {
       { name: "BACKUP_ACTIONS_CONCURRENCY", value: "4" },
       // 8192 MiB less the worker's reserve (1024 + 128 per vCPU): the part buffers' budget
       { name: "BACKUP_ACTIONS_PART_MEMORY_MIB", value: "6656" },
+      // the metrics' Pipeline dimension (core/metrics.ts, batch-worker/src/metrics.ts)
+      { name: "BACKUP_ACTIONS_PIPELINE", value: "pipeline-111111111111-us-east-1" },
       { name: "BACKUP_ACTIONS_VCPUS", value: "4" },
     ]);
   });
@@ -110,6 +112,7 @@ describe("WorkerJobDefinition", () => {
       "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM",
       "BACKUP_ACTIONS_DIRECT_READ_RPS",
       "BACKUP_ACTIONS_PART_MEMORY_MIB",
+      "BACKUP_ACTIONS_PIPELINE",
       "BACKUP_ACTIONS_VCPUS",
     ]);
     expect(direct.environment).toContainEqual({ name: "BACKUP_ACTIONS_DIRECT_READ_RPS", value: "37" });
