@@ -29,6 +29,7 @@ const SERVER_TIERS = {
     "__tests__/lambdas/janitor-tables.test.ts",
     "__tests__/lambdas/starter.test.ts",
     "__tests__/lambdas/verify.test.ts",
+    "__tests__/lambdas/verify-both.test.ts",
     "__tests__/lambdas/verify-dynamodb.test.ts",
     "__tests__/stacks/workflows/ebs-export.exec.test.ts",
     "__tests__/testing/asl/aws-sdk.test.ts",

@@ -54,11 +54,31 @@ export function verifyArchive(s3: S3Client, request: VerifyRequest): Promise<Ver
 
 /**
  * An RDS / Aurora child's answer (stacks/workflows/rds-export.ts): a Parquet export (`parquet`) is
- * checked by lambdas/verify/parquet.ts; a native dump has a manifest.json like the worker's.
+ * checked by lambdas/verify/parquet.ts; a native dump (`dump`) has a manifest.json like the worker's.
+ * With format "both" the answer has both, and both must pass.
  */
 async function verifyDatabaseExport(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
   const parquet = parquetExportOf(request.export?.parquet);
-  return parquet ? verifyParquetExport(s3, parquet) : verifyManifestArchive(s3, request);
+  if (!parquet) return verifyManifestArchive(s3, request);
+  const parquetResult = await verifyParquetExport(s3, parquet);
+  if (request.export?.dump === undefined) return parquetResult;
+  return bothVerified(parquetResult, await verifyManifestArchive(s3, request));
+}
+
+/**
+ * Format "both": the Parquet export's and the dump's answers as one. Fails with the first that
+ * failed, its reason saying which; passes with the sum of both, fingerprinted by both fingerprints.
+ */
+function bothVerified(parquet: VerifyResult, dump: VerifyResult): VerifyResult {
+  if (!parquet.verified) return { ...parquet, reason: `Parquet export: ${parquet.reason}` };
+  if (!dump.verified) return { ...dump, reason: `dump: ${dump.reason}` };
+  return {
+    verified: true,
+    bytes: parquet.bytes + dump.bytes,
+    sha256: createHash("sha256").update(`${parquet.sha256}\n${dump.sha256}`).digest("hex"),
+    reason: `Parquet export: ${parquet.reason}; dump: ${dump.reason}`,
+    objects: parquet.objects + dump.objects,
+  };
 }
 
 async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Promise<VerifyResult> {
