@@ -85,7 +85,9 @@ export function ledgerStatusLookup(ddb: DynamoDBClient, table: string) {
     const status = out.Item?.status?.S;
     if (status === undefined) return null;
     if (!(LEDGER_STATUSES as readonly string[]).includes(status))
-      throw new Error(`ledger ${table}: ${recoveryPointArn} has status ${JSON.stringify(status)}, not one of ${LEDGER_STATUSES.join(", ")}`);
+      throw new Error(
+        `ledger ${table}: ${recoveryPointArn} has status ${JSON.stringify(status)}, not one of ${LEDGER_STATUSES.join(", ")}`,
+      );
     return status as LedgerStatus;
   };
 }
