@@ -17,6 +17,8 @@ const SERVER_TIERS = {
     "__tests__/batch-worker/upload.test.ts",
     "__tests__/cli/ledger.test.ts",
     "__tests__/cli/manifest-trust.test.ts",
+    "__tests__/cli/reconcile.test.ts",
+    "__tests__/core/reconcile.test.ts",
     "__tests__/integration/dispatcher-tag-sources.test.ts",
     "__tests__/integration/dynamodb-export.test.ts",
     "__tests__/integration/event-rules.test.ts",

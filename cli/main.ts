@@ -4,6 +4,7 @@ import { planSummaryCommand } from "./commands/plan-summary";
 import { stacksCommand } from "./commands/stacks";
 import { costCommand } from "./cost/command";
 import { ledgerCommand } from "./ledger-command";
+import { reconcileCommand } from "./reconcile-command";
 import { workerCommands } from "./worker-commands";
 
 /** One subcommand: `run` returns the exit code (0 ok, 1 failed, 2 usage). */
@@ -30,6 +31,7 @@ export const commands: Record<string, Command> = {
     run: (args) => planEventCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env }),
   },
   ledger: ledgerCommand,
+  reconcile: reconcileCommand,
   stacks: stacksCommand,
   "plan-summary": planSummaryCommand,
   cost: costCommand,

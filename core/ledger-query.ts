@@ -2,8 +2,8 @@
  * Reading the ledger: the most recent exports, newest first, through the
  * `by-status-started` index (one Query per status, merged), never a table Scan.
  */
-import { DynamoDBClient, QueryCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
-import { LEDGER_RECENT_INDEX, LEDGER_STATUSES, LedgerRecord, LedgerStatus } from "./ledger";
+import { DynamoDBClient, GetItemCommand, QueryCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
+import { LEDGER_PARTITION_KEY, LEDGER_RECENT_INDEX, LEDGER_STATUSES, LedgerRecord, LedgerStatus } from "./ledger";
 
 export interface RecentQuery {
   readonly table: string;
@@ -65,4 +65,29 @@ export function formatLedger(records: readonly LedgerRecord[]): string {
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
+
+/**
+ * The ledger status of one recovery point (null: no record), read with a consistent GetItem
+ * on the table's key: what the reconciler checks before it starts an export.
+ */
+export function ledgerStatusLookup(ddb: DynamoDBClient, table: string) {
+  return async (recoveryPointArn: string): Promise<LedgerStatus | null> => {
+    const out = await ddb.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { [LEDGER_PARTITION_KEY]: { S: recoveryPointArn } },
+        ProjectionExpression: "#s",
+        ExpressionAttributeNames: { "#s": "status" },
+        ConsistentRead: true,
+      }),
+    );
+    const status = out.Item?.status?.S;
+    if (status === undefined) return null;
+    if (!(LEDGER_STATUSES as readonly string[]).includes(status))
+      throw new Error(
+        `ledger ${table}: ${recoveryPointArn} has status ${JSON.stringify(status)}, not one of ${LEDGER_STATUSES.join(", ")}`,
+      );
+    return status as LedgerStatus;
+  };
 }

@@ -265,6 +265,37 @@ describeWithPrereqs("AWS Backup fake with the real BackupClient", backupFakeMiss
       expect(error).toBeInstanceOf(InvalidParameterValueException);
     });
 
+    test("MaxResults 0: InvalidParameterValueException", async () => {
+      const error = await rejection(
+        backup.send(new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 0 })),
+      );
+      expect(error).toBeInstanceOf(InvalidParameterValueException);
+    });
+
+    test("a ByResourceType outside ^[a-zA-Z0-9\\-\\_\\.]{1,50}$: InvalidParameterValueException", async () => {
+      const error = await rejection(
+        backup.send(
+          new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ByResourceType: "EBS volume" }),
+        ),
+      );
+      expect(error).toBeInstanceOf(InvalidParameterValueException);
+    });
+
+    test("list items carry CalculatedLifecycle, seeded or derived from Lifecycle", async () => {
+      await seedRecoveryPoints([
+        ebsPoint("6", "2026-01-06T00:00:00Z", { Lifecycle: { DeleteAfterDays: 35 } }),
+        ebsPoint("7", "2026-01-07T00:00:00Z", { CalculatedLifecycle: { DeleteAt: "2026-01-08T00:00:00Z" } }),
+      ]);
+      const lifecycle = async (id: string) =>
+        (
+          await backup.send(
+            new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, ByResourceArn: volumeArn(id) }),
+          )
+        ).RecoveryPoints![0]!.CalculatedLifecycle;
+      expect(await lifecycle("6")).toEqual({ DeleteAt: new Date("2026-02-10T00:00:00Z") });
+      expect(await lifecycle("7")).toEqual({ DeleteAt: new Date("2026-01-08T00:00:00Z") });
+    });
+
     test("a NextToken from another query: InvalidParameterValueException", async () => {
       const first = await backup.send(
         new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: VAULT, MaxResults: 1 }),

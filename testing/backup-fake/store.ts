@@ -237,6 +237,13 @@ export class BackupStore {
     for (const field of DATE_FIELDS) {
       if (point[field] !== undefined) point[field] = toEpochSeconds(point[field], field);
     }
+    // A seeded CalculatedLifecycle may give its dates as ISO strings too; the wire has epoch seconds.
+    if (point.CalculatedLifecycle) {
+      const given = point.CalculatedLifecycle as Record<string, unknown>;
+      point.CalculatedLifecycle = Object.fromEntries(
+        Object.entries(given).map(([k, v]) => [k, toEpochSeconds(v, `CalculatedLifecycle.${k}`)]),
+      );
+    }
     // The service derives CalculatedLifecycle from Lifecycle and the creation date.
     if (point.Lifecycle && !point.CalculatedLifecycle) {
       const { MoveToColdStorageAfterDays: cold, DeleteAfterDays: del } = point.Lifecycle;
