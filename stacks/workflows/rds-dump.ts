@@ -189,12 +189,26 @@ export function rdsDumpStates(props: RdsDumpProps): Record<string, State> {
     ),
   });
 
+  /**
+   * A Task that creates the temporary instance or cluster, then `next`. A rerun of the same execution name
+   * finds it already there (`alreadyExists`): it is this branch's own, so carry on with it.
+   */
+  const createTask = (action: string, parameters: Record<string, unknown>, alreadyExists: string, next: string) =>
+    ({
+      Type: "Task",
+      Resource: `${rds}${action}`,
+      Parameters: { ...parameters, Tags: tags },
+      ResultPath: null,
+      Retry: [RDS_RETRY],
+      Catch: [{ ErrorEquals: [alreadyExists], ResultPath: "$.restoreRerun", Next: next }, ...toCleanup(firstCleanup)],
+      Next: next,
+    }) satisfies State;
+
   const restoreStates: Record<string, State> = cluster
     ? {
-        DumpRestore: {
-          Type: "Task",
-          Resource: `${rds}restoreDBClusterFromSnapshot`,
-          Parameters: {
+        DumpRestore: createTask(
+          "restoreDBClusterFromSnapshot",
+          {
             "DBClusterIdentifier.$": "$.dumpDb.identifier",
             "SnapshotIdentifier.$": "$.snapshotId.id",
             "Engine.$": "$.source.snapshot.Engine",
@@ -202,50 +216,27 @@ export function rdsDumpStates(props: RdsDumpProps): Record<string, State> {
             DBSubnetGroupName: props.subnetGroupName,
             VpcSecurityGroupIds: [props.securityGroupId],
             DeletionProtection: false,
-            Tags: tags,
           },
-          ResultPath: null,
-          Retry: [RDS_RETRY],
-          Catch: [
-            // A rerun of the same execution name: the cluster is this branch's own, carry on with it.
-            {
-              ErrorEquals: ["Rds.DbClusterAlreadyExistsException"],
-              ResultPath: "$.restoreRerun",
-              Next: "DumpCreateInstance",
-            },
-            ...toCleanup(firstCleanup),
-          ],
-          Next: "DumpCreateInstance",
-        },
-        DumpCreateInstance: {
-          Type: "Task",
-          Resource: `${rds}createDBInstance`,
-          Parameters: {
+          "Rds.DbClusterAlreadyExistsException",
+          "DumpCreateInstance",
+        ),
+        DumpCreateInstance: createTask(
+          "createDBInstance",
+          {
             "DBInstanceIdentifier.$": "$.dumpDb.identifier",
             "DBClusterIdentifier.$": "$.dumpDb.identifier",
             "Engine.$": "$.source.snapshot.Engine",
             DBInstanceClass: clusterInstanceClass,
             PubliclyAccessible: false,
-            Tags: tags,
           },
-          ResultPath: null,
-          Retry: [RDS_RETRY],
-          Catch: [
-            {
-              ErrorEquals: ["Rds.DbInstanceAlreadyExistsException"],
-              ResultPath: "$.restoreRerun",
-              Next: "DumpWaitRestored",
-            },
-            ...toCleanup(firstCleanup),
-          ],
-          Next: "DumpWaitRestored",
-        },
+          "Rds.DbInstanceAlreadyExistsException",
+          "DumpWaitRestored",
+        ),
       }
     : {
-        DumpRestore: {
-          Type: "Task",
-          Resource: `${rds}restoreDBInstanceFromDBSnapshot`,
-          Parameters: {
+        DumpRestore: createTask(
+          "restoreDBInstanceFromDBSnapshot",
+          {
             "DBInstanceIdentifier.$": "$.dumpDb.identifier",
             "DBSnapshotIdentifier.$": "$.snapshotId.id",
             DBInstanceClass: instanceClass,
@@ -254,20 +245,10 @@ export function rdsDumpStates(props: RdsDumpProps): Record<string, State> {
             PubliclyAccessible: false,
             MultiAZ: false,
             DeletionProtection: false,
-            Tags: tags,
           },
-          ResultPath: null,
-          Retry: [RDS_RETRY],
-          Catch: [
-            {
-              ErrorEquals: ["Rds.DbInstanceAlreadyExistsException"],
-              ResultPath: "$.restoreRerun",
-              Next: "DumpWaitRestored",
-            },
-            ...toCleanup(firstCleanup),
-          ],
-          Next: "DumpWaitRestored",
-        },
+          "Rds.DbInstanceAlreadyExistsException",
+          "DumpWaitRestored",
+        ),
       };
 
   const cleanupStates: Record<string, State> = {
