@@ -24,6 +24,7 @@ import {
 import { archiveStackName, BOOTSTRAP_STACK, networkStackName, pipelineStackName } from "../core/stack-names";
 import { dynamodbExportEnabled } from "../core/dynamodb-export";
 import { hasParquet } from "../core/workflows";
+import { interfaceEndpointKeysOf, type InterfaceEndpointKey } from "../core/interface-endpoints";
 import { databaseFormatsOf } from "./database-exports";
 import { dispatcherStateMachineName } from "../core/state-machines";
 import {
@@ -60,6 +61,8 @@ export interface RegionDeployment {
   /** accounts[].network, else the top-level network. */
   readonly network: NetworkConfig;
   readonly egress: EgressMode;
+  /** The interface endpoints of its network in `endpoints` egress mode: those its workers call. */
+  readonly interfaceEndpoints: readonly InterfaceEndpointKey[];
   /** AZs with a subnet: one Batch placement (compute environment + job queue) each. */
   readonly placementCount: number;
   /** config.kmsKeyArn as this region sees it (keyArnInRegion). @default none: the pipeline creates its own key */
@@ -153,6 +156,7 @@ export function resolveDeployment(config: Config): Deployment {
     deleteRecoveryPoint: config.deleteRecoveryPoint,
   };
   const central = centralArchiveRefOf(config);
+  const interfaceEndpoints = interfaceEndpointKeysOf(config);
   const regions = config.accounts.flatMap((account) =>
     account.regions.map((region): RegionDeployment => {
       const network = account.network ?? config.network;
@@ -166,6 +170,7 @@ export function resolveDeployment(config: Config): Deployment {
         assumeRoleArn: account.assumeRoleArn,
         network,
         egress: network.egress,
+        interfaceEndpoints,
         placementCount: placementCountOf(network),
         kmsKeyArn: config.kmsKeyArn ? keyArnInRegion(config.kmsKeyArn, region) : undefined,
         routes,

@@ -28,6 +28,7 @@ import { Fn, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { EgressMode, NetworkConfig } from "../config/schema";
 import { FlowLogs } from "./constructs/flow-logs";
+import type { InterfaceEndpointKey } from "../core/interface-endpoints";
 import { InterfaceEndpoints } from "./constructs/interface-endpoints";
 import { awsProvider } from "./provider";
 
@@ -37,6 +38,8 @@ export interface NetworkStackProps {
   readonly region: string;
   readonly assumeRoleArn?: string;
   readonly network: NetworkConfig;
+  /** The interface endpoints its pipelines' workers call (`endpoints` egress mode only). */
+  readonly interfaceEndpoints: readonly InterfaceEndpointKey[];
   readonly tags: Record<string, string>;
   /** Retention of the VPC flow logs. @default 365 */
   readonly flowLogRetentionDays?: number;
@@ -139,6 +142,7 @@ export class NetworkStack extends TerraformStack {
         region: props.region,
         subnetIds: Array.from({ length: net.endpointAzCount }, (_, i) => Fn.element(subnetIds, i)),
         securityGroupId: endpointSg.id,
+        keys: props.interfaceEndpoints,
       });
     } else {
       // NAT or public: the APIs are reached over the internet, still HTTPS only.

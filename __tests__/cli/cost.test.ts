@@ -14,11 +14,12 @@ import {
   s3ClassDays,
   spotPriceKey,
 } from "../../cli/cost/model";
-import { NETWORK_INTERFACE_ENDPOINTS } from "../../cli/cost/network";
 import { costsReadmeBlock, currentCostsBlock, replaceCostsBlock } from "../../cli/cost/readme";
 import { main } from "../../cli/main";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load";
-import { INTERFACE_ENDPOINTS } from "../../stacks/constructs/interface-endpoints";
+
+/** The interface endpoints of the default config (dumps on, volume read path), written out. */
+const DEFAULT_ENDPOINTS = ["ecr_api", "ecr_dkr", "ecs", "ecs_agent", "ecs_telemetry", "logs", "ec2", "ssm"];
 
 /** The default config's values, written out so a change to config/default.json does not move these hand computations. */
 const BASE: CostInputs = {
@@ -29,7 +30,7 @@ const BASE: CostInputs = {
   region: "us-east-1",
   retentionDays: 2555,
   worker: { vcpus: 4, memoryMiB: 8192, volume: { throughputMiBps: 500, iops: 6000 } },
-  network: { egress: "endpoints", endpointAzCount: 1, interfaceEndpoints: NETWORK_INTERFACE_ENDPOINTS },
+  network: { egress: "endpoints", endpointAzCount: 1, interfaceEndpoints: DEFAULT_ENDPOINTS },
   lifecycle: { glacier: 30, deepArchive: 120, expiration: 2555 },
 };
 
@@ -120,10 +121,10 @@ describe("cost arithmetic against hand-computed cases", () => {
   });
 
   it("monthly fixed cost of each egress mode", () => {
-    // 9 endpoints x 1 AZ x 730 h x $0.01 = $65.70 — above the $50 target
-    expect(monthlyFixed(BASE.network).total).toBeCloseTo(65.7, 9);
-    // 9 x 2 x 730 x $0.01 = $131.40
-    expect(monthlyFixed({ ...BASE.network, endpointAzCount: 2 }).total).toBeCloseTo(131.4, 9);
+    // 8 endpoints x 1 AZ x 730 h x $0.01 = $58.40 — above the $50 target
+    expect(monthlyFixed(BASE.network).total).toBeCloseTo(58.4, 9);
+    // 8 x 2 x 730 x $0.01 = $116.80
+    expect(monthlyFixed({ ...BASE.network, endpointAzCount: 2 }).total).toBeCloseTo(116.8, 9);
     // NAT: 730 x $0.045 = $32.85 + its public IPv4 730 x $0.005 = $3.65 → $36.50
     expect(monthlyFixed({ ...BASE.network, egress: "nat" }).total).toBeCloseTo(36.5, 9);
     expect(monthlyFixed({ ...BASE.network, egress: "public" })).toEqual({ total: 0, items: [] });
@@ -209,8 +210,14 @@ describe("cost arithmetic against hand-computed cases", () => {
     );
   });
 
-  it("counts the interface endpoints the network stack creates", () => {
-    expect([...NETWORK_INTERFACE_ENDPOINTS]).toEqual(Object.keys(INTERFACE_ENDPOINTS));
+  it("prices the interface endpoints the config's network stack creates (core/interface-endpoints.ts)", () => {
+    const config = loadConfig(DEFAULT_CONFIG_PATH);
+    const args = { type: "ebs" as const, sizeBytes: GIB, usedFraction: 1, compressionRatio: 0.5, region: "us-east-1" };
+    expect(costInputsFromConfig(config, args).network.interfaceEndpoints).toEqual(DEFAULT_ENDPOINTS);
+    const direct = { ...config, worker: { ...config.worker, readPath: "direct" as const } };
+    expect(costInputsFromConfig(direct, args).network.interfaceEndpoints).toEqual([...DEFAULT_ENDPOINTS, "ebs"]);
+    const noDumps = { ...config, exports: { ...config.exports, rds: false as const, aurora: false as const } };
+    expect(costInputsFromConfig(noDumps, args).network.interfaceEndpoints).toEqual(DEFAULT_ENDPOINTS.slice(0, 7));
   });
 
   it("reads worker, network and lifecycle from the config, an account's own network first", () => {
@@ -430,7 +437,7 @@ describe("README Costs section", () => {
     const block = costsReadmeBlock(loadConfig(DEFAULT_CONFIG_PATH));
     for (const figure of ["≈ $0.65", "≈ $1.05", "≈ $10.05", "≈ $151.00"]) expect(block).toContain(figure);
     expect(block).toContain("an EBS export of 100 GiB at most $0.30: **met**, $0.0521");
-    expect(block).toContain("at most $50.00/month fixed in single-AZ `endpoints` mode: **not met**, $65.70");
+    expect(block).toContain("at most $50.00/month fixed in single-AZ `endpoints` mode: **not met**, $58.40");
   });
 
   it("replaceCostsBlock rewrites only between the markers, and refuses a README without them", () => {

@@ -1,5 +1,4 @@
 import { logsKeyPolicyStatements } from "../../stacks/constructs/encrypted-log-group";
-import { INTERFACE_ENDPOINTS } from "../../stacks/constructs/interface-endpoints";
 import { NETWORK_OUTPUTS } from "../../stacks/network-stack";
 import { statementsOf } from "../helpers/policy";
 import { compose, movedIntoEncryptedLogGroup, synth, testConfig } from "../helpers/synth";
@@ -40,14 +39,14 @@ describe("network stack, endpoints mode (default)", () => {
     gateways.forEach((g) => expect(g.route_table_ids).toEqual(["${aws_route_table.workers-rt.id}"]));
   });
 
-  it("creates every interface endpoint from the keyed map, in endpointAzCount subnets, behind the endpoint SG", () => {
+  it("creates the interface endpoints the workers call, in endpointAzCount subnets, behind the endpoint SG", () => {
     const interfaces = (Object.values(out.resources("aws_vpc_endpoint")) as any[]).filter(
       (e) => e.vpc_endpoint_type === "Interface",
     );
-    expect(interfaces.map((e) => e.service_name).sort()).toEqual(
-      Object.values(INTERFACE_ENDPOINTS)
-        .map((e) => `com.amazonaws.us-east-1.${e.service}`)
-        .sort(),
+    // The default exports dump RDS and Aurora (the job reads its password from SSM); the volume read path
+    // needs no EBS direct APIs; nothing in the VPC calls STS.
+    expect(interfaces.map((e) => e.service_name.replace("com.amazonaws.us-east-1.", "")).sort()).toEqual(
+      ["ec2", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "ssm"].sort(),
     );
     for (const e of interfaces) {
       expect(e.private_dns_enabled).toBe(true);
@@ -57,9 +56,25 @@ describe("network stack, endpoints mode (default)", () => {
       ]);
       expect(e.security_group_ids).toEqual(["${aws_security_group.endpoint-sg.id}"]);
     }
-    expect(Object.keys(INTERFACE_ENDPOINTS)).toEqual(
-      expect.arrayContaining(["ecr_api", "ecr_dkr", "ecs", "ecs_agent", "ecs_telemetry", "logs", "ec2", "sts", "ssm"]),
-    );
+  });
+
+  it("adds the EBS direct APIs' endpoint for readPath direct, and leaves out SSM when no native dump is deployed", () => {
+    const servicesOf = (overrides: Record<string, unknown>) =>
+      (
+        Object.values(
+          synth(
+            compose(testConfig({ network: { vpcCidr: "10.42.0.0/16", azCount: 2 }, ...overrides })).networks[0]!,
+          ).resources("aws_vpc_endpoint"),
+        ) as any[]
+      )
+        .filter((e) => e.vpc_endpoint_type === "Interface")
+        .map((e) => e.service_name.replace("com.amazonaws.us-east-1.", ""));
+    expect(servicesOf({ worker: { readPath: "direct" } })).toEqual(expect.arrayContaining(["ebs", "ssm"]));
+    const parquetOnly = servicesOf({ exports: { rds: { format: "parquet" }, aurora: false } });
+    expect(parquetOnly).not.toContain("ssm");
+    expect(parquetOnly).not.toContain("ebs");
+    expect(parquetOnly).toHaveLength(7);
+    expect(servicesOf({ exports: { rds: false, aurora: { format: "both" } } })).toContain("ssm");
   });
 
   it("lets only the workers reach the endpoints, on 443", () => {
@@ -235,13 +250,12 @@ describe("network stack, China (aws-cn)", () => {
       .map((e) => e.service_name)
       .sort();
 
-  it("names EC2, ECR and STS interface endpoints cn.com.amazonaws.<region>.*, the others com.amazonaws.<region>.*", () => {
+  it("names EC2 and ECR interface endpoints cn.com.amazonaws.<region>.*, the others com.amazonaws.<region>.*", () => {
     expect(serviceNames("Interface")).toEqual(
       [
         "cn.com.amazonaws.cn-north-1.ec2",
         "cn.com.amazonaws.cn-north-1.ecr.api",
         "cn.com.amazonaws.cn-north-1.ecr.dkr",
-        "cn.com.amazonaws.cn-north-1.sts",
         "com.amazonaws.cn-north-1.ecs",
         "com.amazonaws.cn-north-1.ecs-agent",
         "com.amazonaws.cn-north-1.ecs-telemetry",

@@ -7,6 +7,7 @@
  * only (cli/main.ts: `--help` loads no heavy module).
  */
 import type { Config } from "../../config/schema";
+import { interfaceEndpointKeysOf } from "../../core/interface-endpoints";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
 import type { Command } from "../main";
@@ -20,7 +21,6 @@ import {
   DEFAULT_COMPRESSION_RATIO,
   formatUsd,
 } from "./model";
-import { NETWORK_INTERFACE_ENDPOINTS } from "./network";
 
 const UNITS: Record<string, number> = { GB: 1e9, GiB: 2 ** 30, TB: 1e12, TiB: 2 ** 40 };
 /** gp3's largest volume. */
@@ -67,7 +67,7 @@ export function costInputsFromConfig(config: Config, args: CostArgs): CostInputs
     network: {
       egress: network.egress,
       endpointAzCount: network.endpointAzCount,
-      interfaceEndpoints: NETWORK_INTERFACE_ENDPOINTS,
+      interfaceEndpoints: interfaceEndpointKeysOf(config),
     },
     lifecycle: config.lifecycleRules,
   };

@@ -4,6 +4,7 @@
  * __tests__/cli/cost.test.ts, "README Costs section", fails when the README's block differs).
  */
 import type { Config } from "../../config/schema";
+import { interfaceEndpointKeysOf } from "../../core/interface-endpoints";
 import { COST_TARGETS, ORIGINAL_FIGURES, PRICES, PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { costInputsFromConfig } from "./command";
 import {
@@ -16,7 +17,6 @@ import {
   GIB,
   monthlyFixed,
 } from "./model";
-import { NETWORK_INTERFACE_ENDPOINTS } from "./network";
 
 export const COSTS_BEGIN = "<!-- costs:begin -->";
 export const COSTS_END = "<!-- costs:end -->";
@@ -47,9 +47,10 @@ export function costsReadmeBlock(config: Config): string {
   const aurora = report(config, "aurora");
   const dynamodb = report(config, "dynamodb");
   const net = config.network;
-  const n = NETWORK_INTERFACE_ENDPOINTS.length;
+  const endpoints = interfaceEndpointKeysOf(config);
+  const n = endpoints.length;
   const fixed = (egress: "endpoints" | "nat" | "public", azs = 1) =>
-    monthlyFixed({ egress, endpointAzCount: azs, interfaceEndpoints: NETWORK_INTERFACE_ENDPOINTS }).total;
+    monthlyFixed({ egress, endpointAzCount: azs, interfaceEndpoints: endpoints }).total;
   const configured = ebs.monthlyFixed.total;
   const singleAzEndpoints = fixed("endpoints", 1);
   const ebsMet = ebs.perExport.total <= COST_TARGETS.ebsExportOf100GibUsd;
@@ -103,8 +104,11 @@ export function costsReadmeBlock(config: Config): string {
       }.` +
       (fixedMet
         ? ""
-        : ` The interface endpoints are all of it: ${n} x ${usd(endpointMonth)}. Meeting the target takes at most` +
-          ` ${maxEndpoints} interface endpoints (a network-stack change, not a config key), or \`network.egress: "nat"\`` +
+        : ` The interface endpoints are all of it: ${n} x ${usd(endpointMonth)} (${endpoints.join(", ")}: only those the` +
+          ` workers call; \`ssm\` only while an RDS or Aurora native dump is deployed, \`ebs\` only with` +
+          ` \`worker.readPath: "direct"\`). Meeting the target takes at most ${maxEndpoints} interface endpoints, fewer` +
+          ` than the seven a Batch worker on EC2 always needs (ECR twice, ECS three times, CloudWatch Logs, EC2):` +
+          ` choose \`network.egress: "nat"\` instead` +
           ` (${usd(
             fixed("nat"),
           )}: the workers then reach AWS APIs through a NAT gateway, and a route to the internet exists).`),
