@@ -20,6 +20,12 @@ function memory(objects: Map<string, Uint8Array>): ExportObjects {
       const v = objects.get(key)!;
       return v.slice(start, end).buffer as ArrayBuffer;
     },
+    stat: async (key) => {
+      const v = objects.get(key);
+      return v === undefined ? undefined : { size: v.byteLength };
+    },
+    read: async (key) => [objects.get(key)!],
+    urlOf: (key) => `s3://b/${key}`,
   };
 }
 
