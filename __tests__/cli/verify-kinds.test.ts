@@ -6,14 +6,7 @@
  * object, a wrong checksum and a truncated Parquet file each fail, naming the object. The checks are the
  * verify Lambda's own (core/parquet-export.ts, core/dynamodb-verify.ts): the fingerprints agree.
  */
-import {
-  CreateTableCommand,
-  DescribeExportCommand,
-  DynamoDBClient,
-  ExportTableToPointInTimeCommand,
-  PutItemCommand,
-  UpdateContinuousBackupsCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -29,6 +22,7 @@ import { main } from "../../cli/main";
 import { verifyArchive } from "../../lambdas/verify/logic";
 import { motoMissing } from "../../testing/moto/availability";
 import { awsClientConfig } from "../../testing/moto/client-config";
+import { dynamoDbArchive } from "../../testing/dynamodb-archive";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { DEFAULT_TABLES, type FakeTable, writeRdsExport } from "../../testing/rds-export-fake";
 
@@ -42,14 +36,14 @@ interface Report {
   notes: string[];
 }
 
-async function verify(url: string): Promise<{ code: number; report?: Report; err: string }> {
+async function verify(url: string, ...options: string[]): Promise<{ code: number; report?: Report; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const o = jest.spyOn(process.stdout, "write").mockImplementation((s) => (out.push(String(s)), true));
   const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => (err.push(String(s)), true));
   let code: number;
   try {
-    code = await main(["verify", url]);
+    code = await main(["verify", url, ...options]);
   } finally {
     o.mockRestore();
     e.mockRestore();
@@ -192,6 +186,14 @@ describeWithPrereqs(
             "1 of 2 tables were not exported: shop.public.odd (SKIPPED: column name has a space)",
           ]);
         });
+
+        it("refuses --expect-manifest-sha256: an export of RDS has no manifest.json to compare", async () => {
+          const a = await rdsArchive();
+          const url = await at(a.prefix);
+          const r = await verify(url, "--expect-manifest-sha256", "0".repeat(64));
+          expect({ code: r.code, report: r.report }).toEqual({ code: 1, report: undefined });
+          expect(r.err).toContain(`${url} is an RDS Parquet export, which has no manifest.json`);
+        });
       });
 
       describe("a DynamoDB export", () => {
@@ -199,55 +201,14 @@ describeWithPrereqs(
         async function dynamoArchive() {
           const i = ++n;
           const table = `verify-kinds-${i}`;
-          const prefix = `dynamodb/111111111111/us-east-1/${table}/2026/12/03/rp-${i}`;
-          await ddb.send(
-            new CreateTableCommand({
-              TableName: table,
-              KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-              AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-              BillingMode: "PAY_PER_REQUEST",
-            }),
+          const a = await dynamoDbArchive(
+            ddb,
+            s3,
+            BUCKET,
+            table,
+            `dynamodb/111111111111/us-east-1/${table}/2026/12/03/rp-${i}`,
           );
-          for (const k of ["a", "b", "c"])
-            await ddb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: k } } }));
-          await ddb.send(
-            new UpdateContinuousBackupsCommand({
-              TableName: table,
-              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-            }),
-          );
-          const started = await ddb.send(
-            new ExportTableToPointInTimeCommand({
-              TableArn: `arn:aws:dynamodb:us-east-1:123456789012:table/${table}`,
-              S3Bucket: BUCKET,
-              S3Prefix: prefix,
-            }),
-          );
-          const d = (await ddb.send(new DescribeExportCommand({ ExportArn: started.ExportDescription!.ExportArn! })))
-            .ExportDescription!;
-          await put(
-            `${prefix}/table.json`,
-            JSON.stringify({
-              version: 1,
-              sourceTableDetails: { TableName: table, KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }] },
-              attributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-              exportArn: d.ExportArn,
-              exportFormat: "DYNAMODB_JSON",
-              manifestKey: d.ExportManifest,
-              exportedFrom: "pitr",
-            }),
-          );
-          const summary = JSON.parse((await read(d.ExportManifest!)).toString());
-          const files = JSON.parse((await read(summary.manifestFilesS3Key)).toString());
-          return {
-            prefix: `${prefix}/`,
-            dataKey: files.dataFileS3Key as string,
-            request: {
-              archiveUrl: `s3://${BUCKET}/${prefix}/`,
-              workflow: "dynamodb" as const,
-              export: { exportArn: d.ExportArn, manifestKey: d.ExportManifest, exportFormat: "DYNAMODB_JSON" },
-            },
-          };
+          return { ...a, prefix: `${a.prefix}/` };
         }
 
         it("passes: every data object with the manifest's checksums, the item count, table.json", async () => {
