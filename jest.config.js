@@ -18,6 +18,7 @@ const SERVER_TIERS = {
     "__tests__/cli/ledger.test.ts",
     "__tests__/cli/manifest-trust.test.ts",
     "__tests__/cli/reconcile.test.ts",
+    "__tests__/cli/verify-kinds.test.ts",
     "__tests__/core/reconcile.test.ts",
     "__tests__/integration/dispatcher-tag-sources.test.ts",
     "__tests__/integration/dynamodb-export.test.ts",

@@ -213,20 +213,31 @@ export const workerCommands: Record<string, Command> = {
     },
   },
   verify: {
-    summary: "re-read every object of an export and check sizes, SHA-256 and archives",
+    summary:
+      "check an archive of any kind (a volume's or a database dump's manifest.json, an RDS Parquet export, a DynamoDB export): says which it found and what it checked",
     usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ ${TRUST_USAGE}`,
     async run(args) {
       const { values, positionals } = parse(args, { ...TRUST_OPTIONS }, { min: 1, max: 1 });
       const store = await target(positionals[0], "the export URL");
-      const { verifyExport } = await worker();
-      const report = await verifyExport(store, await trustOf(store.url, values));
+      const { verifyArchiveAt } = await worker();
+      const requested =
+        values["expect-manifest-sha256"] !== undefined ||
+        values["ledger-table"] !== undefined ||
+        values["recovery-point-arn"] !== undefined;
+      const report = await verifyArchiveAt(store, { check: await trustOf(store.url, values), requested });
       process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+      process.stderr.write(
+        `verify: ${report.kind} at ${report.url}\n${report.checked.map((c) => `  checked: ${c}\n`).join("")}`,
+      );
       if (!report.ok)
         process.stderr.write(
           `verify: FAILED (${report.items
             .filter((i) => !i.ok)
             .map((i) => i.name)
-            .join(", ")})\n`,
+            .join(", ")})\n${report.items
+            .filter((i) => !i.ok)
+            .flatMap((i) => i.problems.map((p) => `  ${i.name}: ${p}\n`))
+            .join("")}`,
         );
       return report.ok ? 0 : 1;
     },

@@ -1,35 +1,33 @@
 /**
  * Verifies an RDS / Aurora snapshot export (StartExportTask) in the archive. RDS writes, under
  * `<S3Prefix>/<ExportTaskIdentifier>/`:
- *   export_info_<id>.json                          the task (status, source, times)
+ *   export_info_<id>.json                          the task (status, source, times, total GB; no file list)
  *   export_tables_info_<id>_from_<i>_to_<j>.json   one or more: `perTableStatus`, one entry per table
- *                                                  with `target` (db.table or db.schema.table) and `status`
- *   <database>/<schema.table | db.table>/<partition>/part-….parquet   the data
+ *                                                  with `target` (db.table or db.schema.table), `status`,
+ *                                                  `sizeGB`, `TableStatistics.partitioningInfo`
+ *                                                  (numberOfPartitions, numberOfCompletedPartitions) and
+ *                                                  the column types; no row counts and no file names
+ *   <database>/<schema.table | db.table>/<batch>/part-….parquet   the data
  * AWS documents that an export skips what it cannot convert and says so only in export_tables_info,
  * so this check is where "a table was skipped or failed" becomes a failed export: the reason names
- * every such table. Then every data file must be a Parquet file whose footer reads (magic, metadata,
- * row count: hyparquet, the footer only, by ranged GETs), every data directory must belong to a table
- * the export lists, and a table that RDS says it exported with data must have files.
+ * every such table, and so does a table whose partitions did not all complete. Then every data file
+ * must be a Parquet file whose footer reads (magic, metadata, row count: hyparquet, the footer only, by
+ * ranged reads), every data directory must belong to a table the export lists, and a table that RDS
+ * says it exported with data must have files. Neither file records how many rows a table has, so the
+ * row counts read from the footers cannot be compared with anything RDS wrote: they are summed per
+ * table and reported (in the reason, and per table to `backup-actions verify`).
  *
  * A bad archive is answered `verified: false` with the reason; errors of the store other than a missing
  * object are thrown (the dispatcher records them as the failure). Used by the verify Lambda
- * (lambdas/verify/parquet.ts reads S3).
+ * (lambdas/verify/parquet.ts reads S3) and by `backup-actions verify` (batch-worker/src/verify-export.ts,
+ * S3 or a directory).
  */
 import { createHash } from "node:crypto";
 import { parquetMetadataAsync } from "hyparquet";
+import { type ExportObjects, isMissingObject } from "./export-objects";
 import { notVerified, type VerifyResult } from "./verify-contract";
 
-/**
- * What the Parquet check reads, wherever the export is: S3 (lambdas/verify/parquet.ts) or any other
- * store that can list keys and read an object whole or by byte range. Keys are full keys in `bucket`.
- */
-export interface ExportObjects {
-  list(prefix: string): Promise<{ key: string; size: number }[]>;
-  /** The object as UTF-8, or undefined when there is none. */
-  readText(key: string): Promise<string | undefined>;
-  /** Bytes [start, end) of the object. */
-  readRange(key: string, start: number, end: number): Promise<ArrayBuffer>;
-}
+export type { ExportObjects } from "./export-objects";
 
 /** What the child leaves in its output for this check (stacks/workflows/rds-export.ts ParquetDone). */
 export interface ParquetExport {
@@ -45,6 +43,30 @@ interface TableStatus {
   readonly sizeGB?: number;
   readonly warningMessage?: string;
   readonly failureReason?: string;
+  readonly TableStatistics?: {
+    partitioningInfo?: { numberOfPartitions?: unknown; numberOfCompletedPartitions?: unknown };
+  };
+}
+
+/** One table of a verified export: what its Parquet footers hold. */
+export interface ParquetTableRows {
+  readonly target: string;
+  readonly files: number;
+  readonly rows: bigint;
+}
+
+/** The check's answer and, once the data files were read, every listed table's files and rows. */
+export interface ParquetCheck {
+  readonly result: VerifyResult;
+  readonly tables: readonly ParquetTableRows[];
+}
+
+/** The export_info file of an export task, relative to its prefix. */
+export const exportInfoName = (id: string) => `export_info_${id}.json`;
+
+/** The task identifier of an `export_info_<id>.json` name, or undefined for another name. */
+export function exportTaskIdOf(name: string): string | undefined {
+  return /^export_info_(.+)\.json$/.exec(name)?.[1];
 }
 
 export function parquetExportOf(value: unknown): ParquetExport | undefined {
@@ -73,8 +95,28 @@ async function footerRows(objects: ExportObjects, key: string, size: number): Pr
 }
 
 export async function verifyParquetExport(store: ExportObjects, parquet: ParquetExport): Promise<VerifyResult> {
-  const { bucket, exportPrefix: prefix, exportTaskIdentifier: id } = parquet;
-  const where = `s3://${bucket}/${prefix}`;
+  return (await checkParquetExport(store, parquet)).result;
+}
+
+/** Partitions of a table RDS did not complete: "<completed> of <all>", or undefined when all did (or none are told). */
+function incompletePartitions(t: TableStatus): string | undefined {
+  const p = t.TableStatistics?.partitioningInfo;
+  const all = p?.numberOfPartitions;
+  const done = p?.numberOfCompletedPartitions;
+  if (typeof all !== "number" || typeof done !== "number") return undefined;
+  return done < all ? `${done} of ${all}` : undefined;
+}
+
+/** The Parquet check with, when it read the data files, every listed table's files and footer rows. */
+export async function checkParquetExport(store: ExportObjects, parquet: ParquetExport): Promise<ParquetCheck> {
+  const tables: ParquetTableRows[] = [];
+  const result = await check(store, parquet, tables);
+  return { result, tables };
+}
+
+async function check(store: ExportObjects, parquet: ParquetExport, out: ParquetTableRows[]): Promise<VerifyResult> {
+  const { exportPrefix: prefix, exportTaskIdentifier: id } = parquet;
+  const where = store.urlOf(prefix);
   const hash = createHash("sha256");
 
   const infoText = await store.readText(`${prefix}export_info_${id}.json`);
@@ -128,9 +170,21 @@ export async function verifyParquetExport(store: ExportObjects, parquet: Parquet
     );
   }
 
+  const unfinished = tables.flatMap((t) => {
+    const partitions = incompletePartitions(t);
+    return partitions ? [`${t.target} (${partitions} partitions)`] : [];
+  });
+  if (unfinished.length > 0)
+    return notVerified(
+      `export_tables_info says ${unfinished.length} of ${tables.length} tables did not complete every partition: ${unfinished.join(", ")}`,
+      0,
+      sha256,
+    );
+
   const dataFiles = objects.filter((o) => o.key.endsWith(".parquet"));
   const directories = new Map(tables.map((t) => [tableDirectoryOf(t.target), t]));
   const rows = new Map<string, bigint>();
+  const files = new Map<string, number>();
   let bytes = 0;
   for (const file of dataFiles) {
     const relative = file.key.slice(prefix.length);
@@ -140,11 +194,12 @@ export async function verifyParquetExport(store: ExportObjects, parquet: Parquet
     try {
       count = await footerRows(store, file.key, file.size);
     } catch (err) {
-      if (["NoSuchKey", "NotFound", "AccessDenied"].includes((err as Error).name)) throw err;
+      if (isMissingObject(err) || (err as Error).name === "AccessDenied") throw err;
       return notVerified(`${relative} is not a readable Parquet file: ${(err as Error).message}`, bytes, sha256);
     }
     const target = directories.get(dir)!.target;
     rows.set(target, (rows.get(target) ?? 0n) + count);
+    files.set(target, (files.get(target) ?? 0) + 1);
     bytes += file.size;
   }
   const empty = tables.filter((t) => (t.sizeGB ?? 0) > 0 && !rows.has(t.target));
@@ -155,6 +210,9 @@ export async function verifyParquetExport(store: ExportObjects, parquet: Parquet
       sha256,
     );
 
+  out.push(
+    ...tables.map((t) => ({ target: t.target, files: files.get(t.target) ?? 0, rows: rows.get(t.target) ?? 0n })),
+  );
   const total = [...rows.values()].reduce((a, b) => a + b, 0n);
   const perTable = tables.map((t) => `${t.target} ${rows.get(t.target) ?? 0n}`).join(", ");
   return {

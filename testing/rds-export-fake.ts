@@ -196,61 +196,85 @@ export class RdsExportFake {
   }
 
   private async writeExport(task: FakeTask): Promise<void> {
-    const base = `${task.s3Prefix}/${task.id}/`;
-    const tables = task.outcome.tables ?? DEFAULT_TABLES;
-    const put = (key: string, body: string | Uint8Array) =>
-      this.s3.send(new PutObjectCommand({ Bucket: task.bucket, Key: `${base}${key}`, Body: body }));
-    const now = new Date().toISOString();
-    for (const table of tables) {
-      if ((table.status ?? "COMPLETE") !== "COMPLETE") continue;
-      const ids = Array.from({ length: table.rows }, (_, i) => BigInt(i + 1));
-      const names = ids.map((i) => `row ${i} of ${table.target}`);
-      const buffer = parquetWriteBuffer({
-        columnData: [
-          { name: "id", data: ids, type: "INT64" },
-          { name: "name", data: names, type: "STRING" },
-        ],
-      });
-      const parts = table.target.split(".");
-      const dir = parts.length >= 3 ? `${parts[0]}/${parts.slice(1).join(".")}` : `${parts[0]}/${table.target}`;
-      const bytes = table.damaged ? new TextEncoder().encode("PAR1 this is no Parquet file") : new Uint8Array(buffer);
-      await put(`${dir}/1/part-00000-${task.id}.gz.parquet`, bytes);
-    }
-    const perTableStatus = tables.map((t) => ({
-      TableStatistics: {
-        extractionStartTime: now,
-        extractionEndTime: now,
-        partitioningInfo: { numberOfPartitions: 1, numberOfCompletedPartitions: t.status === undefined ? 1 : 0 },
-      },
-      schemaMetadata: {
-        originalTypeMappings: [
-          { columnName: "id", originalType: "bigint", expectedExportedType: "int64" },
-          { columnName: "name", originalType: "text", expectedExportedType: "binary (UTF8)" },
-        ],
-      },
-      status: t.status ?? "COMPLETE",
-      sizeGB: t.rows > 0 && (t.status ?? "COMPLETE") === "COMPLETE" ? 0.001 : 0,
-      target: t.target,
-      ...(t.warningMessage ? { warningMessage: t.warningMessage } : {}),
-    }));
-    await put(`export_tables_info_${task.id}_from_1_to_${tables.length}.json`, JSON.stringify({ perTableStatus }));
-    await put(
-      `export_info_${task.id}.json`,
-      JSON.stringify({
-        exportTaskIdentifier: task.id,
-        sourceArn: task.sourceArn,
-        exportOnly: [],
-        taskStartTime: now,
-        taskEndTime: now,
-        s3Bucket: task.bucket,
-        s3Prefix: task.s3Prefix,
-        exportedFilesPath: `${task.s3Prefix}/${task.id}`,
-        iamRoleArn: task.iamRoleArn,
-        kmsKeyId: task.kmsKeyId,
-        status: "COMPLETE",
-        percentProgress: 100,
-        totalExportedDataInGB: 0.001,
-      }),
-    );
+    await writeRdsExport(this.s3, { ...task, tables: task.outcome.tables ?? DEFAULT_TABLES });
   }
+}
+
+/** What an export task writes: where, and of which tables. */
+export interface RdsExportFiles {
+  readonly id: string;
+  readonly sourceArn: string;
+  readonly bucket: string;
+  /** StartExportTask's S3Prefix (without a trailing `/`): the files go under `<s3Prefix>/<id>/`. */
+  readonly s3Prefix: string;
+  readonly iamRoleArn: string;
+  readonly kmsKeyId: string;
+  readonly tables: readonly FakeTable[];
+}
+
+/**
+ * Writes the files RDS writes at the end of an export task, under `<s3Prefix>/<id>/`: a Parquet file per
+ * exported table, export_tables_info (status, size, partitions and column types per table: no row counts,
+ * none in AWS's either) and export_info last.
+ */
+export async function writeRdsExport(s3: S3Client, task: RdsExportFiles): Promise<void> {
+  const base = `${task.s3Prefix}/${task.id}/`;
+  const tables = task.tables;
+  const put = (key: string, body: string | Uint8Array) =>
+    s3.send(new PutObjectCommand({ Bucket: task.bucket, Key: `${base}${key}`, Body: body }));
+  const now = new Date().toISOString();
+  for (const table of tables) {
+    if ((table.status ?? "COMPLETE") !== "COMPLETE") continue;
+    const ids = Array.from({ length: table.rows }, (_, i) => BigInt(i + 1));
+    const names = ids.map((i) => `row ${i} of ${table.target}`);
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: "id", data: ids, type: "INT64" },
+        { name: "name", data: names, type: "STRING" },
+      ],
+    });
+    const parts = table.target.split(".");
+    const dir = parts.length >= 3 ? `${parts[0]}/${parts.slice(1).join(".")}` : `${parts[0]}/${table.target}`;
+    const bytes = table.damaged ? new TextEncoder().encode("PAR1 this is no Parquet file") : new Uint8Array(buffer);
+    await put(`${dir}/1/part-00000-${task.id}.gz.parquet`, bytes);
+  }
+  const perTableStatus = tables.map((t) => ({
+    TableStatistics: {
+      extractionStartTime: now,
+      extractionEndTime: now,
+      partitioningInfo: {
+        numberOfPartitions: 1,
+        numberOfCompletedPartitions: (t.status ?? "COMPLETE") === "COMPLETE" ? 1 : 0,
+      },
+    },
+    schemaMetadata: {
+      originalTypeMappings: [
+        { columnName: "id", originalType: "bigint", expectedExportedType: "int64" },
+        { columnName: "name", originalType: "text", expectedExportedType: "binary (UTF8)" },
+      ],
+    },
+    status: t.status ?? "COMPLETE",
+    sizeGB: t.rows > 0 && (t.status ?? "COMPLETE") === "COMPLETE" ? 0.001 : 0,
+    target: t.target,
+    ...(t.warningMessage ? { warningMessage: t.warningMessage } : {}),
+  }));
+  await put(`export_tables_info_${task.id}_from_1_to_${tables.length}.json`, JSON.stringify({ perTableStatus }));
+  await put(
+    `export_info_${task.id}.json`,
+    JSON.stringify({
+      exportTaskIdentifier: task.id,
+      sourceArn: task.sourceArn,
+      exportOnly: [],
+      taskStartTime: now,
+      taskEndTime: now,
+      s3Bucket: task.bucket,
+      s3Prefix: task.s3Prefix,
+      exportedFilesPath: `${task.s3Prefix}/${task.id}`,
+      iamRoleArn: task.iamRoleArn,
+      kmsKeyId: task.kmsKeyId,
+      status: "COMPLETE",
+      percentProgress: 100,
+      totalExportedDataInGB: 0.001,
+    }),
+  );
 }

@@ -25,6 +25,7 @@ import {
   startPostgres,
   TestServer,
 } from "../../testing/databases";
+import { writeRdsExport } from "../../testing/rds-export-fake";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 
 const BIN = path.resolve(__dirname, "../../cli/bin.js");
@@ -436,6 +437,28 @@ describeWithPrereqs("database dumps", [...databasePrerequisites(), ...motoMissin
       const r = await cli(["verify", url], maria.password);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain("verify db1-shop (sql dump, db1-shop.sql.zst): OK");
+    });
+
+    it("verifies format both: the dump and, beside it under parquet/<task>/, RDS's Parquet export", async () => {
+      const prefix = url.slice(`s3://${bucket}/`.length);
+      await writeRdsExport(s3, {
+        id: "ba-rds-both",
+        sourceArn: "arn:aws:rds:us-east-1:111111111111:snapshot:awsbackup:job-both",
+        bucket,
+        s3Prefix: `${prefix}parquet`,
+        iamRoleArn: "arn:aws:iam::111111111111:role/export",
+        kmsKeyId: "arn:aws:kms:us-east-1:111111111111:key/1",
+        tables: [{ target: "shop.everything", rows: 4 }],
+      });
+      const r = await cli(["verify", url], maria.password);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout) as { kind: string; items: { name: string; kind: string; rows?: number }[] };
+      expect(report.kind).toBe("rds-parquet+database-dump");
+      expect(report.items.map((i) => [i.name, i.kind, i.rows])).toEqual([
+        ["db1-shop", "dump", undefined],
+        ["db2-caf_", "dump", undefined],
+        ["shop.everything", "parquet-table", 4],
+      ]);
     });
 
     it("restores into a fresh server: tables, routines, triggers, events, views and counters as in the source", async () => {

@@ -75,7 +75,7 @@ describe("backup-actions dispatcher", () => {
     expect(err).toContain("Unknown option '--bogus'");
   });
 
-  it("exits 1 when verify finds no manifest", async () => {
+  it("exits 1 when verify finds no archive of any kind", async () => {
     const c = capture();
     try {
       await expect(main(["verify", "file:///nonexistent/export/"])).resolves.toBe(1);
@@ -83,7 +83,7 @@ describe("backup-actions dispatcher", () => {
       c.restore();
     }
     expect(c.err.join("")).toMatch(
-      /no readable manifest.json at file:\/\/\/nonexistent\/export\/: the export is incomplete/,
+      /file:\/\/\/nonexistent\/export\/ holds no manifest.json, no export_info_\*\.json \(here or under parquet\/<id>\/\) and no table.json or AWSDynamoDB\/<id>\/manifest-summary.json/,
     );
   });
 });

@@ -3,7 +3,12 @@
  * export that verifies, and each way it does not, with the reason naming what is wrong.
  */
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { type ExportObjects, tableDirectoryOf, verifyParquetExport } from "../../core/parquet-export";
+import {
+  checkParquetExport,
+  type ExportObjects,
+  tableDirectoryOf,
+  verifyParquetExport,
+} from "../../core/parquet-export";
 
 const ID = "rds-0123456789abcdef0123456789abcdef";
 const PREFIX = "a/parquet/" + ID + "/";
@@ -20,16 +25,36 @@ function memory(objects: Map<string, Uint8Array>): ExportObjects {
       const v = objects.get(key)!;
       return v.slice(start, end).buffer as ArrayBuffer;
     },
+    stat: async (key) => {
+      const v = objects.get(key);
+      return v === undefined ? undefined : { size: v.byteLength };
+    },
+    read: async (key) => [objects.get(key)!],
+    urlOf: (key) => `s3://b/${key}`,
   };
 }
 
-function exportOf(tables: { target: string; rows: number; status?: string }[]): Map<string, Uint8Array> {
+function exportOf(
+  tables: { target: string; rows: number; status?: string; partitions?: [number, number] }[],
+): Map<string, Uint8Array> {
   const text = (s: unknown) => new TextEncoder().encode(JSON.stringify(s));
   const m = new Map<string, Uint8Array>();
   m.set(`${PREFIX}export_info_${ID}.json`, text({ status: "COMPLETE" }));
   m.set(
     `${PREFIX}export_tables_info_${ID}_from_1_to_${tables.length}.json`,
-    text({ perTableStatus: tables.map((t) => ({ target: t.target, status: t.status ?? "COMPLETE", sizeGB: 0.01 })) }),
+    text({
+      perTableStatus: tables.map((t) => ({
+        target: t.target,
+        status: t.status ?? "COMPLETE",
+        sizeGB: 0.01,
+        TableStatistics: {
+          partitioningInfo: {
+            numberOfPartitions: t.partitions?.[1] ?? 1,
+            numberOfCompletedPartitions: t.partitions?.[0] ?? 1,
+          },
+        },
+      })),
+    }),
   );
   for (const t of tables) {
     const ids = Array.from({ length: t.rows }, (_, i) => BigInt(i + 1));
@@ -88,6 +113,24 @@ describe("verifyParquetExport (core)", () => {
     expect(await verifyParquetExport(memory(objects), parquet)).toMatchObject({
       verified: false,
       reason: `export_info_${ID}.json is missing under s3://b/${PREFIX}: the export did not finish`,
+    });
+  });
+
+  it("answers every table's files and footer rows (export_tables_info has no row counts to compare them with)", async () => {
+    const { result, tables } = await checkParquetExport(memory(exportOf(TABLES)), parquet);
+    expect(result.verified).toBe(true);
+    expect(tables).toEqual([
+      { target: "shop.public.orders", files: 1, rows: 3n },
+      { target: "shop.public.customers", files: 1, rows: 2n },
+    ]);
+  });
+
+  it("fails naming a table whose partitions did not all complete", async () => {
+    const objects = exportOf([TABLES[0]!, { ...TABLES[1]!, partitions: [2, 3] }]);
+    expect(await verifyParquetExport(memory(objects), parquet)).toMatchObject({
+      verified: false,
+      reason:
+        "export_tables_info says 1 of 2 tables did not complete every partition: shop.public.customers (2 of 3 partitions)",
     });
   });
 });

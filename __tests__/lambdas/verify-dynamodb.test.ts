@@ -2,21 +2,9 @@
  * The verify Lambda's DynamoDB verifier (lambdas/verify/dynamodb.ts) on exports moto writes as
  * DynamoDB does (testing/moto/dynamodb_patches.py), each check broken once on purpose.
  */
-import {
-  CreateTableCommand,
-  DescribeExportCommand,
-  DynamoDBClient,
-  ExportTableToPointInTimeCommand,
-  PutItemCommand,
-  UpdateContinuousBackupsCommand,
-} from "@aws-sdk/client-dynamodb";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { dynamoDbArchive } from "../../testing/dynamodb-archive";
 import { verifyArchive } from "../../lambdas/verify/logic";
 import { motoMissing } from "../../testing/moto/availability";
 import { awsClientConfig } from "../../testing/moto/client-config";
@@ -39,65 +27,7 @@ describeWithPrereqs("verify: a DynamoDB export, through its manifests", motoMiss
   /** A table's export under a fresh prefix, with the table.json the child writes; the verify request for it. */
   async function exported() {
     const table = `verified-${++n}`;
-    const prefix = `dynamodb/111111111111/us-east-1/${table}/2026/12/02/rp-${n}`;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    );
-    for (const k of ["a", "b", "c"]) await ddb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: k } } }));
-    await ddb.send(
-      new UpdateContinuousBackupsCommand({
-        TableName: table,
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      }),
-    );
-    const started = await ddb.send(
-      new ExportTableToPointInTimeCommand({
-        TableArn: `arn:aws:dynamodb:us-east-1:123456789012:table/${table}`,
-        S3Bucket: BUCKET,
-        S3Prefix: prefix,
-      }),
-    );
-    const d = (await ddb.send(new DescribeExportCommand({ ExportArn: started.ExportDescription!.ExportArn! })))
-      .ExportDescription!;
-    const tableJson = {
-      version: 1,
-      sourceTableDetails: {
-        TableName: table,
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        BillingMode: "PAY_PER_REQUEST",
-      },
-      attributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
-    };
-    await s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/table.json`, Body: JSON.stringify(tableJson) }),
-    );
-    const request = {
-      archiveUrl: `s3://${BUCKET}/${prefix}/`,
-      workflow: "dynamodb" as const,
-      export: { exportArn: d.ExportArn, manifestKey: d.ExportManifest, exportFormat: "DYNAMODB_JSON" },
-    };
-    const summary = JSON.parse(
-      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: d.ExportManifest! }))).Body!.transformToString(),
-    );
-    const files = JSON.parse(
-      await (
-        await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: summary.manifestFilesS3Key }))
-      ).Body!.transformToString(),
-    );
-    return {
-      request,
-      prefix,
-      summaryKey: d.ExportManifest!,
-      summary,
-      filesKey: summary.manifestFilesS3Key as string,
-      dataKey: files.dataFileS3Key as string,
-      files,
-    };
+    return dynamoDbArchive(ddb, s3, BUCKET, table, `dynamodb/111111111111/us-east-1/${table}/2026/12/02/rp-${n}`);
   }
 
   it("passes an export whose data files, ETags, MD5s, item counts and table.json are as the manifests say", async () => {

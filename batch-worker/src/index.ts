@@ -10,6 +10,7 @@ export { log } from "./log";
 export { restoreExport } from "./restore";
 export { openStore } from "./store";
 export { verifyExport } from "./verify";
+export { verifyArchiveAt } from "./verify-exports";
 export type { ManifestCheck } from "./verify";
 export type { Connection } from "./db-engine";
 export { dumpDatabases } from "./dump-database";

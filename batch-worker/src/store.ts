@@ -10,6 +10,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -47,6 +48,12 @@ export interface ObjectStore {
   get(key: string): Promise<Readable>;
   /** Object size in bytes, or undefined when it does not exist. */
   size(key: string): Promise<number | undefined>;
+  /** Size and S3's ETag (without quotes; a directory has none), or undefined when the object does not exist. */
+  head(key: string): Promise<{ size: number; etag?: string } | undefined>;
+  /** Bytes [start, end) of the object (a Parquet footer); rejects when it does not exist. */
+  getRange(key: string, start: number, end: number): Promise<Buffer>;
+  /** Every object whose key (relative to the prefix / directory) starts with `prefix`, sorted by key. */
+  list(prefix: string): Promise<{ key: string; size: number }[]>;
   delete(key: string): Promise<void>;
   /**
    * Aborts the incomplete multipart uploads (earlier, interrupted runs) whose key, relative to the
@@ -165,14 +172,38 @@ export class S3Store implements ObjectStore {
   }
 
   async size(key: string): Promise<number | undefined> {
+    return (await this.head(key))?.size;
+  }
+
+  async head(key: string): Promise<{ size: number; etag?: string } | undefined> {
     try {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      return r.ContentLength;
+      return { size: r.ContentLength ?? 0, etag: (r.ETag ?? "").replace(/"/g, "") };
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (err.name === "NotFound" || err.$metadata?.httpStatusCode === 404) return undefined;
       throw e;
     }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Buffer> {
+    const r = await this.client.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Range: `bytes=${start}-${end - 1}` }),
+    );
+    return Buffer.from(await r.Body!.transformToByteArray());
+  }
+
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken }),
+      );
+      for (const o of page.Contents ?? []) out.push({ key: o.Key!.slice(this.prefix.length), size: o.Size ?? 0 });
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {
@@ -279,6 +310,51 @@ export class FileStore implements ObjectStore {
     } catch {
       return undefined;
     }
+  }
+
+  async head(key: string): Promise<{ size: number } | undefined> {
+    const size = await this.size(key);
+    return size === undefined ? undefined : { size };
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Buffer> {
+    const fh = await fs.open(this.file(key), "r");
+    try {
+      const b = Buffer.alloc(end - start);
+      let done = 0;
+      while (done < b.length) {
+        const { bytesRead } = await fh.read(b, done, b.length - done, start + done);
+        if (bytesRead === 0) throw new Error(`${this.url}${key} ends at byte ${start + done}, before ${end}`);
+        done += bytesRead;
+      }
+      return b;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Regular files only, and no `.partial` file (an upload in progress is no object). */
+  async list(prefix: string): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw e;
+      }
+      for (const e of entries) {
+        const key = rel + e.name;
+        if (e.isDirectory()) {
+          if (prefix.startsWith(key + "/") || (key + "/").startsWith(prefix))
+            await walk(path.join(dir, e.name), key + "/");
+        } else if (e.isFile() && key.startsWith(prefix) && !key.endsWith(PARTIAL))
+          out.push({ key, size: (await fs.stat(path.join(dir, e.name))).size });
+      }
+    };
+    await walk(this.dir, "");
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {

@@ -18,11 +18,20 @@ export interface ItemVerdict {
   kind: string;
   ok: boolean;
   problems: string[];
+  /** A Parquet export's table: its data files and the rows their footers hold. */
+  files?: number;
+  rows?: number;
 }
+
+/** What the URL holds (batch-worker/src/verify-exports.ts tells them apart). */
+export type ArchiveKind = "volume" | "database-dump" | "rds-parquet" | "rds-parquet+database-dump" | "dynamodb";
 
 export interface VerifyReport {
   ok: boolean;
   url: string;
+  kind: ArchiveKind;
+  /** What was checked, one line per check. */
+  checked: string[];
   items: ItemVerdict[];
   problems: string[];
   /** What this verification could not check (a version 1 manifest has no byte ranges). */
@@ -113,7 +122,19 @@ export async function verifyExport(store: ObjectStore, check?: ManifestCheck): P
     log.info(`verify ${it.name} (${it.kind}, ${it.key}): ${v.ok ? "OK" : "FAILED: " + problems.join("; ")}`);
     items.push(v);
   }
-  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [], notes };
+  return {
+    ok: items.every((i) => i.ok),
+    url: store.url,
+    kind: "volume",
+    checked: [
+      `${MANIFEST_NAME}: version, item names and keys, sizes and byte ranges that cover the device`,
+      "every object re-read: size, SHA-256, S3's checksum where recorded, zstd frames",
+      "every tar.zst listed by tar with the recorded number of members",
+    ],
+    items,
+    problems: [],
+    notes,
+  };
 }
 
 /**
@@ -130,5 +151,17 @@ async function verifyDump(store: ObjectStore, manifest: DatabaseManifest): Promi
     log.info(`verify ${it.name} (${it.format} dump, ${it.key}): ${v.ok ? "OK" : "FAILED: " + problems.join("; ")}`);
     items.push(v);
   }
-  return { ok: items.every((i) => i.ok), url: store.url, items, problems: [], notes: [] };
+  return {
+    ok: items.every((i) => i.ok),
+    url: store.url,
+    kind: "database-dump",
+    checked: [
+      `${MANIFEST_NAME}: one dump per database it lists, and nothing else`,
+      "every dump re-read: size, SHA-256, S3's checksum where recorded, zstd frames",
+      `read by the engine's tool: pg_restore --list (PostgreSQL custom format), a SQL script's header and completion line`,
+    ],
+    items,
+    problems: [],
+    notes: [],
+  };
 }
