@@ -44,3 +44,20 @@ export function directReadShare(requestsPerSecond: number, c: DirectReadCapacity
     );
   return share;
 }
+
+/** The worker settings the per-job share follows from (config `worker`). */
+export interface DirectReadWorker {
+  readonly vcpus: number;
+  readonly maxVcpus: number;
+  readonly onDemandFallback: boolean;
+  readonly directRead: { readonly requestsPerSecond: number };
+}
+
+/** directReadShare for a worker config in a network of `placementCount` AZs (one compute environment each, two with the fallback). */
+export function workerDirectReadShare(worker: DirectReadWorker, placementCount: number): number {
+  return directReadShare(worker.directRead.requestsPerSecond, {
+    maxVcpus: worker.maxVcpus,
+    jobVcpus: worker.vcpus,
+    computeEnvironments: placementCount * (worker.onDemandFallback ? 2 : 1),
+  });
+}

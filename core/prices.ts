@@ -89,6 +89,8 @@ export const PRICES = {
     "NOT VERIFIED: no published figure was found in the sources read on the date above; placeholder estimate." +
       " Only used when worker.volume.initializationRateMiBps is set (the default config leaves it unset)",
   ),
+  ebsDirectGetBlocks: price(0.003, "1,000 requests", "EBS direct APIs: GetSnapshotBlock (one 512 KiB block each)", EBS),
+  ebsDirectListRequests: price(0.0006, "1,000 requests", "EBS direct APIs: ListSnapshotBlocks", EBS),
   snapshotStandardGbMonth: price(0.05, "GB-month", "EBS snapshot, standard tier", EBS),
   snapshotArchiveGbMonth: price(0.0125, "GB-month", "EBS snapshot, archive tier (90-day minimum)", EBS_ARCHIVE),
 

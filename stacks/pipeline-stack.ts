@@ -13,7 +13,7 @@ import { verifyFunctionName } from "../core/role-names";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
-import { directReadShare } from "../core/direct-read";
+import { workerDirectReadShare } from "../core/direct-read";
 import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
@@ -216,11 +216,7 @@ export class PipelineStack extends TerraformStack {
       ...(worker.readPath === "direct"
         ? {
             directRead: {
-              requestsPerSecond: directReadShare(worker.directRead.requestsPerSecond, {
-                maxVcpus: worker.maxVcpus,
-                jobVcpus: worker.vcpus,
-                computeEnvironments: placementCount * (worker.onDemandFallback ? 2 : 1),
-              }),
+              requestsPerSecond: workerDirectReadShare(worker, placementCount),
               parallelism: worker.directRead.parallelism,
             },
           }

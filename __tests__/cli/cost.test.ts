@@ -8,6 +8,7 @@ import {
   CostSection,
   costReport,
   ebsExportHours,
+  LAZY_LOAD_MIBPS,
   ebsPutRequests,
   GIB,
   monthlyFixed,
@@ -29,7 +30,13 @@ const BASE: CostInputs = {
   compressionRatio: 0.5,
   region: "us-east-1",
   retentionDays: 2555,
-  worker: { vcpus: 4, memoryMiB: 8192, volume: { throughputMiBps: 500, iops: 6000 } },
+  // A volume whose blocks read at its throughput (a warm volume): the lazy rate of a cold one is its own case below.
+  worker: {
+    vcpus: 4,
+    memoryMiB: 8192,
+    volume: { throughputMiBps: 500, iops: 6000 },
+    read: { path: "volume", lazyLoadMiBps: 500 },
+  },
   network: { egress: "endpoints", endpointAzCount: 1, interfaceEndpoints: DEFAULT_ENDPOINTS },
   lifecycle: { glacier: 30, deepArchive: 120, expiration: 2555 },
 };
@@ -82,6 +89,7 @@ describe("cost arithmetic against hand-computed cases", () => {
         vcpus: 8,
         memoryMiB: 32768,
         volume: { throughputMiBps: 1000, iops: 3000, initializationRateMiBps: 300 },
+        read: { path: "volume", lazyLoadMiBps: LAZY_LOAD_MIBPS },
       },
     };
     const r = costReport(inputs);
@@ -102,6 +110,35 @@ describe("cost arithmetic against hand-computed cases", () => {
     // 32,212,254,720 / 11,534,336 = 2,792.7 → 2,793 parts
     expect(ebsPutRequests(100 * GIB, 30 * GIB).parts).toBe(2793);
     expect(r.archiveGiB).toBe(30);
+  });
+
+  it("a cold volume without an initialization rate reads at the lazy-loading rate, and misses the $0.30 target", () => {
+    const r = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "volume", lazyLoadMiBps: 3.5 } } });
+    // 102,400 MiB / 3.5 MiB/s = 29,257.14 s = 8.1269841 h; + 10 min = 8.2936508 h
+    expect(r.exportHours).toBeCloseTo(8.2936508, 6);
+    // compute 4 x 8.2936508 x $0.017 = $0.5639683; volume 100 x 8.2936508 / 730 x $0.08 = $0.0908893
+    expect(usdOf(r.perExport, "worker compute")).toBeCloseTo(0.5639683, 6);
+    expect(usdOf(r.perExport, "restored gp3 volume")).toBeCloseTo(0.0908893, 6);
+    // throughput 375 x 8.2936508 / 730 x $0.04 = $0.1704175; IOPS 3000 x 8.2936508 / 730 x $0.005 = $0.1704175
+    expect(usdOf(r.perExport, "gp3 throughput")).toBeCloseTo(0.1704175, 6);
+    expect(usdOf(r.perExport, "gp3 IOPS")).toBeCloseTo(0.1704175, 6);
+    // + PUT 0.02329 + GET 0.0000012 + SFN 0.0015 + endpoint data 0.0005 = $1.0209838
+    expect(r.perExport.total).toBeCloseTo(1.0209838, 6);
+    expect(r.perExport.total).toBeGreaterThan(0.3);
+    expect(LAZY_LOAD_MIBPS).toBe(3.5);
+  });
+
+  it("the direct read: the job's request share x 512 KiB, a blank scratch volume and a fee per block", () => {
+    const r = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "direct", requestsPerSecond: 18 } } });
+    // 18 x 512 KiB = 9 MiB/s: 102,400 / 9 = 11,377.78 s = 3.1604938 h; + 10 min = 3.3271605 h
+    expect(r.exportHours).toBeCloseTo(3.3271605, 6);
+    expect(usdOf(r.perExport, "blank gp3 scratch volume")).toBeCloseTo((100 * 3.3271605 * 0.08) / 730, 6);
+    // 100 GiB / 512 KiB = 204,800 blocks x $0.003 / 1,000 = $0.6144; 21 pages of 10,000 x $0.0006 / 1,000
+    expect(usdOf(r.perExport, "GetSnapshotBlock")).toBeCloseTo(0.6144, 9);
+    expect(usdOf(r.perExport, "ListSnapshotBlocks")).toBeCloseTo(0.0000126, 9);
+    // capped by the volume's throughput: 1,000 requests/s would be 500 MiB/s, the volume's 500
+    const fast = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "direct", requestsPerSecond: 5000 } } });
+    expect(fast.exportHours).toBeCloseTo(0.2235556, 6);
   });
 
   it("memory per vCPU above 4 GiB needs r6i", () => {
@@ -436,7 +473,8 @@ describe("README Costs section", () => {
   it("shows the original's figures beside ours and says whether the targets are met", () => {
     const block = costsReadmeBlock(loadConfig(DEFAULT_CONFIG_PATH));
     for (const figure of ["≈ $0.65", "≈ $1.05", "≈ $10.05", "≈ $151.00"]) expect(block).toContain(figure);
-    expect(block).toContain("an EBS export of 100 GiB at most $0.30: **met**, $0.0521");
+    expect(block).toContain("an EBS export of 100 GiB at most $0.30: **not met**, $1.02 (8.3 h;");
+    expect(block).toContain("With `worker.volume.initializationRateMiBps: 300`: $0.21");
     expect(block).toContain("at most $50.00/month fixed in single-AZ `endpoints` mode: **not met**, $58.40");
   });
 

@@ -6,7 +6,9 @@
  * config/default.json), read by config/load.ts as synthesis reads it; config/load.ts (zod) is imported in `run`
  * only (cli/main.ts: `--help` loads no heavy module).
  */
+import { placementCountOf } from "../../config/deployment";
 import type { Config } from "../../config/schema";
+import { workerDirectReadShare } from "../../core/direct-read";
 import { interfaceEndpointKeysOf } from "../../core/interface-endpoints";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
@@ -20,6 +22,7 @@ import {
   costReport,
   DEFAULT_COMPRESSION_RATIO,
   formatUsd,
+  LAZY_LOAD_MIBPS,
 } from "./model";
 
 const UNITS: Record<string, number> = { GB: 1e9, GiB: 2 ** 30, TB: 1e12, TiB: 2 ** 40 };
@@ -63,7 +66,15 @@ export function costInputsFromConfig(config: Config, args: CostArgs): CostInputs
   return {
     ...args,
     retentionDays: args.retentionDays ?? config.lifecycleRules.expiration ?? DEFAULT_RETENTION_DAYS,
-    worker: { vcpus: config.worker.vcpus, memoryMiB: config.worker.memoryMiB, volume: config.worker.volume },
+    worker: {
+      vcpus: config.worker.vcpus,
+      memoryMiB: config.worker.memoryMiB,
+      volume: config.worker.volume,
+      read:
+        config.worker.readPath === "direct"
+          ? { path: "direct", requestsPerSecond: workerDirectReadShare(config.worker, placementCountOf(network)) }
+          : { path: "volume", lazyLoadMiBps: LAZY_LOAD_MIBPS },
+    },
     network: {
       egress: network.egress,
       endpointAzCount: network.endpointAzCount,

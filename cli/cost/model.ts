@@ -5,10 +5,13 @@
  *
  * What one export costs, and what is fixed per month, are modelled as follows (assumptions are
  * listed in ASSUMPTIONS and printed with every report):
- * - EBS: the worker reads the used bytes at the volume's throughput (or the provisioned
- *   initialization rate when that is lower), plus a fixed overhead for volume creation, Batch
- *   scheduling and instance start. The gp3 volume, its throughput and IOPS above the free
- *   baseline, and the worker's vCPUs are billed for that time. Each multipart part is one PUT.
+ * - EBS: the worker reads the used bytes at the read path's rate — a volume restored from the
+ *   snapshot at its provisioned initialization rate, or, without one, at the rate of lazy loading
+ *   (LAZY_LOAD_MIBPS); the direct read at the job's share of the GetSnapshotBlock budget; either
+ *   capped by the volume's throughput — plus a fixed overhead for volume creation, Batch
+ *   scheduling and instance start. The gp3 volume (restored, or the direct read's blank scratch),
+ *   its throughput and IOPS above the free baseline, and the worker's vCPUs are billed for that
+ *   time; the direct read also pays per block read. Each multipart part is one PUT.
  * - RDS/Aurora: StartExportTask's fee per GB of snapshot size. DynamoDB: the export fee per GB
  *   of table size (the PITR path; the restore-to-a-temporary-table path costs more).
  * - Keeping the recovery point versus keeping the archive: GB-months over the retention.
@@ -25,6 +28,18 @@ export const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 
 /** Assumed fixed time per EBS export, in minutes, on top of reading the data (see ASSUMPTIONS). */
 export const EBS_OVERHEAD_MINUTES = 10;
+/**
+ * Assumed read rate of a volume restored from a snapshot without a provisioned initialization rate: every
+ * block is fetched from S3 on its first read. AWS publishes no figure (its rate "fluctuates"); this is what a
+ * peer measured on a cold volume (300 GiB in about 24 h, issue 14). Set worker.volume.initializationRateMiBps
+ * or worker.readPath "direct" to price a faster read.
+ */
+export const LAZY_LOAD_MIBPS = 3.5;
+/** Bytes of one EBS snapshot block, as the EBS direct APIs read them. */
+export const SNAPSHOT_BLOCK_BYTES = 512 * 1024;
+/** Blocks one ListSnapshotBlocks page names at most (MaxResults). */
+export const LIST_BLOCKS_PER_PAGE = 10_000;
+
 /** Assumed Step Functions state transitions per export (dispatcher + child + verify + ledger). */
 export const STATE_TRANSITIONS_PER_EXPORT = 60;
 /** Assumed API and log traffic through interface endpoints or NAT per export, in GB. */
@@ -37,9 +52,10 @@ export const ASSUMPTIONS = [
   `prices are ${PRICES_REGION} list prices read on the date in core/prices.ts;` +
     " Spot prices are an assumption (40 % of on demand)",
   "the archive is compression x used bytes (--compression, default 0.5); measure yours with the worker's manifest",
-  `an EBS export takes used bytes / volume throughput + ${EBS_OVERHEAD_MINUTES} min` +
-    " (volume creation, Batch, instance start);" +
-    " lazily loaded volumes without a provisioned initialization rate may be slower",
+  `an EBS export takes used bytes / read rate + ${EBS_OVERHEAD_MINUTES} min (volume creation, Batch, instance start);` +
+    ` the read rate is the provisioned initialization rate, ${LAZY_LOAD_MIBPS} MiB/s for a lazily loaded volume` +
+    " without one (a peer's measurement: AWS publishes none), or the direct read's per-job request share x 512 KiB," +
+    " at most the volume's throughput",
   "the worker's share of its instance is its vcpus at the Spot price of the family" +
     " its memory per vCPU needs (c6i, m6i, r6i)",
   "one archive object per export (one filesystem); each multipart part, the create, the complete and the manifest are PUTs",
@@ -68,6 +84,13 @@ export interface CostInputs {
       readonly iops: number;
       readonly initializationRateMiBps?: number;
     };
+    /**
+     * worker.readPath: "volume" with the MiB/s a restored volume reads at without a provisioned initialization
+     * rate (LAZY_LOAD_MIBPS from a config), "direct" with the requests/s one job may send (directReadShare).
+     */
+    readonly read:
+      | { readonly path: "volume"; readonly lazyLoadMiBps: number }
+      | { readonly path: "direct"; readonly requestsPerSecond: number };
   };
   readonly network: {
     readonly egress: "endpoints" | "nat" | "public";
@@ -150,11 +173,19 @@ export function spotPriceKey(vcpus: number, memoryMiB: number): PriceKey {
   return "spotR6iVcpuHour";
 }
 
-/** Hours one EBS export keeps the volume and the worker: used bytes at the effective read rate + overhead. */
+/** MiB/s the worker reads the used bytes at, by read path (see the module comment), at most the volume's throughput. */
+export function ebsReadMiBps(worker: CostInputs["worker"]): number {
+  const v = worker.volume;
+  const rate =
+    worker.read.path === "direct"
+      ? (worker.read.requestsPerSecond * SNAPSHOT_BLOCK_BYTES) / MIB
+      : (v.initializationRateMiBps ?? worker.read.lazyLoadMiBps);
+  return Math.min(v.throughputMiBps, rate);
+}
+
+/** Hours one EBS export keeps the volume and the worker: used bytes at the read rate + overhead. */
 export function ebsExportHours(inputs: CostInputs): number {
-  const v = inputs.worker.volume;
-  const rate = Math.min(v.throughputMiBps, v.initializationRateMiBps ?? Number.POSITIVE_INFINITY);
-  const readSeconds = (inputs.sizeBytes * inputs.usedFraction) / (rate * MIB);
+  const readSeconds = (inputs.sizeBytes * inputs.usedFraction) / (ebsReadMiBps(inputs.worker) * MIB);
   return readSeconds / 3600 + EBS_OVERHEAD_MINUTES / 60;
 }
 
@@ -176,7 +207,9 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
     const months = hours / HOURS_PER_MONTH;
     const spot = spotPriceKey(vcpus, memoryMiB);
     items.push(item(`worker compute (${vcpus} vCPU, ${memoryMiB} MiB, Spot)`, vcpus * hours, "vCPU-hour", spot));
-    items.push(item(`restored gp3 volume (${round(sizeGiB)} GiB)`, sizeGiB * months, "GB-month", "gp3GbMonth"));
+    const direct = inputs.worker.read.path === "direct";
+    const volumeName = direct ? "blank gp3 scratch volume" : "restored gp3 volume";
+    items.push(item(`${volumeName} (${round(sizeGiB)} GiB)`, sizeGiB * months, "GB-month", "gp3GbMonth"));
     items.push(
       item(
         `gp3 throughput above 125 MiB/s (${volume.throughputMiBps})`,
@@ -188,7 +221,19 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
     items.push(
       item(`gp3 IOPS above 3,000 (${volume.iops})`, (volume.iops - 3000) * months, "IOPS-month", "gp3IopsMonth"),
     );
-    if (volume.initializationRateMiBps !== undefined) {
+    if (direct) {
+      const blocks = Math.ceil((inputs.sizeBytes * inputs.usedFraction) / SNAPSHOT_BLOCK_BYTES);
+      items.push(item(`GetSnapshotBlock (${blocks} blocks of 512 KiB)`, blocks, "request", "ebsDirectGetBlocks", 1000));
+      items.push(
+        item(
+          "ListSnapshotBlocks (pages of 10,000 blocks)",
+          Math.ceil(inputs.sizeBytes / SNAPSHOT_BLOCK_BYTES / LIST_BLOCKS_PER_PAGE),
+          "request",
+          "ebsDirectListRequests",
+          1000,
+        ),
+      );
+    } else if (volume.initializationRateMiBps !== undefined) {
       items.push(
         item(
           `provisioned initialization (${volume.initializationRateMiBps} MiB/s)`,

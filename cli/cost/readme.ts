@@ -40,6 +40,9 @@ function largest(r: CostReport): string {
   return `${top.name}, ${usd(top.usd)}`;
 }
 
+const usdOf = (r: CostReport, prefix: string): number =>
+  r.perExport.items.find((i) => i.name.startsWith(prefix))?.usd ?? 0;
+
 /** The generated Markdown between the markers (without them). */
 export function costsReadmeBlock(config: Config): string {
   const ebs = report(config, "ebs");
@@ -54,6 +57,11 @@ export function costsReadmeBlock(config: Config): string {
   const configured = ebs.monthlyFixed.total;
   const singleAzEndpoints = fixed("endpoints", 1);
   const ebsMet = ebs.perExport.total <= COST_TARGETS.ebsExportOf100GibUsd;
+  const initialized = report(
+    { ...config, worker: { ...config.worker, volume: { ...config.worker.volume, initializationRateMiBps: 300 } } },
+    "ebs",
+  );
+  const direct = report({ ...config, worker: { ...config.worker, readPath: "direct" } }, "ebs");
   const fixedMet = singleAzEndpoints <= COST_TARGETS.monthlyFixedSingleAzEndpointsUsd;
   const endpointMonth = PRICES.interfaceEndpointAzHour.usd * 730;
   const maxEndpoints = Math.floor(COST_TARGETS.monthlyFixedSingleAzEndpointsUsd / endpointMonth);
@@ -97,7 +105,11 @@ export function costsReadmeBlock(config: Config): string {
     "**Targets** (issue 13), with the default config:",
     "",
     `- an EBS export of 100 GiB at most ${usd(COST_TARGETS.ebsExportOf100GibUsd)}: **${ebsMet ? "met" : "not met"}**,` +
-      ` ${usd(ebs.perExport.total)} (largest item: ${largest(ebs)}).`,
+      ` ${usd(ebs.perExport.total)} (${ebs.exportHours?.toFixed(1)} h; largest item: ${largest(ebs)}).` +
+      ` With \`worker.volume.initializationRateMiBps: 300\`: ${usd(initialized.perExport.total)}` +
+      ` (${initialized.exportHours?.toFixed(2)} h; its per-GB price is an unverified placeholder); with` +
+      ` \`worker.readPath: "direct"\` and the defaults' per-job request share: ${usd(direct.perExport.total)}` +
+      ` (${direct.exportHours?.toFixed(1)} h, GetSnapshotBlock alone ${usd(usdOf(direct, "GetSnapshotBlock"))}).`,
     `- at most ${usd(COST_TARGETS.monthlyFixedSingleAzEndpointsUsd)}/month fixed in single-AZ \`endpoints\` mode:` +
       ` **${fixedMet ? "met" : "not met"}**, ${usd(singleAzEndpoints)}${
         configured !== singleAzEndpoints ? ` (configured: ${usd(configured)})` : ""
