@@ -13,26 +13,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { COMMERCIAL_REGIONS } from "../testing/regions";
+import { scaleConfig } from "../testing/scale-config";
 
 const ROOT = path.resolve(__dirname, "..");
 const TARGET = { accountRegions: 100, seconds: 30, bytes: 1024 ** 3 };
-const REGIONS = COMMERCIAL_REGIONS.slice(0, 10);
-
-/** A config with `n` account-regions: accounts of up to ten regions each. */
-export function scaleConfig(n: number): Record<string, unknown> {
-  const accounts: { id: string; regions: string[] }[] = [];
-  for (let i = 0; i < n; i += REGIONS.length)
-    accounts.push({ id: String(100000000000 + accounts.length + 1), regions: REGIONS.slice(0, Math.min(10, n - i)) });
-  return {
-    name: "backup-actions",
-    accounts,
-    backupVaults: ["Default"],
-    tags: { project: "backup-actions" },
-    stateBackend: { type: "s3", bucket: "bench-state-bucket", region: "us-east-1", keyPrefix: "ba" },
-    worker: { imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-actions-worker:1.0.0" },
-  };
-}
 
 interface Measured {
   readonly stacks: number;

@@ -338,11 +338,22 @@ export function cloudBackendProblems(raw: unknown): ConfigProblem[] {
       });
     }
   });
+  // The central archive's stack (mode "write") has a workspace of its own, in the archive account.
+  const central = isObject(raw.centralArchive) && raw.centralArchive.mode === "write" ? raw.centralArchive : undefined;
+  const archiveAccount = typeof central?.account === "string" ? central.account : undefined;
+  if (archiveAccount !== undefined && /^\d{12}$/.test(archiveAccount) && !(archiveAccount in roles)) {
+    problems.push({
+      path: "stateBackend.runRoleArns",
+      message: `has no role for account ${archiveAccount} (centralArchive.account): the archive stack's workspace reaches AWS only through the run role it assumes (dynamic credentials)`,
+    });
+  }
   for (const [id, role] of Object.entries(roles)) {
-    if (!ids.includes(id)) {
+    if (!ids.includes(id) && id !== archiveAccount) {
       problems.push({
         path: `stateBackend.runRoleArns.${id}`,
-        message: "names an account that accounts does not list",
+        message: archiveAccount
+          ? "names an account that neither accounts nor centralArchive.account lists"
+          : "names an account that accounts does not list",
       });
       continue;
     }
@@ -362,8 +373,8 @@ export function cloudBackendProblems(raw: unknown): ConfigProblem[] {
  * pipeline exports what the members copy into its vault, so it must be one of the deployed
  * account-regions. Mode "write": every pipeline writes into the one bucket, and an RDS snapshot
  * export (StartExportTask) and the S3 gateway endpoint of an `endpoints` network reach only a bucket
- * of their own region, so every pipeline must run in the archive's region; the archive stack keeps
- * its state in S3 (its Terraform Cloud workspace is not declared yet).
+ * of their own region, so every pipeline must run in the archive's region. The archive stack keeps
+ * its state where the other stacks do (an S3 key, or a Terraform Cloud workspace of its own).
  */
 export function centralArchiveProblems(raw: unknown): ConfigProblem[] {
   if (!isObject(raw) || !isObject(raw.centralArchive)) return [];
@@ -394,13 +405,6 @@ export function centralArchiveProblems(raw: unknown): ConfigProblem[] {
         }
       });
     });
-    if (isObject(raw.stateBackend) && raw.stateBackend.type === "cloud") {
-      problems.push({
-        path: "centralArchive.mode",
-        message:
-          'is "write", which needs stateBackend.type "s3" in this version: the archive stack\'s Terraform Cloud workspace is not declared yet',
-      });
-    }
   }
   return problems;
 }

@@ -70,12 +70,12 @@ interface AwsStackBase extends StackBase {
   readonly region: string;
 }
 
-/** One Terraform Cloud workspace the `workspaces` stack declares: the home of one network or pipeline stack. */
+/** One Terraform Cloud workspace the `workspaces` stack declares: the home of one archive, network or pipeline stack. */
 export interface PlannedWorkspace {
   /** `<workspacePrefix>-<stack>`, as the stack's `cloud` block names it. */
   readonly workspace: string;
   readonly stack: string;
-  readonly kind: "network" | "pipeline";
+  readonly kind: "archive" | "network" | "pipeline";
   readonly accountId: string;
   readonly region: string;
   /** The role its runs assume (stateBackend.runRoleArns of its account). */
@@ -92,7 +92,7 @@ export type PlannedStack =
       readonly accountId?: undefined;
       readonly region?: undefined;
       readonly backend: CloudBackendConfig;
-      /** In deploy order: every network workspace, then every pipeline workspace. */
+      /** In deploy order: the central archive's workspace (if any), every network workspace, then every pipeline workspace. */
       readonly workspaces: readonly PlannedWorkspace[];
     })
   | (AwsStackBase & { readonly kind: "archive"; readonly archive: ArchiveDeployment })
@@ -114,7 +114,7 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
       bootstrap: b,
     });
   }
-  const stateOf = (d: RegionDeployment, stackName: string): StackState =>
+  const stateOf = (d: { readonly backend: RegionDeployment["backend"] }, stackName: string): StackState =>
     d.backend.type === "s3"
       ? {
           type: "s3",
@@ -131,7 +131,7 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
   // The S3 state bucket is bootstrap's, a Terraform Cloud workspace the workspaces stack's: every
   // stack that keeps its state there comes after it.
   const cloud = deployment.regions.find((d) => d.backend.type === "cloud")?.backend as CloudBackendConfig | undefined;
-  const stateAfter = (d: RegionDeployment) =>
+  const stateAfter = (d: { readonly backend: RegionDeployment["backend"] }) =>
     d.backend.type === "s3" ? (b ? [b.stackName] : []) : cloud ? [WORKSPACES_STACK] : [];
   const regional = (kind: "network" | "pipeline", readsFrom: (d: RegionDeployment) => string[]) =>
     deployment.regions.map((d): PlannedStack => {
@@ -155,33 +155,29 @@ export function planStacks(deployment: Deployment): PlannedStack[] {
     d.stackNames.network,
     ...(d.centralArchive ? [d.centralArchive.stackName] : []),
   ]);
-  if (cloud) stacks.push(workspacesStack(cloud, [...networks, ...pipelines]));
   const a = deployment.archive;
-  if (a) {
-    // config/rules.ts allows a central archive of mode "write" with S3 state only.
-    if (a.backend.type !== "s3") throw new Error(`stack ${a.stackName}: a central archive needs S3 state`);
-    stacks.push({
-      kind: "archive",
-      name: a.stackName,
-      accountId: a.accountId,
-      region: a.region,
-      state: {
-        type: "s3",
-        bucket: a.backend.bucket,
-        key: stateKey(a.backend.keyPrefix, a.stackName),
-        region: a.backend.region,
-      },
-      readsFrom: [],
-      dependsOn: b ? [b.stackName] : [],
-      archive: a,
-    });
-  }
-  stacks.push(...networks, ...pipelines);
+  // The central archive (mode "write"): its state lives where the other stacks' does, an S3 key or a workspace.
+  const archive: PlannedStack[] = a
+    ? [
+        {
+          kind: "archive",
+          name: a.stackName,
+          accountId: a.accountId,
+          region: a.region,
+          state: stateOf(a, a.stackName),
+          readsFrom: [],
+          dependsOn: stateAfter(a),
+          archive: a,
+        },
+      ]
+    : [];
+  if (cloud) stacks.push(workspacesStack(cloud, [...archive, ...networks, ...pipelines]));
+  stacks.push(...archive, ...networks, ...pipelines);
   assertDeployOrder(stacks);
   return stacks;
 }
 
-/** The `workspaces` stack: one workspace per network and pipeline stack, with the state that stack's `cloud` block names. */
+/** The `workspaces` stack: one workspace per archive, network and pipeline stack, with the state that stack's `cloud` block names. */
 function workspacesStack(backend: CloudBackendConfig, stacks: readonly PlannedStack[]): PlannedStack {
   const ws = backend.workspacesState;
   return {
@@ -194,7 +190,7 @@ function workspacesStack(backend: CloudBackendConfig, stacks: readonly PlannedSt
     dependsOn: [],
     backend,
     workspaces: stacks.map((s) => {
-      if ((s.kind !== "network" && s.kind !== "pipeline") || s.state.type !== "cloud")
+      if ((s.kind !== "archive" && s.kind !== "network" && s.kind !== "pipeline") || s.state.type !== "cloud")
         throw new Error(`stack ${s.name} has no Terraform Cloud workspace`);
       const runRoleArn = backend.runRoleArns[s.accountId];
       // config/rules.ts refuses a cloud config without a role for every account.

@@ -1,6 +1,6 @@
 /**
- * `workspaces` (Terraform Cloud / Enterprise backend only): one workspace per network and pipeline
- * stack, declared with the tfe provider and applied once by an organization admin (like bootstrap)
+ * `workspaces` (Terraform Cloud / Enterprise backend only): one workspace per archive, network and
+ * pipeline stack, declared with the tfe provider and applied once by an organization admin (like bootstrap)
  * before any of those stacks. Its own state is a local file or an S3 key (`stateBackend.workspacesState`).
  *
  * Each workspace runs terraform remotely, VCS-driven (`stateBackend.vcs`: the committed
@@ -8,7 +8,8 @@
  * (`cdktf deploy` uploads the stack), never applies without a confirmation, and reaches AWS only
  * through dynamic provider credentials (OIDC) with its account's run role. A network workspace
  * shares its state with its pipeline's workspace alone (the pipeline reads it through
- * `terraform_remote_state`) and its applies queue that pipeline's plan (run trigger).
+ * `terraform_remote_state`) and its applies queue that pipeline's plan (run trigger); the central
+ * archive's workspace (centralArchive mode "write") does the same for every member pipeline.
  */
 import { DataTfeProject } from "@cdktf/provider-tfe/lib/data-tfe-project";
 import { TfeProvider } from "@cdktf/provider-tfe/lib/provider";

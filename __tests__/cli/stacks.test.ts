@@ -11,6 +11,7 @@ import {
   currentStacksBlock,
   deployCommands,
   replaceStacksBlock,
+  STACKS_README_CONFIGS,
   stacksReadmeBlock,
   type StacksJson,
 } from "../../cli/commands/stacks";
@@ -409,24 +410,41 @@ describe("README deploy order", () => {
     expect(currentStacksBlock(readme)).toBe(stacksReadmeBlock(r.stdout));
   });
 
+  it.each(Object.entries(STACKS_README_CONFIGS).filter(([id]) => id !== "default"))(
+    "the %s block is the output of `backup-actions stacks` for %s (run `npm run docs:stacks`)",
+    (id, config) => {
+      const r = cli([], config);
+      expect(r.code).toBe(0);
+      expect(currentStacksBlock(readme, id)).toBe(stacksReadmeBlock(r.stdout, config));
+      expect(currentStacksBlock(readme, id)).toContain(`$ BACKUP_ACTIONS_CONFIG=${config} backup-actions stacks\n`);
+    },
+  );
+
   it("replaceStacksBlock rewrites only between the markers, and refuses a README without them", () => {
     const text = "a\n<!-- stacks:begin -->\nold\n<!-- stacks:end -->\nb\n";
     expect(replaceStacksBlock(text, "new")).toBe("a\n<!-- stacks:begin -->\nnew\n<!-- stacks:end -->\nb\n");
     expect(() => replaceStacksBlock("no markers", "x")).toThrow(
       "README.md has no <!-- stacks:begin --> … <!-- stacks:end --> block",
     );
+    const two = `${text}<!-- stacks:fleet:begin -->\nold\n<!-- stacks:fleet:end -->\n`;
+    expect(replaceStacksBlock(two, "new", "fleet")).toBe(
+      `${text}<!-- stacks:fleet:begin -->\nnew\n<!-- stacks:fleet:end -->\n`,
+    );
+    expect(() => replaceStacksBlock(text, "x", "fleet")).toThrow(
+      "README.md has no <!-- stacks:fleet:begin --> … <!-- stacks:fleet:end --> block",
+    );
   });
 
-  it("npm run docs:stacks writes the default config's block, whatever BACKUP_ACTIONS_CONFIG says", () => {
+  it("npm run docs:stacks writes each config's block, whatever BACKUP_ACTIONS_CONFIG says", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "stacks-docs-"));
     const copy = path.join(dir, "README.md");
-    writeFileSync(copy, replaceStacksBlock(readme, "stale"));
+    writeFileSync(copy, replaceStacksBlock(replaceStacksBlock(readme, "stale"), "stale", "fleet"));
     const env = { ...process.env, BACKUP_ACTIONS_CONFIG: "config/examples/nat-two-accounts.json" };
     const tsx = path.join(ROOT, "node_modules", ".bin", "tsx"); // the script's command, without npx's start
     const run = () => spawnSync(tsx, ["scripts/docs-stacks.ts", copy], { cwd: ROOT, encoding: "utf8", env });
-    expect(run().stdout).toBe("README.md stacks block rewritten\n");
+    expect(run().stdout).toBe("README.md stacks blocks rewritten\n");
     expect(readFileSync(copy, "utf8")).toBe(readme);
-    expect(run().stdout).toBe("README.md stacks block already up to date\n");
+    expect(run().stdout).toBe("README.md stacks blocks already up to date\n");
     rmSync(dir, { recursive: true, force: true });
   });
 });

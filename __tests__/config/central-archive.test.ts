@@ -18,6 +18,23 @@ function valid(): Record<string, any> {
   };
 }
 
+const IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/backup-actions-worker:1.0.0";
+
+/** A Terraform Cloud backend with a run role for each member account, and `more`. */
+function cloudBackend(more: Record<string, string> = {}): Record<string, any> {
+  return {
+    type: "cloud",
+    organization: "acme",
+    workspacePrefix: "ba",
+    runRoleArns: {
+      "111111111111": "arn:aws:iam::111111111111:role/tfc",
+      "222222222222": "arn:aws:iam::222222222222:role/tfc",
+      "333333333333": "arn:aws:iam::333333333333:role/tfc",
+      ...more,
+    },
+  };
+}
+
 function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
   const config = valid();
   mutate(config);
@@ -43,6 +60,15 @@ describe("config centralArchive", () => {
       problemsOf((c) => {
         c.accounts[0].regions = ["eu-west-1", "us-east-1"];
         c.centralArchive = { account: "111111111111", region: "eu-west-1", mode: "copy" };
+      }),
+    ).toEqual([]);
+  });
+
+  it("accepts mode write with Terraform Cloud and a run role for the archive account", () => {
+    expect(
+      problemsOf((c) => {
+        c.stateBackend = cloudBackend({ "999999999999": "arn:aws:iam::999999999999:role/tfc" });
+        c.worker = { imageUri: IMAGE };
       }),
     ).toEqual([]);
   });
@@ -86,19 +112,21 @@ describe("config centralArchive", () => {
       'accounts[1].regions[1]: is not the central archive\'s region (eu-west-1): in mode "write" every pipeline writes into the archive bucket, and RDS snapshot exports and the S3 gateway endpoint reach only a bucket of their own region; deploy the pipelines in eu-west-1 or use mode "copy"',
     ],
     [
-      "mode write needs S3 state",
-      (c) =>
-        (c.stateBackend = {
-          type: "cloud",
-          organization: "acme",
-          workspacePrefix: "ba",
-          runRoleArns: {
-            "111111111111": "arn:aws:iam::111111111111:role/tfc",
-            "222222222222": "arn:aws:iam::222222222222:role/tfc",
-            "333333333333": "arn:aws:iam::333333333333:role/tfc",
-          },
-        }),
-      'centralArchive.mode: is "write", which needs stateBackend.type "s3" in this version: the archive stack\'s Terraform Cloud workspace is not declared yet',
+      "mode write with Terraform Cloud needs a run role in the archive account (its stack has a workspace)",
+      (c) => {
+        c.stateBackend = cloudBackend();
+        c.worker = { imageUri: IMAGE };
+      },
+      "stateBackend.runRoleArns: has no role for account 999999999999 (centralArchive.account): the archive stack's workspace reaches AWS only through the run role it assumes (dynamic credentials)",
+    ],
+    [
+      "a run role names a deployed account or the archive's",
+      (c) => {
+        c.stateBackend = cloudBackend({ "999999999999": "arn:aws:iam::999999999999:role/tfc" });
+        c.stateBackend.runRoleArns["444444444444"] = "arn:aws:iam::444444444444:role/tfc";
+        c.worker = { imageUri: IMAGE };
+      },
+      "stateBackend.runRoleArns.444444444444: names an account that neither accounts nor centralArchive.account lists",
     ],
     [
       "unknown key, with a hint",

@@ -148,6 +148,11 @@ describe("LambdaFunction", () => {
     expect(() => stackWith({ environment: { BIG: "x".repeat(4096) } })).toThrow(
       /ba-starter: its environment is \d+ bytes; Lambda allows 4096 in total/,
     );
+    // Lambda measures the variables as one JSON object: each '"' of a value counts twice (escaped), so
+    // these 2,053 bytes of key and value are 4,110 bytes to Lambda.
+    expect(() => stackWith({ environment: { BIG: '"'.repeat(2050) } })).toThrow(
+      /ba-starter: its environment is \d+ bytes; Lambda allows 4096 in total/,
+    );
     expect(() => stackWith({ statements: [] })).toThrow(
       "ba-starter: a function needs at least one permission statement",
     );

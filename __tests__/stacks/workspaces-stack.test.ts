@@ -158,6 +158,64 @@ describe("workspaces stack", () => {
     expect(new Set(Object.values<any>(ws).map((w) => w.tags.region))).toEqual(new Set(["us-east-1", "eu-west-1"]));
   });
 
+  it("with a central archive (mode write): declares the archive's workspace first, shares its state with every member pipeline and queues their plans", () => {
+    // GIVEN two accounts in eu-west-1 writing into the archive of account 999999999999, on Terraform Cloud
+    const stacks = compose(
+      testConfig({
+        accounts: [
+          { id: "111111111111", regions: ["eu-west-1"] },
+          { id: "222222222222", regions: ["eu-west-1"] },
+        ],
+        worker: { imageUri: IMAGE },
+        centralArchive: { account: "999999999999", region: "eu-west-1", mode: "write" },
+        stateBackend: {
+          type: "cloud",
+          organization: "acme",
+          workspacePrefix: "ba",
+          runRoleArns: {
+            "111111111111": ROLE("111111111111"),
+            "222222222222": ROLE("222222222222"),
+            "999999999999": ROLE("999999999999"),
+          },
+        },
+      }),
+    );
+    const archive = "archive-999999999999-eu-west-1";
+    const pipelines = stacks.pipelines.map((p) => p.node.id);
+    // WHEN the workspaces stack and the archive stack synthesize
+    const out = synth(stacks.workspaces!);
+    const ws = out.resources("tfe_workspace");
+    // THEN the archive keeps its state in its own workspace, declared before the networks' and pipelines'
+    expect(stacks.all.map((s) => s.node.id).slice(0, 2)).toEqual(["workspaces", archive]);
+    expect(synth(stacks.archive!).tf.terraform.cloud).toEqual({
+      organization: "acme",
+      workspaces: { name: `ba-${archive}` },
+    });
+    expect(Object.keys(ws)[0]).toBe(archive);
+    expect(ws[archive]).toMatchObject({
+      name: `ba-${archive}`,
+      tags: { account: "999999999999", region: "eu-west-1", kind: "archive" },
+      auto_apply: false,
+    });
+    // its runs assume the archive account's role
+    const role = Object.values<any>(out.resources("tfe_variable")).find(
+      (v) => refOf(v.workspace_id) === archive && v.key === "TFC_AWS_RUN_ROLE_ARN",
+    );
+    expect(role.value).toBe(ROLE("999999999999"));
+    // the member pipelines read its key from its workspace, which shares its state with exactly them
+    for (const p of stacks.pipelines)
+      expect(synth(p).tf.data.terraform_remote_state.archive.config.workspaces).toEqual({ name: `ba-${archive}` });
+    const settings = Object.values<any>(out.resources("tfe_workspace_settings")).find(
+      (st) => refOf(st.workspace_id) === archive,
+    );
+    expect(settings.remote_state_consumer_ids.map(refOf).sort()).toEqual([...pipelines].sort());
+    // and an apply of the archive queues each member pipeline's plan
+    const fromArchive = Object.values<any>(out.resources("tfe_run_trigger"))
+      .filter((t) => refOf(t.sourceable_id) === archive)
+      .map((t) => refOf(t.workspace_id));
+    expect(fromArchive.sort()).toEqual([...pipelines].sort());
+  });
+
   it("is not made with S3 state", () => {
     expect(compose(testConfig()).workspaces).toBeUndefined();
   });

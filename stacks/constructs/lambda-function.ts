@@ -21,6 +21,15 @@ import { PolicyDocument, PolicyStatement } from "./policy-document";
 /** Lambda allows 4 KB for all environment variables together (keys and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
+/**
+ * The size Lambda checks against LAMBDA_ENVIRONMENT_LIMIT_BYTES: the variables as one JSON object
+ * (its InvalidParameterValueException quotes the "String measured": `{"KEY":"value",...}`), so the
+ * quotes, separators and the escaping of values that are JSON themselves count too.
+ */
+export function lambdaEnvironmentBytes(variables: Readonly<Record<string, string>>): number {
+  return Buffer.byteLength(JSON.stringify(variables));
+}
+
 export interface LambdaFunctionProps {
   /** Directory under `lambdas/` whose `handler.ts` exports `handler`. */
   readonly entry: string;
@@ -161,7 +170,7 @@ export class LambdaFunction extends Construct {
 function checkEnvironmentSize(functionName: string, environment: Record<string, string>): void {
   // Tokens resolve at apply time; only literal values can be measured at synth.
   const literal = Object.entries(environment).filter(([, v]) => !Token.isUnresolved(v));
-  const bytes = literal.reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  const bytes = lambdaEnvironmentBytes(Object.fromEntries(literal));
   if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
     throw new Error(
       `${functionName}: its environment is ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} in total`,
