@@ -49,6 +49,7 @@ const SERVER_TIERS = {
     "__tests__/batch-worker/batch-entrypoint.test.ts",
     "__tests__/batch-worker/database-dump.test.ts",
     "__tests__/batch-worker/export-safety.test.ts",
+    "__tests__/batch-worker/export-snapshot-stream.test.ts",
     "__tests__/batch-worker/export-snapshot.test.ts",
     "__tests__/batch-worker/export-verify-restore.test.ts",
     "__tests__/batch-worker/kill-rerun.test.ts",

@@ -151,9 +151,10 @@ export const workerCommands: Record<string, Command> = {
   },
   "export-snapshot": {
     summary:
-      "export an EBS snapshot without a volume: its blocks through the EBS direct APIs into a scratch, then as export-volume",
+      "export an EBS snapshot without a volume: its blocks through the EBS direct APIs into a scratch, then as export-volume " +
+      "(a disk where nothing mounts: its image streamed from the blocks, no scratch)",
     usage:
-      "export-snapshot --snapshot snap-… --scratch DEV|FILE --to s3://BUCKET/PREFIX/|file:///DIR/ [--rate N] [--concurrency N] [--compression-level N]",
+      "export-snapshot --snapshot snap-… [--scratch DEV|FILE] --to s3://BUCKET/PREFIX/|file:///DIR/ [--rate N] [--concurrency N] [--compression-level N]",
     async run(args) {
       const { values } = parse(
         args,
@@ -170,8 +171,6 @@ export const workerCommands: Record<string, Command> = {
       if (!values.snapshot) throw new UsageError("--snapshot is required");
       if (!/^snap-[0-9a-f]+$/.test(values.snapshot))
         throw new UsageError(`--snapshot ${values.snapshot}: not a snapshot id (snap-0123456789abcdef0)`);
-      if (!values.scratch)
-        throw new UsageError("--scratch is required (a blank block device, or a file that is created sparse)");
       const store = await target(values.to, "--to");
       const rate = intOption(values.rate, "rate", 1, 10000);
       const concurrency = intOption(values.concurrency, "concurrency", 1, 256);

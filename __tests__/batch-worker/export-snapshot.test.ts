@@ -5,31 +5,21 @@
  * with `backup-actions restore` and compared file by file and byte by byte with the fixture. Faults moto cannot
  * produce (throttling, a corrupted body) are injected by a wrapper around the real client.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { runOk } from "../../batch-worker/src/exec";
-import { BlockData, EbsApiError, EbsBlockSource, EbsDirectClient } from "../../batch-worker/src/ebs-direct";
+import { EbsDirectClient } from "../../batch-worker/src/ebs-direct";
 import { checkBlankScratch, exportSnapshot, ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
 import { EBS_BLOCK_SIZE } from "../../batch-worker/src/snapshot-reader";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { createDiskFixture, diskPrerequisites, DiskFixture, hashTree } from "../../testing/fixtures/disks";
 import { describeWithPrereqs, motoMissing, newBucket } from "./helpers";
-import { snapshotOf } from "../helpers/ebs-snapshot";
+import { cli, FaultySource, snapshotOf } from "../helpers/ebs-snapshot";
 
-const BIN = path.join(__dirname, "../../cli/bin.js");
 const GiB = 2 ** 30;
-
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-  let stderr = "";
-  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-  child.stdout!.resume();
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
-}
 
 async function sha256(file: string, start: number, size: number): Promise<string> {
   const h = createHash("sha256");
@@ -42,25 +32,6 @@ async function expectSameBytes(scratch: string, fx: DiskFixture): Promise<void> 
   expect(await sha256(scratch, 0, fx.sizeBytes)).toBe(await sha256(fx.imagePath, 0, fx.sizeBytes));
   const rest = GiB - fx.sizeBytes;
   expect(await sha256(scratch, fx.sizeBytes, rest)).toBe(createHash("sha256").update(Buffer.alloc(rest)).digest("hex"));
-}
-
-/** Fails chosen GetSnapshotBlock calls (by call number) the way AWS can: throttled, or a body that is not the block. */
-class FaultySource implements EbsBlockSource {
-  calls = 0;
-  constructor(
-    private readonly inner: EbsBlockSource,
-    private readonly fault: (call: number, blockIndex: number) => "throttle" | "corrupt" | undefined,
-  ) {}
-  listSnapshotBlocks(id: string, token?: string) {
-    return this.inner.listSnapshotBlocks(id, token);
-  }
-  async getSnapshotBlock(id: string, index: number, token: string): Promise<BlockData> {
-    const f = this.fault(++this.calls, index);
-    if (f === "throttle") throw new EbsApiError("GetSnapshotBlock", "ThrottlingException", 400, "Rate exceeded");
-    const r = await this.inner.getSnapshotBlock(id, index, token);
-    if (f === "corrupt") r.data[1000] ^= 0xff;
-    return r;
-  }
 }
 
 describeWithPrereqs(

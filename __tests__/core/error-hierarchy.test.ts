@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { CpuLimitError } from "../../batch-worker/src/cpus";
 import { DatabaseConnectionError, DatabaseNotFoundError, DatabaseToolError } from "../../batch-worker/src/db-engine";
 import { EbsApiError } from "../../batch-worker/src/ebs-direct";
-import { ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
+import { ScratchNeededError, ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
 import { RestoreFailedError } from "../../batch-worker/src/restore";
 import { RestoreRefusedError } from "../../batch-worker/src/restore-target";
 import { RetryableBlockError, SnapshotReadError } from "../../batch-worker/src/snapshot-reader";
@@ -68,6 +68,7 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [ExportManifestError, () => new ExportManifestError("m")],
   [DynamoDbRestoreError, () => new DynamoDbRestoreError("m")],
   [ScratchNotBlankError, () => new ScratchNotBlankError("m")],
+  [ScratchNeededError, () => new ScratchNeededError("m")],
   [DirectReadBudgetError, () => new DirectReadBudgetError("m")],
 ];
 const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));

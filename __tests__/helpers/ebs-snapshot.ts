@@ -1,6 +1,8 @@
 /** Snapshots built on moto through the EBS direct APIs, from a bench disk image. */
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
-import { EbsDirectClient } from "../../batch-worker/src/ebs-direct";
+import path from "node:path";
+import { BlockData, EbsApiError, EbsBlockSource, EbsDirectClient } from "../../batch-worker/src/ebs-direct";
 import { EBS_BLOCK_SIZE } from "../../batch-worker/src/snapshot-reader";
 import { isAllZero } from "../../batch-worker/src/sparse-writer";
 
@@ -29,4 +31,34 @@ export async function snapshotOf(ebs: EbsDirectClient, image: string): Promise<{
   }
   await ebs.completeSnapshot(SnapshotId, written);
   return { id: SnapshotId, written };
+}
+
+/** Fails chosen GetSnapshotBlock calls (by call number) the way AWS can: throttled, or a body that is not the block. */
+export class FaultySource implements EbsBlockSource {
+  calls = 0;
+  constructor(
+    private readonly inner: EbsBlockSource,
+    private readonly fault: (call: number, blockIndex: number) => "throttle" | "corrupt" | undefined,
+  ) {}
+  listSnapshotBlocks(id: string, token?: string) {
+    return this.inner.listSnapshotBlocks(id, token);
+  }
+  async getSnapshotBlock(id: string, index: number, token: string): Promise<BlockData> {
+    const f = this.fault(++this.calls, index);
+    if (f === "throttle") throw new EbsApiError("GetSnapshotBlock", "ThrottlingException", 400, "Rate exceeded");
+    const r = await this.inner.getSnapshotBlock(id, index, token);
+    if (f === "corrupt") r.data[1000] ^= 0xff;
+    return r;
+  }
+}
+
+const BIN = path.join(__dirname, "../../cli/bin.js");
+
+/** Runs the built CLI (`npm run build:cli`); its exit code and stderr. */
+export function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  let stderr = "";
+  child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
+  child.stdout!.resume();
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stderr })));
 }

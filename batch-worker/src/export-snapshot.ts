@@ -6,13 +6,18 @@ import { runOk } from "./exec";
 import { ExportOptions, exportVolume } from "./export-volume";
 import { log } from "./log";
 import { Manifest } from "../../core/manifest";
-import { EBS_BLOCK_SIZE, fillTarget, RateLimit, SnapshotReadError } from "./snapshot-reader";
+import { EBS_BLOCK_SIZE, fillTarget, listSnapshot, RateLimit, ReadOptions, SnapshotReadError } from "./snapshot-reader";
+import { probeSnapshot, snapshotRange } from "./snapshot-stream";
 import { isAllZero } from "./sparse-writer";
 
 export interface SnapshotExportOptions extends Omit<ExportOptions, "device"> {
   snapshotId: string;
-  /** A blank block device (a new EBS volume) or a file (created sparse) the snapshot's blocks are written to. */
-  scratch: string;
+  /**
+   * A blank block device (a new EBS volume) or a file (created sparse) the snapshot's blocks are written to when the
+   * disk has a filesystem to mount. Unused when nothing on the disk mounts (its image is streamed from the blocks).
+   * @default none: a snapshot with a filesystem to mount fails with ScratchNeededError
+   */
+  scratch?: string;
   /**
    * The scratch device may hold data: it is this job's own scratch volume of this snapshot (tagged so by the EBS
    * child) and an earlier attempt (a Spot reclaim) wrote some of the snapshot's blocks to it. Rewriting them is
@@ -76,54 +81,85 @@ export function blockProgressLine(done: number, total: number, seconds: number):
   return `progress blocks ${done}/${total} (${pct.toFixed(1)}%), ${rate.toFixed(1)} MiB/s, ETA ${eta}`;
 }
 
+/** A snapshot that needs a scratch to be exported (a filesystem to mount) was given none. */
+export class ScratchNeededError extends BackupActionsError {
+  override readonly name: string = "ScratchNeededError";
+}
+
 /**
- * Exports an EBS snapshot without a volume made from it: fills `scratch` with the snapshot's written blocks through
- * the EBS direct APIs (snapshot-reader.ts), then runs export-volume's per-filesystem export on it (a file scratch
+ * Exports an EBS snapshot without a volume made from it. The snapshot's listing and the blocks inspection reads come
+ * first (snapshot-stream.ts's probe). When nothing on the disk mounts, its raw images are streamed from the blocks
+ * straight into zstd and `scratch` is never touched (it may be absent). Otherwise `scratch` is filled with the
+ * snapshot's written blocks (snapshot-reader.ts) and export-volume's per-filesystem export runs on it (a file scratch
  * through a read-only loop device). The manifest records the snapshot's id.
  */
 export async function exportSnapshot(o: SnapshotExportOptions): Promise<Manifest> {
   if (!/^snap-[0-9a-f]+$/.test(o.snapshotId))
     throw new SnapshotReadError(`--snapshot ${o.snapshotId}: not a snapshot id (snap-0123456789abcdef0)`);
   const cleanup = o.cleanup ?? new Cleanup();
-  const st = await stat(o.scratch).catch(() => undefined);
+  const st = o.scratch === undefined ? undefined : await stat(o.scratch).catch(() => undefined);
   if (st && !st.isFile() && !st.isBlockDevice())
     throw new SnapshotReadError(`--scratch ${o.scratch}: neither a block device nor a regular file`);
   const isFile = !st?.isBlockDevice();
-  if (!isFile && !o.resume) await checkBlankScratch(o.scratch);
-  if (!isFile && o.resume) log.info(`${o.scratch}: resuming this job's own hydration of ${o.snapshotId}`);
+  if (o.scratch !== undefined && !isFile && !o.resume) await checkBlankScratch(o.scratch);
+  if (o.scratch !== undefined && !isFile && o.resume)
+    log.info(`${o.scratch}: resuming this job's own hydration of ${o.snapshotId}`);
   const client = o.source ? undefined : new EbsDirectClient();
-  const source = o.source ?? client!;
   const started = Date.now();
   const interval = Math.min(o.progressIntervalMs ?? 10_000, 10_000);
   let last = 0;
+  const read: ReadOptions = {
+    source: o.source ?? client!,
+    snapshotId: o.snapshotId,
+    rate: new RateLimit(o.rate ?? DEFAULT_RATE),
+    concurrency: o.blockConcurrency ?? DEFAULT_BLOCK_CONCURRENCY,
+    maxAttempts: o.maxAttempts,
+    baseDelayMs: o.baseDelayMs,
+    onBlock: (done, total) => {
+      const now = Date.now();
+      if (done === total || now - last >= interval) {
+        last = now;
+        log.info(blockProgressLine(done, total, (now - started) / 1000));
+      }
+    },
+  };
   try {
-    const listing = await fillTarget({
-      source,
-      snapshotId: o.snapshotId,
-      target: o.scratch,
-      isFile,
-      rate: new RateLimit(o.rate ?? DEFAULT_RATE),
-      concurrency: o.blockConcurrency ?? DEFAULT_BLOCK_CONCURRENCY,
-      maxAttempts: o.maxAttempts,
-      baseDelayMs: o.baseDelayMs,
-      onBlock: (done, total) => {
-        const now = Date.now();
-        if (done === total || now - last >= interval) {
-          last = now;
-          log.info(blockProgressLine(done, total, (now - started) / 1000));
-        }
-      },
-    });
-    log.info(
-      `${o.snapshotId}: ${listing.blocks.length} written block(s) of ${listing.volumeBytes / EBS_BLOCK_SIZE} -> ${o.scratch}`,
-    );
+    const listing = await listSnapshot(read);
+    const blocks = `${listing.blocks.length} written block(s) of ${listing.volumeBytes / EBS_BLOCK_SIZE}`;
+    const probeCleanup = new Cleanup();
+    cleanup.add("remove the snapshot's probe", () => probeCleanup.runAll());
+    const inspected = await probeSnapshot({ ...read, onBlock: undefined }, listing, probeCleanup);
+    if (inspected.streamable) {
+      log.info(
+        `${o.snapshotId}: ${blocks}; nothing on it mounts (${inspected.probe.blocks.size} block(s) inspected): ` +
+          `streaming its raw image from the blocks, no scratch`,
+      );
+      return await exportVolume({
+        ...o,
+        device: inspected.device,
+        layout: inspected.layout,
+        devicePath: `ebs-direct:${o.snapshotId}`,
+        rawSource: (v) => snapshotRange(read, listing, v.offsetBytes, v.sizeBytes, inspected.probe),
+        cleanup,
+      });
+    }
+    if (o.scratch === undefined)
+      throw new ScratchNeededError(
+        `${o.snapshotId}: needs --scratch: ${inspected.reason}, which needs the whole disk ` +
+          "(give a blank block device of the snapshot's size, or a file that is created sparse)",
+      );
+    // the blocks the probe fetched are copied from it, not fetched again
+    await fillTarget({ ...read, listing, target: o.scratch, isFile, local: inspected.probe });
+    await cleanup.runOne("remove the snapshot's probe");
+    log.info(`${o.snapshotId}: ${blocks} -> ${o.scratch}`);
+    let device = o.scratch;
+    if (isFile) {
+      device = (await runOk("losetup", ["--find", "--show", "--read-only", o.scratch])).trim();
+      cleanup.add(`losetup -d ${device}`, () => runOk("losetup", ["-d", device]));
+    }
+    return await exportVolume({ ...o, device, cleanup });
   } finally {
+    await cleanup.runAll();
     client?.destroy();
   }
-  let device = o.scratch;
-  if (isFile) {
-    device = (await runOk("losetup", ["--find", "--show", "--read-only", o.scratch])).trim();
-    cleanup.add(`losetup -d ${device}`, () => runOk("losetup", ["-d", device]));
-  }
-  return exportVolume({ ...o, device, cleanup });
 }

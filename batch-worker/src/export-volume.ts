@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
+import { Readable } from "node:stream";
 import path from "node:path";
 import { Cleanup } from "./cleanup";
 import { jobCpus } from "./cpus";
-import { inspectDisk, Volume } from "./inspect";
+import { DiskLayout, inspectDisk, Volume } from "./inspect";
 import { log } from "./log";
 import {
   checkManifest,
@@ -16,7 +17,7 @@ import {
 } from "../../core/manifest";
 import { mountReadOnly, usedBytes } from "./mount";
 import { fitsWorstCase, partSizeFor } from "./part-size";
-import { rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
+import { imageToStore, rawToStore, stopPipelines, StreamOptions, tarToStore } from "./pipeline";
 import { reportExportMetrics } from "./metrics";
 import { emfWanted, Progress } from "./progress";
 import { checkSourceDevice } from "./source-device";
@@ -41,6 +42,15 @@ export interface ExportOptions {
   snapshotId?: string;
   /** Shared with the caller so a signal handler can undo mounts and loop devices. */
   cleanup?: Cleanup;
+  /** The device's layout when the caller inspected it already (export-snapshot's probe). @default inspectDisk(device) */
+  layout?: DiskLayout;
+  /**
+   * Where a raw item's bytes come from instead of its device node: export-snapshot streams them from the
+   * snapshot's blocks while `device` is only a probe holding the blocks inspection reads. @default the volume's node
+   */
+  rawSource?: (v: Volume) => Readable;
+  /** The manifest's `device.path`. @default device */
+  devicePath?: string;
 }
 
 export const DEFAULT_COMPRESSION_LEVEL = 3;
@@ -87,7 +97,7 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     dimensions: o.volumeId ? { VolumeId: o.volumeId } : { Device: o.device },
   });
   try {
-    const layout = await inspectDisk(o.device, cleanup);
+    const layout = o.layout ?? (await inspectDisk(o.device, cleanup));
     const partSize = o.partSize ?? partSizeFor(layout.sizeBytes);
     if (!fitsWorstCase(layout.sizeBytes, partSize)) {
       log.warn(
@@ -133,6 +143,7 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
           },
           progress,
           cleanup,
+          o.rawSource,
         ),
       );
     progress.report();
@@ -147,7 +158,12 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
     const manifest: Manifest = {
       version: MANIFEST_VERSION,
       tool: "backup-actions",
-      device: { path: o.device, sizeBytes: layout.sizeBytes, volumeId: o.volumeId, snapshotId: o.snapshotId },
+      device: {
+        path: o.devicePath ?? o.device,
+        sizeBytes: layout.sizeBytes,
+        volumeId: o.volumeId,
+        snapshotId: o.snapshotId,
+      },
       partitionTable: layout.table,
       lvm: layout.lvm,
       items,
@@ -178,7 +194,13 @@ export async function exportVolume(o: ExportOptions): Promise<Manifest> {
   }
 }
 
-async function exportOne(p: Planned, base: StreamOptions, progress: Progress, cleanup: Cleanup): Promise<ManifestItem> {
+async function exportOne(
+  p: Planned,
+  base: StreamOptions,
+  progress: Progress,
+  cleanup: Cleanup,
+  rawSource?: (v: Volume) => Readable,
+): Promise<ManifestItem> {
   const { v } = p;
   const item: ManifestItem = {
     name: v.name,
@@ -203,12 +225,14 @@ async function exportOne(p: Planned, base: StreamOptions, progress: Progress, cl
   const key = itemKey(v.name, kind);
   const t0 = Date.now();
   log.info(
-    `${v.name}: ${kind === "tar" ? `tar of ${v.fsType} at ${p.mountDir}` : `raw image of ${v.devicePath}`} -> ${key}`,
+    `${v.name}: ${kind === "tar" ? `tar of ${v.fsType} at ${p.mountDir}` : `raw image of ${rawSource ? "the snapshot's blocks" : v.devicePath}`} -> ${key}`,
   );
   const opts: StreamOptions = { ...base, key, onStart: (sample) => progress.beginItem(v.name, sample) };
   const r = p.mountDir
     ? await tarToStore(p.mountDir, v.fsType!, opts)
-    : await rawToStore(v.devicePath, v.sizeBytes, opts);
+    : rawSource
+      ? await imageToStore(() => rawSource(v), v.sizeBytes, v.name, opts)
+      : await rawToStore(v.devicePath, v.sizeBytes, opts);
   progress.finishItem(kind === "tar" ? p.used : r.uncompressedBytes);
   if (p.mountDir) await cleanup.runOne(`umount ${p.mountDir}`);
   const seconds = (Date.now() - t0) / 1000;

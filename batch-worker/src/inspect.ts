@@ -300,6 +300,11 @@ export async function allZero(dev: string, offset: number, size: number): Promis
   }
 }
 
+/** The partitions that hold data: an MBR's extended partition is only a container for the logical ones, which sfdisk lists too. */
+export function dataPartitions(table: DiskLayout["table"]): PartitionEntry[] {
+  return table.partitions.filter((p) => !(table.type === "dos" && DOS_EXTENDED.has(p.type)));
+}
+
 /** The spans of [0, size) that no partition covers, each named by its neighbours. */
 export interface Gap {
   offsetBytes: number;
@@ -372,8 +377,7 @@ export async function inspectDisk(device: string, cleanup: Cleanup): Promise<Dis
   if (table.type === null) {
     candidates.push({ name: "disk", devicePath: device, offsetBytes: 0, sizeBytes });
   } else {
-    // the extended partition is only a container for the logical ones, which sfdisk lists too
-    const parts = table.partitions.filter((p) => !(table.type === "dos" && DOS_EXTENDED.has(p.type)));
+    const parts = dataPartitions(table);
     for (const p of parts) {
       const node = isBlockDevice(p.node) ? p.node : await attachRange(device, p.startBytes, p.sizeBytes, cleanup);
       candidates.push({

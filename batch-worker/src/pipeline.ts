@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createReadStream, readFileSync } from "node:fs";
-import { PassThrough, Transform } from "node:stream";
+import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CommandError } from "./exec";
 import { ObjectStore } from "./store";
@@ -208,7 +208,21 @@ const RAW_CHUNK = 4 * 1024 * 1024;
  * reads keep the device busy; zstd compresses zero-filled regions at several GB/s, so unused
  * space costs little CPU (measured in bench/worker-throughput.ts).
  */
-export async function rawToStore(device: string, size: number, o: StreamOptions): Promise<StreamResult> {
+export function rawToStore(device: string, size: number, o: StreamOptions): Promise<StreamResult> {
+  const source = () => createReadStream(device, { start: 0, end: size - 1, highWaterMark: RAW_CHUNK });
+  return imageToStore(source, size, device, o);
+}
+
+/**
+ * Images `size` bytes read from `source` (a device's read stream, or a snapshot's blocks in order:
+ * snapshot-stream.ts): source | zstd | multipart upload. Fewer or more than `size` bytes fail the item.
+ */
+export async function imageToStore(
+  source: () => Readable,
+  size: number,
+  what: string,
+  o: StreamOptions,
+): Promise<StreamResult> {
   const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: ["pipe", "pipe", "pipe"] }));
   let read = 0;
   const counter = new Transform({
@@ -218,12 +232,9 @@ export async function rawToStore(device: string, size: number, o: StreamOptions)
     },
   });
   o.onStart?.(() => read);
-  const reader =
-    size === 0
-      ? Promise.resolve(zstd.stdin!.end())
-      : pipeline(createReadStream(device, { start: 0, end: size - 1, highWaterMark: RAW_CHUNK }), counter, zstd.stdin!);
+  const reader = size === 0 ? Promise.resolve(zstd.stdin!.end()) : pipeline(source(), counter, zstd.stdin!);
   const readDone = Promise.resolve(reader).then(() => {
-    if (read !== size) throw new Error(`short read on ${device}: ${read} of ${size} bytes`);
+    if (read !== size) throw new Error(`short read on ${what}: ${read} of ${size} bytes`);
   });
   const r = await compressAndUpload([], zstd, [readDone], o);
   return {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { FileHandle, open } from "node:fs/promises";
 import { BackupActionsError } from "../../core/errors";
 import { EbsApiError, EbsBlockSource, SnapshotBlock } from "./ebs-direct";
 import { log } from "./log";
@@ -141,7 +141,7 @@ export function fetchBlock(o: ReadOptions, b: SnapshotBlock): Promise<Buffer> {
  * Runs `work` over `items` with at most `concurrency` in flight; the first failure stops new work and rejects
  * once the running ones settled.
  */
-async function bounded<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function bounded<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failed: unknown;
   const lane = async () => {
@@ -156,20 +156,39 @@ async function bounded<T>(items: T[], concurrency: number, work: (item: T) => Pr
   if (failed !== undefined) throw failed;
 }
 
+/** Block `index` of a file that holds blocks at their offsets (export-snapshot's probe). */
+export async function readLocalBlock(fh: FileHandle, file: string, index: number): Promise<Buffer> {
+  const b = Buffer.alloc(EBS_BLOCK_SIZE);
+  const { bytesRead } = await fh.read(b, 0, b.length, index * EBS_BLOCK_SIZE);
+  if (bytesRead !== b.length) throw new Error(`${file}: block ${index} is short (${bytesRead} bytes)`);
+  return b;
+}
+
 /**
  * Fills `target` (a blank block device, or a file: created sparse at the volume's size) with the snapshot's written
  * blocks. Each block is fetched and checked in memory, then written once with a positional write at its offset:
  * a retried block never leaves part of an attempt on the target. Unlisted blocks are never written (a file keeps
  * its holes, a new EBS volume reads zeros there). Returns the listing.
  */
-export async function fillTarget(o: ReadOptions & { target: string; isFile: boolean }): Promise<SnapshotListing> {
-  const listing = await listSnapshot(o);
+export async function fillTarget(
+  o: ReadOptions & {
+    target: string;
+    isFile: boolean;
+    listing?: SnapshotListing;
+    /** Blocks already fetched and checked into a file at their offsets (export-snapshot's probe): copied from it. */
+    local?: { file: string; blocks: Set<number> };
+  },
+): Promise<SnapshotListing> {
+  const listing = o.listing ?? (await listSnapshot(o));
   const fh = await open(o.target, o.isFile ? "w" : "r+");
+  const local = o.local && (await open(o.local.file, "r"));
   try {
     if (o.isFile) await fh.truncate(listing.volumeBytes);
     let done = 0;
     await bounded(listing.blocks, o.concurrency ?? 32, async (b) => {
-      const data = await fetchBlock(o, b);
+      const data = o.local?.blocks.has(b.BlockIndex)
+        ? await readLocalBlock(local!, o.local.file, b.BlockIndex)
+        : await fetchBlock(o, b);
       for (let off = 0; off < data.length;) {
         const { bytesWritten } = await fh.write(data, off, data.length - off, b.BlockIndex * EBS_BLOCK_SIZE + off);
         off += bytesWritten;
@@ -179,6 +198,7 @@ export async function fillTarget(o: ReadOptions & { target: string; isFile: bool
     if (!o.isFile) await fh.sync();
   } finally {
     await fh.close();
+    await local?.close();
   }
   return listing;
 }
