@@ -46,6 +46,7 @@ export type PipelineSettings = Pick<
   | "securityTag"
   | "notificationEmail"
   | "deleteRecoveryPoint"
+  | "reconciler"
 >;
 
 /** One account and region: what its network and pipeline stacks are built from. */
@@ -151,6 +152,7 @@ export function resolveDeployment(config: Config): Deployment {
     securityTag: config.securityTag,
     notificationEmail: config.notificationEmail,
     deleteRecoveryPoint: config.deleteRecoveryPoint,
+    reconciler: config.reconciler,
   };
   const central = centralArchiveRefOf(config);
   const regions = config.accounts.flatMap((account) =>
