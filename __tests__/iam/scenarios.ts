@@ -26,36 +26,21 @@ import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
 import { RdsExportFake } from "../../testing/rds-export-fake";
-import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import {
+  Bench,
+  lambdaEnvironment,
+  ledgerItem,
+  loadHandler,
+  REGION,
+  recoveryPoint,
+  resolverFor,
+  tagSnapshot,
+} from "../helpers/pipeline-bench";
 import { asRdsBench, databaseRecoveryPoint, databaseResolver, dumpJobStandIn } from "../helpers/rds-bench";
 import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { sweepDatabases } from "../../lambdas/janitor/databases";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
-
-/** Environment variables a synthesized Lambda function gets. */
-export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
-  const tf = bench.deployment.tf as any;
-  const fn = Object.values<any>(tf.resource.aws_lambda_function).find((f) => f.function_name === functionName);
-  if (!fn) throw new Error(`no Lambda function ${functionName} in the stack`);
-  return fn.environment?.variables ?? {};
-}
-
-/** Loads a Lambda handler module fresh, with its synthesized environment (as a cold start would). */
-function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    let mod: T | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
-      mod = require(modulePath);
-    });
-    return mod!;
-  } finally {
-    process.env = saved;
-  }
-}
 
 /** An EC2 instance in moto, in the volume's AZ, standing for the Batch host the job runs on. */
 async function hostFor(volumeId: string): Promise<{ instanceId: string; availabilityZone: string }> {
