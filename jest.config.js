@@ -25,6 +25,7 @@ const SERVER_TIERS = {
     "__tests__/integration/event-rules.test.ts",
     "__tests__/integration/pipeline-dispatcher.test.ts",
     "__tests__/integration/pipeline-duplicates.test.ts",
+    "__tests__/integration/pipeline-reconcile.test.ts",
     "__tests__/integration/rds-dump.test.ts",
     "__tests__/integration/rds-export.test.ts",
     "__tests__/lambdas/janitor.test.ts",

@@ -47,6 +47,7 @@ export type PipelineSettings = Pick<
   | "securityTag"
   | "notificationEmail"
   | "deleteRecoveryPoint"
+  | "reconciler"
 >;
 
 /** One account and region: what its network and pipeline stacks are built from. */
@@ -154,6 +155,7 @@ export function resolveDeployment(config: Config): Deployment {
     securityTag: config.securityTag,
     notificationEmail: config.notificationEmail,
     deleteRecoveryPoint: config.deleteRecoveryPoint,
+    reconciler: config.reconciler,
   };
   const central = centralArchiveRefOf(config);
   const interfaceEndpoints = interfaceEndpointKeysOf(config);

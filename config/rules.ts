@@ -13,7 +13,7 @@ import {
   WORKER_BASE_RESERVE_MIB,
   WORKER_RESERVE_PER_VCPU_MIB,
 } from "../core/worker-limits";
-import { ConfigProblem, DEFAULT_MAX_VOLUME_GIB, isObject } from "./schema";
+import { ConfigProblem, DEFAULT_MAX_VOLUME_GIB, DEFAULT_RECONCILER, isObject } from "./schema";
 
 /** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
 export const GLACIER_MINIMUM_DAYS = 90;
@@ -409,6 +409,25 @@ export function centralArchiveProblems(raw: unknown): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * Each run lists the recovery points created in the last `lookBackDays`: a window no longer than the
+ * interval would let a recovery point created just after one run (too young for it) fall out of the
+ * window before the next run lists it.
+ */
+export function reconcilerProblems(raw: unknown): ConfigProblem[] {
+  if (!isObject(raw) || !isObject(raw.reconciler)) return [];
+  const { intervalHours, lookBackDays } = raw.reconciler;
+  const interval = isWhole(intervalHours) ? intervalHours : DEFAULT_RECONCILER.intervalHours;
+  const days = isWhole(lookBackDays) ? lookBackDays : DEFAULT_RECONCILER.lookBackDays;
+  if (days < 1 || interval < 1 || days * 24 > interval) return [];
+  return [
+    {
+      path: "reconciler.lookBackDays",
+      message: `must cover more than reconciler.intervalHours (${interval} h), but ${days} × 24 = ${days * 24} h: a recovery point created just after one run could fall out of the window before the next run lists it`,
+    },
+  ];
+}
+
 export function crossKeyProblems(raw: unknown): ConfigProblem[] {
   return [
     ...lifecycleProblems(raw),
@@ -420,5 +439,6 @@ export function crossKeyProblems(raw: unknown): ConfigProblem[] {
     ...cloudBackendProblems(raw),
     ...archiveProblems(raw),
     ...centralArchiveProblems(raw),
+    ...reconcilerProblems(raw),
   ];
 }

@@ -405,6 +405,22 @@ const centralArchive = z.strictObject({
 
 export type CentralArchiveConfig = z.output<typeof centralArchive>;
 
+/** Defaults of the scheduled reconciler (lambdas/reconciler; README "Reconciling lost events"). */
+export const DEFAULT_RECONCILER = { enabled: true, intervalHours: 6, lookBackDays: 7 } as const;
+
+/**
+ * The scheduled reconciler: every `intervalHours` it lists the watched vaults' COMPLETED recovery
+ * points of the last `lookBackDays` and starts those whose event was lost (config/rules.ts: the
+ * look-back must be longer than the interval, or a recovery point could fall between two runs).
+ */
+const reconciler = z.strictObject({
+  enabled: z
+    .boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' })
+    .default(DEFAULT_RECONCILER.enabled),
+  intervalHours: wholeInRange(1, 168, " hours").default(DEFAULT_RECONCILER.intervalHours),
+  lookBackDays: wholeInRange(1, 365, " days").default(DEFAULT_RECONCILER.lookBackDays),
+});
+
 export const configSchema = z.strictObject({
   /** Short name used in resource names; lets two installations share an account. */
   name: z
@@ -502,6 +518,8 @@ export const configSchema = z.strictObject({
       dynamodb: true,
       compressionLevel: 3,
     }),
+  /** The scheduled reconciler of lost AWS Backup events. */
+  reconciler: reconciler.default({ ...DEFAULT_RECONCILER }),
   /** The EBS export worker: Batch on Spot, its image and the volume it reads. */
   worker: worker.default({
     vcpus: 4,

@@ -11,6 +11,14 @@
 import type { Classification, EventFacts, Plan, RecoveryPointFacts } from "./events";
 import { ArchiveLocation, archiveLocation, placementIndexOf } from "./s3-layout";
 
+/**
+ * Who started the execution: the starter, from an AWS Backup event, or the reconciler, for a
+ * recovery point whose event was lost (core/reconcile.ts). The dispatcher records it in the
+ * ledger's RUNNING record; an input without it (started before it existed) counts as "event".
+ */
+export const STARTED_BY = ["event", "reconciler"] as const;
+export type StartedBy = (typeof STARTED_BY)[number];
+
 export interface ExecutionInput {
   readonly plan: Plan;
   readonly recoveryPoint: RecoveryPointFacts;
@@ -19,6 +27,7 @@ export interface ExecutionInput {
   readonly archive: ArchiveLocation;
   /** Which AZ / job queue of the pipeline the export runs in. */
   readonly placementIndex: number;
+  readonly startedBy: StartedBy;
 }
 
 export interface Destination {
@@ -28,7 +37,11 @@ export interface Destination {
 }
 
 /** The input for an export; throws when the classification is not one. */
-export function executionInputOf(classification: Classification, destination: Destination): ExecutionInput {
+export function executionInputOf(
+  classification: Classification,
+  destination: Destination,
+  startedBy: StartedBy = "event",
+): ExecutionInput {
   const { plan, recoveryPoint, event } = classification;
   if (plan.action !== "export" || !recoveryPoint || !event) throw new Error(`not an export: ${plan.reason}`);
   // The event's time is the same in every delivery of it (the receive time is not).
@@ -39,5 +52,6 @@ export function executionInputOf(classification: Classification, destination: De
     event,
     archive: archiveLocation(destination.archiveBucket, recoveryPoint, time),
     placementIndex: placementIndexOf(recoveryPoint.arn, destination.placementCount),
+    startedBy,
   };
 }

@@ -4,6 +4,7 @@
  * (stacks/constructs/ledger-table.ts) are built from the names below, so the
  * infrastructure, the state machines and the CLI cannot drift apart.
  */
+import type { StartedBy } from "./execution-input";
 import type { Workflow } from "./workflows";
 
 /** What the dispatcher writes (__tests__/stacks/workflows/ledger-writes.test.ts checks both ways). */
@@ -48,6 +49,11 @@ export interface LedgerRecord {
   readonly failureReason?: string;
   /** ARN of the dispatcher execution that wrote this record. */
   readonly executionArn: string;
+  /**
+   * Who started that execution: "event" (the starter, from an AWS Backup event) or "reconciler" (a
+   * recovery point whose event was lost). Absent on records written before it existed.
+   */
+  readonly startedBy?: StartedBy;
   /** Set (to true) only once AWS Backup no longer has the recovery point after an auto-delete. */
   readonly recoveryPointDeleted?: true;
   /** ISO 8601 UTC time the deletion was confirmed. */
@@ -68,6 +74,7 @@ export const LEDGER_ATTRIBUTES = [
   "sha256",
   "failureReason",
   "executionArn",
+  "startedBy",
   "backupVaultName",
   "resourceArn",
   "recoveryPointDeleted",

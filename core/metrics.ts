@@ -169,6 +169,22 @@ export const METRICS = {
     statistic: "Sum",
     description: "COMPLETED recovery points the reconciler found missing from the ledger",
   },
+  reconcilerExecutionsStarted: {
+    name: "ReconcilerExecutionsStarted",
+    unit: "Count",
+    source: "reconciler",
+    dimensions: RT,
+    statistic: "Sum",
+    description: "Dispatcher executions the reconciler started for missing recovery points (already running not counted)",
+  },
+  reconcilerRetentionTooShort: {
+    name: "ReconcilerRetentionTooShort",
+    unit: "Count",
+    source: "reconciler",
+    dimensions: [],
+    statistic: "Sum",
+    description: "Missing recovery points the reconciler did not start: AWS Backup deletes them before an export could finish",
+  },
   drillFailed: {
     name: "DrillFailed",
     unit: "Count",

@@ -21,15 +21,15 @@ import {
 } from "@aws-sdk/client-backup";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { analyzeEvent, BACKUP_JOB_STATE_CHANGE, EVENT_SOURCE, type Workflow } from "./events";
-import { executionInputOf, type Destination, type ExecutionInput } from "./execution-input";
+import { executionInputOf, type Destination, type ExecutionInput, type StartedBy } from "./execution-input";
 import type { IntakeConfig } from "./intake-config";
 import type { LedgerStatus } from "./ledger";
+import { DEFAULT_GRACE_MINUTES } from "./reconciler-contract";
 import { parseBackupVaultArn } from "./recovery-point-arn";
 
-/** @default of `graceMinutes`: an hour in which a recovery point's event may still be in flight. */
-export const DEFAULT_GRACE_MINUTES = 60;
-/** What `startedBy` says in an execution input the reconciler started. */
-export const RECONCILER = "reconciler";
+export { DEFAULT_GRACE_MINUTES } from "./reconciler-contract";
+/** What `startedBy` says in an execution input the reconciler started (core/execution-input.ts STARTED_BY). */
+export const RECONCILER = "reconciler" satisfies StartedBy;
 
 export const BUCKETS = [
   "missing",
@@ -150,7 +150,7 @@ export async function planReconciliation(input: ReconcileInput): Promise<Reconci
           ...entry,
           executionName: plan.executionName!,
           why: `no ledger record: ${plan.reason}`,
-          input: { ...executionInputOf(classification, input.destination), startedBy: RECONCILER },
+          input: executionInputOf(classification, input.destination, RECONCILER) as ReconcilerInput,
         };
         buckets.missing.push(missing);
       }

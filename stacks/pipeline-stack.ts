@@ -23,6 +23,7 @@ import { hasDump } from "../core/workflows";
 import { Alarms } from "./constructs/alarms";
 import { Dashboard } from "./constructs/dashboard";
 import { Janitor } from "./constructs/janitor";
+import { Reconciler } from "./constructs/reconciler";
 import type { MonitoredPipeline } from "./constructs/monitored";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -332,6 +333,27 @@ export class PipelineStack extends TerraformStack {
         : {}),
     });
 
+    // ── Reconciler: starts what a lost AWS Backup event never started (README "Reconciling lost events") ──
+    const reconciler = settings.reconciler.enabled
+      ? new Reconciler(this, "reconciler", {
+          context,
+          config: d.intake,
+          dispatcher: {
+            stateMachineArn: dispatcherArn,
+            archiveBucket: own.archiveBucket,
+            placementCount,
+          },
+          ledgerTableName: this.ledger.tableName,
+          ledgerTableArn: this.ledger.tableArn,
+          ledgerKmsKeyArn: this.kmsKeyArn,
+          intervalHours: settings.reconciler.intervalHours,
+          lookBackDays: settings.reconciler.lookBackDays,
+          // One uninterrupted worker attempt and the hour of restore and cleanup: a recovery point
+          // AWS Backup deletes sooner could not be archived in time, so it is reported, not started.
+          minRetentionHours: worker.timeoutHours + 1,
+        })
+      : undefined;
+
     // ── Dashboard and alarms (README "Dashboard and alarms") ─────────────────────────
     const wf = this.workflows;
     const monitored: MonitoredPipeline = (this.monitored = {
@@ -349,12 +371,14 @@ export class PipelineStack extends TerraformStack {
         starter: intake.starter.function.functionName,
         verify: verify.function.functionName,
         janitor: janitor.lambda.function.functionName,
+        ...(reconciler ? { reconciler: reconciler.lambda.function.functionName } : {}),
       },
       janitorTypes: [
         "ebs",
         ...(dynamodbExportEnabled(settings.exports.dynamodb) ? (["dynamodb"] as const) : []),
         ...(Object.values(databaseFormatsOf(settings.exports)).some((f) => f && hasDump(f)) ? (["rds"] as const) : []),
       ],
+      reconciler: reconciler !== undefined,
     });
     new Dashboard(this, "dashboard", { monitored });
     new Alarms(this, "alarms", { monitored, topicArn: this.notifications.topic.arn });

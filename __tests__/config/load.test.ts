@@ -78,6 +78,12 @@ describe("config defaults", () => {
     });
     expect(config.lifecycleRules).toEqual({});
     expect(config.archive).toEqual({ noncurrentVersionRetentionDays: 365 });
+    expect(config.reconciler).toEqual({ enabled: true, intervalHours: 6, lookBackDays: 7 });
+    expect(parseConfig({ ...valid(), reconciler: { intervalHours: 23, lookBackDays: 1 } }).reconciler).toEqual({
+      enabled: true,
+      intervalHours: 23,
+      lookBackDays: 1,
+    });
     expect(config.stateBackend).toEqual({
       type: "s3",
       bucket: "my-state-bucket",
@@ -617,6 +623,41 @@ describe("config rules (one test per rule, exact message)", () => {
       "unknown worker key, with a hint",
       (c) => (c.worker = { vcpu: 4 }),
       'worker.vcpu: unknown key (did you mean "vcpus"?)',
+    ],
+    [
+      "reconciler.enabled is a JSON boolean",
+      (c) => (c.reconciler = { enabled: "false" }),
+      'reconciler.enabled: must be true or false (a JSON boolean, not a string like "false")',
+    ],
+    [
+      "reconciler.intervalHours is 1–168",
+      (c) => (c.reconciler = { intervalHours: 0 }),
+      "reconciler.intervalHours: must be from 1 to 168 hours",
+    ],
+    [
+      "reconciler.intervalHours is whole",
+      (c) => (c.reconciler = { intervalHours: 1.5 }),
+      "reconciler.intervalHours: must be a whole number",
+    ],
+    [
+      "reconciler.lookBackDays is 1–365",
+      (c) => (c.reconciler = { lookBackDays: 400 }),
+      "reconciler.lookBackDays: must be from 1 to 365 days",
+    ],
+    [
+      "reconciler.lookBackDays covers more than the interval",
+      (c) => (c.reconciler = { intervalHours: 48, lookBackDays: 2 }),
+      "reconciler.lookBackDays: must cover more than reconciler.intervalHours (48 h), but 2 × 24 = 48 h: a recovery point created just after one run could fall out of the window before the next run lists it",
+    ],
+    [
+      "reconciler.lookBackDays covers more than the default interval",
+      (c) => (c.reconciler = { intervalHours: 168 }),
+      "reconciler.lookBackDays: must cover more than reconciler.intervalHours (168 h), but 7 × 24 = 168 h: a recovery point created just after one run could fall out of the window before the next run lists it",
+    ],
+    [
+      "unknown reconciler key, with a hint",
+      (c) => (c.reconciler = { intervalHour: 6 }),
+      'reconciler.intervalHour: unknown key (did you mean "intervalHours"?)',
     ],
     [
       "name is a short slug",

@@ -404,3 +404,27 @@ export async function outcomeEvents(bench: Bench, recoveryPointArn: string): Pro
     .filter((e) => e.detail.recoveryPointArn === recoveryPointArn)
     .sort((a, b) => a["detail-type"].localeCompare(b["detail-type"]));
 }
+
+/** Environment variables a synthesized Lambda function gets. */
+export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
+  const tf = bench.deployment.tf as any;
+  const fn = Object.values<any>(tf.resource.aws_lambda_function).find((f) => f.function_name === functionName);
+  if (!fn) throw new Error(`no Lambda function ${functionName} in the stack`);
+  return fn.environment?.variables ?? {};
+}
+
+/** Loads a Lambda handler module fresh, with its synthesized environment (as a cold start would). */
+export function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    let mod: T | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
+      mod = require(modulePath);
+    });
+    return mod!;
+  } finally {
+    process.env = saved;
+  }
+}

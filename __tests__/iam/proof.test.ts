@@ -35,6 +35,7 @@ import {
   janitorRun,
   backstopRun,
   pipelineRun,
+  reconcilerRun,
   starterRun,
   verifyMissingManifest,
   workerDeletesItsVersion,
@@ -60,6 +61,8 @@ describeWithPrereqs(
         // Both formats, so the database children, the export role they pass and the native dump (its password
         // function, the worker's password read) are in the stack and exercised.
         exports: { rds: { format: "both" }, aurora: { format: "both" } },
+        // A second vault, of the deployment's account in the Backup fake, for the reconciler's lost event.
+        backupVaults: ["Default", "lost-events"],
       });
       fixture = await createDiskFixture("zero");
       clearRecorded();
@@ -68,6 +71,7 @@ describeWithPrereqs(
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
       outcomes.janitor = await janitorRun(bench);
+      outcomes.reconciler = await reconcilerRun(bench);
       outcomes.backstop = await backstopRun(bench);
       outcomes.dynamodb = await dynamodbRuns(bench);
       outcomes.databases = await databaseRuns(bench);
@@ -85,6 +89,8 @@ describeWithPrereqs(
       expect(outcomes.starter).toEqual({ batchItemFailures: expect.any(Array) });
       // a volume, a table; the dump's instance, Aurora instance and cluster, password parameter
       expect(outcomes.janitor).toHaveLength(6);
+      // the lost recovery point, started on the dispatcher
+      expect(outcomes.reconciler).toMatchObject({ counts: { missing: 1 }, started: [{ outcome: "started" }] });
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
       // the volume the EBS child restored is gone again, after the worker attached and detached it
@@ -125,6 +131,9 @@ describeWithPrereqs(
         "verify s3:GetObject",
         "verify s3:ListBucket",
         "starter states:StartExecution",
+        "reconciler backup:ListRecoveryPointsByBackupVault",
+        "reconciler dynamodb:GetItem",
+        "reconciler states:StartExecution",
         "janitor ec2:DescribeVolumes",
         "janitor ec2:DeleteVolume",
         "janitor dynamodb:ListTables",
@@ -228,6 +237,27 @@ describeWithPrereqs(
           "backup-actions-ebs-export-sfn",
           "batch:SubmitJob",
           /^arn:aws:batch:us-east-1:111111111111:job-queue\/backup-actions-worker-\d$/,
+        ],
+        [
+          /^reconciler_function_policy_/,
+          "ListWatchedVaults",
+          "backup-actions-reconciler-us-east-1",
+          "backup:ListRecoveryPointsByBackupVault",
+          /^arn:aws:backup:us-east-1:111111111111:backup-vault:(Default|lost-events)$/,
+        ],
+        [
+          /^reconciler_function_policy_/,
+          "ReadLedger",
+          "backup-actions-reconciler-us-east-1",
+          "dynamodb:GetItem",
+          /^arn:aws:dynamodb:us-east-1:111111111111:table\/backup-actions-ledger$/,
+        ],
+        [
+          /^reconciler_function_policy_/,
+          "StartOwnDispatcher",
+          "backup-actions-reconciler-us-east-1",
+          "states:StartExecution",
+          /^arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher$/,
         ],
         [
           /^workflows_dispatcher_policy_/,

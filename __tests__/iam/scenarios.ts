@@ -22,40 +22,27 @@ import { sweepTables } from "../../lambdas/janitor/tables";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { executeStateMachine, TaskResolver } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
-import { seedRecoveryPoints } from "../../testing/backup-fake/control";
+import { seedRecoveryPoints, seedVaults } from "../../testing/backup-fake/control";
+import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { RECONCILER_ENV } from "../../core/reconciler-contract";
 import type { DiskFixture } from "../../testing/fixtures/disks";
 import { runAs } from "../../testing/iam/recorder";
 import { RdsExportFake } from "../../testing/rds-export-fake";
-import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
+import {
+  Bench,
+  lambdaEnvironment,
+  ledgerItem,
+  loadHandler,
+  REGION,
+  recoveryPoint,
+  resolverFor,
+  tagSnapshot,
+} from "../helpers/pipeline-bench";
 import { asRdsBench, databaseRecoveryPoint, databaseResolver, dumpJobStandIn } from "../helpers/rds-bench";
 import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { sweepDatabases } from "../../lambdas/janitor/databases";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
-
-/** Environment variables a synthesized Lambda function gets. */
-export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
-  const tf = bench.deployment.tf as any;
-  const fn = Object.values<any>(tf.resource.aws_lambda_function).find((f) => f.function_name === functionName);
-  if (!fn) throw new Error(`no Lambda function ${functionName} in the stack`);
-  return fn.environment?.variables ?? {};
-}
-
-/** Loads a Lambda handler module fresh, with its synthesized environment (as a cold start would). */
-function loadHandler<T>(modulePath: string, env: Record<string, string>): T {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    let mod: T | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules needs a synchronous load
-      mod = require(modulePath);
-    });
-    return mod!;
-  } finally {
-    process.env = saved;
-  }
-}
 
 /** An EC2 instance in moto, in the volume's AZ, standing for the Batch host the job runs on. */
 async function hostFor(volumeId: string): Promise<{ instanceId: string; availabilityZone: string }> {
@@ -224,6 +211,53 @@ export async function starterRun(bench: Bench): Promise<unknown> {
     return await runAs(bench.as("starter"), () =>
       starter.handler({ Records: [{ messageId: "m-1", body: JSON.stringify(rp.event) }] }),
     );
+  } finally {
+    write.mockRestore();
+  }
+}
+
+/**
+ * The reconciler, as its synthesized environment configures it (the ledger's name resolved as `terraform apply`
+ * would), finding one recovery point of the watched vault whose event was lost and starting the dispatcher for it.
+ */
+export async function reconcilerRun(bench: Bench): Promise<unknown> {
+  const rp = await recoveryPoint(bench);
+  const env = lambdaEnvironment(bench, `${bench.config.name}-reconciler`);
+  const settings = JSON.parse(env[RECONCILER_ENV]!);
+  // The dispatcher as moto holds it (in moto's account, which the proof judges as the deployment's).
+  const sfn = new SFNClient({ region: REGION });
+  const { stateMachineArn } = await sfn.send(
+    new CreateStateMachineCommand({
+      name: `${bench.config.name}-dispatcher`,
+      roleArn: "arn:aws:iam::111111111111:role/dispatcher",
+      definition: JSON.stringify({ StartAt: "Hold", States: { Hold: { Type: "Wait", Seconds: 3600, End: true } } }),
+    }),
+  );
+  sfn.destroy();
+  // A vault of the deployment's account: the fake's Default vault holds the other scenarios' recovery points
+  // in moto's account, which the reconciler skips (another account) after listing them.
+  const vault = bench.config.backupVaults.find((v) => v !== "Default");
+  if (!vault) throw new Error("reconcilerRun: the bench's config watches no vault besides Default");
+  await seedVaults([{ BackupVaultName: vault, AccountId: "111111111111", Region: REGION }]);
+  await seedRecoveryPoints([
+    {
+      RecoveryPointArn: rp.arn,
+      BackupVaultName: vault,
+      ResourceArn: rp.event.detail.resourceArn,
+      ResourceType: "EBS",
+      CreationDate: new Date(Date.now() - 3 * 3600_000).toISOString(),
+    },
+  ]);
+  const reconciler = loadHandler<typeof import("../../lambdas/reconciler/handler")>(
+    "../../lambdas/reconciler/handler",
+    {
+      ...env,
+      [RECONCILER_ENV]: JSON.stringify({ ...settings, ledgerTable: bench.ledgerTable, dispatcherArn: stateMachineArn }),
+    },
+  );
+  const write = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+  try {
+    return await runAs(bench.as("reconciler"), () => reconciler.handler());
   } finally {
     write.mockRestore();
   }

@@ -98,6 +98,29 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     return { rp, tasks, result };
   };
 
+  it("records who started it in the ledger: the starter's input says event; an older input without startedBy counts as event", async () => {
+    const starters = [];
+    for (const input of ["event", "reconciler", undefined]) {
+      const rp = await recoveryPoint(bench);
+      await seedRecoveryPoint(rp.arn, {});
+      const { startedBy: _, ...older } = rp.input;
+      expect(rp.input.startedBy).toBe("event"); // what the starter builds (core/execution-input.ts)
+      const tasks = resolverFor(
+        bench,
+        withRetryStrategy(bench.retryStrategy, (_n, job) => writeArchive(bench.clients.s3, job.parameters.targetUrl!)),
+      );
+      const result = await executeStateMachine(
+        bench.dispatcher,
+        (input === undefined ? older : { ...rp.input, startedBy: input }) as never,
+        { tasks, executionName: rp.input.plan.executionName! },
+      );
+      expect(result.status).toBe("SUCCEEDED");
+      starters.push((await ledgerItem(bench, rp.arn)).startedBy);
+    }
+    expect(starters).toEqual(["event", "reconciler", "event"]);
+    expect((await notifications(bench)).map((n) => n.status)).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);
+  });
+
   it("exports, verifies, records, deletes the tagged recovery point and notifies success", async () => {
     const rp = await recoveryPoint(bench);
     await seedRecoveryPoint(rp.arn, { "backup-actions:delete": "true" });

@@ -58,6 +58,7 @@ describe("dashboard", () => {
       "Export duration",
       "Dead-letter queue depth",
       "Janitor removals",
+      "Reconciler",
       "Lambda errors",
     ]);
     expect(body.widgets.map((w: any) => w.properties.title)).toEqual(
@@ -100,6 +101,40 @@ describe("dashboard", () => {
         `\${aws_sqs_queue.${dlq}.name}`,
         { stat: "Maximum", label: "visible" },
       ],
+    ]);
+  });
+});
+
+describe("the reconciler on the dashboard", () => {
+  const widget = (tf: any, title: string) =>
+    JSON.parse(Object.values<any>(tf.resource.aws_cloudwatch_dashboard)[0].dashboard_body).widgets.find(
+      (w: any) => w.properties.title === title,
+    );
+  const reconciler = Object.keys(out.resources("aws_lambda_function")).find((k) => k.startsWith("reconciler_"));
+
+  it("shows what it found, what it left for retention and what it started by type, and its Lambda errors", () => {
+    const lines = widget(out.tf, "Reconciler").properties.metrics.map((m: any[]) => [m[1], m.at(-1).label]);
+    expect(lines).toEqual([
+      ["ReconcilerMissingFound", "found missing"],
+      ["ReconcilerRetentionTooShort", "not started: retention too short"],
+      ...["ebs", "rds", "aurora", "dynamodb"].map((t) => ["ReconcilerExecutionsStarted", `started ${t}`]),
+    ]);
+    expect(widget(out.tf, "Lambda errors").properties.metrics).toContainEqual([
+      "AWS/Lambda",
+      "Errors",
+      "FunctionName",
+      `\${aws_lambda_function.${reconciler}.function_name}`,
+      { stat: "Sum", label: "reconciler" },
+    ]);
+  });
+
+  it("with reconciler.enabled false: no reconciler widget and no reconciler line among the Lambda errors", () => {
+    const off = synth(compose(testConfig({ reconciler: { enabled: false } })).pipelines[0]!).tf as any;
+    expect(widget(off, "Reconciler")).toBeUndefined();
+    expect(widget(off, "Lambda errors").properties.metrics.map((m: any[]) => m.at(-1).label)).toEqual([
+      "starter",
+      "verify",
+      "janitor",
     ]);
   });
 });

@@ -94,10 +94,11 @@ export async function startRecord(record: SqsRecord, deps: StarterDeps): Promise
       });
       return "failed";
     }
-    const input = executionInputOf(classification, {
-      archiveBucket: dispatcher.archiveBucket,
-      placementCount: dispatcher.placementCount,
-    });
+    const input = executionInputOf(
+      classification,
+      { archiveBucket: dispatcher.archiveBucket, placementCount: dispatcher.placementCount },
+      "event",
+    );
     logger.appendKeys({ recoveryPointId: input.recoveryPoint.id, executionName: plan.executionName, region });
     try {
       const out = await deps.sfnFor(region).send(

@@ -75,8 +75,8 @@ export function alarmSpecs(p: MonitoredPipeline): AlarmSpec[] {
       comparison: "GreaterThanThreshold",
       threshold: 0,
     },
-    // The reconciler and the restore drill are built separately; these alarms read their metrics
-    // (core/metrics.ts) and stay OK (notBreaching) until they emit them.
+    // The scheduled reconciler (lambdas/reconciler) emits ReconcilerMissingFound on every run; the
+    // restore drill is built separately, and its alarm stays OK (notBreaching) until it emits DrillFailed.
     {
       id: "recovery-point-missed",
       description: "The reconciler found COMPLETED recovery points that no event had started",

@@ -112,6 +112,20 @@ export function dashboardWidgets(p: MonitoredPipeline): Widget[] {
       ]),
     },
     {
+      title: "Reconciler",
+      unit: "Count",
+      lines: p.reconciler
+        ? [
+            { metric: pipelineMetric(p, METRICS.reconcilerMissingFound), label: "found missing" },
+            { metric: pipelineMetric(p, METRICS.reconcilerRetentionTooShort), label: "not started: retention too short" },
+            ...types.map((t) => ({
+              metric: pipelineMetric(p, METRICS.reconcilerExecutionsStarted, rt(t)),
+              label: `started ${t}`,
+            })),
+          ]
+        : [],
+    },
+    {
       title: "Lambda errors",
       unit: "Count",
       lines: Object.entries(p.functionNames).map(([label, fn]) => ({ metric: lambdaMetric(fn, "Errors"), label })),

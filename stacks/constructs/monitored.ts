@@ -19,10 +19,12 @@ export interface MonitoredPipeline {
   readonly childArns: Readonly<Partial<Record<Workflow, string>>>;
   /** Name of the intake queue's dead-letter queue. */
   readonly deadLetterQueueName: string;
-  /** The pipeline's Lambda functions by role (starter, verify, janitor). */
+  /** The pipeline's Lambda functions by role (starter, verify, janitor, reconciler when it is on). */
   readonly functionNames: Readonly<Record<string, string>>;
   /** Resource types the janitor sweeps (ebs always; dynamodb when the DynamoDB export is on). */
   readonly janitorTypes: readonly Workflow[];
+  /** Whether the scheduled reconciler is deployed (config reconciler.enabled). */
+  readonly reconciler: boolean;
 }
 
 /** CloudWatch's metric array: namespace, name, dimension pairs (the dashboard's `metrics` entries). */

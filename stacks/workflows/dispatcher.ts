@@ -28,8 +28,10 @@
  * ChildOutput: no export path for this engine or version) is recorded UNSUPPORTED with its
  * reason and notified, and the recovery point is kept.
  *
- * Input: the starter's execution input (core/execution-input.ts):
- *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex }
+ * Input: the starter's or the reconciler's execution input (core/execution-input.ts):
+ *   { plan, recoveryPoint, event, archive: { bucket, prefix, url }, placementIndex, startedBy }
+ * `startedBy` ("event" | "reconciler") goes into the ledger's RUNNING record; an input without it
+ * (started before it existed) is recorded as "event".
  */
 import {
   OUTCOME_DETAIL_TYPES,
@@ -270,10 +272,17 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
 
   return {
     Comment: "backup-actions dispatcher: ledger, export, verify, optional delete, notify",
-    StartAt: "ReadInput",
+    StartAt: "StartedBy",
     TimeoutSeconds:
       props.childTimeoutSeconds + 3600 + (props.deleteRecoveryPoint.enabled ? deletionBudgetSeconds(props) : 0),
     States: {
+      StartedBy: {
+        Type: "Choice",
+        Comment: "An input from before startedBy existed (core/execution-input.ts) was started by an event",
+        Choices: [{ Variable: "$.startedBy", IsPresent: false, Next: "StartedByEvent" }],
+        Default: "ReadInput",
+      },
+      StartedByEvent: { Type: "Pass", Result: "event", ResultPath: "$.startedBy", Next: "ReadInput" },
       ReadInput: {
         Type: "Pass",
         Comment: "The starter's input (core/execution-input.ts), flattened to what the states use",
@@ -287,6 +296,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           "resourceType.$": "$.recoveryPoint.resourceType",
           "archiveUrl.$": "$.archive.url",
           "placementIndex.$": "$.placementIndex",
+          "startedBy.$": "$.startedBy",
         },
         Next: "RecordRunning",
       },
@@ -304,6 +314,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
             archiveUrl: { "S.$": "$.archiveUrl" },
             executionArn: { "S.$": "$$.Execution.Id" },
             startedAt: { "S.$": "$$.Execution.StartTime" },
+            startedBy: { "S.$": "$.startedBy" },
           },
         },
         ResultPath: null,

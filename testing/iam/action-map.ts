@@ -522,6 +522,15 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
   },
 
   "backup:ListTags": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:ListTags", "ResourceArn") },
+  "backup:ListRecoveryPointsByBackupVault": {
+    source: "SAR-backup (ListRecoveryPointsByBackupVault: backupVault*, the vault of BackupVaultName in the caller's account)",
+    requests: (r, f) => [
+      req(
+        "backup:ListRecoveryPointsByBackupVault",
+        `arn:${f.partition}:backup:${f.region}:${f.account}:backup-vault:${str(r, "BackupVaultName")}`,
+      ),
+    ],
+  },
   "backup:DeleteRecoveryPoint": {
     source: "SAR-backup, BACKUP-ARN",
     requests: recoveryPoint("backup:DeleteRecoveryPoint", "RecoveryPointArn"),

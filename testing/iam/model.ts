@@ -17,6 +17,7 @@ export const ROLES: Readonly<
   starter: { logicalId: /^event-intake_starter_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   verify: { logicalId: /^verify_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   janitor: { logicalId: /^janitor_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
+  reconciler: { logicalId: /^reconciler_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
   dispatcher: { logicalId: /^workflows_dispatcher_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
   "ebs-export": { logicalId: /^workflows_ebs_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
   backstop: { logicalId: /^notifications_backstop_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },

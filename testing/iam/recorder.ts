@@ -29,6 +29,7 @@ export type RoleKey =
   | "starter"
   | "verify"
   | "janitor"
+  | "reconciler"
   | "dispatcher"
   | "backstop"
   | "ebs-export"

@@ -83,6 +83,15 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
     },
   },
   janitor: { ...LAMBDA_RUNTIME },
+  reconciler: {
+    ...LAMBDA_RUNTIME,
+    LedgerKeyThroughDynamoDb: {
+      actions: ["kms:Decrypt"],
+      reason:
+        "GetItem on the ledger, which is encrypted with the pipeline key: DynamoDB decrypts the table key with the caller's " +
+        "permission (kms:ViaService dynamodb), which the proof does not model (moto's tables are not encrypted)",
+    },
+  },
   dispatcher: {
     ...STEP_FUNCTIONS_SERVICE,
     LedgerAndTopicKey: {
