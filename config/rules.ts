@@ -13,6 +13,7 @@ import {
   WORKER_BASE_RESERVE_MIB,
   WORKER_RESERVE_PER_VCPU_MIB,
 } from "../core/worker-limits";
+import { drillProblems } from "./drill-rules";
 import { ConfigProblem, DEFAULT_MAX_VOLUME_GIB, isObject } from "./schema";
 
 /** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
@@ -416,5 +417,6 @@ export function crossKeyProblems(raw: unknown): ConfigProblem[] {
     ...cloudBackendProblems(raw),
     ...archiveProblems(raw),
     ...centralArchiveProblems(raw),
+    ...drillProblems(raw),
   ];
 }

@@ -105,6 +105,11 @@ export const PRICES = {
     S3,
   ),
   s3TransitionDeepArchive: price(0.05, "1,000 requests", "lifecycle transition into Glacier Deep Archive", S3),
+  // The restore drill's RestoreObject (Tier Bulk) of archived objects (core/drill.ts restoreCostUsd).
+  s3GlacierFlexibleBulkRetrievalGb: price(0, "GB", "Bulk retrieval from Glacier Flexible Retrieval (free)", S3),
+  s3GlacierFlexibleBulkRequests: price(0, "1,000 requests", "Bulk restore requests, Glacier Flexible Retrieval", S3),
+  s3DeepArchiveBulkRetrievalGb: price(0.0025, "GB", "Bulk retrieval from Glacier Deep Archive", S3),
+  s3DeepArchiveBulkRequests: price(0.025, "1,000 requests", "Bulk restore requests, Glacier Deep Archive", S3),
 
   // --- network ---
   interfaceEndpointAzHour: price(
