@@ -228,8 +228,11 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
         },
         ResultPath: "$.report",
         Retry: [TRANSIENT_TASK_RETRY],
+        // No metric this run: the drill fails loudly instead (a failed execution of the drill machine).
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "ReportFailed" }],
         Next: "AnyFailed",
       },
+      ReportFailed: { Type: "Fail", ErrorPath: "$.error.Error", CausePath: "$.error.Cause" },
       AnyFailed: {
         Type: "Choice",
         Choices: [{ Variable: "$.report.failed", NumericGreaterThan: 0, Next: "DrillFailed" }],
