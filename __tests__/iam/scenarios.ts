@@ -24,7 +24,6 @@ import { executeStateMachine, TaskResolver } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import type { DiskFixture } from "../../testing/fixtures/disks";
-import { runAs } from "../../testing/iam/recorder";
 import { RdsExportFake } from "../../testing/rds-export-fake";
 import { Bench, ledgerItem, REGION, recoveryPoint, resolverFor, tagSnapshot } from "../helpers/pipeline-bench";
 import { asRdsBench, databaseRecoveryPoint, databaseResolver, dumpJobStandIn } from "../helpers/rds-bench";
@@ -32,6 +31,11 @@ import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { sweepDatabases } from "../../lambdas/janitor/databases";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
+import { verifyJobMain } from "../../batch-worker/src/verify-job";
+import { parseDrillEnv, parseDrillRequest } from "../../core/drill";
+import { NO_METRICS } from "../../core/lambda-metrics";
+import { handleDrill } from "../../lambdas/drill/logic";
+import { recording, runAs } from "../../testing/iam/recorder";
 
 /** Environment variables a synthesized Lambda function gets. */
 export function lambdaEnvironment(bench: Bench, functionName: string): Record<string, string> {
@@ -404,4 +408,46 @@ export async function databaseRuns(bench: Bench): Promise<string[]> {
     statuses.push(String((await ledgerItem(bench, rp.arn)).status));
   }
   return statuses;
+}
+
+/**
+ * The restore drill (config drills.enabled) on the archive pipelineRun left: its function's logic as
+ * the drill role (the ledger's index, ListObjectsV2 of the archive), the machine as its role (Batch
+ * .sync, the ledger write), and the worker's real `verify` as the job role re-reading every object.
+ */
+export async function drillRun(bench: Bench): Promise<unknown> {
+  const env = lambdaEnvironment(bench, `${bench.config.name}-drill`);
+  const settings = parseDrillEnv({ ...env, LEDGER_TABLE: bench.ledgerTable });
+  const deps = {
+    ddb: recording(new DynamoDBClient({ region: REGION })),
+    s3: bench.clients.s3,
+    logger: { info: () => undefined, warn: () => undefined },
+    metrics: NO_METRICS,
+  };
+  const tasks = new TaskResolver()
+    .runsAs(bench.as("drill-machine"))
+    .lambda(
+      `arn:aws:lambda:${REGION}:111111111111:function:${bench.config.name}-drill`,
+      (payload) => handleDrill(parseDrillRequest(payload), deps, settings),
+      bench.as("drill"),
+    )
+    .batchJob(
+      "*",
+      async (job: BatchJob) => {
+        const command = (job.request.ContainerOverrides as { Command: string[] }).Command;
+        const code = await verifyJobMain(command.slice(1));
+        if (code !== 0) throw new Error(`verify exited ${code}`);
+      },
+      bench.as("worker-job"),
+    );
+  const result = await executeStateMachine(
+    bench.definitionOf(`${bench.config.name}-restore-drill`),
+    {},
+    {
+      tasks,
+      executionName: "iam-drill",
+      stateMachineName: `${bench.config.name}-restore-drill`,
+    },
+  );
+  return result.status === "SUCCEEDED" ? result.output : `${result.status}: ${result.error} ${result.cause}`;
 }
