@@ -41,6 +41,7 @@ export type PipelineSettings = Pick<
   Config,
   | "worker"
   | "exports"
+  | "drills"
   | "lifecycleRules"
   | "accessLogs"
   | "archive"
@@ -149,6 +150,7 @@ export function resolveDeployment(config: Config): Deployment {
   const settings: PipelineSettings = {
     worker: config.worker,
     exports: config.exports,
+    drills: config.drills,
     lifecycleRules: config.lifecycleRules,
     archive: config.archive,
     accessLogs: config.accessLogs,

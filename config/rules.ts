@@ -13,6 +13,7 @@ import {
   WORKER_BASE_RESERVE_MIB,
   WORKER_RESERVE_PER_VCPU_MIB,
 } from "../core/worker-limits";
+import { drillProblems } from "./drill-rules";
 import { ConfigProblem, DEFAULT_MAX_VOLUME_GIB, DEFAULT_RECONCILER, isObject } from "./schema";
 
 /** S3 Glacier Flexible Retrieval bills at least 90 days; Deep Archive at least 180. */
@@ -440,5 +441,6 @@ export function crossKeyProblems(raw: unknown): ConfigProblem[] {
     ...archiveProblems(raw),
     ...centralArchiveProblems(raw),
     ...reconcilerProblems(raw),
+    ...drillProblems(raw),
   ];
 }

@@ -6,6 +6,7 @@
  * `deleteRecoveryPoint.enable` cannot silently leave auto-delete off (or on).
  */
 import { z } from "zod";
+import { DRILL_GLACIER_MODES } from "../core/drill";
 import { DYNAMODB_EXPORT_FORMATS } from "../core/dynamodb-export";
 import { DEFAULT_DIRECT_READ_PARALLELISM, DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND } from "../core/direct-read";
 import { PIPELINE_NAME } from "../core/state-machines";
@@ -375,6 +376,41 @@ const archive = z.strictObject({
 
 export type ArchiveConfig = z.output<typeof archive>;
 
+// ── restore drills (README "Restore drills", core/drill.ts) ──
+/** 03:00 UTC on the first day of every month. */
+export const DEFAULT_DRILL_SCHEDULE = "cron(0 3 1 * ? *)";
+export const DEFAULT_DRILL_SAMPLE_SIZE = 3;
+const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_EXPRESSION = /^cron\(\S+( \S+){5}\)$/;
+/** An EventBridge schedule expression: rate(1 day), rate(30 days) (singular unit for 1, plural above), or cron() with six fields. */
+function isScheduleExpression(value: string): boolean {
+  const rate = RATE_EXPRESSION.exec(value);
+  if (rate) {
+    const n = Number(rate[1]);
+    return n >= 1 && (n === 1) === !rate[2]!.endsWith("s");
+  }
+  return CRON_EXPRESSION.test(value);
+}
+const DRILLS_DEFAULT = {
+  enabled: false,
+  schedule: DEFAULT_DRILL_SCHEDULE,
+  sampleSize: DEFAULT_DRILL_SAMPLE_SIZE,
+  glacier: "skip",
+} as const;
+const drills = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' }).default(false),
+  schedule: z
+    .string()
+    .refine(isScheduleExpression, {
+      error:
+        'must be an EventBridge schedule expression: "rate(N unit)" (unit minute(s), hour(s) or day(s), singular for 1) or "cron(min hour day-of-month month day-of-week year)"',
+    })
+    .default(DEFAULT_DRILL_SCHEDULE),
+  sampleSize: wholeInRange(0, 100, " archives").default(DEFAULT_DRILL_SAMPLE_SIZE),
+  glacier: z.enum(DRILL_GLACIER_MODES, { error: 'must be "skip" or "restore"' }).default("skip"),
+});
+export type DrillsConfig = z.output<typeof drills>;
+
 export const CENTRAL_ARCHIVE_MODES = ["write", "copy"] as const;
 export type CentralArchiveMode = (typeof CENTRAL_ARCHIVE_MODES)[number];
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
@@ -469,6 +505,8 @@ export const configSchema = z.strictObject({
       expiration: positiveDays.optional(),
     })
     .default({}),
+  /** Restore drills: a scheduled re-verification of a sample of archives by the worker. */
+  drills: drills.default(DRILLS_DEFAULT),
   /** The archive bucket's protection of what it holds. */
   archive: archive.default({ noncurrentVersionRetentionDays: DEFAULT_NONCURRENT_VERSION_DAYS }),
   /** One archive for every pipeline. @default none: each pipeline has its own archive bucket and key */

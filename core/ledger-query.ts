@@ -91,3 +91,25 @@ export function ledgerStatusLookup(ddb: DynamoDBClient, table: string) {
     return status as LedgerStatus;
   };
 }
+
+/** Every SUCCEEDED record, newest first, page by page through the `by-status-started` index (the restore drill's pool). */
+export async function succeededExports(ddb: DynamoDBClient, table: string): Promise<LedgerRecord[]> {
+  const out: LedgerRecord[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: LEDGER_RECENT_INDEX.name,
+        KeyConditionExpression: "#s = :s",
+        ExpressionAttributeNames: { "#s": LEDGER_RECENT_INDEX.partitionKey },
+        ExpressionAttributeValues: { ":s": { S: "SUCCEEDED" } },
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
+      }),
+    );
+    out.push(...(page.Items ?? []).map(plain));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}

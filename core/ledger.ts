@@ -5,6 +5,7 @@
  * infrastructure, the state machines and the CLI cannot drift apart.
  */
 import type { StartedBy } from "./execution-input";
+import type { DrillResult } from "./drill";
 import type { Workflow } from "./workflows";
 
 /** What the dispatcher writes (__tests__/stacks/workflows/ledger-writes.test.ts checks both ways). */
@@ -60,9 +61,16 @@ export interface LedgerRecord {
   readonly deletedAt?: string;
   /** Why an auto-delete did not happen or was not confirmed (tag not exactly "true", refused, EXPIRED, still there). */
   readonly recoveryPointNotDeletedReason?: string;
+  // ── written by the restore drill (stacks/workflows/restore-drill.ts), never by the dispatcher ──
+  /** ISO 8601 UTC time the last restore drill that picked this archive recorded its result. */
+  readonly lastVerifiedAt?: string;
+  /** That drill's result: PASSED (re-read and verified end to end), FAILED, or SKIPPED (archived in Glacier, `drills.glacier` "skip"). */
+  readonly lastVerifyResult?: DrillResult;
+  /** Why that drill FAILED or SKIPPED (the error and its cause); removed when a drill passes. */
+  readonly lastVerifyCause?: string;
 }
 
-/** Every attribute of LedgerRecord; the type check below keeps the list and the interface one. */
+/** Every attribute of LedgerRecord the dispatcher writes; with LEDGER_DRILL_ATTRIBUTES the type check below keeps the lists and the interface one. */
 export const LEDGER_ATTRIBUTES = [
   "recoveryPointArn",
   "status",
@@ -81,6 +89,16 @@ export const LEDGER_ATTRIBUTES = [
   "deletedAt",
   "recoveryPointNotDeletedReason",
 ] as const satisfies readonly (keyof LedgerRecord)[];
-type Unlisted = Exclude<keyof LedgerRecord, (typeof LEDGER_ATTRIBUTES)[number]>;
+
+/** The attributes the restore drill writes (__tests__/stacks/workflows/restore-drill.test.ts checks them). */
+export const LEDGER_DRILL_ATTRIBUTES = [
+  "lastVerifiedAt",
+  "lastVerifyResult",
+  "lastVerifyCause",
+] as const satisfies readonly (keyof LedgerRecord)[];
+type Unlisted = Exclude<
+  keyof LedgerRecord,
+  (typeof LEDGER_ATTRIBUTES)[number] | (typeof LEDGER_DRILL_ATTRIBUTES)[number]
+>;
 const everyAttributeListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyAttributeListed;

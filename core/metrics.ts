@@ -175,7 +175,8 @@ export const METRICS = {
     source: "reconciler",
     dimensions: RT,
     statistic: "Sum",
-    description: "Dispatcher executions the reconciler started for missing recovery points (already running not counted)",
+    description:
+      "Dispatcher executions the reconciler started for missing recovery points (already running not counted)",
   },
   reconcilerRetentionTooShort: {
     name: "ReconcilerRetentionTooShort",
@@ -183,7 +184,8 @@ export const METRICS = {
     source: "reconciler",
     dimensions: [],
     statistic: "Sum",
-    description: "Missing recovery points the reconciler did not start: AWS Backup deletes them before an export could finish",
+    description:
+      "Missing recovery points the reconciler did not start: AWS Backup deletes them before an export could finish",
   },
   drillFailed: {
     name: "DrillFailed",

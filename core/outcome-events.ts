@@ -2,7 +2,8 @@
  * The events backup-actions publishes: one per outcome of a dispatcher execution, on the default
  * event bus of the pipeline's account and region (EventBridge PutEvents through the Step Functions
  * optimized integration, stacks/workflows/dispatcher.ts; "Export Timed Out" and "Export Aborted" by
- * the backstop, stacks/workflows/backstop.ts, since such an execution cannot publish its own).
+ * the backstop, stacks/workflows/backstop.ts, since such an execution cannot publish its own; "Drill
+ * Failed" by the restore drill, stacks/workflows/restore-drill.ts).
  * docs/events.md documents them; its field table is checked against OUTCOME_DETAIL_FIELDS.
  *
  * Every event's `detail` carries every field of OutcomeDetail: a field that is not known for an
@@ -21,6 +22,7 @@ export const OUTCOME_DETAIL_TYPES = {
   exportAborted: "Export Aborted",
   recoveryPointDeleted: "Recovery Point Deleted",
   recoveryPointNotDeleted: "Recovery Point Not Deleted",
+  drillFailed: "Drill Failed",
 } as const;
 
 export type OutcomeDetailType = (typeof OUTCOME_DETAIL_TYPES)[keyof typeof OUTCOME_DETAIL_TYPES];
@@ -54,6 +56,8 @@ export interface OutcomeField {
 const T = OUTCOME_DETAIL_TYPES;
 const EXPORTED = [T.exportSucceeded, T.recoveryPointDeleted, T.recoveryPointNotDeleted] as const;
 const FROM_DISPATCHER = ALL_OUTCOME_DETAIL_TYPES.filter((t) => t !== T.exportTimedOut && t !== T.exportAborted);
+/** The failure types: an export's, the backstop's, a drill's (stacks/workflows/restore-drill.ts). */
+const FAILED = [T.exportFailed, T.exportTimedOut, T.exportAborted, T.drillFailed] as const;
 
 /** The one list of detail fields: the dispatcher's and the backstop's payloads and docs/events.md follow it. */
 export const OUTCOME_DETAIL_FIELDS: { readonly [K in keyof OutcomeDetail]: OutcomeField } = {
@@ -86,34 +90,36 @@ export const OUTCOME_DETAIL_FIELDS: { readonly [K in keyof OutcomeDetail]: Outco
   executionArn: {
     type: "string",
     setIn: ALL_OUTCOME_DETAIL_TYPES,
-    meaning: "The dispatcher execution that handled the recovery point.",
+    meaning:
+      "The dispatcher execution that handled the recovery point; for Drill Failed, the restore drill's execution.",
   },
   startedAt: {
     type: "string or null",
     setIn: FROM_DISPATCHER,
     meaning:
-      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the export took. Null from the backstop.",
+      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the export (or the drill) took. Null from the backstop.",
   },
   archiveUrl: {
     type: "string or null",
-    setIn: EXPORTED,
-    meaning: "The verified archive (`s3://bucket/prefix/`, manifest.json inside); null when nothing was exported.",
+    setIn: [...EXPORTED, T.drillFailed],
+    meaning:
+      "The verified archive (`s3://bucket/prefix/`, manifest.json inside); for Drill Failed, the archive that failed its drill; null when nothing was exported.",
   },
   bytes: {
     type: "number or null",
-    setIn: EXPORTED,
-    meaning: "Compressed bytes of the archive's objects, as the verification counted them.",
+    setIn: [...EXPORTED, T.drillFailed],
+    meaning: "Compressed bytes of the archive's objects, as the verification counted them (the ledger's `bytes`).",
   },
   error: {
     type: "string or null",
-    setIn: [T.exportFailed, T.exportTimedOut, T.exportAborted],
+    setIn: FAILED,
     meaning:
-      "The ASL error that ended the export (e.g. VerificationFailed, States.TaskFailed, States.Timeout, States.Aborted).",
+      "The ASL error that ended the export or failed the drill (e.g. VerificationFailed, States.TaskFailed, States.Timeout, States.Aborted).",
   },
   cause: {
     type: "string or null",
-    setIn: [T.exportFailed, T.exportTimedOut, T.exportAborted],
-    meaning: "What went wrong, in words (the error's Cause).",
+    setIn: FAILED,
+    meaning: "What went wrong, in words (the error's Cause; a drill's Batch job failure is its DescribeJobs entry).",
   },
   reason: {
     type: "string or null",
@@ -135,4 +141,6 @@ export const OUTCOME_DETAIL_TYPE_MEANINGS: { readonly [K in OutcomeDetailType]: 
     "Auto-delete removed the recovery point after a verified export (sent with Export Succeeded).",
   "Recovery Point Not Deleted":
     "Auto-delete is on but the recovery point is still there: its tag could not be read, or the deletion it consented to failed, ended EXPIRED or was not confirmed (sent with Export Succeeded). A recovery point kept for want of consent sends Export Succeeded only.",
+  "Drill Failed":
+    "A restore drill re-read the archive and it did not verify (or a Glacier restore did not finish); the ledger's lastVerifyResult says FAILED (published by the drill, stacks/workflows/restore-drill.ts).",
 };

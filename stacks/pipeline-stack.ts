@@ -24,6 +24,8 @@ import { Alarms } from "./constructs/alarms";
 import { Dashboard } from "./constructs/dashboard";
 import { Janitor } from "./constructs/janitor";
 import { Reconciler } from "./constructs/reconciler";
+import { RestoreDrill } from "./constructs/restore-drill";
+import { drillableWorkflows } from "../core/drill";
 import type { MonitoredPipeline } from "./constructs/monitored";
 import { LambdaFunction } from "./constructs/lambda-function";
 import { Notifications } from "./constructs/notifications";
@@ -353,6 +355,22 @@ export class PipelineStack extends TerraformStack {
           minRetentionHours: worker.timeoutHours + 1,
         })
       : undefined;
+    // ── Restore drill (README "Restore drills"): opt-in, config `drills` ─────────────
+    if (settings.drills.enabled) {
+      new RestoreDrill(this, "drill", {
+        context,
+        schedule: settings.drills.schedule,
+        sampleSize: settings.drills.sampleSize,
+        glacier: settings.drills.glacier,
+        workflows: drillableWorkflows(settings.exports),
+        ledgerTableArn: this.ledger.tableArn,
+        ledgerTableName: this.ledger.tableName,
+        archiveBucketArn: this.archiveBucketArn,
+        jobDefinitionName: this.workerJob.jobDefinitionName,
+        jobQueueArn: this.batch.jobQueueArns[0]!,
+        pipelineTag,
+      });
+    }
 
     // ── Dashboard and alarms (README "Dashboard and alarms") ─────────────────────────
     const wf = this.workflows;

@@ -21,6 +21,7 @@ import { UsageError } from "../../cli/args";
 import { ManifestMismatchError } from "../../cli/manifest-trust";
 import { DynamoDbRestoreError } from "../../cli/dynamodb-restore";
 import { DirectReadBudgetError } from "../../core/direct-read";
+import { DrillRequestError } from "../../core/drill";
 import { ExportManifestError } from "../../core/dynamodb-export";
 import { ConfigError } from "../../config/load";
 import { BackupActionsError, CommandError, InvalidEventError, RuntimeConfigError } from "../../core/errors";
@@ -70,6 +71,7 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [ScratchNotBlankError, () => new ScratchNotBlankError("m")],
   [ScratchNeededError, () => new ScratchNeededError("m")],
   [DirectReadBudgetError, () => new DirectReadBudgetError("m")],
+  [DrillRequestError, () => new DrillRequestError("m")],
 ];
 const OUR_NAMES = new Set(HIERARCHY.map(([cls]) => cls.name));
 

@@ -15,7 +15,7 @@ import {
   DescribeVolumesCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { CreateDBSubnetGroupCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
@@ -41,6 +41,7 @@ import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
 import { buildModel } from "../../testing/iam/model";
 import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
+import { createLedgerTable } from "./ledger-table";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
 
@@ -96,18 +97,10 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   // The names the stack gives them, so the IAM proof judges requests on the resources the policies name.
   const ledgerTable = only(tf, "aws_dynamodb_table").name as string;
   const topicName = only(tf, "aws_sns_topic").name as string;
-  await ddb
-    .send(
-      new CreateTableCommand({
-        TableName: ledgerTable,
-        KeySchema: [{ AttributeName: "recoveryPointArn", KeyType: "HASH" }],
-        AttributeDefinitions: [{ AttributeName: "recoveryPointArn", AttributeType: "S" }],
-        BillingMode: "PAY_PER_REQUEST",
-      }),
-    )
-    .catch((e) => {
-      if (e.name !== "ResourceInUseException") throw e; // a second bench in the same file
-    });
+  // With the ledger construct's index: the restore drill queries it.
+  await createLedgerTable(ddb, ledgerTable).catch((e) => {
+    if (e.name !== "ResourceInUseException") throw e; // a second bench in the same file
+  });
   const archiveBucket = archiveBucketName(config.name, ACCOUNT, REGION);
   await s3.send(new CreateBucketCommand({ Bucket: archiveBucket })).catch((e) => {
     if (e.name !== "BucketAlreadyOwnedByYou") throw e;
@@ -144,6 +137,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
 
   const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${config.name}-ebs-worker:1`;
   const verifyArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-verify`;
+  const drillArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${config.name}-drill`;
   // The pipeline key as the IAM model values it, so requests naming it are judged against its policy.
   const kmsKeyArn = [...buildModel(tf, ACCOUNT, REGION).resourcePolicies.keys()].find((arn) => arn.includes(":kms:"))!;
   const dump = await dumpNetwork(tf, ec2, suffix);
@@ -151,6 +145,7 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     [/^aws_kms_key\.pipeline-key_\w+\.arn$/, () => kmsKeyArn],
     [/^aws_dynamodb_table\.ledger_this_\w+\.name$/, () => ledgerTable],
     [/^aws_lambda_function\.verify_function_\w+\.arn$/, () => verifyArn],
+    [/^aws_lambda_function\.drill_function_\w+\.arn$/, () => drillArn],
     [/^aws_sns_topic\.notifications_topic_\w+\.arn$/, () => topicArn],
     [/^aws_batch_job_definition\.worker-job_this_\w+\.arn$/, () => jobDefinitionArn],
     [

@@ -32,6 +32,7 @@ import { ACCOUNT, Bench, createBench, REGION } from "../helpers/pipeline-bench";
 import {
   dynamodbRuns,
   databaseRuns,
+  drillRun,
   janitorRun,
   backstopRun,
   pipelineRun,
@@ -63,10 +64,14 @@ describeWithPrereqs(
         exports: { rds: { format: "both" }, aurora: { format: "both" } },
         // A second vault, of the deployment's account in the Backup fake, for the reconciler's lost event.
         backupVaults: ["Default", "lost-events"],
+        // The restore drill's function, machine and schedule role, exercised by drillRun on pipelineRun's archive.
+        drills: { enabled: true },
       });
       fixture = await createDiskFixture("zero");
       clearRecorded();
       outcomes.archive = await pipelineRun(bench, fixture);
+      // Before the database runs: their dump job stand-in writes no real dump for the worker to verify.
+      outcomes.drill = await drillRun(bench);
       outcomes.missingManifest = await verifyMissingManifest(bench);
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
@@ -93,6 +98,8 @@ describeWithPrereqs(
       expect(outcomes.reconciler).toMatchObject({ counts: { missing: 1 }, started: [{ outcome: "started" }] });
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+      // the EBS archive the pipeline run wrote, re-verified by the worker
+      expect(outcomes.drill).toEqual({ passed: 1, failed: 0, skipped: 0 });
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
         new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
@@ -166,6 +173,12 @@ describeWithPrereqs(
         "rds-s3-export s3:PutObject",
         "rds-s3-export kms:GenerateDataKey",
         "dispatcher rds:ListTagsForResource",
+        "drill dynamodb:Query",
+        "drill s3:ListBucket",
+        "drill-machine lambda:InvokeFunction",
+        "drill-machine batch:SubmitJob",
+        "drill-machine dynamodb:UpdateItem",
+        "worker-job s3:GetObject",
       ]) {
         expect([...seen]).toContain(expected);
       }

@@ -26,7 +26,6 @@ import { seedRecoveryPoints, seedVaults } from "../../testing/backup-fake/contro
 import { CreateStateMachineCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { RECONCILER_ENV } from "../../core/reconciler-contract";
 import type { DiskFixture } from "../../testing/fixtures/disks";
-import { runAs } from "../../testing/iam/recorder";
 import { RdsExportFake } from "../../testing/rds-export-fake";
 import {
   Bench,
@@ -43,6 +42,11 @@ import { CreateDBClusterCommand, CreateDBInstanceCommand, RDSClient } from "@aws
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { sweepDatabases } from "../../lambdas/janitor/databases";
 import { dynamodbChild, dynamodbRecoveryPoint, dynamodbResolver } from "../helpers/dynamodb-bench";
+import { verifyJobMain } from "../../batch-worker/src/verify-job";
+import { parseDrillEnv, parseDrillRequest } from "../../core/drill";
+import { NO_METRICS } from "../../core/lambda-metrics";
+import { handleDrill } from "../../lambdas/drill/logic";
+import { recording, runAs } from "../../testing/iam/recorder";
 
 /** An EC2 instance in moto, in the volume's AZ, standing for the Batch host the job runs on. */
 async function hostFor(volumeId: string): Promise<{ instanceId: string; availabilityZone: string }> {
@@ -438,4 +442,46 @@ export async function databaseRuns(bench: Bench): Promise<string[]> {
     statuses.push(String((await ledgerItem(bench, rp.arn)).status));
   }
   return statuses;
+}
+
+/**
+ * The restore drill (config drills.enabled) on the archive pipelineRun left: its function's logic as
+ * the drill role (the ledger's index, ListObjectsV2 of the archive), the machine as its role (Batch
+ * .sync, the ledger write), and the worker's real `verify` as the job role re-reading every object.
+ */
+export async function drillRun(bench: Bench): Promise<unknown> {
+  const env = lambdaEnvironment(bench, `${bench.config.name}-drill`);
+  const settings = parseDrillEnv({ ...env, LEDGER_TABLE: bench.ledgerTable });
+  const deps = {
+    ddb: recording(new DynamoDBClient({ region: REGION })),
+    s3: bench.clients.s3,
+    logger: { info: () => undefined, warn: () => undefined },
+    metrics: NO_METRICS,
+  };
+  const tasks = new TaskResolver()
+    .runsAs(bench.as("drill-machine"))
+    .lambda(
+      `arn:aws:lambda:${REGION}:111111111111:function:${bench.config.name}-drill`,
+      (payload) => handleDrill(parseDrillRequest(payload), deps, settings),
+      bench.as("drill"),
+    )
+    .batchJob(
+      "*",
+      async (job: BatchJob) => {
+        const command = (job.request.ContainerOverrides as { Command: string[] }).Command;
+        const code = await verifyJobMain(command.slice(1));
+        if (code !== 0) throw new Error(`verify exited ${code}`);
+      },
+      bench.as("worker-job"),
+    );
+  const result = await executeStateMachine(
+    bench.definitionOf(`${bench.config.name}-restore-drill`),
+    {},
+    {
+      tasks,
+      executionName: "iam-drill",
+      stateMachineName: `${bench.config.name}-restore-drill`,
+    },
+  );
+  return result.status === "SUCCEEDED" ? result.output : `${result.status}: ${result.error} ${result.cause}`;
 }

@@ -1,7 +1,8 @@
 /**
  * Container entrypoint of the Batch worker image (bundled by scripts/build-worker.mjs).
- * Two jobs: the EBS export (flags of core/worker-job.ts), and `dump-database …` (batch-worker/src/dump-job.ts),
- * which the RDS/Aurora dump job runs against the instance it restored.
+ * Three jobs: the EBS export (flags of core/worker-job.ts), `dump-database …` (batch-worker/src/dump-job.ts),
+ * which the RDS/Aurora dump job runs against the instance it restored, and `verify …`
+ * (batch-worker/src/verify-job.ts), the restore drill's re-read of an archive.
  * Exit codes: 0 manifest written; 1 export failed; 2 bad job parameters; 128+n on signal n.
  */
 import { Cleanup } from "./cleanup";
@@ -9,6 +10,7 @@ import { defaultDeps, jobParams, JobParamsError, runBatchJob } from "./batch-ent
 import { dumpDatabases } from "./dump-database";
 import { parseDumpJob, withPassword } from "./dump-job";
 import { log } from "./log";
+import { verifyJobMain } from "./verify-job";
 
 async function dumpJob(argv: string[]): Promise<number> {
   let job;
@@ -29,6 +31,7 @@ async function dumpJob(argv: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   if (process.argv[2] === "dump-database") return dumpJob(process.argv.slice(3));
+  if (process.argv[2] === "verify") return verifyJobMain(process.argv.slice(3));
   let params;
   try {
     params = jobParams(process.argv.slice(2));

@@ -117,7 +117,10 @@ export function dashboardWidgets(p: MonitoredPipeline): Widget[] {
       lines: p.reconciler
         ? [
             { metric: pipelineMetric(p, METRICS.reconcilerMissingFound), label: "found missing" },
-            { metric: pipelineMetric(p, METRICS.reconcilerRetentionTooShort), label: "not started: retention too short" },
+            {
+              metric: pipelineMetric(p, METRICS.reconcilerRetentionTooShort),
+              label: "not started: retention too short",
+            },
             ...types.map((t) => ({
               metric: pipelineMetric(p, METRICS.reconcilerExecutionsStarted, rt(t)),
               label: `started ${t}`,

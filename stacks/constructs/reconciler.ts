@@ -53,7 +53,9 @@ export class Reconciler extends Construct {
     const graceMinutes = props.graceMinutes ?? DEFAULT_GRACE_MINUTES;
     const timeout = props.timeout ?? 300;
     if (!Number.isInteger(props.intervalHours) || props.intervalHours < 1)
-      throw new Error(`Reconciler: intervalHours must be a whole number of hours, 1 or more (got ${props.intervalHours})`);
+      throw new Error(
+        `Reconciler: intervalHours must be a whole number of hours, 1 or more (got ${props.intervalHours})`,
+      );
     if (!(props.lookBackDays * 24 > props.intervalHours))
       throw new Error(
         `Reconciler: lookBackDays (${props.lookBackDays}) must cover more than intervalHours (${props.intervalHours})`,

@@ -294,6 +294,10 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
     source: "SAR-s3, S3-VER (with VersionId → s3:DeleteObjectVersion)",
     requests: (r, f) => [req(r.input.VersionId ? "s3:DeleteObjectVersion" : "s3:DeleteObject", objectArn(r, f))],
   },
+  "s3:RestoreObject": {
+    source: "SAR-s3 (RestoreObject → s3:RestoreObject on object*)",
+    requests: (r, f) => [req("s3:RestoreObject", objectArn(r, f))],
+  },
   "s3:ListObjectsV2": {
     source: "SAR-s3 (ListObjectsV2 → s3:ListBucket, s3:prefix)",
     requests: (r, f) => [
@@ -523,7 +527,8 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
 
   "backup:ListTags": { source: "SAR-backup, BACKUP-ARN", requests: recoveryPoint("backup:ListTags", "ResourceArn") },
   "backup:ListRecoveryPointsByBackupVault": {
-    source: "SAR-backup (ListRecoveryPointsByBackupVault: backupVault*, the vault of BackupVaultName in the caller's account)",
+    source:
+      "SAR-backup (ListRecoveryPointsByBackupVault: backupVault*, the vault of BackupVaultName in the caller's account)",
     requests: (r, f) => [
       req(
         "backup:ListRecoveryPointsByBackupVault",
@@ -551,6 +556,17 @@ export const SDK_OPERATIONS: Readonly<Record<string, Entry>> = {
       },
     ]),
   ),
+
+  "dynamodb:Query": {
+    source: "SAR-dynamodb (Query → table* or index*: arn:…:table/<name>/index/<index> when IndexName is given)",
+    requests: (r, f) => [
+      req(
+        "dynamodb:Query",
+        `arn:${f.partition}:dynamodb:${f.region}:${f.account}:table/${str(r, "TableName")}` +
+          (typeof r.input.IndexName === "string" ? `/index/${r.input.IndexName}` : ""),
+      ),
+    ],
+  },
 
   // ---- DynamoDB backups and exports (the DynamoDB child) ----
   "dynamodb:ListTables": {

@@ -55,6 +55,14 @@ export const ROLES: Readonly<
     calls: true,
   },
   "worker-job": { logicalId: /^worker-job_job-role_[0-9A-F]{8}$/, service: "ecs-tasks.amazonaws.com", calls: true },
+  // The restore drill (config drills.enabled): its function, its machine, and the role its schedule starts it with.
+  drill: { logicalId: /^drill_function_role_[0-9A-F]{8}$/, service: "lambda.amazonaws.com", calls: true },
+  "drill-machine": { logicalId: /^drill_machine_role_[0-9A-F]{8}$/, service: "states.amazonaws.com", calls: true },
+  "drill-schedule": {
+    logicalId: /^drill_schedule-role_[0-9A-F]{8}$/,
+    service: "events.amazonaws.com",
+    calls: false,
+  },
   // Used by AWS on our behalf, not by our code: ECS pulls the image and ships logs; the ECS agent on
   // the Batch instance registers it with the cluster.
   "worker-execution": {

@@ -38,7 +38,9 @@ export type RoleKey =
   | "dynamodb-export"
   | "rds-s3-export"
   | "dump-password"
-  | "worker-job";
+  | "worker-job"
+  | "drill"
+  | "drill-machine";
 
 export const RECORDING_ENV = "BACKUP_ACTIONS_IAM_RECORDING";
 

@@ -181,10 +181,35 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
         "ebs/); the proof's dump job stand-in only puts its archive",
     },
     WriteArchive: {
-      actions: ["s3:ListMultipartUploadParts", "s3:GetObject"],
+      actions: ["s3:ListMultipartUploadParts"],
       reason:
-        "no worker path lists parts (it keeps its parts' ETags) or reads an archive back in the job; candidates for removal, " +
-        "kept for a planned restore drill, a scheduled job (not built yet) that re-reads a sample of archives with the worker",
+        "no worker path lists parts (it keeps its parts' ETags); a candidate for removal (s3:GetObject is the restore drill's re-read)",
+    },
+  },
+  drill: {
+    ...LAMBDA_RUNTIME,
+    CheckRestores: {
+      actions: ["s3:GetObject"],
+      reason:
+        'HeadObject of Glacier objects being restored (drills.glacier "restore"); the proof\'s archive is in S3 Standard',
+    },
+  },
+  "drill-machine": {
+    ...STEP_FUNCTIONS_SERVICE,
+    FollowVerify: {
+      actions: ["batch:TerminateJob"],
+      reason:
+        "Step Functions terminates the verify job when the .sync Task is cancelled or times out; no test stops a run",
+    },
+    PublishDrillFailed: {
+      actions: ["events:PutEvents"],
+      reason: "a failed drill only (restore-drill.test.ts runs it); the proof's archives verify",
+    },
+  },
+  "drill-schedule": {
+    StartDrill: {
+      actions: ["states:StartExecution"],
+      reason: "EventBridge starts the drill machine with this role on its schedule; our code never assumes it",
     },
   },
   "worker-execution": {

@@ -8,6 +8,7 @@ import { deletionBudgetSeconds, dispatcherDefinition } from "../../../stacks/wor
 import { ebsExportDefinition } from "../../../stacks/workflows/ebs-export";
 import { ARCHIVE_PREFIX_SEGMENTS, dynamodbExportDefinition } from "../../../stacks/workflows/dynamodb-export";
 import { archiveLocation } from "../../../core/s3-layout";
+import { restoreDrillDefinition } from "../../../stacks/workflows/restore-drill";
 import { testDispatcher as dispatcher } from "../../helpers/workflows";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,6 +45,18 @@ const definitions: Array<[string, StateMachineDefinition]> = [
   ["dynamodb export", dynamodbExportDefinition(dynamodbProps)],
   ["dispatcher with auto-delete", dispatcher(true)],
   ["dispatcher without auto-delete", dispatcher(false)],
+  [
+    "restore drill",
+    restoreDrillDefinition({
+      partition: "aws",
+      drillFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:drill",
+      jobDefinitionName: "worker",
+      jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a",
+      ledgerTableName: "ledger",
+      pipelineName: "backup-actions",
+      pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
+    }),
+  ],
 ];
 
 const tasks = (d: StateMachineDefinition) =>

@@ -1,16 +1,20 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LEDGER_ATTRIBUTES, LEDGER_STATUSES } from "../../../core/ledger";
+import { DRILL_RESULTS } from "../../../core/drill";
+import { LEDGER_ATTRIBUTES, LEDGER_DRILL_ATTRIBUTES, LEDGER_STATUSES } from "../../../core/ledger";
 import { StateMachineDefinition } from "../../../stacks/workflows/asl";
+import { restoreDrillDefinition } from "../../../stacks/workflows/restore-drill";
 import { testDispatcher as dispatcher } from "../../helpers/workflows";
 
 // What the dispatcher writes to the ledger must be what core/ledger.ts says a record holds
 // (the CLI reads records through that type): every attribute and every status, both ways.
 
-function ledgerWrites(definition: StateMachineDefinition) {
+function ledgerWrites(definition: StateMachineDefinition, statusAttribute = "status") {
   const attributes = new Set<string>();
   const statuses = new Set<string>();
-  for (const state of Object.values(definition.States) as any[]) {
+  const states = (d: StateMachineDefinition): any[] =>
+    Object.values(d.States).flatMap((s: any) => [s, ...(s.ItemProcessor ? states(s.ItemProcessor) : [])]);
+  for (const state of states(definition)) {
     const p = state.Parameters;
     if (state.Type !== "Task" || p?.TableName !== "ledger") continue;
     if (state.Resource.endsWith(":putItem")) {
@@ -19,13 +23,14 @@ function ledgerWrites(definition: StateMachineDefinition) {
         if (name === "status") statuses.add(value.S);
       }
     } else if (state.Resource.endsWith(":updateItem")) {
-      const set = /^SET (.+)$/.exec(p.UpdateExpression)![1]!;
-      for (const assignment of set.split(",")) {
+      const [, set, removed] = /^SET (.+?)(?: REMOVE (.+))?$/.exec(p.UpdateExpression)!;
+      for (const assignment of set!.split(",")) {
         const [left, right] = assignment.split("=").map((s) => s.trim()) as [string, string];
         const name = left.startsWith("#") ? p.ExpressionAttributeNames[left] : left;
         attributes.add(name);
-        if (name === "status") statuses.add(p.ExpressionAttributeValues[right].S);
+        if (name === statusAttribute) statuses.add(p.ExpressionAttributeValues[right].S);
       }
+      for (const name of removed?.split(",") ?? []) attributes.add(name.trim());
     }
   }
   return { attributes, statuses };
@@ -49,6 +54,26 @@ describe("the dispatcher's ledger writes", () => {
   });
 });
 
+describe("the restore drill's ledger writes", () => {
+  const drill = ledgerWrites(
+    restoreDrillDefinition({
+      partition: "aws",
+      drillFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:drill",
+      jobDefinitionName: "worker",
+      jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q",
+      ledgerTableName: "ledger",
+      pipelineName: "ba",
+      pipelineTag: { key: "backup-actions:pipeline", value: "ba" },
+    }),
+    "lastVerifyResult",
+  );
+
+  it("write exactly LEDGER_DRILL_ATTRIBUTES and every DRILL_RESULTS value, and nothing of the dispatcher's", () => {
+    expect([...drill.attributes].sort()).toEqual([...LEDGER_DRILL_ATTRIBUTES].sort());
+    expect([...drill.statuses].sort()).toEqual([...DRILL_RESULTS].sort());
+  });
+});
+
 describe("the README's ledger section", () => {
   const readme = readFileSync(join(__dirname, "../../../README.md"), "utf8");
   const section = /\nTable `<name>-ledger`[\s\S]*?\n\n/.exec(readme)?.[0] ?? "";
@@ -56,7 +81,7 @@ describe("the README's ledger section", () => {
   it("names every attribute and status of a ledger record, and no other", () => {
     expect(section).not.toBe("");
     const named = new Set([...section.matchAll(/`([A-Za-z][A-Za-z0-9]*)`/g)].map((m) => m[1]!));
-    expect([...named].sort()).toEqual([...LEDGER_ATTRIBUTES].sort());
+    expect([...named].sort()).toEqual([...LEDGER_ATTRIBUTES, ...LEDGER_DRILL_ATTRIBUTES].sort());
     const statuses = /`status` \(([A-Z, \n]+)\)/.exec(section)![1]!.split(/,\s*/);
     expect(statuses).toEqual([...LEDGER_STATUSES]);
   });

@@ -1,0 +1,170 @@
+/**
+ * The restore drill's function (stacks/workflows/restore-drill.ts calls it three times):
+ * - `sample`: the archives of this drill (core/drill.ts pickDrillSample) from the ledger's SUCCEEDED
+ *   records, each with what its objects' storage classes mean: verify it, skip it (objects in
+ *   Glacier Flexible Retrieval or Deep Archive, `drills.glacier` "skip"), or restore them first
+ *   (RestoreObject, Tier Bulk, `drills.glacier` "restore") and say what that costs;
+ * - `restore-status`: whether every archived object of an archive has a restored copy (HeadObject `Restore`);
+ * - `report`: counts the results and emits the DrillFailed metric (zero included) the alarm watches.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { HeadObjectCommand, ListObjectsV2Command, RestoreObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  ARCHIVE_STORAGE_CLASSES,
+  drillJobName,
+  DRILL_RESTORE_DAYS,
+  pickDrillSample,
+  RESOURCE_TYPE_OF,
+  restoreCostUsd,
+  type ArchiveStorageClass,
+  type DrillArchive,
+  type DrillCandidate,
+  type DrillRequest,
+  type DrillSettings,
+} from "../../core/drill";
+import type { MetricsRecorder } from "../../core/lambda-metrics";
+import { succeededExports } from "../../core/ledger-query";
+import { METRICS } from "../../core/metrics";
+import { parseS3Url } from "../../core/s3-url";
+
+export interface DrillDeps {
+  readonly ddb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly logger: Pick<Logger, "info" | "warn">;
+  readonly metrics: MetricsRecorder;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+interface ArchivedObject {
+  readonly key: string;
+  readonly storageClass: ArchiveStorageClass;
+  readonly bytes: number;
+}
+
+const isArchived = (c: string | undefined): c is ArchiveStorageClass =>
+  (ARCHIVE_STORAGE_CLASSES as readonly (string | undefined)[]).includes(c);
+
+/** The archive's objects in an archive storage class (ListObjectsV2 names every object's class). */
+async function archivedObjects(s3: S3Client, archiveUrl: string): Promise<ArchivedObject[]> {
+  const { bucket, prefix } = parseS3Url(archiveUrl);
+  const out: ArchivedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? [])
+      if (isArchived(o.StorageClass)) out.push({ key: o.Key!, storageClass: o.StorageClass, bytes: o.Size ?? 0 });
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+/** A ledger record the drill can verify: one of its workflows, with the archive and manifest hash recorded. */
+function candidateOf(r: Record<string, unknown>, workflows: readonly string[]): DrillCandidate | undefined {
+  const { recoveryPointArn, workflow, archiveUrl, sha256, startedAt } = r;
+  if (typeof workflow !== "string" || !workflows.includes(workflow)) return undefined;
+  if (typeof archiveUrl !== "string" || typeof sha256 !== "string" || typeof startedAt !== "string") return undefined;
+  return {
+    recoveryPointArn: String(recoveryPointArn),
+    workflow: workflow as DrillCandidate["workflow"],
+    archiveUrl,
+    sha256,
+    startedAt,
+    resourceArn: typeof r.resourceArn === "string" ? r.resourceArn : null,
+    bytes: typeof r.bytes === "number" ? r.bytes : null,
+  };
+}
+
+export async function sampleArchives(deps: DrillDeps, settings: DrillSettings): Promise<{ archives: DrillArchive[] }> {
+  const records = await succeededExports(deps.ddb, settings.ledgerTable);
+  const candidates = records.flatMap((r) => candidateOf(r as never, settings.workflows) ?? []);
+  const sample = pickDrillSample(candidates, settings.sampleSize, deps.random);
+  deps.logger.info("drill sample", {
+    succeeded: records.length,
+    candidates: candidates.length,
+    sampled: sample.map((c) => c.recoveryPointArn),
+  });
+  const archives: DrillArchive[] = [];
+  for (const c of sample) {
+    const archived = await archivedObjects(deps.s3, c.archiveUrl);
+    const cost = restoreCostUsd(archived);
+    const common = {
+      ...c,
+      jobName: drillJobName(c.recoveryPointArn),
+      resourceType: RESOURCE_TYPE_OF[c.workflow],
+      archivedObjects: archived.length,
+      archivedBytes: archived.reduce((n, o) => n + o.bytes, 0),
+      restoreCostUsd: cost,
+    };
+    if (archived.length === 0) {
+      archives.push({ ...common, action: "verify", reason: null });
+    } else if (settings.glacier === "skip") {
+      const classes = [...new Set(archived.map((o) => o.storageClass))].join(", ");
+      const reason = `${archived.length} object(s) of the archive are in ${classes}: drills.glacier is "skip" (a Bulk restore would cost about $${cost})`;
+      deps.logger.warn("drill skips an archived archive", { archiveUrl: c.archiveUrl, reason });
+      archives.push({ ...common, action: "skip", reason });
+    } else {
+      const { bucket } = parseS3Url(c.archiveUrl);
+      for (const o of archived) await restore(deps.s3, bucket, o.key);
+      deps.logger.info("drill restores archived objects (Bulk)", {
+        archiveUrl: c.archiveUrl,
+        objects: archived.length,
+        bytes: common.archivedBytes,
+        restoreCostUsd: cost,
+      });
+      archives.push({ ...common, action: "restore", reason: null });
+    }
+  }
+  return { archives };
+}
+
+/** RestoreObject, Tier Bulk; a restore already under way is what was asked for. */
+async function restore(s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.send(
+      new RestoreObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        RestoreRequest: { Days: DRILL_RESTORE_DAYS, GlacierJobParameters: { Tier: "Bulk" } },
+      }),
+    );
+  } catch (e) {
+    if ((e as { name?: string }).name !== "RestoreAlreadyInProgress") throw e;
+  }
+}
+
+/** Done when every archived object of the archive has a restored copy: HeadObject `Restore: ongoing-request="false", …`. */
+export async function restoreStatus(deps: DrillDeps, archiveUrl: string): Promise<{ done: boolean; pending: number }> {
+  const { bucket } = parseS3Url(archiveUrl);
+  let pending = 0;
+  for (const o of await archivedObjects(deps.s3, archiveUrl)) {
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: o.key }));
+    if (!/ongoing-request="false"/.test(head.Restore ?? "")) pending++;
+  }
+  return { done: pending === 0, pending };
+}
+
+export function report(
+  deps: DrillDeps,
+  request: Extract<DrillRequest, { action: "report" }>,
+): { passed: number; failed: number; skipped: number } {
+  const count = (r: string) => request.results.filter((x) => x.result === r).length;
+  // A sample or Map that failed as a whole is a drill that did not run: it alarms like a failed archive.
+  const failed = count("FAILED") + (request.error ? 1 : 0);
+  const out = { passed: count("PASSED"), failed, skipped: count("SKIPPED") };
+  deps.metrics.add(METRICS.drillFailed, failed);
+  deps.logger.info("drill report", { ...out, error: request.error ?? undefined });
+  return out;
+}
+
+export async function handleDrill(request: DrillRequest, deps: DrillDeps, settings: DrillSettings): Promise<unknown> {
+  switch (request.action) {
+    case "sample":
+      return sampleArchives(deps, settings);
+    case "restore-status":
+      return restoreStatus(deps, request.archiveUrl);
+    case "report":
+      return report(deps, request);
+  }
+}
