@@ -66,6 +66,7 @@ const SERVER_TIERS = {
   ],
   // terraform and the AWS provider against moto (scripts/validate-stacks.sh runs after it in this tier)
   terraform: [
+    "__tests__/integration/plan-diff.test.ts",
     "__tests__/integration/stacks-apply.test.ts",
     "__tests__/stacks/constructs/policy-document.terraform.test.ts",
     "__tests__/testing/moto-terraform.test.ts",

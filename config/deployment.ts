@@ -67,6 +67,11 @@ export interface RegionDeployment {
   readonly interfaceEndpoints: readonly InterfaceEndpointKey[];
   /** AZs with a subnet: one Batch placement (compute environment + job queue) each. */
   readonly placementCount: number;
+  /**
+   * Name of each placement's zone, in subnet order, when the config names them (network.availabilityZones): the
+   * subnets and lanes are addressed by it. @default none: addressed by position
+   */
+  readonly zoneNames?: readonly string[];
   /** config.kmsKeyArn as this region sees it (keyArnInRegion). @default none: the pipeline creates its own key */
   readonly kmsKeyArn?: string;
   /** What the starter of this region gets in its environment (core/dispatcher-routes.ts). */
@@ -176,6 +181,7 @@ export function resolveDeployment(config: Config): Deployment {
         egress: network.egress,
         interfaceEndpoints,
         placementCount: placementCountOf(network),
+        ...(zoneNamesOf(network, region) ? { zoneNames: zoneNamesOf(network, region) } : {}),
         kmsKeyArn: config.kmsKeyArn ? keyArnInRegion(config.kmsKeyArn, region) : undefined,
         routes,
         dispatcher: { ...expandDispatcherRoutes(routes).dispatchers[region]!, stateMachineName },
@@ -246,6 +252,13 @@ export function archiveMemberOf(config: Config, accountId: string, region: strin
     readerRoleArns: [role(lambdaRoleName(verifyFunctionName(config.name), region))],
     exportCallerRoleArns: parquet.map((w) => role(stateMachineRoleName(childStateMachineName(config.name, w)))),
   };
+}
+
+/** The zone names of network.availabilityZones in `region` (`us-east-1` + `a`), or none. */
+export function zoneNamesOf(network: NetworkConfig, region: string): readonly string[] | undefined {
+  return "availabilityZones" in network && network.availabilityZones
+    ? network.availabilityZones.map((letter) => `${region}${letter}`)
+    : undefined;
 }
 
 /** AZs with a subnet — one Batch placement (compute environment + queue) each. */

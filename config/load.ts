@@ -146,7 +146,7 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
-const NEW_VPC_KEYS = ["vpcCidr", "azCount"];
+const NEW_VPC_KEYS = ["vpcCidr", "azCount", "availabilityZones"];
 
 /** Every key name the schema knows, for "did you mean" hints on typos. */
 const KNOWN_KEYS = [
@@ -180,6 +180,7 @@ const KNOWN_KEYS = [
   "hostname",
   "vpcCidr",
   "azCount",
+  "availabilityZones",
   "endpointAzCount",
   "egress",
   "vpcId",

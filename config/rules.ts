@@ -99,6 +99,13 @@ export function networkProblems(raw: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const check = (net: unknown, path: string) => {
     if (!isObject(net)) return;
+    if (Array.isArray(net.availabilityZones) && typeof net.azCount === "number") {
+      if (net.azCount !== net.availabilityZones.length)
+        problems.push({
+          path: `${path}.azCount`,
+          message: `must equal the number of availabilityZones (${net.availabilityZones.length}), or be left out`,
+        });
+    }
     const endpointAz = net.endpointAzCount;
     if (typeof endpointAz !== "number") return;
     if ("vpcId" in net) {
@@ -109,7 +116,8 @@ export function networkProblems(raw: unknown): ConfigProblem[] {
         });
       }
     } else {
-      const azCount = typeof net.azCount === "number" ? net.azCount : 2;
+      const zones = Array.isArray(net.availabilityZones) ? net.availabilityZones.length : undefined;
+      const azCount = typeof net.azCount === "number" ? net.azCount : (zones ?? 2);
       if (endpointAz > azCount)
         problems.push({ path: `${path}.endpointAzCount`, message: `must be at most azCount (${azCount})` });
     }

@@ -85,6 +85,22 @@ export const newVpc = z.strictObject({
     .min(1, { error: "must be at least 1" })
     .max(6, { error: "must be at most 6" })
     .default(2),
+  /**
+   * The zones of those subnets by letter, in subnet order (`["a", "b"]`: `<region>a`, `<region>b` in every region):
+   * the subnets and Batch lanes are then addressed by zone name, so adding or dropping the last zone leaves the
+   * others where they are. @default the first `azCount` available zones, addressed by position
+   */
+  availabilityZones: z
+    .array(
+      z.string().regex(/^[a-z]$/, {
+        error:
+          'must be the letter of an availability zone ("a", "b", ...): in each region the zone is <region><letter>',
+      }),
+    )
+    .min(1, { error: "must list at least one zone" })
+    .max(6, { error: "must list at most 6 zones" })
+    .refine((zones) => new Set(zones).size === zones.length, { error: "must not repeat a zone" })
+    .optional(),
   /** Availability zones that get interface endpoint network interfaces; one is cheapest. */
   endpointAzCount: z
     .number()
@@ -128,7 +144,10 @@ const network = z.custom<unknown>().transform((value, ctx) => {
     for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
     return z.NEVER;
   }
-  return result.data as NetworkConfig;
+  const net = result.data as NetworkConfig;
+  // Named zones decide the count (config/rules.ts refuses an azCount that says otherwise).
+  if ("availabilityZones" in net && net.availabilityZones) return { ...net, azCount: net.availabilityZones.length };
+  return net;
 });
 
 export type NewVpcConfig = z.output<typeof newVpc>;

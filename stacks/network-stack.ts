@@ -24,12 +24,14 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Fn, TerraformOutput, TerraformStack } from "cdktf";
+import { Fn, TerraformOutput, type TerraformResource, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { zoneNamesOf } from "../config/deployment";
 import type { EgressMode, NetworkConfig } from "../config/schema";
 import { FlowLogs } from "./constructs/flow-logs";
 import type { InterfaceEndpointKey } from "../core/interface-endpoints";
 import { InterfaceEndpoints } from "./constructs/interface-endpoints";
+import { movedFrom } from "./moved";
 import { awsProvider } from "./provider";
 
 export interface NetworkStackProps {
@@ -211,23 +213,35 @@ export class NetworkStack extends TerraformStack {
       filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
     });
     const isPublic = net.egress === "public";
+    // Named zones (network.availabilityZones) address each subnet by its zone, moved from its position.
+    const zones = zoneNamesOf(net, props.region);
+    const key = (i: number) => zones?.[i] ?? String(i);
+    const addressedByZone = <T extends TerraformResource>(resource: T, i: number, former: string): T => {
+      if (zones) movedFrom(resource, this, `${former}-${i}`);
+      return resource;
+    };
     // /16 → sixteen /20s: the first azCount are the workers' subnets, the last one
     // holds the NAT gateway in `nat` mode.
-    const subnets = Array.from(
-      { length: net.azCount },
-      (_, i) =>
-        new Subnet(this, `subnet-${i}`, {
+    const subnets = Array.from({ length: net.azCount }, (_, i) =>
+      addressedByZone(
+        new Subnet(this, `subnet-${key(i)}`, {
           vpcId: vpc.id,
           cidrBlock: Fn.cidrsubnet(vpc.cidrBlock, 4, i),
-          availabilityZone: Fn.element(azs.names, i),
+          availabilityZone: zones?.[i] ?? Fn.element(azs.names, i),
           mapPublicIpOnLaunch: isPublic,
           tags: { Name: `${name}-${isPublic ? "public" : "private"}-${i}` },
         }),
+        i,
+        "subnet",
+      ),
     );
     const routeTable = new RouteTable(this, "workers-rt", { vpcId: vpc.id, tags: { Name: `${name}-workers` } });
-    subnets.forEach(
-      (subnet, i) =>
-        new RouteTableAssociation(this, `workers-rt-${i}`, { subnetId: subnet.id, routeTableId: routeTable.id }),
+    subnets.forEach((subnet, i) =>
+      addressedByZone(
+        new RouteTableAssociation(this, `workers-rt-${key(i)}`, { subnetId: subnet.id, routeTableId: routeTable.id }),
+        i,
+        "workers-rt",
+      ),
     );
 
     if (net.egress !== "endpoints") {

@@ -230,6 +230,7 @@ export class PipelineStack extends TerraformStack {
       azCount: placementCount,
       subnetIds: this.network.subnetIds,
       subnetAzs: this.network.subnetAzs,
+      zoneNames: d.zoneNames,
       securityGroupId: this.network.workerSecurityGroupId,
       publicIp: d.egress === "public",
       instanceFamilies: worker.instanceFamilies,

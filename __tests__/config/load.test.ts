@@ -57,6 +57,14 @@ describe("config defaults", () => {
     expect(config.exports.aurora).toEqual({ format: "both", instanceClass: "db.t4g.medium" });
   });
 
+  it("takes azCount from the named availabilityZones", () => {
+    const config = parseConfig({
+      ...valid(),
+      network: { vpcCidr: "10.42.0.0/16", availabilityZones: ["b", "c", "d"] },
+    });
+    expect(config.network).toMatchObject({ azCount: 3, availabilityZones: ["b", "c", "d"] });
+  });
+
   it("fills every optional key of a minimal config", () => {
     const config = parseConfig(valid());
     expect(config.name).toBe("backup-actions");
@@ -388,6 +396,37 @@ describe("config rules (one test per rule, exact message)", () => {
       "endpointAzCount ≤ azCount",
       (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 1, endpointAzCount: 2 }),
       "network.endpointAzCount: must be at most azCount (1)",
+    ],
+    [
+      "availabilityZones are zone letters",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", availabilityZones: ["us-east-1a"] }),
+      'network.availabilityZones[0]: must be the letter of an availability zone ("a", "b", ...): in each region the zone is <region><letter>',
+    ],
+    [
+      "availabilityZones do not repeat",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", availabilityZones: ["a", "b", "a"] }),
+      "network.availabilityZones: must not repeat a zone",
+    ],
+    [
+      "azCount agrees with availabilityZones",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", azCount: 3, availabilityZones: ["a", "b"] }),
+      "network.azCount: must equal the number of availabilityZones (2), or be left out",
+    ],
+    [
+      "endpointAzCount ≤ the number of availabilityZones",
+      (c) => (c.network = { vpcCidr: "10.0.0.0/16", availabilityZones: ["a"], endpointAzCount: 2 }),
+      "network.endpointAzCount: must be at most azCount (1)",
+    ],
+    [
+      "availabilityZones are for a new VPC only",
+      (c) =>
+        (c.network = {
+          vpcId: "vpc-0123456789abcdef0",
+          subnetIds: ["subnet-0123456789abcdef0"],
+          routeTableIds: ["rtb-0123456789abcdef0"],
+          availabilityZones: ["a"],
+        }),
+      "network.availabilityZones: not allowed with vpcId (a network is either vpcCidr and azCount, or vpcId and subnetIds)",
     ],
     [
       "egress is a known mode",

@@ -11,7 +11,7 @@
  * every mode name the same resources.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -29,60 +29,22 @@ import { describeWithPrereqs } from "../../testing/prereq";
 import {
   motoOverride,
   prepareStack,
-  REPO_ROOT,
   stateAddresses,
   terraform,
   terraformEnv,
 } from "../../testing/terraform/moto-apply";
-
-/**
- * Resources moto cannot create, each with the reason. They are switched off with
- * `count = 0` in the override file (never by editing the synthesized JSON).
- */
-const MOTO_CANNOT_CREATE: Record<string, { stack: "bootstrap" | "network" | "pipeline"; reason: string }> = {
-  "aws_sqs_queue_redrive_allow_policy.event-intake_dlq-redrive-allow_*": {
-    stack: "pipeline",
-    reason:
-      "moto 5.2.1 rejects the RedriveAllowPolicy queue attribute (InvalidAttributeName), so the provider waits for it until its timeout",
-  },
-};
-
-/**
- * Attributes moto 5.2.1 does not round-trip, so the second plan of the pipeline shows an
- * in-place update of these resources (never a replacement, never anything else). Each
- * address pattern with the reason; the network and bootstrap stacks must have none.
- */
-const MOTO_DRIFT: Record<string, string> = {
-  "aws_lambda_function.*":
-    "moto does not store or return the function's LoggingConfig (JSON logs to the named log group)",
-  "aws_launch_template.*":
-    "moto returns the template's own tags as a tag specification of its data, so the provider plans to drop it (a new version)",
-  "aws_batch_compute_environment.*": "follows the new launch template version planned above",
-  "aws_sqs_queue.event-intake_queue_*": "moto returns RedrivePolicy re-serialized with maxReceiveCount as a string",
-  "aws_sqs_queue_policy.event-intake_queue-policy_*":
-    "its policy document is re-read at apply because the queue above shows a change",
-  "aws_iam_role_policy.*":
-    "policy documents that name a function or queue above are re-read at apply, because those show a change",
-};
-const matches = (pattern: string, address: string) =>
-  new RegExp(`^${pattern.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`).test(address);
-
-/**
- * What the test changes to apply here, each with the reason. Only through the
- * config (what a user could set too) or the override file.
- */
-const ADJUSTMENTS = {
-  workerImage: "config worker.imageUri: there is no Docker engine to build the image at apply time (ADR 0004)",
-  batchServiceRole:
-    "aws_batch_compute_environment.service_role: moto 5.2.1 requires an existing role; AWS uses Batch's service-linked role when it is unset",
-  batchSecurityGroups:
-    "aws_batch_compute_environment.compute_resources.security_group_ids: moto 5.2.1 crashes without them; ours sit on the launch template (AWS rejects both)",
-  ledgerDeletionProtection:
-    "aws_dynamodb_table.deletion_protection_enabled=false: the test must destroy what it applied",
-  stateBucketPreventDestroy:
-    "aws_s3_bucket.state lifecycle.prevent_destroy=false: the test must destroy what it applied",
-} as const;
-const PREBUILT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backup-actions-worker:test";
+import {
+  ADJUSTMENTS,
+  forMoto,
+  matches,
+  MOTO_CANNOT_CREATE,
+  MOTO_DRIFT,
+  pipelineAdjustments,
+  readDefaultConfig,
+  skippedResources,
+  synthesizeConfig,
+  terraformOk,
+} from "../../testing/terraform/moto-deploy";
 
 function missingPrereqs(): string[] {
   const missing: string[] = [];
@@ -95,73 +57,17 @@ const work = mkdtempSync(path.join(tmpdir(), "ba-apply-"));
 const benchMotoUrl = () => `http://127.0.0.1:${process.env.MOTO_PORT}`;
 
 /** One synthesis per egress mode (bootstrap is the same in every mode: it uses the endpoints one). */
-const synthesized = new Map<string, string>();
-function synthesize(egress: string): string {
-  if (!synthesized.has(egress)) synthesized.set(egress, synthesizeNow(egress));
+const synthesized = new Map<string, Promise<string>>();
+function synthesize(egress: string): Promise<string> {
+  if (!synthesized.has(egress)) {
+    const defaults = forMoto(readDefaultConfig());
+    const config = { ...defaults, network: { ...defaults.network, egress } };
+    synthesized.set(egress, synthesizeConfig(config, path.join(work, `synth-${egress}`)));
+  }
   return synthesized.get(egress)!;
 }
 
-function synthesizeNow(egress: string): string {
-  const defaults = JSON.parse(readFileSync(path.join(REPO_ROOT, "config", "default.json"), "utf8"));
-  const config = {
-    ...defaults,
-    network: { ...defaults.network, egress },
-    worker: { ...defaults.worker, imageUri: PREBUILT_IMAGE },
-  };
-  const file = path.join(work, `config-${egress}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  const outdir = path.join(work, `synth-${egress}`);
-  const r = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["main.ts"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, BACKUP_ACTIONS_CONFIG: file, CDKTF_OUTDIR: outdir },
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`synth failed for ${egress}: ${r.stderr}`);
-  return outdir;
-}
-
-/** The override entries for ADJUSTMENTS, built from the synthesized pipeline JSON. */
-function pipelineAdjustments(synthDir: string, stack: string): Record<string, Record<string, unknown>> {
-  const tf = JSON.parse(readFileSync(path.join(synthDir, "stacks", stack, "cdk.tf.json"), "utf8"));
-  const resources: Record<string, Record<string, unknown>> = {};
-  for (const [name, ce] of Object.entries<any>(tf.resource.aws_batch_compute_environment ?? {})) {
-    // Nested blocks are replaced whole by an override: repeat compute_resources with the groups added.
-    const { ["//"]: _meta, ...computeResources } = ce.compute_resources;
-    (resources.aws_batch_compute_environment ??= {})[name] = {
-      // moto checks that the role exists: any role of the stack will do.
-      service_role: `\${aws_iam_role.${Object.keys(tf.resource.aws_iam_role).find((k) => k.startsWith("batch_instance-role_"))}.arn}`,
-      compute_resources: {
-        ...computeResources,
-        security_group_ids: ["${data.terraform_remote_state.network.outputs.worker_security_group_id}"],
-      },
-    };
-  }
-  for (const name of Object.keys(tf.resource.aws_dynamodb_table ?? {}))
-    (resources.aws_dynamodb_table ??= {})[name] = { deletion_protection_enabled: false };
-  return resources;
-}
-
-function skippedResources(stack: "bootstrap" | "network" | "pipeline", synthDir: string, stackName: string) {
-  const tf = JSON.parse(readFileSync(path.join(synthDir, "stacks", stackName, "cdk.tf.json"), "utf8"));
-  const resources: Record<string, Record<string, unknown>> = {};
-  for (const [address, entry] of Object.entries(MOTO_CANNOT_CREATE)) {
-    if (entry.stack !== stack) continue;
-    const [type] = address.split(".") as [string, string];
-    for (const name of Object.keys(tf.resource?.[type] ?? {})) {
-      if (matches(address, `${type}.${name}`)) (resources[type] ??= {})[name] = { count: 0 };
-    }
-  }
-  return resources;
-}
-
-async function expectOk(dir: string, args: string[], env: NodeJS.ProcessEnv) {
-  const r = await terraform(dir, [...args, "-no-color"], env);
-  if (r.code !== 0)
-    throw new Error(
-      `terraform ${args.join(" ")} failed in ${path.basename(dir)}:\n${r.stderr}\n${r.stdout.slice(-4000)}`,
-    );
-  return r;
-}
+const expectOk = terraformOk;
 
 /**
  * Real plans of the bench, for `backup-actions plan-summary` (the pull request comment): each plan's
@@ -258,8 +164,7 @@ interface ModeRun {
 function runMode(egress: string, motoUrl: string, env: NodeJS.ProcessEnv): ModeRun {
   const network = `network-111111111111-us-east-1`;
   const pipeline = `pipeline-111111111111-us-east-1`;
-  const dirs = Promise.resolve().then(() => {
-    const synthDir = synthesize(egress);
+  const dirs = synthesize(egress).then((synthDir) => {
     const modeDir = path.join(work, egress);
     const networkOverride = motoOverride({ motoUrl, resources: skippedResources("network", synthDir, network) });
     const networkDir = prepareStack(synthDir, network, modeDir, networkOverride);
@@ -327,8 +232,7 @@ describeWithPrereqs("synthesized stacks applied to moto", missingPrereqs(), () =
       extraMoto.push(await startLauncher(python.python, port));
       urls[egress] = `http://127.0.0.1:${port}`;
     }
-    const bootstrapDir = Promise.resolve().then(() => {
-      const synthDir = synthesize("endpoints");
+    const bootstrapDir = synthesize("endpoints").then((synthDir) => {
       return prepareStack(
         synthDir,
         "bootstrap",

@@ -3,13 +3,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { Testing, TerraformStack } from "cdktf";
+import { App, Testing, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { bundleLambda, lambdaBundleState, lambdaManifestPath } from "../../stacks/constructs/lambda-bundle";
 import * as cdktfFs from "cdktf/lib/private/fs";
 import { deterministicZip, lambdaArchive } from "../../stacks/constructs/lambda-archive";
 import { LambdaFunction } from "../../stacks/constructs/lambda-function";
-import { synth } from "../helpers/synth";
+import { composeStacks } from "../../stacks/app";
+import { synth, testConfig } from "../helpers/synth";
 
 const KEY = "arn:aws:kms:us-east-1:111111111111:key/00000000-0000-0000-0000-000000000000";
 
@@ -287,6 +288,41 @@ describe("the deployed zip (lambda-archive.ts)", () => {
     expect(deterministicZip([a, b]).equals(deterministicZip([a, { ...b, data: Buffer.from("TWO") }]))).toBe(false);
     for (const name of ["", "/etc/passwd", "../x", "a/../../x"])
       expect(() => deterministicZip([{ name, data: Buffer.alloc(0) }])).toThrow(/unsafe entry name/);
+  });
+
+  it("is the same bytes in every synthesis of the pipeline, whatever the output directory and the files' times", () => {
+    // GIVEN two syntheses of the same config into two output directories
+    const zipsOf = (outdir: string) => {
+      const app = new App({ outdir });
+      composeStacks(app, testConfig(), { warn: () => undefined });
+      app.synth();
+      const assets = path.join(outdir, "stacks", "pipeline-111111111111-us-east-1", "assets");
+      return Object.fromEntries(
+        readdirSync(assets)
+          .flatMap((id) =>
+            readdirSync(path.join(assets, id)).map((hash) => [id, path.join(assets, id, hash, "archive.zip")] as const),
+          )
+          .filter(([, zip]) => existsSync(zip))
+          .map(([id, zip]) => [id, readFileSync(zip)]),
+      );
+    };
+    const outdirs = [mkdtempSync(path.join(tmpdir(), "synth-a-")), mkdtempSync(path.join(tmpdir(), "synth-b-"))];
+    const first = zipsOf(outdirs[0]!);
+    const second = zipsOf(outdirs[1]!);
+    // THEN every Lambda's zip is byte-identical, and it is the zip of the bundle's files under any other times
+    expect(Object.keys(first).length).toBeGreaterThanOrEqual(4);
+    expect(Object.keys(second)).toEqual(Object.keys(first));
+    for (const id of Object.keys(first)) expect({ [id]: first[id]!.equals(second[id]!) }).toEqual({ [id]: true });
+    const bundle = bundleLambda("verify");
+    const copy = mkdtempSync(path.join(tmpdir(), "lambda-bundle-"));
+    for (const f of readdirSync(bundle.dir)) {
+      writeFileSync(path.join(copy, f), readFileSync(path.join(bundle.dir, f)));
+      utimesSync(path.join(copy, f), new Date(2030, 0, 1), new Date(2001, 1, 1));
+    }
+    const fresh = mkdtempSync(path.join(tmpdir(), "lambda-archives-"));
+    const rezipped = readFileSync(lambdaArchive("verify", { ...bundle, dir: copy }, fresh));
+    expect(Object.values(first).filter((zip) => zip.equals(rezipped))).toHaveLength(1);
+    for (const dir of [...outdirs, copy, fresh]) rmSync(dir, { recursive: true, force: true });
   });
 
   it("is what synthesis ships: no cdktf archiver runs, and the asset is the zip", () => {

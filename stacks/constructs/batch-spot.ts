@@ -15,8 +15,9 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { Fn, Token } from "cdktf";
+import { Fn, type TerraformResource, Token } from "cdktf";
 import { Construct } from "constructs";
+import { movedFrom } from "../moved";
 import type { PipelineContext } from "./context";
 import { PolicyDocument } from "./policy-document";
 
@@ -29,6 +30,11 @@ export interface BatchSpotProps {
   readonly subnetIds: string[];
   /** AZ of each subnet, in the order of `subnetIds`. */
   readonly subnetAzs: string[];
+  /**
+   * Name of each lane's zone when the config names them (network.availabilityZones): the lanes are then addressed
+   * by it (`spot-us-east-1a`), moved from their position (`spot-0`). @default addressed by position
+   */
+  readonly zoneNames?: readonly string[];
   /** Security group of the workers (no inbound). */
   readonly securityGroupId: string;
   /** Give instances a public IP: only in the network's `public` egress mode. @default false */
@@ -141,31 +147,45 @@ export class BatchSpot extends Construct {
     this.spotEnvironments = [];
     this.onDemandEnvironments = [];
     this.jobQueues = [];
+    const zones = props.zoneNames;
+    if (zones && zones.length !== props.azCount)
+      throw new Error(`BatchSpot ${this.node.path}: ${zones.length} zone names for ${props.azCount} lanes`);
+    // Physical names keep the position: renaming a compute environment or queue replaces it.
+    const lane = <T extends TerraformResource>(prefix: string, i: number, build: (id: string) => T): T => {
+      const resource = build(`${prefix}-${zones?.[i] ?? i}`);
+      if (zones) movedFrom(resource, this, `${prefix}-${i}`);
+      return resource;
+    };
     for (let i = 0; i < props.azCount; i++) {
       // SPOT_PRICE_CAPACITY_OPTIMIZED: pools least likely to be reclaimed, then cheapest.
-      const spot = environment(
-        `spot-${i}`,
-        `${props.context.name}-spot-${i}-`,
-        computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"),
+      const spot = lane("spot", i, (id) =>
+        environment(
+          id,
+          `${props.context.name}-spot-${i}-`,
+          computeResources(i, "SPOT", "SPOT_PRICE_CAPACITY_OPTIMIZED"),
+        ),
       );
       this.spotEnvironments.push(spot);
       const order = [{ order: 1, computeEnvironment: spot.arn }];
       if (onDemandFallback) {
-        const onDemand = environment(
-          `on-demand-${i}`,
-          `${props.context.name}-ondemand-${i}-`,
-          computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE"),
+        const onDemand = lane("on-demand", i, (id) =>
+          environment(id, `${props.context.name}-ondemand-${i}-`, computeResources(i, "EC2", "BEST_FIT_PROGRESSIVE")),
         );
         this.onDemandEnvironments.push(onDemand);
         order.push({ order: 2, computeEnvironment: onDemand.arn });
       }
       this.jobQueues.push(
-        new BatchJobQueue(this, `queue-${i}`, {
-          name: `${props.context.name}-worker-${i}`,
-          state: "ENABLED",
-          priority: 1,
-          computeEnvironmentOrder: order,
-        }),
+        lane(
+          "queue",
+          i,
+          (id) =>
+            new BatchJobQueue(this, id, {
+              name: `${props.context.name}-worker-${i}`,
+              state: "ENABLED",
+              priority: 1,
+              computeEnvironmentOrder: order,
+            }),
+        ),
       );
     }
     this.jobQueueArns = this.jobQueues.map((q) => q.arn);
