@@ -12,6 +12,7 @@ import {
 } from "../core/dispatcher-routes";
 import { intakeConfigOf, type IntakeConfig } from "../core/intake-config";
 import { partitionOf, type Partition } from "../core/partition";
+import { placementCountOf } from "../core/placements";
 import { archiveBucketName } from "../core/s3-layout";
 import {
   childStateMachineName,
@@ -261,10 +262,7 @@ export function zoneNamesOf(network: NetworkConfig, region: string): readonly st
     : undefined;
 }
 
-/** AZs with a subnet — one Batch placement (compute environment + queue) each. */
-export function placementCountOf(network: NetworkConfig): number {
-  return "vpcId" in network ? network.subnetIds.length : network.azCount;
-}
+export { placementCountOf };
 
 /**
  * The routes the starter of `accountId`/`region` gets in its environment: the placement

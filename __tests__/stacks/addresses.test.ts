@@ -69,6 +69,7 @@ describe("addresses of stateful resources", () => {
       "aws_cloudwatch_log_group.event-intake_starter_log-group_DECEF592",
       "aws_cloudwatch_log_group.janitor_function_log-group_E084BABD",
       "aws_cloudwatch_log_group.notifications_backstop_logs_this_E0BD08D7",
+      "aws_cloudwatch_log_group.reconciler_function_log-group_47E8A845",
       "aws_cloudwatch_log_group.verify_log-group_88E8C480",
       "aws_cloudwatch_log_group.worker-job_log-group_this_587EFE34",
       "aws_cloudwatch_log_group.workflows_databases_aurora_logs_this_B761FA26",

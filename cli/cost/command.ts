@@ -6,10 +6,10 @@
  * config/default.json), read by config/load.ts as synthesis reads it; config/load.ts (zod) is imported in `run`
  * only (cli/main.ts: `--help` loads no heavy module).
  */
-import { placementCountOf } from "../../config/deployment";
 import type { Config } from "../../config/schema";
 import { workerDirectReadShare } from "../../core/direct-read";
 import { interfaceEndpointKeysOf } from "../../core/interface-endpoints";
+import { placementCountOf } from "../../core/placements";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
 import { intOption, parse, UsageError } from "../args";
 import type { Command } from "../main";
