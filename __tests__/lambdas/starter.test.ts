@@ -385,6 +385,7 @@ describe("starter: real errors fail only their own record", () => {
         time: "2026-11-20T03:41:17Z",
         jobId: "A827233A-D405-4A86-A440-759FA94F3403",
       },
+      startedBy: "event",
     });
   });
   it("routes a copy job's export to a client of the destination region and that region's dispatcher", async () => {
