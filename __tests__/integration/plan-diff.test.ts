@@ -176,11 +176,14 @@ describeWithPrereqs(
       "one more backup vault": {
         bootstrap: {},
         network: {},
-        // The rules' event patterns and the starter's environment list the vaults; the queue policies do not change.
+        // The rules' event patterns and the starter's environment list the vaults, and so do the reconciler's
+        // environment and its ListRecoveryPointsByBackupVault grant (one ARN per vault); the queue policies do not change.
         pipeline: {
           "aws_cloudwatch_event_rule.event-intake_backup-job-rule_ADE68EA3": "update",
           "aws_cloudwatch_event_rule.event-intake_copy-job-rule_BEEA8107": "update",
+          "aws_iam_role_policy.reconciler_function_role-policy_A24DE201": "update",
           "aws_lambda_function.event-intake_starter_function_931D946C": "update",
+          "aws_lambda_function.reconciler_function_88033447": "update",
         },
       },
       "a lifecycle rule: deep archive after 180 days": {
