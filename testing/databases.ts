@@ -9,7 +9,7 @@
  */
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
-import net from "node:net";
+import { freePort } from "./free-port";
 import os from "node:os";
 import path from "node:path";
 
@@ -47,17 +47,6 @@ export function databasePrerequisites(): string[] {
     if (!which(t) && !existsSync(`/usr/sbin/${t}`))
       missing.push(`${t} (apt-get install mariadb-server mariadb-client zstd)`);
   return missing;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(what: string, ok: () => boolean, child: ChildProcess, log: () => string): Promise<void> {

@@ -17,14 +17,8 @@ import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DatabaseManifest, MANIFEST_NAME, parseArchiveManifest } from "../../core/manifest";
 import { makeS3Client } from "../../batch-worker/src/store";
 import { verifyArchive } from "../../lambdas/verify/logic";
-import {
-  databasePrerequisites,
-  freePort,
-  POSTGRES_BIN,
-  startMariadb,
-  startPostgres,
-  TestServer,
-} from "../../testing/databases";
+import { databasePrerequisites, POSTGRES_BIN, startMariadb, startPostgres, TestServer } from "../../testing/databases";
+import { freePort } from "../../testing/free-port";
 import { writeRdsExport } from "../../testing/rds-export-fake";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 

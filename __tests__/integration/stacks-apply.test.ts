@@ -12,7 +12,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import net, { type AddressInfo } from "node:net";
+import { freePort } from "../../testing/free-port";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DescribeVpcEndpointsCommand, EC2Client } from "@aws-sdk/client-ec2";
@@ -121,15 +121,6 @@ async function replanAfterApply(dir: string, env: NodeJS.ProcessEnv, drift: Reco
     throw new Error(
       `second plan of ${path.basename(dir)} is not empty:\n${JSON.stringify(unexplained, null, 2)}\n${replan.stdout}`,
     );
-}
-
-/** A free TCP port on loopback for another moto server. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Terraform's plugin cache is not safe for concurrent installs: the modes' inits take turns. */

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
-import net from "node:net";
+import { freePort } from "../../testing/free-port";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -385,17 +385,6 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     expect(await portInUse(port)).toBe(true);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null | "timeout"> {
   return new Promise((resolve) => {

@@ -9,7 +9,7 @@
  * Docker engine to build it), and what moto cannot do is adjusted as in the terraform test tier (moto-deploy.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import net, { type AddressInfo } from "node:net";
+import { freePort } from "../free-port";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { formatPlanSummary, readPlans } from "../../cli/commands/plan-summary";
@@ -26,14 +26,6 @@ function readConfig(file: string): Record<string, any> {
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const say = (line: string) => process.stderr.write(`plan:moto: ${line}\n`);
