@@ -27,7 +27,7 @@ export function monitoringReadmeBlock(p: MonitoredPipeline): string {
   );
   const alarms = alarmSpecs(p).map((a) => {
     const op = a.comparison === "GreaterThanThreshold" ? ">" : "≥";
-    const what = a.metrics.length === 1 ? metricText(a.metrics[0]!) : `SUM of ${a.metrics.map(metricText).join(", ")}`;
+    const what = a.metrics.length === 1 ? metricText(a.metrics[0]!) : `SUM of ${summed(a.metrics.map(metricText))}`;
     return `| \`${p.name}-${a.id}\` | ${what} ${op} ${a.threshold} | ${a.description} |`;
   });
   return [
@@ -41,6 +41,13 @@ export function monitoringReadmeBlock(p: MonitoredPipeline): string {
     "|---|---|---|",
     ...alarms,
   ].join("\n");
+}
+
+/** The texts in order, a text that repeats (the same metric of several functions) once with its count. */
+function summed(texts: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts].map(([t, n]) => (n === 1 ? t : `${t} × ${n}`)).join(", ");
 }
 
 export function replaceMonitoringBlock(readme: string, block: string): string {

@@ -357,8 +357,9 @@ export class PipelineStack extends TerraformStack {
         })
       : undefined;
     // ── Restore drill (README "Restore drills"): opt-in, config `drills` ─────────────
+    let drill: RestoreDrill | undefined;
     if (settings.drills.enabled) {
-      new RestoreDrill(this, "drill", {
+      drill = new RestoreDrill(this, "drill", {
         context,
         schedule: settings.drills.schedule,
         sampleSize: settings.drills.sampleSize,
@@ -391,6 +392,8 @@ export class PipelineStack extends TerraformStack {
         verify: verify.function.functionName,
         janitor: janitor.lambda.function.functionName,
         ...(reconciler ? { reconciler: reconciler.lambda.function.functionName } : {}),
+        ...(wf.databases?.dumpPassword ? { "dump-password": wf.databases.dumpPassword.function.functionName } : {}),
+        ...(drill ? { drill: drill.lambda.function.functionName } : {}),
       },
       janitorTypes: [
         "ebs",

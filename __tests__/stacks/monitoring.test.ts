@@ -135,7 +135,21 @@ describe("the reconciler on the dashboard", () => {
       "starter",
       "verify",
       "janitor",
+      "dump-password",
     ]);
+  });
+
+  it("with drills.enabled: the drill's function among the Lambda errors and in the function-errors alarm", () => {
+    const on = synth(compose(testConfig({ drills: { enabled: true } })).pipelines[0]!).tf as any;
+    expect(widget(on, "Lambda errors").properties.metrics.map((m: any[]) => m.at(-1).label)).toContain("drill");
+    const alarm = Object.values<any>(on.resource.aws_cloudwatch_metric_alarm).find((a) =>
+      a.alarm_name.endsWith("-function-errors"),
+    );
+    const drillFunction = Object.keys(on.resource.aws_lambda_function).find((k) => k.startsWith("drill_"));
+    expect(drillFunction).toBeDefined();
+    expect(alarm.metric_query.map((q: any) => q.metric?.dimensions.FunctionName)).toContain(
+      `\${aws_lambda_function.${drillFunction}.function_name}`,
+    );
   });
 });
 
@@ -155,6 +169,7 @@ describe("alarms", () => {
         "export-overran",
         "janitor-removed",
         "recovery-point-missed",
+        "function-errors",
         "drill-failed",
       ]
         .map((id) => `backup-actions-${id}`)
@@ -226,6 +241,20 @@ describe("alarms", () => {
     ).toEqual(children.flatMap(() => ["ExecutionsAborted", "ExecutionsTimedOut"]).sort());
     expect(overran.metric_query.at(-1)).toMatchObject({ id: "total", return_data: true });
     expect(overran.metric_query.at(-1).expression).toMatch(/^SUM\(\[m1(, m\d+)+\]\)$/);
+    // metric math: every Lambda function's Errors (the stack's functions, each once)
+    const functionErrors = byName["backup-actions-function-errors"];
+    expect([functionErrors.comparison_operator, functionErrors.threshold]).toEqual([
+      "GreaterThanOrEqualToThreshold",
+      1,
+    ]);
+    const functionNames = Object.keys(out.resources("aws_lambda_function")).map(
+      (key) => `\${aws_lambda_function.${key}.function_name}`,
+    );
+    const watched = functionErrors.metric_query.filter((q: any) => q.metric);
+    expect(watched.map((q: any) => [q.metric.namespace, q.metric.metric_name, q.metric.stat])).toEqual(
+      functionNames.map(() => ["AWS/Lambda", "Errors", "Sum"]),
+    );
+    expect(watched.map((q: any) => q.metric.dimensions.FunctionName).sort()).toEqual([...functionNames].sort());
     const janitor = byName["backup-actions-janitor-removed"];
     expect([janitor.comparison_operator, janitor.threshold]).toEqual(["GreaterThanThreshold", 0]);
     expect(janitor.metric_query.filter((q: any) => q.metric).map((q: any) => q.metric.dimensions.ResourceType)).toEqual(

@@ -7,10 +7,20 @@
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
 import { METRICS, RESOURCE_TYPE_DIMENSION } from "../../core/metrics";
-import { type MetricRef, type MonitoredPipeline, pipelineMetric, queueMetric, stateMachineMetric } from "./monitored";
+import {
+  lambdaMetric,
+  type MetricRef,
+  type MonitoredPipeline,
+  pipelineMetric,
+  queueMetric,
+  stateMachineMetric,
+} from "./monitored";
 
 /** Seconds each alarm evaluates (one period). */
 export const ALARM_PERIOD_SECONDS = 300;
+
+/** An alarm on a metric math expression references at most 10 metrics, a hard limit (CloudWatch "Limits"). */
+export const ALARM_MAX_METRICS = 10;
 
 export interface AlarmSpec {
   /** `<name>-<id>` is the alarm's name. */
@@ -84,6 +94,16 @@ export function alarmSpecs(p: MonitoredPipeline): AlarmSpec[] {
       comparison: "GreaterThanThreshold",
       threshold: 0,
     },
+    // A Lambda that fails has no other alarm when nothing waits on it: the scheduled reconciler, janitor
+    // and drill run alone (a reconciler that fails every run would hide every missed recovery point).
+    // The starter's and the state machines' Lambdas count too: quicker than their DLQ or failed export.
+    {
+      id: "function-errors",
+      description: `A Lambda function of the pipeline failed (its log group says why): ${Object.keys(p.functionNames).join(", ")}`,
+      metrics: Object.values(p.functionNames).map((fn) => lambdaMetric(fn, "Errors")),
+      comparison: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+    },
     {
       id: "drill-failed",
       description: "The restore drill could not restore and verify an archive",
@@ -107,6 +127,11 @@ export class Alarms extends Construct {
     super(scope, id);
     for (const spec of alarmSpecs(props.monitored)) {
       if (spec.metrics.length === 0) continue;
+      if (spec.metrics.length > ALARM_MAX_METRICS)
+        throw new Error(
+          `alarm ${props.monitored.name}-${spec.id} would sum ${spec.metrics.length} metrics; CloudWatch allows ` +
+            `${ALARM_MAX_METRICS} in one metric math alarm`,
+        );
       const common = {
         alarmName: `${props.monitored.name}-${spec.id}`,
         alarmDescription: spec.description,

@@ -19,7 +19,7 @@ export interface MonitoredPipeline {
   readonly childArns: Readonly<Partial<Record<Workflow, string>>>;
   /** Name of the intake queue's dead-letter queue. */
   readonly deadLetterQueueName: string;
-  /** The pipeline's Lambda functions by role (starter, verify, janitor, reconciler when it is on). */
+  /** The pipeline's Lambda functions by role (starter, verify, janitor; reconciler, dump-password, drill when deployed). */
   readonly functionNames: Readonly<Record<string, string>>;
   /** Resource types the janitor sweeps (ebs always; dynamodb when the DynamoDB export is on). */
   readonly janitorTypes: readonly Workflow[];
