@@ -8,6 +8,7 @@ import { App } from "cdktf";
 import { ConfigError, loadConfig } from "./config/load";
 import { BaselineViolationError } from "./stacks/aspects/security-baseline";
 import { checkStacks, composeStacks } from "./stacks/app";
+import { withPlainStackTraces } from "./stacks/stack-traces";
 
 function main(): void {
   let config;
@@ -34,4 +35,4 @@ function main(): void {
   app.synth();
 }
 
-main();
+withPlainStackTraces(main);

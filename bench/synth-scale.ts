@@ -34,14 +34,18 @@ async function child(n: number, outdir: string): Promise<void> {
   const { checkStacks, composeStacks } = await import("../stacks/app");
   let stacks = 0;
   let composed = started;
-  if (n > 0) {
-    const app = new App({ outdir, skipValidation: false });
-    const composedStacks = composeStacks(app, parseConfig(scaleConfig(n)), { warn: () => undefined });
-    checkStacks(composedStacks);
-    stacks = composedStacks.all.length;
-    composed = process.hrtime.bigint();
-    app.synth();
-  } else composed = process.hrtime.bigint();
+  const { withPlainStackTraces } = await import("../stacks/stack-traces");
+  if (n > 0)
+    // as main.ts runs it
+    withPlainStackTraces(() => {
+      const app = new App({ outdir, skipValidation: false });
+      const composedStacks = composeStacks(app, parseConfig(scaleConfig(n)), { warn: () => undefined });
+      checkStacks(composedStacks);
+      stacks = composedStacks.all.length;
+      composed = process.hrtime.bigint();
+      app.synth();
+    });
+  else composed = process.hrtime.bigint();
   const done = process.hrtime.bigint();
   const m: Measured = {
     stacks,
