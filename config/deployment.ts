@@ -245,13 +245,13 @@ export function archiveMemberOf(config: Config, accountId: string, region: strin
     region,
     writerRoleArns: [
       ...(config.exports.ebs ? [role(workerJobRoleName(config.name, region))] : []),
-      ...(parquet.length > 0 ? [role(rdsExportRoleName(config.name))] : []),
+      ...(parquet.length > 0 ? [role(rdsExportRoleName(config.name, region))] : []),
       ...(dynamodbExportEnabled(config.exports.dynamodb)
-        ? [role(stateMachineRoleName(childStateMachineName(config.name, "dynamodb")))]
+        ? [role(stateMachineRoleName(childStateMachineName(config.name, "dynamodb"), region))]
         : []),
     ],
     readerRoleArns: [role(lambdaRoleName(verifyFunctionName(config.name), region))],
-    exportCallerRoleArns: parquet.map((w) => role(stateMachineRoleName(childStateMachineName(config.name, w)))),
+    exportCallerRoleArns: parquet.map((w) => role(stateMachineRoleName(childStateMachineName(config.name, w), region))),
   };
 }
 

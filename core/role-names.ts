@@ -20,9 +20,9 @@ export function verifyFunctionName(name: string): string {
   return `${name}-verify`;
 }
 
-/** A state machine's role. */
-export function stateMachineRoleName(machineName: string): string {
-  return `${machineName}-sfn`;
+/** A state machine's role (the region keeps two regions' roles apart, as every role name here). */
+export function stateMachineRoleName(machineName: string, region: string): string {
+  return `${machineName}-sfn-${region}`;
 }
 
 /** The state machine of a child workflow: `<name>-<workflow>-export` (ebs, rds, aurora, dynamodb). */
@@ -31,6 +31,6 @@ export function childStateMachineName(name: string, workflow: string): string {
 }
 
 /** The role StartExportTask hands to RDS. */
-export function rdsExportRoleName(name: string): string {
-  return `${name}-rds-s3-export`;
+export function rdsExportRoleName(name: string, region: string): string {
+  return `${name}-rds-s3-export-${region}`;
 }

@@ -57,7 +57,7 @@ describeWithPrereqs("RDS and Aurora exports to Parquet, executed", missing, () =
       ExportTaskIdentifier: id,
       S3Bucket: bench.archiveBucket,
       S3Prefix: `${rp.input.archive.prefix}parquet`,
-      IamRoleArn: `arn:aws:iam::111111111111:role/${bench.config.name}-rds-s3-export`,
+      IamRoleArn: `arn:aws:iam::111111111111:role/${bench.config.name}-rds-s3-export-us-east-1`,
       KmsKeyId: bench.kmsKeyArn,
     });
     expect(await archiveKeys(bench, `${rp.input.archive.prefix}parquet/${id}/`)).toEqual([

@@ -115,8 +115,8 @@ describe("central archive, mode write (config/examples/central-archive.json)", (
         ArnEquals: {
           "aws:PrincipalArn": [
             "arn:aws:iam::222222222222:role/backup-actions-worker-job-eu-west-1",
-            "arn:aws:iam::222222222222:role/backup-actions-rds-s3-export",
-            "arn:aws:iam::222222222222:role/backup-actions-dynamodb-export-sfn",
+            "arn:aws:iam::222222222222:role/backup-actions-rds-s3-export-eu-west-1",
+            "arn:aws:iam::222222222222:role/backup-actions-dynamodb-export-sfn-eu-west-1",
           ],
         },
         StringEquals: { "aws:PrincipalOrgID": ["o-a1b2c3d4e5"] },
@@ -152,8 +152,8 @@ describe("central archive, mode write (config/examples/central-archive.json)", (
       Condition: {
         ArnEquals: {
           "aws:PrincipalArn": MEMBERS.flatMap((a) => [
-            `arn:aws:iam::${a}:role/backup-actions-rds-export-sfn`,
-            `arn:aws:iam::${a}:role/backup-actions-aurora-export-sfn`,
+            `arn:aws:iam::${a}:role/backup-actions-rds-export-sfn-eu-west-1`,
+            `arn:aws:iam::${a}:role/backup-actions-aurora-export-sfn-eu-west-1`,
           ]),
         },
         Bool: { "kms:GrantIsForAWSResource": ["true"] },

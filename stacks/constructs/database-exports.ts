@@ -111,7 +111,7 @@ export class DatabaseExports extends Construct {
     const workflows = Object.keys(props.formats) as DatabaseWorkflow[];
     if (workflows.length === 0) throw new Error("DatabaseExports: formats must name rds, aurora or both");
     const bucketArn = `arn:${partition}:s3:::${props.archiveBucketName}`;
-    const exportRoleArn = `arn:${partition}:iam::${accountId}:role/${exportRoleName(name)}`;
+    const exportRoleArn = `arn:${partition}:iam::${accountId}:role/${exportRoleName(name, region)}`;
     const parquet = workflows.filter((w) => hasParquet(props.formats[w]!));
     const dumps = workflows.filter((w) => hasDump(props.formats[w]!));
     if (dumps.length > 0 && !props.dump) throw new Error("DatabaseExports: a dump format needs the dump props");
@@ -219,7 +219,7 @@ export class DatabaseExports extends Construct {
         ],
       });
       this.exportRole = new IamRole(this, "export-role", {
-        name: exportRoleName(name),
+        name: exportRoleName(name, region),
         description: "RDS snapshot export (StartExportTask) writes Parquet into the archive",
         assumeRolePolicy: assume.json,
       });

@@ -91,7 +91,7 @@ export class Notifications extends Construct {
       ],
     });
     const ruleRole = new IamRole(this, "backstop-rule-role", {
-      name: `${name}-backstop-rule`,
+      name: `${name}-backstop-rule-${region}`,
       assumeRolePolicy: ruleAssume.json,
     });
     const ruleGrant = new PolicyDocument(this, "backstop-rule-policy", {

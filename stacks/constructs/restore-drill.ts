@@ -141,7 +141,10 @@ export class RestoreDrill extends Construct {
         },
       ],
     });
-    const role = new IamRole(this, "schedule-role", { name: `${name}-drill-schedule`, assumeRolePolicy: assume.json });
+    const role = new IamRole(this, "schedule-role", {
+      name: `${name}-drill-schedule-${region}`,
+      assumeRolePolicy: assume.json,
+    });
     const grant = new PolicyDocument(this, "schedule-policy", {
       statement: [{ sid: "StartDrill", actions: ["states:StartExecution"], resources: [this.stateMachine.arn] }],
     });

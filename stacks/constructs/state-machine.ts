@@ -54,7 +54,10 @@ export class StateMachine extends Construct {
         },
       ],
     });
-    this.role = new IamRole(this, "role", { name: stateMachineRoleName(props.name), assumeRolePolicy: assume.json });
+    this.role = new IamRole(this, "role", {
+      name: stateMachineRoleName(props.name, props.region),
+      assumeRolePolicy: assume.json,
+    });
     const policy = new PolicyDocument(this, "policy", {
       statement: [
         ...props.statements,

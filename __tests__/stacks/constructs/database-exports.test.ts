@@ -35,8 +35,8 @@ describe("database export children", () => {
     expect(machineNames(dumpOnly)).toContain("backup-actions-rds-export");
     expect(machineNames(dumpOnly)).not.toContain("backup-actions-aurora-export");
     const roles = (s: typeof out) => Object.values<any>(s.resources("aws_iam_role")).map((r) => r.name);
-    expect(roles(out)).toContain("backup-actions-rds-s3-export");
-    expect(roles(dumpOnly)).not.toContain("backup-actions-rds-s3-export");
+    expect(roles(out)).toContain("backup-actions-rds-s3-export-us-east-1");
+    expect(roles(dumpOnly)).not.toContain("backup-actions-rds-s3-export-us-east-1");
   });
 
   it("trusts export.rds.amazonaws.com of the account only, and writes only the Parquet workflows' prefixes", () => {
@@ -62,7 +62,7 @@ describe("database export children", () => {
     expect(pass).toEqual({
       sid: "HandTheExportRoleToRds",
       actions: ["iam:PassRole"],
-      resources: ["arn:aws:iam::111111111111:role/backup-actions-rds-s3-export"],
+      resources: ["arn:aws:iam::111111111111:role/backup-actions-rds-s3-export-us-east-1"],
       condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["export.rds.amazonaws.com"] }],
     });
     const dumpChild = statementsOf(dumpOnly, "databases_rds_policy").map((s) => s.sid);
