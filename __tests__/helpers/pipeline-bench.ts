@@ -106,7 +106,13 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     if (e.name !== "BucketAlreadyOwnedByYou") throw e;
   });
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn!;
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `notify-${suffix}` }))).QueueUrl!;
+  // notifications() receives without deleting: a received message must not come back (after SQS's default
+  // 30 s) into a later test's read, which a slow run reaches. 12 hours, SQS's longest.
+  const queueUrl = (
+    await sqs.send(
+      new CreateQueueCommand({ QueueName: `notify-${suffix}`, Attributes: { VisibilityTimeout: "43200" } }),
+    )
+  ).QueueUrl!;
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })))
     .Attributes!.QueueArn!;
   await sns.send(
