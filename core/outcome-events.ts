@@ -38,6 +38,7 @@ export interface OutcomeDetail {
   readonly pipeline: string;
   readonly executionArn: string;
   readonly startedAt: string | null;
+  readonly durationSeconds: number | null;
   readonly archiveUrl: string | null;
   readonly bytes: number | null;
   readonly error: string | null;
@@ -50,6 +51,8 @@ export interface OutcomeField {
   readonly type: "string" | "string or null" | "number or null";
   /** The detail types in which the field is set (not null). */
   readonly setIn: readonly OutcomeDetailType[];
+  /** Detail types in which it is set on some paths and null on others (the meaning says which). */
+  readonly orNullIn?: readonly OutcomeDetailType[];
   readonly meaning: string;
 }
 
@@ -97,7 +100,14 @@ export const OUTCOME_DETAIL_FIELDS: { readonly [K in keyof OutcomeDetail]: Outco
     type: "string or null",
     setIn: FROM_DISPATCHER,
     meaning:
-      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the export (or the drill) took. Null from the backstop.",
+      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the execution had run by then. Null from the backstop.",
+  },
+  durationSeconds: {
+    type: "number or null",
+    setIn: EXPORTED,
+    orNullIn: [T.exportFailed],
+    meaning:
+      "Seconds (0.1 s precision) from `startedAt` until the verify Lambda judged the archive: how long the export and its verification took (a deletion after it is not counted). Export Failed has it when the export failed at or after the verification, null when it failed before. Null from the backstop and in Drill Failed: no Lambda runs on their paths and JSONPath cannot subtract times (`time` - `startedAt` is the drill's run so far).",
   },
   archiveUrl: {
     type: "string or null",

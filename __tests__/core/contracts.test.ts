@@ -5,7 +5,7 @@
  */
 import { RuntimeConfigError, InvalidEventError } from "../../core/errors";
 import { janitorEnvironment, JANITOR_ENV, parseJanitorEnv } from "../../core/janitor-contract";
-import { parseVerifyRequest } from "../../core/verify-contract";
+import { elapsedSeconds, parseVerifyRequest } from "../../core/verify-contract";
 import {
   JobParamsError,
   parseJobParams,
@@ -79,6 +79,32 @@ describe("verify payload", () => {
     }
   });
 
+  it("takes the execution's start time ($$.Execution.StartTime), with or without a fraction of a second", () => {
+    for (const t of ["2026-12-03T09:47:12.418Z", "2026-12-03T09:47:12Z"]) {
+      expect(parseVerifyRequest({ archiveUrl: "s3://b/p/", executionStartTime: t })).toEqual({
+        archiveUrl: "s3://b/p/",
+        executionStartTime: t,
+      });
+    }
+  });
+
+  it("refuses an executionStartTime that is not an ISO 8601 UTC time, naming it", () => {
+    for (const bad of [
+      null,
+      1764755232418,
+      "yesterday",
+      "2026-12-03 09:47:12Z",
+      "2026-12-03T09:47:12+01:00",
+      "2026-13-40T09:47:12Z",
+    ]) {
+      expect(() => parseVerifyRequest({ archiveUrl: "s3://b/p/", executionStartTime: bad })).toThrow(
+        new InvalidEventError(
+          `VerifyArchive: executionStartTime, when given, must be an ISO 8601 UTC time ($$.Execution.StartTime), got ${JSON.stringify(bad)}`,
+        ),
+      );
+    }
+  });
+
   it("refuses a payload without archiveUrl", () => {
     for (const bad of [null, "s3://b/p/", {}, { archiveUrl: 7 }]) {
       expect(() => parseVerifyRequest(bad)).toThrow(
@@ -129,5 +155,36 @@ describe("worker job", () => {
     expect(() => parseJobParams([], { ...env, [WORKER_ENVIRONMENT.attachTimeoutSeconds]: "1" }, defaults)).toThrow(
       new JobParamsError('BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS must be an integer from 10 to 7200, got "1"'),
     );
+  });
+});
+
+describe("elapsedSeconds (the outcome events' durationSeconds)", () => {
+  const start = "2026-12-03T09:47:12.418Z";
+  const at = (ms: number) => new Date(Date.parse(start) + ms);
+
+  it("counts the seconds since the start, to 0.1 s", () => {
+    expect(elapsedSeconds(start, at(0))).toBe(0);
+    expect(elapsedSeconds(start, at(1))).toBe(0);
+    expect(elapsedSeconds(start, at(49))).toBe(0);
+    expect(elapsedSeconds(start, at(50))).toBe(0.1);
+    expect(elapsedSeconds(start, at(1_234))).toBe(1.2);
+    expect(elapsedSeconds(start, at(4_717_951))).toBe(4718);
+    // Two days, the longest an export can run, keeps its tenths.
+    expect(elapsedSeconds(start, at(172_799_960))).toBe(172800);
+    expect(elapsedSeconds(start, at(172_799_849))).toBe(172799.8);
+  });
+
+  it("is never negative: a clock behind Step Functions' counts as no time", () => {
+    expect(elapsedSeconds(start, at(-1))).toBe(0);
+    expect(elapsedSeconds(start, at(-2_500))).toBe(0);
+    expect(Object.is(elapsedSeconds(start, at(-40)), -0)).toBe(false);
+  });
+
+  it("reads a start without a fraction of a second", () => {
+    expect(elapsedSeconds("2026-12-03T09:47:12Z", new Date("2026-12-03T09:48:13.5Z"))).toBe(61.5);
+  });
+
+  it("refuses a start that is not a time", () => {
+    expect(() => elapsedSeconds("soon", at(0))).toThrow(new InvalidEventError('elapsedSeconds: "soon" is not a time'));
   });
 });

@@ -7,6 +7,7 @@ import {
   type OutcomeDetail,
   type OutcomeDetailType,
 } from "../../core/outcome-events";
+import type { ExecutionResult } from "../../testing/asl";
 import type { OutcomeEventEnvelope } from "./pipeline-bench";
 
 /** What every event of one execution says about the recovery point, whatever the outcome. */
@@ -48,11 +49,50 @@ export function expectOutcomeEvent(event: OutcomeEventEnvelope, type: OutcomeDet
   const documented = Object.fromEntries(
     Object.entries(OUTCOME_DETAIL_FIELDS).map(([field, spec]) => [
       field,
-      spec.setIn.includes(type) ? (spec.type.startsWith("number") ? "number" : "string") : "null",
+      // Set on some paths of this type, null on others: the value given below says which this one is.
+      spec.orNullIn?.includes(type) && shape[field] === "null"
+        ? "null"
+        : spec.setIn.includes(type) || spec.orNullIn?.includes(type)
+          ? spec.type.startsWith("number")
+            ? "number"
+            : "string"
+          : "null",
     ]),
   );
   expect(shape).toEqual(documented);
+  if (typeof event.detail.durationSeconds === "number") expectDurationWithinEvent(event);
   expect(event.detail).toEqual(detail);
+}
+
+/**
+ * An event's durationSeconds agrees with its own times: not negative, a multiple of 0.1 s, and not
+ * beyond the event's `time` (whole seconds, truncated: up to 1 s late; the duration rounded: up to 0.05 s).
+ */
+export function expectDurationWithinEvent(event: OutcomeEventEnvelope): void {
+  const seconds = event.detail.durationSeconds!;
+  expect(seconds).toBeGreaterThanOrEqual(0);
+  expect(Math.round(seconds * 10) / 10).toBe(seconds);
+  expect(event.detail.startedAt).not.toBeNull();
+  const startedAt = Date.parse(event.detail.startedAt!);
+  expect(startedAt + seconds * 1000).toBeLessThanOrEqual(Date.parse(event.time) + 1050);
+}
+
+/**
+ * The durationSeconds a dispatcher execution's events must carry, read from its history: from
+ * ExecutionStarted (`$$.Execution.StartTime`) to the end of its last VerifyArchive, on the execution's
+ * clock, to 0.1 s. Throws when VerifyArchive did not run (then the events carry null).
+ */
+export function durationUntilVerified(result: ExecutionResult): number {
+  const started = result.history.find((e) => e.type === "ExecutionStarted");
+  const verified = result.history
+    .filter(
+      (e) =>
+        e.type === "TaskStateExited" &&
+        (e.stateExitedEventDetails as { name?: string } | undefined)?.name === "VerifyArchive",
+    )
+    .at(-1);
+  if (!started || !verified) throw new Error("durationUntilVerified: the execution did not run VerifyArchive");
+  return Math.round((verified.timestamp.getTime() - started.timestamp.getTime()) / 100) / 10;
 }
 
 /** The two tables of docs/events.md, as the core definition gives them (the docs test compares them). */
@@ -68,7 +108,9 @@ export function outcomeTables(): { readonly detailTypes: string; readonly fields
     ...Object.entries(OUTCOME_DETAIL_FIELDS).map(
       ([name, f]) =>
         `| \`${name}\` | ${f.type} | ${
-          f.setIn.length === ALL_OUTCOME_DETAIL_TYPES.length ? "every event" : f.setIn.join(", ")
+          f.setIn.length === ALL_OUTCOME_DETAIL_TYPES.length
+            ? "every event"
+            : [...f.setIn, ...(f.orNullIn ?? []).map((t) => `${t} (or null)`)].join(", ")
         } | ${f.meaning} |`,
     ),
   ].join("\n");

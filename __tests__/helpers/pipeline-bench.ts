@@ -27,15 +27,15 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { analyzeEvent } from "../../core/events";
 import { executionInputOf, ExecutionInput } from "../../core/execution-input";
 import { OUTCOME_EVENT_SOURCE, type OutcomeDetail } from "../../core/outcome-events";
-import { parseVerifyRequest } from "../../core/verify-contract";
 import { archiveBucketName } from "../../core/s3-layout";
-import { verifyArchive } from "../../lambdas/verify/logic";
+import { handleVerify } from "../../lambdas/verify/logic";
 import type { AslDefinition, BatchJob } from "../../testing/asl";
 import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
@@ -106,7 +106,13 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
     if (e.name !== "BucketAlreadyOwnedByYou") throw e;
   });
   const topicArn = (await sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn!;
-  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `notify-${suffix}` }))).QueueUrl!;
+  // notifications() receives without deleting: a received message must not come back (after SQS's default
+  // 30 s) into a later test's read, which a slow run reaches. 12 hours, SQS's longest.
+  const queueUrl = (
+    await sqs.send(
+      new CreateQueueCommand({ QueueName: `notify-${suffix}`, Attributes: { VisibilityTimeout: "43200" } }),
+    )
+  ).QueueUrl!;
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })))
     .Attributes!.QueueArn!;
   await sns.send(
@@ -334,6 +340,8 @@ export async function writeArchive(s3: S3Client, targetUrl: string): Promise<voi
   );
 }
 
+const verifyLogger = new Logger({ serviceName: "backup-actions-verify", logLevel: "CRITICAL" });
+
 /** The resolver every run uses: the child machine, the verify Lambda's real logic, a worker. */
 export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unknown> | unknown): TaskResolver {
   // Each part runs as the role it has in AWS, so the IAM proof judges what it calls (testing/iam).
@@ -342,7 +350,9 @@ export function resolverFor(bench: Bench, worker: (job: BatchJob) => Promise<unk
     .stateMachine(bench.ebsArn, bench.ebs, bench.as("ebs-export"))
     .lambda(
       bench.verifyArn,
-      (payload) => verifyArchive(bench.clients.s3, parseVerifyRequest(payload)),
+      // The Lambda's logic as handler.ts calls it, on the execution's (virtual) clock.
+      (payload, _context, task) =>
+        handleVerify(payload, { s3: bench.clients.s3, logger: verifyLogger, now: () => task.now() }),
       bench.as("verify"),
     )
     .batchJob("*", worker as never, bench.as("worker-job"));

@@ -57,6 +57,7 @@ describeWithPrereqs(
         bytes: 1,
         sha256: "0".repeat(64),
         reason: "",
+        durationSeconds: null,
       }));
       for (const w of WORKFLOWS)
         tasks.stateMachine(CHILD(w), {

@@ -37,7 +37,7 @@ import {
 } from "../helpers/pipeline-bench";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { OUTCOME_DETAIL_TYPES as T } from "../../core/outcome-events";
-import { commonDetail, expectOutcomeEvent } from "../helpers/outcome-events";
+import { commonDetail, durationUntilVerified, expectOutcomeEvent } from "../helpers/outcome-events";
 
 const missing = [...motoMissing(), ...backupFakeMissing()];
 
@@ -68,7 +68,7 @@ const common = (bench: Bench, rp: Awaited<ReturnType<typeof recoveryPoint>>, exe
     pipeline: bench.config.name,
     executionName: executionName ?? rp.input.plan.executionName!,
   });
-const unset = { archiveUrl: null, bytes: null, error: null, cause: null, reason: null };
+const unset = { durationSeconds: null, archiveUrl: null, bytes: null, error: null, cause: null, reason: null };
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
   (
@@ -150,12 +150,23 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn }),
     ]);
     // Two events from one PutEvents: the export and the deletion.
-    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const exported = {
+      ...common(bench, rp),
+      ...unset,
+      archiveUrl: rp.input.archive.url,
+      bytes: 4096,
+      durationSeconds: durationUntilVerified(result),
+    };
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
     expectOutcomeEvent(events[1]!, T.recoveryPointDeleted, exported);
     expect(events[0]!.region).toBe("us-east-1");
+    // The export took time (the worker's job), and the deletion after it (two polls 30 s apart) is not counted.
+    expect(exported.durationSeconds).toBeGreaterThan(0);
+    expect(Date.parse(events[0]!.time) - Date.parse(events[0]!.detail.startedAt!)).toBeGreaterThanOrEqual(
+      (exported.durationSeconds + 30) * 1000 - 1000,
+    );
     expect(tasks.calls.filter((c) => c.resource.endsWith("events:putEvents")).map((c) => c.stateName)).toEqual([
       "NotifyDeletedEvents",
     ]);
@@ -213,6 +224,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
         ...unset,
         archiveUrl: rp.input.archive.url,
         bytes: 4096,
+        durationSeconds: durationUntilVerified(result),
       });
     },
   );
@@ -249,7 +261,13 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(message).toMatchObject({ status: "SUCCEEDED", recoveryPointArn: rp.arn });
     expect((message as any).details.notDeleted.reason).toContain("ended EXPIRED");
     expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(3);
-    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const exported = {
+      ...common(bench, rp),
+      ...unset,
+      archiveUrl: rp.input.archive.url,
+      bytes: 4096,
+      durationSeconds: durationUntilVerified(result),
+    };
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
@@ -333,7 +351,13 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
     expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
     await notifications(bench);
-    const exported = { ...common(bench, rp), ...unset, archiveUrl: rp.input.archive.url, bytes: 4096 };
+    const exported = {
+      ...common(bench, rp),
+      ...unset,
+      archiveUrl: rp.input.archive.url,
+      bytes: 4096,
+      durationSeconds: durationUntilVerified(result),
+    };
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
@@ -608,6 +632,16 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(await stillStored(rp.arn)).toBe(true);
     expect((await ledgerItem(bench, rp.arn)).failureReason).toMatch(/^VerificationFailed: manifest\.json is missing/);
     await notifications(bench);
+    // The verification ran and failed: Export Failed says how long the export took until then.
+    const events = await outcomeEvents(bench, rp.arn);
+    expect(events).toHaveLength(1);
+    expectOutcomeEvent(events[0]!, T.exportFailed, {
+      ...common(bench, rp),
+      ...unset,
+      durationSeconds: durationUntilVerified(result),
+      error: "VerificationFailed",
+      cause: result.cause!,
+    });
   });
 
   it("records a type without a deployed exporter as SKIPPED", async () => {
@@ -712,6 +746,8 @@ describeWithPrereqs("the dispatcher and its child's answer (core/workflows.ts Ch
       recoveryPointArn: rp.arn,
       workflow: "ebs",
       export: { outcome: "EXPORTED", wrote: "disk" },
+      // $$.Execution.StartTime: the answer's durationSeconds counts from it.
+      executionStartTime: result.history.find((e) => e.type === "ExecutionStarted")!.timestamp.toISOString(),
     });
     await notifications(bench);
   });
@@ -743,6 +779,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
       ...unset,
       archiveUrl: rp.input.archive.url,
       bytes: 4096,
+      durationSeconds: durationUntilVerified(result),
     });
   });
 });

@@ -205,6 +205,7 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
       pipeline: "backup-actions",
       executionArn: expect.stringMatching(/:execution:backup-actions-restore-drill:drill-corrupt$/) as never,
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as never,
+      durationSeconds: null,
       archiveUrl: `s3://${bench.archiveBucket}/${prefix}`,
       bytes: 4096,
       error: "States.TaskFailed",

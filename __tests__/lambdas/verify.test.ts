@@ -327,4 +327,50 @@ describeWithPrereqs("verify Lambda against moto's S3", missing, () => {
       }
     });
   });
+  describe("durationSeconds: how long the export took until the verdict (the outcome events')", () => {
+    const start = "2026-12-03T09:47:12.418Z";
+    const answer = (payload: Record<string, unknown>, now?: Date) =>
+      withCapturedLogs((logger) => handleVerify(payload, { s3, logger, ...(now ? { now: () => now } : {}) }));
+
+    it("counts from the execution's start to the verdict, to 0.1 s, on the Lambda's clock", async () => {
+      const { result, lines } = await answer(
+        { archiveUrl: `s3://${bucket}/ok/`, executionStartTime: start },
+        new Date("2026-12-03T11:02:41.377Z"),
+      );
+      expect(result).toMatchObject({ verified: true, durationSeconds: 4529 });
+      expect(lines).toEqual([expect.objectContaining({ message: "verified", durationSeconds: 4529 })]);
+    });
+
+    it("also on a failed verification", async () => {
+      const { result } = await answer(
+        { archiveUrl: `s3://${bucket}/short/`, executionStartTime: start },
+        new Date("2026-12-03T09:47:15.000Z"),
+      );
+      expect(result).toMatchObject({ verified: false, durationSeconds: 2.6 });
+    });
+
+    it("is 0, not negative, when the Lambda's clock is behind the execution's start", async () => {
+      const { result } = await answer(
+        { archiveUrl: `s3://${bucket}/ok/`, executionStartTime: start },
+        new Date("2026-12-03T09:47:11.900Z"),
+      );
+      expect(result.durationSeconds).toBe(0);
+    });
+
+    it("reads the system clock by default", async () => {
+      const before = Date.now();
+      const { result } = await answer({
+        archiveUrl: `s3://${bucket}/ok/`,
+        executionStartTime: new Date(before - 5_000).toISOString(),
+      });
+      const most = (Date.now() - before + 5_000) / 1000 + 0.05;
+      expect(result.durationSeconds).toBeGreaterThanOrEqual(4.9);
+      expect(result.durationSeconds).toBeLessThanOrEqual(most);
+    });
+
+    it("is null for a payload without executionStartTime (a dispatcher from before it)", async () => {
+      const { result } = await answer({ archiveUrl: `s3://${bucket}/ok/` }, new Date());
+      expect(result).toMatchObject({ verified: true, durationSeconds: null });
+    });
+  });
 });

@@ -3,7 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { S3Client } from "@aws-sdk/client-s3";
 import { instrumented } from "../../core/aws-client-hook";
 import { lambdaMetrics } from "../../core/lambda-metrics";
-import type { VerifyResult } from "../../core/verify-contract";
+import type { VerifyAnswer } from "../../core/verify-contract";
 import { handleVerify } from "./logic";
 
 const logger = new Logger({ serviceName: "backup-actions-verify" });
@@ -11,7 +11,7 @@ const s3 = instrumented(new S3Client({ forcePathStyle: Boolean(process.env.AWS_E
 
 const metrics = lambdaMetrics("verify");
 
-export async function handler(payload: unknown): Promise<VerifyResult> {
+export async function handler(payload: unknown): Promise<VerifyAnswer> {
   try {
     return await handleVerify(payload, { s3, logger, metrics });
   } finally {

@@ -26,7 +26,14 @@ import { createHash } from "node:crypto";
 import { DumpItem, MANIFEST_NAME, ManifestError, ManifestItem, parseArchiveManifest } from "../../core/manifest";
 import { parseS3Url, S3Location } from "../../core/s3-url";
 import { shortIdOf } from "../../core/execution-name";
-import { parseVerifyRequest, type VerifyRequest, type VerifyResult, notVerified } from "../../core/verify-contract";
+import {
+  elapsedSeconds,
+  notVerified,
+  parseVerifyRequest,
+  type VerifyAnswer,
+  type VerifyRequest,
+  type VerifyResult,
+} from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
 import { NO_METRICS, type MetricsRecorder } from "../../core/lambda-metrics";
 import { METRICS, RESOURCE_TYPE_DIMENSION } from "../../core/metrics";
@@ -34,7 +41,7 @@ import { verifyDynamoDbExport } from "./dynamodb";
 import { parquetExportOf, verifyParquetExport } from "./parquet";
 
 // The payload contract with the dispatcher lives in core.
-export type { VerifyRequest, VerifyResult } from "../../core/verify-contract";
+export type { VerifyAnswer, VerifyRequest, VerifyResult } from "../../core/verify-contract";
 
 /** One verifier per workflow: each knows the archive its child writes. */
 type Verifier = (s3: S3Client, request: VerifyRequest) => Promise<VerifyResult>;
@@ -172,19 +179,24 @@ async function verifyManifestArchive(s3: S3Client, request: VerifyRequest): Prom
   };
 }
 
+const nowDate = () => new Date();
+
 export interface VerifyDeps {
   readonly s3: S3Client;
   readonly logger: Logger;
   /** Archives verified / failed and bytes verified, by resource type. @default not counted */
   readonly metrics?: MetricsRecorder;
+  /** The clock the answer's `durationSeconds` is read from. @default the system clock */
+  readonly now?: () => Date;
 }
 
 /**
  * One invocation: the payload checked (InvalidEventError names what is missing), the archive verified,
- * one line with the outcome (WARN when it failed). Every line carries the recovery point the payload
+ * the seconds since the execution started (`durationSeconds`, for the outcome events), one line with
+ * the outcome (WARN when it failed). Every line carries the recovery point the payload
  * names, also the line of an error that is thrown on to the state machine.
  */
-export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<VerifyResult> {
+export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<VerifyAnswer> {
   const { logger } = deps;
   const arn = (payload as { recoveryPointArn?: unknown } | null)?.recoveryPointArn;
   logger.appendKeys(
@@ -195,7 +207,13 @@ export async function handleVerify(payload: unknown, deps: VerifyDeps): Promise<
   try {
     const request = parseVerifyRequest(payload);
     logger.appendKeys({ archiveUrl: request.archiveUrl });
-    const result = await verifyArchive(deps.s3, request);
+    const verdict = await verifyArchive(deps.s3, request);
+    const { executionStartTime } = request;
+    const result: VerifyAnswer = {
+      ...verdict,
+      durationSeconds:
+        executionStartTime === undefined ? null : elapsedSeconds(executionStartTime, (deps.now ?? nowDate)()),
+    };
     if (result.verified) logger.info("verified", { ...result });
     else logger.warn("not verified", { ...result });
     const metrics = deps.metrics ?? NO_METRICS;

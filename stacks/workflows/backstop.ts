@@ -49,6 +49,8 @@ export function backstopDefinition(props: BackstopProps): StateMachineDefinition
     "executionArn.$": "$.detail.executionArn",
     // The event gives startDate in epoch milliseconds; JSONPath cannot turn it into ISO 8601.
     startedAt: null,
+    // No Lambda runs here, and JSONPath cannot subtract stopDate - startDate.
+    durationSeconds: null,
     archiveUrl: null,
     bytes: null,
     "error.$": "$.outcome.error",

@@ -40,7 +40,7 @@ import {
   type OutcomeDetailType,
 } from "../../core/outcome-events";
 import type { Partition } from "../../core/partition";
-import type { JsonPathFieldsOf, VerifyRequest, VerifyResult } from "../../core/verify-contract";
+import type { JsonPathFieldsOf, VerifyAnswer, VerifyRequest } from "../../core/verify-contract";
 import type { Workflow } from "../../core/workflows";
 import {
   Catcher,
@@ -189,6 +189,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
       pipeline: null,
       executionArn: "$$.Execution.Id",
       startedAt: "$$.Execution.StartTime",
+      // A number once VerifyArchive answered, null before (ReadInput); JSONPath cannot subtract times.
+      durationSeconds: "$.verify.durationSeconds",
       archiveUrl: null,
       bytes: null,
       error: null,
@@ -297,6 +299,9 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           "archiveUrl.$": "$.archive.url",
           "placementIndex.$": "$.placementIndex",
           "startedBy.$": "$.startedBy",
+          // VerifyArchive's answer replaces it (ResultPath $.verify): the events read durationSeconds
+          // from here, null on every path that ends before a verification.
+          verify: { durationSeconds: null },
         },
         Next: "RecordRunning",
       },
@@ -395,6 +400,7 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
             "recoveryPointArn.$": "$.recoveryPointArn",
             "workflow.$": "$.workflow",
             "export.$": "$.export.output",
+            "executionStartTime.$": "$$.Execution.StartTime",
           } satisfies JsonPathFieldsOf<VerifyRequest>,
         },
         ResultSelector: {
@@ -402,7 +408,8 @@ export function dispatcherDefinition(props: DispatcherProps): StateMachineDefini
           "bytes.$": "$.Payload.bytes",
           "sha256.$": "$.Payload.sha256",
           "reason.$": "$.Payload.reason",
-        } satisfies JsonPathFieldsOf<VerifyResult>,
+          "durationSeconds.$": "$.Payload.durationSeconds",
+        } satisfies JsonPathFieldsOf<VerifyAnswer>,
         ResultPath: "$.verify",
         Retry: [TRANSIENT_TASK_RETRY],
         Catch: [...CATCH_ALL_TO_FAILURE],

@@ -88,6 +88,8 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
     pipeline: props.pipelineName,
     "executionArn.$": "$$.Execution.Id",
     "startedAt.$": "$$.Execution.StartTime",
+    // No Lambda runs on the failure path of an archive (a Batch job), and JSONPath cannot subtract times.
+    durationSeconds: null,
     "archiveUrl.$": "$.archive.archiveUrl",
     "bytes.$": "$.archive.bytes",
     "error.$": "$.error.Error",

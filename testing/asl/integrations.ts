@@ -62,7 +62,7 @@ async function runLambda(call: TaskCall, functionName: string, payload: Json): P
   };
   try {
     // The function runs as its own role (its calls are recorded as that role's, testing/iam).
-    return await runAs(call.resolver.callers.lambdas.get(name), () => handler(payload, context));
+    return await runAs(call.resolver.callers.lambdas.get(name), () => handler(payload, context, call));
   } catch (e) {
     // Lambda reports a function error as errorType = the error's name; Step Functions uses it as Error.
     const err = e instanceof Error ? e : new Error(String(e));
@@ -264,9 +264,13 @@ const eventsPutEvents: TaskHandler = async (call) => {
       `Total size of the entries in the request is over the limit: ${bytes} bytes, at most ${PUT_EVENTS_MAX_BYTES}`,
     );
   }
+  // EventBridge stamps an entry without Time with the time of the call: here the execution's virtual
+  // time, so an event's `time` and the execution's `$$` times are on one clock. Sent after the size check,
+  // which counts what Step Functions sends (no Time).
+  const stamped = serialized.map((e) => (e.Time === undefined ? { ...e, Time: call.now() } : e));
   let response: Record<string, unknown>;
   try {
-    response = await call.clients.call("events", "putEvents", { Entries: serialized } as Json);
+    response = await call.clients.call("events", "putEvents", { Entries: stamped } as unknown as Json);
   } catch (e) {
     throw optimizedErrorToStatesError("EventBridge", e);
   }

@@ -40,8 +40,12 @@ export interface TaskCall {
 
 export type TaskHandler = (call: TaskCall) => Promise<Json | undefined> | Json | undefined;
 
-/** An in-process Lambda function: our real handler, called as Lambda would call it. */
-export type LambdaHandler = (event: Json, context: LambdaContextLike) => Promise<unknown> | unknown;
+/**
+ * An in-process Lambda function: our real handler, called as Lambda would call it. `task` is the Task's
+ * attempt that invokes it (not a Lambda argument): a handler that reads the clock takes `task.now()`,
+ * the execution's virtual time, as a real function's clock agrees with its execution's.
+ */
+export type LambdaHandler = (event: Json, context: LambdaContextLike, task: TaskCall) => Promise<unknown> | unknown;
 
 export interface LambdaContextLike {
   readonly functionName: string;

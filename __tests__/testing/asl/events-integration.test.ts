@@ -76,6 +76,34 @@ describeWithMoto("events:putEvents (optimized integration) against moto's EventB
     ]);
   });
 
+  test("an event's time is when the Task published it, on the execution's (virtual) clock", async () => {
+    // An execution that starts at 10:00:00 and waits 90 s before it publishes.
+    const start = Date.parse("2026-11-02T10:00:00.250Z");
+    const result = await executeStateMachine(
+      {
+        StartAt: "Wait",
+        States: {
+          Wait: { Type: "Wait", Seconds: 90, Next: "Put" },
+          Put: {
+            Type: "Task",
+            Resource: "arn:aws:states:::events:putEvents",
+            Parameters: {
+              Entries: [{ Source: source, DetailType: "Timed", Detail: { "startedAt.$": "$$.Execution.StartTime" } }],
+            },
+            End: true,
+          },
+        },
+      },
+      {},
+      { clock: start },
+    );
+    expect(result.status).toBe("SUCCEEDED");
+    const [event] = await received();
+    expect(event.detail).toEqual({ startedAt: "2026-11-02T10:00:00.250Z" });
+    // EventBridge's `time` has whole seconds.
+    expect(event.time).toBe("2026-11-02T10:01:30Z");
+  });
+
   test.each([
     ["a string", '{"n":1}'],
     ["an array", [1]],
