@@ -3,7 +3,8 @@
  * event bus of the pipeline's account and region (EventBridge PutEvents through the Step Functions
  * optimized integration, stacks/workflows/dispatcher.ts; "Export Timed Out" and "Export Aborted" by
  * the backstop, stacks/workflows/backstop.ts, since such an execution cannot publish its own; "Drill
- * Failed" by the restore drill, stacks/workflows/restore-drill.ts).
+ * Failed" by the restore drill, stacks/workflows/restore-drill.ts; "Recovery Point Missed" by the scheduled
+ * reconciler, lambdas/reconciler, through the EventBridge API).
  * docs/events.md documents them; its field table is checked against OUTCOME_DETAIL_FIELDS.
  *
  * Every event's `detail` carries every field of OutcomeDetail: a field that is not known for an
@@ -23,6 +24,7 @@ export const OUTCOME_DETAIL_TYPES = {
   recoveryPointDeleted: "Recovery Point Deleted",
   recoveryPointNotDeleted: "Recovery Point Not Deleted",
   drillFailed: "Drill Failed",
+  recoveryPointMissed: "Recovery Point Missed",
 } as const;
 
 export type OutcomeDetailType = (typeof OUTCOME_DETAIL_TYPES)[keyof typeof OUTCOME_DETAIL_TYPES];
@@ -36,7 +38,7 @@ export interface OutcomeDetail {
   readonly resourceType: string;
   readonly workflow: string;
   readonly pipeline: string;
-  readonly executionArn: string;
+  readonly executionArn: string | null;
   readonly startedAt: string | null;
   readonly durationSeconds: number | null;
   readonly archiveUrl: string | null;
@@ -58,7 +60,10 @@ export interface OutcomeField {
 
 const T = OUTCOME_DETAIL_TYPES;
 const EXPORTED = [T.exportSucceeded, T.recoveryPointDeleted, T.recoveryPointNotDeleted] as const;
-const FROM_DISPATCHER = ALL_OUTCOME_DETAIL_TYPES.filter((t) => t !== T.exportTimedOut && t !== T.exportAborted);
+const FROM_DISPATCHER = ALL_OUTCOME_DETAIL_TYPES.filter(
+  (t) => t !== T.exportTimedOut && t !== T.exportAborted && t !== T.recoveryPointMissed,
+);
+const EXECUTIONS = ALL_OUTCOME_DETAIL_TYPES.filter((t) => t !== T.recoveryPointMissed);
 /** The failure types: an export's, the backstop's, a drill's (stacks/workflows/restore-drill.ts). */
 const FAILED = [T.exportFailed, T.exportTimedOut, T.exportAborted, T.drillFailed] as const;
 
@@ -91,16 +96,17 @@ export const OUTCOME_DETAIL_FIELDS: { readonly [K in keyof OutcomeDetail]: Outco
     meaning: "The pipeline's name (config `name`); the event's account and region say which pipeline stack.",
   },
   executionArn: {
-    type: "string",
-    setIn: ALL_OUTCOME_DETAIL_TYPES,
+    type: "string or null",
+    setIn: EXECUTIONS,
+    orNullIn: [T.recoveryPointMissed],
     meaning:
-      "The dispatcher execution that handled the recovery point; for Drill Failed, the restore drill's execution.",
+      "The dispatcher execution that handled the recovery point; for Drill Failed, the restore drill's execution; for Recovery Point Missed, the execution the reconciler started (or found already running), null when it started none (retention too short).",
   },
   startedAt: {
     type: "string or null",
     setIn: FROM_DISPATCHER,
     meaning:
-      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the execution had run by then. Null from the backstop.",
+      "When that execution started (ISO 8601). The event's `time` is when it was published: `time` - `startedAt` is how long the execution had run by then. Null from the backstop and in Recovery Point Missed.",
   },
   durationSeconds: {
     type: "number or null",
@@ -133,9 +139,9 @@ export const OUTCOME_DETAIL_FIELDS: { readonly [K in keyof OutcomeDetail]: Outco
   },
   reason: {
     type: "string or null",
-    setIn: [T.exportSkipped, T.exportUnsupported, T.recoveryPointNotDeleted],
+    setIn: [T.exportSkipped, T.exportUnsupported, T.recoveryPointNotDeleted, T.recoveryPointMissed],
     meaning:
-      "Why the recovery point was not exported (Skipped, Unsupported) or is still there although auto-delete is on (Not Deleted).",
+      "Why the recovery point was not exported (Skipped, Unsupported) or is still there although auto-delete is on (Not Deleted); for Recovery Point Missed, what the reconciler found and did (started, already running, or not started: retention too short).",
   },
 };
 
@@ -153,4 +159,6 @@ export const OUTCOME_DETAIL_TYPE_MEANINGS: { readonly [K in OutcomeDetailType]: 
     "Auto-delete is on but the recovery point is still there: its tag could not be read, or the deletion it consented to failed, ended EXPIRED or was not confirmed (sent with Export Succeeded). A recovery point kept for want of consent sends Export Succeeded only.",
   "Drill Failed":
     "A restore drill re-read the archive and it did not verify (or a Glacier restore did not finish); the ledger's lastVerifyResult says FAILED (published by the drill, stacks/workflows/restore-drill.ts).",
+  "Recovery Point Missed":
+    "The scheduled reconciler found a COMPLETED recovery point that no event had started (its AWS Backup event was lost): it started the export, found it already running, or, when AWS Backup deletes it before an export could finish, left it (one event per recovery point, published by lambdas/reconciler).",
 };

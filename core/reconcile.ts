@@ -24,6 +24,7 @@ import { analyzeEvent, BACKUP_JOB_STATE_CHANGE, EVENT_SOURCE, type Workflow } fr
 import { executionInputOf, type Destination, type ExecutionInput, type StartedBy } from "./execution-input";
 import type { IntakeConfig } from "./intake-config";
 import type { LedgerStatus } from "./ledger";
+import { OUTCOME_DETAIL_TYPES, type OutcomeDetail } from "./outcome-events";
 import { DEFAULT_GRACE_MINUTES } from "./reconciler-contract";
 import { parseBackupVaultArn } from "./recovery-point-arn";
 
@@ -66,6 +67,8 @@ export interface ReconcileInput {
 export interface PlannedPoint {
   readonly recoveryPointArn: string;
   readonly resourceType: string;
+  /** The backed-up resource, as ListRecoveryPointsByBackupVault names it (null when it does not). */
+  readonly resourceArn: string | null;
   readonly vault: string;
   /** The workflow that exports it (null when the classifier skips it). */
   readonly workflow: Workflow | null;
@@ -116,6 +119,7 @@ export async function planReconciliation(input: ReconcileInput): Promise<Reconci
       const entry: PlannedPoint = {
         recoveryPointArn: point.RecoveryPointArn!,
         resourceType: point.ResourceType ?? "unknown",
+        resourceArn: point.ResourceArn ?? null,
         vault,
         workflow: plan.workflow,
         executionName: plan.executionName,
@@ -201,6 +205,56 @@ export async function startMissing(
     }
   }
   return results;
+}
+
+/** A Recovery Point Missed event (docs/events.md): its detail type and detail. */
+export interface MissedEvent {
+  readonly detailType: typeof OUTCOME_DETAIL_TYPES.recoveryPointMissed;
+  readonly detail: OutcomeDetail;
+}
+
+/**
+ * One Recovery Point Missed event for each recovery point whose event was lost: each missing one, with
+ * the execution `startMissing` started (or found running: its execution ARN follows from its name), and
+ * each one left for its retention, with no execution. `started` is startMissing's result for `plan`.
+ */
+export function missedEvents(
+  plan: ReconciliationPlan,
+  started: readonly StartResult[],
+  dispatcherArn: string,
+  pipeline: string,
+): MissedEvent[] {
+  const results = new Map(started.map((r) => [r.recoveryPointArn, r]));
+  const event = (p: PlannedPoint, executionArn: string | null, reason: string): MissedEvent => ({
+    detailType: OUTCOME_DETAIL_TYPES.recoveryPointMissed,
+    detail: {
+      recoveryPointArn: p.recoveryPointArn,
+      resourceArn: p.resourceArn,
+      resourceType: p.resourceType,
+      workflow: p.workflow ?? "unknown",
+      pipeline,
+      executionArn,
+      startedAt: null,
+      durationSeconds: null,
+      archiveUrl: null,
+      bytes: null,
+      error: null,
+      cause: null,
+      reason,
+    },
+  });
+  return [
+    ...plan.missing.map((p) => {
+      const result = results.get(p.recoveryPointArn);
+      if (!result) throw new Error(`missedEvents: no start result for ${p.recoveryPointArn}`);
+      const executionArn =
+        result.executionArn ?? `${dispatcherArn.replace(":stateMachine:", ":execution:")}:${p.executionName}`;
+      return result.outcome === "started"
+        ? event(p, executionArn, `started by the reconciler (${p.why})`)
+        : event(p, executionArn, "already running: its event arrived after the reconciler listed it");
+    }),
+    ...plan.retentionTooShort.map((p) => event(p, null, `not started, retention too short: ${p.why}`)),
+  ];
 }
 
 const identity = (p: MissingPoint) => ({ recoveryPointArn: p.recoveryPointArn, executionName: p.executionName });

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { parseEnvJson } from "./env-json";
+import { PIPELINE_NAME } from "./state-machines";
 
 export const RECONCILER_ENV = "BACKUP_ACTIONS_RECONCILER";
 
@@ -14,6 +15,8 @@ export const RECONCILER_ENV = "BACKUP_ACTIONS_RECONCILER";
 export const DEFAULT_GRACE_MINUTES = 60;
 
 export interface ReconcilerSettings {
+  /** The pipeline's name (config `name`): the `pipeline` of the Recovery Point Missed events. */
+  readonly pipelineName: string;
   /** The ledger table (`<name>-ledger`) the reconciler looks each recovery point up in. */
   readonly ledgerTable: string;
   /** This region's dispatcher: the only state machine the reconciler starts. */
@@ -30,6 +33,7 @@ export interface ReconcilerSettings {
 }
 
 const schema = z.strictObject({
+  pipelineName: z.string().regex(PIPELINE_NAME, { error: "must be a pipeline name (config name)" }),
   ledgerTable: z.string().min(3),
   dispatcherArn: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$/, {
     error: "must be a state machine ARN",
@@ -43,10 +47,19 @@ const schema = z.strictObject({
 
 /** The variable's value, in a stable key order. */
 export function reconcilerEnvironment(settings: ReconcilerSettings): Record<string, string> {
-  const { ledgerTable, dispatcherArn, archiveBucket, placementCount, lookBackDays, graceMinutes, minRetentionHours } =
-    settings;
+  const {
+    pipelineName,
+    ledgerTable,
+    dispatcherArn,
+    archiveBucket,
+    placementCount,
+    lookBackDays,
+    graceMinutes,
+    minRetentionHours,
+  } = settings;
   return {
     [RECONCILER_ENV]: JSON.stringify({
+      pipelineName,
       ledgerTable,
       dispatcherArn,
       archiveBucket,

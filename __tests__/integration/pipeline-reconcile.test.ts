@@ -16,6 +16,7 @@ import {
   SFNClient,
 } from "@aws-sdk/client-sfn";
 import { analyzeEvent } from "../../core/events";
+import { OUTCOME_DETAIL_TYPES } from "../../core/outcome-events";
 import { METRICS_NAMESPACE } from "../../core/metrics";
 import { RECONCILER_ENV } from "../../core/reconciler-contract";
 import { seedRecoveryPoints, seedVaults } from "../../testing/backup-fake/control";
@@ -24,6 +25,7 @@ import { withRetryStrategy } from "../../testing/batch-retry";
 import { runAs } from "../../testing/iam/recorder";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { expectOutcomeEvent } from "../helpers/outcome-events";
 import {
   ACCOUNT,
   Bench,
@@ -32,6 +34,7 @@ import {
   ledgerItem,
   leftoverVolumes,
   loadHandler,
+  outcomeEvents,
   recoveryPoint,
   REGION,
   resolverFor,
@@ -208,6 +211,40 @@ describeWithPrereqs(
       expect(await ledgerItem(bench, points.exported.arn)).toMatchObject({ status: "SUCCEEDED", startedBy: "event" });
       expect(await ledgerItem(bench, points.running.arn)).toMatchObject({ status: "RUNNING", startedBy: "event" });
       expect(await ledgerItem(bench, points.expiring.arn)).toEqual({});
+
+      // One Recovery Point Missed event each, on the default bus: the started one names its execution.
+      const missed = (rp: (typeof points)["lost"], executionArn: string | null, reason: RegExp) => ({
+        recoveryPointArn: rp.arn,
+        resourceArn: rp.event.detail.resourceArn,
+        resourceType: "EBS",
+        workflow: "ebs",
+        pipeline: bench.config.name,
+        executionArn,
+        startedAt: null,
+        durationSeconds: null,
+        archiveUrl: null,
+        bytes: null,
+        error: null,
+        cause: null,
+        reason: expect.stringMatching(reason) as unknown as string,
+      });
+      const lostEvents = await outcomeEvents(bench, points.lost.arn);
+      // and then its export's own outcome, published by the dispatcher it started
+      expect(lostEvents.map((e) => e["detail-type"])).toEqual(["Export Succeeded", "Recovery Point Missed"]);
+      const lostEvent = lostEvents[1];
+      expectOutcomeEvent(
+        lostEvent!,
+        OUTCOME_DETAIL_TYPES.recoveryPointMissed,
+        missed(points.lost, executions[0]!.executionArn!, /^started by the reconciler \(no ledger record: /),
+      );
+      const [expiringEvent] = await outcomeEvents(bench, points.expiring.arn);
+      expectOutcomeEvent(
+        expiringEvent!,
+        OUTCOME_DETAIL_TYPES.recoveryPointMissed,
+        missed(points.expiring, null, /^not started, retention too short: AWS Backup deletes it at /),
+      );
+      expect(await outcomeEvents(bench, points.exported.arn)).toEqual([]);
+      expect(await outcomeEvents(bench, points.running.arn)).toEqual([]);
     }, 120_000);
 
     it("a second run starts nothing: the archived one is now alreadyExported", async () => {
@@ -218,6 +255,10 @@ describeWithPrereqs(
       expect(metrics).toEqual({ ReconcilerMissingFound: 1, ReconcilerRetentionTooShort: 1 });
       const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
       expect(executions).toHaveLength(1);
+      // The expiring one is reported again, every run, until its retention ends.
+      expect(report.events.map((e) => [e.detail.recoveryPointArn, e.detail.executionArn])).toEqual([
+        [points.expiring.arn, null],
+      ]);
     });
   },
 );

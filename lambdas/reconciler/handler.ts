@@ -8,6 +8,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { BackupClient } from "@aws-sdk/client-backup";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { instrumented } from "../../core/aws-client-hook";
 import { INTAKE_CONFIG_ENV, parseIntakeConfig } from "../../core/intake-config";
@@ -22,10 +23,11 @@ const metrics = lambdaMetrics("reconciler");
 const backup = instrumented(new BackupClient({}));
 const ddb = instrumented(new DynamoDBClient({}));
 const sfn = instrumented(new SFNClient({}));
+const events = instrumented(new EventBridgeClient({}));
 
 export async function handler(): Promise<ReconcilerReport> {
   try {
-    return await runReconciler({ backup, ddb, sfn, logger, metrics, now: () => new Date() }, settings, config);
+    return await runReconciler({ backup, ddb, sfn, events, logger, metrics, now: () => new Date() }, settings, config);
   } finally {
     metrics.publish();
   }

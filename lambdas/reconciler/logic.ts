@@ -14,18 +14,28 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BackupClient } from "@aws-sdk/client-backup";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { IntakeConfig } from "../../core/intake-config";
 import { NO_METRICS, type MetricsRecorder } from "../../core/lambda-metrics";
 import { ledgerStatusLookup } from "../../core/ledger-query";
 import { METRICS, RESOURCE_TYPE_DIMENSION } from "../../core/metrics";
-import { BUCKETS, planReconciliation, startMissing, type StartResult } from "../../core/reconcile";
+import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import {
+  BUCKETS,
+  missedEvents,
+  planReconciliation,
+  startMissing,
+  type MissedEvent,
+  type StartResult,
+} from "../../core/reconcile";
 import type { ReconcilerSettings } from "../../core/reconciler-contract";
 
 export interface ReconcilerDeps {
   readonly backup: BackupClient;
   readonly ddb: DynamoDBClient;
   readonly sfn: SFNClient;
+  readonly events: EventBridgeClient;
   readonly logger: Logger;
   readonly now: () => Date;
   /** @default not counted */
@@ -36,6 +46,8 @@ export interface ReconcilerReport {
   /** How many recovery points fell into each bucket (core/reconcile.ts BUCKETS). */
   readonly counts: Readonly<Record<(typeof BUCKETS)[number], number>>;
   readonly started: readonly StartResult[];
+  /** The Recovery Point Missed events published (docs/events.md). */
+  readonly events: readonly MissedEvent[];
 }
 
 export async function runReconciler(
@@ -85,5 +97,37 @@ export async function runReconciler(
     if (result.outcome === "started")
       metrics.add(METRICS.reconcilerExecutionsStarted, 1, { [RESOURCE_TYPE_DIMENSION]: point.workflow! });
   }
-  return { counts, started };
+  const events = missedEvents(plan, started, settings.dispatcherArn, settings.pipelineName);
+  await publish(deps.events, events);
+  return { counts, started, events };
+}
+
+/** PutEvents takes at most 10 entries per call. */
+const PUT_EVENTS_MAX_ENTRIES = 10;
+
+/**
+ * Publishes the events on the default bus, 10 per PutEvents call. An entry EventBridge refuses (FailedEntryCount)
+ * fails the run once all are sent: the executions are started already, and the Lambda's error is what the
+ * function-errors alarm sees.
+ */
+async function publish(client: EventBridgeClient, events: readonly MissedEvent[]): Promise<void> {
+  const refused: string[] = [];
+  for (let i = 0; i < events.length; i += PUT_EVENTS_MAX_ENTRIES) {
+    const batch = events.slice(i, i + PUT_EVENTS_MAX_ENTRIES);
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: batch.map((e) => ({
+          Source: OUTCOME_EVENT_SOURCE,
+          DetailType: e.detailType,
+          Detail: JSON.stringify(e.detail),
+          Resources: [e.detail.recoveryPointArn],
+        })),
+      }),
+    );
+    for (const [j, entry] of (out.Entries ?? []).entries())
+      if (entry.ErrorCode)
+        refused.push(`${batch[j]!.detail.recoveryPointArn}: ${entry.ErrorCode} ${entry.ErrorMessage ?? ""}`);
+  }
+  if (refused.length > 0)
+    throw new Error(`EventBridge refused ${refused.length} Recovery Point Missed event(s): ${refused.join("; ")}`);
 }

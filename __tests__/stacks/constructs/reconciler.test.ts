@@ -46,6 +46,7 @@ describe("the reconciler in the pipeline stack", () => {
     const env = fn.environment.variables;
     expect(JSON.parse(env[INTAKE_CONFIG_ENV]).backupVaults).toEqual(["Default", "prod-vault"]);
     expect(JSON.parse(env[RECONCILER_ENV])).toEqual({
+      pipelineName: "backup-actions",
       ledgerTable: expect.stringMatching(/^\$\{aws_dynamodb_table\.ledger_this_\w+\.name\}$/),
       dispatcherArn: "arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher",
       archiveBucket: "backup-actions-archive-111111111111-us-east-1",
@@ -57,7 +58,7 @@ describe("the reconciler in the pipeline stack", () => {
     });
   });
 
-  it("may list exactly the watched vaults, read the ledger (its key only through DynamoDB) and start its own dispatcher", () => {
+  it("may list exactly the watched vaults, read the ledger (its key only through DynamoDB), start its own dispatcher and publish our events", () => {
     const statements = policyOf(out, "reconciler_function_policy_").filter((st) => !OWN.includes(st.sid));
     expect(statements).toEqual([
       {
@@ -83,6 +84,12 @@ describe("the reconciler in the pipeline stack", () => {
         sid: "StartOwnDispatcher",
         actions: ["states:StartExecution"],
         resources: ["arn:aws:states:us-east-1:111111111111:stateMachine:backup-actions-dispatcher"],
+      },
+      {
+        sid: "PublishMissedEvents",
+        actions: ["events:PutEvents"],
+        resources: ["arn:aws:events:us-east-1:111111111111:event-bus/default"],
+        condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: ["backup-actions"] }],
       },
     ]);
   });
