@@ -4,6 +4,9 @@
  *   records, each with what its objects' storage classes mean: verify it, skip it (objects in
  *   Glacier Flexible Retrieval or Deep Archive, `drills.glacier` "skip"), or restore them first
  *   (RestoreObject, Tier Bulk, `drills.glacier` "restore") and say what that costs;
+ *   A restore is asked once: an object whose HeadObject `Restore` says a restore is under way, or a restored
+ *   copy that lasts at least DRILL_RESTORE_MIN_REMAINING_HOURS more, gets no RestoreObject (a later drill
+ *   while an earlier one waits, or a rerun); S3's 409 RestoreAlreadyInProgress (a race) counts as under way;
  * - `restore-status`: whether every archived object of an archive has a restored copy (HeadObject `Restore`);
  * - `report`: counts the results and emits the DrillFailed metric (zero included) the alarm watches.
  */
@@ -14,9 +17,11 @@ import {
   ARCHIVE_STORAGE_CLASSES,
   drillJobName,
   DRILL_RESTORE_DAYS,
+  DRILL_RESTORE_MIN_REMAINING_HOURS,
   pickDrillSample,
   RESOURCE_TYPE_OF,
   restoreCostUsd,
+  restoreStateOf,
   type ArchiveStorageClass,
   type DrillArchive,
   type DrillCandidate,
@@ -35,6 +40,8 @@ export interface DrillDeps {
   readonly metrics: MetricsRecorder;
   /** @default Math.random */
   readonly random?: () => number;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 interface ArchivedObject {
@@ -89,6 +96,7 @@ export async function sampleArchives(deps: DrillDeps, settings: DrillSettings): 
   for (const c of sample) {
     const archived = await archivedObjects(deps.s3, c.archiveUrl);
     const cost = restoreCostUsd(archived);
+    const classes = [...new Set(archived.map((o) => o.storageClass))].join(", ");
     const common = {
       ...c,
       jobName: drillJobName(c.recoveryPointArn),
@@ -98,29 +106,49 @@ export async function sampleArchives(deps: DrillDeps, settings: DrillSettings): 
       restoreCostUsd: cost,
     };
     if (archived.length === 0) {
-      archives.push({ ...common, action: "verify", reason: null });
+      archives.push({ ...common, action: "verify", reason: null, restores: null });
     } else if (settings.glacier === "skip") {
-      const classes = [...new Set(archived.map((o) => o.storageClass))].join(", ");
       const reason = `${archived.length} object(s) of the archive are in ${classes}: drills.glacier is "skip" (a Bulk restore would cost about $${cost})`;
       deps.logger.warn("drill skips an archived archive", { archiveUrl: c.archiveUrl, reason });
-      archives.push({ ...common, action: "skip", reason });
+      archives.push({ ...common, action: "skip", reason, restores: null });
     } else {
       const { bucket } = parseS3Url(c.archiveUrl);
-      for (const o of archived) await restore(deps.s3, bucket, o.key);
+      const restores = { requested: 0, inProgress: 0, restored: 0 };
+      const now = (deps.now ?? (() => new Date()))();
+      for (const o of archived) restores[await restoreOnce(deps.s3, bucket, o.key, now)]++;
+      const reason =
+        `${archived.length} object(s) of the archive (${common.archivedBytes} bytes) are in ${classes}: ` +
+        `Bulk restore for ${DRILL_RESTORE_DAYS} days, about $${cost}; this drill requested ${restores.requested}, ` +
+        `found ${restores.inProgress} under way and ${restores.restored} restored`;
       deps.logger.info("drill restores archived objects (Bulk)", {
         archiveUrl: c.archiveUrl,
         objects: archived.length,
         bytes: common.archivedBytes,
         restoreCostUsd: cost,
+        ...restores,
       });
-      archives.push({ ...common, action: "restore", reason: null });
+      archives.push({ ...common, action: "restore", reason, restores });
     }
   }
   return { archives };
 }
 
-/** RestoreObject, Tier Bulk; a restore already under way is what was asked for. */
-async function restore(s3: S3Client, bucket: string, key: string): Promise<void> {
+/**
+ * One archived object's restore, asked at most once: HeadObject first (its `Restore`), then RestoreObject
+ * Tier Bulk only where no restore is under way and no restored copy lasts long enough. S3 answers a
+ * restore under way with 409 RestoreAlreadyInProgress (RestoreObject API reference, special errors).
+ */
+async function restoreOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  now: Date,
+): Promise<"requested" | "inProgress" | "restored"> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  const state = restoreStateOf(head.Restore);
+  if (state.state === "ongoing") return "inProgress";
+  const enough = now.getTime() + DRILL_RESTORE_MIN_REMAINING_HOURS * 3600_000;
+  if (state.state === "restored" && (state.expiry === null || state.expiry.getTime() >= enough)) return "restored";
   try {
     await s3.send(
       new RestoreObjectCommand({
@@ -129,8 +157,10 @@ async function restore(s3: S3Client, bucket: string, key: string): Promise<void>
         RestoreRequest: { Days: DRILL_RESTORE_DAYS, GlacierJobParameters: { Tier: "Bulk" } },
       }),
     );
+    return "requested";
   } catch (e) {
-    if ((e as { name?: string }).name !== "RestoreAlreadyInProgress") throw e;
+    if ((e as { name?: string }).name === "RestoreAlreadyInProgress") return "inProgress";
+    throw e;
   }
 }
 
@@ -140,7 +170,7 @@ export async function restoreStatus(deps: DrillDeps, archiveUrl: string): Promis
   let pending = 0;
   for (const o of await archivedObjects(deps.s3, archiveUrl)) {
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: o.key }));
-    if (!/ongoing-request="false"/.test(head.Restore ?? "")) pending++;
+    if (restoreStateOf(head.Restore).state !== "restored") pending++;
   }
   return { done: pending === 0, pending };
 }

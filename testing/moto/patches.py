@@ -662,6 +662,161 @@ def patch_ebs_direct() -> bool:
         setattr(EBSResponse, name, fn)
     return True
 
+# --------------------------------------------------------------------------
+# 12. Archive restores (RestoreObject, x-amz-restore) as S3 runs them
+#
+# What: moto 5.2.1 restores a GLACIER / DEEP_ARCHIVE object at once (its
+#   "s3::keyrestore" state moves to RESTORED on the next read), answers a
+#   RestoreObject of an object whose restore is under way with 200 instead of
+#   S3's 409 RestoreAlreadyInProgress, and accepts a restore without Days (it
+#   then restores nothing). S3 (RestoreObject API reference, "Special errors";
+#   RestoreRequest.Days: "required for regular restores") takes hours
+#   (Bulk: 5-12 from Glacier Flexible Retrieval, up to 48 from Deep Archive),
+#   and HeadObject answers x-amz-restore: ongoing-request="true" meanwhile.
+# Why: the restore drill (drills.glacier "restore") requests Bulk restores,
+#   must not request one twice, and must wait for them; on unpatched moto no
+#   test can tell waiting from not waiting.
+# Upstream: moto models the restore as a state whose default progression is
+#   "immediate"; no RestoreAlreadyInProgress.
+# Fix: RestoreObject of an archived object (no SELECT) is handled here:
+#   no Days, or Expedited from DEEP_ARCHIVE -> 400 InvalidArgument (the code
+#   is ours: the reference names none);
+#   an ongoing restore -> 409 RestoreAlreadyInProgress; a restored copy -> its
+#   expiry moves to now + Days, 200; otherwise the restore starts, 202, with
+#   the tier kept. The restore stays ongoing until the bench completes it, as
+#   hours pass in AWS: POST /moto-api/bench/s3/complete-restores
+#   {"bucket", "prefix"} completes the restores under way there and answers
+#   {"completed": [keys]}; GET /moto-api/bench/s3/restores?bucket=... lists
+#   every restore request (key, tier, days, status) in order. x-amz-restore
+#   (HeadObject, GetObject's refusal of an unrestored archived object,
+#   CopyObject's source check) follows that state. The state lives on the
+#   region's S3 backend, so /moto-api/reset forgets it; an object written
+#   again under the same key (another FakeKey) has no restore.
+# --------------------------------------------------------------------------
+def _bench_restores(backend: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return backend.__dict__.setdefault("_bench_restores", {})
+
+
+def _restore_of(key: Any) -> dict[str, Any] | None:
+    from moto.s3.models import s3_backends
+
+    try:
+        backend = s3_backends[key.account_id][key.partition]
+    except Exception:  # noqa: BLE001 (a key outside any backend: no restore)
+        return None
+    entry = _bench_restores(backend).get((str(key.bucket_name), key.name, str(key.version_id)))
+    return entry if entry is not None and entry["key"] is key else None
+
+
+def patch_archive_restores() -> bool:
+    import datetime
+    import json
+
+    import xmltodict
+    from moto.moto_api._internal import urls as moto_api_urls
+    from moto.s3.exceptions import InvalidObjectState, MissingKey, S3ClientError
+    from moto.s3.models import FakeKey, s3_backends
+    from moto.s3.responses import S3Response
+    from moto.s3.utils import ARCHIVE_STORAGE_CLASSES
+
+    original_post = S3Response._key_response_post
+    if getattr(original_post, "_bench_patched", False):
+        return False
+
+    def rfc1123(when: datetime.datetime) -> str:
+        return when.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    def key_response_post(self: Any, request: Any, body: bytes, bucket_name: str, query: dict[str, Any], key_name: str) -> Any:
+        if "restore" not in query:
+            return original_post(self, request, body, bucket_name, query, key_name)
+        params = (xmltodict.parse(body) or {}).get("RestoreRequest") or {}
+        if params.get("Type") == "SELECT":
+            return original_post(self, request, body, bucket_name, query, key_name)
+        self._set_action("KEY", "POST", query)
+        self._authenticate_and_authorize_s3_action(bucket_name=bucket_name, key_name=key_name)
+        version_id = query.get("versionId", [None])[0]
+        key = self.backend.get_object(bucket_name, key_name, version_id=version_id)
+        if key is None:
+            raise MissingKey(key=key_name)
+        if key.storage_class not in ARCHIVE_STORAGE_CLASSES:
+            raise InvalidObjectState(storage_class=key.storage_class)
+        days = params.get("Days")
+        if days is None or not str(days).isdigit() or int(days) < 1:
+            raise S3ClientError("InvalidArgument", "Days is required for a restore of an archived object (at least 1)")
+        tier = (params.get("GlacierJobParameters") or {}).get("Tier") or params.get("Tier") or "Standard"
+        if tier == "Expedited" and key.storage_class == "DEEP_ARCHIVE":
+            # "Expedited retrievals and provisioned capacity are not available for objects stored in the
+            # S3 Glacier Deep Archive storage class" (the code is ours: the reference names none)
+            raise S3ClientError("InvalidArgument", "Expedited retrieval is not available for the DEEP_ARCHIVE storage class")
+        restores = _bench_restores(self.backend)
+        slot = (bucket_name, key.name, str(key.version_id))
+        entry = restores.get(slot)
+        if entry is not None and entry["key"] is not key:
+            entry = None
+        log = self.backend.__dict__.setdefault("_bench_restore_log", [])
+        if entry is not None and entry["ongoing"]:
+            log.append({"bucket": bucket_name, "key": key.name, "tier": tier, "days": int(days), "answer": 409})
+            error = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>RestoreAlreadyInProgress</Code>'
+                "<Message>Object restore is already in progress</Message><RequestId>bench</RequestId></Error>"
+            )
+            return 409, {"Content-Type": "application/xml"}, error
+        if entry is not None:
+            entry["days"] = int(days)
+            entry["expiry"] = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=int(days))
+            log.append({"bucket": bucket_name, "key": key.name, "tier": tier, "days": int(days), "answer": 200})
+            return 200, {}, ""
+        restores[slot] = {"key": key, "ongoing": True, "tier": tier, "days": int(days), "expiry": None}
+        log.append({"bucket": bucket_name, "key": key.name, "tier": tier, "days": int(days), "answer": 202})
+        return 202, {}, ""
+
+    original_response_dict = FakeKey.response_dict
+
+    def response_dict(self: Any) -> dict[str, Any]:
+        res = dict(original_response_dict.fget(self))  # type: ignore[attr-defined]
+        res.pop("x-amz-restore", None)
+        entry = _restore_of(self)
+        if entry is not None:
+            res["x-amz-restore"] = (
+                'ongoing-request="true"'
+                if entry["ongoing"]
+                else f'ongoing-request="false", expiry-date="{rfc1123(entry["expiry"])}"'
+            )
+        return res
+
+    def all_backends() -> list[Any]:
+        return [b for account in s3_backends.values() for b in account.values()]
+
+    def payload(request: Any) -> dict[str, Any]:
+        raw = getattr(request, "data", None) or getattr(request, "body", None) or b"{}"
+        return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+
+    def complete_restores(request: Any, full_url: str, headers: Any) -> Any:
+        wanted = payload(request)
+        bucket, prefix = wanted["bucket"], wanted.get("prefix", "")
+        done = []
+        for backend in all_backends():
+            for (b, name, _), entry in _bench_restores(backend).items():
+                if b == bucket and name.startswith(prefix) and entry["ongoing"]:
+                    entry["ongoing"] = False
+                    entry["expiry"] = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=entry["days"])
+                    done.append(name)
+        return 200, {"Content-Type": "application/json"}, json.dumps({"completed": sorted(done)})
+
+    def list_restores(request: Any, full_url: str, headers: Any) -> Any:
+        from urllib.parse import parse_qs, urlparse
+
+        bucket = parse_qs(urlparse(full_url).query).get("bucket", [None])[0]
+        out = [r for backend in all_backends() for r in backend.__dict__.get("_bench_restore_log", []) if r["bucket"] == bucket]
+        return 200, {"Content-Type": "application/json"}, json.dumps({"requests": out})
+
+    key_response_post._bench_patched = True  # type: ignore[attr-defined]
+    S3Response._key_response_post = key_response_post  # type: ignore[method-assign]
+    FakeKey.response_dict = property(response_dict)  # type: ignore[assignment]
+    moto_api_urls.url_paths["{0}/moto-api/bench/s3/complete-restores"] = complete_restores
+    moto_api_urls.url_paths["{0}/moto-api/bench/s3/restores"] = list_restores
+    return True
+
 
 PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("stepfunctions StateMachine.__deepcopy__", patch_state_machine_deepcopy),
@@ -676,6 +831,7 @@ PATCHES: list[tuple[str, Callable[[], bool]]] = [
     ("rds StartExportTask of an AWS Backup snapshot", patch_start_export_task_source_arn),
     ("rds snapshot identifiers of AWS Backup", patch_aws_backup_snapshot_identifiers),
     ("ebs direct APIs", patch_ebs_direct),
+    ("s3 archive restores as S3 runs them", patch_archive_restores),
 ]
 
 
