@@ -35,14 +35,25 @@ export type DrillGlacierMode = (typeof DRILL_GLACIER_MODES)[number];
 /**
  * Storage classes S3 cannot read without a RestoreObject first (S3 User Guide, "Working with archived
  * objects"). Glacier Instant Retrieval (GLACIER_IR) is read like Standard, so it is not one of them.
- * ListObjectsV2 names these classes, the ones the archive bucket's lifecycle rules move objects to. Not
- * handled: INTELLIGENT_TIERING objects in its opt-in Archive Access tiers (only HeadObject's
- * `ArchiveStatus` tells them, and their restore takes no Days); the pipeline writes none.
+ * ListObjectsV2 names these classes (the ones the archive bucket's lifecycle rules move objects to). An
+ * INTELLIGENT_TIERING object is archived only in its opt-in Archive Access or Deep Archive Access tier,
+ * which only HeadObject's `ArchiveStatus` tells (INTELLIGENT_TIERING_ARCHIVE_TIERS).
  */
 export const ARCHIVE_STORAGE_CLASSES = ["GLACIER", "DEEP_ARCHIVE"] as const;
-export type ArchiveStorageClass = (typeof ARCHIVE_STORAGE_CLASSES)[number];
+/** An INTELLIGENT_TIERING object in an archive tier, named by its HeadObject `ArchiveStatus`. */
+export const INTELLIGENT_TIERING_ARCHIVE_TIERS = {
+  ARCHIVE_ACCESS: "INTELLIGENT_TIERING ARCHIVE_ACCESS",
+  DEEP_ARCHIVE_ACCESS: "INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS",
+} as const;
+export type ArchiveStorageClass =
+  | (typeof ARCHIVE_STORAGE_CLASSES)[number]
+  | (typeof INTELLIGENT_TIERING_ARCHIVE_TIERS)[keyof typeof INTELLIGENT_TIERING_ARCHIVE_TIERS];
 
-/** Days a restored copy stays readable (RestoreRequest Days, required): long enough for a queued Batch job to read it. */
+/**
+ * Days a restored copy stays readable (RestoreRequest Days, required for GLACIER and DEEP_ARCHIVE): long enough
+ * for a queued Batch job to read it. An Intelligent-Tiering restore takes no Days: the object moves back to its
+ * Frequent Access tier, and a request with Days fails (S3 User Guide, "Restore objects with Batch Operations").
+ */
 export const DRILL_RESTORE_DAYS = 3;
 /** A restored copy that expires sooner than this is restored again (its expiry moves; S3 charges the request only). */
 export const DRILL_RESTORE_MIN_REMAINING_HOURS = 24;
@@ -143,12 +154,13 @@ const GIB = 2 ** 30;
 
 /**
  * USD of a Bulk retrieval of objects in an archive storage class: per GB (2^30 bytes) and per request.
- * Bulk is free from Glacier Flexible Retrieval (RestoreObject API reference, Tier Bulk); Deep Archive
- * charges both.
+ * Bulk is free from Glacier Flexible Retrieval and from Intelligent-Tiering (RestoreObject API reference,
+ * Tier Bulk); Deep Archive charges both.
  */
 export function restoreCostUsd(objects: ReadonlyArray<{ storageClass: ArchiveStorageClass; bytes: number }>): number {
   let usd = 0;
   for (const o of objects) {
+    if (o.storageClass !== "GLACIER" && o.storageClass !== "DEEP_ARCHIVE") continue; // Intelligent-Tiering: free
     const [gb, requests] =
       o.storageClass === "GLACIER"
         ? [PRICES.s3GlacierFlexibleBulkRetrievalGb, PRICES.s3GlacierFlexibleBulkRequests]

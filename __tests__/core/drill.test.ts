@@ -54,6 +54,8 @@ describe("restoreCostUsd (Bulk, core/prices.ts)", () => {
         { storageClass: "DEEP_ARCHIVE", bytes: 40 * 2 ** 30 },
       ]),
     ).toBe(0.25005);
+    // Intelligent-Tiering's archive tiers: Bulk is free
+    expect(restoreCostUsd([{ storageClass: "INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS", bytes: 100 * 2 ** 30 }])).toBe(0);
   });
 });
 

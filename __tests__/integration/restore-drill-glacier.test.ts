@@ -32,7 +32,7 @@ import {
 } from "../../testing/fixtures/disks";
 import { clearRecorded, recorded, recording } from "../../testing/iam/recorder";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
-import { completeRestores, restoreRequests } from "../../testing/moto/s3-restores";
+import { completeRestores, restoreRequests, setArchiveTier } from "../../testing/moto/s3-restores";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { Bench, createBench, lambdaEnvironment, ledgerItem, REGION } from "../helpers/pipeline-bench";
 
@@ -283,6 +283,32 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
     } finally {
       race.remove(name);
     }
+  });
+
+  it("an Intelligent-Tiering archive in its Archive Access tier: ArchiveStatus seen, restored without Days (free), then PASSED", async () => {
+    const { prefix, arn } = await archivedCopy("tiering", "INTELLIGENT_TIERING");
+    for (const key of archiveKeys) await setArchiveTier(bench.archiveBucket, prefix + key, "ARCHIVE_ACCESS");
+
+    const { result, s3Requests } = await runDrill("glacier-tiering", async (n) => {
+      if (n === 1) {
+        const item = await ledgerItem(bench, arn);
+        expect(item.lastVerifyResult).toBe("RESTORING");
+        expect(item.lastVerifyCause).toMatch(
+          new RegExp(
+            `are in INTELLIGENT_TIERING ARCHIVE_ACCESS: Bulk restore back to Frequent Access, about \\$0; ` +
+              `this drill requested ${archiveKeys.length}, found 0 under way and 0 restored$`,
+          ),
+        );
+      }
+      if (n === 2) await completeRestores(bench.archiveBucket, prefix);
+    });
+
+    const asked = (await restoreRequests(bench.archiveBucket)).filter((r) => r.key.startsWith(prefix));
+    expect(asked.map((r) => `${r.tier} ${r.days} ${r.answer}`)).toEqual(archiveKeys.map(() => "Bulk 0 202"));
+    for (const r of s3Requests.filter((x) => x.operation === "RestoreObject"))
+      expect(r.input.RestoreRequest).toEqual({ GlacierJobParameters: { Tier: "Bulk" } });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(await ledgerItem(bench, arn)).toMatchObject({ lastVerifyResult: "PASSED" });
   });
 
   it("a restore that never completes: FAILED RestoreTimedOut after the machine's 60 hourly checks, Drill Failed", async () => {

@@ -39,7 +39,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { completeRestores, restoreRequests } from "../../testing/moto/s3-restores";
+import { completeRestores, restoreRequests, setArchiveTier } from "../../testing/moto/s3-restores";
 import {
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
@@ -375,6 +375,46 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
       "a/glacier Bulk 3 409",
       "a/glacier Bulk 5 200",
     ]);
+    s3.destroy();
+  });
+
+  test("an Intelligent-Tiering object in an archive tier: ArchiveStatus, unreadable, restored without Days back to Frequent Access (archive restores patch)", async () => {
+    const s3 = new S3Client({ ...awsClientConfig(), forcePathStyle: true });
+    const Bucket = `tiers-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    for (const Key of ["cold", "deep", "warm"])
+      await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key, StorageClass: "INTELLIGENT_TIERING" }));
+    await setArchiveTier(Bucket, "cold", "ARCHIVE_ACCESS");
+    await setArchiveTier(Bucket, "deep", "DEEP_ARCHIVE_ACCESS");
+    const restore = (Key: string, RestoreRequest: Record<string, unknown>) =>
+      s3.send(new RestoreObjectCommand({ Bucket, Key, RestoreRequest }));
+
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }))).ArchiveStatus).toBe("ARCHIVE_ACCESS");
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "warm" }))).ArchiveStatus).toBeUndefined();
+    await expect(s3.send(new GetObjectCommand({ Bucket, Key: "cold" }))).rejects.toMatchObject({
+      name: "InvalidObjectState",
+    });
+    await expect(restore("warm", { GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "ObjectAlreadyInActiveTierError",
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(restore("cold", { Days: 3, GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+    await expect(restore("deep", { GlacierJobParameters: { Tier: "Expedited" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+
+    expect((await restore("cold", { GlacierJobParameters: { Tier: "Bulk" } })).$metadata.httpStatusCode).toBe(202);
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }))).Restore).toBe('ongoing-request="true"');
+    await expect(restore("cold", { GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "RestoreAlreadyInProgress",
+    });
+    expect(await completeRestores(Bucket)).toEqual(["cold"]);
+    const back = await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }));
+    expect(back.ArchiveStatus).toBeUndefined();
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "cold" }))).Body!.transformToString()).toBe("cold");
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "deep" }))).ArchiveStatus).toBe("DEEP_ARCHIVE_ACCESS");
     s3.destroy();
   });
 

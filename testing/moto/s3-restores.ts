@@ -35,3 +35,19 @@ export async function restoreRequests(bucket: string): Promise<RestoreRequestSee
   if (!response.ok) throw new Error(`restores answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { requests: RestoreRequestSeen[] }).requests;
 }
+
+/**
+ * Moves an INTELLIGENT_TIERING object to one of its opt-in archive tiers, as S3 does after months unread
+ * (moto has no archive tiers): HeadObject then answers `ArchiveStatus`, GetObject is refused.
+ */
+export async function setArchiveTier(
+  bucket: string,
+  key: string,
+  tier: "ARCHIVE_ACCESS" | "DEEP_ARCHIVE_ACCESS",
+): Promise<void> {
+  const response = await fetch(`${endpoint()}/moto-api/bench/s3/archive-tier`, {
+    method: "POST",
+    body: JSON.stringify({ bucket, key, tier }),
+  });
+  if (!response.ok) throw new Error(`archive-tier answered ${response.status}: ${await response.text()}`);
+}
