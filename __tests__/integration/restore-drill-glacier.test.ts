@@ -113,7 +113,7 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
    * Runs the synthesized drill. `onCheck(n)` runs before the drill function's n-th restore-status: the
    * test's view of the hours between two checks (it completes the restores when S3 would have).
    */
-  async function runDrill(executionName: string, onCheck: (n: number) => Promise<void>) {
+  async function runDrill(executionName: string, onCheck: (n: number) => Promise<void>, now?: () => Date) {
     const metrics: Array<{ metric: MetricDefinition; value: number }> = [];
     const commands: string[][] = [];
     const checks: unknown[] = [];
@@ -125,6 +125,7 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
       s3: bench.clients.s3,
       logger: { info: () => undefined, warn: () => undefined },
       metrics: { add: (metric: MetricDefinition, value: number) => metrics.push({ metric, value }) },
+      ...(now ? { now } : {}),
     };
     const job = withRetryStrategy(bench.retryStrategy, async (_n, j) => {
       const command = (j.request.ContainerOverrides as { Command: string[] }).Command;
@@ -309,6 +310,36 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
       expect(r.input.RestoreRequest).toEqual({ GlacierJobParameters: { Tier: "Bulk" } });
     expect(result.status).toBe("SUCCEEDED");
     expect(await ledgerItem(bench, arn)).toMatchObject({ lastVerifyResult: "PASSED" });
+  });
+
+  it("a restored copy that lasts another day is used as it is; one that expires sooner is restored again (its expiry moves)", async () => {
+    const { prefix, arn } = await archivedCopy("restored", "GLACIER");
+    for (const key of archiveKeys)
+      await plainS3.send(
+        new RestoreObjectCommand({
+          Bucket: bench.archiveBucket,
+          Key: prefix + key,
+          RestoreRequest: { Days: 3, GlacierJobParameters: { Tier: "Bulk" } },
+        }),
+      );
+    await completeRestores(bench.archiveBucket, prefix);
+    const mine = async () => (await restoreRequests(bench.archiveBucket)).filter((r) => r.key.startsWith(prefix));
+
+    // the copy expires in 3 days: nothing to ask, the first check finds it restored
+    const fresh = await runDrill("glacier-restored", async () => undefined);
+    expect(fresh.s3Requests.filter((r) => r.operation === "RestoreObject")).toEqual([]);
+    expect(fresh.checks).toEqual([{ done: true, pending: 0 }]);
+    expect(await ledgerItem(bench, arn)).toMatchObject({ lastVerifyResult: "PASSED" });
+
+    // two and a half days later (the drill's clock): under a day left, so each copy's restore is asked again (200)
+    const later = await runDrill(
+      "glacier-restored-later",
+      async () => undefined,
+      () => new Date(Date.now() + 2.5 * 86400_000),
+    );
+    expect(later.s3Requests.filter((r) => r.operation === "RestoreObject")).toHaveLength(archiveKeys.length);
+    expect((await mine()).map((r) => r.answer)).toEqual([...archiveKeys.map(() => 202), ...archiveKeys.map(() => 200)]);
+    expect(later.result.status).toBe("SUCCEEDED");
   });
 
   it("a restore that never completes: FAILED RestoreTimedOut after the machine's 60 hourly checks, Drill Failed", async () => {
