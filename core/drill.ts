@@ -18,19 +18,66 @@ import { databaseExportFormatOf, hasDump, WORKFLOWS, type Workflow, type Workflo
 export const DRILL_RESULTS = ["PASSED", "FAILED", "SKIPPED"] as const;
 export type DrillResult = (typeof DRILL_RESULTS)[number];
 
+/**
+ * What the ledger's `lastVerifyResult` says while a drill waits for the Bulk restore of an archive's
+ * objects (`drills.glacier` "restore"): not a result yet, and not a failure; `lastVerifyCause` says what
+ * was asked and what it costs. The same drill replaces it with PASSED or FAILED.
+ */
+export const DRILL_RESTORING = "RESTORING";
+/** Every value the drill writes to `lastVerifyResult`. */
+export const DRILL_LEDGER_RESULTS = [...DRILL_RESULTS, DRILL_RESTORING] as const;
+export type DrillLedgerResult = (typeof DRILL_LEDGER_RESULTS)[number];
+
 /** What the drill does with an archive that has objects in an archive storage class (config `drills.glacier`). */
 export const DRILL_GLACIER_MODES = ["skip", "restore"] as const;
 export type DrillGlacierMode = (typeof DRILL_GLACIER_MODES)[number];
 
 /**
- * Storage classes S3 cannot read without a RestoreObject first. Glacier Instant Retrieval
- * (GLACIER_IR) is read like Standard, so it is not one of them.
+ * Storage classes S3 cannot read without a RestoreObject first (S3 User Guide, "Working with archived
+ * objects"). Glacier Instant Retrieval (GLACIER_IR) is read like Standard, so it is not one of them.
+ * ListObjectsV2 names these classes (the ones the archive bucket's lifecycle rules move objects to). An
+ * INTELLIGENT_TIERING object is archived only in its opt-in Archive Access or Deep Archive Access tier,
+ * which only HeadObject's `ArchiveStatus` tells (INTELLIGENT_TIERING_ARCHIVE_TIERS).
  */
 export const ARCHIVE_STORAGE_CLASSES = ["GLACIER", "DEEP_ARCHIVE"] as const;
-export type ArchiveStorageClass = (typeof ARCHIVE_STORAGE_CLASSES)[number];
+/** An INTELLIGENT_TIERING object in an archive tier, named by its HeadObject `ArchiveStatus`. */
+export const INTELLIGENT_TIERING_ARCHIVE_TIERS = {
+  ARCHIVE_ACCESS: "INTELLIGENT_TIERING ARCHIVE_ACCESS",
+  DEEP_ARCHIVE_ACCESS: "INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS",
+} as const;
+export type ArchiveStorageClass =
+  | (typeof ARCHIVE_STORAGE_CLASSES)[number]
+  | (typeof INTELLIGENT_TIERING_ARCHIVE_TIERS)[keyof typeof INTELLIGENT_TIERING_ARCHIVE_TIERS];
 
-/** Days a restored copy stays readable: long enough for a queued Batch job to read it. */
+/**
+ * Days a restored copy stays readable (RestoreRequest Days, required for GLACIER and DEEP_ARCHIVE): long enough
+ * for a queued Batch job to read it. An Intelligent-Tiering restore takes no Days: the object moves back to its
+ * Frequent Access tier, and a request with Days fails (S3 User Guide, "Restore objects with Batch Operations").
+ */
 export const DRILL_RESTORE_DAYS = 3;
+/** A restored copy that expires sooner than this is restored again (its expiry moves; S3 charges the request only). */
+export const DRILL_RESTORE_MIN_REMAINING_HOURS = 24;
+
+/** HeadObject's `Restore` (x-amz-restore) of an archived object. */
+export type RestoreState =
+  | { readonly state: "none" }
+  | { readonly state: "ongoing" }
+  | { readonly state: "restored"; readonly expiry: Date | null };
+
+/**
+ * Reads x-amz-restore: absent (no restore asked, or the copy expired), `ongoing-request="true"`, or
+ * `ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"` (HeadObject API reference).
+ */
+export function restoreStateOf(header: string | undefined): RestoreState {
+  if (!header) return { state: "none" };
+  if (/ongoing-request="true"/.test(header)) return { state: "ongoing" };
+  if (/ongoing-request="false"/.test(header)) {
+    const date = /expiry-date="([^"]+)"/.exec(header)?.[1];
+    const expiry = date ? new Date(date) : null;
+    return { state: "restored", expiry: expiry && !Number.isNaN(expiry.getTime()) ? expiry : null };
+  }
+  throw new RuntimeConfigError(`HeadObject Restore header not understood: ${JSON.stringify(header)}`);
+}
 
 /** What the drill's state machine needs of one ledger record. */
 export interface DrillCandidate {
@@ -90,8 +137,13 @@ export interface DrillArchive extends DrillCandidate {
   readonly archivedBytes: number;
   /** USD of the Bulk retrieval of those objects (restoreCostUsd). */
   readonly restoreCostUsd: number;
-  /** Why it is skipped (action "skip"); null otherwise. */
+  /**
+   * Why it is skipped (action "skip"), or what was asked of S3 and what it costs (action "restore", written
+   * to the ledger's lastVerifyCause while the drill waits); null for "verify".
+   */
   readonly reason: string | null;
+  /** Action "restore": the archived objects' restores this run asked for, found under way, found done. */
+  readonly restores: { readonly requested: number; readonly inProgress: number; readonly restored: number } | null;
 }
 
 export function drillJobName(recoveryPointArn: string): string {
@@ -100,10 +152,15 @@ export function drillJobName(recoveryPointArn: string): string {
 
 const GIB = 2 ** 30;
 
-/** USD of a Bulk retrieval of objects in an archive storage class: per GB (2^30 bytes) and per request. */
+/**
+ * USD of a Bulk retrieval of objects in an archive storage class: per GB (2^30 bytes) and per request.
+ * Bulk is free from Glacier Flexible Retrieval and from Intelligent-Tiering (RestoreObject API reference,
+ * Tier Bulk); Deep Archive charges both.
+ */
 export function restoreCostUsd(objects: ReadonlyArray<{ storageClass: ArchiveStorageClass; bytes: number }>): number {
   let usd = 0;
   for (const o of objects) {
+    if (o.storageClass !== "GLACIER" && o.storageClass !== "DEEP_ARCHIVE") continue; // Intelligent-Tiering: free
     const [gb, requests] =
       o.storageClass === "GLACIER"
         ? [PRICES.s3GlacierFlexibleBulkRetrievalGb, PRICES.s3GlacierFlexibleBulkRequests]

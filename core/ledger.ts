@@ -5,7 +5,7 @@
  * infrastructure, the state machines and the CLI cannot drift apart.
  */
 import type { StartedBy } from "./execution-input";
-import type { DrillResult } from "./drill";
+import type { DrillLedgerResult } from "./drill";
 import type { Workflow } from "./workflows";
 
 /** What the dispatcher writes (__tests__/stacks/workflows/ledger-writes.test.ts checks both ways). */
@@ -64,9 +64,12 @@ export interface LedgerRecord {
   // ── written by the restore drill (stacks/workflows/restore-drill.ts), never by the dispatcher ──
   /** ISO 8601 UTC time the last restore drill that picked this archive recorded its result. */
   readonly lastVerifiedAt?: string;
-  /** That drill's result: PASSED (re-read and verified end to end), FAILED, or SKIPPED (archived in Glacier, `drills.glacier` "skip"). */
-  readonly lastVerifyResult?: DrillResult;
-  /** Why that drill FAILED or SKIPPED (the error and its cause); removed when a drill passes. */
+  /**
+   * That drill's result: PASSED (re-read and verified end to end), FAILED, or SKIPPED (archived in Glacier,
+   * `drills.glacier` "skip"); RESTORING while it waits for the archive's Bulk restore (`drills.glacier` "restore").
+   */
+  readonly lastVerifyResult?: DrillLedgerResult;
+  /** Why that drill FAILED or SKIPPED (the error and its cause), or what RESTORING asked and costs; removed when a drill passes. */
   readonly lastVerifyCause?: string;
 }
 

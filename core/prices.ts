@@ -39,7 +39,9 @@ const DYNAMODB = "https://aws.amazon.com/dynamodb/pricing/on-demand/";
 const BACKUP = "https://aws.amazon.com/backup/pricing/";
 const SFN = "https://aws.amazon.com/step-functions/pricing/";
 const DEEP_ARCHIVE_BULK =
-  "NOT VERIFIED against the pricing page itself (not reachable from here): the us-east-1 figure of third-party summaries of it";
+  "NOT VERIFIED against the pricing page itself (re-checked 2026-12-04: its stored copy renders the price tables as " +
+  "unfilled templates; AWS's RestoreObject reference and S3 User Guide call Bulk the lowest-cost Deep Archive option " +
+  "without a figure): the us-east-1 figure of third-party summaries of it";
 
 const SPOT_ASSUMPTION =
   "assumed Spot price: 40 % of the on-demand price of the family's .xlarge (a typical 60 % Spot discount in us-east-1);" +
@@ -111,7 +113,8 @@ export const PRICES = {
   s3TransitionDeepArchive: price(0.05, "1,000 requests", "lifecycle transition into Glacier Deep Archive", S3),
   // The restore drill's RestoreObject (Tier Bulk) of archived objects (core/drill.ts restoreCostUsd).
   // "Bulk retrievals are free for objects that are stored in S3 Glacier Flexible Retrieval" (S3 User Guide,
-  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects-retrieval-options.html).
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects-retrieval-options.html; the RestoreObject
+  // API reference, Tier Bulk, says the same; both re-read 2026-12-04).
   s3GlacierFlexibleBulkRetrievalGb: price(0, "GB", "Bulk retrieval from Glacier Flexible Retrieval (free)", S3),
   s3GlacierFlexibleBulkRequests: price(0, "1,000 requests", "Bulk restore requests, Glacier Flexible Retrieval", S3),
   s3DeepArchiveBulkRetrievalGb: price(0.0025, "GB", "Bulk retrieval from Glacier Deep Archive", S3, DEEP_ARCHIVE_BULK),

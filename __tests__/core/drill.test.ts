@@ -5,6 +5,7 @@ import {
   parseDrillRequest,
   pickDrillSample,
   restoreCostUsd,
+  restoreStateOf,
   type DrillCandidate,
 } from "../../core/drill";
 import { parseVerifyJob } from "../../batch-worker/src/verify-job";
@@ -53,6 +54,25 @@ describe("restoreCostUsd (Bulk, core/prices.ts)", () => {
         { storageClass: "DEEP_ARCHIVE", bytes: 40 * 2 ** 30 },
       ]),
     ).toBe(0.25005);
+    // Intelligent-Tiering's archive tiers: Bulk is free
+    expect(restoreCostUsd([{ storageClass: "INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS", bytes: 100 * 2 ** 30 }])).toBe(0);
+  });
+});
+
+describe("restoreStateOf (HeadObject x-amz-restore)", () => {
+  it("reads no restore, a restore under way and a restored copy with its expiry, as the HeadObject reference shows them", () => {
+    expect(restoreStateOf(undefined)).toEqual({ state: "none" });
+    expect(restoreStateOf("")).toEqual({ state: "none" });
+    expect(restoreStateOf('ongoing-request="true"')).toEqual({ state: "ongoing" });
+    expect(restoreStateOf('ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"')).toEqual({
+      state: "restored",
+      expiry: new Date("2012-12-21T00:00:00.000Z"),
+    });
+    expect(restoreStateOf('ongoing-request="false"')).toEqual({ state: "restored", expiry: null });
+  });
+
+  it("refuses a header it does not understand, quoting it", () => {
+    expect(() => restoreStateOf("restoring")).toThrow('HeadObject Restore header not understood: "restoring"');
   });
 });
 

@@ -64,14 +64,15 @@ describeWithPrereqs(
         exports: { rds: { format: "both" }, aurora: { format: "both" } },
         // A second vault, of the deployment's account in the Backup fake, for the reconciler's lost event.
         backupVaults: ["Default", "lost-events"],
-        // The restore drill's function, machine and schedule role, exercised by drillRun on pipelineRun's archive.
-        drills: { enabled: true },
+        // The restore drill's function, machine and schedule role, exercised by drillRun on pipelineRun's archive
+        // and a copy of it in Glacier (glacier "restore": RestoreObject, HeadObject, the restored copies' reads).
+        drills: { enabled: true, glacier: "restore" },
       });
       fixture = await createDiskFixture("zero");
       clearRecorded();
       outcomes.archive = await pipelineRun(bench, fixture);
       // Before the database runs: their dump job stand-in writes no real dump for the worker to verify.
-      outcomes.drill = await drillRun(bench);
+      outcomes.drill = await drillRun(bench, outcomes.archive as string);
       outcomes.missingManifest = await verifyMissingManifest(bench);
       outcomes.versionDelete = await workerDeletesItsVersion(bench);
       outcomes.starter = await starterRun(bench);
@@ -98,8 +99,8 @@ describeWithPrereqs(
       expect(outcomes.reconciler).toMatchObject({ counts: { missing: 1 }, started: [{ outcome: "started" }] });
       expect(outcomes.dynamodb).toEqual(["before: pitr", "off: restored"]);
       expect(outcomes.databases).toEqual(["SUCCEEDED", "SUCCEEDED"]);
-      // the EBS archive the pipeline run wrote, re-verified by the worker
-      expect(outcomes.drill).toEqual({ passed: 1, failed: 0, skipped: 0 });
+      // the EBS archive the pipeline run wrote, and its copy in Glacier once restored, re-verified by the worker
+      expect(outcomes.drill).toEqual({ passed: 2, failed: 0, skipped: 0 });
       // the volume the EBS child restored is gone again, after the worker attached and detached it
       const left = await bench.clients.ec2.send(
         new DescribeVolumesCommand({ Filters: [{ Name: "tag:backup-actions:pipeline", Values: ["backup-actions"] }] }),
@@ -175,6 +176,8 @@ describeWithPrereqs(
         "dispatcher rds:ListTagsForResource",
         "drill dynamodb:Query",
         "drill s3:ListBucket",
+        "drill s3:RestoreObject",
+        "drill s3:GetObject",
         "drill-machine lambda:InvokeFunction",
         "drill-machine batch:SubmitJob",
         "drill-machine dynamodb:UpdateItem",
@@ -236,6 +239,21 @@ describeWithPrereqs(
           "backup-actions-worker-job-us-east-1",
           "s3:PutObject",
           /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/ebs\/.+/,
+        ],
+        // the restore drill's Bulk restore of an archived object, and its HeadObject of one
+        [
+          /^drill_function_policy_/,
+          "RestoreArchivedObjects",
+          "backup-actions-drill-us-east-1",
+          "s3:RestoreObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/ebs\/.+-glacier\/.+/,
+        ],
+        [
+          /^drill_function_policy_/,
+          "CheckRestores",
+          "backup-actions-drill-us-east-1",
+          "s3:GetObject",
+          /^arn:aws:s3:::backup-actions-archive-111111111111-us-east-1\/ebs\/.+-glacier\/.+/,
         ],
         [
           /^worker-job_job-role-policy_/,

@@ -11,7 +11,14 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { CreateMultipartUploadCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { instrumented } from "../../core/aws-client-hook";
 import { defaultDeps, runBatchJob } from "../../batch-worker/src/batch-entrypoint";
@@ -19,7 +26,7 @@ import { exportVolume } from "../../batch-worker/src/export-volume";
 import { makeS3Client, S3Store } from "../../batch-worker/src/store";
 import { runJanitor } from "../../lambdas/janitor/logic";
 import { sweepTables } from "../../lambdas/janitor/tables";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { executeStateMachine, TaskResolver } from "../../testing/asl";
 import type { BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints, seedVaults } from "../../testing/backup-fake/control";
@@ -47,6 +54,7 @@ import { parseDrillEnv, parseDrillRequest } from "../../core/drill";
 import { NO_METRICS } from "../../core/lambda-metrics";
 import { handleDrill } from "../../lambdas/drill/logic";
 import { recording, runAs } from "../../testing/iam/recorder";
+import { completeRestores } from "../../testing/moto/s3-restores";
 
 /** An EC2 instance in moto, in the volume's AZ, standing for the Batch host the job runs on. */
 async function hostFor(volumeId: string): Promise<{ instanceId: string; availabilityZone: string }> {
@@ -445,11 +453,57 @@ export async function databaseRuns(bench: Bench): Promise<string[]> {
 }
 
 /**
- * The restore drill (config drills.enabled) on the archive pipelineRun left: its function's logic as
- * the drill role (the ledger's index, ListObjectsV2 of the archive), the machine as its role (Batch
- * .sync, the ledger write), and the worker's real `verify` as the job role re-reading every object.
+ * A copy of the archive pipelineRun left, every object moved to Glacier Flexible Retrieval, with the
+ * ledger record the dispatcher would have left for it (set-up: not recorded). Answers its URL.
  */
-export async function drillRun(bench: Bench): Promise<unknown> {
+async function glacierCopy(bench: Bench, archiveUrl: string): Promise<string> {
+  const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(archiveUrl)!;
+  const copy = prefix!.replace(/\/$/, "-glacier/");
+  const s3 = new S3Client({ region: REGION, forcePathStyle: true });
+  try {
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    for (const o of list.Contents ?? [])
+      await s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: copy + o.Key!.slice(prefix!.length),
+          CopySource: `${bucket}/${o.Key}`,
+          StorageClass: "GLACIER",
+        }),
+      );
+    const manifest = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json` }));
+    const sha256 = createHash("sha256")
+      .update(Buffer.from(await manifest.Body!.transformToByteArray()))
+      .digest("hex");
+    await bench.clients.ddb.send(
+      new PutItemCommand({
+        TableName: bench.ledgerTable,
+        Item: {
+          recoveryPointArn: { S: `arn:aws:ec2:${REGION}::snapshot/snap-0iamdrillglacier` },
+          status: { S: "SUCCEEDED" },
+          workflow: { S: "ebs" },
+          resourceArn: { S: `arn:aws:ec2:${REGION}:111111111111:volume/vol-0iamdrillglacier` },
+          startedAt: { S: "2020-01-01T00:00:00.000Z" },
+          archiveUrl: { S: `s3://${bucket}/${copy}` },
+          sha256: { S: sha256 },
+        },
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
+  return `s3://${bucket}/${copy}`;
+}
+
+/**
+ * The restore drill (config drills.enabled, glacier "restore") on the archive pipelineRun left and on a
+ * copy of it in Glacier: its function's logic as the drill role (the ledger's index, ListObjectsV2 of the
+ * archives, HeadObject and RestoreObject Tier Bulk of the archived objects, their restore status), the
+ * machine as its role (Batch .sync, the ledger writes), and the worker's real `verify` as the job role
+ * re-reading every object, the restored copies included.
+ */
+export async function drillRun(bench: Bench, archiveUrl: string): Promise<unknown> {
+  const glacierUrl = await runAs(undefined, () => glacierCopy(bench, archiveUrl));
   const env = lambdaEnvironment(bench, `${bench.config.name}-drill`);
   const settings = parseDrillEnv({ ...env, LEDGER_TABLE: bench.ledgerTable });
   const deps = {
@@ -458,13 +512,19 @@ export async function drillRun(bench: Bench): Promise<unknown> {
     logger: { info: () => undefined, warn: () => undefined },
     metrics: NO_METRICS,
   };
+  const [, bucket, prefix] = /^s3:\/\/([^/]+)\/(.*)$/.exec(glacierUrl)!;
+  let restored = false;
+  const drill = async (payload: unknown) => {
+    const request = parseDrillRequest(payload);
+    // the hours of the Bulk restore pass before the drill's first check (set-up, not recorded)
+    if (request.action === "restore-status" && !restored) {
+      restored = (await runAs(undefined, () => completeRestores(bucket!, prefix!))).length > 0;
+    }
+    return handleDrill(request, deps, settings);
+  };
   const tasks = new TaskResolver()
     .runsAs(bench.as("drill-machine"))
-    .lambda(
-      `arn:aws:lambda:${REGION}:111111111111:function:${bench.config.name}-drill`,
-      (payload) => handleDrill(parseDrillRequest(payload), deps, settings),
-      bench.as("drill"),
-    )
+    .lambda(`arn:aws:lambda:${REGION}:111111111111:function:${bench.config.name}-drill`, drill, bench.as("drill"))
     .batchJob(
       "*",
       async (job: BatchJob) => {

@@ -35,9 +35,11 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  RestoreObjectCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { completeRestores, restoreRequests, setArchiveTier } from "../../testing/moto/s3-restores";
 import {
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
@@ -303,6 +305,116 @@ describeWithPrereqs("moto launcher patches (moto 5.2.1)", motoMissing(), () => {
     });
     const ok = await s3.send(new UploadPartCommand({ ...part, ChecksumSHA256: right }));
     expect(ok.ETag).toEqual(expect.any(String));
+    s3.destroy();
+  });
+
+  test("an archived object's restore stays under way until the bench completes it, refused a second time with 409 (archive restores patch)", async () => {
+    const s3 = new S3Client({ ...awsClientConfig(), forcePathStyle: true });
+    const Bucket = `restores-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    for (const [Key, StorageClass] of [
+      ["a/glacier", "GLACIER"],
+      ["a/deep", "DEEP_ARCHIVE"],
+      ["a/standard", "STANDARD"],
+      ["a/instant", "GLACIER_IR"],
+    ] as const)
+      await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key, StorageClass }));
+    const restore = (Key: string, RestoreRequest: Record<string, unknown>) =>
+      s3.send(new RestoreObjectCommand({ Bucket, Key, RestoreRequest }));
+    const bulk = { Days: 3, GlacierJobParameters: { Tier: "Bulk" } };
+
+    // GIVEN archived objects: unreadable, no x-amz-restore; what S3 refuses, refused
+    await expect(s3.send(new GetObjectCommand({ Bucket, Key: "a/glacier" }))).rejects.toMatchObject({
+      name: "InvalidObjectState",
+    });
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "a/glacier" }))).Restore).toBeUndefined();
+    for (const Key of ["a/standard", "a/instant"])
+      await expect(restore(Key, bulk)).rejects.toMatchObject({
+        name: "InvalidObjectState",
+        $metadata: { httpStatusCode: 403 },
+      });
+    await expect(restore("a/glacier", { GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+    await expect(restore("a/deep", { Days: 1, GlacierJobParameters: { Tier: "Expedited" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+
+    // WHEN a restore is asked: 202, and it is under way (moto 5.2.1 alone restored at once and answered 200 again)
+    expect((await restore("a/glacier", bulk)).$metadata.httpStatusCode).toBe(202);
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "a/glacier" }))).Restore).toBe('ongoing-request="true"');
+    await expect(s3.send(new GetObjectCommand({ Bucket, Key: "a/glacier" }))).rejects.toMatchObject({
+      name: "InvalidObjectState",
+    });
+    await expect(restore("a/glacier", bulk)).rejects.toMatchObject({
+      name: "RestoreAlreadyInProgress",
+      $metadata: { httpStatusCode: 409 },
+    });
+
+    // THEN once the bench lets its hours pass: a restored copy for Days, readable; a new request moves its expiry (200)
+    expect(await completeRestores(Bucket, "a/")).toEqual(["a/glacier"]);
+    const done = (await s3.send(new HeadObjectCommand({ Bucket, Key: "a/glacier" }))).Restore!;
+    const expiry = Date.parse(/expiry-date="([^"]+)"/.exec(done)![1]!);
+    expect(done).toMatch(/^ongoing-request="false", expiry-date="\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"$/);
+    expect(expiry - Date.now()).toBeGreaterThan(3 * 86400_000 - 60_000);
+    const read = await s3.send(new GetObjectCommand({ Bucket, Key: "a/glacier" }));
+    expect(await read.Body!.transformToString()).toBe("a/glacier");
+    expect((await restore("a/glacier", { ...bulk, Days: 5 })).$metadata.httpStatusCode).toBe(200);
+    expect(
+      Date.parse(
+        /expiry-date="([^"]+)"/.exec(
+          (await s3.send(new HeadObjectCommand({ Bucket, Key: "a/glacier" }))).Restore!,
+        )![1]!,
+      ),
+    ).toBeGreaterThan(expiry + 86400_000);
+    // an object written again under the key is a new archived object, not restored
+    await s3.send(new PutObjectCommand({ Bucket, Key: "a/glacier", Body: "again", StorageClass: "GLACIER" }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "a/glacier" }))).Restore).toBeUndefined();
+    expect((await restoreRequests(Bucket)).map((r) => `${r.key} ${r.tier} ${r.days} ${r.answer}`)).toEqual([
+      "a/glacier Bulk 3 202",
+      "a/glacier Bulk 3 409",
+      "a/glacier Bulk 5 200",
+    ]);
+    s3.destroy();
+  });
+
+  test("an Intelligent-Tiering object in an archive tier: ArchiveStatus, unreadable, restored without Days back to Frequent Access (archive restores patch)", async () => {
+    const s3 = new S3Client({ ...awsClientConfig(), forcePathStyle: true });
+    const Bucket = `tiers-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    for (const Key of ["cold", "deep", "warm"])
+      await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key, StorageClass: "INTELLIGENT_TIERING" }));
+    await setArchiveTier(Bucket, "cold", "ARCHIVE_ACCESS");
+    await setArchiveTier(Bucket, "deep", "DEEP_ARCHIVE_ACCESS");
+    const restore = (Key: string, RestoreRequest: Record<string, unknown>) =>
+      s3.send(new RestoreObjectCommand({ Bucket, Key, RestoreRequest }));
+
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }))).ArchiveStatus).toBe("ARCHIVE_ACCESS");
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "warm" }))).ArchiveStatus).toBeUndefined();
+    await expect(s3.send(new GetObjectCommand({ Bucket, Key: "cold" }))).rejects.toMatchObject({
+      name: "InvalidObjectState",
+    });
+    await expect(restore("warm", { GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "ObjectAlreadyInActiveTierError",
+      $metadata: { httpStatusCode: 403 },
+    });
+    await expect(restore("cold", { Days: 3, GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+    await expect(restore("deep", { GlacierJobParameters: { Tier: "Expedited" } })).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
+
+    expect((await restore("cold", { GlacierJobParameters: { Tier: "Bulk" } })).$metadata.httpStatusCode).toBe(202);
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }))).Restore).toBe('ongoing-request="true"');
+    await expect(restore("cold", { GlacierJobParameters: { Tier: "Bulk" } })).rejects.toMatchObject({
+      name: "RestoreAlreadyInProgress",
+    });
+    expect(await completeRestores(Bucket)).toEqual(["cold"]);
+    const back = await s3.send(new HeadObjectCommand({ Bucket, Key: "cold" }));
+    expect(back.ArchiveStatus).toBeUndefined();
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "cold" }))).Body!.transformToString()).toBe("cold");
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "deep" }))).ArchiveStatus).toBe("DEEP_ARCHIVE_ACCESS");
     s3.destroy();
   });
 

@@ -77,7 +77,7 @@ export class RestoreDrill extends Construct {
           resources: [props.archiveBucketArn],
           condition: [{ test: "StringLike", variable: "s3:prefix", values: prefixes.map((p) => `${p}*`) }],
         },
-        // HeadObject (its Restore header) needs s3:GetObject.
+        // HeadObject (its Restore header, an Intelligent-Tiering object's ArchiveStatus) needs s3:GetObject.
         { sid: "CheckRestores", actions: ["s3:GetObject"], resources: objects },
         ...(props.glacier === "restore"
           ? [{ sid: "RestoreArchivedObjects", actions: ["s3:RestoreObject"], resources: objects }]

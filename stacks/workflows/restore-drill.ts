@@ -5,7 +5,8 @@
  *   storage classes; Glacier objects restored with Tier Bulk first, or the archive skipped, by config)
  *   → Map over the archives, two at a time:
  *       skip    → RecordSkipped (ledger: SKIPPED and why)
- *       restore → poll the drill function until the restored copies are readable (bounded) → verify
+ *       restore → RecordRestoring (ledger: RESTORING, what was asked and its cost) → poll the drill function
+ *                 until the restored copies are readable (bounded) → verify
  *       verify  → Batch job `verify <archive url> --expect-manifest-sha256 <ledger's>` on the worker's job
  *                 definition (submitJob.sync) → RecordPassed, or on any failure RecordFailed (ledger:
  *                 FAILED and the cause) → the "Drill Failed" outcome event
@@ -14,7 +15,7 @@
  *
  * Input: anything (the schedule's event); it is not read.
  */
-import { DRILL_RESULTS } from "../../core/drill";
+import { DRILL_RESTORING, DRILL_RESULTS } from "../../core/drill";
 import { LEDGER_PARTITION_KEY } from "../../core/ledger";
 import { OUTCOME_DETAIL_TYPES, OUTCOME_EVENT_SOURCE, type OutcomeDetail } from "../../core/outcome-events";
 import type { Partition } from "../../core/partition";
@@ -104,12 +105,14 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
         Type: "Choice",
         Choices: [
           { Variable: "$.archive.action", StringEquals: "skip", Next: "RecordSkipped" },
-          { Variable: "$.archive.action", StringEquals: "restore", Next: "WaitForRestore" },
+          { Variable: "$.archive.action", StringEquals: "restore", Next: "RecordRestoring" },
         ],
         Default: "RunVerify",
       },
       RecordSkipped: record(SKIPPED, "$.archive.reason", "Skipped", "Skipped"),
       Skipped: outcome(SKIPPED),
+      // Waiting, not failed: the ledger says so (and what the restore costs) until this drill's result replaces it.
+      RecordRestoring: record(DRILL_RESTORING, "$.archive.reason", "WaitForRestore", "WaitForRestore"),
       WaitForRestore: { Type: "Wait", Seconds: restorePollSeconds, Next: "RestoreStatus" },
       RestoreStatus: {
         Type: "Task",

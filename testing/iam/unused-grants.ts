@@ -188,11 +188,6 @@ export const UNUSED_GRANTS: Readonly<Record<string, Readonly<Record<string, Unus
   },
   drill: {
     ...LAMBDA_RUNTIME,
-    CheckRestores: {
-      actions: ["s3:GetObject"],
-      reason:
-        'HeadObject of Glacier objects being restored (drills.glacier "restore"); the proof\'s archive is in S3 Standard',
-    },
   },
   "drill-machine": {
     ...STEP_FUNCTIONS_SERVICE,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DRILL_RESULTS } from "../../../core/drill";
+import { DRILL_LEDGER_RESULTS } from "../../../core/drill";
 import { LEDGER_ATTRIBUTES, LEDGER_DRILL_ATTRIBUTES, LEDGER_STATUSES } from "../../../core/ledger";
 import { StateMachineDefinition } from "../../../stacks/workflows/asl";
 import { restoreDrillDefinition } from "../../../stacks/workflows/restore-drill";
@@ -68,9 +68,9 @@ describe("the restore drill's ledger writes", () => {
     "lastVerifyResult",
   );
 
-  it("write exactly LEDGER_DRILL_ATTRIBUTES and every DRILL_RESULTS value, and nothing of the dispatcher's", () => {
+  it("write exactly LEDGER_DRILL_ATTRIBUTES and every DRILL_LEDGER_RESULTS value, and nothing of the dispatcher's", () => {
     expect([...drill.attributes].sort()).toEqual([...LEDGER_DRILL_ATTRIBUTES].sort());
-    expect([...drill.statuses].sort()).toEqual([...DRILL_RESULTS].sort());
+    expect([...drill.statuses].sort()).toEqual([...DRILL_LEDGER_RESULTS].sort());
   });
 });
 
