@@ -5,7 +5,6 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from "@aws-sdk/client-dynamodb";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { instrumented } from "../../core/aws-client-hook";
 import {
   DIRECT_READ_LEASES as L,
@@ -84,10 +83,7 @@ export class RateLease {
       o.ddb ??
       instrumented(
         new DynamoDBClient({
-          requestHandler: new NodeHttpHandler({
-            connectionTimeout: this.heartbeatMs,
-            requestTimeout: this.heartbeatMs,
-          }),
+          requestHandler: { connectionTimeout: this.heartbeatMs, requestTimeout: this.heartbeatMs },
         }),
       );
     this.set(o.staticShare);
