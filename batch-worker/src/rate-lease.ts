@@ -21,8 +21,9 @@ import type { RateLimit } from "./snapshot-reader";
  * and sets its token bucket to floor(budget / live), never below its static share. So one job alone gets the whole
  * budget, N jobs a budget/N each, and the sum stays within the budget.
  *
- * - Joining: a new lease is written first and the job keeps its static share for one heartbeat, so every other job
- *   has counted it (each re-reads within a heartbeat) before it takes more.
+ * - Joining: a new lease is written (and the live ones counted, for the log) first and the job keeps its static
+ *   share for one heartbeat, so every other job has counted it (each re-reads within a heartbeat) before it takes
+ *   more.
  * - Leaving: the lease is deleted (release(), on every path); a crashed job's lease stops counting at its expiresAt,
  *   LEASE_TTL_SECONDS after its last renewal (the table's TTL deletes it later; reads filter on expiresAt).
  * - The table unreachable, or a renewal that hangs until the lease is about to expire: the static share, with a
@@ -144,11 +145,19 @@ export class RateLease {
           },
         }),
       );
+      const joining = this.writtenAt === undefined;
       this.writtenAt ??= now;
       this.renewedAt = now;
-      // joining: every other job counts this lease within one heartbeat; until then the static share
-      if (now - this.writtenAt < this.heartbeatMs) return;
       const live = await this.countLive();
+      // joining: every other job counts this lease within one heartbeat; until then the static share
+      if (now - this.writtenAt < this.heartbeatMs) {
+        if (joining)
+          log.info(
+            `direct-read budget: ${live} job(s) hold a lease of ${this.o.budget} requests/s; this job reads at its ` +
+              `static share of ${this.o.staticShare} for one heartbeat, until the others count it`,
+          );
+        return;
+      }
       this.fellBack = false;
       this.set(leasedShare(this.o.budget, live, this.o.staticShare), live);
     } catch (e) {
