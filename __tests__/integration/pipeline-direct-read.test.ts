@@ -27,6 +27,7 @@ import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture
 import { clearRecorded, recorded, runAs } from "../../testing/iam/recorder";
 import { evaluate } from "../../testing/iam/evaluate";
 import { buildModel } from "../../testing/iam/model";
+import { policyDocuments, rewritePolicyDocument } from "../../testing/policy-documents";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { snapshotOf } from "../helpers/ebs-snapshot";
@@ -205,6 +206,25 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
       ]),
     );
     expect(lease.flatMap((v) => v.allowedBy)).toEqual(lease.map(() => expect.stringMatching(/ShareDirectReadBudget$/)));
+    // and they are judged: without that statement each of them is denied
+    const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
+    const doc = Object.keys(policyDocuments(tf)).find((k) => /^worker-job_job-role-policy_/.test(k))!;
+    rewritePolicyDocument(tf, doc, (d) => {
+      d.Statement = d.Statement.filter((st) => st.Sid !== "ShareDirectReadBudget");
+    });
+    const denied = (
+      await evaluate(
+        buildModel(tf, "111111111111", REGION),
+        lease.map((v) => v.record),
+      )
+    ).map((v) => `${v.request.action} ${v.result}`);
+    expect(new Set(denied)).toEqual(
+      new Set([
+        "dynamodb:PutItem ImplicitlyDenied",
+        "dynamodb:Query ImplicitlyDenied",
+        "dynamodb:DeleteItem ImplicitlyDenied",
+      ]),
+    );
   });
 
   /** The EBS child alone, as its role, with `job` in place of the Batch job. */
