@@ -46,7 +46,7 @@ export class RateLimit {
   setRate(perSecond: number): void {
     this.refill(Date.now());
     this.rate = RateLimit.check(perSecond);
-    this.tokens = Math.min(this.tokens, perSecond);
+    // the next refill caps the saved tokens at one second of the new rate
   }
 
   private refill(now: number): void {
