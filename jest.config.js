@@ -54,6 +54,7 @@ const SERVER_TIERS = {
     "__tests__/batch-worker/export-snapshot.test.ts",
     "__tests__/batch-worker/export-verify-restore.test.ts",
     "__tests__/batch-worker/kill-rerun.test.ts",
+    "__tests__/batch-worker/rate-lease.test.ts",
     "__tests__/batch-worker/restore-device.test.ts",
     "__tests__/batch-worker/restore-fuzz.test.ts",
     "__tests__/batch-worker/restore-safety.test.ts",

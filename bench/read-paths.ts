@@ -2,13 +2,19 @@
  * What reading a 1 TiB EBS snapshot would take on AWS in each read path (a script, not a test): `npm run bench:read-paths`.
  *
  * Nothing is measured against AWS here (there is no account on this machine): every AWS rate is a documented or
- * reported figure (issue 14, ADR 0008), and the per-job share is what core/direct-read.ts gives the default config.
+ * reported figure (issue 14, ADR 0008), and the per-job rates are what core/direct-read.ts gives the default config
+ * (the budget shared by the live leases, the static share as the floor).
  * Beside them, the figures measured on this machine (2 vCPUs, moto on the same cores), from the README and
  * batch-worker/README.md. One table in code; the README's "Choosing a read path" table (between
  * <!-- read-paths:begin --> and <!-- read-paths:end -->) is this script's output, checked by
  * __tests__/bench/read-paths.test.ts.
  */
-import { DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND, directReadShare, maxConcurrentJobs } from "../core/direct-read";
+import {
+  DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND,
+  directReadShare,
+  leasedShare,
+  maxConcurrentJobs,
+} from "../core/direct-read";
 import { EBS_BLOCK_SIZE } from "../batch-worker/src/snapshot-reader";
 
 const MiB = 2 ** 20;
@@ -54,13 +60,19 @@ export const ROWS: readonly Row[] = [
   },
   {
     path: "direct",
-    how: `one job alone with the whole default budget (${DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND} req/s)`,
-    mibps: rpsToMiBps(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND),
-    source: "worker.directRead.requestsPerSecond, maxVcpus lowered to one job",
+    how: `one job alone: the whole default budget (${leasedShare(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND, 1, perJobRps)} req/s, one lease)`,
+    mibps: rpsToMiBps(leasedShare(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND, 1, perJobRps)),
+    source: "core/direct-read.ts leasedShare, default config",
   },
   {
     path: "direct",
-    how: `one job's share with the defaults (${perJobRps} req/s: ${DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND} / ${maxConcurrentJobs(DEFAULT_CAPACITY)} jobs)`,
+    how: `each of 4 jobs at once (${leasedShare(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND, 4, perJobRps)} req/s: ${DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND} / 4 leases)`,
+    mibps: rpsToMiBps(leasedShare(DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND, 4, perJobRps)),
+    source: "core/direct-read.ts leasedShare, default config",
+  },
+  {
+    path: "direct",
+    how: `each job when all can run, and every job's floor if the lease table fails (${perJobRps} req/s: ${DEFAULT_DIRECT_READ_REQUESTS_PER_SECOND} / ${maxConcurrentJobs(DEFAULT_CAPACITY)} jobs)`,
     mibps: rpsToMiBps(perJobRps),
     source: "core/direct-read.ts directReadShare, default config",
   },

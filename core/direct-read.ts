@@ -61,3 +61,37 @@ export function workerDirectReadShare(worker: DirectReadWorker, placementCount: 
     computeEnvironments: placementCount * (worker.onDemandFallback ? 2 : 1),
   });
 }
+
+/**
+ * The shared budget (ADR 0008): each running direct-read job holds a lease item in the pipeline's lease table and
+ * renews it every LEASE_HEARTBEAT_SECONDS; its rate is the budget divided by the live leases, never less than the
+ * static share (the floor every job is guaranteed, directReadShare), re-read on every heartbeat.
+ */
+export const DIRECT_READ_LEASES = {
+  /** Partition key (S): the quota the leases share; one value, GetSnapshotBlock's. */
+  partitionKey: "quota",
+  /** The one partition: every job of the pipeline shares this quota. */
+  quota: "ebs:GetSnapshotBlock",
+  /** Sort key (S): the Batch job id (AWS_BATCH_JOB_ID): a retried attempt takes over its predecessor's lease. */
+  sortKey: "jobId",
+  /** Number, epoch seconds: when the lease stops counting. Also the table's TTL attribute (cleanup only). */
+  expiresAt: "expiresAt",
+} as const;
+
+/** Seconds between a job's renewals of its lease (and re-reads of the live count). */
+export const LEASE_HEARTBEAT_SECONDS = 5;
+/** Seconds a lease counts after its last renewal: a crashed job's lease stops counting this long after it died. */
+export const LEASE_TTL_SECONDS = 30;
+
+/** The lease table of a pipeline (created with readPath "direct"). */
+export const directReadLeaseTableName = (pipelineName: string): string => `${pipelineName}-direct-read-leases`;
+
+/**
+ * Requests per second one job may send while `liveLeases` jobs (itself included) hold a lease:
+ * floor(budget / live), never below the static share (every job's guarantee, which the budget covers for every job
+ * that can run at once) nor above the budget.
+ */
+export function leasedShare(budget: number, liveLeases: number, staticShare: number): number {
+  const share = Math.floor(budget / Math.max(1, liveLeases));
+  return Math.min(budget, Math.max(staticShare, share));
+}

@@ -143,6 +143,20 @@ export const PRICES = {
   auroraSnapshotGbMonth: price(0.021, "GB-month", "Aurora backup storage beyond the free allowance", AURORA),
 
   // --- DynamoDB ---
+  dynamodbWriteRequestUnits: price(
+    0.625,
+    "million write request units",
+    "DynamoDB on-demand writes (the direct read's lease: PutItem, DeleteItem of an item under 1 KB, 1 unit each)",
+    DYNAMODB,
+    "NOT re-read on the pricing page from here: the on-demand request price since November 2024",
+  ),
+  dynamodbReadRequestUnits: price(
+    0.125,
+    "million read request units",
+    "DynamoDB on-demand reads (the direct read's lease count: a strongly consistent Query under 4 KB, 1 unit)",
+    DYNAMODB,
+    "NOT re-read on the pricing page from here: the on-demand request price since November 2024",
+  ),
   dynamodbExportGb: price(0.1, "GB", "DynamoDB export to S3 (full export), per GB of table size", DYNAMODB),
   dynamodbBackupGbMonth: price(0.1, "GB-month", "DynamoDB on-demand backup storage (warm)", DYNAMODB),
   dynamodbColdBackupGbMonth: price(

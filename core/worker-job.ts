@@ -87,10 +87,17 @@ export const WORKER_ENVIRONMENT = {
   /** Seconds to wait for the volume to attach (and detach). */
   attachTimeoutSeconds: "BACKUP_ACTIONS_ATTACH_TIMEOUT_SECONDS",
   /**
-   * EBS direct API requests per second this job may send: its share of the account's budget
-   * (config `worker.directRead.requestsPerSecond` divided by the most jobs that can run at once, ADR 0008).
+   * EBS direct API requests per second this job may always send: its static share of the account's budget
+   * (config `worker.directRead.requestsPerSecond` divided by the most jobs that can run at once, ADR 0008). With a
+   * lease table it is the floor: the job's rate is the budget divided by the live leases, never less than this.
    */
   directReadRequestsPerSecond: "BACKUP_ACTIONS_DIRECT_READ_RPS",
+  /** The whole budget the leases share (config `worker.directRead.requestsPerSecond`); with the lease table only. */
+  directReadBudget: "BACKUP_ACTIONS_DIRECT_READ_BUDGET",
+  /** The pipeline's lease table (core/direct-read.ts DIRECT_READ_LEASES); unset: the static share only. */
+  directReadLeaseTable: "BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE",
+  /** Set by Batch in every job's container: the job's id, the key of its lease. */
+  jobId: "AWS_BATCH_JOB_ID",
   /** Snapshot blocks in flight in one job (config `worker.directRead.parallelism`). */
   directReadParallelism: "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM",
   /** Set by Batch in every job's container: the attempt's number, 1 first (a Spot reclaim's retry is 2, …). */
@@ -113,7 +120,17 @@ export interface JobParams {
   /** Batch's attempt number (1 unless a Spot reclaim retried the job). */
   attempt: number;
   /** The direct read's budget; only with readPath `direct`. */
-  directRead?: { requestsPerSecond: number; parallelism: number };
+  directRead?: { requestsPerSecond: number; parallelism: number; lease?: DirectReadLease };
+}
+
+/** The shared budget's lease (ADR 0008): present when the job definition names a lease table. */
+export interface DirectReadLease {
+  /** The lease table's name. */
+  table: string;
+  /** Requests per second all the pipeline's jobs share (requestsPerSecond above is this job's floor). */
+  budget: number;
+  /** This job's lease key (Batch's job id). */
+  jobId: string;
 }
 
 export class JobParamsError extends BackupActionsError {
@@ -202,8 +219,27 @@ export function parseJobParams(argv: string[], env: NodeJS.ProcessEnv, defaults:
               1,
               256,
             ),
+            ...leaseOf(env),
           },
         }
       : {}),
   };
+}
+
+/** The lease settings, when the job definition names a lease table; JobParamsError naming what is wrong. */
+function leaseOf(env: NodeJS.ProcessEnv): { lease?: DirectReadLease } {
+  const E = WORKER_ENVIRONMENT;
+  const table = env[E.directReadLeaseTable];
+  if (table === undefined || table === "") return {};
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table))
+    throw new JobParamsError(`${E.directReadLeaseTable} must be a DynamoDB table name, got "${table}"`);
+  const raw = env[E.directReadBudget];
+  if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000)
+    throw new JobParamsError(
+      `${E.directReadBudget} must be an integer from 1 to 10000 with ${E.directReadLeaseTable}, got "${raw ?? ""}"`,
+    );
+  const jobId = env[E.jobId];
+  if (!jobId)
+    throw new JobParamsError(`${E.directReadLeaseTable} needs ${E.jobId} (Batch sets it): the key of the job's lease`);
+  return { lease: { table, budget: Number(raw), jobId } };
 }

@@ -13,7 +13,8 @@ import { verifyFunctionName } from "../core/role-names";
 import { remoteStateOf } from "./backends";
 import { BatchSpot } from "./constructs/batch-spot";
 import { EventIntake } from "./constructs/event-intake";
-import { workerDirectReadShare } from "../core/direct-read";
+import { directReadLeaseTableName, workerDirectReadShare } from "../core/direct-read";
+import { DirectReadLeaseTable } from "./constructs/direct-read-lease-table";
 import { ExportWorkflows } from "./constructs/export-workflows";
 import { dynamodbExportEnabled, dynamodbExportFormat } from "../core/dynamodb-export";
 import { dynamodbTempTablePrefix } from "./constructs/dynamodb-export-grants";
@@ -77,6 +78,8 @@ export class PipelineStack extends TerraformStack {
   public readonly workflows: ExportWorkflows;
   /** What the dashboard and alarms watch (README "Dashboard and alarms" is rendered from it). */
   public readonly monitored: MonitoredPipeline;
+  /** With worker.readPath "direct": the leases the jobs share the EBS direct read budget by (ADR 0008). */
+  public directReadLeaseTable?: DirectReadLeaseTable;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id);
@@ -221,6 +224,7 @@ export class PipelineStack extends TerraformStack {
             directRead: {
               requestsPerSecond: workerDirectReadShare(worker, placementCount),
               parallelism: worker.directRead.parallelism,
+              lease: this.directReadLeases(d.name, worker.directRead.requestsPerSecond),
             },
           }
         : {}),
@@ -413,5 +417,13 @@ export class PipelineStack extends TerraformStack {
       description:
         "Export outcomes (SUCCEEDED, SKIPPED, UNSUPPORTED, FAILED) and abnormal dispatcher ends (also EventBridge events, docs/events.md).",
     });
+  }
+
+  /** The lease table and what the job definition needs of it: the whole budget, the table's name and ARN. */
+  private directReadLeases(name: string, budget: number) {
+    this.directReadLeaseTable = new DirectReadLeaseTable(this, "direct-read-leases", {
+      tableName: directReadLeaseTableName(name),
+    });
+    return { budget, tableName: this.directReadLeaseTable.tableName, tableArn: this.directReadLeaseTable.tableArn };
   }
 }

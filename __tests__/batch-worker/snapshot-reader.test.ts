@@ -40,6 +40,19 @@ describe("snapshot reader", () => {
     expect(() => new RateLimit(0)).toThrow("rate must be > 0 requests/s, got 0");
   });
 
+  it("a lowered rate binds at once: the tokens saved at the old rate are cut to the new rate's second", async () => {
+    const rate = new RateLimit(1000);
+    await new Promise((r) => setTimeout(r, 50)); // about 50 tokens saved at 1,000/s
+    rate.setRate(2);
+    expect(rate.perSecond).toBe(2);
+    const t0 = Date.now();
+    // 2 saved tokens at most, then 1/2 s each: the third request waits (a lower bound, never an upper one)
+    await Promise.all(Array.from({ length: 3 }, () => rate.take()));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    expect(rate.taken).toBe(3);
+    expect(() => rate.setRate(0)).toThrow("rate must be > 0 requests/s, got 0");
+  });
+
   it("lists every page, in block order, with the volume's size", async () => {
     const l = await listSnapshot({ source: new PagedSource(), snapshotId: "snap-0abc" });
     expect(l.blocks.map((b) => b.BlockIndex)).toEqual([0, 3, 7, 9]);

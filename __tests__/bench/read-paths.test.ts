@@ -21,7 +21,9 @@ describe("bench/read-paths: the 1 TiB read-path table", () => {
     expect(t).toContain("| b | fast | 500 | 35 min | s |");
   });
 
-  it("gives the direct path's per-job share from the default budget: 18 requests/s, 9 MiB/s", () => {
-    expect(ROWS.find((r) => r.how.startsWith("one job's share"))).toMatchObject({ mibps: 9 });
+  it("gives the direct path's rates from the default budget: 600 requests/s alone, 150 each of 4, the 18 floor", () => {
+    expect(ROWS.find((r) => r.how.startsWith("one job alone"))).toMatchObject({ mibps: 300 });
+    expect(ROWS.find((r) => r.how.startsWith("each of 4 jobs"))).toMatchObject({ mibps: 75 });
+    expect(ROWS.find((r) => r.how.startsWith("each job when all can run"))).toMatchObject({ mibps: 9 });
   });
 });

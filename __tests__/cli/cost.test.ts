@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { costInputsFromConfig } from "../../cli/cost/command";
+import { costInputsFromConfig, parseCostArgs } from "../../cli/cost/command";
 import {
   CostInputs,
   CostItem,
@@ -128,7 +128,7 @@ describe("cost arithmetic against hand-computed cases", () => {
     expect(LAZY_LOAD_MIBPS).toBe(3.5);
   });
 
-  it("the direct read: the job's request share x 512 KiB, a blank scratch volume and a fee per block", () => {
+  it("the direct read: the job's requests/s x 512 KiB, a blank scratch volume and a fee per block", () => {
     const r = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "direct", requestsPerSecond: 18 } } });
     // 18 x 512 KiB = 9 MiB/s: 102,400 / 9 = 11,377.78 s = 3.1604938 h; + 10 min = 3.3271605 h
     expect(r.exportHours).toBeCloseTo(3.3271605, 6);
@@ -139,6 +139,31 @@ describe("cost arithmetic against hand-computed cases", () => {
     // capped by the volume's throughput: 1,000 requests/s would be 500 MiB/s, the volume's 500
     const fast = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "direct", requestsPerSecond: 5000 } } });
     expect(fast.exportHours).toBeCloseTo(0.2235556, 6);
+  });
+
+  it("the direct read's lease: a PutItem and a Query per 5 s heartbeat while the job runs, one DeleteItem", () => {
+    const r = costReport({ ...BASE, worker: { ...BASE.worker, read: { path: "direct", requestsPerSecond: 18 } } });
+    // 3.3271605 h = 11,977.78 s: 2,396 heartbeats + the first; writes also the DeleteItem
+    const writes = r.perExport.items.find((i) => i.name.startsWith("lease writes"))!;
+    expect(writes).toMatchObject({ quantity: 2397 + 1, unit: "write request unit", unitPrice: 0.000000625 });
+    expect(r.perExport.items.find((i) => i.name.startsWith("lease counts"))).toMatchObject({ quantity: 2397 });
+  });
+
+  it("prices a direct read at the budget over the exports at once (--concurrent-exports), never below the floor", () => {
+    const config = loadConfig(DEFAULT_CONFIG_PATH);
+    const direct = { ...config, worker: { ...config.worker, readPath: "direct" as const } };
+    const args = { type: "ebs" as const, sizeBytes: GIB, usedFraction: 1, compressionRatio: 0.5, region: "us-east-1" };
+    const rate = (concurrentExports?: number) =>
+      (costInputsFromConfig(direct, { ...args, concurrentExports }).worker.read as { requestsPerSecond: number })
+        .requestsPerSecond;
+    // the default budget (600) alone, over 4, and over more than can run (the static share: 600 / 32 jobs)
+    expect([rate(), rate(4), rate(100)]).toEqual([600, 150, 18]);
+    expect(parseCostArgs(["--type", "ebs", "--size", "1TiB", "--concurrent-exports", "4"]).args.concurrentExports).toBe(
+      4,
+    );
+    expect(() => parseCostArgs(["--type", "ebs", "--size", "1TiB", "--concurrent-exports", "0"])).toThrow(
+      /--concurrent-exports/,
+    );
   });
 
   it("memory per vCPU above 4 GiB needs r6i", () => {

@@ -88,6 +88,38 @@ describe("parseJobParams", () => {
     ).toThrow(new JobParamsError('BACKUP_ACTIONS_DIRECT_READ_RPS must be an integer from 1 to 10000, got "0"'));
   });
 
+  it("a direct read with a lease table: the budget, the table and Batch's job id, or an error naming the variable", () => {
+    const direct = [...base, "--read-path", "direct", "--snapshot-id", "snap-0123456789abcdef0"];
+    const env = {
+      [E.directReadRequestsPerSecond]: "18",
+      [E.directReadBudget]: "600",
+      [E.directReadLeaseTable]: "ba-direct-read-leases",
+      [E.jobId]: "0b1c2d3e-job",
+    };
+    expect(parse(direct, env).directRead).toEqual({
+      requestsPerSecond: 18,
+      parallelism: 32,
+      lease: { table: "ba-direct-read-leases", budget: 600, jobId: "0b1c2d3e-job" },
+    });
+    expect(parse(direct, { ...env, [E.directReadLeaseTable]: "" }).directRead).toEqual({
+      requestsPerSecond: 18,
+      parallelism: 32,
+    });
+    expect(() => parse(direct, { ...env, [E.directReadBudget]: "0" })).toThrow(
+      new JobParamsError(
+        'BACKUP_ACTIONS_DIRECT_READ_BUDGET must be an integer from 1 to 10000 with BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE, got "0"',
+      ),
+    );
+    expect(() => parse(direct, { ...env, [E.directReadLeaseTable]: "a b" })).toThrow(
+      new JobParamsError('BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE must be a DynamoDB table name, got "a b"'),
+    );
+    expect(() => parse(direct, { ...env, [E.jobId]: undefined })).toThrow(
+      new JobParamsError(
+        "BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE needs AWS_BATCH_JOB_ID (Batch sets it): the key of the job's lease",
+      ),
+    );
+  });
+
   it("uses the defaults for a setting that is unset or empty", () => {
     const env = { [E.compressionLevel]: "", [E.uploadConcurrency]: "", [E.attachTimeoutSeconds]: "" };
     expect(parse(base, env)).toMatchObject({ compressionLevel: 3, concurrency: 4, attachTimeoutSeconds: 600 });

@@ -41,7 +41,7 @@ import { TaskResolver } from "../../testing/asl";
 import type { SynthesizedRetryStrategy } from "../../testing/batch-retry";
 import { buildModel } from "../../testing/iam/model";
 import { deploymentOf, recording, type Caller, type Deployment, type RoleKey } from "../../testing/iam/recorder";
-import { createLedgerTable } from "./ledger-table";
+import { createLeaseTable, createLedgerTable } from "./ledger-table";
 import { manifestOf } from "./manifest";
 import { compose, synth, testConfig } from "./synth";
 
@@ -95,7 +95,16 @@ export async function createBench(overrides: Record<string, unknown> = {}): Prom
   const sqs = new SQSClient({ region: REGION });
 
   // The names the stack gives them, so the IAM proof judges requests on the resources the policies name.
-  const ledgerTable = only(tf, "aws_dynamodb_table").name as string;
+  const tables = Object.entries<any>(tf.resource.aws_dynamodb_table ?? {});
+  const ledgerTable = only(
+    { resource: { t: Object.fromEntries(tables.filter(([id]) => id.startsWith("ledger_"))) } },
+    "t",
+  ).name as string;
+  // readPath "direct": the jobs' lease table (stacks/constructs/direct-read-lease-table.ts)
+  for (const [, t] of tables.filter(([id]) => id.startsWith("direct-read-leases_")))
+    await createLeaseTable(ddb, t.name as string).catch((e) => {
+      if (e.name !== "ResourceInUseException") throw e;
+    });
   const topicName = only(tf, "aws_sns_topic").name as string;
   // With the ledger construct's index: the restore drill queries it.
   await createLedgerTable(ddb, ledgerTable).catch((e) => {

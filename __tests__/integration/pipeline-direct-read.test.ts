@@ -24,7 +24,10 @@ import { EbsDirectClient } from "../../batch-worker/src/ebs-direct";
 import { executeStateMachine, TaskResolver, type BatchJob } from "../../testing/asl";
 import { seedRecoveryPoints } from "../../testing/backup-fake/control";
 import { cleanupStaleFixtures, createDiskFixture, diskPrerequisites, DiskFixture } from "../../testing/fixtures/disks";
-import { runAs } from "../../testing/iam/recorder";
+import { clearRecorded, recorded, runAs } from "../../testing/iam/recorder";
+import { evaluate } from "../../testing/iam/evaluate";
+import { buildModel } from "../../testing/iam/model";
+import { policyDocuments, rewritePolicyDocument } from "../../testing/policy-documents";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
 import { snapshotOf } from "../helpers/ebs-snapshot";
@@ -114,6 +117,7 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
     const params = jobParams(batchArgv(bench, job.parameters), {
       ...bench.job.environment,
       AWS_BATCH_JOB_ATTEMPT: "1",
+      AWS_BATCH_JOB_ID: `job-${scratchSeen.length}-${Date.now()}`,
     });
     const ec2 = new EC2Client({ region: REGION });
     const volume = (
@@ -158,6 +162,7 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
       },
     ]);
     scratchSeen.length = 0;
+    clearRecorded();
     // WHEN the dispatcher runs it
     const result = await executeStateMachine(bench.dispatcher, rp.input as never, {
       tasks: resolverFor(bench, realJob),
@@ -169,7 +174,7 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
       {
         readPath: "direct",
         snapshotId: snapshot.snapshotId,
-        // 600 requests/s over 64/4 jobs in each of the bench's 2 AZs
+        // its static share, the floor: 600 requests/s over 64/4 jobs in each of the bench's 2 AZs
         rate: 18,
         size: 1,
         fromSnapshot: "",
@@ -187,6 +192,39 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
     // the archive the worker wrote from the blocks passed verification, and the scratch is gone
     expect(await ledgerItem(bench, rp.arn)).toMatchObject({ status: "SUCCEEDED" });
     expect(await leftoverVolumes(bench)).toEqual([]);
+    // the job shared the budget through its lease: written and renewed, counted, deleted, each allowed to its role
+    // on the lease table by the synthesized policy (the IAM proof's evaluator, ShareDirectReadBudget)
+    const leaseTable = `${bench.config.name}-direct-read-leases`;
+    const lease = (await evaluate(buildModel(bench.deployment.tf, "111111111111", REGION), recorded())).filter(
+      (v) => v.request.action.startsWith("dynamodb:") && v.request.resource.endsWith(`:table/${leaseTable}`),
+    );
+    expect(new Set(lease.map((v) => `${v.role.key} ${v.request.action} ${v.result}`))).toEqual(
+      new Set([
+        "worker-job dynamodb:PutItem Allowed",
+        "worker-job dynamodb:Query Allowed",
+        "worker-job dynamodb:DeleteItem Allowed",
+      ]),
+    );
+    expect(lease.flatMap((v) => v.allowedBy)).toEqual(lease.map(() => expect.stringMatching(/ShareDirectReadBudget$/)));
+    // and they are judged: without that statement each of them is denied
+    const tf = JSON.parse(JSON.stringify(bench.deployment.tf));
+    const doc = Object.keys(policyDocuments(tf)).find((k) => /^worker-job_job-role-policy_/.test(k))!;
+    rewritePolicyDocument(tf, doc, (d) => {
+      d.Statement = d.Statement.filter((st) => st.Sid !== "ShareDirectReadBudget");
+    });
+    const denied = (
+      await evaluate(
+        buildModel(tf, "111111111111", REGION),
+        lease.map((v) => v.record),
+      )
+    ).map((v) => `${v.request.action} ${v.result}`);
+    expect(new Set(denied)).toEqual(
+      new Set([
+        "dynamodb:PutItem ImplicitlyDenied",
+        "dynamodb:Query ImplicitlyDenied",
+        "dynamodb:DeleteItem ImplicitlyDenied",
+      ]),
+    );
   });
 
   /** The EBS child alone, as its role, with `job` in place of the Batch job. */
@@ -218,7 +256,10 @@ describeWithPrereqs("the EBS child's direct read path, executed with the real jo
 
   it("deletes the scratch when the worker refuses it (a first attempt that finds data on it)", async () => {
     const result = await runChild(async (job) => {
-      const params = jobParams(batchArgv(bench, job.parameters), { ...bench.job.environment });
+      const params = jobParams(batchArgv(bench, job.parameters), {
+        ...bench.job.environment,
+        AWS_BATCH_JOB_ID: "job-not-blank",
+      });
       const host = await runAs(undefined, () => hostFor(params.volumeId));
       // the device behind the volume holds a filesystem: not a blank volume
       await runBatchJob(params, {

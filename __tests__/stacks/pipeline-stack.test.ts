@@ -87,6 +87,37 @@ describe("pipeline stack", () => {
       expect(output[name].description).toMatch(/\w{3,}/);
   });
 
+  it("readPath direct: a lease table the jobs share the budget through, named in the job definition; none otherwise", () => {
+    const direct = synth(compose(testConfig({ worker: { readPath: "direct" } })).pipelines[0]!);
+    const tables = Object.entries<any>(direct.resources("aws_dynamodb_table")).filter(([id]) =>
+      id.startsWith("direct-read-leases_"),
+    );
+    expect(tables.map(([, t]) => t)).toEqual([
+      {
+        name: "backup-actions-direct-read-leases",
+        billing_mode: "PAY_PER_REQUEST",
+        hash_key: "quota",
+        range_key: "jobId",
+        attribute: [
+          { name: "quota", type: "S" },
+          { name: "jobId", type: "S" },
+        ],
+        ttl: { attribute_name: "expiresAt", enabled: true },
+      },
+    ]);
+    const [job] = Object.values<any>(direct.resources("aws_batch_job_definition"));
+    const env = JSON.parse(job.container_properties).environment;
+    // the static share stays the floor (600 / 32 jobs); the whole budget is shared through the leases
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "BACKUP_ACTIONS_DIRECT_READ_RPS", value: "18" },
+        { name: "BACKUP_ACTIONS_DIRECT_READ_BUDGET", value: "600" },
+        { name: "BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE", value: "backup-actions-direct-read-leases" },
+      ]),
+    );
+    expect(Object.keys(out.resources("aws_dynamodb_table")).filter((id) => id.startsWith("direct-read"))).toEqual([]);
+  });
+
   it("with a prebuilt image and the config's key: outputs those, and no repository", () => {
     const imageUri = "222222222222.dkr.ecr.us-east-1.amazonaws.com/worker@sha256:" + "a".repeat(64);
     const kmsKeyArn = "arn:aws:kms:us-east-1:111111111111:key/12345678-1234-1234-1234-123456789012";

@@ -148,6 +148,7 @@ export async function runBatchJob(p: JobParams, deps: EntrypointDeps, cleanup = 
         resume,
         rate: p.directRead?.requestsPerSecond,
         blockConcurrency: p.directRead?.parallelism,
+        lease: p.directRead?.lease,
       });
     }
     return await deps.runExport({ ...common, device, snapshotId: p.snapshotId });

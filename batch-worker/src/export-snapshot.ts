@@ -8,6 +8,8 @@ import { log } from "./log";
 import { Manifest } from "../../core/manifest";
 import { EBS_BLOCK_SIZE, fillTarget, listSnapshot, RateLimit, ReadOptions, SnapshotReadError } from "./snapshot-reader";
 import { probeSnapshot, snapshotRange } from "./snapshot-stream";
+import { RateLease, RateLeaseOptions } from "./rate-lease";
+import type { DirectReadLease } from "../../core/worker-job";
 import { isAllZero } from "./sparse-writer";
 
 export interface SnapshotExportOptions extends Omit<ExportOptions, "device"> {
@@ -24,8 +26,16 @@ export interface SnapshotExportOptions extends Omit<ExportOptions, "device"> {
    * harmless: every block lands where it was. @default false (a device with data is refused)
    */
   resume?: boolean;
-  /** GetSnapshotBlock/ListSnapshotBlocks requests per second, shared by this process. @default 500 */
+  /**
+   * GetSnapshotBlock/ListSnapshotBlocks requests per second, shared by this process: with `lease`, the floor (the
+   * job's static share). @default 500
+   */
   rate?: number;
+  /**
+   * The shared budget's lease (ADR 0008, rate-lease.ts): held from the first listing to the end, on every path.
+   * @default none: `rate` throughout
+   */
+  lease?: DirectReadLease & Pick<RateLeaseOptions, "ddb" | "heartbeatMs" | "ttlSeconds">;
   /** Blocks in flight. @default 32 */
   blockConcurrency?: number;
   /** The EBS direct API client (tests wrap it to inject faults). @default EbsDirectClient */
@@ -108,10 +118,12 @@ export async function exportSnapshot(o: SnapshotExportOptions): Promise<Manifest
   const started = Date.now();
   const interval = Math.min(o.progressIntervalMs ?? 10_000, 10_000);
   let last = 0;
+  const rate = new RateLimit(o.rate ?? DEFAULT_RATE);
+  const lease = o.lease && new RateLease({ ...o.lease, staticShare: rate.perSecond, rate });
   const read: ReadOptions = {
     source: o.source ?? client!,
     snapshotId: o.snapshotId,
-    rate: new RateLimit(o.rate ?? DEFAULT_RATE),
+    rate,
     concurrency: o.blockConcurrency ?? DEFAULT_BLOCK_CONCURRENCY,
     maxAttempts: o.maxAttempts,
     baseDelayMs: o.baseDelayMs,
@@ -124,6 +136,11 @@ export async function exportSnapshot(o: SnapshotExportOptions): Promise<Manifest
     },
   };
   try {
+    if (lease) {
+      // registered before the export's own undo steps, so it runs after them, on every path (signals too)
+      cleanup.add("release the direct-read lease", () => lease.release());
+      await lease.start();
+    }
     const listing = await listSnapshot(read);
     const blocks = `${listing.blocks.length} written block(s) of ${listing.volumeBytes / EBS_BLOCK_SIZE}`;
     const probeCleanup = new Cleanup();

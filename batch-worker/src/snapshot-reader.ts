@@ -15,30 +15,58 @@ export class SnapshotReadError extends BackupActionsError {
 /**
  * A token bucket of requests per second, shared by every reader in the process (pass the same instance):
  * the account's EBS direct API quota (GetSnapshotBlock: 1,000/s by default) is one budget for all exports.
+ * Its rate can change while it serves (setRate: the shared budget's lease, rate-lease.ts).
  */
 export class RateLimit {
   private tokens: number;
   private last = Date.now();
   private queue: Promise<void> = Promise.resolve();
+  private rate: number;
+  /** Requests handed out so far (take() resolved): what a test or the progress line can count. */
+  taken = 0;
 
-  constructor(readonly perSecond: number) {
-    if (!(perSecond > 0)) throw new RangeError(`rate must be > 0 requests/s, got ${perSecond}`);
+  constructor(perSecond: number) {
+    this.rate = RateLimit.check(perSecond);
     this.tokens = Math.min(perSecond, 1);
+  }
+
+  private static check(perSecond: number): number {
+    if (!(perSecond > 0)) throw new RangeError(`rate must be > 0 requests/s, got ${perSecond}`);
+    return perSecond;
+  }
+
+  get perSecond(): number {
+    return this.rate;
+  }
+
+  /**
+   * Changes the rate from now on. Tokens saved at the old rate are kept only up to one second of the new one, so a
+   * lower rate binds at once; a waiting take() sees the new rate when it wakes.
+   */
+  setRate(perSecond: number): void {
+    this.refill(Date.now());
+    this.rate = RateLimit.check(perSecond);
+    // the next refill caps the saved tokens at one second of the new rate
+  }
+
+  private refill(now: number): void {
+    // a burst of at most one second's budget
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
   }
 
   /** Resolves when one request may be sent; callers are served in order. */
   take(): Promise<void> {
     const next = this.queue.then(async () => {
       for (;;) {
-        const now = Date.now();
-        // a burst of at most one second's budget
-        this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-        this.last = now;
+        this.refill(Date.now());
         if (this.tokens >= 1) {
           this.tokens -= 1;
+          this.taken++;
           return;
         }
-        await sleep(((1 - this.tokens) / this.perSecond) * 1000);
+        // at most a second: a rate raised meanwhile is seen without waiting out the old one
+        await sleep(Math.min(1000, ((1 - this.tokens) / this.rate) * 1000));
       }
     });
     this.queue = next;

@@ -1,13 +1,14 @@
 /**
  * `backup-actions cost --type ebs|rds|aurora|dynamodb --size 100GiB [--used 60%] [--region R]
- * [--retention-days N] [--compression 0.5] [--json]`: what one export costs, the network's
+ * [--retention-days N] [--compression 0.5] [--concurrent-exports N] [--json]`: what one export costs (an EBS
+ * direct read at the budget over N exports at once), the network's
  * monthly fixed cost, and keeping the recovery point against keeping the archive in S3.
  * Worker, network and lifecycle values come from the config (BACKUP_ACTIONS_CONFIG, default
  * config/default.json), read by config/load.ts as synthesis reads it; config/load.ts (zod) is imported in `run`
  * only (cli/main.ts: `--help` loads no heavy module).
  */
 import type { Config } from "../../config/schema";
-import { workerDirectReadShare } from "../../core/direct-read";
+import { leasedShare, workerDirectReadShare } from "../../core/direct-read";
 import { interfaceEndpointKeysOf } from "../../core/interface-endpoints";
 import { placementCountOf } from "../../core/placements";
 import { PRICES_READ_ON, PRICES_REGION } from "../../core/prices";
@@ -72,7 +73,14 @@ export function costInputsFromConfig(config: Config, args: CostArgs): CostInputs
       volume: config.worker.volume,
       read:
         config.worker.readPath === "direct"
-          ? { path: "direct", requestsPerSecond: workerDirectReadShare(config.worker, placementCountOf(network)) }
+          ? {
+              path: "direct",
+              requestsPerSecond: leasedShare(
+                config.worker.directRead.requestsPerSecond,
+                args.concurrentExports ?? 1,
+                workerDirectReadShare(config.worker, placementCountOf(network)),
+              ),
+            }
           : { path: "volume", lazyLoadMiBps: LAZY_LOAD_MIBPS },
     },
     network: {
@@ -86,7 +94,7 @@ export function costInputsFromConfig(config: Config, args: CostArgs): CostInputs
 
 export const COST_USAGE =
   "cost --type ebs|rds|aurora|dynamodb --size 100GiB [--used 60%] [--region us-east-1] [--retention-days 2555]" +
-  " [--compression 0.5] [--json]";
+  " [--compression 0.5] [--concurrent-exports 1] [--json]";
 
 export interface CostArgs {
   readonly type: CostType;
@@ -95,6 +103,8 @@ export interface CostArgs {
   readonly compressionRatio: number;
   readonly region: string;
   readonly retentionDays?: number;
+  /** EBS direct reads running at once, sharing the budget (--concurrent-exports). @default 1 */
+  readonly concurrentExports?: number;
 }
 
 /** The command line; every problem is a UsageError naming the flag. */
@@ -108,6 +118,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
       region: { type: "string" },
       "retention-days": { type: "string" },
       compression: { type: "string" },
+      "concurrent-exports": { type: "string" },
       json: { type: "boolean" },
     },
     { min: 0, max: 0 },
@@ -135,6 +146,7 @@ export function parseCostArgs(args: string[]): { args: CostArgs; json: boolean }
     compressionRatio: parseRatio(values.compression),
     region,
     retentionDays: intOption(values["retention-days"], "retention-days", 1, 36500),
+    concurrentExports: intOption(values["concurrent-exports"], "concurrent-exports", 1, 10_000),
   };
   return { args: parsed, json: values.json ?? false };
 }

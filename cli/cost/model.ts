@@ -7,15 +7,18 @@
  * listed in ASSUMPTIONS and printed with every report):
  * - EBS: the worker reads the used bytes at the read path's rate — a volume restored from the
  *   snapshot at its provisioned initialization rate, or, without one, at the rate of lazy loading
- *   (LAZY_LOAD_MIBPS); the direct read at the job's share of the GetSnapshotBlock budget; either
+ *   (LAZY_LOAD_MIBPS); the direct read at the job's rate under the shared GetSnapshotBlock budget (the budget over
+ *   the exports running at once, one by default, never below the static share: core/direct-read.ts); either
  *   capped by the volume's throughput — plus a fixed overhead for volume creation, Batch
  *   scheduling and instance start. The gp3 volume (restored, or the direct read's blank scratch),
  *   its throughput and IOPS above the free baseline, and the worker's vCPUs are billed for that
- *   time; the direct read also pays per block read. Each multipart part is one PUT.
+ *   time; the direct read also pays per block read and for its lease (a PutItem and a Query per heartbeat, one
+ *   DeleteItem). Each multipart part is one PUT.
  * - RDS/Aurora: StartExportTask's fee per GB of snapshot size. DynamoDB: the export fee per GB
  *   of table size (the PITR path; the restore-to-a-temporary-table path costs more).
  * - Keeping the recovery point versus keeping the archive: GB-months over the retention.
  */
+import { LEASE_HEARTBEAT_SECONDS } from "../../core/direct-read";
 import { MIB, partSizeFor } from "../../core/part-size";
 import { HOURS_PER_MONTH, PRICES, PRICES_REGION, Price, PriceKey } from "../../core/prices";
 
@@ -54,7 +57,8 @@ export const ASSUMPTIONS = [
   "the archive is compression x used bytes (--compression, default 0.5); measure yours with the worker's manifest",
   `an EBS export takes used bytes / read rate + ${EBS_OVERHEAD_MINUTES} min (volume creation, Batch, instance start);` +
     ` the read rate is the provisioned initialization rate, ${LAZY_LOAD_MIBPS} MiB/s for a lazily loaded volume` +
-    " without one (a peer's measurement: AWS publishes none), or the direct read's per-job request share x 512 KiB," +
+    " without one (a peer's measurement: AWS publishes none), or the direct read's requests/s x 512 KiB" +
+    " (worker.directRead.requestsPerSecond over --concurrent-exports, default 1, never below the static share)," +
     " at most the volume's throughput",
   "the worker's share of its instance is its vcpus at the Spot price of the family" +
     " its memory per vCPU needs (c6i, m6i, r6i)",
@@ -86,7 +90,7 @@ export interface CostInputs {
     };
     /**
      * worker.readPath: "volume" with the MiB/s a restored volume reads at without a provisioned initialization
-     * rate (LAZY_LOAD_MIBPS from a config), "direct" with the requests/s one job may send (directReadShare).
+     * rate (LAZY_LOAD_MIBPS from a config), "direct" with the requests/s one job sends (leasedShare of the budget).
      */
     readonly read:
       | { readonly path: "volume"; readonly lazyLoadMiBps: number }
@@ -231,6 +235,26 @@ function perExport(inputs: CostInputs, usedGiB: number, archiveGiB: number, hour
           "request",
           "ebsDirectListRequests",
           1000,
+        ),
+      );
+      // the lease (batch-worker/src/rate-lease.ts): renewed and counted every heartbeat while the job runs
+      const heartbeats = Math.ceil((hours * 3600) / LEASE_HEARTBEAT_SECONDS) + 1;
+      items.push(
+        item(
+          `lease writes (a PutItem every ${LEASE_HEARTBEAT_SECONDS} s, one DeleteItem)`,
+          heartbeats + 1,
+          "write request unit",
+          "dynamodbWriteRequestUnits",
+          1e6,
+        ),
+      );
+      items.push(
+        item(
+          `lease counts (a Query every ${LEASE_HEARTBEAT_SECONDS} s)`,
+          heartbeats,
+          "read request unit",
+          "dynamodbReadRequestUnits",
+          1e6,
         ),
       );
     } else if (volume.initializationRateMiBps !== undefined) {

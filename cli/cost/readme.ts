@@ -108,7 +108,7 @@ export function costsReadmeBlock(config: Config): string {
       ` ${usd(ebs.perExport.total)} (${ebs.exportHours?.toFixed(1)} h; largest item: ${largest(ebs)}).` +
       ` With \`worker.volume.initializationRateMiBps: 300\`: ${usd(initialized.perExport.total)}` +
       ` (${initialized.exportHours?.toFixed(2)} h; its per-GB price is an unverified placeholder); with` +
-      ` \`worker.readPath: "direct"\` and the defaults' per-job request share: ${usd(direct.perExport.total)}` +
+      ` \`worker.readPath: "direct"\`, one export alone at the whole default budget: ${usd(direct.perExport.total)}` +
       ` (${direct.exportHours?.toFixed(1)} h, GetSnapshotBlock alone ${usd(usdOf(direct, "GetSnapshotBlock"))}).`,
     `- at most ${usd(COST_TARGETS.monthlyFixedSingleAzEndpointsUsd)}/month fixed in single-AZ \`endpoints\` mode:` +
       ` **${fixedMet ? "met" : "not met"}**, ${usd(singleAzEndpoints)}${

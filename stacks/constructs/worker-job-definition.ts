@@ -62,10 +62,16 @@ export interface WorkerJobDefinitionProps {
   readonly securityTag?: string;
   /**
    * The worker reads snapshots through the EBS direct APIs (worker.readPath "direct", ADR 0008): its role may
-   * list and read the blocks of the region's snapshots and decrypt them through EC2; each job gets this budget
-   * (BACKUP_ACTIONS_DIRECT_READ_RPS, _PARALLELISM): its share of the account's, directReadShare(). @default none
+   * list and read the blocks of the region's snapshots and decrypt them through EC2; each job gets its static share
+   * of the account's budget as its floor (BACKUP_ACTIONS_DIRECT_READ_RPS, directReadShare()) and _PARALLELISM; with
+   * `lease`, the whole budget (_BUDGET) shared through the lease table (_LEASE_TABLE), which the role may renew,
+   * count and delete leases in. @default none
    */
-  readonly directRead?: { readonly requestsPerSecond: number; readonly parallelism: number };
+  readonly directRead?: {
+    readonly requestsPerSecond: number;
+    readonly parallelism: number;
+    readonly lease?: { readonly budget: number; readonly tableName: string; readonly tableArn: string };
+  };
   /** Days the job logs are kept. @default 90 */
   readonly logRetentionDays?: number;
   /** KMS key of the log group; its policy must let CloudWatch Logs use it (logsKeyPolicyStatements). @default a key made for this log group (EncryptedLogGroup) */
@@ -258,6 +264,12 @@ export class WorkerJobDefinition extends Construct {
                   value: String(props.directRead.requestsPerSecond),
                 },
                 { name: WORKER_ENVIRONMENT.directReadParallelism, value: String(props.directRead.parallelism) },
+                ...(props.directRead.lease
+                  ? [
+                      { name: WORKER_ENVIRONMENT.directReadBudget, value: String(props.directRead.lease.budget) },
+                      { name: WORKER_ENVIRONMENT.directReadLeaseTable, value: props.directRead.lease.tableName },
+                    ]
+                  : []),
               ]
             : []),
           // The metrics' Pipeline dimension (core/metrics.ts, batch-worker/src/metrics.ts).
@@ -296,6 +308,17 @@ export class WorkerJobDefinition extends Construct {
         resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
         condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
       },
+      ...(props.directRead?.lease
+        ? [
+            {
+              // batch-worker/src/rate-lease.ts: PutItem (write and renew its lease), Query (count the live ones),
+              // DeleteItem (release it). The table holds nothing else; its AWS owned key needs no KMS grant.
+              sid: "ShareDirectReadBudget",
+              actions: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"],
+              resources: [props.directRead.lease.tableArn],
+            },
+          ]
+        : []),
     ];
   }
 

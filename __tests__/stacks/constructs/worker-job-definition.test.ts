@@ -119,6 +119,36 @@ describe("WorkerJobDefinition", () => {
     expect(direct.environment).toContainEqual({ name: "BACKUP_ACTIONS_DIRECT_READ_PARALLELISM", value: "16" });
   });
 
+  it("with a lease table: the whole budget and the table in the environment, and exactly the lease calls on it", () => {
+    const table = "arn:aws:dynamodb:us-east-1:111111111111:table/ba-direct-read-leases";
+    const lease = { budget: 600, tableName: "ba-direct-read-leases", tableArn: table };
+    const { container: leased, out: leasedOut } = jobOf({
+      directRead: { requestsPerSecond: 18, parallelism: 32, lease },
+    });
+    expect(leased.environment).toEqual(
+      expect.arrayContaining([
+        { name: "BACKUP_ACTIONS_DIRECT_READ_RPS", value: "18" },
+        { name: "BACKUP_ACTIONS_DIRECT_READ_BUDGET", value: "600" },
+        { name: "BACKUP_ACTIONS_DIRECT_READ_LEASE_TABLE", value: "ba-direct-read-leases" },
+      ]),
+    );
+    // sorted, as Batch answers it
+    const names = leased.environment.map((e: { name: string }) => e.name);
+    expect(names).toEqual([...names].sort());
+    // PutItem (write, renew), Query (count), DeleteItem (release): rate-lease.ts sends nothing else, no KMS key
+    expect(statementWithSid(statementsOf(leasedOut, "job-role-policy"), "ShareDirectReadBudget")).toEqual({
+      sid: "ShareDirectReadBudget",
+      actions: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"],
+      resources: [table],
+    });
+    // without a lease: neither the variables nor the grant
+    const { container: plain, out: plainOut } = jobOf({ directRead: { requestsPerSecond: 18, parallelism: 32 } });
+    expect(plain.environment.map((e: { name: string }) => e.name)).not.toContain("BACKUP_ACTIONS_DIRECT_READ_BUDGET");
+    expect(
+      statementsOf(plainOut, "job-role-policy").filter((st: { sid: string }) => st.sid === "ShareDirectReadBudget"),
+    ).toEqual([]);
+  });
+
   it("tells the worker its vCPUs and part memory from the job's size", () => {
     const { container: big } = jobOf({ vcpus: 16, memoryMiB: 32768 });
     expect(big.environment).toContainEqual({ name: "BACKUP_ACTIONS_VCPUS", value: "16" });
