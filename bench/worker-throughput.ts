@@ -1,16 +1,21 @@
 /**
  * Worker throughput benchmark (a script, not a test): `npm run bench:worker` as root.
  *
- * Builds an ext4 image (default 2.25 GiB holding ~2 GiB: random, text-like and many small files),
- * then measures on the same read-only mount, page cache warm for every run:
- *   - the worker's export-volume to a file:// target
+ * Builds ext4 images (random, text-like and many small files), then measures on the same read-only
+ * mount, page cache warm for every run:
+ *   - the worker's export-volume to a file:// target (fsync before the rename)
  *   - (a) tar -cf - | zstd -T0 > /dev/null        the local limit of the data path
+ *   - (a') tar -cf - | zstd -T0 > FILE; sync FILE  the same on the worker's target disk, flushed
  *   - (b) tar -cz > /dev/null                     the original framework's pipeline
  * and, against the S3 endpoint in AWS_ENDPOINT_URL (moto), the worker's S3 export against a plain
  * SDK multipart upload of the same compressed bytes with the same part size and concurrency, plus
  * the worker's peak RSS. Figures are printed as a Markdown table for the README.
  *
- * BENCH_DATA_MIB (default 2048) scales the data; BENCH_DIR (default /var/tmp) holds the image.
+ * Two data sets: small (BENCH_SMALL_MIB, default 48: the fixed costs dominate) and large
+ * (BENCH_DATA_MIB, default 2048: the streaming rate); 0 leaves one out. CPU is split by program
+ * (tar and zstd through PATH shims under GNU time, node from /proc), and the worker's fixed costs
+ * (start-up, inspection, mounts) are printed apart from its streaming. BENCH_DIR (default
+ * /var/tmp) holds the images; see also BENCH_RUNS, BENCH_GZIP, BENCH_CPU_PROF, BENCH_WORKER_BIN below.
  */
 import {
   CompleteMultipartUploadCommand,
@@ -35,8 +40,11 @@ const SMALL_MIB = Number(process.env.BENCH_SMALL_MIB ?? 48);
 const GZIP = process.env.BENCH_GZIP !== "0";
 /** With BENCH_CPU_PROF=DIR, one more worker run per data set under `node --cpu-prof` writes its profile there. */
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
+/** (a), (a') and the worker run BENCH_RUNS times each (default 3), interleaved; medians are reported. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROOT = process.env.BENCH_DIR ?? "/var/tmp";
-const BIN = path.join(__dirname, "../cli/bin.js");
+/** BENCH_WORKER_BIN: another checkout's cli/bin.js (e.g. the main branch's, for a before/after comparison). */
+const BIN = process.env.BENCH_WORKER_BIN ?? path.join(__dirname, "../cli/bin.js");
 const CONCURRENCY = 4;
 const sh = (cmd: string, args: string[]) =>
   execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"] })
@@ -208,26 +216,49 @@ function timed(cmd: string, args: string[], opts: { sample?: boolean; env?: Node
   });
 }
 
+const median = (xs: number[]) => {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
 /**
- * The worker's fixed costs from its log's timestamps (ms): start-up (spawn to the first line), the
- * checks and inspection (to "parts of ..."), the mounts (to the first item's "tar of ..."), the
- * streaming (the item), and the manifest and exit (the rest).
+ * The median of repeated runs: wall, CPU and each program's CPU taken apart (each its own median),
+ * the highest peak RSS, the load range over all runs; the log of the run with the median wall time.
  */
-function phases(t: Timed): Record<string, number> {
+function medianRun(runs: Timed[]): Timed {
+  const mid = [...runs].sort((x, y) => x.seconds - y.seconds)[(runs.length - 1) >> 1];
+  const byProcess: Record<string, number> = {};
+  for (const k of Object.keys(mid.byProcess)) byProcess[k] = median(runs.map((r) => r.byProcess[k] ?? 0));
+  return {
+    ...mid,
+    seconds: median(runs.map((r) => r.seconds)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    byProcess,
+    peakRssMiB: mid.peakRssMiB === undefined ? undefined : Math.max(...runs.map((r) => r.peakRssMiB ?? 0)),
+    load: [Math.min(...runs.flatMap((r) => r.load)), Math.max(...runs.flatMap((r) => r.load))],
+  };
+}
+
+/**
+ * The worker's fixed costs from its log's timestamps (ms): the CLI's start (`--help`, timed apart),
+ * the device checks and inspection (the rest of the time to the first line, inspection's result),
+ * the mounts (to the first item's "tar of ..."), the streaming (the item), and unmount, manifest and
+ * exit (the rest).
+ */
+function phases(t: Timed, cliStart: number): Record<string, number> {
   const lines = t.stderr.split("\n").filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
   const at = (re: RegExp) => {
     const l = lines.find((x) => re.test(x));
     return l ? Date.parse(l.slice(0, 24)) : NaN;
   };
   const first = lines.length ? Date.parse(lines[0].slice(0, 24)) : NaN;
-  const inspected = at(/ INFO parts of /);
   const mounted = at(/: tar of /);
   const streamed = at(/ -> \d+ bytes in /);
   const end = t.spawnedAt + t.seconds * 1000;
   return {
-    "start-up (spawn to first log line)": (first - t.spawnedAt) / 1000,
-    "checks and inspection": (inspected - first) / 1000,
-    mounts: (mounted - inspected) / 1000,
+    "CLI start-up (`--help`)": cliStart,
+    "checks and inspection": (first - t.spawnedAt) / 1000 - cliStart,
+    mounts: (mounted - first) / 1000,
     "streaming (tar | zstd | hash + write)": (streamed - mounted) / 1000,
     "unmount, manifest, exit": (end - streamed) / 1000,
   };
@@ -303,22 +334,6 @@ async function measure(set: DataSet, work: string): Promise<{ rows: [string, str
         `[${set.name}] ${label}: ${t.seconds.toFixed(1)} s, CPU ${t.cpuSeconds.toFixed(1)} s (${split(t)}), ${load(t)}`,
       );
 
-    remount();
-    const a = await timed("bash", ["-o", "pipefail", "-c", `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > /dev/null`]);
-    sh("umount", [mnt]);
-    show("(a) tar | zstd -T0 > /dev/null", a);
-    // the same into a file on the disk the worker writes to, flushed (fsync) like the worker's file sink
-    const sinkFile = path.join(work, `${set.name}-a-prime.tar.zst`);
-    remount();
-    const a2 = await timed("bash", [
-      "-o",
-      "pipefail",
-      "-c",
-      `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > ${sinkFile} && sync ${sinkFile}`,
-    ]);
-    sh("umount", [mnt]);
-    await fs.rm(sinkFile, { force: true });
-    show("(a') tar | zstd -T0 > file, fsync", a2);
     const workerArgs = [
       BIN,
       "export-volume",
@@ -329,9 +344,41 @@ async function measure(set: DataSet, work: string): Promise<{ rows: [string, str
       "--concurrency",
       String(CONCURRENCY),
     ];
-    const w = await timed(process.execPath, workerArgs, { sample: true });
-    show(`worker -> file:// (peak RSS ${w.peakRssMiB!.toFixed(0)} MiB)`, w);
-    const fixed = phases(w);
+    // interleaved repeats: each run sees the load of the others' time; medians are reported
+    const runsA: Timed[] = [];
+    const runsA2: Timed[] = [];
+    const runsW: Timed[] = [];
+    const startups: number[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      remount();
+      const a = await timed("bash", ["-o", "pipefail", "-c", `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > /dev/null`]);
+      sh("umount", [mnt]);
+      show(`run ${run} (a) tar | zstd -T0 > /dev/null`, a);
+      runsA.push(a);
+      // the same into a file on the disk the worker writes to, flushed (fsync) like the worker's file sink
+      const sinkFile = path.join(work, `${set.name}-a-prime.tar.zst`);
+      remount();
+      const a2 = await timed("bash", [
+        "-o",
+        "pipefail",
+        "-c",
+        `tar -cf - -C ${mnt} . | zstd -T0 -3 -q > ${sinkFile} && sync ${sinkFile}`,
+      ]);
+      sh("umount", [mnt]);
+      await fs.rm(sinkFile, { force: true });
+      show(`run ${run} (a') tar | zstd -T0 > file, fsync`, a2);
+      runsA2.push(a2);
+      // the CLI's own start (node, the bundle, argument parsing): the first of the worker's fixed costs
+      startups.push((await timed(process.execPath, [BIN, "--help"])).seconds);
+      const w = await timed(process.execPath, workerArgs, { sample: true });
+      show(`run ${run} worker -> file:// (peak RSS ${w.peakRssMiB!.toFixed(0)} MiB)`, w);
+      runsW.push(w);
+    }
+    const a = medianRun(runsA);
+    const a2 = medianRun(runsA2);
+    const w = medianRun(runsW);
+    const cliStart = median(startups);
+    const fixed = phases(w, cliStart);
     if (PROFILE_DIR) {
       // a separate run: the profiler's own cost stays out of the figures above
       const dir = path.join(PROFILE_DIR, set.name);
@@ -356,6 +403,8 @@ async function measure(set: DataSet, work: string): Promise<{ rows: [string, str
         `${(used / 2 ** 30).toFixed(2)} GiB used, ${files} files (30% random, 45% text-like, 25% small files of 1-16 KiB)`,
       ],
       ["compressed (zstd -3)", `${(item.compressedBytes / 2 ** 30).toFixed(2)} GiB`],
+      ["runs", `${RUNS} of (a), (a') and the worker, interleaved; medians (peak RSS: the highest)`],
+      ["worker vs (a') by run, CPU", runsW.map((r, i) => (runsA2[i].cpuSeconds / r.cpuSeconds).toFixed(2)).join(", ")],
       [
         "(a) `tar -cf - \\| zstd -T0 > /dev/null`",
         `${a.seconds.toFixed(1)} s wall (${rate(a)}), ${a.cpuSeconds.toFixed(1)} s CPU (${split(a)}); ${load(a)}`,
