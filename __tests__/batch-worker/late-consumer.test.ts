@@ -1,7 +1,8 @@
 /**
  * A small item's zstd can exit before the uploader reads its output (CreateMultipartUpload is still
  * in flight). Node discards the stdout of an exited child that nobody listens to, so the object was
- * empty, or cut short, while the export reported success. The store here is slow to start an upload.
+ * empty, or cut short, while the export reported success. The store here is slow to start an upload,
+ * and writes its file from the uploader's parts (no direct file for zstd), like an upload to S3.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -29,7 +30,7 @@ describe("the worker reads zstd's output however late its upload starts", () => 
     const input = path.join(dir, "gap.bin");
     const data = Buffer.concat([randomBytes(4096), Buffer.alloc(1 << 20)]);
     writeFileSync(input, data);
-    const store = new SlowStartStore(path.join(dir, "export"));
+    const store = new SlowStartStore(path.join(dir, "export"), false);
     const r = await rawToStore(input, data.length, {
       store,
       key: "gap-0.img.zst",

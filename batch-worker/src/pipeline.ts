@@ -3,8 +3,8 @@ import { createReadStream, readFileSync } from "node:fs";
 import { PassThrough, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CommandError } from "./exec";
-import { ObjectStore } from "./store";
-import { uploadStream } from "./upload";
+import { DirectWriter, ObjectStore } from "./store";
+import { followUpload, uploadStream } from "./upload";
 
 export interface StreamOptions {
   store: ObjectStore;
@@ -108,6 +108,17 @@ function procReadBytes(pid: number | undefined): () => number {
 }
 
 /**
+ * Where zstd writes: the store's own file when it has one (file://: zstd writes the object itself and
+ * the worker reads it back to hash it), else a pipe to the uploader (undefined).
+ */
+function openSink(o: StreamOptions): Promise<DirectWriter | undefined> {
+  return o.store.openDirect ? o.store.openDirect(o.key) : Promise.resolve(undefined);
+}
+
+/** zstd's stdout: the sink's file, or a pipe. */
+const zstdOut = (sink: DirectWriter | undefined) => (sink ? sink.fd : "pipe");
+
+/**
  * Runs producer processes feeding zstd, and uploads zstd's output. Pipefail semantics: the upload
  * is completed only after every process exited 0; any failure (exit code, signal, stream error,
  * upload error) kills the other stages, aborts the multipart upload and rejects.
@@ -117,6 +128,7 @@ async function compressAndUpload(
   zstd: ChildProcess,
   extra: Promise<void>[],
   o: StreamOptions,
+  sink: DirectWriter | undefined,
 ): Promise<{ bytes: number; sha256: string; s3ChecksumSHA256: string; parts: number; stderr: Map<string, string> }> {
   const all = [...stages, { child: zstd, name: "zstd" }];
   const exits = all.map((s) => ({ ...s, ...exitOf(s.child, s.name, "claimLine" in s ? s.claimLine : undefined) }));
@@ -132,18 +144,22 @@ async function compressAndUpload(
       first ??= x;
       killAll();
     });
+  const zstdExit = exits[exits.length - 1].done;
+  const beforeComplete = async () => {
+    await Promise.all(waits);
+  };
   // Listen to zstd's output now: Node discards a child's stdout that nobody reads when the child
   // exits (flushStdio), and a small item's zstd can exit before uploadStream's first await returns.
-  const out = zstd.stdout!.pipe(new PassThrough());
+  const out = sink ? undefined : zstd.stdout!.pipe(new PassThrough());
   try {
-    const up = await uploadStream(out, o.store, o.key, {
-      partSize: o.partSize,
-      concurrency: o.concurrency,
-      memoryBudget: o.memoryBudget,
-      beforeComplete: async () => {
-        await Promise.all(waits);
-      },
-    });
+    const up = sink
+      ? await followUpload(sink, o.key, { partSize: o.partSize, written: zstdExit, beforeComplete })
+      : await uploadStream(out!, o.store, o.key, {
+          partSize: o.partSize,
+          concurrency: o.concurrency,
+          memoryBudget: o.memoryBudget,
+          beforeComplete,
+        });
     return { ...up, stderr: new Map(exits.map((e) => [e.name, e.stderr()])) };
   } catch (e) {
     first ??= e;
@@ -178,16 +194,16 @@ export function tarCreateArgs(dir: string, oneFileSystem: boolean): string[] {
 export async function tarToStore(dir: string, fsType: string, o: StreamOptions): Promise<StreamResult> {
   // btrfs subvolumes have their own st_dev: --one-file-system would silently leave them out.
   // The mount is ours and private, so nothing foreign is mounted below it anyway.
+  const args = zstdArgs(o.compressionLevel, o.zstdThreads);
+  const sink = await openSink(o);
   const tar = track(spawn("tar", tarCreateArgs(dir, fsType !== "btrfs"), { stdio: ["ignore", "pipe", "pipe"] }));
-  const zstd = track(
-    spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: [tar.stdout!, "pipe", "pipe"] }),
-  );
+  const zstd = track(spawn("zstd", args, { stdio: [tar.stdout!, zstdOut(sink), "pipe"] }));
   // zstd holds its own copy of the pipe; ours must close or tar would never see EPIPE if zstd died
   tar.stdout!.destroy();
   let files = 0;
   const claimLine = (l: string) => l.startsWith("./") && ++files > 0;
   o.onStart?.(procReadBytes(tar.pid));
-  const r = await compressAndUpload([{ child: tar, name: "tar", claimLine }], zstd, [], o);
+  const r = await compressAndUpload([{ child: tar, name: "tar", claimLine }], zstd, [], o, sink);
   const m = /Total bytes written: (\d+)/.exec(r.stderr.get("tar") ?? "");
   if (!m) throw new Error(`tar did not report its total (stderr: ${r.stderr.get("tar")})`);
   // tar lists "./" itself as a member: it is the root of the item, not a file in it
@@ -223,7 +239,9 @@ export async function imageToStore(
   what: string,
   o: StreamOptions,
 ): Promise<StreamResult> {
-  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: ["pipe", "pipe", "pipe"] }));
+  const args = zstdArgs(o.compressionLevel, o.zstdThreads);
+  const sink = await openSink(o);
+  const zstd = track(spawn("zstd", args, { stdio: ["pipe", zstdOut(sink), "pipe"] }));
   let read = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -236,7 +254,7 @@ export async function imageToStore(
   const readDone = Promise.resolve(reader).then(() => {
     if (read !== size) throw new Error(`short read on ${what}: ${read} of ${size} bytes`);
   });
-  const r = await compressAndUpload([], zstd, [readDone], o);
+  const r = await compressAndUpload([], zstd, [readDone], o, sink);
   return {
     uncompressedBytes: read,
     compressedBytes: r.bytes,
@@ -256,8 +274,10 @@ export async function commandToStore(
   producer: { cmd: string; args: string[]; env: NodeJS.ProcessEnv; name: string },
   o: StreamOptions,
 ): Promise<StreamResult> {
+  const args = zstdArgs(o.compressionLevel, o.zstdThreads);
+  const sink = await openSink(o);
   const child = track(spawn(producer.cmd, producer.args, { env: producer.env, stdio: ["ignore", "pipe", "pipe"] }));
-  const zstd = track(spawn("zstd", zstdArgs(o.compressionLevel, o.zstdThreads), { stdio: ["pipe", "pipe", "pipe"] }));
+  const zstd = track(spawn("zstd", args, { stdio: ["pipe", zstdOut(sink), "pipe"] }));
   let read = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -267,7 +287,7 @@ export async function commandToStore(
   });
   o.onStart?.(() => read);
   const piped = pipeline(child.stdout!, counter, zstd.stdin!);
-  const r = await compressAndUpload([{ child, name: producer.name }], zstd, [piped], o);
+  const r = await compressAndUpload([{ child, name: producer.name }], zstd, [piped], o, sink);
   return {
     uncompressedBytes: read,
     compressedBytes: r.bytes,

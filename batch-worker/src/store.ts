@@ -37,12 +37,33 @@ export interface MultipartWriter {
 }
 
 /**
+ * An object the compressor writes itself (a local file): the producer writes the bytes in order from
+ * offset 0 to `fd`, and the worker reads them back to hash them (see upload.ts followUpload). Nothing
+ * is visible under the key before complete().
+ */
+export interface DirectWriter {
+  /** The file descriptor a child process gets as its stdout. */
+  readonly fd: number;
+  /** Reads up to `length` bytes at `position` into `buf`; fewer (0 at the end) when the producer has not written them yet. */
+  read(buf: Buffer, length: number, position: number): Promise<number>;
+  /** Flushes the bytes to disk and makes the object visible under its key. */
+  complete(): Promise<void>;
+  /** Removes what was written. */
+  abort(): Promise<void>;
+}
+
+/**
  * Where exports are written and read back: S3 (bucket + prefix) or a local directory. Keys are
  * relative to the prefix / directory. Both behave the same for the worker, verify and restore.
  */
 export interface ObjectStore {
   readonly url: string;
   createMultipart(key: string): Promise<MultipartWriter>;
+  /**
+   * A writer the compressor may write to directly, sparing the worker a copy of every byte through
+   * a pipe and into part buffers; undefined when the store has none (S3: the worker uploads parts).
+   */
+  openDirect?(key: string): Promise<DirectWriter | undefined>;
   put(key: string, body: Buffer | string): Promise<void>;
   /** The object's bytes as a stream; rejects when it does not exist. */
   get(key: string): Promise<Readable>;
@@ -241,8 +262,46 @@ const PARTIAL = ".partial";
  */
 export class FileStore implements ObjectStore {
   readonly url: string;
-  constructor(readonly dir: string) {
+  /**
+   * @param direct whether openDirect() hands zstd the `.partial` file (the default); false makes the
+   * worker write the file from its part buffers, like an upload (tests of the upload path use it).
+   */
+  constructor(
+    readonly dir: string,
+    private readonly direct = true,
+  ) {
     this.url = `file://${dir}/`;
+  }
+
+  async openDirect(key: string): Promise<DirectWriter | undefined> {
+    if (!this.direct) return undefined;
+    const final = this.file(key);
+    const partial = final + PARTIAL;
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    // read and write: zstd writes through its copy of the descriptor, the worker reads back through this one
+    const fh = await fs.open(partial, "w+");
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await fh.close();
+      }
+    };
+    return {
+      fd: fh.fd,
+      async read(buf, length, position) {
+        return (await fh.read(buf, 0, length, position)).bytesRead;
+      },
+      async complete() {
+        await fh.sync();
+        await close();
+        await fs.rename(partial, final);
+      },
+      async abort() {
+        await close();
+        await fs.rm(partial, { force: true });
+      },
+    };
   }
 
   private file(key: string): string {

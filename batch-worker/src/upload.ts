@@ -3,7 +3,7 @@ import os from "node:os";
 import { compositeSha256 } from "../../core/s3-checksum";
 import { WORKER_ENVIRONMENT } from "../../core/worker-job";
 import { MAX_PARTS, MIB } from "./part-size";
-import { ObjectStore, PartBody } from "./store";
+import { DirectWriter, ObjectStore, PartBody } from "./store";
 import { BackupActionsError } from "../../core/errors";
 
 export interface UploadOptions {
@@ -224,6 +224,103 @@ export async function uploadStream(
   } catch (e) {
     current?.discard();
     await Promise.allSettled(inFlight);
+    await writer.abort().catch(() => undefined);
+    throw e;
+  }
+}
+
+export interface FollowOptions {
+  partSize: number;
+  /** Settles when the producer writing the file has exited: every byte is in the file by then. Rejects when it failed. */
+  written: Promise<void>;
+  /** As in UploadOptions: waits for every producing process and throws if any failed. */
+  beforeComplete?: () => Promise<void>;
+}
+
+/** Bytes read back at once: the hashes run over large slices, and one buffer serves the whole object. */
+const FOLLOW_CHUNK = 4 * MIB;
+/**
+ * How long to wait for the producer to write more once the reader caught up. Each wait costs a
+ * timer and a read on the thread pool (10 ms cost ~1 s of CPU in a minute's export, 100 ms a fifth of
+ * that); the bytes wait in the page cache meanwhile, and the producer's exit ends a wait at once.
+ */
+const FOLLOW_WAIT_MS = 100;
+
+/**
+ * The counterpart of uploadStream for a store the compressor writes to itself (a local file, see
+ * store.ts DirectWriter): reads the bytes back as they are written, from the page cache, and
+ * computes the same results - the SHA-256 of the whole stream and of each `partSize` slice (S3's
+ * composite checksum, as if the object had been uploaded in such parts) - without copying the
+ * stream through a pipe into part buffers. Completes only after `written` resolved, every byte
+ * was read and beforeComplete passed; on any failure the writer is aborted and the error rethrown.
+ */
+export async function followUpload(writer: DirectWriter, key: string, opts: FollowOptions): Promise<UploadResult> {
+  const { partSize } = opts;
+  if (!Number.isInteger(partSize) || partSize < 1) {
+    await writer.abort();
+    throw new RangeError(`part size must be a whole number >= 1, got ${partSize}`);
+  }
+  const buf = Buffer.allocUnsafe(Math.min(FOLLOW_CHUNK, partSize));
+  const whole = createHash("sha256");
+  let part = createHash("sha256");
+  let inPart = 0;
+  const partSha256: string[] = [];
+  let position = 0;
+  let exited = false;
+  let failure: unknown;
+  const written = opts.written.then(
+    () => {
+      exited = true;
+    },
+    (e: unknown) => {
+      failure ??= e;
+      exited = true;
+    },
+  );
+  try {
+    for (;;) {
+      // seen before the read: a read that starts after the producer exited sees all its bytes
+      const ended = exited;
+      const n = await writer.read(buf, Math.min(buf.length, partSize - inPart), position);
+      if (failure !== undefined) throw failure;
+      if (n > 0) {
+        const chunk = buf.subarray(0, n);
+        whole.update(chunk);
+        part.update(chunk);
+        position += n;
+        inPart += n;
+        if (inPart === partSize) {
+          partSha256.push(part.digest("base64"));
+          part = createHash("sha256");
+          inPart = 0;
+        }
+        if (position > MAX_PARTS * partSize)
+          throw new Error(`${key}: stream exceeds ${MAX_PARTS} parts of ${partSize} bytes`);
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, FOLLOW_WAIT_MS);
+        void written.then(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    // S3 needs at least one part; an empty stream is one empty part
+    if (inPart > 0 || partSha256.length === 0) partSha256.push(part.digest("base64"));
+    await opts.beforeComplete?.();
+    const s3ChecksumSHA256 = compositeSha256(partSha256);
+    await writer.complete();
+    return {
+      bytes: position,
+      sha256: whole.digest("hex"),
+      s3ChecksumSHA256,
+      parts: partSha256.length,
+      concurrency: 1,
+      partBuffers: 0,
+    };
+  } catch (e) {
     await writer.abort().catch(() => undefined);
     throw e;
   }
