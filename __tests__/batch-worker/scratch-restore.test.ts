@@ -14,6 +14,7 @@ import path from "node:path";
 import { DatabaseManifest, DumpItem, MANIFEST_NAME, parseArchiveManifest } from "../../core/manifest";
 import { CompositeSha256 } from "../../core/s3-checksum";
 import { databasePrerequisites, POSTGRES_BIN, startMariadb, startPostgres, TestServer } from "../../testing/databases";
+import { verifyJobMain } from "../../batch-worker/src/verify-job";
 import { describeWithPrereqs } from "./helpers";
 
 const BIN = path.resolve(__dirname, "../../cli/bin.js");
@@ -301,6 +302,36 @@ INSERT INTO \`audit\` VALUES (CONCAT('inserted ', NEW.id));`,
     expect(r.stderr).toContain("note: scratch restore not attempted: the archive did not verify");
     expect(r.stderr).not.toContain("scratch postgres server started");
     await expectNoScratchLeft(parent);
+  });
+
+  it("the drill's worker job (verify-job.ts): --restore-scratch exits 0 on a good dump, 1 on one whose data does not load", async () => {
+    const sha = async (dir: string) =>
+      createHash("sha256")
+        .update(await fs.readFile(path.join(dir, MANIFEST_NAME)))
+        .digest("hex");
+    const d = await copy(pgDir);
+    const prev = process.env.BACKUP_ACTIONS_POSTGRES_BIN;
+    const prevTmp = process.env.TMPDIR;
+    process.env.BACKUP_ACTIONS_POSTGRES_BIN = POSTGRES_BIN;
+    process.env.TMPDIR = parent; // the job has no --work-dir: os.tmpdir()
+    try {
+      const job = async () =>
+        verifyJobMain([`file://${d}/`, "--expect-manifest-sha256", await sha(d), "--restore-scratch"]);
+      expect(await job()).toBe(0);
+      await expectNoScratchLeft(parent);
+      const m = await readManifest(d);
+      const shop = m.items.find((i) => i.database === "shop")!;
+      const raw = unzstd(path.join(d, shop.key));
+      raw.write("77x777", raw.indexOf("777777\t"));
+      await repack(d, m, shop, raw);
+      expect(await job()).toBe(1);
+      await expectNoScratchLeft(parent);
+    } finally {
+      if (prev === undefined) delete process.env.BACKUP_ACTIONS_POSTGRES_BIN;
+      else process.env.BACKUP_ACTIONS_POSTGRES_BIN = prev;
+      if (prevTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = prevTmp;
+    }
   });
 
   it("SIGTERM while the scratch server runs: it is stopped and its directory removed, exit 143", async () => {
