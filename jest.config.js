@@ -58,6 +58,7 @@ const SERVER_TIERS = {
     "__tests__/batch-worker/restore-device.test.ts",
     "__tests__/batch-worker/restore-fuzz.test.ts",
     "__tests__/batch-worker/restore-safety.test.ts",
+    "__tests__/batch-worker/scratch-restore.test.ts",
     "__tests__/iam/proof.test.ts",
     "__tests__/integration/pipeline-direct-read.test.ts",
     "__tests__/integration/pipeline-e2e.test.ts",

@@ -213,20 +213,42 @@ export const workerCommands: Record<string, Command> = {
   },
   verify: {
     summary:
-      "check an archive of any kind (a volume's or a database dump's manifest.json, an RDS Parquet export, a DynamoDB export): says which it found and what it checked",
-    usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ ${TRUST_USAGE}`,
+      "check an archive of any kind (a volume's or a database dump's manifest.json, an RDS Parquet export, a DynamoDB export): says which it found and what it checked; --restore-scratch also loads a database dump into a throw-away local server and checks its databases and rows",
+    usage: `verify s3://BUCKET/PREFIX/|file:///DIR/ [--restore-scratch [--work-dir DIR]] ${TRUST_USAGE}`,
     async run(args) {
-      const { values, positionals } = parse(args, { ...TRUST_OPTIONS }, { min: 1, max: 1 });
+      const { values, positionals } = parse(
+        args,
+        { ...TRUST_OPTIONS, "restore-scratch": { type: "boolean" }, "work-dir": { type: "string" } },
+        { min: 1, max: 1 },
+      );
+      if (values["work-dir"] !== undefined && !values["restore-scratch"])
+        throw new UsageError("--work-dir is where --restore-scratch puts its server: it needs --restore-scratch");
       const store = await target(positionals[0], "the export URL");
-      const { verifyArchiveAt } = await worker();
+      const { Cleanup, log, verifyArchiveAt, withScratchRestore } = await worker();
       const requested =
         values["expect-manifest-sha256"] !== undefined ||
         values["ledger-table"] !== undefined ||
         values["recovery-point-arn"] !== undefined;
-      const report = await verifyArchiveAt(store, { check: await trustOf(store.url, values), requested });
+      const check = await trustOf(store.url, values);
+      let report = await verifyArchiveAt(store, { check, requested });
+      if (values["restore-scratch"]) {
+        const cleanup = new Cleanup();
+        const release = cleanupOnSignals(cleanup, log);
+        try {
+          report = await withScratchRestore(store, report, {
+            checkManifest: check,
+            workDir: values["work-dir"],
+            cleanup,
+          });
+        } finally {
+          await cleanup.runAll();
+          release();
+        }
+      }
       process.stdout.write(JSON.stringify(report, null, 2) + "\n");
       process.stderr.write(
-        `verify: ${report.kind} at ${report.url}\n${report.checked.map((c) => `  checked: ${c}\n`).join("")}`,
+        `verify: ${report.kind} at ${report.url}\n${report.checked.map((c) => `  checked: ${c}\n`).join("")}` +
+          report.notes.map((n) => `  note: ${n}\n`).join(""),
       );
       if (!report.ok)
         process.stderr.write(

@@ -415,6 +415,7 @@ const DRILLS_DEFAULT = {
   schedule: DEFAULT_DRILL_SCHEDULE,
   sampleSize: DEFAULT_DRILL_SAMPLE_SIZE,
   glacier: "skip",
+  restoreDumps: false,
 } as const;
 const drills = z.strictObject({
   enabled: z.boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' }).default(false),
@@ -427,6 +428,10 @@ const drills = z.strictObject({
     .default(DEFAULT_DRILL_SCHEDULE),
   sampleSize: wholeInRange(0, 100, " archives").default(DEFAULT_DRILL_SAMPLE_SIZE),
   glacier: z.enum(DRILL_GLACIER_MODES, { error: 'must be "skip" or "restore"' }).default("skip"),
+  /** A drilled native dump is also loaded into a scratch server in the verify job (`verify --restore-scratch`). */
+  restoreDumps: z
+    .boolean({ error: 'must be true or false (a JSON boolean, not a string like "false")' })
+    .default(false),
 });
 export type DrillsConfig = z.output<typeof drills>;
 

@@ -283,3 +283,9 @@ export function drillableWorkflows(exports: {
     ...(dump(exports.aurora) ? (["aurora"] as const) : []),
   ];
 }
+
+/**
+ * Workflows whose drilled archives are native database dumps (drillableWorkflows keeps rds and aurora only
+ * with format "dump" or "both"): with config `drills.restoreDumps` their verify job gets `--restore-scratch`.
+ */
+export const DUMP_DRILL_WORKFLOWS = ["rds", "aurora"] as const satisfies readonly Workflow[];

@@ -368,6 +368,7 @@ export class PipelineStack extends TerraformStack {
         schedule: settings.drills.schedule,
         sampleSize: settings.drills.sampleSize,
         glacier: settings.drills.glacier,
+        restoreDumps: settings.drills.restoreDumps,
         workflows: drillableWorkflows(settings.exports),
         ledgerTableArn: this.ledger.tableArn,
         ledgerTableName: this.ledger.tableName,

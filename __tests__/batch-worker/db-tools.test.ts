@@ -2,10 +2,12 @@
  * Which tool each engine's dump runs, with which flags, and where the worker image puts it: the Dockerfile sets
  * the very variables db-engine.ts reads, to the clients it installs.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { conninfo, TOOL_DIR_ENV, toolName, toolPath } from "../../batch-worker/src/db-engine";
 import { checkPgDumpVersion, dumpArgs, SYSTEM_DATABASES } from "../../batch-worker/src/dump-database";
+import { serverBinary } from "../../batch-worker/src/scratch-server";
 
 const DOCKERFILE = readFileSync(path.join(__dirname, "../../batch-worker/Dockerfile"), "utf8");
 
@@ -32,6 +34,30 @@ describe("the dump tools", () => {
     expect(DOCKERFILE).toMatch(/^ARG MARIADB_SERIES=11\.\d+$/m);
     expect(DOCKERFILE).toContain('"postgresql-client-${PG_MAJOR}" mariadb-client');
     expect(DOCKERFILE).toContain("mysql-${MYSQL_SERIES}-lts");
+  });
+
+  it("the scratch restore's servers are in the image, binaries only, where serverBinary finds them", () => {
+    // PostgreSQL's server beside its clients (BACKUP_ACTIONS_POSTGRES_BIN), MariaDB's in /usr/sbin (a fallback)
+    expect(DOCKERFILE).toContain('"postgresql-${PG_MAJOR}" mariadb-server-core');
+    expect(DOCKERFILE).toContain("create_main_cluster = false");
+    expect(DOCKERFILE).toContain('"/usr/lib/postgresql/${PG_MAJOR}/bin/initdb" --version');
+    expect(DOCKERFILE).toContain('mariadbd --version | grep -q " ${MARIADB_SERIES}\\."');
+  });
+
+  it("server binaries: the engine's directory first, then PATH and the sbin directories; a missing one is named", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "backup-actions-bin-"));
+    try {
+      writeFileSync(path.join(dir, "initdb"), "#!/bin/sh\n", { mode: 0o755 });
+      expect(serverBinary("postgres", "initdb", { BACKUP_ACTIONS_POSTGRES_BIN: dir, PATH: "" })).toBe(
+        path.join(dir, "initdb"),
+      );
+      expect(serverBinary("mariadb", "initdb", { PATH: dir })).toBe(path.join(dir, "initdb"));
+      expect(() => serverBinary("mariadb", "no-such-mariadbd", { PATH: dir })).toThrow(
+        "no-such-mariadbd is not installed (looked in $BACKUP_ACTIONS_MARIADB_BIN, PATH, /usr/sbin, /usr/local/sbin): the scratch restore of a mariadb dump needs the mariadb server",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("dump one consistent snapshot with everything a restore needs", () => {

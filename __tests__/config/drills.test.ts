@@ -26,6 +26,7 @@ describe("config drills", () => {
       schedule: "cron(0 3 1 * ? *)",
       sampleSize: 3,
       glacier: "skip",
+      restoreDumps: false,
     });
     expect(parseConfig(valid({ enabled: true, glacier: "restore" })).drills).toMatchObject({ glacier: "restore" });
   });
@@ -69,5 +70,32 @@ describe("config drills", () => {
     expect(parseConfig(valid({ enabled: false }, { ebs: false, rds: false, aurora: false })).drills.enabled).toBe(
       false,
     );
+  });
+
+  describe("restoreDumps", () => {
+    it("is a JSON boolean, off by default, on with a drill of native dumps", () => {
+      expect(parseConfig(valid({ enabled: true, restoreDumps: true })).drills.restoreDumps).toBe(true);
+      expect(
+        parseConfig(valid({ enabled: true, restoreDumps: true }, { ebs: false, aurora: { format: "both" } })).drills
+          .restoreDumps,
+      ).toBe(true);
+      expect(problemsOf({ enabled: true, restoreDumps: "yes" })).toEqual([
+        'drills.restoreDumps: must be true or false (a JSON boolean, not a string like "false")',
+      ]);
+    });
+
+    it("refuses it without the drill", () => {
+      expect(problemsOf({ restoreDumps: true })).toEqual([
+        "drills.restoreDumps: is true, but drills.enabled is not: the scratch restore is a step of the restore drill",
+      ]);
+    });
+
+    it("refuses it when no native dump is exported (EBS only, databases as Parquet)", () => {
+      expect(
+        problemsOf({ enabled: true, restoreDumps: true }, { ebs: true, rds: { format: "parquet" }, aurora: false }),
+      ).toEqual([
+        'drills.restoreDumps: is true, but no native dump is exported: it needs exports.rds or exports.aurora with format "dump" or "both"',
+      ]);
+    });
   });
 });

@@ -113,7 +113,16 @@ describe("the worker's verify job (batch-worker/src/verify-job.ts)", () => {
     expect(parseVerifyJob(["s3://bucket-a/p/", "--expect-manifest-sha256", sha])).toEqual({
       url: "s3://bucket-a/p/",
       expectManifestSha256: sha,
+      restoreScratch: false,
     });
+  });
+  it("takes --restore-scratch (config drills.restoreDumps), a flag without a value", () => {
+    expect(parseVerifyJob(["s3://bucket-a/p/", "--expect-manifest-sha256", sha, "--restore-scratch"])).toMatchObject({
+      restoreScratch: true,
+    });
+    expect(() =>
+      parseVerifyJob(["s3://bucket-a/p/", "--expect-manifest-sha256", sha, "--restore-scratch=yes"]),
+    ).toThrow(/--restore-scratch/);
   });
   it("refuses a missing hash, two URLs and an unknown flag", () => {
     expect(() => parseVerifyJob(["s3://bucket-a/p/"])).toThrow(/--expect-manifest-sha256 must be the 64 hex digits/);

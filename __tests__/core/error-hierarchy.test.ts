@@ -12,6 +12,7 @@ import { CpuLimitError } from "../../batch-worker/src/cpus";
 import { DatabaseConnectionError, DatabaseNotFoundError, DatabaseToolError } from "../../batch-worker/src/db-engine";
 import { EbsApiError } from "../../batch-worker/src/ebs-direct";
 import { ScratchNeededError, ScratchNotBlankError } from "../../batch-worker/src/export-snapshot";
+import { ScratchServerError } from "../../batch-worker/src/scratch-server";
 import { RestoreFailedError } from "../../batch-worker/src/restore";
 import { RestoreRefusedError } from "../../batch-worker/src/restore-target";
 import { RetryableBlockError, SnapshotReadError } from "../../batch-worker/src/snapshot-reader";
@@ -70,6 +71,7 @@ const HIERARCHY: ReadonlyArray<readonly [abstract new (...args: never[]) => Erro
   [DynamoDbRestoreError, () => new DynamoDbRestoreError("m")],
   [ScratchNotBlankError, () => new ScratchNotBlankError("m")],
   [ScratchNeededError, () => new ScratchNeededError("m")],
+  [ScratchServerError, () => new ScratchServerError("m")],
   [DirectReadBudgetError, () => new DirectReadBudgetError("m")],
   [DrillRequestError, () => new DrillRequestError("m")],
 ];

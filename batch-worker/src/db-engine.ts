@@ -34,6 +34,12 @@ export interface Connection {
   port: number;
   user: string;
   password: string;
+  /**
+   * MySQL/MariaDB: connect through this Unix socket instead of host:port (the scratch server of
+   * scratch-server.ts listens on no TCP port). PostgreSQL needs no such field: a `host` that starts
+   * with "/" is the directory of the server's socket (libpq), `port` names the socket file.
+   */
+  socket?: string;
 }
 
 export const DEFAULT_PORTS: Record<DatabaseEngine, number> = { postgres: 5432, mysql: 3306, mariadb: 3306 };
@@ -128,8 +134,7 @@ export async function openSession(c: Connection): Promise<Session> {
         cmd: toolPath(c.engine, role),
         args: [
           `--defaults-extra-file=${opt.file}`,
-          `--host=${c.host}`,
-          `--port=${c.port}`,
+          ...(c.socket ? ["--protocol=SOCKET", `--socket=${c.socket}`] : [`--host=${c.host}`, `--port=${c.port}`]),
           // mysqldump/mariadb-dump have no such option (the connection is their first step anyway)
           ...(role === "client" ? ["--connect-timeout=10"] : []),
         ],
@@ -141,6 +146,7 @@ export async function openSession(c: Connection): Promise<Session> {
 }
 
 export function where(c: Connection): string {
+  if (c.socket) return `${c.engine} server ${c.user}@${c.socket}`;
   return `${c.engine} server ${c.user}@${c.host}:${c.port}`;
 }
 

@@ -11,6 +11,7 @@ export { restoreExport } from "./restore";
 export { openStore } from "./store";
 export { verifyExport } from "./verify";
 export { verifyArchiveAt } from "./verify-exports";
+export { withScratchRestore } from "./scratch-restore";
 export type { ManifestCheck } from "./verify";
 export type { Connection } from "./db-engine";
 export { dumpDatabases } from "./dump-database";

@@ -19,6 +19,11 @@ export interface DatabaseRestoreOptions {
   checkManifest?: ManifestCheck;
   /** Where the checked dumps wait for their load (they need its free space). @default os.tmpdir() */
   workDir?: string;
+  /**
+   * Called once every dump is loaded, with the checked dump files (by item) while they still exist: the
+   * scratch restore of `verify --restore-scratch` (scratch-restore.ts) counts their rows there.
+   */
+  afterLoad?: (files: ReadonlyMap<DumpItem, string>) => Promise<void>;
 }
 
 export interface RestoredDatabase {
@@ -160,6 +165,7 @@ export async function restoreDatabases(o: DatabaseRestoreOptions): Promise<Resto
       out.push({ database: name, item: it.name, created });
     }
     log.info(`restore complete: ${out.length} database(s) into the ${where(conn)}`);
+    await o.afterLoad?.(files);
     return out;
   } finally {
     await session?.close();

@@ -27,6 +27,11 @@ export interface RestoreDrillProps {
   readonly sampleSize: number;
   /** Archived (Glacier) objects: skip the archive or restore them (Bulk) first (config `drills.glacier`). */
   readonly glacier: DrillGlacierMode;
+  /**
+   * A drilled native dump is also restored into a scratch server by the verify job (config `drills.restoreDumps`).
+   * @default false
+   */
+  readonly restoreDumps?: boolean;
   /** Workflows whose archives the worker's verify reads (core/drill.ts drillableWorkflows); at least one. */
   readonly workflows: readonly Workflow[];
   readonly ledgerTableArn: string;
@@ -128,6 +133,7 @@ export class RestoreDrill extends Construct {
         ledgerTableName: props.ledgerTableName,
         pipelineName: name,
         pipelineTag: props.pipelineTag,
+        restoreDumps: props.restoreDumps ?? false,
       }),
     });
 

@@ -9,13 +9,15 @@
  *                 until the restored copies are readable (bounded) → verify
  *       verify  → Batch job `verify <archive url> --expect-manifest-sha256 <ledger's>` on the worker's job
  *                 definition (submitJob.sync) → RecordPassed, or on any failure RecordFailed (ledger:
- *                 FAILED and the cause) → the "Drill Failed" outcome event
+ *                 FAILED and the cause) → the "Drill Failed" outcome event; with `restoreDumps` (config
+ *                 `drills.restoreDumps`) a native dump's job adds `--restore-scratch` (VerifyKind routes
+ *                 the rds and aurora archives to RunVerifyDump)
  *   → Report (drill function: the DrillFailed metric, zero included, which the drill-failed alarm watches)
  *   → the execution fails when any archive failed, so the failure is also visible in Step Functions.
  *
  * Input: anything (the schedule's event); it is not read.
  */
-import { DRILL_RESTORING, DRILL_RESULTS } from "../../core/drill";
+import { DRILL_RESTORING, DRILL_RESULTS, DUMP_DRILL_WORKFLOWS } from "../../core/drill";
 import { LEDGER_PARTITION_KEY } from "../../core/ledger";
 import { OUTCOME_DETAIL_TYPES, OUTCOME_EVENT_SOURCE, type OutcomeDetail } from "../../core/outcome-events";
 import type { Partition } from "../../core/partition";
@@ -39,6 +41,8 @@ export interface RestoreDrillProps {
   readonly restorePollSeconds?: number;
   /** Checks before a restore counts as failed. @default 60 */
   readonly maxRestorePolls?: number;
+  /** Native dumps (workflows rds, aurora) are also restored into a scratch server by the verify job. @default false */
+  readonly restoreDumps?: boolean;
 }
 
 const [PASSED, FAILED, SKIPPED] = DRILL_RESULTS;
@@ -48,6 +52,8 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
   const maxConcurrency = props.maxConcurrency ?? 2;
   const restorePollSeconds = props.restorePollSeconds ?? 3600;
   const maxRestorePolls = props.maxRestorePolls ?? 60;
+  const restoreDumps = props.restoreDumps ?? false;
+  const verifyStart = restoreDumps ? "VerifyKind" : "RunVerify";
   const invoke = (payload: Record<string, unknown>) => ({
     FunctionName: props.drillFunctionArn,
     Payload: payload,
@@ -98,6 +104,28 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
     reason: null,
   } satisfies { readonly [K in keyof OutcomeDetail as K | `${K}.$`]?: unknown };
 
+  /** The verify job (batch-worker/src/verify-job.ts) with one command. */
+  const runVerify = (command: string): State => ({
+    Type: "Task",
+    Comment:
+      "The worker image's verify (batch-worker/src/verify-job.ts): every byte re-read; exit 1 when the archive does not verify",
+    Resource: `${states}batch:submitJob.sync`,
+    Parameters: {
+      "JobName.$": "$.archive.jobName",
+      JobQueue: props.jobQueueArn,
+      JobDefinition: props.jobDefinitionName,
+      ContainerOverrides: {
+        "Command.$": command,
+      },
+      Tags: { [props.pipelineTag.key]: props.pipelineTag.value },
+    },
+    ResultSelector: { "jobId.$": "$.JobId", "status.$": "$.Status" },
+    ResultPath: "$.job",
+    Retry: [{ ...TRANSIENT_TASK_RETRY, ErrorEquals: ["Batch.AWSBatchException", "Batch.TooManyRequestsException"] }],
+    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailed" }],
+    Next: "RecordPassed",
+  });
+
   const perArchive: StateMachineDefinition = {
     StartAt: "Route",
     States: {
@@ -107,7 +135,7 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
           { Variable: "$.archive.action", StringEquals: "skip", Next: "RecordSkipped" },
           { Variable: "$.archive.action", StringEquals: "restore", Next: "RecordRestoring" },
         ],
-        Default: "RunVerify",
+        Default: verifyStart,
       },
       RecordSkipped: record(SKIPPED, "$.archive.reason", "Skipped", "Skipped"),
       Skipped: outcome(SKIPPED),
@@ -127,7 +155,7 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
       Restored: {
         Type: "Choice",
         Choices: [
-          { Variable: "$.restore.done", BooleanEquals: true, Next: "RunVerify" },
+          { Variable: "$.restore.done", BooleanEquals: true, Next: verifyStart },
           { Variable: "$.polls.count", NumericLessThan: maxRestorePolls, Next: "CountRestorePoll" },
         ],
         Default: "RestoreTimedOut",
@@ -147,28 +175,26 @@ export function restoreDrillDefinition(props: RestoreDrillProps): StateMachineDe
         ResultPath: "$.error",
         Next: "RecordFailed",
       },
-      RunVerify: {
-        Type: "Task",
-        Comment:
-          "The worker image's verify (batch-worker/src/verify-job.ts): every byte re-read; exit 1 when the archive does not verify",
-        Resource: `${states}batch:submitJob.sync`,
-        Parameters: {
-          "JobName.$": "$.archive.jobName",
-          JobQueue: props.jobQueueArn,
-          JobDefinition: props.jobDefinitionName,
-          ContainerOverrides: {
-            "Command.$": "States.Array('verify', $.archive.archiveUrl, '--expect-manifest-sha256', $.archive.sha256)",
-          },
-          Tags: { [props.pipelineTag.key]: props.pipelineTag.value },
-        },
-        ResultSelector: { "jobId.$": "$.JobId", "status.$": "$.Status" },
-        ResultPath: "$.job",
-        Retry: [
-          { ...TRANSIENT_TASK_RETRY, ErrorEquals: ["Batch.AWSBatchException", "Batch.TooManyRequestsException"] },
-        ],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailed" }],
-        Next: "RecordPassed",
-      },
+      ...(restoreDumps
+        ? {
+            VerifyKind: {
+              Type: "Choice",
+              Comment: "A native dump is also restored into a scratch server (config drills.restoreDumps)",
+              Choices: DUMP_DRILL_WORKFLOWS.map((w) => ({
+                Variable: "$.archive.workflow",
+                StringEquals: w,
+                Next: "RunVerifyDump",
+              })),
+              Default: "RunVerify",
+            } satisfies State,
+            RunVerifyDump: runVerify(
+              "States.Array('verify', $.archive.archiveUrl, '--expect-manifest-sha256', $.archive.sha256, '--restore-scratch')",
+            ),
+          }
+        : {}),
+      RunVerify: runVerify(
+        "States.Array('verify', $.archive.archiveUrl, '--expect-manifest-sha256', $.archive.sha256)",
+      ),
       RecordPassed: record(PASSED, null, "Passed", "Passed"),
       Passed: outcome(PASSED),
       // A failure is published even when its ledger write failed: the event and the metric must not be lost.

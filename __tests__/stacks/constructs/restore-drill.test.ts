@@ -98,4 +98,48 @@ describe("restore drill", () => {
       expect(rule.schedule_expression).toBe("cron(0 3 1 * ? *)");
     });
   });
+
+  describe("drills.restoreDumps", () => {
+    const machineOf = (drills: Record<string, unknown>) => {
+      const out = synth(compose(testConfig({ drills: { enabled: true, ...drills } })).pipelines[0]!);
+      const [machine] = byPrefix(out, "aws_sfn_state_machine", "drill_machine");
+      return JSON.parse(machine.definition).States.Drill.ItemProcessor.States;
+    };
+
+    it("on: the rds and aurora archives (native dumps) get --restore-scratch, EBS archives the plain verify", () => {
+      const states = machineOf({ restoreDumps: true });
+      expect(states.Route.Default).toBe("VerifyKind");
+      expect(states.Restored.Choices[0]).toEqual({
+        Variable: "$.restore.done",
+        BooleanEquals: true,
+        Next: "VerifyKind",
+      });
+      expect(states.VerifyKind).toMatchObject({
+        Type: "Choice",
+        Choices: [
+          { Variable: "$.archive.workflow", StringEquals: "rds", Next: "RunVerifyDump" },
+          { Variable: "$.archive.workflow", StringEquals: "aurora", Next: "RunVerifyDump" },
+        ],
+        Default: "RunVerify",
+      });
+      expect(states.RunVerifyDump.Parameters.ContainerOverrides["Command.$"]).toBe(
+        "States.Array('verify', $.archive.archiveUrl, '--expect-manifest-sha256', $.archive.sha256, '--restore-scratch')",
+      );
+      expect(states.RunVerify.Parameters.ContainerOverrides["Command.$"]).not.toContain("--restore-scratch");
+      // the same job, grants and failure path as the plain verify
+      const { ContainerOverrides: _a, ...dump } = states.RunVerifyDump.Parameters;
+      const { ContainerOverrides: _b, ...plain } = states.RunVerify.Parameters;
+      expect(dump).toEqual(plain);
+      expect(states.RunVerifyDump.Catch).toEqual(states.RunVerify.Catch);
+      expect(states.RunVerifyDump.Next).toBe("RecordPassed");
+    });
+
+    it("off (the default): no archive gets the flag", () => {
+      const states = machineOf({});
+      expect(states.Route.Default).toBe("RunVerify");
+      expect(states.VerifyKind).toBeUndefined();
+      expect(states.RunVerifyDump).toBeUndefined();
+      expect(JSON.stringify(states)).not.toContain("--restore-scratch");
+    });
+  });
 });

@@ -57,6 +57,19 @@ const definitions: Array<[string, StateMachineDefinition]> = [
       pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
     }),
   ],
+  [
+    "restore drill, dumps restored into a scratch server",
+    restoreDrillDefinition({
+      partition: "aws",
+      drillFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:drill",
+      jobDefinitionName: "worker",
+      jobQueueArn: "arn:aws:batch:us-east-1:111111111111:job-queue/q-a",
+      ledgerTableName: "ledger",
+      pipelineName: "backup-actions",
+      pipelineTag: { key: "backup-actions:pipeline", value: "backup-actions" },
+      restoreDumps: true,
+    }),
+  ],
 ];
 
 const tasks = (d: StateMachineDefinition) =>
