@@ -45,30 +45,12 @@ const schema = z.strictObject({
   minRetentionHours: z.number().min(0),
 });
 
-/** The variable's value, in a stable key order. */
+/** The variable's value: the settings in the schema's key order, nothing else. */
 export function reconcilerEnvironment(settings: ReconcilerSettings): Record<string, string> {
-  const {
-    pipelineName,
-    ledgerTable,
-    dispatcherArn,
-    archiveBucket,
-    placementCount,
-    lookBackDays,
-    graceMinutes,
-    minRetentionHours,
-  } = settings;
-  return {
-    [RECONCILER_ENV]: JSON.stringify({
-      pipelineName,
-      ledgerTable,
-      dispatcherArn,
-      archiveBucket,
-      placementCount,
-      lookBackDays,
-      graceMinutes,
-      minRetentionHours,
-    }),
-  };
+  const ordered = Object.fromEntries(
+    Object.keys(schema.shape).map((key) => [key, settings[key as keyof ReconcilerSettings]]),
+  );
+  return { [RECONCILER_ENV]: JSON.stringify(ordered) };
 }
 
 /** Reads the reconciler's settings; throws a RuntimeConfigError naming every problem. */
