@@ -292,7 +292,10 @@ export class WorkerJobDefinition extends Construct {
   /**
    * The EBS direct read APIs the worker calls (ListSnapshotBlocks, GetSnapshotBlock: EBS User Guide, "Control
    * access to EBS direct APIs using IAM") on the region's snapshots; an encrypted snapshot's blocks are
-   * decrypted with its key, which is whatever AWS Backup used, so only through EC2 and only kms:Decrypt.
+   * decrypted with its key, which is whatever AWS Backup used, so only kms:Decrypt and only through the EBS
+   * services: which endpoint names the request's kms:ViaService for GetSnapshotBlock (EC2's, as for volumes,
+   * or the direct APIs' own `ebs.<region>`) is not documented, so both are allowed (not proven here: moto's
+   * snapshots are not encrypted).
    */
   private directReadStatements(props: WorkerJobDefinitionProps): PolicyStatement[] {
     const { partition, region, accountId } = props.context;
@@ -306,7 +309,13 @@ export class WorkerJobDefinition extends Construct {
         sid: "DecryptSnapshotBlocks",
         actions: ["kms:Decrypt"],
         resources: [`arn:${partition}:kms:${region}:${accountId}:key/*`],
-        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [`ec2.${region}.amazonaws.com`] }],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: "kms:ViaService",
+            values: [`ec2.${region}.amazonaws.com`, `ebs.${region}.amazonaws.com`],
+          },
+        ],
       },
       ...(props.directRead?.lease
         ? [

@@ -141,6 +141,19 @@ describe("WorkerJobDefinition", () => {
       actions: ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"],
       resources: [table],
     });
+    // an encrypted snapshot's key: Decrypt only, only through EC2 or the EBS direct APIs
+    expect(statementWithSid(statementsOf(leasedOut, "job-role-policy"), "DecryptSnapshotBlocks")).toEqual({
+      sid: "DecryptSnapshotBlocks",
+      actions: ["kms:Decrypt"],
+      resources: ["arn:aws:kms:us-east-1:111111111111:key/*"],
+      condition: [
+        {
+          test: "StringEquals",
+          variable: "kms:ViaService",
+          values: ["ec2.us-east-1.amazonaws.com", "ebs.us-east-1.amazonaws.com"],
+        },
+      ],
+    });
     // without a lease: neither the variables nor the grant
     const { container: plain, out: plainOut } = jobOf({ directRead: { requestsPerSecond: 18, parallelism: 32 } });
     expect(plain.environment.map((e: { name: string }) => e.name)).not.toContain("BACKUP_ACTIONS_DIRECT_READ_BUDGET");
