@@ -275,11 +275,27 @@ export class FileStore implements ObjectStore {
 
   async openDirect(key: string): Promise<DirectWriter | undefined> {
     if (!this.direct) return undefined;
+    // read and write: zstd writes through its copy of the descriptor, the worker reads back through this one
+    const { fh, complete, abort } = await this.openPartial(key, "w+");
+    return {
+      fd: fh.fd,
+      async read(buf, length, position) {
+        return (await fh.read(buf, 0, length, position)).bytesRead;
+      },
+      complete,
+      abort,
+    };
+  }
+
+  /**
+   * `<key>.partial`, opened with `flags`: complete() flushes it to disk and renames it to the key (a reader
+   * never sees a half-written object), abort() removes it; both close it once.
+   */
+  private async openPartial(key: string, flags: string) {
     const final = this.file(key);
     const partial = final + PARTIAL;
     await fs.mkdir(path.dirname(final), { recursive: true });
-    // read and write: zstd writes through its copy of the descriptor, the worker reads back through this one
-    const fh = await fs.open(partial, "w+");
+    const fh = await fs.open(partial, flags);
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -288,10 +304,7 @@ export class FileStore implements ObjectStore {
       }
     };
     return {
-      fd: fh.fd,
-      async read(buf, length, position) {
-        return (await fh.read(buf, 0, length, position)).bytesRead;
-      },
+      fh,
       async complete() {
         await fh.sync();
         await close();
@@ -311,17 +324,7 @@ export class FileStore implements ObjectStore {
   }
 
   async createMultipart(key: string): Promise<MultipartWriter> {
-    const final = this.file(key);
-    const partial = final + PARTIAL;
-    await fs.mkdir(path.dirname(final), { recursive: true });
-    const fh = await fs.open(partial, "w");
-    let closed = false;
-    const close = async () => {
-      if (!closed) {
-        closed = true;
-        await fh.close();
-      }
-    };
+    const { fh, complete, abort } = await this.openPartial(key, "w");
     return {
       async uploadPart(_n, body, _sha, offset) {
         if (Buffer.isBuffer(body)) {
@@ -337,15 +340,8 @@ export class FileStore implements ObjectStore {
           pos += b.length;
         }
       },
-      async complete() {
-        await fh.sync();
-        await close();
-        await fs.rename(partial, final);
-      },
-      async abort() {
-        await close();
-        await fs.rm(partial, { force: true });
-      },
+      complete,
+      abort,
     };
   }
 
