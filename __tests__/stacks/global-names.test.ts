@@ -2,7 +2,8 @@
  * IAM names are global to an account and S3 bucket names to all of AWS: a pipeline deployed to two regions of one
  * account must not name a role, an instance profile or a managed policy the same in both, or the second region's
  * apply fails with EntityAlreadyExists. Every stack of a config with one account in three regions (every export
- * type, the drill and the reconciler on), and of the README's fleet, is synthesized and its global names compared.
+ * type, the drill and the reconciler on, the longest pipeline name), and of the README's fleet, is synthesized and its
+ * global names compared.
  */
 import * as path from "node:path";
 import type { TerraformStack } from "cdktf";
@@ -42,6 +43,8 @@ function duplicates(rows: ReturnType<typeof globalNames>, scope: (r: (typeof row
 }
 
 const everything = testConfig({
+  // the longest pipeline name (20 characters) with a long region: the length limits below bind here
+  name: "long-pipeline-name-x",
   accounts: [{ id: "111111111111", regions: ["us-east-1", "eu-west-1", "ap-southeast-2"] }],
   exports: { ebs: true, rds: { format: "both" }, aurora: { format: "both" }, dynamodb: true },
   drills: { enabled: true },
