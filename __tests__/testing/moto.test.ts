@@ -637,12 +637,12 @@ describeWithPrereqs("moto launcher process lifetime", "missing" in python ? [pyt
       { env: { ...process.env, PIDFILE: path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`) } },
     );
     expect(shell.status).toBe(0);
-    for (let i = 0; i < 600 && !(await portInUse(port)); i++) await sleep(100);
+    // the launcher binds first and writes its pid file after: wait for both
+    const pidFile = path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`);
+    for (let i = 0; i < 600 && !((await portInUse(port)) && existsSync(pidFile)); i++) await sleep(100);
     expect(await portInUse(port)).toBe(true);
     const { readFileSync } = await import("node:fs");
-    const orphan = Number(
-      readFileSync(path.join(os.tmpdir(), `backup-actions-moto-${port}.pid`), "utf8").split("\n")[0],
-    );
+    const orphan = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
     // WHEN setup finds it on its port
     await clearStaleLauncher(port);
     // THEN it is gone and the port is free
