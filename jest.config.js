@@ -63,6 +63,7 @@ const SERVER_TIERS = {
     "__tests__/integration/pipeline-direct-read.test.ts",
     "__tests__/integration/pipeline-e2e.test.ts",
     "__tests__/integration/rds-dump-postgres.test.ts",
+    "__tests__/integration/restore-drill-dumps.test.ts",
     "__tests__/integration/restore-drill-glacier.test.ts",
     "__tests__/integration/restore-drill.test.ts",
     "__tests__/testing/fixtures/disks.test.ts",

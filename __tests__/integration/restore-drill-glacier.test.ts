@@ -6,35 +6,22 @@
  * 409 RestoreAlreadyInProgress, until the test lets its hours pass (completeRestores), and the Wait states
  * of the machine pass in virtual time (testing/asl/clock.ts).
  */
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CopyObjectCommand,
-  GetObjectCommand,
   ListObjectsV2Command,
   RestoreObjectCommand,
   S3Client,
   type StorageClass,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { exportVolume } from "../../batch-worker/src/export-volume";
-import { makeS3Client, S3Store } from "../../batch-worker/src/store";
-import { verifyJobMain } from "../../batch-worker/src/verify-job";
-import { parseDrillEnv, parseDrillRequest } from "../../core/drill";
-import type { MetricDefinition } from "../../core/metrics";
-import { handleDrill } from "../../lambdas/drill/logic";
-import { executeStateMachine, TaskResolver, type AslDefinition } from "../../testing/asl";
-import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
-import {
-  cleanupStaleFixtures,
-  createDiskFixture,
-  diskPrerequisites,
-  type DiskFixture,
-} from "../../testing/fixtures/disks";
-import { clearRecorded, recorded, recording } from "../../testing/iam/recorder";
+import type { AslDefinition } from "../../testing/asl";
+import { cleanupStaleFixtures, diskPrerequisites, type DiskFixture } from "../../testing/fixtures/disks";
+import { clearRecorded, recorded } from "../../testing/iam/recorder";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { completeRestores, restoreRequests, setArchiveTier } from "../../testing/moto/s3-restores";
 import { describeWithPrereqs } from "../../testing/prereq";
-import { Bench, createBench, lambdaEnvironment, ledgerItem, REGION } from "../helpers/pipeline-bench";
+import { exportEbsArchive, runDrill as runSynthesizedDrill, seedDrillRecord } from "../helpers/drill-bench";
+import { Bench, createBench, ledgerItem, REGION } from "../helpers/pipeline-bench";
 
 const missing = [...diskPrerequisites().missing, ...motoMissing(), ...backupFakeMissing()];
 
@@ -46,26 +33,14 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
   const goodPrefix = "ebs/111111111111/us-east-1/vol-0123456789abcdef0/2026/11/01/glacier-good/";
   let manifestSha256: string;
   let archiveKeys: string[];
-  // set-up and assertions: not recorded (no role), the worker's client
-  const setupS3 = makeS3Client();
+  // set-up and assertions: not recorded (no role)
   const plainS3 = new S3Client({ region: REGION, forcePathStyle: true });
 
   beforeAll(async () => {
     cleanupStaleFixtures();
     bench = await createBench({ drills: { enabled: true, sampleSize: 0, glacier: "restore" } });
     drill = bench.definitionOf("backup-actions-restore-drill");
-    fixture = await createDiskFixture("ext4");
-    await exportVolume({
-      device: fixture.device,
-      store: new S3Store(makeS3Client(), bench.archiveBucket, goodPrefix),
-      concurrency: 2,
-    });
-    const manifest = await setupS3.send(
-      new GetObjectCommand({ Bucket: bench.archiveBucket, Key: `${goodPrefix}manifest.json` }),
-    );
-    manifestSha256 = createHash("sha256")
-      .update(Buffer.from(await manifest.Body!.transformToByteArray()))
-      .digest("hex");
+    ({ fixture, manifestSha256 } = await exportEbsArchive(bench, goodPrefix));
     const list = await plainS3.send(new ListObjectsV2Command({ Bucket: bench.archiveBucket, Prefix: goodPrefix }));
     archiveKeys = (list.Contents ?? []).map((o) => o.Key!.slice(goodPrefix.length)).sort();
   });
@@ -87,25 +62,14 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
         }),
       );
     const arn = `arn:aws:ec2:${REGION}::snapshot/snap-0glacier${createHash("sha256").update(name).digest("hex").slice(0, 8)}`;
-    await bench.clients.ddb.send(
-      new PutItemCommand({
-        TableName: bench.ledgerTable,
-        Item: {
-          recoveryPointArn: { S: arn },
-          status: { S: "SUCCEEDED" },
-          workflow: { S: "ebs" },
-          backupVaultName: { S: "Default" },
-          resourceArn: { S: `arn:aws:ec2:${REGION}:111111111111:volume/vol-0123456789abcdef0` },
-          // newest first: each test's archive is the newest, so the drill (sampleSize 0) picks it alone
-          startedAt: { S: new Date().toISOString() },
-          finishedAt: { S: new Date().toISOString() },
-          archiveUrl: { S: `s3://${bench.archiveBucket}/${prefix}` },
-          bytes: { N: "4096" },
-          sha256: { S: manifestSha256 },
-          executionArn: { S: `arn:aws:states:${REGION}:111111111111:execution:backup-actions-dispatcher:${name}` },
-        },
-      }),
-    );
+    await seedDrillRecord(bench, {
+      recoveryPointArn: arn,
+      name,
+      prefix,
+      sha256: manifestSha256,
+      // newest first: each test's archive is the newest, so the drill (sampleSize 0) picks it alone
+      startedAt: new Date().toISOString(),
+    });
     return { prefix, arn };
   }
 
@@ -114,47 +78,20 @@ describeWithPrereqs('restore drill with drills.glacier "restore", executed on an
    * test's view of the hours between two checks (it completes the restores when S3 would have).
    */
   async function runDrill(executionName: string, onCheck: (n: number) => Promise<void>, now?: () => Date) {
-    const metrics: Array<{ metric: MetricDefinition; value: number }> = [];
-    const commands: string[][] = [];
     const checks: unknown[] = [];
-    const env = lambdaEnvironment(bench, "backup-actions-drill");
-    expect(env.DRILL_GLACIER).toBe("restore");
-    const settings = parseDrillEnv({ ...env, LEDGER_TABLE: bench.ledgerTable });
-    const deps = {
-      ddb: recording(new DynamoDBClient({ region: REGION })),
-      s3: bench.clients.s3,
-      logger: { info: () => undefined, warn: () => undefined },
-      metrics: { add: (metric: MetricDefinition, value: number) => metrics.push({ metric, value }) },
-      ...(now ? { now } : {}),
-    };
-    const job = withRetryStrategy(bench.retryStrategy, async (_n, j) => {
-      const command = (j.request.ContainerOverrides as { Command: string[] }).Command;
-      commands.push(command);
-      const code = await verifyJobMain(command.slice(1));
-      if (code !== 0) throw new AttemptFailure("Essential container in task exited", `verify exited ${code}`, code);
-    });
-    const tasks = new TaskResolver()
-      .runsAs(bench.as("drill-machine"))
-      .lambda(
-        "arn:aws:lambda:us-east-1:111111111111:function:backup-actions-drill",
-        async (payload) => {
-          const request = parseDrillRequest(payload);
-          if (request.action === "restore-status") await onCheck(checks.length + 1);
-          const out = await handleDrill(request, deps, settings);
-          if (request.action === "restore-status") checks.push(out);
-          return out;
-        },
-        bench.as("drill"),
-      )
-      .batchJob("backup-actions-ebs-worker", job, bench.as("worker-job"));
     clearRecorded();
-    const result = await executeStateMachine(
-      drill,
-      {},
-      { tasks, executionName, stateMachineName: "backup-actions-restore-drill" },
-    );
+    const run = await runSynthesizedDrill(bench, drill, executionName, {
+      now,
+      aroundDrillCall: async (request, call) => {
+        if (request.action === "restore-status") await onCheck(checks.length + 1);
+        const out = await call();
+        if (request.action === "restore-status") checks.push(out);
+        return out;
+      },
+    });
+    expect(run.env.DRILL_GLACIER).toBe("restore");
     const s3Requests = recorded().filter((r) => r.role === "drill" && r.service === "s3");
-    return { result, metrics, commands, checks, s3Requests };
+    return { ...run, checks, s3Requests };
   }
 
   it("first run: one Bulk restore per object, the ledger says RESTORING with the cost while it waits, then PASSED", async () => {

@@ -5,7 +5,7 @@
  * machine submits) re-reading a real archive: an ext4 loop-device disk exported by the real worker
  * into moto's S3. Each run's result is read back from the ledger, the events bus and the metric.
  */
-import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CopyObjectCommand,
   GetObjectCommand,
@@ -13,27 +13,14 @@ import {
   PutObjectCommand,
   type StorageClass,
 } from "@aws-sdk/client-s3";
-import { createHash } from "node:crypto";
-import { exportVolume } from "../../batch-worker/src/export-volume";
-import { makeS3Client, S3Store } from "../../batch-worker/src/store";
-import { verifyJobMain } from "../../batch-worker/src/verify-job";
-import { parseDrillEnv, parseDrillRequest } from "../../core/drill";
-import type { MetricDefinition } from "../../core/metrics";
-import { handleDrill } from "../../lambdas/drill/logic";
-import { executeStateMachine, TaskResolver, type AslDefinition } from "../../testing/asl";
-import { AttemptFailure, withRetryStrategy } from "../../testing/batch-retry";
-import {
-  cleanupStaleFixtures,
-  createDiskFixture,
-  diskPrerequisites,
-  type DiskFixture,
-} from "../../testing/fixtures/disks";
-import { recording } from "../../testing/iam/recorder";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { makeS3Client } from "../../batch-worker/src/store";
+import type { AslDefinition } from "../../testing/asl";
+import { cleanupStaleFixtures, diskPrerequisites, type DiskFixture } from "../../testing/fixtures/disks";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { DRILL_VOLUME_ARN, exportEbsArchive, runDrill, seedDrillRecord } from "../helpers/drill-bench";
 import { expectOutcomeEvent } from "../helpers/outcome-events";
-import { Bench, createBench, lambdaEnvironment, ledgerItem, outcomeEvents, REGION } from "../helpers/pipeline-bench";
+import { Bench, createBench, ledgerItem, outcomeEvents, REGION } from "../helpers/pipeline-bench";
 
 const missing = [...diskPrerequisites().missing, ...motoMissing(), ...backupFakeMissing()];
 
@@ -51,16 +38,8 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
     cleanupStaleFixtures();
     bench = await createBench({ drills: { enabled: true, sampleSize: 5, glacier: "skip" } });
     drill = bench.definitionOf("backup-actions-restore-drill");
-    fixture = await createDiskFixture("ext4");
-    // The real worker exports the loop device into moto's S3 (as the EBS job does).
-    await exportVolume({
-      device: fixture.device,
-      store: new S3Store(makeS3Client(), bench.archiveBucket, goodPrefix),
-      concurrency: 2,
-    });
-    manifestSha256 = createHash("sha256")
-      .update(await objectBytes(`${goodPrefix}manifest.json`))
-      .digest("hex");
+    // The real worker exports a loop device into moto's S3 (as the EBS job does).
+    ({ fixture, manifestSha256 } = await exportEbsArchive(bench, goodPrefix));
   });
   afterAll(async () => {
     await fixture?.cleanup();
@@ -100,72 +79,13 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
   async function seedLedger(name: string, prefix: string): Promise<string> {
     const arn = `arn:aws:ec2:${REGION}::snapshot/snap-0drill${Buffer.from(name).toString("hex").padEnd(10, "0").slice(0, 10)}`;
     seeded.push(arn);
-    await bench.clients.ddb.send(
-      new PutItemCommand({
-        TableName: bench.ledgerTable,
-        Item: {
-          recoveryPointArn: { S: arn },
-          status: { S: "SUCCEEDED" },
-          workflow: { S: "ebs" },
-          backupVaultName: { S: "Default" },
-          resourceArn: { S: `arn:aws:ec2:${REGION}:111111111111:volume/vol-0123456789abcdef0` },
-          startedAt: { S: "2026-11-01T03:00:00.000Z" },
-          finishedAt: { S: "2026-11-01T03:10:00.000Z" },
-          archiveUrl: { S: `s3://${bench.archiveBucket}/${prefix}` },
-          bytes: { N: "4096" },
-          sha256: { S: manifestSha256 },
-          executionArn: { S: `arn:aws:states:${REGION}:111111111111:execution:backup-actions-dispatcher:${name}` },
-        },
-      }),
-    );
+    await seedDrillRecord(bench, { recoveryPointArn: arn, name, prefix, sha256: manifestSha256 });
     return arn;
-  }
-
-  /** Runs the synthesized drill: the drill function's logic as its role, the worker's verify as the job. */
-  async function runDrill(executionName: string) {
-    const metrics: Array<{ metric: MetricDefinition; value: number }> = [];
-    const commands: string[][] = [];
-    // The function's synthesized environment, its one interpolation (the ledger's name) valued as terraform apply would.
-    const env = lambdaEnvironment(bench, "backup-actions-drill");
-    expect(env.LEDGER_TABLE).toMatch(/^\$\{aws_dynamodb_table\.ledger_this_\w+\.name\}$/);
-    const settings = parseDrillEnv({ ...env, LEDGER_TABLE: bench.ledgerTable });
-    const deps = {
-      ddb: recording(new DynamoDBClient({ region: REGION })),
-      s3: bench.clients.s3,
-      logger: { info: () => undefined, warn: () => undefined },
-      metrics: { add: (metric: MetricDefinition, value: number) => metrics.push({ metric, value }) },
-    };
-    const job = withRetryStrategy(bench.retryStrategy, async (_n, j) => {
-      const command = (j.request.ContainerOverrides as { Command: string[] }).Command;
-      commands.push(command);
-      // The image's ENTRYPOINT is the worker; Batch's Command is its argv: `verify <url> --expect-manifest-sha256 <hex>`.
-      expect(command[0]).toBe("verify");
-      const code = await verifyJobMain(command.slice(1));
-      if (code !== 0) throw new AttemptFailure("Essential container in task exited", `verify exited ${code}`, code);
-    });
-    const tasks = new TaskResolver()
-      .runsAs(bench.as("drill-machine"))
-      .lambda(
-        "arn:aws:lambda:us-east-1:111111111111:function:backup-actions-drill",
-        (payload) => handleDrill(parseDrillRequest(payload), deps, settings),
-        bench.as("drill"),
-      )
-      .batchJob("backup-actions-ebs-worker", job, bench.as("worker-job"));
-    const result = await executeStateMachine(
-      drill,
-      {},
-      {
-        tasks,
-        executionName,
-        stateMachineName: "backup-actions-restore-drill",
-      },
-    );
-    return { result, metrics, commands, tasks };
   }
 
   it("a good archive: the worker's verify re-reads it, the ledger says PASSED, DrillFailed is 0", async () => {
     const arn = await seedLedger("good", goodPrefix);
-    const { result, metrics, commands } = await runDrill("drill-good");
+    const { result, metrics, commands } = await runDrill(bench, drill, "drill-good");
     expect(result.status).toBe("SUCCEEDED");
     expect(result.output).toEqual({ passed: 1, failed: 0, skipped: 0 });
     expect(commands).toEqual([
@@ -187,7 +107,7 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
     await bench.clients.s3.send(new PutObjectCommand({ Bucket: bench.archiveBucket, Key: tar, Body: body }));
     const arn = await seedLedger("corrupt", prefix);
 
-    const { result, metrics } = await runDrill("drill-corrupt");
+    const { result, metrics } = await runDrill(bench, drill, "drill-corrupt");
 
     expect(result.status).toBe("FAILED");
     expect(result.error).toBe("DrillFailed");
@@ -199,7 +119,7 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
     expect(events).toHaveLength(1);
     expectOutcomeEvent(events[0]!, "Drill Failed", {
       recoveryPointArn: arn,
-      resourceArn: `arn:aws:ec2:${REGION}:111111111111:volume/vol-0123456789abcdef0`,
+      resourceArn: DRILL_VOLUME_ARN,
       resourceType: "EBS",
       workflow: "ebs",
       pipeline: "backup-actions",
@@ -222,7 +142,7 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
       new PutObjectCommand({ Bucket: bench.archiveBucket, Key: `${prefix}manifest.json`, Body: manifest }),
     );
     const arn = await seedLedger("tampered", prefix);
-    const { result } = await runDrill("drill-tampered");
+    const { result } = await runDrill(bench, drill, "drill-tampered");
     expect(result.status).toBe("FAILED");
     expect(await ledgerItem(bench, arn)).toMatchObject({ lastVerifyResult: "FAILED" });
   });
@@ -230,7 +150,7 @@ describeWithPrereqs("restore drill, executed with the worker's real verify on a 
   it("an archive in Glacier with glacier skip: skipped and reported, no job runs, no failure", async () => {
     const prefix = await copyArchive("glacier", "GLACIER");
     const arn = await seedLedger("glacier", prefix);
-    const { result, metrics, commands } = await runDrill("drill-glacier");
+    const { result, metrics, commands } = await runDrill(bench, drill, "drill-glacier");
     expect(result.status).toBe("SUCCEEDED");
     expect(result.output).toEqual({ passed: 0, failed: 0, skipped: 1 });
     expect(commands).toEqual([]);
