@@ -1,4 +1,4 @@
-import type { Cleanup, Connection } from "../batch-worker/src";
+import type { Connection } from "../batch-worker/src";
 import { parseTarget, TargetUrlError } from "../core/s3-url";
 import { intOption, parse, UsageError } from "./args";
 import type { Command } from "./main";
@@ -96,23 +96,6 @@ export function databaseTarget(url: string, password: string): Connection {
   };
 }
 
-/**
- * Undo mounts and loop devices when the process is told to stop (Batch sends SIGTERM on
- * cancellation and Spot interruption); then exit with 128 + signal number.
- */
-export function cleanupOnSignals(cleanup: Cleanup, log: { warn(message: string): void }): () => void {
-  const handler = (sig: NodeJS.Signals) => {
-    log.warn(`received ${sig}: cleaning up`);
-    void cleanup.runAll().finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : 15)));
-  };
-  process.once("SIGTERM", handler);
-  process.once("SIGINT", handler);
-  return () => {
-    process.removeListener("SIGTERM", handler);
-    process.removeListener("SIGINT", handler);
-  };
-}
-
 export const workerCommands: Record<string, Command> = {
   "export-volume": {
     summary: "export every filesystem of a disk (tar.zst / img.zst + manifest.json)",
@@ -132,9 +115,10 @@ export const workerCommands: Record<string, Command> = {
       const store = await target(values.to, "--to");
       const compressionLevel = intOption(values["compression-level"], "compression-level", 1, 19);
       const concurrency = intOption(values.concurrency, "concurrency", 1, 64);
-      const { Cleanup, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume, log } = await worker();
+      const { Cleanup, cleanupOnSignals, DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume } =
+        await worker();
       const cleanup = new Cleanup();
-      const off = cleanupOnSignals(cleanup, log);
+      const off = cleanupOnSignals(cleanup);
       try {
         await exportVolume({
           device: values.device,
@@ -175,9 +159,9 @@ export const workerCommands: Record<string, Command> = {
       const rate = intOption(values.rate, "rate", 1, 10000);
       const concurrency = intOption(values.concurrency, "concurrency", 1, 256);
       const compressionLevel = intOption(values["compression-level"], "compression-level", 1, 19);
-      const { Cleanup, DEFAULT_COMPRESSION_LEVEL, exportSnapshot, log } = await worker();
+      const { Cleanup, cleanupOnSignals, DEFAULT_COMPRESSION_LEVEL, exportSnapshot } = await worker();
       const cleanup = new Cleanup();
-      const off = cleanupOnSignals(cleanup, log);
+      const off = cleanupOnSignals(cleanup);
       try {
         await exportSnapshot({
           snapshotId: values.snapshot,
@@ -224,7 +208,7 @@ export const workerCommands: Record<string, Command> = {
       if (values["work-dir"] !== undefined && !values["restore-scratch"])
         throw new UsageError("--work-dir is where --restore-scratch puts its server: it needs --restore-scratch");
       const store = await target(positionals[0], "the export URL");
-      const { Cleanup, log, verifyArchiveAt, withScratchRestore } = await worker();
+      const { Cleanup, cleanupOnSignals, verifyArchiveAt, withScratchRestore } = await worker();
       const requested =
         values["expect-manifest-sha256"] !== undefined ||
         values["ledger-table"] !== undefined ||
@@ -233,7 +217,7 @@ export const workerCommands: Record<string, Command> = {
       let report = await verifyArchiveAt(store, { check, requested });
       if (values["restore-scratch"]) {
         const cleanup = new Cleanup();
-        const release = cleanupOnSignals(cleanup, log);
+        const release = cleanupOnSignals(cleanup);
         try {
           report = await withScratchRestore(store, report, {
             checkManifest: check,
@@ -309,10 +293,10 @@ export const workerCommands: Record<string, Command> = {
       if (values.to && values.device) throw new UsageError("--to and --device exclude each other");
       if (values.force && !values.to) throw new UsageError("--force applies to --to only");
       const store = await target(positionals[0], "the export URL");
-      const { Cleanup, log, restoreExport } = await worker();
+      const { Cleanup, cleanupOnSignals, restoreExport } = await worker();
       const checkManifest = await trustOf(store.url, values);
       const cleanup = new Cleanup();
-      const off = cleanupOnSignals(cleanup, log);
+      const off = cleanupOnSignals(cleanup);
       try {
         await restoreExport({
           store,

@@ -37,3 +37,21 @@ export class Cleanup {
     return this.running;
   }
 }
+
+/**
+ * Runs the cleanup when the process is told to stop (Batch sends SIGTERM on cancellation and Spot
+ * interruption, a terminal SIGINT), then exits with 128 + the signal's number. Returns the release of the
+ * handlers, for a command that ends by itself.
+ */
+export function cleanupOnSignals(cleanup: Cleanup, doing = "cleaning up"): () => void {
+  const handler = (sig: NodeJS.Signals) => {
+    log.warn(`received ${sig}: ${doing}`);
+    void cleanup.runAll().finally(() => process.exit(128 + (sig === "SIGINT" ? 2 : 15)));
+  };
+  process.once("SIGTERM", handler);
+  process.once("SIGINT", handler);
+  return () => {
+    process.removeListener("SIGTERM", handler);
+    process.removeListener("SIGINT", handler);
+  };
+}

@@ -3,7 +3,7 @@
  * Everything else under batch-worker/src is internal to the worker; the layering test
  * (.dependency-cruiser.js) lets the CLI import this file only.
  */
-export { Cleanup } from "./cleanup";
+export { Cleanup, cleanupOnSignals } from "./cleanup";
 export { DEFAULT_COMPRESSION_LEVEL, DEFAULT_CONCURRENCY, exportVolume } from "./export-volume";
 export type { ExportOptions } from "./export-volume";
 export { log } from "./log";

@@ -5,7 +5,7 @@
  * (batch-worker/src/verify-job.ts), the restore drill's re-read of an archive.
  * Exit codes: 0 manifest written; 1 export failed; 2 bad job parameters; 128+n on signal n.
  */
-import { Cleanup } from "./cleanup";
+import { Cleanup, cleanupOnSignals } from "./cleanup";
 import { defaultDeps, jobParams, JobParamsError, runBatchJob } from "./batch-entrypoint";
 import { dumpDatabases } from "./dump-database";
 import { parseDumpJob, withPassword } from "./dump-job";
@@ -41,12 +41,7 @@ async function main(): Promise<number> {
   }
   const cleanup = new Cleanup();
   // SIGTERM: job cancelled or Spot interruption (2 minutes' notice): unmount and detach, then exit
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    process.once(sig, () => {
-      log.warn(`received ${sig}: unmounting and detaching`);
-      void cleanup.runAll().finally(() => process.exit(sig === "SIGTERM" ? 143 : 130));
-    });
-  }
+  cleanupOnSignals(cleanup, "unmounting and detaching");
   try {
     await runBatchJob(params, defaultDeps(), cleanup);
     return 0;

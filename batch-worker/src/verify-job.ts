@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { parseTarget } from "../../core/s3-url";
 import { JobParamsError } from "../../core/worker-job";
-import { Cleanup } from "./cleanup";
+import { Cleanup, cleanupOnSignals } from "./cleanup";
 import { log } from "./log";
 import { withScratchRestore } from "./scratch-restore";
 import { openStore, type ObjectStore } from "./store";
@@ -89,12 +89,7 @@ export async function verifyJobMain(argv: string[]): Promise<number> {
   }
   // SIGTERM: job cancelled or Spot interruption: the scratch server stopped and its directory removed, then exit
   const cleanup = new Cleanup();
-  const onSignal = (sig: NodeJS.Signals) => {
-    log.warn(`received ${sig}: cleaning up`);
-    void cleanup.runAll().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
+  const release = cleanupOnSignals(cleanup);
   try {
     return (await runVerifyJob(job, undefined, cleanup)).ok ? 0 : 1;
   } catch (e) {
@@ -102,7 +97,6 @@ export async function verifyJobMain(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await cleanup.runAll();
-    process.removeListener("SIGTERM", onSignal);
-    process.removeListener("SIGINT", onSignal);
+    release();
   }
 }
