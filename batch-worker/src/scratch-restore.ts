@@ -47,16 +47,20 @@ export interface ScratchRestoreResult {
 /** Rows per table of one database's dump, by the table's name as SQL spells it (quoted where needed). */
 export type TableRows = Map<string, number>;
 
+/** The end of the identifier quoted with `q` at `i` of `s` (a doubled `q` stands for itself), or -1. */
+function quotedIdentifierEnd(s: string, i: number, q: string): number {
+  if (s[i] !== q) return -1;
+  for (let j = i + 1; j < s.length; j++) {
+    if (s[j] !== q) continue;
+    if (s[j + 1] === q) j++;
+    else return j + 1;
+  }
+  return -1;
+}
+
 /** One SQL identifier at `i` of `s` (double-quoted with "" or bare): its end, or -1. */
 function pgIdentifierEnd(s: string, i: number): number {
-  if (s[i] === '"') {
-    for (let j = i + 1; j < s.length; j++) {
-      if (s[j] !== '"') continue;
-      if (s[j + 1] === '"') j++;
-      else return j + 1;
-    }
-    return -1;
-  }
+  if (s[i] === '"') return quotedIdentifierEnd(s, i, '"');
   const m = /^[^\s."(]+/.exec(s.slice(i));
   return m ? i + m[0].length : -1;
 }
@@ -86,13 +90,7 @@ export async function pgDumpRows(lines: AsyncIterable<string>): Promise<TableRow
 
 /** A backquoted MySQL identifier at `i` (`` doubled inside): its end, or -1. */
 function mysqlIdentifierEnd(s: string, i: number): number {
-  if (s[i] !== "`") return -1;
-  for (let j = i + 1; j < s.length; j++) {
-    if (s[j] !== "`") continue;
-    if (s[j + 1] === "`") j++;
-    else return j + 1;
-  }
-  return -1;
+  return quotedIdentifierEnd(s, i, "`");
 }
 
 /**
@@ -133,13 +131,16 @@ export async function mysqlDumpRows(lines: AsyncIterable<string>): Promise<Table
   const rows: TableRows = new Map();
   let delimiter = ";";
   let insert: { table: string; values: ValuesScanner } | undefined;
+  /** Counts the INSERT's tuples into its table once its statement ended. */
+  const endInsert = () => {
+    if (!insert?.values.ended) return;
+    rows.set(insert.table, (rows.get(insert.table) ?? 0) + insert.values.tuples);
+    insert = undefined;
+  };
   for await (const line of lines) {
     if (insert) {
       insert.values.feed(line);
-      if (insert.values.ended) {
-        rows.set(insert.table, (rows.get(insert.table) ?? 0) + insert.values.tuples);
-        insert = undefined;
-      }
+      endInsert();
       continue;
     }
     const d = /^DELIMITER (\S+)\s*$/.exec(line);
@@ -164,10 +165,7 @@ export async function mysqlDumpRows(lines: AsyncIterable<string>): Promise<Table
     if (values < 0) throw new Error(`an INSERT the dump's rows cannot be counted in: ${line.slice(0, 200)}`);
     insert = { table: line.slice(head[0].length, end), values: new ValuesScanner() };
     insert.values.feed(line, values + "VALUES".length);
-    if (insert.values.ended) {
-      rows.set(insert.table, (rows.get(insert.table) ?? 0) + insert.values.tuples);
-      insert = undefined;
-    }
+    endInsert();
   }
   if (insert) throw new Error(`the INSERT into ${insert.table} does not end`);
   return rows;
