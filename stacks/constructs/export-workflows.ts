@@ -9,7 +9,7 @@ import { dispatcherDefinition } from "../workflows/dispatcher";
 import { ebsExportDefinition, Placement } from "../workflows/ebs-export";
 import { dynamodbExportDefinition } from "../workflows/dynamodb-export";
 import { dynamodbExportStatements, dynamodbTempTablePrefix } from "./dynamodb-export-grants";
-import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import { publishOutcomeEvents } from "./outcome-events-grant";
 import type { DynamoDbExportFormat } from "../../core/dynamodb-export";
 import type { DatabaseExportFormat, DatabaseWorkflow } from "../../core/workflows";
 import { DatabaseExports } from "./database-exports";
@@ -216,14 +216,7 @@ export class ExportWorkflows extends Construct {
         resources: [props.verifyFunctionArn, `${props.verifyFunctionArn}:*`],
       },
       { sid: "Notify", actions: ["sns:Publish"], resources: [props.notificationTopicArn] },
-      {
-        // The outcome events (docs/events.md), on the default bus only and under our source only
-        // (events:source is multivalued, one value per entry: every entry must be ours).
-        sid: "PublishOutcomeEvents",
-        actions: ["events:PutEvents"],
-        resources: [`arn:${partition}:events:${region}:${accountId}:event-bus/default`],
-        condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: [OUTCOME_EVENT_SOURCE] }],
-      },
+      publishOutcomeEvents("PublishOutcomeEvents", { partition, region, accountId }),
       ...(childNames.length > 0
         ? [
             { sid: "RunChildren", actions: ["states:StartExecution"], resources: Object.values(children) },

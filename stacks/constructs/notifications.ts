@@ -15,7 +15,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
-import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import { publishOutcomeEvents } from "./outcome-events-grant";
 import { backstopDefinition } from "../workflows/backstop";
 import type { PipelineContext } from "./context";
 import { StateMachine } from "./state-machine";
@@ -69,14 +69,7 @@ export class Notifications extends Construct {
       accountId,
       region,
       kmsKeyArn: props.context.kmsKeyArn,
-      statements: [
-        {
-          sid: "PublishOutcomeEvents",
-          actions: ["events:PutEvents"],
-          resources: [`arn:${partition}:events:${region}:${accountId}:event-bus/default`],
-          condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: [OUTCOME_EVENT_SOURCE] }],
-        },
-      ],
+      statements: [publishOutcomeEvents("PublishOutcomeEvents", { partition, region, accountId })],
       definition: backstopDefinition({ partition, pipelineName: name }),
     });
     // EventBridge starts the backstop with this role (a Step Functions target needs one).

@@ -13,7 +13,7 @@ import { Construct } from "constructs";
 import type { PipelineContext } from "./context";
 import type { IntakeConfig } from "../../core/intake-config";
 import { INTAKE_CONFIG_ENV, intakeConfigOf } from "../../core/intake-config";
-import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import { publishOutcomeEvents } from "./outcome-events-grant";
 import { DEFAULT_GRACE_MINUTES, reconcilerEnvironment } from "../../core/reconciler-contract";
 import { LambdaFunction } from "./lambda-function";
 import type { PolicyStatement } from "./policy-document";
@@ -84,13 +84,8 @@ export class Reconciler extends Construct {
           ]
         : []),
       { sid: "StartOwnDispatcher", actions: ["states:StartExecution"], resources: [props.dispatcher.stateMachineArn] },
-      {
-        // Recovery Point Missed (docs/events.md): on the default bus, under our source only, as the dispatcher's.
-        sid: "PublishMissedEvents",
-        actions: ["events:PutEvents"],
-        resources: [`arn:${partition}:events:${region}:${accountId}:event-bus/default`],
-        condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: [OUTCOME_EVENT_SOURCE] }],
-      },
+      // Recovery Point Missed (docs/events.md)
+      publishOutcomeEvents("PublishMissedEvents", { partition, region, accountId }),
     ];
 
     this.lambda = new LambdaFunction(this, "function", {

@@ -11,7 +11,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import { drillEnvironment, type DrillGlacierMode } from "../../core/drill";
 import { LEDGER_RECENT_INDEX } from "../../core/ledger";
-import { OUTCOME_EVENT_SOURCE } from "../../core/outcome-events";
+import { publishOutcomeEvents } from "./outcome-events-grant";
 import type { Workflow } from "../../core/workflows";
 import { restoreDrillDefinition } from "../workflows/restore-drill";
 import type { PipelineContext } from "./context";
@@ -112,12 +112,7 @@ export class RestoreDrill extends Construct {
         actions: ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
         resources: [`arn:${partition}:events:${region}:${accountId}:rule/StepFunctionsGetEventsForBatchJobsRule`],
       },
-      {
-        sid: "PublishDrillFailed",
-        actions: ["events:PutEvents"],
-        resources: [`arn:${partition}:events:${region}:${accountId}:event-bus/default`],
-        condition: [{ test: "ForAllValues:StringEquals", variable: "events:source", values: [OUTCOME_EVENT_SOURCE] }],
-      },
+      publishOutcomeEvents("PublishDrillFailed", { partition, region, accountId }),
     ];
     this.stateMachine = new StateMachine(this, "machine", {
       name: `${name}-restore-drill`,
