@@ -8,7 +8,6 @@
  * server, missing database, missing tool, a dump that fails half-way (no manifest, no upload left open), a
  * tampered object and a non-empty target (restore refuses, the server untouched).
  */
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
@@ -17,51 +16,13 @@ import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DatabaseManifest, MANIFEST_NAME, parseArchiveManifest } from "../../core/manifest";
 import { makeS3Client } from "../../batch-worker/src/store";
 import { verifyArchive } from "../../lambdas/verify/logic";
-import { databasePrerequisites, POSTGRES_BIN, startMariadb, startPostgres, TestServer } from "../../testing/databases";
+import { databasePrerequisites, startMariadb, startPostgres, TestServer } from "../../testing/databases";
 import { freePort } from "../../testing/free-port";
+import { dumpArgs, PW_ENV, runCli } from "../helpers/database-cli";
 import { writeRdsExport } from "../../testing/rds-export-fake";
 import { describeWithPrereqs, incompleteUploads, motoMissing, newBucket } from "./helpers";
 
-const BIN = path.resolve(__dirname, "../../cli/bin.js");
-const PW_ENV = "TEST_DB_PASSWORD";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], password: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, BACKUP_ACTIONS_POSTGRES_BIN: POSTGRES_BIN, [PW_ENV]: password, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const dumpArgs = (s: TestServer, to: string, extra: string[] = []) => [
-  "dump-database",
-  "--engine",
-  s.engine,
-  "--host",
-  s.host,
-  "--port",
-  String(s.port),
-  "--user",
-  s.user,
-  "--password-env",
-  PW_ENV,
-  "--to",
-  to,
-  ...extra,
-];
+const cli = (args: string[], password: string, env: NodeJS.ProcessEnv = {}) => runCli(args, password, { env });
 
 const targetUrl = (s: TestServer) =>
   `${s.engine === "postgres" ? "postgres" : "mysql"}://${s.user}@${s.host}:${s.port}/`;

@@ -6,7 +6,7 @@
  * loads, a MariaDB dump that loses a row while it loads. On every path (success, failure, SIGTERM) the
  * scratch server is gone and its directory removed.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -16,54 +16,13 @@ import { CompositeSha256 } from "../../core/s3-checksum";
 import { databasePrerequisites, POSTGRES_BIN, startMariadb, startPostgres, TestServer } from "../../testing/databases";
 import { verifyJobMain } from "../../batch-worker/src/verify-job";
 import { describeWithPrereqs } from "./helpers";
+import { type CliRun, dumpArgs, processesUnder, runCli } from "../helpers/database-cli";
 
-const BIN = path.resolve(__dirname, "../../cli/bin.js");
-const PW_ENV = "TEST_DB_PASSWORD";
+type Run = CliRun;
+const cli = (args: string[], password = "", onStderr?: (text: string, kill: () => void) => void) =>
+  runCli(args, password, { onStderr });
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], password = "", onStderr?: (text: string, kill: () => void) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, BACKUP_ACTIONS_POSTGRES_BIN: POSTGRES_BIN, [PW_ENV]: password },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-      onStderr?.(stderr, () => child.kill("SIGTERM"));
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-const dump = (s: TestServer, url: string) =>
-  cli(
-    [
-      "dump-database",
-      "--engine",
-      s.engine,
-      "--host",
-      s.host,
-      "--port",
-      String(s.port),
-      "--user",
-      s.user,
-      "--password-env",
-      PW_ENV,
-      "--to",
-      url,
-    ],
-    s.password,
-  );
+const dump = (s: TestServer, url: string) => cli(dumpArgs(s, url), s.password);
 
 interface Report {
   ok: boolean;
@@ -73,17 +32,6 @@ interface Report {
 }
 
 const scratchItem = (r: Run) => (JSON.parse(r.stdout) as Report).items.find((i) => i.name === "scratch-restore");
-
-/** Processes whose command line names `dir` (a scratch server left running would). */
-async function processesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const pid of await fs.readdir("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (cmd.includes(dir)) out.push(`${pid}: ${cmd.replace(/\0/g, " ")}`);
-  }
-  return out;
-}
 
 /** Nothing of a scratch server is left under `parent`: no directory, no process. */
 async function expectNoScratchLeft(parent: string): Promise<void> {

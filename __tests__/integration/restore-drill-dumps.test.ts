@@ -23,6 +23,7 @@ import { databasePrerequisites, POSTGRES_BIN, startPostgres, type TestServer } f
 import { cleanupStaleFixtures, diskPrerequisites, type DiskFixture } from "../../testing/fixtures/disks";
 import { backupFakeMissing, motoMissing } from "../../testing/moto/availability";
 import { describeWithPrereqs } from "../../testing/prereq";
+import { processesUnder } from "../helpers/database-cli";
 import { exportEbsArchive, manifestSha256Of, runDrill, seedDrillRecord } from "../helpers/drill-bench";
 import { expectOutcomeEvent } from "../helpers/outcome-events";
 import { ACCOUNT, Bench, createBench, ledgerItem, outcomeEvents, REGION } from "../helpers/pipeline-bench";
@@ -34,17 +35,6 @@ interface Report {
   ok: boolean;
   url: string;
   items: Array<{ name: string; ok: boolean; problems: string[] } & Record<string, unknown>>;
-}
-
-/** Processes whose command line names `dir` (a scratch server left running would). */
-async function processesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const pid of await fs.readdir("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (cmd.includes(dir)) out.push(`${pid}: ${cmd.replace(/\0/g, " ")}`);
-  }
-  return out;
 }
 
 describeWithPrereqs("restore drill with drills.restoreDumps, executed on a real PostgreSQL dump", missing, () => {
