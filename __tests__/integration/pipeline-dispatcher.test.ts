@@ -69,6 +69,18 @@ const common = (bench: Bench, rp: Awaited<ReturnType<typeof recoveryPoint>>, exe
     executionName: executionName ?? rp.input.plan.executionName!,
   });
 const unset = { durationSeconds: null, archiveUrl: null, bytes: null, error: null, cause: null, reason: null };
+/** The detail of a verified export of the bench's 4096-byte archive: Export Succeeded and its deletion events. */
+const exportedDetail = (
+  bench: Bench,
+  rp: Awaited<ReturnType<typeof recoveryPoint>>,
+  result: Parameters<typeof durationUntilVerified>[0],
+) => ({
+  ...common(bench, rp),
+  ...unset,
+  archiveUrl: rp.input.archive.url,
+  bytes: 4096,
+  durationSeconds: durationUntilVerified(result),
+});
 const stillStored = async (arn: string) => (await storedRecoveryPoints()).some((p) => p.RecoveryPointArn === arn);
 const archiveKeys = async (bench: Bench, prefix: string) =>
   (
@@ -150,13 +162,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       expect.objectContaining({ status: "SUCCEEDED", recoveryPointArn: rp.arn }),
     ]);
     // Two events from one PutEvents: the export and the deletion.
-    const exported = {
-      ...common(bench, rp),
-      ...unset,
-      archiveUrl: rp.input.archive.url,
-      bytes: 4096,
-      durationSeconds: durationUntilVerified(result),
-    };
+    const exported = exportedDetail(bench, rp, result);
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
@@ -219,13 +225,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
       // Kept for want of consent is no failed deletion: Export Succeeded only.
       const events = await outcomeEvents(bench, rp.arn);
       expect(events).toHaveLength(1);
-      expectOutcomeEvent(events[0]!, T.exportSucceeded, {
-        ...common(bench, rp),
-        ...unset,
-        archiveUrl: rp.input.archive.url,
-        bytes: 4096,
-        durationSeconds: durationUntilVerified(result),
-      });
+      expectOutcomeEvent(events[0]!, T.exportSucceeded, exportedDetail(bench, rp, result));
     },
   );
 
@@ -261,13 +261,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(message).toMatchObject({ status: "SUCCEEDED", recoveryPointArn: rp.arn });
     expect((message as any).details.notDeleted.reason).toContain("ended EXPIRED");
     expect(tasks.calls.filter((c) => c.stateName === "DescribeDeletion")).toHaveLength(3);
-    const exported = {
-      ...common(bench, rp),
-      ...unset,
-      archiveUrl: rp.input.archive.url,
-      bytes: 4096,
-      durationSeconds: durationUntilVerified(result),
-    };
+    const exported = exportedDetail(bench, rp, result);
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
@@ -351,13 +345,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete on)", missin
     expect(tasks.calls.some((c) => c.resource.endsWith("backup:deleteRecoveryPoint"))).toBe(false);
     expect(tasks.calls.map((c) => c.stateName)).toContain("NotifyNotDeletedPublish");
     await notifications(bench);
-    const exported = {
-      ...common(bench, rp),
-      ...unset,
-      archiveUrl: rp.input.archive.url,
-      bytes: 4096,
-      durationSeconds: durationUntilVerified(result),
-    };
+    const exported = exportedDetail(bench, rp, result);
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(2);
     expectOutcomeEvent(events[0]!, T.exportSucceeded, exported);
@@ -774,13 +762,7 @@ describeWithPrereqs("pipeline state machines, executed (auto-delete off)", missi
     expect(await leftoverVolumes(bench)).toEqual([]);
     const events = await outcomeEvents(bench, rp.arn);
     expect(events).toHaveLength(1);
-    expectOutcomeEvent(events[0]!, T.exportSucceeded, {
-      ...common(bench, rp),
-      ...unset,
-      archiveUrl: rp.input.archive.url,
-      bytes: 4096,
-      durationSeconds: durationUntilVerified(result),
-    });
+    expectOutcomeEvent(events[0]!, T.exportSucceeded, exportedDetail(bench, rp, result));
   });
 });
 
